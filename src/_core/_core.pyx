@@ -1,0 +1,251 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""The binding of the C++ decision core: a thin layer that converts Python values to the
+core's interned ids and packed structures, and runs the hot loops with the GIL released."""
+
+from libc.stdint cimport int32_t, int64_t, uint8_t
+from libcpp.string cimport string
+from libcpp.utility cimport pair
+from libcpp.vector cimport vector
+
+import numpy as np
+
+cimport core
+
+FILTERS = ("NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts",
+           "NodeResourcesFit")
+SCORES = ("TaintToleration", "NodeAffinity", "NodeResourcesFit", "NodeResourcesBalancedAllocation")
+STRATEGIES = ("LeastAllocated", "MostAllocated", "RequestedToCapacityRatio")
+OPERATORS = {"In": 0, "NotIn": 1, "Exists": 2, "DoesNotExist": 3, "Gt": 4, "Lt": 5}
+EFFECTS = {"": 0, "NoSchedule": 1, "PreferNoSchedule": 2, "NoExecute": 3}
+
+_REASON_TEXT = {
+    1: "node(s) were unschedulable",
+    2: "node(s) didn't match the requested node name",
+    4: "node(s) didn't match Pod's node affinity/selector",
+    5: "node(s) didn't have free ports for the requested pod ports",
+    6: "Too many pods",
+}
+
+
+cdef inline string _b(str text):
+    return text.encode("utf-8")
+
+
+cdef class Engine:
+    """One cluster snapshot, its pod classes and a profile; decisions happen here."""
+
+    cdef core.Engine* engine
+
+    def __cinit__(self):
+        self.engine = new core.Engine()
+
+    def __dealloc__(self):
+        del self.engine
+
+    # -- strings and resources -------------------------------------------------------------
+
+    def intern(self, str text):
+        return self.engine.snapshot.strings.intern(_b(text))
+
+    def text(self, int32_t string_id):
+        return self.engine.snapshot.strings.text(string_id).decode("utf-8")
+
+    def resource(self, str name):
+        return self.engine.snapshot.resource(_b(name))
+
+    def resource_names(self):
+        return [self.engine.snapshot.resource_name(r).decode("utf-8")
+                for r in range(self.engine.snapshot.resource_count())]
+
+    # -- nodes -----------------------------------------------------------------------------
+
+    @property
+    def node_count(self):
+        return self.engine.snapshot.node_count()
+
+    def add_node(self, str name, dict labels, dict allocatable, list taints, bint unschedulable):
+        """Add a node; `taints` are (key, value, effect) and `allocatable` maps resource
+        names (and "pods") to integer amounts. Returns the node's index."""
+        cdef core.Snapshot* s = &self.engine.snapshot
+        cdef int32_t node = s.add_node(_b(name))
+        for key, value in labels.items():
+            s.set_label(node, _b(key), _b(value))
+        for resource, amount in allocatable.items():
+            if resource == "pods":
+                s.set_allowed_pods(node, amount)
+            else:
+                s.set_allocatable(node, s.resource(_b(resource)), amount)
+        for key, value, effect in taints:
+            s.add_taint(node, _b(key), _b(value), EFFECTS[effect])
+        s.set_unschedulable(node, unschedulable)
+        return node
+
+    def node_name(self, int32_t node):
+        return self.text(self.engine.snapshot.names[node])
+
+    def usage(self):
+        """(allocatable, requested, allowed pods, pod count) as arrays: [resource, node]."""
+        cdef core.Snapshot* s = &self.engine.snapshot
+        allocatable = np.array([list(column) for column in s.allocatable], dtype=np.int64)
+        requested = np.array([list(column) for column in s.requested], dtype=np.int64)
+        return (allocatable, requested, np.array(s.allowed_pods, dtype=np.int64),
+                np.array(s.pod_count, dtype=np.int64))
+
+    # -- pod classes -----------------------------------------------------------------------
+
+    def add_class(self, *, requests, int64_t nonzero_cpu, int64_t nonzero_memory, ports=(),
+                  tolerations=(), node_selector=(), required_terms=None, preferred_terms=(),
+                  node_name=None):
+        """Compile one pod class. Terms are (expressions, fields) with expressions as
+        (key, operator, values); tolerations are (key, operator, value, effect), "" for empty."""
+        cdef core.PodClass pod
+        cdef core.ResourceAmount amount
+        cdef core.HostPort port
+        cdef core.Toleration toleration
+        cdef core.WeightedNodeTerm weighted
+        for name, value in requests:
+            if value > 0:
+                amount.resource = self.engine.snapshot.resource(_b(name))
+                amount.amount = value
+                pod.requests.push_back(amount)
+        pod.nonzero_cpu = nonzero_cpu
+        pod.nonzero_memory = nonzero_memory
+        for ip, protocol, number in ports:
+            port.ip = self.intern(ip)
+            port.protocol = self.intern(protocol)
+            port.port = number
+            pod.ports.push_back(port)
+        for key, operator, value, effect in tolerations:
+            toleration.key = self.intern(key) if key else -1
+            toleration.op = 1 if operator == "Exists" else 0
+            toleration.value = self.intern(value)
+            toleration.effect = EFFECTS[effect]
+            pod.tolerations.push_back(toleration)
+        for key, value in node_selector:
+            pod.node_selector.push_back(pair[int32_t, int32_t](self.intern(key), self.intern(value)))
+        if required_terms is not None:
+            pod.has_required_terms = True
+            for term in required_terms:
+                pod.required_terms.push_back(self._term(term))
+        for weight, term in preferred_terms:
+            weighted.weight = weight
+            weighted.term = self._term(term)
+            pod.preferred_terms.push_back(weighted)
+        pod.node_name = self.intern(node_name) if node_name else -1
+        return self.engine.add_class(pod)
+
+    cdef core.NodeTerm _term(self, term) except *:
+        cdef core.NodeTerm compiled
+        expressions, fields = term
+        for expression in expressions:
+            compiled.expressions.push_back(self._expression(expression))
+        for field in fields:
+            compiled.fields.push_back(self._expression(field))
+        return compiled
+
+    cdef core.Expression _expression(self, expression) except *:
+        cdef core.Expression compiled
+        key, operator, values = expression
+        compiled.key = self.intern(key)
+        compiled.op = OPERATORS[operator]
+        for value in values:
+            compiled.values.push_back(self.intern(value))
+        if operator in ("Gt", "Lt"):
+            compiled.number = int(values[0])
+        return compiled
+
+    @property
+    def class_count(self):
+        return self.engine.class_count()
+
+    # -- profile ---------------------------------------------------------------------------
+
+    def set_profile(self, *, filters, weights, strategy="LeastAllocated", fit_resources=(("cpu", 1), ("memory", 1)),
+                    shape=(), balanced_resources=(("cpu", 1), ("memory", 1)),
+                    int32_t percentage_of_nodes_to_score=100):
+        """`filters`: names of enabled filters; `weights`: score plugin name -> weight."""
+        cdef core.Profile profile
+        cdef core.ResourceWeight rw
+        cdef core.ShapePoint point
+        for index, name in enumerate(FILTERS):
+            profile.filters[index] = name in filters
+        for index, name in enumerate(SCORES):
+            profile.weights[index] = weights.get(name, 0)
+        profile.strategy = STRATEGIES.index(strategy)
+        profile.fit_resources.clear()
+        for name, weight in fit_resources:
+            rw.resource = self.engine.snapshot.resource(_b(name))
+            rw.weight = weight
+            profile.fit_resources.push_back(rw)
+        for utilization, score in shape:
+            point.utilization = utilization
+            point.score = score
+            profile.shape.push_back(point)
+        profile.balanced_resources.clear()
+        for name, weight in balanced_resources:
+            rw.resource = self.engine.snapshot.resource(_b(name))
+            rw.weight = weight
+            profile.balanced_resources.push_back(rw)
+        profile.percentage_of_nodes_to_score = percentage_of_nodes_to_score
+        self.engine.set_profile(profile)
+
+    def set_seed(self, seed):
+        self.engine.set_seed(-1 if seed is None else seed)
+
+    # -- decisions -------------------------------------------------------------------------
+
+    def assume(self, int32_t class_id, int32_t node):
+        self.engine.assume(class_id, node)
+
+    def forget(self, int32_t class_id, int32_t node):
+        self.engine.forget(class_id, node)
+
+    def schedule(self, int32_t class_id):
+        return self.engine.schedule(class_id)
+
+    def schedule_queue(self, class_ids):
+        """Decide a queue of pods (by class id) in order; returns the chosen node indices, -1
+        where nothing fits. The reasons of each failure are in `failures()`, in order."""
+        cdef int32_t[::1] classes = np.ascontiguousarray(class_ids, dtype=np.int32)
+        chosen = np.empty(classes.shape[0], dtype=np.int32)
+        cdef int32_t[::1] out = chosen
+        cdef int64_t count = classes.shape[0]
+        if count == 0:
+            return chosen
+        with nogil:
+            self.engine.schedule_queue(&classes[0], count, &out[0])
+        return chosen
+
+    def last_failure(self):
+        return [(reason, nodes) for reason, nodes in self.engine.last_failure()]
+
+    def failures(self):
+        return [[(reason, nodes) for reason, nodes in histogram] for histogram in self.engine.failures()]
+
+    def clear_failures(self):
+        self.engine.clear_failures()
+
+    def reason_text(self, int32_t reason):
+        """The upstream wording of a filter reason."""
+        kind, payload = reason >> 24, reason & 0xFFFFFF
+        if kind == 3:
+            key, value = self.engine.snapshot.taint_table[payload]
+            return f"node(s) had untolerated taint {{{self.text(key)}: {self.text(value)}}}"
+        if kind == 7:
+            return f"Insufficient {self.engine.snapshot.resource_name(payload).decode('utf-8')}"
+        return _REASON_TEXT[kind]
+
+    def evaluate(self, int32_t class_id):
+        """Every node's filter verdict and every score, without placing the pod."""
+        cdef core.Evaluation e = self.engine.evaluate(class_id)
+        return {
+            "failed_filter": [FILTERS[f] if f >= 0 else None for f in e.failed_filter],
+            "reasons": [[self.reason_text(r) for r in reasons] for reasons in e.reasons],
+            "raw": {name: list(e.raw[i]) for i, name in enumerate(SCORES)},
+            "normalized": {name: list(e.normalized[i]) for i, name in enumerate(SCORES)},
+            "skipped": {name: bool(e.skipped[i]) for i, name in enumerate(SCORES)},
+            "total": list(e.total),
+            "examined": [bool(x) for x in e.examined],
+            "feasible": e.feasible,
+            "selected": e.selected,
+        }

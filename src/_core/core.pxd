@@ -1,0 +1,145 @@
+# Declarations of the C++ core for the Cython binding; every call may raise (except +).
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
+from libcpp cimport bool
+from libcpp.string cimport string
+from libcpp.utility cimport pair
+from libcpp.vector cimport vector
+
+
+cdef extern from "<array>" namespace "std" nogil:
+    cdef cppclass filter_flags "std::array<bool, kubesched::kFilterCount>":
+        bool& operator[](size_t)
+    cdef cppclass score_weights "std::array<int64_t, kubesched::kScoreCount>":
+        int64_t& operator[](size_t)
+    cdef cppclass score_flags "std::array<bool, kubesched::kScoreCount>":
+        bool& operator[](size_t)
+    cdef cppclass score_columns "std::array<std::vector<int64_t>, kubesched::kScoreCount>":
+        vector[int64_t]& operator[](size_t)
+
+
+cdef extern from "pod_class.hpp" namespace "kubesched" nogil:
+    cdef cppclass Expression:
+        int32_t key
+        uint8_t op
+        vector[int32_t] values
+        int64_t number
+
+    cdef cppclass NodeTerm:
+        vector[Expression] expressions
+        vector[Expression] fields
+
+    cdef cppclass WeightedNodeTerm:
+        int32_t weight
+        NodeTerm term
+
+    cdef cppclass Toleration:
+        int32_t key
+        uint8_t op
+        int32_t value
+        uint8_t effect
+
+    cdef cppclass HostPort:
+        int32_t ip
+        int32_t protocol
+        int32_t port
+
+    cdef cppclass ResourceAmount:
+        int32_t resource
+        int64_t amount
+
+    cdef cppclass PodClass:
+        vector[ResourceAmount] requests
+        int64_t nonzero_cpu
+        int64_t nonzero_memory
+        vector[HostPort] ports
+        vector[Toleration] tolerations
+        vector[pair[int32_t, int32_t]] node_selector
+        bool has_required_terms
+        vector[NodeTerm] required_terms
+        vector[WeightedNodeTerm] preferred_terms
+        int32_t node_name
+
+
+cdef extern from "profile.hpp" namespace "kubesched" nogil:
+    cdef cppclass ResourceWeight:
+        int32_t resource
+        int64_t weight
+
+    cdef cppclass ShapePoint:
+        int64_t utilization
+        int64_t score
+
+    cdef cppclass Profile:
+        filter_flags filters
+        score_weights weights
+        uint8_t strategy
+        vector[ResourceWeight] fit_resources
+        vector[ShapePoint] shape
+        vector[ResourceWeight] balanced_resources
+        int32_t percentage_of_nodes_to_score
+
+
+cdef extern from "strings.hpp" namespace "kubesched" nogil:
+    cdef cppclass Interner:
+        int32_t intern(string) except +
+        int32_t find(string)
+        const string& text(int32_t) except +
+
+
+cdef extern from "snapshot.hpp" namespace "kubesched" nogil:
+    cdef cppclass Snapshot:
+        Interner strings
+        int32_t resource(string) except +
+        int32_t find_resource(string)
+        const string& resource_name(int32_t)
+        int32_t resource_count()
+        int32_t add_node(string) except +
+        int32_t node_count()
+        int32_t find_node(int32_t)
+        void set_label(int32_t, string, string) except +
+        void set_allocatable(int32_t, int32_t, int64_t) except +
+        void add_taint(int32_t, string, string, uint8_t) except +
+        void set_unschedulable(int32_t, bool)
+        void set_allowed_pods(int32_t, int64_t)
+        void clear_taints(int32_t)
+        void clear_labels(int32_t)
+        vector[int32_t] names
+        vector[vector[int64_t]] allocatable
+        vector[vector[int64_t]] requested
+        vector[int64_t] allowed_pods
+        vector[int64_t] pod_count
+        vector[uint8_t] unschedulable
+        vector[pair[int32_t, int32_t]] taint_table
+        uint64_t generation
+
+
+cdef extern from "engine.hpp" namespace "kubesched" nogil:
+    ctypedef vector[pair[int32_t, int32_t]] Histogram
+
+    cdef cppclass Evaluation:
+        vector[int32_t] failed_filter
+        vector[vector[int32_t]] reasons
+        score_columns raw
+        score_columns normalized
+        vector[int64_t] total
+        score_flags skipped
+        vector[uint8_t] examined
+        int32_t feasible
+        int32_t selected
+
+    cdef cppclass Engine:
+        Snapshot snapshot
+        const Profile& profile()
+        void set_profile(Profile) except +
+        void set_seed(int64_t)
+        int32_t add_class(PodClass) except +
+        int32_t class_count()
+        void assume(int32_t, int32_t) except +
+        void forget(int32_t, int32_t) except +
+        void node_changed(int32_t) except +
+        int32_t schedule(int32_t) except +
+        void schedule_queue(const int32_t*, int64_t, int32_t*) except +
+        Histogram last_failure()
+        vector[Histogram] failures()
+        void clear_failures()
+        Evaluation evaluate(int32_t) except +

@@ -1,0 +1,114 @@
+// The decision engine: filter -> score -> select over a Snapshot, and a whole queue of pods
+// placed in one call. Per pod class it keeps the last evaluation and a selection tree, and
+// brings them up to date from a log of the nodes that changed since, so placing the next
+// pod of a class costs O(changed nodes * log N) instead of O(N).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "filters.hpp"
+#include "pod_class.hpp"
+#include "profile.hpp"
+#include "scores.hpp"
+#include "select_tree.hpp"
+#include "snapshot.hpp"
+
+namespace kubesched {
+
+using Histogram = std::vector<std::pair<int32_t, int32_t>>;  // (reason, nodes), sorted by reason
+
+// Everything `explain` shows for one pod: per node, the filters' verdict and every score.
+struct Evaluation {
+  std::vector<int32_t> failed_filter;  // -1 when the node passes every filter
+  std::vector<Reasons> reasons;
+  std::array<std::vector<int64_t>, kScoreCount> raw;
+  std::array<std::vector<int64_t>, kScoreCount> normalized;
+  std::vector<int64_t> total;  // -1 for infeasible nodes
+  std::array<bool, kScoreCount> skipped{};
+  std::vector<uint8_t> examined;  // nodes looked at (all unless percentageOfNodesToScore samples)
+  int32_t feasible = 0;
+  int32_t selected = -1;
+};
+
+class Engine {
+ public:
+  Snapshot snapshot;
+
+  const Profile& profile() const { return profile_; }
+  void set_profile(Profile profile);
+  void set_seed(int64_t seed);  // >= 0: random choice among ties; < 0: first in node order
+
+  int32_t add_class(PodClass pod_class);
+  const PodClass& pod_class(int32_t id) const { return classes_.at(static_cast<size_t>(id)); }
+  int32_t class_count() const { return static_cast<int32_t>(classes_.size()); }
+
+  // A pod of the class is on the node (bound, or assumed by a decision) / has left it.
+  void assume(int32_t class_id, int32_t node);
+  void forget(int32_t class_id, int32_t node);
+  // Something other than pods changed on a node (labels, taints, allocatable).
+  void node_changed(int32_t node);
+
+  // Decide one pod and assume it on the chosen node; -1 when nothing fits, and then
+  // `last_failure()` holds the reasons.
+  int32_t schedule(int32_t class_id);
+  // The same for a queue; failures' histograms are kept, in order, in `failures()`.
+  void schedule_queue(const int32_t* class_ids, int64_t count, int32_t* chosen);
+
+  const Histogram& last_failure() const { return last_failure_; }
+  const std::vector<Histogram>& failures() const { return failures_; }
+  void clear_failures() { failures_.clear(); }
+
+  // Filter and score every node for a pod of the class without placing it.
+  Evaluation evaluate(int32_t class_id);
+
+ private:
+  struct ClassState {
+    uint64_t generation = ~0ULL;
+    size_t synced = 0;
+    std::vector<uint8_t> feasible;
+    std::array<std::vector<int64_t>, kScoreCount> raw;
+    std::array<int64_t, kScoreCount> max_raw{};
+    std::array<int64_t, kScoreCount> at_max{};
+    int64_t feasible_count = 0;
+    std::vector<int64_t> total;
+    SelectTree tree;
+    uint64_t last_used = 0;
+    bool diagnosed = false;
+    Histogram diagnosis;
+  };
+
+  ClassState& state_for(int32_t class_id);
+  void rebuild(ClassState& state, int32_t class_id);
+  void refresh_node(ClassState& state, int32_t class_id, int32_t node, bool& renormalize);
+  void renormalize(ClassState& state);
+  int64_t total_of(const ClassState& state, int32_t node) const;
+  void evaluate_node(int32_t class_id, int32_t node, uint8_t& feasible,
+                     std::array<std::vector<int64_t>, kScoreCount>& raw) const;
+  int32_t pick(const SelectTree& tree);
+  Histogram diagnose(const PodClass& pod) const;
+  int32_t schedule_sampled(int32_t class_id);
+  int32_t nodes_to_find() const;
+  void log_change(int32_t node);
+
+  Profile profile_;
+  std::vector<PodClass> classes_;
+  std::vector<std::array<bool, kScoreCount>> skipped_;  // per class
+  std::unordered_map<int32_t, std::unique_ptr<ClassState>> states_;
+  std::vector<int32_t> change_log_;
+  size_t log_base_ = 0;  // change_log_[0] is entry number log_base_
+  uint64_t use_clock_ = 0;
+  uint64_t profile_generation_ = 0;
+  bool random_ties_ = false;
+  std::mt19937_64 rng_{0};
+  int32_t next_start_node_ = 0;
+  Histogram last_failure_;
+  std::vector<Histogram> failures_;
+};
+
+}  // namespace kubesched

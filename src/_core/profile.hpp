@@ -1,0 +1,52 @@
+// A scheduling profile: which plugins run, their weights and arguments.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace kubesched {
+
+// Filters in upstream's default order; a node's diagnosis is the first that rejects it.
+enum Filter : uint8_t {
+  kNodeUnschedulable = 0,
+  kNodeName,
+  kTaintTolerationFilter,
+  kNodeAffinityFilter,
+  kNodePorts,
+  kNodeResourcesFitFilter,
+  kFilterCount
+};
+
+enum Score : uint8_t {
+  kTaintTolerationScore = 0,
+  kNodeAffinityScore,
+  kNodeResourcesFitScore,
+  kBalancedAllocationScore,
+  kScoreCount
+};
+
+enum Strategy : uint8_t { kLeastAllocated = 0, kMostAllocated = 1, kRequestedToCapacityRatio = 2 };
+
+struct ResourceWeight {
+  int32_t resource = 0;
+  int64_t weight = 1;
+};
+
+struct ShapePoint {
+  int64_t utilization = 0;  // 0..100
+  int64_t score = 0;        // already scaled to 0..100
+};
+
+struct Profile {
+  std::array<bool, kFilterCount> filters{true, true, true, true, true, true};
+  std::array<int64_t, kScoreCount> weights{3, 2, 1, 1};  // 0 disables a score plugin
+  uint8_t strategy = kLeastAllocated;
+  std::vector<ResourceWeight> fit_resources{{0, 1}, {1, 1}};
+  std::vector<ShapePoint> shape;
+  std::vector<ResourceWeight> balanced_resources{{0, 1}, {1, 1}};
+  int32_t percentage_of_nodes_to_score = 100;  // 0: upstream's adaptive rule
+};
+
+}  // namespace kubesched

@@ -1,0 +1,22 @@
+// Why a filter rejected a node, packed in one int: a kind and a payload (a resource or taint id).
+#pragma once
+
+#include <cstdint>
+
+namespace kubesched {
+
+enum ReasonKind : int32_t {
+  kReasonUnschedulable = 1,   // node(s) were unschedulable
+  kReasonNodeName = 2,        // node(s) didn't match the requested node name
+  kReasonTaint = 3,           // node(s) had untolerated taint {key: value}; payload: taint id
+  kReasonNodeAffinity = 4,    // node(s) didn't match Pod's node affinity/selector
+  kReasonPorts = 5,           // node(s) didn't have free ports for the requested pod ports
+  kReasonTooManyPods = 6,     // Too many pods
+  kReasonInsufficient = 7,    // Insufficient <resource>; payload: resource index
+};
+
+inline int32_t make_reason(ReasonKind kind, int32_t payload = 0) {
+  return (static_cast<int32_t>(kind) << 24) | (payload & 0xFFFFFF);
+}
+
+}  // namespace kubesched

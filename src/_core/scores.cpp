@@ -1,0 +1,145 @@
+#include "scores.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "filters.hpp"
+
+namespace kubesched {
+
+constexpr int64_t kMaxNodeScore = 100;
+
+int64_t taint_toleration_score(const Snapshot& s, const PodClass& pod, int32_t node) {
+  int64_t intolerable = 0;
+  for (const auto& taint : s.taints[static_cast<size_t>(node)]) {
+    if (taint.effect != kPreferNoSchedule) continue;
+    bool ok = std::any_of(pod.tolerations.begin(), pod.tolerations.end(), [&](const Toleration& t) {
+      return (t.effect == kAnyEffect || t.effect == kPreferNoSchedule) && tolerates(t, taint);
+    });
+    if (!ok) ++intolerable;
+  }
+  return intolerable;
+}
+
+int64_t node_affinity_score(const Snapshot& s, const PodClass& pod, int32_t node) {
+  int64_t total = 0;
+  for (const auto& preferred : pod.preferred_terms)
+    if (preferred.weight != 0 && node_term_matches(s, preferred.term, node)) total += preferred.weight;
+  return total;
+}
+
+namespace {
+
+// Allocatable and requested-after-placement of one resource, as upstream's
+// resource allocation scorer sees them; (0, 0) means "skip this resource".
+struct Usage {
+  int64_t allocatable = 0;
+  int64_t requested = 0;
+};
+
+Usage usage(const Snapshot& s, const PodClass& pod, int32_t resource, int32_t node, bool use_requested) {
+  const auto n = static_cast<size_t>(node);
+  const auto r = static_cast<size_t>(resource);
+  if (resource >= s.resource_count()) return {};
+  const int64_t pod_request = pod.request(resource);
+  if (!use_requested && (resource == kCpu || resource == kMemory)) {
+    const int64_t nonzero_pod = resource == kCpu ? pod.nonzero_cpu : pod.nonzero_memory;
+    return {s.allocatable[r][n], s.nonzero[r][n] + nonzero_pod};
+  }
+  const bool scalar = resource > kEphemeralStorage;
+  if (scalar && pod_request == 0) return {};
+  return {s.allocatable[r][n], s.requested[r][n] + pod_request};
+}
+
+int64_t least_allocated(int64_t requested, int64_t capacity) {
+  if (capacity == 0 || requested > capacity) return 0;
+  return (capacity - requested) * kMaxNodeScore / capacity;
+}
+
+int64_t most_allocated(int64_t requested, int64_t capacity) {
+  if (capacity == 0) return 0;
+  return std::min(requested, capacity) * kMaxNodeScore / capacity;
+}
+
+int64_t broken_linear(const std::vector<ShapePoint>& shape, int64_t utilization) {
+  if (shape.empty()) return 0;
+  if (utilization <= shape.front().utilization) return shape.front().score;
+  for (size_t i = 1; i < shape.size(); ++i) {
+    if (utilization <= shape[i].utilization) {
+      const auto& a = shape[i - 1];
+      const auto& b = shape[i];
+      return a.score + (b.score - a.score) * (utilization - a.utilization) / (b.utilization - a.utilization);
+    }
+  }
+  return shape.back().score;
+}
+
+}  // namespace
+
+int64_t resources_fit_score(const Snapshot& s, const Profile& profile, const PodClass& pod, int32_t node) {
+  int64_t score = 0, weights = 0;
+  for (const auto& rw : profile.fit_resources) {
+    const Usage u = usage(s, pod, rw.resource, node, false);
+    if (u.allocatable == 0) continue;
+    int64_t resource_score = 0;
+    switch (profile.strategy) {
+      case kLeastAllocated: resource_score = least_allocated(u.requested, u.allocatable); break;
+      case kMostAllocated: resource_score = most_allocated(u.requested, u.allocatable); break;
+      case kRequestedToCapacityRatio:
+        resource_score = broken_linear(profile.shape, u.requested * 100 / u.allocatable);
+        if (resource_score <= 0) continue;
+        break;
+    }
+    score += resource_score * rw.weight;
+    weights += rw.weight;
+  }
+  if (weights == 0) return 0;
+  if (profile.strategy == kRequestedToCapacityRatio)
+    return static_cast<int64_t>(std::llround(static_cast<double>(score) / static_cast<double>(weights)));
+  return score / weights;
+}
+
+int64_t balanced_allocation_score(const Snapshot& s, const Profile& profile, const PodClass& pod, int32_t node) {
+  double fractions[64];
+  size_t count = 0;
+  double total = 0;
+  for (const auto& rw : profile.balanced_resources) {
+    const Usage u = usage(s, pod, rw.resource, node, true);
+    if (u.allocatable == 0 || count == 64) continue;
+    double f = static_cast<double>(u.requested) / static_cast<double>(u.allocatable);
+    if (f > 1) f = 1;
+    fractions[count++] = f;
+    total += f;
+  }
+  double deviation = 0;
+  if (count == 2) {
+    deviation = std::fabs((fractions[0] - fractions[1]) / 2);
+  } else if (count > 2) {
+    const double mean = total / static_cast<double>(count);
+    double sum = 0;
+    for (size_t i = 0; i < count; ++i) sum += (fractions[i] - mean) * (fractions[i] - mean);
+    deviation = std::sqrt(sum / static_cast<double>(count));
+  }
+  return static_cast<int64_t>((1 - deviation) * static_cast<double>(kMaxNodeScore));
+}
+
+int64_t raw_score(Score plugin, const Snapshot& s, const Profile& profile, const PodClass& pod, int32_t node) {
+  switch (plugin) {
+    case kTaintTolerationScore: return taint_toleration_score(s, pod, node);
+    case kNodeAffinityScore: return node_affinity_score(s, pod, node);
+    case kNodeResourcesFitScore: return resources_fit_score(s, profile, pod, node);
+    case kBalancedAllocationScore: return balanced_allocation_score(s, profile, pod, node);
+    default: return 0;
+  }
+}
+
+bool skips(Score plugin, const Profile& profile, const PodClass& pod) {
+  if (plugin != kBalancedAllocationScore) return false;
+  return std::all_of(profile.balanced_resources.begin(), profile.balanced_resources.end(),
+                     [&](const ResourceWeight& rw) { return pod.request(rw.resource) == 0; });
+}
+
+bool normalized(Score plugin) { return plugin == kTaintTolerationScore || plugin == kNodeAffinityScore; }
+bool reversed(Score plugin) { return plugin == kTaintTolerationScore; }
+
+}  // namespace kubesched

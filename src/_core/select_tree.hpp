@@ -1,0 +1,71 @@
+// A max segment tree over node totals (-1 = infeasible) that also counts ties,
+// so picking the best node, or a uniformly random one among the best, is O(log N).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace kubesched {
+
+class SelectTree {
+ public:
+  void assign(const std::vector<int64_t>& totals) {
+    leaves_ = 1;
+    while (leaves_ < totals.size()) leaves_ <<= 1;
+    best_.assign(2 * leaves_, -1);
+    count_.assign(2 * leaves_, 0);
+    for (size_t i = 0; i < totals.size(); ++i) {
+      best_[leaves_ + i] = totals[i];
+      count_[leaves_ + i] = totals[i] >= 0 ? 1 : 0;
+    }
+    for (size_t i = leaves_ - 1; i >= 1; --i) pull(i);
+  }
+
+  void set(size_t index, int64_t total) {
+    size_t i = leaves_ + index;
+    best_[i] = total;
+    count_[i] = total >= 0 ? 1 : 0;
+    for (i >>= 1; i >= 1; i >>= 1) pull(i);
+  }
+
+  int64_t best() const { return best_[1]; }
+  int64_t ties() const { return count_[1]; }
+
+  // The k-th (0-based, in node order) of the nodes holding the best total.
+  int32_t pick(int64_t k) const {
+    const int64_t target = best_[1];
+    size_t i = 1;
+    while (i < leaves_) {
+      size_t left = 2 * i;
+      int64_t in_left = best_[left] == target ? count_[left] : 0;
+      if (k < in_left) {
+        i = left;
+      } else {
+        k -= in_left;
+        i = left + 1;
+      }
+    }
+    return static_cast<int32_t>(i - leaves_);
+  }
+
+ private:
+  void pull(size_t i) {
+    const size_t l = 2 * i, r = l + 1;
+    if (best_[l] > best_[r]) {
+      best_[i] = best_[l];
+      count_[i] = count_[l];
+    } else if (best_[r] > best_[l]) {
+      best_[i] = best_[r];
+      count_[i] = count_[r];
+    } else {
+      best_[i] = best_[l];
+      count_[i] = best_[l] >= 0 ? count_[l] + count_[r] : 0;
+    }
+  }
+
+  size_t leaves_ = 1;
+  std::vector<int64_t> best_{-1, -1};
+  std::vector<int64_t> count_{0, 0};
+};
+
+}  // namespace kubesched

@@ -1,0 +1,132 @@
+#include "snapshot.hpp"
+
+#include <stdexcept>
+
+namespace kubesched {
+
+Snapshot::Snapshot() {
+  strings.intern("");  // so that empty values and these names always have ids
+  strings.intern("0.0.0.0");
+  strings.intern("node.kubernetes.io/unschedulable");
+  resource("cpu");
+  resource("memory");
+  resource("ephemeral-storage");
+}
+
+int32_t Snapshot::resource(std::string_view name) {
+  int32_t found = find_resource(name);
+  if (found >= 0) return found;
+  resource_names_.push_back(strings.intern(name));
+  allocatable.emplace_back(names.size(), 0);
+  requested.emplace_back(names.size(), 0);
+  return resource_count() - 1;
+}
+
+int32_t Snapshot::find_resource(std::string_view name) const {
+  int32_t id = strings.find(name);
+  for (int32_t r = 0; r < resource_count(); ++r)
+    if (resource_names_[r] == id) return r;
+  return -1;
+}
+
+int32_t Snapshot::add_node(std::string_view name) {
+  int32_t name_id = strings.intern(name);
+  if (node_by_name_.count(name_id)) throw std::invalid_argument("duplicate node name: " + std::string(name));
+  auto node = node_count();
+  node_by_name_[name_id] = node;
+  names.push_back(name_id);
+  for (auto& column : allocatable) column.push_back(0);
+  for (auto& column : requested) column.push_back(0);
+  for (auto& column : nonzero) column.push_back(0);
+  allowed_pods.push_back(0);
+  pod_count.push_back(0);
+  unschedulable.push_back(0);
+  taints.emplace_back();
+  ports.emplace_back();
+  for (auto& column : label_columns_)
+    if (!column.empty()) column.push_back(-1);
+  ++generation;
+  return node;
+}
+
+int32_t Snapshot::find_node(int32_t name_id) const {
+  auto found = node_by_name_.find(name_id);
+  return found == node_by_name_.end() ? -1 : found->second;
+}
+
+void Snapshot::set_label(int32_t node, std::string_view key, std::string_view value) {
+  auto key_id = static_cast<size_t>(strings.intern(key));
+  int32_t value_id = strings.intern(value);
+  if (label_columns_.size() <= key_id) label_columns_.resize(key_id + 1);
+  auto& column = label_columns_[key_id];
+  if (column.empty()) column.assign(names.size(), -1);
+  column[static_cast<size_t>(node)] = value_id;
+  ++generation;
+}
+
+void Snapshot::clear_labels(int32_t node) {
+  for (auto& column : label_columns_)
+    if (!column.empty()) column[static_cast<size_t>(node)] = -1;
+  ++generation;
+}
+
+void Snapshot::set_allocatable(int32_t node, int32_t resource, int64_t amount) {
+  allocatable[static_cast<size_t>(resource)][static_cast<size_t>(node)] = amount;
+  ++generation;
+}
+
+void Snapshot::add_taint(int32_t node, std::string_view key, std::string_view value, uint8_t effect) {
+  NodeTaint taint;
+  taint.key = strings.intern(key);
+  taint.value = strings.intern(value);
+  taint.effect = effect;
+  auto [it, inserted] = taint_ids_.try_emplace({taint.key, taint.value}, static_cast<int32_t>(taint_table.size()));
+  if (inserted) taint_table.emplace_back(taint.key, taint.value);
+  taint.id = it->second;
+  taints[static_cast<size_t>(node)].push_back(taint);
+  ++generation;
+}
+
+void Snapshot::clear_taints(int32_t node) {
+  taints[static_cast<size_t>(node)].clear();
+  ++generation;
+}
+
+void Snapshot::add_pod(const PodClass& pod, int32_t node) {
+  auto n = static_cast<size_t>(node);
+  for (const auto& r : pod.requests) requested[static_cast<size_t>(r.resource)][n] += r.amount;
+  nonzero[0][n] += pod.nonzero_cpu;
+  nonzero[1][n] += pod.nonzero_memory;
+  pod_count[n] += 1;
+  for (const auto& port : pod.ports) {
+    bool counted = false;
+    for (auto& used : ports[n]) {
+      if (used.ip == port.ip && used.protocol == port.protocol && used.port == port.port) {
+        ++used.users;
+        counted = true;
+        break;
+      }
+    }
+    if (!counted) ports[n].push_back({port.ip, port.protocol, port.port, 1});
+  }
+}
+
+void Snapshot::remove_pod(const PodClass& pod, int32_t node) {
+  auto n = static_cast<size_t>(node);
+  for (const auto& r : pod.requests) requested[static_cast<size_t>(r.resource)][n] -= r.amount;
+  nonzero[0][n] -= pod.nonzero_cpu;
+  nonzero[1][n] -= pod.nonzero_memory;
+  pod_count[n] -= 1;
+  auto& used_ports = ports[n];
+  for (const auto& port : pod.ports) {
+    for (size_t i = 0; i < used_ports.size(); ++i) {
+      auto& used = used_ports[i];
+      if (used.ip == port.ip && used.protocol == port.protocol && used.port == port.port) {
+        if (--used.users == 0) used_ports.erase(used_ports.begin() + static_cast<long>(i));
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace kubesched
