@@ -27,8 +27,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from kubesched.cli import cluster
+    from kubesched.cli import cluster, simulate
 
+    main.add_command(simulate.simulate)
     main.add_command(cluster.cluster)
 
 

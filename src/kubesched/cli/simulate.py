@@ -1,0 +1,46 @@
+"""`kubesched simulate`: place pending pods on a cluster from manifests, in memory."""
+
+from __future__ import annotations
+
+import click
+import orjson
+
+from kubesched.cli.options import config_option, load_profiles, manifest_option, seed_option
+from kubesched.model.cluster import read_cluster
+from kubesched.sim.simulate import SimulationResult, simulate as run_simulation
+
+
+@click.command()
+@manifest_option
+@config_option
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, writable=True),
+              help="Write the placements as JSON to this file.")
+@seed_option
+def simulate(paths: tuple[str, ...], config: str | None, output: str | None, seed: int | None) -> None:
+    """Schedule the pending pods of PATHs (nodes + pods + workloads) in memory.
+
+    Nodes and pods with spec.nodeName are the cluster's state; the other pods are decided
+    in queue order (priority, creation time, input order) by the profile their
+    schedulerName names."""
+    profiles = load_profiles(config)
+    cluster = read_cluster(paths)
+    result = run_simulation(cluster, profiles, seed)
+    if output:
+        with open(output, "wb") as handle:
+            handle.write(orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2))
+    click.echo(render_summary(result))
+
+
+def render_summary(result: SimulationResult) -> str:
+    summary = result.summary()
+    lines = [f"{summary['placed']}/{summary['pods']} pods placed on {summary['nodes']} nodes; "
+             f"{summary['unschedulable']} unschedulable."]
+    if summary["unschedulableByMessage"]:
+        lines.append("Unschedulable:")
+        for message, count in sorted(summary["unschedulableByMessage"].items(), key=lambda kv: -kv[1]):
+            lines.append(f"  {count:>6}  {message}")
+    lines.append("Utilisation (requested / allocatable):")
+    for resource, usage in summary["utilization"].items():
+        lines.append(f"  {resource:<20} {usage['ratio'] * 100:6.1f}%  "
+                     f"({usage['requested']} / {usage['allocatable']})")
+    return "\n".join(lines)

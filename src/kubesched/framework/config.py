@@ -1,0 +1,241 @@
+"""Read a KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) into profiles.
+
+Strict like the API: unknown fields, unknown plugins, plugins enabled at an extension point
+they do not implement and invalid args are errors that name the field's path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import yaml
+
+from kubesched.errors import InputError
+from kubesched.framework.plugins import ALL_POINTS, CORE_FILTERS, DEFAULT_PLUGINS, EXTENSION_POINTS
+from kubesched.framework.profile import Profile
+
+API_VERSION = "kubescheduler.config.k8s.io/v1"
+OBJECT = "KubeSchedulerConfiguration"
+
+TOP_FIELDS = {"apiVersion", "kind", "parallelism", "leaderElection", "clientConnection",
+              "healthzBindAddress", "metricsBindAddress", "enableProfiling", "enableContentionProfiling",
+              "percentageOfNodesToScore", "podInitialBackoffSeconds", "podMaxBackoffSeconds",
+              "profiles", "extenders", "delayCacheUntilActive"}
+PROFILE_FIELDS = {"schedulerName", "percentageOfNodesToScore", "plugins", "pluginConfig"}
+PLUGIN_SET_FIELDS = {"enabled", "disabled"}
+PLUGIN_FIELDS = {"name", "weight"}
+ARGS_FIELDS = {
+    "NodeResourcesFitArgs": {"apiVersion", "kind", "ignoredResources", "ignoredResourceGroups", "scoringStrategy"},
+    "NodeResourcesBalancedAllocationArgs": {"apiVersion", "kind", "resources"},
+    "InterPodAffinityArgs": {"apiVersion", "kind", "hardPodAffinityWeight", "ignorePreferredTermsOfExistingPods"},
+    "PodTopologySpreadArgs": {"apiVersion", "kind", "defaultConstraints", "defaultingType"},
+    "NodeAffinityArgs": {"apiVersion", "kind", "addedAffinity"},
+    "DefaultPreemptionArgs": {"apiVersion", "kind", "minCandidateNodesPercentage", "minCandidateNodesAbsolute"},
+    "VolumeBindingArgs": {"apiVersion", "kind", "bindTimeoutSeconds", "shape"},
+    "DynamicResourcesArgs": {"apiVersion", "kind", "filterTimeout", "bindingTimeout"},
+}
+STRATEGIES = ("LeastAllocated", "MostAllocated", "RequestedToCapacityRatio")
+
+
+class _Reader:
+    """Walks the document, remembering the file for error messages."""
+
+    def __init__(self, file: str):
+        self.file = file
+
+    def fail(self, field: str, problem: str) -> InputError:
+        return InputError(problem, file=self.file, obj=OBJECT, field=field)
+
+    def mapping(self, value, field: str, allowed: set[str]) -> dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail(field, f"expected a mapping, got {type(value).__name__}")
+        for key in value:
+            if key not in allowed:
+                raise self.fail(f"{field}.{key}" if field else key, "unknown field")
+        return value
+
+    def sequence(self, value, field: str) -> list:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self.fail(field, f"expected a list, got {type(value).__name__}")
+        return value
+
+    def integer(self, value, field: str, low: int, high: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(field, f"expected an integer, got {value!r}")
+        if not low <= value <= high:
+            raise self.fail(field, f"must be between {low} and {high}, got {value}")
+        return value
+
+    def string(self, value, field: str) -> str:
+        if not isinstance(value, str) or not value:
+            raise self.fail(field, f"expected a non-empty string, got {value!r}")
+        return value
+
+
+def load_config(path: str) -> dict[str, Profile]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            document = yaml.safe_load(handle)
+    except OSError as error:
+        raise InputError(f"cannot read: {error.strerror}", file=path) from None
+    except yaml.YAMLError as error:
+        raise InputError(f"malformed YAML: {error}", file=path) from None
+    return parse_config(document, path)
+
+
+def parse_config(document, file: str = "") -> dict[str, Profile]:
+    """Profiles by schedulerName."""
+    r = _Reader(file)
+    top = r.mapping(document, "", TOP_FIELDS)
+    if top.get("apiVersion") != API_VERSION:
+        raise r.fail("apiVersion", f"expected {API_VERSION!r}, got {top.get('apiVersion')!r}")
+    if top.get("kind") != OBJECT:
+        raise r.fail("kind", f"expected {OBJECT!r}, got {top.get('kind')!r}")
+    percentage = 100
+    if "percentageOfNodesToScore" in top:
+        percentage = r.integer(top["percentageOfNodesToScore"], "percentageOfNodesToScore", 0, 100)
+    profiles: dict[str, Profile] = {}
+    entries = r.sequence(top.get("profiles"), "profiles") or [{}]
+    for i, entry in enumerate(entries):
+        profile = _profile(r, entry, f"profiles[{i}]", percentage)
+        if profile.scheduler_name in profiles:
+            raise r.fail(f"profiles[{i}].schedulerName", f"duplicate profile {profile.scheduler_name!r}")
+        profiles[profile.scheduler_name] = profile
+    return profiles
+
+
+def _profile(r: _Reader, entry, field: str, percentage: int) -> Profile:
+    entry = r.mapping(entry, field, PROFILE_FIELDS)
+    name = r.string(entry.get("schedulerName", "default-scheduler"), f"{field}.schedulerName")
+    if "percentageOfNodesToScore" in entry:
+        percentage = r.integer(entry["percentageOfNodesToScore"], f"{field}.percentageOfNodesToScore", 0, 100)
+    filters, weights = _plugins(r, entry.get("plugins"), f"{field}.plugins")
+    profile = Profile(scheduler_name=name, filters=filters, weights=weights,
+                      percentage_of_nodes_to_score=percentage)
+    for j, config in enumerate(r.sequence(entry.get("pluginConfig"), f"{field}.pluginConfig")):
+        profile = _plugin_args(r, profile, config, f"{field}.pluginConfig[{j}]")
+    return profile
+
+
+def _plugin_list(r: _Reader, value, field: str) -> list[tuple[str, int]]:
+    result = []
+    for k, plugin in enumerate(r.sequence(value, field)):
+        plugin = r.mapping(plugin, f"{field}[{k}]", PLUGIN_FIELDS)
+        name = r.string(plugin.get("name"), f"{field}[{k}].name")
+        if name != "*" and name not in EXTENSION_POINTS:
+            raise r.fail(f"{field}[{k}].name", f"unknown plugin {name!r}")
+        weight = r.integer(plugin.get("weight", 0), f"{field}[{k}].weight", 0, 100)
+        result.append((name, weight))
+    return result
+
+
+def _plugins(r: _Reader, value, field: str) -> tuple[tuple[str, ...], dict[str, int]]:
+    """Upstream's merge: defaults via multiPoint, then each extension point's own
+    disabled/enabled lists, which take precedence."""
+    plugins = r.mapping(value, field, {"multiPoint", *ALL_POINTS})
+    sets = {point: r.mapping(plugins.get(point), f"{field}.{point}", PLUGIN_SET_FIELDS)
+            for point in ("multiPoint", *ALL_POINTS)}
+
+    multi_disabled = {n for n, _ in _plugin_list(r, sets["multiPoint"].get("disabled"), f"{field}.multiPoint.disabled")}
+    multi: dict[str, int] = {}
+    if "*" not in multi_disabled:
+        multi = {n: w for n, w in DEFAULT_PLUGINS if n not in multi_disabled}
+    for name, weight in _plugin_list(r, sets["multiPoint"].get("enabled"), f"{field}.multiPoint.enabled"):
+        multi[name] = weight or multi.get(name, 0)
+
+    def resolve(point: str) -> dict[str, int]:
+        enabled = {n: w for n, w in multi.items() if point in EXTENSION_POINTS[n]}
+        disabled = {n for n, _ in _plugin_list(r, sets[point].get("disabled"), f"{field}.{point}.disabled")}
+        if "*" in disabled:
+            enabled = {}
+        enabled = {n: w for n, w in enabled.items() if n not in disabled}
+        for k, (name, weight) in enumerate(_plugin_list(r, sets[point].get("enabled"), f"{field}.{point}.enabled")):
+            if point not in EXTENSION_POINTS.get(name, ()):
+                raise r.fail(f"{field}.{point}.enabled[{k}].name", f"plugin {name!r} does not implement {point}")
+            enabled[name] = weight or enabled.get(name, 0)
+        return enabled
+
+    filters = tuple(n for n in CORE_FILTERS if n in resolve("filter"))
+    weights = {n: (w or 1) for n, w in resolve("score").items()}
+    for point in ALL_POINTS:
+        if point not in ("filter", "score"):
+            resolve(point)  # validates names
+    return filters, weights
+
+
+def _resource_weights(r: _Reader, value, field: str) -> tuple[tuple[str, int], ...]:
+    result = []
+    for k, item in enumerate(r.sequence(value, field)):
+        item = r.mapping(item, f"{field}[{k}]", {"name", "weight"})
+        name = r.string(item.get("name"), f"{field}[{k}].name")
+        weight = r.integer(item.get("weight", 1), f"{field}[{k}].weight", 1, 100)
+        result.append((name, weight))
+    return tuple(result)
+
+
+def _plugin_args(r: _Reader, profile: Profile, config, field: str) -> Profile:
+    config = r.mapping(config, field, {"name", "args"})
+    name = r.string(config.get("name"), f"{field}.name")
+    kind = f"{name}Args"
+    if kind not in ARGS_FIELDS:
+        raise r.fail(f"{field}.name", f"plugin {name!r} takes no args" if name in EXTENSION_POINTS
+                     else f"unknown plugin {name!r}")
+    args = r.mapping(config.get("args"), f"{field}.args", ARGS_FIELDS[kind])
+    if "kind" in args and args["kind"] != kind:
+        raise r.fail(f"{field}.args.kind", f"expected {kind!r}, got {args['kind']!r}")
+    path = f"{field}.args"
+    if name == "NodeResourcesFit":
+        return _fit_args(r, profile, args, path)
+    if name == "NodeResourcesBalancedAllocation":
+        resources = _resource_weights(r, args.get("resources"), f"{path}.resources")
+        return replace(profile, balanced_resources=resources or profile.balanced_resources)
+    if name == "InterPodAffinity":
+        weight = r.integer(args.get("hardPodAffinityWeight", 1), f"{path}.hardPodAffinityWeight", 0, 100)
+        ignore = args.get("ignorePreferredTermsOfExistingPods", False)
+        if not isinstance(ignore, bool):
+            raise r.fail(f"{path}.ignorePreferredTermsOfExistingPods", f"expected true or false, got {ignore!r}")
+        return replace(profile, hard_pod_affinity_weight=weight, ignore_preferred_terms_of_existing_pods=ignore)
+    if name == "PodTopologySpread":
+        defaulting = args.get("defaultingType", "System")
+        if defaulting not in ("System", "List"):
+            raise r.fail(f"{path}.defaultingType", f"must be System or List, got {defaulting!r}")
+        constraints = tuple(r.sequence(args.get("defaultConstraints"), f"{path}.defaultConstraints"))
+        if defaulting == "System" and constraints:
+            raise r.fail(f"{path}.defaultConstraints", "must be empty when defaultingType is System")
+        return replace(profile, spread_defaulting_type=defaulting, spread_default_constraints=constraints)
+    if name == "NodeAffinity":
+        added = args.get("addedAffinity")
+        if added is not None and not isinstance(added, dict):
+            raise r.fail(f"{path}.addedAffinity", "expected a NodeAffinity mapping")
+        return replace(profile, added_affinity=added)
+    return profile  # args of plugins that decide nothing here: validated for fields only
+
+
+def _fit_args(r: _Reader, profile: Profile, args: dict, path: str) -> Profile:
+    strategy = r.mapping(args.get("scoringStrategy"), f"{path}.scoringStrategy",
+                         {"type", "resources", "requestedToCapacityRatio"})
+    kind = strategy.get("type", "LeastAllocated")
+    if kind not in STRATEGIES:
+        raise r.fail(f"{path}.scoringStrategy.type", f"must be one of {', '.join(STRATEGIES)}, got {kind!r}")
+    resources = _resource_weights(r, strategy.get("resources"), f"{path}.scoringStrategy.resources")
+    shape: tuple[tuple[int, int], ...] = ()
+    ratio = r.mapping(strategy.get("requestedToCapacityRatio"), f"{path}.scoringStrategy.requestedToCapacityRatio",
+                      {"shape"})
+    if kind == "RequestedToCapacityRatio":
+        field = f"{path}.scoringStrategy.requestedToCapacityRatio.shape"
+        points = []
+        for k, point in enumerate(r.sequence(ratio.get("shape"), field)):
+            point = r.mapping(point, f"{field}[{k}]", {"utilization", "score"})
+            utilization = r.integer(point.get("utilization"), f"{field}[{k}].utilization", 0, 100)
+            score = r.integer(point.get("score"), f"{field}[{k}].score", 0, 10)
+            if points and utilization <= points[-1][0]:
+                raise r.fail(f"{field}[{k}].utilization", "utilization values must be sorted in increasing order")
+            points.append((utilization, score))
+        if not points:
+            raise r.fail(field, "at least one point is required")
+        shape = tuple(points)
+    return replace(profile, strategy=kind, fit_resources=resources or profile.fit_resources, shape=shape)

@@ -1,0 +1,46 @@
+"""A scheduling profile as kubesched runs it: enabled filters, score weights, plugin args.
+
+`Profile()` is upstream's default profile for the plugins kubesched implements, except that
+every node is scored unless `percentageOfNodesToScore` says otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kubesched.framework.plugins import CORE_FILTERS, DEFAULT_PLUGINS, EXTENSION_POINTS
+
+DEFAULT_WEIGHTS = {name: weight for name, weight in DEFAULT_PLUGINS if "score" in EXTENSION_POINTS[name]}
+
+
+@dataclass(frozen=True)
+class Profile:
+    scheduler_name: str = "default-scheduler"
+    filters: tuple[str, ...] = CORE_FILTERS
+    weights: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    strategy: str = "LeastAllocated"
+    fit_resources: tuple[tuple[str, int], ...] = (("cpu", 1), ("memory", 1))
+    shape: tuple[tuple[int, int], ...] = ()  # (utilization 0..100, score 0..10) as configured
+    balanced_resources: tuple[tuple[str, int], ...] = (("cpu", 1), ("memory", 1))
+    percentage_of_nodes_to_score: int = 100  # 0: upstream's adaptive rule
+    hard_pod_affinity_weight: int = 1
+    ignore_preferred_terms_of_existing_pods: bool = False
+    spread_defaulting_type: str = "System"
+    spread_default_constraints: tuple = ()
+    added_affinity: dict | None = None
+
+    def configure(self, engine) -> None:
+        """Load this profile into a core engine."""
+        engine.set_profile(
+            filters=self.filters,
+            weights=self.weights,
+            strategy=self.strategy,
+            fit_resources=self.fit_resources,
+            shape=tuple((utilization, score * 10) for utilization, score in self.shape),
+            balanced_resources=self.balanced_resources,
+            percentage_of_nodes_to_score=self.percentage_of_nodes_to_score,
+        )
+
+
+def default_profile() -> Profile:
+    return Profile()

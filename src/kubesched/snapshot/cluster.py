@@ -1,0 +1,66 @@
+"""The cluster as the core sees it: nodes packed once, pod classes interned, pods assumed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from kubesched import _core
+from kubesched.errors import InputError
+from kubesched.framework.pod_class import class_key, pod_class_arguments
+from kubesched.framework.profile import Profile
+from kubesched.model.records import Node, Pod
+
+
+class ClusterSnapshot:
+    def __init__(self, nodes: Iterable[Node], profile: Profile, seed: int | None = None):
+        self.engine = _core.Engine()
+        self.node_names: list[str] = []
+        self.node_index: dict[str, int] = {}
+        self._classes: dict[object, int] = {}
+        for node in nodes:
+            index = self.engine.add_node(
+                node.name, node.labels, node.allocatable,
+                [(t.key, t.value, t.effect) for t in node.taints], node.unschedulable)
+            self.node_names.append(node.name)
+            self.node_index[node.name] = index
+        self.use_profile(profile)
+        self.engine.set_seed(seed)
+
+    def use_profile(self, profile: Profile) -> None:
+        self.profile = profile
+        profile.configure(self.engine)
+
+    @property
+    def node_count(self) -> int:
+        return len(self.node_names)
+
+    def class_of(self, pod: Pod) -> int:
+        key = class_key(pod)
+        found = self._classes.get(key)
+        if found is None:
+            found = self._classes[key] = self.engine.add_class(**pod_class_arguments(pod.spec))
+        return found
+
+    def add_bound(self, pods: Iterable[Pod]) -> None:
+        """Pods that already run on a node are part of the state."""
+        for pod in pods:
+            node = self.node_index.get(pod.node_name)
+            if node is None:
+                raise InputError(f"spec.nodeName names node {pod.node_name!r}, which is not in the input",
+                                 file=pod.source, obj=f"Pod {pod.key}")
+            self.engine.assume(self.class_of(pod), node)
+
+    def place(self, pods: list[Pod]) -> np.ndarray:
+        """Decide the pods in the given order inside the core; node index per pod, -1 if none."""
+        classes = np.fromiter((self.class_of(p) for p in pods), dtype=np.int32, count=len(pods))
+        return self.engine.schedule_queue(classes)
+
+    def failure_message(self, histogram: list[tuple[int, int]]) -> str:
+        """Upstream's FitError wording: `0/N nodes are available: 2 Insufficient cpu, ...`."""
+        parts = sorted(f"{count} {self.engine.reason_text(reason)}" for reason, count in histogram)
+        message = f"0/{self.node_count} nodes are available:"
+        if parts:
+            message += " " + ", ".join(parts) + "."
+        return message
