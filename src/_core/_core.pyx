@@ -12,8 +12,9 @@ import numpy as np
 cimport core
 
 FILTERS = ("NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts",
-           "NodeResourcesFit")
-SCORES = ("TaintToleration", "NodeAffinity", "NodeResourcesFit", "NodeResourcesBalancedAllocation")
+           "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity")
+SCORES = ("TaintToleration", "NodeAffinity", "NodeResourcesFit", "NodeResourcesBalancedAllocation",
+          "PodTopologySpread", "InterPodAffinity", "ImageLocality")
 STRATEGIES = ("LeastAllocated", "MostAllocated", "RequestedToCapacityRatio")
 OPERATORS = {"In": 0, "NotIn": 1, "Exists": 2, "DoesNotExist": 3, "Gt": 4, "Lt": 5}
 EFFECTS = {"": 0, "NoSchedule": 1, "PreferNoSchedule": 2, "NoExecute": 3}
@@ -24,6 +25,11 @@ _REASON_TEXT = {
     4: "node(s) didn't match Pod's node affinity/selector",
     5: "node(s) didn't have free ports for the requested pod ports",
     6: "Too many pods",
+    8: "node(s) didn't match pod topology spread constraints (missing required label)",
+    9: "node(s) didn't match pod topology spread constraints",
+    10: "node(s) didn't match pod affinity rules",
+    11: "node(s) didn't match pod anti-affinity rules",
+    12: "node(s) didn't satisfy existing pods anti-affinity rules",
 }
 
 
@@ -63,11 +69,15 @@ cdef class Engine:
     def node_count(self):
         return self.engine.snapshot.node_count()
 
-    def add_node(self, str name, dict labels, dict allocatable, list taints, bint unschedulable):
-        """Add a node; `taints` are (key, value, effect) and `allocatable` maps resource
-        names (and "pods") to integer amounts. Returns the node's index."""
+    def add_node(self, str name, dict labels, dict allocatable, list taints, bint unschedulable,
+                 images=()):
+        """Add a node; `taints` are (key, value, effect), `allocatable` maps resource names
+        (and "pods") to integer amounts, `images` are (names, size). Returns its index."""
         cdef core.Snapshot* s = &self.engine.snapshot
-        cdef int32_t node = s.add_node(_b(name))
+        cdef int32_t node = self.engine.add_node(_b(name))
+        for names, size in images:
+            for image in names:
+                s.add_image(node, _b(image), size)
         for key, value in labels.items():
             s.set_label(node, _b(key), _b(value))
         for resource, amount in allocatable.items():
@@ -93,12 +103,29 @@ cdef class Engine:
 
     # -- pod classes -----------------------------------------------------------------------
 
+    def add_matcher(self, *, requirements=None, namespaces=(), all_namespaces=False):
+        """Register a pod selector: requirements (key, operator, values) on pod labels, or
+        None for a missing selector (matches nothing), and the namespaces it looks in."""
+        cdef core.Matcher matcher
+        matcher.nothing = requirements is None
+        for requirement in requirements or ():
+            matcher.requirements.push_back(self._expression(requirement))
+        matcher.all_namespaces = all_namespaces
+        for namespace in sorted(self.intern(n) for n in namespaces):
+            matcher.namespaces.push_back(namespace)
+        return self.engine.add_matcher(matcher)
+
     def add_class(self, *, requests, int64_t nonzero_cpu, int64_t nonzero_memory, ports=(),
                   tolerations=(), node_selector=(), required_terms=None, preferred_terms=(),
-                  node_name=None):
-        """Compile one pod class. Terms are (expressions, fields) with expressions as
-        (key, operator, values); tolerations are (key, operator, value, effect), "" for empty."""
+                  node_name=None, namespace="default", labels=None, affinity_required=(),
+                  anti_required=(), affinity_preferred=(), anti_preferred=(), spread=(),
+                  spread_is_system_default=False, images=()):
+        """Compile one pod class. Node terms are (expressions, fields) with expressions as
+        (key, operator, values); tolerations are (key, operator, value, effect), "" for empty;
+        pod terms are (matcher id, topology key, weight); spread constraints are (matcher id,
+        key, maxSkew, minDomains, hard, honor node affinity, honor node taints)."""
         cdef core.PodClass pod
+        cdef core.SpreadConstraint constraint
         cdef core.ResourceAmount amount
         cdef core.HostPort port
         cdef core.Toleration toleration
@@ -132,7 +159,34 @@ cdef class Engine:
             weighted.term = self._term(term)
             pod.preferred_terms.push_back(weighted)
         pod.node_name = self.intern(node_name) if node_name else -1
+        pod.namespace_id = self.intern(namespace)
+        for key, value in sorted((self.intern(k), self.intern(v)) for k, v in (labels or {}).items()):
+            pod.labels.push_back(pair[int32_t, int32_t](key, value))
+        self._pod_terms(pod.affinity_required, affinity_required)
+        self._pod_terms(pod.anti_required, anti_required)
+        self._pod_terms(pod.affinity_preferred, affinity_preferred)
+        self._pod_terms(pod.anti_preferred, anti_preferred)
+        for matcher, key, max_skew, min_domains, hard, honor_affinity, honor_taints in spread:
+            constraint.matcher = matcher
+            constraint.key = self.intern(key)
+            constraint.max_skew = max_skew
+            constraint.min_domains = min_domains
+            constraint.hard = hard
+            constraint.honor_node_affinity = honor_affinity
+            constraint.honor_node_taints = honor_taints
+            pod.spread.push_back(constraint)
+        pod.spread_is_system_default = spread_is_system_default
+        for image in images:
+            pod.images.push_back(self.intern(image))
         return self.engine.add_class(pod)
+
+    cdef void _pod_terms(self, vector[core.PodTerm]& target, terms) except *:
+        cdef core.PodTerm term
+        for matcher, key, weight in terms:
+            term.matcher = matcher
+            term.key = self.intern(key)
+            term.weight = weight
+            target.push_back(term)
 
     cdef core.NodeTerm _term(self, term) except *:
         cdef core.NodeTerm compiled
@@ -162,7 +216,8 @@ cdef class Engine:
 
     def set_profile(self, *, filters, weights, strategy="LeastAllocated", fit_resources=(("cpu", 1), ("memory", 1)),
                     shape=(), balanced_resources=(("cpu", 1), ("memory", 1)),
-                    int32_t percentage_of_nodes_to_score=100):
+                    int32_t percentage_of_nodes_to_score=100, int64_t hard_pod_affinity_weight=1,
+                    bint ignore_preferred_terms_of_existing_pods=False, bint spread_system_defaulted=True):
         """`filters`: names of enabled filters; `weights`: score plugin name -> weight."""
         cdef core.Profile profile
         cdef core.ResourceWeight rw
@@ -187,6 +242,9 @@ cdef class Engine:
             rw.weight = weight
             profile.balanced_resources.push_back(rw)
         profile.percentage_of_nodes_to_score = percentage_of_nodes_to_score
+        profile.hard_pod_affinity_weight = hard_pod_affinity_weight
+        profile.ignore_preferred_terms_of_existing_pods = ignore_preferred_terms_of_existing_pods
+        profile.spread_system_defaulted = spread_system_defaulted
         self.engine.set_profile(profile)
 
     def set_seed(self, seed):

@@ -47,6 +47,27 @@ cdef extern from "pod_class.hpp" namespace "kubesched" nogil:
         int32_t resource
         int64_t amount
 
+    cdef cppclass Matcher:
+        bool nothing
+        vector[Expression] requirements
+        bool all_namespaces
+        vector[int32_t] namespaces
+        vector[int32_t] all_of
+
+    cdef cppclass PodTerm:
+        int32_t matcher
+        int32_t key
+        int64_t weight
+
+    cdef cppclass SpreadConstraint:
+        int32_t matcher
+        int32_t key
+        int64_t max_skew
+        int64_t min_domains
+        bool hard
+        bool honor_node_affinity
+        bool honor_node_taints
+
     cdef cppclass PodClass:
         vector[ResourceAmount] requests
         int64_t nonzero_cpu
@@ -58,6 +79,15 @@ cdef extern from "pod_class.hpp" namespace "kubesched" nogil:
         vector[NodeTerm] required_terms
         vector[WeightedNodeTerm] preferred_terms
         int32_t node_name
+        int32_t namespace_id
+        vector[pair[int32_t, int32_t]] labels
+        vector[PodTerm] affinity_required
+        vector[PodTerm] anti_required
+        vector[PodTerm] affinity_preferred
+        vector[PodTerm] anti_preferred
+        vector[SpreadConstraint] spread
+        bool spread_is_system_default
+        vector[int32_t] images
 
 
 cdef extern from "profile.hpp" namespace "kubesched" nogil:
@@ -77,6 +107,9 @@ cdef extern from "profile.hpp" namespace "kubesched" nogil:
         vector[ShapePoint] shape
         vector[ResourceWeight] balanced_resources
         int32_t percentage_of_nodes_to_score
+        int64_t hard_pod_affinity_weight
+        bool ignore_preferred_terms_of_existing_pods
+        bool spread_system_defaulted
 
 
 cdef extern from "strings.hpp" namespace "kubesched" nogil:
@@ -103,6 +136,7 @@ cdef extern from "snapshot.hpp" namespace "kubesched" nogil:
         void set_allowed_pods(int32_t, int64_t)
         void clear_taints(int32_t)
         void clear_labels(int32_t)
+        void add_image(int32_t, string, int64_t) except +
         vector[int32_t] names
         vector[vector[int64_t]] allocatable
         vector[vector[int64_t]] requested
@@ -132,6 +166,8 @@ cdef extern from "engine.hpp" namespace "kubesched" nogil:
         const Profile& profile()
         void set_profile(Profile) except +
         void set_seed(int64_t)
+        int32_t add_node(string) except +
+        int32_t add_matcher(const Matcher&) except +
         int32_t add_class(PodClass) except +
         int32_t class_count()
         void assume(int32_t, int32_t) except +

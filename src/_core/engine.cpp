@@ -9,6 +9,8 @@ namespace {
 constexpr size_t kMaxCachedClasses = 64;
 constexpr int32_t kMinFeasibleNodesToFind = 100;
 constexpr int32_t kMinFeasibleNodesPercentageToFind = 5;
+
+bool custom_normalized(int p) { return p == kInterPodAffinityScore || p == kPodTopologySpreadScore; }
 }  // namespace
 
 void Engine::set_profile(Profile profile) {
@@ -27,9 +29,25 @@ void Engine::set_seed(int64_t seed) {
   rng_.seed(static_cast<uint64_t>(seed < 0 ? 0 : seed));
 }
 
+int32_t Engine::add_node(std::string_view name) {
+  const int32_t node = snapshot.add_node(name);
+  terms_.add_node();
+  return node;
+}
+
+int32_t Engine::add_matcher(const Matcher& matcher) {
+  return terms_.add_matcher(matcher, classes_, snapshot.node_pods);
+}
+
 int32_t Engine::add_class(PodClass pod_class) {
   std::array<bool, kScoreCount> skipped{};
   for (int p = 0; p < kScoreCount; ++p) skipped[p] = skips(static_cast<Score>(p), profile_, pod_class);
+  if (!pod_class.affinity_required.empty()) {
+    Matcher all;
+    for (const auto& term : pod_class.affinity_required) all.all_of.push_back(term.matcher);
+    pod_class.affinity_all = add_matcher(all);
+  }
+  terms_.class_added(pod_class);
   classes_.push_back(std::move(pod_class));
   skipped_.push_back(skipped);
   return class_count() - 1;
@@ -46,25 +64,94 @@ void Engine::log_change(int32_t node) {
 
 void Engine::assume(int32_t class_id, int32_t node) {
   snapshot.add_pod(pod_class(class_id), node);
+  snapshot.node_pods[static_cast<size_t>(node)].push_back(class_id);
+  terms_.pod_added(class_id, node, classes_, 1);
   log_change(node);
 }
 
 void Engine::forget(int32_t class_id, int32_t node) {
+  auto& pods = snapshot.node_pods[static_cast<size_t>(node)];
+  auto found = std::find(pods.begin(), pods.end(), class_id);
+  if (found == pods.end()) return;
+  pods.erase(found);
   snapshot.remove_pod(pod_class(class_id), node);
+  terms_.pod_added(class_id, node, classes_, -1);
   log_change(node);
 }
 
 void Engine::node_changed(int32_t node) { log_change(node); }
 
-void Engine::evaluate_node(int32_t class_id, int32_t node, uint8_t& feasible,
-                           std::array<std::vector<int64_t>, kScoreCount>& raw) const {
-  const PodClass& pod = pod_class(class_id);
-  feasible = first_failing_filter(snapshot, profile_, pod, node, nullptr) < 0 ? 1 : 0;
-  if (!feasible) return;
+bool Engine::touched_by_inter_pod_rules(int32_t class_id) {
+  if (pod_class(class_id).has_inter_pod_terms()) return true;
+  for (const auto& term : terms_.carried())
+    if (terms_.matches(term.matcher, class_id, classes_)) return true;
+  return false;
+}
+
+int32_t Engine::failing_filter(int32_t class_id, int32_t node, const FilterContext* context, Reasons* reasons) {
+  int32_t failed = first_failing_filter(snapshot, profile_, pod_class(class_id), node, reasons);
+  if (failed < 0 && context) failed = inter_pod_filters(inputs(class_id), *context, node, reasons);
+  return failed;
+}
+
+void Engine::basic_raw_scores(int32_t class_id, int32_t node, std::array<std::vector<int64_t>, kScoreCount>& raw) const {
   const auto& skipped = skipped_[static_cast<size_t>(class_id)];
+  const PodClass& pod = pod_class(class_id);
   for (int p = 0; p < kScoreCount; ++p) {
-    if (profile_.weights[p] == 0 || skipped[p]) continue;
+    if (profile_.weights[p] == 0 || skipped[p] || custom_normalized(p)) continue;
     raw[p][static_cast<size_t>(node)] = raw_score(static_cast<Score>(p), snapshot, profile_, pod, node);
+  }
+}
+
+void Engine::pass(int32_t class_id, bool inter_pod, const std::vector<int32_t>& nodes, Evaluation& e, bool with_reasons) {
+  const auto count = static_cast<size_t>(snapshot.node_count());
+  e.failed_filter.assign(count, -1);
+  e.total.assign(count, -1);
+  for (auto& column : e.raw) column.assign(count, 0);
+  for (auto& column : e.normalized) column.assign(count, 0);
+  if (with_reasons) e.reasons.assign(count, {});
+  e.skipped = skipped_[static_cast<size_t>(class_id)];
+
+  FilterContext filter_context;
+  if (inter_pod) filter_context = build_filter_context(inputs(class_id));
+  std::vector<int32_t> feasible;
+  for (int32_t n : nodes) {
+    const auto i = static_cast<size_t>(n);
+    e.failed_filter[i] = failing_filter(class_id, n, inter_pod ? &filter_context : nullptr,
+                                        with_reasons ? &e.reasons[i] : nullptr);
+    if (e.failed_filter[i] < 0) feasible.push_back(n);
+  }
+  e.feasible = static_cast<int32_t>(feasible.size());
+
+  ScoreContext score_context;
+  if (inter_pod) score_context = build_score_context(inputs(class_id), feasible);
+  e.skipped[kInterPodAffinityScore] = score_context.affinity_skip;
+  e.skipped[kPodTopologySpreadScore] = score_context.spread_skip;
+  for (int32_t n : feasible) basic_raw_scores(class_id, n, e.raw);
+  for (int p = 0; p < kScoreCount; ++p) {
+    if (profile_.weights[p] == 0 || e.skipped[p]) continue;
+    auto& raw = e.raw[p];
+    auto& scaled = e.normalized[p];
+    if (p == kInterPodAffinityScore)
+      for (int32_t n : feasible) raw[static_cast<size_t>(n)] = inter_pod_affinity_score(score_context, n);
+    if (p == kPodTopologySpreadScore)
+      for (int32_t n : feasible) raw[static_cast<size_t>(n)] = spread_score(score_context, n, terms_);
+    scaled = raw;
+    if (p == kInterPodAffinityScore) {
+      normalize_inter_pod_affinity(scaled, feasible);
+    } else if (p == kPodTopologySpreadScore) {
+      normalize_spread(score_context, scaled, feasible);
+    } else if (normalized(static_cast<Score>(p))) {
+      int64_t max_raw = 0;
+      for (int32_t n : feasible) max_raw = std::max(max_raw, raw[static_cast<size_t>(n)]);
+      for (int32_t n : feasible)
+        scaled[static_cast<size_t>(n)] = default_normalize(raw[static_cast<size_t>(n)], max_raw, reversed(static_cast<Score>(p)));
+    }
+  }
+  for (int32_t n : feasible) {
+    int64_t total = 0;
+    for (int p = 0; p < kScoreCount; ++p) total += profile_.weights[p] * e.normalized[p][static_cast<size_t>(n)];
+    e.total[static_cast<size_t>(n)] = total;
   }
 }
 
@@ -74,7 +161,7 @@ int64_t Engine::total_of(const ClassState& state, int32_t node) const {
   int64_t total = 0;
   for (int p = 0; p < kScoreCount; ++p) {
     const int64_t weight = profile_.weights[p];
-    if (weight == 0) continue;
+    if (weight == 0 || custom_normalized(p)) continue;
     int64_t score = state.raw[p][n];
     if (normalized(static_cast<Score>(p))) score = default_normalize(score, state.max_raw[p], reversed(static_cast<Score>(p)));
     total += weight * score;
@@ -106,15 +193,25 @@ void Engine::renormalize(ClassState& state) {
 }
 
 void Engine::rebuild(ClassState& state, int32_t class_id) {
-  const auto count = static_cast<size_t>(snapshot.node_count());
-  state.feasible.assign(count, 0);
-  for (auto& column : state.raw) column.assign(count, 0);
-  state.total.assign(count, -1);
-  for (size_t n = 0; n < count; ++n) evaluate_node(class_id, static_cast<int32_t>(n), state.feasible[n], state.raw);
+  state.inter_pod = touched_by_inter_pod_rules(class_id);
   state.generation = snapshot.generation;
   state.synced = log_base_ + change_log_.size();
+  state.carried_seen = terms_.carried().size();
   state.diagnosed = false;
-  renormalize(state);
+  std::vector<int32_t> all(static_cast<size_t>(snapshot.node_count()));
+  for (size_t n = 0; n < all.size(); ++n) all[n] = static_cast<int32_t>(n);
+  Evaluation e;
+  pass(class_id, state.inter_pod, all, e, false);
+  state.feasible.assign(all.size(), 0);
+  for (size_t n = 0; n < all.size(); ++n) state.feasible[n] = e.failed_filter[n] < 0;
+  state.raw = std::move(e.raw);
+  if (state.inter_pod) {
+    state.total = std::move(e.total);
+    state.tree.assign(state.total);
+  } else {
+    state.total.assign(all.size(), -1);
+    renormalize(state);
+  }
 }
 
 void Engine::refresh_node(ClassState& state, int32_t class_id, int32_t node, bool& needs_renormalize) {
@@ -122,8 +219,9 @@ void Engine::refresh_node(ClassState& state, int32_t class_id, int32_t node, boo
   const bool was_feasible = state.feasible[n];
   std::array<int64_t, kScoreCount> old_raw{};
   for (int p = 0; p < kScoreCount; ++p) old_raw[p] = state.raw[p][n];
-  evaluate_node(class_id, node, state.feasible[n], state.raw);
-  const bool is_feasible = state.feasible[n];
+  const bool is_feasible = failing_filter(class_id, node, nullptr, nullptr) < 0;
+  state.feasible[n] = is_feasible;
+  if (is_feasible) basic_raw_scores(class_id, node, state.raw);
   state.feasible_count += static_cast<int64_t>(is_feasible) - static_cast<int64_t>(was_feasible);
   for (int p = 0; p < kScoreCount; ++p) {
     if (!normalized(static_cast<Score>(p))) continue;
@@ -147,16 +245,17 @@ Engine::ClassState& Engine::state_for(int32_t class_id) {
       auto oldest = states_.end();
       for (auto it = states_.begin(); it != states_.end(); ++it)
         if (it->second && (oldest == states_.end() || it->second->last_used < oldest->second->last_used)) oldest = it;
-      if (oldest != states_.end() && oldest->first != class_id) states_.erase(oldest);
+      if (oldest != states_.end()) states_.erase(oldest);
     }
-    slot = std::make_unique<ClassState>();
+    states_[class_id] = std::make_unique<ClassState>();
   }
   ClassState& state = *states_[class_id];
   state.last_used = ++use_clock_;
   const size_t log_end = log_base_ + change_log_.size();
   const size_t pending = log_end - state.synced;
-  if (state.generation != snapshot.generation || state.synced < log_base_ ||
-      pending > static_cast<size_t>(snapshot.node_count()) / 4 + 1) {
+  const bool stale = state.generation != snapshot.generation || state.synced < log_base_ ||
+                     state.carried_seen != terms_.carried().size();
+  if (stale || (pending > 0 && (state.inter_pod || pending > static_cast<size_t>(snapshot.node_count()) / 4 + 1))) {
     rebuild(state, class_id);
     return state;
   }
@@ -176,12 +275,15 @@ int32_t Engine::pick(const SelectTree& tree) {
   return tree.pick(k);
 }
 
-Histogram Engine::diagnose(const PodClass& pod) const {
+Histogram Engine::diagnose(int32_t class_id) {
+  FilterContext context;
+  const bool inter_pod = touched_by_inter_pod_rules(class_id);
+  if (inter_pod) context = build_filter_context(inputs(class_id));
   std::map<int32_t, int32_t> counts;
   Reasons reasons;
   for (int32_t n = 0; n < snapshot.node_count(); ++n) {
     reasons.clear();
-    first_failing_filter(snapshot, profile_, pod, n, &reasons);
+    failing_filter(class_id, n, inter_pod ? &context : nullptr, &reasons);
     for (int32_t reason : reasons) ++counts[reason];
   }
   return Histogram(counts.begin(), counts.end());
@@ -192,7 +294,7 @@ int32_t Engine::nodes_to_find() const {
   int32_t percentage = profile_.percentage_of_nodes_to_score;
   if (all < kMinFeasibleNodesToFind || percentage >= 100) return all;
   if (percentage <= 0) percentage = std::max(50 - all / 125, kMinFeasibleNodesPercentageToFind);
-  const int32_t wanted = static_cast<int32_t>(static_cast<int64_t>(all) * percentage / 100);
+  const auto wanted = static_cast<int32_t>(static_cast<int64_t>(all) * percentage / 100);
   return std::max(wanted, kMinFeasibleNodesToFind);
 }
 
@@ -202,7 +304,7 @@ int32_t Engine::schedule(int32_t class_id) {
   const int32_t node = pick(state.tree);
   if (node < 0) {
     if (!state.diagnosed) {
-      state.diagnosis = diagnose(pod_class(class_id));
+      state.diagnosis = diagnose(class_id);
       state.diagnosed = true;
     }
     last_failure_ = state.diagnosis;
@@ -212,12 +314,10 @@ int32_t Engine::schedule(int32_t class_id) {
   return node;
 }
 
-// percentageOfNodesToScore below 100: look at nodes from a rotating start until enough
-// feasible ones are found, and score only those (upstream's sampling, done sequentially).
 int32_t Engine::schedule_sampled(int32_t class_id) {
   Evaluation evaluation = evaluate(class_id);
   if (evaluation.selected < 0) {
-    last_failure_ = diagnose(pod_class(class_id));
+    last_failure_ = diagnose(class_id);
     return -1;
   }
   assume(class_id, evaluation.selected);
@@ -231,54 +331,37 @@ void Engine::schedule_queue(const int32_t* class_ids, int64_t count, int32_t* ch
   }
 }
 
+// percentageOfNodesToScore below 100: look at nodes from a rotating start until enough
+// feasible ones are found, and score only those (upstream's sampling, done sequentially).
 Evaluation Engine::evaluate(int32_t class_id) {
-  const PodClass& pod = pod_class(class_id);
   const int32_t count = snapshot.node_count();
-  const auto n_count = static_cast<size_t>(count);
-  Evaluation e;
-  e.failed_filter.assign(n_count, -1);
-  e.reasons.assign(n_count, {});
-  e.total.assign(n_count, -1);
-  e.examined.assign(n_count, 0);
-  e.skipped = skipped_[static_cast<size_t>(class_id)];
-  for (auto& column : e.raw) column.assign(n_count, 0);
-  for (auto& column : e.normalized) column.assign(n_count, 0);
-
+  const bool inter_pod = touched_by_inter_pod_rules(class_id);
   const int32_t wanted = nodes_to_find();
   const bool sampled = wanted < count;
-  const int32_t start = sampled ? next_start_node_ : 0;
-  std::vector<int32_t> feasible;
-  int32_t processed = 0;
-  for (int32_t i = 0; i < count && static_cast<int32_t>(feasible.size()) < wanted; ++i, ++processed) {
-    const int32_t n = (start + i) % count;
-    e.examined[static_cast<size_t>(n)] = 1;
-    e.failed_filter[static_cast<size_t>(n)] = first_failing_filter(snapshot, profile_, pod, n, &e.reasons[static_cast<size_t>(n)]);
-    if (e.failed_filter[static_cast<size_t>(n)] < 0) feasible.push_back(n);
-  }
-  if (sampled && count > 0) next_start_node_ = (start + processed) % count;
-  e.feasible = static_cast<int32_t>(feasible.size());
-  if (feasible.empty()) return e;
-
-  for (int p = 0; p < kScoreCount; ++p) {
-    if (profile_.weights[p] == 0 || e.skipped[p]) continue;
-    const auto plugin = static_cast<Score>(p);
-    int64_t max_raw = 0;
-    for (int32_t n : feasible) {
-      const int64_t raw = raw_score(plugin, snapshot, profile_, pod, n);
-      e.raw[p][static_cast<size_t>(n)] = raw;
-      max_raw = std::max(max_raw, raw);
+  std::vector<int32_t> examined;
+  if (sampled) {
+    // Find the first `wanted` feasible nodes from the rotating start, filters only.
+    FilterContext context;
+    if (inter_pod) context = build_filter_context(inputs(class_id));
+    int32_t feasible = 0, processed = 0;
+    for (int32_t i = 0; i < count && feasible < wanted; ++i, ++processed) {
+      const int32_t n = (next_start_node_ + i) % count;
+      examined.push_back(n);
+      if (failing_filter(class_id, n, inter_pod ? &context : nullptr, nullptr) < 0) ++feasible;
     }
-    for (int32_t n : feasible) {
-      const int64_t raw = e.raw[p][static_cast<size_t>(n)];
-      e.normalized[p][static_cast<size_t>(n)] = normalized(plugin) ? default_normalize(raw, max_raw, reversed(plugin)) : raw;
-    }
+    next_start_node_ = count ? (next_start_node_ + processed) % count : 0;
+  } else {
+    for (int32_t n = 0; n < count; ++n) examined.push_back(n);
   }
+  Evaluation e;
+  pass(class_id, inter_pod, examined, e, true);
+  e.examined.assign(static_cast<size_t>(count), 0);
+  for (int32_t n : examined) e.examined[static_cast<size_t>(n)] = 1;
   int64_t best = -1;
   std::vector<int32_t> ties;
-  for (int32_t n : feasible) {
-    int64_t total = 0;
-    for (int p = 0; p < kScoreCount; ++p) total += profile_.weights[p] * e.normalized[p][static_cast<size_t>(n)];
-    e.total[static_cast<size_t>(n)] = total;
+  for (int32_t n : examined) {
+    const int64_t total = e.total[static_cast<size_t>(n)];
+    if (total < 0) continue;
     if (total > best) {
       best = total;
       ties.assign(1, n);
@@ -286,9 +369,11 @@ Evaluation Engine::evaluate(int32_t class_id) {
       ties.push_back(n);
     }
   }
-  size_t k = 0;
-  if (random_ties_ && ties.size() > 1) k = std::uniform_int_distribution<size_t>(0, ties.size() - 1)(rng_);
-  e.selected = ties[k];
+  if (!ties.empty()) {
+    size_t k = 0;
+    if (random_ties_ && ties.size() > 1) k = std::uniform_int_distribution<size_t>(0, ties.size() - 1)(rng_);
+    e.selected = ties[k];
+  }
   return e;
 }
 

@@ -1,7 +1,8 @@
 // The decision engine: filter -> score -> select over a Snapshot, and a whole queue of pods
-// placed in one call. Per pod class it keeps the last evaluation and a selection tree, and
-// brings them up to date from a log of the nodes that changed since, so placing the next
-// pod of a class costs O(changed nodes * log N) instead of O(N).
+// placed in one call. Per pod class it keeps the last evaluation and a selection tree. For a
+// class no inter-pod rule touches, it brings them up to date from a log of the nodes that
+// changed since, so the next pod of the class costs O(changed nodes * log N); a class with
+// inter-pod rules is evaluated afresh after every change (its domain counts move).
 #pragma once
 
 #include <array>
@@ -13,11 +14,14 @@
 #include <vector>
 
 #include "filters.hpp"
+#include "interpod.hpp"
 #include "pod_class.hpp"
 #include "profile.hpp"
 #include "scores.hpp"
 #include "select_tree.hpp"
 #include "snapshot.hpp"
+#include "terms.hpp"
+#include "topology.hpp"
 
 namespace kubesched {
 
@@ -25,7 +29,7 @@ using Histogram = std::vector<std::pair<int32_t, int32_t>>;  // (reason, nodes),
 
 // Everything `explain` shows for one pod: per node, the filters' verdict and every score.
 struct Evaluation {
-  std::vector<int32_t> failed_filter;  // -1 when the node passes every filter
+  std::vector<int32_t> failed_filter;  // -1 when the node passes every filter (or was not examined)
   std::vector<Reasons> reasons;
   std::array<std::vector<int64_t>, kScoreCount> raw;
   std::array<std::vector<int64_t>, kScoreCount> normalized;
@@ -44,6 +48,8 @@ class Engine {
   void set_profile(Profile profile);
   void set_seed(int64_t seed);  // >= 0: random choice among ties; < 0: first in node order
 
+  int32_t add_node(std::string_view name);
+  int32_t add_matcher(const Matcher& matcher);
   int32_t add_class(PodClass pod_class);
   const PodClass& pod_class(int32_t id) const { return classes_.at(static_cast<size_t>(id)); }
   int32_t class_count() const { return static_cast<int32_t>(classes_.size()); }
@@ -64,13 +70,15 @@ class Engine {
   const std::vector<Histogram>& failures() const { return failures_; }
   void clear_failures() { failures_.clear(); }
 
-  // Filter and score every node for a pod of the class without placing it.
+  // Filter and score the nodes for a pod of the class without placing it.
   Evaluation evaluate(int32_t class_id);
 
  private:
   struct ClassState {
     uint64_t generation = ~0ULL;
     size_t synced = 0;
+    size_t carried_seen = 0;
+    bool inter_pod = false;
     std::vector<uint8_t> feasible;
     std::array<std::vector<int64_t>, kScoreCount> raw;
     std::array<int64_t, kScoreCount> max_raw{};
@@ -83,27 +91,33 @@ class Engine {
     Histogram diagnosis;
   };
 
+  InterPodInputs inputs(int32_t class_id) { return {snapshot, profile_, terms_, domains_, classes_, class_id}; }
+  bool touched_by_inter_pod_rules(int32_t class_id);
+  int32_t failing_filter(int32_t class_id, int32_t node, const FilterContext* context, Reasons* reasons);
+  // One filter+score pass over `nodes` (all when empty): fills feasibility, raw and normalized.
+  void pass(int32_t class_id, bool inter_pod, const std::vector<int32_t>& nodes, Evaluation& out, bool with_reasons);
+
   ClassState& state_for(int32_t class_id);
   void rebuild(ClassState& state, int32_t class_id);
   void refresh_node(ClassState& state, int32_t class_id, int32_t node, bool& renormalize);
   void renormalize(ClassState& state);
   int64_t total_of(const ClassState& state, int32_t node) const;
-  void evaluate_node(int32_t class_id, int32_t node, uint8_t& feasible,
-                     std::array<std::vector<int64_t>, kScoreCount>& raw) const;
+  void basic_raw_scores(int32_t class_id, int32_t node, std::array<std::vector<int64_t>, kScoreCount>& raw) const;
   int32_t pick(const SelectTree& tree);
-  Histogram diagnose(const PodClass& pod) const;
+  Histogram diagnose(int32_t class_id);
   int32_t schedule_sampled(int32_t class_id);
   int32_t nodes_to_find() const;
   void log_change(int32_t node);
 
   Profile profile_;
   std::vector<PodClass> classes_;
-  std::vector<std::array<bool, kScoreCount>> skipped_;  // per class
+  std::vector<std::array<bool, kScoreCount>> skipped_;  // per class: PreScore said Skip
+  TermRegistry terms_;
+  DomainCache domains_;
   std::unordered_map<int32_t, std::unique_ptr<ClassState>> states_;
   std::vector<int32_t> change_log_;
   size_t log_base_ = 0;  // change_log_[0] is entry number log_base_
   uint64_t use_clock_ = 0;
-  uint64_t profile_generation_ = 0;
   bool random_ties_ = false;
   std::mt19937_64 rng_{0};
   int32_t next_start_node_ = 0;

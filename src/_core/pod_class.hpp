@@ -2,6 +2,7 @@
 // Pods with the same spec, namespace and labels share one class.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -47,6 +48,44 @@ struct ResourceAmount {
   int64_t amount = 0;
 };
 
+// A pod label selector and the namespaces it looks in (an affinity term's or a spread
+// constraint's). Registered once in the engine and referred to by id.
+struct Matcher {
+  bool nothing = false;                 // a missing selector matches no pod
+  std::vector<Expression> requirements; // on pod labels: In, NotIn, Exists, DoesNotExist
+  bool all_namespaces = false;
+  std::vector<int32_t> namespaces;      // sorted namespace ids
+  std::vector<int32_t> all_of;          // instead: every listed matcher must match
+
+  bool operator==(const Matcher& other) const {
+    auto same = [](const std::vector<Expression>& a, const std::vector<Expression>& b) {
+      if (a.size() != b.size()) return false;
+      for (size_t i = 0; i < a.size(); ++i)
+        if (a[i].key != b[i].key || a[i].op != b[i].op || a[i].values != b[i].values) return false;
+      return true;
+    };
+    return nothing == other.nothing && same(requirements, other.requirements) &&
+           all_namespaces == other.all_namespaces && namespaces == other.namespaces && all_of == other.all_of;
+  }
+};
+
+// An inter-pod affinity term: pods matching `matcher` in the same `key` domain.
+struct PodTerm {
+  int32_t matcher = -1;
+  int32_t key = -1;
+  int64_t weight = 0;  // preferred terms only
+};
+
+struct SpreadConstraint {
+  int32_t matcher = -1;
+  int32_t key = -1;
+  int64_t max_skew = 1;
+  int64_t min_domains = 1;
+  bool hard = true;  // DoNotSchedule; false: ScheduleAnyway
+  bool honor_node_affinity = true;
+  bool honor_node_taints = false;
+};
+
 struct PodClass {
   std::vector<ResourceAmount> requests;  // filtering requests, amounts > 0
   int64_t nonzero_cpu = 0;
@@ -58,6 +97,26 @@ struct PodClass {
   std::vector<NodeTerm> required_terms;
   std::vector<WeightedNodeTerm> preferred_terms;
   int32_t node_name = -1;  // spec.nodeName, -1 when unset
+
+  // Inter-pod: who the pod is, and its terms.
+  int32_t namespace_id = -1;
+  std::vector<std::pair<int32_t, int32_t>> labels;  // sorted by key
+  std::vector<PodTerm> affinity_required, anti_required, affinity_preferred, anti_preferred;
+  std::vector<SpreadConstraint> spread;
+  bool spread_is_system_default = false;
+  std::vector<int32_t> images;  // one per (init) container, normalised
+  // Filled by the engine: the matcher "matches every required affinity term".
+  int32_t affinity_all = -1;
+
+  int32_t label(int32_t key) const {
+    for (const auto& [k, v] : labels)
+      if (k == key) return v;
+    return -1;
+  }
+  bool has_inter_pod_terms() const {
+    return !affinity_required.empty() || !anti_required.empty() || !affinity_preferred.empty() ||
+           !anti_preferred.empty() || !spread.empty();
+  }
 
   int64_t request(int32_t resource) const {
     for (const auto& r : requests)

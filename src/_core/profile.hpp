@@ -16,6 +16,8 @@ enum Filter : uint8_t {
   kNodeAffinityFilter,
   kNodePorts,
   kNodeResourcesFitFilter,
+  kPodTopologySpreadFilter,
+  kInterPodAffinityFilter,
   kFilterCount
 };
 
@@ -24,6 +26,9 @@ enum Score : uint8_t {
   kNodeAffinityScore,
   kNodeResourcesFitScore,
   kBalancedAllocationScore,
+  kPodTopologySpreadScore,
+  kInterPodAffinityScore,
+  kImageLocalityScore,
   kScoreCount
 };
 
@@ -40,13 +45,16 @@ struct ShapePoint {
 };
 
 struct Profile {
-  std::array<bool, kFilterCount> filters{true, true, true, true, true, true};
-  std::array<int64_t, kScoreCount> weights{3, 2, 1, 1};  // 0 disables a score plugin
+  std::array<bool, kFilterCount> filters{true, true, true, true, true, true, true, true};
+  std::array<int64_t, kScoreCount> weights{3, 2, 1, 1, 2, 2, 1};  // 0 disables a score plugin
   uint8_t strategy = kLeastAllocated;
   std::vector<ResourceWeight> fit_resources{{0, 1}, {1, 1}};
   std::vector<ShapePoint> shape;
   std::vector<ResourceWeight> balanced_resources{{0, 1}, {1, 1}};
   int32_t percentage_of_nodes_to_score = 100;  // 0: upstream's adaptive rule
+  int64_t hard_pod_affinity_weight = 1;
+  bool ignore_preferred_terms_of_existing_pods = false;
+  bool spread_system_defaulted = true;  // PodTopologySpread defaultingType System
 };
 
 }  // namespace kubesched

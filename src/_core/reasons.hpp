@@ -13,6 +13,11 @@ enum ReasonKind : int32_t {
   kReasonPorts = 5,           // node(s) didn't have free ports for the requested pod ports
   kReasonTooManyPods = 6,     // Too many pods
   kReasonInsufficient = 7,    // Insufficient <resource>; payload: resource index
+  kReasonSpreadMissingLabel = 8,  // node(s) didn't match pod topology spread constraints (missing required label)
+  kReasonSpread = 9,              // node(s) didn't match pod topology spread constraints
+  kReasonAffinity = 10,           // node(s) didn't match pod affinity rules
+  kReasonAntiAffinity = 11,       // node(s) didn't match pod anti-affinity rules
+  kReasonExistingAnti = 12,       // node(s) didn't satisfy existing pods anti-affinity rules
 };
 
 inline int32_t make_reason(ReasonKind kind, int32_t payload = 0) {

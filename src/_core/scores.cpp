@@ -123,13 +123,34 @@ int64_t balanced_allocation_score(const Snapshot& s, const Profile& profile, con
   return static_cast<int64_t>((1 - deviation) * static_cast<double>(kMaxNodeScore));
 }
 
+int64_t image_locality_score(const Snapshot& s, const PodClass& pod, int32_t node) {
+  constexpr int64_t kMinThreshold = 23LL * 1024 * 1024;
+  constexpr int64_t kMaxContainerThreshold = 1000LL * 1024 * 1024;
+  if (pod.images.empty()) return 0;
+  const auto& held = s.images[static_cast<size_t>(node)];
+  const double total_nodes = static_cast<double>(s.node_count());
+  int64_t sum = 0;
+  for (int32_t image : pod.images) {
+    for (const auto& [name, size] : held) {
+      if (name != image) continue;
+      const double spread = static_cast<double>(s.image_nodes.at(name)) / total_nodes;
+      sum += static_cast<int64_t>(static_cast<double>(size) * spread);
+      break;
+    }
+  }
+  const int64_t max_threshold = kMaxContainerThreshold * static_cast<int64_t>(pod.images.size());
+  sum = std::clamp(sum, kMinThreshold, max_threshold);
+  return kMaxNodeScore * (sum - kMinThreshold) / (max_threshold - kMinThreshold);
+}
+
 int64_t raw_score(Score plugin, const Snapshot& s, const Profile& profile, const PodClass& pod, int32_t node) {
   switch (plugin) {
     case kTaintTolerationScore: return taint_toleration_score(s, pod, node);
     case kNodeAffinityScore: return node_affinity_score(s, pod, node);
     case kNodeResourcesFitScore: return resources_fit_score(s, profile, pod, node);
     case kBalancedAllocationScore: return balanced_allocation_score(s, profile, pod, node);
-    default: return 0;
+    case kImageLocalityScore: return image_locality_score(s, pod, node);
+    default: return 0;  // the inter-pod scores need their per-decision context
   }
 }
 

@@ -15,6 +15,8 @@ int64_t node_affinity_score(const Snapshot& s, const PodClass& pod, int32_t node
 int64_t resources_fit_score(const Snapshot& s, const Profile& profile, const PodClass& pod, int32_t node);
 int64_t balanced_allocation_score(const Snapshot& s, const Profile& profile, const PodClass& pod, int32_t node);
 
+int64_t image_locality_score(const Snapshot& s, const PodClass& pod, int32_t node);
+
 int64_t raw_score(Score plugin, const Snapshot& s, const Profile& profile, const PodClass& pod, int32_t node);
 
 // PreScore's Skip: the plugin gives no score for this pod (e.g. BalancedAllocation for a

@@ -43,6 +43,8 @@ int32_t Snapshot::add_node(std::string_view name) {
   unschedulable.push_back(0);
   taints.emplace_back();
   ports.emplace_back();
+  images.emplace_back();
+  node_pods.emplace_back();
   for (auto& column : label_columns_)
     if (!column.empty()) column.push_back(-1);
   ++generation;
@@ -89,6 +91,16 @@ void Snapshot::add_taint(int32_t node, std::string_view key, std::string_view va
 
 void Snapshot::clear_taints(int32_t node) {
   taints[static_cast<size_t>(node)].clear();
+  ++generation;
+}
+
+void Snapshot::add_image(int32_t node, std::string_view name, int64_t size) {
+  const int32_t id = strings.intern(name);
+  auto& held = images[static_cast<size_t>(node)];
+  for (const auto& [image, _] : held)
+    if (image == id) return;
+  held.emplace_back(id, size);
+  ++image_nodes[id];
   ++generation;
 }
 

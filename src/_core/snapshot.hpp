@@ -46,6 +46,7 @@ class Snapshot {
   void set_allocatable(int32_t node, int32_t resource, int64_t amount);
   void add_taint(int32_t node, std::string_view key, std::string_view value, uint8_t effect);
   void clear_taints(int32_t node);
+  void add_image(int32_t node, std::string_view name, int64_t size);
   void set_unschedulable(int32_t node, bool value) {
     unschedulable[static_cast<size_t>(node)] = value ? 1 : 0;
     ++generation;
@@ -75,6 +76,9 @@ class Snapshot {
   std::vector<std::vector<NodeTaint>> taints;
   std::vector<std::vector<UsedPort>> ports;
   std::vector<std::pair<int32_t, int32_t>> taint_table;  // (key, value) per taint id
+  std::vector<std::vector<std::pair<int32_t, int64_t>>> images;  // (name id, size) per node
+  std::map<int32_t, int32_t> image_nodes;                      // nodes holding each image name
+  std::vector<std::vector<int32_t>> node_pods;                 // class ids of the pods per node
 
   // Bumped when anything a filter or score may read changes outside add_pod/remove_pod.
   uint64_t generation = 0;

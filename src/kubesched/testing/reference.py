@@ -164,13 +164,19 @@ def _usage(pod: Pod, state: NodeState, resource: str, real: bool) -> tuple[int, 
     return allocatable, state.requested.get(resource, 0) + pod_request
 
 
+def go_div(a: int, b: int) -> int:
+    """Integer division truncating toward zero, as Go's."""
+    quotient = abs(a) // abs(b)
+    return quotient if (a >= 0) == (b > 0) else -quotient
+
+
 def _broken_linear(shape, utilization: int) -> int:
     points = [(u, s * 10) for u, s in shape]
     if utilization <= points[0][0]:
         return points[0][1]
     for (u0, s0), (u1, s1) in zip(points, points[1:]):
         if utilization <= u1:
-            return s0 + (s1 - s0) * (utilization - u0) // (u1 - u0)
+            return s0 + go_div((s1 - s0) * (utilization - u0), u1 - u0)
     return points[-1][1]
 
 

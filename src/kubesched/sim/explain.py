@@ -1,0 +1,74 @@
+"""`kubesched explain`: why a pod goes where it goes — every node's filter verdicts and every
+score plugin's raw, normalised and weighted score, in the state simulate decides it in (the
+cluster plus the pods ahead of it in the queue)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from kubesched.errors import InputError
+from kubesched.framework.profile import Profile
+from kubesched.model.cluster import ClusterInput
+from kubesched.sim.queue import queue_order
+from kubesched.sim.simulate import simulate
+
+
+def explain(cluster: ClusterInput, profiles: dict[str, Profile], pod_key: str, seed: int | None = None) -> dict:
+    ordered = queue_order(cluster.pending_pods)
+    position = next((i for i, p in enumerate(ordered) if p.key == pod_key), None)
+    if position is None:
+        raise InputError(f"no pending pod {pod_key!r} in the input (pods with spec.nodeName are already placed)",
+                         field="--pod")
+    pod = ordered[position]
+    profile = profiles.get(pod.spec.scheduler_name)
+    if profile is None:
+        raise InputError(f"no profile serves schedulerName {pod.spec.scheduler_name!r}",
+                         obj=f"Pod {pod_key}", field="spec.schedulerName")
+    ahead = replace(cluster, pending_pods=ordered[:position])
+    snapshot = simulate(ahead, profiles, seed).snapshot
+    snapshot.use_profile(profile)
+    evaluation = snapshot.engine.evaluate(snapshot.class_of(pod))
+    return _report(snapshot, profile, pod_key, evaluation)
+
+
+def _report(snapshot, profile: Profile, pod_key: str, e: dict) -> dict:
+    nodes = []
+    for i, name in enumerate(snapshot.node_names):
+        entry = {"node": name, "feasible": e["failed_filter"][i] is None and e["examined"][i]}
+        entry["filters"] = _filters(profile, e["failed_filter"][i], e["reasons"][i], e["examined"][i])
+        if entry["feasible"]:
+            entry["scores"] = {
+                plugin: {"raw": e["raw"][plugin][i], "normalized": e["normalized"][plugin][i],
+                         "weight": weight, "weighted": weight * e["normalized"][plugin][i],
+                         **({"skipped": True} if e["skipped"][plugin] else {})}
+                for plugin, weight in profile.weights.items() if weight and plugin in e["raw"]}
+            entry["total"] = e["total"][i]
+        nodes.append(entry)
+    selected = e["selected"]
+    result = {"pod": pod_key, "profile": profile.scheduler_name, "nodes": nodes,
+              "feasibleNodes": e["feasible"],
+              "selectedNode": snapshot.node_names[selected] if selected >= 0 else None}
+    if selected < 0:
+        histogram: dict[str, int] = {}
+        for reasons in e["reasons"]:
+            for reason in reasons:
+                histogram[reason] = histogram.get(reason, 0) + 1
+        parts = sorted(f"{count} {reason}" for reason, count in histogram.items())
+        result["message"] = f"0/{snapshot.node_count} nodes are available:" + (
+            " " + ", ".join(parts) + "." if parts else "")
+    return result
+
+
+def _filters(profile: Profile, failed: str | None, reasons: list[str], examined: bool) -> dict:
+    """Each enabled filter's verdict on one node; filters after the first failure do not run."""
+    verdicts = {}
+    reached = examined
+    for name in profile.filters:
+        if not reached:
+            verdicts[name] = {"status": "NotRun"}
+        elif name == failed:
+            verdicts[name] = {"status": "Unschedulable", "reasons": reasons}
+            reached = False
+        else:
+            verdicts[name] = {"status": "Success"}
+    return verdicts
