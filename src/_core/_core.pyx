@@ -30,6 +30,7 @@ _REASON_TEXT = {
     10: "node(s) didn't match pod affinity rules",
     11: "node(s) didn't match pod anti-affinity rules",
     12: "node(s) didn't satisfy existing pods anti-affinity rules",
+    13: "node(s) didn't match scheduler-enforced node affinity",
 }
 
 
@@ -119,7 +120,7 @@ cdef class Engine:
                   tolerations=(), node_selector=(), required_terms=None, preferred_terms=(),
                   node_name=None, namespace="default", labels=None, affinity_required=(),
                   anti_required=(), affinity_preferred=(), anti_preferred=(), spread=(),
-                  spread_is_system_default=False, images=()):
+                  spread_is_system_default=False, images=(), enforced_terms=None):
         """Compile one pod class. Node terms are (expressions, fields) with expressions as
         (key, operator, values); tolerations are (key, operator, value, effect), "" for empty;
         pod terms are (matcher id, topology key, weight); spread constraints are (matcher id,
@@ -158,6 +159,10 @@ cdef class Engine:
             weighted.weight = weight
             weighted.term = self._term(term)
             pod.preferred_terms.push_back(weighted)
+        if enforced_terms is not None:
+            pod.has_enforced_terms = True
+            for term in enforced_terms:
+                pod.enforced_terms.push_back(self._term(term))
         pod.node_name = self.intern(node_name) if node_name else -1
         pod.namespace_id = self.intern(namespace)
         for key, value in sorted((self.intern(k), self.intern(v)) for k, v in (labels or {}).items()):

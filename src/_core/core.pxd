@@ -78,6 +78,8 @@ cdef extern from "pod_class.hpp" namespace "kubesched" nogil:
         bool has_required_terms
         vector[NodeTerm] required_terms
         vector[WeightedNodeTerm] preferred_terms
+        bool has_enforced_terms
+        vector[NodeTerm] enforced_terms
         int32_t node_name
         int32_t namespace_id
         vector[pair[int32_t, int32_t]] labels

@@ -57,6 +57,15 @@ bool node_term_matches(const Snapshot& s, const NodeTerm& term, int32_t node) {
   return true;
 }
 
+bool pod_node_affinity_matches(const Snapshot& s, const PodClass& pod, int32_t node) {
+  if (!std::all_of(pod.node_selector.begin(), pod.node_selector.end(),
+                   [&](const auto& pair) { return s.label(node, pair.first) == pair.second; }))
+    return false;
+  return !pod.has_required_terms ||
+         std::any_of(pod.required_terms.begin(), pod.required_terms.end(),
+                     [&](const NodeTerm& term) { return node_term_matches(s, term, node); });
+}
+
 bool node_unschedulable_passes(const Snapshot& s, const PodClass& pod, int32_t node, Reasons* reasons) {
   if (!s.unschedulable[static_cast<size_t>(node)]) return true;
   static thread_local NodeTaint unschedulable_taint;
@@ -84,12 +93,13 @@ bool taint_toleration_passes(const Snapshot& s, const PodClass& pod, int32_t nod
 }
 
 bool node_affinity_passes(const Snapshot& s, const PodClass& pod, int32_t node, Reasons* reasons) {
-  bool matches = std::all_of(pod.node_selector.begin(), pod.node_selector.end(),
-                             [&](const auto& pair) { return s.label(node, pair.first) == pair.second; });
-  if (matches && pod.has_required_terms) {
-    matches = std::any_of(pod.required_terms.begin(), pod.required_terms.end(),
-                          [&](const NodeTerm& term) { return node_term_matches(s, term, node); });
+  if (pod.has_enforced_terms &&
+      std::none_of(pod.enforced_terms.begin(), pod.enforced_terms.end(),
+                   [&](const NodeTerm& term) { return node_term_matches(s, term, node); })) {
+    if (reasons) reasons->push_back(make_reason(kReasonEnforcedAffinity));
+    return false;
   }
+  const bool matches = pod_node_affinity_matches(s, pod, node);
   if (!matches && reasons) reasons->push_back(make_reason(kReasonNodeAffinity));
   return matches;
 }
@@ -131,11 +141,11 @@ bool resources_fit(const Snapshot& s, const PodClass& pod, int32_t node, Reasons
 int32_t first_failing_filter(const Snapshot& s, const Profile& profile, const PodClass& pod,
                              int32_t node, Reasons* reasons) {
   using Check = bool (*)(const Snapshot&, const PodClass&, int32_t, Reasons*);
-  static constexpr Check checks[kFilterCount] = {
+  static constexpr Check checks[] = {
       node_unschedulable_passes, node_name_passes, taint_toleration_passes,
       node_affinity_passes,      node_ports_pass,  resources_fit,
   };
-  for (int32_t f = 0; f < kFilterCount; ++f)
+  for (int32_t f = 0; f <= kNodeResourcesFitFilter; ++f)
     if (profile.filters[static_cast<size_t>(f)] && !checks[f](s, pod, node, reasons)) return f;
   return -1;
 }

@@ -16,6 +16,9 @@ using Reasons = std::vector<int32_t>;
 bool tolerates(const Toleration& toleration, const NodeTaint& taint);
 bool node_term_matches(const Snapshot& snapshot, const NodeTerm& term, int32_t node);
 
+// The pod's own nodeSelector and required node affinity (no profile-enforced terms).
+bool pod_node_affinity_matches(const Snapshot& s, const PodClass& pod, int32_t node);
+
 bool node_unschedulable_passes(const Snapshot& s, const PodClass& pod, int32_t node, Reasons* reasons);
 bool node_name_passes(const Snapshot& s, const PodClass& pod, int32_t node, Reasons* reasons);
 bool taint_toleration_passes(const Snapshot& s, const PodClass& pod, int32_t node, Reasons* reasons);
@@ -23,7 +26,8 @@ bool node_affinity_passes(const Snapshot& s, const PodClass& pod, int32_t node, 
 bool node_ports_pass(const Snapshot& s, const PodClass& pod, int32_t node, Reasons* reasons);
 bool resources_fit(const Snapshot& s, const PodClass& pod, int32_t node, Reasons* reasons);
 
-// Runs the profile's filters in upstream order; returns the first that rejects, or -1.
+// Runs the profile's node-local filters (up to NodeResourcesFit) in upstream order; returns
+// the first that rejects, or -1. The inter-pod filters follow in interpod.hpp.
 int32_t first_failing_filter(const Snapshot& s, const Profile& profile, const PodClass& pod,
                              int32_t node, Reasons* reasons);
 

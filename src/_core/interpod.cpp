@@ -34,7 +34,7 @@ bool has_keys(const Snapshot& s, int32_t node, const std::vector<int32_t>& keys)
 // nodeAffinityPolicy / nodeTaintsPolicy: does the node count for this constraint?
 bool included(const InterPodInputs& in, const SpreadConstraint& c, int32_t node) {
   const PodClass& pod = in.classes[static_cast<size_t>(in.class_id)];
-  if (c.honor_node_affinity && !node_affinity_passes(in.snapshot, pod, node, nullptr)) return false;
+  if (c.honor_node_affinity && !pod_node_affinity_matches(in.snapshot, pod, node)) return false;
   if (c.honor_node_taints && !taint_toleration_passes(in.snapshot, pod, node, nullptr)) return false;
   return true;
 }

@@ -96,6 +96,8 @@ struct PodClass {
   bool has_required_terms = false;
   std::vector<NodeTerm> required_terms;
   std::vector<WeightedNodeTerm> preferred_terms;
+  bool has_enforced_terms = false;  // NodeAffinity's addedAffinity, from the profile
+  std::vector<NodeTerm> enforced_terms;
   int32_t node_name = -1;  // spec.nodeName, -1 when unset
 
   // Inter-pod: who the pod is, and its terms.

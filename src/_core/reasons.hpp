@@ -18,6 +18,7 @@ enum ReasonKind : int32_t {
   kReasonAffinity = 10,           // node(s) didn't match pod affinity rules
   kReasonAntiAffinity = 11,       // node(s) didn't match pod anti-affinity rules
   kReasonExistingAnti = 12,       // node(s) didn't satisfy existing pods anti-affinity rules
+  kReasonEnforcedAffinity = 13,   // node(s) didn't match scheduler-enforced node affinity
 };
 
 inline int32_t make_reason(ReasonKind kind, int32_t payload = 0) {

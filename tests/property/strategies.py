@@ -5,15 +5,22 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from kubesched.framework.plugins import CORE_FILTERS, CORE_SCORES
+from kubesched.framework.pod_class import ClusterObjects
 from kubesched.framework.profile import Profile
-from kubesched.model.records import (HostPort, Node, NodeSelectorTerm, Pod, PodSpecInfo,
-                                     PreferredSchedulingTerm, Requirement, Taint, Toleration)
+from kubesched.model.records import (HostPort, Image, LabelSelector, Node, NodeSelectorTerm, Pod, PodAffinityTerm,
+                                     PodSpecInfo, PreferredSchedulingTerm, Requirement, Taint, Toleration,
+                                     TopologySpreadConstraint, WeightedPodAffinityTerm)
 
 KEYS = ("zone", "type", "num", "disk")
 VALUES = ("a", "b", "c", "1", "5", "10", "-3")
 EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 GPU = "example.com/gpu"
 MI = 1024 * 1024
+HOSTNAME = "kubernetes.io/hostname"
+TOPOLOGY_KEYS = (HOSTNAME, "zone", "type")
+IMAGES = {"nginx:latest": 30 * MI, "redis:7": 300 * MI, "big:1": 2000 * MI}
+NAMESPACES = {"default": {"kubernetes.io/metadata.name": "default", "team": "x"},
+              "other": {"kubernetes.io/metadata.name": "other", "team": "y"}}
 
 labels = st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES), max_size=4)
 taints = st.lists(st.builds(Taint, st.sampled_from(("dedicated", "spot", "zone")),
@@ -33,8 +40,13 @@ def nodes(draw, min_size=1, max_size=10):
             allocatable["ephemeral-storage"] = draw(st.integers(0, 4)) * 1024 * MI
         if draw(st.integers(0, 3)) == 0:
             allocatable[GPU] = draw(st.integers(0, 4))
-        result.append(Node(name=f"node-{i}", labels=draw(labels), allocatable=allocatable,
-                           taints=tuple(draw(taints)), unschedulable=draw(st.integers(0, 6)) == 0))
+        node_labels = draw(labels)
+        if draw(st.integers(0, 5)) > 0:
+            node_labels[HOSTNAME] = f"node-{i}"
+        images = tuple(Image((name,), size) for name, size in IMAGES.items() if draw(st.booleans()))
+        result.append(Node(name=f"node-{i}", labels=node_labels, allocatable=allocatable,
+                           taints=tuple(draw(taints)), unschedulable=draw(st.integers(0, 6)) == 0,
+                           images=images))
     return result
 
 
@@ -63,6 +75,34 @@ tolerations = st.lists(st.one_of(
 ), max_size=3).map(tuple)
 
 
+pod_selectors = st.one_of(
+    st.none(),
+    st.builds(LabelSelector, st.just(()), st.just(())),
+    st.builds(LabelSelector,
+              st.lists(st.tuples(st.just("app"), st.sampled_from(("a", "b"))), max_size=1).map(tuple),
+              st.lists(st.builds(Requirement, st.sampled_from(("app", "tier")),
+                                 st.sampled_from(("In", "NotIn")),
+                                 st.lists(st.sampled_from(("a", "b", "x")), min_size=1, max_size=2).map(tuple)),
+                       max_size=1).map(tuple)),
+    st.builds(LabelSelector, st.just(()),
+              st.builds(Requirement, st.sampled_from(("app", "tier")), st.sampled_from(("Exists", "DoesNotExist")))
+              .map(lambda r: (r,))),
+)
+namespace_selectors = st.sampled_from((None, LabelSelector(), LabelSelector((("team", "x"),))))
+
+pod_terms = st.builds(
+    PodAffinityTerm, pod_selectors.filter(lambda s: True), st.sampled_from(TOPOLOGY_KEYS),
+    st.lists(st.sampled_from(tuple(NAMESPACES)), max_size=1, unique=True).map(tuple), namespace_selectors,
+    st.sampled_from(((), ("tier",))), st.sampled_from(((), ("tier",))))
+
+spread_constraints = st.builds(
+    lambda key, skew, hard, selector, min_domains, affinity, taints, label_keys: TopologySpreadConstraint(
+        skew, key, "DoNotSchedule" if hard else "ScheduleAnyway", selector, min_domains if hard else 1,
+        affinity, taints, label_keys),
+    st.sampled_from(TOPOLOGY_KEYS), st.integers(1, 3), st.booleans(), pod_selectors, st.integers(1, 3),
+    st.sampled_from(("Honor", "Ignore")), st.sampled_from(("Honor", "Ignore")), st.sampled_from(((), ("tier",))))
+
+
 @st.composite
 def specs(draw):
     requests = {}
@@ -88,6 +128,14 @@ def specs(draw):
         required_node_terms=draw(st.one_of(st.none(), st.lists(terms, min_size=1, max_size=2).map(tuple))),
         preferred_node_terms=tuple(draw(st.lists(
             st.builds(PreferredSchedulingTerm, st.integers(1, 100), terms), max_size=2))),
+        pod_affinity_required=tuple(draw(st.lists(pod_terms, max_size=2 if draw(st.integers(0, 3)) == 0 else 0))),
+        pod_anti_affinity_required=tuple(draw(st.lists(pod_terms, max_size=1 if draw(st.booleans()) else 0))),
+        pod_affinity_preferred=tuple(draw(st.lists(
+            st.builds(WeightedPodAffinityTerm, st.integers(1, 100), pod_terms), max_size=2))),
+        pod_anti_affinity_preferred=tuple(draw(st.lists(
+            st.builds(WeightedPodAffinityTerm, st.integers(1, 100), pod_terms), max_size=1))),
+        topology_spread=tuple(draw(st.lists(spread_constraints, max_size=2, unique_by=lambda c: (c.topology_key, c.when_unsatisfiable)))),
+        images=tuple(draw(st.lists(st.sampled_from(tuple(IMAGES) + ("absent:1",)), min_size=1, max_size=2))),
     )
 
 
@@ -105,20 +153,51 @@ def profiles(draw):
     balanced = (("cpu", 1), ("memory", 1)) if draw(st.booleans()) else (("cpu", 1), ("memory", 1), (GPU, 1))
     filters = tuple(f for f in CORE_FILTERS if draw(st.integers(0, 5)) > 0)
     weights = {s: draw(st.integers(0, 5)) for s in CORE_SCORES}
+    defaulting = draw(st.sampled_from(("System", "System", "List")))
+    defaults = ()
+    if defaulting == "List":
+        defaults = tuple(draw(st.lists(st.fixed_dictionaries({
+            "topologyKey": st.sampled_from(TOPOLOGY_KEYS), "maxSkew": st.integers(1, 3),
+            "whenUnsatisfiable": st.sampled_from(("DoNotSchedule", "ScheduleAnyway"))}), max_size=2,
+            unique_by=lambda c: (c["topologyKey"], c["whenUnsatisfiable"]))))
     return Profile(filters=filters, weights=weights, strategy=strategy, fit_resources=resources,
-                   shape=shape, balanced_resources=balanced)
+                   shape=shape, balanced_resources=balanced, hard_pod_affinity_weight=draw(st.integers(0, 3)),
+                   ignore_preferred_terms_of_existing_pods=draw(st.booleans()),
+                   spread_defaulting_type=defaulting, spread_default_constraints=defaults)
+
+
+pod_labels = st.fixed_dictionaries({}, optional={"app": st.sampled_from(("a", "b")), "tier": st.sampled_from(("x", "y"))})
+
+
+def objects():
+    services = st.lists(st.fixed_dictionaries({
+        "metadata": st.fixed_dictionaries({"name": st.just("svc"), "namespace": st.sampled_from(tuple(NAMESPACES))}),
+        "spec": st.fixed_dictionaries({"selector": st.fixed_dictionaries({"app": st.sampled_from(("a", "b"))})}),
+    }), max_size=2)
+    replica_sets = st.lists(st.fixed_dictionaries({
+        "metadata": st.fixed_dictionaries({"name": st.just("rs"), "namespace": st.just("default")}),
+        "spec": st.fixed_dictionaries({"selector": st.fixed_dictionaries({"matchLabels": st.fixed_dictionaries(
+            {"tier": st.sampled_from(("x", "y"))})})}),
+    }), max_size=1)
+    return st.builds(lambda s, r: ClusterObjects(namespaces=dict(NAMESPACES), services=s, replica_sets=r),
+                     services, replica_sets)
 
 
 @st.composite
 def scenarios(draw):
-    """(nodes, bound pods, pending pods, profile); pending pods share a few specs so that the
-    core's incremental per-class state is exercised."""
+    """(nodes, bound pods, pending pods, profile, objects); pods share a few specs and label
+    sets so that the core's per-class state is exercised."""
     cluster = draw(nodes())
     pool = draw(st.lists(specs(), min_size=1, max_size=4))
-    bound = []
-    for i in range(draw(st.integers(0, 6))):
-        node = draw(st.sampled_from(cluster))
-        bound.append(Pod("default", f"bound-{i}", {}, draw(st.sampled_from(pool)), node_name=node.name))
-    pending = [Pod("default", f"pod-{i}", {}, draw(st.sampled_from(pool)), index=i)
-               for i in range(draw(st.integers(1, 25)))]
-    return cluster, bound, pending, draw(profiles())
+    label_pool = draw(st.lists(pod_labels, min_size=1, max_size=3))
+
+    def pod(name: str, **extra) -> Pod:
+        owned = draw(st.booleans())
+        return Pod(draw(st.sampled_from(tuple(NAMESPACES))), name, dict(draw(st.sampled_from(label_pool))),
+                   draw(st.sampled_from(pool)), owner_kind="ReplicaSet" if owned else "",
+                   owner_name="rs" if owned else "", **extra)
+
+    bound = [pod(f"bound-{i}", node_name=draw(st.sampled_from(cluster)).name)
+             for i in range(draw(st.integers(0, 6)))]
+    pending = [pod(f"pod-{i}", index=i) for i in range(draw(st.integers(1, 25)))]
+    return cluster, bound, pending, draw(profiles()), draw(objects())

@@ -13,11 +13,11 @@ from .strategies import scenarios
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_queue_decisions_match_reference(scenario):
-    nodes, bound, pending, profile = scenario
-    reference = ReferenceScheduler(nodes, profile, bound)
+    nodes, bound, pending, profile, objects = scenario
+    reference = ReferenceScheduler(nodes, profile, bound, objects)
     expected = [reference.decide(pod) for pod in pending]
 
-    snapshot = ClusterSnapshot(nodes, profile)
+    snapshot = ClusterSnapshot(nodes, profile, objects=objects)
     snapshot.add_bound(bound)
     chosen = snapshot.place(pending)
     failures = iter(snapshot.engine.failures())
@@ -31,9 +31,9 @@ def test_queue_decisions_match_reference(scenario):
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_explain_totals_match_reference(scenario):
-    nodes, bound, pending, profile = scenario
-    reference = ReferenceScheduler(nodes, profile, bound)
-    snapshot = ClusterSnapshot(nodes, profile)
+    nodes, bound, pending, profile, objects = scenario
+    reference = ReferenceScheduler(nodes, profile, bound, objects)
+    snapshot = ClusterSnapshot(nodes, profile, objects=objects)
     snapshot.add_bound(bound)
     pod = pending[0]
     evaluation = snapshot.engine.evaluate(snapshot.class_of(pod))

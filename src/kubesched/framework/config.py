@@ -12,7 +12,8 @@ import yaml
 
 from kubesched.errors import InputError
 from kubesched.framework.plugins import ALL_POINTS, CORE_FILTERS, DEFAULT_PLUGINS, EXTENSION_POINTS
-from kubesched.framework.profile import Profile
+from kubesched.framework.profile import AddedAffinity, Profile
+from kubesched.model.pod_spec import parse_node_affinity
 
 API_VERSION = "kubescheduler.config.k8s.io/v1"
 OBJECT = "KubeSchedulerConfiguration"
@@ -208,10 +209,13 @@ def _plugin_args(r: _Reader, profile: Profile, config, field: str) -> Profile:
             raise r.fail(f"{path}.defaultConstraints", "must be empty when defaultingType is System")
         return replace(profile, spread_defaulting_type=defaulting, spread_default_constraints=constraints)
     if name == "NodeAffinity":
-        added = args.get("addedAffinity")
-        if added is not None and not isinstance(added, dict):
-            raise r.fail(f"{path}.addedAffinity", "expected a NodeAffinity mapping")
-        return replace(profile, added_affinity=added)
+        if args.get("addedAffinity") is None:
+            return profile
+        try:
+            required, preferred = parse_node_affinity(args["addedAffinity"], f"{path}.addedAffinity")
+        except InputError as error:
+            raise r.fail(error.field or f"{path}.addedAffinity", error.problem) from None
+        return replace(profile, added_affinity=AddedAffinity(required, preferred))
     return profile  # args of plugins that decide nothing here: validated for fields only
 
 

@@ -53,5 +53,6 @@ DEFAULT_PLUGINS: tuple[tuple[str, int], ...] = (
 # What the core executes; the other known plugins concern volumes, devices, preemption or
 # binding and decide nothing for the pods kubesched simulates.
 CORE_FILTERS = ("NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts",
-                "NodeResourcesFit")
-CORE_SCORES = ("TaintToleration", "NodeAffinity", "NodeResourcesFit", "NodeResourcesBalancedAllocation")
+                "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity")
+CORE_SCORES = ("TaintToleration", "NodeAffinity", "NodeResourcesFit", "NodeResourcesBalancedAllocation",
+               "PodTopologySpread", "InterPodAffinity", "ImageLocality")

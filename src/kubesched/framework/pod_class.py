@@ -1,13 +1,41 @@
-"""Compile what the filters and scores read from a pod into the core's pod class."""
+"""Compile what the filters and scores read from a pod into the core's pod class.
+
+Inter-pod rules become matchers (a label selector plus the namespaces it looks in) that the
+core registers once and counts per node. This is also where the API server's and the
+scheduler's defaulting happens: matchLabelKeys merged into selectors, term namespaces
+resolved (namespaceSelector against the Namespace objects), and PodTopologySpread's
+default constraints with the selector built from the Services, ReplicationControllers,
+ReplicaSets and StatefulSets that own or select the pod.
+"""
 
 from __future__ import annotations
 
-from kubesched.model.records import NodeSelectorTerm, Pod, PodSpecInfo
+from dataclasses import dataclass, field
+
+from kubesched.framework.profile import Profile
+from kubesched.model.records import LabelSelector, NodeSelectorTerm, Pod, PodAffinityTerm, TopologySpreadConstraint
+
+HOSTNAME = "kubernetes.io/hostname"
+ZONE = "topology.kubernetes.io/zone"
+SYSTEM_DEFAULT_CONSTRAINTS = ((HOSTNAME, 3), (ZONE, 5))
 
 
-def class_key(pod: Pod) -> object:
-    """Pods with equal keys are decided alike; the spec record is interned per distinct spec."""
-    return pod.spec
+@dataclass
+class ClusterObjects:
+    """The objects besides nodes and pods that plugins read."""
+
+    namespaces: dict[str, dict[str, str]] = field(default_factory=dict)
+    services: list[dict] = field(default_factory=list)
+    replication_controllers: list[dict] = field(default_factory=list)
+    replica_sets: list[dict] = field(default_factory=list)
+    stateful_sets: list[dict] = field(default_factory=list)
+    deployments: list[dict] = field(default_factory=list)
+
+
+def class_key(pod: Pod, profile: Profile) -> tuple:
+    """Pods with equal keys are decided alike. The spec record is interned per distinct spec."""
+    return (profile.scheduler_name, pod.spec, pod.namespace, tuple(sorted(pod.labels.items())),
+            pod.owner_kind, pod.owner_name)
 
 
 def _term(term: NodeSelectorTerm) -> tuple:
@@ -15,16 +43,147 @@ def _term(term: NodeSelectorTerm) -> tuple:
             [(f.key, f.operator, f.values) for f in term.match_fields])
 
 
-def pod_class_arguments(spec: PodSpecInfo) -> dict:
-    """Keyword arguments of `_core.Engine.add_class` for a pod spec."""
-    return {
-        "requests": list(spec.requests.items()),
-        "nonzero_cpu": spec.nonzero_cpu,
-        "nonzero_memory": spec.nonzero_memory,
-        "ports": [(p.ip, p.protocol, p.port) for p in spec.host_ports],
-        "tolerations": [(t.key, t.operator, t.value, t.effect) for t in spec.tolerations],
-        "node_selector": list(spec.node_selector),
-        "required_terms": None if spec.required_node_terms is None
-        else [_term(t) for t in spec.required_node_terms],
-        "preferred_terms": [(p.weight, _term(p.term)) for p in spec.preferred_node_terms],
-    }
+def selector_requirements(selector: LabelSelector | None) -> list[tuple] | None:
+    if selector is None:
+        return None
+    return ([(key, "In", (value,)) for key, value in selector.match_labels]
+            + [(r.key, r.operator, r.values) for r in selector.match_expressions])
+
+
+def selector_matches(selector: LabelSelector, labels: dict[str, str]) -> bool:
+    for key, value in selector.match_labels:
+        if labels.get(key) != value:
+            return False
+    for r in selector.match_expressions:
+        present = r.key in labels
+        if r.operator == "In" and not (present and labels[r.key] in r.values):
+            return False
+        if r.operator == "NotIn" and present and labels[r.key] in r.values:
+            return False
+        if r.operator == "Exists" and not present:
+            return False
+        if r.operator == "DoesNotExist" and present:
+            return False
+    return True
+
+
+def _map_selector(labels: dict[str, str]) -> list[tuple]:
+    return [(key, "In", (value,)) for key, value in sorted(labels.items())]
+
+
+class PodClassCompiler:
+    def __init__(self, engine, objects: ClusterObjects):
+        self.engine = engine
+        self.objects = objects
+
+    def compile(self, pod: Pod, profile: Profile) -> dict:
+        """Keyword arguments of `_core.Engine.add_class` for a pod under a profile."""
+        spec = pod.spec
+        arguments = {
+            "requests": list(spec.requests.items()),
+            "nonzero_cpu": spec.nonzero_cpu,
+            "nonzero_memory": spec.nonzero_memory,
+            "ports": [(p.ip, p.protocol, p.port) for p in spec.host_ports],
+            "tolerations": [(t.key, t.operator, t.value, t.effect) for t in spec.tolerations],
+            "node_selector": list(spec.node_selector),
+            "required_terms": None if spec.required_node_terms is None
+            else [_term(t) for t in spec.required_node_terms],
+            "preferred_terms": [(p.weight, _term(p.term)) for p in spec.preferred_node_terms],
+            "namespace": pod.namespace,
+            "labels": pod.labels,
+            "affinity_required": [self._pod_term(pod, t, 0) for t in spec.pod_affinity_required],
+            "anti_required": [self._pod_term(pod, t, 0) for t in spec.pod_anti_affinity_required],
+            "affinity_preferred": [self._pod_term(pod, w.term, w.weight) for w in spec.pod_affinity_preferred],
+            "anti_preferred": [self._pod_term(pod, w.term, w.weight) for w in spec.pod_anti_affinity_preferred],
+            "images": list(spec.images),
+        }
+        added = profile.added_affinity
+        if added is not None:
+            if added.required_terms is not None:
+                arguments["enforced_terms"] = [_term(t) for t in added.required_terms]
+            arguments["preferred_terms"] += [(p.weight, _term(p.term)) for p in added.preferred_terms]
+        if spec.topology_spread:
+            arguments["spread"] = [self._spread(pod, c) for c in spec.topology_spread]
+        else:
+            arguments["spread"] = self._default_spread(pod, profile)
+            arguments["spread_is_system_default"] = profile.spread_defaulting_type == "System"
+        return arguments
+
+    def _pod_term(self, pod: Pod, term: PodAffinityTerm, weight: int) -> tuple:
+        requirements = selector_requirements(term.label_selector)
+        if requirements is not None:
+            # matchLabelKeys / mismatchLabelKeys: the API server merges the pod's own values.
+            requirements += [(k, "In", (pod.labels[k],)) for k in term.match_label_keys if k in pod.labels]
+            requirements += [(k, "NotIn", (pod.labels[k],)) for k in term.mismatch_label_keys if k in pod.labels]
+        everywhere = term.namespace_selector is not None and not (
+            term.namespace_selector.match_labels or term.namespace_selector.match_expressions)
+        namespaces = set(term.namespaces)
+        if term.namespace_selector is not None and not everywhere:
+            namespaces |= {name for name, labels in self.objects.namespaces.items()
+                           if selector_matches(term.namespace_selector, labels)}
+        if not term.namespaces and term.namespace_selector is None:
+            namespaces = {pod.namespace}
+        matcher = self.engine.add_matcher(requirements=requirements, namespaces=sorted(namespaces),
+                                          all_namespaces=everywhere)
+        return matcher, term.topology_key, weight
+
+    def _spread(self, pod: Pod, c: TopologySpreadConstraint) -> tuple:
+        requirements = selector_requirements(c.label_selector)
+        if requirements is not None:
+            requirements += [(k, "In", (pod.labels[k],)) for k in c.match_label_keys if k in pod.labels]
+        matcher = self.engine.add_matcher(requirements=requirements, namespaces=[pod.namespace])
+        return (matcher, c.topology_key, c.max_skew, c.min_domains, c.when_unsatisfiable == "DoNotSchedule",
+                c.node_affinity_policy == "Honor", c.node_taints_policy == "Honor")
+
+    def _default_spread(self, pod: Pod, profile: Profile) -> list[tuple]:
+        if profile.spread_defaulting_type == "System":
+            constraints = [(key, skew, False) for key, skew in SYSTEM_DEFAULT_CONSTRAINTS]
+        else:
+            constraints = [(c["topologyKey"], c["maxSkew"], c.get("whenUnsatisfiable") == "DoNotSchedule")
+                           for c in profile.spread_default_constraints]
+        if not constraints:
+            return []
+        requirements = self.default_selector(pod)
+        if not requirements:
+            return []
+        matcher = self.engine.add_matcher(requirements=requirements, namespaces=[pod.namespace])
+        return [(matcher, key, skew, 1, hard, True, False) for key, skew, hard in constraints]
+
+    def default_selector(self, pod: Pod) -> list[tuple]:
+        """Upstream's DefaultSelector: the selectors of the Services selecting the pod and of
+        its controller (ReplicationController, ReplicaSet or StatefulSet), ANDed."""
+        labels: dict[str, str] = {}
+        for service in self.objects.services:
+            metadata, spec = service.get("metadata") or {}, service.get("spec") or {}
+            selector = spec.get("selector") or {}
+            if (metadata.get("namespace") or "default") == pod.namespace and selector and all(
+                    pod.labels.get(k) == v for k, v in selector.items()):
+                labels.update(selector)
+        requirements = _map_selector(labels)
+        owner = self._owner(pod)
+        if owner is not None:
+            kind, spec = owner
+            if kind == "ReplicationController":
+                labels.update(spec.get("selector") or {})
+                requirements = _map_selector(labels)
+            else:
+                selector = spec.get("selector") or {}
+                requirements += _map_selector(selector.get("matchLabels") or {})
+                requirements += [(e["key"], e["operator"], tuple(e.get("values") or ()))
+                                 for e in selector.get("matchExpressions") or ()]
+        return requirements
+
+    def _owner(self, pod: Pod) -> tuple[str, dict] | None:
+        # A Deployment's pods belong to its ReplicaSet, whose selector is the Deployment's.
+        kinds = {"ReplicationController": ("ReplicationController", self.objects.replication_controllers),
+                 "ReplicaSet": ("ReplicaSet", self.objects.replica_sets),
+                 "Deployment": ("ReplicaSet", self.objects.deployments),
+                 "StatefulSet": ("StatefulSet", self.objects.stateful_sets)}
+        if pod.owner_kind not in kinds:
+            return None
+        kind, objects = kinds[pod.owner_kind]
+        for obj in objects:
+            metadata = obj.get("metadata") or {}
+            if metadata.get("name") == pod.owner_name and (metadata.get("namespace") or "default") == pod.namespace:
+                return kind, obj.get("spec") or {}
+        return None

@@ -9,6 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kubesched.framework.plugins import CORE_FILTERS, DEFAULT_PLUGINS, EXTENSION_POINTS
+from kubesched.model.records import NodeSelectorTerm, PreferredSchedulingTerm
+
+@dataclass(frozen=True)
+class AddedAffinity:
+    """NodeAffinityArgs.addedAffinity: node affinity the profile adds to every pod."""
+
+    required_terms: tuple[NodeSelectorTerm, ...] | None = None
+    preferred_terms: tuple[PreferredSchedulingTerm, ...] = ()
+
 
 DEFAULT_WEIGHTS = {name: weight for name, weight in DEFAULT_PLUGINS if "score" in EXTENSION_POINTS[name]}
 
@@ -27,7 +36,7 @@ class Profile:
     ignore_preferred_terms_of_existing_pods: bool = False
     spread_defaulting_type: str = "System"
     spread_default_constraints: tuple = ()
-    added_affinity: dict | None = None
+    added_affinity: AddedAffinity | None = None
 
     def configure(self, engine) -> None:
         """Load this profile into a core engine."""
@@ -39,6 +48,9 @@ class Profile:
             shape=tuple((utilization, score * 10) for utilization, score in self.shape),
             balanced_resources=self.balanced_resources,
             percentage_of_nodes_to_score=self.percentage_of_nodes_to_score,
+            hard_pod_affinity_weight=self.hard_pod_affinity_weight,
+            ignore_preferred_terms_of_existing_pods=self.ignore_preferred_terms_of_existing_pods,
+            spread_system_defaulted=self.spread_defaulting_type == "System",
         )
 
 

@@ -8,21 +8,24 @@ import numpy as np
 
 from kubesched import _core
 from kubesched.errors import InputError
-from kubesched.framework.pod_class import class_key, pod_class_arguments
+from kubesched.framework.pod_class import ClusterObjects, PodClassCompiler, class_key
 from kubesched.framework.profile import Profile
 from kubesched.model.records import Node, Pod
 
 
 class ClusterSnapshot:
-    def __init__(self, nodes: Iterable[Node], profile: Profile, seed: int | None = None):
+    def __init__(self, nodes: Iterable[Node], profile: Profile, seed: int | None = None,
+                 objects: ClusterObjects | None = None):
         self.engine = _core.Engine()
         self.node_names: list[str] = []
         self.node_index: dict[str, int] = {}
-        self._classes: dict[object, int] = {}
+        self._classes: dict[tuple, int] = {}
+        self._compiler = PodClassCompiler(self.engine, objects or ClusterObjects())
         for node in nodes:
             index = self.engine.add_node(
                 node.name, node.labels, node.allocatable,
-                [(t.key, t.value, t.effect) for t in node.taints], node.unschedulable)
+                [(t.key, t.value, t.effect) for t in node.taints], node.unschedulable,
+                [(image.names, image.size_bytes) for image in node.images])
             self.node_names.append(node.name)
             self.node_index[node.name] = index
         self.use_profile(profile)
@@ -37,10 +40,10 @@ class ClusterSnapshot:
         return len(self.node_names)
 
     def class_of(self, pod: Pod) -> int:
-        key = class_key(pod)
+        key = class_key(pod, self.profile)
         found = self._classes.get(key)
         if found is None:
-            found = self._classes[key] = self.engine.add_class(**pod_class_arguments(pod.spec))
+            found = self._classes[key] = self.engine.add_class(**self._compiler.compile(pod, self.profile))
         return found
 
     def add_bound(self, pods: Iterable[Pod]) -> None:

@@ -7,8 +7,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from kubesched.framework.pod_class import (HOSTNAME, SYSTEM_DEFAULT_CONSTRAINTS, ClusterObjects,
+                                           PodClassCompiler, selector_matches)
 from kubesched.framework.profile import Profile
-from kubesched.model.records import Node, NodeSelectorTerm, Pod, Requirement, Taint, Toleration
+from kubesched.model.records import (LabelSelector, Node, NodeSelectorTerm, Pod, PodAffinityTerm, Requirement,
+                                     Taint, Toleration, TopologySpreadConstraint)
 
 MAX_SCORE = 100
 SCALAR_EXCLUDED = ("cpu", "memory", "ephemeral-storage")
@@ -22,8 +25,10 @@ class NodeState:
     nonzero_memory: int = 0
     pods: int = 0
     ports: list = field(default_factory=list)  # (ip, protocol, port) per pod port
+    residents: list = field(default_factory=list)
 
     def add(self, pod: Pod) -> None:
+        self.residents.append(pod)
         for name, amount in pod.spec.requests.items():
             self.requested[name] = self.requested.get(name, 0) + amount
         self.nonzero_cpu += pod.spec.nonzero_cpu
@@ -102,8 +107,12 @@ def taint_reasons(pod: Pod, state: NodeState) -> list[str]:
     return []
 
 
-def affinity_reasons(pod: Pod, state: NodeState) -> list[str]:
+def affinity_reasons(pod: Pod, state: NodeState, profile: Profile | None = None) -> list[str]:
     node = state.node
+    added = profile.added_affinity if profile else None
+    if added is not None and added.required_terms is not None:
+        if not any(term_matches(node, term) for term in added.required_terms):
+            return ["node(s) didn't match scheduler-enforced node affinity"]
     ok = all(node.labels.get(k) == v for k, v in pod.spec.node_selector)
     if ok and pod.spec.required_node_terms is not None:
         ok = any(term_matches(node, term) for term in pod.spec.required_node_terms)
@@ -149,7 +158,10 @@ def taint_score(pod: Pod, state: NodeState, profile: Profile) -> int:
 
 
 def affinity_score(pod: Pod, state: NodeState, profile: Profile) -> int:
-    return sum(p.weight for p in pod.spec.preferred_node_terms if term_matches(state.node, p.term))
+    preferred = pod.spec.preferred_node_terms
+    if profile.added_affinity is not None:
+        preferred += profile.added_affinity.preferred_terms
+    return sum(p.weight for p in preferred if term_matches(state.node, p.term))
 
 
 def _usage(pod: Pod, state: NodeState, resource: str, real: bool) -> tuple[int, int]:
@@ -241,6 +253,101 @@ def default_normalize(scores: list[int], reverse: bool) -> list[int]:
     return [MAX_SCORE - s for s in normalized] if reverse else normalized
 
 
+# -- inter-pod rules ----------------------------------------------------------------------
+
+ALL = "*"
+
+
+@dataclass(frozen=True)
+class ResolvedTerm:
+    """A term's selector with matchLabelKeys merged, and the namespaces it looks in."""
+
+    selector: LabelSelector | None
+    namespaces: frozenset | str
+    key: str
+    weight: int = 0
+
+    def matches(self, pod: Pod) -> bool:
+        if self.selector is None:
+            return False
+        if self.namespaces != ALL and pod.namespace not in self.namespaces:
+            return False
+        return selector_matches(self.selector, pod.labels)
+
+
+def _merged(selector: LabelSelector | None, owner: Pod, in_keys=(), not_in_keys=()) -> LabelSelector | None:
+    if selector is None:
+        return None
+    extra = tuple(Requirement(k, "In", (owner.labels[k],)) for k in in_keys if k in owner.labels)
+    extra += tuple(Requirement(k, "NotIn", (owner.labels[k],)) for k in not_in_keys if k in owner.labels)
+    return LabelSelector(selector.match_labels, selector.match_expressions + extra)
+
+
+def resolve_term(owner: Pod, term: PodAffinityTerm, objects: ClusterObjects, weight: int = 0) -> ResolvedTerm:
+    selector = _merged(term.label_selector, owner, term.match_label_keys, term.mismatch_label_keys)
+    ns_selector = term.namespace_selector
+    if ns_selector is not None and not ns_selector.match_labels and not ns_selector.match_expressions:
+        namespaces = ALL
+    elif not term.namespaces and ns_selector is None:
+        namespaces = frozenset({owner.namespace})
+    else:
+        chosen = set(term.namespaces)
+        if ns_selector is not None:
+            chosen |= {name for name, labels in objects.namespaces.items() if selector_matches(ns_selector, labels)}
+        namespaces = frozenset(chosen)
+    return ResolvedTerm(selector, namespaces, term.topology_key, weight)
+
+
+@dataclass(frozen=True)
+class SpreadRule:
+    key: str
+    max_skew: int
+    min_domains: int
+    hard: bool
+    selector: LabelSelector | None
+    honor_affinity: bool
+    honor_taints: bool
+
+    def counts(self, pod: Pod) -> bool:
+        return self.selector is not None and selector_matches(self.selector, pod.labels)
+
+
+def spread_rules(pod: Pod, profile: Profile, objects: ClusterObjects) -> tuple[list[SpreadRule], bool]:
+    """The pod's constraints, or the profile's defaults; and whether they are the system
+    defaults (then nodes missing a key are not ignored when scoring)."""
+    if pod.spec.topology_spread:
+        return [SpreadRule(c.topology_key, c.max_skew, c.min_domains, c.when_unsatisfiable == "DoNotSchedule",
+                           _merged(c.label_selector, pod, c.match_label_keys),
+                           c.node_affinity_policy == "Honor", c.node_taints_policy == "Honor")
+                for c in pod.spec.topology_spread], False
+    requirements = PodClassCompiler(None, objects).default_selector(pod)
+    if not requirements:
+        return [], False
+    selector = LabelSelector((), tuple(Requirement(k, op, tuple(v)) for k, op, v in requirements))
+    if profile.spread_defaulting_type == "System":
+        return [SpreadRule(k, skew, 1, False, selector, True, False) for k, skew in SYSTEM_DEFAULT_CONSTRAINTS], True
+    return [SpreadRule(c["topologyKey"], c["maxSkew"], 1, c.get("whenUnsatisfiable") == "DoNotSchedule",
+                       selector, True, False) for c in profile.spread_default_constraints], False
+
+
+def _matching_pods(state: NodeState, rule: SpreadRule, namespace: str) -> int:
+    return sum(1 for p in state.residents if p.namespace == namespace and rule.counts(p))
+
+
+def image_locality_score(pod: Pod, state: NodeState, node_count: int, holders: dict[str, int]) -> int:
+    minimum, per_container = 23 * 1024 * 1024, 1000 * 1024 * 1024
+    if not pod.spec.images:
+        return 0
+    sizes = {}
+    for image in state.node.images:
+        for name in image.names:
+            sizes.setdefault(name, image.size_bytes)
+    total = sum(int(sizes[i] * (holders[i] / node_count)) for i in pod.spec.images if i in sizes)
+    maximum = per_container * len(pod.spec.images)
+    total = min(max(total, minimum), maximum)
+    return MAX_SCORE * (total - minimum) // (maximum - minimum)
+
+
 # -- the scheduler ------------------------------------------------------------------------
 
 @dataclass
@@ -251,19 +358,163 @@ class Decision:
 
 
 class ReferenceScheduler:
-    def __init__(self, nodes: list[Node], profile: Profile, bound: list[Pod] = ()):
+    def __init__(self, nodes: list[Node], profile: Profile, bound: list[Pod] = (),
+                 objects: ClusterObjects | None = None):
         self.profile = profile
+        self.objects = objects or ClusterObjects()
         self.states = [NodeState(n) for n in nodes]
         by_name = {s.node.name: s for s in self.states}
         for pod in bound:
             by_name[pod.node_name].add(pod)
+        self.holders: dict[str, int] = {}
+        for n in nodes:
+            for name in {name for image in n.images for name in image.names}:
+                self.holders[name] = self.holders.get(name, 0) + 1
+
+    def placed(self):
+        for state in self.states:
+            for pod in state.residents:
+                yield state, pod
+
+    # filters over the whole cluster
+
+    def spread_reasons(self, pod: Pod, state: NodeState) -> list[str]:
+        rules, _ = spread_rules(pod, self.profile, self.objects)
+        hard = [r for r in rules if r.hard]
+        keys = [r.key for r in hard]
+        for rule in hard:
+            counts: dict[str, int] = {}
+            for other in self.states:
+                labels = other.node.labels
+                if not all(k in labels for k in keys):
+                    continue
+                if rule.honor_affinity and affinity_reasons(pod, other):
+                    continue
+                if rule.honor_taints and taint_reasons(pod, other):
+                    continue
+                value = labels[rule.key]
+                counts[value] = counts.get(value, 0) + _matching_pods(other, rule, pod.namespace)
+            minimum = min(counts.values()) if len(counts) >= rule.min_domains else 0
+            if rule.key not in state.node.labels:
+                return ["node(s) didn't match pod topology spread constraints (missing required label)"]
+            own = 1 if rule.counts(pod) else 0
+            if counts.get(state.node.labels[rule.key], 0) + own - minimum > rule.max_skew:
+                return ["node(s) didn't match pod topology spread constraints"]
+        return []
+
+    def inter_pod_reasons(self, pod: Pod, state: NodeState) -> list[str]:
+        labels = state.node.labels
+        required = [resolve_term(pod, t, self.objects) for t in pod.spec.pod_affinity_required]
+        if required:
+            counts: dict[tuple, int] = {}
+            for where, other in self.placed():
+                if all(t.matches(other) for t in required):
+                    for t in required:
+                        if t.key in where.node.labels:
+                            pair = (t.key, where.node.labels[t.key])
+                            counts[pair] = counts.get(pair, 0) + 1
+            if not all(t.key in labels for t in required):
+                return ["node(s) didn't match pod affinity rules"]
+            if not all(counts.get((t.key, labels[t.key]), 0) > 0 for t in required):
+                first_of_group = not counts and all(t.matches(pod) for t in required)
+                if not first_of_group:
+                    return ["node(s) didn't match pod affinity rules"]
+        for term in (resolve_term(pod, t, self.objects) for t in pod.spec.pod_anti_affinity_required):
+            if term.key not in labels:
+                continue
+            if any(where.node.labels.get(term.key) == labels[term.key] and term.matches(other)
+                   for where, other in self.placed()):
+                return ["node(s) didn't match pod anti-affinity rules"]
+        for where, other in self.placed():
+            for t in other.spec.pod_anti_affinity_required:
+                term = resolve_term(other, t, self.objects)
+                if term.key in where.node.labels and labels.get(term.key) == where.node.labels[term.key] \
+                        and term.matches(pod):
+                    return ["node(s) didn't satisfy existing pods anti-affinity rules"]
+        return []
 
     def first_failure(self, pod: Pod, state: NodeState) -> tuple[str | None, list[str]]:
         for name in self.profile.filters:
-            reasons = FILTERS[name](pod, state)
+            if name == "PodTopologySpread":
+                reasons = self.spread_reasons(pod, state)
+            elif name == "InterPodAffinity":
+                reasons = self.inter_pod_reasons(pod, state)
+            elif name == "NodeAffinity":
+                reasons = affinity_reasons(pod, state, self.profile)
+            else:
+                reasons = FILTERS[name](pod, state)
             if reasons:
                 return name, reasons
         return None, []
+
+    # scores over the feasible nodes
+
+    def inter_pod_scores(self, pod: Pod, feasible: list[NodeState]) -> list[int] | None:
+        spec = pod.spec
+        has_preferred = bool(spec.pod_affinity_preferred or spec.pod_anti_affinity_preferred)
+        if self.profile.ignore_preferred_terms_of_existing_pods and not has_preferred:
+            return None
+        topology: dict[tuple, int] = {}
+
+        def credit(term: ResolvedTerm, target: Pod, where: NodeState, weight: int) -> None:
+            if term.matches(target) and term.key in where.node.labels:
+                pair = (term.key, where.node.labels[term.key])
+                topology[pair] = topology.get(pair, 0) + weight
+
+        mine = [(resolve_term(pod, w.term, self.objects), w.weight) for w in spec.pod_affinity_preferred]
+        mine += [(resolve_term(pod, w.term, self.objects), -w.weight) for w in spec.pod_anti_affinity_preferred]
+        for where, other in self.placed():
+            for term, weight in mine:
+                credit(term, other, where, weight)
+            theirs = []
+            if self.profile.hard_pod_affinity_weight > 0:
+                theirs += [(t, self.profile.hard_pod_affinity_weight) for t in other.spec.pod_affinity_required]
+            theirs += [(w.term, w.weight) for w in other.spec.pod_affinity_preferred]
+            theirs += [(w.term, -w.weight) for w in other.spec.pod_anti_affinity_preferred]
+            for term, weight in theirs:
+                credit(resolve_term(other, term, self.objects), pod, where, weight)
+        if not topology:
+            return None
+        raw = [sum(v for (k, value), v in topology.items() if s.node.labels.get(k) == value) for s in feasible]
+        low, high = min(raw), max(raw)
+        return [int(MAX_SCORE * ((r - low) / (high - low))) if high > low else 0 for r in raw]
+
+    def spread_scores(self, pod: Pod, feasible: list[NodeState]) -> list[int] | None:
+        rules, system = spread_rules(pod, self.profile, self.objects)
+        soft = [r for r in rules if not r.hard]
+        if not soft:
+            return None
+        require_all = not (system and self.profile.spread_defaulting_type == "System")
+        keys = [r.key for r in soft]
+        ignored = [require_all and not all(k in s.node.labels for k in keys) for s in feasible]
+        raw = [0] * len(feasible)
+        for rule in soft:
+            domains = {s.node.labels.get(rule.key, "") for s, skip in zip(feasible, ignored) if not skip}
+            size = sum(1 for skip in ignored if not skip) if rule.key == HOSTNAME else len(domains)
+            weight = math.log(size + 2)
+            counts: dict[str, int] = {}
+            for other in self.states:
+                labels = other.node.labels
+                if require_all and not all(k in labels for k in keys):
+                    continue
+                if rule.honor_affinity and affinity_reasons(pod, other):
+                    continue
+                if rule.honor_taints and taint_reasons(pod, other):
+                    continue
+                value = labels.get(rule.key, "")
+                if value in domains:
+                    counts[value] = counts.get(value, 0) + _matching_pods(other, rule, pod.namespace)
+            for i, s in enumerate(feasible):
+                if ignored[i] or rule.key not in s.node.labels:
+                    continue
+                count = _matching_pods(s, rule, pod.namespace) if rule.key == HOSTNAME \
+                    else counts.get(s.node.labels[rule.key], 0)
+                raw[i] += count * weight + (rule.max_skew - 1)
+        raw = [int(math.floor(r + 0.5)) for r in raw]
+        kept = [r for r, skip in zip(raw, ignored) if not skip]
+        low, high = (min(kept), max(kept)) if kept else (0, 0)
+        return [0 if skip else MAX_SCORE if high == 0 else MAX_SCORE * (high + low - r) // high
+                for r, skip in zip(raw, ignored)]
 
     def decide(self, pod: Pod) -> Decision:
         feasible = []
@@ -282,15 +533,23 @@ class ReferenceScheduler:
             return Decision(None, message)
         totals = [0] * len(feasible)
         for name, weight in self.profile.weights.items():
-            if name not in SCORES or weight == 0:
+            if weight == 0:
                 continue
             if name == "NodeResourcesBalancedAllocation" and balanced_skips(pod, self.profile):
                 continue
-            function, normalization = SCORES[name]
-            raw = [function(pod, state, self.profile) for state in feasible]
-            if normalization:
-                raw = default_normalize(raw, reverse=normalization == "reverse")
-            totals = [t + weight * s for t, s in zip(totals, raw)]
+            if name == "InterPodAffinity":
+                scores = self.inter_pod_scores(pod, feasible)
+            elif name == "PodTopologySpread":
+                scores = self.spread_scores(pod, feasible)
+            elif name == "ImageLocality":
+                scores = [image_locality_score(pod, s, len(self.states), self.holders) for s in feasible]
+            else:
+                function, normalization = SCORES[name]
+                scores = [function(pod, state, self.profile) for state in feasible]
+                if normalization:
+                    scores = default_normalize(scores, reverse=normalization == "reverse")
+            if scores is not None:
+                totals = [t + weight * s for t, s in zip(totals, scores)]
         best = max(range(len(feasible)), key=lambda i: (totals[i], -i))
         chosen = feasible[best]
         chosen.add(pod)
