@@ -198,6 +198,10 @@ void Engine::rebuild(ClassState& state, int32_t class_id) {
   state.synced = log_base_ + change_log_.size();
   state.carried_seen = terms_.carried().size();
   state.diagnosed = false;
+  if (state.inter_pod) {
+    rebuild_inter_pod(state, class_id);
+    return;
+  }
   std::vector<int32_t> all(static_cast<size_t>(snapshot.node_count()));
   for (size_t n = 0; n < all.size(); ++n) all[n] = static_cast<int32_t>(n);
   Evaluation e;
@@ -205,13 +209,106 @@ void Engine::rebuild(ClassState& state, int32_t class_id) {
   state.feasible.assign(all.size(), 0);
   for (size_t n = 0; n < all.size(); ++n) state.feasible[n] = e.failed_filter[n] < 0;
   state.raw = std::move(e.raw);
-  if (state.inter_pod) {
-    state.total = std::move(e.total);
-    state.tree.assign(state.total);
-  } else {
-    state.total.assign(all.size(), -1);
-    renormalize(state);
+  state.total.assign(all.size(), -1);
+  renormalize(state);
+}
+
+void Engine::refresh_local(ClassState& state, int32_t class_id, int32_t node) {
+  const auto n = static_cast<size_t>(node);
+  state.local_ok[n] = first_failing_filter(snapshot, profile_, pod_class(class_id), node, nullptr) < 0;
+  if (state.local_ok[n]) basic_raw_scores(class_id, node, state.raw);
+}
+
+void Engine::rebuild_inter_pod(ClassState& state, int32_t class_id) {
+  const auto count = static_cast<size_t>(snapshot.node_count());
+  state.local_ok.assign(count, 0);
+  state.inter_pod_ok.assign(count, 0);
+  for (auto& column : state.raw) column.assign(count, 0);
+  state.filter_context = build_filter_context(inputs(class_id));
+  for (size_t n = 0; n < count; ++n) {
+    refresh_local(state, class_id, static_cast<int32_t>(n));
+    state.inter_pod_ok[n] = inter_pod_filters(inputs(class_id), state.filter_context, static_cast<int32_t>(n), nullptr) < 0;
   }
+  score_inter_pod(state, class_id);
+}
+
+// Bring an inter-pod class up to date with the nodes changed in log entries [from, to):
+// their node-local verdicts and scores, then the domain counts, then the inter-pod
+// verdicts of the nodes sharing a domain with a changed node (all nodes when a global
+// quantity, such as a spread constraint's minimum, moved).
+void Engine::sync_inter_pod(ClassState& state, int32_t class_id, size_t from, size_t to) {
+  const auto count = static_cast<size_t>(snapshot.node_count());
+  std::vector<uint8_t> affected(count, 0);
+  std::vector<int32_t> changed;
+  for (size_t i = from; i < to; ++i) {
+    const int32_t node = change_log_[i - log_base_];
+    if (affected[static_cast<size_t>(node)]) continue;
+    affected[static_cast<size_t>(node)] = 1;
+    changed.push_back(node);
+    refresh_local(state, class_id, node);
+  }
+  FilterContext context = build_filter_context(inputs(class_id));
+  if (context.global() != state.filter_context.global()) {
+    std::fill(affected.begin(), affected.end(), 1);
+  } else {
+    for (const Domains* domains : context.partitions()) {
+      for (int32_t node : changed) {
+        const int32_t d = domains->of_node[static_cast<size_t>(node)];
+        if (d < 0) continue;
+        for (int32_t member : domains->members[static_cast<size_t>(d)]) affected[static_cast<size_t>(member)] = 1;
+      }
+    }
+  }
+  state.filter_context = std::move(context);
+  for (size_t n = 0; n < count; ++n)
+    if (affected[n])
+      state.inter_pod_ok[n] = inter_pod_filters(inputs(class_id), state.filter_context, static_cast<int32_t>(n), nullptr) < 0;
+  score_inter_pod(state, class_id);
+}
+
+// Feasibility from both halves, then every score over the feasible nodes: the inter-pod
+// scores and all normalisations depend on the whole feasible set.
+void Engine::score_inter_pod(ClassState& state, int32_t class_id) {
+  const auto count = static_cast<size_t>(snapshot.node_count());
+  state.feasible.assign(count, 0);
+  std::vector<int32_t> feasible;
+  for (size_t n = 0; n < count; ++n) {
+    state.feasible[n] = state.local_ok[n] && state.inter_pod_ok[n];
+    if (state.feasible[n]) feasible.push_back(static_cast<int32_t>(n));
+  }
+  const ScoreContext context = build_score_context(inputs(class_id), feasible);
+  std::array<std::vector<int64_t>, kScoreCount> scaled;
+  const auto& skipped = skipped_[static_cast<size_t>(class_id)];
+  for (int p = 0; p < kScoreCount; ++p) {
+    if (profile_.weights[p] == 0 || skipped[p]) continue;
+    auto& raw = state.raw[p];
+    if (p == kInterPodAffinityScore) {
+      if (context.affinity_skip) continue;
+      for (int32_t n : feasible) raw[static_cast<size_t>(n)] = inter_pod_affinity_score(context, n);
+    } else if (p == kPodTopologySpreadScore) {
+      if (context.spread_skip) continue;
+      for (int32_t n : feasible) raw[static_cast<size_t>(n)] = spread_score(context, n, terms_);
+    }
+    scaled[p] = raw;
+    if (p == kInterPodAffinityScore) {
+      normalize_inter_pod_affinity(scaled[p], feasible);
+    } else if (p == kPodTopologySpreadScore) {
+      normalize_spread(context, scaled[p], feasible);
+    } else if (normalized(static_cast<Score>(p))) {
+      int64_t max_raw = 0;
+      for (int32_t n : feasible) max_raw = std::max(max_raw, raw[static_cast<size_t>(n)]);
+      for (int32_t n : feasible)
+        scaled[p][static_cast<size_t>(n)] = default_normalize(raw[static_cast<size_t>(n)], max_raw, reversed(static_cast<Score>(p)));
+    }
+  }
+  state.total.assign(count, -1);
+  for (int32_t n : feasible) {
+    int64_t total = 0;
+    for (int p = 0; p < kScoreCount; ++p)
+      if (!scaled[p].empty()) total += profile_.weights[p] * scaled[p][static_cast<size_t>(n)];
+    state.total[static_cast<size_t>(n)] = total;
+  }
+  state.tree.assign(state.total);
 }
 
 void Engine::refresh_node(ClassState& state, int32_t class_id, int32_t node, bool& needs_renormalize) {
@@ -255,11 +352,17 @@ Engine::ClassState& Engine::state_for(int32_t class_id) {
   const size_t pending = log_end - state.synced;
   const bool stale = state.generation != snapshot.generation || state.synced < log_base_ ||
                      state.carried_seen != terms_.carried().size();
-  if (stale || (pending > 0 && (state.inter_pod || pending > static_cast<size_t>(snapshot.node_count()) / 4 + 1))) {
+  if (stale || pending > static_cast<size_t>(snapshot.node_count()) / 4 + 1) {
     rebuild(state, class_id);
     return state;
   }
   if (pending == 0) return state;
+  if (state.inter_pod) {
+    sync_inter_pod(state, class_id, state.synced, log_end);
+    state.synced = log_end;
+    state.diagnosed = false;
+    return state;
+  }
   bool needs_renormalize = false;
   for (size_t i = state.synced; i < log_end; ++i) refresh_node(state, class_id, change_log_[i - log_base_], needs_renormalize);
   state.synced = log_end;

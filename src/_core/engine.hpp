@@ -89,6 +89,10 @@ class Engine {
     uint64_t last_used = 0;
     bool diagnosed = false;
     Histogram diagnosis;
+    // Classes touched by inter-pod rules: the two halves of feasibility, and the domain
+    // counts of the last decision.
+    std::vector<uint8_t> local_ok, inter_pod_ok;
+    FilterContext filter_context;
   };
 
   InterPodInputs inputs(int32_t class_id) { return {snapshot, profile_, terms_, domains_, classes_, class_id}; }
@@ -100,6 +104,10 @@ class Engine {
   ClassState& state_for(int32_t class_id);
   void rebuild(ClassState& state, int32_t class_id);
   void refresh_node(ClassState& state, int32_t class_id, int32_t node, bool& renormalize);
+  void rebuild_inter_pod(ClassState& state, int32_t class_id);
+  void sync_inter_pod(ClassState& state, int32_t class_id, size_t from, size_t to);
+  void refresh_local(ClassState& state, int32_t class_id, int32_t node);
+  void score_inter_pod(ClassState& state, int32_t class_id);
   void renormalize(ClassState& state);
   int64_t total_of(const ClassState& state, int32_t node) const;
   void basic_raw_scores(int32_t class_id, int32_t node, std::array<std::vector<int64_t>, kScoreCount>& raw) const;

@@ -41,6 +41,23 @@ bool included(const InterPodInputs& in, const SpreadConstraint& c, int32_t node)
 
 }  // namespace
 
+std::vector<const Domains*> FilterContext::partitions() const {
+  std::vector<const Domains*> result;
+  for (const auto& dc : affinity_counts) result.push_back(dc.domains);
+  for (const auto& dc : anti) result.push_back(dc.domains);
+  for (const auto& dc : existing_anti) result.push_back(dc.domains);
+  for (const auto& hs : spread) result.push_back(hs.counts.domains);
+  std::sort(result.begin(), result.end());
+  result.erase(std::unique(result.begin(), result.end()), result.end());
+  return result;
+}
+
+std::vector<int64_t> FilterContext::global() const {
+  std::vector<int64_t> result{affinity_any, affinity_self, static_cast<int64_t>(existing_anti.size())};
+  for (const auto& hs : spread) result.push_back(hs.global_min);
+  return result;
+}
+
 FilterContext build_filter_context(const InterPodInputs& in) {
   const PodClass& pod = in.classes[static_cast<size_t>(in.class_id)];
   FilterContext ctx;

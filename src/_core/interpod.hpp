@@ -56,6 +56,12 @@ struct FilterContext {
   std::vector<DomainCounts> existing_anti;
   std::vector<HardSpread> spread;
   std::vector<int32_t> spread_keys;
+
+  // The domain partitions the verdicts depend on: a pod landing on node n can change the
+  // verdict only of nodes sharing one of these domains with n, unless `global()` moves.
+  std::vector<const Domains*> partitions() const;
+  // What every node's verdict depends on at once.
+  std::vector<int64_t> global() const;
 };
 
 struct ScoreContext {

@@ -13,6 +13,7 @@ namespace kubesched {
 struct Domains {
   std::vector<int32_t> of_node;  // domain index per node, -1 when the node lacks the key
   std::vector<int32_t> value;    // label value id per domain
+  std::vector<std::vector<int32_t>> members;  // nodes per domain
   int32_t count() const { return static_cast<int32_t>(value.size()); }
 };
 
@@ -33,8 +34,12 @@ class DomainCache {
       const int32_t v = s.label(n, key);
       if (v < 0) continue;
       auto [it, added] = index.try_emplace(v, d.count());
-      if (added) d.value.push_back(v);
+      if (added) {
+        d.value.push_back(v);
+        d.members.emplace_back();
+      }
       d.of_node[static_cast<size_t>(n)] = it->second;
+      d.members[static_cast<size_t>(it->second)].push_back(n);
     }
     return cache_.emplace(key, std::move(d)).first->second;
   }

@@ -29,3 +29,73 @@ def perf_pod(i: int, *, prefix: str = "pod", cpu: str = "100m", memory: str = "5
 
 def as_list(items: list[dict]) -> dict:
     return {"apiVersion": "v1", "kind": "List", "items": items}
+
+
+def _term(color: str, key: str) -> dict:
+    return {"labelSelector": {"matchLabels": {"color": color}}, "topologyKey": key,
+            "namespaces": ["sched-0", "sched-1"]}
+
+
+HOSTNAME = "kubernetes.io/hostname"
+ZONE = "topology.kubernetes.io/zone"
+
+# Pod templates after upstream scheduler_perf's config/templates (labels and spec extras).
+POD_TEMPLATES: dict[str, tuple[dict, dict]] = {
+    "default": ({}, {}),
+    "node-affinity": ({}, {"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "nodeSelectorTerms": [{"matchExpressions": [{"key": ZONE, "operator": "In",
+                                                     "values": ["zone1", "zone2"]}]}]}}}}),
+    "pod-anti-affinity": ({"color": "green"}, {"affinity": {"podAntiAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": [_term("green", HOSTNAME)]}}}),
+    "pod-affinity": ({"color": "blue"}, {"affinity": {"podAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": [_term("blue", ZONE)]}}}),
+    "preferred-pod-affinity": ({"color": "red"}, {"affinity": {"podAffinity": {
+        "preferredDuringSchedulingIgnoredDuringExecution": [
+            {"weight": 1, "podAffinityTerm": _term("red", HOSTNAME)}]}}}),
+    "preferred-pod-anti-affinity": ({"color": "yellow"}, {"affinity": {"podAntiAffinity": {
+        "preferredDuringSchedulingIgnoredDuringExecution": [
+            {"weight": 1, "podAffinityTerm": _term("yellow", HOSTNAME)}]}}}),
+    "topology-spreading": ({"color": "blue"}, {"topologySpreadConstraints": [
+        {"maxSkew": 5, "topologyKey": ZONE, "whenUnsatisfiable": "DoNotSchedule",
+         "labelSelector": {"matchLabels": {"color": "blue"}}}]}),
+    "preferred-topology-spreading": ({"color": "blue"}, {"topologySpreadConstraints": [
+        {"maxSkew": 5, "topologyKey": ZONE, "whenUnsatisfiable": "ScheduleAnyway",
+         "labelSelector": {"matchLabels": {"color": "blue"}}}]}),
+}
+
+
+def workload_pods(template: str, count: int, *, prefix: str, namespace: str = "default") -> list[dict]:
+    labels, extra = POD_TEMPLATES[template]
+    pods = [perf_pod(i, prefix=prefix, labels=labels, extra_spec=extra) for i in range(count)]
+    for pod in pods:
+        pod["metadata"]["namespace"] = namespace
+    return pods
+
+
+def load_workload(path, scale: float = 1.0) -> dict:
+    """A bench/workloads/*.yaml file expanded into manifests: `nodes`, `init_pods`,
+    `measure_pods` (lists of dicts), plus `name` and `upstream_floor`. `scale` shrinks
+    every count (for quick runs)."""
+    import yaml
+
+    with open(path, encoding="utf-8") as handle:
+        spec = yaml.safe_load(handle)
+
+    def scaled(count: int) -> int:
+        return max(1, int(count * scale))
+
+    node_spec = spec["nodes"]
+    nodes = []
+    for i in range(scaled(node_spec["count"])):
+        node = perf_node(i, zones=node_spec.get("zones", 0))
+        node["metadata"]["labels"].update(node_spec.get("labels") or {})
+        nodes.append(node)
+    init_pods = []
+    for k, group in enumerate(spec.get("initPods") or ()):
+        init_pods += workload_pods(group["template"], scaled(group["count"]), prefix=f"init-{k}",
+                                   namespace=group.get("namespace", "default"))
+    measure = spec["measurePods"]
+    measure_pods = workload_pods(measure["template"], scaled(measure["count"]), prefix="measure",
+                                 namespace=measure.get("namespace", "default"))
+    return {"name": spec["name"], "upstream_floor": spec.get("upstreamFloor"), "nodes": nodes,
+            "init_pods": init_pods, "measure_pods": measure_pods}

@@ -1,0 +1,81 @@
+"""scheduler_perf workloads in memory: pods/s of the measured pods (decided after the
+initial pods are placed), next to upstream's recorded floors (live, on its CI hardware)
+and to the numpy resources-only baseline measured in the same run."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kubesched.framework.pod_class import ClusterObjects
+from kubesched.framework.profile import default_profile
+from kubesched.model.nodes import parse_node
+from kubesched.model.pods import PodParser
+from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.testing.perf import load_workload
+
+from .baseline_numpy import numpy_schedule
+
+WORKLOADS = sorted((Path(__file__).parent / "workloads").glob("*.yaml"))
+RESULTS: dict[str, dict] = {}
+
+
+def numpy_pods_per_second(nodes: int, pods: int = 1000) -> float:
+    allocatable = np.tile(np.array([4000, 32 * 1024**3, 110], dtype=np.int64), (nodes, 1))
+    requests = np.tile(np.array([100, 500 * 1024**2], dtype=np.int64), (pods, 1))
+    start = time.perf_counter()
+    numpy_schedule(allocatable, requests, requests.copy())
+    return pods / (time.perf_counter() - start)
+
+
+def prepare(workload: dict):
+    parser = PodParser()
+    nodes = [parse_node(n) for n in workload["nodes"]]
+    init = [parser.parse(p, index=i) for i, p in enumerate(workload["init_pods"])]
+    measured = [parser.parse(p, index=i) for i, p in enumerate(workload["measure_pods"])]
+    namespaces = {n: {"kubernetes.io/metadata.name": n} for n in ("default", "sched-0", "sched-1")}
+    return nodes, init, measured, ClusterObjects(namespaces=namespaces)
+
+
+@pytest.mark.parametrize("path", WORKLOADS, ids=[p.stem for p in WORKLOADS])
+def test_scheduler_perf_workload(benchmark, path, record_result, request):
+    disabled = request.config.getoption("benchmark_disable", False)
+    workload = load_workload(path, scale=0.1 if disabled else 1.0)
+    nodes, init, measured, objects = prepare(workload)
+
+    def run():
+        snapshot = ClusterSnapshot(nodes, default_profile(), objects=objects)
+        assert (snapshot.place(init) >= 0).all()
+        start = time.perf_counter()
+        chosen = snapshot.place(measured)
+        return snapshot, chosen, time.perf_counter() - start
+
+    snapshot, chosen, seconds = benchmark.pedantic(run, rounds=1, iterations=1)
+    placed = chosen[chosen >= 0]
+    assert len(placed) == len(measured), "every measured pod fits in these workloads"
+    _check_constraints(workload["name"], snapshot, chosen)
+    if disabled:
+        return
+    pods_per_second = len(measured) / seconds
+    baseline = numpy_pods_per_second(len(nodes))
+    RESULTS[workload["name"]] = {
+        "nodes": len(nodes), "init_pods": len(init), "measured_pods": len(measured),
+        "kubesched_pods_per_second": round(pods_per_second),
+        "upstream_floor_pods_per_second": workload["upstream_floor"],
+        "numpy_resources_only_pods_per_second": round(baseline),
+        "ratio_to_numpy": round(pods_per_second / baseline, 2),
+    }
+    record_result("scheduler_perf_in_memory", {"workloads": RESULTS})
+    if workload["name"] == "SchedulingPodAntiAffinity":
+        assert pods_per_second >= 3 * baseline
+
+
+def _check_constraints(name: str, snapshot: ClusterSnapshot, chosen: np.ndarray) -> None:
+    """The benchmark checks the answer it times: the constraint each workload is about."""
+    _, _, _, pod_count = snapshot.engine.usage()
+    assert (pod_count <= 110).all()
+    if name == "SchedulingPodAntiAffinity":
+        assert len(set(chosen.tolist())) == len(chosen), "two anti-affine pods share a node"
