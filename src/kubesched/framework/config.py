@@ -11,8 +11,9 @@ from dataclasses import replace
 import yaml
 
 from kubesched.errors import InputError
-from kubesched.framework.plugins import ALL_POINTS, CORE_FILTERS, DEFAULT_PLUGINS, EXTENSION_POINTS
+from kubesched.framework.plugins import ALL_POINTS, CORE_FILTERS, CORE_SCORES, DEFAULT_PLUGINS, EXTENSION_POINTS
 from kubesched.framework.profile import AddedAffinity, Profile
+from kubesched.framework.python_plugins import is_import_path, load_plugin
 from kubesched.model.pod_spec import parse_node_affinity
 
 API_VERSION = "kubescheduler.config.k8s.io/v1"
@@ -114,9 +115,10 @@ def _profile(r: _Reader, entry, field: str, percentage: int) -> Profile:
     name = r.string(entry.get("schedulerName", "default-scheduler"), f"{field}.schedulerName")
     if "percentageOfNodesToScore" in entry:
         percentage = r.integer(entry["percentageOfNodesToScore"], f"{field}.percentageOfNodesToScore", 0, 100)
-    filters, weights = _plugins(r, entry.get("plugins"), f"{field}.plugins")
+    filters, weights, python_filters, python_scores = _plugins(r, entry.get("plugins"), f"{field}.plugins")
     profile = Profile(scheduler_name=name, filters=filters, weights=weights,
-                      percentage_of_nodes_to_score=percentage)
+                      percentage_of_nodes_to_score=percentage, python_filters=python_filters,
+                      python_scores=python_scores)
     for j, config in enumerate(r.sequence(entry.get("pluginConfig"), f"{field}.pluginConfig")):
         profile = _plugin_args(r, profile, config, f"{field}.pluginConfig[{j}]")
     return profile
@@ -127,14 +129,16 @@ def _plugin_list(r: _Reader, value, field: str) -> list[tuple[str, int]]:
     for k, plugin in enumerate(r.sequence(value, field)):
         plugin = r.mapping(plugin, f"{field}[{k}]", PLUGIN_FIELDS)
         name = r.string(plugin.get("name"), f"{field}[{k}].name")
-        if name != "*" and name not in EXTENSION_POINTS:
+        if is_import_path(name):
+            load_plugin(name, f"{field}[{k}].name")
+        elif name != "*" and name not in EXTENSION_POINTS:
             raise r.fail(f"{field}[{k}].name", f"unknown plugin {name!r}")
         weight = r.integer(plugin.get("weight", 0), f"{field}[{k}].weight", 0, 100)
         result.append((name, weight))
     return result
 
 
-def _plugins(r: _Reader, value, field: str) -> tuple[tuple[str, ...], dict[str, int]]:
+def _plugins(r: _Reader, value, field: str) -> tuple[tuple[str, ...], dict[str, int], tuple, tuple]:
     """Upstream's merge: defaults via multiPoint, then each extension point's own
     disabled/enabled lists, which take precedence."""
     plugins = r.mapping(value, field, {"multiPoint", *ALL_POINTS})
@@ -155,17 +159,25 @@ def _plugins(r: _Reader, value, field: str) -> tuple[tuple[str, ...], dict[str, 
             enabled = {}
         enabled = {n: w for n, w in enabled.items() if n not in disabled}
         for k, (name, weight) in enumerate(_plugin_list(r, sets[point].get("enabled"), f"{field}.{point}.enabled")):
+            if is_import_path(name):
+                if point not in ("filter", "score") or not callable(getattr(load_plugin(name), point, None)):
+                    raise r.fail(f"{field}.{point}.enabled[{k}].name", f"Python plugin {name!r} has no {point} method")
+                enabled[name] = weight
+                continue
             if point not in EXTENSION_POINTS.get(name, ()):
                 raise r.fail(f"{field}.{point}.enabled[{k}].name", f"plugin {name!r} does not implement {point}")
             enabled[name] = weight or enabled.get(name, 0)
         return enabled
 
-    filters = tuple(n for n in CORE_FILTERS if n in resolve("filter"))
-    weights = {n: (w or 1) for n, w in resolve("score").items()}
+    filter_set, score_set = resolve("filter"), resolve("score")
+    filters = tuple(n for n in CORE_FILTERS if n in filter_set)
+    weights = {n: (w or 1) for n, w in score_set.items() if n in CORE_SCORES}
+    python_filters = tuple(n for n in filter_set if is_import_path(n))
+    python_scores = tuple((n, w or 1) for n, w in score_set.items() if is_import_path(n))
     for point in ALL_POINTS:
         if point not in ("filter", "score"):
             resolve(point)  # validates names
-    return filters, weights
+    return filters, weights, python_filters, python_scores
 
 
 def _resource_weights(r: _Reader, value, field: str) -> tuple[tuple[str, int], ...]:

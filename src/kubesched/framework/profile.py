@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kubesched.framework.plugins import CORE_FILTERS, DEFAULT_PLUGINS, EXTENSION_POINTS
+from kubesched.framework.plugins import CORE_FILTERS, CORE_SCORES, DEFAULT_PLUGINS
 from kubesched.model.records import NodeSelectorTerm, PreferredSchedulingTerm
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class AddedAffinity:
     preferred_terms: tuple[PreferredSchedulingTerm, ...] = ()
 
 
-DEFAULT_WEIGHTS = {name: weight for name, weight in DEFAULT_PLUGINS if "score" in EXTENSION_POINTS[name]}
+DEFAULT_WEIGHTS = {name: weight for name, weight in DEFAULT_PLUGINS if name in CORE_SCORES}
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,8 @@ class Profile:
     spread_defaulting_type: str = "System"
     spread_default_constraints: tuple = ()
     added_affinity: AddedAffinity | None = None
+    python_filters: tuple[str, ...] = ()  # import paths, see python_plugins.py
+    python_scores: tuple[tuple[str, int], ...] = ()
 
     def configure(self, engine) -> None:
         """Load this profile into a core engine."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kubesched.framework.profile import Profile
+from kubesched.framework.python_plugins import load_plugin
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Pod
 from kubesched.sim.queue import queue_order
@@ -92,6 +93,8 @@ def simulate(cluster: ClusterInput, profiles: dict[str, Profile], seed: int | No
 
 
 def _decide(snapshot: ClusterSnapshot, pods: list[Pod]) -> list[Placement]:
+    if snapshot.profile.python_filters or snapshot.profile.python_scores:
+        return [decide_with_python_plugins(snapshot, pod) for pod in pods]
     snapshot.engine.clear_failures()
     chosen = snapshot.place(pods)
     failures = iter(snapshot.engine.failures())
@@ -99,3 +102,34 @@ def _decide(snapshot: ClusterSnapshot, pods: list[Pod]) -> list[Placement]:
     return [Placement(pod.key, names[node]) if node >= 0
             else Placement(pod.key, None, snapshot.failure_message(next(failures)))
             for pod, node in zip(pods, chosen.tolist())]
+
+
+def decide_with_python_plugins(snapshot: ClusterSnapshot, pod: Pod) -> Placement:
+    """The core filters and scores; then the profile's Python plugins on the feasible nodes."""
+    profile = snapshot.profile
+    class_id = snapshot.class_of(pod)
+    evaluation = snapshot.engine.evaluate(class_id)
+    histogram: dict[str, int] = {}
+    for reasons in evaluation["reasons"]:
+        for reason in reasons:
+            histogram[reason] = histogram.get(reason, 0) + 1
+    filters = [load_plugin(name) for name in profile.python_filters]
+    scores = [(load_plugin(name), weight) for name, weight in profile.python_scores]
+    best, best_total = -1, -1
+    for i, total in enumerate(evaluation["total"]):
+        if total < 0:
+            continue
+        node = snapshot.nodes[i]
+        rejected = next((reason for reason in (f.filter(pod, node) for f in filters) if reason), None)
+        if rejected:
+            histogram[rejected] = histogram.get(rejected, 0) + 1
+            continue
+        total += sum(weight * int(plugin.score(pod, node)) for plugin, weight in scores)
+        if total > best_total:
+            best, best_total = i, total
+    if best < 0:
+        parts = sorted(f"{count} {reason}" for reason, count in histogram.items())
+        message = f"0/{snapshot.node_count} nodes are available:" + (" " + ", ".join(parts) + "." if parts else "")
+        return Placement(pod.key, None, message)
+    snapshot.engine.assume(class_id, best)
+    return Placement(pod.key, snapshot.node_names[best])

@@ -17,11 +17,12 @@ class ClusterSnapshot:
     def __init__(self, nodes: Iterable[Node], profile: Profile, seed: int | None = None,
                  objects: ClusterObjects | None = None):
         self.engine = _core.Engine()
+        self.nodes = list(nodes)
         self.node_names: list[str] = []
         self.node_index: dict[str, int] = {}
         self._classes: dict[tuple, int] = {}
         self._compiler = PodClassCompiler(self.engine, objects or ClusterObjects())
-        for node in nodes:
+        for node in self.nodes:
             index = self.engine.add_node(
                 node.name, node.labels, node.allocatable,
                 [(t.key, t.value, t.effect) for t in node.taints], node.unschedulable,
