@@ -1,0 +1,225 @@
+"""A cluster read from manifests: nodes, the pods already on them, the pods to schedule, and
+the objects the scheduler consults (namespaces, services, controllers, PriorityClasses,
+PodDisruptionBudgets).
+
+Workloads expand into pods unless their pods (or, for a Deployment, its ReplicaSets) are
+in the input already, as in a dump of a live cluster: an object that some other object
+names as its controller is not expanded again. Pods that have finished (status.phase
+Succeeded or Failed) hold no resources and are left out, as kube-scheduler's informer does.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from kubesched.errors import InputError
+from kubesched.model.fields import boolean, int32, mapping, one_of, string, string_map
+from kubesched.model.manifests import Manifest, load_manifests, paused_gc
+from kubesched.model.nodes import parse_node
+from kubesched.model.pod_spec import PREEMPTION_POLICIES
+from kubesched.model.pods import GLOBAL_DEFAULT, PodParser
+from kubesched.model.records import Node, Pod
+from kubesched.model.workloads import WORKLOAD_KINDS, deployment_replica_set, expand_workload
+
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+MAX_USER_PRIORITY = 1_000_000_000  # higher values are reserved for system- classes
+FINISHED_PHASES = ("Succeeded", "Failed")
+_RAW_KINDS = ("Service", "ReplicaSet", "StatefulSet", "ReplicationController", "Deployment", "PodDisruptionBudget")
+KNOWN_KINDS = frozenset({"Node", "Pod", "Namespace", "PriorityClass", *_RAW_KINDS, *WORKLOAD_KINDS})
+
+
+@dataclass
+class ClusterInput:
+    nodes: list[Node] = field(default_factory=list)
+    bound_pods: list[Pod] = field(default_factory=list)
+    pending_pods: list[Pod] = field(default_factory=list)  # input order; Pod.index = position here
+    namespaces: dict[str, dict[str, str]] = field(default_factory=dict)  # name → labels
+    services: list[dict] = field(default_factory=list)
+    replica_sets: list[dict] = field(default_factory=list)  # incl. those of expanded Deployments
+    stateful_sets: list[dict] = field(default_factory=list)
+    replication_controllers: list[dict] = field(default_factory=list)
+    deployments: list[dict] = field(default_factory=list)
+    priority_classes: dict[str, int] = field(default_factory=dict)  # globalDefault value under ""
+    pdbs: list[dict] = field(default_factory=list)
+
+
+def _stderr_warning(message: str) -> None:
+    print(f"kubesched: warning: {message}", file=sys.stderr)
+
+
+def read_cluster(paths: Iterable[str], *, warn: Callable[[str], None] = _stderr_warning) -> ClusterInput:
+    with paused_gc():
+        return _read(load_manifests(paths), warn)
+
+
+def _read(manifests: list[Manifest], warn: Callable[[str], None]) -> ClusterInput:
+    by_kind: dict[str, list[Manifest]] = {}
+    for manifest in manifests:
+        kind = manifest.obj["kind"]
+        found = by_kind.get(kind)
+        if found is None:
+            found = by_kind[kind] = []
+        found.append(manifest)
+    cluster = ClusterInput(
+        services=[m.obj for m in by_kind.get("Service", ())],
+        replica_sets=[m.obj for m in by_kind.get("ReplicaSet", ())],
+        stateful_sets=[m.obj for m in by_kind.get("StatefulSet", ())],
+        replication_controllers=[m.obj for m in by_kind.get("ReplicationController", ())],
+        deployments=[m.obj for m in by_kind.get("Deployment", ())],
+        pdbs=[m.obj for m in by_kind.get("PodDisruptionBudget", ())],
+    )
+    classes, policies = _priority_classes(by_kind.get("PriorityClass", ()))
+    cluster.priority_classes = classes
+    parser = PodParser(classes, policies)
+    node_names = _read_nodes(by_kind.get("Node", ()), cluster)
+    _read_namespaces(by_kind.get("Namespace", ()), cluster)
+    # Only pods and ReplicaSets name the workloads we might expand as their controllers.
+    owned = _controllers_named([*by_kind.get("Pod", ()), *by_kind.get("ReplicaSet", ())])
+
+    finished = 0
+    seen_pods: set[str] = set()
+    for manifest in manifests:
+        kind = manifest.obj["kind"]
+        if kind == "Pod":
+            if _finished(manifest.obj):
+                finished += 1
+                continue
+            _add_pod(cluster, parser.parse(manifest.obj, file=manifest.file), node_names, seen_pods)
+        elif kind in WORKLOAD_KINDS:
+            if _workload_key(manifest.obj) in owned:
+                continue
+            for pod in expand_workload(manifest, cluster.nodes, parser):
+                _add_pod(cluster, parser.parse(pod, file=manifest.file), node_names, seen_pods)
+            if kind == "Deployment":
+                cluster.replica_sets.append(deployment_replica_set(manifest))
+
+    for pod in (*cluster.bound_pods, *cluster.pending_pods):
+        if pod.namespace not in cluster.namespaces:
+            cluster.namespaces[pod.namespace] = {NAMESPACE_NAME_LABEL: pod.namespace}
+    for kind in sorted(set(by_kind) - KNOWN_KINDS):
+        count = len(by_kind[kind])
+        warn(f"ignoring {count} object{'s' if count > 1 else ''} of kind {kind} (not used for scheduling)")
+    if finished:
+        warn(f"leaving out {finished} finished pod{'s' if finished > 1 else ''} (status.phase Succeeded or Failed)")
+    return cluster
+
+
+def _add_pod(cluster: ClusterInput, pod: Pod, node_names: set[str], seen: set[str]) -> None:
+    key = pod.key
+    if key in seen:
+        raise InputError("duplicate pod: another pod in the input has this namespace and name",
+                         file=pod.source or None, obj=f"Pod {key}", field="metadata.name")
+    seen.add(key)
+    if pod.node_name:
+        if pod.node_name not in node_names:
+            raise InputError(f"names node {pod.node_name!r}, which is not in the input",
+                             file=pod.source or None, obj=f"Pod {key}", field="spec.nodeName")
+        cluster.bound_pods.append(pod)
+    else:
+        pod.index = len(cluster.pending_pods)
+        cluster.pending_pods.append(pod)
+
+
+def _finished(obj: dict) -> bool:
+    status = obj.get("status")
+    return isinstance(status, dict) and status.get("phase") in FINISHED_PHASES
+
+
+def _read_nodes(manifests: Iterable[Manifest], cluster: ClusterInput) -> set[str]:
+    names: set[str] = set()
+    for manifest in manifests:
+        node = parse_node(manifest.obj, file=manifest.file)
+        if node.name in names:
+            raise InputError("duplicate node: another node in the input has this name",
+                             file=manifest.file or None, obj=f"Node {node.name}", field="metadata.name")
+        names.add(node.name)
+        cluster.nodes.append(node)
+    return names
+
+
+def _read_namespaces(manifests: Iterable[Manifest], cluster: ClusterInput) -> None:
+    for manifest in manifests:
+        name = "?"
+        try:
+            meta = mapping(manifest.obj.get("metadata"), "metadata")
+            name = string(meta.get("name"), "metadata.name")
+            if not name:
+                raise InputError("a namespace needs a name", field="metadata.name")
+            if name in cluster.namespaces:
+                raise InputError("duplicate namespace", field="metadata.name")
+            labels = dict(string_map(meta.get("labels"), "metadata.labels"))
+        except InputError as e:
+            raise e.located(file=manifest.file or None, obj=f"Namespace {name}") from None
+        labels[NAMESPACE_NAME_LABEL] = name  # set by the API server on every namespace
+        cluster.namespaces[name] = labels
+
+
+def _priority_classes(manifests: Iterable[Manifest]) -> tuple[dict[str, int], dict[str, str]]:
+    values: dict[str, int] = {}
+    policies: dict[str, str] = {}
+    default_from = ""
+    for manifest in manifests:
+        obj = manifest.obj
+        name = "?"
+        try:
+            meta = mapping(obj.get("metadata"), "metadata")
+            name = string(meta.get("name"), "metadata.name")
+            if not name:
+                raise InputError("a PriorityClass needs a name", field="metadata.name")
+            if name in values:
+                raise InputError("duplicate PriorityClass", field="metadata.name")
+            value = int32(obj.get("value"), "value")
+            if value is None:
+                raise InputError("a PriorityClass needs a value", field="value")
+            if value > MAX_USER_PRIORITY and not name.startswith("system-"):
+                raise InputError(f"must be no greater than {MAX_USER_PRIORITY}", field="value")
+            policy = string(obj.get("preemptionPolicy"), "preemptionPolicy")
+            if policy:
+                policies[name] = one_of(policy, PREEMPTION_POLICIES, "preemptionPolicy")
+            if boolean(obj.get("globalDefault"), "globalDefault"):
+                if default_from:
+                    raise InputError(f"PriorityClass {default_from} is already the global default",
+                                     field="globalDefault")
+                default_from = name
+                values[GLOBAL_DEFAULT] = value
+                if policy:
+                    policies[GLOBAL_DEFAULT] = policy
+        except InputError as e:
+            raise e.located(file=manifest.file or None, obj=f"PriorityClass {name}") from None
+        values[name] = value
+    return values, policies
+
+
+def _owner_key(namespace: str, ref: object) -> tuple[str, str, str] | None:
+    if isinstance(ref, dict) and ref.get("controller") is True:
+        kind, name = ref.get("kind"), ref.get("name")
+        if isinstance(kind, str) and isinstance(name, str):
+            return namespace, kind, name
+    return None
+
+
+def _controllers_named(manifests: list[Manifest]) -> set[tuple[str, str, str]]:
+    """(namespace, kind, name) of every object some input object names as its controller."""
+    owned = set()
+    for manifest in manifests:
+        meta = manifest.obj.get("metadata")
+        if not isinstance(meta, dict) or not meta.get("ownerReferences"):
+            continue
+        namespace = meta.get("namespace")
+        namespace = namespace if isinstance(namespace, str) and namespace else "default"
+        references = meta["ownerReferences"]
+        for ref in references if isinstance(references, list) else ():
+            key = _owner_key(namespace, ref)
+            if key is not None:
+                owned.add(key)
+    return owned
+
+
+def _workload_key(obj: dict) -> tuple[str, str, str]:
+    meta = obj.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    namespace, name = meta.get("namespace"), meta.get("name")
+    return (namespace if isinstance(namespace, str) and namespace else "default", obj["kind"],
+            name if isinstance(name, str) else "")

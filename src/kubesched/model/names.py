@@ -1,0 +1,36 @@
+"""Names for objects the controllers (or `generateName`) would create: the API's 5-character
+suffix alphabet, but chosen deterministically so that every run names pods alike.
+
+For a fixed seed the suffix is a bijection of the ordinal (ordinal × an odd step not
+divisible by 3, plus a seed offset, modulo 27⁵), so one workload never repeats a name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # upstream's: no vowels, no 0/1/3 look-alikes
+_LENGTH = 5
+_SPACE = len(ALPHABET) ** _LENGTH
+_STEP = 7_368_787  # coprime with 27**5
+
+
+def stable_hash(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+
+def encode(number: int, length: int) -> str:
+    chars = []
+    for _ in range(length):
+        number, digit = divmod(number, len(ALPHABET))
+        chars.append(ALPHABET[digit])
+    return "".join(chars)
+
+
+def name_suffix(seed: str, ordinal: int) -> str:
+    return encode((stable_hash(seed) + ordinal * _STEP) % _SPACE, _LENGTH)
+
+
+def template_hash(text: str) -> str:
+    """A 10-character label value standing for a pod template (Deployment's pod-template-hash)."""
+    return encode(stable_hash(text), 10)

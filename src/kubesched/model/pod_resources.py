@@ -1,0 +1,162 @@
+"""What a pod requests, per resource, for filtering and for scoring.
+
+Upstream's rule (component-helpers `PodRequests`, KEP-753 for sidecars):
+
+    request = max(Σ regular containers + Σ restartable init containers, init-phase peak)
+              (pod-level `spec.resources.requests` replace cpu/memory/hugepages when set)
+              + spec.overhead
+
+where the init-phase peak is, over the non-restartable init containers, the container's
+own request plus the restartable init containers ("sidecars") declared before it.
+
+API defaulting first copies a container's limit into its request when only the limit is
+given. For scoring, upstream computes the same sum with "non-zero" requests: a container
+with no cpu request counts 100m and one with no memory request 200Mi (an explicit 0 stays
+0), init containers included.
+"""
+
+from __future__ import annotations
+
+from kubesched.errors import InputError
+from kubesched.model.fields import check_keys, key_path, mapping
+from kubesched.model.quantity import resource_amount
+from kubesched.model.records import Resources
+
+DEFAULT_CPU_REQUEST = 100  # millicores
+DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024  # bytes
+NONZERO_DEFAULTS = {"cpu": DEFAULT_CPU_REQUEST, "memory": DEFAULT_MEMORY_REQUEST}
+
+_REQUIREMENTS_KEYS = frozenset({"requests", "limits", "claims"})
+_STANDARD = frozenset({"cpu", "memory", "ephemeral-storage"})
+
+
+def _container_resource_name(name: str) -> bool:
+    return name in _STANDARD or name.startswith("hugepages-") or "/" in name
+
+
+def _pod_level_resource_name(name: str) -> bool:
+    return name in ("cpu", "memory") or name.startswith("hugepages-")
+
+
+def resource_list(obj: object, path: str, *, pod_level: bool = False) -> Resources:
+    """A `ResourceList` map parsed into integer amounts."""
+    obj = mapping(obj, path)
+    result: Resources = {}
+    for name, value in obj.items():
+        if not isinstance(name, str):
+            raise InputError(f"resource names must be strings, got {name!r}", field=path)
+        where = key_path(path, name)
+        if pod_level and not _pod_level_resource_name(name):
+            raise InputError(f"unsupported pod-level resource {name!r}: only cpu, memory and "
+                             f"hugepages-<size> can be set for the whole pod", field=where)
+        if not _container_resource_name(name):
+            raise InputError(f"unknown resource {name!r}: use cpu, memory, ephemeral-storage, "
+                             f"hugepages-<size> or a name with a domain such as example.com/gpu",
+                             field=where)
+        try:
+            result[name] = resource_amount(name, value)
+        except ValueError as e:
+            raise InputError(str(e), field=where) from None
+    return result
+
+
+def requirements(obj: object, path: str, *, pod_level: bool = False) -> tuple[Resources, Resources]:
+    """(requests, limits) of a `resources` block, requests defaulted from limits."""
+    obj = mapping(obj, path)
+    check_keys(obj, _REQUIREMENTS_KEYS, path)
+    requests = resource_list(obj.get("requests"), f"{path}.requests", pod_level=pod_level)
+    limits = resource_list(obj.get("limits"), f"{path}.limits", pod_level=pod_level)
+    for name, limit in limits.items():
+        request = requests.get(name)
+        if request is None:
+            if not pod_level:  # pod-level defaulting depends on the containers, see below
+                requests[name] = limit
+        elif request > limit:
+            raise InputError(f"must be less than or equal to the {name} limit",
+                             field=key_path(f"{path}.requests", name))
+    return requests, limits
+
+
+def _add(total: Resources, more: Resources) -> None:
+    for name, amount in more.items():
+        total[name] = total.get(name, 0) + amount
+
+
+def _raise_to(total: Resources, more: Resources) -> None:
+    for name, amount in more.items():
+        if amount > total.get(name, -1):
+            total[name] = amount
+
+
+def aggregate(containers: list[Resources], init_containers: list[tuple[Resources, bool]]) -> Resources:
+    """Σ containers and sidecars, raised to the init-phase peak. A resource that some
+    container names (even with 0) is present in the result."""
+    total: Resources = {}
+    for requests in containers:
+        _add(total, requests)
+    sidecars: Resources = {}
+    peak: Resources = {}
+    for requests, restartable in init_containers:
+        if restartable:
+            _add(total, requests)
+            _add(sidecars, requests)
+            _raise_to(peak, sidecars)
+        else:
+            during = dict(sidecars)
+            _add(during, requests)
+            _raise_to(peak, during)
+    _raise_to(total, peak)
+    return total
+
+
+def _with_defaults(requests: Resources, defaults: dict[str, int]) -> Resources:
+    missing = {name: amount for name, amount in defaults.items() if name not in requests}
+    return {**requests, **missing} if missing else requests
+
+
+class PodRequests:
+    """The three numbers a pod brings to a node: requests (filtering, missing = 0) and
+    the non-zero cpu and memory (scoring)."""
+
+    __slots__ = ("requests", "nonzero_cpu", "nonzero_memory")
+
+    def __init__(self, requests: Resources, nonzero_cpu: int, nonzero_memory: int):
+        self.requests = requests
+        self.nonzero_cpu = nonzero_cpu
+        self.nonzero_memory = nonzero_memory
+
+
+def pod_requests(spec: dict, containers: list[dict], init_containers: list[dict]) -> PodRequests:
+    """`containers` and `init_containers` are the already type-checked container maps."""
+    regular = [requirements(c.get("resources"), f"spec.containers[{i}].resources")[0]
+               for i, c in enumerate(containers)]
+    inits = [(requirements(c.get("resources"), f"spec.initContainers[{i}].resources")[0],
+              c.get("restartPolicy") == "Always")
+             for i, c in enumerate(init_containers)]
+    overhead = resource_list(spec.get("overhead"), "spec.overhead")
+    explicit, pod_limits = requirements(spec.get("resources"), "spec.resources", pod_level=True)
+
+    requests = aggregate(regular, inits)
+    pod_level = dict(explicit)
+    for name, limit in pod_limits.items():
+        # API defaulting of a pod-level request from the pod-level limit: the containers'
+        # own total when some container requests the resource, else the limit.
+        if name not in pod_level:
+            pod_level[name] = requests[name] if name in requests else limit
+    requests.update(pod_level)
+    _add(requests, overhead)
+
+    if pod_level:
+        # With pod-level requests, defaults fill in only what neither level requests.
+        defaults = {n: a for n, a in NONZERO_DEFAULTS.items() if n not in requests}
+    else:
+        defaults = NONZERO_DEFAULTS
+    if defaults:
+        nonzero = aggregate([_with_defaults(r, defaults) for r in regular],
+                            [(_with_defaults(r, defaults), restartable) for r, restartable in inits])
+        nonzero.update(pod_level)
+        _add(nonzero, overhead)
+    else:
+        nonzero = requests
+    return PodRequests({n: a for n, a in requests.items() if a},
+                       nonzero.get("cpu", 0), nonzero.get("memory", 0))

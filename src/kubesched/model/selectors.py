@@ -1,0 +1,124 @@
+"""Label selectors and node selector terms: read from the API form, validated as the API
+server validates them, and matched against labels.
+
+- A label selector (`matchLabels` + `matchExpressions`) allows In, NotIn, Exists and
+  DoesNotExist; In/NotIn need values, Exists/DoesNotExist take none.
+- A node selector term adds Gt and Lt (exactly one integer value) to its
+  `matchExpressions`, and `matchFields` accepts only `metadata.name` with In/NotIn and
+  one value.
+"""
+
+from __future__ import annotations
+
+from kubesched.errors import InputError
+from kubesched.model.fields import check_keys, mapping, sequence, string, string_list, string_map
+from kubesched.model.records import LabelSelector, NodeSelectorTerm, Requirement
+
+LABEL_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+NODE_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt")
+FIELD_OPERATORS = ("In", "NotIn")
+NODE_NAME_FIELD = "metadata.name"
+
+_SELECTOR_KEYS = frozenset({"matchLabels", "matchExpressions"})
+_REQUIREMENT_KEYS = frozenset({"key", "operator", "values"})
+_TERM_KEYS = frozenset({"matchExpressions", "matchFields"})
+
+
+def parse_requirement(obj: object, path: str, operators: tuple[str, ...]) -> Requirement:
+    obj = mapping(obj, path)
+    check_keys(obj, _REQUIREMENT_KEYS, path)
+    key = string(obj.get("key"), f"{path}.key")
+    if not key:
+        raise InputError("a key is required", field=f"{path}.key")
+    operator = string(obj.get("operator"), f"{path}.operator")
+    if operator not in operators:
+        raise InputError(f"unknown operator {operator!r}: must be one of {', '.join(operators)}",
+                         field=f"{path}.operator")
+    values = string_list(obj.get("values"), f"{path}.values")
+    if operator in ("In", "NotIn") and not values:
+        raise InputError(f"values must be given when operator is {operator}", field=f"{path}.values")
+    if operator in ("Exists", "DoesNotExist") and values:
+        raise InputError(f"values must be empty when operator is {operator}", field=f"{path}.values")
+    if operator in ("Gt", "Lt"):
+        if len(values) != 1:
+            raise InputError(f"exactly one value must be given when operator is {operator}",
+                             field=f"{path}.values")
+        try:
+            int(values[0])
+        except ValueError:
+            raise InputError(f"the value must be an integer when operator is {operator}, got {values[0]!r}",
+                             field=f"{path}.values[0]") from None
+    return Requirement(key, operator, values)
+
+
+def parse_label_selector(obj: object, path: str) -> LabelSelector | None:
+    """None when the selector is absent (it then selects nothing where it is used)."""
+    if obj is None:
+        return None
+    obj = mapping(obj, path)
+    check_keys(obj, _SELECTOR_KEYS, path)
+    labels = string_map(obj.get("matchLabels"), f"{path}.matchLabels")
+    expressions = sequence(obj.get("matchExpressions"), f"{path}.matchExpressions")
+    return LabelSelector(
+        match_labels=tuple(labels.items()),
+        match_expressions=tuple(parse_requirement(e, f"{path}.matchExpressions[{i}]", LABEL_OPERATORS)
+                                for i, e in enumerate(expressions)))
+
+
+def parse_field_requirement(obj: object, path: str) -> Requirement:
+    requirement = parse_requirement(obj, path, FIELD_OPERATORS)
+    if requirement.key != NODE_NAME_FIELD:
+        raise InputError(f"unsupported field {requirement.key!r}: only {NODE_NAME_FIELD} can be matched",
+                         field=f"{path}.key")
+    if len(requirement.values) != 1:
+        raise InputError("exactly one value must be given for a node field selector", field=f"{path}.values")
+    return requirement
+
+
+def parse_node_selector_term(obj: object, path: str) -> NodeSelectorTerm:
+    obj = mapping(obj, path)
+    check_keys(obj, _TERM_KEYS, path)
+    expressions = sequence(obj.get("matchExpressions"), f"{path}.matchExpressions")
+    fields = sequence(obj.get("matchFields"), f"{path}.matchFields")
+    return NodeSelectorTerm(
+        match_expressions=tuple(parse_requirement(e, f"{path}.matchExpressions[{i}]", NODE_OPERATORS)
+                                for i, e in enumerate(expressions)),
+        match_fields=tuple(parse_field_requirement(f, f"{path}.matchFields[{i}]")
+                           for i, f in enumerate(fields)))
+
+
+def requirement_matches(requirement: Requirement, labels: dict[str, str]) -> bool:
+    value = labels.get(requirement.key)
+    operator = requirement.operator
+    if operator == "In":
+        return value is not None and value in requirement.values
+    if operator == "NotIn":
+        return value is None or value not in requirement.values
+    if operator == "Exists":
+        return value is not None
+    if operator == "DoesNotExist":
+        return value is None
+    # Gt / Lt: an absent or non-integer label does not match.
+    try:
+        number = int(value) if value is not None else None
+    except ValueError:
+        return False
+    if number is None:
+        return False
+    bound = int(requirement.values[0])
+    return number > bound if operator == "Gt" else number < bound
+
+
+def label_selector_matches(selector: LabelSelector, labels: dict[str, str]) -> bool:
+    """An empty selector matches everything."""
+    return (all(labels.get(k) == v for k, v in selector.match_labels)
+            and all(requirement_matches(r, labels) for r in selector.match_expressions))
+
+
+def node_term_matches(term: NodeSelectorTerm, node_name: str, labels: dict[str, str]) -> bool:
+    """An empty term matches nothing."""
+    if not term.match_expressions and not term.match_fields:
+        return False
+    fields = {NODE_NAME_FIELD: node_name}
+    return (all(requirement_matches(r, labels) for r in term.match_expressions)
+            and all(requirement_matches(r, fields) for r in term.match_fields))

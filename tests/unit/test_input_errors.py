@@ -1,0 +1,258 @@
+"""Every user mistake becomes one InputError naming the file, the object and the field,
+never a traceback from deep inside the parser."""
+
+import textwrap
+
+import pytest
+
+from kubesched.errors import InputError
+from kubesched.model.cluster import read_cluster
+
+NODE = """
+kind: Node
+metadata: {name: n1}
+status: {allocatable: {cpu: "4", memory: 8Gi, pods: "110"}}
+---
+"""
+
+AFFINITY = "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0]"
+
+
+def pod_with(spec_yaml: str, metadata: str = "{name: p}") -> str:
+    """A pod whose spec is given as indented YAML lines under `spec:`."""
+    return NODE + f"kind: Pod\nmetadata: {metadata}\nspec:\n" + textwrap.indent(textwrap.dedent(spec_yaml), "  ")
+
+
+def container_with(resources_yaml: str) -> str:
+    return pod_with("containers:\n- name: c\n  image: x\n" + textwrap.indent(textwrap.dedent(resources_yaml), "  "))
+
+
+CASES = [
+    # --- quantities --------------------------------------------------------------------
+    ("unparseable quantity", container_with("resources: {requests: {cpu: 1.2.3}}"),
+     "Pod default/p", "spec.containers[0].resources.requests.cpu", "more than one decimal point"),
+    ("unknown quantity suffix", container_with("resources: {limits: {memory: 10MB}}"),
+     "Pod default/p", "spec.containers[0].resources.limits.memory", "unknown suffix 'MB'"),
+    ("negative quantity", container_with("resources: {requests: {memory: -1Gi}}"),
+     "Pod default/p", "spec.containers[0].resources.requests.memory", "negative"),
+    ("fractional extended resource", container_with("resources: {limits: {nvidia.com/gpu: 0.5}}"),
+     "Pod default/p", "spec.containers[0].resources.limits[nvidia.com/gpu]", "whole number"),
+    ("boolean quantity", container_with("resources: {requests: {cpu: true}}"),
+     "Pod default/p", "spec.containers[0].resources.requests.cpu", "boolean"),
+    ("unknown key in resources", container_with("resources: {request: {cpu: 1}}"),
+     "Pod default/p", "spec.containers[0].resources.request", "unknown field"),
+    # --- wrong types ------------------------------------------------------------------
+    ("pod without containers", pod_with("containers: []"),
+     "Pod default/p", "spec.containers", "a pod needs at least one container"),
+    ("pod without spec", NODE + "kind: Pod\nmetadata: {name: p}\n",
+     "Pod default/p", "spec.containers", "a pod needs at least one container"),
+    ("containers is a string", pod_with("containers: nginx"),
+     "Pod default/p", "spec.containers", "expected a list, got a string"),
+    ("a container is a string", pod_with("containers: [nginx]"),
+     "Pod default/p", "spec.containers[0]", "expected a container (a map), got a string"),
+    ("resources is a list", container_with("resources: [cpu]"),
+     "Pod default/p", "spec.containers[0].resources", "expected a map, got a list"),
+    ("requests is a list", container_with("resources: {requests: [1]}"),
+     "Pod default/p", "spec.containers[0].resources.requests", "expected a map, got a list"),
+    ("tolerations is a map", pod_with("containers: [{name: c}]\ntolerations: {key: a}"),
+     "Pod default/p", "spec.tolerations", "expected a list, got a map"),
+    ("nodeSelector is a list", pod_with("containers: [{name: c}]\nnodeSelector: [a]"),
+     "Pod default/p", "spec.nodeSelector", "expected a map, got a list"),
+    ("label value is a number", pod_with("containers: [{name: c}]", "{name: p, labels: {version: 1}}"),
+     "Pod default/p", "metadata.labels.version", "expected a string, got a number"),
+    ("hostPort is a string", container_with("ports: [{containerPort: 80, hostPort: '80'}]"),
+     "Pod default/p", "spec.containers[0].ports[0].hostPort", "expected an integer, got a string"),
+    ("metadata is a list", NODE + "kind: Pod\nmetadata: [p]\nspec: {containers: [{name: c}]}\n",
+     "Pod", "metadata", "expected a map, got a list"),
+    ("pod without a name", NODE + "kind: Pod\nmetadata: {namespace: x}\nspec: {containers: [{name: c}]}\n",
+     "Pod", "metadata.name", "a pod needs a name"),
+    ("spec is a string", NODE + "kind: Pod\nmetadata: {name: p}\nspec: run nginx\n",
+     "Pod default/p", "spec", "expected a map, got a string"),
+    # --- tolerations ------------------------------------------------------------------
+    ("unknown field in a toleration",
+     pod_with("containers: [{name: c}]\ntolerations: [{key: a, operator: Exists, tolerationSecond: 5}]"),
+     "Pod default/p", "spec.tolerations[0].tolerationSecond", "unknown field"),
+    ("unknown toleration operator", pod_with("containers: [{name: c}]\ntolerations: [{key: a, operator: In}]"),
+     "Pod default/p", "spec.tolerations[0].operator", "unknown operator 'In'"),
+    ("Exists with a value", pod_with("containers: [{name: c}]\ntolerations: [{key: a, operator: Exists, value: b}]"),
+     "Pod default/p", "spec.tolerations[0].value", "value must be empty"),
+    ("empty key needs Exists", pod_with("containers: [{name: c}]\ntolerations: [{value: b}]"),
+     "Pod default/p", "spec.tolerations[0].operator", "operator must be Exists when key is empty"),
+    ("bad toleration effect", pod_with("containers: [{name: c}]\ntolerations: [{key: a, effect: NoRun}]"),
+     "Pod default/p", "spec.tolerations[0].effect", "unsupported value 'NoRun'"),
+    # --- node affinity ----------------------------------------------------------------
+    ("unknown operator", pod_with("""\
+        containers: [{name: c}]
+        affinity:
+          nodeAffinity:
+            requiredDuringSchedulingIgnoredDuringExecution:
+              nodeSelectorTerms:
+              - matchExpressions:
+                - {key: zone, operator: In, values: [a]}
+                - {key: disk, operator: Equals, values: [ssd]}
+        """),
+     "Pod default/p", f"{AFFINITY}.matchExpressions[1].operator", "unknown operator 'Equals'"),
+    ("In without values", pod_with("""\
+        containers: [{name: c}]
+        affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [
+          {matchExpressions: [{key: zone, operator: In}]}]}}}
+        """),
+     "Pod default/p", f"{AFFINITY}.matchExpressions[0].values", "values must be given"),
+    ("Exists with values", pod_with("""\
+        containers: [{name: c}]
+        affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [
+          {matchExpressions: [{key: zone, operator: Exists, values: [a]}]}]}}}
+        """),
+     "Pod default/p", f"{AFFINITY}.matchExpressions[0].values", "values must be empty"),
+    ("Gt with a non-integer", pod_with("""\
+        containers: [{name: c}]
+        affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [
+          {matchExpressions: [{key: cores, operator: Gt, values: [many]}]}]}}}
+        """),
+     "Pod default/p", f"{AFFINITY}.matchExpressions[0].values[0]", "must be an integer"),
+    ("Lt with two values", pod_with("""\
+        containers: [{name: c}]
+        affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [
+          {matchExpressions: [{key: cores, operator: Lt, values: ["1", "2"]}]}]}}}
+        """),
+     "Pod default/p", f"{AFFINITY}.matchExpressions[0].values", "exactly one value"),
+    ("matchFields on a label", pod_with("""\
+        containers: [{name: c}]
+        affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [
+          {matchFields: [{key: metadata.labels, operator: In, values: [a]}]}]}}}
+        """),
+     "Pod default/p", f"{AFFINITY}.matchFields[0].key", "only metadata.name"),
+    ("no node selector terms", pod_with("""\
+        containers: [{name: c}]
+        affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: []}}}
+        """),
+     "Pod default/p", "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms",
+     "at least one"),
+    ("misspelt affinity key", pod_with("""\
+        containers: [{name: c}]
+        affinity: {nodeAffinity: {requiredDuringScheduling: {nodeSelectorTerms: []}}}
+        """),
+     "Pod default/p", "spec.affinity.nodeAffinity.requiredDuringScheduling", "unknown field"),
+    ("preferred weight out of range", pod_with("""\
+        containers: [{name: c}]
+        affinity: {nodeAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [
+          {weight: 0, preference: {matchExpressions: [{key: a, operator: Exists}]}}]}}
+        """),
+     "Pod default/p", "spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight",
+     "range 1-100"),
+    # --- pod affinity, spreading --------------------------------------------------------
+    ("pod affinity without topologyKey", pod_with("""\
+        containers: [{name: c}]
+        affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [
+          {labelSelector: {matchLabels: {app: a}}}]}}
+        """),
+     "Pod default/p", "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey",
+     "a topologyKey is required"),
+    ("Gt in a label selector", pod_with("""\
+        containers: [{name: c}]
+        affinity: {podAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [
+          {topologyKey: zone, labelSelector: {matchExpressions: [{key: v, operator: Gt, values: ["1"]}]}}]}}
+        """),
+     "Pod default/p",
+     "spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector"
+     ".matchExpressions[0].operator", "unknown operator 'Gt'"),
+    ("unknown key in a label selector", pod_with("""\
+        containers: [{name: c}]
+        topologySpreadConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule,
+          labelSelector: {matchLabel: {app: a}}}]
+        """),
+     "Pod default/p", "spec.topologySpreadConstraints[0].labelSelector.matchLabel", "unknown field"),
+    ("maxSkew zero", pod_with("""\
+        containers: [{name: c}]
+        topologySpreadConstraints: [{maxSkew: 0, topologyKey: zone, whenUnsatisfiable: DoNotSchedule}]
+        """),
+     "Pod default/p", "spec.topologySpreadConstraints[0].maxSkew", "at least 1"),
+    ("bad whenUnsatisfiable", pod_with("""\
+        containers: [{name: c}]
+        topologySpreadConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: Never}]
+        """),
+     "Pod default/p", "spec.topologySpreadConstraints[0].whenUnsatisfiable", "must be one of DoNotSchedule"),
+    ("minDomains with ScheduleAnyway", pod_with("""\
+        containers: [{name: c}]
+        topologySpreadConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: ScheduleAnyway,
+          minDomains: 2}]
+        """),
+     "Pod default/p", "spec.topologySpreadConstraints[0].minDomains", "only with whenUnsatisfiable DoNotSchedule"),
+    ("bad nodeTaintsPolicy", pod_with("""\
+        containers: [{name: c}]
+        topologySpreadConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule,
+          nodeTaintsPolicy: Always}]
+        """),
+     "Pod default/p", "spec.topologySpreadConstraints[0].nodeTaintsPolicy", "must be one of Honor, Ignore"),
+    ("init container restartPolicy",
+     pod_with("containers: [{name: c}]\ninitContainers: [{name: i, restartPolicy: Never}]"),
+     "Pod default/p", "spec.initContainers[0].restartPolicy", "only Always"),
+    # --- nodes ------------------------------------------------------------------------
+    ("node without allocatable", "kind: Node\nmetadata: {name: n1}\n",
+     "Node n1", "status.allocatable", "a node needs allocatable resources"),
+    ("node without pods", "kind: Node\nmetadata: {name: n1}\nstatus: {allocatable: {cpu: 4}}\n",
+     "Node n1", "status.allocatable.pods", "a node needs a pods count"),
+    ("node allocatable garbage", "kind: Node\nmetadata: {name: n1}\nstatus: {allocatable: {cpu: lots, pods: 1}}\n",
+     "Node n1", "status.allocatable.cpu", "does not start with a number"),
+    ("bad taint effect", "kind: Node\nmetadata: {name: n1}\nspec: {taints: [{key: a, effect: NoRun}]}\n"
+     "status: {allocatable: {pods: 1}}\n",
+     "Node n1", "spec.taints[0].effect", "unsupported value 'NoRun'"),
+    ("taints is a map",
+     "kind: Node\nmetadata: {name: n1}\nspec: {taints: {key: a}}\nstatus: {allocatable: {pods: 1}}\n",
+     "Node n1", "spec.taints", "expected a list, got a map"),
+    # --- workloads --------------------------------------------------------------------
+    ("workload without template", NODE + "kind: Deployment\nmetadata: {name: x, namespace: ns}\n"
+     "spec: {selector: {matchLabels: {a: b}}}\n",
+     "Deployment ns/x", "spec.template", "needs a pod template"),
+    ("selector does not match", NODE + "kind: ReplicaSet\nmetadata: {name: x}\n"
+     "spec: {selector: {matchLabels: {a: b}},\n"
+     "       template: {metadata: {labels: {a: c}}, spec: {containers: [{name: c}]}}}\n",
+     "ReplicaSet default/x", "spec.template.metadata.labels", "selector does not match template labels"),
+    ("bad template", NODE + "kind: StatefulSet\nmetadata: {name: x}\n"
+     "spec: {selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, spec: {containers: [{name: c,"
+     " resources: {requests: {cpu: fast}}}]}}}\n",
+     "StatefulSet default/x", "spec.template.spec.containers[0].resources.requests.cpu",
+     "does not start with a number"),
+    ("replicas is a string", NODE + "kind: ReplicaSet\nmetadata: {name: x}\n"
+     "spec: {replicas: two, selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, "
+     "spec: {containers: [{name: c}]}}}\n",
+     "ReplicaSet default/x", "spec.replicas", "expected an integer, got a string"),
+    ("replicas beyond int32", NODE + "kind: ReplicaSet\nmetadata: {name: x}\n"
+     "spec: {replicas: 10000000000, selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, "
+     "spec: {containers: [{name: c}]}}}\n",
+     "ReplicaSet default/x", "spec.replicas", "out of range for a 32-bit integer"),
+    ("bad creationTimestamp", pod_with("containers: [{name: c}]", "{name: p, creationTimestamp: yesterday}"),
+     "Pod default/p", "metadata.creationTimestamp", "not an RFC 3339 time"),
+]
+
+
+@pytest.mark.parametrize("text, obj, field, words", [case[1:] for case in CASES], ids=[case[0] for case in CASES])
+def test_bad_input_is_named_precisely(tmp_path, text, obj, field, words):
+    file = tmp_path / "input.yaml"
+    file.write_text(text)
+    with pytest.raises(InputError) as caught:
+        read_cluster([str(file)])
+    message = str(caught.value)
+    assert message.startswith(f"{file}: {obj}: {field}: "), message
+    assert words in message, message
+    assert "\n" not in message
+
+
+def test_malformed_yaml(tmp_path):
+    file = tmp_path / "broken.yaml"
+    file.write_text(NODE + "kind: Pod\nmetadata:\n  name: p\n   labels: {}\n")
+    with pytest.raises(InputError) as caught:
+        read_cluster([str(file)])
+    assert str(caught.value).startswith(f"{file}: line 9: invalid YAML: ")
+
+
+def test_malformed_json(tmp_path):
+    file = tmp_path / "broken.json"
+    file.write_text('{"kind": "List", "items": [\n{"kind": "Pod",}\n]}')
+    with pytest.raises(InputError, match=r"broken\.json: line 2: invalid JSON"):
+        read_cluster([str(file)])
+
+
+def test_missing_path(tmp_path):
+    with pytest.raises(InputError, match="nope.yaml: no such file or directory"):
+        read_cluster([str(tmp_path / "nope.yaml")])
