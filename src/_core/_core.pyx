@@ -22,6 +22,7 @@ EFFECTS = {"": 0, "NoSchedule": 1, "PreferNoSchedule": 2, "NoExecute": 3}
 _REASON_TEXT = {
     1: "node(s) were unschedulable",
     2: "node(s) didn't match the requested node name",
+    3: "node(s) had untolerated taint(s)",
     4: "node(s) didn't match Pod's node affinity/selector",
     5: "node(s) didn't have free ports for the requested pod ports",
     6: "Too many pods",
@@ -120,7 +121,7 @@ cdef class Engine:
                   tolerations=(), node_selector=(), required_terms=None, preferred_terms=(),
                   node_name=None, namespace="default", labels=None, affinity_required=(),
                   anti_required=(), affinity_preferred=(), anti_preferred=(), spread=(),
-                  spread_is_system_default=False, images=(), enforced_terms=None):
+                  spread_is_system_default=False, images=(), enforced_terms=None, fit_ignored=()):
         """Compile one pod class. Node terms are (expressions, fields) with expressions as
         (key, operator, values); tolerations are (key, operator, value, effect), "" for empty;
         pod terms are (matcher id, topology key, weight); spread constraints are (matcher id,
@@ -136,6 +137,8 @@ cdef class Engine:
                 amount.resource = self.engine.snapshot.resource(_b(name))
                 amount.amount = value
                 pod.requests.push_back(amount)
+        for name in fit_ignored:
+            pod.fit_ignored.push_back(self.engine.snapshot.resource(_b(name)))
         pod.nonzero_cpu = nonzero_cpu
         pod.nonzero_memory = nonzero_memory
         for ip, protocol, number in ports:
@@ -291,9 +294,6 @@ cdef class Engine:
     def reason_text(self, int32_t reason):
         """The upstream wording of a filter reason."""
         kind, payload = reason >> 24, reason & 0xFFFFFF
-        if kind == 3:
-            key, value = self.engine.snapshot.taint_table[payload]
-            return f"node(s) had untolerated taint {{{self.text(key)}: {self.text(value)}}}"
         if kind == 7:
             return f"Insufficient {self.engine.snapshot.resource_name(payload).decode('utf-8')}"
         return _REASON_TEXT[kind]
@@ -312,3 +312,117 @@ cdef class Engine:
             "feasible": e.feasible,
             "selected": e.selected,
         }
+
+
+# ---- binpack: vector bin packing for `kubesched plan nodes` -------------------------------
+# Items have integer size vectors; bin types have capacities, a cost and a limit on their
+# count (< 0: none); `allowed[item, type]` says where an item may go (the engine decides it).
+
+from libc.stdint cimport uint64_t
+
+PACK_RULES = ("FirstFit", "BestFit", "DotProduct", "NormDistance", "MinBinSlack")
+PACK_ORDERS = ("sum", "max", "squares")
+PACK_WEIGHTINGS = ("uniform", "demand")
+
+
+cdef core.PackProblem _pack_problem(sizes, capacities, costs, limits, allowed) except *:
+    cdef int64_t[:, ::1] s = np.ascontiguousarray(sizes, dtype=np.int64)
+    cdef int64_t[:, ::1] c = np.ascontiguousarray(capacities, dtype=np.int64)
+    cdef int64_t[::1] k = np.ascontiguousarray(costs, dtype=np.int64)
+    cdef int32_t[::1] l = np.ascontiguousarray(limits, dtype=np.int32)
+    cdef uint8_t[:, ::1] a = np.ascontiguousarray(allowed, dtype=np.uint8)
+    if s.shape[1] != c.shape[1]:
+        raise ValueError("sizes and capacities must have the same number of resources")
+    if k.shape[0] != c.shape[0] or l.shape[0] != c.shape[0]:
+        raise ValueError("one cost and one limit per bin type")
+    if a.shape[0] != s.shape[0] or a.shape[1] != c.shape[0]:
+        raise ValueError("allowed must be items x types")
+    cdef core.PackProblem problem
+    problem.items = s.shape[0]
+    problem.dims = s.shape[1]
+    problem.types = c.shape[0]
+    cdef Py_ssize_t i, j
+    for i in range(s.shape[0]):
+        for j in range(s.shape[1]):
+            problem.size.push_back(s[i, j])
+        for j in range(a.shape[1]):
+            problem.allowed.push_back(a[i, j])
+    for i in range(c.shape[0]):
+        for j in range(c.shape[1]):
+            problem.capacity.push_back(c[i, j])
+        problem.cost.push_back(k[i])
+        problem.limit.push_back(l[i])
+    return problem
+
+
+cdef dict _packing(const core.Packing& packing):
+    return {"bin_type": np.array(packing.bin_type, dtype=np.int32),
+            "item_bin": np.array(packing.item_bin, dtype=np.int32),
+            "cost": packing.cost, "unplaced": packing.unplaced}
+
+
+def pack_lower_bound(sizes, capacities, costs, limits, allowed):
+    """A lower bound on the cost of any packing of the items that fit some allowed type."""
+    cdef core.PackProblem problem = _pack_problem(sizes, capacities, costs, limits, allowed)
+    with nogil:
+        bound = core.pack_lower_bound(problem)
+    return bound
+
+
+def pack_construct(sizes, capacities, costs, limits, allowed, str rule, str order="sum",
+                   str weighting="uniform", int32_t preferred_type=-1):
+    """One construction heuristic: {"bin_type", "item_bin" (-1: unplaced), "cost", "unplaced"}."""
+    cdef core.PackProblem problem = _pack_problem(sizes, capacities, costs, limits, allowed)
+    cdef int32_t r = PACK_RULES.index(rule)
+    cdef int32_t o = PACK_ORDERS.index(order)
+    cdef int32_t w = PACK_WEIGHTINGS.index(weighting)
+    cdef core.Packing packing
+    with nogil:
+        packing = core.pack_construct(problem, <core.PackRule> r, <core.PackOrder> o,
+                                      <core.PackWeighting> w, preferred_type)
+    return _packing(packing)
+
+
+def pack_solve(sizes, capacities, costs, limits, allowed, *, double time_limit=1.0, uint64_t seed=0,
+               int64_t stop_at=-1, bint improve=True):
+    """Constructions, then local search until the lower bound (or `stop_at`) or the time limit."""
+    cdef core.PackProblem problem = _pack_problem(sizes, capacities, costs, limits, allowed)
+    cdef core.PackOptions options
+    options.time_limit = time_limit
+    options.seed = seed
+    options.stop_at = stop_at
+    options.improve = improve
+    cdef core.PackResult result
+    with nogil:
+        result = core.pack_solve(problem, options)
+    out = _packing(result.packing)
+    out.update(lower_bound=result.lower_bound, construction=result.construction.decode("utf-8"),
+               construction_cost=result.construction_cost, iterations=result.iterations,
+               eliminations=result.eliminations, seconds=result.seconds)
+    return out
+
+
+def pack_is_valid(sizes, capacities, costs, limits, allowed, bin_type, item_bin, int64_t cost, int32_t unplaced):
+    """The kernel's own check of a packing (every placed item allowed, capacities, limits, cost)."""
+    cdef core.PackProblem problem = _pack_problem(sizes, capacities, costs, limits, allowed)
+    cdef core.Packing packing
+    for t in bin_type:
+        packing.bin_type.push_back(t)
+    for b in item_bin:
+        packing.item_bin.push_back(b)
+    packing.cost = cost
+    packing.unplaced = unplaced
+    return core.pack_is_valid(problem, packing)
+
+
+def feasible_nodes(Engine engine, int32_t class_id):
+    """Per node, whether a pod of the class passes every enabled filter now (bool array):
+    `evaluate` without building the scores in Python, for checking planned placements."""
+    cdef core.Evaluation e = engine.engine.evaluate(class_id)
+    out = np.empty(e.failed_filter.size(), dtype=bool)
+    cdef uint8_t[::1] view = out.view(np.uint8)
+    cdef size_t n
+    for n in range(e.failed_filter.size()):
+        view[n] = e.failed_filter[n] < 0
+    return out
+# ---- end binpack ---------------------------------------------------------------------------

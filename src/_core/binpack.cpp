@@ -833,7 +833,7 @@ class LocalSearch {
       } else if (++since_best > patience) {
         return false;
       }
-      if ((iteration_ & 15) == 0 && Clock::now() >= deadline_) return false;
+      if (Clock::now() >= deadline_) return false;
       if (!tabu_step()) return false;
       ++iteration_;
     }
@@ -1245,7 +1245,7 @@ Result solve(const Problem& p, const Options& options) {
                                     std::chrono::duration<double>(std::max(0.0, options.time_limit)));
   Result result;
   result.lower_bound = lower_bound(p);
-  const int64_t stop_at = options.stop_at >= 0 ? options.stop_at : result.lower_bound;
+  const int64_t stop_at = std::max(options.stop_at, result.lower_bound);  // nothing is below the bound
 
   std::vector<int32_t> preferred{-1};
   if (p.types > 1)

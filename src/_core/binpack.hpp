@@ -59,7 +59,7 @@ enum Weighting : int32_t { kUniform = 0, kByDemand = 1 };
 struct Options {
   double time_limit = 1.0;  // seconds for the whole solve
   uint64_t seed = 0;
-  int64_t stop_at = -1;     // stop as soon as the cost is <= this (< 0: the lower bound)
+  int64_t stop_at = -1;     // stop as soon as the cost is <= this (or <= the kernel's lower bound)
   bool improve = true;      // run the local search after the constructions
 };
 

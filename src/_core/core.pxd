@@ -70,6 +70,7 @@ cdef extern from "pod_class.hpp" namespace "kubesched" nogil:
 
     cdef cppclass PodClass:
         vector[ResourceAmount] requests
+        vector[int32_t] fit_ignored
         int64_t nonzero_cpu
         int64_t nonzero_memory
         vector[HostPort] ports
@@ -181,3 +182,48 @@ cdef extern from "engine.hpp" namespace "kubesched" nogil:
         vector[Histogram] failures()
         void clear_failures()
         Evaluation evaluate(int32_t) except +
+
+
+# ---- binpack: vector bin packing for `kubesched plan nodes` (binpack.hpp) ----------------
+cdef extern from "binpack.hpp" namespace "kubesched::binpack" nogil:
+    ctypedef int32_t PackRule "kubesched::binpack::Rule"
+    ctypedef int32_t PackOrder "kubesched::binpack::Order"
+    ctypedef int32_t PackWeighting "kubesched::binpack::Weighting"
+
+    cdef cppclass PackProblem "kubesched::binpack::Problem":
+        int32_t dims
+        int32_t items
+        int32_t types
+        vector[int64_t] size
+        vector[int64_t] capacity
+        vector[int64_t] cost
+        vector[int32_t] limit
+        vector[uint8_t] allowed
+
+    cdef cppclass Packing "kubesched::binpack::Packing":
+        vector[int32_t] bin_type
+        vector[int32_t] item_bin
+        int64_t cost
+        int32_t unplaced
+
+    cdef cppclass PackOptions "kubesched::binpack::Options":
+        double time_limit
+        uint64_t seed
+        int64_t stop_at
+        bool improve
+
+    cdef cppclass PackResult "kubesched::binpack::Result":
+        Packing packing
+        int64_t lower_bound
+        int64_t construction_cost
+        string construction
+        int64_t iterations
+        int64_t eliminations
+        double seconds
+
+    int64_t pack_lower_bound "kubesched::binpack::lower_bound"(const PackProblem&) except +
+    Packing pack_construct "kubesched::binpack::construct"(const PackProblem&, PackRule, PackOrder,
+                                                           PackWeighting, int32_t) except +
+    PackResult pack_solve "kubesched::binpack::solve"(const PackProblem&, const PackOptions&) except +
+    bool pack_is_valid "kubesched::binpack::is_valid"(const PackProblem&, const Packing&) except +
+# ---- end binpack ---------------------------------------------------------------------------

@@ -86,7 +86,7 @@ bool node_name_passes(const Snapshot& s, const PodClass& pod, int32_t node, Reas
 bool taint_toleration_passes(const Snapshot& s, const PodClass& pod, int32_t node, Reasons* reasons) {
   for (const auto& taint : s.taints[static_cast<size_t>(node)]) {
     if (taint.effect == kPreferNoSchedule || tolerated(pod, taint)) continue;
-    if (reasons) reasons->push_back(make_reason(kReasonTaint, taint.id));
+    if (reasons) reasons->push_back(make_reason(kReasonTaint));
     return false;
   }
   return true;
@@ -128,6 +128,7 @@ bool resources_fit(const Snapshot& s, const PodClass& pod, int32_t node, Reasons
     fits = false;
   }
   for (const auto& r : pod.requests) {
+    if (std::find(pod.fit_ignored.begin(), pod.fit_ignored.end(), r.resource) != pod.fit_ignored.end()) continue;
     const auto resource = static_cast<size_t>(r.resource);
     if (r.amount > s.allocatable[resource][n] - s.requested[resource][n]) {
       if (!reasons) return false;

@@ -88,6 +88,7 @@ struct SpreadConstraint {
 
 struct PodClass {
   std::vector<ResourceAmount> requests;  // filtering requests, amounts > 0
+  std::vector<int32_t> fit_ignored;       // NodeResourcesFit's ignoredResources(Groups) among them
   int64_t nonzero_cpu = 0;
   int64_t nonzero_memory = 0;
   std::vector<HostPort> ports;

@@ -8,7 +8,7 @@ namespace kubesched {
 enum ReasonKind : int32_t {
   kReasonUnschedulable = 1,   // node(s) were unschedulable
   kReasonNodeName = 2,        // node(s) didn't match the requested node name
-  kReasonTaint = 3,           // node(s) had untolerated taint {key: value}; payload: taint id
+  kReasonTaint = 3,           // node(s) had untolerated taint(s)
   kReasonNodeAffinity = 4,    // node(s) didn't match Pod's node affinity/selector
   kReasonPorts = 5,           // node(s) didn't have free ports for the requested pod ports
   kReasonTooManyPods = 6,     // Too many pods

@@ -163,7 +163,9 @@ def profiles(draw):
     return Profile(filters=filters, weights=weights, strategy=strategy, fit_resources=resources,
                    shape=shape, balanced_resources=balanced, hard_pod_affinity_weight=draw(st.integers(0, 3)),
                    ignore_preferred_terms_of_existing_pods=draw(st.booleans()),
-                   spread_defaulting_type=defaulting, spread_default_constraints=defaults)
+                   spread_defaulting_type=defaulting, spread_default_constraints=defaults,
+                   fit_ignored_resources=(GPU,) if draw(st.integers(0, 4)) == 0 else (),
+                   fit_ignored_groups=("example.com",) if draw(st.integers(0, 6)) == 0 else ())
 
 
 pod_labels = st.fixed_dictionaries({}, optional={"app": st.sampled_from(("a", "b")), "tier": st.sampled_from(("x", "y"))})

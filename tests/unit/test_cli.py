@@ -29,7 +29,7 @@ def test_simulate_examples(tmp_path):
     by_pod = {p["pod"]: p for p in placements}
     assert by_pod["default/report"]["node"] is None
     assert by_pod["default/report"]["message"] == (
-        "0/5 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 4 Insufficient memory.")
+        "0/5 nodes are available: 1 node(s) had untolerated taint(s), 4 Insufficient memory.")
     assert {p["node"] for p in placements if p["pod"].startswith("ml/train")} == {"gpu-1"}
     assert by_pod["kube-system/ingress-1"]["node"] != "general-1"  # host port 80 is taken there
 

@@ -254,4 +254,12 @@ def _fit_args(r: _Reader, profile: Profile, args: dict, path: str) -> Profile:
         if not points:
             raise r.fail(field, "at least one point is required")
         shape = tuple(points)
-    return replace(profile, strategy=kind, fit_resources=resources or profile.fit_resources, shape=shape)
+    ignored = tuple(r.string(v, f"{path}.ignoredResources[{i}]")
+                    for i, v in enumerate(r.sequence(args.get("ignoredResources"), f"{path}.ignoredResources")))
+    groups = tuple(r.string(v, f"{path}.ignoredResourceGroups[{i}]")
+                   for i, v in enumerate(r.sequence(args.get("ignoredResourceGroups"), f"{path}.ignoredResourceGroups")))
+    for i, group in enumerate(groups):
+        if "/" in group:
+            raise r.fail(f"{path}.ignoredResourceGroups[{i}]", f"a resource group name cannot contain '/': {group!r}")
+    return replace(profile, strategy=kind, fit_resources=resources or profile.fit_resources, shape=shape,
+                   fit_ignored_resources=ignored, fit_ignored_groups=groups)

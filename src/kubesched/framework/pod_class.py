@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kubesched.framework.profile import Profile
+from kubesched.model.selectors import label_selector_matches
 from kubesched.model.records import LabelSelector, NodeSelectorTerm, Pod, PodAffinityTerm, TopologySpreadConstraint
 
 HOSTNAME = "kubernetes.io/hostname"
@@ -50,23 +51,6 @@ def selector_requirements(selector: LabelSelector | None) -> list[tuple] | None:
             + [(r.key, r.operator, r.values) for r in selector.match_expressions])
 
 
-def selector_matches(selector: LabelSelector, labels: dict[str, str]) -> bool:
-    for key, value in selector.match_labels:
-        if labels.get(key) != value:
-            return False
-    for r in selector.match_expressions:
-        present = r.key in labels
-        if r.operator == "In" and not (present and labels[r.key] in r.values):
-            return False
-        if r.operator == "NotIn" and present and labels[r.key] in r.values:
-            return False
-        if r.operator == "Exists" and not present:
-            return False
-        if r.operator == "DoesNotExist" and present:
-            return False
-    return True
-
-
 def _map_selector(labels: dict[str, str]) -> list[tuple]:
     return [(key, "In", (value,)) for key, value in sorted(labels.items())]
 
@@ -96,6 +80,7 @@ class PodClassCompiler:
             "affinity_preferred": [self._pod_term(pod, w.term, w.weight) for w in spec.pod_affinity_preferred],
             "anti_preferred": [self._pod_term(pod, w.term, w.weight) for w in spec.pod_anti_affinity_preferred],
             "images": list(spec.images),
+            "fit_ignored": [name for name in spec.requests if profile.fit_ignores(name)],
         }
         added = profile.added_affinity
         if added is not None:
@@ -120,7 +105,7 @@ class PodClassCompiler:
         namespaces = set(term.namespaces)
         if term.namespace_selector is not None and not everywhere:
             namespaces |= {name for name, labels in self.objects.namespaces.items()
-                           if selector_matches(term.namespace_selector, labels)}
+                           if label_selector_matches(term.namespace_selector, labels)}
         if not term.namespaces and term.namespace_selector is None:
             namespaces = {pod.namespace}
         matcher = self.engine.add_matcher(requirements=requirements, namespaces=sorted(namespaces),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kubesched.framework.plugins import CORE_FILTERS, CORE_SCORES, DEFAULT_PLUGINS
+from kubesched.model.quantity import is_extended_resource
 from kubesched.model.records import NodeSelectorTerm, PreferredSchedulingTerm
 
 @dataclass(frozen=True)
@@ -37,8 +38,15 @@ class Profile:
     spread_defaulting_type: str = "System"
     spread_default_constraints: tuple = ()
     added_affinity: AddedAffinity | None = None
+    fit_ignored_resources: tuple[str, ...] = ()  # NodeResourcesFit ignoredResources
+    fit_ignored_groups: tuple[str, ...] = ()  # and ignoredResourceGroups
     python_filters: tuple[str, ...] = ()  # import paths, see python_plugins.py
     python_scores: tuple[tuple[str, int], ...] = ()
+
+    def fit_ignores(self, resource: str) -> bool:
+        """Whether NodeResourcesFit's filter skips this (extended) resource."""
+        return is_extended_resource(resource) and (
+            resource in self.fit_ignored_resources or resource.split("/")[0] in self.fit_ignored_groups)
 
     def configure(self, engine) -> None:
         """Load this profile into a core engine."""

@@ -10,6 +10,8 @@ server validates them, and matched against labels.
 
 from __future__ import annotations
 
+import re
+
 from kubesched.errors import InputError
 from kubesched.model.fields import check_keys, mapping, sequence, string, string_list, string_map
 from kubesched.model.records import LabelSelector, NodeSelectorTerm, Requirement
@@ -18,6 +20,19 @@ LABEL_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 NODE_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt")
 FIELD_OPERATORS = ("In", "NotIn")
 NODE_NAME_FIELD = "metadata.name"
+
+_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+
+
+def check_label_value(value: str, path: str) -> str:
+    """The API server refuses selectors whose values are not valid label values."""
+    if len(value) > 63 or not _LABEL_VALUE.fullmatch(value):
+        raise InputError(f"invalid label value {value!r}: at most 63 characters, alphanumerics, '-', '_' or '.', "
+                         "starting and ending with an alphanumeric", field=path)
+    return value
+
+
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 
 _SELECTOR_KEYS = frozenset({"matchLabels", "matchExpressions"})
 _REQUIREMENT_KEYS = frozenset({"key", "operator", "values"})
@@ -39,6 +54,9 @@ def parse_requirement(obj: object, path: str, operators: tuple[str, ...]) -> Req
         raise InputError(f"values must be given when operator is {operator}", field=f"{path}.values")
     if operator in ("Exists", "DoesNotExist") and values:
         raise InputError(f"values must be empty when operator is {operator}", field=f"{path}.values")
+    if operators is not FIELD_OPERATORS:
+        for i, value in enumerate(values):
+            check_label_value(value, f"{path}.values[{i}]")
     if operator in ("Gt", "Lt"):
         if len(values) != 1:
             raise InputError(f"exactly one value must be given when operator is {operator}",
@@ -58,6 +76,8 @@ def parse_label_selector(obj: object, path: str) -> LabelSelector | None:
     obj = mapping(obj, path)
     check_keys(obj, _SELECTOR_KEYS, path)
     labels = string_map(obj.get("matchLabels"), f"{path}.matchLabels")
+    for key, value in labels.items():
+        check_label_value(value, f"{path}.matchLabels.{key}")
     expressions = sequence(obj.get("matchExpressions"), f"{path}.matchExpressions")
     return LabelSelector(
         match_labels=tuple(labels.items()),
@@ -98,14 +118,10 @@ def requirement_matches(requirement: Requirement, labels: dict[str, str]) -> boo
         return value is not None
     if operator == "DoesNotExist":
         return value is None
-    # Gt / Lt: an absent or non-integer label does not match.
-    try:
-        number = int(value) if value is not None else None
-    except ValueError:
+    # Gt / Lt: an absent or non-integer label does not match (Go's strconv.ParseInt).
+    if value is None or not _INTEGER.fullmatch(value):
         return False
-    if number is None:
-        return False
-    bound = int(requirement.values[0])
+    number, bound = int(value), int(requirement.values[0])
     return number > bound if operator == "Gt" else number < bound
 
 

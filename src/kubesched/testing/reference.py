@@ -7,9 +7,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from kubesched.framework.pod_class import (HOSTNAME, SYSTEM_DEFAULT_CONSTRAINTS, ClusterObjects,
-                                           PodClassCompiler, selector_matches)
+from kubesched.framework.pod_class import HOSTNAME, SYSTEM_DEFAULT_CONSTRAINTS, ClusterObjects, PodClassCompiler
 from kubesched.framework.profile import Profile
+from kubesched.model.selectors import label_selector_matches, node_term_matches
 from kubesched.model.records import (LabelSelector, Node, NodeSelectorTerm, Pod, PodAffinityTerm, Requirement,
                                      Taint, Toleration, TopologySpreadConstraint)
 
@@ -49,40 +49,8 @@ def toleration_tolerates(t: Toleration, taint: Taint) -> bool:
     return t.value == taint.value
 
 
-def requirement_matches(labels: dict[str, str], req: Requirement) -> bool:
-    present = req.key in labels
-    value = labels.get(req.key)
-    if req.operator == "In":
-        return present and value in req.values
-    if req.operator == "NotIn":
-        return not present or value not in req.values
-    if req.operator == "Exists":
-        return present
-    if req.operator == "DoesNotExist":
-        return not present
-    if req.operator in ("Gt", "Lt"):
-        if not present:
-            return False
-        try:
-            label_number = int(value)
-        except ValueError:
-            return False
-        wanted = int(req.values[0])
-        return label_number > wanted if req.operator == "Gt" else label_number < wanted
-    raise ValueError(req.operator)
-
-
 def term_matches(node: Node, term: NodeSelectorTerm) -> bool:
-    if not term.match_expressions and not term.match_fields:
-        return False
-    for req in term.match_expressions:
-        if not requirement_matches(node.labels, req):
-            return False
-    for req in term.match_fields:
-        inside = node.name in req.values
-        if (req.operator == "In") != inside:
-            return False
-    return True
+    return node_term_matches(term, node.name, node.labels)
 
 
 def unschedulable_reasons(pod: Pod, state: NodeState) -> list[str]:
@@ -103,7 +71,7 @@ def taint_reasons(pod: Pod, state: NodeState) -> list[str]:
         if taint.effect not in ("NoSchedule", "NoExecute"):
             continue
         if not any(toleration_tolerates(t, taint) for t in pod.spec.tolerations):
-            return [f"node(s) had untolerated taint {{{taint.key}: {taint.value}}}"]
+            return ["node(s) had untolerated taint(s)"]
     return []
 
 
@@ -128,12 +96,14 @@ def ports_reasons(pod: Pod, state: NodeState) -> list[str]:
     return []
 
 
-def fit_reasons(pod: Pod, state: NodeState) -> list[str]:
+def fit_reasons(pod: Pod, state: NodeState, profile: Profile | None = None) -> list[str]:
     reasons = []
     allocatable = state.node.allocatable
     if state.pods + 1 > allocatable.get("pods", 0):
         reasons.append("Too many pods")
     for name, amount in pod.spec.requests.items():
+        if profile is not None and profile.fit_ignores(name):
+            continue
         if amount > 0 and amount > allocatable.get(name, 0) - state.requested.get(name, 0):
             reasons.append(f"Insufficient {name}")
     return reasons
@@ -272,7 +242,7 @@ class ResolvedTerm:
             return False
         if self.namespaces != ALL and pod.namespace not in self.namespaces:
             return False
-        return selector_matches(self.selector, pod.labels)
+        return label_selector_matches(self.selector, pod.labels)
 
 
 def _merged(selector: LabelSelector | None, owner: Pod, in_keys=(), not_in_keys=()) -> LabelSelector | None:
@@ -293,7 +263,7 @@ def resolve_term(owner: Pod, term: PodAffinityTerm, objects: ClusterObjects, wei
     else:
         chosen = set(term.namespaces)
         if ns_selector is not None:
-            chosen |= {name for name, labels in objects.namespaces.items() if selector_matches(ns_selector, labels)}
+            chosen |= {name for name, labels in objects.namespaces.items() if label_selector_matches(ns_selector, labels)}
         namespaces = frozenset(chosen)
     return ResolvedTerm(selector, namespaces, term.topology_key, weight)
 
@@ -309,7 +279,7 @@ class SpreadRule:
     honor_taints: bool
 
     def counts(self, pod: Pod) -> bool:
-        return self.selector is not None and selector_matches(self.selector, pod.labels)
+        return self.selector is not None and label_selector_matches(self.selector, pod.labels)
 
 
 def spread_rules(pod: Pod, profile: Profile, objects: ClusterObjects) -> tuple[list[SpreadRule], bool]:
@@ -441,6 +411,8 @@ class ReferenceScheduler:
                 reasons = self.inter_pod_reasons(pod, state)
             elif name == "NodeAffinity":
                 reasons = affinity_reasons(pod, state, self.profile)
+            elif name == "NodeResourcesFit":
+                reasons = fit_reasons(pod, state, self.profile)
             else:
                 reasons = FILTERS[name](pod, state)
             if reasons:

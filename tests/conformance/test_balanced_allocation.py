@@ -1,0 +1,79 @@
+"""NodeResourcesBalancedAllocation score, ported from upstream's
+noderesources/balanced_allocation_test.go (TestNodeResourcesBalancedAllocation, the
+standard-deviation version of v1.33+). Nodes are upstream's makeNode(name, milliCPU,
+memory bytes, extended); no filter runs, as in the plugin-level test."""
+
+import pytest
+
+from .builders import configured, container, evaluate, node, plugin_args, pod, score_only
+
+PLUGIN = "NodeResourcesBalancedAllocation"
+GPU = "nvidia.com/gpu"
+WITH_GPU = [{"name": "cpu", "weight": 1}, {"name": "memory", "weight": 1}, {"name": GPU, "weight": 1}]
+
+
+def make_node(name, milli_cpu, memory, **extended):
+    allocatable = {"cpu": f"{milli_cpu}m", "memory": str(memory)}
+    allocatable.update({k: str(v) for k, v in extended.items()})
+    return node(name, allocatable=allocatable)
+
+
+def spec(*requests, node_name=None):
+    return pod(node=node_name, containers=[container(r) for r in requests])
+
+
+def cpu_only(node_name=None):
+    return spec({"cpu": "1000m", "memory": "0"}, {"cpu": "2000m", "memory": "0"}, node_name=node_name)
+
+
+def cpu_and_memory(node_name=None):
+    return spec({"cpu": "1000m", "memory": "2000"}, {"cpu": "2000m", "memory": "3000"}, node_name=node_name)
+
+
+def cpu_memory_and_gpu(node_name=None):
+    return spec({"cpu": "1000m", "memory": "2000"}, {"cpu": "2000m", "memory": "3000", GPU: "3"}, node_name=node_name)
+
+
+def run(incoming, nodes, existing=(), resources=None):
+    base = configured(plugin_args(PLUGIN, resources=resources)) if resources else None
+    return evaluate(nodes, incoming, list(existing), profile=score_only(PLUGIN, base))
+
+
+def test_best_effort_pod_is_skipped():
+    # "nothing scheduled, nothing requested, skip in PreScore"
+    result = run(pod(), [make_node("node1", 4000, 10000), make_node("node2", 4000, 10000)])
+    assert result.skipped(PLUGIN)
+    assert result.scores(PLUGIN) == {"node1": 0, "node2": 0}
+
+
+CASES = [
+    ("nothing scheduled, resources requested, differently sized nodes", cpu_and_memory(),
+     [("node1", 4000, 10000, {}), ("node2", 6000, 10000, {})], [], None, {"node1": 87, "node2": 100}),
+    ("resources requested, pods scheduled with resources", cpu_and_memory(),
+     [("node1", 10000, 20000, {}), ("node2", 10000, 20000, {})], [cpu_only("node1"), cpu_and_memory("node2")], None,
+     {"node1": 82, "node2": 95}),
+    ("resources requested, pods scheduled with resources, differently sized nodes", cpu_and_memory(),
+     [("node1", 10000, 20000, {}), ("node2", 10000, 50000, {})], [cpu_only("node1"), cpu_and_memory("node2")], None,
+     {"node1": 82, "node2": 80}),
+    ("requested resources at node capacity", cpu_only(),
+     [("node1", 6000, 10000, {}), ("node2", 6000, 10000, {})], [cpu_only("node1"), cpu_and_memory("node2")], None,
+     {"node1": 50, "node2": 75}),
+    ("include scalar resource on a node for balanced resource allocation",
+     spec({"memory": "0", GPU: "1"}),
+     [("node1", 3500, 40000, {GPU: 8}), ("node2", 3500, 40000, {GPU: 8})],
+     [cpu_and_memory("node2"), cpu_memory_and_gpu("node1")], WITH_GPU, {"node1": 70, "node2": 65}),
+    ("node without the scalar resource should skip the scalar resource", cpu_and_memory(),
+     [("node1", 3500, 40000, {GPU: 8}), ("node2", 3500, 40000, {})], [], WITH_GPU, {"node1": 63, "node2": 63}),
+    # Derived: the inputs of the older table's "requested resources exceed node capacity"
+    # scored with the current formula (fractions capped at 1); the old table's 0/0 came
+    # from the pre-standard-deviation formula.
+    ("requested resources exceed node capacity", cpu_only(),
+     [("node1", 4000, 10000, {}), ("node2", 4000, 10000, {})], [cpu_only("node1"), cpu_and_memory("node2")], None,
+     {"node1": 50, "node2": 75}),
+]
+
+
+@pytest.mark.parametrize("name, incoming, nodes, existing, resources, want", CASES, ids=[c[0][:70] for c in CASES])
+def test_balanced_allocation(name, incoming, nodes, existing, resources, want):
+    built = [make_node(n, cpu, mem, **ext) for n, cpu, mem, ext in nodes]
+    assert run(incoming, built, existing, resources).scores(PLUGIN) == want
