@@ -45,7 +45,10 @@ def lower_bound(problem: PackingProblem) -> int:
     bound = 0
     for r in range(p.dims):
         demand = sum(p.sizes[i][r] for i in items)
-        demand -= sum(p.limits[t] * p.capacities[t][r] for t in range(p.types) if p.limits[t] >= 0)
+        for t in range(p.types):
+            if p.limits[t] >= 0:  # an existing node takes what the items that fit it request, at most
+                usable = sum(p.sizes[i][r] for i in items if p.fits_empty(i, t))
+                demand -= min(p.limits[t] * p.capacities[t][r], usable)
         if demand <= 0:
             continue
         prices = [-(-demand * p.costs[t] // p.capacities[t][r]) for t in range(p.types)

@@ -1,0 +1,160 @@
+"""`kubesched plan drain`: can these nodes go? The nodes are cordoned (as `kubectl drain`
+does), the pods on them are evicted and their replacements are decided by the engine in
+queue order. DaemonSet pods stay (drain ignores them, and they tolerate the cordon); pods
+without a controller are deleted for good, so they are listed apart, not re-placed.
+
+PodDisruptionBudgets: for each budget, the pods it selects (bound, in its namespace),
+how many evictions it allows (healthy minus desired healthy, percentages rounded up, every
+bound pod counted healthy) and how many of its pods the drain evicts. Evicting them all at
+once violates the budget when that is more than it allows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from kubesched.errors import InputError
+from kubesched.framework.profile import Profile
+from kubesched.model.cluster import ClusterInput
+from kubesched.model.records import Pod
+from kubesched.model.selectors import label_selector_matches, parse_label_selector
+from kubesched.plan import snapshots
+from kubesched.sim.queue import queue_order
+from kubesched.sim.simulate import Placement
+from kubesched.snapshot.cluster import ClusterSnapshot
+
+MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
+
+
+@dataclass
+class Eviction:
+    pod: str
+    source: str
+    node: str | None
+    message: str = ""
+
+
+@dataclass
+class BudgetCheck:
+    name: str                 # namespace/name
+    selected: int
+    allowed: int              # disruptions allowed now
+    evicted: int              # selected pods on the drained nodes
+    violated: bool            # evicting them at once exceeds the budget
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "selectedPods": self.selected, "disruptionsAllowed": self.allowed,
+                "evicted": self.evicted, "violatedIfSimultaneous": self.violated}
+
+
+@dataclass
+class DrainPlan:
+    nodes: list[str]
+    evictions: list[Eviction]
+    not_recreated: list[str]  # pods without a controller: deleted, nothing replaces them
+    kept: list[str]           # DaemonSet and mirror pods: drain leaves them
+    budgets: list[BudgetCheck]
+    snapshot: ClusterSnapshot
+    before: dict = field(default_factory=dict)
+
+    @property
+    def unschedulable(self) -> list[Eviction]:
+        return [e for e in self.evictions if e.node is None]
+
+    @property
+    def fits(self) -> bool:
+        return not self.unschedulable
+
+    def to_json(self) -> dict:
+        return {
+            "nodes": self.nodes,
+            "fits": self.fits,
+            "evicted": len(self.evictions),
+            "placements": [{"pod": e.pod, "from": e.source, "node": e.node} for e in self.evictions if e.node],
+            "unschedulable": [{"pod": e.pod, "from": e.source, "message": e.message} for e in self.unschedulable],
+            "notRecreated": self.not_recreated,
+            "keptOnNode": self.kept,
+            "podDisruptionBudgets": [b.to_json() for b in self.budgets],
+            "budgetsViolatedIfSimultaneous": [b.name for b in self.budgets if b.violated],
+        }
+
+
+def plan_drain(cluster: ClusterInput, drained: list[str], profile: Profile, seed: int | None = None) -> DrainPlan:
+    names = {n.name for n in cluster.nodes}
+    for name in drained:
+        if name not in names:
+            raise InputError(f"no node named {name!r} in the input", field="--nodes")
+    going = set(drained)
+    cordoned = [replace(n, unschedulable=True) if n.name in going else n for n in cluster.nodes]
+    staying, evicted, not_recreated, kept = [], [], [], []
+    for pod in cluster.bound_pods:
+        if pod.node_name not in going:
+            staying.append(pod)
+        elif pod.owner_kind == "DaemonSet" or _is_mirror(pod):
+            staying.append(pod)
+            kept.append(pod.key)
+        elif not pod.owner_kind:
+            not_recreated.append(pod.key)
+        else:
+            evicted.append(pod)
+
+    full = snapshots.snapshot(list(cluster.nodes), profile, cluster, seed)
+    full.add_bound(cluster.bound_pods)
+    before = snapshots.usage_by_node(full)
+
+    snapshot = snapshots.snapshot(cordoned, profile, cluster, seed)
+    snapshot.add_bound(staying)
+    replacements = [replace(pod, node_name="") for pod in queue_order(evicted)]
+    evictions: list[Eviction] = []
+    if replacements:
+        snapshot.engine.clear_failures()
+        chosen = snapshot.place(replacements)
+        failures = iter(snapshot.engine.failures())
+        for original, node in zip(queue_order(evicted), chosen.tolist()):
+            if node >= 0:
+                evictions.append(Eviction(original.key, original.node_name, snapshot.node_names[node]))
+            else:
+                evictions.append(Eviction(original.key, original.node_name, None,
+                                          snapshot.failure_message(next(failures))))
+    budgets = [_check_budget(pdb, cluster.bound_pods, going) for pdb in cluster.pdbs]
+    return DrainPlan(list(drained), evictions, not_recreated, kept, budgets, snapshot, before)
+
+
+def _is_mirror(pod: Pod) -> bool:
+    meta = (pod.raw or {}).get("metadata") or {}
+    return MIRROR_ANNOTATION in (meta.get("annotations") or {})
+
+
+def _check_budget(pdb: dict, bound: list[Pod], going: set[str]) -> BudgetCheck:
+    meta = pdb.get("metadata") or {}
+    namespace = meta.get("namespace") or "default"
+    name = f"{namespace}/{meta.get('name', '?')}"
+    spec = pdb.get("spec") or {}
+    try:
+        selector = None if spec.get("selector") is None else parse_label_selector(spec["selector"], "spec.selector")
+        selected = [p for p in bound if p.namespace == namespace and selector is not None
+                    and label_selector_matches(selector, p.labels)]
+        expected = len(selected)
+        if spec.get("maxUnavailable") is not None:
+            desired = expected - _scaled(spec["maxUnavailable"], expected, "spec.maxUnavailable")
+        else:
+            min_available = spec.get("minAvailable")
+            desired = 1 if min_available is None else _scaled(min_available, expected, "spec.minAvailable")
+    except InputError as e:
+        raise e.located(obj=f"PodDisruptionBudget {name}") from None
+    allowed = max(0, expected - desired)
+    evicted = sum(1 for p in selected if p.node_name in going)
+    return BudgetCheck(name, expected, allowed, evicted, evicted > allowed)
+
+
+def _scaled(value: object, total: int, path: str) -> int:
+    """An int, or a percentage of `total` rounded up (as the disruption controller does)."""
+    if isinstance(value, bool):
+        raise InputError("expected an integer or a percentage", field=path)
+    if isinstance(value, int):
+        if value < 0:
+            raise InputError("must not be negative", field=path)
+        return value
+    if isinstance(value, str) and value.endswith("%") and value[:-1].isdigit():
+        return -(-int(value[:-1]) * total // 100)
+    raise InputError(f"expected an integer or a percentage like '50%', got {value!r}", field=path)

@@ -1,0 +1,190 @@
+"""`kubesched plan nodes`: the fewest nodes (or the lowest cost) to add from node templates so
+that every pending pod fits, then the plan replayed through the engine.
+
+The packing kernel searches on vectors and an allowed mask that the engine computed (see
+packing_input.py). The replay places each pod, in queue order, on its planned node only if
+the engine's full profile accepts it there (inter-pod affinity and spreading included);
+otherwise the engine chooses, and if nothing fits a node of the cheapest template that
+takes the pod is added — the plan then says how many pods it had to repair.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from kubesched.framework.profile import Profile
+from kubesched.model.cluster import ClusterInput
+from kubesched.model.records import Node, Pod
+from kubesched.plan import packing, snapshots
+from kubesched.plan.as_scheduled import AsScheduled, schedule_adding_nodes
+from kubesched.plan.daemons import DaemonSets
+from kubesched.plan.packing_input import PlanInput, build
+from kubesched.plan.templates import COST_UNITS, NodeTemplate, node_names
+from kubesched.sim.queue import queue_order
+from kubesched.sim.simulate import GATED_MESSAGE, Placement
+from kubesched.snapshot.cluster import ClusterSnapshot
+
+
+@dataclass
+class NodePlan:
+    plan_input: PlanInput
+    result: packing.PackingResult
+    new_nodes: list[tuple[Node, NodeTemplate]]
+    placements: list[Placement]
+    repaired: int
+    snapshot: ClusterSnapshot            # the cluster with the plan applied
+    before: dict                         # usage per node before the plan (existing nodes)
+    as_scheduled: AsScheduled | None = None
+    undecided: list[Placement] = field(default_factory=list)
+
+    @property
+    def unschedulable(self) -> list[Placement]:
+        return [p for p in self.placements if p.node is None] + self.undecided
+
+    def by_template(self) -> dict[str, int]:
+        counts = Counter(template.name for _, template in self.new_nodes)
+        return {t.name: counts.get(t.name, 0) for t in self.plan_input.templates}
+
+    def cost(self) -> Decimal | None:
+        if not self.plan_input.costed:
+            return None
+        return sum((template.cost for _, template in self.new_nodes), Decimal(0))
+
+    def to_json(self) -> dict:
+        costed = self.plan_input.costed
+        bound = self.result.lower_bound
+        out = {
+            "objective": "cost" if costed else "nodes",
+            "nodeCount": len(self.new_nodes),
+            "byTemplate": self.by_template(),
+            "lowerBound": str(Decimal(bound) / COST_UNITS) if costed else bound,
+            "optimal": self.result.optimal and self.repaired == 0,
+            "placements": [{"pod": p.pod, "node": p.node} for p in self.placements if p.node is not None],
+            "unschedulable": [{"pod": p.pod, "message": p.message} for p in self.unschedulable],
+            "repaired": self.repaired,
+            "newNodes": [{"name": node.name, "template": template.name} for node, template in self.new_nodes],
+            "search": self.result.to_json(),
+            "seconds": round(self.result.seconds, 3),
+        }
+        if costed:
+            out["cost"] = str(self.cost())
+        if self.as_scheduled is not None:
+            out["asScheduled"] = self.as_scheduled.to_json()
+        return out
+
+
+def plan_nodes(cluster: ClusterInput, templates: list[NodeTemplate], profile: Profile, daemons: DaemonSets, *,
+               time_limit: float = 10.0, seed: int | None = None, as_scheduled: bool = False,
+               stop_at: int | None = None) -> NodePlan:
+    """`stop_at`: stop searching at this cost, a lower bound known from elsewhere (the kernel
+    stops at its own lower bound anyway)."""
+    pods, undecided = pods_to_plan(cluster, profile)
+    plan_input = build(cluster, pods, templates, profile, daemons)
+    result = packing.solve(plan_input.problem, time_limit=time_limit, seed=seed or 0, stop_at=stop_at)
+
+    name = node_names(templates, (n.name for n in cluster.nodes))
+    new_nodes: list[tuple[Node, NodeTemplate]] = []
+    bin_node: dict[int, str] = {}
+    for b, bin_type in enumerate(result.packing.bin_type.tolist()):
+        index = plan_input.template_index(bin_type)
+        if index is None:
+            bin_node[b] = plan_input.existing[bin_type].name
+        else:
+            node = templates[index].instantiate(name(index))
+            new_nodes.append((node, templates[index]))
+            bin_node[b] = node.name
+    planned = {pod.key: bin_node.get(int(b)) for pod, b in zip(pods, result.packing.item_bin.tolist())}
+
+    snapshot = snapshots.snapshot(list(cluster.nodes), profile, cluster, seed)
+    snapshot.add_bound(cluster.bound_pods)
+    before = snapshots.usage_by_node(snapshot)
+    grower = _Grower(snapshot, plan_input, daemons, name, new_nodes)
+    for node, _ in list(new_nodes):
+        grower.join(node)
+    placements, repaired = _replay(snapshot, plan_input, planned, grower)
+    plan = NodePlan(plan_input, result, new_nodes, placements, repaired, snapshot, before, undecided=undecided)
+    if as_scheduled:
+        plan.as_scheduled = schedule_adding_nodes(cluster, pods, plan_input, profile, daemons, seed)
+    return plan
+
+
+def pods_to_plan(cluster: ClusterInput, profile: Profile) -> tuple[list[Pod], list[Placement]]:
+    """The pending pods the profile decides, in queue order; the others, with the reason."""
+    pods, undecided = [], []
+    for pod in queue_order(cluster.pending_pods):
+        if pod.spec.scheduling_gates:
+            undecided.append(Placement(pod.key, None, GATED_MESSAGE))
+        elif pod.spec.scheduler_name != profile.scheduler_name:
+            undecided.append(Placement(pod.key, None, f"no profile serves schedulerName {pod.spec.scheduler_name!r}"))
+        else:
+            pods.append(pod)
+    return pods, undecided
+
+
+class _Grower:
+    """Adds template nodes to the snapshot, with their DaemonSet pods."""
+
+    def __init__(self, snapshot: ClusterSnapshot, plan_input: PlanInput, daemons: DaemonSets,
+                 next_name: Callable[[int], str], new_nodes: list[tuple[Node, NodeTemplate]]):
+        self.snapshot = snapshot
+        self.plan_input = plan_input
+        self.daemons = daemons
+        self.next_name = next_name  # template index -> a fresh node name
+        self.new_nodes = new_nodes  # appended to as nodes are added
+
+    def join(self, node: Node) -> int:
+        index = snapshots.add_node(self.snapshot, node)
+        for pod in self.daemons.pods_for(node):
+            self.snapshot.engine.assume(self.snapshot.class_of(pod), index)
+        return index
+
+    def add_for(self, item: int) -> int | None:
+        """A new node of the cheapest template the item fits on its own; None if there is none."""
+        fits = self.plan_input.fits[item]
+        candidates = [i for i in range(len(self.plan_input.templates)) if fits[self.plan_input.template_type(i)]]
+        if not candidates:
+            return None
+        costs = self.plan_input.problem.costs
+        index = min(candidates, key=lambda i: (costs[self.plan_input.template_type(i)], i))
+        template = self.plan_input.templates[index]
+        node = template.instantiate(self.next_name(index))
+        self.new_nodes.append((node, template))
+        return self.join(node)
+
+
+def _replay(snapshot: ClusterSnapshot, plan_input: PlanInput, planned: dict[str, str | None],
+            grower: _Grower) -> tuple[list[Placement], int]:
+    placements: list[Placement] = []
+    repaired = 0
+    for item, pod in enumerate(plan_input.pods):
+        class_id = snapshot.class_of(pod)
+        target = planned.get(pod.key)
+        if target is None:
+            placements.append(Placement(pod.key, None, _unfit_message(plan_input, item)))
+            continue
+        index = snapshot.node_index[target]
+        if snapshots.feasible_nodes(snapshot, class_id)[index]:
+            snapshot.engine.assume(class_id, index)
+            placements.append(Placement(pod.key, target))
+            continue
+        repaired += 1
+        chosen = snapshot.engine.schedule(class_id)
+        if chosen < 0 and grower.add_for(item) is not None:
+            chosen = snapshot.engine.schedule(class_id)
+        if chosen < 0:
+            placements.append(Placement(pod.key, None, snapshot.failure_message(snapshot.engine.last_failure())))
+        else:
+            placements.append(Placement(pod.key, snapshot.node_names[chosen]))
+    return placements, repaired
+
+
+def _unfit_message(plan_input: PlanInput, item: int) -> str:
+    reasons = plan_input.unfit_reasons.get(item)
+    total = plan_input.problem.type_count
+    if not reasons:
+        return "no room left: the existing nodes this pod may use are full and no node template takes it"
+    parts = ", ".join(f"{count} {text}" for text, count in sorted(reasons.items()))
+    return f"0/{total} node templates and existing nodes are available: {parts}."

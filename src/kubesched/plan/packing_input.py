@@ -1,0 +1,123 @@
+"""The packing problem of `plan nodes`, built with the engine.
+
+Bin types are the existing nodes (one bin each, free, holding what their bound pods leave)
+and the node templates (any number of bins, at their cost). Whether a pod may go on a type
+is the engine's verdict on an empty copy of the node under the profile's static filters
+(unschedulable, node name, taints, node affinity and selectors, ports, resources); inter-pod
+rules depend on other pods and are checked when the plan is replayed through the engine.
+A pod's size vector is its requests, one `pods`, and one unit per host port (protocol and
+port: two pods with the same host port never share a node in the plan, whatever their IPs).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from kubesched.framework.profile import Profile
+from kubesched.model.cluster import ClusterInput
+from kubesched.model.records import Node, Pod
+from kubesched.plan import snapshots
+from kubesched.plan.daemons import DaemonSets
+from kubesched.plan.packing import UNLIMITED, PackingProblem
+from kubesched.plan.templates import COST_UNITS, NodeTemplate, node_names
+
+PODS = "pods"
+FIRST_RESOURCES = ("cpu", "memory", "ephemeral-storage")
+
+
+@dataclass
+class PlanInput:
+    problem: PackingProblem
+    fits: np.ndarray                    # [items, types]: allowed and fits the type's free capacity alone
+    pods: list[Pod]                     # item i is pods[i]
+    existing: list[Node]                # types 0 .. len(existing) - 1
+    templates: list[NodeTemplate]       # the types after them
+    columns: list[str]                  # what each resource column is: a resource, "pods", "hostPort TCP/80"
+    template_daemons: list[list[Pod]]   # per template: the DaemonSet pods each new node of it runs
+    costed: bool                        # costs are the templates' hourly costs, else 1 per node
+    unfit_reasons: dict[int, Counter]   # item -> engine reasons on every type, for items no type takes
+
+    def template_index(self, bin_type: int) -> int | None:
+        index = bin_type - len(self.existing)
+        return index if index >= 0 else None
+
+    def template_type(self, index: int) -> int:
+        return len(self.existing) + index
+
+
+def build(cluster: ClusterInput, pods: list[Pod], templates: list[NodeTemplate], profile: Profile,
+          daemons: DaemonSets) -> PlanInput:
+    existing = list(cluster.nodes)
+    probe_name = node_names(templates, (n.name for n in existing))
+    probes = [t.instantiate(probe_name(i)) for i, t in enumerate(templates)]
+    template_daemons = [daemons.pods_for(node) for node in probes]
+
+    # The engine's verdict for each distinct pod class on empty copies of every type.
+    probe = snapshots.snapshot(existing + probes, snapshots.static_profile(profile), cluster)
+    verdicts: dict[int, np.ndarray] = {}
+    allowed = np.zeros((len(pods), len(existing) + len(probes)), dtype=bool)
+    for i, pod in enumerate(pods):
+        class_id = probe.class_of(pod)
+        if class_id not in verdicts:
+            verdicts[class_id] = snapshots.feasible_nodes(probe, class_id)
+        allowed[i] = verdicts[class_id]
+
+    resources = _resources([*pods, *(p for daemon_pods in template_daemons for p in daemon_pods)])
+    ports = sorted({(p.protocol, p.port) for pod in pods for p in pod.spec.host_ports})
+    columns = resources + [PODS] + [f"hostPort {protocol}/{port}" for protocol, port in ports]
+    sizes = np.array([_vector(pod, resources, ports) for pod in pods], dtype=np.int64).reshape(len(pods), len(columns))
+
+    bound: dict[str, list[Pod]] = {}
+    for pod in cluster.bound_pods:
+        bound.setdefault(pod.node_name, []).append(pod)
+    capacities = [_free(node, bound.get(node.name, []), resources, ports) for node in existing]
+    capacities += [_free(node, pods_on, resources, ports) for node, pods_on in zip(probes, template_daemons)]
+
+    costed = any(t.cost is not None for t in templates)
+    costs = [0] * len(existing) + [int(t.cost * COST_UNITS) if costed else 1 for t in templates]
+    limits = [1] * len(existing) + [UNLIMITED] * len(templates)
+    problem = PackingProblem(sizes, np.array(capacities, dtype=np.int64).reshape(-1, len(columns)),
+                             costs, limits, allowed)
+
+    fits = problem.fits_empty()
+    by_class: dict[int, Counter] = {}
+    reasons = {}
+    for item in np.flatnonzero(~fits.any(axis=1)).tolist():
+        class_id = probe.class_of(pods[item])
+        if class_id not in by_class:
+            by_class[class_id] = _reasons(probe, class_id)
+        reasons[item] = by_class[class_id]
+    return PlanInput(problem, fits, pods, existing, templates, columns, template_daemons, costed, reasons)
+
+
+def _resources(pods: list[Pod]) -> list[str]:
+    names = {name for pod in pods for name, amount in pod.spec.requests.items() if amount > 0}
+    names.discard(PODS)
+    return [r for r in FIRST_RESOURCES if r in names] + sorted(names - set(FIRST_RESOURCES))
+
+
+def _vector(pod: Pod, resources: list[str], ports: list[tuple[str, int]]) -> list[int]:
+    """Requests, one pod, and one unit of each host port the pod uses."""
+    used = {(p.protocol, p.port) for p in pod.spec.host_ports}
+    return [pod.spec.requests.get(r, 0) for r in resources] + [1] + [int(port in used) for port in ports]
+
+
+def _free(node: Node, pods_on: list[Pod], resources: list[str], ports: list[tuple[str, int]]) -> list[int]:
+    """What the node leaves for new pods once the given pods run on it (never below 0)."""
+    used = {(p.protocol, p.port) for pod in pods_on for p in pod.spec.host_ports}
+    free = [node.allocatable.get(r, 0) - sum(p.spec.requests.get(r, 0) for p in pods_on) for r in resources]
+    free.append(node.allocatable.get(PODS, 0) - len(pods_on))
+    free += [0 if port in used else 1 for port in ports]
+    return [max(0, amount) for amount in free]
+
+
+def _reasons(probe, class_id: int) -> Counter:
+    """Why the engine rejects a pod on each empty type: reason text -> number of types."""
+    evaluation = probe.engine.evaluate(class_id)
+    counts: Counter = Counter()
+    for failed, reasons in zip(evaluation["failed_filter"], evaluation["reasons"]):
+        counts.update(reasons if failed is not None else ["not enough room left on the node"])
+    return counts

@@ -1,0 +1,71 @@
+"""Engine snapshots as the planner uses them: every node examined (so that a filter verdict
+exists for each), nodes added as the plan grows the cluster, and per-node usage."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from kubesched import _core
+from kubesched.errors import InputError
+from kubesched.framework.pod_class import ClusterObjects
+from kubesched.framework.profile import Profile
+from kubesched.model.cluster import ClusterInput
+from kubesched.model.records import Node
+from kubesched.snapshot.cluster import ClusterSnapshot
+
+# Filters whose verdict on an empty node depends only on the node and the pod.
+STATIC_FILTERS = ("NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts",
+                  "NodeResourcesFit")
+
+
+def cluster_objects(cluster: ClusterInput) -> ClusterObjects:
+    return ClusterObjects(namespaces=cluster.namespaces, services=cluster.services,
+                          replication_controllers=cluster.replication_controllers,
+                          replica_sets=cluster.replica_sets, stateful_sets=cluster.stateful_sets,
+                          deployments=cluster.deployments)
+
+
+def planning_profile(profile: Profile) -> Profile:
+    if profile.python_filters or profile.python_scores:
+        raise InputError("kubesched plan does not run Python plugins; use a profile without them",
+                         field="profiles[].plugins")
+    return replace(profile, percentage_of_nodes_to_score=100)
+
+
+def static_profile(profile: Profile) -> Profile:
+    """The profile with only the filters that judge a pod against an empty node."""
+    return replace(planning_profile(profile), filters=tuple(f for f in profile.filters if f in STATIC_FILTERS))
+
+
+def snapshot(nodes: list[Node], profile: Profile, cluster: ClusterInput, seed: int | None = None) -> ClusterSnapshot:
+    return ClusterSnapshot(nodes, planning_profile(profile), seed, cluster_objects(cluster))
+
+
+def add_node(snapshot: ClusterSnapshot, node: Node) -> int:
+    """A node joins the snapshot (as ClusterSnapshot's constructor adds its nodes)."""
+    index = snapshot.engine.add_node(
+        node.name, node.labels, node.allocatable, [(t.key, t.value, t.effect) for t in node.taints],
+        node.unschedulable, [(image.names, image.size_bytes) for image in node.images])
+    snapshot.nodes.append(node)
+    snapshot.node_names.append(node.name)
+    snapshot.node_index[node.name] = index
+    return index
+
+
+def feasible_nodes(snapshot: ClusterSnapshot, class_id: int) -> np.ndarray:
+    return _core.feasible_nodes(snapshot.engine, class_id)
+
+
+def usage_by_node(snapshot: ClusterSnapshot) -> dict[str, dict[str, tuple[int, int]]]:
+    """node -> resource -> (requested, allocatable), for the resources some node has."""
+    allocatable, requested, allowed_pods, pod_count = snapshot.engine.usage()
+    names = snapshot.engine.resource_names()
+    present = [r for r in range(len(names)) if allocatable.shape[1] and allocatable[r].any()]
+    table = {}
+    for n, node in enumerate(snapshot.node_names):
+        row = {names[r]: (int(requested[r][n]), int(allocatable[r][n])) for r in present}
+        row["pods"] = (int(pod_count[n]), int(allowed_pods[n]))
+        table[node] = row
+    return table
