@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-kubesched
 CORE_SOURCES := pyproject.toml CMakeLists.txt $(wildcard src/_core/*)
 
-.PHONY: demo test unit bench controlplane clean
+.PHONY: demo test unit bench bench-vbp bench-openb controlplane browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,12 @@ demo: $(STAMP)
 controlplane: $(STAMP)
 	$(BIN)/kubesched cluster build
 
-test: $(STAMP) controlplane
+# The plan report's rendering test drives headless Chromium (Debian's package).
+browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null \
+	  || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: $(STAMP) controlplane browser
 	$(BIN)/python -m pytest tests bench --benchmark-disable
 
 unit: $(STAMP)
@@ -32,6 +37,14 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pytest bench --benchmark-only --benchmark-columns=median,min,max
+
+# The full benchmark sweeps behind bench/results/ (minutes to an hour each; data from ../shared/data).
+bench-vbp: $(STAMP)
+	for set in Panigrahy Triplet New; do $(BIN)/python -m bench.vbp.run --set $$set || exit 1; done
+
+bench-openb: $(STAMP)
+	$(BIN)/kubesched trace openb --trace all --policy all --seed 42-51 --sweep --workers 2 \
+	  -o bench/results/openb_fgd.json --table bench/results/openb_fgd.md --plot bench/results/openb_fgd.png
 
 clean:
 	rm -rf build $(VENV) out

@@ -14,7 +14,11 @@ cimport core
 FILTERS = ("NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts",
            "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity")
 SCORES = ("TaintToleration", "NodeAffinity", "NodeResourcesFit", "NodeResourcesBalancedAllocation",
-          "PodTopologySpread", "InterPodAffinity", "ImageLocality")
+          "PodTopologySpread", "InterPodAffinity", "ImageLocality",
+          # GPU sharing (gpu.hpp): the placement policies of the FGD paper
+          "RandomScore", "DotProductScore", "GpuClusteringScore", "GpuPackingScore", "BestFitScore", "FGDScore",
+          "FGDCapacityScore")  # ours
+GPU_SELECT = ("Best", "Worst", "Random", "FGD", "FGDCapacity")
 STRATEGIES = ("LeastAllocated", "MostAllocated", "RequestedToCapacityRatio")
 OPERATORS = {"In": 0, "NotIn": 1, "Exists": 2, "DoesNotExist": 3, "Gt": 4, "Lt": 5}
 EFFECTS = {"": 0, "NoSchedule": 1, "PreferNoSchedule": 2, "NoExecute": 3}
@@ -121,11 +125,13 @@ cdef class Engine:
                   tolerations=(), node_selector=(), required_terms=None, preferred_terms=(),
                   node_name=None, namespace="default", labels=None, affinity_required=(),
                   anti_required=(), affinity_preferred=(), anti_preferred=(), spread=(),
-                  spread_is_system_default=False, images=(), enforced_terms=None, fit_ignored=()):
+                  spread_is_system_default=False, images=(), enforced_terms=None, fit_ignored=(),
+                  int32_t gpu_count=0, int32_t gpu_milli=0):
         """Compile one pod class. Node terms are (expressions, fields) with expressions as
         (key, operator, values); tolerations are (key, operator, value, effect), "" for empty;
         pod terms are (matcher id, topology key, weight); spread constraints are (matcher id,
-        key, maxSkew, minDomains, hard, honor node affinity, honor node taints)."""
+        key, maxSkew, minDomains, hard, honor node affinity, honor node taints). A GPU pod
+        asks for `gpu_count` GPUs of `gpu_milli` each (1000: whole; less: a share of one)."""
         cdef core.PodClass pod
         cdef core.SpreadConstraint constraint
         cdef core.ResourceAmount amount
@@ -186,6 +192,8 @@ cdef class Engine:
         pod.spread_is_system_default = spread_is_system_default
         for image in images:
             pod.images.push_back(self.intern(image))
+        pod.gpu_count = gpu_count
+        pod.gpu_milli = gpu_milli
         return self.engine.add_class(pod)
 
     cdef void _pod_terms(self, vector[core.PodTerm]& target, terms) except *:
@@ -225,8 +233,10 @@ cdef class Engine:
     def set_profile(self, *, filters, weights, strategy="LeastAllocated", fit_resources=(("cpu", 1), ("memory", 1)),
                     shape=(), balanced_resources=(("cpu", 1), ("memory", 1)),
                     int32_t percentage_of_nodes_to_score=100, int64_t hard_pod_affinity_weight=1,
-                    bint ignore_preferred_terms_of_existing_pods=False, bint spread_system_defaulted=True):
-        """`filters`: names of enabled filters; `weights`: score plugin name -> weight."""
+                    bint ignore_preferred_terms_of_existing_pods=False, bint spread_system_defaulted=True,
+                    str gpu_select="Best"):
+        """`filters`: names of enabled filters; `weights`: score plugin name -> weight;
+        `gpu_select`: how a pod sharing a GPU gets its GPU in the chosen node (GPU_SELECT)."""
         cdef core.Profile profile
         cdef core.ResourceWeight rw
         cdef core.ShapePoint point
@@ -253,6 +263,7 @@ cdef class Engine:
         profile.hard_pod_affinity_weight = hard_pod_affinity_weight
         profile.ignore_preferred_terms_of_existing_pods = ignore_preferred_terms_of_existing_pods
         profile.spread_system_defaulted = spread_system_defaulted
+        profile.gpu_select = GPU_SELECT.index(gpu_select)
         self.engine.set_profile(profile)
 
     def set_seed(self, seed):
@@ -281,6 +292,71 @@ cdef class Engine:
         with nogil:
             self.engine.schedule_queue(&classes[0], count, &out[0])
         return chosen
+
+    # -- GPU sharing (gpu.hpp) -------------------------------------------------------------
+
+    def set_gpu_typical_pods(self, pods):
+        """FGD's workload: (cpu milli, milli per GPU, GPU count, allowed models, weight) per
+        typical pod; weights sum to 1. Scores computed so far are recomputed."""
+        cdef vector[core.TypicalPod] typical
+        cdef core.TypicalPod item
+        for cpu, milli, count, models, weight in pods:
+            item.cpu = cpu
+            item.milli = milli
+            item.count = count
+            item.models.clear()
+            for model in models:
+                item.models.push_back(self.intern(model))
+            item.weight = weight
+            typical.push_back(item)
+        self.engine.snapshot.gpu_workload.set(typical)
+        self.engine.snapshot.generation += 1
+
+    def gpu_free(self, int32_t node):
+        """Free milli of each GPU of the node."""
+        return list(self.engine.snapshot.gpu_free[node])
+
+    def gpu_frag(self, int32_t node):
+        """The node's fragmentation amount (milli-GPU) against the typical pods."""
+        cdef core.GpuNodeState state = core.gpu_node_state(self.engine.snapshot, node)
+        return self.engine.snapshot.gpu_workload.frag(state)
+
+    def cluster_gpu_frag(self):
+        """(fragmentation amount, free GPU milli) of the whole cluster."""
+        cdef int64_t idle = 0
+        cdef double amount = core.cluster_gpu_frag(self.engine.snapshot, &idle)
+        return amount, idle
+
+    @property
+    def last_gpu_mask(self):
+        """Bit mask of the GPUs the last assumed pod took (0: none)."""
+        return self.engine.last_gpu_mask()
+
+    def gpu_assignments(self):
+        """For each pod of the last schedule_queue, the bit mask of the GPUs it took (0: none)."""
+        return np.array(self.engine.queue_gpu_masks(), dtype=np.uint64)
+
+    def assume_on_gpus(self, int32_t class_id, int32_t node, mask):
+        """A GPU pod already bound to the GPUs of `mask` (bit g: GPU g)."""
+        self.engine.assume_on_gpus(class_id, node, mask)
+
+    def replay_gpu_queue(self, class_ids):
+        """Decide a queue of pods one by one and measure after each: (chosen node, GPU milli
+        allocated so far, fragmentation amount, free GPU milli), as arrays."""
+        cdef int32_t[::1] classes = np.ascontiguousarray(class_ids, dtype=np.int32)
+        cdef int64_t count = classes.shape[0]
+        chosen = np.empty(count, dtype=np.int32)
+        allocated = np.empty(count, dtype=np.int64)
+        frag = np.empty(count, dtype=np.float64)
+        idle = np.empty(count, dtype=np.int64)
+        cdef int32_t[::1] c = chosen
+        cdef int64_t[::1] a = allocated
+        cdef double[::1] f = frag
+        cdef int64_t[::1] i = idle
+        if count:
+            with nogil:
+                core.replay_gpu_queue(self.engine[0], &classes[0], count, &c[0], &a[0], &f[0], &i[0])
+        return chosen, allocated, frag, idle
 
     def last_failure(self):
         return [(reason, nodes) for reason, nodes in self.engine.last_failure()]

@@ -91,6 +91,8 @@ cdef extern from "pod_class.hpp" namespace "kubesched" nogil:
         vector[SpreadConstraint] spread
         bool spread_is_system_default
         vector[int32_t] images
+        int32_t gpu_count
+        int32_t gpu_milli
 
 
 cdef extern from "profile.hpp" namespace "kubesched" nogil:
@@ -113,6 +115,7 @@ cdef extern from "profile.hpp" namespace "kubesched" nogil:
         int64_t hard_pod_affinity_weight
         bool ignore_preferred_terms_of_existing_pods
         bool spread_system_defaulted
+        uint8_t gpu_select
 
 
 cdef extern from "strings.hpp" namespace "kubesched" nogil:
@@ -120,6 +123,24 @@ cdef extern from "strings.hpp" namespace "kubesched" nogil:
         int32_t intern(string) except +
         int32_t find(string)
         const string& text(int32_t) except +
+
+
+cdef extern from "gpu.hpp" namespace "kubesched" nogil:
+    cdef cppclass TypicalPod:
+        int64_t cpu
+        int32_t milli
+        int32_t count
+        vector[int32_t] models
+        double weight
+
+    cdef cppclass GpuNodeState:
+        int64_t cpu_left
+        int32_t model
+        int32_t count
+
+    cdef cppclass GpuWorkload:
+        void set(vector[TypicalPod]) except +
+        double frag(const GpuNodeState&) except +
 
 
 cdef extern from "snapshot.hpp" namespace "kubesched" nogil:
@@ -148,6 +169,9 @@ cdef extern from "snapshot.hpp" namespace "kubesched" nogil:
         vector[uint8_t] unschedulable
         vector[pair[int32_t, int32_t]] taint_table
         uint64_t generation
+        vector[vector[int32_t]] gpu_free
+        GpuWorkload gpu_workload
+        int32_t gpu_resource
 
 
 cdef extern from "engine.hpp" namespace "kubesched" nogil:
@@ -175,6 +199,9 @@ cdef extern from "engine.hpp" namespace "kubesched" nogil:
         int32_t class_count()
         void assume(int32_t, int32_t) except +
         void forget(int32_t, int32_t) except +
+        void assume_on_gpus(int32_t, int32_t, uint64_t) except +
+        uint64_t last_gpu_mask()
+        const vector[uint64_t]& queue_gpu_masks()
         void node_changed(int32_t) except +
         int32_t schedule(int32_t) except +
         void schedule_queue(const int32_t*, int64_t, int32_t*) except +
@@ -182,6 +209,12 @@ cdef extern from "engine.hpp" namespace "kubesched" nogil:
         vector[Histogram] failures()
         void clear_failures()
         Evaluation evaluate(int32_t) except +
+
+
+cdef extern from "gpu.hpp" namespace "kubesched" nogil:
+    GpuNodeState gpu_node_state(const Snapshot&, int32_t) except +
+    double cluster_gpu_frag(const Snapshot&, int64_t*) except +
+    void replay_gpu_queue(Engine&, const int32_t*, int64_t, int32_t*, int64_t*, double*, int64_t*) except +
 
 
 # ---- binpack: vector bin packing for `kubesched plan nodes` (binpack.hpp) ----------------

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <stdexcept>
+#include <string>
 
 namespace kubesched {
 
@@ -40,6 +42,12 @@ int32_t Engine::add_matcher(const Matcher& matcher) {
 }
 
 int32_t Engine::add_class(PodClass pod_class) {
+  if (pod_class.gpu_count != 0 || pod_class.gpu_milli != 0) {
+    if (pod_class.gpu_count < 0 || pod_class.gpu_count > kMaxGpusPerNode || pod_class.gpu_milli <= 0 ||
+        pod_class.gpu_milli > kMilliPerGpu || (pod_class.gpu_milli < kMilliPerGpu && pod_class.gpu_count != 1))
+      throw std::invalid_argument("a GPU request is 1 to 64 whole GPUs, or 1 to 999 milli of one GPU");
+    snapshot.resource(kGpuResourceName);
+  }
   std::array<bool, kScoreCount> skipped{};
   for (int p = 0; p < kScoreCount; ++p) skipped[p] = skips(static_cast<Score>(p), profile_, pod_class);
   if (!pod_class.affinity_required.empty()) {
@@ -63,7 +71,13 @@ void Engine::log_change(int32_t node) {
 }
 
 void Engine::assume(int32_t class_id, int32_t node) {
-  snapshot.add_pod(pod_class(class_id), node);
+  const PodClass& pod = pod_class(class_id);
+  last_gpu_mask_ = 0;
+  if (pod.gpu_count > 0) {
+    last_gpu_mask_ = select_gpus(snapshot, profile_.gpu_select, pod, node, random_ties_ ? &rng_ : nullptr);
+    snapshot.take_gpus(node, class_id, pod, last_gpu_mask_);
+  }
+  snapshot.add_pod(pod, node);
   snapshot.node_pods[static_cast<size_t>(node)].push_back(class_id);
   terms_.pod_added(class_id, node, classes_, 1);
   log_change(node);
@@ -74,8 +88,28 @@ void Engine::forget(int32_t class_id, int32_t node) {
   auto found = std::find(pods.begin(), pods.end(), class_id);
   if (found == pods.end()) return;
   pods.erase(found);
+  if (pod_class(class_id).gpu_count > 0) snapshot.release_gpus(node, class_id, pod_class(class_id));
   snapshot.remove_pod(pod_class(class_id), node);
   terms_.pod_added(class_id, node, classes_, -1);
+  log_change(node);
+}
+
+void Engine::assume_on_gpus(int32_t class_id, int32_t node, uint64_t mask) {
+  const PodClass& pod = pod_class(class_id);
+  const auto& free = snapshot.gpu_free[static_cast<size_t>(node)];
+  int32_t taken = 0;
+  for (int32_t g = 0; g < kMaxGpusPerNode; ++g) {
+    if (!(mask >> g & 1)) continue;
+    if (static_cast<size_t>(g) >= free.size() || free[static_cast<size_t>(g)] < pod.gpu_milli)
+      throw std::invalid_argument("GPU " + std::to_string(g) + " of the node cannot hold the pod");
+    ++taken;
+  }
+  if (taken != pod.gpu_count) throw std::invalid_argument("the GPU indices do not match the pod's GPU count");
+  last_gpu_mask_ = mask;
+  if (pod.gpu_count > 0) snapshot.take_gpus(node, class_id, pod, mask);
+  snapshot.add_pod(pod, node);
+  snapshot.node_pods[static_cast<size_t>(node)].push_back(class_id);
+  terms_.pod_added(class_id, node, classes_, 1);
   log_change(node);
 }
 
@@ -146,6 +180,13 @@ void Engine::pass(int32_t class_id, bool inter_pod, const std::vector<int32_t>& 
       for (int32_t n : feasible) max_raw = std::max(max_raw, raw[static_cast<size_t>(n)]);
       for (int32_t n : feasible)
         scaled[static_cast<size_t>(n)] = default_normalize(raw[static_cast<size_t>(n)], max_raw, reversed(static_cast<Score>(p)));
+    } else if (min_max_normalized(static_cast<Score>(p)) && !feasible.empty()) {
+      int64_t lo = raw[static_cast<size_t>(feasible[0])], hi = lo;
+      for (int32_t n : feasible) {
+        lo = std::min(lo, raw[static_cast<size_t>(n)]);
+        hi = std::max(hi, raw[static_cast<size_t>(n)]);
+      }
+      for (int32_t n : feasible) scaled[static_cast<size_t>(n)] = min_max_normalize(raw[static_cast<size_t>(n)], lo, hi);
     }
   }
   for (int32_t n : feasible) {
@@ -164,6 +205,7 @@ int64_t Engine::total_of(const ClassState& state, int32_t node) const {
     if (weight == 0 || custom_normalized(p)) continue;
     int64_t score = state.raw[p][n];
     if (normalized(static_cast<Score>(p))) score = default_normalize(score, state.max_raw[p], reversed(static_cast<Score>(p)));
+    else if (min_max_normalized(static_cast<Score>(p))) score = min_max_normalize(score, state.min_raw[p], state.max_raw[p]);
     total += weight * score;
   }
   return total;
@@ -174,10 +216,26 @@ void Engine::renormalize(ClassState& state) {
   state.feasible_count = 0;
   state.max_raw.fill(0);
   state.at_max.fill(0);
+  state.min_raw.fill(0);
+  state.at_min.fill(0);
   for (size_t n = 0; n < count; ++n) {
     if (!state.feasible[n]) continue;
     ++state.feasible_count;
     for (int p = 0; p < kScoreCount; ++p) {
+      if (min_max_normalized(static_cast<Score>(p)) && profile_.weights[p] != 0) {
+        const int64_t raw = state.raw[p][n];
+        if (state.feasible_count == 1 || raw > state.max_raw[p]) {
+          state.max_raw[p] = raw;
+          state.at_max[p] = 0;
+        }
+        if (state.feasible_count == 1 || raw < state.min_raw[p]) {
+          state.min_raw[p] = raw;
+          state.at_min[p] = 0;
+        }
+        if (raw == state.max_raw[p]) ++state.at_max[p];
+        if (raw == state.min_raw[p]) ++state.at_min[p];
+        continue;
+      }
       if (!normalized(static_cast<Score>(p))) continue;
       const int64_t raw = state.raw[p][n];
       if (raw > state.max_raw[p]) {
@@ -299,6 +357,13 @@ void Engine::score_inter_pod(ClassState& state, int32_t class_id) {
       for (int32_t n : feasible) max_raw = std::max(max_raw, raw[static_cast<size_t>(n)]);
       for (int32_t n : feasible)
         scaled[p][static_cast<size_t>(n)] = default_normalize(raw[static_cast<size_t>(n)], max_raw, reversed(static_cast<Score>(p)));
+    } else if (min_max_normalized(static_cast<Score>(p)) && !feasible.empty()) {
+      int64_t lo = raw[static_cast<size_t>(feasible[0])], hi = lo;
+      for (int32_t n : feasible) {
+        lo = std::min(lo, raw[static_cast<size_t>(n)]);
+        hi = std::max(hi, raw[static_cast<size_t>(n)]);
+      }
+      for (int32_t n : feasible) scaled[p][static_cast<size_t>(n)] = min_max_normalize(raw[static_cast<size_t>(n)], lo, hi);
     }
   }
   state.total.assign(count, -1);
@@ -321,6 +386,21 @@ void Engine::refresh_node(ClassState& state, int32_t class_id, int32_t node, boo
   if (is_feasible) basic_raw_scores(class_id, node, state.raw);
   state.feasible_count += static_cast<int64_t>(is_feasible) - static_cast<int64_t>(was_feasible);
   for (int p = 0; p < kScoreCount; ++p) {
+    if (min_max_normalized(static_cast<Score>(p)) && profile_.weights[p] != 0) {
+      if (was_feasible && old_raw[p] == state.max_raw[p]) --state.at_max[p];
+      if (was_feasible && old_raw[p] == state.min_raw[p]) --state.at_min[p];
+      if (is_feasible) {
+        const int64_t raw = state.raw[p][n];
+        if (state.feasible_count == 1 || raw > state.max_raw[p] || raw < state.min_raw[p]) {
+          needs_renormalize = true;
+        } else {
+          if (raw == state.max_raw[p]) ++state.at_max[p];
+          if (raw == state.min_raw[p]) ++state.at_min[p];
+        }
+      }
+      if ((state.at_max[p] <= 0 || state.at_min[p] <= 0) && state.feasible_count > 0) needs_renormalize = true;
+      continue;
+    }
     if (!normalized(static_cast<Score>(p))) continue;
     if (was_feasible && old_raw[p] == state.max_raw[p]) --state.at_max[p];
     if (is_feasible) {
@@ -428,9 +508,11 @@ int32_t Engine::schedule_sampled(int32_t class_id) {
 }
 
 void Engine::schedule_queue(const int32_t* class_ids, int64_t count, int32_t* chosen) {
+  queue_gpu_masks_.assign(static_cast<size_t>(count), 0);
   for (int64_t i = 0; i < count; ++i) {
     chosen[i] = schedule(class_ids[i]);
     if (chosen[i] < 0) failures_.push_back(last_failure_);
+    else queue_gpu_masks_[static_cast<size_t>(i)] = last_gpu_mask_;
   }
 }
 

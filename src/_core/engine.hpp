@@ -55,8 +55,14 @@ class Engine {
   int32_t class_count() const { return static_cast<int32_t>(classes_.size()); }
 
   // A pod of the class is on the node (bound, or assumed by a decision) / has left it.
+  // A GPU pod takes GPUs chosen by the profile's gpu_select (see last_gpu_mask()).
   void assume(int32_t class_id, int32_t node);
   void forget(int32_t class_id, int32_t node);
+  // A GPU pod already on given GPUs (a bound pod's recorded indices, as a bit mask).
+  void assume_on_gpus(int32_t class_id, int32_t node, uint64_t mask);
+  // The GPUs the last assumed pod took (0: none), and those of each pod of the last queue.
+  uint64_t last_gpu_mask() const { return last_gpu_mask_; }
+  const std::vector<uint64_t>& queue_gpu_masks() const { return queue_gpu_masks_; }
   // Something other than pods changed on a node (labels, taints, allocatable).
   void node_changed(int32_t node);
 
@@ -83,6 +89,8 @@ class Engine {
     std::array<std::vector<int64_t>, kScoreCount> raw;
     std::array<int64_t, kScoreCount> max_raw{};
     std::array<int64_t, kScoreCount> at_max{};
+    std::array<int64_t, kScoreCount> min_raw{};  // min-max normalised plugins only
+    std::array<int64_t, kScoreCount> at_min{};
     int64_t feasible_count = 0;
     std::vector<int64_t> total;
     SelectTree tree;
@@ -131,6 +139,8 @@ class Engine {
   int32_t next_start_node_ = 0;
   Histogram last_failure_;
   std::vector<Histogram> failures_;
+  uint64_t last_gpu_mask_ = 0;
+  std::vector<uint64_t> queue_gpu_masks_;
 };
 
 }  // namespace kubesched

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "gpu.hpp"
 #include "reasons.hpp"
 
 namespace kubesched {
@@ -135,6 +136,12 @@ bool resources_fit(const Snapshot& s, const PodClass& pod, int32_t node, Reasons
       reasons->push_back(make_reason(kReasonInsufficient, r.resource));
       fits = false;
     }
+  }
+  if (pod.gpu_count > 0 && !gpus_fit(s, pod, node)) {  // GPU sharing: per-GPU free milli
+    if (!reasons) return false;
+    const int32_t reason = make_reason(kReasonInsufficient, s.gpu_resource);
+    if (std::find(reasons->begin(), reasons->end(), reason) == reasons->end()) reasons->push_back(reason);
+    fits = false;
   }
   return fits;
 }

@@ -108,6 +108,11 @@ struct PodClass {
   std::vector<SpreadConstraint> spread;
   bool spread_is_system_default = false;
   std::vector<int32_t> images;  // one per (init) container, normalised
+  // GPU sharing (gpu.hpp): `gpu_count` GPUs with `gpu_milli` milli-GPU each (1000: whole
+  // GPUs; below 1000 only with gpu_count 1, a share of one GPU). Allowed GPU models are
+  // compiled into required node affinity on the kubesched.io/gpu-model label.
+  int32_t gpu_count = 0;
+  int32_t gpu_milli = 0;
   // Filled by the engine: the matcher "matches every required affinity term".
   int32_t affinity_all = -1;
 

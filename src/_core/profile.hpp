@@ -29,6 +29,14 @@ enum Score : uint8_t {
   kPodTopologySpreadScore,
   kInterPodAffinityScore,
   kImageLocalityScore,
+  // GPU sharing (gpu.hpp): the placement policies of the FGD paper.
+  kRandomScore,
+  kDotProductScore,
+  kGpuClusteringScore,
+  kGpuPackingScore,
+  kBestFitScore,
+  kFgdScore,
+  kFgdCapacityScore,  // ours: FGD with a capacity-aware fragmentation measure
   kScoreCount
 };
 
@@ -55,6 +63,7 @@ struct Profile {
   int64_t hard_pod_affinity_weight = 1;
   bool ignore_preferred_terms_of_existing_pods = false;
   bool spread_system_defaulted = true;  // PodTopologySpread defaultingType System
+  uint8_t gpu_select = 0;  // GpuSelect (gpu.hpp): how a GPU pod's GPUs are picked in its node
 };
 
 }  // namespace kubesched

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "filters.hpp"
+#include "gpu.hpp"
 
 namespace kubesched {
 
@@ -150,6 +151,13 @@ int64_t raw_score(Score plugin, const Snapshot& s, const Profile& profile, const
     case kNodeResourcesFitScore: return resources_fit_score(s, profile, pod, node);
     case kBalancedAllocationScore: return balanced_allocation_score(s, profile, pod, node);
     case kImageLocalityScore: return image_locality_score(s, pod, node);
+    case kRandomScore:
+    case kDotProductScore:
+    case kGpuClusteringScore:
+    case kGpuPackingScore:
+    case kBestFitScore:
+    case kFgdScore:
+    case kFgdCapacityScore: return gpu_raw_score(plugin, s, pod, node);
     default: return 0;  // the inter-pod scores need their per-decision context
   }
 }
@@ -161,6 +169,7 @@ bool skips(Score plugin, const Profile& profile, const PodClass& pod) {
 }
 
 bool normalized(Score plugin) { return plugin == kTaintTolerationScore || plugin == kNodeAffinityScore; }
+bool min_max_normalized(Score plugin) { return plugin == kBestFitScore; }
 bool reversed(Score plugin) { return plugin == kTaintTolerationScore; }
 
 }  // namespace kubesched

@@ -27,6 +27,14 @@ bool skips(Score plugin, const Profile& profile, const PodClass& pod);
 bool normalized(Score plugin);
 bool reversed(Score plugin);
 
+// Scores rescaled to 0..100 between the lowest and the highest over the scored nodes (the
+// GPU simulator's NormalizeScore, used by BestFit).
+bool min_max_normalized(Score plugin);
+inline int64_t min_max_normalize(int64_t score, int64_t lowest, int64_t highest) {
+  if (highest == lowest) return 0;
+  return (score - lowest) * 100 / (highest - lowest);
+}
+
 // DefaultNormalizeScore for one score, given the max over the scored nodes.
 inline int64_t default_normalize(int64_t score, int64_t max_score, bool reverse) {
   if (max_score == 0) return reverse ? 100 : score;

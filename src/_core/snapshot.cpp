@@ -19,6 +19,7 @@ int32_t Snapshot::resource(std::string_view name) {
   resource_names_.push_back(strings.intern(name));
   allocatable.emplace_back(names.size(), 0);
   requested.emplace_back(names.size(), 0);
+  if (name == kGpuResourceName) gpu_resource = resource_count() - 1;
   return resource_count() - 1;
 }
 
@@ -45,6 +46,8 @@ int32_t Snapshot::add_node(std::string_view name) {
   ports.emplace_back();
   images.emplace_back();
   node_pods.emplace_back();
+  gpu_free.emplace_back();
+  gpu_pods.emplace_back();
   for (auto& column : label_columns_)
     if (!column.empty()) column.push_back(-1);
   ++generation;
@@ -59,6 +62,7 @@ int32_t Snapshot::find_node(int32_t name_id) const {
 void Snapshot::set_label(int32_t node, std::string_view key, std::string_view value) {
   auto key_id = static_cast<size_t>(strings.intern(key));
   int32_t value_id = strings.intern(value);
+  if (key == kGpuModelLabel) gpu_model_key = static_cast<int32_t>(key_id);
   if (label_columns_.size() <= key_id) label_columns_.resize(key_id + 1);
   auto& column = label_columns_[key_id];
   if (column.empty()) column.assign(names.size(), -1);
@@ -74,6 +78,11 @@ void Snapshot::clear_labels(int32_t node) {
 
 void Snapshot::set_allocatable(int32_t node, int32_t resource, int64_t amount) {
   allocatable[static_cast<size_t>(resource)][static_cast<size_t>(node)] = amount;
+  if (resource == gpu_resource) {
+    if (amount < 0 || amount > kMaxGpusPerNode)
+      throw std::invalid_argument("a node may have 0 to 64 GPUs (kubesched.io/gpu)");
+    gpu_free[static_cast<size_t>(node)].resize(static_cast<size_t>(amount), kMilliPerGpu);
+  }
   ++generation;
 }
 
@@ -139,6 +148,28 @@ void Snapshot::remove_pod(const PodClass& pod, int32_t node) {
       }
     }
   }
+}
+
+void Snapshot::take_gpus(int32_t node, int32_t class_id, const PodClass& pod, uint64_t mask) {
+  auto& free = gpu_free[static_cast<size_t>(node)];
+  for (size_t g = 0; g < free.size(); ++g)
+    if (mask >> g & 1) free[g] -= pod.gpu_milli;
+  gpu_pods[static_cast<size_t>(node)].push_back({class_id, mask, pod.gpu_milli, is_gpu_share(pod) ? 0 : pod.gpu_count});
+}
+
+uint64_t Snapshot::release_gpus(int32_t node, int32_t class_id, const PodClass& pod) {
+  (void)pod;
+  auto& holders = gpu_pods[static_cast<size_t>(node)];
+  for (size_t i = holders.size(); i-- > 0;) {
+    if (holders[i].class_id != class_id) continue;
+    const GpuHolder holder = holders[i];
+    holders.erase(holders.begin() + static_cast<long>(i));
+    auto& free = gpu_free[static_cast<size_t>(node)];
+    for (size_t g = 0; g < free.size(); ++g)
+      if (holder.mask >> g & 1) free[g] += holder.milli;
+    return holder.mask;
+  }
+  return 0;
 }
 
 }  // namespace kubesched

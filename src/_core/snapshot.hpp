@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "gpu.hpp"
 #include "pod_class.hpp"
 #include "strings.hpp"
 
@@ -61,6 +62,11 @@ class Snapshot {
   void add_pod(const PodClass& pod, int32_t node);
   void remove_pod(const PodClass& pod, int32_t node);
 
+  // A GPU pod takes the GPUs in `mask` on the node / gives back the GPUs of the last pod of
+  // its class that took some there (returns their mask, 0 if there was none).
+  void take_gpus(int32_t node, int32_t class_id, const PodClass& pod, uint64_t mask);
+  uint64_t release_gpus(int32_t node, int32_t class_id, const PodClass& pod);
+
   int32_t label(int32_t node, int32_t key) const {
     if (key < 0 || static_cast<size_t>(key) >= label_columns_.size()) return -1;
     const auto& column = label_columns_[static_cast<size_t>(key)];
@@ -79,6 +85,20 @@ class Snapshot {
   std::vector<std::vector<std::pair<int32_t, int64_t>>> images;  // (name id, size) per node
   std::map<int32_t, int32_t> image_nodes;                      // nodes holding each image name
   std::vector<std::vector<int32_t>> node_pods;                 // class ids of the pods per node
+
+  // GPU sharing (gpu.hpp): free milli per GPU of each node (allocatable kubesched.io/gpu
+  // GPUs), the GPU pods on it, and the workload's typical pods for FGD.
+  struct GpuHolder {
+    int32_t class_id;
+    uint64_t mask;
+    int32_t milli;
+    int32_t tag;  // 0: shares one GPU, k: k whole GPUs
+  };
+  std::vector<std::vector<int32_t>> gpu_free;
+  std::vector<std::vector<GpuHolder>> gpu_pods;
+  GpuWorkload gpu_workload;
+  int32_t gpu_resource = -1;   // column of kubesched.io/gpu, -1 until some node or pod has it
+  int32_t gpu_model_key = -1;  // string id of the kubesched.io/gpu-model label key
 
   // Bumped when anything a filter or score may read changes outside add_pod/remove_pod.
   uint64_t generation = 0;

@@ -27,10 +27,15 @@ def main() -> None:
 
 
 def _register() -> None:
-    from kubesched.cli import cluster, simulate
+    from kubesched.cli import cluster, explain, plan, run, simulate, snapshot
 
     main.add_command(simulate.simulate)
+    main.add_command(explain.explain)
     main.add_command(cluster.cluster)
+    main.add_command(run.run)
+    main.add_command(plan.plan)
+    main.add_command(snapshot.snapshot)
+    main.add_command(__import__("kubesched.cli.trace", fromlist=["trace"]).trace)
 
 
 _register()

@@ -11,7 +11,8 @@ from dataclasses import replace
 import yaml
 
 from kubesched.errors import InputError
-from kubesched.framework.plugins import ALL_POINTS, CORE_FILTERS, CORE_SCORES, DEFAULT_PLUGINS, EXTENSION_POINTS
+from kubesched.framework.plugins import (ALL_POINTS, CORE_FILTERS, CORE_SCORES, DEFAULT_PLUGINS, EXTENSION_POINTS,
+                                        GPU_SCORES)
 from kubesched.framework.profile import AddedAffinity, Profile
 from kubesched.framework.python_plugins import is_import_path, load_plugin
 from kubesched.model.pod_spec import parse_node_affinity
@@ -171,7 +172,7 @@ def _plugins(r: _Reader, value, field: str) -> tuple[tuple[str, ...], dict[str, 
 
     filter_set, score_set = resolve("filter"), resolve("score")
     filters = tuple(n for n in CORE_FILTERS if n in filter_set)
-    weights = {n: (w or 1) for n, w in score_set.items() if n in CORE_SCORES}
+    weights = {n: (w or 1) for n, w in score_set.items() if n in CORE_SCORES or n in GPU_SCORES}
     python_filters = tuple(n for n in filter_set if is_import_path(n))
     python_scores = tuple((n, w or 1) for n, w in score_set.items() if is_import_path(n))
     for point in ALL_POINTS:

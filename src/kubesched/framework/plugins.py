@@ -23,6 +23,14 @@ EXTENSION_POINTS: dict[str, frozenset[str]] = {
     "ImageLocality": frozenset({"score"}),
     "DynamicResources": frozenset({"preEnqueue", "preFilter", "filter", "postFilter", "reserve", "preBind"}),
     "DefaultBinder": frozenset({"bind"}),
+    # GPU sharing (kubesched.gpu): the placement policies of the FGD paper, score plugins.
+    "RandomScore": frozenset({"score"}),
+    "DotProductScore": frozenset({"score"}),
+    "GpuClusteringScore": frozenset({"score"}),
+    "GpuPackingScore": frozenset({"score"}),
+    "BestFitScore": frozenset({"score"}),
+    "FGDScore": frozenset({"score"}),
+    "FGDCapacityScore": frozenset({"score"}),  # ours: FGD with capacity-aware fragmentation
 }
 
 ALL_POINTS = ("preEnqueue", "queueSort", "preFilter", "filter", "postFilter", "preScore", "score",
@@ -56,3 +64,6 @@ CORE_FILTERS = ("NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinit
                 "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity")
 CORE_SCORES = ("TaintToleration", "NodeAffinity", "NodeResourcesFit", "NodeResourcesBalancedAllocation",
                "PodTopologySpread", "InterPodAffinity", "ImageLocality")
+# GPU sharing's score plugins (kubesched.gpu), executed by the core too; off by default.
+GPU_SCORES = ("RandomScore", "DotProductScore", "GpuClusteringScore", "GpuPackingScore", "BestFitScore", "FGDScore",
+              "FGDCapacityScore")

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kubesched.framework.profile import Profile
+from kubesched.gpu import GPU_MODEL_LABEL
+from kubesched.gpu.request import gpu_request
 from kubesched.model.selectors import label_selector_matches
 from kubesched.model.records import LabelSelector, NodeSelectorTerm, Pod, PodAffinityTerm, TopologySpreadConstraint
 
@@ -36,7 +38,7 @@ class ClusterObjects:
 def class_key(pod: Pod, profile: Profile) -> tuple:
     """Pods with equal keys are decided alike. The spec record is interned per distinct spec."""
     return (profile.scheduler_name, pod.spec, pod.namespace, tuple(sorted(pod.labels.items())),
-            pod.owner_kind, pod.owner_name)
+            pod.owner_kind, pod.owner_name, gpu_request(pod))
 
 
 def _term(term: NodeSelectorTerm) -> tuple:
@@ -82,6 +84,14 @@ class PodClassCompiler:
             "images": list(spec.images),
             "fit_ignored": [name for name in spec.requests if profile.fit_ignores(name)],
         }
+        gpu = gpu_request(pod)
+        if gpu.count:
+            arguments["gpu_count"], arguments["gpu_milli"] = gpu.count, gpu.milli
+            if gpu.models:  # allowed GPU models: required node affinity on the model label
+                expression = (GPU_MODEL_LABEL, "In", gpu.models)
+                terms = arguments["required_terms"]
+                arguments["required_terms"] = [([expression], [])] if terms is None else [
+                    ([*expressions, expression], fields) for expressions, fields in terms]
         added = profile.added_affinity
         if added is not None:
             if added.required_terms is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kubesched.framework.plugins import CORE_FILTERS, CORE_SCORES, DEFAULT_PLUGINS
+from kubesched.framework.plugins import CORE_FILTERS, CORE_SCORES, DEFAULT_PLUGINS, GPU_SCORES
 from kubesched.model.quantity import is_extended_resource
 from kubesched.model.records import NodeSelectorTerm, PreferredSchedulingTerm
 
@@ -42,6 +42,16 @@ class Profile:
     fit_ignored_groups: tuple[str, ...] = ()  # and ignoredResourceGroups
     python_filters: tuple[str, ...] = ()  # import paths, see python_plugins.py
     python_scores: tuple[tuple[str, int], ...] = ()
+    gpu_selection: str = ""  # Best, Worst, Random, FGD, FGDCapacity; "": the heaviest GPU score plugin's own
+
+    def gpu_select(self) -> str:
+        """How a pod sharing a GPU gets its GPU in the chosen node (kubesched.gpu): as the
+        FGD paper's simulator does, the heaviest GPU score plugin decides unless told."""
+        if self.gpu_selection:
+            return self.gpu_selection
+        gpu_weights = [(weight, name) for name, weight in self.weights.items() if name in GPU_SCORES and weight]
+        heaviest = max(gpu_weights, default=(0, ""), key=lambda wn: wn[0])[1]
+        return {"FGDScore": "FGD", "FGDCapacityScore": "FGDCapacity", "RandomScore": "Random"}.get(heaviest, "Best")
 
     def fit_ignores(self, resource: str) -> bool:
         """Whether NodeResourcesFit's filter skips this (extended) resource."""
@@ -61,6 +71,7 @@ class Profile:
             hard_pod_affinity_weight=self.hard_pod_affinity_weight,
             ignore_preferred_terms_of_existing_pods=self.ignore_preferred_terms_of_existing_pods,
             spread_system_defaulted=self.spread_defaulting_type == "System",
+            gpu_select=self.gpu_select(),
         )
 
 

@@ -70,6 +70,8 @@ def simulate(cluster: ClusterInput, profiles: dict[str, Profile], seed: int | No
     first = next(iter(profiles.values()))
     snapshot = ClusterSnapshot(cluster.nodes, first, seed)
     snapshot.add_bound(cluster.bound_pods)
+    if any("FGDScore" in p.weights or "FGDCapacityScore" in p.weights for p in profiles.values()):
+        snapshot.set_gpu_workload([*cluster.bound_pods, *cluster.pending_pods])
     decided: list[Placement] = []
     undecided: list[Placement] = []
     runs: list[tuple[str, list[Pod]]] = []  # consecutive pods of one profile

@@ -10,6 +10,8 @@ from kubesched import _core
 from kubesched.errors import InputError
 from kubesched.framework.pod_class import ClusterObjects, PodClassCompiler, class_key
 from kubesched.framework.profile import Profile
+from kubesched.gpu.request import gpu_indices, gpu_request, mask_of
+from kubesched.gpu.typical import typical_pods
 from kubesched.model.records import Node, Pod
 
 
@@ -54,7 +56,24 @@ class ClusterSnapshot:
             if node is None:
                 raise InputError(f"spec.nodeName names node {pod.node_name!r}, which is not in the input",
                                  file=pod.source, obj=f"Pod {pod.key}")
-            self.engine.assume(self.class_of(pod), node)
+            indices = gpu_indices(pod)
+            if indices is not None and gpu_request(pod).count:
+                try:  # a GPU pod on the GPUs it recorded when it was bound
+                    self.engine.assume_on_gpus(self.class_of(pod), node, mask_of(indices))
+                except ValueError as error:
+                    raise InputError(str(error), file=pod.source, obj=f"Pod {pod.key}",
+                                     field="metadata.annotations[kubesched.io/gpu-indices]") from None
+            else:
+                self.engine.assume(self.class_of(pod), node)
+
+    def set_gpu_workload(self, pods: Iterable[Pod]) -> None:
+        """FGD's typical pods, from the GPU requests of a workload's pods (kubesched.gpu)."""
+        shapes = []
+        for pod in pods:
+            gpu = gpu_request(pod)
+            shapes.append((pod.spec.nonzero_cpu, gpu.milli, gpu.count, gpu.models))
+        if any(count for _, _, count, _ in shapes):
+            self.engine.set_gpu_typical_pods(typical_pods(shapes))
 
     def place(self, pods: list[Pod]) -> np.ndarray:
         """Decide the pods in the given order inside the core; node index per pod, -1 if none."""

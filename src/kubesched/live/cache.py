@@ -1,0 +1,185 @@
+"""What the scheduler knows of the cluster: nodes, pods on nodes, assumed pods, objects.
+
+The snapshot is fed incrementally: a pod bound, assumed, deleted or forgotten changes its
+node's row at once (`engine.assume` / `engine.forget`, with the class id it was counted
+under). Nodes are packed when a snapshot is built, so a node added, deleted or changed in
+a way that scheduling reads (labels, taints, allocatable, unschedulable, images) — or an
+object the plugins read — marks the snapshot stale; the next decision rebuilds it from the
+cache. Node updates that change none of those (heartbeats) are ignored."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from kubesched.errors import InputError
+from kubesched.framework.pod_class import ClusterObjects
+from kubesched.framework.profile import Profile
+from kubesched.model.nodes import parse_node
+from kubesched.model.records import Node, Pod
+from kubesched.snapshot.cluster import ClusterSnapshot
+
+log = logging.getLogger("kubesched.live")
+
+OBJECT_KINDS = ("services", "replicationcontrollers", "replicasets", "statefulsets",
+                "deployments")
+
+
+@dataclass(eq=False)
+class Placed:
+    """A pod counted on a node: bound (seen with spec.nodeName) or assumed by us."""
+
+    pod: Pod
+    node: str
+    assumed: bool
+    counted: tuple[int, int] | None = None  # (class id, node index) in the current snapshot
+
+
+def node_fingerprint(node: Node) -> tuple:
+    return (tuple(sorted(node.labels.items())), tuple(sorted(node.allocatable.items())),
+            node.taints, node.unschedulable, node.images)
+
+
+class Cache:
+    def __init__(self, profile: Profile, seed: int | None = None):
+        self.profile = profile
+        self.seed = seed
+        self.nodes: dict[str, Node] = {}
+        self._fingerprints: dict[str, tuple] = {}
+        self.placed: dict[str, Placed] = {}  # uid → pod counted on a node
+        self.namespaces: dict[str, dict[str, str]] = {}
+        self.objects: dict[str, dict[str, dict]] = {kind: {} for kind in OBJECT_KINDS}
+        self.snapshot: ClusterSnapshot | None = None
+        self.rebuilds = 0
+
+    # -- nodes and objects: the snapshot is rebuilt --------------------------------------
+
+    def set_node(self, obj: dict) -> bool:
+        """True if scheduling could see a difference (a new node or a relevant change)."""
+        try:
+            node = parse_node(obj)
+        except InputError as error:
+            log.warning("ignoring a node: %s", error)
+            return self.delete_node(((obj.get("metadata") or {}).get("name")) or "")
+        fingerprint = node_fingerprint(node)
+        if self._fingerprints.get(node.name) == fingerprint:
+            return False
+        self.nodes[node.name] = node
+        self._fingerprints[node.name] = fingerprint
+        self.snapshot = None
+        return True
+
+    def delete_node(self, name: str) -> bool:
+        if self.nodes.pop(name, None) is None:
+            return False
+        del self._fingerprints[name]
+        self.snapshot = None
+        return True
+
+    def set_namespace(self, obj: dict, deleted: bool = False) -> None:
+        meta = obj.get("metadata") or {}
+        name = meta.get("name")
+        labels = meta.get("labels") or {}
+        if deleted:
+            if self.namespaces.pop(name, None) is not None:
+                self.snapshot = None
+        elif self.namespaces.get(name) != labels:
+            self.namespaces[name] = labels
+            self.snapshot = None
+
+    def set_object(self, kind: str, key: str, obj: dict | None) -> None:
+        """A Service or workload object; only what the plugins read counts as a change."""
+        store = self.objects[kind]
+        relevant = _relevant(obj) if obj is not None else None
+        old = store.get(key)
+        if (_relevant(old) if old is not None else None) == relevant:
+            if obj is not None:
+                store[key] = obj
+            return
+        if obj is None:
+            del store[key]
+        else:
+            store[key] = obj
+        self.snapshot = None
+
+    # -- pods: incremental ---------------------------------------------------------------
+
+    def place(self, uid: str, pod: Pod, node: str, *, assumed: bool) -> None:
+        """Count `pod` on `node` (replacing whatever was counted for uid)."""
+        self.remove(uid)
+        placed = self.placed[uid] = Placed(pod, node, assumed)
+        if self.snapshot is not None:
+            self._count(placed)
+
+    def assumed(self, uid: str, pod: Pod, node: str, counted: tuple[int, int]) -> None:
+        """A pod the engine itself assumed on `node` (engine.schedule): record, count once."""
+        self.remove(uid)
+        self.placed[uid] = Placed(pod, node, True, counted)
+
+    def remove(self, uid: str) -> Placed | None:
+        placed = self.placed.pop(uid, None)
+        if placed is not None and placed.counted is not None and self.snapshot is not None:
+            self.snapshot.engine.forget(*placed.counted)
+        return placed
+
+    def confirm(self, uid: str, pod: Pod, node: str) -> bool:
+        """A pod seen bound on `node`. True if it is new to the cache or moved."""
+        placed = self.placed.get(uid)
+        if placed is not None and placed.node == node and _same_class(placed.pod, pod):
+            placed.assumed = False
+            placed.pod = pod
+            return False
+        self.place(uid, pod, node, assumed=False)
+        return True
+
+    def assumed_node(self, uid: str) -> str | None:
+        placed = self.placed.get(uid)
+        return placed.node if placed is not None and placed.assumed else None
+
+    # -- the snapshot --------------------------------------------------------------------
+
+    def snapshot_for(self, profile: Profile) -> ClusterSnapshot:
+        """The current snapshot with `profile` loaded, rebuilt first if stale."""
+        if self.snapshot is None:
+            self._rebuild(profile)
+        elif self.snapshot.profile is not profile:
+            self.snapshot.use_profile(profile)
+        return self.snapshot
+
+    def _rebuild(self, profile: Profile) -> None:
+        objects = ClusterObjects(
+            namespaces=dict(self.namespaces),
+            services=list(self.objects["services"].values()),
+            replication_controllers=list(self.objects["replicationcontrollers"].values()),
+            replica_sets=list(self.objects["replicasets"].values()),
+            stateful_sets=list(self.objects["statefulsets"].values()),
+            deployments=list(self.objects["deployments"].values()))
+        self.snapshot = ClusterSnapshot(self.nodes.values(), profile, self.seed, objects=objects)
+        self.rebuilds += 1
+        for placed in self.placed.values():
+            placed.counted = None
+            self._count(placed)
+
+    def _count(self, placed: Placed) -> None:
+        snapshot = self.snapshot
+        index = snapshot.node_index.get(placed.node)
+        if index is None:
+            placed.counted = None  # its node is unknown yet: counted when the node comes
+            return
+        class_id = snapshot.class_of(placed.pod)
+        snapshot.engine.assume(class_id, index)
+        placed.counted = (class_id, index)
+
+
+def _same_class(a: Pod, b: Pod) -> bool:
+    return a.spec is b.spec and a.labels == b.labels and a.namespace == b.namespace \
+        and a.owner_kind == b.owner_kind and a.owner_name == b.owner_name
+
+
+def _relevant(obj: dict) -> tuple:
+    """What plugins read of a Service / workload: namespace, name, selector, template labels."""
+    meta = obj.get("metadata") or {}
+    spec = obj.get("spec") or {}
+    template = ((spec.get("template") or {}).get("metadata") or {}).get("labels")
+    return (meta.get("namespace"), meta.get("name"), repr(spec.get("selector")), repr(template),
+            repr(meta.get("uid")))

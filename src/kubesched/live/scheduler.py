@@ -1,0 +1,308 @@
+"""The live scheduling loop.
+
+Informer threads only decode JSON and post events to an inbox; one loop thread owns the
+cache, the snapshot and the queue. Before each decision the loop applies every event
+waiting, so a decision sees all that was known when it started. A decided pod is assumed
+on its node at once and its binding is posted by the binder while the loop goes on."""
+
+from __future__ import annotations
+
+import logging
+import queue as inbox_queue
+import threading
+import time
+from dataclasses import dataclass
+
+from kubesched.errors import InputError
+from kubesched.framework.profile import Profile
+from kubesched.live import binder as binding
+from kubesched.live.binder import Binder, Outcome
+from kubesched.live.cache import Cache
+from kubesched.live.client import Kube
+from kubesched.live.informer import Informer, object_key
+from kubesched.live.metrics import Metrics
+from kubesched.live.queue import QueuedPod, SchedulingQueue
+from kubesched.live.status import Reporter
+from kubesched.model.pods import PodParser
+from kubesched.model.records import Pod
+from kubesched.sim.simulate import decide_with_python_plugins
+
+log = logging.getLogger("kubesched.live")
+
+GATED_MESSAGE = "Scheduling is blocked due to non-empty scheduling gates"
+# Terminal pods hold no resources; the watch reports them DELETED when they finish.
+ACTIVE_PODS = "status.phase!=Succeeded,status.phase!=Failed"
+
+WORKLOADS = {
+    "services": "/api/v1/services",
+    "replicationcontrollers": "/api/v1/replicationcontrollers",
+    "replicasets": "/apis/apps/v1/replicasets",
+    "statefulsets": "/apis/apps/v1/statefulsets",
+    "deployments": "/apis/apps/v1/deployments",
+}
+
+
+@dataclass
+class Options:
+    bind_workers: int = 32
+    drain_timeout: float = 7.0  # SIGTERM: how long in-flight bindings may take
+    seed: int | None = None
+
+
+class Scheduler:
+    def __init__(self, kube: Kube, profiles: dict[str, Profile], *, metrics: Metrics | None = None,
+                 options: Options | None = None, leader=None):
+        self.kube = kube
+        self.profiles = profiles
+        self.options = options or Options()
+        self.metrics = metrics or Metrics()
+        self.leader = leader
+        self.stop = threading.Event()  # stop taking pods
+        self.inbox: inbox_queue.SimpleQueue = inbox_queue.SimpleQueue()
+        self.queue = SchedulingQueue()
+        self.cache = Cache(next(iter(profiles.values())), self.options.seed)
+        self.parser = PodParser()
+        self.reporter = Reporter(kube, busy=self._busy)
+        self.binder = Binder(kube, lambda outcome: self.inbox.put(("bound", outcome)),
+                             self.options.bind_workers, may_bind=self._may_bind)
+        self.informers: list[Informer] = []
+        self.bound = 0  # pods this scheduler bound
+        self._specs: dict[str, tuple] = {}  # uid → what of a pending pod matters, to skip noise
+        self._reported_invalid: dict[str, tuple] = {}  # uid → the spec reported invalid
+        self._in_flight: dict[str, QueuedPod] = {}  # uid → pods assumed, binding posted
+        self._priority_classes: dict[str, dict] = {}
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def start_informers(self) -> None:
+        def post(kind):
+            return lambda event_type, obj: self.inbox.put((kind, event_type, obj))
+
+        specs = [("/apis/scheduling.k8s.io/v1/priorityclasses", "priorityclass", ""),
+                 ("/api/v1/namespaces", "namespace", ""),
+                 *((path, kind, "") for kind, path in WORKLOADS.items()),
+                 ("/api/v1/nodes", "node", ""),
+                 ("/api/v1/pods", "pod", ACTIVE_PODS)]
+        for path, kind, selector in specs:
+            self.informers.append(Informer(self.kube, path, post(kind), field_selector=selector,
+                                           stop=self.stop).start())
+
+    def synced(self) -> bool:
+        return bool(self.informers) and all(i.synced.is_set() for i in self.informers)
+
+    def run(self) -> None:
+        """Schedule until `stop` is set; then finish the bindings in flight."""
+        if not self.informers:
+            self.start_informers()
+        while not self.synced() and not self.stop.is_set():
+            self._apply_waiting(timeout=0.1)
+        log.info("informers synced: %d nodes, %d pods placed, %d pending",
+                 len(self.cache.nodes), len(self.cache.placed), len(self.queue.pods))
+        last_metrics = 0.0
+        try:
+            while not self.stop.is_set():
+                self._apply_waiting(timeout=0)
+                now = time.monotonic()
+                if now - last_metrics > 1.0:
+                    self.metrics.set_pending(self.queue.counts())
+                    last_metrics = now
+                if not self._may_bind():
+                    self._apply_waiting(timeout=0.1)
+                    continue
+                entry = self.queue.pop()
+                if entry is None:
+                    wait = self.queue.next_ready_in()
+                    self._apply_waiting(timeout=min(1.0, wait) if wait is not None else 1.0)
+                    continue
+                self._schedule(entry)
+        finally:
+            self.shutdown()
+
+    def shutdown(self) -> None:
+        self.stop.set()
+        if not self.binder.drain(self.options.drain_timeout):
+            log.warning("some bindings did not finish in %.0fs", self.options.drain_timeout)
+        self.reporter.close(timeout=1.0)
+
+    def _busy(self) -> bool:
+        """Bindings in flight or pods ready: events wait (read from the events thread)."""
+        return bool(self.binder.in_flight() or self.queue.counts()["active"])
+
+    def _may_bind(self) -> bool:
+        return self.leader is None or self.leader.is_leader()
+
+    # -- one decision --------------------------------------------------------------------
+
+    def _schedule(self, entry: QueuedPod) -> None:
+        pod = entry.pod
+        profile = self.profiles[pod.spec.scheduler_name]
+        started = time.monotonic()
+        snapshot = self.cache.snapshot_for(profile)
+        class_id = snapshot.class_of(pod)
+        if profile.python_filters or profile.python_scores:
+            placement = decide_with_python_plugins(snapshot, pod)  # assumes, as schedule does
+            node = snapshot.node_index[placement.node] if placement.node is not None else -1
+            failure = placement.message
+        else:
+            node = snapshot.engine.schedule(class_id)  # the pod is assumed on the node chosen
+            failure = None
+        decided = time.monotonic()
+        self.metrics.algorithm_duration.observe(decided - started)
+        name = profile.scheduler_name
+        if node < 0:
+            message = failure or snapshot.failure_message(snapshot.engine.last_failure())
+            self.metrics.attempts.labels("unschedulable", name).inc()
+            self.metrics.attempt_duration.labels("unschedulable", name).observe(decided - started)
+            report_status = message != entry.message and message != _condition_message(pod)
+            self.queue.unschedulable(entry, message)
+            self.reporter.failed(pod.namespace, pod.name, entry.uid, message,
+                                 patch_status=report_status)
+            return
+        node_name = snapshot.node_names[node]
+        self.cache.assumed(entry.uid, pod, node_name, (class_id, node))
+        entry.attempt_started = started
+        self.queue.done(entry)
+        self._in_flight[entry.uid] = entry
+        self.binder.submit(entry.uid, pod.namespace, pod.name, node_name)
+
+    def _bound(self, outcome: Outcome) -> None:
+        entry = self._in_flight.pop(outcome.uid, None)
+        self.metrics.binding_duration.labels(outcome.result).observe(outcome.seconds)
+        name = entry.pod.spec.scheduler_name if entry is not None else ""
+        if outcome.result == binding.BOUND:
+            self.bound += 1
+            if entry is not None:
+                now = time.monotonic()
+                self.metrics.attempts.labels("scheduled", name).inc()
+                self.metrics.attempt_duration.labels("scheduled", name).observe(
+                    now - entry.attempt_started)
+                self.metrics.sli.labels(str(min(entry.attempts + 1, 15))).observe(
+                    now - entry.added)
+            self.reporter.scheduled(outcome.namespace, outcome.name, outcome.uid, outcome.node)
+            return
+        if self.cache.assumed_node(outcome.uid) == outcome.node:
+            self.cache.remove(outcome.uid)
+            self.queue.move_all()  # the room it took is free again
+        if outcome.result == binding.FAILED and entry is not None:
+            log.warning("binding %s/%s to %s failed: %s", outcome.namespace, outcome.name,
+                        outcome.node, outcome.error)
+            self.metrics.attempts.labels("error", name).inc()
+            if outcome.uid in self._specs and outcome.uid not in self.cache.placed:
+                self.queue.readd(entry)
+        # GONE / ALREADY_BOUND: the pod watch tells what became of it.
+
+    # -- events --------------------------------------------------------------------------
+
+    def _apply_waiting(self, timeout: float) -> None:
+        """Apply every event waiting; if none, wait up to `timeout` for one."""
+        get = self.inbox.get_nowait
+        try:
+            item = self.inbox.get(timeout=timeout) if timeout > 0 else get()
+        except inbox_queue.Empty:
+            return
+        while True:
+            try:
+                self._apply(item)
+            except Exception:  # one bad object must not stop the loop
+                log.exception("while handling %s", item[:2])
+            try:
+                item = get()
+            except inbox_queue.Empty:
+                return
+
+    def _apply(self, item: tuple) -> None:
+        kind = item[0]
+        if kind == "pod":
+            self._pod(item[1], item[2])
+        elif kind == "bound":
+            self._bound(item[1])
+        elif kind == "node":
+            event_type, obj = item[1], item[2]
+            name = (obj.get("metadata") or {}).get("name") or ""
+            changed = (self.cache.delete_node(name) if event_type == "DELETED"
+                       else self.cache.set_node(obj))
+            if changed and event_type != "DELETED":
+                self.queue.move_all()
+        elif kind == "namespace":
+            self.cache.set_namespace(item[2], deleted=item[1] == "DELETED")
+            self.queue.move_all()
+        elif kind == "priorityclass":
+            self._priority_class(item[1], item[2])
+        else:
+            obj = item[2]
+            self.cache.set_object(kind, object_key(obj), None if item[1] == "DELETED" else obj)
+            self.queue.move_all()
+
+    def _priority_class(self, event_type: str, obj: dict) -> None:
+        name = (obj.get("metadata") or {}).get("name")
+        if event_type == "DELETED":
+            self._priority_classes.pop(name, None)
+        else:
+            self._priority_classes[name] = obj
+        values = {n: int(o.get("value") or 0) for n, o in self._priority_classes.items()}
+        defaults = [int(o.get("value") or 0) for o in self._priority_classes.values()
+                    if o.get("globalDefault")]
+        if defaults:
+            values[""] = max(defaults)
+        self.parser = PodParser(values, {n: o.get("preemptionPolicy") or "PreemptLowerPriority"
+                                         for n, o in self._priority_classes.items()})
+
+    def _pod(self, event_type: str, obj: dict) -> None:
+        meta = obj.get("metadata") or {}
+        uid = meta.get("uid") or object_key(obj)
+        spec = obj.get("spec") or {}
+        if event_type == "DELETED":
+            self._specs.pop(uid, None)
+            self._reported_invalid.pop(uid, None)
+            self.queue.delete(uid)
+            if self.cache.remove(uid) is not None:
+                self.queue.move_all()
+            return
+        node_name = spec.get("nodeName") if isinstance(spec, dict) else None
+        if node_name:
+            self._specs.pop(uid, None)
+            self.queue.delete(uid)
+            try:
+                pod = self.parser.parse(obj)
+            except InputError as error:
+                log.warning("a bound pod is not counted: %s", error)
+                return
+            self.cache.confirm(uid, pod, node_name)
+            return
+        scheduler_name = spec.get("schedulerName", "default-scheduler") \
+            if isinstance(spec, dict) else None
+        if scheduler_name not in self.profiles or meta.get("deletionTimestamp"):
+            return
+        if uid in self._in_flight or self.cache.assumed_node(uid):
+            return  # assumed, its binding in flight: the pod watch will show it bound
+        relevant = (meta.get("labels"), spec, meta.get("ownerReferences"))
+        if self._specs.get(uid) == relevant and uid in self.queue:
+            return  # a status or metadata change: nothing new to decide on
+        self._specs[uid] = relevant
+        try:
+            pod = self.parser.parse(obj)
+        except InputError as error:
+            if self._reported_invalid.get(uid) != relevant:
+                self._reported_invalid[uid] = relevant
+                message = f"invalid pod: {error}"
+                self.metrics.attempts.labels("error", scheduler_name).inc()
+                self.reporter.failed(meta.get("namespace") or "default", meta.get("name"), uid,
+                                     message, reason="SchedulerError",
+                                     patch_status=message != _condition_message_raw(obj))
+            self.queue.delete(uid)
+            return
+        if pod.spec.scheduling_gates:
+            self.queue.delete(uid)
+            return
+        self.queue.add(uid, pod)
+
+
+def _condition_message(pod: Pod) -> str | None:
+    return _condition_message_raw(pod.raw) if pod.raw else None
+
+
+def _condition_message_raw(obj: dict) -> str | None:
+    for condition in (obj.get("status") or {}).get("conditions") or ():
+        if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
+            return condition.get("message")
+    return None

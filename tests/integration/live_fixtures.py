@@ -1,0 +1,193 @@
+"""Helpers for the live scheduler's integration tests: a plane of its own (no reference
+scheduler: it is restarted by the resilience tests), `kubesched run` as a subprocess, pods."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+LIVE_NODES = 6
+KWOK_TOLERATION = {"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}
+
+
+@pytest.fixture(scope="session")
+def live_plane(tmp_path_factory):
+    """A control plane for the live scheduler's tests, apart from the shared one."""
+    from kubesched.cluster import plane
+
+    directory = tmp_path_factory.mktemp("live-plane")
+    started = plane.up(directory, plane.PlaneOptions(nodes=LIVE_NODES),
+                       progress=lambda message: None)
+    yield started
+    plane.down(directory)
+
+
+@pytest.fixture(scope="session")
+def live_kube(live_plane):
+    from kubesched.live.client import connect
+
+    return connect(str(live_plane.kubeconfig))
+
+
+@pytest.fixture
+def scheduler_name():
+    """A schedulerName of this test only, so no test schedules another's pods."""
+    return f"kubesched-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def namespace(live_kube):
+    name = f"live-{uuid.uuid4().hex[:8]}"
+    live_kube.request("POST", "/api/v1/namespaces",
+                      {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    return name
+
+
+def write_config(directory: Path, *scheduler_names: str) -> Path:
+    path = directory / "scheduler-config.json"
+    path.write_text(json.dumps({
+        "apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeSchedulerConfiguration",
+        "profiles": [{"schedulerName": name} for name in scheduler_names]}))
+    return path
+
+
+class RunningScheduler:
+    def __init__(self, kubeconfig: Path, config: Path, log: Path, *extra: str):
+        self.log = log
+        argv = [sys.executable, "-m", "kubesched", "run", "--kubeconfig", str(kubeconfig),
+                "--config", str(config), "--metrics-bind-address", "127.0.0.1:0", *extra]
+        with open(log, "ab") as output:
+            self.process = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL)
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def metrics_address(self, timeout: float = 20) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in self.text().splitlines():
+                if "serving /metrics" in line:
+                    return line.rsplit(" on ", 1)[1].strip()
+            time.sleep(0.1)
+        raise AssertionError(f"no metrics address in the log:\n{self.text()}")
+
+    def terminate(self, timeout: float = 10) -> float:
+        """SIGTERM; the seconds it took to exit."""
+        started = time.monotonic()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise AssertionError(f"no exit {timeout}s after SIGTERM:\n{self.text()[-3000:]}")
+        return time.monotonic() - started
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def start_scheduler(tmp_path):
+    """start_scheduler(kubeconfig, scheduler_names, *flags) → RunningScheduler; all are
+    stopped at the end of the test."""
+    started: list[RunningScheduler] = []
+
+    def start(kubeconfig, scheduler_names, *extra: str) -> RunningScheduler:
+        if isinstance(scheduler_names, str):
+            scheduler_names = (scheduler_names,)
+        config = write_config(tmp_path, *scheduler_names)
+        running = RunningScheduler(Path(kubeconfig), config, tmp_path / f"run-{len(started)}.log",
+                                   *extra)
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.kill()
+
+
+def pod(name: str, scheduler_name: str, cpu: str = "100m", memory: str = "100Mi",
+        **spec) -> dict:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, **spec.pop("meta", {})},
+            "spec": {"schedulerName": scheduler_name, "tolerations": [KWOK_TOLERATION],
+                     "containers": [{"name": "c", "image": "registry.k8s.io/pause:3.9",
+                                     "resources": {"requests": {"cpu": cpu, "memory": memory}}}],
+                     **spec}}
+
+
+def create_pod(kube, namespace: str, manifest: dict) -> dict:
+    return kube.request("POST", f"/api/v1/namespaces/{namespace}/pods", manifest)
+
+
+def list_pods(kube, namespace: str) -> list[dict]:
+    return kube.request("GET", f"/api/v1/namespaces/{namespace}/pods")["items"]
+
+
+def scheduled_condition(obj: dict) -> dict | None:
+    for condition in (obj.get("status") or {}).get("conditions") or ():
+        if condition.get("type") == "PodScheduled":
+            return condition
+    return None
+
+
+def wait_decided(kube, namespace: str, name: str, timeout: float = 30) -> dict:
+    """Wait until the pod is bound or marked unschedulable; the pod."""
+    deadline = time.monotonic() + timeout
+    while True:
+        obj = kube.request("GET", f"/api/v1/namespaces/{namespace}/pods/{name}")
+        condition = scheduled_condition(obj)
+        if obj["spec"].get("nodeName") or (condition and condition.get("status") == "False"):
+            return obj
+        if time.monotonic() > deadline:
+            raise AssertionError(f"pod {namespace}/{name} not decided in {timeout}s")
+        time.sleep(0.02)
+
+
+def wait_all_bound(kube, namespace: str, count: int, timeout: float = 60) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while True:
+        pods = list_pods(kube, namespace)
+        if sum(1 for p in pods if p["spec"].get("nodeName")) >= count:
+            return pods
+        if time.monotonic() > deadline:
+            bound = sum(1 for p in pods if p["spec"].get("nodeName"))
+            raise AssertionError(f"{bound}/{count} pods bound after {timeout}s")
+        time.sleep(0.2)
+
+
+def events_for(kube, namespace: str) -> list[dict]:
+    return kube.request("GET", f"/apis/events.k8s.io/v1/namespaces/{namespace}/events")["items"]
+
+
+def restart_component(plane, name: str) -> None:
+    """Stop one component of the plane and start it again with the same command line."""
+    from kubesched.cluster import processes
+
+    record = json.loads(processes.pid_file(plane.directory, name).read_text())
+    pid = record["pid"]
+    os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.1)
+    processes.start(plane.directory, name, record["argv"])

@@ -1,0 +1,108 @@
+"""The live scheduler when things go wrong: the API server restarts, replicas compete."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import Counter
+
+import pytest
+
+from kubesched.live.client import ApiError
+from tests.integration.live_fixtures import (  # noqa: F401 (fixtures)
+    create_pod, events_for, list_pods, live_kube, live_plane, namespace, pod, restart_component,
+    scheduler_name, start_scheduler, wait_all_bound)
+
+pytestmark = pytest.mark.integration
+
+
+def _create_retrying(kube, namespace, manifest, timeout=60):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return create_pod(kube, namespace, manifest)
+        except ApiError as error:
+            if error.status == 409:  # it was created before the connection broke
+                return None
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def _scheduled_events(kube, namespace):
+    return [e for e in events_for(kube, namespace) if e["reason"] == "Scheduled"]
+
+
+def test_api_server_restart_mid_run_every_pod_bound_once(live_plane, live_kube, namespace,
+                                                         scheduler_name, start_scheduler):
+    running = start_scheduler(live_plane.kubeconfig, scheduler_name)
+    total = 80
+    creator = threading.Thread(target=lambda: [
+        _create_retrying(live_kube, namespace, pod(f"r-{i:03d}", scheduler_name))
+        for i in range(total)])
+    creator.start()
+    time.sleep(0.5)
+    restart_component(live_plane, "kube-apiserver")
+    creator.join(timeout=120)
+    pods = wait_all_bound(live_kube, namespace, total, timeout=90)
+    assert len(pods) == total
+    assert running.process.poll() is None
+    # Each pod got at most one Scheduled event (events posted while the server was down
+    # may be lost); the API itself refuses a second binding.
+    counts = Counter(e["regarding"]["name"] for e in _scheduled_events(live_kube, namespace))
+    assert not [name for name, count in counts.items() if count > 1]
+
+
+def test_two_replicas_with_leader_election_never_both_bind(live_plane, live_kube, namespace,
+                                                           scheduler_name, start_scheduler):
+    lease = f"lease-{uuid.uuid4().hex[:8]}"
+    flags = ("--leader-elect", "--leader-elect-resource-name", lease,
+             "--leader-elect-lease-duration", "4", "--leader-elect-renew-deadline", "3",
+             "--leader-elect-retry-period", "0.5")
+    first = start_scheduler(live_plane.kubeconfig, scheduler_name, *flags)
+    second = start_scheduler(live_plane.kubeconfig, scheduler_name, *flags)
+    for i in range(40):
+        create_pod(live_kube, namespace, pod(f"a-{i:02d}", scheduler_name))
+    wait_all_bound(live_kube, namespace, 40)
+    time.sleep(1)
+    events = _scheduled_events(live_kube, namespace)
+    assert len(events) == 40
+    assert len({e["reportingInstance"] for e in events}) == 1  # one replica did it all
+    leader_instance = events[0]["reportingInstance"]
+    leader, standby = (first, second) if leader_instance.endswith(f"-{first.process.pid}") \
+        else (second, first)
+    assert leader_instance.endswith(f"-{leader.process.pid}")
+
+    # SIGTERM releases the lease: the standby takes over at once
+    assert leader.terminate() < 10
+    for i in range(20):
+        create_pod(live_kube, namespace, pod(f"b-{i:02d}", scheduler_name))
+    wait_all_bound(live_kube, namespace, 60, timeout=30)
+    time.sleep(1)
+    later = [e for e in _scheduled_events(live_kube, namespace)
+             if e["regarding"]["name"].startswith("b-")]
+    assert {e["reportingInstance"] for e in later} == {f"{leader_instance.rsplit('-', 1)[0]}-"
+                                                        f"{standby.process.pid}"}
+    counts = Counter(e["regarding"]["name"] for e in _scheduled_events(live_kube, namespace))
+    assert set(counts.values()) == {1}
+    assert standby.process.poll() is None
+
+
+def test_killed_leader_is_replaced_after_the_lease_expires(live_plane, live_kube, namespace,
+                                                          scheduler_name, start_scheduler):
+    lease = f"lease-{uuid.uuid4().hex[:8]}"
+    flags = ("--leader-elect", "--leader-elect-resource-name", lease,
+             "--leader-elect-lease-duration", "3", "--leader-elect-renew-deadline", "2",
+             "--leader-elect-retry-period", "0.5")
+    first = start_scheduler(live_plane.kubeconfig, scheduler_name, *flags)
+    create_pod(live_kube, namespace, pod("one", scheduler_name))
+    wait_all_bound(live_kube, namespace, 1)
+    second = start_scheduler(live_plane.kubeconfig, scheduler_name, *flags)
+    time.sleep(2)  # the standby is up and watching
+    first.kill()  # no release: the standby waits for the lease to expire
+    started = time.monotonic()
+    create_pod(live_kube, namespace, pod("two", scheduler_name))
+    wait_all_bound(live_kube, namespace, 2, timeout=30)
+    assert time.monotonic() - started < 15
+    assert second.process.poll() is None
