@@ -40,7 +40,7 @@ bench: $(STAMP)
 
 # The full benchmark sweeps behind bench/results/ (minutes to an hour each; data from ../shared/data).
 bench-vbp: $(STAMP)
-	for set in Panigrahy Triplet New; do $(BIN)/python -m bench.vbp.run --set $$set || exit 1; done
+	for set in Panigrahy Triplet New; do $(BIN)/python -m bench.vbp.run --set $$set --time-limit 2 || exit 1; done
 
 bench-openb: $(STAMP)
 	$(BIN)/kubesched trace openb --trace all --policy all --seed 42-51 --sweep --workers 2 \

@@ -340,6 +340,11 @@ cdef class Engine:
         """A GPU pod already bound to the GPUs of `mask` (bit g: GPU g)."""
         self.engine.assume_on_gpus(class_id, node, mask)
 
+    def forget_on_gpus(self, int32_t class_id, int32_t node, mask):
+        """A GPU pod leaves exactly the GPUs of `mask` (forget may give back another pod's
+        GPUs when two pods of one class share the node)."""
+        self.engine.forget_on_gpus(class_id, node, mask)
+
     def replay_gpu_queue(self, class_ids):
         """Decide a queue of pods one by one and measure after each: (chosen node, GPU milli
         allocated so far, fragmentation amount, free GPU milli), as arrays."""

@@ -200,6 +200,7 @@ cdef extern from "engine.hpp" namespace "kubesched" nogil:
         void assume(int32_t, int32_t) except +
         void forget(int32_t, int32_t) except +
         void assume_on_gpus(int32_t, int32_t, uint64_t) except +
+        void forget_on_gpus(int32_t, int32_t, uint64_t) except +
         uint64_t last_gpu_mask()
         const vector[uint64_t]& queue_gpu_masks()
         void node_changed(int32_t) except +

@@ -83,12 +83,16 @@ void Engine::assume(int32_t class_id, int32_t node) {
   log_change(node);
 }
 
-void Engine::forget(int32_t class_id, int32_t node) {
+void Engine::forget(int32_t class_id, int32_t node) { leave(class_id, node, 0, false); }
+
+void Engine::forget_on_gpus(int32_t class_id, int32_t node, uint64_t mask) { leave(class_id, node, mask, true); }
+
+void Engine::leave(int32_t class_id, int32_t node, uint64_t mask, bool exact) {
   auto& pods = snapshot.node_pods[static_cast<size_t>(node)];
   auto found = std::find(pods.begin(), pods.end(), class_id);
   if (found == pods.end()) return;
   pods.erase(found);
-  if (pod_class(class_id).gpu_count > 0) snapshot.release_gpus(node, class_id, pod_class(class_id));
+  if (pod_class(class_id).gpu_count > 0) snapshot.release_gpus(node, class_id, mask, exact);
   snapshot.remove_pod(pod_class(class_id), node);
   terms_.pod_added(class_id, node, classes_, -1);
   log_change(node);

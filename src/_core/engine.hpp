@@ -60,6 +60,9 @@ class Engine {
   void forget(int32_t class_id, int32_t node);
   // A GPU pod already on given GPUs (a bound pod's recorded indices, as a bit mask).
   void assume_on_gpus(int32_t class_id, int32_t node, uint64_t mask);
+  // A GPU pod leaves exactly the GPUs of `mask` (forget gives back those of the last pod of
+  // the class on the node, which is another pod's when two of one class share a node).
+  void forget_on_gpus(int32_t class_id, int32_t node, uint64_t mask);
   // The GPUs the last assumed pod took (0: none), and those of each pod of the last queue.
   uint64_t last_gpu_mask() const { return last_gpu_mask_; }
   const std::vector<uint64_t>& queue_gpu_masks() const { return queue_gpu_masks_; }
@@ -124,6 +127,7 @@ class Engine {
   int32_t schedule_sampled(int32_t class_id);
   int32_t nodes_to_find() const;
   void log_change(int32_t node);
+  void leave(int32_t class_id, int32_t node, uint64_t mask, bool exact);
 
   Profile profile_;
   std::vector<PodClass> classes_;

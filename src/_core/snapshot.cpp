@@ -157,11 +157,10 @@ void Snapshot::take_gpus(int32_t node, int32_t class_id, const PodClass& pod, ui
   gpu_pods[static_cast<size_t>(node)].push_back({class_id, mask, pod.gpu_milli, is_gpu_share(pod) ? 0 : pod.gpu_count});
 }
 
-uint64_t Snapshot::release_gpus(int32_t node, int32_t class_id, const PodClass& pod) {
-  (void)pod;
+uint64_t Snapshot::release_gpus(int32_t node, int32_t class_id, uint64_t mask, bool exact) {
   auto& holders = gpu_pods[static_cast<size_t>(node)];
   for (size_t i = holders.size(); i-- > 0;) {
-    if (holders[i].class_id != class_id) continue;
+    if (holders[i].class_id != class_id || (exact && holders[i].mask != mask)) continue;
     const GpuHolder holder = holders[i];
     holders.erase(holders.begin() + static_cast<long>(i));
     auto& free = gpu_free[static_cast<size_t>(node)];

@@ -63,9 +63,10 @@ class Snapshot {
   void remove_pod(const PodClass& pod, int32_t node);
 
   // A GPU pod takes the GPUs in `mask` on the node / gives back the GPUs of the last pod of
-  // its class that took some there (returns their mask, 0 if there was none).
+  // its class that took some there, or with `exact`, of the last one that took `mask`
+  // (returns their mask, 0 if there was none).
   void take_gpus(int32_t node, int32_t class_id, const PodClass& pod, uint64_t mask);
-  uint64_t release_gpus(int32_t node, int32_t class_id, const PodClass& pod);
+  uint64_t release_gpus(int32_t node, int32_t class_id, uint64_t mask, bool exact);
 
   int32_t label(int32_t node, int32_t key) const {
     if (key < 0 || static_cast<size_t>(key) >= label_columns_.size()) return -1;

@@ -3,12 +3,14 @@ scheduler: it is restarted by the resilience tests), `kubesched run` as a subpro
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -132,6 +134,23 @@ def create_pod(kube, namespace: str, manifest: dict) -> dict:
     return kube.request("POST", f"/api/v1/namespaces/{namespace}/pods", manifest)
 
 
+def create_pod_retrying(kube, namespace: str, manifest: dict, timeout: float = 60) -> None:
+    """Create a pod through the API server's absence; a 409 means an earlier try got in."""
+    from kubesched.live.client import ApiError
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            create_pod(kube, namespace, manifest)
+            return
+        except ApiError as error:
+            if error.status == 409:
+                return
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 def list_pods(kube, namespace: str) -> list[dict]:
     return kube.request("GET", f"/api/v1/namespaces/{namespace}/pods")["items"]
 
@@ -172,22 +191,64 @@ def events_for(kube, namespace: str) -> list[dict]:
     return kube.request("GET", f"/apis/events.k8s.io/v1/namespaces/{namespace}/events")["items"]
 
 
-def restart_component(plane, name: str) -> None:
-    """Stop one component of the plane and start it again with the same command line."""
+def stop_component(plane, name: str, grace: float = 10.0) -> list[str]:
+    """Stop one component of the plane for sure: SIGTERM, SIGKILL after `grace` seconds;
+    the command line it ran. (A stopping API server closes its port at once but serves the
+    watches open for up to a minute: only when its process is gone are they broken.)"""
     from kubesched.cluster import processes
 
     record = json.loads(processes.pid_file(plane.directory, name).read_text())
-    pid = record["pid"]
-    os.killpg(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
-        time.sleep(0.1)
-    processes.start(plane.directory, name, record["argv"])
+    group = record["pid"]
+    os.killpg(group, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while processes.group_members(group):
+        if time.monotonic() > deadline:
+            try:
+                os.killpg(group, signal.SIGKILL)
+            except ProcessLookupError:
+                pass  # gone meanwhile
+        time.sleep(0.05)
+    return record["argv"]
+
+
+def start_component(plane, name: str, argv: list[str], timeout: float = 60) -> None:
+    """Start a component again with its command line; an API server is waited for until it
+    is ready, so that the test's next request does not find the port closed."""
+    from kubesched.cluster import processes
+
+    started = processes.start(plane.directory, name, argv)
+    if name != "kube-apiserver":
+        return
+    client = plane.client()
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            if started.exited():
+                raise AssertionError(f"{name} exited: see {started.log}")
+            try:
+                if client.request("GET", "/readyz")[0] == 200:
+                    return
+            except (OSError, http.client.HTTPException):
+                pass  # not listening yet
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{name} not ready {timeout}s after its restart")
+            time.sleep(0.1)
+    finally:
+        client.close()
+
+
+def restart_component(plane, name: str) -> None:
+    """Stop one component of the plane and start it again with the same command line."""
+    start_component(plane, name, stop_component(plane, name))
+
+
+def etcd_request(plane, path: str, body: dict) -> dict:
+    """One call to etcd's JSON gateway (/v3/...): keys and values are base64 in `body`."""
+    from kubesched.cluster import processes
+
+    argv = json.loads(processes.pid_file(plane.directory, "etcd").read_text())["argv"]
+    url = next(a.split("=", 1)[1] for a in argv if a.startswith("--listen-client-urls="))
+    request = urllib.request.Request(url + path, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())

@@ -9,25 +9,11 @@ from collections import Counter
 
 import pytest
 
-from kubesched.live.client import ApiError
 from tests.integration.live_fixtures import (  # noqa: F401 (fixtures)
-    create_pod, events_for, list_pods, live_kube, live_plane, namespace, pod, restart_component,
-    scheduler_name, start_scheduler, wait_all_bound)
+    create_pod, create_pod_retrying, events_for, list_pods, live_kube, live_plane, namespace, pod,
+    restart_component, scheduler_name, start_scheduler, wait_all_bound)
 
 pytestmark = pytest.mark.integration
-
-
-def _create_retrying(kube, namespace, manifest, timeout=60):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return create_pod(kube, namespace, manifest)
-        except ApiError as error:
-            if error.status == 409:  # it was created before the connection broke
-                return None
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 def _scheduled_events(kube, namespace):
@@ -39,7 +25,7 @@ def test_api_server_restart_mid_run_every_pod_bound_once(live_plane, live_kube, 
     running = start_scheduler(live_plane.kubeconfig, scheduler_name)
     total = 80
     creator = threading.Thread(target=lambda: [
-        _create_retrying(live_kube, namespace, pod(f"r-{i:03d}", scheduler_name))
+        create_pod_retrying(live_kube, namespace, pod(f"r-{i:03d}", scheduler_name))
         for i in range(total)])
     creator.start()
     time.sleep(0.5)

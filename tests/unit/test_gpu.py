@@ -159,6 +159,17 @@ def test_forget_gives_the_gpus_back():
     assert snapshot.engine.gpu_free(0) == [700, 1000]
 
 
+def test_forget_on_gpus_frees_the_pods_own_gpus():
+    snapshot = ClusterSnapshot([node("n", 2, "T4")], Profile(filters=CORE_FILTERS, weights={"BestFitScore": 1}))
+    class_id = snapshot.class_of(pod("s", annotations={"kubesched.io/gpu-milli": "300"}))
+    snapshot.engine.assume_on_gpus(class_id, 0, mask_of([0]))
+    snapshot.engine.assume_on_gpus(class_id, 0, mask_of([1]))
+    snapshot.engine.forget_on_gpus(class_id, 0, mask_of([0]))  # forget would free GPU 1, the last taken
+    assert snapshot.engine.gpu_free(0) == [1000, 700]
+    snapshot.engine.forget_on_gpus(class_id, 0, mask_of([1]))
+    assert snapshot.engine.gpu_free(0) == [1000, 1000]
+
+
 def test_simulate_places_gpu_pods_from_manifests(tmp_path):
     manifests = [
         {"apiVersion": "v1", "kind": "Node", "metadata": {"name": f"g{i}", "labels": {"kubesched.io/gpu-model": "T4"}},

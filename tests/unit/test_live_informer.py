@@ -6,6 +6,7 @@ import threading
 
 import orjson
 import pytest
+import urllib3
 
 from kubesched.live.client import ApiError
 from kubesched.live.informer import Informer
@@ -47,7 +48,15 @@ class FakeKube:
         answer = self.watches.pop(0)
         if isinstance(answer, Exception):
             raise answer
-        return FakeResponse(answer)
+        return answer if isinstance(answer, FakeResponse) else FakeResponse(answer)
+
+
+class CutOffResponse(FakeResponse):
+    """A stream whose connection breaks after its lines (the server went away)."""
+
+    def __iter__(self):
+        yield from self.lines
+        raise urllib3.exceptions.ProtocolError("Response ended prematurely")
 
 
 def _run(lists, watches):
@@ -93,6 +102,17 @@ def test_410_on_the_watch_request_relists():
         [ApiError(410, {"message": "Expired"})])
     assert events == [("ADDED", "x")]
     assert informer.relists == 2
+
+
+def test_a_watch_cut_off_resumes_from_the_last_version_without_listing(caplog):
+    informer, kube, events = _run(
+        [{"items": [], "metadata": {"resourceVersion": "5"}}],
+        [CutOffResponse([{"type": "ADDED", "object": _obj("a", 6)}]),
+         [{"type": "ADDED", "object": _obj("b", 7)}]])
+    assert events == [("ADDED", "a"), ("ADDED", "b")]
+    assert informer.relists == 1
+    assert [q["resourceVersion"] for kind, q in kube.queries if kind == "watch"][:2] == ["5", "6"]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]  # expected, not a bug
 
 
 def test_list_pages_are_followed():

@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+from kubesched.gpu.request import gpu_request
+from kubesched.model.records import Pod
+
+if TYPE_CHECKING:
+    from kubesched.framework.profile import Profile
+
+# Score plugins that measure fragmentation against the typical pods.
+FGD_PLUGINS = ("FGDScore", "FGDCapacityScore")
+FGD_SELECTIONS = ("FGD", "FGDCapacity")
 
 
 class TypicalPod(NamedTuple):
@@ -21,10 +31,25 @@ class TypicalPod(NamedTuple):
     weight: float
 
 
+def uses_typical_pods(profile: Profile) -> bool:
+    """Whether the profile scores or picks GPUs against the workload's typical pods."""
+    return any(name in profile.weights for name in FGD_PLUGINS) or profile.gpu_select() in FGD_SELECTIONS
+
+
+def shape_of(pod: Pod) -> tuple[int, int, int, tuple[str, ...]]:
+    """(cpu, milli, count, models) of a pod (InputError if its GPU request is malformed)."""
+    gpu = gpu_request(pod)
+    return pod.spec.nonzero_cpu, gpu.milli, gpu.count, gpu.models
+
+
 def typical_pods(shapes: Iterable[tuple[int, int, int, tuple[str, ...]]], threshold: int = 95) -> list[TypicalPod]:
     """`shapes`: one (cpu, milli, count, models) per pod of the workload."""
-    counts = Counter((cpu, milli if count else 0, count if milli else 0, models if count else ())
-                     for cpu, milli, count, models in shapes)
+    return typical_of_counts(Counter((cpu, milli if count else 0, count if milli else 0, models if count else ())
+                                     for cpu, milli, count, models in shapes), threshold)
+
+
+def typical_of_counts(counts: Counter, threshold: int = 95) -> list[TypicalPod]:
+    """The same from the number of pods of each shape (shapes as `shape_of` gives them)."""
     if not counts:
         return []
     total = float(sum(counts.values()))

@@ -2,7 +2,12 @@
 
 The scheduler assumes the pod on its node before submitting, so the next decision already
 counts it. The outcome comes back through `done(outcome)` on the binder's thread; the
-scheduler turns it into an event for its own loop."""
+scheduler turns it into an event for its own loop.
+
+Annotations the decision records on the pod (a GPU pod's `kubesched.io/gpu-indices`) ride on
+the Binding's metadata: the API server copies a Binding's annotations onto the pod in the same
+update that sets spec.nodeName, so they are written exactly when the binding succeeds, and a
+failed binding leaves nothing to clean up. Pods without any cost no extra request."""
 
 from __future__ import annotations
 
@@ -28,17 +33,21 @@ class Outcome:
     seconds: float = 0.0
 
 
-def binding(namespace: str, name: str, uid: str, node: str) -> dict:
-    return {"apiVersion": "v1", "kind": "Binding",
-            "metadata": {"namespace": namespace, "name": name, "uid": uid},
+def binding(namespace: str, name: str, uid: str, node: str,
+            annotations: dict[str, str] | None = None) -> dict:
+    metadata = {"namespace": namespace, "name": name, "uid": uid}
+    if annotations:
+        metadata["annotations"] = annotations
+    return {"apiVersion": "v1", "kind": "Binding", "metadata": metadata,
             "target": {"apiVersion": "v1", "kind": "Node", "name": node}}
 
 
-def post_binding(kube: Kube, namespace: str, name: str, uid: str, node: str) -> tuple[str, str]:
+def post_binding(kube: Kube, namespace: str, name: str, uid: str, node: str,
+                 annotations: dict[str, str] | None = None) -> tuple[str, str]:
     """(result, error) for one `pods/binding` POST."""
     try:
         kube.request("POST", f"/api/v1/namespaces/{namespace}/pods/{name}/binding",
-                     binding(namespace, name, uid, node))
+                     binding(namespace, name, uid, node, annotations))
         return BOUND, ""
     except ApiError as error:
         if error.status == 404:
@@ -61,8 +70,10 @@ class Binder:
         self._in_flight: set = set()
         self._lock = threading.Lock()
 
-    def submit(self, uid: str, namespace: str, name: str, node: str) -> None:
-        future = self._pool.submit(self._bind, uid, namespace, name, node)
+    def submit(self, uid: str, namespace: str, name: str, node: str,
+               annotations: dict[str, str] | None = None) -> None:
+        """Bind the pod to `node`, setting `annotations` on it in the same update."""
+        future = self._pool.submit(self._bind, uid, namespace, name, node, annotations)
         with self._lock:
             self._in_flight.add(future)
         future.add_done_callback(self._finished)
@@ -75,12 +86,13 @@ class Binder:
         with self._lock:
             self._in_flight.discard(future)
 
-    def _bind(self, uid: str, namespace: str, name: str, node: str) -> None:
+    def _bind(self, uid: str, namespace: str, name: str, node: str,
+              annotations: dict[str, str] | None) -> None:
         started = time.monotonic()
         if not self.may_bind():
             result, error = FAILED, "not the leader"
         else:
-            result, error = post_binding(self.kube, namespace, name, uid, node)
+            result, error = post_binding(self.kube, namespace, name, uid, node, annotations)
         self.done(Outcome(uid, namespace, name, node, result, error, time.monotonic() - started))
 
     def drain(self, timeout: float) -> bool:

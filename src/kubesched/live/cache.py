@@ -1,11 +1,16 @@
 """What the scheduler knows of the cluster: nodes, pods on nodes, assumed pods, objects.
 
 The snapshot is fed incrementally: a pod bound, assumed, deleted or forgotten changes its
-node's row at once (`engine.assume` / `engine.forget`, with the class id it was counted
+node's row at once (`engine.assume` / `engine.forget_on_gpus`, with the class id it was counted
 under). Nodes are packed when a snapshot is built, so a node added, deleted or changed in
 a way that scheduling reads (labels, taints, allocatable, unschedulable, images) — or an
 object the plugins read — marks the snapshot stale; the next decision rebuilds it from the
-cache. Node updates that change none of those (heartbeats) are ignored."""
+cache. Node updates that change none of those (heartbeats) are ignored.
+
+A GPU pod holds GPUs (a bit mask, kubesched.gpu): the ones the engine chose when we assumed
+it, the ones its `kubesched.io/gpu-indices` annotation records when it is seen bound, or,
+bound by someone else without the annotation, the ones the model picks by default. The
+mask is kept, so a rebuild puts the pod back on the same GPUs and its removal frees those."""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from dataclasses import dataclass
 from kubesched.errors import InputError
 from kubesched.framework.pod_class import ClusterObjects
 from kubesched.framework.profile import Profile
+from kubesched.gpu.request import gpu_indices, mask_of
 from kubesched.model.nodes import parse_node
 from kubesched.model.records import Node, Pod
 from kubesched.snapshot.cluster import ClusterSnapshot
@@ -33,6 +39,7 @@ class Placed:
     node: str
     assumed: bool
     counted: tuple[int, int] | None = None  # (class id, node index) in the current snapshot
+    gpus: int = 0  # the GPUs it holds on the node (bit g: GPU g); 0 for other pods
 
 
 def node_fingerprint(node: Node) -> tuple:
@@ -104,32 +111,38 @@ class Cache:
 
     # -- pods: incremental ---------------------------------------------------------------
 
-    def place(self, uid: str, pod: Pod, node: str, *, assumed: bool) -> None:
-        """Count `pod` on `node` (replacing whatever was counted for uid)."""
+    def place(self, uid: str, pod: Pod, node: str, *, assumed: bool, gpus: int = 0) -> None:
+        """Count `pod` on `node` (replacing whatever was counted for uid), on the GPUs of
+        `gpus` if given, else on those the model picks."""
         self.remove(uid)
-        placed = self.placed[uid] = Placed(pod, node, assumed)
+        placed = self.placed[uid] = Placed(pod, node, assumed, gpus=gpus)
         if self.snapshot is not None:
             self._count(placed)
 
-    def assumed(self, uid: str, pod: Pod, node: str, counted: tuple[int, int]) -> None:
-        """A pod the engine itself assumed on `node` (engine.schedule): record, count once."""
+    def assumed(self, uid: str, pod: Pod, node: str, counted: tuple[int, int], gpus: int = 0) -> None:
+        """A pod the engine itself assumed on `node` (engine.schedule, which took `gpus`):
+        record, count once."""
         self.remove(uid)
-        self.placed[uid] = Placed(pod, node, True, counted)
+        self.placed[uid] = Placed(pod, node, True, counted, gpus)
 
     def remove(self, uid: str) -> Placed | None:
         placed = self.placed.pop(uid, None)
         if placed is not None and placed.counted is not None and self.snapshot is not None:
-            self.snapshot.engine.forget(*placed.counted)
+            self.snapshot.engine.forget_on_gpus(*placed.counted, placed.gpus)
         return placed
 
     def confirm(self, uid: str, pod: Pod, node: str) -> bool:
-        """A pod seen bound on `node`. True if it is new to the cache or moved."""
+        """A pod seen bound on `node`. True if it is new to the cache, moved, or now records
+        other GPUs than it was counted on."""
         placed = self.placed.get(uid)
-        if placed is not None and placed.node == node and _same_class(placed.pod, pod):
-            placed.assumed = False
-            placed.pod = pod
-            return False
-        self.place(uid, pod, node, assumed=False)
+        recorded = _recorded_gpus(pod)
+        if placed is not None and placed.node == node:
+            if _same_class(placed.pod, pod) and recorded in (0, placed.gpus):
+                placed.assumed = False
+                placed.pod = pod
+                return False
+            recorded = recorded or placed.gpus  # same node: it keeps the GPUs it held
+        self.place(uid, pod, node, assumed=False, gpus=recorded)
         return True
 
     def assumed_node(self, uid: str) -> str | None:
@@ -158,6 +171,7 @@ class Cache:
         self.rebuilds += 1
         for placed in self.placed.values():
             placed.counted = None
+        for placed in sorted(self.placed.values(), key=lambda p: not p.gpus):  # known GPUs first
             self._count(placed)
 
     def _count(self, placed: Placed) -> None:
@@ -167,8 +181,26 @@ class Cache:
             placed.counted = None  # its node is unknown yet: counted when the node comes
             return
         class_id = snapshot.class_of(placed.pod)
-        snapshot.engine.assume(class_id, index)
         placed.counted = (class_id, index)
+        if placed.gpus:
+            try:
+                snapshot.engine.assume_on_gpus(class_id, index, placed.gpus)
+                return
+            except ValueError as error:
+                log.warning("pod %s on node %s: %s; counted on the GPUs the model picks",
+                            placed.pod.key, placed.node, error)
+        snapshot.engine.assume(class_id, index)
+        placed.gpus = snapshot.engine.last_gpu_mask
+
+
+def _recorded_gpus(pod: Pod) -> int:
+    """The mask of the pod's kubesched.io/gpu-indices annotation; 0 if it has none."""
+    try:
+        indices = gpu_indices(pod)
+    except InputError as error:
+        log.warning("%s; its GPUs are the ones the model picks", error)
+        return 0
+    return mask_of(indices) if indices else 0
 
 
 def _same_class(a: Pod, b: Pod) -> bool:

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 
 import orjson
+import urllib3
 
 from kubesched.live.client import ApiError, Kube
 
@@ -69,7 +70,8 @@ class Informer:
                 log.info("%s: resourceVersion %s expired, listing again", self.path,
                          self.resource_version)
                 need_list = True
-            except (ApiError, OSError, ValueError) as error:
+            except (ApiError, OSError, ValueError, urllib3.exceptions.HTTPError) as error:
+                # HTTPError: the connection broke mid-watch (the server went away)
                 if isinstance(error, ApiError) and error.status == 410:
                     need_list = True
                     continue

@@ -3,7 +3,11 @@
 Informer threads only decode JSON and post events to an inbox; one loop thread owns the
 cache, the snapshot and the queue. Before each decision the loop applies every event
 waiting, so a decision sees all that was known when it started. A decided pod is assumed
-on its node at once and its binding is posted by the binder while the loop goes on."""
+on its node at once and its binding is posted by the binder while the loop goes on.
+
+GPU pods (kubesched.gpu): the GPUs the engine chose are kept in the cache and recorded on the
+pod by its Binding (annotation `kubesched.io/gpu-indices`). When a profile measures
+fragmentation (FGDScore), the typical pods come from every pod the scheduler knows."""
 
 from __future__ import annotations
 
@@ -15,10 +19,14 @@ from dataclasses import dataclass
 
 from kubesched.errors import InputError
 from kubesched.framework.profile import Profile
+from kubesched.gpu import GPU_INDICES_ANNOTATION
+from kubesched.gpu.request import gpu_request, indices_annotation
+from kubesched.gpu.typical import uses_typical_pods
 from kubesched.live import binder as binding
 from kubesched.live.binder import Binder, Outcome
 from kubesched.live.cache import Cache
 from kubesched.live.client import Kube
+from kubesched.live.gpu_workload import GpuWorkload
 from kubesched.live.informer import Informer, object_key
 from kubesched.live.metrics import Metrics
 from kubesched.live.queue import QueuedPod, SchedulingQueue
@@ -61,6 +69,8 @@ class Scheduler:
         self.inbox: inbox_queue.SimpleQueue = inbox_queue.SimpleQueue()
         self.queue = SchedulingQueue()
         self.cache = Cache(next(iter(profiles.values())), self.options.seed)
+        # FGD's typical pods, kept only when some profile needs them.
+        self.gpu_workload = GpuWorkload() if any(map(uses_typical_pods, profiles.values())) else None
         self.parser = PodParser()
         self.reporter = Reporter(kube, busy=self._busy)
         self.binder = Binder(kube, lambda outcome: self.inbox.put(("bound", outcome)),
@@ -138,6 +148,8 @@ class Scheduler:
         profile = self.profiles[pod.spec.scheduler_name]
         started = time.monotonic()
         snapshot = self.cache.snapshot_for(profile)
+        if self.gpu_workload is not None and uses_typical_pods(profile):
+            self.gpu_workload.apply(snapshot)
         class_id = snapshot.class_of(pod)
         if profile.python_filters or profile.python_scores:
             placement = decide_with_python_plugins(snapshot, pod)  # assumes, as schedule does
@@ -159,11 +171,13 @@ class Scheduler:
                                  patch_status=report_status)
             return
         node_name = snapshot.node_names[node]
-        self.cache.assumed(entry.uid, pod, node_name, (class_id, node))
+        gpus = snapshot.engine.last_gpu_mask
+        self.cache.assumed(entry.uid, pod, node_name, (class_id, node), gpus)
         entry.attempt_started = started
         self.queue.done(entry)
         self._in_flight[entry.uid] = entry
-        self.binder.submit(entry.uid, pod.namespace, pod.name, node_name)
+        annotations = {GPU_INDICES_ANNOTATION: indices_annotation(gpus)} if gpus else None
+        self.binder.submit(entry.uid, pod.namespace, pod.name, node_name, annotations)
 
     def _bound(self, outcome: Outcome) -> None:
         entry = self._in_flight.pop(outcome.uid, None)
@@ -255,6 +269,8 @@ class Scheduler:
             self._specs.pop(uid, None)
             self._reported_invalid.pop(uid, None)
             self.queue.delete(uid)
+            if self.gpu_workload is not None:
+                self.gpu_workload.remove(uid)
             if self.cache.remove(uid) is not None:
                 self.queue.move_all()
             return
@@ -264,6 +280,7 @@ class Scheduler:
             self.queue.delete(uid)
             try:
                 pod = self.parser.parse(obj)
+                self._gpu_seen(uid, pod)
             except InputError as error:
                 log.warning("a bound pod is not counted: %s", error)
                 return
@@ -275,13 +292,16 @@ class Scheduler:
             return
         if uid in self._in_flight or self.cache.assumed_node(uid):
             return  # assumed, its binding in flight: the pod watch will show it bound
-        relevant = (meta.get("labels"), spec, meta.get("ownerReferences"))
+        relevant = (meta.get("labels"), spec, meta.get("ownerReferences"), meta.get("annotations"))
         if self._specs.get(uid) == relevant and uid in self.queue:
             return  # a status or metadata change: nothing new to decide on
         self._specs[uid] = relevant
         try:
             pod = self.parser.parse(obj)
+            self._gpu_seen(uid, pod)
         except InputError as error:
+            if self.gpu_workload is not None:
+                self.gpu_workload.remove(uid)
             if self._reported_invalid.get(uid) != relevant:
                 self._reported_invalid[uid] = relevant
                 message = f"invalid pod: {error}"
@@ -295,6 +315,14 @@ class Scheduler:
             self.queue.delete(uid)
             return
         self.queue.add(uid, pod)
+
+    def _gpu_seen(self, uid: str, pod: Pod) -> None:
+        """Check the pod's GPU request (annotations the parser does not read): InputError if
+        malformed; count its shape in the workload of typical pods."""
+        if self.gpu_workload is not None:
+            self.gpu_workload.add(uid, pod)
+        else:
+            gpu_request(pod)
 
 
 def _condition_message(pod: Pod) -> str | None:

@@ -72,7 +72,7 @@ def _one_pod_of(manifest: Manifest, parser: PodParser) -> dict:
 
 def plan_fit(cluster: ClusterInput, pod: Pod, profile: Profile, *, max_replicas: int = 10_000,
              with_pending: bool = False, seed: int | None = None) -> FitResult:
-    snapshot = snapshots.snapshot(list(cluster.nodes), profile, cluster, seed)
+    snapshot = snapshots.snapshot(list(cluster.nodes), profile, cluster, seed, workload=[pod])
     snapshot.add_bound(cluster.bound_pods)
     pending_placed = 0
     if with_pending:

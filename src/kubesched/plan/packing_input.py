@@ -7,6 +7,11 @@ is the engine's verdict on an empty copy of the node under the profile's static 
 rules depend on other pods and are checked when the plan is replayed through the engine.
 A pod's size vector is its requests, one `pods`, and one unit per host port (protocol and
 port: two pods with the same host port never share a node in the plan, whatever their IPs).
+
+GPU pods (kubesched.gpu) add two columns that relax the per-GPU shares the engine checks:
+the milli-GPU they take over all GPUs of the node, and the GPUs they take more than half of
+(each GPU of a whole-GPU pod, a share above 500 milli: no two of those fit on one GPU). A
+plan that meets both may still not fit GPU by GPU; the replay through the engine repairs it.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from kubesched.framework.profile import Profile
+from kubesched.gpu import GPU_RESOURCE, MILLI_PER_GPU
+from kubesched.gpu.request import gpu_request
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Node, Pod
 from kubesched.plan import snapshots
@@ -25,6 +32,7 @@ from kubesched.plan.packing import UNLIMITED, PackingProblem
 from kubesched.plan.templates import COST_UNITS, NodeTemplate, node_names
 
 PODS = "pods"
+GPU_COLUMNS = ("GPU milli (all GPUs)", "GPUs over half used")
 FIRST_RESOURCES = ("cpu", "memory", "ephemeral-storage")
 
 
@@ -67,14 +75,17 @@ def build(cluster: ClusterInput, pods: list[Pod], templates: list[NodeTemplate],
 
     resources = _resources([*pods, *(p for daemon_pods in template_daemons for p in daemon_pods)])
     ports = sorted({(p.protocol, p.port) for pod in pods for p in pod.spec.host_ports})
-    columns = resources + [PODS] + [f"hostPort {protocol}/{port}" for protocol, port in ports]
-    sizes = np.array([_vector(pod, resources, ports) for pod in pods], dtype=np.int64).reshape(len(pods), len(columns))
+    gpu = any(gpu_request(pod).count for pod in pods)
+    columns = resources + list(GPU_COLUMNS if gpu else ()) + [PODS] \
+        + [f"hostPort {protocol}/{port}" for protocol, port in ports]
+    sizes = np.array([_vector(pod, resources, gpu, ports) for pod in pods],
+                     dtype=np.int64).reshape(len(pods), len(columns))
 
     bound: dict[str, list[Pod]] = {}
     for pod in cluster.bound_pods:
         bound.setdefault(pod.node_name, []).append(pod)
-    capacities = [_free(node, bound.get(node.name, []), resources, ports) for node in existing]
-    capacities += [_free(node, pods_on, resources, ports) for node, pods_on in zip(probes, template_daemons)]
+    capacities = [_free(node, bound.get(node.name, []), resources, gpu, ports) for node in existing]
+    capacities += [_free(node, pods_on, resources, gpu, ports) for node, pods_on in zip(probes, template_daemons)]
 
     costed = any(t.cost is not None for t in templates)
     costs = [0] * len(existing) + [int(t.cost * COST_UNITS) if costed else 1 for t in templates]
@@ -99,16 +110,28 @@ def _resources(pods: list[Pod]) -> list[str]:
     return [r for r in FIRST_RESOURCES if r in names] + sorted(names - set(FIRST_RESOURCES))
 
 
-def _vector(pod: Pod, resources: list[str], ports: list[tuple[str, int]]) -> list[int]:
-    """Requests, one pod, and one unit of each host port the pod uses."""
+def _vector(pod: Pod, resources: list[str], gpu: bool, ports: list[tuple[str, int]]) -> list[int]:
+    """Requests, the GPU columns, one pod, and one unit of each host port the pod uses."""
     used = {(p.protocol, p.port) for p in pod.spec.host_ports}
-    return [pod.spec.requests.get(r, 0) for r in resources] + [1] + [int(port in used) for port in ports]
+    return [pod.spec.requests.get(r, 0) for r in resources] + (_gpu_use(pod) if gpu else []) + [1] \
+        + [int(port in used) for port in ports]
 
 
-def _free(node: Node, pods_on: list[Pod], resources: list[str], ports: list[tuple[str, int]]) -> list[int]:
+def _gpu_use(pod: Pod) -> list[int]:
+    """The pod's GPU milli in all, and the GPUs it takes more than half of."""
+    request = gpu_request(pod)
+    return [request.total_milli, request.count if 2 * request.milli > MILLI_PER_GPU else 0]
+
+
+def _free(node: Node, pods_on: list[Pod], resources: list[str], gpu: bool,
+          ports: list[tuple[str, int]]) -> list[int]:
     """What the node leaves for new pods once the given pods run on it (never below 0)."""
     used = {(p.protocol, p.port) for pod in pods_on for p in pod.spec.host_ports}
     free = [node.allocatable.get(r, 0) - sum(p.spec.requests.get(r, 0) for p in pods_on) for r in resources]
+    if gpu:
+        gpus = node.allocatable.get(GPU_RESOURCE, 0)
+        taken = [_gpu_use(p) for p in pods_on]
+        free += [gpus * MILLI_PER_GPU - sum(t[0] for t in taken), gpus - sum(t[1] for t in taken)]
     free.append(node.allocatable.get(PODS, 0) - len(pods_on))
     free += [0 if port in used else 1 for port in ports]
     return [max(0, amount) for amount in free]

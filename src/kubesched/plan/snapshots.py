@@ -3,6 +3,7 @@ exists for each), nodes added as the plan grows the cluster, and per-node usage.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 
 import numpy as np
@@ -11,8 +12,9 @@ from kubesched import _core
 from kubesched.errors import InputError
 from kubesched.framework.pod_class import ClusterObjects
 from kubesched.framework.profile import Profile
+from kubesched.gpu.typical import uses_typical_pods
 from kubesched.model.cluster import ClusterInput
-from kubesched.model.records import Node
+from kubesched.model.records import Node, Pod
 from kubesched.snapshot.cluster import ClusterSnapshot
 
 # Filters whose verdict on an empty node depends only on the node and the pod.
@@ -39,8 +41,14 @@ def static_profile(profile: Profile) -> Profile:
     return replace(planning_profile(profile), filters=tuple(f for f in profile.filters if f in STATIC_FILTERS))
 
 
-def snapshot(nodes: list[Node], profile: Profile, cluster: ClusterInput, seed: int | None = None) -> ClusterSnapshot:
-    return ClusterSnapshot(nodes, planning_profile(profile), seed, cluster_objects(cluster))
+def snapshot(nodes: list[Node], profile: Profile, cluster: ClusterInput, seed: int | None = None,
+             workload: Iterable[Pod] = ()) -> ClusterSnapshot:
+    """When the profile needs FGD's typical pods (kubesched.gpu), they come from the input's
+    pods, as simulate takes them, and the pods of `workload` that the plan adds."""
+    made = ClusterSnapshot(nodes, planning_profile(profile), seed, cluster_objects(cluster))
+    if uses_typical_pods(profile):
+        made.set_gpu_workload([*cluster.bound_pods, *cluster.pending_pods, *workload])
+    return made
 
 
 def add_node(snapshot: ClusterSnapshot, node: Node) -> int:

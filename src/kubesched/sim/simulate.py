@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from kubesched.framework.profile import Profile
 from kubesched.framework.python_plugins import load_plugin
+from kubesched.gpu.typical import uses_typical_pods
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Pod
 from kubesched.sim.queue import queue_order
@@ -70,7 +71,7 @@ def simulate(cluster: ClusterInput, profiles: dict[str, Profile], seed: int | No
     first = next(iter(profiles.values()))
     snapshot = ClusterSnapshot(cluster.nodes, first, seed)
     snapshot.add_bound(cluster.bound_pods)
-    if any("FGDScore" in p.weights or "FGDCapacityScore" in p.weights for p in profiles.values()):
+    if any(uses_typical_pods(p) for p in profiles.values()):
         snapshot.set_gpu_workload([*cluster.bound_pods, *cluster.pending_pods])
     decided: list[Placement] = []
     undecided: list[Placement] = []

@@ -11,7 +11,7 @@ from kubesched.errors import InputError
 from kubesched.framework.pod_class import ClusterObjects, PodClassCompiler, class_key
 from kubesched.framework.profile import Profile
 from kubesched.gpu.request import gpu_indices, gpu_request, mask_of
-from kubesched.gpu.typical import typical_pods
+from kubesched.gpu.typical import TypicalPod, shape_of, typical_pods
 from kubesched.model.records import Node, Pod
 
 
@@ -24,6 +24,7 @@ class ClusterSnapshot:
         self.node_index: dict[str, int] = {}
         self._classes: dict[tuple, int] = {}
         self._compiler = PodClassCompiler(self.engine, objects or ClusterObjects())
+        self.gpu_typical: list[TypicalPod] = []  # FGD's typical pods the engine has
         for node in self.nodes:
             index = self.engine.add_node(
                 node.name, node.labels, node.allocatable,
@@ -68,12 +69,15 @@ class ClusterSnapshot:
 
     def set_gpu_workload(self, pods: Iterable[Pod]) -> None:
         """FGD's typical pods, from the GPU requests of a workload's pods (kubesched.gpu)."""
-        shapes = []
-        for pod in pods:
-            gpu = gpu_request(pod)
-            shapes.append((pod.spec.nonzero_cpu, gpu.milli, gpu.count, gpu.models))
+        shapes = [shape_of(pod) for pod in pods]
         if any(count for _, _, count, _ in shapes):
-            self.engine.set_gpu_typical_pods(typical_pods(shapes))
+            self.set_gpu_typical(typical_pods(shapes))
+
+    def set_gpu_typical(self, typical: list[TypicalPod]) -> None:
+        """Give the engine these typical pods, unless it has them already."""
+        if typical != self.gpu_typical:
+            self.engine.set_gpu_typical_pods(typical)
+            self.gpu_typical = typical
 
     def place(self, pods: list[Pod]) -> np.ndarray:
         """Decide the pods in the given order inside the core; node index per pod, -1 if none."""
