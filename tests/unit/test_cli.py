@@ -32,6 +32,8 @@ def test_simulate_examples(tmp_path):
         "0/5 nodes are available: 1 node(s) had untolerated taint(s), 4 Insufficient memory.")
     assert {p["node"] for p in placements if p["pod"].startswith("ml/train")} == {"gpu-1"}
     assert by_pod["kube-system/ingress-1"]["node"] != "general-1"  # host port 80 is taken there
+    assert "memory                 50.4%  (121.0Gi / 240.0Gi)" in result.output
+    assert "cpu                    51.7%  (18.6 / 36)" in result.output
 
 
 def test_explain_json_and_table():

@@ -42,5 +42,14 @@ def render_summary(result: SimulationResult) -> str:
     lines.append("Utilisation (requested / allocatable):")
     for resource, usage in summary["utilization"].items():
         lines.append(f"  {resource:<20} {usage['ratio'] * 100:6.1f}%  "
-                     f"({usage['requested']} / {usage['allocatable']})")
+                     f"({_amount(resource, usage['requested'])} / {_amount(resource, usage['allocatable'])})")
     return "\n".join(lines)
+
+
+def _amount(resource: str, value: int) -> str:
+    """CPU in cores (the core counts millicores), memory and storage in Gi, the rest as is."""
+    if resource == "cpu":
+        return f"{value / 1000:g}"
+    if resource in ("memory", "ephemeral-storage") or resource.startswith("hugepages-"):
+        return f"{value / 2**30:.1f}Gi"
+    return str(value)
