@@ -60,3 +60,15 @@ def test_snapshot_of_a_live_cluster_reads_back_and_plans(control_plane, core_api
     assert result.exit_code == 0, result.output
     per_node = orjson.loads(out.read_bytes())["perNode"]
     assert sum(per_node.values()) >= 1 and node in per_node
+
+    live_out = tmp_path / "fit-live.json"
+    result = CliRunner().invoke(main, ["plan", "fit", "--kubeconfig", str(control_plane.kubeconfig),
+                                       "--pod", str(pod), "-o", str(live_out)])
+    assert result.exit_code == 0, result.output
+    assert orjson.loads(live_out.read_bytes())["perNode"] == per_node
+
+
+def test_plan_needs_a_cluster(tmp_path):
+    result = CliRunner().invoke(main, ["plan", "drain", "--nodes", "n1"])
+    assert result.exit_code == 2
+    assert "give the cluster as -f manifests or --kubeconfig" in result.output

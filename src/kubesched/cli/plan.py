@@ -6,12 +6,16 @@ self-contained HTML page. Exit 1 when the answer is "does not fit".
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import tempfile
+from collections.abc import Iterator
 
 import click
 import orjson
 
-from kubesched.cli.options import config_option, load_profiles, manifest_option, seed_option
+from kubesched.cli.options import config_option, load_profiles, seed_option
+from kubesched.errors import InputError
 from kubesched.framework.profile import Profile
 from kubesched.model.cluster import read_cluster
 from kubesched.model.pods import PodParser
@@ -19,8 +23,39 @@ from kubesched.plan import report
 from kubesched.plan.daemons import DaemonSets
 from kubesched.plan.drain import plan_drain
 from kubesched.plan.fit import plan_fit, read_pod
+from kubesched.plan.cluster_dump import api_client_from, dump_cluster
 from kubesched.plan.nodes import plan_nodes
 from kubesched.plan.templates import read_templates
+
+
+
+def cluster_options(command):
+    """-f manifests and/or --kubeconfig: a live cluster, read as `kubesched snapshot` dumps it."""
+    command = click.option("--context", default=None,
+                           help="With --kubeconfig: its context (default: the current one).")(command)
+    command = click.option("--kubeconfig", type=click.Path(dir_okay=False),
+                           help="Read the cluster from this live API server instead of (or besides) -f.")(command)
+    return click.option(
+        "-f", "--filename", "paths", multiple=True, type=click.Path(),
+        help="A manifest file or directory (YAML or JSON; multi-document and kind: List). Repeatable.")(command)
+
+
+@contextlib.contextmanager
+def cluster_paths(paths: tuple[str, ...], kubeconfig: str | None, context: str | None) -> Iterator[list[str]]:
+    """The manifest paths, with a snapshot of the live cluster first when --kubeconfig is given."""
+    if not paths and not kubeconfig:
+        raise InputError("give the cluster as -f manifests or --kubeconfig", field="-f/--kubeconfig")
+    if not kubeconfig:
+        yield list(paths)
+        return
+    api_client = api_client_from(kubeconfig, context)
+    with tempfile.TemporaryDirectory(prefix="kubesched-snapshot-") as directory:
+        try:
+            dump_cluster(api_client, directory, warn=lambda message: click.echo(f"warning: {message}", err=True))
+        finally:
+            api_client.close()
+        yield [directory, *paths]
+
 
 output_option = click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
                              help="Write the answer as JSON to this file.")
@@ -34,7 +69,7 @@ def plan() -> None:
 
 
 @plan.command()
-@manifest_option
+@cluster_options
 @click.option("--pod", "pod_path", required=True, type=click.Path(dir_okay=False),
               help="The pod to replicate: a Pod manifest, or a workload object whose template is used.")
 @click.option("--max-replicas", type=click.IntRange(min=1), default=10_000, show_default=True,
@@ -44,13 +79,14 @@ def plan() -> None:
 @seed_option
 @output_option
 @report_option
-def fit(paths, pod_path, max_replicas, with_pending, config, seed, output, report_path):
+def fit(paths, kubeconfig, context, pod_path, max_replicas, with_pending, config, seed, output, report_path):
     """How many more replicas of a pod fit now.
 
     Copies of the pod are placed one by one by the engine until one fits nowhere; the
     reasons of that failure are what limits. Exit 1 when not even one fits."""
     profile = _profile(config)
-    cluster = read_cluster(paths)
+    with cluster_paths(paths, kubeconfig, context) as paths:
+        cluster = read_cluster(paths)
     pod = read_pod(pod_path, PodParser(cluster.priority_classes))
     result = plan_fit(cluster, pod, profile, max_replicas=max_replicas, with_pending=with_pending, seed=seed)
     _write(output, result.to_json())
@@ -65,7 +101,7 @@ def fit(paths, pod_path, max_replicas, with_pending, config, seed, output, repor
 
 
 @plan.command()
-@manifest_option
+@cluster_options
 @click.option("--node-template", "template_paths", multiple=True, required=True, type=click.Path(),
               help="A Node manifest whose copies may be added (annotation kubesched.io/hourly-cost: its price). "
                    "Repeatable; a file may hold several.")
@@ -77,15 +113,17 @@ def fit(paths, pod_path, max_replicas, with_pending, config, seed, output, repor
 @seed_option
 @output_option
 @report_option
-def nodes(paths, template_paths, time_limit, as_scheduled, config, seed, output, report_path):
+def nodes(paths, kubeconfig, context, template_paths, time_limit, as_scheduled, config, seed, output,
+          report_path):
     """Fewest nodes (or lowest cost) to add so all fits.
 
     The nodes come from the node templates; every pending pod of PATHs must fit, by the
     engine's filters. With costs on the templates the hourly cost is minimised."""
     profile = _profile(config)
-    cluster = read_cluster(paths)
+    with cluster_paths(paths, kubeconfig, context) as paths:
+        cluster = read_cluster(paths)
+        daemons = DaemonSets.from_paths(paths, PodParser(cluster.priority_classes))
     templates = read_templates(template_paths)
-    daemons = DaemonSets.from_paths(paths, PodParser(cluster.priority_classes))
     result = plan_nodes(cluster, templates, profile, daemons, time_limit=time_limit, seed=seed,
                         as_scheduled=as_scheduled)
     data = result.to_json()
@@ -110,19 +148,20 @@ def nodes(paths, template_paths, time_limit, as_scheduled, config, seed, output,
 
 
 @plan.command()
-@manifest_option
+@cluster_options
 @click.option("--nodes", "node_list", required=True, help="The nodes to drain, comma-separated.")
 @config_option
 @seed_option
 @output_option
 @report_option
-def drain(paths, node_list, config, seed, output, report_path):
+def drain(paths, kubeconfig, context, node_list, config, seed, output, report_path):
     """Can these nodes go? Where their pods would land.
 
     The nodes are cordoned, their pods (not DaemonSet pods) evicted and placed by the
     engine; PodDisruptionBudgets are checked. Exit 1 when a pod would fit nowhere."""
     profile = _profile(config)
-    cluster = read_cluster(paths)
+    with cluster_paths(paths, kubeconfig, context) as paths:
+        cluster = read_cluster(paths)
     names = [n.strip() for n in node_list.split(",") if n.strip()]
     result = plan_drain(cluster, names, profile, seed)
     data = result.to_json()
