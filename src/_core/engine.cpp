@@ -13,6 +13,25 @@ constexpr int32_t kMinFeasibleNodesToFind = 100;
 constexpr int32_t kMinFeasibleNodesPercentageToFind = 5;
 
 bool custom_normalized(int p) { return p == kInterPodAffinityScore || p == kPodTopologySpreadScore; }
+
+// The plugin's NormalizeScore over the feasible nodes, for the plugins normalised against
+// the highest raw score (upstream's default) or against the lowest and highest (BestFit).
+void normalize_over_feasible(Score plugin, const std::vector<int64_t>& raw, const std::vector<int32_t>& feasible,
+                             std::vector<int64_t>& scaled) {
+  if (feasible.empty()) return;
+  int64_t lo = raw[static_cast<size_t>(feasible[0])], hi = lo;
+  for (int32_t n : feasible) {
+    lo = std::min(lo, raw[static_cast<size_t>(n)]);
+    hi = std::max(hi, raw[static_cast<size_t>(n)]);
+  }
+  if (normalized(plugin)) {
+    hi = std::max<int64_t>(hi, 0);
+    for (int32_t n : feasible)
+      scaled[static_cast<size_t>(n)] = default_normalize(raw[static_cast<size_t>(n)], hi, reversed(plugin));
+  } else if (min_max_normalized(plugin)) {
+    for (int32_t n : feasible) scaled[static_cast<size_t>(n)] = min_max_normalize(raw[static_cast<size_t>(n)], lo, hi);
+  }
+}
 }  // namespace
 
 void Engine::set_profile(Profile profile) {
@@ -77,7 +96,11 @@ void Engine::assume(int32_t class_id, int32_t node) {
     last_gpu_mask_ = select_gpus(snapshot, profile_.gpu_select, pod, node, random_ties_ ? &rng_ : nullptr);
     snapshot.take_gpus(node, class_id, pod, last_gpu_mask_);
   }
-  snapshot.add_pod(pod, node);
+  add_to_node(class_id, node);
+}
+
+void Engine::add_to_node(int32_t class_id, int32_t node) {
+  snapshot.add_pod(pod_class(class_id), node);
   snapshot.node_pods[static_cast<size_t>(node)].push_back(class_id);
   terms_.pod_added(class_id, node, classes_, 1);
   log_change(node);
@@ -111,10 +134,7 @@ void Engine::assume_on_gpus(int32_t class_id, int32_t node, uint64_t mask) {
   if (taken != pod.gpu_count) throw std::invalid_argument("the GPU indices do not match the pod's GPU count");
   last_gpu_mask_ = mask;
   if (pod.gpu_count > 0) snapshot.take_gpus(node, class_id, pod, mask);
-  snapshot.add_pod(pod, node);
-  snapshot.node_pods[static_cast<size_t>(node)].push_back(class_id);
-  terms_.pod_added(class_id, node, classes_, 1);
-  log_change(node);
+  add_to_node(class_id, node);
 }
 
 void Engine::node_changed(int32_t node) { log_change(node); }
@@ -179,18 +199,8 @@ void Engine::pass(int32_t class_id, bool inter_pod, const std::vector<int32_t>& 
       normalize_inter_pod_affinity(scaled, feasible);
     } else if (p == kPodTopologySpreadScore) {
       normalize_spread(score_context, scaled, feasible);
-    } else if (normalized(static_cast<Score>(p))) {
-      int64_t max_raw = 0;
-      for (int32_t n : feasible) max_raw = std::max(max_raw, raw[static_cast<size_t>(n)]);
-      for (int32_t n : feasible)
-        scaled[static_cast<size_t>(n)] = default_normalize(raw[static_cast<size_t>(n)], max_raw, reversed(static_cast<Score>(p)));
-    } else if (min_max_normalized(static_cast<Score>(p)) && !feasible.empty()) {
-      int64_t lo = raw[static_cast<size_t>(feasible[0])], hi = lo;
-      for (int32_t n : feasible) {
-        lo = std::min(lo, raw[static_cast<size_t>(n)]);
-        hi = std::max(hi, raw[static_cast<size_t>(n)]);
-      }
-      for (int32_t n : feasible) scaled[static_cast<size_t>(n)] = min_max_normalize(raw[static_cast<size_t>(n)], lo, hi);
+    } else {
+      normalize_over_feasible(static_cast<Score>(p), raw, feasible, scaled);
     }
   }
   for (int32_t n : feasible) {
@@ -356,18 +366,8 @@ void Engine::score_inter_pod(ClassState& state, int32_t class_id) {
       normalize_inter_pod_affinity(scaled[p], feasible);
     } else if (p == kPodTopologySpreadScore) {
       normalize_spread(context, scaled[p], feasible);
-    } else if (normalized(static_cast<Score>(p))) {
-      int64_t max_raw = 0;
-      for (int32_t n : feasible) max_raw = std::max(max_raw, raw[static_cast<size_t>(n)]);
-      for (int32_t n : feasible)
-        scaled[p][static_cast<size_t>(n)] = default_normalize(raw[static_cast<size_t>(n)], max_raw, reversed(static_cast<Score>(p)));
-    } else if (min_max_normalized(static_cast<Score>(p)) && !feasible.empty()) {
-      int64_t lo = raw[static_cast<size_t>(feasible[0])], hi = lo;
-      for (int32_t n : feasible) {
-        lo = std::min(lo, raw[static_cast<size_t>(n)]);
-        hi = std::max(hi, raw[static_cast<size_t>(n)]);
-      }
-      for (int32_t n : feasible) scaled[p][static_cast<size_t>(n)] = min_max_normalize(raw[static_cast<size_t>(n)], lo, hi);
+    } else {
+      normalize_over_feasible(static_cast<Score>(p), raw, feasible, scaled[p]);
     }
   }
   state.total.assign(count, -1);

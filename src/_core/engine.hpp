@@ -127,6 +127,7 @@ class Engine {
   int32_t schedule_sampled(int32_t class_id);
   int32_t nodes_to_find() const;
   void log_change(int32_t node);
+  void add_to_node(int32_t class_id, int32_t node);  // the bookkeeping every placement shares
   void leave(int32_t class_id, int32_t node, uint64_t mask, bool exact);
 
   Profile profile_;

@@ -27,7 +27,7 @@ def main() -> None:
 
 
 def _register() -> None:
-    from kubesched.cli import cluster, explain, plan, run, simulate, snapshot
+    from kubesched.cli import cluster, explain, plan, run, simulate, snapshot, trace
 
     main.add_command(simulate.simulate)
     main.add_command(explain.explain)
@@ -35,7 +35,7 @@ def _register() -> None:
     main.add_command(run.run)
     main.add_command(plan.plan)
     main.add_command(snapshot.snapshot)
-    main.add_command(__import__("kubesched.cli.trace", fromlist=["trace"]).trace)
+    main.add_command(trace.trace)
 
 
 _register()
