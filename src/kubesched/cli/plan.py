@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import click
 import orjson
 
-from kubesched.cli.options import config_option, load_profiles, seed_option
+from kubesched.cli.options import MANIFEST_HELP, config_option, load_profiles, seed_option
 from kubesched.errors import InputError
 from kubesched.framework.profile import Profile
 from kubesched.model.cluster import read_cluster
@@ -35,9 +35,7 @@ def cluster_options(command):
                            help="With --kubeconfig: its context (default: the current one).")(command)
     command = click.option("--kubeconfig", type=click.Path(dir_okay=False),
                            help="Read the cluster from this live API server instead of (or besides) -f.")(command)
-    return click.option(
-        "-f", "--filename", "paths", multiple=True, type=click.Path(),
-        help="A manifest file or directory (YAML or JSON; multi-document and kind: List). Repeatable.")(command)
+    return click.option("-f", "--filename", "paths", multiple=True, type=click.Path(), help=MANIFEST_HELP)(command)
 
 
 @contextlib.contextmanager
