@@ -64,4 +64,5 @@ def test_vbp_sample_benchmark(benchmark, sample, record_result):
     summary = summarize(rows)
     assert summary["allVerifiedByEngine"]
     assert summary["atOrBelowBestOverall"] == len(rows)
+    assert all(r["nodes"] >= max(r["LB"], r["ourLowerBound"]) for r in rows)
     record_result("vbp_sample", {"timeLimitSeconds": TIME_LIMIT, "summary": summary, "instances": rows})

@@ -20,13 +20,12 @@ from kubesched.framework.profile import Profile
 from kubesched.model.cluster import read_cluster
 from kubesched.model.pods import PodParser
 from kubesched.plan import report
+from kubesched.plan.cluster_dump import api_client_from, dump_cluster
 from kubesched.plan.daemons import DaemonSets
 from kubesched.plan.drain import plan_drain
 from kubesched.plan.fit import plan_fit, read_pod
-from kubesched.plan.cluster_dump import api_client_from, dump_cluster
 from kubesched.plan.nodes import plan_nodes
 from kubesched.plan.templates import read_templates
-
 
 
 def cluster_options(command):

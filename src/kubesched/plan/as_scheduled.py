@@ -5,17 +5,19 @@ the next pod fits nowhere (what open-simulator answers)."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from kubesched.framework.profile import Profile
 from kubesched.model.cluster import ClusterInput
-from kubesched.model.records import Pod
+from kubesched.model.records import Node, Pod
 from kubesched.plan import snapshots
 from kubesched.plan.daemons import DaemonSets
 from kubesched.plan.packing_input import PlanInput
 from kubesched.plan.templates import NodeTemplate, node_names
 from kubesched.sim.simulate import Placement
+from kubesched.snapshot.cluster import ClusterSnapshot
 
 
 @dataclass
@@ -37,29 +39,50 @@ class AsScheduled:
 
 def schedule_adding_nodes(cluster: ClusterInput, pods: list[Pod], plan_input: PlanInput, profile: Profile,
                           daemons: DaemonSets, seed: int | None = None) -> AsScheduled:
-    templates = plan_input.templates
     snapshot = snapshots.snapshot(list(cluster.nodes), profile, cluster, seed)
     snapshot.add_bound(cluster.bound_pods)
-    name = node_names(templates, (n.name for n in cluster.nodes))
-    fits = plan_input.fits
-    costs = plan_input.problem.costs
-    added: list[NodeTemplate] = []
+    grower = Grower(snapshot, plan_input, daemons, node_names(plan_input.templates, (n.name for n in cluster.nodes)),
+                    [])
     placements: list[Placement] = []
     for item, pod in enumerate(pods):
         class_id = snapshot.class_of(pod)
         chosen = snapshot.engine.schedule(class_id)
-        if chosen < 0:
-            candidates = [i for i in range(len(templates)) if fits[item, plan_input.template_type(i)]]
-            if candidates:
-                index = min(candidates, key=lambda i: (costs[plan_input.template_type(i)], i))
-                node = templates[index].instantiate(name(index))
-                node_index = snapshots.add_node(snapshot, node)
-                for daemon_pod in daemons.pods_for(node):
-                    snapshot.engine.assume(snapshot.class_of(daemon_pod), node_index)
-                added.append(templates[index])
-                chosen = snapshot.engine.schedule(class_id)
+        if chosen < 0 and grower.add_for(item) is not None:
+            chosen = snapshot.engine.schedule(class_id)
         if chosen < 0:
             placements.append(Placement(pod.key, None, snapshot.failure_message(snapshot.engine.last_failure())))
         else:
             placements.append(Placement(pod.key, snapshot.node_names[chosen]))
-    return AsScheduled(templates, added, placements, plan_input.costed)
+    added = [template for _, template in grower.new_nodes]
+    return AsScheduled(plan_input.templates, added, placements, plan_input.costed)
+
+
+class Grower:
+    """Adds template nodes to a snapshot, with their DaemonSet pods."""
+
+    def __init__(self, snapshot: ClusterSnapshot, plan_input: PlanInput, daemons: DaemonSets,
+                 next_name: Callable[[int], str], new_nodes: list[tuple[Node, NodeTemplate]]):
+        self.snapshot = snapshot
+        self.plan_input = plan_input
+        self.daemons = daemons
+        self.next_name = next_name  # template index -> a fresh node name
+        self.new_nodes = new_nodes  # appended to as nodes are added
+
+    def join(self, node: Node) -> int:
+        index = snapshots.add_node(self.snapshot, node)
+        for pod in self.daemons.pods_for(node):
+            self.snapshot.engine.assume(self.snapshot.class_of(pod), index)
+        return index
+
+    def add_for(self, item: int) -> int | None:
+        """A new node of the cheapest template the item fits on its own; None if there is none."""
+        fits = self.plan_input.fits[item]
+        candidates = [i for i in range(len(self.plan_input.templates)) if fits[self.plan_input.template_type(i)]]
+        if not candidates:
+            return None
+        costs = self.plan_input.problem.costs
+        index = min(candidates, key=lambda i: (costs[self.plan_input.template_type(i)], i))
+        template = self.plan_input.templates[index]
+        node = template.instantiate(self.next_name(index))
+        self.new_nodes.append((node, template))
+        return self.join(node)

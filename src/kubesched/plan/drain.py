@@ -20,7 +20,6 @@ from kubesched.model.records import Pod
 from kubesched.model.selectors import label_selector_matches, parse_label_selector
 from kubesched.plan import snapshots
 from kubesched.sim.queue import queue_order
-from kubesched.sim.simulate import Placement
 from kubesched.snapshot.cluster import ClusterSnapshot
 
 MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
@@ -104,13 +103,13 @@ def plan_drain(cluster: ClusterInput, drained: list[str], profile: Profile, seed
 
     snapshot = snapshots.snapshot(cordoned, profile, cluster, seed)
     snapshot.add_bound(staying)
-    replacements = [replace(pod, node_name="") for pod in queue_order(evicted)]
+    queued = queue_order(evicted)
     evictions: list[Eviction] = []
-    if replacements:
+    if queued:
         snapshot.engine.clear_failures()
-        chosen = snapshot.place(replacements)
+        chosen = snapshot.place([replace(pod, node_name="") for pod in queued])
         failures = iter(snapshot.engine.failures())
-        for original, node in zip(queue_order(evicted), chosen.tolist()):
+        for original, node in zip(queued, chosen.tolist()):
             if node >= 0:
                 evictions.append(Eviction(original.key, original.node_name, snapshot.node_names[node]))
             else:

@@ -11,7 +11,6 @@ takes the pod is added — the plan then says how many pods it had to repair.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -19,7 +18,7 @@ from kubesched.framework.profile import Profile
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Node, Pod
 from kubesched.plan import packing, snapshots
-from kubesched.plan.as_scheduled import AsScheduled, schedule_adding_nodes
+from kubesched.plan.as_scheduled import AsScheduled, Grower, schedule_adding_nodes
 from kubesched.plan.daemons import DaemonSets
 from kubesched.plan.packing_input import PlanInput, build
 from kubesched.plan.templates import COST_UNITS, NodeTemplate, node_names
@@ -101,8 +100,8 @@ def plan_nodes(cluster: ClusterInput, templates: list[NodeTemplate], profile: Pr
     snapshot = snapshots.snapshot(list(cluster.nodes), profile, cluster, seed)
     snapshot.add_bound(cluster.bound_pods)
     before = snapshots.usage_by_node(snapshot)
-    grower = _Grower(snapshot, plan_input, daemons, name, new_nodes)
-    for node, _ in list(new_nodes):
+    grower = Grower(snapshot, plan_input, daemons, name, new_nodes)
+    for node, _ in new_nodes:
         grower.join(node)
     placements, repaired = _replay(snapshot, plan_input, planned, grower)
     plan = NodePlan(plan_input, result, new_nodes, placements, repaired, snapshot, before, undecided=undecided)
@@ -124,39 +123,8 @@ def pods_to_plan(cluster: ClusterInput, profile: Profile) -> tuple[list[Pod], li
     return pods, undecided
 
 
-class _Grower:
-    """Adds template nodes to the snapshot, with their DaemonSet pods."""
-
-    def __init__(self, snapshot: ClusterSnapshot, plan_input: PlanInput, daemons: DaemonSets,
-                 next_name: Callable[[int], str], new_nodes: list[tuple[Node, NodeTemplate]]):
-        self.snapshot = snapshot
-        self.plan_input = plan_input
-        self.daemons = daemons
-        self.next_name = next_name  # template index -> a fresh node name
-        self.new_nodes = new_nodes  # appended to as nodes are added
-
-    def join(self, node: Node) -> int:
-        index = snapshots.add_node(self.snapshot, node)
-        for pod in self.daemons.pods_for(node):
-            self.snapshot.engine.assume(self.snapshot.class_of(pod), index)
-        return index
-
-    def add_for(self, item: int) -> int | None:
-        """A new node of the cheapest template the item fits on its own; None if there is none."""
-        fits = self.plan_input.fits[item]
-        candidates = [i for i in range(len(self.plan_input.templates)) if fits[self.plan_input.template_type(i)]]
-        if not candidates:
-            return None
-        costs = self.plan_input.problem.costs
-        index = min(candidates, key=lambda i: (costs[self.plan_input.template_type(i)], i))
-        template = self.plan_input.templates[index]
-        node = template.instantiate(self.next_name(index))
-        self.new_nodes.append((node, template))
-        return self.join(node)
-
-
 def _replay(snapshot: ClusterSnapshot, plan_input: PlanInput, planned: dict[str, str | None],
-            grower: _Grower) -> tuple[list[Placement], int]:
+            grower: Grower) -> tuple[list[Placement], int]:
     placements: list[Placement] = []
     repaired = 0
     for item, pod in enumerate(plan_input.pods):
