@@ -4,6 +4,7 @@ kube-scheduler on loopback, started once per session (binaries are built if miss
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 
 import pytest
 
@@ -18,10 +19,7 @@ def control_plane(request, tmp_path_factory):
 
     def progress(message: str) -> None:
         # Shown live even under output capture: a cold build takes many minutes.
-        if capture is None:
-            print(message, file=sys.stderr, flush=True)
-            return
-        with capture.global_and_fixture_disabled():
+        with capture.global_and_fixture_disabled() if capture else nullcontext():
             print(message, file=sys.stderr, flush=True)
 
     if build.cached_bin_dir() is None:

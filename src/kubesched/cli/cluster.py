@@ -94,4 +94,3 @@ def _bin_dir(*, build_if_missing: bool) -> Path:
     if found is None:
         raise click.ClickException("the control plane is not built: run `kubesched cluster build`")
     return found
-

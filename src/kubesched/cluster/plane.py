@@ -68,9 +68,6 @@ class Plane:
         """Component name → pid of every component that was started and not stopped."""
         return processes.recorded_pids(self.directory)
 
-    def log(self, component: str) -> Path:
-        return processes.log_path(self.directory, component)
-
     def client(self) -> RestClient:
         pki = Layout(self.directory).pki
         admin = pki.client(certs.ADMIN)
@@ -215,7 +212,7 @@ def _wait_ready(component: processes.Started, probe: Callable[[], bool], timeout
 def _wait_nodes_ready(kwok: processes.Started, client: RestClient, count: int) -> None:
     try:
         wait_until_ready(client, count, timeout=60 + count / 20,
-                               still_running=lambda: not kwok.exited())
+                         still_running=lambda: not kwok.exited())
     except NodeError as error:
         raise ComponentError(f"kwok: {error}{_log_excerpt(kwok)}") from None
 
