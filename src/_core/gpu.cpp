@@ -34,16 +34,23 @@ int32_t fitting(const GpuNodeState& node, int32_t milli) {
   return count;
 }
 
-// The node after the pod takes its GPUs the way the simulator's NodeResource.Sub does: the
-// fitting GPUs with the least free milli first (a stable sort: lower index first on ties).
-GpuNodeState after_sub(const GpuNodeState& node, int64_t cpu, int32_t milli, int32_t count) {
-  GpuNodeState out = node;
-  out.cpu_left -= cpu;
-  if (count == 0) return out;
+// The node's GPU indices, least free milli first (a stable sort: lower index first on ties):
+// the order in which the simulator takes GPUs.
+std::array<int32_t, kMaxGpusPerNode> least_free_first(const GpuNodeState& node) {
   std::array<int32_t, kMaxGpusPerNode> order{};
   for (int32_t g = 0; g < node.count; ++g) order[static_cast<size_t>(g)] = g;
   std::stable_sort(order.begin(), order.begin() + node.count,
                    [&](int32_t a, int32_t b) { return node.free[static_cast<size_t>(a)] < node.free[static_cast<size_t>(b)]; });
+  return order;
+}
+
+// The node after the pod takes its GPUs the way the simulator's NodeResource.Sub does: the
+// fitting GPUs with the least free milli first.
+GpuNodeState after_sub(const GpuNodeState& node, int64_t cpu, int32_t milli, int32_t count) {
+  GpuNodeState out = node;
+  out.cpu_left -= cpu;
+  if (count == 0) return out;
+  const auto order = least_free_first(node);
   int32_t wanted = count;
   for (int32_t i = 0; i < node.count && wanted > 0; ++i) {
     auto& free = out.free[static_cast<size_t>(order[static_cast<size_t>(i)])];
@@ -225,10 +232,7 @@ int64_t gpu_packing_score(const GpuNodeState& node, const PodClass& pod) {
   int32_t fully_free = 0;
   for (int32_t g = 0; g < node.count; ++g) fully_free += node.free[static_cast<size_t>(g)] == kMilliPerGpu;
   if (fully_free == node.count) return std::max<int64_t>(kMaxNodeScore / 3 - fully_free, fully_free);
-  std::array<int32_t, kMaxGpusPerNode> order{};
-  for (int32_t g = 0; g < node.count; ++g) order[static_cast<size_t>(g)] = g;
-  std::stable_sort(order.begin(), order.begin() + node.count,
-                   [&](int32_t a, int32_t b) { return node.free[static_cast<size_t>(a)] < node.free[static_cast<size_t>(b)]; });
+  const auto order = least_free_first(node);
   int32_t wanted = pod.gpu_count, free_used = 0;
   int64_t free_ratio = 0;
   for (int32_t i = 0; i < node.count && wanted > 0; ++i) {
@@ -348,30 +352,26 @@ void replay_gpu_queue(Engine& engine, const int32_t* class_ids, int64_t count, i
                       double* frag, int64_t* idle) {
   const Snapshot& s = engine.snapshot;
   std::vector<double> node_frag(static_cast<size_t>(s.node_count()));
-  std::vector<int64_t> node_idle(static_cast<size_t>(s.node_count()));
+  int64_t free = 0;  // at the start; a placed pod takes gpu_count x gpu_milli of it
   for (int32_t n = 0; n < s.node_count(); ++n) {
     const GpuNodeState state = gpu_node_state(s, n);
     node_frag[static_cast<size_t>(n)] = s.gpu_workload.frag(state);
-    node_idle[static_cast<size_t>(n)] = total_free(state);
+    free += total_free(state);
   }
-  int64_t taken = 0, free = 0;
-  for (int64_t v : node_idle) free += v;
+  int64_t taken = 0;
   for (int64_t i = 0; i < count; ++i) {
     const int32_t node = engine.schedule(class_ids[i]);
     chosen[i] = node;
     if (node >= 0) {
       const PodClass& pod = engine.pod_class(class_ids[i]);
       taken += static_cast<int64_t>(pod.gpu_count) * pod.gpu_milli;
-      const GpuNodeState state = gpu_node_state(s, node);
-      node_frag[static_cast<size_t>(node)] = s.gpu_workload.frag(state);
-      free += total_free(state) - node_idle[static_cast<size_t>(node)];
-      node_idle[static_cast<size_t>(node)] = total_free(state);
+      node_frag[static_cast<size_t>(node)] = s.gpu_workload.frag(gpu_node_state(s, node));
     }
     double sum = 0;
     for (double v : node_frag) sum += v;  // in node order: the same sum whatever the history
     allocated[i] = taken;
     frag[i] = sum;
-    idle[i] = free;
+    idle[i] = free - taken;
   }
 }
 

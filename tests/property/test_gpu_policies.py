@@ -12,7 +12,7 @@ from kubesched.framework.plugins import CORE_FILTERS
 from kubesched.framework.profile import Profile
 from kubesched.gpu.reference import GPU_PLUGINS, GpuReference
 from kubesched.gpu.request import gpu_request, indices_of
-from kubesched.gpu.typical import TypicalPod, typical_pods
+from kubesched.gpu.typical import TypicalPod, shape_of, typical_pods
 from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
 from kubesched.snapshot.cluster import ClusterSnapshot
@@ -71,16 +71,10 @@ def gpu_profiles(draw):
     return Profile(filters=CORE_FILTERS, weights=weights, gpu_selection=selection)
 
 
-def shapes(pods):
-    for pod in pods:
-        gpu = gpu_request(pod)
-        yield pod.spec.nonzero_cpu, gpu.milli, gpu.count, gpu.models
-
-
 @st.composite
 def typical_lists(draw, pods):
     if draw(st.booleans()):
-        return typical_pods(shapes(pods), threshold=draw(st.sampled_from((60, 95, 100))))
+        return typical_pods(map(shape_of, pods), threshold=draw(st.sampled_from((60, 95, 100))))
     items = draw(st.lists(st.tuples(st.sampled_from((500, 2000, 8000, 16000)),
                                     st.sampled_from((0, 200, 470, 650, 1000)), st.sampled_from((1, 2, 8)),
                                     st.sampled_from(((), ("A",), ("B", "C"))), st.integers(1, 9)),

@@ -41,10 +41,6 @@ KS = tuple(range(131))  # arrived GPU requests, % of capacity
 MAX_PODS_PER_NODE = 110
 
 
-def default_data_dir() -> Path:
-    return DATA_DIR
-
-
 def trace_path(name: str, data_dir: Path | str = DATA_DIR) -> Path:
     """`default` -> <data_dir>/openb_pod_list_default.csv; a path is returned as is."""
     if name.endswith(".csv") or "/" in name:
@@ -169,20 +165,16 @@ def arrivals(rows: list[PodRow], seed: int, capacity_milli: int, inflation: floa
     return queue
 
 
-def _round(value: float, digits: int = 0) -> float:
-    return round(value, digits)
-
-
 def at_arrival_points(arrived_pct: np.ndarray, values: np.ndarray) -> list[float | None]:
     """Per k = 0..130: the mean of `values` over the steps whose arrived % rounds to k, or
     within k +- 1 when none does (the paper's merge_alloc_discrete)."""
-    arrived = np.array([_round(float(a)) for a in arrived_pct])
+    arrived = np.rint(arrived_pct)  # round half to even, as Python's round
     out: list[float | None] = []
     for k in KS:
         chosen = values[arrived == k]
         if chosen.size == 0:
             chosen = values[(arrived >= k - 1) & (arrived <= k + 1)]
-        out.append(_round(float(chosen.mean()), 2) if chosen.size else None)
+        out.append(round(float(chosen.mean()), 2) if chosen.size else None)
     return out
 
 
@@ -250,9 +242,8 @@ def run(pods_csv: Path | str, nodes_csv: Path | str, policy: str, seed: int, inf
 
     requests = np.fromiter((p.gpu_milli for p in queue), dtype=np.int64, count=len(queue))
     arrived_pct = np.cumsum(requests) / cluster.gpus / 10
-    allocation_pct = np.array([_round(float(a) / cluster.gpus / 10, 2) for a in allocated])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frag_ratio = np.where(idle > 0, 100 * frag / np.maximum(idle, 1), 0.0)
+    allocation_pct = np.array([round(float(a) / cluster.gpus / 10, 2) for a in allocated])
+    frag_ratio = np.where(idle > 0, 100 * frag / np.maximum(idle, 1), 0.0)
     result = RunResult(
         trace=trace_name(pods_csv), policy=policy, seed=seed, inflation=inflation, pods=len(queue),
         placed=int((chosen >= 0).sum()),

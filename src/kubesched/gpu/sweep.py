@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,8 +106,8 @@ def run_dask(jobs: list[Job], scheduler: str | object, progress: bool = True) ->
         raise InputError("running on a Dask cluster needs the 'trace' extra: pip install 'kubesched[trace]'",
                          field="--scheduler") from None
 
-    own = isinstance(scheduler, str)
-    client = Client(scheduler) if own else (scheduler if isinstance(scheduler, Client) else Client(scheduler))
+    own = not isinstance(scheduler, Client)  # an address or a cluster: our client, closed here
+    client = Client(scheduler) if own else scheduler
     bar = _Progress(len(jobs), progress)
     results = []
     try:
@@ -117,7 +117,7 @@ def run_dask(jobs: list[Job], scheduler: str | object, progress: bool = True) ->
             bar.update(_label(results[-1]))
     finally:
         bar.close()
-        if own or not isinstance(scheduler, Client):
+        if own:
             client.close()
     return _ordered(results)
 
@@ -142,17 +142,21 @@ def _std(values: list[float]) -> float | None:
     return round(math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1)), 2)
 
 
-def summarize(results: list[dict], ks: tuple[int, ...] = (100, 130)) -> list[dict]:
-    """Per (trace, policy): the mean (and std) over seeds of the allocation at each k, the
-    published mean and the difference, and the median run time."""
+def _by_trace_and_policy(results: list[dict]) -> dict[tuple[str, str], list[dict]]:
     groups: dict[tuple[str, str], list[dict]] = {}
     for r in results:
         groups.setdefault((r["trace"], r["policy"]), []).append(r)
+    return groups
+
+
+def summarize(results: list[dict], ks: tuple[int, ...] = (100, 130)) -> list[dict]:
+    """Per (trace, policy): the mean (and std) over seeds of the allocation at each k, the
+    published mean and the difference, and the median run time."""
     rows = []
-    for (trace, policy), runs in groups.items():
+    for (trace, policy), runs in _by_trace_and_policy(results).items():
         row = {"trace": trace, "policy": policy, "seeds": sorted(r["seed"] for r in runs)}
         published = ALLOCATION.get(trace, {}).get(policy)
-        for j, k in enumerate(ks):
+        for k in ks:
             values = [r["allocation"][k] for r in runs]
             row[f"k{k}"] = _mean(values)
             row[f"k{k}_std"] = _std(values)
@@ -169,10 +173,7 @@ def summarize(results: list[dict], ks: tuple[int, ...] = (100, 130)) -> list[dic
 def mean_curves(results: list[dict]) -> dict[str, dict[str, dict[str, list]]]:
     """trace -> policy -> metric -> the mean over seeds at k = 0..130."""
     out: dict[str, dict[str, dict[str, list]]] = {}
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for r in results:
-        groups.setdefault((r["trace"], r["policy"]), []).append(r)
-    for (trace, policy), runs in sorted(groups.items()):
+    for (trace, policy), runs in sorted(_by_trace_and_policy(results).items()):
         out.setdefault(trace, {})[policy] = {
             metric: [_mean([r[metric][k] for r in runs]) for k in openb.KS]
             for metric in ("allocation", "fragmentation_ratio", "fragmentation_amount")}
@@ -249,8 +250,8 @@ def plot(results: list[dict], path: str | Path, title: str = "") -> None:
     plt.close(figure)
 
 
-def run_sweep(jobs: list[Job], workers: int | None = None, scheduler: str | None = None, progress: bool = True,
-              runner: Callable | None = None) -> list[dict]:
+def run_sweep(jobs: list[Job], workers: int | None = None, scheduler: str | None = None,
+              progress: bool = True) -> list[dict]:
     if scheduler:
         return run_dask(jobs, scheduler, progress)
-    return (runner or run_local)(jobs, workers, progress)
+    return run_local(jobs, workers, progress)
