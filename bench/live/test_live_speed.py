@@ -25,24 +25,21 @@ from itertools import cycle
 
 import pytest
 
+from tests.integration.live_fixtures import pod, running_plane
+
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 NODES = int(os.environ.get("KUBESCHED_LIVE_NODES", "50"))
 PODS = int(os.environ.get("KUBESCHED_LIVE_PODS", "200"))
 CONCURRENCY = 32
-TOLERATION = {"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}
 RESULTS: dict[str, dict] = {}
 
 
 @pytest.fixture(scope="module")
 def speed_plane(tmp_path_factory):
-    from kubesched.cluster import plane
-
-    directory = tmp_path_factory.mktemp("live-speed")
-    started = plane.up(directory, plane.PlaneOptions(nodes=NODES, with_kube_scheduler=True),
-                       progress=lambda message: None)
-    yield started
-    plane.down(directory)
+    with running_plane(tmp_path_factory.mktemp("live-speed"), nodes=NODES,
+                       with_kube_scheduler=True) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")
@@ -52,21 +49,13 @@ def kube(speed_plane):
     return connect(str(speed_plane.kubeconfig), connections=CONCURRENCY + 8)
 
 
-def _pod(name: str, scheduler_name: str) -> dict:
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-            "spec": {"schedulerName": scheduler_name, "tolerations": [TOLERATION],
-                     "containers": [{"name": "c", "image": "registry.k8s.io/pause:3.9",
-                                     "resources": {"requests": {"cpu": "100m",
-                                                                "memory": "500Mi"}}}]}}
-
-
 def _create_pods(kube, namespace: str, scheduler_name: str) -> None:
     kube.request("POST", "/api/v1/namespaces",
                  {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
     path = f"/api/v1/namespaces/{namespace}/pods"
     with ThreadPoolExecutor(16) as pool:
-        list(pool.map(lambda i: kube.request("POST", path, _pod(f"p-{i:05d}", scheduler_name)),
-                      range(PODS)))
+        list(pool.map(lambda i: kube.request(
+            "POST", path, pod(f"p-{i:05d}", scheduler_name, "100m", "500Mi")), range(PODS)))
 
 
 class BoundWatch:

@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,16 +21,23 @@ LIVE_NODES = 6
 KWOK_TOLERATION = {"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}
 
 
+@contextmanager
+def running_plane(directory: Path, **options):
+    """A control plane up in `directory` (options: `plane.PlaneOptions`'s) until the end."""
+    from kubesched.cluster import plane
+
+    started = plane.up(directory, plane.PlaneOptions(**options), progress=lambda message: None)
+    try:
+        yield started
+    finally:
+        plane.down(directory)
+
+
 @pytest.fixture(scope="session")
 def live_plane(tmp_path_factory):
     """A control plane for the live scheduler's tests, apart from the shared one."""
-    from kubesched.cluster import plane
-
-    directory = tmp_path_factory.mktemp("live-plane")
-    started = plane.up(directory, plane.PlaneOptions(nodes=LIVE_NODES),
-                       progress=lambda message: None)
-    yield started
-    plane.down(directory)
+    with running_plane(tmp_path_factory.mktemp("live-plane"), nodes=LIVE_NODES) as started:
+        yield started
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,14 @@ from tests.integration.live_fixtures import (  # noqa: F401 (fixtures)
 pytestmark = pytest.mark.integration
 
 
+def _leader_flags(*, lease_duration: str, renew_deadline: str) -> tuple[str, ...]:
+    """`kubesched run` flags for leader election on a lease of this test only."""
+    return ("--leader-elect", "--leader-elect-resource-name", f"lease-{uuid.uuid4().hex[:8]}",
+            "--leader-elect-lease-duration", lease_duration,
+            "--leader-elect-renew-deadline", renew_deadline,
+            "--leader-elect-retry-period", "0.5")
+
+
 def _scheduled_events(kube, namespace):
     return [e for e in events_for(kube, namespace) if e["reason"] == "Scheduled"]
 
@@ -42,10 +50,7 @@ def test_api_server_restart_mid_run_every_pod_bound_once(live_plane, live_kube, 
 
 def test_two_replicas_with_leader_election_never_both_bind(live_plane, live_kube, namespace,
                                                            scheduler_name, start_scheduler):
-    lease = f"lease-{uuid.uuid4().hex[:8]}"
-    flags = ("--leader-elect", "--leader-elect-resource-name", lease,
-             "--leader-elect-lease-duration", "4", "--leader-elect-renew-deadline", "3",
-             "--leader-elect-retry-period", "0.5")
+    flags = _leader_flags(lease_duration="4", renew_deadline="3")
     first = start_scheduler(live_plane.kubeconfig, scheduler_name, *flags)
     second = start_scheduler(live_plane.kubeconfig, scheduler_name, *flags)
     for i in range(40):
@@ -77,10 +82,7 @@ def test_two_replicas_with_leader_election_never_both_bind(live_plane, live_kube
 
 def test_killed_leader_is_replaced_after_the_lease_expires(live_plane, live_kube, namespace,
                                                           scheduler_name, start_scheduler):
-    lease = f"lease-{uuid.uuid4().hex[:8]}"
-    flags = ("--leader-elect", "--leader-elect-resource-name", lease,
-             "--leader-elect-lease-duration", "3", "--leader-elect-renew-deadline", "2",
-             "--leader-elect-retry-period", "0.5")
+    flags = _leader_flags(lease_duration="3", renew_deadline="2")
     first = start_scheduler(live_plane.kubeconfig, scheduler_name, *flags)
     create_pod(live_kube, namespace, pod("one", scheduler_name))
     wait_all_bound(live_kube, namespace, 1)

@@ -83,31 +83,34 @@ class Cache:
         self.snapshot = None
         return True
 
-    def set_namespace(self, obj: dict, deleted: bool = False) -> None:
+    def set_namespace(self, obj: dict, deleted: bool = False) -> bool:
+        """True if the namespace's labels, as the plugins see them, changed."""
         meta = obj.get("metadata") or {}
         name = meta.get("name")
         labels = meta.get("labels") or {}
         if deleted:
-            if self.namespaces.pop(name, None) is not None:
-                self.snapshot = None
+            if self.namespaces.pop(name, None) is None:
+                return False
         elif self.namespaces.get(name) != labels:
             self.namespaces[name] = labels
-            self.snapshot = None
+        else:
+            return False
+        self.snapshot = None
+        return True
 
-    def set_object(self, kind: str, key: str, obj: dict | None) -> None:
-        """A Service or workload object; only what the plugins read counts as a change."""
+    def set_object(self, kind: str, key: str, obj: dict | None) -> bool:
+        """A Service or workload object; True only if what the plugins read of it changed."""
         store = self.objects[kind]
         relevant = _relevant(obj) if obj is not None else None
         old = store.get(key)
-        if (_relevant(old) if old is not None else None) == relevant:
-            if obj is not None:
-                store[key] = obj
-            return
         if obj is None:
-            del store[key]
+            store.pop(key, None)
         else:
             store[key] = obj
+        if (_relevant(old) if old is not None else None) == relevant:
+            return False
         self.snapshot = None
+        return True
 
     # -- pods: incremental ---------------------------------------------------------------
 

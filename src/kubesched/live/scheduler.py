@@ -31,6 +31,8 @@ from kubesched.live.informer import Informer, object_key
 from kubesched.live.metrics import Metrics
 from kubesched.live.queue import QueuedPod, SchedulingQueue
 from kubesched.live.status import Reporter
+from kubesched.model.cluster import _priority_classes as priority_classes
+from kubesched.model.manifests import Manifest
 from kubesched.model.pods import PodParser
 from kubesched.model.records import Pod
 from kubesched.sim.simulate import decide_with_python_plugins
@@ -238,14 +240,14 @@ class Scheduler:
             if changed and event_type != "DELETED":
                 self.queue.move_all()
         elif kind == "namespace":
-            self.cache.set_namespace(item[2], deleted=item[1] == "DELETED")
-            self.queue.move_all()
+            if self.cache.set_namespace(item[2], deleted=item[1] == "DELETED"):
+                self.queue.move_all()
         elif kind == "priorityclass":
             self._priority_class(item[1], item[2])
         else:
             obj = item[2]
-            self.cache.set_object(kind, object_key(obj), None if item[1] == "DELETED" else obj)
-            self.queue.move_all()
+            if self.cache.set_object(kind, object_key(obj), None if item[1] == "DELETED" else obj):
+                self.queue.move_all()
 
     def _priority_class(self, event_type: str, obj: dict) -> None:
         name = (obj.get("metadata") or {}).get("name")
@@ -253,13 +255,13 @@ class Scheduler:
             self._priority_classes.pop(name, None)
         else:
             self._priority_classes[name] = obj
-        values = {n: int(o.get("value") or 0) for n, o in self._priority_classes.items()}
-        defaults = [int(o.get("value") or 0) for o in self._priority_classes.values()
-                    if o.get("globalDefault")]
-        if defaults:
-            values[""] = max(defaults)
-        self.parser = PodParser(values, {n: o.get("preemptionPolicy") or "PreemptLowerPriority"
-                                         for n, o in self._priority_classes.items()})
+        try:
+            values, policies = priority_classes(
+                Manifest(o, "") for o in self._priority_classes.values())
+        except InputError as error:
+            log.warning("PriorityClasses not applied: %s", error)
+            return
+        self.parser = PodParser(values, policies)
 
     def _pod(self, event_type: str, obj: dict) -> None:
         meta = obj.get("metadata") or {}
