@@ -37,6 +37,8 @@ _REASON_TEXT = {
     12: "node(s) didn't satisfy existing pods anti-affinity rules",
     13: "node(s) didn't match scheduler-enforced node affinity",
 }
+PREFILTER_PLUGINS = {"NodeName": 1, "NodeAffinity": 2}  # bits of a kReasonPreFilterNodes payload
+PREFILTER_REJECTIONS = {1: "pod affinity terms conflict"}  # kReasonPreFilterRejected payloads
 
 
 cdef inline string _b(str text):
@@ -121,17 +123,21 @@ cdef class Engine:
             matcher.namespaces.push_back(namespace)
         return self.engine.add_matcher(matcher)
 
-    def add_class(self, *, requests, int64_t nonzero_cpu, int64_t nonzero_memory, ports=(),
+    def add_class(self, *, requests, int64_t nonzero_cpu, int64_t nonzero_memory,
+                  fit_score_cpu=None, fit_score_memory=None, ports=(),
                   tolerations=(), node_selector=(), required_terms=None, preferred_terms=(),
                   node_name=None, namespace="default", labels=None, affinity_required=(),
                   anti_required=(), affinity_preferred=(), anti_preferred=(), spread=(),
                   spread_is_system_default=False, images=(), enforced_terms=None, fit_ignored=(),
-                  int32_t gpu_count=0, int32_t gpu_milli=0):
+                  int32_t gpu_count=0, int32_t gpu_milli=0, prefilter_nodes=None,
+                  prefilter_plugins=(), prefilter_rejection=None):
         """Compile one pod class. Node terms are (expressions, fields) with expressions as
         (key, operator, values); tolerations are (key, operator, value, effect), "" for empty;
         pod terms are (matcher id, topology key, weight); spread constraints are (matcher id,
         key, maxSkew, minDomains, hard, honor node affinity, honor node taints). A GPU pod
-        asks for `gpu_count` GPUs of `gpu_milli` each (1000: whole; less: a share of one)."""
+        asks for `gpu_count` GPUs of `gpu_milli` each (1000: whole; less: a share of one).
+        `prefilter_nodes`: the node names PreFilter plugins (`prefilter_plugins`) restrict
+        the pod to; `prefilter_rejection`: a PreFilter rejection of the pod (its message)."""
         cdef core.PodClass pod
         cdef core.SpreadConstraint constraint
         cdef core.ResourceAmount amount
@@ -147,6 +153,8 @@ cdef class Engine:
             pod.fit_ignored.push_back(self.engine.snapshot.resource(_b(name)))
         pod.nonzero_cpu = nonzero_cpu
         pod.nonzero_memory = nonzero_memory
+        pod.fit_score_cpu = nonzero_cpu if fit_score_cpu is None else fit_score_cpu
+        pod.fit_score_memory = nonzero_memory if fit_score_memory is None else fit_score_memory
         for ip, protocol, number in ports:
             port.ip = self.intern(ip)
             port.protocol = self.intern(protocol)
@@ -173,6 +181,14 @@ cdef class Engine:
             for term in enforced_terms:
                 pod.enforced_terms.push_back(self._term(term))
         pod.node_name = self.intern(node_name) if node_name else -1
+        if prefilter_nodes is not None:
+            pod.has_prefilter_nodes = True
+            for name_id in sorted(self.intern(n) for n in prefilter_nodes):
+                pod.prefilter_nodes.push_back(name_id)
+            pod.prefilter_plugins = sum(PREFILTER_PLUGINS[p] for p in set(prefilter_plugins))
+        if prefilter_rejection is not None:
+            pod.prefilter_rejection = next(k for k, text in PREFILTER_REJECTIONS.items()
+                                           if text == prefilter_rejection)
         pod.namespace_id = self.intern(namespace)
         for key, value in sorted((self.intern(k), self.intern(v)) for k, v in (labels or {}).items()):
             pod.labels.push_back(pair[int32_t, int32_t](key, value))
@@ -377,6 +393,11 @@ cdef class Engine:
         kind, payload = reason >> 24, reason & 0xFFFFFF
         if kind == 7:
             return f"Insufficient {self.engine.snapshot.resource_name(payload).decode('utf-8')}"
+        if kind == 14:
+            plugins = sorted(name for name, bit in PREFILTER_PLUGINS.items() if payload & bit)
+            return f"node(s) didn't satisfy plugin(s) [{' '.join(plugins)}]"
+        if kind == 15:
+            return PREFILTER_REJECTIONS[payload]
         return _REASON_TEXT[kind]
 
     def evaluate(self, int32_t class_id):

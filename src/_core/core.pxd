@@ -73,6 +73,8 @@ cdef extern from "pod_class.hpp" namespace "kubesched" nogil:
         vector[int32_t] fit_ignored
         int64_t nonzero_cpu
         int64_t nonzero_memory
+        int64_t fit_score_cpu
+        int64_t fit_score_memory
         vector[HostPort] ports
         vector[Toleration] tolerations
         vector[pair[int32_t, int32_t]] node_selector
@@ -82,6 +84,10 @@ cdef extern from "pod_class.hpp" namespace "kubesched" nogil:
         bool has_enforced_terms
         vector[NodeTerm] enforced_terms
         int32_t node_name
+        bint has_prefilter_nodes
+        vector[int32_t] prefilter_nodes
+        int32_t prefilter_plugins
+        int32_t prefilter_rejection
         int32_t namespace_id
         vector[pair[int32_t, int32_t]] labels
         vector[PodTerm] affinity_required

@@ -146,8 +146,28 @@ bool resources_fit(const Snapshot& s, const PodClass& pod, int32_t node, Reasons
   return fits;
 }
 
+namespace {
+
+// Upstream reports nodes a PreFilter result left out, and a pod PreFilter rejected, under
+// no filter; they are charged here to the plugin that produced the result.
+int32_t prefilter_owner(const PodClass& pod) {
+  return (pod.prefilter_plugins & kPreFilterNodeName) ? kNodeName : kNodeAffinityFilter;
+}
+
+}  // namespace
+
 int32_t first_failing_filter(const Snapshot& s, const Profile& profile, const PodClass& pod,
                              int32_t node, Reasons* reasons) {
+  if (pod.prefilter_rejection) {
+    if (reasons) reasons->push_back(make_reason(kReasonPreFilterRejected, pod.prefilter_rejection));
+    return kNodeAffinityFilter;
+  }
+  if (pod.has_prefilter_nodes &&
+      !std::binary_search(pod.prefilter_nodes.begin(), pod.prefilter_nodes.end(),
+                          s.names[static_cast<size_t>(node)])) {
+    if (reasons) reasons->push_back(make_reason(kReasonPreFilterNodes, pod.prefilter_plugins));
+    return prefilter_owner(pod);
+  }
   using Check = bool (*)(const Snapshot&, const PodClass&, int32_t, Reasons*);
   static constexpr Check checks[] = {
       node_unschedulable_passes, node_name_passes, taint_toleration_passes,

@@ -91,6 +91,10 @@ struct PodClass {
   std::vector<int32_t> fit_ignored;       // NodeResourcesFit's ignoredResources(Groups) among them
   int64_t nonzero_cpu = 0;
   int64_t nonzero_memory = 0;
+  // What NodeResourcesFit's scorer reads of the incoming pod: the non-zero requests
+  // without pod-level resources (upstream builds that scorer without the pod-level flag).
+  int64_t fit_score_cpu = 0;
+  int64_t fit_score_memory = 0;
   std::vector<HostPort> ports;
   std::vector<Toleration> tolerations;
   std::vector<std::pair<int32_t, int32_t>> node_selector;
@@ -100,6 +104,13 @@ struct PodClass {
   bool has_enforced_terms = false;  // NodeAffinity's addedAffinity, from the profile
   std::vector<NodeTerm> enforced_terms;
   int32_t node_name = -1;  // spec.nodeName, -1 when unset
+  // PreFilter results, decided per class: the node names a PreFilter plugin restricts the
+  // pod to (sorted name ids; the plugins as bits of PreFilterPlugin), or a rejection of
+  // the pod as a whole (a ReasonKind payload of kReasonPreFilterRejected; 0: none).
+  bool has_prefilter_nodes = false;
+  std::vector<int32_t> prefilter_nodes;
+  int32_t prefilter_plugins = 0;
+  int32_t prefilter_rejection = 0;
 
   // Inter-pod: who the pod is, and its terms.
   int32_t namespace_id = -1;

@@ -19,7 +19,15 @@ enum ReasonKind : int32_t {
   kReasonAntiAffinity = 11,       // node(s) didn't match pod anti-affinity rules
   kReasonExistingAnti = 12,       // node(s) didn't satisfy existing pods anti-affinity rules
   kReasonEnforcedAffinity = 13,   // node(s) didn't match scheduler-enforced node affinity
+  // Outside a PreFilter plugin's node set: node(s) didn't satisfy plugin(s) [..]; payload:
+  // the plugins, as bits of kPreFilterNodeName / kPreFilterNodeAffinity.
+  kReasonPreFilterNodes = 14,
+  // A PreFilter plugin rejected the pod before any node was looked at; payload: which
+  // message (1: pod affinity terms conflict). Upstream's message carries no node count.
+  kReasonPreFilterRejected = 15,
 };
+
+enum PreFilterPlugin : int32_t { kPreFilterNodeName = 1, kPreFilterNodeAffinity = 2 };
 
 inline int32_t make_reason(ReasonKind kind, int32_t payload = 0) {
   return (static_cast<int32_t>(kind) << 24) | (payload & 0xFFFFFF);

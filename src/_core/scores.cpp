@@ -44,7 +44,7 @@ Usage usage(const Snapshot& s, const PodClass& pod, int32_t resource, int32_t no
   if (resource >= s.resource_count()) return {};
   const int64_t pod_request = pod.request(resource);
   if (!use_requested && (resource == kCpu || resource == kMemory)) {
-    const int64_t nonzero_pod = resource == kCpu ? pod.nonzero_cpu : pod.nonzero_memory;
+    const int64_t nonzero_pod = resource == kCpu ? pod.fit_score_cpu : pod.fit_score_memory;
     return {s.allocatable[r][n], s.nonzero[r][n] + nonzero_pod};
   }
   const bool scalar = resource > kEphemeralStorage;
@@ -100,28 +100,45 @@ int64_t resources_fit_score(const Snapshot& s, const Profile& profile, const Pod
   return score / weights;
 }
 
-int64_t balanced_allocation_score(const Snapshot& s, const Profile& profile, const PodClass& pod, int32_t node) {
-  double fractions[64];
-  size_t count = 0;
-  double total = 0;
-  for (const auto& rw : profile.balanced_resources) {
-    const Usage u = usage(s, pod, rw.resource, node, true);
-    if (u.allocatable == 0 || count == 64) continue;
-    double f = static_cast<double>(u.requested) / static_cast<double>(u.allocatable);
-    if (f > 1) f = 1;
-    fractions[count++] = f;
-    total += f;
-  }
+namespace {
+
+// (1 - standard deviation of the fractions) x 100, upstream's balance of one node state.
+int64_t balance(const double* fractions, size_t count) {
   double deviation = 0;
   if (count == 2) {
     deviation = std::fabs((fractions[0] - fractions[1]) / 2);
   } else if (count > 2) {
+    double total = 0;
+    for (size_t i = 0; i < count; ++i) total += fractions[i];
     const double mean = total / static_cast<double>(count);
     double sum = 0;
     for (size_t i = 0; i < count; ++i) sum += (fractions[i] - mean) * (fractions[i] - mean);
     deviation = std::sqrt(sum / static_cast<double>(count));
   }
   return static_cast<int64_t>((1 - deviation) * static_cast<double>(kMaxNodeScore));
+}
+
+double capped_fraction(int64_t requested, int64_t allocatable) {
+  const double f = static_cast<double>(requested) / static_cast<double>(allocatable);
+  return f > 1 ? 1 : f;
+}
+
+}  // namespace
+
+// Upstream scores the change in balance the pod causes, mapped back onto [50, 100]:
+// 50 + (50 + balance(with pod) - balance(without pod)) / 2.
+int64_t balanced_allocation_score(const Snapshot& s, const Profile& profile, const PodClass& pod, int32_t node) {
+  double with_pod[64], without_pod[64];
+  size_t count = 0;
+  for (const auto& rw : profile.balanced_resources) {
+    const Usage u = usage(s, pod, rw.resource, node, true);
+    if (u.allocatable == 0 || count == 64) continue;
+    with_pod[count] = capped_fraction(u.requested, u.allocatable);
+    without_pod[count] = capped_fraction(u.requested - pod.request(rw.resource), u.allocatable);
+    ++count;
+  }
+  constexpr int64_t kHalf = kMaxNodeScore / 2;
+  return kHalf + (kHalf + balance(with_pod, count) - balance(without_pod, count)) / 2;
 }
 
 int64_t image_locality_score(const Snapshot& s, const PodClass& pod, int32_t node) {

@@ -82,9 +82,11 @@ def pod(name: str | None = None, *, namespace: str | None = None, labels: dict |
         node: str | None = None, requests: dict | None = None, containers: list[dict] | None = None,
         init_containers: list[dict] | None = None, overhead: dict | None = None,
         node_selector: dict | None = None, affinity: dict | None = None, tolerations: list | None = None,
-        spread: list | None = None, ports: list | None = None, owner: tuple[str, str] | None = None) -> Pod:
+        spread: list | None = None, ports: list | None = None, owner: tuple[str, str] | None = None,
+        spec_fields: dict | None = None) -> Pod:
     """A pod manifest parsed by kubesched. Without `containers`, one container carries
-    `requests` (None: no requests at all) and `ports`. `node` binds the pod (spec.nodeName)."""
+    `requests` (None: no requests at all) and `ports`. `node` binds the pod (spec.nodeName);
+    `spec_fields` are further pod spec fields as they are."""
     metadata: dict = {"name": name or f"pod-{next(_names)}", "labels": dict(labels or {})}
     if namespace is not None:
         metadata["namespace"] = namespace
@@ -109,6 +111,7 @@ def pod(name: str | None = None, *, namespace: str | None = None, labels: dict |
         spec["tolerations"] = list(tolerations)
     if spread:
         spec["topologySpreadConstraints"] = list(spread)
+    spec.update(spec_fields or {})
     return _parser.parse({"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec})
 
 
@@ -218,8 +221,9 @@ def spread(max_skew: int, topology_key: str, when: str, label_selector: dict | N
 # -- profiles ---------------------------------------------------------------------------------
 
 def filters_only(*names: str) -> Profile:
-    """Only these filters run and nothing is scored: a plugin's Filter in isolation."""
-    return Profile(filters=tuple(names), weights={})
+    """Only these filters run (no PreFilter result) and nothing is scored: a plugin's Filter
+    in isolation."""
+    return Profile(prefilters=(), filters=tuple(names), weights={})
 
 
 def score_only(plugin: str, base: Profile | None = None, filters: tuple[str, ...] = ()) -> Profile:

@@ -1,7 +1,8 @@
-"""NodeResourcesBalancedAllocation score, ported from upstream's
-noderesources/balanced_allocation_test.go (TestNodeResourcesBalancedAllocation, the
-standard-deviation version of v1.33+). Nodes are upstream's makeNode(name, milliCPU,
-memory bytes, extended); no filter runs, as in the plugin-level test."""
+"""NodeResourcesBalancedAllocation score, ported from upstream v1.37's
+noderesources/balanced_allocation_test.go (TestNodeResourcesBalancedAllocation): the score
+is the change in balance the pod causes, 50 + (50 + balance(with) - balance(without)) / 2.
+Nodes are upstream's makeNode(name, milliCPU, memory bytes, extended); no filter runs, as
+in the plugin-level test."""
 
 import pytest
 
@@ -23,7 +24,7 @@ def spec(*requests, node_name=None):
 
 
 def cpu_only(node_name=None):
-    return spec({"cpu": "1000m", "memory": "0"}, {"cpu": "2000m", "memory": "0"}, node_name=node_name)
+    return spec({"cpu": "1000m"}, {"cpu": "2000m"}, node_name=node_name)
 
 
 def cpu_and_memory(node_name=None):
@@ -48,28 +49,27 @@ def test_best_effort_pod_is_skipped():
 
 CASES = [
     ("nothing scheduled, resources requested, differently sized nodes", cpu_and_memory(),
-     [("node1", 4000, 10000, {}), ("node2", 6000, 10000, {})], [], None, {"node1": 87, "node2": 100}),
+     [("node1", 4000, 10000, {}), ("node2", 6000, 10000, {})], [], None, {"node1": 68, "node2": 75}),
     ("resources requested, pods scheduled with resources", cpu_and_memory(),
      [("node1", 10000, 20000, {}), ("node2", 10000, 20000, {})], [cpu_only("node1"), cpu_and_memory("node2")], None,
-     {"node1": 82, "node2": 95}),
+     {"node1": 73, "node2": 74}),
     ("resources requested, pods scheduled with resources, differently sized nodes", cpu_and_memory(),
      [("node1", 10000, 20000, {}), ("node2", 10000, 50000, {})], [cpu_only("node1"), cpu_and_memory("node2")], None,
-     {"node1": 82, "node2": 80}),
+     {"node1": 73, "node2": 70}),
+    ("resources requested, pods scheduled with resources, nodes to reach min/max score",
+     spec({"memory": "2000"}, {"memory": "3000"}),
+     [("node1", 3000, 5000, {}), ("node2", 3000, 5000, {})], [cpu_only("node1")], None,
+     {"node1": 100, "node2": 50}),
     ("requested resources at node capacity", cpu_only(),
      [("node1", 6000, 10000, {}), ("node2", 6000, 10000, {})], [cpu_only("node1"), cpu_and_memory("node2")], None,
-     {"node1": 50, "node2": 75}),
-    ("include scalar resource on a node for balanced resource allocation",
-     spec({"memory": "0", GPU: "1"}),
+     {"node1": 62, "node2": 62}),
+    ("scalar resource is included in the score computation if pod requests the scalar resource",
+     spec({"cpu": "0", "memory": "0", GPU: "1"}),
      [("node1", 3500, 40000, {GPU: 8}), ("node2", 3500, 40000, {GPU: 8})],
-     [cpu_and_memory("node2"), cpu_memory_and_gpu("node1")], WITH_GPU, {"node1": 70, "node2": 65}),
-    ("node without the scalar resource should skip the scalar resource", cpu_and_memory(),
-     [("node1", 3500, 40000, {GPU: 8}), ("node2", 3500, 40000, {})], [], WITH_GPU, {"node1": 63, "node2": 63}),
-    # Derived: the inputs of the older table's "requested resources exceed node capacity"
-    # scored with the current formula (fractions capped at 1); the old table's 0/0 came
-    # from the pre-standard-deviation formula.
-    ("requested resources exceed node capacity", cpu_only(),
-     [("node1", 4000, 10000, {}), ("node2", 4000, 10000, {})], [cpu_only("node1"), cpu_and_memory("node2")], None,
-     {"node1": 50, "node2": 75}),
+     [cpu_memory_and_gpu("node1"), cpu_and_memory("node2")], WITH_GPU, {"node1": 75, "node2": 76}),
+    ("scalar resource is not included in the score computation if pod doesn't request the scalar resource",
+     cpu_and_memory(), [("node1", 3500, 40000, {GPU: 8}), ("node2", 3500, 40000, {})], [], WITH_GPU,
+     {"node1": 56, "node2": 56}),
 ]
 
 

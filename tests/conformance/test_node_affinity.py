@@ -5,7 +5,10 @@ import pytest
 
 from kubesched.errors import InputError
 
-from .builders import affinity, configured, evaluate, filters_only, node, node_term, plugin_args, pod, req, score_only
+from kubesched.framework.profile import Profile
+
+from .builders import (affinity, configured, evaluate, failure_message, filters_only, node, node_term, plugin_args,
+                       pod, req, score_only)
 
 REASON = "node(s) didn't match Pod's node affinity/selector"
 ENFORCED_REASON = "node(s) didn't match scheduler-enforced node affinity"
@@ -82,6 +85,53 @@ def test_filter(name, node_name, labels, node_selector, pod_affinity, fits):
                       profile=filters_only("NodeAffinity"))
     assert result.failed(node_name) == (None if fits else "NodeAffinity")
     assert result.reasons(node_name) == ([] if fits else [REASON])
+
+
+NOT_IN_PREFILTER_RESULT = "node(s) didn't satisfy plugin(s) [NodeAffinity]"
+NODES = ("node1", "node2", "node3")
+
+
+@pytest.mark.parametrize("name, pod_affinity, node_set", [
+    # (upstream case name, pod affinity, wantPreFilterResult's node names or None for all)
+    ("Pod with matchFields using In operator that matches the existing node",
+     required(node_term(fields=[req(NAME, "In", "node1")])), {"node1"}),
+    ("Pod with one term: matchFields does not match, but matchExpressions matches",
+     required(node_term(req("foo", "In", "bar"), fields=[req(NAME, "In", "node1")])), {"node1"}),
+    ("Pod with two terms of node.Name affinity",
+     required(node_term(fields=[req(NAME, "In", "node1")]), node_term(fields=[req(NAME, "In", "node2")])),
+     {"node1", "node2"}),
+    ("Pod with two terms: matchFields does not match, but matchExpressions matches",
+     required(node_term(fields=[req(NAME, "In", "node1")]), node_term(req("foo", "In", "bar"))), None),
+    ("derived: a name that is no node's narrows to nothing, and no filter runs",
+     required(node_term(fields=[req(NAME, "In", "node9")])), set()),
+])
+def test_prefilter_result_restricts_the_nodes(name, pod_affinity, node_set):
+    """Nodes outside NodeAffinity's PreFilter result are rejected with the framework's
+    status for them, before any filter runs; nodes inside go through the filters."""
+    nodes = [node(n, {"foo": "bar"}) for n in NODES]
+    result = evaluate(nodes, pod(affinity=pod_affinity), profile=Profile(weights={}))
+    for n in NODES:
+        if node_set is None or n in node_set:
+            assert result.failed(n) is None
+        else:
+            assert (result.failed(n), result.reasons(n)) == ("NodeAffinity", [NOT_IN_PREFILTER_RESULT])
+
+
+def test_prefilter_result_holds_with_the_filter_disabled():
+    # PreFilter and Filter are separate extension points: disabling the Filter keeps the
+    # PreFilter's node set (upstream leaves such a pod unschedulable on other nodes).
+    incoming = pod(affinity=required(node_term(fields=[req(NAME, "In", "node9")])))
+    profile = Profile(filters=("NodeUnschedulable", "NodeResourcesFit"), weights={})
+    assert failure_message([node(n) for n in NODES], incoming, profile=profile) == (
+        f"0/3 nodes are available: 3 {NOT_IN_PREFILTER_RESULT}.")
+
+
+def test_conflicting_name_requirements_are_rejected_at_prefilter():
+    # "Pod with two conflicting mach field requirements": wantPreFilterStatus
+    # UnschedulableAndUnresolvable errReasonConflict; FitError prints a PreFilter message once.
+    incoming = pod(affinity=required(node_term(fields=[req(NAME, "In", "node1"), req(NAME, "In", "node2")])))
+    assert failure_message([node(n) for n in NODES], incoming) == (
+        "0/3 nodes are available: pod affinity terms conflict.")
 
 
 def test_filter_term_with_an_invalid_label_value_matches_nothing():

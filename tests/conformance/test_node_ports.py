@@ -3,6 +3,8 @@ TestFits): the ports of one existing pod on the node against the incoming pod's 
 
 import pytest
 
+from kubesched.errors import InputError
+
 from .builders import container, evaluate, host_port, node, pod
 
 REASON = "node(s) didn't have free ports for the requested pod ports"
@@ -85,3 +87,19 @@ def test_ports_of_existing_sidecar_are_in_use():
     existing = pod(node="n1", init_containers=[container(ports=[host_port("TCP", "", 8001)], sidecar=True)])
     result = evaluate([node("n1")], pod(ports=ports("TCP/127.0.0.1/8001")), [existing])
     assert result.failed("n1") == "NodePorts"
+
+
+def test_host_network_ports_default_to_their_container_port():
+    # The API server defaults hostPort = containerPort for every port of a hostNetwork pod
+    # (pkg/apis/core/v1 defaults), so such a pod conflicts without naming a host port.
+    incoming = pod(spec_fields={"hostNetwork": True},
+                   containers=[{"name": "c", "image": "i", "ports": [{"containerPort": 8080}]}])
+    assert run(incoming, ["TCP/0.0.0.0/8080"]).reasons("n1") == [REASON]
+    assert run(incoming, ["TCP/0.0.0.0/9090"]).failed("n1") is None
+
+
+def test_host_network_port_must_match_its_container_port():
+    # Validation: "must match `containerPort` when `hostNetwork` is true".
+    with pytest.raises(InputError, match="hostPort"):
+        pod(spec_fields={"hostNetwork": True},
+            containers=[{"name": "c", "image": "i", "ports": [{"containerPort": 8080, "hostPort": 80}]}])

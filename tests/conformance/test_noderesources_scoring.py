@@ -7,9 +7,12 @@ requests are 0; a kubesched pod needs a container, and one with explicit zero re
 tests leave out, and no filter runs, as in upstream's plugin-level tests.
 """
 
+from dataclasses import replace
+
 import pytest
 
 from kubesched.errors import InputError
+from kubesched.framework.profile import Profile
 
 from .builders import MiB, configured, container, evaluate, node, plugin_args, pod, score_only
 
@@ -231,3 +234,18 @@ def test_bin_packing_multiple_extended(name, requests, existing, want):
 def test_invalid_scoring_arguments_are_refused(name, strategy, resources, shape):
     with pytest.raises(InputError):
         profile_for(strategy, resources, shape)
+
+
+def test_fit_scores_the_containers_while_balanced_allocation_sees_pod_level_requests():
+    # Upstream builds NodeResourcesFit's scorer without the pod-level-resources flag
+    # (noderesources/fit.go: only the Fit struct, not its embedded scorer, gets it), so the
+    # incoming pod is scored by its containers' non-zero requests (100m, 200Mi here), while
+    # the filter and NodeResourcesBalancedAllocation use spec.resources (2 cores, 4Gi).
+    incoming = pod(requests=None, spec_fields={"resources": {"requests": {"cpu": "2", "memory": "4Gi"}}})
+    nodes = [node("n1", allocatable={"cpu": "4", "memory": "8Gi", "pods": "10"})]
+    profile = replace(Profile(), filters=(), weights={"NodeResourcesFit": 1, "NodeResourcesBalancedAllocation": 1})
+    result = evaluate(nodes, incoming, profile=profile)
+    # (4000-100)*100/4000 = 97; (8Gi-200Mi)*100/8Gi = 97
+    assert result.scores("NodeResourcesFit") == {"n1": 97}
+    # fractions 0.5/0.5 with the pod, 0/0 without: 50 + (50 + 100 - 100) / 2
+    assert result.scores("NodeResourcesBalancedAllocation") == {"n1": 75}

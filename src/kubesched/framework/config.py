@@ -11,8 +11,8 @@ from dataclasses import replace
 import yaml
 
 from kubesched.errors import InputError
-from kubesched.framework.plugins import (ALL_POINTS, CORE_FILTERS, CORE_SCORES, DEFAULT_PLUGINS, EXTENSION_POINTS,
-                                        GPU_SCORES)
+from kubesched.framework.plugins import (ALL_POINTS, CORE_FILTERS, CORE_PREFILTERS, CORE_SCORES, DEFAULT_PLUGINS,
+                                        EXTENSION_POINTS, GPU_SCORES)
 from kubesched.framework.profile import AddedAffinity, Profile
 from kubesched.framework.python_plugins import is_import_path, load_plugin
 from kubesched.model.pod_spec import parse_node_affinity
@@ -116,8 +116,9 @@ def _profile(r: _Reader, entry, field: str, percentage: int) -> Profile:
     name = r.string(entry.get("schedulerName", "default-scheduler"), f"{field}.schedulerName")
     if "percentageOfNodesToScore" in entry:
         percentage = r.integer(entry["percentageOfNodesToScore"], f"{field}.percentageOfNodesToScore", 0, 100)
-    filters, weights, python_filters, python_scores = _plugins(r, entry.get("plugins"), f"{field}.plugins")
-    profile = Profile(scheduler_name=name, filters=filters, weights=weights,
+    prefilters, filters, weights, python_filters, python_scores = _plugins(
+        r, entry.get("plugins"), f"{field}.plugins")
+    profile = Profile(scheduler_name=name, prefilters=prefilters, filters=filters, weights=weights,
                       percentage_of_nodes_to_score=percentage, python_filters=python_filters,
                       python_scores=python_scores)
     for j, config in enumerate(r.sequence(entry.get("pluginConfig"), f"{field}.pluginConfig")):
@@ -139,7 +140,8 @@ def _plugin_list(r: _Reader, value, field: str) -> list[tuple[str, int]]:
     return result
 
 
-def _plugins(r: _Reader, value, field: str) -> tuple[tuple[str, ...], dict[str, int], tuple, tuple]:
+def _plugins(r: _Reader, value, field: str) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, int],
+                                                     tuple, tuple]:
     """Upstream's merge: defaults via multiPoint, then each extension point's own
     disabled/enabled lists, which take precedence."""
     plugins = r.mapping(value, field, {"multiPoint", *ALL_POINTS})
@@ -170,15 +172,16 @@ def _plugins(r: _Reader, value, field: str) -> tuple[tuple[str, ...], dict[str, 
             enabled[name] = weight or enabled.get(name, 0)
         return enabled
 
-    filter_set, score_set = resolve("filter"), resolve("score")
+    prefilter_set, filter_set, score_set = resolve("preFilter"), resolve("filter"), resolve("score")
+    prefilters = tuple(n for n in CORE_PREFILTERS if n in prefilter_set)
     filters = tuple(n for n in CORE_FILTERS if n in filter_set)
     weights = {n: (w or 1) for n, w in score_set.items() if n in CORE_SCORES or n in GPU_SCORES}
     python_filters = tuple(n for n in filter_set if is_import_path(n))
     python_scores = tuple((n, w or 1) for n, w in score_set.items() if is_import_path(n))
     for point in ALL_POINTS:
-        if point not in ("filter", "score"):
+        if point not in ("preFilter", "filter", "score"):
             resolve(point)  # validates names
-    return filters, weights, python_filters, python_scores
+    return prefilters, filters, weights, python_filters, python_scores
 
 
 def _resource_weights(r: _Reader, value, field: str) -> tuple[tuple[str, int], ...]:

@@ -62,6 +62,8 @@ DEFAULT_PLUGINS: tuple[tuple[str, int], ...] = (
 # binding and decide nothing for the pods kubesched simulates.
 CORE_FILTERS = ("NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts",
                 "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity")
+# PreFilter plugins whose result the core carries per pod class (a node-name set).
+CORE_PREFILTERS = ("NodeAffinity",)
 CORE_SCORES = ("TaintToleration", "NodeAffinity", "NodeResourcesFit", "NodeResourcesBalancedAllocation",
                "PodTopologySpread", "InterPodAffinity", "ImageLocality")
 # GPU sharing's score plugins (kubesched.gpu), executed by the core too; off by default.

@@ -34,11 +34,39 @@ class ClusterObjects:
     stateful_sets: list[dict] = field(default_factory=list)
     deployments: list[dict] = field(default_factory=list)
 
+    @classmethod
+    def of(cls, cluster: "ClusterInput") -> "ClusterObjects":
+        return cls(namespaces=cluster.namespaces, services=cluster.services,
+                   replication_controllers=cluster.replication_controllers,
+                   replica_sets=cluster.replica_sets, stateful_sets=cluster.stateful_sets,
+                   deployments=cluster.deployments)
+
 
 def class_key(pod: Pod, profile: Profile) -> tuple:
     """Pods with equal keys are decided alike. The spec record is interned per distinct spec."""
     return (profile.scheduler_name, pod.spec, pod.namespace, tuple(sorted(pod.labels.items())),
             pod.owner_kind, pod.owner_name, gpu_request(pod))
+
+
+def node_affinity_prefilter(terms: tuple[NodeSelectorTerm, ...] | None) -> dict:
+    """NodeAffinity's PreFilter result: when every required term names nodes
+    (`matchFields` metadata.name In), the pod is restricted to the union of those names;
+    when that union is empty the terms conflict and the pod is rejected outright."""
+    if not terms:
+        return {}
+    names: set[str] = set()
+    for term in terms:
+        term_names = None
+        for requirement in term.match_fields:
+            if requirement.key == "metadata.name" and requirement.operator == "In":
+                values = set(requirement.values)
+                term_names = values if term_names is None else term_names & values
+        if term_names is None:
+            return {}  # a term without node names: every node may match
+        names |= term_names
+    if not names:
+        return {"prefilter_rejection": "pod affinity terms conflict"}
+    return {"prefilter_nodes": sorted(names), "prefilter_plugins": ("NodeAffinity",)}
 
 
 def _term(term: NodeSelectorTerm) -> tuple:
@@ -69,6 +97,9 @@ class PodClassCompiler:
             "requests": list(spec.requests.items()),
             "nonzero_cpu": spec.nonzero_cpu,
             "nonzero_memory": spec.nonzero_memory,
+            "fit_score_cpu": spec.nonzero_cpu if spec.fit_score_cpu is None else spec.fit_score_cpu,
+            "fit_score_memory": (spec.nonzero_memory if spec.fit_score_memory is None
+                                 else spec.fit_score_memory),
             "ports": [(p.ip, p.protocol, p.port) for p in spec.host_ports],
             "tolerations": [(t.key, t.operator, t.value, t.effect) for t in spec.tolerations],
             "node_selector": list(spec.node_selector),
@@ -97,6 +128,8 @@ class PodClassCompiler:
             if added.required_terms is not None:
                 arguments["enforced_terms"] = [_term(t) for t in added.required_terms]
             arguments["preferred_terms"] += [(p.weight, _term(p.term)) for p in added.preferred_terms]
+        if "NodeAffinity" in profile.prefilters:
+            arguments.update(node_affinity_prefilter(spec.required_node_terms))
         if spec.topology_spread:
             arguments["spread"] = [self._spread(pod, c) for c in spec.topology_spread]
         else:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kubesched.framework.plugins import CORE_FILTERS, CORE_SCORES, DEFAULT_PLUGINS, GPU_SCORES
+from kubesched.framework.plugins import CORE_FILTERS, CORE_PREFILTERS, CORE_SCORES, DEFAULT_PLUGINS, GPU_SCORES
 from kubesched.model.quantity import is_extended_resource
 from kubesched.model.records import NodeSelectorTerm, PreferredSchedulingTerm
 
@@ -26,6 +26,7 @@ DEFAULT_WEIGHTS = {name: weight for name, weight in DEFAULT_PLUGINS if name in C
 @dataclass(frozen=True)
 class Profile:
     scheduler_name: str = "default-scheduler"
+    prefilters: tuple[str, ...] = CORE_PREFILTERS  # enabled at preFilter, apart from filter
     filters: tuple[str, ...] = CORE_FILTERS
     weights: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     strategy: str = "LeastAllocated"

@@ -12,7 +12,9 @@ own request plus the restartable init containers ("sidecars") declared before it
 API defaulting first copies a container's limit into its request when only the limit is
 given. For scoring, upstream computes the same sum with "non-zero" requests: a container
 with no cpu request counts 100m and one with no memory request 200Mi (an explicit 0 stays
-0), init containers included.
+0), init containers included. NodeResourcesFit's scorer is built without the pod-level
+flag (only its filter and BalancedAllocation see pod-level requests), so it scores the
+incoming pod by the containers' non-zero totals even when `spec.resources` is set.
 """
 
 from __future__ import annotations
@@ -115,15 +117,19 @@ def _with_defaults(requests: Resources, defaults: dict[str, int]) -> Resources:
 
 
 class PodRequests:
-    """The three numbers a pod brings to a node: requests (filtering, missing = 0) and
-    the non-zero cpu and memory (scoring)."""
+    """What a pod brings to a node: requests (filtering, missing = 0), the non-zero cpu
+    and memory (the node's scoring totals), and the non-zero cpu and memory that
+    NodeResourcesFit's scorer reads of the incoming pod (pod-level requests left out)."""
 
-    __slots__ = ("requests", "nonzero_cpu", "nonzero_memory")
+    __slots__ = ("requests", "nonzero_cpu", "nonzero_memory", "fit_score_cpu", "fit_score_memory")
 
-    def __init__(self, requests: Resources, nonzero_cpu: int, nonzero_memory: int):
+    def __init__(self, requests: Resources, nonzero_cpu: int, nonzero_memory: int,
+                 fit_score_cpu: int, fit_score_memory: int):
         self.requests = requests
         self.nonzero_cpu = nonzero_cpu
         self.nonzero_memory = nonzero_memory
+        self.fit_score_cpu = fit_score_cpu
+        self.fit_score_memory = fit_score_memory
 
 
 def pod_requests(spec: dict, containers: list[dict], init_containers: list[dict]) -> PodRequests:
@@ -146,17 +152,26 @@ def pod_requests(spec: dict, containers: list[dict], init_containers: list[dict]
     requests.update(pod_level)
     _add(requests, overhead)
 
-    if pod_level:
+    containers_nonzero = _nonzero(regular, inits, NONZERO_DEFAULTS)
+    _add(containers_nonzero, overhead)
+    if not pod_level:
+        nonzero = containers_nonzero
+    else:
         # With pod-level requests, defaults fill in only what neither level requests.
         defaults = {n: a for n, a in NONZERO_DEFAULTS.items() if n not in requests}
-    else:
-        defaults = NONZERO_DEFAULTS
-    if defaults:
-        nonzero = aggregate([_with_defaults(r, defaults) for r in regular],
-                            [(_with_defaults(r, defaults), restartable) for r, restartable in inits])
-        nonzero.update(pod_level)
-        _add(nonzero, overhead)
-    else:
-        nonzero = requests
+        if defaults:
+            nonzero = _nonzero(regular, inits, defaults)
+            nonzero.update(pod_level)
+            _add(nonzero, overhead)
+        else:
+            nonzero = requests
     return PodRequests({n: a for n, a in requests.items() if a},
-                       nonzero.get("cpu", 0), nonzero.get("memory", 0))
+                       nonzero.get("cpu", 0), nonzero.get("memory", 0),
+                       containers_nonzero.get("cpu", 0), containers_nonzero.get("memory", 0))
+
+
+def _nonzero(regular: list[Resources], inits: list[tuple[Resources, bool]],
+             defaults: dict[str, int]) -> Resources:
+    """The containers' total with `defaults` filled into every container that lacks them."""
+    return aggregate([_with_defaults(r, defaults) for r in regular],
+                     [(_with_defaults(r, defaults), restartable) for r, restartable in inits])

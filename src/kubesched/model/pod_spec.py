@@ -6,7 +6,7 @@ start at `spec.`; the caller adds the file and the object.
 from __future__ import annotations
 
 from kubesched.errors import InputError
-from kubesched.model.fields import (check_keys, describe, int32, integer, mapping, one_of, sequence, string,
+from kubesched.model.fields import (boolean, check_keys, describe, int32, integer, mapping, one_of, sequence, string,
                                     string_list, string_map)
 from kubesched.model.images import normalize_image
 from kubesched.model.pod_resources import pod_requests
@@ -77,7 +77,10 @@ def parse_pod_spec(spec: dict, *, class_priorities: dict[str, int],
         requests=resources.requests,
         nonzero_cpu=resources.nonzero_cpu,
         nonzero_memory=resources.nonzero_memory,
-        host_ports=_host_ports(init_containers, containers),
+        fit_score_cpu=resources.fit_score_cpu,
+        fit_score_memory=resources.fit_score_memory,
+        host_ports=_host_ports(init_containers, containers,
+                               boolean(spec.get("hostNetwork"), "spec.hostNetwork")),
         tolerations=tuple(_toleration(t, f"spec.tolerations[{i}]")
                           for i, t in enumerate(sequence(spec.get("tolerations"), "spec.tolerations"))),
         node_selector=tuple(string_map(spec.get("nodeSelector"), "spec.nodeSelector").items()),
@@ -114,9 +117,12 @@ def _images(init_containers: list[dict], containers: list[dict]) -> tuple[str, .
     return tuple(images)
 
 
-def _host_ports(init_containers: list[dict], containers: list[dict]) -> tuple[HostPort, ...]:
+def _host_ports(init_containers: list[dict], containers: list[dict],
+                host_network: bool) -> tuple[HostPort, ...]:
     """Host ports of the containers and of the restartable init containers, which run for the
-    pod's whole life; ports without a host port (or with hostPort <= 0) use none."""
+    pod's whole life; ports without a host port (or with hostPort <= 0) use none. In a
+    hostNetwork pod the API server defaults every port's hostPort to its containerPort and
+    refuses any other value."""
     ports = []
     sources = [(f"spec.initContainers[{i}]", c) for i, c in enumerate(init_containers)
                if c.get("restartPolicy") == "Always"]
@@ -127,7 +133,13 @@ def _host_ports(init_containers: list[dict], containers: list[dict]) -> tuple[Ho
             port = mapping(port, where)
             check_keys(port, _PORT_KEYS, where)
             host_port = int32(port.get("hostPort"), f"{where}.hostPort", 0)
-            int32(port.get("containerPort"), f"{where}.containerPort")
+            container_port = int32(port.get("containerPort"), f"{where}.containerPort", 0)
+            if host_network:
+                if host_port == 0:
+                    host_port = container_port
+                elif host_port != container_port and path.startswith("spec.containers"):
+                    raise InputError("must match `containerPort` when `hostNetwork` is true",
+                                     field=f"{where}.hostPort")
             protocol = string(port.get("protocol"), f"{where}.protocol") or "TCP"
             one_of(protocol, PROTOCOLS, f"{where}.protocol")
             host_ip = string(port.get("hostIP"), f"{where}.hostIP") or "0.0.0.0"

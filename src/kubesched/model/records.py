@@ -109,6 +109,10 @@ class PodSpecInfo:
     requests: Resources  # for filtering: init/sidecar rules + overhead; missing = 0
     nonzero_cpu: int  # for scoring: a missing cpu request counts as 100m
     nonzero_memory: int  # a missing memory request counts as 200Mi
+    # NodeResourcesFit's scorer reads the incoming pod without its pod-level requests
+    # (model/pod_resources.py); None: the same as nonzero_cpu / nonzero_memory.
+    fit_score_cpu: int | None = None
+    fit_score_memory: int | None = None
     host_ports: tuple[HostPort, ...] = ()
     tolerations: tuple[Toleration, ...] = ()
     node_selector: tuple[tuple[str, str], ...] = ()

@@ -22,13 +22,6 @@ STATIC_FILTERS = ("NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffin
                   "NodeResourcesFit")
 
 
-def cluster_objects(cluster: ClusterInput) -> ClusterObjects:
-    return ClusterObjects(namespaces=cluster.namespaces, services=cluster.services,
-                          replication_controllers=cluster.replication_controllers,
-                          replica_sets=cluster.replica_sets, stateful_sets=cluster.stateful_sets,
-                          deployments=cluster.deployments)
-
-
 def planning_profile(profile: Profile) -> Profile:
     if profile.python_filters or profile.python_scores:
         raise InputError("kubesched plan does not run Python plugins; use a profile without them",
@@ -45,7 +38,7 @@ def snapshot(nodes: list[Node], profile: Profile, cluster: ClusterInput, seed: i
              workload: Iterable[Pod] = ()) -> ClusterSnapshot:
     """When the profile needs FGD's typical pods (kubesched.gpu), they come from the input's
     pods, as simulate takes them, and the pods of `workload` that the plan adds."""
-    made = ClusterSnapshot(nodes, planning_profile(profile), seed, cluster_objects(cluster))
+    made = ClusterSnapshot(nodes, planning_profile(profile), seed, ClusterObjects.of(cluster))
     if uses_typical_pods(profile):
         made.set_gpu_workload([*cluster.bound_pods, *cluster.pending_pods, *workload])
     return made

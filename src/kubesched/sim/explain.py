@@ -10,7 +10,8 @@ from kubesched.errors import InputError
 from kubesched.framework.profile import Profile
 from kubesched.model.cluster import ClusterInput
 from kubesched.sim.queue import queue_order
-from kubesched.sim.simulate import simulate
+from kubesched.sim.simulate import reason_counts, simulate
+from kubesched.snapshot.cluster import fit_error_message
 
 
 def explain(cluster: ClusterInput, profiles: dict[str, Profile], pod_key: str, seed: int | None = None) -> dict:
@@ -49,13 +50,7 @@ def _report(snapshot, profile: Profile, pod_key: str, e: dict) -> dict:
               "feasibleNodes": e["feasible"],
               "selectedNode": snapshot.node_names[selected] if selected >= 0 else None}
     if selected < 0:
-        histogram: dict[str, int] = {}
-        for reasons in e["reasons"]:
-            for reason in reasons:
-                histogram[reason] = histogram.get(reason, 0) + 1
-        parts = sorted(f"{count} {reason}" for reason, count in histogram.items())
-        result["message"] = f"0/{snapshot.node_count} nodes are available:" + (
-            " " + ", ".join(parts) + "." if parts else "")
+        result["message"] = fit_error_message(snapshot.node_count, reason_counts(e["reasons"]))
     return result
 
 

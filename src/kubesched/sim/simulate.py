@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kubesched.framework.pod_class import ClusterObjects
 from kubesched.framework.profile import Profile
 from kubesched.framework.python_plugins import load_plugin
 from kubesched.gpu.typical import uses_typical_pods
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Pod
 from kubesched.sim.queue import queue_order
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.snapshot.cluster import ClusterSnapshot, fit_error_message
 
 GATED_MESSAGE = "Scheduling is blocked due to non-empty scheduling gates"
 
@@ -69,7 +70,7 @@ def simulate(cluster: ClusterInput, profiles: dict[str, Profile], seed: int | No
     serves, and pods with scheduling gates, are not decided: they come last in the result,
     with node null and the reason."""
     first = next(iter(profiles.values()))
-    snapshot = ClusterSnapshot(cluster.nodes, first, seed)
+    snapshot = ClusterSnapshot(cluster.nodes, first, seed, ClusterObjects.of(cluster))
     snapshot.add_bound(cluster.bound_pods)
     if any(uses_typical_pods(p) for p in profiles.values()):
         snapshot.set_gpu_workload([*cluster.bound_pods, *cluster.pending_pods])
@@ -107,15 +108,21 @@ def _decide(snapshot: ClusterSnapshot, pods: list[Pod]) -> list[Placement]:
             for pod, node in zip(pods, chosen.tolist())]
 
 
+def reason_counts(node_reasons: list[list[str]]) -> dict[str, int]:
+    """How many nodes gave each reason text."""
+    counts: dict[str, int] = {}
+    for reasons in node_reasons:
+        for reason in reasons:
+            counts[reason] = counts.get(reason, 0) + 1
+    return counts
+
+
 def decide_with_python_plugins(snapshot: ClusterSnapshot, pod: Pod) -> Placement:
     """The core filters and scores; then the profile's Python plugins on the feasible nodes."""
     profile = snapshot.profile
     class_id = snapshot.class_of(pod)
     evaluation = snapshot.engine.evaluate(class_id)
-    histogram: dict[str, int] = {}
-    for reasons in evaluation["reasons"]:
-        for reason in reasons:
-            histogram[reason] = histogram.get(reason, 0) + 1
+    histogram = reason_counts(evaluation["reasons"])
     filters = [load_plugin(name) for name in profile.python_filters]
     scores = [(load_plugin(name), weight) for name, weight in profile.python_scores]
     best, best_total = -1, -1
@@ -131,8 +138,6 @@ def decide_with_python_plugins(snapshot: ClusterSnapshot, pod: Pod) -> Placement
         if total > best_total:
             best, best_total = i, total
     if best < 0:
-        parts = sorted(f"{count} {reason}" for reason, count in histogram.items())
-        message = f"0/{snapshot.node_count} nodes are available:" + (" " + ", ".join(parts) + "." if parts else "")
-        return Placement(pod.key, None, message)
+        return Placement(pod.key, None, fit_error_message(snapshot.node_count, histogram))
     snapshot.engine.assume(class_id, best)
     return Placement(pod.key, snapshot.node_names[best])

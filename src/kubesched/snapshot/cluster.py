@@ -85,9 +85,17 @@ class ClusterSnapshot:
         return self.engine.schedule_queue(classes)
 
     def failure_message(self, histogram: list[tuple[int, int]]) -> str:
-        """Upstream's FitError wording: `0/N nodes are available: 2 Insufficient cpu, ...`."""
-        parts = sorted(f"{count} {self.engine.reason_text(reason)}" for reason, count in histogram)
-        message = f"0/{self.node_count} nodes are available:"
-        if parts:
-            message += " " + ", ".join(parts) + "."
-        return message
+        """Upstream's FitError wording for a histogram of the core's reason codes."""
+        return fit_error_message(self.node_count, {self.engine.reason_text(reason): count
+                                                   for reason, count in histogram})
+
+
+def fit_error_message(node_count: int, reasons: dict[str, int]) -> str:
+    """Upstream's FitError wording, `0/N nodes are available: 2 Insufficient cpu, ...`, for
+    reason texts counted over nodes; a PreFilter rejection stands alone, without a count."""
+    message = f"0/{node_count} nodes are available:"
+    rejection = next((text for text in reasons if text in _core.PREFILTER_REJECTIONS.values()), None)
+    if rejection is not None:
+        return f"{message} {rejection}."
+    parts = sorted(f"{count} {text}" for text, count in reasons.items())
+    return message + (" " + ", ".join(parts) + "." if parts else "")

@@ -138,9 +138,11 @@ def _usage(pod: Pod, state: NodeState, resource: str, real: bool) -> tuple[int, 
     pod_request = pod.spec.requests.get(resource, 0)
     allocatable = state.node.allocatable.get(resource, 0)
     if not real and resource == "cpu":
-        return allocatable, state.nonzero_cpu + pod.spec.nonzero_cpu
+        own = pod.spec.nonzero_cpu if pod.spec.fit_score_cpu is None else pod.spec.fit_score_cpu
+        return allocatable, state.nonzero_cpu + own
     if not real and resource == "memory":
-        return allocatable, state.nonzero_memory + pod.spec.nonzero_memory
+        own = pod.spec.nonzero_memory if pod.spec.fit_score_memory is None else pod.spec.fit_score_memory
+        return allocatable, state.nonzero_memory + own
     if resource not in SCALAR_EXCLUDED and pod_request == 0:
         return 0, 0
     return allocatable, state.requested.get(resource, 0) + pod_request
@@ -186,13 +188,7 @@ def fit_score(pod: Pod, state: NodeState, profile: Profile) -> int:
     return total // weight_sum
 
 
-def balanced_score(pod: Pod, state: NodeState, profile: Profile) -> int:
-    fractions = []
-    for resource, _ in profile.balanced_resources:
-        allocatable, requested = _usage(pod, state, resource, real=True)
-        if allocatable == 0:
-            continue
-        fractions.append(min(requested / allocatable, 1.0))
+def _balance(fractions: list[float]) -> int:
     if len(fractions) == 2:
         deviation = abs(fractions[0] - fractions[1]) / 2
     elif len(fractions) > 2:
@@ -201,6 +197,19 @@ def balanced_score(pod: Pod, state: NodeState, profile: Profile) -> int:
     else:
         deviation = 0.0
     return int((1 - deviation) * MAX_SCORE)
+
+
+def balanced_score(pod: Pod, state: NodeState, profile: Profile) -> int:
+    """The change in balance the pod causes: 50 + (50 + balance(with) - balance(without)) / 2."""
+    with_pod, without_pod = [], []
+    for resource, _ in profile.balanced_resources:
+        allocatable, requested = _usage(pod, state, resource, real=True)
+        if allocatable == 0:
+            continue
+        with_pod.append(min(requested / allocatable, 1.0))
+        without_pod.append(min((requested - pod.spec.requests.get(resource, 0)) / allocatable, 1.0))
+    half = MAX_SCORE // 2
+    return half + (half + _balance(with_pod) - _balance(without_pod)) // 2
 
 
 def balanced_skips(pod: Pod, profile: Profile) -> bool:
@@ -403,7 +412,27 @@ class ReferenceScheduler:
                     return ["node(s) didn't satisfy existing pods anti-affinity rules"]
         return []
 
+    def prefilter(self, pod: Pod) -> tuple[set[str] | None, str | None]:
+        """NodeAffinity's PreFilter: (the node names every required term restricts the pod
+        to, or None for all nodes; the message when the terms admit no node name at all)."""
+        terms = pod.spec.required_node_terms
+        if "NodeAffinity" not in self.profile.prefilters or not terms:
+            return None, None
+        per_term = []
+        for term in terms:
+            named = [set(r.values) for r in term.match_fields if r.key == "metadata.name" and r.operator == "In"]
+            if not named:
+                return None, None
+            per_term.append(set.intersection(*named))
+        union = set().union(*per_term)
+        return (union, None) if union else (None, "pod affinity terms conflict")
+
     def first_failure(self, pod: Pod, state: NodeState) -> tuple[str | None, list[str]]:
+        names, rejection = self.prefilter(pod)
+        if rejection:
+            return "NodeAffinity", [rejection]
+        if names is not None and state.node.name not in names:
+            return "NodeAffinity", ["node(s) didn't satisfy plugin(s) [NodeAffinity]"]
         for name in self.profile.filters:
             if name == "PodTopologySpread":
                 reasons = self.spread_reasons(pod, state)
@@ -498,8 +527,11 @@ class ReferenceScheduler:
             for reason in reasons:
                 histogram[reason] = histogram.get(reason, 0) + 1
         if not feasible:
-            parts = sorted(f"{count} {reason}" for reason, count in histogram.items())
             message = f"0/{len(self.states)} nodes are available:"
+            _, rejection = self.prefilter(pod)
+            if rejection:
+                return Decision(None, f"{message} {rejection}.")
+            parts = sorted(f"{count} {reason}" for reason, count in histogram.items())
             if parts:
                 message += " " + ", ".join(parts) + "."
             return Decision(None, message)
