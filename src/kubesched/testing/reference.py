@@ -7,11 +7,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from kubesched.framework.pod_class import HOSTNAME, SYSTEM_DEFAULT_CONSTRAINTS, ClusterObjects, PodClassCompiler
+from kubesched.framework.pod_class import ClusterObjects
 from kubesched.framework.profile import Profile
 from kubesched.model.selectors import label_selector_matches, node_term_matches
 from kubesched.model.records import (LabelSelector, Node, NodeSelectorTerm, Pod, PodAffinityTerm, Requirement,
                                      Taint, Toleration, TopologySpreadConstraint)
+
+HOSTNAME = "kubernetes.io/hostname"
 
 MAX_SCORE = 100
 SCALAR_EXCLUDED = ("cpu", "memory", "ephemeral-storage")
@@ -299,14 +301,45 @@ def spread_rules(pod: Pod, profile: Profile, objects: ClusterObjects) -> tuple[l
                            _merged(c.label_selector, pod, c.match_label_keys),
                            c.node_affinity_policy == "Honor", c.node_taints_policy == "Honor")
                 for c in pod.spec.topology_spread], False
-    requirements = PodClassCompiler(None, objects).default_selector(pod)
-    if not requirements:
+    selector = default_selector(pod, objects)
+    if selector is None:
         return [], False
-    selector = LabelSelector((), tuple(Requirement(k, op, tuple(v)) for k, op, v in requirements))
     if profile.spread_defaulting_type == "System":
-        return [SpreadRule(k, skew, 1, False, selector, True, False) for k, skew in SYSTEM_DEFAULT_CONSTRAINTS], True
+        return [SpreadRule(k, skew, 1, False, selector, True, False)
+                for k, skew in ((HOSTNAME, 3), ("topology.kubernetes.io/zone", 5))], True
     return [SpreadRule(c["topologyKey"], c["maxSkew"], 1, c.get("whenUnsatisfiable") == "DoNotSchedule",
                        selector, True, False) for c in profile.spread_default_constraints], False
+
+
+def default_selector(pod: Pod, objects: ClusterObjects) -> LabelSelector | None:
+    """Upstream's helper.DefaultSelector, written apart from the production compiler: the
+    selectors of the pod's Services merged, ANDed with its controller's (a
+    ReplicationController's merged in as a map); None when nothing selects the pod."""
+    def namespace_of(obj: dict) -> str:
+        return (obj.get("metadata") or {}).get("namespace") or "default"
+
+    merged: dict[str, str] = {}
+    for service in objects.services:
+        selector = (service.get("spec") or {}).get("selector")
+        if selector is not None and namespace_of(service) == pod.namespace and all(
+                pod.labels.get(k) == v for k, v in selector.items()):
+            merged.update(selector)
+    expressions: list[Requirement] = []
+    controllers = {"ReplicationController": objects.replication_controllers, "ReplicaSet": objects.replica_sets,
+                   "Deployment": objects.deployments, "StatefulSet": objects.stateful_sets}
+    for obj in controllers.get(pod.owner_kind, ()):
+        if (obj.get("metadata") or {}).get("name") != pod.owner_name or namespace_of(obj) != pod.namespace:
+            continue
+        selector = (obj.get("spec") or {}).get("selector") or {}
+        if pod.owner_kind == "ReplicationController":
+            merged.update(selector)
+        else:
+            expressions += [Requirement(k, "In", (v,)) for k, v in (selector.get("matchLabels") or {}).items()]
+            expressions += [Requirement(e["key"], e["operator"], tuple(e.get("values") or ()))
+                            for e in selector.get("matchExpressions") or ()]
+        break
+    requirements = tuple(Requirement(k, "In", (v,)) for k, v in merged.items()) + tuple(expressions)
+    return LabelSelector((), requirements) if requirements else None
 
 
 def _matching_pods(state: NodeState, rule: SpreadRule, namespace: str) -> int:
