@@ -84,7 +84,7 @@ def fit(paths, kubeconfig, context, pod_path, max_replicas, with_pending, config
     profile = _profile(config)
     with cluster_paths(paths, kubeconfig, context) as paths:
         cluster = read_cluster(paths)
-    pod = read_pod(pod_path, PodParser(cluster.priority_classes))
+    pod = read_pod(pod_path, PodParser(cluster.priority_classes, runtime_classes=cluster.runtime_classes))
     result = plan_fit(cluster, pod, profile, max_replicas=max_replicas, with_pending=with_pending, seed=seed)
     _write(output, result.to_json())
     if report_path:
@@ -119,7 +119,8 @@ def nodes(paths, kubeconfig, context, template_paths, time_limit, as_scheduled, 
     profile = _profile(config)
     with cluster_paths(paths, kubeconfig, context) as paths:
         cluster = read_cluster(paths)
-        daemons = DaemonSets.from_paths(paths, PodParser(cluster.priority_classes))
+        parser = PodParser(cluster.priority_classes, runtime_classes=cluster.runtime_classes)
+        daemons = DaemonSets.from_paths(paths, parser)
     templates = read_templates(template_paths)
     result = plan_nodes(cluster, templates, profile, daemons, time_limit=time_limit, seed=seed,
                         as_scheduled=as_scheduled)

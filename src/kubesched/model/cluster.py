@@ -21,13 +21,14 @@ from kubesched.model.nodes import parse_node
 from kubesched.model.pod_spec import PREEMPTION_POLICIES
 from kubesched.model.pods import GLOBAL_DEFAULT, PodParser
 from kubesched.model.records import Node, Pod
+from kubesched.model.runtime_class import parse_runtime_classes
 from kubesched.model.workloads import WORKLOAD_KINDS, deployment_replica_set, expand_workload
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 MAX_USER_PRIORITY = 1_000_000_000  # higher values are reserved for system- classes
 FINISHED_PHASES = ("Succeeded", "Failed")
 _RAW_KINDS = ("Service", "ReplicaSet", "StatefulSet", "ReplicationController", "Deployment", "PodDisruptionBudget")
-KNOWN_KINDS = frozenset({"Node", "Pod", "Namespace", "PriorityClass", *_RAW_KINDS, *WORKLOAD_KINDS})
+KNOWN_KINDS = frozenset({"Node", "Pod", "Namespace", "PriorityClass", "RuntimeClass", *_RAW_KINDS, *WORKLOAD_KINDS})
 
 
 @dataclass
@@ -42,6 +43,7 @@ class ClusterInput:
     replication_controllers: list[dict] = field(default_factory=list)
     deployments: list[dict] = field(default_factory=list)
     priority_classes: dict[str, int] = field(default_factory=dict)  # globalDefault value under ""
+    runtime_classes: dict[str, dict] = field(default_factory=dict)  # name → RuntimeClass
     pdbs: list[dict] = field(default_factory=list)
 
 
@@ -72,7 +74,8 @@ def _read(manifests: list[Manifest], warn: Callable[[str], None]) -> ClusterInpu
     )
     classes, policies = _priority_classes(by_kind.get("PriorityClass", ()))
     cluster.priority_classes = classes
-    parser = PodParser(classes, policies)
+    cluster.runtime_classes = parse_runtime_classes(by_kind.get("RuntimeClass", ()))
+    parser = PodParser(classes, policies, cluster.runtime_classes)
     node_names = _read_nodes(by_kind.get("Node", ()), cluster)
     _read_namespaces(by_kind.get("Namespace", ()), cluster)
     # Only pods and ReplicaSets name the workloads we might expand as their controllers.

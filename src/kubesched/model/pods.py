@@ -27,9 +27,13 @@ _KEY_OPTIONS = orjson.OPT_SORT_KEYS
 
 class PodParser:
     def __init__(self, priority_classes: dict[str, int] | None = None,
-                 preemption_policies: dict[str, str] | None = None):
+                 preemption_policies: dict[str, str] | None = None,
+                 runtime_classes: dict[str, dict] | None = None):
         """`priority_classes`: PriorityClass name → value, with the globalDefault class's
-        value under "". `preemption_policies`: name → the class's preemptionPolicy."""
+        value under "". `preemption_policies`: name → the class's preemptionPolicy.
+        `runtime_classes`: RuntimeClass name → object, to admit pods as the API server does
+        (None: pods come admitted, from a live API server)."""
+        self.runtime_classes = runtime_classes
         self.priority_classes = {**SYSTEM_PRIORITY_CLASSES, **(priority_classes or {})}
         self.preemption_policies = dict(preemption_policies or {})
         self._default_priority = self.priority_classes.get(GLOBAL_DEFAULT, 0)
@@ -87,7 +91,8 @@ class PodParser:
         affinity = spec.get("affinity")
         if affinity is None or key is None:
             info = parse_pod_spec(spec, class_priorities=self.priority_classes,
-                                  class_preemption=self.preemption_policies)
+                                  class_preemption=self.preemption_policies,
+                                  runtime_classes=self.runtime_classes)
         else:
             # Specs that differ only in their affinity (a DaemonSet's pods, each pinned to its
             # node) share the record of the rest, and only the affinity is read again.

@@ -40,6 +40,7 @@ KINDS = (
     Listed("statefulsets", "StatefulSet", "apps/v1", "AppsV1Api", "list_stateful_set_for_all_namespaces"),
     Listed("daemonsets", "DaemonSet", "apps/v1", "AppsV1Api", "list_daemon_set_for_all_namespaces"),
     Listed("priorityclasses", "PriorityClass", "scheduling.k8s.io/v1", "SchedulingV1Api", "list_priority_class"),
+    Listed("runtimeclasses", "RuntimeClass", "node.k8s.io/v1", "NodeV1Api", "list_runtime_class"),
     Listed("poddisruptionbudgets", "PodDisruptionBudget", "policy/v1", "PolicyV1Api",
            "list_pod_disruption_budget_for_all_namespaces"),
 )
