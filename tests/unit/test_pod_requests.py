@@ -5,6 +5,7 @@ for scoring (100m cpu / 200Mi memory for a container that names none)."""
 import pytest
 
 from kubesched.errors import InputError
+from kubesched.model.pod_resources import pod_requests
 from kubesched.model.pods import PodParser
 
 MI = 2**20
@@ -173,3 +174,13 @@ def test_pod_level_resources_refuse_other_resources():
 def test_unknown_resource_names_are_refused():
     with pytest.raises(InputError, match="unknown resource 'cpus'"):
         spec_info([container(cpus="1")])
+
+
+def test_pod_level_requests_below_the_containers_total_are_refused():
+    # The API server's validatePodResourceConsistency: pod-level >= aggregate container requests.
+    spec = {"resources": {"requests": {"cpu": "500m"}},
+            "containers": [{"name": "a", "image": "i", "resources": {"requests": {"cpu": "400m"}}},
+                           {"name": "b", "image": "i", "resources": {"requests": {"cpu": "200m"}}}]}
+    with pytest.raises(InputError, match="aggregate container requests") as error:
+        pod_requests(spec, spec["containers"], [])
+    assert error.value.field == "spec.resources.requests.cpu"

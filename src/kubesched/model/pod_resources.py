@@ -143,6 +143,11 @@ def pod_requests(spec: dict, containers: list[dict], init_containers: list[dict]
     explicit, pod_limits = requirements(spec.get("resources"), "spec.resources", pod_level=True)
 
     requests = aggregate(regular, inits)
+    for name, amount in explicit.items():
+        if requests.get(name, 0) > amount:
+            # API validation (validatePodResourceConsistency)
+            raise InputError(f"must be greater than or equal to aggregate container requests of "
+                             f"{requests[name]}", field=key_path("spec.resources.requests", name))
     pod_level = dict(explicit)
     for name, limit in pod_limits.items():
         # API defaulting of a pod-level request from the pod-level limit: the containers'
