@@ -170,7 +170,7 @@ int32_t first_failing_filter(const Snapshot& s, const Profile& profile, const Po
   }
   using Check = bool (*)(const Snapshot&, const PodClass&, int32_t, Reasons*);
   static constexpr Check checks[] = {
-      node_unschedulable_passes, node_name_passes, taint_toleration_passes,
+      node_name_passes, node_unschedulable_passes, taint_toleration_passes,
       node_affinity_passes,      node_ports_pass,  resources_fit,
   };
   for (int32_t f = 0; f <= kNodeResourcesFitFilter; ++f)

@@ -10,8 +10,8 @@ namespace kubesched {
 
 // Filters in upstream's default order; a node's diagnosis is the first that rejects it.
 enum Filter : uint8_t {
-  kNodeUnschedulable = 0,
-  kNodeName,
+  kNodeName = 0,
+  kNodeUnschedulable,
   kTaintTolerationFilter,
   kNodeAffinityFilter,
   kNodePorts,

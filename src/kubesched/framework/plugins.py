@@ -40,8 +40,8 @@ ALL_POINTS = ("preEnqueue", "queueSort", "preFilter", "filter", "postFilter", "p
 DEFAULT_PLUGINS: tuple[tuple[str, int], ...] = (
     ("SchedulingGates", 0),
     ("PrioritySort", 0),
-    ("NodeUnschedulable", 0),
     ("NodeName", 0),
+    ("NodeUnschedulable", 0),
     ("TaintToleration", 3),
     ("NodeAffinity", 2),
     ("NodePorts", 0),
@@ -60,7 +60,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, int], ...] = (
 
 # What the core executes; the other known plugins concern volumes, devices, preemption or
 # binding and decide nothing for the pods kubesched simulates.
-CORE_FILTERS = ("NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts",
+CORE_FILTERS = ("NodeName", "NodeUnschedulable", "TaintToleration", "NodeAffinity", "NodePorts",
                 "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity")
 # PreFilter plugins whose result the core carries per pod class (a node-name set).
 CORE_PREFILTERS = ("NodeAffinity",)
