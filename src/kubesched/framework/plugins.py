@@ -21,7 +21,9 @@ EXTENSION_POINTS: dict[str, frozenset[str]] = {
     "DefaultPreemption": frozenset({"postFilter"}),
     "NodeResourcesBalancedAllocation": frozenset({"preScore", "score"}),
     "ImageLocality": frozenset({"score"}),
-    "DynamicResources": frozenset({"preEnqueue", "preFilter", "filter", "postFilter", "reserve", "preBind"}),
+    "DynamicResources": frozenset({"preEnqueue", "preFilter", "filter", "postFilter", "score", "reserve",
+                                   "preBind"}),
+    "NodeDeclaredFeatures": frozenset({"preFilter", "filter"}),
     "DefaultBinder": frozenset({"bind"}),
     # GPU sharing (kubesched.gpu): the placement policies of the FGD paper, score plugins.
     "RandomScore": frozenset({"score"}),
@@ -52,10 +54,12 @@ DEFAULT_PLUGINS: tuple[tuple[str, int], ...] = (
     ("VolumeZone", 0),
     ("PodTopologySpread", 2),
     ("InterPodAffinity", 2),
+    ("DynamicResources", 2),  # DRA is GA: inserted before DefaultPreemption
     ("DefaultPreemption", 0),
     ("NodeResourcesBalancedAllocation", 1),
     ("ImageLocality", 1),
     ("DefaultBinder", 0),
+    ("NodeDeclaredFeatures", 0),  # GA in v1.37, appended to the default profile
 )
 
 # What the core executes; the other known plugins concern volumes, devices, preemption or
