@@ -122,6 +122,9 @@ def specs(draw):
         requests=requests,
         nonzero_cpu=100 if cpu is None else cpu,
         nonzero_memory=200 * MI if memory is None else memory,
+        # pod-level requests: NodeResourcesFit's scorer reads other numbers than the rest
+        fit_score_cpu=draw(st.one_of(st.none(), st.integers(0, 4000))),
+        fit_score_memory=draw(st.one_of(st.none(), st.integers(0, 8 * 1024).map(lambda m: m * MI))),
         host_ports=tuple(ports),
         tolerations=draw(tolerations),
         node_selector=tuple(draw(st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES), max_size=1)).items()),
