@@ -149,10 +149,10 @@ int64_t image_locality_score(const Snapshot& s, const PodClass& pod, int32_t nod
   const double total_nodes = static_cast<double>(s.node_count());
   int64_t sum = 0;
   for (int32_t image : pod.images) {
-    for (const auto& [name, size] : held) {
-      if (name != image) continue;
-      const double spread = static_cast<double>(s.image_nodes.at(name)) / total_nodes;
-      sum += static_cast<int64_t>(static_cast<double>(size) * spread);
+    for (const auto& held_image : held) {
+      if (held_image.first != image) continue;
+      const double spread = static_cast<double>(s.image_nodes.at(image)) / total_nodes;
+      sum += static_cast<int64_t>(static_cast<double>(s.image_size.at(image).second) * spread);
       break;
     }
   }

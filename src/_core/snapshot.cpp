@@ -110,6 +110,9 @@ void Snapshot::add_image(int32_t node, std::string_view name, int64_t size) {
     if (image == id) return;
   held.emplace_back(id, size);
   ++image_nodes[id];
+  const int32_t holder = names[static_cast<size_t>(node)];
+  auto [found, inserted] = image_size.try_emplace(id, holder, size);
+  if (!inserted && strings.text(holder) < strings.text(found->second.first)) found->second = {holder, size};
   ++generation;
 }
 

@@ -85,6 +85,10 @@ class Snapshot {
   std::vector<std::pair<int32_t, int32_t>> taint_table;  // (key, value) per taint id
   std::vector<std::vector<std::pair<int32_t, int64_t>>> images;  // (name id, size) per node
   std::map<int32_t, int32_t> image_nodes;                      // nodes holding each image name
+  // The size ImageLocality uses for an image name: upstream's cache records the size the
+  // first node it learns of reports, and its informers list nodes by name; so the size
+  // reported by the holder whose name sorts first. Per name id: (that node's name id, size).
+  std::map<int32_t, std::pair<int32_t, int64_t>> image_size;
   std::vector<std::vector<int32_t>> node_pods;                 // class ids of the pods per node
 
   // GPU sharing (gpu.hpp): free milli per GPU of each node (allocatable kubesched.io/gpu

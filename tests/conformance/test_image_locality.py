@@ -57,3 +57,15 @@ def test_image_names_are_normalized():
     for image, want in (("gcr.io/300", 12), ("gcr.io/300:latest", 12), ("gcr.io/300:v1", 12), ("gcr.io/300:v2", 0)):
         result = evaluate(nodes, images_pod(image), profile=score_only(PLUGIN))
         assert result.scores(PLUGIN) == {"node1": want, "node2": 0}, image
+
+
+def test_an_image_has_the_size_the_first_node_listed_reports():
+    # Upstream's cache keeps one size per image name: the one reported by the first node it
+    # learns of (addNodeImageStates), and its informers list nodes by name. node-a reports
+    # 600 MiB, node-b 100 MiB for the same name: node-b scores with 600 MiB x 2/2 nodes,
+    # 100 * (600 - 23) / (1000 - 23) = 59, in whichever order the input lists the nodes.
+    for order in (("node-b", "node-a"), ("node-a", "node-b")):
+        sizes = {"node-a": 600 * MiB, "node-b": 100 * MiB}
+        nodes = [node(name, images=[(["gcr.io/app:latest"], sizes[name])]) for name in order]
+        result = evaluate(nodes, images_pod("gcr.io/app"), profile=score_only(PLUGIN))
+        assert result.scores(PLUGIN) == {"node-a": 59, "node-b": 59}, order

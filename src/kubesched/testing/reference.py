@@ -346,15 +346,13 @@ def _matching_pods(state: NodeState, rule: SpreadRule, namespace: str) -> int:
     return sum(1 for p in state.residents if p.namespace == namespace and rule.counts(p))
 
 
-def image_locality_score(pod: Pod, state: NodeState, node_count: int, holders: dict[str, int]) -> int:
+def image_locality_score(pod: Pod, state: NodeState, node_count: int, holders: dict[str, int],
+                         sizes: dict[str, int]) -> int:
     minimum, per_container = 23 * 1024 * 1024, 1000 * 1024 * 1024
     if not pod.spec.images:
         return 0
-    sizes = {}
-    for image in state.node.images:
-        for name in image.names:
-            sizes.setdefault(name, image.size_bytes)
-    total = sum(int(sizes[i] * (holders[i] / node_count)) for i in pod.spec.images if i in sizes)
+    held = {name for image in state.node.images for name in image.names}
+    total = sum(int(sizes[i] * (holders[i] / node_count)) for i in pod.spec.images if i in held)
     maximum = per_container * len(pod.spec.images)
     total = min(max(total, minimum), maximum)
     return MAX_SCORE * (total - minimum) // (maximum - minimum)
@@ -382,6 +380,13 @@ class ReferenceScheduler:
         for n in nodes:
             for name in {name for image in n.images for name in image.names}:
                 self.holders[name] = self.holders.get(name, 0) + 1
+        # An image's size, as upstream's cache has it: what the first node it lists (by
+        # name) reports first.
+        self.image_sizes: dict[str, int] = {}
+        for n in sorted(nodes, key=lambda n: n.name):
+            for image in n.images:
+                for name in image.names:
+                    self.image_sizes.setdefault(name, image.size_bytes)
 
     def placed(self):
         for state in self.states:
@@ -579,7 +584,8 @@ class ReferenceScheduler:
             elif name == "PodTopologySpread":
                 scores = self.spread_scores(pod, feasible)
             elif name == "ImageLocality":
-                scores = [image_locality_score(pod, s, len(self.states), self.holders) for s in feasible]
+                scores = [image_locality_score(pod, s, len(self.states), self.holders, self.image_sizes)
+                          for s in feasible]
             else:
                 function, normalization = SCORES[name]
                 scores = [function(pod, state, self.profile) for state in feasible]
