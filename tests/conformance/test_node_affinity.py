@@ -217,3 +217,12 @@ def test_score_added_affinity_and_pod_affinity_add_up():
     nodes = [node("node1", LABEL1), node("node2", LABEL2), node("node3", LABEL5)]
     result = evaluate(nodes, pod(affinity=affinity(node_preferred=AFFINITY1)), profile=profile)
     assert result.scores("NodeAffinity") == {"node1": 40, "node2": 60, "node3": 100}
+
+
+def test_a_required_term_with_a_gt_value_that_is_no_integer_matches_no_node():
+    # The API server accepts it (validation checks one value only); upstream's selector
+    # cannot parse it and the scheduler ignores that term, so only the other term matches.
+    incoming = pod(affinity=required(node_term(req("kernel", "Gt", "five")), node_term(req("foo", "In", "bar"))))
+    result = evaluate([node("node1", {"kernel": "9"}), node("node2", {"foo": "bar"})], incoming,
+                      profile=filters_only("NodeAffinity"))
+    assert result.verdicts() == {"node1": "NodeAffinity", "node2": None}

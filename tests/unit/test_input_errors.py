@@ -104,12 +104,15 @@ CASES = [
           {matchExpressions: [{key: zone, operator: Exists, values: [a]}]}]}}}
         """),
      "Pod default/p", f"{AFFINITY}.matchExpressions[0].values", "values must be empty"),
-    ("Gt with a non-integer", pod_with("""\
+    # (In a required term the API server takes it, and the term matches no node.)
+    ("Gt with a non-integer in a preferred term", pod_with("""\
         containers: [{name: c}]
-        affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [
-          {matchExpressions: [{key: cores, operator: Gt, values: [many]}]}]}}}
+        affinity: {nodeAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{weight: 1, preference:
+          {matchExpressions: [{key: cores, operator: Gt, values: [many]}]}}]}}
         """),
-     "Pod default/p", f"{AFFINITY}.matchExpressions[0].values[0]", "must be an integer"),
+     "Pod default/p",
+     "spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].preference"
+     ".matchExpressions[0].values[0]", "must be an integer"),
     ("Lt with two values", pod_with("""\
         containers: [{name: c}]
         affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [

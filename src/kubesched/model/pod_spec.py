@@ -104,7 +104,8 @@ def parse_affinity(value: object) -> dict:
     """The `PodSpecInfo` fields read from `spec.affinity`, by field name."""
     affinity = mapping(value, "spec.affinity")
     check_keys(affinity, _AFFINITY_KEYS, "spec.affinity")
-    required_terms, preferred_terms = parse_node_affinity(affinity.get("nodeAffinity"), "spec.affinity.nodeAffinity")
+    required_terms, preferred_terms = parse_node_affinity(affinity.get("nodeAffinity"), "spec.affinity.nodeAffinity",
+                                                          of_pod=True)
     affinity_required, affinity_preferred = _pod_affinity(affinity.get("podAffinity"), "spec.affinity.podAffinity")
     anti_required, anti_preferred = _pod_affinity(affinity.get("podAntiAffinity"), "spec.affinity.podAntiAffinity")
     return {"required_node_terms": required_terms, "preferred_node_terms": preferred_terms,
@@ -185,7 +186,9 @@ def _weight(obj: dict, path: str) -> int:
     return weight
 
 
-def parse_node_affinity(obj: object, path: str):
+def parse_node_affinity(obj: object, path: str, *, of_pod: bool = False):
+    """(required terms or None, preferred terms). `of_pod`: a pod's own affinity, whose
+    required terms the API server takes with Gt/Lt values that are no integer."""
     obj = mapping(obj, path)
     check_keys(obj, _NODE_AFFINITY_KEYS, path)
     required = None
@@ -196,7 +199,7 @@ def parse_node_affinity(obj: object, path: str):
         terms = sequence(selector.get("nodeSelectorTerms"), f"{where}.nodeSelectorTerms")
         if not terms:
             raise InputError("at least one node selector term is required", field=f"{where}.nodeSelectorTerms")
-        required = tuple(parse_node_selector_term(t, f"{where}.nodeSelectorTerms[{i}]")
+        required = tuple(parse_node_selector_term(t, f"{where}.nodeSelectorTerms[{i}]", required=of_pod)
                          for i, t in enumerate(terms))
     preferred = []
     for i, item in enumerate(sequence(obj.get(_PREFERRED), f"{path}.{_PREFERRED}")):

@@ -39,7 +39,11 @@ _REQUIREMENT_KEYS = frozenset({"key", "operator", "values"})
 _TERM_KEYS = frozenset({"matchExpressions", "matchFields"})
 
 
-def parse_requirement(obj: object, path: str, operators: tuple[str, ...]) -> Requirement:
+def parse_requirement(obj: object, path: str, operators: tuple[str, ...], *,
+                      unparseable_matches_nothing: bool = False) -> Requirement:
+    """With `unparseable_matches_nothing` (a required node affinity term), a Gt/Lt value
+    that is no integer is accepted, as the API server does, and the requirement matches no
+    node, as upstream's scheduler ignores a term it cannot parse."""
     obj = mapping(obj, path)
     check_keys(obj, _REQUIREMENT_KEYS, path)
     key = string(obj.get("key"), f"{path}.key")
@@ -61,12 +65,17 @@ def parse_requirement(obj: object, path: str, operators: tuple[str, ...]) -> Req
         if len(values) != 1:
             raise InputError(f"exactly one value must be given when operator is {operator}",
                              field=f"{path}.values")
-        try:
-            int(values[0])
-        except ValueError:
+        if not _is_go_int64(values[0]):
+            if unparseable_matches_nothing:
+                return Requirement(key, "In", ())
             raise InputError(f"the value must be an integer when operator is {operator}, got {values[0]!r}",
-                             field=f"{path}.values[0]") from None
+                             field=f"{path}.values[0]")
     return Requirement(key, operator, values)
+
+
+def _is_go_int64(text: str) -> bool:
+    """What Go's strconv.ParseInt(text, 10, 64) accepts."""
+    return _INTEGER.fullmatch(text) is not None and -2**63 <= int(text) < 2**63
 
 
 def parse_label_selector(obj: object, path: str) -> LabelSelector | None:
@@ -95,13 +104,15 @@ def parse_field_requirement(obj: object, path: str) -> Requirement:
     return requirement
 
 
-def parse_node_selector_term(obj: object, path: str) -> NodeSelectorTerm:
+def parse_node_selector_term(obj: object, path: str, *, required: bool = False) -> NodeSelectorTerm:
+    """`required`: a term of a pod's required node affinity (see parse_requirement)."""
     obj = mapping(obj, path)
     check_keys(obj, _TERM_KEYS, path)
     expressions = sequence(obj.get("matchExpressions"), f"{path}.matchExpressions")
     fields = sequence(obj.get("matchFields"), f"{path}.matchFields")
     return NodeSelectorTerm(
-        match_expressions=tuple(parse_requirement(e, f"{path}.matchExpressions[{i}]", NODE_OPERATORS)
+        match_expressions=tuple(parse_requirement(e, f"{path}.matchExpressions[{i}]", NODE_OPERATORS,
+                                                  unparseable_matches_nothing=required)
                                 for i, e in enumerate(expressions)),
         match_fields=tuple(parse_field_requirement(f, f"{path}.matchFields[{i}]")
                            for i, f in enumerate(fields)))
