@@ -184,3 +184,13 @@ def test_pod_level_requests_below_the_containers_total_are_refused():
     with pytest.raises(InputError, match="aggregate container requests") as error:
         pod_requests(spec, spec["containers"], [])
     assert error.value.field == "spec.resources.requests.cpu"
+
+
+def test_a_pod_level_request_defaulted_above_the_pod_level_limit_is_refused():
+    # Defaulting makes the containers' total the pod-level request; validation then finds
+    # it above the pod-level limit.
+    spec = {"resources": {"limits": {"memory": "1Gi"}},
+            "containers": [{"name": "a", "image": "i", "resources": {"requests": {"memory": "2Gi"}}}]}
+    with pytest.raises(InputError, match="less than or equal to the memory limit") as error:
+        pod_requests(spec, spec["containers"], [])
+    assert error.value.field == "spec.resources.requests.memory"

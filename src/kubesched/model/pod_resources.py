@@ -154,6 +154,10 @@ def pod_requests(spec: dict, containers: list[dict], init_containers: list[dict]
         # own total when some container requests the resource, else the limit.
         if name not in pod_level:
             pod_level[name] = requests[name] if name in requests else limit
+            if pod_level[name] > limit:
+                raise InputError(f"must be less than or equal to the {name} limit (the containers' requests, "
+                                 f"{pod_level[name]}, become the pod-level request)",
+                                 field=key_path("spec.resources.requests", name))
     requests.update(pod_level)
     _add(requests, overhead)
 
