@@ -18,7 +18,7 @@ $(STAMP): $(BIN)/python $(CORE_SOURCES)
 
 demo: $(STAMP)
 	@mkdir -p out
-	$(BIN)/kubesched simulate -f examples/cluster -f examples/workload -o out/demo.json
+	$(BIN)/kubesched simulate -f examples/cluster -f examples/workload --output-file out/demo.json
 	@echo "placements written to out/demo.json"
 
 controlplane: $(STAMP)

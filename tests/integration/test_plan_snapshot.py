@@ -56,14 +56,14 @@ def test_snapshot_of_a_live_cluster_reads_back_and_plans(control_plane, core_api
                                            "containers": [{"name": "c", "image": "x",
                                                            "resources": {"requests": {"cpu": "1"}}}]}}))
     out = tmp_path / "fit.json"
-    result = CliRunner().invoke(main, ["plan", "fit", "-f", str(dump), "--pod", str(pod), "-o", str(out)])
+    result = CliRunner().invoke(main, ["plan", "fit", "-f", str(dump), "--pod", str(pod), "--output-file", str(out)])
     assert result.exit_code == 0, result.output
     per_node = orjson.loads(out.read_bytes())["perNode"]
     assert sum(per_node.values()) >= 1 and node in per_node
 
     live_out = tmp_path / "fit-live.json"
     result = CliRunner().invoke(main, ["plan", "fit", "--kubeconfig", str(control_plane.kubeconfig),
-                                       "--pod", str(pod), "-o", str(live_out)])
+                                       "--pod", str(pod), "--output-file", str(live_out)])
     assert result.exit_code == 0, result.output
     assert orjson.loads(live_out.read_bytes())["perNode"] == per_node
 

@@ -53,7 +53,7 @@ def write(tmp_path, name, objects):
 
 def plan(tmp_path, workload, templates, *extra, cluster=None):
     args = ["plan", "nodes", "-f", write(tmp_path, "workload.yaml", workload),
-            "--node-template", write(tmp_path, "templates.yaml", templates), "-o", str(tmp_path / "out.json"),
+            "--node-template", write(tmp_path, "templates.yaml", templates), "--output-file", str(tmp_path / "out.json"),
             "--time-limit", "2", *extra]
     if cluster is not None:
         args += ["-f", write(tmp_path, "cluster.yaml", cluster)]

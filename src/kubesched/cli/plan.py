@@ -1,7 +1,7 @@
 """`kubesched plan fit|nodes|drain`: capacity planning on manifests, with the engine's decisions.
 
-Each writes its answer as JSON (`-o`), a readable summary on stdout and, with `--report`, a
-self-contained HTML page. Exit 1 when the answer is "does not fit".
+Each prints its answer as a table (or -o json|yaml|wide|name, --output-file) and, with
+`--report`, writes a self-contained HTML page. Exit 1 when the answer is "does not fit".
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ import tempfile
 from collections.abc import Iterator
 
 import click
-import orjson
 
-from kubesched.cli.options import MANIFEST_HELP, config_option, load_profiles, seed_option
+from kubesched.cli.options import (MANIFEST_HELP, config_option, load_profiles, require_served,
+                                   scheduler_name_option, seed_option)
+from kubesched.cli.output import Output, output_options, table
 from kubesched.errors import InputError
 from kubesched.framework.profile import Profile
 from kubesched.model.cluster import read_cluster
@@ -54,8 +55,6 @@ def cluster_paths(paths: tuple[str, ...], kubeconfig: str | None, context: str |
         yield [directory, *paths]
 
 
-output_option = click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
-                             help="Write the answer as JSON to this file.")
 report_option = click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True),
                              help="Write a self-contained HTML report with charts to this file.")
 
@@ -73,26 +72,34 @@ def plan() -> None:
               help="Stop counting at this many replicas.")
 @click.option("--with-pending", is_flag=True, help="Place the cluster's pending pods first.")
 @config_option
+@scheduler_name_option
 @seed_option
-@output_option
+@output_options
 @report_option
-def fit(paths, kubeconfig, context, pod_path, max_replicas, with_pending, config, seed, output, report_path):
+def fit(paths, kubeconfig, context, pod_path, max_replicas, with_pending, config, scheduler_name, seed, out,
+        report_path):
     """How many more replicas of a pod fit now.
 
     Copies of the pod are placed one by one by the engine until one fits nowhere; the
-    reasons of that failure are what limits. Exit 1 when not even one fits."""
-    profile = _profile(config)
+    reasons of that failure are what limits. -o name: the nodes with room. Exit 1 when not
+    even one fits."""
     with cluster_paths(paths, kubeconfig, context) as paths:
         cluster = read_cluster(paths)
     pod = read_pod(pod_path, PodParser(cluster.priority_classes))
+    profile = _profile(config, scheduler_name, [pod, *(cluster.pending_pods if with_pending else ())])
     result = plan_fit(cluster, pod, profile, max_replicas=max_replicas, with_pending=with_pending, seed=seed)
-    _write(output, result.to_json())
     if report_path:
         _write_text(report_path, report.fit_report(result))
-    click.echo(f"{result.replicas} replicas of {pod.key} fit.")
-    for node, count in result.per_node.items():
-        click.echo(f"  {count:>6}  {node}")
-    click.echo("Stopped at --max-replicas." if result.capped else f"The next one does not: {result.message}")
+
+    def summary() -> str:
+        lines = [f"{result.replicas} replicas of {pod.key} fit."]
+        if result.per_node:
+            lines.append(table(["REPLICAS", "NODE"], [[count, node] for node, count in result.per_node.items()],
+                               right={0}))
+        lines.append("Stopped at --max-replicas." if result.capped else f"The next one does not: {result.message}")
+        return "\n".join(lines)
+
+    out.emit(result.to_json(), table=summary, names=lambda: [f"node/{node}" for node in result.per_node])
     if result.replicas == 0:
         sys.exit(1)
 
@@ -107,40 +114,49 @@ def fit(paths, kubeconfig, context, pod_path, max_replicas, with_pending, config
 @click.option("--as-scheduled", is_flag=True,
               help="Also count the nodes the scheduler ends up with placing pods one by one.")
 @config_option
+@scheduler_name_option
 @seed_option
-@output_option
+@output_options
 @report_option
-def nodes(paths, kubeconfig, context, template_paths, time_limit, as_scheduled, config, seed, output,
+def nodes(paths, kubeconfig, context, template_paths, time_limit, as_scheduled, config, scheduler_name, seed, out,
           report_path):
     """Fewest nodes (or lowest cost) to add so all fits.
 
     The nodes come from the node templates; every pending pod of PATHs must fit, by the
-    engine's filters. With costs on the templates the hourly cost is minimised."""
-    profile = _profile(config)
+    engine's filters. With costs on the templates the hourly cost is minimised. -o name:
+    the nodes to add; -o wide: also where each pod goes."""
     with cluster_paths(paths, kubeconfig, context) as paths:
         cluster = read_cluster(paths)
         daemons = DaemonSets.from_paths(paths, PodParser(cluster.priority_classes))
+    profile = _profile(config, scheduler_name, cluster.pending_pods)
     templates = read_templates(template_paths)
     result = plan_nodes(cluster, templates, profile, daemons, time_limit=time_limit, seed=seed,
                         as_scheduled=as_scheduled)
     data = result.to_json()
-    _write(output, data)
     if report_path:
         _write_text(report_path, report.nodes_report(result))
-    what = f"{data['nodeCount']} nodes" + (f" (hourly cost {data['cost']})" if "cost" in data else "")
-    proof = "optimal" if data["optimal"] else f"lower bound {data['lowerBound']}"
-    click.echo(f"Add {what}: " + ", ".join(f"{count} {name}" for name, count in data["byTemplate"].items())
-               + f"; {proof}; {data['seconds']} s.")
-    if "asScheduled" in data:
-        scheduled = data["asScheduled"]
-        cost = f" (hourly cost {scheduled['cost']})" if "cost" in scheduled else ""
-        click.echo(f"Placing pods one by one as the scheduler does needs {scheduled['nodeCount']} nodes{cost}.")
-    if data["repaired"]:
-        click.echo(f"{data['repaired']} pods were placed elsewhere than planned when replayed through the engine.")
+
+    def summary() -> str:
+        what = f"{data['nodeCount']} nodes" + (f" (hourly cost {data['cost']})" if "cost" in data else "")
+        proof = "optimal" if data["optimal"] else f"lower bound {data['lowerBound']}"
+        lines = [f"Add {what}: " + ", ".join(f"{count} {name}" for name, count in data["byTemplate"].items())
+                 + f"; {proof}; {data['seconds']} s."]
+        if "asScheduled" in data:
+            scheduled = data["asScheduled"]
+            cost = f" (hourly cost {scheduled['cost']})" if "cost" in scheduled else ""
+            lines.append(f"Placing pods one by one as the scheduler does needs {scheduled['nodeCount']} nodes{cost}.")
+        if data["repaired"]:
+            lines.append(f"{data['repaired']} pods were placed elsewhere than planned when replayed through the engine.")
+        if data["unschedulable"]:
+            lines.append(f"{len(data['unschedulable'])} pods fit nowhere:")
+            lines += [f"  {entry['pod']}: {entry['message']}" for entry in data["unschedulable"][:20]]
+        return "\n".join(lines)
+
+    def wide() -> str:
+        return summary() + "\n\n" + table(["POD", "NODE"], [[p["pod"], p["node"]] for p in data["placements"]])
+
+    out.emit(data, table=summary, wide=wide, names=lambda: [f"node/{n['name']}" for n in data["newNodes"]])
     if data["unschedulable"]:
-        click.echo(f"{len(data['unschedulable'])} pods fit nowhere:")
-        for entry in data["unschedulable"][:20]:
-            click.echo(f"  {entry['pod']}: {entry['message']}")
         sys.exit(1)
 
 
@@ -148,50 +164,63 @@ def nodes(paths, kubeconfig, context, template_paths, time_limit, as_scheduled, 
 @cluster_options
 @click.option("--nodes", "node_list", required=True, help="The nodes to drain, comma-separated.")
 @config_option
+@scheduler_name_option
 @seed_option
-@output_option
+@output_options
 @report_option
-def drain(paths, kubeconfig, context, node_list, config, seed, output, report_path):
+def drain(paths, kubeconfig, context, node_list, config, scheduler_name, seed, out, report_path):
     """Can these nodes go? Where their pods would land.
 
     The nodes are cordoned, their pods (not DaemonSet pods) evicted and placed by the
-    engine; PodDisruptionBudgets are checked. Exit 1 when a pod would fit nowhere."""
-    profile = _profile(config)
+    engine; PodDisruptionBudgets are checked. -o name: the evicted pods; -o wide: also where
+    each goes. Exit 1 when a pod would fit nowhere."""
     with cluster_paths(paths, kubeconfig, context) as paths:
         cluster = read_cluster(paths)
     names = [n.strip() for n in node_list.split(",") if n.strip()]
+    replaced = [p for p in cluster.bound_pods
+                if p.node_name in names and p.owner_kind and p.owner_kind not in ("DaemonSet", "Node")]
+    profile = _profile(config, scheduler_name, replaced)
     result = plan_drain(cluster, names, profile, seed)
     data = result.to_json()
-    _write(output, data)
     if report_path:
         _write_text(report_path, report.drain_report(result))
-    click.echo(f"Draining {', '.join(names)}: {data['evicted']} pods evicted, "
-               f"{len(data['placements'])} re-placed, {len(data['unschedulable'])} fit nowhere.")
-    for entry in data["unschedulable"][:20]:
-        click.echo(f"  {entry['pod']}: {entry['message']}")
-    if result.not_recreated:
-        click.echo(f"{len(result.not_recreated)} pods have no controller and would be deleted for good: "
-                   + ", ".join(result.not_recreated[:10]))
-    for budget in result.budgets:
-        if budget.violated:
-            click.echo(f"PodDisruptionBudget {budget.name}: evicting {budget.evicted} pods at once exceeds the "
-                       f"{budget.allowed} disruptions it allows; drain one node at a time.")
+
+    def summary() -> str:
+        lines = [f"Draining {', '.join(names)}: {data['evicted']} pods evicted, "
+                 f"{len(data['placements'])} re-placed, {len(data['unschedulable'])} fit nowhere."]
+        lines += [f"  {entry['pod']}: {entry['message']}" for entry in data["unschedulable"][:20]]
+        if result.not_recreated:
+            lines.append(f"{len(result.not_recreated)} pods have no controller and would be deleted for good: "
+                         + ", ".join(result.not_recreated[:10]))
+        for budget in result.budgets:
+            if budget.violated:
+                lines.append(f"PodDisruptionBudget {budget.name}: evicting {budget.evicted} pods at once exceeds "
+                             f"the {budget.allowed} disruptions it allows; drain one node at a time.")
+        return "\n".join(lines)
+
+    def wide() -> str:
+        rows = [[e.pod, e.source, e.node or "-", e.message] for e in result.evictions]
+        return summary() + "\n\n" + table(["POD", "FROM", "TO", "MESSAGE"], rows)
+
+    out.emit(data, table=summary, wide=wide, names=lambda: [f"pod/{e.pod}" for e in result.evictions])
     if not result.fits:
         sys.exit(1)
 
 
-def _profile(config: str | None) -> Profile:
-    profiles = load_profiles(config)
-    return profiles.get("default-scheduler") or next(iter(profiles.values()))
-
-
-def _write(path: str | None, data: dict) -> None:
-    if path:
-        with open(path, "wb") as handle:
-            handle.write(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+def _profile(config: str | None, scheduler_name: str | None, pods) -> Profile:
+    """The one profile a plan decides with: the one serving the pods it places."""
+    profiles = load_profiles(config, scheduler_name)
+    pods = list(pods)
+    require_served(pods, profiles)
+    named = list(dict.fromkeys(p.spec.scheduler_name for p in pods))
+    if len(named) > 1:
+        raise InputError(f"a plan decides with one profile, but the pods name {', '.join(map(repr, named))}; "
+                         "plan them separately", field="spec.schedulerName")
+    if named:
+        return profiles[named[0]]
+    return profiles.get(scheduler_name or "default-scheduler") or next(iter(profiles.values()))
 
 
 def _write_text(path: str, text: str) -> None:
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(text)
-
