@@ -11,6 +11,7 @@ import uuid
 import pytest
 from click.testing import CliRunner
 
+from kubesched.cli import main
 from kubesched.cli.cluster import cluster
 from kubesched.cluster import plane, processes
 
@@ -36,9 +37,7 @@ def test_reference_scheduler_binds_a_pod_and_kwok_runs_it(core_api):
         "spec": {
             "containers": [{"name": "pause", "image": "registry.k8s.io/pause:3.10",
                             "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}],
-            "tolerations": [{"key": "kwok.x-k8s.io/node", "operator": "Exists",
-                             "effect": "NoSchedule"}],
-        },
+        },  # no toleration: the nodes have no taint unless --node-taints asks
     })
     try:
         pod = _wait_for(lambda: _running(core_api.read_namespaced_pod(name, "default")))
@@ -51,14 +50,20 @@ def test_reference_scheduler_binds_a_pod_and_kwok_runs_it(core_api):
 @pytest.mark.slow
 def test_down_leaves_no_process_even_after_a_crash(tmp_path):
     runner = CliRunner()
-    arguments = ["--dir", str(tmp_path), "--nodes", "2", "--with-kube-scheduler",
-                 "--with-controller-manager"]
+    arguments = ["--dir", str(tmp_path), "--nodes", "2", "--with-kube-scheduler"]
     result = runner.invoke(cluster, ["up", *arguments])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[-1] == str(tmp_path / "kubeconfig")
     first = processes.recorded_pids(tmp_path)
     assert set(first) == {"etcd", "kube-apiserver", "kwok", "kube-scheduler",
-                          "kube-controller-manager"}
+                          "kube-controller-manager"}  # the controller manager by default
+
+    # While it runs, `up` again refuses and leaves it be.
+    refused = runner.invoke(main, ["cluster", "up", *arguments])
+    assert refused.exit_code == 2 and "a cluster is running here" in refused.output
+    assert processes.recorded_pids(tmp_path) == first
+    assert runner.invoke(cluster, ["get", "kubeconfig", "--dir", str(tmp_path)]).output == (
+        (tmp_path / "kubeconfig").read_text())
 
     # One component crashes; `up` again on the same directory stops the stale others first.
     os.kill(first["kube-apiserver"], signal.SIGKILL)

@@ -16,9 +16,6 @@ from .conftest import NODES
 
 pytestmark = pytest.mark.integration
 
-KWOK_TOLERATION = {"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}
-
-
 def test_snapshot_of_a_live_cluster_reads_back_and_plans(control_plane, core_api, tmp_path):
     kubernetes = pytest.importorskip("kubernetes")
     api_client = core_api.api_client
@@ -27,7 +24,7 @@ def test_snapshot_of_a_live_cluster_reads_back_and_plans(control_plane, core_api
     node = core_api.list_node(label_selector="type=kwok").items[0].metadata.name
     core_api.create_namespaced_pod(namespace, {
         "metadata": {"name": "bound", "labels": {"app": "web"}},
-        "spec": {"nodeName": node, "tolerations": [KWOK_TOLERATION],
+        "spec": {"nodeName": node,
                  "containers": [{"name": "c", "image": "registry.k8s.io/pause:3.10",
                                  "resources": {"requests": {"cpu": "1", "memory": "1Gi"}}}]}})
     kubernetes.client.PolicyV1Api(api_client).create_namespaced_pod_disruption_budget(namespace, {
@@ -52,8 +49,7 @@ def test_snapshot_of_a_live_cluster_reads_back_and_plans(control_plane, core_api
 
     pod = tmp_path / "pod.yaml"
     pod.write_bytes(orjson.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "probe"},
-                                  "spec": {"tolerations": [KWOK_TOLERATION],
-                                           "containers": [{"name": "c", "image": "x",
+                                  "spec": {"containers": [{"name": "c", "image": "x",
                                                            "resources": {"requests": {"cpu": "1"}}}]}}))
     out = tmp_path / "fit.json"
     result = CliRunner().invoke(main, ["plan", "fit", "-f", str(dump), "--pod", str(pod), "--output-file", str(out)])
