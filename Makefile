@@ -12,7 +12,10 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # An editable install: Python changes are live; the native core is rebuilt when its sources change.
+# The build requirements go into the venv too, for the README's --no-build-isolation rebuild.
 $(STAMP): $(BIN)/python $(CORE_SOURCES)
+	$(BIN)/python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['build-system']['requires'], sep='\n')" \
+	  | $(BIN)/python -m pip install --quiet -r /dev/stdin
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
 

@@ -127,6 +127,8 @@ def test_daemonset_pods_take_room_on_every_new_node(tmp_path):
     result, data = plan(tmp_path, [deployment("api", 6, cpu="1"), daemon], [node("small", cpu="4")])
     assert result.exit_code == 0, result.output
     assert data["nodeCount"] == 2 and max(nodes_of(data).values()) == 3
+    new = [n["name"] for n in data["newNodes"]]
+    assert data["daemonSetPods"] == [{"pod": f"default/agent-{name}", "node": name} for name in new]
     result, data = plan(tmp_path, [deployment("api", 7, cpu="1"), daemon], [node("small", cpu="4")])
     assert data["nodeCount"] == 3
 

@@ -23,6 +23,12 @@ scheduler_name_option = click.option(
     "--scheduler-name", default=None,
     help=f"Without --config: the schedulerName the default profile serves [default: {DEFAULT_SCHEDULER}]. "
          "A pod to decide that names another scheduler is an error.")
+report_option = click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True),
+                             help="Write a self-contained HTML report to this file.")
+currency_option = click.option(
+    "--currency", default="USD", show_default=True, envvar="KUBESCHED_CURRENCY",
+    help="The currency of the kubesched.io/hourly-cost annotations, as the report shows costs "
+         "(also $KUBESCHED_CURRENCY).")
 seed_option = click.option(
     "--seed", type=int, default=None,
     help="Break score ties at random with this seed (default: the first node in input order).")

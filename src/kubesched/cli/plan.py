@@ -13,14 +13,14 @@ from collections.abc import Iterator
 
 import click
 
-from kubesched.cli.options import (MANIFEST_HELP, config_option, load_profiles, require_served,
-                                   scheduler_name_option, seed_option)
+from kubesched.cli.options import (MANIFEST_HELP, config_option, currency_option, load_profiles, report_option,
+                                   require_served, scheduler_name_option, seed_option)
 from kubesched.cli.output import Output, output_options, table
 from kubesched.errors import InputError
 from kubesched.framework.profile import Profile
 from kubesched.model.cluster import read_cluster
 from kubesched.model.pods import PodParser
-from kubesched.plan import report
+from kubesched.reports import pages
 from kubesched.plan.cluster_dump import api_client_from, dump_cluster
 from kubesched.plan.daemons import DaemonSets
 from kubesched.plan.drain import plan_drain
@@ -55,8 +55,6 @@ def cluster_paths(paths: tuple[str, ...], kubeconfig: str | None, context: str |
         yield [directory, *paths]
 
 
-report_option = click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True),
-                             help="Write a self-contained HTML report with charts to this file.")
 
 
 @click.group()
@@ -76,20 +74,25 @@ def plan() -> None:
 @seed_option
 @output_options
 @report_option
+@currency_option
 def fit(paths, kubeconfig, context, pod_path, max_replicas, with_pending, config, scheduler_name, seed, out,
-        report_path):
+        report_path, currency):
     """How many more replicas of a pod fit now.
 
     Copies of the pod are placed one by one by the engine until one fits nowhere; the
     reasons of that failure are what limits. -o name: the nodes with room. Exit 1 when not
     even one fits."""
+    inputs = [*paths, *([f"--kubeconfig {kubeconfig}"] if kubeconfig else [])]
     with cluster_paths(paths, kubeconfig, context) as paths:
         cluster = read_cluster(paths)
     pod = read_pod(pod_path, PodParser(cluster.priority_classes))
     profile = _profile(config, scheduler_name, [pod, *(cluster.pending_pods if with_pending else ())])
     result = plan_fit(cluster, pod, profile, max_replicas=max_replicas, with_pending=with_pending, seed=seed)
     if report_path:
-        _write_text(report_path, report.fit_report(result))
+        made = pages.provenance([*inputs, f"--pod {pod_path}"], config, {
+            "scheduler name": scheduler_name, "seed": seed, "max replicas": max_replicas,
+            "with pending": with_pending or None})
+        _write_text(report_path, pages.fit_report(result, currency, made))
 
     def summary() -> str:
         lines = [f"{result.replicas} replicas of {pod.key} fit."]
@@ -118,13 +121,15 @@ def fit(paths, kubeconfig, context, pod_path, max_replicas, with_pending, config
 @seed_option
 @output_options
 @report_option
+@currency_option
 def nodes(paths, kubeconfig, context, template_paths, time_limit, as_scheduled, config, scheduler_name, seed, out,
-          report_path):
+          report_path, currency):
     """Fewest nodes (or lowest cost) to add so all fits.
 
     The nodes come from the node templates; every pending pod of PATHs must fit, by the
     engine's filters. With costs on the templates the hourly cost is minimised. -o name:
     the nodes to add; -o wide: also where each pod goes."""
+    inputs = [*paths, *([f"--kubeconfig {kubeconfig}"] if kubeconfig else [])]
     with cluster_paths(paths, kubeconfig, context) as paths:
         cluster = read_cluster(paths)
         daemons = DaemonSets.from_paths(paths, PodParser(cluster.priority_classes))
@@ -134,7 +139,10 @@ def nodes(paths, kubeconfig, context, template_paths, time_limit, as_scheduled, 
                         as_scheduled=as_scheduled)
     data = result.to_json()
     if report_path:
-        _write_text(report_path, report.nodes_report(result))
+        made = pages.provenance([*inputs, *(f"--node-template {t}" for t in template_paths)], config, {
+            "scheduler name": scheduler_name, "seed": seed, "time limit": f"{time_limit:g} s",
+            "currency": currency})
+        _write_text(report_path, pages.nodes_report(result, currency, made))
 
     def summary() -> str:
         what = f"{data['nodeCount']} nodes" + (f" (hourly cost {data['cost']})" if "cost" in data else "")
@@ -168,12 +176,14 @@ def nodes(paths, kubeconfig, context, template_paths, time_limit, as_scheduled, 
 @seed_option
 @output_options
 @report_option
-def drain(paths, kubeconfig, context, node_list, config, scheduler_name, seed, out, report_path):
+@currency_option
+def drain(paths, kubeconfig, context, node_list, config, scheduler_name, seed, out, report_path, currency):
     """Can these nodes go? Where their pods would land.
 
     The nodes are cordoned, their pods (not DaemonSet pods) evicted and placed by the
     engine; PodDisruptionBudgets are checked. -o name: the evicted pods; -o wide: also where
     each goes. Exit 1 when a pod would fit nowhere."""
+    inputs = [*paths, *([f"--kubeconfig {kubeconfig}"] if kubeconfig else [])]
     with cluster_paths(paths, kubeconfig, context) as paths:
         cluster = read_cluster(paths)
     names = [n.strip() for n in node_list.split(",") if n.strip()]
@@ -183,7 +193,9 @@ def drain(paths, kubeconfig, context, node_list, config, scheduler_name, seed, o
     result = plan_drain(cluster, names, profile, seed)
     data = result.to_json()
     if report_path:
-        _write_text(report_path, report.drain_report(result))
+        made = pages.provenance(inputs, config, {"scheduler name": scheduler_name, "seed": seed,
+                                                 "drained": ", ".join(names)})
+        _write_text(report_path, pages.drain_report(result, currency, made))
 
     def summary() -> str:
         lines = [f"Draining {', '.join(names)}: {data['evicted']} pods evicted, "

@@ -27,7 +27,7 @@ _PLUGIN_OF = (
     ("node(s) didn't satisfy existing pods anti-affinity rules", "InterPodAffinity"),
     ("Scheduling is blocked due to non-empty scheduling gates", "SchedulingGates"),
 )
-_FIT_ERROR = re.compile(r"^0/\d+ nodes are available:\s*(.*?)\.?$")
+_FIT_ERROR = re.compile(r"^0/\d+ [^:]*are available:\s*(.*?)\.?$")  # nodes, or node templates and existing nodes
 _PART = re.compile(r"(?:^|, )(\d+) (.+?)(?=, \d+ |$)")
 
 

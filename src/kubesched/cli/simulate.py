@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from kubesched.cli import reasons
-from kubesched.cli.options import (config_option, load_profiles, manifest_option, require_served,
-                                   scheduler_name_option, seed_option)
+from kubesched.cli.options import (config_option, currency_option, load_profiles, manifest_option, report_option,
+                                   require_served, scheduler_name_option, seed_option)
 from kubesched.cli.output import Output, output_options, table
 from kubesched.cli.units import amount, percent
 from kubesched.model.cluster import read_cluster
@@ -20,8 +20,10 @@ from kubesched.sim.simulate import SimulationResult, simulate as run_simulation
 @scheduler_name_option
 @output_options
 @seed_option
+@report_option
+@currency_option
 def simulate(paths: tuple[str, ...], config: str | None, scheduler_name: str | None, out: Output,
-             seed: int | None) -> None:
+             seed: int | None, report_path: str | None, currency: str) -> None:
     """Schedule the pending pods of PATHs (nodes + pods + workloads) in memory.
 
     Nodes and pods with spec.nodeName are the cluster's state; the other pods are decided
@@ -31,7 +33,17 @@ def simulate(paths: tuple[str, ...], config: str | None, scheduler_name: str | N
     profiles = load_profiles(config, scheduler_name)
     cluster = read_cluster(paths)
     require_served(cluster.pending_pods, profiles)
-    view = SimulationView(run_simulation(cluster, profiles, seed))
+    result = run_simulation(cluster, profiles, seed)
+    view = SimulationView(result)
+    if report_path:
+        from kubesched.reports import pages
+        from kubesched.snapshot.cluster import ClusterSnapshot
+
+        before = ClusterSnapshot(cluster.nodes, next(iter(profiles.values())), seed)
+        before.add_bound(cluster.bound_pods)
+        made = pages.provenance(list(paths), config, {"scheduler name": scheduler_name, "seed": seed})
+        with open(report_path, "w", encoding="utf-8") as handle:
+            handle.write(pages.simulate_report(result, usage_by_node(before), currency, made))
     out.emit(view.document(), table=view.table, wide=view.wide, names=view.names)
 
 

@@ -38,6 +38,7 @@ class NodePlan:
     before: dict                         # usage per node before the plan (existing nodes)
     as_scheduled: AsScheduled | None = None
     undecided: list[Placement] = field(default_factory=list)
+    daemon_pods: list[tuple[str, str]] = field(default_factory=list)  # (pod, new node), as the DaemonSets add them
 
     @property
     def unschedulable(self) -> list[Placement]:
@@ -65,6 +66,7 @@ class NodePlan:
             "unschedulable": [{"pod": p.pod, "message": p.message} for p in self.unschedulable],
             "repaired": self.repaired,
             "newNodes": [{"name": node.name, "template": template.name} for node, template in self.new_nodes],
+            "daemonSetPods": [{"pod": pod, "node": node} for pod, node in self.daemon_pods],
             "search": self.result.to_json(),
             "seconds": round(self.result.seconds, 3),
         }
@@ -104,7 +106,8 @@ def plan_nodes(cluster: ClusterInput, templates: list[NodeTemplate], profile: Pr
     for node, _ in new_nodes:
         grower.join(node)
     placements, repaired = _replay(snapshot, plan_input, planned, grower)
-    plan = NodePlan(plan_input, result, new_nodes, placements, repaired, snapshot, before, undecided=undecided)
+    plan = NodePlan(plan_input, result, new_nodes, placements, repaired, snapshot, before, undecided=undecided,
+                    daemon_pods=grower.daemon_pods)
     if as_scheduled:
         plan.as_scheduled = schedule_adding_nodes(cluster, pods, plan_input, profile, daemons, seed)
     return plan
