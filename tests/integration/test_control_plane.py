@@ -3,8 +3,11 @@ nodes, the reference kube-scheduler binds, and `down` leaves no process behind."
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
+import sys
 import time
 import uuid
 
@@ -98,3 +101,44 @@ def _exists(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+@pytest.mark.slow
+def test_named_cluster_with_taints_a_scheduler_profile_and_its_kubectl(tmp_path, monkeypatch):
+    """`up --name` with the kwok taint and a custom kube-scheduler profile; `list` shows it
+    running; `cluster kubectl` talks to it with the cluster's own kubectl."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    config = tmp_path / "scheduler.yaml"
+    config.write_text("apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n"
+                      "profiles:\n- schedulerName: packer\n  pluginConfig:\n  - name: NodeResourcesFit\n"
+                      "    args: {scoringStrategy: {type: MostAllocated}}\n")
+    runner = CliRunner()
+    up = ["cluster", "up", "--name", "probe", "--nodes", "2", "--node-taints", "kwok", "--with-kube-scheduler",
+          "--kube-scheduler-config", str(config), "--without-controller-manager"]
+    result = runner.invoke(main, up)
+    assert result.exit_code == 0, result.output
+    directory = plane.default_directory("probe")
+    try:
+        assert set(processes.recorded_pids(directory)) == {"etcd", "kube-apiserver", "kwok", "kube-scheduler"}
+        listed = runner.invoke(main, ["cluster", "list"]).output.splitlines()
+        assert listed[1].split()[:2] == ["probe", "running"] and listed[1].split()[-1] == "2"
+
+        def kubectl(*args: str) -> str:
+            done = subprocess.run([sys.executable, "-m", "kubesched", "cluster", "kubectl", "--name", "probe", "--",
+                                   *args], capture_output=True, text=True, timeout=60,
+                                  env={**os.environ, "XDG_STATE_HOME": str(tmp_path)})
+            assert done.returncode == 0, done.stderr
+            return done.stdout
+
+        assert "Server Version: v1.37.2" in kubectl("version")
+        taints = kubectl("get", "nodes", "-o", "jsonpath={.items[*].spec.taints[*].key}").split()
+        assert taints == ["kwok.x-k8s.io/node"] * 2
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "packed"},
+               "spec": {"schedulerName": "packer", "containers": [{"name": "c", "image": "x"}],
+                        "tolerations": [{"key": "kwok.x-k8s.io/node", "operator": "Exists"}]}}
+        (tmp_path / "pod.json").write_text(json.dumps(pod))
+        kubectl("create", "-f", str(tmp_path / "pod.json"))
+        node = _wait_for(lambda: kubectl("get", "pod", "packed", "-o", "jsonpath={.spec.nodeName}") or None)
+        assert node.startswith("kwok-node-")  # bound by kube-scheduler's `packer` profile
+    finally:
+        assert runner.invoke(main, ["cluster", "down", "--name", "probe"]).exit_code == 0
