@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from kubesched.progress import Progress
+from kubesched.progress import Progress, Stages
 
 pytestmark = pytest.mark.unit
 
@@ -51,3 +51,15 @@ def test_disabled_says_nothing():
     clock.now += 5
     progress.advance(3)
     assert said == [] and progress.done == 3
+
+
+def test_stages_say_each_stage_off_a_terminal():
+    stream = io.StringIO()
+    with Stages(stream=stream, every=0) as stages:
+        stages.step("replaying", 0, 4, "pods")
+        stages.step("replaying", 2, 4, "pods")
+        stages.begin("searching", 5)
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("replaying: 0/4 pods (0%)")
+    assert lines[1].startswith("replaying: 2/4 pods (50%)")
+    assert all(line.startswith(("replaying", "searching")) for line in lines)

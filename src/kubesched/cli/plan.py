@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 
 import click
@@ -20,6 +21,7 @@ from kubesched.errors import InputError
 from kubesched.framework.profile import Profile
 from kubesched.model.cluster import read_cluster
 from kubesched.model.pods import PodParser
+from kubesched.progress import Stages
 from kubesched.reports import pages
 from kubesched.plan.cluster_dump import api_client_from, dump_cluster
 from kubesched.plan.daemons import DaemonSets
@@ -113,7 +115,8 @@ def fit(paths, kubeconfig, context, pod_path, max_replicas, with_pending, config
               help="A Node manifest whose copies may be added (annotation kubesched.io/hourly-cost: its price). "
                    "Repeatable; a file may hold several.")
 @click.option("--time-limit", type=click.FloatRange(min=0), default=10.0, show_default=True,
-              help="Seconds for the search; it stops earlier when it proves the answer optimal.")
+              help="Seconds from the command's start to the end of the search (reading the input counts); "
+                   "it stops earlier when it proves the answer optimal.")
 @click.option("--as-scheduled", is_flag=True,
               help="Also count the nodes the scheduler ends up with placing pods one by one.")
 @config_option
@@ -129,14 +132,17 @@ def nodes(paths, kubeconfig, context, template_paths, time_limit, as_scheduled, 
     The nodes come from the node templates; every pending pod of PATHs must fit, by the
     engine's filters. With costs on the templates the hourly cost is minimised. -o name:
     the nodes to add; -o wide: also where each pod goes."""
+    started = time.monotonic()
     inputs = [*paths, *([f"--kubeconfig {kubeconfig}"] if kubeconfig else [])]
     with cluster_paths(paths, kubeconfig, context) as paths:
         cluster = read_cluster(paths)
         daemons = DaemonSets.from_paths(paths, PodParser(cluster.priority_classes))
     profile = _profile(config, scheduler_name, cluster.pending_pods)
     templates = read_templates(template_paths)
-    result = plan_nodes(cluster, templates, profile, daemons, time_limit=time_limit, seed=seed,
-                        as_scheduled=as_scheduled)
+    with Stages() as stages:
+        search = max(0.0, time_limit - (time.monotonic() - started))
+        result = plan_nodes(cluster, templates, profile, daemons, time_limit=search, seed=seed,
+                            as_scheduled=as_scheduled, stages=stages)
     data = result.to_json()
     if report_path:
         made = pages.provenance([*inputs, *(f"--node-template {t}" for t in template_paths)], config, {
