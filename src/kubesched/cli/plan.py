@@ -16,7 +16,7 @@ import click
 
 from kubesched.cli.options import (MANIFEST_HELP, config_option, currency_option, load_profiles, report_option,
                                    require_served, scheduler_name_option, seed_option)
-from kubesched.cli.output import Output, output_options, table
+from kubesched.cli.output import output_options, table
 from kubesched.errors import InputError
 from kubesched.framework.profile import Profile
 from kubesched.model.cluster import read_cluster
