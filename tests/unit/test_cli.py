@@ -236,3 +236,13 @@ def test_scheduler_name_makes_the_default_profile_serve_it(tmp_path):
 def test_completion_scripts(shell, marker):
     script = run("completion", shell).output
     assert marker in script and "_KUBESCHED_COMPLETE" in script
+
+
+def test_completion_completes_commands_and_formats():
+    def complete(words: str) -> list[str]:
+        env = {"_KUBESCHED_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1)}
+        result = CliRunner().invoke(main, [], env=env, prog_name="kubesched")
+        return [line.split(",", 1)[1] for line in result.output.splitlines()]
+
+    assert complete("kubesched sim") == ["simulate"]
+    assert complete("kubesched simulate -o y") == ["yaml"]

@@ -11,6 +11,7 @@ from kubesched.cli.output import Output, output_options, table
 from kubesched.cli.units import amount, percent
 from kubesched.model.cluster import read_cluster
 from kubesched.plan.snapshots import usage_by_node
+from kubesched.progress import Stages
 from kubesched.sim.simulate import SimulationResult, simulate as run_simulation
 
 
@@ -31,9 +32,12 @@ def simulate(paths: tuple[str, ...], config: str | None, scheduler_name: str | N
     schedulerName names. -o json gives every pod's node and exact message; -o wide adds one
     row per node."""
     profiles = load_profiles(config, scheduler_name)
-    cluster = read_cluster(paths)
-    require_served(cluster.pending_pods, profiles)
-    result = run_simulation(cluster, profiles, seed)
+    with Stages() as stages:  # big inputs take a while: say so on the terminal
+        stages.begin("reading the manifests")
+        cluster = read_cluster(paths)
+        require_served(cluster.pending_pods, profiles)
+        stages.begin(f"deciding {len(cluster.pending_pods)} pods on {len(cluster.nodes)} nodes")
+        result = run_simulation(cluster, profiles, seed)
     view = SimulationView(result)
     if report_path:
         from kubesched.reports import pages
