@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,8 @@ def test_list_and_get_kubeconfig_by_name(state):
         ["NAME", "STATUS", "SERVER", "NODES"],
         ["big", "stopped", "https://127.0.0.1:6443", "50"],
         ["kubesched", "stopped", "https://127.0.0.1:6443", "3"]]
+    assert invoke("list", "-o", "name").output == "cluster/big\ncluster/kubesched\n"
+    assert [c["nodes"] for c in json.loads(invoke("list", "-o", "json").output)] == [50, 3]
     assert invoke("get", "kubeconfig", "--name", "big").output == "apiVersion: v1\nkind: Config\n"
     assert invoke("get", "kubeconfig", "--name", "big", "--path").output == f"{directory / 'kubeconfig'}\n"
     missing = invoke("get", "kubeconfig", "--name", "other")

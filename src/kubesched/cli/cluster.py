@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 import yaml
 
+from kubesched.cli.output import Output, output_options, table
 from kubesched.cluster import build as binaries
 from kubesched.cluster import nodes as fake_nodes
 from kubesched.errors import InputError
@@ -126,18 +127,24 @@ def down(directory: Path) -> None:
 
 
 @cluster.command("list")
-def list_clusters() -> None:
+@output_options
+def list_clusters(out: Output) -> None:
     """The named clusters: whether each runs, its API server and node count."""
     from kubesched.cluster import plane
-    from kubesched.cli.output import table
 
     found = plane.list_clusters()
-    if not found:
+    document = [{"name": c.name, "running": c.running, "server": c.server, "nodes": c.nodes,
+                 "directory": str(c.directory)} for c in found]
+    if not found and not out.format:
         click.echo("no clusters", err=True)
         return
-    click.echo(table(["NAME", "STATUS", "SERVER", "NODES"],
-                     [[c.name, "running" if c.running else "stopped", c.server or "-",
-                       "-" if c.nodes is None else c.nodes] for c in found], right={3}))
+    out.emit(document, names=lambda: [f"cluster/{c.name}" for c in found],
+             table=lambda: table(["NAME", "STATUS", "SERVER", "NODES"],
+                                 [[c.name, "running" if c.running else "stopped", c.server or "-",
+                                   "-" if c.nodes is None else c.nodes] for c in found], right={3}),
+             wide=lambda: table(["NAME", "STATUS", "SERVER", "NODES", "DIRECTORY"],
+                                [[c.name, "running" if c.running else "stopped", c.server or "-",
+                                  "-" if c.nodes is None else c.nodes, c.directory] for c in found], right={3}))
 
 
 @cluster.group()
