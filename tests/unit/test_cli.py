@@ -226,6 +226,23 @@ def test_scheduler_name_makes_the_default_profile_serve_it(tmp_path):
     fit = ["plan", "fit", "-f", str(manifests), "--pod", str(manifests.parent / "pod.yaml"), "--max-replicas", "3"]
     assert CliRunner().invoke(main, fit).exit_code == 2
     assert run(*fit, "--scheduler-name", "kubesched", "-o", "name").output == "node/n\n"
+    mixed = tmp_path / "mixed.yaml"
+    mixed.write_text(manifests.read_text() + "---\n" + yaml.safe_dump(
+        {"kind": "Pod", "metadata": {"name": "r"}, "spec": {"containers": [{"name": "c", "image": "x"}]}}))
+    names = ["--scheduler-name", "kubesched", "--scheduler-name", "default-scheduler"]
+    placed = json.loads(run("simulate", "-f", str(mixed), *names, "-o", "json").output)["placements"]
+    assert {p["pod"]: p["node"] for p in placed} == {"default/p": "n", "default/r": "n"}
+    owner = [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs", "uid": "u", "controller": True}]
+    bound = tmp_path / "bound.yaml"
+    bound.write_text(yaml.safe_dump_all([
+        {"kind": "Node", "metadata": {"name": n}, "status": {"allocatable": {"cpu": "2", "pods": "10"}}} for n in "nm"]
+        + [{"kind": "Pod", "metadata": {"name": name, "ownerReferences": owner},
+            "spec": {"nodeName": "n", "containers": [{"name": "c", "image": "x"}], **spec}}
+           for name, spec in (("a", {"schedulerName": "kubesched"}), ("b", {}))]))
+    drain = ["plan", "drain", "-f", str(bound), "--nodes", "n"]
+    assert run(*drain, *names, "-o", "name").output == "pod/default/a\npod/default/b\n"
+    one_name = CliRunner().invoke(main, [*drain, "--scheduler-name", "kubesched"])
+    assert one_name.exit_code == 2 and "Pod default/b: spec.schedulerName" in one_name.output
     both = CliRunner().invoke(main, ["simulate", "-f", str(manifests), "--scheduler-name", "kubesched",
                                      "--config", str(EXAMPLES / "config" / "bin-packing.yaml")])
     assert both.exit_code == 2 and "--scheduler-name: give --scheduler-name or --config, not both" in both.output

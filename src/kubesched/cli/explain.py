@@ -19,13 +19,13 @@ from kubesched.sim.explain import explain as run_explain
 @scheduler_name_option
 @output_options
 @seed_option
-def explain(paths, pod_name: str, namespace: str, config, scheduler_name, out: Output, seed) -> None:
+def explain(paths, pod_name: str, namespace: str, config, scheduler_names, out: Output, seed) -> None:
     """Why POD goes where it goes: per node, each filter's verdict and each score plugin's
     raw, normalized and weighted score, with the total and the selected node.
 
     -o json gives it all; -o name the selected node."""
     pod_key = pod_name if "/" in pod_name else f"{namespace}/{pod_name}"
-    profiles = load_profiles(config, scheduler_name)
+    profiles = load_profiles(config, scheduler_names)
     cluster = read_cluster(paths)
     require_served([p for p in cluster.pending_pods if p.key == pod_key], profiles)
     report = run_explain(cluster, profiles, pod_key, seed)

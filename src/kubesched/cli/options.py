@@ -20,9 +20,9 @@ config_option = click.option(
     "--config", type=click.Path(dir_okay=False),
     help="A KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1); each profile serves its schedulerName.")
 scheduler_name_option = click.option(
-    "--scheduler-name", default=None,
-    help=f"Without --config: the schedulerName the default profile serves [default: {DEFAULT_SCHEDULER}]. "
-         "A pod to decide that names another scheduler is an error.")
+    "--scheduler-name", "scheduler_names", multiple=True,
+    help=f"Without --config: a schedulerName the default profile serves [default: {DEFAULT_SCHEDULER}]; "
+         "repeatable. A pod to decide that names another scheduler is an error.")
 report_option = click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True),
                              help="Write a self-contained HTML report to this file.")
 currency_option = click.option(
@@ -34,15 +34,22 @@ seed_option = click.option(
     help="Break score ties at random with this seed (default: the first node in input order).")
 
 
-def load_profiles(config: str | None, scheduler_name: str | None = None) -> dict[str, Profile]:
-    """The profiles by schedulerName: the config's, or the default profile under --scheduler-name."""
+def load_profiles(config: str | None, scheduler_names: tuple[str, ...] = ()) -> dict[str, Profile]:
+    """The profiles by schedulerName: the config's, or the default profile under each
+    --scheduler-name."""
     if config is not None:
-        if scheduler_name is not None:
+        if scheduler_names:
             raise InputError("give --scheduler-name or --config, not both: a configuration names its "
                              "profiles' schedulerName", field="--scheduler-name")
         return load_config(config)
-    profile = replace(default_profile(), scheduler_name=scheduler_name or DEFAULT_SCHEDULER)
-    return {profile.scheduler_name: profile}
+    names = scheduler_names or (DEFAULT_SCHEDULER,)
+    return {name: replace(default_profile(), scheduler_name=name) for name in dict.fromkeys(names)}
+
+
+def same_decisions(profiles: list[Profile]) -> bool:
+    """Whether the profiles differ in their schedulerName only."""
+    unnamed = [replace(p, scheduler_name="") for p in profiles]
+    return all(p == unnamed[0] for p in unnamed)
 
 
 def require_served(pods: Iterable[Pod], profiles: dict[str, Profile]) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import click
 
 from kubesched.cli.options import (MANIFEST_HELP, config_option, currency_option, load_profiles, report_option,
-                                   require_served, scheduler_name_option, seed_option)
+                                   require_served, same_decisions, scheduler_name_option, seed_option)
 from kubesched.cli.output import output_options, table
 from kubesched.errors import InputError
 from kubesched.framework.profile import Profile
@@ -77,7 +77,7 @@ def plan() -> None:
 @output_options
 @report_option
 @currency_option
-def fit(paths, kubeconfig, context, pod_path, max_replicas, with_pending, config, scheduler_name, seed, out,
+def fit(paths, kubeconfig, context, pod_path, max_replicas, with_pending, config, scheduler_names, seed, out,
         report_path, currency):
     """How many more replicas of a pod fit now.
 
@@ -88,11 +88,11 @@ def fit(paths, kubeconfig, context, pod_path, max_replicas, with_pending, config
     with cluster_paths(paths, kubeconfig, context) as paths:
         cluster = read_cluster(paths)
     pod = read_pod(pod_path, PodParser(cluster.priority_classes))
-    profile = _profile(config, scheduler_name, [pod, *(cluster.pending_pods if with_pending else ())])
+    profile = _profile(config, scheduler_names, [pod, *(cluster.pending_pods if with_pending else ())])
     result = plan_fit(cluster, pod, profile, max_replicas=max_replicas, with_pending=with_pending, seed=seed)
     if report_path:
         made = pages.provenance([*inputs, f"--pod {pod_path}"], config, {
-            "scheduler name": scheduler_name, "seed": seed, "max replicas": max_replicas,
+            "scheduler names": ", ".join(scheduler_names) or None, "seed": seed, "max replicas": max_replicas,
             "with pending": with_pending or None})
         _write_text(report_path, pages.fit_report(result, currency, made))
 
@@ -125,7 +125,7 @@ def fit(paths, kubeconfig, context, pod_path, max_replicas, with_pending, config
 @output_options
 @report_option
 @currency_option
-def nodes(paths, kubeconfig, context, template_paths, time_limit, as_scheduled, config, scheduler_name, seed, out,
+def nodes(paths, kubeconfig, context, template_paths, time_limit, as_scheduled, config, scheduler_names, seed, out,
           report_path, currency):
     """Fewest nodes (or lowest cost) to add so all fits.
 
@@ -137,7 +137,7 @@ def nodes(paths, kubeconfig, context, template_paths, time_limit, as_scheduled, 
     with cluster_paths(paths, kubeconfig, context) as paths:
         cluster = read_cluster(paths)
         daemons = DaemonSets.from_paths(paths, PodParser(cluster.priority_classes))
-    profile = _profile(config, scheduler_name, cluster.pending_pods)
+    profile = _profile(config, scheduler_names, cluster.pending_pods)
     templates = read_templates(template_paths)
     with Stages() as stages:
         search = max(0.0, time_limit - (time.monotonic() - started))
@@ -146,7 +146,7 @@ def nodes(paths, kubeconfig, context, template_paths, time_limit, as_scheduled, 
     data = result.to_json()
     if report_path:
         made = pages.provenance([*inputs, *(f"--node-template {t}" for t in template_paths)], config, {
-            "scheduler name": scheduler_name, "seed": seed, "time limit": f"{time_limit:g} s",
+            "scheduler names": ", ".join(scheduler_names) or None, "seed": seed, "time limit": f"{time_limit:g} s",
             "currency": currency})
         _write_text(report_path, pages.nodes_report(result, currency, made))
 
@@ -183,7 +183,7 @@ def nodes(paths, kubeconfig, context, template_paths, time_limit, as_scheduled, 
 @output_options
 @report_option
 @currency_option
-def drain(paths, kubeconfig, context, node_list, config, scheduler_name, seed, out, report_path, currency):
+def drain(paths, kubeconfig, context, node_list, config, scheduler_names, seed, out, report_path, currency):
     """Can these nodes go? Where their pods would land.
 
     The nodes are cordoned, their pods (not DaemonSet pods) evicted and placed by the
@@ -195,11 +195,11 @@ def drain(paths, kubeconfig, context, node_list, config, scheduler_name, seed, o
     names = [n.strip() for n in node_list.split(",") if n.strip()]
     replaced = [p for p in cluster.bound_pods
                 if p.node_name in names and p.owner_kind and p.owner_kind not in ("DaemonSet", "Node")]
-    profile = _profile(config, scheduler_name, replaced)
+    profile = _profile(config, scheduler_names, replaced)
     result = plan_drain(cluster, names, profile, seed)
     data = result.to_json()
     if report_path:
-        made = pages.provenance(inputs, config, {"scheduler name": scheduler_name, "seed": seed,
+        made = pages.provenance(inputs, config, {"scheduler names": ", ".join(scheduler_names) or None, "seed": seed,
                                                  "drained": ", ".join(names)})
         _write_text(report_path, pages.drain_report(result, currency, made))
 
@@ -225,18 +225,19 @@ def drain(paths, kubeconfig, context, node_list, config, scheduler_name, seed, o
         sys.exit(1)
 
 
-def _profile(config: str | None, scheduler_name: str | None, pods) -> Profile:
-    """The one profile a plan decides with: the one serving the pods it places."""
-    profiles = load_profiles(config, scheduler_name)
+def _profile(config: str | None, scheduler_names: tuple[str, ...], pods) -> Profile:
+    """The one profile a plan decides with: the one serving the pods it places (several
+    schedulerNames are fine when their profiles decide alike)."""
+    profiles = load_profiles(config, scheduler_names)
     pods = list(pods)
     require_served(pods, profiles)
     named = list(dict.fromkeys(p.spec.scheduler_name for p in pods))
-    if len(named) > 1:
-        raise InputError(f"a plan decides with one profile, but the pods name {', '.join(map(repr, named))}; "
-                         "plan them separately", field="spec.schedulerName")
+    if not same_decisions([profiles[name] for name in named]):
+        raise InputError(f"a plan decides with one profile, but the pods name {', '.join(map(repr, named))}, "
+                         "whose profiles differ; plan them separately", field="spec.schedulerName")
     if named:
         return profiles[named[0]]
-    return profiles.get(scheduler_name or "default-scheduler") or next(iter(profiles.values()))
+    return profiles.get("default-scheduler") or next(iter(profiles.values()))
 
 
 def _write_text(path: str, text: str) -> None:

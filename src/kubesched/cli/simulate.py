@@ -23,7 +23,7 @@ from kubesched.sim.simulate import SimulationResult, simulate as run_simulation
 @seed_option
 @report_option
 @currency_option
-def simulate(paths: tuple[str, ...], config: str | None, scheduler_name: str | None, out: Output,
+def simulate(paths: tuple[str, ...], config: str | None, scheduler_names: tuple[str, ...], out: Output,
              seed: int | None, report_path: str | None, currency: str) -> None:
     """Schedule the pending pods of PATHs (nodes + pods + workloads) in memory.
 
@@ -31,7 +31,7 @@ def simulate(paths: tuple[str, ...], config: str | None, scheduler_name: str | N
     in queue order (priority, creation time, input order) by the profile their
     schedulerName names. -o json gives every pod's node and exact message; -o wide adds one
     row per node."""
-    profiles = load_profiles(config, scheduler_name)
+    profiles = load_profiles(config, scheduler_names)
     with Stages() as stages:  # big inputs take a while: say so on the terminal
         stages.begin("reading the manifests")
         cluster = read_cluster(paths)
@@ -45,7 +45,7 @@ def simulate(paths: tuple[str, ...], config: str | None, scheduler_name: str | N
 
         before = ClusterSnapshot(cluster.nodes, next(iter(profiles.values())), seed)
         before.add_bound(cluster.bound_pods)
-        made = pages.provenance(list(paths), config, {"scheduler name": scheduler_name, "seed": seed})
+        made = pages.provenance(list(paths), config, {"scheduler names": ", ".join(scheduler_names) or None, "seed": seed})
         with open(report_path, "w", encoding="utf-8") as handle:
             handle.write(pages.simulate_report(result, usage_by_node(before), currency, made))
     out.emit(view.document(), table=view.table, wide=view.wide, names=view.names)
