@@ -152,7 +152,9 @@ def nodes_report(plan: NodePlan, currency: str, made: list[tuple[str, str]]) -> 
     page.section("DaemonSet pods on the new nodes", table(["pod", "node"], [[p["pod"], p["node"]]
                                                                             for p in data["daemonSetPods"]]))
     page.section("Search", table(["", ""], [["method", data["search"]["method"]], ["seconds", data["seconds"]],
-                                            ["lower bound", data["lowerBound"]],
+                                            ["lower bound", money(bound, currency, "h") if "cost" in data
+                                             else f"{bound:g} nodes"],
+                                            ["proven optimal", "yes" if data["optimal"] else "no"],
                                             ["repaired by the engine", data["repaired"]],
                                             ["existing nodes", len(existing)]]))
     return page.render()
