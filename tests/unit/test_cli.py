@@ -157,16 +157,14 @@ def test_output_is_a_format_not_a_file(tmp_path):
 
 
 def test_simulate_wide_has_one_row_per_node():
-    document = json.loads(run("simulate", *EXAMPLE_PATHS, "-o", "json").output)
     wide = run("simulate", *EXAMPLE_PATHS, "-o", "wide").output
     header = next(line for line in wide.splitlines() if line.startswith("NODE "))
     assert header.split() == ["NODE", "PODS", "CPU", "%", "MEMORY", "%", "NVIDIA.COM/GPU", "%"]
     rows = {line.split()[0]: line.split() for line in wide.splitlines()[wide.splitlines().index(header) + 1:]}
-    assert set(rows) == {n["node"] for n in document["nodes"]}
-    gpu = next(n for n in document["nodes"] if n["node"] == "gpu-1")
-    cpu_used, cpu_total = gpu["cpu"]["requested"], gpu["cpu"]["allocatable"]
-    assert rows["gpu-1"][1] == f"{gpu['pods']['requested']}/{gpu['pods']['allocatable']}"
-    assert rows["gpu-1"][2:4] == [f"{cpu_used / 1000:g}/{cpu_total / 1000:g}", f"{cpu_used / cpu_total * 100:.1f}%"]
+    assert list(rows) == ["general-1", "general-2", "general-3", "highmem-1", "gpu-1"]  # input order
+    # gpu-1: the two training pods of examples/ (4 cpu, 32Gi and 2 GPUs each)
+    assert rows["gpu-1"][1:] == ["2/110", "8/16", "50.0%", "64.0Gi/128.0Gi", "50.0%", "4/4", "100.0%"]
+    assert rows["general-3"][1] == "1/110"
 
 
 def test_unschedulable_pods_are_grouped_by_plugin_and_reason_and_json_keeps_each_message(tmp_path):

@@ -58,16 +58,13 @@ class SimulationView:
         self.result = result
         self.summary = result.summary()
         self.by_reason = reasons.group(p.message for p in result.placements if p.node is None)
-        self.nodes = usage_by_node(result.snapshot)
-        self.nodes_used = sum(1 for usage in self.nodes.values() if usage["pods"][0])
+        pod_count = result.snapshot.engine.usage()[3]
+        self.nodes_used = int((pod_count > 0).sum())
 
     def document(self) -> dict:
         document = self.result.to_json()
         document["summary"]["nodesUsed"] = self.nodes_used
         document["summary"]["unschedulableByReason"] = self.by_reason
-        document["nodes"] = [{"node": name, **{resource: {"requested": used, "allocatable": total}
-                                                for resource, (used, total) in usage.items()}}
-                             for name, usage in self.nodes.items()]
         return document
 
     def names(self) -> list[str]:
@@ -88,11 +85,12 @@ class SimulationView:
         return "\n".join(lines)
 
     def wide(self) -> str:
-        resources = [r for r in ("cpu", "memory") if any(r in u for u in self.nodes.values())]
-        resources += sorted({r for u in self.nodes.values() for r in u if "gpu" in r})
+        nodes = usage_by_node(self.result.snapshot)
+        resources = [r for r in ("cpu", "memory") if any(r in u for u in nodes.values())]
+        resources += sorted({r for u in nodes.values() for r in u if "gpu" in r})
         header = ["NODE", "PODS", *(column for r in resources for column in (r.upper(), "%"))]
         rows = []
-        for name, usage in self.nodes.items():
+        for name, usage in nodes.items():
             row = [name, f"{usage['pods'][0]}/{usage['pods'][1]}"]
             for resource in resources:
                 used, total = usage.get(resource, (0, 0))
