@@ -102,6 +102,9 @@ def up(nodes: int, node_cpu: str, node_memory: str, node_pods: int, zones: int, 
     if kube_scheduler_config and not with_kube_scheduler:
         raise InputError("needs --with-kube-scheduler", field="--kube-scheduler-config")
     click.echo(f"cluster directory: {directory}", err=True)
+    if not with_controller_manager:
+        click.echo("note: without kube-controller-manager, Deployments, ReplicaSets, Jobs and DaemonSets "
+                   "create no pods", err=True)
     options = plane.PlaneOptions(
         nodes=nodes,
         node_shape=fake_nodes.NodeShape(cpu=node_cpu, memory=node_memory, pods=node_pods,
