@@ -76,7 +76,8 @@ class SimulationView:
                  f"{s['unschedulable']} unschedulable.", ""]
         rows = [[resource, amount(resource, usage["requested"]), amount(resource, usage["allocatable"]),
                  percent(usage["requested"], usage["allocatable"])]
-                for resource, usage in s["utilization"].items()]
+                for resource, usage in s["utilization"].items()
+                if usage["requested"] or resource in ("cpu", "memory", "pods")]  # -o json has them all
         lines.append(table(["RESOURCE", "REQUESTED", "ALLOCATABLE", "%"], rows, right={1, 2, 3}))
         if self.by_reason:
             lines.append("")
