@@ -33,7 +33,7 @@ def test_snapshot_of_a_live_cluster_reads_back_and_plans(control_plane, core_api
         "metadata": {"name": f"{namespace}-high"}, "value": 1000})
 
     dump = tmp_path / "dump"
-    result = CliRunner().invoke(main, ["snapshot", "--kubeconfig", str(control_plane.kubeconfig), "-o", str(dump),
+    result = CliRunner().invoke(main, ["snapshot", "--kubeconfig", str(control_plane.kubeconfig), "--output-directory", str(dump),
                                        "--page-size", "2"])
     assert result.exit_code == 0, result.output
     for kind in ("nodes", "pods", "namespaces", "poddisruptionbudgets", "priorityclasses", "services"):
