@@ -160,7 +160,8 @@ def nodes(paths, kubeconfig, context, template_paths, time_limit, as_scheduled, 
             cost = f" (hourly cost {scheduled['cost']})" if "cost" in scheduled else ""
             lines.append(f"Placing pods one by one as the scheduler does needs {scheduled['nodeCount']} nodes{cost}.")
         if data["repaired"]:
-            lines.append(f"{data['repaired']} pods were placed elsewhere than planned when replayed through the engine.")
+            lines.append(f"{data['repaired']} pods were placed elsewhere than planned when replayed through "
+                         "the engine.")
         if data["unschedulable"]:
             lines.append(f"{len(data['unschedulable'])} pods fit nowhere:")
             lines += [f"  {entry['pod']}: {entry['message']}" for entry in data["unschedulable"][:20]]

@@ -45,7 +45,8 @@ def simulate(paths: tuple[str, ...], config: str | None, scheduler_names: tuple[
 
         before = ClusterSnapshot(cluster.nodes, next(iter(profiles.values())), seed)
         before.add_bound(cluster.bound_pods)
-        made = pages.provenance(list(paths), config, {"scheduler names": ", ".join(scheduler_names) or None, "seed": seed})
+        made = pages.provenance(list(paths), config,
+                                {"scheduler names": ", ".join(scheduler_names) or None, "seed": seed})
         with open(report_path, "w", encoding="utf-8") as handle:
             handle.write(pages.simulate_report(result, usage_by_node(before), currency, made))
     out.emit(view.document(), table=view.table, wide=view.wide, names=view.names)
