@@ -12,13 +12,16 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # An editable install: Python changes are live; the native core is rebuilt when its sources change.
+# The build requirements go into the venv too, for the README's --no-build-isolation rebuild.
 $(STAMP): $(BIN)/python $(CORE_SOURCES)
+	$(BIN)/python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['build-system']['requires'], sep='\n')" \
+	  | $(BIN)/python -m pip install --quiet -r /dev/stdin
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
 
 demo: $(STAMP)
 	@mkdir -p out
-	$(BIN)/kubesched simulate -f examples/cluster -f examples/workload -o out/demo.json
+	$(BIN)/kubesched simulate -f examples/cluster -f examples/workload --output-file out/demo.json
 	@echo "placements written to out/demo.json"
 
 controlplane: $(STAMP)
@@ -45,7 +48,7 @@ bench-vbp: $(STAMP)
 
 bench-openb: $(STAMP)
 	$(BIN)/kubesched trace openb --trace all --policy all --seed 42-51 --sweep --workers 2 \
-	  -o bench/results/openb_fgd.json --table bench/results/openb_fgd.md --plot bench/results/openb_fgd.png
+	  --output-file bench/results/openb_fgd.json --table bench/results/openb_fgd.md --plot bench/results/openb_fgd.png
 
 clean:
 	rm -rf build $(VENV) out

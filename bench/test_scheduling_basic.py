@@ -34,7 +34,7 @@ def workload(tmp_path_factory):
 
 
 def run_simulate(out, *paths) -> None:
-    args = ["simulate", "-o", str(out)]
+    args = ["simulate", "--output-file", str(out)]
     for path in paths:
         args += ["-f", str(path)]
     main(args, standalone_mode=False)

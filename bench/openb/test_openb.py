@@ -3,7 +3,7 @@ against the paper's published mean; the six policies on one seed, checked for th
 numbers and order. The full table (8 traces x 6 policies x 10 seeds):
 
     kubesched trace openb --trace all --policy all --seed 42-51 --sweep \\
-        -o bench/results/openb_fgd.json --table bench/results/openb_fgd.md --plot bench/results/openb_fgd.png
+        --output-file bench/results/openb_fgd.json --table bench/results/openb_fgd.md --plot bench/results/openb_fgd.png
 
 Data: the Alibaba openb trace (cluster-trace-gpu-v2023, via hkust-adsl/kubernetes-scheduler-
 simulator, Apache-2.0), read from $KUBESCHED_DATA/openb or ../shared/data/openb beside the

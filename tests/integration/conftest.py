@@ -26,7 +26,10 @@ def control_plane(request, tmp_path_factory):
         progress("\nthe control plane's binaries are not built yet: building them now")
         build.ensure_built(progress)
     directory = tmp_path_factory.mktemp("control-plane")
-    started = plane.up(directory, plane.PlaneOptions(nodes=NODES, with_kube_scheduler=True),
+    # No controller manager: the tests create pods right after their namespaces, which its
+    # ServiceAccount admission would refuse until the token controller caught up.
+    started = plane.up(directory, plane.PlaneOptions(nodes=NODES, with_kube_scheduler=True,
+                                                     with_controller_manager=False),
                        progress=lambda message: None)
     yield started
     plane.down(directory)

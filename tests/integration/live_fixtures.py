@@ -23,9 +23,11 @@ KWOK_TOLERATION = {"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": 
 
 @contextmanager
 def running_plane(directory: Path, **options):
-    """A control plane up in `directory` (options: `plane.PlaneOptions`'s) until the end."""
+    """A control plane up in `directory` (options: `plane.PlaneOptions`'s) until the end;
+    without a controller manager unless asked (pods are created right after namespaces)."""
     from kubesched.cluster import plane
 
+    options.setdefault("with_controller_manager", False)
     started = plane.up(directory, plane.PlaneOptions(**options), progress=lambda message: None)
     try:
         yield started

@@ -16,9 +16,6 @@ from .conftest import NODES
 
 pytestmark = pytest.mark.integration
 
-KWOK_TOLERATION = {"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}
-
-
 def test_snapshot_of_a_live_cluster_reads_back_and_plans(control_plane, core_api, tmp_path):
     kubernetes = pytest.importorskip("kubernetes")
     api_client = core_api.api_client
@@ -27,7 +24,7 @@ def test_snapshot_of_a_live_cluster_reads_back_and_plans(control_plane, core_api
     node = core_api.list_node(label_selector="type=kwok").items[0].metadata.name
     core_api.create_namespaced_pod(namespace, {
         "metadata": {"name": "bound", "labels": {"app": "web"}},
-        "spec": {"nodeName": node, "tolerations": [KWOK_TOLERATION],
+        "spec": {"nodeName": node,
                  "containers": [{"name": "c", "image": "registry.k8s.io/pause:3.10",
                                  "resources": {"requests": {"cpu": "1", "memory": "1Gi"}}}]}})
     kubernetes.client.PolicyV1Api(api_client).create_namespaced_pod_disruption_budget(namespace, {
@@ -36,7 +33,7 @@ def test_snapshot_of_a_live_cluster_reads_back_and_plans(control_plane, core_api
         "metadata": {"name": f"{namespace}-high"}, "value": 1000})
 
     dump = tmp_path / "dump"
-    result = CliRunner().invoke(main, ["snapshot", "--kubeconfig", str(control_plane.kubeconfig), "-o", str(dump),
+    result = CliRunner().invoke(main, ["snapshot", "--kubeconfig", str(control_plane.kubeconfig), "--output-directory", str(dump),
                                        "--page-size", "2"])
     assert result.exit_code == 0, result.output
     for kind in ("nodes", "pods", "namespaces", "poddisruptionbudgets", "priorityclasses", "services"):
@@ -52,18 +49,17 @@ def test_snapshot_of_a_live_cluster_reads_back_and_plans(control_plane, core_api
 
     pod = tmp_path / "pod.yaml"
     pod.write_bytes(orjson.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "probe"},
-                                  "spec": {"tolerations": [KWOK_TOLERATION],
-                                           "containers": [{"name": "c", "image": "x",
+                                  "spec": {"containers": [{"name": "c", "image": "x",
                                                            "resources": {"requests": {"cpu": "1"}}}]}}))
     out = tmp_path / "fit.json"
-    result = CliRunner().invoke(main, ["plan", "fit", "-f", str(dump), "--pod", str(pod), "-o", str(out)])
+    result = CliRunner().invoke(main, ["plan", "fit", "-f", str(dump), "--pod", str(pod), "--output-file", str(out)])
     assert result.exit_code == 0, result.output
     per_node = orjson.loads(out.read_bytes())["perNode"]
     assert sum(per_node.values()) >= 1 and node in per_node
 
     live_out = tmp_path / "fit-live.json"
     result = CliRunner().invoke(main, ["plan", "fit", "--kubeconfig", str(control_plane.kubeconfig),
-                                       "--pod", str(pod), "-o", str(live_out)])
+                                       "--pod", str(pod), "--output-file", str(live_out)])
     assert result.exit_code == 0, result.output
     assert orjson.loads(live_out.read_bytes())["perNode"] == per_node
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from kubesched.cli import main
@@ -22,7 +24,7 @@ def run(*args: str):
 
 def test_simulate_examples(tmp_path):
     out = tmp_path / "out.json"
-    result = run("simulate", "-f", str(EXAMPLES / "cluster"), "-f", str(EXAMPLES / "workload"), "-o", str(out))
+    result = run("simulate", "-f", str(EXAMPLES / "cluster"), "-f", str(EXAMPLES / "workload"), "--output-file", str(out))
     assert result.exit_code == 0, result.output
     assert "11/12 pods placed on 5 nodes" in result.output
     placements = json.loads(out.read_text())["placements"]
@@ -32,28 +34,36 @@ def test_simulate_examples(tmp_path):
         "0/5 nodes are available: 1 node(s) had untolerated taint(s), 4 Insufficient memory.")
     assert {p["node"] for p in placements if p["pod"].startswith("ml/train")} == {"gpu-1"}
     assert by_pod["kube-system/ingress-1"]["node"] != "general-1"  # host port 80 is taken there
-    assert "memory                 50.4%  (121.0Gi / 240.0Gi)" in result.output
-    assert "cpu                    51.7%  (18.6 / 36)" in result.output
+    rows = {line.split()[0]: line.split()[1:] for line in result.output.splitlines() if line.strip()}
+    assert rows["memory"] == ["121.0Gi", "240.0Gi", "50.4%"]
+    assert rows["cpu"] == ["18.6", "36", "51.7%"]
+    # the unschedulable pod, under each (plugin, reason) of its message
+    assert re.search(r"^\s+1\s+NodeResourcesFit\s+Insufficient memory$", result.output, re.M)
+    assert re.search(r"^\s+1\s+TaintToleration\s+node\(s\) had untolerated taint", result.output, re.M)
 
 
 def test_explain_json_and_table():
     paths = ["-f", str(EXAMPLES / "cluster"), "-f", str(EXAMPLES / "workload")]
-    result = run("explain", *paths, "--pod", "kube-system/ingress-1")
-    report = json.loads(result.output)
+    report = json.loads(run("explain", *paths, "--pod", "kube-system/ingress-1", "-o", "json").output)
     general_1 = next(n for n in report["nodes"] if n["node"] == "general-1")
     assert general_1["filters"]["NodePorts"] == {
         "status": "Unschedulable", "reasons": ["node(s) didn't have free ports for the requested pod ports"]}
     chosen = next(n for n in report["nodes"] if n["node"] == report["selectedNode"])
     assert chosen["total"] == sum(s["weighted"] for s in chosen["scores"].values())
-    table = run("explain", *paths, "--pod", "kube-system/ingress-1", "--format", "table").output
+    table = run("explain", *paths, "--pod", "kube-system/ingress-1").output
     assert f"*{report['selectedNode']}" in table
     assert "NodePorts: node(s) didn't have free ports" in table
+    assert "NODERESOURCESFIT" not in table
+    wide = run("explain", *paths, "--pod", "ingress-1", "-n", "kube-system", "-o", "wide").output
+    assert "NODERESOURCESFIT" in wide and f"*{report['selectedNode']}" in wide
+    assert run("explain", *paths, "-n", "kube-system", "--pod", "ingress-1", "-o", "name").output == (
+        f"node/{report['selectedNode']}\n")
 
 
 def test_config_changes_decisions(tmp_path):
     out = tmp_path / "out.json"
     result = run("simulate", "-f", str(EXAMPLES / "cluster"), "-f", str(EXAMPLES / "workload"),
-                 "--config", str(EXAMPLES / "config" / "bin-packing.yaml"), "-o", str(out))
+                 "--config", str(EXAMPLES / "config" / "bin-packing.yaml"), "--output-file", str(out))
     assert result.exit_code == 0
     web = [p["node"] for p in json.loads(out.read_text())["placements"] if p["pod"].startswith("default/web")]
     assert len(set(web)) < 3  # MostAllocated packs the replicas
@@ -82,7 +92,7 @@ metadata: {name: api, labels: {workload-class: critical}}
 spec: {containers: [{name: c, image: x, resources: {requests: {cpu: 100m}}}]}
 """)
     out = tmp_path / "out.json"
-    result = run("simulate", "-f", str(manifests), "--config", str(config), "-o", str(out))
+    result = run("simulate", "-f", str(manifests), "--config", str(config), "--output-file", str(out))
     assert result.exit_code == 0, result.output
     [placement] = json.loads(out.read_text())["placements"]
     assert placement == {"pod": "default/api", "node": None,
@@ -122,3 +132,132 @@ def test_missing_file_and_bad_config(tmp_path):
                               "--config", str(config)], capture_output=True, text=True, cwd=ROOT)
     assert process.returncode == 2
     assert process.stderr.strip() == f"error: {config}: KubeSchedulerConfiguration: profiles: expected a list, got int"
+
+
+EXAMPLE_PATHS = ["-f", str(EXAMPLES / "cluster"), "-f", str(EXAMPLES / "workload")]
+
+
+def test_output_formats_go_to_stdout_and_output_file_to_a_file(tmp_path):
+    as_json = json.loads(run("simulate", *EXAMPLE_PATHS, "-o", "json").output)
+    assert as_json["summary"]["placed"] == 11 and as_json["summary"]["nodesUsed"] <= 5
+    assert yaml.safe_load(run("simulate", *EXAMPLE_PATHS, "-o", "yaml").output) == as_json
+    names = run("simulate", *EXAMPLE_PATHS, "-o", "name").output.splitlines()
+    assert names == [f"pod/{p['pod']}" for p in as_json["placements"] if p["node"]]
+    out = tmp_path / "out.yaml"
+    result = run("simulate", *EXAMPLE_PATHS, "-o", "yaml", "--output-file", str(out))
+    assert yaml.safe_load(out.read_text()) == as_json
+    assert result.output.startswith("11/12 pods placed")  # the table stays on the terminal
+
+
+def test_output_is_a_format_not_a_file(tmp_path):
+    result = CliRunner().invoke(main, ["simulate", *EXAMPLE_PATHS, "-o", str(tmp_path / "out.json")])
+    assert result.exit_code == 2
+    assert "is not one of json, yaml, wide, name (a file goes through --output-file)" in result.output
+    assert not (tmp_path / "out.json").exists()
+
+
+def test_simulate_wide_has_one_row_per_node():
+    wide = run("simulate", *EXAMPLE_PATHS, "-o", "wide").output
+    header = next(line for line in wide.splitlines() if line.startswith("NODE "))
+    assert header.split() == ["NODE", "PODS", "CPU", "%", "MEMORY", "%", "NVIDIA.COM/GPU", "%"]
+    rows = {line.split()[0]: line.split() for line in wide.splitlines()[wide.splitlines().index(header) + 1:]}
+    assert list(rows) == ["general-1", "general-2", "general-3", "highmem-1", "gpu-1"]  # input order
+    # gpu-1: the two training pods of examples/ (4 cpu, 32Gi and 2 GPUs each)
+    assert rows["gpu-1"][1:] == ["2/110", "8/16", "50.0%", "64.0Gi/128.0Gi", "50.0%", "4/4", "100.0%"]
+    assert rows["general-3"][1] == "1/110"
+
+
+def test_unschedulable_pods_are_grouped_by_plugin_and_reason_and_json_keeps_each_message(tmp_path):
+    manifests = tmp_path / "cluster.yaml"
+    nodes = [{"kind": "Node", "metadata": {"name": f"n{i}"}, "status": {"allocatable": {"cpu": "1", "pods": "10"}}}
+             for i in range(3)]
+    pods = [{"kind": "Pod", "metadata": {"name": f"big-{i}"},
+             "spec": {"containers": [{"name": "c", "image": "x", "resources": {"requests": {"cpu": "2"}}}]}}
+            for i in range(4)]
+    pods.append({"kind": "Pod", "metadata": {"name": "picky"},
+                 "spec": {"nodeSelector": {"disk": "ssd"}, "containers": [{"name": "c", "image": "x"}]}})
+    manifests.write_text(yaml.safe_dump_all(nodes + pods))
+    table = run("simulate", "-f", str(manifests)).output
+    assert re.search(r"^\s+4\s+NodeResourcesFit\s+Insufficient cpu$", table, re.M)
+    assert re.search(r"^\s+1\s+NodeAffinity\s+node\(s\) didn't match Pod's node affinity/selector$", table, re.M)
+    document = json.loads(run("simulate", "-f", str(manifests), "-o", "json").output)
+    messages = {p["pod"]: p["message"] for p in document["placements"]}
+    assert messages["default/big-0"] == "0/3 nodes are available: 3 Insufficient cpu."
+    assert document["summary"]["unschedulableByReason"][0] == {
+        "plugin": "NodeResourcesFit", "reason": "Insufficient cpu", "pods": 4}
+
+
+def _kubesched_pod(tmp_path):
+    manifests = tmp_path / "cluster.yaml"
+    manifests.write_text(yaml.safe_dump_all([
+        {"kind": "Node", "metadata": {"name": "n"}, "status": {"allocatable": {"cpu": "2", "pods": "10"}}},
+        {"kind": "Pod", "metadata": {"name": "p"}, "spec": {"schedulerName": "kubesched",
+                                                               "containers": [{"name": "c", "image": "x"}]}}]))
+    return manifests
+
+
+@pytest.mark.parametrize("command", [["simulate"], ["explain", "--pod", "p"], ["plan", "nodes", "--node-template"]])
+def test_a_pod_no_profile_serves_is_an_error_naming_the_flag(tmp_path, command):
+    manifests = _kubesched_pod(tmp_path)
+    if command[-1] == "--node-template":
+        command = [*command, str(manifests)]
+    result = CliRunner().invoke(main, [*command, "-f", str(manifests)])
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        f"error: {manifests}: Pod default/p: spec.schedulerName: no profile serves schedulerName 'kubesched' "
+        "(served: 'default-scheduler'); pass --scheduler-name kubesched, or a --config with a profile of that "
+        "schedulerName")
+
+
+def test_scheduler_name_makes_the_default_profile_serve_it(tmp_path):
+    manifests = _kubesched_pod(tmp_path)
+    document = json.loads(run("simulate", "-f", str(manifests), "--scheduler-name", "kubesched", "-o", "json").output)
+    assert document["placements"] == [{"pod": "default/p", "node": "n", "message": ""}]
+    assert run("explain", "-f", str(manifests), "--pod", "p", "--scheduler-name", "kubesched", "-o", "name").output \
+        == "node/n\n"
+    result = CliRunner().invoke(main, ["plan", "fit", "-f", str(manifests), "--pod", str(manifests.parent / "pod.yaml"),
+                                       "--max-replicas", "3", "-o", "name"])
+    assert result.exit_code == 2  # no such --pod file
+    (manifests.parent / "pod.yaml").write_text(yaml.safe_dump(
+        {"kind": "Pod", "metadata": {"name": "q"}, "spec": {"schedulerName": "kubesched",
+                                                               "containers": [{"name": "c", "image": "x"}]}}))
+    fit = ["plan", "fit", "-f", str(manifests), "--pod", str(manifests.parent / "pod.yaml"), "--max-replicas", "3"]
+    assert CliRunner().invoke(main, fit).exit_code == 2
+    assert run(*fit, "--scheduler-name", "kubesched", "-o", "name").output == "node/n\n"
+    mixed = tmp_path / "mixed.yaml"
+    mixed.write_text(manifests.read_text() + "---\n" + yaml.safe_dump(
+        {"kind": "Pod", "metadata": {"name": "r"}, "spec": {"containers": [{"name": "c", "image": "x"}]}}))
+    names = ["--scheduler-name", "kubesched", "--scheduler-name", "default-scheduler"]
+    placed = json.loads(run("simulate", "-f", str(mixed), *names, "-o", "json").output)["placements"]
+    assert {p["pod"]: p["node"] for p in placed} == {"default/p": "n", "default/r": "n"}
+    owner = [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs", "uid": "u", "controller": True}]
+    bound = tmp_path / "bound.yaml"
+    bound.write_text(yaml.safe_dump_all([
+        {"kind": "Node", "metadata": {"name": n}, "status": {"allocatable": {"cpu": "2", "pods": "10"}}} for n in "nm"]
+        + [{"kind": "Pod", "metadata": {"name": name, "ownerReferences": owner},
+            "spec": {"nodeName": "n", "containers": [{"name": "c", "image": "x"}], **spec}}
+           for name, spec in (("a", {"schedulerName": "kubesched"}), ("b", {}))]))
+    drain = ["plan", "drain", "-f", str(bound), "--nodes", "n"]
+    assert run(*drain, *names, "-o", "name").output == "pod/default/a\npod/default/b\n"
+    one_name = CliRunner().invoke(main, [*drain, "--scheduler-name", "kubesched"])
+    assert one_name.exit_code == 2 and "Pod default/b: spec.schedulerName" in one_name.output
+    both = CliRunner().invoke(main, ["simulate", "-f", str(manifests), "--scheduler-name", "kubesched",
+                                     "--config", str(EXAMPLES / "config" / "bin-packing.yaml")])
+    assert both.exit_code == 2 and "--scheduler-name: give --scheduler-name or --config, not both" in both.output
+
+
+@pytest.mark.parametrize("shell, marker", [("bash", "complete -o nosort -F"), ("zsh", "#compdef kubesched"),
+                                           ("fish", "complete --no-files --command kubesched")])
+def test_completion_scripts(shell, marker):
+    script = run("completion", shell).output
+    assert marker in script and "_KUBESCHED_COMPLETE" in script
+
+
+def test_completion_completes_commands_and_formats():
+    def complete(words: str) -> list[str]:
+        env = {"_KUBESCHED_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1)}
+        result = CliRunner().invoke(main, [], env=env, prog_name="kubesched")
+        return [line.split(",", 1)[1] for line in result.output.splitlines()]
+
+    assert complete("kubesched sim") == ["simulate"]
+    assert complete("kubesched simulate -o y") == ["yaml"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kubesched.cluster import components
-from kubesched.cluster.nodes import KWOK_TAINT, NodeShape, is_quantity, node_manifest
+from kubesched.cluster.nodes import KWOK_TAINT, NodeShape, is_quantity, node_manifest, parse_taints
 
 pytestmark = pytest.mark.unit
 
@@ -19,8 +19,18 @@ def test_node_manifest_has_kwok_markers_zone_and_allocatable():
     assert metadata["labels"]["kubernetes.io/hostname"] == "kwok-node-4"
     assert metadata["labels"]["topology.kubernetes.io/zone"] == "zone-1"
     assert metadata["annotations"]["kwok.x-k8s.io/node"] == "fake"
-    assert node["spec"]["taints"] == [KWOK_TAINT]
+    assert node["spec"]["taints"] == []  # examples schedule without tolerations
     assert node["status"]["allocatable"] == {"cpu": "8", "memory": "16Gi", "pods": "50"}
+
+
+def test_node_taints_when_asked():
+    taints = parse_taints("kwok, dedicated=gpu:NoSchedule,spot:PreferNoSchedule")
+    assert taints == (KWOK_TAINT, {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"},
+                      {"key": "spot", "effect": "PreferNoSchedule"})
+    assert node_manifest(0, NodeShape(taints=taints))["spec"]["taints"] == list(taints)
+    assert parse_taints("") == ()
+    with pytest.raises(ValueError, match="'dedicated=gpu' is not a taint"):
+        parse_taints("dedicated=gpu")
 
 
 def test_zones_are_round_robin():
@@ -59,3 +69,16 @@ def test_kube_scheduler_client_is_not_throttled(tmp_path):
     config = components.kube_scheduler_config(components.Layout(tmp_path))
     assert config["clientConnection"]["qps"] >= 5000
     assert config["clientConnection"]["burst"] >= 5000
+
+
+def test_a_users_kube_scheduler_config_keeps_its_profiles_and_gets_the_planes_connection(tmp_path):
+    layout = components.Layout(tmp_path)
+    user = {"apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeSchedulerConfiguration",
+            "clientConnection": {"kubeconfig": "/elsewhere", "qps": 50},
+            "profiles": [{"schedulerName": "packer", "pluginConfig": [
+                {"name": "NodeResourcesFit", "args": {"scoringStrategy": {"type": "MostAllocated"}}}]}]}
+    config = components.kube_scheduler_config(layout, user)
+    assert config["profiles"] == user["profiles"]
+    assert config["clientConnection"] == {"kubeconfig": str(layout.component_kubeconfig("kube-scheduler")),
+                                          "qps": 50, "burst": components.CLIENT_QPS}
+    assert config["leaderElection"] == {"leaderElect": False}

@@ -188,7 +188,7 @@ def test_simulate_places_gpu_pods_from_manifests(tmp_path):
             "score": {"enabled": [{"name": "FGDScore"}]}}}]}))
     out = tmp_path / "out.json"
     result = CliRunner().invoke(main, ["simulate", "-f", str(tmp_path / "cluster.yaml"), "--config",
-                                       str(tmp_path / "config.yaml"), "-o", str(out)], catch_exceptions=False)
+                                       str(tmp_path / "config.yaml"), "--output-file", str(out)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     placements = json.loads(out.read_text())["placements"]
     assert all(p["node"] for p in placements), placements

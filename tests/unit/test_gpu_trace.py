@@ -67,7 +67,7 @@ def test_trace_command_writes_the_run(trace_files, tmp_path):
     nodes, pods = trace_files
     out = tmp_path / "run.json"
     result = CliRunner().invoke(main, ["trace", "openb", "--pods", str(pods), "--nodes", str(nodes), "--policy", "FGD",
-                                       "--seed", "7", "-o", str(out)], catch_exceptions=False)
+                                       "--seed", "7", "--output-file", str(out)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     run = json.loads(out.read_text())
     assert run["trace"] == "tiny" and run["policy"] == "FGD" and run["seed"] == 7
@@ -113,7 +113,7 @@ def test_sweep_command_writes_summary_table_and_figure(trace_files, tmp_path):
     nodes, pods = trace_files
     out, table, figure, runs = (tmp_path / name for name in ("sweep.json", "table.md", "fig.png", "runs.jsonl"))
     result = CliRunner().invoke(main, ["trace", "openb", "--pods", str(pods), "--nodes", str(nodes), "--policy", "all",
-                                       "--seed", "1-2", "--workers", "1", "--quiet", "-o", str(out), "--table", str(table),
+                                       "--seed", "1-2", "--workers", "1", "--quiet", "--output-file", str(out), "--table", str(table),
                                        "--plot", str(figure), "--runs", str(runs)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     document = json.loads(out.read_text())

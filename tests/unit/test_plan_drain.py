@@ -33,7 +33,7 @@ def drain(tmp_path, objects, nodes):
     (tmp_path / "cluster.yaml").write_text(yaml.safe_dump_all(objects))
     out = tmp_path / "drain.json"
     result = CliRunner().invoke(main, ["plan", "drain", "-f", str(tmp_path / "cluster.yaml"), "--nodes", nodes,
-                                       "-o", str(out)])
+                                       "--output-file", str(out)])
     return result, (orjson.loads(out.read_bytes()) if out.exists() else None)
 
 

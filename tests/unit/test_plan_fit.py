@@ -32,7 +32,7 @@ def fit(tmp_path, cluster, the_pod, *extra):
     (tmp_path / "pod.yaml").write_text(yaml.safe_dump(the_pod))
     out = tmp_path / "fit.json"
     result = CliRunner().invoke(main, ["plan", "fit", "-f", str(tmp_path / "cluster.yaml"), "--pod",
-                                       str(tmp_path / "pod.yaml"), "-o", str(out), *extra])
+                                       str(tmp_path / "pod.yaml"), "--output-file", str(out), *extra])
     return result, (orjson.loads(out.read_bytes()) if out.exists() else None)
 
 

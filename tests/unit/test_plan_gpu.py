@@ -48,7 +48,7 @@ def run(tmp_path, args, files):
     for name, objects in files.items():
         (tmp_path / name).write_text(yaml.safe_dump_all(objects))
     out = tmp_path / "out.json"
-    result = CliRunner().invoke(main, [*(str(tmp_path / a) if a in files else a for a in args), "-o", str(out)])
+    result = CliRunner().invoke(main, [*(str(tmp_path / a) if a in files else a for a in args), "--output-file", str(out)])
     return result, (orjson.loads(out.read_bytes()) if out.exists() else None)
 
 

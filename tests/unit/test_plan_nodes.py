@@ -53,7 +53,7 @@ def write(tmp_path, name, objects):
 
 def plan(tmp_path, workload, templates, *extra, cluster=None):
     args = ["plan", "nodes", "-f", write(tmp_path, "workload.yaml", workload),
-            "--node-template", write(tmp_path, "templates.yaml", templates), "-o", str(tmp_path / "out.json"),
+            "--node-template", write(tmp_path, "templates.yaml", templates), "--output-file", str(tmp_path / "out.json"),
             "--time-limit", "2", *extra]
     if cluster is not None:
         args += ["-f", write(tmp_path, "cluster.yaml", cluster)]
@@ -127,6 +127,8 @@ def test_daemonset_pods_take_room_on_every_new_node(tmp_path):
     result, data = plan(tmp_path, [deployment("api", 6, cpu="1"), daemon], [node("small", cpu="4")])
     assert result.exit_code == 0, result.output
     assert data["nodeCount"] == 2 and max(nodes_of(data).values()) == 3
+    new = [n["name"] for n in data["newNodes"]]
+    assert data["daemonSetPods"] == [{"pod": f"default/agent-{name}", "node": name} for name in new]
     result, data = plan(tmp_path, [deployment("api", 7, cpu="1"), daemon], [node("small", cpu="4")])
     assert data["nodeCount"] == 3
 
@@ -192,3 +194,27 @@ def test_exact_model_proves_what_the_bound_cannot():
     assert result.lower_bound == 3 and result.optimal
     without = packing.solve(problem, time_limit=0.2, use_exact=False)
     assert without.lower_bound == 2 and not without.optimal
+
+
+def test_the_search_gets_what_is_left_of_the_time_limit_and_says_so(tmp_path, monkeypatch):
+    from kubesched.cli import plan as plan_command
+    from kubesched.progress import Stages
+
+    seen = []
+
+    class Recorded(Stages):
+        def begin(self, what, seconds=0):
+            seen.append((what, seconds))
+            super().begin(what, seconds)
+
+        def step(self, what, done, total, unit=""):
+            seen.append((what, done, total))
+            super().step(what, done, total, unit)
+
+    monkeypatch.setattr(plan_command, "Stages", lambda: Recorded(enabled=False))
+    result, data = plan(tmp_path, [deployment("api", 3, cpu="1")], [node("small", cpu="4")], "--as-scheduled")
+    assert result.exit_code == 0, result.output
+    searching = [s for s in seen if s[0] == "searching"]
+    assert len(searching) == 1 and 0 <= searching[0][1] < 2  # reading the input came off the 2 s
+    assert ("replaying the plan through the engine", 0, 3) in seen
+    assert seen[-1] == ("placing pods one by one as the scheduler does", 0)

@@ -27,7 +27,7 @@ def main() -> None:
 
 
 def _register() -> None:
-    from kubesched.cli import cluster, explain, plan, run, simulate, snapshot, trace
+    from kubesched.cli import cluster, completion, explain, plan, run, simulate, snapshot, trace
 
     main.add_command(simulate.simulate)
     main.add_command(explain.explain)
@@ -36,6 +36,7 @@ def _register() -> None:
     main.add_command(plan.plan)
     main.add_command(snapshot.snapshot)
     main.add_command(trace.trace)
+    main.add_command(completion.completion)
 
 
 _register()

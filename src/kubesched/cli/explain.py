@@ -3,51 +3,55 @@
 from __future__ import annotations
 
 import click
-import orjson
 
-from kubesched.cli.options import config_option, load_profiles, manifest_option, seed_option
+from kubesched.cli.options import (config_option, load_profiles, manifest_option, require_served,
+                                   scheduler_name_option, seed_option)
+from kubesched.cli.output import Output, output_options, table
 from kubesched.model.cluster import read_cluster
 from kubesched.sim.explain import explain as run_explain
 
 
 @click.command()
 @manifest_option
-@click.option("--pod", "pod_key", required=True, help="The pending pod to explain, as namespace/name.")
+@click.option("--pod", "pod_name", required=True, help="The pending pod to explain: NAME (in -n) or NAMESPACE/NAME.")
+@click.option("-n", "--namespace", default="default", show_default=True, help="The pod's namespace.")
 @config_option
-@click.option("--format", "output_format", type=click.Choice(["json", "table"]), default="json",
-              show_default=True)
+@scheduler_name_option
+@output_options
 @seed_option
-def explain(paths, pod_key: str, config, output_format: str, seed) -> None:
+def explain(paths, pod_name: str, namespace: str, config, scheduler_names, out: Output, seed) -> None:
     """Why POD goes where it goes: per node, each filter's verdict and each score plugin's
-    raw, normalized and weighted score, with the total and the selected node."""
-    if "/" not in pod_key:
-        pod_key = f"default/{pod_key}"
-    report = run_explain(read_cluster(paths), load_profiles(config), pod_key, seed)
-    if output_format == "json":
-        click.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
-    else:
-        click.echo(render_table(report))
+    raw, normalized and weighted score, with the total and the selected node.
+
+    -o json gives it all; -o name the selected node."""
+    pod_key = pod_name if "/" in pod_name else f"{namespace}/{pod_name}"
+    profiles = load_profiles(config, scheduler_names)
+    cluster = read_cluster(paths)
+    require_served([p for p in cluster.pending_pods if p.key == pod_key], profiles)
+    report = run_explain(cluster, profiles, pod_key, seed)
+    out.emit(report, table=lambda: render_table(report), wide=lambda: render_table(report, wide=True),
+             names=lambda: [f"node/{report['selectedNode']}"] if report["selectedNode"] else [])
 
 
-def render_table(report: dict) -> str:
-    plugins = sorted({p for node in report["nodes"] for p in node.get("scores", {})})
-    header = ["NODE", "VERDICT", *plugins, "TOTAL"]
+def render_table(report: dict, wide: bool = False) -> str:
+    """One row per node, the best first: verdict and total; `wide` adds each score plugin's
+    raw→normalised×weight=weighted."""
+    plugins = sorted({p for node in report["nodes"] for p in node.get("scores", {})}) if wide else []
+    header = ["NODE", "VERDICT", *(p.upper() for p in plugins), "TOTAL"]
     rows = []
     for node in sorted(report["nodes"], key=lambda n: -n.get("total", -1)):
         if node["feasible"]:
-            cells = [f"{s['raw']}→{s['normalized']}×{s['weight']}={s['weighted']}"
-                     for s in (node["scores"].get(p) for p in plugins) if s] if node.get("scores") else []
-            verdict = "feasible"
-            total = str(node["total"])
+            scores = node.get("scores", {})
+            cells = [f"{s['raw']}→{s['normalized']}×{s['weight']}={s['weighted']}" if s else "-"
+                     for s in (scores.get(p) for p in plugins)]
+            verdict, total = "feasible", str(node["total"])
         else:
             failed = [(name, v) for name, v in node["filters"].items() if v["status"] == "Unschedulable"]
             verdict = f"{failed[0][0]}: {'; '.join(failed[0][1]['reasons'])}" if failed else "not examined"
-            cells = ["-"] * len(plugins)
-            total = "-"
+            cells, total = ["-"] * len(plugins), "-"
         marker = "*" if node["node"] == report["selectedNode"] else " "
         rows.append([marker + node["node"], verdict, *cells, total])
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)) for row in [header, *rows]]
     tail = (f"selected: {report['selectedNode']}" if report["selectedNode"]
             else report.get("message", "unschedulable"))
-    return "\n".join([f"pod {report['pod']} (profile {report['profile']})", *lines, tail])
+    return "\n".join([f"pod {report['pod']} (profile {report['profile']})",
+                      table(header, rows, right={len(header) - 1}), tail])

@@ -2,24 +2,65 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import replace
+
 import click
 
+from kubesched.errors import InputError
 from kubesched.framework.config import load_config
 from kubesched.framework.profile import Profile, default_profile
+from kubesched.model.records import Pod
 
+DEFAULT_SCHEDULER = "default-scheduler"
 MANIFEST_HELP = "A manifest file or directory (YAML or JSON; multi-document and kind: List). Repeatable."
 manifest_option = click.option("-f", "--filename", "paths", multiple=True, required=True, type=click.Path(),
                                help=MANIFEST_HELP)
 config_option = click.option(
     "--config", type=click.Path(dir_okay=False),
-    help="A KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1).")
+    help="A KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1); each profile serves its schedulerName.")
+scheduler_name_option = click.option(
+    "--scheduler-name", "scheduler_names", multiple=True,
+    help=f"Without --config: a schedulerName the default profile serves [default: {DEFAULT_SCHEDULER}]; "
+         "repeatable. A pod to decide that names another scheduler is an error.")
+report_option = click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True),
+                             help="Write a self-contained HTML report to this file.")
+currency_option = click.option(
+    "--currency", default="USD", show_default=True, envvar="KUBESCHED_CURRENCY",
+    help="The currency of the kubesched.io/hourly-cost annotations, as the report shows costs "
+         "(also $KUBESCHED_CURRENCY).")
 seed_option = click.option(
     "--seed", type=int, default=None,
     help="Break score ties at random with this seed (default: the first node in input order).")
 
 
-def load_profiles(config: str | None) -> dict[str, Profile]:
-    if config is None:
-        profile = default_profile()
-        return {profile.scheduler_name: profile}
-    return load_config(config)
+def load_profiles(config: str | None, scheduler_names: tuple[str, ...] = ()) -> dict[str, Profile]:
+    """The profiles by schedulerName: the config's, or the default profile under each
+    --scheduler-name."""
+    if config is not None:
+        if scheduler_names:
+            raise InputError("give --scheduler-name or --config, not both: a configuration names its "
+                             "profiles' schedulerName", field="--scheduler-name")
+        return load_config(config)
+    names = scheduler_names or (DEFAULT_SCHEDULER,)
+    return {name: replace(default_profile(), scheduler_name=name) for name in dict.fromkeys(names)}
+
+
+def same_decisions(profiles: list[Profile]) -> bool:
+    """Whether the profiles differ in their schedulerName only."""
+    unnamed = [replace(p, scheduler_name="") for p in profiles]
+    return all(p == unnamed[0] for p in unnamed)
+
+
+def require_served(pods: Iterable[Pod], profiles: dict[str, Profile]) -> None:
+    """The one rule for schedulerName: every pod a command decides names a scheduler a profile
+    serves; the first that does not is an error naming the flag that would serve it."""
+    unserved = [pod for pod in pods if pod.spec.scheduler_name not in profiles]
+    if not unserved:
+        return
+    pod = unserved[0]
+    name = pod.spec.scheduler_name
+    more = f" ({len(unserved) - 1} more pods name unserved schedulers)" if len(unserved) > 1 else ""
+    raise InputError(f"no profile serves schedulerName {name!r} (served: {', '.join(map(repr, profiles))}); "
+                     f"pass --scheduler-name {name}, or a --config with a profile of that schedulerName{more}",
+                     file=pod.source or None, obj=f"Pod {pod.key}", field="spec.schedulerName")

@@ -1,7 +1,7 @@
 """`kubesched plan fit|nodes|drain`: capacity planning on manifests, with the engine's decisions.
 
-Each writes its answer as JSON (`-o`), a readable summary on stdout and, with `--report`, a
-self-contained HTML page. Exit 1 when the answer is "does not fit".
+Each prints its answer as a table (or -o json|yaml|wide|name, --output-file) and, with
+`--report`, writes a self-contained HTML page. Exit 1 when the answer is "does not fit".
 """
 
 from __future__ import annotations
@@ -9,17 +9,20 @@ from __future__ import annotations
 import contextlib
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 
 import click
-import orjson
 
-from kubesched.cli.options import MANIFEST_HELP, config_option, load_profiles, seed_option
+from kubesched.cli.options import (MANIFEST_HELP, config_option, currency_option, load_profiles, report_option,
+                                   require_served, same_decisions, scheduler_name_option, seed_option)
+from kubesched.cli.output import output_options, table
 from kubesched.errors import InputError
 from kubesched.framework.profile import Profile
 from kubesched.model.cluster import read_cluster
 from kubesched.model.pods import PodParser
-from kubesched.plan import report
+from kubesched.progress import Stages
+from kubesched.reports import pages
 from kubesched.plan.cluster_dump import api_client_from, dump_cluster
 from kubesched.plan.daemons import DaemonSets
 from kubesched.plan.drain import plan_drain
@@ -54,10 +57,6 @@ def cluster_paths(paths: tuple[str, ...], kubeconfig: str | None, context: str |
         yield [directory, *paths]
 
 
-output_option = click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
-                             help="Write the answer as JSON to this file.")
-report_option = click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True),
-                             help="Write a self-contained HTML report with charts to this file.")
 
 
 @click.group()
@@ -73,26 +72,39 @@ def plan() -> None:
               help="Stop counting at this many replicas.")
 @click.option("--with-pending", is_flag=True, help="Place the cluster's pending pods first.")
 @config_option
+@scheduler_name_option
 @seed_option
-@output_option
+@output_options
 @report_option
-def fit(paths, kubeconfig, context, pod_path, max_replicas, with_pending, config, seed, output, report_path):
+@currency_option
+def fit(paths, kubeconfig, context, pod_path, max_replicas, with_pending, config, scheduler_names, seed, out,
+        report_path, currency):
     """How many more replicas of a pod fit now.
 
     Copies of the pod are placed one by one by the engine until one fits nowhere; the
-    reasons of that failure are what limits. Exit 1 when not even one fits."""
-    profile = _profile(config)
+    reasons of that failure are what limits. -o name: the nodes with room. Exit 1 when not
+    even one fits."""
+    inputs = [*paths, *([f"--kubeconfig {kubeconfig}"] if kubeconfig else [])]
     with cluster_paths(paths, kubeconfig, context) as paths:
         cluster = read_cluster(paths)
     pod = read_pod(pod_path, PodParser(cluster.priority_classes, runtime_classes=cluster.runtime_classes))
+    profile = _profile(config, scheduler_names, [pod, *(cluster.pending_pods if with_pending else ())])
     result = plan_fit(cluster, pod, profile, max_replicas=max_replicas, with_pending=with_pending, seed=seed)
-    _write(output, result.to_json())
     if report_path:
-        _write_text(report_path, report.fit_report(result))
-    click.echo(f"{result.replicas} replicas of {pod.key} fit.")
-    for node, count in result.per_node.items():
-        click.echo(f"  {count:>6}  {node}")
-    click.echo("Stopped at --max-replicas." if result.capped else f"The next one does not: {result.message}")
+        made = pages.provenance([*inputs, f"--pod {pod_path}"], config, {
+            "scheduler names": ", ".join(scheduler_names) or None, "seed": seed, "max replicas": max_replicas,
+            "with pending": with_pending or None})
+        _write_text(report_path, pages.fit_report(result, currency, made))
+
+    def summary() -> str:
+        lines = [f"{result.replicas} replicas of {pod.key} fit."]
+        if result.per_node:
+            lines.append(table(["REPLICAS", "NODE"], [[count, node] for node, count in result.per_node.items()],
+                               right={0}))
+        lines.append("Stopped at --max-replicas." if result.capped else f"The next one does not: {result.message}")
+        return "\n".join(lines)
+
+    out.emit(result.to_json(), table=summary, names=lambda: [f"node/{node}" for node in result.per_node])
     if result.replicas == 0:
         sys.exit(1)
 
@@ -103,45 +115,64 @@ def fit(paths, kubeconfig, context, pod_path, max_replicas, with_pending, config
               help="A Node manifest whose copies may be added (annotation kubesched.io/hourly-cost: its price). "
                    "Repeatable; a file may hold several.")
 @click.option("--time-limit", type=click.FloatRange(min=0), default=10.0, show_default=True,
-              help="Seconds for the search; it stops earlier when it proves the answer optimal.")
+              help="Seconds from the command's start to the end of the search (reading the input counts); "
+                   "it stops earlier when it proves the answer optimal.")
 @click.option("--as-scheduled", is_flag=True,
               help="Also count the nodes the scheduler ends up with placing pods one by one.")
 @config_option
+@scheduler_name_option
 @seed_option
-@output_option
+@output_options
 @report_option
-def nodes(paths, kubeconfig, context, template_paths, time_limit, as_scheduled, config, seed, output,
-          report_path):
+@currency_option
+def nodes(paths, kubeconfig, context, template_paths, time_limit, as_scheduled, config, scheduler_names, seed, out,
+          report_path, currency):
     """Fewest nodes (or lowest cost) to add so all fits.
 
     The nodes come from the node templates; every pending pod of PATHs must fit, by the
-    engine's filters. With costs on the templates the hourly cost is minimised."""
-    profile = _profile(config)
+    engine's filters. With costs on the templates the hourly cost is minimised. -o name:
+    the nodes to add; -o wide: also where each pod goes."""
+    started = time.monotonic()
+    inputs = [*paths, *([f"--kubeconfig {kubeconfig}"] if kubeconfig else [])]
     with cluster_paths(paths, kubeconfig, context) as paths:
         cluster = read_cluster(paths)
         parser = PodParser(cluster.priority_classes, runtime_classes=cluster.runtime_classes)
         daemons = DaemonSets.from_paths(paths, parser)
+    profile = _profile(config, scheduler_names, cluster.pending_pods)
     templates = read_templates(template_paths)
-    result = plan_nodes(cluster, templates, profile, daemons, time_limit=time_limit, seed=seed,
-                        as_scheduled=as_scheduled)
+    with Stages() as stages:
+        search = max(0.0, time_limit - (time.monotonic() - started))
+        result = plan_nodes(cluster, templates, profile, daemons, time_limit=search, seed=seed,
+                            as_scheduled=as_scheduled, stages=stages)
     data = result.to_json()
-    _write(output, data)
     if report_path:
-        _write_text(report_path, report.nodes_report(result))
-    what = f"{data['nodeCount']} nodes" + (f" (hourly cost {data['cost']})" if "cost" in data else "")
-    proof = "optimal" if data["optimal"] else f"lower bound {data['lowerBound']}"
-    click.echo(f"Add {what}: " + ", ".join(f"{count} {name}" for name, count in data["byTemplate"].items())
-               + f"; {proof}; {data['seconds']} s.")
-    if "asScheduled" in data:
-        scheduled = data["asScheduled"]
-        cost = f" (hourly cost {scheduled['cost']})" if "cost" in scheduled else ""
-        click.echo(f"Placing pods one by one as the scheduler does needs {scheduled['nodeCount']} nodes{cost}.")
-    if data["repaired"]:
-        click.echo(f"{data['repaired']} pods were placed elsewhere than planned when replayed through the engine.")
+        made = pages.provenance([*inputs, *(f"--node-template {t}" for t in template_paths)], config, {
+            "scheduler names": ", ".join(scheduler_names) or None, "seed": seed, "time limit": f"{time_limit:g} s",
+            "currency": currency})
+        _write_text(report_path, pages.nodes_report(result, currency, made))
+
+    def summary() -> str:
+        what = f"{data['nodeCount']} nodes" + (f" (hourly cost {data['cost']})" if "cost" in data else "")
+        proof = "optimal" if data["optimal"] else f"lower bound {data['lowerBound']}"
+        lines = [f"Add {what}: " + ", ".join(f"{count} {name}" for name, count in data["byTemplate"].items())
+                 + f"; {proof}; {data['seconds']} s."]
+        if "asScheduled" in data:
+            scheduled = data["asScheduled"]
+            cost = f" (hourly cost {scheduled['cost']})" if "cost" in scheduled else ""
+            lines.append(f"Placing pods one by one as the scheduler does needs {scheduled['nodeCount']} nodes{cost}.")
+        if data["repaired"]:
+            lines.append(f"{data['repaired']} pods were placed elsewhere than planned when replayed through "
+                         "the engine.")
+        if data["unschedulable"]:
+            lines.append(f"{len(data['unschedulable'])} pods fit nowhere:")
+            lines += [f"  {entry['pod']}: {entry['message']}" for entry in data["unschedulable"][:20]]
+        return "\n".join(lines)
+
+    def wide() -> str:
+        return summary() + "\n\n" + table(["POD", "NODE"], [[p["pod"], p["node"]] for p in data["placements"]])
+
+    out.emit(data, table=summary, wide=wide, names=lambda: [f"node/{n['name']}" for n in data["newNodes"]])
     if data["unschedulable"]:
-        click.echo(f"{len(data['unschedulable'])} pods fit nowhere:")
-        for entry in data["unschedulable"][:20]:
-            click.echo(f"  {entry['pod']}: {entry['message']}")
         sys.exit(1)
 
 
@@ -149,50 +180,68 @@ def nodes(paths, kubeconfig, context, template_paths, time_limit, as_scheduled, 
 @cluster_options
 @click.option("--nodes", "node_list", required=True, help="The nodes to drain, comma-separated.")
 @config_option
+@scheduler_name_option
 @seed_option
-@output_option
+@output_options
 @report_option
-def drain(paths, kubeconfig, context, node_list, config, seed, output, report_path):
+@currency_option
+def drain(paths, kubeconfig, context, node_list, config, scheduler_names, seed, out, report_path, currency):
     """Can these nodes go? Where their pods would land.
 
     The nodes are cordoned, their pods (not DaemonSet pods) evicted and placed by the
-    engine; PodDisruptionBudgets are checked. Exit 1 when a pod would fit nowhere."""
-    profile = _profile(config)
+    engine; PodDisruptionBudgets are checked. -o name: the evicted pods; -o wide: also where
+    each goes. Exit 1 when a pod would fit nowhere."""
+    inputs = [*paths, *([f"--kubeconfig {kubeconfig}"] if kubeconfig else [])]
     with cluster_paths(paths, kubeconfig, context) as paths:
         cluster = read_cluster(paths)
     names = [n.strip() for n in node_list.split(",") if n.strip()]
+    replaced = [p for p in cluster.bound_pods
+                if p.node_name in names and p.owner_kind and p.owner_kind not in ("DaemonSet", "Node")]
+    profile = _profile(config, scheduler_names, replaced)
     result = plan_drain(cluster, names, profile, seed)
     data = result.to_json()
-    _write(output, data)
     if report_path:
-        _write_text(report_path, report.drain_report(result))
-    click.echo(f"Draining {', '.join(names)}: {data['evicted']} pods evicted, "
-               f"{len(data['placements'])} re-placed, {len(data['unschedulable'])} fit nowhere.")
-    for entry in data["unschedulable"][:20]:
-        click.echo(f"  {entry['pod']}: {entry['message']}")
-    if result.not_recreated:
-        click.echo(f"{len(result.not_recreated)} pods have no controller and would be deleted for good: "
-                   + ", ".join(result.not_recreated[:10]))
-    for budget in result.budgets:
-        if budget.violated:
-            click.echo(f"PodDisruptionBudget {budget.name}: evicting {budget.evicted} pods at once exceeds the "
-                       f"{budget.allowed} disruptions it allows; drain one node at a time.")
+        made = pages.provenance(inputs, config, {"scheduler names": ", ".join(scheduler_names) or None, "seed": seed,
+                                                 "drained": ", ".join(names)})
+        _write_text(report_path, pages.drain_report(result, currency, made))
+
+    def summary() -> str:
+        lines = [f"Draining {', '.join(names)}: {data['evicted']} pods evicted, "
+                 f"{len(data['placements'])} re-placed, {len(data['unschedulable'])} fit nowhere."]
+        lines += [f"  {entry['pod']}: {entry['message']}" for entry in data["unschedulable"][:20]]
+        if result.not_recreated:
+            lines.append(f"{len(result.not_recreated)} pods have no controller and would be deleted for good: "
+                         + ", ".join(result.not_recreated[:10]))
+        for budget in result.budgets:
+            if budget.violated:
+                lines.append(f"PodDisruptionBudget {budget.name}: evicting {budget.evicted} pods at once exceeds "
+                             f"the {budget.allowed} disruptions it allows; drain one node at a time.")
+        return "\n".join(lines)
+
+    def wide() -> str:
+        rows = [[e.pod, e.source, e.node or "-", e.message] for e in result.evictions]
+        return summary() + "\n\n" + table(["POD", "FROM", "TO", "MESSAGE"], rows)
+
+    out.emit(data, table=summary, wide=wide, names=lambda: [f"pod/{e.pod}" for e in result.evictions])
     if not result.fits:
         sys.exit(1)
 
 
-def _profile(config: str | None) -> Profile:
-    profiles = load_profiles(config)
+def _profile(config: str | None, scheduler_names: tuple[str, ...], pods) -> Profile:
+    """The one profile a plan decides with: the one serving the pods it places (several
+    schedulerNames are fine when their profiles decide alike)."""
+    profiles = load_profiles(config, scheduler_names)
+    pods = list(pods)
+    require_served(pods, profiles)
+    named = list(dict.fromkeys(p.spec.scheduler_name for p in pods))
+    if not same_decisions([profiles[name] for name in named]):
+        raise InputError(f"a plan decides with one profile, but the pods name {', '.join(map(repr, named))}, "
+                         "whose profiles differ; plan them separately", field="spec.schedulerName")
+    if named:
+        return profiles[named[0]]
     return profiles.get("default-scheduler") or next(iter(profiles.values()))
-
-
-def _write(path: str | None, data: dict) -> None:
-    if path:
-        with open(path, "wb") as handle:
-            handle.write(orjson.dumps(data, option=orjson.OPT_INDENT_2))
 
 
 def _write_text(path: str, text: str) -> None:
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(text)
-

@@ -3,53 +3,100 @@
 from __future__ import annotations
 
 import click
-import orjson
 
-from kubesched.cli.options import config_option, load_profiles, manifest_option, seed_option
+from kubesched.cli import reasons
+from kubesched.cli.options import (config_option, currency_option, load_profiles, manifest_option, report_option,
+                                   require_served, scheduler_name_option, seed_option)
+from kubesched.cli.output import Output, output_options, table
+from kubesched.cli.units import amount, percent
 from kubesched.model.cluster import read_cluster
+from kubesched.plan.snapshots import usage_by_node
+from kubesched.progress import Stages
 from kubesched.sim.simulate import SimulationResult, simulate as run_simulation
 
 
 @click.command()
 @manifest_option
 @config_option
-@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, writable=True),
-              help="Write the placements as JSON to this file.")
+@scheduler_name_option
+@output_options
 @seed_option
-def simulate(paths: tuple[str, ...], config: str | None, output: str | None, seed: int | None) -> None:
+@report_option
+@currency_option
+def simulate(paths: tuple[str, ...], config: str | None, scheduler_names: tuple[str, ...], out: Output,
+             seed: int | None, report_path: str | None, currency: str) -> None:
     """Schedule the pending pods of PATHs (nodes + pods + workloads) in memory.
 
     Nodes and pods with spec.nodeName are the cluster's state; the other pods are decided
     in queue order (priority, creation time, input order) by the profile their
-    schedulerName names."""
-    profiles = load_profiles(config)
-    cluster = read_cluster(paths)
-    result = run_simulation(cluster, profiles, seed)
-    if output:
-        with open(output, "wb") as handle:
-            handle.write(orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2))
-    click.echo(render_summary(result))
+    schedulerName names. -o json gives every pod's node and exact message; -o wide adds one
+    row per node."""
+    profiles = load_profiles(config, scheduler_names)
+    with Stages() as stages:  # big inputs take a while: say so on the terminal
+        stages.begin("reading the manifests")
+        cluster = read_cluster(paths)
+        require_served(cluster.pending_pods, profiles)
+        stages.begin(f"deciding {len(cluster.pending_pods)} pods on {len(cluster.nodes)} nodes")
+        result = run_simulation(cluster, profiles, seed)
+    view = SimulationView(result)
+    if report_path:
+        from kubesched.reports import pages
+        from kubesched.snapshot.cluster import ClusterSnapshot
+
+        before = ClusterSnapshot(cluster.nodes, next(iter(profiles.values())), seed)
+        before.add_bound(cluster.bound_pods)
+        made = pages.provenance(list(paths), config,
+                                {"scheduler names": ", ".join(scheduler_names) or None, "seed": seed})
+        with open(report_path, "w", encoding="utf-8") as handle:
+            handle.write(pages.simulate_report(result, usage_by_node(before), currency, made))
+    out.emit(view.document(), table=view.table, wide=view.wide, names=view.names)
 
 
-def render_summary(result: SimulationResult) -> str:
-    summary = result.summary()
-    lines = [f"{summary['placed']}/{summary['pods']} pods placed on {summary['nodes']} nodes; "
-             f"{summary['unschedulable']} unschedulable."]
-    if summary["unschedulableByMessage"]:
-        lines.append("Unschedulable:")
-        for message, count in sorted(summary["unschedulableByMessage"].items(), key=lambda kv: -kv[1]):
-            lines.append(f"  {count:>6}  {message}")
-    lines.append("Utilisation (requested / allocatable):")
-    for resource, usage in summary["utilization"].items():
-        lines.append(f"  {resource:<20} {usage['ratio'] * 100:6.1f}%  "
-                     f"({_amount(resource, usage['requested'])} / {_amount(resource, usage['allocatable'])})")
-    return "\n".join(lines)
+class SimulationView:
+    """What the user sees of a simulation, in each output format."""
 
+    def __init__(self, result: SimulationResult):
+        self.result = result
+        self.summary = result.summary()
+        self.by_reason = reasons.group(p.message for p in result.placements if p.node is None)
+        pod_count = result.snapshot.engine.usage()[3]
+        self.nodes_used = int((pod_count > 0).sum())
 
-def _amount(resource: str, value: int) -> str:
-    """CPU in cores (the core counts millicores), memory and storage in Gi, the rest as is."""
-    if resource == "cpu":
-        return f"{value / 1000:g}"
-    if resource in ("memory", "ephemeral-storage") or resource.startswith("hugepages-"):
-        return f"{value / 2**30:.1f}Gi"
-    return str(value)
+    def document(self) -> dict:
+        document = self.result.to_json()
+        document["summary"]["nodesUsed"] = self.nodes_used
+        document["summary"]["unschedulableByReason"] = self.by_reason
+        return document
+
+    def names(self) -> list[str]:
+        return [f"pod/{p.pod}" for p in self.result.placements if p.node is not None]
+
+    def table(self) -> str:
+        s = self.summary
+        lines = [f"{s['placed']}/{s['pods']} pods placed on {s['nodes']} nodes ({self.nodes_used} used); "
+                 f"{s['unschedulable']} unschedulable.", ""]
+        rows = [[resource, amount(resource, usage["requested"]), amount(resource, usage["allocatable"]),
+                 percent(usage["requested"], usage["allocatable"])]
+                for resource, usage in s["utilization"].items()
+                if usage["requested"] or resource in ("cpu", "memory", "pods")]  # -o json has them all
+        lines.append(table(["RESOURCE", "REQUESTED", "ALLOCATABLE", "%"], rows, right={1, 2, 3}))
+        if self.by_reason:
+            lines.append("")
+            lines.append(table(["UNSCHEDULABLE", "PLUGIN", "REASON"],
+                               [[g["pods"], g["plugin"], g["reason"]] for g in self.by_reason], right={0}))
+        return "\n".join(lines)
+
+    def wide(self) -> str:
+        nodes = usage_by_node(self.result.snapshot)
+        resources = [r for r in ("cpu", "memory") if any(r in u for u in nodes.values())]
+        resources += sorted({r for u in nodes.values() for r in u if "gpu" in r})
+        header = ["NODE", "PODS", *(column for r in resources for column in (r.upper(), "%"))]
+        rows = []
+        for name, usage in nodes.items():
+            row = [name, f"{usage['pods'][0]}/{usage['pods'][1]}"]
+            for resource in resources:
+                used, total = usage.get(resource, (0, 0))
+                row += [f"{amount(resource, used)}/{amount(resource, total)}", percent(used, total)]
+            rows.append(row)
+        numeric = set(range(1, len(header)))
+        return self.table() + "\n\n" + table(header, rows, right=numeric)

@@ -10,8 +10,9 @@ from kubesched.plan.cluster_dump import api_client_from, dump_cluster
 @click.command()
 @click.option("--kubeconfig", required=True, type=click.Path(dir_okay=False), help="The cluster's kubeconfig.")
 @click.option("--context", default=None, help="The kubeconfig context (default: its current context).")
-@click.option("-o", "--output", "directory", required=True, type=click.Path(file_okay=False),
-              help="The directory to write <kind>.yaml files into (created if missing).")
+@click.option("--output-directory", "directory", required=True, type=click.Path(file_okay=False),
+              help="The directory to write <kind>.yaml files into (created if missing), as "
+                   "`kubectl cluster-info dump --output-directory`.")
 @click.option("--page-size", type=click.IntRange(min=1), default=500, show_default=True,
               help="Objects per list request.")
 def snapshot(kubeconfig, context, directory, page_size):

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 import orjson
 
+from kubesched.cli.output import Output, output_options
 from kubesched.errors import InputError
 from kubesched.gpu import openb
 from kubesched.gpu.policies import PAPER_POLICIES, POLICIES
@@ -68,14 +69,6 @@ def _pods(pods: tuple[str, ...], traces: tuple[str, ...], data_dir: str) -> list
     return list(dict.fromkeys(paths))
 
 
-def _write(path: str | None, document) -> None:
-    data = orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY)
-    if path:
-        Path(path).write_bytes(data + b"\n")
-    else:
-        click.echo(data.decode())
-
-
 @trace.command()
 @click.option("--pods", "pods", multiple=True, type=click.Path(dir_okay=False),
               help="A pod list CSV (openb_pod_list_*.csv). Repeatable.")
@@ -90,7 +83,7 @@ def _write(path: str | None, document) -> None:
 @click.option("--seed", "seed", multiple=True, help="A seed, a list 42,43 or a range 42-51 [default: 42].")
 @click.option("--inflation", type=float, default=1.3, show_default=True,
               help="Arrivals topped up (or trimmed) to this multiple of the cluster's GPU capacity.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the JSON result here (else stdout).")
+@output_options
 @click.option("--sweep", is_flag=True, help="Run every (trace, policy, seed) combination in parallel.")
 @click.option("--workers", type=int, default=None, help="Sweep: local worker processes [default: CPU count].")
 @click.option("--scheduler", default=None,
@@ -102,7 +95,7 @@ def _write(path: str | None, document) -> None:
 @click.option("--runs", "runs_path", type=click.Path(dir_okay=False),
               help="Sweep: write every run's result here, one JSON per line.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def openb_command(pods, traces, nodes, data_dir, policy, seed, inflation, output, sweep, workers, scheduler,
+def openb_command(pods, traces, nodes, data_dir, policy, seed, inflation, out: Output, sweep, workers, scheduler,
                   plot_path, table_path, runs_path, quiet) -> None:
     """Replay the Alibaba openb GPU trace as in the FGD paper (USENIX ATC'23).
 
@@ -122,11 +115,10 @@ def openb_command(pods, traces, nodes, data_dir, policy, seed, inflation, output
         raise InputError(f"must not be negative, got {inflation}", field="--inflation")
     if not sweep and len(paths) == 1 and len(policies) == 1 and len(seeds) == 1:
         result = openb.run(paths[0], nodes_csv, policies[0], seeds[0], inflation)
-        _write(output, result.to_json())
-        if output:
-            click.echo(f"{result.trace} {result.policy} seed {result.seed}: {result.pods} pods, {result.placed} placed; "
-                       f"GPU allocation {result.allocation[100]}% at 100% arrived, {result.allocation[130]}% at 130%; "
-                       f"{result.seconds:.2f} s")
+        out.emit(result.to_json(), names=lambda: [f"run/{result.trace}/{result.policy}/{result.seed}"],
+                 table=lambda: (f"{result.trace} {result.policy} seed {result.seed}: {result.pods} pods, "
+                                f"{result.placed} placed; GPU allocation {result.allocation[100]}% at 100% arrived, "
+                                f"{result.allocation[130]}% at 130%; {result.seconds:.2f} s"))
         return
     from kubesched.gpu import sweep as sweeping
 
@@ -137,15 +129,14 @@ def openb_command(pods, traces, nodes, data_dir, policy, seed, inflation, output
                 "nodes": str(nodes_csv), "inflation": inflation, "runs": len(results), "summary": summary,
                 "order_k100": sweeping.order_check(summary, 100), "order_k130": sweeping.order_check(summary, 130),
                 "curves": sweeping.mean_curves(results)}
-    _write(output, document)
     if runs_path:
         Path(runs_path).write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in results))
     if table_path:
         Path(table_path).write_text(sweeping.table_markdown(summary) + "\n")
     if plot_path:
         sweeping.plot(results, plot_path)
-    if output:
-        click.echo(sweeping.table_markdown(summary))
+    out.emit(document, table=lambda: sweeping.table_markdown(summary),
+             names=lambda: [f"run/{r['trace']}/{r['policy']}/{r['seed']}" for r in results])
 
 
 openb_command.name = "openb"

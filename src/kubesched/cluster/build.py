@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from kubesched.progress import Progress
+
 SOURCE_ENV = "KUBESCHED_CONTROLPLANE_SRC"
 SOURCE_IN_REPO = Path("hack") / "controlplane"
 BUILD_LOG = "build.log"
@@ -66,8 +68,9 @@ class Module:
 KUBERNETES = Module(
     "kubernetes", {"kubernetes": "k8s.io/kubernetes", "kwok": "sigs.k8s.io/kwok"},
     ("k8s.io/kubernetes/cmd/kube-apiserver", "k8s.io/kubernetes/cmd/kube-controller-manager",
-     "k8s.io/kubernetes/cmd/kube-scheduler", "sigs.k8s.io/kwok/cmd/kwok", "./kwok-stages"),
-    ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "kwok-stages"))
+     "k8s.io/kubernetes/cmd/kube-scheduler", "k8s.io/kubernetes/cmd/kubectl", "sigs.k8s.io/kwok/cmd/kwok",
+     "./kwok-stages"),
+    ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kwok", "kwok-stages"))
 ETCD = Module("etcd", {"etcd": "go.etcd.io/etcd/server/v3"}, (".",), ("etcd",))
 MODULES = (ETCD, KUBERNETES)
 BINARIES = tuple(binary for module in MODULES for binary in module.binaries)
@@ -208,34 +211,53 @@ def _build_module(go: str, module: Module, sources: Path, output: Path,
     pinned = ", ".join(f"{name} {version}" for name, version in module.versions(sources).items())
     what = f"{', '.join(module.binaries)} ({pinned})"
     log_path = output / BUILD_LOG
-    steps = (
-        ("downloading modules for", [go, "mod", "download"]),
-        ("building", [go, "build", "-trimpath", "-ldflags", ldflags(module, sources),
-                      "-o", str(output) + os.sep, *module.packages]),
-    )
-    for verb, command in steps:
-        progress(f"  {verb} {what}")
-        started = time.monotonic()
-        with open(log_path, "w") as log:
-            process = subprocess.Popen(command, cwd=sources / module.directory,
-                                       env=go_environment(), stdout=log, stderr=subprocess.STDOUT)
-            try:
-                while True:
-                    try:
-                        process.wait(timeout=60)
-                        break
-                    except subprocess.TimeoutExpired:
-                        progress(f"    still {verb} the {module.directory} module after "
-                                 f"{_minutes(time.monotonic() - started)}")
-            except BaseException:  # interrupted: no go process may write on afterwards
-                process.kill()
-                process.wait()
-                raise
-        if process.returncode != 0:
-            tail = "".join(log_path.read_text(errors="replace").splitlines(True)[-30:])
-            raise BuildError(f"`{' '.join(command[:2])}` failed for {what}:\n{tail}")
-        progress(f"    done in {_minutes(time.monotonic() - started)}")
+    directory = sources / module.directory
+    progress(f"  downloading modules for {what}")
+    with Progress(0, "    downloading", say=progress, every=60) as waiting:
+        _run_logged([go, "mod", "download"], directory, log_path, what, waiting, progress)
+    # `go build -v` names each package it compiles: against `go list -deps`, a progress bar.
+    packages = _package_count(go, directory, module.packages)
+    progress(f"  building {what}")
+    with Progress(packages, f"    building {module.directory}", unit="packages", say=progress, every=60) as bar:
+        _run_logged([go, "build", "-v", "-trimpath", "-ldflags", ldflags(module, sources),
+                     "-o", str(output) + os.sep, *module.packages], directory, log_path, what, bar, progress)
     log_path.unlink()
+
+
+def _package_count(go: str, directory: Path, packages: tuple[str, ...]) -> int:
+    listed = subprocess.run([go, "list", "-deps", *packages], cwd=directory, env=go_environment(),
+                            capture_output=True, text=True)
+    return len(listed.stdout.split()) if listed.returncode == 0 else 0
+
+
+def _run_logged(command: list[str], directory: Path, log_path: Path, what: str, bar: Progress,
+                progress: Callable[[str], None]) -> None:
+    """Run a go command into its log, advancing `bar` by the package names it prints."""
+    started = time.monotonic()
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, cwd=directory, env=go_environment(), stdout=log,
+                                   stderr=subprocess.STDOUT)
+        try:
+            while True:
+                try:
+                    process.wait(timeout=1)
+                    break
+                except subprocess.TimeoutExpired:
+                    bar.advance_to(_package_lines(log_path))
+        except BaseException:  # interrupted: no go process may write on afterwards
+            process.kill()
+            process.wait()
+            raise
+    if process.returncode != 0:
+        tail = "".join(log_path.read_text(errors="replace").splitlines(True)[-30:])
+        raise BuildError(f"`{' '.join(command[:2])}` failed for {what}:\n{tail}")
+    bar.close()
+    progress(f"    done in {_minutes(time.monotonic() - started)}")
+
+
+def _package_lines(log_path: Path) -> int:
+    """Lines that are an import path (`go build -v`), not a message."""
+    return sum(1 for line in log_path.read_text(errors="replace").splitlines() if line and " " not in line)
 
 
 def _minutes(seconds: float) -> str:

@@ -165,21 +165,22 @@ def kube_controller_manager(bin_dir: Path, layout: Layout, ports: Ports) -> list
     ]
 
 
-def kube_scheduler_config(layout: Layout) -> dict:
-    return {
-        "apiVersion": "kubescheduler.config.k8s.io/v1",
-        "kind": "KubeSchedulerConfiguration",
-        "clientConnection": {
-            "kubeconfig": str(layout.component_kubeconfig("kube-scheduler")),
-            "qps": CLIENT_QPS,
-            "burst": CLIENT_QPS,
-        },
-        "leaderElection": {"leaderElect": False},
-    }
+def kube_scheduler_config(layout: Layout, user: dict | None = None) -> dict:
+    """The user's KubeSchedulerConfiguration (profiles, plugins, ...) with this plane's client
+    connection; unthrottled and without leader election unless the user's says otherwise."""
+    config = {"apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeSchedulerConfiguration",
+              **(user or {})}
+    connection = dict(config.get("clientConnection") or {})
+    connection["kubeconfig"] = str(layout.component_kubeconfig("kube-scheduler"))
+    connection.setdefault("qps", CLIENT_QPS)
+    connection.setdefault("burst", CLIENT_QPS)
+    config["clientConnection"] = connection
+    config["leaderElection"] = {"leaderElect": False, **(config.get("leaderElection") or {})}
+    return config
 
 
-def kube_scheduler(bin_dir: Path, layout: Layout, ports: Ports) -> list[str]:
-    layout.kube_scheduler_config.write_text(yaml.safe_dump(kube_scheduler_config(layout)))
+def kube_scheduler(bin_dir: Path, layout: Layout, ports: Ports, user_config: dict | None = None) -> list[str]:
+    layout.kube_scheduler_config.write_text(yaml.safe_dump(kube_scheduler_config(layout, user_config)))
     kubeconfig = layout.component_kubeconfig("kube-scheduler")
     return [
         str(bin_dir / "kube-scheduler"),

@@ -27,12 +27,31 @@ class NodeError(Exception):
     """The apiserver refused a node, or the nodes did not become Ready in time."""
 
 
+_TAINT = re.compile(r"^([^=:\s]+)(?:=([^:\s]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$")
+
+
 @dataclass(frozen=True)
 class NodeShape:
     cpu: str = "4"
     memory: str = "32Gi"
     pods: int = 110
     zones: int = 3
+    taints: tuple[dict, ...] = ()  # none: pods schedule without tolerations
+
+
+def parse_taints(text: str) -> tuple[dict, ...]:
+    """`kwok` (kwok's own fake-node taint) or kubectl's `key[=value]:Effect`, comma-separated."""
+    taints = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        if part == "kwok":
+            taints.append(KWOK_TAINT)
+            continue
+        match = _TAINT.match(part)
+        if not match:
+            raise ValueError(f"{part!r} is not a taint: kwok, or key[=value]:NoSchedule|PreferNoSchedule|NoExecute")
+        key, value, effect = match.groups()
+        taints.append({"key": key, **({"value": value} if value else {}), "effect": effect})
+    return tuple(taints)
 
 
 def is_quantity(text: str) -> bool:
@@ -62,7 +81,7 @@ def node_manifest(index: int, shape: NodeShape, now: str | None = None) -> dict:
             },
             "annotations": {KWOK_ANNOTATION: "fake", "node.alpha.kubernetes.io/ttl": "0"},
         },
-        "spec": {"taints": [KWOK_TAINT]},
+        "spec": {"taints": list(shape.taints)},
         # Nodes, unlike most objects, keep the status they are created with: born Ready,
         # they cost kwok no first patch each, and the controller manager no not-ready
         # taint to add and remove. kwok keeps them Ready from then on (leases, heartbeats).

@@ -47,12 +47,16 @@ class ComponentError(Exception):
     """A component exited or did not become ready in time."""
 
 
+DEFAULT_NAME = "kubesched"
+
+
 @dataclass(frozen=True)
 class PlaneOptions:
     nodes: int = 3
     node_shape: NodeShape = field(default_factory=NodeShape)
     with_kube_scheduler: bool = False
-    with_controller_manager: bool = False
+    with_controller_manager: bool = True  # Deployments, Jobs, ... make pods, as users expect
+    kube_scheduler_config: dict | None = None  # a KubeSchedulerConfiguration for kube-scheduler
 
 
 @dataclass(frozen=True)
@@ -79,16 +83,55 @@ class Plane:
         return cls(directory, record["server"])
 
 
-def default_directory() -> Path:
+def clusters_directory() -> Path:
+    """Where named clusters live: $XDG_STATE_HOME/kubesched/clusters/NAME."""
     base = os.environ.get("XDG_STATE_HOME", "")
     if not os.path.isabs(base):
         base = str(Path.home() / ".local" / "state")
-    return Path(base) / "kubesched" / "cluster"
+    return Path(base) / "kubesched" / "clusters"
 
 
-def up(directory: Path, options: PlaneOptions, progress: Progress = build.default_progress
-       ) -> Plane:
+def default_directory(name: str = DEFAULT_NAME) -> Path:
+    return clusters_directory() / name
+
+
+def is_running(directory: Path) -> bool:
+    """Whether the plane in `directory` has a live kube-apiserver (then `up` would replace it)."""
+    pid = processes.recorded_pids(directory).get("kube-apiserver")
+    return pid is not None and bool(processes.group_members(pid))
+
+
+@dataclass(frozen=True)
+class ClusterStatus:
+    name: str
+    directory: Path
+    running: bool
+    server: str | None
+    nodes: int | None
+
+
+def list_clusters() -> list[ClusterStatus]:
+    """The named clusters, running or not, by name."""
+    root = clusters_directory()
+    found = []
+    for marker in sorted(root.glob(f"*/{MARKER}")) if root.is_dir() else []:
+        try:
+            record = json.loads(marker.read_text())
+        except ValueError:
+            record = {}
+        found.append(ClusterStatus(marker.parent.name, marker.parent, is_running(marker.parent),
+                                   record.get("server"), record.get("nodes")))
+    return found
+
+
+def up(directory: Path, options: PlaneOptions, progress: Progress = build.default_progress,
+       recreate: bool = False) -> Plane:
+    """Start a plane in `directory`; one that is running there already is replaced only if
+    `recreate`."""
     directory = directory.expanduser().absolute()
+    if (directory / MARKER).is_file() and is_running(directory) and not recreate:
+        raise InputError("a cluster is running here: use it, stop it (`kubesched cluster down`) "
+                         "or replace it (`up --recreate`)", file=str(directory))
     _claim(directory)
     stale = processes.stop_all(directory)
     if stale:
@@ -178,7 +221,8 @@ def _start_clients(layout: Layout, bin_dir: Path, ports: Ports, options: PlaneOp
         waiting.append((manager, _https_ok(ports.kube_controller_manager, "/healthz")))
     if options.with_kube_scheduler:
         scheduler = _launch(layout, "kube-scheduler",
-                            components.kube_scheduler(bin_dir, layout, ports), progress)
+                            components.kube_scheduler(bin_dir, layout, ports, options.kube_scheduler_config),
+                            progress)
         waiting.append((scheduler, _https_ok(ports.kube_scheduler, "/readyz")))
     for component, probe in waiting:
         _wait_ready(component, probe, timeout=60)

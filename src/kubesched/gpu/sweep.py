@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from pathlib import Path
 from kubesched.errors import InputError
 from kubesched.gpu import openb
 from kubesched.gpu.published import ALLOCATION, POLICY_ORDER
+from kubesched.progress import Progress
 
 
 @dataclass(frozen=True)
@@ -45,53 +45,26 @@ def jobs_for(pods_csvs: Iterable[str], nodes_csv: str, policies: Iterable[str], 
             for p in pods_csvs for policy in policies for seed in seeds]
 
 
-class _Progress:
-    """tqdm when it is installed, else a counter on stderr."""
-
-    def __init__(self, total: int, enabled: bool = True):
-        self.bar = None
-        self.total, self.done, self.enabled = total, 0, enabled
-        if enabled:
-            try:
-                from tqdm import tqdm
-                self.bar = tqdm(total=total, unit="run", file=sys.stderr)
-            except ImportError:
-                pass
-
-    def update(self, label: str = "") -> None:
-        self.done += 1
-        if self.bar is not None:
-            self.bar.set_postfix_str(label, refresh=False)
-            self.bar.update(1)
-        elif self.enabled:
-            print(f"\r{self.done}/{self.total} {label}", end="", file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-        elif self.enabled:
-            print(file=sys.stderr)
-
-
-def _label(result: dict) -> str:
-    return f"{result['trace']} {result['policy']} {result['seed']}"
+def _progress(total: int, enabled: bool) -> Progress:
+    """A bar on a terminal; in a log, a line every 30 s with the runs done and the time left."""
+    return Progress(total, "runs", enabled=enabled)
 
 
 def run_local(jobs: list[Job], workers: int | None = None, progress: bool = True) -> list[dict]:
     workers = workers or max(1, (os.cpu_count() or 1))
-    bar = _Progress(len(jobs), progress)
+    bar = _progress(len(jobs), progress)
     results = []
     try:
         if workers == 1:
             for job in jobs:
                 results.append(run_job(job))
-                bar.update(_label(results[-1]))
+                bar.advance()
         else:
             with ProcessPoolExecutor(max_workers=workers) as pool:
                 futures = [pool.submit(run_job, job) for job in jobs]
                 for future in as_completed(futures):
                     results.append(future.result())
-                    bar.update(_label(results[-1]))
+                    bar.advance()
     finally:
         bar.close()
     return _ordered(results)
@@ -108,13 +81,13 @@ def run_dask(jobs: list[Job], scheduler: str | object, progress: bool = True) ->
 
     own = not isinstance(scheduler, Client)  # an address or a cluster: our client, closed here
     client = Client(scheduler) if own else scheduler
-    bar = _Progress(len(jobs), progress)
+    bar = _progress(len(jobs), progress)
     results = []
     try:
         futures = client.map(run_job, jobs, pure=False)
         for future in dask_completed(futures):
             results.append(future.result())
-            bar.update(_label(results[-1]))
+            bar.advance()
     finally:
         bar.close()
         if own:

@@ -67,11 +67,13 @@ class Grower:
         self.daemons = daemons
         self.next_name = next_name  # template index -> a fresh node name
         self.new_nodes = new_nodes  # appended to as nodes are added
+        self.daemon_pods: list[tuple[str, str]] = []  # (pod, node) the DaemonSets add on new nodes
 
     def join(self, node: Node) -> int:
         index = snapshots.add_node(self.snapshot, node)
         for pod in self.daemons.pods_for(node):
             self.snapshot.engine.assume(self.snapshot.class_of(pod), index)
+            self.daemon_pods.append((pod.key, node.name))
         return index
 
     def add_for(self, item: int) -> int | None:

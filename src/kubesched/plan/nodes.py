@@ -20,6 +20,7 @@ from kubesched.model.records import Node, Pod
 from kubesched.plan import packing, snapshots
 from kubesched.plan.as_scheduled import AsScheduled, Grower, schedule_adding_nodes
 from kubesched.plan.daemons import DaemonSets
+from kubesched.progress import Stages
 from kubesched.plan.packing_input import PlanInput, build
 from kubesched.plan.templates import COST_UNITS, NodeTemplate, node_names
 from kubesched.sim.queue import queue_order
@@ -38,6 +39,7 @@ class NodePlan:
     before: dict                         # usage per node before the plan (existing nodes)
     as_scheduled: AsScheduled | None = None
     undecided: list[Placement] = field(default_factory=list)
+    daemon_pods: list[tuple[str, str]] = field(default_factory=list)  # (pod, new node), as the DaemonSets add them
 
     @property
     def unschedulable(self) -> list[Placement]:
@@ -65,6 +67,7 @@ class NodePlan:
             "unschedulable": [{"pod": p.pod, "message": p.message} for p in self.unschedulable],
             "repaired": self.repaired,
             "newNodes": [{"name": node.name, "template": template.name} for node, template in self.new_nodes],
+            "daemonSetPods": [{"pod": pod, "node": node} for pod, node in self.daemon_pods],
             "search": self.result.to_json(),
             "seconds": round(self.result.seconds, 3),
         }
@@ -77,11 +80,13 @@ class NodePlan:
 
 def plan_nodes(cluster: ClusterInput, templates: list[NodeTemplate], profile: Profile, daemons: DaemonSets, *,
                time_limit: float = 10.0, seed: int | None = None, as_scheduled: bool = False,
-               stop_at: int | None = None) -> NodePlan:
+               stop_at: int | None = None, stages: Stages | None = None) -> NodePlan:
     """`stop_at`: stop searching at this cost, a lower bound known from elsewhere (the kernel
-    stops at its own lower bound anyway)."""
+    stops at its own lower bound anyway). `stages`: where the progress goes."""
+    stages = stages or Stages(enabled=False)
     pods, undecided = pods_to_plan(cluster, profile)
     plan_input = build(cluster, pods, templates, profile, daemons)
+    stages.begin("searching", time_limit)
     result = packing.solve(plan_input.problem, time_limit=time_limit, seed=seed or 0, stop_at=stop_at)
 
     name = node_names(templates, (n.name for n in cluster.nodes))
@@ -103,9 +108,11 @@ def plan_nodes(cluster: ClusterInput, templates: list[NodeTemplate], profile: Pr
     grower = Grower(snapshot, plan_input, daemons, name, new_nodes)
     for node, _ in new_nodes:
         grower.join(node)
-    placements, repaired = _replay(snapshot, plan_input, planned, grower)
-    plan = NodePlan(plan_input, result, new_nodes, placements, repaired, snapshot, before, undecided=undecided)
+    placements, repaired = _replay(snapshot, plan_input, planned, grower, stages)
+    plan = NodePlan(plan_input, result, new_nodes, placements, repaired, snapshot, before, undecided=undecided,
+                    daemon_pods=grower.daemon_pods)
     if as_scheduled:
+        stages.begin("placing pods one by one as the scheduler does")
         plan.as_scheduled = schedule_adding_nodes(cluster, pods, plan_input, profile, daemons, seed)
     return plan
 
@@ -124,10 +131,12 @@ def pods_to_plan(cluster: ClusterInput, profile: Profile) -> tuple[list[Pod], li
 
 
 def _replay(snapshot: ClusterSnapshot, plan_input: PlanInput, planned: dict[str, str | None],
-            grower: Grower) -> tuple[list[Placement], int]:
+            grower: Grower, stages: Stages) -> tuple[list[Placement], int]:
     placements: list[Placement] = []
     repaired = 0
     for item, pod in enumerate(plan_input.pods):
+        if item % 64 == 0:
+            stages.step("replaying the plan through the engine", item, len(plan_input.pods), "pods")
         class_id = snapshot.class_of(pod)
         target = planned.get(pod.key)
         if target is None:

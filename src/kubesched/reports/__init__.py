@@ -1,0 +1,1 @@
+"""The `--report out.html` pages."""
