@@ -226,3 +226,26 @@ def test_a_required_term_with_a_gt_value_that_is_no_integer_matches_no_node():
     result = evaluate([node("node1", {"kernel": "9"}), node("node2", {"foo": "bar"})], incoming,
                       profile=filters_only("NodeAffinity"))
     assert result.verdicts() == {"node1": "NodeAffinity", "node2": None}
+
+
+def test_explain_names_the_prefilter_plugin_with_its_filter_disabled(tmp_path):
+    import json
+
+    from kubesched.framework.config import load_config
+    from kubesched.model.cluster import read_cluster
+    from kubesched.sim.explain import explain
+
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeSchedulerConfiguration",
+                                  "profiles": [{"plugins": {"filter": {"disabled": [{"name": "NodeAffinity"}]}}}]}))
+    nodes = [{"apiVersion": "v1", "kind": "Node", "metadata": {"name": n},
+              "status": {"allocatable": {"cpu": "1", "memory": "1Gi", "pods": "5"}}} for n in ("n1", "n2")]
+    incoming = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {
+        "containers": [{"name": "c", "image": "i"}],
+        "affinity": required(node_term(fields=[req(NAME, "In", "n2")]))}}
+    manifest = tmp_path / "in.json"
+    manifest.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [*nodes, incoming]}))
+    report = explain(read_cluster([str(manifest)]), load_config(str(config)), "default/p")
+    first = report["nodes"][0]
+    assert first["filters"]["NodeAffinity"] == {"status": "Unschedulable", "reasons": [NOT_IN_PREFILTER_RESULT]}
+    assert report["selectedNode"] == "n2"

@@ -55,9 +55,13 @@ def _report(snapshot, profile: Profile, pod_key: str, e: dict) -> dict:
 
 
 def _filters(profile: Profile, failed: str | None, reasons: list[str], examined: bool) -> dict:
-    """Each enabled filter's verdict on one node; filters after the first failure do not run."""
+    """Each enabled filter's verdict on one node; filters after the first failure do not run.
+    A node rejected by a PreFilter result (a plugin whose Filter may be disabled) runs none."""
     verdicts = {}
     reached = examined
+    if failed is not None and failed not in profile.filters:
+        verdicts[failed] = {"status": "Unschedulable", "reasons": reasons}
+        reached = False
     for name in profile.filters:
         if not reached:
             verdicts[name] = {"status": "NotRun"}
