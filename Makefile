@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-kubesched
 CORE_SOURCES := pyproject.toml CMakeLists.txt $(wildcard src/_core/*)
 
-.PHONY: demo test unit bench bench-vbp bench-openb controlplane browser clean
+.PHONY: demo test unit bench bench-vbp bench-openb controlplane browser conformance clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,15 @@ bench-vbp: $(STAMP)
 bench-openb: $(STAMP)
 	$(BIN)/kubesched trace openb --trace all --policy all --seed 42-51 --sweep --workers 2 \
 	  -o bench/results/openb_fgd.json --table bench/results/openb_fgd.md --plot bench/results/openb_fgd.png
+
+# kubesched against upstream's own scheduler code (hack/oracle) on random scenarios:
+#   make conformance SEEDS=0-999 [EXCLUDE=known|family,...]   a tally of divergences by class
+#   make conformance SCENARIO=out/differential/seed-17.json   replay one scenario
+SEEDS ?= 0-199
+EXCLUDE ?=
+conformance: $(STAMP) controlplane
+	$(BIN)/python -m tests.differential $(if $(SCENARIO),--scenario $(SCENARIO),--seeds $(SEEDS) --quiet) \
+	  $(if $(EXCLUDE),--exclude $(EXCLUDE))
 
 clean:
 	rm -rf build $(VENV) out
