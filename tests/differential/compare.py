@@ -11,7 +11,9 @@ What is not compared, and why:
 - the status code of a failing filter (kubesched's explain has none);
 - scores when upstream scored no node (one feasible node: upstream skips scoring);
 - a plugin missing from one side's scores counts as 0 there (upstream leaves out plugins
-  that skip at PreScore; kubesched reports them with 0).
+  that skip at PreScore; kubesched reports them with 0);
+- the order of one filter's reasons: NodeResourcesFit reports extended resources in Go's
+  map order, which varies from run to run, so reasons are compared as sorted lists.
 """
 
 from __future__ import annotations
@@ -112,7 +114,7 @@ def _filter(pod: str, mine: dict, theirs: dict) -> Divergence | None:
     if a is None or b is None or a["plugin"] != b["plugin"]:
         plugin = (b or a)["plugin"] or "Filter"
         return Divergence(pod, node, plugin, "filter", a and a["plugin"], b and b["plugin"])
-    if list(a["reasons"]) != list(b["reasons"]):
+    if sorted(a["reasons"]) != sorted(b["reasons"]):
         return Divergence(pod, node, b["plugin"], "filter reasons", a["reasons"], b["reasons"])
     return None
 

@@ -28,10 +28,15 @@ class Outcome:
 
 def check(scenario: dict, seed: int | None = None, save_as: str | None = None) -> Outcome:
     """Decide `scenario` both ways; a divergence's scenario is written to FAILURES."""
-    from .oracle import run_oracle  # owned by the oracle's author; builds on first use
+    from .oracle import OracleError, run_oracle  # builds the oracle on first use
 
     start = time.perf_counter()
-    upstream = run_oracle(scenario)
+    try:
+        upstream = run_oracle(scenario)
+    except OracleError as e:  # the oracle's own failure: the scenario is kept to look into it
+        divergence = Divergence(None, None, "oracle", "error", None, str(e).splitlines()[0][:300], seed)
+        divergence.scenario_file = str(save(scenario, save_as or f"seed-{seed}.json"))
+        return Outcome(divergence, 0, 0, time.perf_counter() - start, 0.0)
     middle = time.perf_counter()
     ours = run_ours(scenario, upstream.get("rejected", []))
     end = time.perf_counter()
