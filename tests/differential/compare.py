@@ -18,6 +18,7 @@ What is not compared, and why:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 
@@ -63,7 +64,7 @@ def _first(ours: dict, upstream: dict) -> Divergence | None:
         error = next((r.get("error") for r in upstream.get("rejected", [])
                       if (r["kind"], r.get("name")) == (obj["kind"], obj["name"])), None)
         return Divergence(f"{obj['namespace']}/{obj['name']}" if obj["namespace"] else obj["name"], None,
-                          "Validation", f"accepted-invalid {obj['kind']}", "accepted", error)
+                          "Validation", f"accepted-invalid {obj['kind']} {rule(error)}", "accepted", error)
     ours_pods, upstream_pods = ours["pods"], upstream["pods"]
     for i in range(max(len(ours_pods), len(upstream_pods))):
         mine = ours_pods[i] if i < len(ours_pods) else None
@@ -125,3 +126,12 @@ def _scores(pod: str, node: str, mine: dict, theirs: dict) -> Divergence | None:
         if a != b:
             return Divergence(pod, node, plugin, "score", a, b)
     return None
+
+
+def rule(error: str | None) -> str:
+    """The field an API server error names, list indices elided (`spec.containers[*].name`),
+    or `forbidden` for an admission plugin's refusal: the validation rule's class."""
+    _, invalid, rest = (error or "").partition(" is invalid: ")
+    if invalid:
+        return re.sub(r"\[\d+\]", "[*]", rest.lstrip("[").split(": ")[0])
+    return "forbidden" if " is forbidden: " in (error or "") else "?"

@@ -337,12 +337,16 @@ def _init_container(g: _Gen, name: str) -> dict:
 
 
 def _pod_resources(g: _Gen) -> dict:
-    requests = {r: _quantity(g, r) for r in ("cpu", "memory") if g.chance(0.7)}
-    requests = {r: q for r, q in requests.items() if q != "0"} or {"cpu": "2"}
-    result = {"requests": requests}
+    """Pod-level requests, large enough to cover most containers' sum (the API requires it)."""
+    requests = {}
+    if g.chance(0.7):
+        requests["cpu"] = g.pick(("4", "6", "10", "2"))
+    if g.chance(0.7) or not requests:
+        requests["memory"] = g.pick(("4Gi", "8Gi", "3Gi"))
     if g.chance(0.3):
-        result = {"limits": {"cpu": "4", "memory": "4Gi"}, **({"requests": requests} if g.chance(0.5) else {})}
-    return result
+        limits = {"cpu": "12", "memory": "16Gi"}
+        return {"limits": limits, "requests": requests} if g.chance(0.5) else {"limits": limits}
+    return {"requests": requests}
 
 
 def _node_selector(g: _Gen) -> dict:

@@ -107,11 +107,14 @@ def test_an_invalid_object_kubesched_accepts_is_a_divergence():
     bad["spec"]["hostNetwork"] = "yes"  # two mistakes; kubesched reports one, fine
     also_bad = _pod("odd", "1")  # valid for kubesched; pretend upstream refuses it
     scenario["objects"] += [bad, also_bad]
-    rejected = [{"kind": "Pod", "namespace": "default", "name": n, "error": "..."} for n in ("bad", "odd")]
+    rejected = [{"kind": "Pod", "namespace": "default", "name": n,
+                 "error": f'Pod "{n}" is invalid: spec.containers[0].resources.requests[cpu]: Invalid value: "-1"'}
+                for n in ("bad", "odd")]
     mine = run_ours(scenario, rejected)
     assert mine["acceptedInvalid"] == [{"kind": "Pod", "namespace": "default", "name": "odd"}]
     found = first_divergence(mine, {**UPSTREAM, "rejected": rejected})
-    assert found.divergence_class == "Validation/accepted-invalid Pod" and found.pod == "default/odd"
+    assert found.divergence_class == "Validation/accepted-invalid Pod spec.containers[*].resources.requests[cpu]"
+    assert found.pod == "default/odd"
 
 
 def test_the_generator_is_a_function_of_the_seed():
