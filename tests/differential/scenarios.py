@@ -23,6 +23,7 @@ FAMILIES_HELP = {
     "nodeaffinity-filter-disabled": "configs that disable the NodeAffinity filter only",
     "pod-level-resources": "pod-level spec.resources",
     "runtimeclass": "pods whose overhead comes from their RuntimeClass (admission)",
+    "gt-lt-non-integer": "node affinity Gt/Lt with a value that is not an integer (valid, never matches)",
     "invalid": "objects the API server rejects",
 }
 FAMILIES = tuple(FAMILIES_HELP)
@@ -53,6 +54,7 @@ class _Gen:
     rng: random.Random
     exclude: frozenset[str]
     huge: bool = False  # some nodes with quantities near int64's limit
+    image_sizes: dict = None  # image → its size in bytes, one per scenario
 
     def has(self, family: str) -> bool:
         return family not in self.exclude
@@ -70,6 +72,7 @@ def generate(seed: int, exclude: frozenset[str] | set[str] = frozenset()) -> dic
         raise ValueError(f"unknown families {sorted(unknown)}; known: {', '.join(FAMILIES)}")
     g = _Gen(random.Random(seed), frozenset(exclude))
     g.huge = g.chance(0.06)
+    g.image_sizes = {image: g.pick((1 << 20, 50 << 20, 300 << 20, 2 << 30)) for image in IMAGES}
     node_count, pod_count = _sizes(g)
     objects: list[dict] = []
     objects += [_namespace(g, name) for name in NAMESPACES]
@@ -195,12 +198,17 @@ def _allocatable(g: _Gen) -> dict:
 
 
 def _node_images(g: _Gen) -> list[dict]:
+    """A few of the images, each with its one size in this scenario. (Nodes reporting different
+    sizes for one name would make upstream's score depend on the order its cache saw the
+    nodes in: it keeps the size of the first.)"""
     if not g.chance(0.5):
         return []
     images = []
     for image in g.rng.sample(IMAGES, g.rng.randint(1, 3)):
-        names = [_normalised(image)] if g.chance(0.5) else [_normalised(image), image]
-        images.append({"names": names, "sizeBytes": g.pick((1 << 20, 50 << 20, 300 << 20, 2 << 30))})
+        names = [_normalised(image)]
+        if image != names[0] and g.chance(0.5):
+            names.append(image)
+        images.append({"names": names, "sizeBytes": g.image_sizes[image]})
     return images
 
 
@@ -307,17 +315,19 @@ def _resources(g: _Gen) -> dict:
     for resource, p in (("cpu", 0.8), ("memory", 0.75), ("ephemeral-storage", 0.15)):
         if g.chance(p):
             requests[resource] = _quantity(g, resource)
-    if g.chance(0.1):
-        requests[g.pick(EXTENDED)] = _quantity(g, "extended")
+    limits = {}
+    if g.chance(0.1):  # extended resources are not overcommitted: limit = request
+        extended = g.pick(EXTENDED)
+        requests[extended] = limits[extended] = _quantity(g, "extended")
     if g.chance(0.01):
         requests["memory"] = "6Ei"
+    if g.chance(0.2):  # limits only: the API copies them into the requests
+        limits.update({r: _quantity(g, r) for r in ("cpu", "memory") if r not in requests and g.chance(0.6)})
     result: dict = {}
     if requests:
         result["requests"] = requests
-    if g.chance(0.2):  # limits only: the API copies them into the requests
-        limits = {r: _quantity(g, r) for r in ("cpu", "memory") if r not in requests and g.chance(0.6)}
-        if limits:
-            result["limits"] = limits
+    if limits:
+        result["limits"] = limits
     return result
 
 
@@ -354,10 +364,13 @@ def _node_selector(g: _Gen) -> dict:
                          (HOSTNAME, "node-0")))])
 
 
-def _requirement(g: _Gen) -> dict:
+def _requirement(g: _Gen, pod: bool = True) -> dict:
     op = g.pick(OPERATORS)
     if op in ("Gt", "Lt"):
-        return {"key": "generation", "operator": op, "values": [g.pick(("2", "4", "6"))]}
+        value = g.pick(("2", "4", "6"))
+        if pod and g.has("gt-lt-non-integer") and g.chance(0.04):
+            value = "a"  # a pod may say so (it never matches); a scheduler config may not
+        return {"key": "generation", "operator": op, "values": [value]}
     key, values = g.pick(((ZONE, ("zone-0", "zone-1", "zone-2")), ("disk", ("ssd", "hdd")),
                           ("tier", ("a", "b", "c")), (REGION, ("region-0", "region-1")), ("rack", ("rack-0", "rack-2"))))
     if op in ("Exists", "DoesNotExist"):
@@ -471,9 +484,10 @@ def _spread_constraints(g: _Gen, labels: dict) -> list[dict]:
 def _host_ports(g: _Gen, spec: dict) -> None:
     if g.has("hostnetwork-ports") and g.chance(0.08):
         spec["hostNetwork"] = True
-        for container in spec["containers"]:
+        ports = g.rng.sample((80, 8080, 9100), len(spec["containers"]))  # distinct: each becomes a hostPort
+        for container, port in zip(spec["containers"], ports):
             if g.chance(0.7):
-                container["ports"] = [{"containerPort": g.pick((80, 8080, 9100))}]
+                container["ports"] = [{"containerPort": port}]
         return
     if not g.chance(0.15):
         return
@@ -485,9 +499,10 @@ def _host_ports(g: _Gen, spec: dict) -> None:
             port["protocol"] = protocol
         if g.chance(0.3):
             port["hostIP"] = g.pick(("127.0.0.1", "0.0.0.0", "10.0.0.1"))
-        key = (port["containerPort"], protocol or "TCP")
-        if key not in seen:  # the API forbids duplicate container ports in a pod
-            seen.add(key)
+        keys = {("container", port["containerPort"], protocol or "TCP"),
+                ("host", port["hostPort"], protocol or "TCP", port.get("hostIP", ""))}
+        if not keys & seen:  # the API forbids duplicate ports in a pod
+            seen |= keys
             container["ports"] = [port]
 
 
@@ -513,7 +528,7 @@ def _invalid_pod(g: _Gen, i: int, nodes: list[str], classes: list[str], runtime:
     elif mistake == 5:
         pod["spec"]["affinity"] = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
             "nodeSelectorTerms": [{"matchExpressions": [{"key": "generation", "operator": "Gt",
-                                                         "values": ["a"]}]}]}}}
+                                                         "values": ["1", "2"]}]}]}}}
     else:
         pod["spec"]["priorityClassName"] = "no-such-class"
     return pod
@@ -559,9 +574,9 @@ def _plugin_args(name: str, kind: str, args: dict) -> dict:
     return {"name": name, "args": {"apiVersion": "kubescheduler.config.k8s.io/v1", "kind": kind, **args}}
 
 
-def _weighted_resources(g: _Gen) -> list[dict]:
+def _weighted_resources(g: _Gen, weighted: bool = True) -> list[dict]:
     names = ["cpu", "memory"] + g.rng.sample(["ephemeral-storage", EXTENDED[0]], g.rng.randint(0, 1))
-    return [{"name": n, "weight": g.rng.randint(1, 5)} for n in names]
+    return [{"name": n, "weight": g.rng.randint(1, 5) if weighted else 1} for n in names]
 
 
 def _fit_args(g: _Gen) -> dict | None:
@@ -583,7 +598,7 @@ def _balanced_args(g: _Gen) -> dict | None:
     if not g.has("balanced") or not g.chance(0.2):
         return None
     return _plugin_args("NodeResourcesBalancedAllocation", "NodeResourcesBalancedAllocationArgs",
-                        {"resources": _weighted_resources(g)})
+                        {"resources": _weighted_resources(g, weighted=False)})  # upstream allows weight 1 only
 
 
 def _interpod_args(g: _Gen) -> dict | None:
@@ -612,10 +627,10 @@ def _node_affinity_args(g: _Gen) -> dict | None:
     affinity: dict = {}
     if g.chance(0.6):
         affinity["requiredDuringSchedulingIgnoredDuringExecution"] = {
-            "nodeSelectorTerms": [{"matchExpressions": [_requirement(g)]}]}
+            "nodeSelectorTerms": [{"matchExpressions": [_requirement(g, pod=False)]}]}
     else:
         affinity["preferredDuringSchedulingIgnoredDuringExecution"] = [
-            {"weight": g.rng.randint(1, 100), "preference": {"matchExpressions": [_requirement(g)]}}]
+            {"weight": g.rng.randint(1, 100), "preference": {"matchExpressions": [_requirement(g, pod=False)]}}]
     return _plugin_args("NodeAffinity", "NodeAffinityArgs", {"addedAffinity": affinity})
 
 
@@ -680,7 +695,10 @@ def _pod_features(pod: dict) -> set[str]:
     required = node_affinity.get("requiredDuringSchedulingIgnoredDuringExecution", {}).get("nodeSelectorTerms", [])
     preferred = [p["preference"] for p in node_affinity.get("preferredDuringSchedulingIgnoredDuringExecution", [])]
     for term in required + preferred:
-        found |= {f"operator {e['operator']}" for e in term.get("matchExpressions", [])}
+        for e in term.get("matchExpressions", []):
+            found.add(f"operator {e['operator']}")
+            if e["operator"] in ("Gt", "Lt") and e["values"] == ["a"]:
+                found.add("gt-lt-non-integer")
     if any("matchFields" in term for term in required):
         found |= {"matchFields", "matchfields"}
     for kind in ("podAffinity", "podAntiAffinity"):
