@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-kubesched
 CORE_SOURCES := pyproject.toml CMakeLists.txt $(wildcard src/_core/*)
 
-.PHONY: demo test unit bench bench-vbp bench-openb controlplane browser conformance clean
+.PHONY: demo test unit bench bench-vbp bench-openb controlplane oracle browser conformance clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,13 +24,18 @@ demo: $(STAMP)
 controlplane: $(STAMP)
 	$(BIN)/kubesched cluster build
 
+# The differential test's reference: kube-scheduler's own framework in memory (hack/oracle).
+# After controlplane, whose Go build cache it reuses.
+oracle: $(STAMP) controlplane
+	$(BIN)/python -m tests.differential.oracle
+
 # The plan report's rendering test drives headless Chromium (Debian's package).
 browser:
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null \
 	  || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; } \
 	  || echo "warning: could not install chromium; the report rendering test will say it skipped"
 
-test: $(STAMP) controlplane browser
+test: $(STAMP) controlplane oracle browser
 	$(BIN)/python -m pytest tests bench --benchmark-disable
 
 unit: $(STAMP)
