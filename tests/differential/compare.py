@@ -59,7 +59,8 @@ def _first(ours: dict, upstream: dict) -> Divergence | None:
     if "crash" in ours:
         return Divergence(None, None, "kubesched", "crash", ours["crash"], None)
     if "error" in ours:
-        return Divergence(None, None, "Validation", "rejected-valid", ours["error"], "accepted")
+        return Divergence(None, None, "Validation", f"rejected-valid {_our_field(ours['error'])}", ours["error"],
+                          "accepted")
     for obj in ours.get("acceptedInvalid", []):
         error = next((r.get("error") for r in upstream.get("rejected", [])
                       if (r["kind"], r.get("name")) == (obj["kind"], obj["name"])), None)
@@ -135,3 +136,10 @@ def rule(error: str | None) -> str:
     if invalid:
         return re.sub(r"\[\d+\]", "[*]", rest.lstrip("[").split(": ")[0])
     return "forbidden" if " is forbidden: " in (error or "") else "?"
+
+
+def _our_field(error: str) -> str:
+    """The field of kubesched's one-line error (`file: Kind ns/name: field: problem`), list
+    indices elided."""
+    parts = error.split(": ")
+    return re.sub(r"\[\d+\]", "[*]", parts[2]) if len(parts) >= 4 else "?"

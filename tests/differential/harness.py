@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .compare import Divergence, first_divergence
 from .ours import run_ours
-from .scenarios import KNOWN_DIVERGENT, generate
+from .scenarios import FAMILIES, KNOWN_DIVERGENT, features, generate
 
 REPO = Path(__file__).resolve().parents[2]
 FAILURES = REPO / "out" / "differential"
@@ -25,6 +25,7 @@ class Outcome:
     pods: int
     oracle_seconds: float
     ours_seconds: float
+    families: frozenset[str] = frozenset()  # the FAMILIES the scenario contains
 
 
 def check(scenario: dict, seed: int | None = None, save_as: str | None = None) -> Outcome:
@@ -44,7 +45,8 @@ def check(scenario: dict, seed: int | None = None, save_as: str | None = None) -
     divergence = first_divergence(ours, upstream, seed)
     if divergence is not None:
         divergence.scenario_file = str(save(scenario, save_as or f"seed-{seed}.json"))
-    return Outcome(divergence, len(upstream.get("rejected", [])), len(upstream["pods"]), middle - start, end - middle)
+    return Outcome(divergence, len(upstream.get("rejected", [])), len(upstream["pods"]), middle - start, end - middle,
+                   frozenset(features(scenario)) & frozenset(FAMILIES))
 
 
 def check_seed(seed: int, exclude: frozenset[str] = frozenset()) -> Outcome:
@@ -71,6 +73,7 @@ class Tally:
     agree: int = 0
     classes: Counter = field(default_factory=Counter)
     examples: dict[str, list[Divergence]] = field(default_factory=dict)
+    suspects: dict[str, frozenset[str]] = field(default_factory=dict)  # families every scenario of a class has
     rejected: int = 0
     pods: int = 0
     oracle_seconds: float = 0.0
@@ -87,6 +90,7 @@ class Tally:
         else:
             self.classes[d.divergence_class] += 1
             self.examples.setdefault(d.divergence_class, []).append(d)
+            self.suspects[d.divergence_class] = self.suspects.get(d.divergence_class, outcome.families) & outcome.families
 
     @property
     def total(self) -> int:
@@ -102,6 +106,7 @@ class Tally:
             for name, count in self.classes.most_common():
                 seeds = [str(d.seed) for d in self.examples[name]]
                 lines.append(f"  {count:>5}  {name:<48} seeds {', '.join(seeds[:8])}{' ...' if len(seeds) > 8 else ''}")
+                lines.append(f"         in every one of these scenarios: {', '.join(sorted(self.suspects[name])) or '-'}")
                 for d in self.examples[name][:examples]:
                     lines.extend("         " + line for line in str(d).splitlines())
         return "\n".join(lines)

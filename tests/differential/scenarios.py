@@ -350,9 +350,9 @@ def _pod_resources(g: _Gen) -> dict:
     """Pod-level requests, large enough to cover most containers' sum (the API requires it)."""
     requests = {}
     if g.chance(0.7):
-        requests["cpu"] = g.pick(("4", "6", "10", "2"))
+        requests["cpu"] = g.pick(("4", "6", "10"))
     if g.chance(0.7) or not requests:
-        requests["memory"] = g.pick(("4Gi", "8Gi", "3Gi"))
+        requests["memory"] = g.pick(("4Gi", "8Gi"))
     if g.chance(0.3):
         limits = {"cpu": "12", "memory": "16Gi"}
         return {"limits": limits, "requests": requests} if g.chance(0.5) else {"limits": limits}
