@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, ValueError) as e:
             print(f"{args.scenario}: {e}", file=sys.stderr)
             return 2
-        outcome = check(scenario, save_as=os.path.basename(args.scenario) + ".replayed")
+        outcome = check(scenario)
         if outcome.divergence is None:
             print(f"{args.scenario}: kubesched and upstream agree on {outcome.pods} pods")
             return 0

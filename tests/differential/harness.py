@@ -29,7 +29,7 @@ class Outcome:
 
 
 def check(scenario: dict, seed: int | None = None, save_as: str | None = None) -> Outcome:
-    """Decide `scenario` both ways; a divergence's scenario is written to FAILURES."""
+    """Decide `scenario` both ways; on a divergence the scenario is written to FAILURES/`save_as`."""
     from .oracle import OracleError, run_oracle  # builds the oracle on first use
 
     start = time.perf_counter()
@@ -37,14 +37,15 @@ def check(scenario: dict, seed: int | None = None, save_as: str | None = None) -
         upstream = run_oracle(scenario)
     except OracleError as e:  # the oracle's own failure: the scenario is kept to look into it
         divergence = Divergence(None, None, "oracle", "error", None, str(e).splitlines()[0][:300], seed)
-        divergence.scenario_file = str(save(scenario, save_as or f"seed-{seed}.json"))
+        if save_as:
+            divergence.scenario_file = str(save(scenario, save_as))
         return Outcome(divergence, 0, 0, time.perf_counter() - start, 0.0)
     middle = time.perf_counter()
     ours = run_ours(scenario, upstream.get("rejected", []))
     end = time.perf_counter()
     divergence = first_divergence(ours, upstream, seed)
-    if divergence is not None:
-        divergence.scenario_file = str(save(scenario, save_as or f"seed-{seed}.json"))
+    if divergence is not None and save_as:
+        divergence.scenario_file = str(save(scenario, save_as))
     return Outcome(divergence, len(upstream.get("rejected", [])), len(upstream["pods"]), middle - start, end - middle,
                    frozenset(features(scenario)) & frozenset(FAMILIES))
 

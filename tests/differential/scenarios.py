@@ -637,14 +637,13 @@ def _node_affinity_args(g: _Gen) -> dict | None:
 # --- what a scenario exercises (to check the seeds cover every family) ---------------------
 
 def features(scenario: dict) -> set[str]:
-    """The families (FAMILIES) and finer features a scenario contains."""
+    """The families (FAMILIES) and finer features a scenario contains. (Namespace labels count
+    as workload-objects only through a namespaceSelector that reads them.)"""
     found: set[str] = set()
     for obj in scenario["objects"]:
         kind = obj["kind"]
         if kind in ("Service", "ReplicaSet", "StatefulSet", "ReplicationController"):
             found |= {kind, "workload-objects"}
-        elif kind == "Namespace" and set(obj["metadata"].get("labels", {})) - {"kubernetes.io/metadata.name"}:
-            found.add("workload-objects")
         elif kind == "PriorityClass" and obj.get("globalDefault"):
             found.add("globalDefault")
         elif kind == "Node":
