@@ -44,13 +44,13 @@ func createObjects(ctx context.Context, raws []json.RawMessage) (*cluster, error
 		}
 		k, ok := kindOf(tm)
 		if !ok {
-			return nil, inputErrorf("objects[%d] (%s %s): field kind/apiVersion: %s %q is not a kind the oracle knows (Node, Pod, Namespace, Service, ReplicaSet, StatefulSet, ReplicationController, PriorityClass, RuntimeClass)",
+			return nil, inputErrorf("objects[%d] (%s %s): field kind: %s of apiVersion %q is not a kind the oracle knows (v1 Node, Pod, Namespace, Service, ReplicationController; apps/v1 ReplicaSet, StatefulSet; scheduling.k8s.io/v1 PriorityClass; node.k8s.io/v1 RuntimeClass)",
 				i, tm.Kind, objectName(tm), tm.Kind, tm.APIVersion)
 		}
 		obj, _, err := legacyscheme.Codecs.UniversalDecoder().Decode(raw, nil, nil)
 		if err != nil {
 			// The API server answers a body it cannot decode with 400 Bad Request.
-			result.rejected = append(result.rejected, rejectionOf(tm, fmt.Errorf(
+			result.rejected = append(result.rejected, rejectionOf(k, tm, fmt.Errorf(
 				"%s in version %q cannot be handled as a %s: %v", tm.Kind, k.gvk.Version, tm.Kind, err)))
 			continue
 		}
@@ -68,7 +68,7 @@ func createObjects(ctx context.Context, raws []json.RawMessage) (*cluster, error
 		}
 		for _, d := range byKind[i] {
 			if err := server.create(k, d.obj); err != nil {
-				result.rejected = append(result.rejected, rejectionOf(d.meta, err))
+				result.rejected = append(result.rejected, rejectionOf(k, d.meta, err))
 			}
 		}
 	}
@@ -115,8 +115,12 @@ func objectName(tm typeMeta) string {
 	return tm.Metadata.Name
 }
 
-func rejectionOf(tm typeMeta, err error) rejection {
-	return rejection{Kind: tm.Kind, Namespace: tm.Metadata.Namespace, Name: tm.Metadata.Name, Error: err.Error()}
+func rejectionOf(k kind, tm typeMeta, err error) rejection {
+	namespace := tm.Metadata.Namespace
+	if namespace == "" && k.strategy.NamespaceScoped() {
+		namespace = metav1.NamespaceDefault
+	}
+	return rejection{Kind: tm.Kind, Namespace: namespace, Name: tm.Metadata.Name, Error: err.Error()}
 }
 
 // missingNamespaces are the namespaces objects live in (default when unset) that the

@@ -37,7 +37,8 @@ func newInMemoryScheduler(ctx context.Context, cfg *config.KubeSchedulerConfigur
 		scheduler.WithNodeInfoSnapshot(snapshot),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("creating the scheduler: %w", err)
+		// What kube-scheduler would refuse to start with: plugins or args the config names.
+		return nil, inputErrorf("config: %v", err)
 	}
 	informerFactory.Start(ctx.Done())
 	for informer, synced := range informerFactory.WaitForCacheSync(ctx.Done()) {

@@ -2,7 +2,7 @@
 memory), built once and cached, then run per scenario.
 
 The binary lands in $XDG_CACHE_HOME/kubesched/oracle/<key>/kubesched-oracle, where the key
-hashes the oracle module's go.mod, go.sum and Go sources, the Go version and the build
+hashes the oracle module's go.mod, go.sum and Go sources (not its tests), the Go version and the build
 flags. It is built with the control plane's Go settings and ldflags, so that a warm
 control-plane build cache compiles only the oracle's own package and link. A build goes to a
 temporary file renamed into place when done, under the control plane's file lock, so
@@ -67,7 +67,8 @@ def cache_root() -> Path:
 def cache_key() -> str:
     digest = hashlib.sha256()
     for path in sorted(SOURCES.iterdir()):
-        if path.is_file() and (path.suffix == ".go" or path.name in ("go.mod", "go.sum")):
+        is_source = path.suffix == ".go" and not path.name.endswith("_test.go")
+        if path.is_file() and (is_source or path.name in ("go.mod", "go.sum")):
             digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     digest.update(_go_version().encode() + b"\0")
     digest.update(_ldflags().encode() + b"\0")
