@@ -5,7 +5,7 @@ The binary lands in $XDG_CACHE_HOME/kubesched/oracle/<key>/kubesched-oracle, whe
 hashes the oracle module's go.mod, go.sum and Go sources (not its tests), the Go version and the build
 flags. It is built with the control plane's Go settings and ldflags, so that a warm
 control-plane build cache compiles only the oracle's own package and link. A build goes to a
-temporary file renamed into place when done, under the control plane's file lock, so
+temporary directory renamed into place when done, under the control plane's file lock, so
 concurrent test processes build it once and an interrupted build is never taken for one.
 
     python -m tests.differential.oracle    # build (if needed) and print the binary's path
@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -47,14 +48,14 @@ def run_oracle(scenario: dict) -> dict:
 @cache
 def ensure_built() -> Path:
     """The oracle binary, built first if it is not cached."""
-    target = cache_root() / cache_key() / BINARY
-    if target.is_file():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target = cache_root() / cache_key()
+    if (target / BINARY).is_file():
+        return target / BINARY
+    cache_root().mkdir(parents=True, exist_ok=True)
     with _exclusive(cache_root() / ".lock"):
-        if not target.is_file():  # another process may have built it while we waited
-            _build(target)
-    return target
+        if not (target / BINARY).is_file():  # another process may have built it while we waited
+            _build_into(target)
+    return target / BINARY
 
 
 def cache_root() -> Path:
@@ -76,22 +77,21 @@ def cache_key() -> str:
     return f"kubernetes-{_kubernetes_version()}_{digest.hexdigest()[:12]}"
 
 
-def _build(target: Path) -> None:
+def _build_into(target: Path) -> None:
     started = time.monotonic()
-    print(f"building the differential test's oracle into {target.parent}", file=sys.stderr, flush=True)
-    staging = Path(tempfile.mkdtemp(prefix=".build.", dir=target.parent))
+    print(f"building the differential test's oracle into {target}", file=sys.stderr, flush=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
-        built = staging / BINARY
         completed = subprocess.run(
-            [go_binary(), "build", "-trimpath", "-ldflags", _ldflags(), "-o", str(built), "."],
+            [go_binary(), "build", "-trimpath", "-ldflags", _ldflags(), "-o", str(staging / BINARY), "."],
             cwd=SOURCES, env=go_environment(), capture_output=True, text=True)
         if completed.returncode != 0:
             raise BuildError(f"`go build` failed for {SOURCES.name}:\n{completed.stderr[-4000:]}")
-        os.rename(built, target)
+        staging.chmod(0o755)  # mkdtemp made it private
+        shutil.rmtree(target, ignore_errors=True)  # an empty directory an older build left
+        os.rename(staging, target)
     finally:
-        for leftover in staging.iterdir():
-            leftover.unlink()
-        staging.rmdir()
+        shutil.rmtree(staging, ignore_errors=True)
     print(f"oracle built in {_minutes(time.monotonic() - started)}", file=sys.stderr, flush=True)
 
 
