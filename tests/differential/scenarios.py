@@ -12,7 +12,7 @@ is being fixed; the test that `make test` runs excludes nothing.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Families that can be left out of generation (see FAMILIES_HELP for what each covers).
 FAMILIES_HELP = {
@@ -54,7 +54,7 @@ class _Gen:
     rng: random.Random
     exclude: frozenset[str]
     huge: bool = False  # some nodes with quantities near int64's limit
-    image_sizes: dict = None  # image → its size in bytes, one per scenario
+    image_sizes: dict[str, int] = field(default_factory=dict)  # image → its one size in the scenario
 
     def has(self, family: str) -> bool:
         return family not in self.exclude
@@ -96,8 +96,8 @@ def generate(seed: int, exclude: frozenset[str] | set[str] = frozenset()) -> dic
             pod["spec"]["nodeName"] = g.pick(names)
         objects.append(pod)
     if g.has("invalid") and g.chance(0.15):
-        for _ in range(g.rng.randint(1, 2)):
-            objects.append(_invalid_pod(g, pod_count + len(objects), names, class_names, runtime, controllers))
+        for k in range(g.rng.randint(1, 2)):
+            objects.append(_invalid_pod(g, pod_count + k, names, class_names, runtime, controllers))
     return {"objects": objects, "config": _config(g) if g.chance(0.35) or not g.has("balanced") else None}
 
 

@@ -149,3 +149,15 @@ def test_seed_lists():
     assert parse_seeds("0-3,9") == [0, 1, 2, 3, 9]
     with pytest.raises(ValueError):
         parse_seeds("5-1")
+
+
+def test_a_valid_object_kubesched_refuses_is_classed_by_its_field():
+    mine = {"error": "objects.json: Pod default/x: spec.containers[0].ports[1].hostPort: must be positive",
+            "pods": [], "acceptedInvalid": []}
+    found = first_divergence(mine, UPSTREAM)
+    assert found.divergence_class == "Validation/rejected-valid spec.containers[*].ports[*].hostPort"
+
+
+def test_a_crash_is_a_divergence():
+    found = first_divergence({"crash": "OverflowError: too large", "pods": [], "acceptedInvalid": []}, UPSTREAM)
+    assert found.divergence_class == "kubesched/crash"
