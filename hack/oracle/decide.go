@@ -59,6 +59,8 @@ func (s *inMemoryScheduler) decide(ctx context.Context, nodes []string, pod *v1.
 	diagnosis := framework.Diagnosis{NodeToStatus: framework.NewDefaultNodeToStatus()}
 	feasible := []fwk.NodeInfo{}
 	preFilterResult, status, unschedulablePlugins := schedFramework.RunPreFilterPlugins(ctx, state, pod)
+	// The plugins whose node sets left nodes out; the diagnosis adds the filters' to its copy.
+	preFilterPlugins := unschedulablePlugins.Clone()
 	diagnosis.UnschedulablePlugins = unschedulablePlugins
 	if !status.IsSuccess() {
 		if !status.IsRejected() {
@@ -70,7 +72,7 @@ func (s *inMemoryScheduler) decide(ctx context.Context, nodes []string, pod *v1.
 	} else {
 		if !preFilterResult.AllNodes() {
 			diagnosis.NodeToStatus.SetAbsentNodesStatus(fwk.NewStatus(fwk.UnschedulableAndUnresolvable,
-				fmt.Sprintf("node(s) didn't satisfy plugin(s) %v", sets.List(unschedulablePlugins))))
+				fmt.Sprintf("node(s) didn't satisfy plugin(s) %v", sets.List(preFilterPlugins))))
 		}
 		for _, name := range nodes {
 			if !preFilterResult.AllNodes() && !preFilterResult.NodeNames.Has(name) {
@@ -110,7 +112,7 @@ func (s *inMemoryScheduler) decide(ctx context.Context, nodes []string, pod *v1.
 		if perPlugin, ok := scores[name]; ok {
 			verdict.Scores = perPlugin
 		} else {
-			verdict.Filter = verdictOf(diagnosis.NodeToStatus.Get(name), unschedulablePlugins)
+			verdict.Filter = verdictOf(diagnosis.NodeToStatus.Get(name), preFilterPlugins)
 		}
 		decision.Nodes = append(decision.Nodes, verdict)
 	}
@@ -160,10 +162,10 @@ func (s *inMemoryScheduler) score(ctx context.Context, schedFramework framework.
 
 // verdictOf is a rejected node's status as the output shows it. A status the framework made
 // itself (a PreFilter node set) names no plugin; the plugins that caused it stand in.
-func verdictOf(status *fwk.Status, unschedulablePlugins sets.Set[string]) *filterVerdict {
+func verdictOf(status *fwk.Status, preFilterPlugins sets.Set[string]) *filterVerdict {
 	plugin := status.Plugin()
 	if plugin == "" {
-		plugin = strings.Join(sets.List(unschedulablePlugins), ",")
+		plugin = strings.Join(sets.List(preFilterPlugins), ",")
 	}
 	reasons := status.Reasons()
 	if reasons == nil {

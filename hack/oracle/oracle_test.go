@@ -122,6 +122,12 @@ func TestMatchFieldsNodeNameRestrictsNodesAtPreFilter(t *testing.T) {
 	expectFilter(t, p, "n1", "NodeAffinity", "node(s) didn't satisfy plugin(s) [NodeAffinity]")
 	expectFilter(t, p, "n3", "NodeAffinity", "node(s) didn't satisfy plugin(s) [NodeAffinity]")
 
+	// In the node set the filters run; the nodes outside it still name NodeAffinity alone.
+	p = podNamed(t, decideScenario(t, "matchfields-tainted-node"), "default/p1")
+	expectMessage(t, p, "0/3 nodes are available: 1 node(s) had untolerated taint(s), 2 node(s) didn't satisfy plugin(s) [NodeAffinity].")
+	expectFilter(t, p, "n1", "NodeAffinity", "node(s) didn't satisfy plugin(s) [NodeAffinity]")
+	expectFilter(t, p, "n2", "TaintToleration", "node(s) had untolerated taint(s)")
+
 	p = podNamed(t, decideScenario(t, "matchfields-no-node"), "default/p1")
 	expectMessage(t, p, "0/2 nodes are available: 2 node(s) didn't satisfy plugin(s) [NodeAffinity].")
 }
