@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-kubesched
 CORE_SOURCES := pyproject.toml CMakeLists.txt $(wildcard src/_core/*)
 
-.PHONY: demo test unit bench bench-vbp bench-openb controlplane browser clean
+.PHONY: demo test unit bench bench-vbp bench-openb controlplane oracle browser conformance clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,13 +27,18 @@ demo: $(STAMP)
 controlplane: $(STAMP)
 	$(BIN)/kubesched cluster build
 
+# The differential test's reference: kube-scheduler's own framework in memory (hack/oracle).
+# After controlplane, whose Go build cache it reuses.
+oracle: $(STAMP) controlplane
+	$(BIN)/python -m tests.differential.oracle
+
 # The plan report's rendering test drives headless Chromium (Debian's package).
 browser:
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null \
 	  || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; } \
 	  || echo "warning: could not install chromium; the report rendering test will say it skipped"
 
-test: $(STAMP) controlplane browser
+test: $(STAMP) controlplane oracle browser
 	$(BIN)/python -m pytest tests bench --benchmark-disable
 
 unit: $(STAMP)
@@ -49,6 +54,15 @@ bench-vbp: $(STAMP)
 bench-openb: $(STAMP)
 	$(BIN)/kubesched trace openb --trace all --policy all --seed 42-51 --sweep --workers 2 \
 	  --output-file bench/results/openb_fgd.json --table bench/results/openb_fgd.md --plot bench/results/openb_fgd.png
+
+# kubesched against upstream's own scheduler code (hack/oracle) on random scenarios:
+#   make conformance SEEDS=0-999 [EXCLUDE=known|family,...]   a tally of divergences by class
+#   make conformance SCENARIO=out/differential/seed-17.json   replay one scenario
+SEEDS ?= 0-199
+EXCLUDE ?=
+conformance: $(STAMP) controlplane
+	$(BIN)/python -m tests.differential $(if $(SCENARIO),--scenario $(SCENARIO),--seeds $(SEEDS) --quiet) \
+	  $(if $(EXCLUDE),--exclude $(EXCLUDE))
 
 clean:
 	rm -rf build $(VENV) out

@@ -1,0 +1,110 @@
+"""kubesched's decisions on a scenario, in the oracle's shape (see differential-format in the
+issue): through the Python API that `simulate` and `explain` use, not the CLI.
+
+The objects go to a temporary directory as one JSON `List` (input order kept), the config
+(if any) beside it. `simulate` gives the placements and messages in decision order;
+`explain`, once per pending pod, the per-node filter verdicts and weighted scores. Besides
+the oracle's fields each pod carries what `explain` selected (`explainNode`,
+`explainMessage`) so the comparison can check that the two commands agree.
+
+Objects the API server would refuse (`rejected`, from the oracle) are left out of the
+scenario that is decided; each is then offered to `read_cluster` on its own beside the
+valid objects, and `acceptedInvalid` lists those kubesched takes without an error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+from kubesched.cli.options import load_profiles
+from kubesched.errors import InputError
+from kubesched.model.cluster import read_cluster
+from kubesched.sim.explain import explain
+from kubesched.sim.queue import queue_order
+from kubesched.sim.simulate import simulate
+
+
+def object_key(obj: dict) -> tuple[str, str, str]:
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    namespace = meta.get("namespace") or ""
+    if obj.get("kind") in ("Pod", "Service", "ReplicaSet", "StatefulSet", "ReplicationController") and not namespace:
+        namespace = "default"
+    return obj.get("kind", ""), namespace, meta.get("name", "")
+
+
+def rejected_keys(rejected: list[dict]) -> set[tuple[str, str, str]]:
+    return {(r["kind"], r.get("namespace") or ("default" if r["kind"] == "Pod" else ""), r["name"])
+            for r in rejected}
+
+
+def run_ours(scenario: dict, rejected: list[dict] = ()) -> dict:
+    """Decide `scenario` without the objects listed in `rejected` (the oracle's list)."""
+    refused = rejected_keys(list(rejected))
+    valid = [o for o in scenario["objects"] if object_key(o) not in refused]
+    invalid = [o for o in scenario["objects"] if object_key(o) in refused]
+    with tempfile.TemporaryDirectory(prefix="kubesched-differential-") as workdir:
+        config = None
+        if scenario.get("config") is not None:
+            config = os.path.join(workdir, "config.json")
+            with open(config, "w") as handle:
+                json.dump(scenario["config"], handle)
+        try:
+            profiles = load_profiles(config)
+            cluster = _read(workdir, valid)
+        except InputError as e:
+            return {"error": str(e), "pods": [], "acceptedInvalid": []}
+        try:
+            result = {"pods": _decide(cluster, profiles), "acceptedInvalid": []}
+        except Exception as e:  # a crash is a divergence like any other, reported by the comparison
+            return {"crash": f"{type(e).__name__}: {e}", "pods": [], "acceptedInvalid": []}
+        for obj in invalid:
+            try:
+                _read(workdir, [*valid, obj])
+            except InputError:
+                continue
+            kind, namespace, name = object_key(obj)
+            result["acceptedInvalid"].append({"kind": kind, "namespace": namespace, "name": name})
+    return result
+
+
+def _read(workdir: str, objects: list[dict]):
+    path = os.path.join(workdir, "objects.json")
+    with open(path, "w") as handle:
+        json.dump({"apiVersion": "v1", "kind": "List", "items": objects}, handle)
+    return read_cluster([path], warn=lambda message: None)
+
+
+def _decide(cluster, profiles) -> list[dict]:
+    placements = simulate(cluster, profiles).placements
+    decided = {p.key for p in queue_order(cluster.pending_pods)}
+    pods = []
+    for placement in placements:
+        entry = {"pod": placement.pod, "node": placement.node, "message": placement.message or None}
+        if placement.pod in decided:
+            entry.update(_explained(explain(cluster, profiles, placement.pod)))
+        pods.append(entry)
+    return pods
+
+
+def _explained(report: dict) -> dict:
+    nodes = []
+    total = {}
+    for node in report["nodes"]:
+        entry = {"node": node["node"], "filter": _failed_filter(node), "scores": {}}
+        if node["feasible"]:
+            entry["scores"] = {plugin: s["weighted"] for plugin, s in node.get("scores", {}).items()}
+            total[node["node"]] = node["total"]
+        nodes.append(entry)
+    return {"nodes": nodes, "total": total, "explainNode": report["selectedNode"],
+            "explainMessage": report.get("message")}
+
+
+def _failed_filter(node: dict) -> dict | None:
+    if node["feasible"]:
+        return None
+    for plugin, verdict in node["filters"].items():
+        if verdict["status"] == "Unschedulable":
+            return {"plugin": plugin, "reasons": list(verdict.get("reasons", []))}
+    return {"plugin": None, "reasons": []}  # not examined, and no filter says why
