@@ -271,6 +271,7 @@ def _pod(g: _Gen, i: int, nodes: list[str], classes: list[str], runtime: bool, c
     spec: dict = {"containers": [_container(g, f"c{k}") for k in range(g.pick((1, 1, 1, 2, 3)))]}
     if g.chance(0.2):
         spec["initContainers"] = [_init_container(g, f"init{k}") for k in range(g.rng.randint(1, 3))]
+    _one_huge_request(spec)
     if g.has("pod-level-resources") and g.chance(0.12):
         spec["resources"] = _pod_resources(g)
     if runtime and g.chance(0.4):
@@ -331,6 +332,18 @@ def _resources(g: _Gen) -> dict:
     return result
 
 
+def _one_huge_request(spec: dict) -> None:
+    """At most one 6Ei memory request per pod: two would sum past int64, which upstream's
+    int64 arithmetic wraps and kubesched refuses as input, naming the pod (README)."""
+    seen = False
+    for container in [*spec["containers"], *spec.get("initContainers", ())]:
+        requests = (container.get("resources") or {}).get("requests") or {}
+        if requests.get("memory") == "6Ei":
+            if seen:
+                requests["memory"] = "6Gi"
+            seen = True
+
+
 def _container(g: _Gen, name: str) -> dict:
     container: dict = {"name": name, "image": g.pick(IMAGES)}
     resources = _resources(g)
@@ -364,12 +377,15 @@ def _node_selector(g: _Gen) -> dict:
                          (HOSTNAME, "node-0")))])
 
 
-def _requirement(g: _Gen, pod: bool = True) -> dict:
+def _requirement(g: _Gen, pod: bool = True, required: bool = False) -> dict:
     op = g.pick(OPERATORS)
     if op in ("Gt", "Lt"):
         value = g.pick(("2", "4", "6"))
-        if pod and g.has("gt-lt-non-integer") and g.chance(0.04):
-            value = "a"  # a pod may say so (it never matches); a scheduler config may not
+        if pod and required and g.chance(0.04) and g.has("gt-lt-non-integer"):
+            # A pod's required term may say so (the term never matches); a scheduler config
+            # may not, and in a preferred term upstream's NodeAffinity PreScore fails on it
+            # at every attempt, so kubesched refuses such a pod (README) and none is made.
+            value = "a"
         return {"key": "generation", "operator": op, "values": [value]}
     key, values = g.pick(((ZONE, ("zone-0", "zone-1", "zone-2")), ("disk", ("ssd", "hdd")),
                           ("tier", ("a", "b", "c")), (REGION, ("region-0", "region-1")), ("rack", ("rack-0", "rack-2"))))
@@ -378,10 +394,10 @@ def _requirement(g: _Gen, pod: bool = True) -> dict:
     return {"key": key, "operator": op, "values": g.rng.sample(values, g.rng.randint(1, 2))}
 
 
-def _node_term(g: _Gen, nodes: list[str], fields: bool) -> dict:
+def _node_term(g: _Gen, nodes: list[str], fields: bool, required: bool = False) -> dict:
     term: dict = {}
     if not fields or g.chance(0.5):
-        term["matchExpressions"] = [_requirement(g) for _ in range(g.rng.randint(1, 2))]
+        term["matchExpressions"] = [_requirement(g, required=required) for _ in range(g.rng.randint(1, 2))]
     if fields:
         term["matchFields"] = [{"key": "metadata.name", "operator": g.pick(("In", "In", "NotIn")),
                                 "values": [g.pick(nodes)]}]
@@ -392,7 +408,7 @@ def _node_affinity(g: _Gen, nodes: list[str]) -> dict:
     affinity: dict = {}
     if g.chance(0.6):
         fields = g.has("matchfields") and g.chance(0.3)
-        terms = [_node_term(g, nodes, fields) for _ in range(g.pick((1, 1, 2)))]
+        terms = [_node_term(g, nodes, fields, required=True) for _ in range(g.pick((1, 1, 2)))]
         affinity["requiredDuringSchedulingIgnoredDuringExecution"] = {"nodeSelectorTerms": terms}
     if g.chance(0.6):
         affinity["preferredDuringSchedulingIgnoredDuringExecution"] = [
