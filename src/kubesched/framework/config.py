@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import yaml
-
 from kubesched.errors import InputError
 from kubesched.framework.plugins import (ALL_POINTS, CORE_FILTERS, CORE_SCORES, DEFAULT_PLUGINS, EXTENSION_POINTS,
                                         GPU_SCORES)
 from kubesched.framework.profile import AddedAffinity, Profile
+from kubesched.inputs import parse_yaml, read_bytes
 from kubesched.framework.python_plugins import is_import_path, load_plugin
 from kubesched.model.pod_spec import parse_node_affinity
 
@@ -80,14 +79,10 @@ class _Reader:
 
 
 def load_config(path: str) -> dict[str, Profile]:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            document = yaml.safe_load(handle)
-    except OSError as error:
-        raise InputError(f"cannot read: {error.strerror}", file=path) from None
-    except yaml.YAMLError as error:
-        raise InputError(f"malformed YAML: {error}", file=path) from None
-    return parse_config(document, path)
+    documents = [d for d in parse_yaml(read_bytes(path), path) if d is not None]
+    if len(documents) > 1:
+        raise InputError("expected one KubeSchedulerConfiguration, got several YAML documents", file=path)
+    return parse_config(documents[0] if documents else None, path)
 
 
 def parse_config(document, file: str = "") -> dict[str, Profile]:

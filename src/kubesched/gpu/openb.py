@@ -19,6 +19,7 @@ over the pods whose arrived % rounds to k (or, if none, lies within k +- 1).
 from __future__ import annotations
 
 import csv
+import io
 import math
 import time
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from kubesched.errors import InputError
+from kubesched.inputs import read_text
 from kubesched.gpu import (GPU_COUNT_ANNOTATION, GPU_MILLI_ANNOTATION, GPU_MODEL_LABEL, GPU_MODELS_ANNOTATION,
                            GPU_RESOURCE, MILLI_PER_GPU)
 from kubesched.gpu.policies import policy_profile
@@ -72,11 +74,11 @@ class PodRow:
 
 
 def _open_rows(path: Path | str, required: tuple[str, ...]) -> list[dict]:
+    text = read_text(str(path))
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-    except OSError as error:
-        raise InputError(f"cannot read: {error.strerror}", file=str(path)) from None
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    except csv.Error as error:
+        raise InputError(f"invalid CSV: {error}", file=str(path)) from None
     if rows:
         missing = [c for c in required if c not in rows[0]]
         if missing:

@@ -19,6 +19,7 @@ from kubesched.model.fields import boolean, int32, mapping, one_of, string, stri
 from kubesched.model.manifests import Manifest, load_manifests, paused_gc
 from kubesched.model.nodes import parse_node
 from kubesched.model.pod_spec import PREEMPTION_POLICIES
+from kubesched.model.quantity import MAX_AMOUNT
 from kubesched.model.pods import GLOBAL_DEFAULT, PodParser
 from kubesched.model.records import Node, Pod
 from kubesched.model.workloads import WORKLOAD_KINDS, deployment_replica_set, expand_workload
@@ -80,33 +81,39 @@ def _read(manifests: list[Manifest], warn: Callable[[str], None]) -> ClusterInpu
 
     finished = 0
     seen_pods: set[str] = set()
+    orphans: list[Pod] = []
     for manifest in manifests:
         kind = manifest.obj["kind"]
         if kind == "Pod":
             if _finished(manifest.obj):
                 finished += 1
                 continue
-            _add_pod(cluster, parser.parse(manifest.obj, file=manifest.file), node_names, seen_pods)
+            _add_pod(cluster, parser.parse(manifest.obj, file=manifest.file), node_names, seen_pods, orphans)
         elif kind in WORKLOAD_KINDS:
             if _workload_key(manifest.obj) in owned:
                 continue
             for pod in expand_workload(manifest, cluster.nodes, parser):
-                _add_pod(cluster, parser.parse(pod, file=manifest.file), node_names, seen_pods)
+                _add_pod(cluster, parser.parse(pod, file=manifest.file), node_names, seen_pods, orphans)
             if kind == "Deployment":
                 cluster.replica_sets.append(deployment_replica_set(manifest))
 
+    _check_node_totals(cluster)
     for pod in (*cluster.bound_pods, *cluster.pending_pods):
         if pod.namespace not in cluster.namespaces:
             cluster.namespaces[pod.namespace] = {NAMESPACE_NAME_LABEL: pod.namespace}
     for kind in sorted(set(by_kind) - KNOWN_KINDS):
         count = len(by_kind[kind])
         warn(f"ignoring {count} object{'s' if count > 1 else ''} of kind {kind} (not used for scheduling)")
+    if orphans:
+        first = orphans[0]
+        warn(f"leaving out {len(orphans)} pod{'s' if len(orphans) > 1 else ''} bound to nodes not in the input "
+             f"(as the scheduler's cache does), e.g. {first.key} on {first.node_name}")
     if finished:
         warn(f"leaving out {finished} finished pod{'s' if finished > 1 else ''} (status.phase Succeeded or Failed)")
     return cluster
 
 
-def _add_pod(cluster: ClusterInput, pod: Pod, node_names: set[str], seen: set[str]) -> None:
+def _add_pod(cluster: ClusterInput, pod: Pod, node_names: set[str], seen: set[str], orphans: list[Pod]) -> None:
     key = pod.key
     if key in seen:
         raise InputError("duplicate pod: another pod in the input has this namespace and name",
@@ -114,12 +121,28 @@ def _add_pod(cluster: ClusterInput, pod: Pod, node_names: set[str], seen: set[st
     seen.add(key)
     if pod.node_name:
         if pod.node_name not in node_names:
-            raise InputError(f"names node {pod.node_name!r}, which is not in the input",
-                             file=pod.source or None, obj=f"Pod {key}", field="spec.nodeName")
+            orphans.append(pod)  # e.g. a snapshot taken while its node was being deleted
+            return
         cluster.bound_pods.append(pod)
     else:
         pod.index = len(cluster.pending_pods)
         cluster.pending_pods.append(pod)
+
+
+def _check_node_totals(cluster: ClusterInput) -> None:
+    """What the pods bound to one node request must add up within the core's int64."""
+    totals: dict[str, dict[str, int]] = {}
+    for pod in cluster.bound_pods:
+        node_totals = totals.setdefault(pod.node_name, {})
+        amounts = (*pod.spec.requests.items(), ("cpu (non-zero)", pod.spec.nonzero_cpu),
+                   ("memory (non-zero)", pod.spec.nonzero_memory))
+        for resource, amount in amounts:
+            total = node_totals.get(resource, 0) + amount
+            if total > MAX_AMOUNT:
+                raise InputError(f"the pods bound to node {pod.node_name} request more {resource} in total than "
+                                 f"{MAX_AMOUNT}, the largest amount", file=pod.source or None, obj=f"Pod {pod.key}",
+                                 field="spec.nodeName")
+            node_totals[resource] = total
 
 
 def _finished(obj: dict) -> bool:

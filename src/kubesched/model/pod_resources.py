@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from kubesched.errors import InputError
 from kubesched.model.fields import check_keys, key_path, mapping
-from kubesched.model.quantity import resource_amount
+from kubesched.model.quantity import MAX_AMOUNT, resource_amount
 from kubesched.model.records import Resources
 
 DEFAULT_CPU_REQUEST = 100  # millicores
@@ -79,7 +79,11 @@ def requirements(obj: object, path: str, *, pod_level: bool = False) -> tuple[Re
 
 def _add(total: Resources, more: Resources) -> None:
     for name, amount in more.items():
-        total[name] = total.get(name, 0) + amount
+        result = total.get(name, 0) + amount
+        if result > MAX_AMOUNT:
+            raise InputError(f"the pod's total {name} request (containers, init containers and overhead) "
+                             f"is beyond {MAX_AMOUNT}, the largest amount", field="spec")
+        total[name] = result
 
 
 def _raise_to(total: Resources, more: Resources) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from kubesched.errors import InputError
-from kubesched.model.fields import check_keys, mapping, sequence, string, string_list, string_map
+from kubesched.model.fields import INT64_MAX, INT64_MIN, check_keys, mapping, sequence, string, string_list, string_map
 from kubesched.model.records import LabelSelector, NodeSelectorTerm, Requirement
 
 LABEL_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
@@ -61,11 +61,10 @@ def parse_requirement(obj: object, path: str, operators: tuple[str, ...]) -> Req
         if len(values) != 1:
             raise InputError(f"exactly one value must be given when operator is {operator}",
                              field=f"{path}.values")
-        try:
-            int(values[0])
-        except ValueError:
-            raise InputError(f"the value must be an integer when operator is {operator}, got {values[0]!r}",
-                             field=f"{path}.values[0]") from None
+        # Upstream parses the value with strconv.ParseInt(value, 10, 64).
+        if not _INTEGER.fullmatch(values[0]) or not INT64_MIN <= int(values[0]) <= INT64_MAX:
+            raise InputError(f"the value must be an integer (64-bit) when operator is {operator}, got {values[0]!r}",
+                             field=f"{path}.values[0]")
     return Requirement(key, operator, values)
 
 
@@ -122,6 +121,8 @@ def requirement_matches(requirement: Requirement, labels: dict[str, str]) -> boo
     if value is None or not _INTEGER.fullmatch(value):
         return False
     number, bound = int(value), int(requirement.values[0])
+    if not INT64_MIN <= number <= INT64_MAX:
+        return False
     return number > bound if operator == "Gt" else number < bound
 
 
