@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import click
 import orjson
 
-from kubesched.cli.options import MANIFEST_HELP, config_option, load_profiles, seed_option
+from kubesched.cli.options import MANIFEST_HELP, FiniteFloat, config_option, load_profiles, seed_option
 from kubesched.errors import InputError
 from kubesched.framework.profile import Profile
 from kubesched.model.cluster import read_cluster
@@ -102,7 +102,7 @@ def fit(paths, kubeconfig, context, pod_path, max_replicas, with_pending, config
 @click.option("--node-template", "template_paths", multiple=True, required=True, type=click.Path(),
               help="A Node manifest whose copies may be added (annotation kubesched.io/hourly-cost: its price). "
                    "Repeatable; a file may hold several.")
-@click.option("--time-limit", type=click.FloatRange(min=0), default=10.0, show_default=True,
+@click.option("--time-limit", type=FiniteFloat(min=0), default=10.0, show_default=True,
               help="Seconds for the search; it stops earlier when it proves the answer optimal.")
 @click.option("--as-scheduled", is_flag=True,
               help="Also count the nodes the scheduler ends up with placing pods one by one.")

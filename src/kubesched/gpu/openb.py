@@ -139,6 +139,9 @@ def pod_manifest(row: PodRow) -> dict:
                                                                 "memory": f"{row.memory}Mi"}}}]}}
 
 
+MAX_ARRIVALS = 5_000_000
+
+
 def arrivals(rows: list[PodRow], seed: int, capacity_milli: int, inflation: float,
              rng: np.random.Generator | None = None) -> list[PodRow]:
     """The pods in arrival order for one seed: shuffled, then topped up or trimmed to
@@ -150,6 +153,16 @@ def arrivals(rows: list[PodRow], seed: int, capacity_milli: int, inflation: floa
     target = inflation * capacity_milli
     total = sum(p.gpu_milli for p in queue)
     if total < target:
+        # Each draw adds the mean GPU request on average: refuse a top-up that never ends
+        # (no pod asks for a GPU) or would take longer than any replay is worth.
+        mean = total / len(rows)
+        if mean == 0:
+            raise InputError(f"no pod of the list asks for a GPU, so arrivals cannot be topped up to "
+                             f"{inflation:g} x the cluster's GPU capacity (give --inflation 0 to replay it as is)",
+                             field="--pods")
+        if (target - total) / mean > MAX_ARRIVALS:
+            raise InputError(f"topping arrivals up to {inflation:g} x the cluster's GPU capacity would take about "
+                             f"{(target - total) / mean:.3g} pods, more than {MAX_ARRIVALS}", field="--pods")
         while True:
             pod = rows[int(rng.integers(len(rows)))]
             if total + pod.gpu_milli > target:
@@ -221,7 +234,10 @@ def run(pods_csv: Path | str, nodes_csv: Path | str, policy: str, seed: int, inf
         raise InputError("no pods in the trace", file=str(pods_csv))
     capacity = cluster.gpus * MILLI_PER_GPU
     rng = np.random.default_rng(seed)
-    queue = arrivals(rows, seed, capacity, inflation, rng)
+    try:
+        queue = arrivals(rows, seed, capacity, inflation, rng)
+    except InputError as error:
+        raise error.located(file=str(pods_csv)) from None
     # The paper's simulator names the nodes "<rank>-<name>" with a random rank per seed and
     # gives ties to the smallest name: ties go to the first node in a seeded random order.
     # The engine's deterministic mode (first node in input order) does this on the nodes in
