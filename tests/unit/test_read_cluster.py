@@ -138,11 +138,11 @@ metadata: {name: ss}
 spec:
   replicas: 0
   selector: {matchLabels: {app: ss}}
-  template: {metadata: {labels: {app: ss}}, spec: {containers: [{name: c}]}}
+  template: {metadata: {labels: {app: ss}}, spec: {containers: [{name: c, image: x}]}}
 ---
 kind: ReplicationController
 metadata: {name: rc}
-spec: {replicas: 0, selector: {app: rc}, template: {metadata: {labels: {app: rc}}, spec: {containers: [{name: c}]}}}
+spec: {replicas: 0, selector: {app: rc}, template: {metadata: {labels: {app: rc}}, spec: {containers: [{name: c, image: x}]}}}
 """)
     cluster = read_cluster([file])
     assert [s["metadata"]["name"] for s in cluster.services] == ["s"]
@@ -197,7 +197,7 @@ def test_finished_pods_are_left_out_with_a_warning(tmp_path):
 ---
 kind: Pod
 metadata: {name: done}
-spec: {nodeName: n1, containers: [{name: c}]}
+spec: {nodeName: n1, containers: [{name: c, image: x}]}
 status: {phase: Succeeded}
 """)
     warnings = []
@@ -219,8 +219,8 @@ def test_unknown_kinds_are_ignored_with_one_warning_per_kind(tmp_path, capsys):
 @pytest.mark.parametrize("extra, words", [
     ("kind: Node\nmetadata: {name: n1}\nstatus: {allocatable: {pods: 1}}\n",
      "Node n1: metadata.name: duplicate node: another node in the input has this name"),
-    ("kind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c}]}\n---\n"
-     "kind: Pod\nmetadata: {name: p, namespace: default}\nspec: {containers: [{name: c}]}\n",
+    ("kind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: x}]}\n---\n"
+     "kind: Pod\nmetadata: {name: p, namespace: default}\nspec: {containers: [{name: c, image: x}]}\n",
      "Pod default/p: metadata.name: duplicate pod: another pod in the input has this namespace and name"),
     ("kind: PriorityClass\nmetadata: {name: a}\nvalue: 1\nglobalDefault: true\n---\n"
      "kind: PriorityClass\nmetadata: {name: b}\nvalue: 2\nglobalDefault: true\n",

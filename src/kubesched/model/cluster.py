@@ -22,6 +22,8 @@ from kubesched.model.pod_spec import PREEMPTION_POLICIES
 from kubesched.model.quantity import MAX_AMOUNT
 from kubesched.model.pods import GLOBAL_DEFAULT, PodParser
 from kubesched.model.records import Node, Pod
+from kubesched.model.validation import dns_label, dns_subdomain
+from kubesched.model.validation import labels as check_labels
 from kubesched.model.workloads import WORKLOAD_KINDS, deployment_replica_set, expand_workload
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -170,9 +172,10 @@ def _read_namespaces(manifests: Iterable[Manifest], cluster: ClusterInput) -> No
             name = string(meta.get("name"), "metadata.name")
             if not name:
                 raise InputError("a namespace needs a name", field="metadata.name")
+            dns_label(name, "metadata.name")
             if name in cluster.namespaces:
                 raise InputError("duplicate namespace", field="metadata.name")
-            labels = dict(string_map(meta.get("labels"), "metadata.labels"))
+            labels = dict(check_labels(string_map(meta.get("labels"), "metadata.labels"), "metadata.labels"))
         except InputError as e:
             raise e.located(file=manifest.file or None, obj=f"Namespace {name}") from None
         labels[NAMESPACE_NAME_LABEL] = name  # set by the API server on every namespace
@@ -191,6 +194,7 @@ def _priority_classes(manifests: Iterable[Manifest]) -> tuple[dict[str, int], di
             name = string(meta.get("name"), "metadata.name")
             if not name:
                 raise InputError("a PriorityClass needs a name", field="metadata.name")
+            dns_subdomain(name, "metadata.name")
             if name in values:
                 raise InputError("duplicate PriorityClass", field="metadata.name")
             value = int32(obj.get("value"), "value")

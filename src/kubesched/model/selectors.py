@@ -15,6 +15,7 @@ import re
 from kubesched.errors import InputError
 from kubesched.model.fields import INT64_MAX, INT64_MIN, check_keys, mapping, sequence, string, string_list, string_map
 from kubesched.model.records import LabelSelector, NodeSelectorTerm, Requirement
+from kubesched.model.validation import qualified_name
 
 LABEL_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 NODE_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt")
@@ -45,6 +46,8 @@ def parse_requirement(obj: object, path: str, operators: tuple[str, ...]) -> Req
     key = string(obj.get("key"), f"{path}.key")
     if not key:
         raise InputError("a key is required", field=f"{path}.key")
+    if operators is not FIELD_OPERATORS:
+        qualified_name(key, f"{path}.key", "label key")
     operator = string(obj.get("operator"), f"{path}.operator")
     if operator not in operators:
         raise InputError(f"unknown operator {operator!r}: must be one of {', '.join(operators)}",
@@ -76,6 +79,7 @@ def parse_label_selector(obj: object, path: str) -> LabelSelector | None:
     check_keys(obj, _SELECTOR_KEYS, path)
     labels = string_map(obj.get("matchLabels"), f"{path}.matchLabels")
     for key, value in labels.items():
+        qualified_name(key, f"{path}.matchLabels.{key}", "label key")
         check_label_value(value, f"{path}.matchLabels.{key}")
     expressions = sequence(obj.get("matchExpressions"), f"{path}.matchExpressions")
     return LabelSelector(
