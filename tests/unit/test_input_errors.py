@@ -223,6 +223,60 @@ CASES = [
      "ReplicaSet default/x", "spec.replicas", "out of range for a 32-bit integer"),
     ("bad creationTimestamp", pod_with("containers: [{name: c, image: x}]", "{name: p, creationTimestamp: yesterday}"),
      "Pod default/p", "metadata.creationTimestamp", "not an RFC 3339 time"),
+    # --- what the API server would refuse -------------------------------------------
+    ("pod name not a DNS subdomain", pod_with("containers: [{name: c, image: x}]", "{name: My_Pod}"),
+     "Pod default/My_Pod", "metadata.name", "invalid name 'My_Pod': a lowercase RFC 1123 subdomain"),
+    ("namespace not a DNS label", pod_with("containers: [{name: c, image: x}]", "{name: p, namespace: a.b}"),
+     "Pod a.b/p", "metadata.namespace", "a lowercase RFC 1123 label"),
+    ("label key not a qualified name", pod_with("containers: [{name: c, image: x}]", "{name: p, labels: {'a b': x}}"),
+     "Pod default/p", "metadata.labels.a b", "invalid label key 'a b'"),
+    ("label value too long", pod_with("containers: [{name: c, image: x}]", "{name: p, labels: {a: vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv}}"),
+     "Pod default/p", "metadata.labels.a", "invalid label value"),
+    ("container without a name", pod_with("containers: [{image: x}]"),
+     "Pod default/p", "spec.containers[0].name", "a container needs a name"),
+    ("container without an image", pod_with("containers: [{name: c}]"),
+     "Pod default/p", "spec.containers[0].image", "a container needs an image"),
+    ("duplicate container names", pod_with("initContainers: [{name: c, image: x}]\ncontainers: [{name: c, image: x}]"),
+     "Pod default/p", "spec.containers[0].name", "duplicate container name 'c'"),
+    ("container name not a DNS label", pod_with("containers: [{name: C_1, image: x}]"),
+     "Pod default/p", "spec.containers[0].name", "a lowercase RFC 1123 label"),
+    ("negative hostPort", container_with("ports: [{containerPort: 80, hostPort: -1}]"),
+     "Pod default/p", "spec.containers[0].ports[0].hostPort", "must be between 1 and 65535"),
+    ("containerPort zero", container_with("ports: [{containerPort: 0}]"),
+     "Pod default/p", "spec.containers[0].ports[0].containerPort", "a containerPort is required"),
+    ("containerPort too big", container_with("ports: [{containerPort: 70000}]"),
+     "Pod default/p", "spec.containers[0].ports[0].containerPort", "must be between 1 and 65535"),
+    ("resource name not qualified", container_with("resources: {requests: {'example.com/a b': 1}}"),
+     "Pod default/p", "spec.containers[0].resources.requests[example.com/a b]", "unknown resource"),
+    ("duplicate scheduling gates", pod_with("containers: [{name: c, image: x}]\nschedulingGates: [{name: a}, {name: a}]"),
+     "Pod default/p", "spec.schedulingGates[1].name", "duplicate scheduling gate 'a'"),
+    ("toleration key not qualified", pod_with("containers: [{name: c, image: x}]\ntolerations: [{key: 'a b', operator: Exists}]"),
+     "Pod default/p", "spec.tolerations[0].key", "invalid key 'a b'"),
+    ("topologyKey not qualified", pod_with("containers: [{name: c, image: x}]\ntopologySpreadConstraints: [{maxSkew: 1, topologyKey: '-zone', "
+                                           "whenUnsatisfiable: DoNotSchedule, labelSelector: {}}]"),
+     "Pod default/p", "spec.topologySpreadConstraints[0].topologyKey", "invalid topologyKey '-zone'"),
+    ("taint key not qualified", "kind: Node\nmetadata: {name: n1}\nspec: {taints: [{key: a/b/c, effect: NoSchedule}]}\n"
+     "status: {allocatable: {pods: 1}}\n", "Node n1", "spec.taints[0].key", "invalid taint key"),
+    ("node name not a DNS subdomain", "kind: Node\nmetadata: {name: Node_1}\nstatus: {allocatable: {pods: 1}}\n",
+     "Node Node_1", "metadata.name", "a lowercase RFC 1123 subdomain"),
+    ("Job restartPolicy Always", NODE + "kind: Job\napiVersion: batch/v1\nmetadata: {name: j}\n"
+     "spec: {template: {spec: {restartPolicy: Always, containers: [{name: c, image: x}]}}}\n",
+     "Job default/j", "spec.template.spec.restartPolicy", "OnFailure or Never"),
+    ("wrong apiVersion for a kind", NODE + "kind: Deployment\napiVersion: extensions/v1beta1\nmetadata: {name: d}\n"
+     "spec: {selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, spec: {containers: [{name: c, image: x}]}}}\n",
+     "Deployment default/d", "apiVersion", "expected 'apps/v1' for a Deployment"),
+    ("ReplicaSet selector is a string", NODE + "kind: ReplicaSet\nmetadata: {name: rs, ownerReferences: []}\n"
+     "spec: {selector: app=x, template: {metadata: {labels: {app: x}}, spec: {containers: [{name: c, image: x}]}}}\n"
+     "---\nkind: Pod\nmetadata: {name: p, ownerReferences: [{kind: ReplicaSet, name: rs, controller: true}]}\n"
+     "spec: {containers: [{name: c, image: x}]}\n",
+     "ReplicaSet default/rs", "spec.selector", "expected a map, got a string"),
+    ("PodDisruptionBudget spec is a string", NODE + "kind: PodDisruptionBudget\nmetadata: {name: b}\nspec: all\n",
+     "PodDisruptionBudget default/b", "spec", "expected a map, got a string"),
+    ("PodDisruptionBudget with both bounds", NODE + "kind: PodDisruptionBudget\nmetadata: {name: b}\n"
+     "spec: {minAvailable: 1, maxUnavailable: 1}\n",
+     "PodDisruptionBudget default/b", "spec.maxUnavailable", "cannot both be set"),
+    ("two Services of one name", NODE + "kind: Service\nmetadata: {name: s}\n---\nkind: Service\nmetadata: {name: s}\n",
+     "Service default/s", "metadata.name", "duplicate Service"),
 ]
 
 

@@ -178,3 +178,11 @@ def test_pod_level_resources_refuse_other_resources():
 def test_unknown_resource_names_are_refused():
     with pytest.raises(InputError, match="unknown resource 'cpus'"):
         spec_info([container(cpus="1")])
+
+
+def test_a_null_quantity_is_zero():
+    # The API decodes `cpu: null` as a zero quantity; the pod then requests no cpu, but the
+    # explicit zero keeps the non-zero default from applying.
+    info = spec_info([{"name": "c", "image": "x", "resources": {"requests": {"cpu": None, "memory": "1Gi"}}}])
+    assert info.requests == {"memory": 2**30}
+    assert info.nonzero_cpu == 0

@@ -18,6 +18,8 @@ from kubesched.errors import InputError
 from kubesched.model.fields import boolean, int32, mapping, one_of, string, string_map
 from kubesched.model.manifests import Manifest, load_manifests, paused_gc
 from kubesched.model.nodes import parse_node
+from kubesched.model.objects import check_object, identity
+from kubesched.model.objects import label as object_label
 from kubesched.model.pod_spec import PREEMPTION_POLICIES
 from kubesched.model.quantity import MAX_AMOUNT
 from kubesched.model.pods import GLOBAL_DEFAULT, PodParser
@@ -73,6 +75,7 @@ def _read(manifests: list[Manifest], warn: Callable[[str], None]) -> ClusterInpu
         deployments=[m.obj for m in by_kind.get("Deployment", ())],
         pdbs=[m.obj for m in by_kind.get("PodDisruptionBudget", ())],
     )
+    _check_objects(manifests)
     classes, policies = _priority_classes(by_kind.get("PriorityClass", ()))
     cluster.priority_classes = classes
     parser = PodParser(classes, policies)
@@ -129,6 +132,23 @@ def _add_pod(cluster: ClusterInput, pod: Pod, node_names: set[str], seen: set[st
     else:
         pod.index = len(cluster.pending_pods)
         cluster.pending_pods.append(pod)
+
+
+def _check_objects(manifests: list[Manifest]) -> None:
+    """The objects kept as they are, checked where the file is known; no two objects of
+    one kind, namespace and name (the API server holds one)."""
+    seen: set[tuple[str, str, str]] = set()
+    for manifest in manifests:
+        kind = manifest.obj["kind"]
+        if kind not in _RAW_KINDS and kind not in WORKLOAD_KINDS:
+            continue
+        if kind in _RAW_KINDS:
+            check_object(manifest)
+        key = identity(manifest)
+        if key[2] and key in seen:
+            raise InputError(f"duplicate {kind}: another {kind} in the input has this namespace and name",
+                             file=manifest.file or None, obj=object_label(manifest), field="metadata.name")
+        seen.add(key)
 
 
 def _check_node_totals(cluster: ClusterInput) -> None:

@@ -62,6 +62,9 @@ def resource_list(obj: object, path: str, *, pod_level: bool = False) -> Resourc
             raise InputError(f"unknown resource {name!r}: use cpu, memory, ephemeral-storage, "
                              f"hugepages-<size> or a name with a domain such as example.com/gpu",
                              field=where)
+        if value is None:  # the API decodes a null quantity as zero
+            result[name] = 0
+            continue
         try:
             result[name] = resource_amount(name, value)
         except ValueError as e:
