@@ -522,6 +522,12 @@ void Engine::schedule_queue(const int32_t* class_ids, int64_t count, int32_t* ch
 
 // percentageOfNodesToScore below 100: look at nodes from a rotating start until enough
 // feasible ones are found, and score only those (upstream's sampling, done sequentially).
+bool Engine::feasible_on(int32_t class_id, int32_t node) {
+  if (!touched_by_inter_pod_rules(class_id)) return failing_filter(class_id, node, nullptr, nullptr) < 0;
+  const FilterContext context = build_filter_context(inputs(class_id));
+  return failing_filter(class_id, node, &context, nullptr) < 0;
+}
+
 Evaluation Engine::evaluate(int32_t class_id) {
   const int32_t count = snapshot.node_count();
   const bool inter_pod = touched_by_inter_pod_rules(class_id);

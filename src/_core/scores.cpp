@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "filters.hpp"
 #include "gpu.hpp"
@@ -31,6 +32,12 @@ int64_t node_affinity_score(const Snapshot& s, const PodClass& pod, int32_t node
 
 namespace {
 
+int64_t saturating_add(int64_t a, int64_t b) {
+  int64_t sum = 0;
+  if (__builtin_add_overflow(a, b, &sum)) return b > 0 ? INT64_MAX : INT64_MIN;
+  return sum;
+}
+
 // Allocatable and requested-after-placement of one resource, as upstream's
 // resource allocation scorer sees them; (0, 0) means "skip this resource".
 struct Usage {
@@ -49,17 +56,27 @@ Usage usage(const Snapshot& s, const PodClass& pod, int32_t resource, int32_t no
   }
   const bool scalar = resource > kEphemeralStorage;
   if (scalar && pod_request == 0) return {};
-  return {s.allocatable[r][n], s.requested[r][n] + pod_request};
+  return {s.allocatable[r][n], saturating_add(s.requested[r][n], pod_request)};
 }
+
+// Amounts go up to int64's maximum (a node may offer 8Ei of memory): products with the
+// maximum score are taken in 128 bits, where they cannot overflow.
+using Wide = __int128;
 
 int64_t least_allocated(int64_t requested, int64_t capacity) {
   if (capacity == 0 || requested > capacity) return 0;
-  return (capacity - requested) * kMaxNodeScore / capacity;
+  return static_cast<int64_t>(static_cast<Wide>(capacity - requested) * kMaxNodeScore / capacity);
 }
 
 int64_t most_allocated(int64_t requested, int64_t capacity) {
   if (capacity == 0) return 0;
-  return std::min(requested, capacity) * kMaxNodeScore / capacity;
+  return static_cast<int64_t>(static_cast<Wide>(std::min(requested, capacity)) * kMaxNodeScore / capacity);
+}
+
+// Utilisation in percent; beyond 100 every shape gives its last score, so it is capped there.
+int64_t utilization_percent(int64_t requested, int64_t capacity) {
+  const Wide percent = static_cast<Wide>(requested) * 100 / capacity;
+  return percent > 101 ? 101 : static_cast<int64_t>(percent);
 }
 
 int64_t broken_linear(const std::vector<ShapePoint>& shape, int64_t utilization) {
@@ -87,7 +104,7 @@ int64_t resources_fit_score(const Snapshot& s, const Profile& profile, const Pod
       case kLeastAllocated: resource_score = least_allocated(u.requested, u.allocatable); break;
       case kMostAllocated: resource_score = most_allocated(u.requested, u.allocatable); break;
       case kRequestedToCapacityRatio:
-        resource_score = broken_linear(profile.shape, u.requested * 100 / u.allocatable);
+        resource_score = broken_linear(profile.shape, utilization_percent(u.requested, u.allocatable));
         if (resource_score <= 0) continue;
         break;
     }
@@ -135,13 +152,14 @@ int64_t image_locality_score(const Snapshot& s, const PodClass& pod, int32_t nod
     for (const auto& [name, size] : held) {
       if (name != image) continue;
       const double spread = static_cast<double>(s.image_nodes.at(name)) / total_nodes;
-      sum += static_cast<int64_t>(static_cast<double>(size) * spread);
+      sum = saturating_add(sum, static_cast<int64_t>(static_cast<double>(size) * spread));
       break;
     }
   }
   const int64_t max_threshold = kMaxContainerThreshold * static_cast<int64_t>(pod.images.size());
   sum = std::clamp(sum, kMinThreshold, max_threshold);
-  return kMaxNodeScore * (sum - kMinThreshold) / (max_threshold - kMinThreshold);
+  return static_cast<int64_t>(static_cast<Wide>(kMaxNodeScore) * (sum - kMinThreshold) /
+                              (max_threshold - kMinThreshold));
 }
 
 int64_t raw_score(Score plugin, const Snapshot& s, const Profile& profile, const PodClass& pod, int32_t node) {
