@@ -192,3 +192,26 @@ def test_exact_model_proves_what_the_bound_cannot():
     assert result.lower_bound == 3 and result.optimal
     without = packing.solve(problem, time_limit=0.2, use_exact=False)
     assert without.lower_bound == 2 and not without.optimal
+
+
+def test_the_time_limit_covers_the_whole_command(tmp_path, monkeypatch):
+    # The search gets what is left of --time-limit once the input is read: here, the clock
+    # says the command began 100 s ago, so nothing is left and only constructions run.
+    import time
+
+    from kubesched.plan import nodes as plan_nodes_module
+
+    limits = []
+    real_solve = packing.solve
+
+    def solve(problem, **options):
+        limits.append(options["time_limit"])
+        return real_solve(problem, **options)
+
+    monkeypatch.setattr(plan_nodes_module.packing, "solve", solve)
+    real_plan_nodes = plan_nodes_module.plan_nodes
+    monkeypatch.setattr("kubesched.cli.plan.plan_nodes",
+                        lambda *args, **kw: real_plan_nodes(*args, **{**kw, "started": time.monotonic() - 100}))
+    result, data = plan(tmp_path, [deployment("api", 10, cpu="1", memory="1Gi")], [node("small", cpu="4")])
+    assert result.exit_code == 0, result.output
+    assert limits == [0.0] and data["nodeCount"] == 3

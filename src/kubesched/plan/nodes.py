@@ -10,6 +10,7 @@ takes the pod is added — the plan then says how many pods it had to repair.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -77,11 +78,14 @@ class NodePlan:
 
 def plan_nodes(cluster: ClusterInput, templates: list[NodeTemplate], profile: Profile, daemons: DaemonSets, *,
                time_limit: float = 10.0, seed: int | None = None, as_scheduled: bool = False,
-               stop_at: int | None = None) -> NodePlan:
+               stop_at: int | None = None, started: float | None = None) -> NodePlan:
     """`stop_at`: stop searching at this cost, a lower bound known from elsewhere (the kernel
-    stops at its own lower bound anyway)."""
+    stops at its own lower bound anyway). `started`: when the command began (time.monotonic),
+    so that reading the input counts against `time_limit` too."""
     pods, undecided = pods_to_plan(cluster, profile)
     plan_input = build(cluster, pods, templates, profile, daemons)
+    if started is not None:
+        time_limit = max(0.0, time_limit - (time.monotonic() - started))
     result = packing.solve(plan_input.problem, time_limit=time_limit, seed=seed or 0, stop_at=stop_at)
 
     name = node_names(templates, (n.name for n in cluster.nodes))
