@@ -15,10 +15,11 @@ class _Group(click.Group):
     bad input, a bad option (click's usage errors, without the usage text) and a file that
     cannot be written (`-o` into a missing directory, a full disk)."""
 
-    def main(self, *args, **kwargs):
-        kwargs["standalone_mode"] = False
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        if not standalone_mode:  # an embedding caller handles click's exceptions itself
+            return super().main(*args, standalone_mode=False, **kwargs)
         try:
-            code = super().main(*args, **kwargs)
+            code = super().main(*args, standalone_mode=False, **kwargs)
         except click.exceptions.Abort:
             _fail("aborted", 1)
         except click.ClickException as error:
