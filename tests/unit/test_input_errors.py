@@ -275,6 +275,10 @@ CASES = [
     ("PodDisruptionBudget with both bounds", NODE + "kind: PodDisruptionBudget\nmetadata: {name: b}\n"
      "spec: {minAvailable: 1, maxUnavailable: 1}\n",
      "PodDisruptionBudget default/b", "spec.maxUnavailable", "cannot both be set"),
+    ("Pod with a wrong apiVersion", NODE + "apiVersion: apps/v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: x}]}\n",
+     "Pod default/p", "apiVersion", "expected 'v1' for a Pod, got 'apps/v1'"),
+    ("nodeSelector value not a label value", pod_with("containers: [{name: c, image: x}]\nnodeSelector: {disk: 'a b'}"),
+     "Pod default/p", "spec.nodeSelector.disk", "invalid label value 'a b'"),
     ("two Services of one name", NODE + "kind: Service\nmetadata: {name: s}\n---\nkind: Service\nmetadata: {name: s}\n",
      "Service default/s", "metadata.name", "duplicate Service"),
 ]

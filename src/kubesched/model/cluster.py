@@ -18,7 +18,7 @@ from kubesched.errors import InputError
 from kubesched.model.fields import boolean, int32, mapping, one_of, string, string_map
 from kubesched.model.manifests import Manifest, load_manifests, paused_gc
 from kubesched.model.nodes import parse_node
-from kubesched.model.objects import check_object, identity
+from kubesched.model.objects import check_api_version, check_object, identity
 from kubesched.model.objects import label as object_label
 from kubesched.model.pod_spec import PREEMPTION_POLICIES
 from kubesched.model.quantity import MAX_AMOUNT
@@ -140,6 +140,7 @@ def _check_objects(manifests: list[Manifest]) -> None:
     seen: set[tuple[str, str, str]] = set()
     for manifest in manifests:
         kind = manifest.obj["kind"]
+        check_api_version(manifest)
         if kind not in _RAW_KINDS and kind not in WORKLOAD_KINDS:
             continue
         if kind in _RAW_KINDS:

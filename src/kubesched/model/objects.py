@@ -13,6 +13,19 @@ from kubesched.model.selectors import parse_label_selector
 from kubesched.model.validation import dns_label, dns_subdomain, labels
 
 _MAP_SELECTORS = ("Service", "ReplicationController")  # selector: {key: value}
+API_VERSIONS = {"Pod": "v1", "Node": "v1", "Namespace": "v1", "Service": "v1", "ReplicationController": "v1",
+                "Deployment": "apps/v1", "ReplicaSet": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "apps/v1",
+                "Job": "batch/v1", "PriorityClass": "scheduling.k8s.io/v1", "PodDisruptionBudget": "policy/v1"}
+
+
+def check_api_version(manifest: Manifest) -> None:
+    """An object that names an apiVersion names its kind's (extensions/v1beta1 is long gone);
+    items of a typed list may leave it out."""
+    expected = API_VERSIONS.get(manifest.kind)
+    version = manifest.obj.get("apiVersion")
+    if expected and version is not None and version != expected:
+        raise InputError(f"expected {expected!r} for a {manifest.kind}, got {version!r}", file=manifest.file or None,
+                         obj=label(manifest), field="apiVersion")
 
 
 def identity(manifest: Manifest) -> tuple[str, str, str]:

@@ -13,7 +13,7 @@ from kubesched.model.pod_resources import pod_requests
 from kubesched.model.records import (HostPort, PodAffinityTerm, PodSpecInfo, PreferredSchedulingTerm,
                                      Toleration, TopologySpreadConstraint, WeightedPodAffinityTerm)
 from kubesched.model.selectors import parse_label_selector, parse_node_selector_term
-from kubesched.model.validation import dns_label, port_number, qualified_name
+from kubesched.model.validation import dns_label, labels, port_number, qualified_name
 
 DEFAULT_SCHEDULER = "default-scheduler"
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
@@ -100,7 +100,8 @@ def parse_pod_spec(spec: dict, *, class_priorities: dict[str, int],
         host_ports=_host_ports(init_containers, containers),
         tolerations=tuple(_toleration(t, f"spec.tolerations[{i}]")
                           for i, t in enumerate(sequence(spec.get("tolerations"), "spec.tolerations"))),
-        node_selector=tuple(string_map(spec.get("nodeSelector"), "spec.nodeSelector").items()),
+        node_selector=tuple(labels(string_map(spec.get("nodeSelector"), "spec.nodeSelector"),
+                                   "spec.nodeSelector").items()),
         **parse_affinity(spec.get("affinity")),
         topology_spread=_spread_constraints(spec.get("topologySpreadConstraints")),
         images=_images(init_containers, containers),

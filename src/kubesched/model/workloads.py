@@ -24,6 +24,7 @@ import orjson
 from kubesched.errors import InputError
 from kubesched.model.fields import boolean, int32, mapping, sequence, string, string_map, timestamp
 from kubesched.model.manifests import Manifest
+from kubesched.model.objects import check_api_version
 from kubesched.model.names import name_suffix, template_hash
 from kubesched.model.pods import PodParser
 from kubesched.model.records import Node, PodSpecInfo, Taint, Toleration
@@ -99,7 +100,7 @@ def expand_workload(manifest: Manifest, nodes: list[Node], parser: PodParser | N
             raise InputError(f"a {kind} needs a name", field="metadata.name")
         (dns_label if kind == "StatefulSet" else dns_subdomain)(workload.name, "metadata.name")
         dns_label(workload.namespace, "metadata.namespace")
-        _check_api_version(obj, kind)
+        check_api_version(manifest)
         _check_selector(workload)
         parser = parser or PodParser()
         _template_info(parser, workload.pod_spec)
@@ -143,13 +144,6 @@ def _identity(obj: dict, manifest: Manifest) -> str:
     if name is None:
         return f"({manifest.place or 'no name'})"
     return f"{namespace or 'default'}/{name}"
-
-
-def _check_api_version(obj: dict, kind: str) -> None:
-    """A workload names the API group it belongs to (extensions/v1beta1 and apps/v1beta2 are long gone)."""
-    version = obj.get("apiVersion")
-    if version is not None and version != _API_VERSIONS[kind]:
-        raise InputError(f"expected {_API_VERSIONS[kind]!r} for a {kind}, got {version!r}", field="apiVersion")
 
 
 def _count(spec: dict, field: str) -> int:
