@@ -148,3 +148,12 @@ def test_a_non_utf8_csv_is_bad_input(trace_files, tmp_path):
     bad.write_bytes(b"name,cpu_milli,memory_mib,num_gpu,gpu_milli\np\xff,1,1,0,0\n")
     result = CliRunner().invoke(main, ["trace", "openb", "--nodes", str(nodes), "--pods", str(bad)])
     assert result.exit_code == 2 and "line 2: not valid UTF-8" in result.output
+
+
+def test_a_node_list_without_gpus_is_bad_input(tmp_path):
+    nodes = tmp_path / "nodes.csv"
+    nodes.write_text("sn,cpu_milli,memory_mib,gpu,model\nn0,32000,131072,0,T4\n")
+    pods = tmp_path / "pods.csv"
+    pods.write_text(pods_csv(5))
+    result = CliRunner().invoke(main, ["trace", "openb", "--nodes", str(nodes), "--pods", str(pods)])
+    assert result.exit_code == 2 and "no GPU in the node list" in result.output

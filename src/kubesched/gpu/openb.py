@@ -203,7 +203,11 @@ class Cluster:
     @classmethod
     def read(cls, path: Path | str) -> "Cluster":
         nodes = [parse_node(m, file=str(path)) for m in node_manifests(path)]
-        return cls(nodes, sum(n.allocatable.get(GPU_RESOURCE, 0) for n in nodes))
+        gpus = sum(n.allocatable.get(GPU_RESOURCE, 0) for n in nodes)
+        if not gpus:  # every metric is a share of the GPU capacity
+            raise InputError("no GPU in the node list: the replay measures GPU allocation", file=str(path),
+                             field="gpu")
+        return cls(nodes, gpus)
 
 
 @dataclass

@@ -294,7 +294,8 @@ class CaseMaker:
         directory.mkdir()
         base = self.examples if rng.random() < 0.5 else generated_cluster(rng)
         cluster_docs, mutation = base, "none"
-        target = rng.choice(["cluster", "cluster", "cluster", "config", "templates", "pod", "csv", "option", "file"])
+        target = rng.choice(["cluster", "cluster", "cluster", "config", "templates", "pod", "csv", "nodes-csv", "option",
+                             "file"])
         files: dict[str, bytes] = {}
         json_format = rng.random() < 0.3
         if target == "cluster":
@@ -324,7 +325,7 @@ class CaseMaker:
             cluster, mutation = self._special_file(directory)
 
         command = rng.choice(["simulate", "explain", "plan fit", "plan nodes", "plan drain", "trace openb"])
-        if target == "csv":
+        if target in ("csv", "nodes-csv"):
             command = "trace openb"
         out = str(directory / ("missing-dir/out.json" if rng.random() < 0.05 else "out.json"))
         time_limit = None
@@ -340,7 +341,11 @@ class CaseMaker:
         elif command == "plan drain":
             argv = ["plan", "drain", "-f", cluster, "--nodes", rng.choice(["node-0", "general-1", "x", ""])]
         else:
-            nodes_csv = self._file(directory, "nodes.csv", NODES_CSV.encode())
+            nodes_data = NODES_CSV.encode()
+            if target == "nodes-csv":
+                nodes_data, mutation = mutate_text(nodes_data, rng) if rng.random() < 0.5 else \
+                    (NODES_CSV.replace(",2,T4", ",0,T4").replace(",8,G2", ",0,G2").encode(), "no GPU")
+            nodes_csv = self._file(directory, "nodes.csv", nodes_data)
             pods_data = PODS_CSV.encode()
             if target == "csv":
                 pods_data, mutation = mutate_text(pods_data, rng)
