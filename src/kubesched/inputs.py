@@ -147,7 +147,7 @@ class _StrictLoader(_BaseLoader):
     overridden, as YAML allows)."""
 
     def construct_mapping(self, node, deep=False):
-        if isinstance(node, yaml.MappingNode):
+        if isinstance(node, yaml.MappingNode) and not _plain_unique_keys(node):
             seen = set()
             for key_node, _ in node.value:
                 if key_node.tag == _MERGE_TAG or not isinstance(key_node, yaml.ScalarNode):
@@ -164,7 +164,18 @@ class _StrictLoader(_BaseLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-_StrictLoader.add_constructor("tag:yaml.org,2002:map", _StrictLoader.construct_yaml_map)
+
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _plain_unique_keys(node) -> bool:
+    """The quick answer for the usual mapping: string keys, all different."""
+    keys = set()
+    for key_node, _ in node.value:
+        if key_node.tag != _STR_TAG:
+            return False
+        keys.add(key_node.value)
+    return len(keys) == len(node.value)
 
 
 def parse_yaml(data: bytes, path: str) -> list:
@@ -181,9 +192,24 @@ def parse_yaml(data: bytes, path: str) -> list:
         raise InputError(f"invalid YAML: {error}", file=path) from None
     except RecursionError:
         raise InputError("invalid YAML: nested too deeply", file=path) from None
+    check = _check_expansion if "&" in text else _check_depth  # aliases need anchors
     for number, document in enumerate(documents, 1):
-        _check_expansion(document, path, number if len(documents) > 1 else 0)
+        check(document, path, number if len(documents) > 1 else 0)
     return documents
+
+
+def _check_depth(document: object, path: str, number: int) -> None:
+    """Refuse nesting deeper than MAX_DEPTH (a document without aliases is a tree)."""
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            where = f"document {number}: " if number else ""
+            raise InputError(f"{where}invalid YAML: nested deeper than {MAX_DEPTH} levels", file=path)
+        children = value.values() if type(value) is dict else value if type(value) is list else ()
+        for child in children:
+            if type(child) is dict or type(child) is list:
+                stack.append((child, depth + 1))
 
 
 def _check_expansion(document: object, path: str, number: int) -> None:
