@@ -82,11 +82,24 @@ def _load_file(file: str) -> list[Manifest]:
     return manifests
 
 
+def _named(document: dict, place: str) -> str | None:
+    """'object ns/name (document 2)' for an object whose kind is missing or wrong."""
+    meta = document.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    if not isinstance(name, str) or not name:
+        return None
+    namespace = meta.get("namespace") if isinstance(meta.get("namespace"), str) else ""
+    label = f"object {namespace}/{name}" if namespace else f"object {name}"
+    return f"{label} ({place})" if place else label
+
+
 def _flatten(document: object, file: str, place: str, out: list[Manifest], item_kind: str = "") -> None:
     where = place or None
     if not isinstance(document, dict):
         raise InputError(f"expected an object (a map with a kind), got {describe(document)}",
                          file=file, obj=where)
+    if not isinstance(document.get("kind"), str) or not document.get("kind"):
+        where = _named(document, place) or where
     kind = document.get("kind") or item_kind
     if not kind:
         raise InputError("the object has no kind", file=file, obj=where, field="kind")
