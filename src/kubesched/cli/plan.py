@@ -70,7 +70,7 @@ def plan() -> None:
 @cluster_options
 @click.option("--pod", "pod_path", required=True, type=click.Path(dir_okay=False),
               help="The pod to replicate: a Pod manifest, or a workload object whose template is used.")
-@click.option("--max-replicas", type=click.IntRange(min=1), default=10_000, show_default=True,
+@click.option("--max-replicas", type=click.IntRange(1, 1_000_000), default=10_000, show_default=True,
               help="Stop counting at this many replicas.")
 @click.option("--with-pending", is_flag=True, help="Place the cluster's pending pods first.")
 @config_option
