@@ -552,12 +552,15 @@ Evaluation Engine::evaluate(int32_t class_id) {
   pass(class_id, inter_pod, examined, e, true);
   e.examined.assign(static_cast<size_t>(count), 0);
   for (int32_t n : examined) e.examined[static_cast<size_t>(n)] = 1;
-  int64_t best = -1;
+  // Feasibility comes from the filters, not from the sign of the total.
+  bool any = false;
+  int64_t best = 0;
   std::vector<int32_t> ties;
   for (int32_t n : examined) {
+    if (e.failed_filter[static_cast<size_t>(n)] >= 0) continue;
     const int64_t total = e.total[static_cast<size_t>(n)];
-    if (total < 0) continue;
-    if (total > best) {
+    if (!any || total > best) {
+      any = true;
       best = total;
       ties.assign(1, n);
     } else if (total == best) {

@@ -120,8 +120,8 @@ def decide_with_python_plugins(snapshot: ClusterSnapshot, pod: Pod) -> Placement
     scores = [(name, load_plugin(name), weight) for name, weight in profile.python_scores]
     best, best_total = -1, -1
     for i, total in enumerate(evaluation["total"]):
-        if total < 0:
-            continue
+        if evaluation["failed_filter"][i] is not None or not evaluation["examined"][i]:
+            continue  # feasibility from the filters, not from the sign of the total
         node = snapshot.nodes[i]
         rejected = next((reason for reason in (run_filter(name, f, pod, node) for name, f in filters) if reason),
                         None)
