@@ -46,6 +46,9 @@ cdef inline string _b(str text):
 
 
 cdef class Engine:
+    """Node and class indices from Python are checked here, at the boundary: the core's own
+    loops index without checks."""
+
     """One cluster snapshot, its pod classes and a profile; decisions happen here."""
 
     cdef core.Engine* engine
@@ -77,6 +80,23 @@ cdef class Engine:
     def node_count(self):
         return self.engine.snapshot.node_count()
 
+    cdef int32_t _node(self, int64_t node) except -1:
+        if not 0 <= node < self.engine.snapshot.node_count():
+            raise IndexError(f"node index {node} out of range (0..{self.engine.snapshot.node_count() - 1})")
+        return <int32_t>node
+
+    cdef int32_t _class(self, int64_t class_id) except -1:
+        if not 0 <= class_id < self.engine.class_count():
+            raise IndexError(f"pod class {class_id} out of range (0..{self.engine.class_count() - 1})")
+        return <int32_t>class_id
+
+    cdef void _classes(self, int32_t[::1] classes) except *:
+        cdef Py_ssize_t i
+        cdef int32_t count = self.engine.class_count()
+        for i in range(classes.shape[0]):
+            if not 0 <= classes[i] < count:
+                raise IndexError(f"pod class {classes[i]} out of range (0..{count - 1})")
+
     def add_node(self, str name, dict labels, dict allocatable, list taints, bint unschedulable,
                  images=()):
         """Add a node; `taints` are (key, value, effect), `allocatable` maps resource names
@@ -98,8 +118,8 @@ cdef class Engine:
         s.set_unschedulable(node, unschedulable)
         return node
 
-    def node_name(self, int32_t node):
-        return self.text(self.engine.snapshot.names[node])
+    def node_name(self, int64_t node):
+        return self.text(self.engine.snapshot.names[self._node(node)])
 
     def usage(self):
         """(allocatable, requested, allowed pods, pod count) as arrays: [resource, node]."""
@@ -287,14 +307,14 @@ cdef class Engine:
 
     # -- decisions -------------------------------------------------------------------------
 
-    def assume(self, int32_t class_id, int32_t node):
-        self.engine.assume(class_id, node)
+    def assume(self, int64_t class_id, int64_t node):
+        self.engine.assume(self._class(class_id), self._node(node))
 
-    def forget(self, int32_t class_id, int32_t node):
-        self.engine.forget(class_id, node)
+    def forget(self, int64_t class_id, int64_t node):
+        self.engine.forget(self._class(class_id), self._node(node))
 
-    def schedule(self, int32_t class_id):
-        return self.engine.schedule(class_id)
+    def schedule(self, int64_t class_id):
+        return self.engine.schedule(self._class(class_id))
 
     def schedule_queue(self, class_ids):
         """Decide a queue of pods (by class id) in order; returns the chosen node indices, -1
@@ -305,6 +325,7 @@ cdef class Engine:
         cdef int64_t count = classes.shape[0]
         if count == 0:
             return chosen
+        self._classes(classes)
         with nogil:
             self.engine.schedule_queue(&classes[0], count, &out[0])
         return chosen
@@ -328,13 +349,13 @@ cdef class Engine:
         self.engine.snapshot.gpu_workload.set(typical)
         self.engine.snapshot.generation += 1
 
-    def gpu_free(self, int32_t node):
+    def gpu_free(self, int64_t node):
         """Free milli of each GPU of the node."""
-        return list(self.engine.snapshot.gpu_free[node])
+        return list(self.engine.snapshot.gpu_free[self._node(node)])
 
-    def gpu_frag(self, int32_t node):
+    def gpu_frag(self, int64_t node):
         """The node's fragmentation amount (milli-GPU) against the typical pods."""
-        cdef core.GpuNodeState state = core.gpu_node_state(self.engine.snapshot, node)
+        cdef core.GpuNodeState state = core.gpu_node_state(self.engine.snapshot, self._node(node))
         return self.engine.snapshot.gpu_workload.frag(state)
 
     def cluster_gpu_frag(self):
@@ -352,14 +373,14 @@ cdef class Engine:
         """For each pod of the last schedule_queue, the bit mask of the GPUs it took (0: none)."""
         return np.array(self.engine.queue_gpu_masks(), dtype=np.uint64)
 
-    def assume_on_gpus(self, int32_t class_id, int32_t node, mask):
+    def assume_on_gpus(self, int64_t class_id, int64_t node, mask):
         """A GPU pod already bound to the GPUs of `mask` (bit g: GPU g)."""
-        self.engine.assume_on_gpus(class_id, node, mask)
+        self.engine.assume_on_gpus(self._class(class_id), self._node(node), mask)
 
-    def forget_on_gpus(self, int32_t class_id, int32_t node, mask):
+    def forget_on_gpus(self, int64_t class_id, int64_t node, mask):
         """A GPU pod leaves exactly the GPUs of `mask` (forget may give back another pod's
         GPUs when two pods of one class share the node)."""
-        self.engine.forget_on_gpus(class_id, node, mask)
+        self.engine.forget_on_gpus(self._class(class_id), self._node(node), mask)
 
     def replay_gpu_queue(self, class_ids):
         """Decide a queue of pods one by one and measure after each: (chosen node, GPU milli
@@ -375,6 +396,7 @@ cdef class Engine:
         cdef double[::1] f = frag
         cdef int64_t[::1] i = idle
         if count:
+            self._classes(classes)
             with nogil:
                 core.replay_gpu_queue(self.engine[0], &classes[0], count, &c[0], &a[0], &f[0], &i[0])
         return chosen, allocated, frag, idle
@@ -400,9 +422,9 @@ cdef class Engine:
             return PREFILTER_REJECTIONS[payload]
         return _REASON_TEXT[kind]
 
-    def evaluate(self, int32_t class_id):
+    def evaluate(self, int64_t class_id):
         """Every node's filter verdict and every score, without placing the pod."""
-        cdef core.Evaluation e = self.engine.evaluate(class_id)
+        cdef core.Evaluation e = self.engine.evaluate(self._class(class_id))
         return {
             "failed_filter": [FILTERS[f] if f >= 0 else None for f in e.failed_filter],
             "reasons": [[self.reason_text(r) for r in reasons] for reasons in e.reasons],
@@ -515,6 +537,11 @@ def pack_is_valid(sizes, capacities, costs, limits, allowed, bin_type, item_bin,
     packing.cost = cost
     packing.unplaced = unplaced
     return core.pack_is_valid(problem, packing)
+
+
+def feasible_on(Engine engine, int64_t class_id, int64_t node):
+    """Whether a pod of the class passes every enabled filter on this node now."""
+    return engine.engine.feasible_on(engine._class(class_id), engine._node(node))
 
 
 def feasible_nodes(Engine engine, int32_t class_id):

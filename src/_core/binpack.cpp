@@ -168,6 +168,9 @@ Result solve(const Problem& p, const Options& options) {
     for (int32_t t = 0; t < p.types; ++t)
       if (p.limit[static_cast<size_t>(t)] < 0) preferred.push_back(t);
   bool have = false;
+  // Past the deadline, only the first construction is made (one packing is the least answer);
+  // one construction on a big instance takes long, so the clock is read before each.
+  auto out_of_time = [&] { return have && detail::Clock::now() >= deadline; };
   auto consider = [&](Packing packing, std::string name) {
     if (!have || packing.better_than(result.packing)) {
       result.packing = std::move(packing);
@@ -181,15 +184,19 @@ Result solve(const Problem& p, const Options& options) {
   for (int32_t type : preferred) {
     for (Rule rule : {kDotProduct, kNormDistance})
       for (Weighting weighting : {kUniform, kByDemand}) {
+        if (out_of_time()) break;
         std::string name = std::string(rule_name(rule)) + (weighting == kUniform ? "(uniform)" : "(by demand)");
         consider(construct(p, rule, kSumOrder, weighting, type), label(name, type));
       }
-    consider(construct(p, kMinBinSlack, kSumOrder, kUniform, type), label("MinimumBinSlack", type));
+    if (!out_of_time())
+      consider(construct(p, kMinBinSlack, kSumOrder, kUniform, type), label("MinimumBinSlack", type));
     for (Rule rule : {kFirstFit, kBestFit})
-      for (Order order : {kSumOrder, kMaxOrder, kSquaresOrder})
+      for (Order order : {kSumOrder, kMaxOrder, kSquaresOrder}) {
+        if (out_of_time()) break;
         consider(construct(p, rule, order, kUniform, type),
                  label(std::string(rule_name(rule)) + "(" + order_name(order) + ")", type));
-    if (detail::Clock::now() >= deadline) break;
+      }
+    if (out_of_time()) break;
   }
   result.construction_cost = result.packing.cost;
   if (options.improve && result.packing.cost > stop_at && detail::Clock::now() < deadline) {

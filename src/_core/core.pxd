@@ -216,6 +216,7 @@ cdef extern from "engine.hpp" namespace "kubesched" nogil:
         vector[Histogram] failures()
         void clear_failures()
         Evaluation evaluate(int32_t) except +
+        bint feasible_on(int32_t, int32_t) except +
 
 
 cdef extern from "gpu.hpp" namespace "kubesched" nogil:

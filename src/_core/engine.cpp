@@ -522,6 +522,12 @@ void Engine::schedule_queue(const int32_t* class_ids, int64_t count, int32_t* ch
 
 // percentageOfNodesToScore below 100: look at nodes from a rotating start until enough
 // feasible ones are found, and score only those (upstream's sampling, done sequentially).
+bool Engine::feasible_on(int32_t class_id, int32_t node) {
+  if (!touched_by_inter_pod_rules(class_id)) return failing_filter(class_id, node, nullptr, nullptr) < 0;
+  const FilterContext context = build_filter_context(inputs(class_id));
+  return failing_filter(class_id, node, &context, nullptr) < 0;
+}
+
 Evaluation Engine::evaluate(int32_t class_id) {
   const int32_t count = snapshot.node_count();
   const bool inter_pod = touched_by_inter_pod_rules(class_id);
@@ -546,12 +552,15 @@ Evaluation Engine::evaluate(int32_t class_id) {
   pass(class_id, inter_pod, examined, e, true);
   e.examined.assign(static_cast<size_t>(count), 0);
   for (int32_t n : examined) e.examined[static_cast<size_t>(n)] = 1;
-  int64_t best = -1;
+  // Feasibility comes from the filters, not from the sign of the total.
+  bool any = false;
+  int64_t best = 0;
   std::vector<int32_t> ties;
   for (int32_t n : examined) {
+    if (e.failed_filter[static_cast<size_t>(n)] >= 0) continue;
     const int64_t total = e.total[static_cast<size_t>(n)];
-    if (total < 0) continue;
-    if (total > best) {
+    if (!any || total > best) {
+      any = true;
       best = total;
       ties.assign(1, n);
     } else if (total == best) {

@@ -81,6 +81,9 @@ class Engine {
 
   // Filter and score the nodes for a pod of the class without placing it.
   Evaluation evaluate(int32_t class_id);
+  // Whether a pod of the class passes every enabled filter on one node now (what
+  // `evaluate` says of that node, without looking at the others).
+  bool feasible_on(int32_t class_id, int32_t node);
 
  private:
   struct ClassState {

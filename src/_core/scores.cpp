@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "filters.hpp"
 #include "gpu.hpp"
@@ -31,11 +32,18 @@ int64_t node_affinity_score(const Snapshot& s, const PodClass& pod, int32_t node
 
 namespace {
 
+int64_t saturating_add(int64_t a, int64_t b) {
+  int64_t sum = 0;
+  if (__builtin_add_overflow(a, b, &sum)) return b > 0 ? INT64_MAX : INT64_MIN;
+  return sum;
+}
+
 // Allocatable and requested-after-placement of one resource, as upstream's
 // resource allocation scorer sees them; (0, 0) means "skip this resource".
 struct Usage {
   int64_t allocatable = 0;
   int64_t requested = 0;
+  int64_t before = 0;  // requested without the pod
 };
 
 Usage usage(const Snapshot& s, const PodClass& pod, int32_t resource, int32_t node, bool use_requested) {
@@ -45,21 +53,31 @@ Usage usage(const Snapshot& s, const PodClass& pod, int32_t resource, int32_t no
   const int64_t pod_request = pod.request(resource);
   if (!use_requested && (resource == kCpu || resource == kMemory)) {
     const int64_t nonzero_pod = resource == kCpu ? pod.fit_score_cpu : pod.fit_score_memory;
-    return {s.allocatable[r][n], s.nonzero[r][n] + nonzero_pod};
+    return {s.allocatable[r][n], saturating_add(s.nonzero[r][n], nonzero_pod), s.nonzero[r][n]};
   }
   const bool scalar = resource > kEphemeralStorage;
   if (scalar && pod_request == 0) return {};
-  return {s.allocatable[r][n], s.requested[r][n] + pod_request};
+  return {s.allocatable[r][n], saturating_add(s.requested[r][n], pod_request), s.requested[r][n]};
 }
+
+// Amounts go up to int64's maximum (a node may offer 8Ei of memory): products with the
+// maximum score are taken in 128 bits, where they cannot overflow.
+using Wide = __int128;
 
 int64_t least_allocated(int64_t requested, int64_t capacity) {
   if (capacity == 0 || requested > capacity) return 0;
-  return (capacity - requested) * kMaxNodeScore / capacity;
+  return static_cast<int64_t>(static_cast<Wide>(capacity - requested) * kMaxNodeScore / capacity);
 }
 
 int64_t most_allocated(int64_t requested, int64_t capacity) {
   if (capacity == 0) return 0;
-  return std::min(requested, capacity) * kMaxNodeScore / capacity;
+  return static_cast<int64_t>(static_cast<Wide>(std::min(requested, capacity)) * kMaxNodeScore / capacity);
+}
+
+// Utilisation in percent; beyond 100 every shape gives its last score, so it is capped there.
+int64_t utilization_percent(int64_t requested, int64_t capacity) {
+  const Wide percent = static_cast<Wide>(requested) * 100 / capacity;
+  return percent > 101 ? 101 : static_cast<int64_t>(percent);
 }
 
 int64_t broken_linear(const std::vector<ShapePoint>& shape, int64_t utilization) {
@@ -87,7 +105,7 @@ int64_t resources_fit_score(const Snapshot& s, const Profile& profile, const Pod
       case kLeastAllocated: resource_score = least_allocated(u.requested, u.allocatable); break;
       case kMostAllocated: resource_score = most_allocated(u.requested, u.allocatable); break;
       case kRequestedToCapacityRatio:
-        resource_score = broken_linear(profile.shape, u.requested * 100 / u.allocatable);
+        resource_score = broken_linear(profile.shape, utilization_percent(u.requested, u.allocatable));
         if (resource_score <= 0) continue;
         break;
     }
@@ -134,7 +152,7 @@ int64_t balanced_allocation_score(const Snapshot& s, const Profile& profile, con
     const Usage u = usage(s, pod, rw.resource, node, true);
     if (u.allocatable == 0 || count == 64) continue;
     with_pod[count] = capped_fraction(u.requested, u.allocatable);
-    without_pod[count] = capped_fraction(u.requested - pod.request(rw.resource), u.allocatable);
+    without_pod[count] = capped_fraction(u.before, u.allocatable);
     ++count;
   }
   constexpr int64_t kHalf = kMaxNodeScore / 2;
@@ -152,13 +170,14 @@ int64_t image_locality_score(const Snapshot& s, const PodClass& pod, int32_t nod
     for (const auto& held_image : held) {
       if (held_image.first != image) continue;
       const double spread = static_cast<double>(s.image_nodes.at(image)) / total_nodes;
-      sum += static_cast<int64_t>(static_cast<double>(s.image_size.at(image).second) * spread);
+      sum = saturating_add(sum, static_cast<int64_t>(static_cast<double>(s.image_size.at(image).second) * spread));
       break;
     }
   }
   const int64_t max_threshold = kMaxContainerThreshold * static_cast<int64_t>(pod.images.size());
   sum = std::clamp(sum, kMinThreshold, max_threshold);
-  return kMaxNodeScore * (sum - kMinThreshold) / (max_threshold - kMinThreshold);
+  return static_cast<int64_t>(static_cast<Wide>(kMaxNodeScore) * (sum - kMinThreshold) /
+                              (max_threshold - kMinThreshold));
 }
 
 int64_t raw_score(Score plugin, const Snapshot& s, const Profile& profile, const PodClass& pod, int32_t node) {

@@ -32,13 +32,13 @@ bool reversed(Score plugin);
 bool min_max_normalized(Score plugin);
 inline int64_t min_max_normalize(int64_t score, int64_t lowest, int64_t highest) {
   if (highest == lowest) return 0;
-  return (score - lowest) * 100 / (highest - lowest);
+  return static_cast<int64_t>(static_cast<__int128>(score - lowest) * 100 / (highest - lowest));
 }
 
 // DefaultNormalizeScore for one score, given the max over the scored nodes.
 inline int64_t default_normalize(int64_t score, int64_t max_score, bool reverse) {
   if (max_score == 0) return reverse ? 100 : score;
-  int64_t s = 100 * score / max_score;
+  const auto s = static_cast<int64_t>(static_cast<__int128>(score) * 100 / max_score);  // no overflow
   return reverse ? 100 - s : s;
 }
 

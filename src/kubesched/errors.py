@@ -2,6 +2,28 @@
 
 from __future__ import annotations
 
+import re
+
+# Parts of a message longer than this are cut in the middle: a 100 KB value echoed back
+# helps nobody, its two ends say which one it was.
+MAX_PART = 240
+MAX_PROBLEM = 480
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def one_line(text: object, limit: int = MAX_PART) -> str:
+    """`text` with control characters escaped (a file name may hold a newline), shortened to
+    about `limit` characters."""
+    text = _CONTROL.sub(lambda m: _ESCAPES.get(m.group(), f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256
+                                               else f"\\u{ord(m.group()):04x}"), str(text))
+    # A name read from the command line may carry undecodable bytes (surrogate escapes).
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    if len(text) > limit:
+        keep = (limit - 5) // 2
+        text = f"{text[:keep]} … {text[-keep:]}"
+    return text
+
 
 class InputError(Exception):
     """Bad input, located as precisely as we can: file, object and field."""
@@ -20,5 +42,6 @@ class InputError(Exception):
                           field=self.field)
 
     def __str__(self) -> str:
-        where = [part for part in (self.file, self.obj, self.field) if part]
-        return ": ".join([*where, self.problem])
+        where = [one_line(part, limit) for part, limit in ((self.file, MAX_PART), (self.obj, MAX_PART),
+                                                            (self.field, MAX_PROBLEM)) if part]
+        return ": ".join([*where, one_line(self.problem, MAX_PROBLEM)])

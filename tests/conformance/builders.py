@@ -66,9 +66,8 @@ def host_port(protocol: str, ip: str, port: int) -> dict:
 def container(requests: dict | None = None, *, image: str | None = None, ports: list | None = None,
               sidecar: bool = False) -> dict:
     """One container; `requests` None means no `resources` at all (missing requests)."""
-    result: dict = {"name": f"c{next(_names)}"}
-    if image is not None:
-        result["image"] = image
+    # The API server requires an image; one that no node holds changes no score.
+    result: dict = {"name": f"c{next(_names)}", "image": image if image is not None else "registry.k8s.io/pause:3.10"}
     if requests is not None:
         result["resources"] = {"requests": dict(requests)}
     if ports:

@@ -10,8 +10,8 @@ from .builders import affinity, configured, evaluate, node, plugin_args, pod, po
 
 PLUGIN = "InterPodAffinity"
 NAMESPACES = ClusterObjects(namespaces={
-    "subteam1.team1": {"team": "team1"}, "subteam2.team1": {"team": "team1"},
-    "subteam1.team2": {"team": "team2"}, "subteam2.team2": {"team": "team2"},
+    "subteam1-team1": {"team": "team1"}, "subteam2-team1": {"team": "team1"},
+    "subteam1-team2": {"team": "team2"}, "subteam2-team2": {"team": "team2"},
 })
 
 CHINA = {"region": "China"}
@@ -42,9 +42,9 @@ STAY_WITH_S1_IN_REGION_AWAY_FROM_S2_IN_AZ = affinity(
     pod_preferred=[(8, pod_term(sel("security", "In", "S1"), "region"))],
     anti_preferred=[(5, pod_term(sel("security", "In", "S2"), "az"))])
 AFFINITY_NAMESPACE_SELECTOR = affinity(pod_preferred=[
-    (5, pod_term(sel("security", "In", "S1"), "region", namespaces=["subteam2.team2"], namespace_selector=TEAM1))])
+    (5, pod_term(sel("security", "In", "S1"), "region", namespaces=["subteam2-team2"], namespace_selector=TEAM1))])
 ANTI_AFFINITY_NAMESPACE_SELECTOR = affinity(anti_preferred=[
-    (5, pod_term(sel("security", "In", "S1"), "region", namespaces=["subteam2.team2"], namespace_selector=TEAM1))])
+    (5, pod_term(sel("security", "In", "S1"), "region", namespaces=["subteam2-team2"], namespace_selector=TEAM1))])
 
 
 def on(node_name, labels=None, spec_affinity=None, namespace=None):
@@ -75,11 +75,11 @@ CASES = [
      pod(labels=S2), [on("node1", S1, STAY_WITH_S1_IN_REGION), on("node2", S2, STAY_WITH_S2_IN_REGION)],
      {"node1": CHINA, "node2": INDIA, "node3": AZ1}, [0, 100, 0]),
     ("Affinity symmetry with namespace selector",
-     pod(namespace="subteam1.team1", labels=S1),
+     pod(namespace="subteam1-team1", labels=S1),
      [on("node1", S1, AFFINITY_NAMESPACE_SELECTOR), on("node2", S2, STAY_WITH_S2_IN_REGION)],
      {"node1": CHINA, "node2": INDIA, "node3": AZ1}, [100, 0, 0]),
     ("AntiAffinity symmetry with namespace selector",
-     pod(namespace="subteam1.team1", labels=S1),
+     pod(namespace="subteam1-team1", labels=S1),
      [on("node1", S1, ANTI_AFFINITY_NAMESPACE_SELECTOR), on("node2", S2, STAY_WITH_S2_IN_REGION)],
      {"node1": CHINA, "node2": INDIA, "node3": AZ1}, [0, 100, 100]),
     ("Affinity symmetry: considered RequiredDuringSchedulingIgnoredDuringExecution in pod affinity symmetry",
@@ -114,24 +114,24 @@ CASES = [
      pod(labels=S1), [on("node1", S1), on("node2", None, STAY_WITH_S1_IN_REGION_AWAY_FROM_S2_IN_AZ)],
      {"node1": CHINA, "node2": CHINA}, [0, 0]),
     ("Affinity with pods matching NamespaceSelector",
-     pod(namespace="subteam1.team1", labels=S1, affinity=AFFINITY_NAMESPACE_SELECTOR),
-     [on("node1", S1, namespace="subteam1.team1"), on("node1", S1, namespace="subteam1.team1"),
-      on("node1", S1, namespace="subteam1.team2"), on("node2", S1, namespace="subteam2.team1")],
+     pod(namespace="subteam1-team1", labels=S1, affinity=AFFINITY_NAMESPACE_SELECTOR),
+     [on("node1", S1, namespace="subteam1-team1"), on("node1", S1, namespace="subteam1-team1"),
+      on("node1", S1, namespace="subteam1-team2"), on("node2", S1, namespace="subteam2-team1")],
      {"node1": CHINA, "node2": INDIA}, [100, 0]),
     ("Affinity with pods matching both NamespaceSelector and Namespaces fields",
-     pod(namespace="subteam1.team1", labels=S1, affinity=AFFINITY_NAMESPACE_SELECTOR),
-     [on("node1", S1, namespace="subteam1.team1"), on("node1", S1, namespace="subteam1.team1"),
-      on("node1", S1, namespace="subteam2.team2"), on("node2", S1, namespace="subteam2.team1")],
+     pod(namespace="subteam1-team1", labels=S1, affinity=AFFINITY_NAMESPACE_SELECTOR),
+     [on("node1", S1, namespace="subteam1-team1"), on("node1", S1, namespace="subteam1-team1"),
+      on("node1", S1, namespace="subteam2-team2"), on("node2", S1, namespace="subteam2-team1")],
      {"node1": CHINA, "node2": INDIA}, [100, 0]),
     ("Anti-affinity with pods matching NamespaceSelector",
-     pod(namespace="subteam1.team1", labels=S1, affinity=ANTI_AFFINITY_NAMESPACE_SELECTOR),
-     [on("node1", S1, namespace="subteam1.team1"), on("node1", S1, namespace="subteam1.team1"),
-      on("node1", S1, namespace="subteam1.team2"), on("node2", S1, namespace="subteam2.team1")],
+     pod(namespace="subteam1-team1", labels=S1, affinity=ANTI_AFFINITY_NAMESPACE_SELECTOR),
+     [on("node1", S1, namespace="subteam1-team1"), on("node1", S1, namespace="subteam1-team1"),
+      on("node1", S1, namespace="subteam1-team2"), on("node2", S1, namespace="subteam2-team1")],
      {"node1": CHINA, "node2": INDIA}, [0, 100]),
     ("Anti-affinity with pods matching both NamespaceSelector and Namespaces fields",
-     pod(namespace="subteam1.team1", labels=S1, affinity=ANTI_AFFINITY_NAMESPACE_SELECTOR),
-     [on("node1", S1, namespace="subteam1.team1"), on("node1", S1, namespace="subteam1.team1"),
-      on("node1", S1, namespace="subteam2.team2"), on("node2", S1, namespace="subteam2.team1")],
+     pod(namespace="subteam1-team1", labels=S1, affinity=ANTI_AFFINITY_NAMESPACE_SELECTOR),
+     [on("node1", S1, namespace="subteam1-team1"), on("node1", S1, namespace="subteam1-team1"),
+      on("node1", S1, namespace="subteam2-team2"), on("node2", S1, namespace="subteam2-team1")],
      {"node1": CHINA, "node2": INDIA}, [0, 100]),
     ("Do not ignore preferred terms of existing pods",
      pod(labels=S2), [on("node1", S1, STAY_WITH_S1_IN_REGION_AWAY_FROM_S2_IN_AZ), on("node2", S2, STAY_WITH_S2_IN_REGION)],
@@ -165,7 +165,7 @@ def test_ignore_preferred_terms_of_existing_pods():
 # -- TestPreferredAffinityWithHardPodAffinitySymmetricWeight -------------------------------------
 
 HARD_POD_AFFINITY = affinity(pod_required=[pod_term(sel("service", "In", "S1"), "region",
-                                                    namespaces=["default", "subteam2.team2"],
+                                                    namespaces=["default", "subteam2-team2"],
                                                     namespace_selector=TEAM1)])
 SERVICE_S1 = {"service": "S1"}
 HARD_NODES = {"node1": CHINA, "node2": INDIA, "node3": AZ1}
@@ -174,9 +174,9 @@ HARD_NODES = {"node1": CHINA, "node2": INDIA, "node3": AZ1}
 @pytest.mark.parametrize("name, namespace, weight, want", [
     ("with default weight", None, 1, [100, 100, 0]),
     ("with zero weight", None, 0, None),
-    ("with no matching namespace", "subteam1.team2", 1, None),
-    ("with matching NamespaceSelector", "subteam1.team1", 1, [100, 100, 0]),
-    ("with matching Namespaces", "subteam2.team2", 1, [100, 100, 0]),
+    ("with no matching namespace", "subteam1-team2", 1, None),
+    ("with matching NamespaceSelector", "subteam1-team1", 1, [100, 100, 0]),
+    ("with matching Namespaces", "subteam2-team2", 1, [100, 100, 0]),
 ])
 def test_hard_pod_affinity_symmetric_weight(name, namespace, weight, want):
     # want None: upstream's PreScore skips (no score).

@@ -43,40 +43,40 @@ FILTER_CASES = [
 
 @pytest.mark.parametrize("name, tolerations, taints, fits", FILTER_CASES, ids=[c[0][:60] for c in FILTER_CASES])
 def test_filter(name, tolerations, taints, fits):
-    result = evaluate([node("nodeA", taints=taints)], pod(tolerations=tolerations))
-    assert result.failed("nodeA") == (None if fits else "TaintToleration")
+    result = evaluate([node("node-a", taints=taints)], pod(tolerations=tolerations))
+    assert result.failed("node-a") == (None if fits else "TaintToleration")
 
 
 def test_filter_reason_names_no_taint():
     """Upstream reports `node(s) had untolerated taint(s)`, without the taint's key and value,
     so that every node rejected for a taint lands in one bucket of the FitError message."""
-    result = evaluate([node("nodeA", taints=[taint("dedicated", "user1", "NoSchedule")])], pod())
-    assert result.reasons("nodeA") == [REASON]
+    result = evaluate([node("node-a", taints=[taint("dedicated", "user1", "NoSchedule")])], pod())
+    assert result.reasons("node-a") == [REASON]
 
 
 SCORE_CASES = [
     ("node with taints tolerated by the pod, gets a higher score than those node with intolerable taints",
      [toleration("foo", "bar", "PreferNoSchedule", "Equal")],
-     {"nodeA": [taint("foo", "bar", "PreferNoSchedule")], "nodeB": [taint("foo", "blah", "PreferNoSchedule")]},
-     {"nodeA": 100, "nodeB": 0}),
+     {"node-a": [taint("foo", "bar", "PreferNoSchedule")], "node-b": [taint("foo", "blah", "PreferNoSchedule")]},
+     {"node-a": 100, "node-b": 0}),
     ("the nodes that all of their taints are tolerated by the pod, get the same score",
      [toleration("cpu-type", "arm64", "PreferNoSchedule", "Equal"), toleration("disk-type", "ssd", "PreferNoSchedule", "Equal")],
-     {"nodeA": [], "nodeB": [taint("cpu-type", "arm64", "PreferNoSchedule")],
-      "nodeC": [taint("cpu-type", "arm64", "PreferNoSchedule"), taint("disk-type", "ssd", "PreferNoSchedule")]},
-     {"nodeA": 100, "nodeB": 100, "nodeC": 100}),
+     {"node-a": [], "node-b": [taint("cpu-type", "arm64", "PreferNoSchedule")],
+      "node-c": [taint("cpu-type", "arm64", "PreferNoSchedule"), taint("disk-type", "ssd", "PreferNoSchedule")]},
+     {"node-a": 100, "node-b": 100, "node-c": 100}),
     ("the more intolerable taints a node has, the lower score it gets.",
      [toleration("foo", "bar", "PreferNoSchedule", "Equal")],
-     {"nodeA": [], "nodeB": [taint("cpu-type", "arm64", "PreferNoSchedule")],
-      "nodeC": [taint("cpu-type", "arm64", "PreferNoSchedule"), taint("disk-type", "ssd", "PreferNoSchedule")]},
-     {"nodeA": 100, "nodeB": 50, "nodeC": 0}),
+     {"node-a": [], "node-b": [taint("cpu-type", "arm64", "PreferNoSchedule")],
+      "node-c": [taint("cpu-type", "arm64", "PreferNoSchedule"), taint("disk-type", "ssd", "PreferNoSchedule")]},
+     {"node-a": 100, "node-b": 50, "node-c": 0}),
     ("only taints and tolerations that have effect PreferNoSchedule are checked by taints-tolerations priority function",
      [toleration("cpu-type", "arm64", "NoSchedule", "Equal"), toleration("disk-type", "ssd", "NoSchedule", "Equal")],
-     {"nodeA": [], "nodeB": [taint("cpu-type", "arm64", "NoSchedule")],
-      "nodeC": [taint("cpu-type", "arm64", "PreferNoSchedule"), taint("disk-type", "ssd", "PreferNoSchedule")]},
-     {"nodeA": 100, "nodeB": 100, "nodeC": 0}),
+     {"node-a": [], "node-b": [taint("cpu-type", "arm64", "NoSchedule")],
+      "node-c": [taint("cpu-type", "arm64", "PreferNoSchedule"), taint("disk-type", "ssd", "PreferNoSchedule")]},
+     {"node-a": 100, "node-b": 100, "node-c": 0}),
     ("Default behaviour No taints and tolerations, lands on node with no taints",
-     [], {"nodeA": [], "nodeB": [taint("cpu-type", "arm64", "PreferNoSchedule")]},
-     {"nodeA": 100, "nodeB": 0}),
+     [], {"node-a": [], "node-b": [taint("cpu-type", "arm64", "PreferNoSchedule")]},
+     {"node-a": 100, "node-b": 0}),
 ]
 
 

@@ -56,7 +56,7 @@ def gpu_pods(draw):
             annotations["kubesched.io/gpu-models"] = "|".join(draw(st.lists(st.sampled_from(MODELS), min_size=1,
                                                                              max_size=2, unique=True)))
         pods.append(parser.parse({"metadata": {"name": f"pod-{i}", "annotations": annotations},
-                                  "spec": {"containers": [{"name": "c", "resources": {"requests": requests}}]}}))
+                                  "spec": {"containers": [{"name": "c", "image": "x", "resources": {"requests": requests}}]}}))
     return pods
 
 

@@ -131,7 +131,7 @@ def test_missing_file_and_bad_config(tmp_path):
     process = subprocess.run([sys.executable, "-m", "kubesched", "simulate", "-f", str(EXAMPLES / "cluster"),
                               "--config", str(config)], capture_output=True, text=True, cwd=ROOT)
     assert process.returncode == 2
-    assert process.stderr.strip() == f"error: {config}: KubeSchedulerConfiguration: profiles: expected a list, got int"
+    assert process.stderr.strip() == f"error: {config}: KubeSchedulerConfiguration: profiles: expected a list, got a number"
 
 
 EXAMPLE_PATHS = ["-f", str(EXAMPLES / "cluster"), "-f", str(EXAMPLES / "workload")]

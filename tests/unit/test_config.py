@@ -98,3 +98,72 @@ def test_python_plugin_by_import_path():
     assert profile.python_scores == (("examples.plugins.spot:AvoidSpotForCritical", 2),)
     with pytest.raises(InputError, match="cannot load Python plugin"):
         parse_config(config(profiles=[{"plugins": {"filter": {"enabled": [{"name": "no.such.module:X"}]}}}]))
+
+
+def spread(*constraints) -> dict:
+    return config(profiles=[{"pluginConfig": [{"name": "PodTopologySpread", "args": {
+        "defaultingType": "List", "defaultConstraints": list(constraints)}}]}])
+
+
+ZONE = {"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway"}
+ARGS = "profiles[0].pluginConfig[0].args"
+
+
+@pytest.mark.parametrize("document, field, words", [
+    # ValidateKubeSchedulerConfiguration, with upstream's defaults (16; 1 s and 10 s)
+    (config(parallelism=0), "parallelism", "must be between 1"),
+    (config(podInitialBackoffSeconds=0), "podInitialBackoffSeconds", "must be between 1"),
+    (config(podInitialBackoffSeconds=20), "podMaxBackoffSeconds", "greater than or equal to podInitialBackoffSeconds"),
+    (config(podInitialBackoffSeconds=5, podMaxBackoffSeconds=4), "podMaxBackoffSeconds", "greater than or equal"),
+    (config(profiles=[{"pluginConfig": [{"name": "InterPodAffinity"}, {"name": "InterPodAffinity"}]}]),
+     "profiles[0].pluginConfig[1].name", "duplicate pluginConfig"),
+    # ValidatePodTopologySpreadArgs
+    (spread(None), f"{ARGS}.defaultConstraints[0]", "got null"),
+    (spread(3), f"{ARGS}.defaultConstraints[0]", "expected a mapping, got a number"),
+    (spread({**ZONE, "maxSkew": "1"}), f"{ARGS}.defaultConstraints[0].maxSkew", "expected an integer"),
+    (spread({**ZONE, "maxSkew": 0}), f"{ARGS}.defaultConstraints[0].maxSkew", "must be between 1"),
+    (spread({**ZONE, "topologyKey": "a b"}), f"{ARGS}.defaultConstraints[0].topologyKey", "invalid topologyKey"),
+    (spread({**ZONE, "whenUnsatisfiable": "Maybe"}), f"{ARGS}.defaultConstraints[0].whenUnsatisfiable", "one of"),
+    (spread({**ZONE, "labelSelector": {}}), f"{ARGS}.defaultConstraints[0].labelSelector", "must not define"),
+    (spread(ZONE, ZONE), f"{ARGS}.defaultConstraints[1]", "duplicate constraint"),
+    (spread({**ZONE, "maxskew": 1}), f"{ARGS}.defaultConstraints[0].maxskew", "unknown field"),
+    # other plugins' args
+    (config(profiles=[{"pluginConfig": [{"name": "NodeResourcesBalancedAllocation", "args": {
+        "resources": [{"name": "cpu", "weight": 2}]}}]}]), f"{ARGS}.resources[0].weight", "must be 1"),
+    (config(profiles=[{"pluginConfig": [{"name": "NodeResourcesBalancedAllocation", "args": {
+        "resources": [{"name": "cpu", "weight": 1}, {"name": "cpu", "weight": 1}]}}]}]),
+     f"{ARGS}.resources[1].name", "duplicate resource"),
+    (config(profiles=[{"pluginConfig": [{"name": "DefaultPreemption", "args": {"minCandidateNodesPercentage": 101}}]}]),
+     f"{ARGS}.minCandidateNodesPercentage", "between 0 and 100"),
+    (config(profiles=[{"pluginConfig": [{"name": "DefaultPreemption", "args": {
+        "minCandidateNodesPercentage": 0, "minCandidateNodesAbsolute": 0}}]}]),
+     f"{ARGS}.minCandidateNodesPercentage", "cannot be zero at the same time"),
+    (config(profiles=[{"pluginConfig": [{"name": "VolumeBinding", "args": {"bindTimeoutSeconds": -1}}]}]),
+     f"{ARGS}.bindTimeoutSeconds", "must be between 0"),
+    (config(profiles=[{1: 2}]), "profiles[0].1", "unknown field"),
+])
+def test_upstream_validation(document, field, words):
+    with pytest.raises(InputError) as caught:
+        parse_config(document, "config.yaml")
+    assert caught.value.field == field
+    assert words in caught.value.problem
+
+
+def test_valid_default_constraints_are_kept():
+    profile = parse_config(spread(ZONE))["default-scheduler"]
+    assert profile.spread_default_constraints == (ZONE,)
+
+
+@pytest.mark.parametrize("name, words", [
+    ("os:system", "is not a class"),
+    ("sys:exit", "is not a class"),
+    ("subprocess:Popen", "has neither a filter nor a score method"),
+    ("examples.plugins.spot:Missing", "AttributeError"),
+])
+def test_only_plugin_classes_are_loaded(name, words):
+    with pytest.raises(InputError) as caught:
+        parse_config(config(profiles=[{"schedulerName": "p", "plugins": {"filter": {"enabled": [{"name": name}]}}}]),
+                     "config.yaml")
+    assert caught.value.file == "config.yaml"
+    assert caught.value.field == "profiles[0].plugins.filter.enabled[0].name"
+    assert words in caught.value.problem and "(in profile p)" in caught.value.problem

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.unit
 
 
 def pod(name="p", annotations=None, requests=None, node_name=None, cpu="1", memory="1Gi"):
-    spec = {"containers": [{"name": "c", "resources": {"requests": {"cpu": cpu, "memory": memory, **(requests or {})}}}]}
+    spec = {"containers": [{"name": "c", "image": "x", "resources": {"requests": {"cpu": cpu, "memory": memory, **(requests or {})}}}]}
     if node_name:
         spec["nodeName"] = node_name
     return PodParser().parse({"metadata": {"name": name, "annotations": annotations or {}}, "spec": spec})
@@ -178,7 +178,7 @@ def test_simulate_places_gpu_pods_from_manifests(tmp_path):
     for i, milli in enumerate((500, 500, 300, 1000)):
         manifests.append({"apiVersion": "v1", "kind": "Pod",
                           "metadata": {"name": f"p{i}", "annotations": {"kubesched.io/gpu-milli": str(milli)}},
-                          "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": "1"}}}]}})
+                          "spec": {"containers": [{"name": "c", "image": "x", "resources": {"requests": {"cpu": "1"}}}]}})
     (tmp_path / "cluster.yaml").write_text(yaml.safe_dump_all(manifests))
     (tmp_path / "config.yaml").write_text(yaml.safe_dump({
         "apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeSchedulerConfiguration",

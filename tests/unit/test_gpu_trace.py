@@ -122,3 +122,38 @@ def test_sweep_command_writes_summary_table_and_figure(trace_files, tmp_path):
     assert table.read_text().startswith("| trace | policy |")
     assert figure.read_bytes()[:4] == b"\x89PNG"
     assert len(runs.read_text().splitlines()) == 12
+
+
+def test_a_pod_list_without_gpu_pods_cannot_be_topped_up(trace_files, tmp_path):
+    nodes, _ = trace_files
+    cpu_only = tmp_path / "cpu.csv"
+    cpu_only.write_text("name,cpu_milli,memory_mib,num_gpu,gpu_milli\npod-0,1000,1024,0,0\n")
+    result = CliRunner().invoke(main, ["trace", "openb", "--nodes", str(nodes), "--pods", str(cpu_only)])
+    assert result.exit_code == 2
+    assert "no pod of the list asks for a GPU" in result.output
+    replayed = CliRunner().invoke(main, ["trace", "openb", "--nodes", str(nodes), "--pods", str(cpu_only),
+                                         "--inflation", "0", "-o", str(tmp_path / "out.json")])
+    assert replayed.exit_code == 0, replayed.output
+
+
+def test_a_top_up_too_long_to_replay_is_refused():
+    rows = [openb.PodRow("p", 1000, 1024, 1, 1, "")]  # one milli-GPU each
+    with pytest.raises(openb.InputError, match="would take about"):
+        openb.arrivals(rows, 42, 10**9, 1.3)
+
+
+def test_a_non_utf8_csv_is_bad_input(trace_files, tmp_path):
+    nodes, _ = trace_files
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"name,cpu_milli,memory_mib,num_gpu,gpu_milli\np\xff,1,1,0,0\n")
+    result = CliRunner().invoke(main, ["trace", "openb", "--nodes", str(nodes), "--pods", str(bad)])
+    assert result.exit_code == 2 and "line 2: not valid UTF-8" in result.output
+
+
+def test_a_node_list_without_gpus_is_bad_input(tmp_path):
+    nodes = tmp_path / "nodes.csv"
+    nodes.write_text("sn,cpu_milli,memory_mib,gpu,model\nn0,32000,131072,0,T4\n")
+    pods = tmp_path / "pods.csv"
+    pods.write_text(pods_csv(5))
+    result = CliRunner().invoke(main, ["trace", "openb", "--nodes", str(nodes), "--pods", str(pods)])
+    assert result.exit_code == 2 and "no GPU in the node list" in result.output

@@ -146,3 +146,10 @@ def test_a_big_json_list_loads_fast(tmp_path):
     assert len(manifests) == 10_000
     assert manifests[-1].obj["metadata"]["name"] == "pod-9999"
     assert elapsed < 1.0  # typically ~30 ms; the bound only catches a lost fast path
+
+
+def test_an_object_without_a_kind_is_named(tmp_path):
+    file = write(tmp_path / "x.yaml", "kind: Node\nmetadata: {name: n}\n---\nmetadata: {name: web, namespace: shop}\n")
+    with pytest.raises(InputError) as caught:
+        load_manifests([file])
+    assert str(caught.value) == f"{file}: object shop/web (document 2): kind: the object has no kind"

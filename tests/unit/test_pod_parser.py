@@ -155,8 +155,8 @@ def test_image_names(image, normal):
 
 def test_images_one_per_container_init_first():
     spec = {"initContainers": [{"name": "i", "image": "busybox"}],
-            "containers": [{"name": "a", "image": "nginx"}, {"name": "b"}]}
-    assert parse(pod(spec=spec)).spec.images == ("busybox:latest", "nginx:latest", "")
+            "containers": [{"name": "a", "image": "nginx"}, {"name": "b", "image": "registry.k8s.io/pause:3.10"}]}
+    assert parse(pod(spec=spec)).spec.images == ("busybox:latest", "nginx:latest", "registry.k8s.io/pause:3.10")
 
 
 def test_node_selector_and_node_affinity():

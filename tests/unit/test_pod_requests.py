@@ -2,6 +2,8 @@
 limits copied into missing requests, pod-level resources, and the non-zero amounts used
 for scoring (100m cpu / 200Mi memory for a container that names none)."""
 
+import itertools
+
 import pytest
 
 from kubesched.errors import InputError
@@ -24,10 +26,13 @@ def container(cpu=None, memory=None, *, limits=None, sidecar=False, **extra):
         resources["requests"] = requests
     if limits:
         resources["limits"] = limits
-    result = {"name": "c", "image": "busybox", "resources": resources}
+    result = {"name": f"c{next(_names)}", "image": "busybox", "resources": resources}
     if sidecar:
         result["restartPolicy"] = "Always"
     return result
+
+
+_names = itertools.count()  # the API server refuses two containers of one name
 
 
 def spec_info(containers, init_containers=(), **spec):
@@ -94,7 +99,7 @@ def test_limits_default_missing_requests(resources, requests):
 
 def test_request_above_limit_is_refused():
     with pytest.raises(InputError, match="less than or equal to the cpu limit") as caught:
-        spec_info([{"name": "c", "resources": {"requests": {"cpu": "2"}, "limits": {"cpu": "1"}}}])
+        spec_info([{"name": "c", "image": "x", "resources": {"requests": {"cpu": "2"}, "limits": {"cpu": "1"}}}])
     assert caught.value.field == "spec.containers[0].resources.requests.cpu"
 
 
@@ -194,3 +199,11 @@ def test_a_pod_level_request_defaulted_above_the_pod_level_limit_is_refused():
     with pytest.raises(InputError, match="less than or equal to the memory limit") as error:
         pod_requests(spec, spec["containers"], [])
     assert error.value.field == "spec.resources.requests.memory"
+
+
+def test_a_null_quantity_is_zero():
+    # The API decodes `cpu: null` as a zero quantity; the pod then requests no cpu, but the
+    # explicit zero keeps the non-zero default from applying.
+    info = spec_info([{"name": "c", "image": "x", "resources": {"requests": {"cpu": None, "memory": "1Gi"}}}])
+    assert info.requests == {"memory": 2**30}
+    assert info.nonzero_cpu == 0

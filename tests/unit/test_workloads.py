@@ -19,7 +19,10 @@ def workload(kind, name="web", spec=None, **metadata):
     body = {"selector": {"matchLabels": {"app": "web"}}, "template": copy.deepcopy(TEMPLATE), **(spec or {})}
     if kind == "ReplicationController":
         body["selector"] = {"app": "web"}
-    return Manifest({"apiVersion": "apps/v1", "kind": kind,
+    if kind == "Job":
+        body["template"]["spec"]["restartPolicy"] = "Never"
+    api_version = {"Job": "batch/v1", "ReplicationController": "v1"}.get(kind, "apps/v1")
+    return Manifest({"apiVersion": api_version, "kind": kind,
                      "metadata": {"name": name, "namespace": "shop", **metadata}, "spec": body}, "w.yaml")
 
 

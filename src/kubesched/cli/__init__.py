@@ -2,22 +2,49 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 
 import click
 
-from kubesched.errors import InputError
+from kubesched.errors import InputError, one_line
 
 
 class _Group(click.Group):
-    """Turns a user's mistake into one line on stderr and exit code 2, never a traceback."""
+    """Turns a user's mistake into one line on stderr and exit code 2, never a traceback:
+    bad input, a bad option (click's usage errors, without the usage text) and a file that
+    cannot be written (`-o` into a missing directory, a full disk)."""
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        if not standalone_mode:  # an embedding caller handles click's exceptions itself
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.Abort:
+            _fail("aborted", 1)
+        except click.ClickException as error:
+            _fail(error.format_message(), error.exit_code)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except InputError as error:
-            click.echo(f"error: {error}", err=True)
-            sys.exit(2)
+            _fail(str(error), 2)
+        except OSError as error:
+            if error.filename is not None:
+                _fail(str(InputError(f"cannot write: {error.strerror}", file=str(error.filename))), 2)
+            if error.errno in _WRITE_ERRORS:
+                _fail(f"cannot write the output: {error.strerror}", 2)
+            raise
+
+
+_WRITE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS)
+
+
+def _fail(message: str, code: int):
+    click.echo(f"error: {one_line(message, 2000)}", err=True)
+    sys.exit(code)
 
 
 @click.group(cls=_Group)

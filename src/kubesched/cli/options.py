@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
+import math
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -19,6 +22,22 @@ manifest_option = click.option("-f", "--filename", "paths", multiple=True, requi
 config_option = click.option(
     "--config", type=click.Path(dir_okay=False),
     help="A KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1); each profile serves its schedulerName.")
+MAX_SEED = 2**63 - 1  # the core's seeds are int64
+
+
+class FiniteFloat(click.FloatRange):
+    """A float in a range that is a number: `inf` and `nan` are refused (nan passes every
+    comparison a range makes)."""
+
+    name = "finite float"
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
 scheduler_name_option = click.option(
     "--scheduler-name", "scheduler_names", multiple=True,
     help=f"Without --config: a schedulerName the default profile serves [default: {DEFAULT_SCHEDULER}]; "
@@ -30,7 +49,7 @@ currency_option = click.option(
     help="The currency of the kubesched.io/hourly-cost annotations, as the report shows costs "
          "(also $KUBESCHED_CURRENCY).")
 seed_option = click.option(
-    "--seed", type=int, default=None,
+    "--seed", type=click.IntRange(0, MAX_SEED), default=None,
     help="Break score ties at random with this seed (default: the first node in input order).")
 
 
@@ -64,3 +83,24 @@ def require_served(pods: Iterable[Pod], profiles: dict[str, Profile]) -> None:
     raise InputError(f"no profile serves schedulerName {name!r} (served: {', '.join(map(repr, profiles))}); "
                      f"pass --scheduler-name {name}, or a --config with a profile of that schedulerName{more}",
                      file=pod.source or None, obj=f"Pod {pod.key}", field="spec.schedulerName")
+
+
+_HOSTNAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9.]{0,251}[A-Za-z0-9])?")
+
+
+def bind_address(ctx, param, value: str | None) -> str | None:
+    """A `host:port` to listen on ('' for none): an IP address ([::1] for IPv6) or a host name,
+    and a port 0-65535 (0 picks a free one)."""
+    if not value:
+        return value
+    host, colon, port = value.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not colon or not port.isdigit() or int(port) > 65535:
+        raise click.BadParameter(f"{value!r} is not host:port with a port from 0 to 65535", ctx, param)
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not _HOSTNAME.fullmatch(host):
+            raise click.BadParameter(f"{value!r}: {host!r} is neither an IP address nor a host name", ctx,
+                                     param) from None
+    return value

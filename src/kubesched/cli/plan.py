@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 import click
 
-from kubesched.cli.options import (MANIFEST_HELP, config_option, currency_option, load_profiles, report_option,
-                                   require_served, same_decisions, scheduler_name_option, seed_option)
+from kubesched.cli.options import (MANIFEST_HELP, FiniteFloat, config_option, currency_option, load_profiles,
+                                   report_option, require_served, same_decisions, scheduler_name_option, seed_option)
 from kubesched.cli.output import output_options, table
 from kubesched.errors import InputError
 from kubesched.framework.profile import Profile
@@ -68,7 +68,7 @@ def plan() -> None:
 @cluster_options
 @click.option("--pod", "pod_path", required=True, type=click.Path(dir_okay=False),
               help="The pod to replicate: a Pod manifest, or a workload object whose template is used.")
-@click.option("--max-replicas", type=click.IntRange(min=1), default=10_000, show_default=True,
+@click.option("--max-replicas", type=click.IntRange(1, 1_000_000), default=10_000, show_default=True,
               help="Stop counting at this many replicas.")
 @click.option("--with-pending", is_flag=True, help="Place the cluster's pending pods first.")
 @config_option
@@ -114,9 +114,9 @@ def fit(paths, kubeconfig, context, pod_path, max_replicas, with_pending, config
 @click.option("--node-template", "template_paths", multiple=True, required=True, type=click.Path(),
               help="A Node manifest whose copies may be added (annotation kubesched.io/hourly-cost: its price). "
                    "Repeatable; a file may hold several.")
-@click.option("--time-limit", type=click.FloatRange(min=0), default=10.0, show_default=True,
-              help="Seconds from the command's start to the end of the search (reading the input counts); "
-                   "it stops earlier when it proves the answer optimal.")
+@click.option("--time-limit", type=FiniteFloat(min=0), default=10.0, show_default=True,
+              help="Seconds for the whole command, reading the input included; the search stops earlier when "
+                   "it proves the answer optimal.")
 @click.option("--as-scheduled", is_flag=True,
               help="Also count the nodes the scheduler ends up with placing pods one by one.")
 @config_option

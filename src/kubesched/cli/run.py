@@ -12,6 +12,7 @@ import uuid
 
 import click
 
+from kubesched.cli.options import bind_address
 from kubesched.framework.config import load_config
 from kubesched.framework.profile import default_profile
 
@@ -32,7 +33,7 @@ SHUTDOWN_DEADLINE = 9.5  # seconds after SIGTERM before the process exits regard
               help="Requests allowed in a burst above the QPS.")
 @click.option("--parallelism", default=32, show_default=True, type=click.IntRange(min=1),
               help="Bindings posted concurrently.")
-@click.option("--metrics-bind-address", default="0.0.0.0:10259", show_default=True,
+@click.option("--metrics-bind-address", default="0.0.0.0:10259", show_default=True, callback=bind_address,
               help="host:port for /metrics, /healthz and /readyz ('' disables; port 0 picks one).")
 @click.option("--leader-elect/--no-leader-elect", default=False, show_default=True,
               help="Take a coordination.k8s.io Lease before scheduling.")

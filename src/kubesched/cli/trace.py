@@ -10,6 +10,7 @@ import click
 import orjson
 
 from kubesched.cli.output import Output, output_options
+from kubesched.cli.options import MAX_SEED, FiniteFloat
 from kubesched.errors import InputError
 from kubesched.gpu import openb
 from kubesched.gpu.policies import PAPER_POLICIES, POLICIES
@@ -21,6 +22,10 @@ def trace() -> None:
     """Replay cluster traces in memory and measure the placements."""
 
 
+MAX_INFLATION = 100.0  # arrivals are topped up to this multiple of the GPU capacity, pod by pod
+MAX_SEEDS = 10_000
+
+
 def _seeds(values: tuple[str, ...]) -> list[int]:
     seeds: list[int] = []
     for value in values:
@@ -29,12 +34,17 @@ def _seeds(values: tuple[str, ...]) -> list[int]:
             try:
                 if "-" in part[1:]:
                     low, high = part.split("-", 1) if not part.startswith("-") else part[1:].split("-", 1)
+                    if int(high) - int(low) >= MAX_SEEDS:
+                        raise ValueError(part)
                     seeds.extend(range(int(low), int(high) + 1))
                 elif part:
                     seeds.append(int(part))
             except ValueError:
                 raise InputError(f"expected a seed, a list 42,43 or a range 42-51, got {value!r}",
                                  field="--seed") from None
+        if any(not 0 <= s <= MAX_SEED for s in seeds) or len(seeds) > MAX_SEEDS:
+            raise InputError(f"seeds must be between 0 and {MAX_SEED}, at most {MAX_SEEDS} of them, got {value!r}",
+                             field="--seed")
     return seeds or [42]
 
 
@@ -81,7 +91,7 @@ def _pods(pods: tuple[str, ...], traces: tuple[str, ...], data_dir: str) -> list
 @click.option("--policy", "policy", multiple=True,
               help=f"{', '.join(POLICIES)} or all (the paper's six). Repeatable or comma-separated [default: FGD].")
 @click.option("--seed", "seed", multiple=True, help="A seed, a list 42,43 or a range 42-51 [default: 42].")
-@click.option("--inflation", type=float, default=1.3, show_default=True,
+@click.option("--inflation", type=FiniteFloat(min=0, max=MAX_INFLATION), default=1.3, show_default=True,
               help="Arrivals topped up (or trimmed) to this multiple of the cluster's GPU capacity.")
 @output_options
 @click.option("--sweep", is_flag=True, help="Run every (trace, policy, seed) combination in parallel.")
@@ -111,8 +121,6 @@ def openb_command(pods, traces, nodes, data_dir, policy, seed, inflation, out: O
     if not nodes_csv.is_file():
         raise InputError("no such file", file=str(nodes_csv), field="--nodes")
     policies, seeds = _policies(policy), _seeds(seed)
-    if inflation < 0:
-        raise InputError(f"must not be negative, got {inflation}", field="--inflation")
     if not sweep and len(paths) == 1 and len(policies) == 1 and len(seeds) == 1:
         result = openb.run(paths[0], nodes_csv, policies[0], seeds[0], inflation)
         out.emit(result.to_json(), names=lambda: [f"run/{result.trace}/{result.policy}/{result.seed}"],

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import yaml
-
 from kubesched.errors import InputError
 from kubesched.framework.plugins import (ALL_POINTS, CORE_FILTERS, CORE_PREFILTERS, CORE_SCORES, DEFAULT_PLUGINS,
                                         EXTENSION_POINTS, GPU_SCORES)
 from kubesched.framework.profile import AddedAffinity, Profile
+from kubesched.inputs import parse_yaml, read_bytes
 from kubesched.framework.python_plugins import is_import_path, load_plugin
-from kubesched.model.pod_spec import parse_node_affinity
+from kubesched.model.fields import INT32_MAX, INT64_MAX, describe, shorten_number
+from kubesched.model.pod_spec import WHEN_UNSATISFIABLE, parse_node_affinity
+from kubesched.model.validation import qualified_name
 
 API_VERSION = "kubescheduler.config.k8s.io/v1"
 OBJECT = "KubeSchedulerConfiguration"
@@ -45,15 +46,23 @@ class _Reader:
 
     def __init__(self, file: str):
         self.file = file
+        self.profile = ""  # the schedulerName of the profile being read, for messages
 
     def fail(self, field: str, problem: str) -> InputError:
         return InputError(problem, file=self.file, obj=OBJECT, field=field)
+
+    def plugin(self, name: str, field: str):
+        """A Python plugin loaded, its errors located in this file and profile."""
+        try:
+            return load_plugin(name, field)
+        except InputError as error:
+            raise self.fail(field, f"{error.problem} (in profile {self.profile})") from None
 
     def mapping(self, value, field: str, allowed: set[str]) -> dict:
         if value is None:
             return {}
         if not isinstance(value, dict):
-            raise self.fail(field, f"expected a mapping, got {type(value).__name__}")
+            raise self.fail(field, f"expected a mapping, got {describe(value)}")
         for key in value:
             if key not in allowed:
                 raise self.fail(f"{field}.{key}" if field else key, "unknown field")
@@ -63,14 +72,14 @@ class _Reader:
         if value is None:
             return []
         if not isinstance(value, list):
-            raise self.fail(field, f"expected a list, got {type(value).__name__}")
+            raise self.fail(field, f"expected a list, got {describe(value)}")
         return value
 
     def integer(self, value, field: str, low: int, high: int) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(field, f"expected an integer, got {value!r}")
+            raise self.fail(field, f"expected an integer, got {describe(value)}")
         if not low <= value <= high:
-            raise self.fail(field, f"must be between {low} and {high}, got {value}")
+            raise self.fail(field, f"must be between {low} and {high}, got {shorten_number(value)}")
         return value
 
     def string(self, value, field: str) -> str:
@@ -80,14 +89,10 @@ class _Reader:
 
 
 def load_config(path: str) -> dict[str, Profile]:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            document = yaml.safe_load(handle)
-    except OSError as error:
-        raise InputError(f"cannot read: {error.strerror}", file=path) from None
-    except yaml.YAMLError as error:
-        raise InputError(f"malformed YAML: {error}", file=path) from None
-    return parse_config(document, path)
+    documents = [d for d in parse_yaml(read_bytes(path), path) if d is not None]
+    if len(documents) > 1:
+        raise InputError("expected one KubeSchedulerConfiguration, got several YAML documents", file=path)
+    return parse_config(documents[0] if documents else None, path)
 
 
 def parse_config(document, file: str = "") -> dict[str, Profile]:
@@ -98,6 +103,7 @@ def parse_config(document, file: str = "") -> dict[str, Profile]:
         raise r.fail("apiVersion", f"expected {API_VERSION!r}, got {top.get('apiVersion')!r}")
     if top.get("kind") != OBJECT:
         raise r.fail("kind", f"expected {OBJECT!r}, got {top.get('kind')!r}")
+    _queue_settings(r, top)
     percentage = 100
     if "percentageOfNodesToScore" in top:
         percentage = r.integer(top["percentageOfNodesToScore"], "percentageOfNodesToScore", 0, 100)
@@ -111,9 +117,20 @@ def parse_config(document, file: str = "") -> dict[str, Profile]:
     return profiles
 
 
+def _queue_settings(r: _Reader, top: dict) -> None:
+    """Settings of the live scheduler that decide nothing offline, validated as upstream does
+    (with upstream's defaults: parallelism 16, backoff 1 s to 10 s)."""
+    r.integer(top.get("parallelism", 16), "parallelism", 1, INT32_MAX)
+    initial = r.integer(top.get("podInitialBackoffSeconds", 1), "podInitialBackoffSeconds", 1, INT64_MAX)
+    maximum = r.integer(top.get("podMaxBackoffSeconds", 10), "podMaxBackoffSeconds", 0, INT64_MAX)
+    if maximum < initial:
+        raise r.fail("podMaxBackoffSeconds", f"must be greater than or equal to podInitialBackoffSeconds ({initial})")
+
+
 def _profile(r: _Reader, entry, field: str, percentage: int) -> Profile:
     entry = r.mapping(entry, field, PROFILE_FIELDS)
     name = r.string(entry.get("schedulerName", "default-scheduler"), f"{field}.schedulerName")
+    r.profile = name
     if "percentageOfNodesToScore" in entry:
         percentage = r.integer(entry["percentageOfNodesToScore"], f"{field}.percentageOfNodesToScore", 0, 100)
     prefilters, filters, weights, python_filters, python_scores = _plugins(
@@ -121,8 +138,13 @@ def _profile(r: _Reader, entry, field: str, percentage: int) -> Profile:
     profile = Profile(scheduler_name=name, prefilters=prefilters, filters=filters, weights=weights,
                       percentage_of_nodes_to_score=percentage, python_filters=python_filters,
                       python_scores=python_scores)
+    configured: set[str] = set()
     for j, config in enumerate(r.sequence(entry.get("pluginConfig"), f"{field}.pluginConfig")):
         profile = _plugin_args(r, profile, config, f"{field}.pluginConfig[{j}]")
+        name = config["name"]
+        if name in configured:
+            raise r.fail(f"{field}.pluginConfig[{j}].name", f"duplicate pluginConfig for {name!r}")
+        configured.add(name)
     return profile
 
 
@@ -132,7 +154,7 @@ def _plugin_list(r: _Reader, value, field: str) -> list[tuple[str, int]]:
         plugin = r.mapping(plugin, f"{field}[{k}]", PLUGIN_FIELDS)
         name = r.string(plugin.get("name"), f"{field}[{k}].name")
         if is_import_path(name):
-            load_plugin(name, f"{field}[{k}].name")
+            r.plugin(name, f"{field}[{k}].name")
         elif name != "*" and name not in EXTENSION_POINTS:
             raise r.fail(f"{field}[{k}].name", f"unknown plugin {name!r}")
         weight = r.integer(plugin.get("weight", 0), f"{field}[{k}].weight", 0, 100)
@@ -163,7 +185,8 @@ def _plugins(r: _Reader, value, field: str) -> tuple[tuple[str, ...], tuple[str,
         enabled = {n: w for n, w in enabled.items() if n not in disabled}
         for k, (name, weight) in enumerate(_plugin_list(r, sets[point].get("enabled"), f"{field}.{point}.enabled")):
             if is_import_path(name):
-                if point not in ("filter", "score") or not callable(getattr(load_plugin(name), point, None)):
+                plugin = r.plugin(name, f"{field}.{point}.enabled[{k}].name")
+                if point not in ("filter", "score") or not callable(getattr(plugin, point, None)):
                     raise r.fail(f"{field}.{point}.enabled[{k}].name", f"Python plugin {name!r} has no {point} method")
                 enabled[name] = weight
                 continue
@@ -209,6 +232,11 @@ def _plugin_args(r: _Reader, profile: Profile, config, field: str) -> Profile:
         return _fit_args(r, profile, args, path)
     if name == "NodeResourcesBalancedAllocation":
         resources = _resource_weights(r, args.get("resources"), f"{path}.resources")
+        for k, (resource, weight) in enumerate(resources):
+            if weight != 1:
+                raise r.fail(f"{path}.resources[{k}].weight", f"must be 1, got {weight}")
+            if resource in [n for n, _ in resources[:k]]:
+                raise r.fail(f"{path}.resources[{k}].name", f"duplicate resource {resource!r}")
         return replace(profile, balanced_resources=resources or profile.balanced_resources)
     if name == "InterPodAffinity":
         weight = r.integer(args.get("hardPodAffinityWeight", 1), f"{path}.hardPodAffinityWeight", 0, 100)
@@ -220,7 +248,7 @@ def _plugin_args(r: _Reader, profile: Profile, config, field: str) -> Profile:
         defaulting = args.get("defaultingType", "System")
         if defaulting not in ("System", "List"):
             raise r.fail(f"{path}.defaultingType", f"must be System or List, got {defaulting!r}")
-        constraints = tuple(r.sequence(args.get("defaultConstraints"), f"{path}.defaultConstraints"))
+        constraints = _default_constraints(r, args.get("defaultConstraints"), f"{path}.defaultConstraints")
         if defaulting == "System" and constraints:
             raise r.fail(f"{path}.defaultConstraints", "must be empty when defaultingType is System")
         return replace(profile, spread_defaulting_type=defaulting, spread_default_constraints=constraints)
@@ -232,7 +260,47 @@ def _plugin_args(r: _Reader, profile: Profile, config, field: str) -> Profile:
         except InputError as error:
             raise r.fail(error.field or f"{path}.addedAffinity", error.problem) from None
         return replace(profile, added_affinity=AddedAffinity(required, preferred))
-    return profile  # args of plugins that decide nothing here: validated for fields only
+    if name == "DefaultPreemption":
+        percentage = r.integer(args.get("minCandidateNodesPercentage", 10), f"{path}.minCandidateNodesPercentage",
+                               0, 100)
+        absolute = r.integer(args.get("minCandidateNodesAbsolute", 100), f"{path}.minCandidateNodesAbsolute",
+                             0, INT32_MAX)
+        if percentage == 0 and absolute == 0:
+            raise r.fail(f"{path}.minCandidateNodesPercentage",
+                         "cannot be zero at the same time as minCandidateNodesAbsolute")
+    if name == "VolumeBinding":
+        r.integer(args.get("bindTimeoutSeconds", 600), f"{path}.bindTimeoutSeconds", 0, INT64_MAX)
+    return profile  # args of plugins that decide nothing here: validated, not used
+
+
+SPREAD_FIELDS = {"maxSkew", "topologyKey", "whenUnsatisfiable", "labelSelector", "minDomains", "nodeAffinityPolicy",
+                 "nodeTaintsPolicy", "matchLabelKeys"}
+
+
+def _default_constraints(r: _Reader, value, field: str) -> tuple[dict, ...]:
+    """PodTopologySpread's defaultConstraints, checked as upstream's ValidatePodTopologySpreadArgs."""
+    constraints = []
+    for k, item in enumerate(r.sequence(value, field)):
+        where = f"{field}[{k}]"
+        if item is None:
+            raise r.fail(where, "expected a constraint (a mapping), got null")
+        item = r.mapping(item, where, SPREAD_FIELDS)
+        r.integer(item.get("maxSkew"), f"{where}.maxSkew", 1, INT32_MAX)
+        key = r.string(item.get("topologyKey"), f"{where}.topologyKey")
+        try:
+            qualified_name(key, f"{where}.topologyKey", "topologyKey")
+        except InputError as error:
+            raise r.fail(f"{where}.topologyKey", error.problem) from None
+        when = item.get("whenUnsatisfiable")
+        if when not in WHEN_UNSATISFIABLE:
+            raise r.fail(f"{where}.whenUnsatisfiable", f"must be one of {', '.join(WHEN_UNSATISFIABLE)}, got {when!r}")
+        if item.get("labelSelector") is not None:
+            raise r.fail(f"{where}.labelSelector", "a default constraint must not define a selector: it is deduced "
+                                                   "for each pod")
+        if any(c["topologyKey"] == key and c["whenUnsatisfiable"] == when for c in constraints):
+            raise r.fail(where, f"duplicate constraint for topologyKey {key!r} and {when}")
+        constraints.append(item)
+    return tuple(constraints)
 
 
 def _fit_args(r: _Reader, profile: Profile, args: dict, path: str) -> Profile:

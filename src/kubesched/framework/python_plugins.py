@@ -7,14 +7,23 @@ A plugin class is instantiated without arguments and implements either or both o
 
 They run after the core's plugins, pod by pod and node by node in Python, so a profile that
 uses one is decided at Python speed (thousands of node checks per second, not millions).
+
+Naming a plugin imports its module, which runs that module's code: a configuration that
+names Python plugins is code, to be trusted as such. What is named must be a class with a
+`filter` or `score` method; anything else (`os:system`) is refused before it is called.
+A plugin that raises, or returns what the protocol does not allow, stops the run with an
+error naming it, the pod and the node.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 from functools import cache
 
 from kubesched.errors import InputError
+
+MAX_SCORE = 100
 
 
 def is_import_path(name: str) -> bool:
@@ -26,9 +35,41 @@ def load_plugin(path: str, field: str = ""):
     module_name, _, class_name = path.partition(":")
     try:
         module = importlib.import_module(module_name)
-        plugin = getattr(module, class_name)()
+        cls = getattr(module, class_name)
     except Exception as error:  # an import error is the user's to fix: name it
-        raise InputError(f"cannot load Python plugin {path!r}: {error}", field=field) from None
-    if not (callable(getattr(plugin, "filter", None)) or callable(getattr(plugin, "score", None))):
+        raise InputError(f"cannot load Python plugin {path!r}: {type(error).__name__}: {error}", field=field) from None
+    if not inspect.isclass(cls):
+        raise InputError(f"Python plugin {path!r} is not a class (a plugin is a class with a filter or a score "
+                         "method)", field=field)
+    if not (callable(getattr(cls, "filter", None)) or callable(getattr(cls, "score", None))):
         raise InputError(f"Python plugin {path!r} has neither a filter nor a score method", field=field)
-    return plugin
+    try:
+        return cls()
+    except (Exception, SystemExit) as error:
+        raise InputError(f"cannot create Python plugin {path!r}: {type(error).__name__}: {error}", field=field) from None
+
+
+def run_filter(path: str, plugin, pod, node) -> str | None:
+    """The plugin's verdict: None when the node fits, else a non-empty reason."""
+    reason = _call(path, "filter", plugin, pod, node)
+    if reason is not None and not (isinstance(reason, str) and reason):
+        raise InputError(f"Python plugin {path!r}: filter returned {type(reason).__name__} for pod {pod.key} on "
+                         f"node {node.name}; expected None or a reason (a non-empty string)")
+    return reason
+
+
+def run_score(path: str, plugin, pod, node) -> int:
+    score = _call(path, "score", plugin, pod, node)
+    if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= MAX_SCORE:
+        shown = score if isinstance(score, int) and abs(score) < 10**20 else type(score).__name__
+        raise InputError(f"Python plugin {path!r}: score returned {shown!r} for pod {pod.key} on node {node.name}; "
+                         f"expected an integer from 0 to {MAX_SCORE}")
+    return score
+
+
+def _call(path: str, method: str, plugin, pod, node):
+    try:
+        return getattr(plugin, method)(pod, node)
+    except (Exception, SystemExit) as error:
+        raise InputError(f"Python plugin {path!r}: {method} failed for pod {pod.key} on node {node.name}: "
+                         f"{type(error).__name__}: {error}") from None

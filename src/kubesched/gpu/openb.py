@@ -19,6 +19,7 @@ over the pods whose arrived % rounds to k (or, if none, lies within k +- 1).
 from __future__ import annotations
 
 import csv
+import io
 import math
 import time
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from kubesched.errors import InputError
+from kubesched.inputs import read_text
 from kubesched.gpu import (GPU_COUNT_ANNOTATION, GPU_MILLI_ANNOTATION, GPU_MODEL_LABEL, GPU_MODELS_ANNOTATION,
                            GPU_RESOURCE, MILLI_PER_GPU)
 from kubesched.gpu.policies import policy_profile
@@ -72,11 +74,11 @@ class PodRow:
 
 
 def _open_rows(path: Path | str, required: tuple[str, ...]) -> list[dict]:
+    text = read_text(str(path))
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-    except OSError as error:
-        raise InputError(f"cannot read: {error.strerror}", file=str(path)) from None
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    except csv.Error as error:
+        raise InputError(f"invalid CSV: {error}", file=str(path)) from None
     if rows:
         missing = [c for c in required if c not in rows[0]]
         if missing:
@@ -137,6 +139,9 @@ def pod_manifest(row: PodRow) -> dict:
                                                                 "memory": f"{row.memory}Mi"}}}]}}
 
 
+MAX_ARRIVALS = 5_000_000
+
+
 def arrivals(rows: list[PodRow], seed: int, capacity_milli: int, inflation: float,
              rng: np.random.Generator | None = None) -> list[PodRow]:
     """The pods in arrival order for one seed: shuffled, then topped up or trimmed to
@@ -148,6 +153,16 @@ def arrivals(rows: list[PodRow], seed: int, capacity_milli: int, inflation: floa
     target = inflation * capacity_milli
     total = sum(p.gpu_milli for p in queue)
     if total < target:
+        # Each draw adds the mean GPU request on average: refuse a top-up that never ends
+        # (no pod asks for a GPU) or would take longer than any replay is worth.
+        mean = total / len(rows)
+        if mean == 0:
+            raise InputError(f"no pod of the list asks for a GPU, so arrivals cannot be topped up to "
+                             f"{inflation:g} x the cluster's GPU capacity (give --inflation 0 to replay it as is)",
+                             field="--pods")
+        if (target - total) / mean > MAX_ARRIVALS:
+            raise InputError(f"topping arrivals up to {inflation:g} x the cluster's GPU capacity would take about "
+                             f"{(target - total) / mean:.3g} pods, more than {MAX_ARRIVALS}", field="--pods")
         while True:
             pod = rows[int(rng.integers(len(rows)))]
             if total + pod.gpu_milli > target:
@@ -188,7 +203,11 @@ class Cluster:
     @classmethod
     def read(cls, path: Path | str) -> "Cluster":
         nodes = [parse_node(m, file=str(path)) for m in node_manifests(path)]
-        return cls(nodes, sum(n.allocatable.get(GPU_RESOURCE, 0) for n in nodes))
+        gpus = sum(n.allocatable.get(GPU_RESOURCE, 0) for n in nodes)
+        if not gpus:  # every metric is a share of the GPU capacity
+            raise InputError("no GPU in the node list: the replay measures GPU allocation", file=str(path),
+                             field="gpu")
+        return cls(nodes, gpus)
 
 
 @dataclass
@@ -219,7 +238,10 @@ def run(pods_csv: Path | str, nodes_csv: Path | str, policy: str, seed: int, inf
         raise InputError("no pods in the trace", file=str(pods_csv))
     capacity = cluster.gpus * MILLI_PER_GPU
     rng = np.random.default_rng(seed)
-    queue = arrivals(rows, seed, capacity, inflation, rng)
+    try:
+        queue = arrivals(rows, seed, capacity, inflation, rng)
+    except InputError as error:
+        raise error.located(file=str(pods_csv)) from None
     # The paper's simulator names the nodes "<rank>-<name>" with a random rank per seed and
     # gives ties to the smallest name: ties go to the first node in a seeded random order.
     # The engine's deterministic mode (first node in input order) does this on the nodes in

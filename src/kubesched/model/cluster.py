@@ -18,10 +18,15 @@ from kubesched.errors import InputError
 from kubesched.model.fields import boolean, int32, mapping, one_of, string, string_map
 from kubesched.model.manifests import Manifest, load_manifests, paused_gc
 from kubesched.model.nodes import parse_node
+from kubesched.model.objects import check_api_version, check_object, identity
+from kubesched.model.objects import label as object_label
 from kubesched.model.pod_spec import PREEMPTION_POLICIES
+from kubesched.model.quantity import MAX_AMOUNT
 from kubesched.model.pods import GLOBAL_DEFAULT, PodParser
 from kubesched.model.records import Node, Pod
 from kubesched.model.runtime_class import parse_runtime_classes
+from kubesched.model.validation import dns_label, dns_subdomain
+from kubesched.model.validation import labels as check_labels
 from kubesched.model.workloads import WORKLOAD_KINDS, deployment_replica_set, expand_workload
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -72,6 +77,7 @@ def _read(manifests: list[Manifest], warn: Callable[[str], None]) -> ClusterInpu
         deployments=[m.obj for m in by_kind.get("Deployment", ())],
         pdbs=[m.obj for m in by_kind.get("PodDisruptionBudget", ())],
     )
+    _check_objects(manifests)
     classes, policies = _priority_classes(by_kind.get("PriorityClass", ()))
     cluster.priority_classes = classes
     cluster.runtime_classes = parse_runtime_classes(by_kind.get("RuntimeClass", ()))
@@ -83,33 +89,39 @@ def _read(manifests: list[Manifest], warn: Callable[[str], None]) -> ClusterInpu
 
     finished = 0
     seen_pods: set[str] = set()
+    orphans: list[Pod] = []
     for manifest in manifests:
         kind = manifest.obj["kind"]
         if kind == "Pod":
             if _finished(manifest.obj):
                 finished += 1
                 continue
-            _add_pod(cluster, parser.parse(manifest.obj, file=manifest.file), node_names, seen_pods)
+            _add_pod(cluster, parser.parse(manifest.obj, file=manifest.file), node_names, seen_pods, orphans)
         elif kind in WORKLOAD_KINDS:
             if _workload_key(manifest.obj) in owned:
                 continue
             for pod in expand_workload(manifest, cluster.nodes, parser):
-                _add_pod(cluster, parser.parse(pod, file=manifest.file), node_names, seen_pods)
+                _add_pod(cluster, parser.parse(pod, file=manifest.file), node_names, seen_pods, orphans)
             if kind == "Deployment":
                 cluster.replica_sets.append(deployment_replica_set(manifest))
 
+    _check_node_totals(cluster)
     for pod in (*cluster.bound_pods, *cluster.pending_pods):
         if pod.namespace not in cluster.namespaces:
             cluster.namespaces[pod.namespace] = {NAMESPACE_NAME_LABEL: pod.namespace}
     for kind in sorted(set(by_kind) - KNOWN_KINDS):
         count = len(by_kind[kind])
         warn(f"ignoring {count} object{'s' if count > 1 else ''} of kind {kind} (not used for scheduling)")
+    if orphans:
+        first = orphans[0]
+        warn(f"leaving out {len(orphans)} pod{'s' if len(orphans) > 1 else ''} bound to nodes not in the input "
+             f"(as the scheduler's cache does), e.g. {first.key} on {first.node_name}")
     if finished:
         warn(f"leaving out {finished} finished pod{'s' if finished > 1 else ''} (status.phase Succeeded or Failed)")
     return cluster
 
 
-def _add_pod(cluster: ClusterInput, pod: Pod, node_names: set[str], seen: set[str]) -> None:
+def _add_pod(cluster: ClusterInput, pod: Pod, node_names: set[str], seen: set[str], orphans: list[Pod]) -> None:
     key = pod.key
     if key in seen:
         raise InputError("duplicate pod: another pod in the input has this namespace and name",
@@ -117,12 +129,46 @@ def _add_pod(cluster: ClusterInput, pod: Pod, node_names: set[str], seen: set[st
     seen.add(key)
     if pod.node_name:
         if pod.node_name not in node_names:
-            raise InputError(f"names node {pod.node_name!r}, which is not in the input",
-                             file=pod.source or None, obj=f"Pod {key}", field="spec.nodeName")
+            orphans.append(pod)  # e.g. a snapshot taken while its node was being deleted
+            return
         cluster.bound_pods.append(pod)
     else:
         pod.index = len(cluster.pending_pods)
         cluster.pending_pods.append(pod)
+
+
+def _check_objects(manifests: list[Manifest]) -> None:
+    """The objects kept as they are, checked where the file is known; no two objects of
+    one kind, namespace and name (the API server holds one)."""
+    seen: set[tuple[str, str, str]] = set()
+    for manifest in manifests:
+        kind = manifest.obj["kind"]
+        check_api_version(manifest)
+        if kind not in _RAW_KINDS and kind not in WORKLOAD_KINDS:
+            continue
+        if kind in _RAW_KINDS:
+            check_object(manifest)
+        key = identity(manifest)
+        if key[2] and key in seen:
+            raise InputError(f"duplicate {kind}: another {kind} in the input has this namespace and name",
+                             file=manifest.file or None, obj=object_label(manifest), field="metadata.name")
+        seen.add(key)
+
+
+def _check_node_totals(cluster: ClusterInput) -> None:
+    """What the pods bound to one node request must add up within the core's int64."""
+    totals: dict[str, dict[str, int]] = {}
+    for pod in cluster.bound_pods:
+        node_totals = totals.setdefault(pod.node_name, {})
+        amounts = (*pod.spec.requests.items(), ("cpu (non-zero)", pod.spec.nonzero_cpu),
+                   ("memory (non-zero)", pod.spec.nonzero_memory))
+        for resource, amount in amounts:
+            total = node_totals.get(resource, 0) + amount
+            if total > MAX_AMOUNT:
+                raise InputError(f"the pods bound to node {pod.node_name} request more {resource} in total than "
+                                 f"{MAX_AMOUNT}, the largest amount", file=pod.source or None, obj=f"Pod {pod.key}",
+                                 field="spec.nodeName")
+            node_totals[resource] = total
 
 
 def _finished(obj: dict) -> bool:
@@ -150,9 +196,10 @@ def _read_namespaces(manifests: Iterable[Manifest], cluster: ClusterInput) -> No
             name = string(meta.get("name"), "metadata.name")
             if not name:
                 raise InputError("a namespace needs a name", field="metadata.name")
+            dns_label(name, "metadata.name")
             if name in cluster.namespaces:
                 raise InputError("duplicate namespace", field="metadata.name")
-            labels = dict(string_map(meta.get("labels"), "metadata.labels"))
+            labels = dict(check_labels(string_map(meta.get("labels"), "metadata.labels"), "metadata.labels"))
         except InputError as e:
             raise e.located(file=manifest.file or None, obj=f"Namespace {name}") from None
         labels[NAMESPACE_NAME_LABEL] = name  # set by the API server on every namespace
@@ -171,6 +218,7 @@ def _priority_classes(manifests: Iterable[Manifest]) -> tuple[dict[str, int], di
             name = string(meta.get("name"), "metadata.name")
             if not name:
                 raise InputError("a PriorityClass needs a name", field="metadata.name")
+            dns_subdomain(name, "metadata.name")
             if name in values:
                 raise InputError("duplicate PriorityClass", field="metadata.name")
             value = int32(obj.get("value"), "value")

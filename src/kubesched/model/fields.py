@@ -67,23 +67,33 @@ def string(value: object, path: str, default: str = "") -> str:
     return value
 
 
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 def integer(value: object, path: str, default: int | None = None) -> int | None:
-    """An integer field; a float (even 1.0) is refused, as the API's int32/int64 fields do."""
+    """An int64 API field; a float (even 1.0) is refused, as the API's integer fields do."""
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int):
         raise wrong_type("an integer", value, path)
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise InputError(f"{shorten_number(value)} is out of range for a 64-bit integer", field=path)
     return value
 
 
-INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+def shorten_number(value: int) -> str:
+    """A huge integer as its leading digits and length: str() of a 100,000-digit int is slow."""
+    if value.bit_length() < 200:
+        return str(value)
+    return f"a {value.bit_length()}-bit integer"
 
 
 def int32(value: object, path: str, default: int | None = None) -> int | None:
     """An int32 API field (replicas, priority, maxSkew, …)."""
+    if isinstance(value, int) and not isinstance(value, bool) and not INT32_MIN <= value <= INT32_MAX:
+        raise InputError(f"{shorten_number(value)} is out of range for a 32-bit integer", field=path)
     result = integer(value, path, default)
-    if result is not None and not INT32_MIN <= result <= INT32_MAX:
-        raise InputError(f"{result} is out of range for a 32-bit integer", field=path)
     return result
 
 

@@ -1,29 +1,24 @@
 """Reading manifest files: YAML (multi-document) or JSON, files or directories, with
 `kind: List` (and `PodList`, `NodeList`, …) flattened into their items.
 
-JSON goes through orjson, the fast path for big inputs (a dumped cluster); YAML through
-libyaml's loader when PyYAML has it. A file that does not parse is an InputError naming
-the file and the line.
+Files are read and parsed through the input boundary (kubesched.inputs): regular files or
+standard input only, bounded in size, UTF-8, no repeated mapping keys, YAML aliases
+bounded. A file that does not parse is an InputError naming the file and the line.
 """
 
 from __future__ import annotations
 
 import gc
 import os
-import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import orjson
-import yaml
-
 from kubesched.errors import InputError
+from kubesched.inputs import STDIN, parse_json, parse_yaml, read_bytes
 from kubesched.model.fields import describe
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
-STDIN = "-"
 
 
 @dataclass(slots=True)
@@ -69,27 +64,15 @@ def _files(path: str) -> list[str]:
             found.extend(os.path.join(root, f) for f in files
                          if f.endswith(MANIFEST_SUFFIXES) and not f.startswith("."))
         return sorted(found)
-    if not os.path.exists(path):
-        raise InputError("no such file or directory", file=path)
-    return [path]
-
-
-def _read(file: str) -> bytes:
-    if file == STDIN:
-        return sys.stdin.buffer.read()
-    try:
-        with open(file, "rb") as f:
-            return f.read()
-    except OSError as e:
-        raise InputError(f"cannot read: {e.strerror}", file=file) from None
+    return [path]  # read_bytes says what is wrong with a path that is not a readable file
 
 
 def _load_file(file: str) -> list[Manifest]:
-    data = _read(file)
+    data = read_bytes(file)
     if file.endswith(".json"):
-        documents = [_parse_json(data, file)]
+        documents = [parse_json(data, file)]
     else:
-        documents = _parse_yaml(data, file)
+        documents = parse_yaml(data, file)
     manifests: list[Manifest] = []
     for number, document in enumerate(documents, 1):
         if document is None:
@@ -99,23 +82,15 @@ def _load_file(file: str) -> list[Manifest]:
     return manifests
 
 
-def _parse_json(data: bytes, file: str) -> object:
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError as e:
-        raise InputError(f"line {e.lineno}: invalid JSON: {e.msg}", file=file) from None
-
-
-def _parse_yaml(data: bytes, file: str) -> list:
-    try:
-        return list(yaml.load_all(data, Loader=_Loader))
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = e.problem or e.context or "unreadable"
-        raise InputError(f"{line}invalid YAML: {problem}", file=file) from None
-    except yaml.YAMLError as e:
-        raise InputError(f"invalid YAML: {e}", file=file) from None
+def _named(document: dict, place: str) -> str | None:
+    """'object ns/name (document 2)' for an object whose kind is missing or wrong."""
+    meta = document.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    if not isinstance(name, str) or not name:
+        return None
+    namespace = meta.get("namespace") if isinstance(meta.get("namespace"), str) else ""
+    label = f"object {namespace}/{name}" if namespace else f"object {name}"
+    return f"{label} ({place})" if place else label
 
 
 def _flatten(document: object, file: str, place: str, out: list[Manifest], item_kind: str = "") -> None:
@@ -123,6 +98,8 @@ def _flatten(document: object, file: str, place: str, out: list[Manifest], item_
     if not isinstance(document, dict):
         raise InputError(f"expected an object (a map with a kind), got {describe(document)}",
                          file=file, obj=where)
+    if not isinstance(document.get("kind"), str) or not document.get("kind"):
+        where = _named(document, place) or where
     kind = document.get("kind") or item_kind
     if not kind:
         raise InputError("the object has no kind", file=file, obj=where, field="kind")

@@ -12,6 +12,8 @@ from kubesched.model.fields import (boolean, check_keys, describe, integer, is_s
                                     sequence, string, string_list, string_map)
 from kubesched.model.quantity import resource_amount
 from kubesched.model.records import Image, Node, Taint
+from kubesched.model.validation import dns_subdomain, label_value, qualified_name
+from kubesched.model.validation import labels as check_labels
 
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 _TAINT_KEYS = frozenset({"key", "value", "effect", "timeAdded"})
@@ -29,11 +31,13 @@ def parse_node(obj: dict, *, file: str = "") -> Node:
         name = string(meta.get("name"), "metadata.name")
         if not name:
             raise InputError("a node needs a name", field="metadata.name")
+        dns_subdomain(name, "metadata.name")
         spec = mapping(obj.get("spec"), "spec")
         status = mapping(obj.get("status"), "status")
         labels = meta.get("labels")
         if not is_string_map(labels):
             labels = string_map(labels, "metadata.labels")
+        check_labels(labels, "metadata.labels")
         annotations = meta.get("annotations")
         if not is_string_map(annotations):
             annotations = string_map(annotations, "metadata.annotations")
@@ -68,6 +72,7 @@ def _allocatable(status: dict) -> dict[str, int]:
     for resource, value in resources.items():
         if not isinstance(resource, str):
             raise InputError(f"resource names must be strings, got {resource!r}", field=path)
+        qualified_name(resource, key_path(path, resource), "resource name")
         try:
             amounts[resource] = resource_amount(resource, value)
         except ValueError as e:
@@ -92,12 +97,14 @@ def _taints(value: object) -> tuple[Taint, ...]:
         key = string(obj.get("key"), f"{path}.key")
         if not key:
             raise InputError("a taint needs a key", field=f"{path}.key")
+        qualified_name(key, f"{path}.key", "taint key")
         effect = string(obj.get("effect"), f"{path}.effect")
         one_of(effect, TAINT_EFFECTS, f"{path}.effect")
         if (key, effect) in seen:
             raise InputError(f"duplicate taint {key}:{effect}", field=path)
         seen.add((key, effect))
-        taints.append(Taint(key, string(obj.get("value"), f"{path}.value"), effect))
+        value = label_value(string(obj.get("value"), f"{path}.value"), f"{path}.value")
+        taints.append(Taint(key, value, effect))
     return tuple(taints)
 
 

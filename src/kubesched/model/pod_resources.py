@@ -21,8 +21,9 @@ from __future__ import annotations
 
 from kubesched.errors import InputError
 from kubesched.model.fields import check_keys, key_path, mapping
-from kubesched.model.quantity import resource_amount
+from kubesched.model.quantity import MAX_AMOUNT, resource_amount
 from kubesched.model.records import Resources
+from kubesched.model.validation import qualified_name
 
 DEFAULT_CPU_REQUEST = 100  # millicores
 DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024  # bytes
@@ -34,6 +35,14 @@ _STANDARD = frozenset({"cpu", "memory", "ephemeral-storage"})
 
 def _container_resource_name(name: str) -> bool:
     return name in _STANDARD or name.startswith("hugepages-") or "/" in name
+
+
+def _qualified_resource_name(name: str) -> bool:
+    try:
+        qualified_name(name, "")
+    except InputError:
+        return False
+    return True
 
 
 def _pod_level_resource_name(name: str) -> bool:
@@ -51,10 +60,13 @@ def resource_list(obj: object, path: str, *, pod_level: bool = False) -> Resourc
         if pod_level and not _pod_level_resource_name(name):
             raise InputError(f"unsupported pod-level resource {name!r}: only cpu, memory and "
                              f"hugepages-<size> can be set for the whole pod", field=where)
-        if not _container_resource_name(name):
+        if not _container_resource_name(name) or not _qualified_resource_name(name):
             raise InputError(f"unknown resource {name!r}: use cpu, memory, ephemeral-storage, "
                              f"hugepages-<size> or a name with a domain such as example.com/gpu",
                              field=where)
+        if value is None:  # the API decodes a null quantity as zero
+            result[name] = 0
+            continue
         try:
             result[name] = resource_amount(name, value)
         except ValueError as e:
@@ -81,7 +93,11 @@ def requirements(obj: object, path: str, *, pod_level: bool = False) -> tuple[Re
 
 def _add(total: Resources, more: Resources) -> None:
     for name, amount in more.items():
-        total[name] = total.get(name, 0) + amount
+        result = total.get(name, 0) + amount
+        if result > MAX_AMOUNT:
+            raise InputError(f"the pod's total {name} request (containers, init containers and overhead) "
+                             f"is beyond {MAX_AMOUNT}, the largest amount", field="spec")
+        total[name] = result
 
 
 def _raise_to(total: Resources, more: Resources) -> None:

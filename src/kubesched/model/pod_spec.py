@@ -14,6 +14,7 @@ from kubesched.model.runtime_class import admit as admit_runtime_class
 from kubesched.model.records import (HostPort, PodAffinityTerm, PodSpecInfo, PreferredSchedulingTerm,
                                      Toleration, TopologySpreadConstraint, WeightedPodAffinityTerm)
 from kubesched.model.selectors import parse_label_selector, parse_node_selector_term
+from kubesched.model.validation import dns_label, labels, port_number, qualified_name
 
 DEFAULT_SCHEDULER = "default-scheduler"
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
@@ -49,6 +50,24 @@ def containers_of(spec: dict, key: str) -> list[dict]:
     return items
 
 
+def _check_containers(init_containers: list[dict], containers: list[dict]) -> None:
+    """Every container has a unique RFC 1123 label as its name and an image, as the API
+    server requires."""
+    names: set[str] = set()
+    for key, items in (("initContainers", init_containers), ("containers", containers)):
+        for i, container in enumerate(items):
+            path = f"spec.{key}[{i}]"
+            name = string(container.get("name"), f"{path}.name")
+            if not name:
+                raise InputError("a container needs a name", field=f"{path}.name")
+            dns_label(name, f"{path}.name")
+            if name in names:
+                raise InputError(f"duplicate container name {name!r}", field=f"{path}.name")
+            names.add(name)
+            if not string(container.get("image"), f"{path}.image"):
+                raise InputError("a container needs an image", field=f"{path}.image")
+
+
 def parse_pod_spec(spec: dict, *, class_priorities: dict[str, int], class_preemption: dict[str, str],
                    runtime_classes: dict[str, dict] | None = None) -> PodSpecInfo:
     """Read a pod spec. `class_priorities` maps PriorityClass names to values, "" to the
@@ -61,6 +80,7 @@ def parse_pod_spec(spec: dict, *, class_priorities: dict[str, int], class_preemp
     if not containers:
         raise InputError("a pod needs at least one container", field="spec.containers")
     init_containers = containers_of(spec, "initContainers")
+    _check_containers(init_containers, containers)
     for i, c in enumerate(init_containers):
         policy = string(c.get("restartPolicy"), f"spec.initContainers[{i}].restartPolicy")
         if policy and policy != "Always":
@@ -88,7 +108,8 @@ def parse_pod_spec(spec: dict, *, class_priorities: dict[str, int], class_preemp
                                boolean(spec.get("hostNetwork"), "spec.hostNetwork")),
         tolerations=tuple(_toleration(t, f"spec.tolerations[{i}]")
                           for i, t in enumerate(sequence(spec.get("tolerations"), "spec.tolerations"))),
-        node_selector=tuple(string_map(spec.get("nodeSelector"), "spec.nodeSelector").items()),
+        node_selector=tuple(labels(string_map(spec.get("nodeSelector"), "spec.nodeSelector"),
+                                   "spec.nodeSelector").items()),
         **parse_affinity(spec.get("affinity")),
         topology_spread=_spread_constraints(spec.get("topologySpreadConstraints")),
         images=_images(init_containers, containers),
@@ -139,7 +160,12 @@ def _host_ports(init_containers: list[dict], containers: list[dict],
             port = mapping(port, where)
             check_keys(port, _PORT_KEYS, where)
             host_port = int32(port.get("hostPort"), f"{where}.hostPort", 0)
+            if host_port != 0:
+                port_number(host_port, f"{where}.hostPort")
             container_port = int32(port.get("containerPort"), f"{where}.containerPort", 0)
+            if container_port == 0:
+                raise InputError("a containerPort is required", field=f"{where}.containerPort")
+            port_number(container_port, f"{where}.containerPort")
             if host_network:
                 if host_port == 0:
                     host_port = container_port
@@ -149,8 +175,6 @@ def _host_ports(init_containers: list[dict], containers: list[dict],
             protocol = string(port.get("protocol"), f"{where}.protocol") or "TCP"
             one_of(protocol, PROTOCOLS, f"{where}.protocol")
             host_ip = string(port.get("hostIP"), f"{where}.hostIP") or "0.0.0.0"
-            if host_port > 65535:
-                raise InputError("must be between 1 and 65535", field=f"{where}.hostPort")
             if host_port > 0:
                 ports.append(HostPort(host_ip, protocol, host_port))
     return tuple(ports)
@@ -160,6 +184,8 @@ def _toleration(obj: object, path: str) -> Toleration:
     obj = mapping(obj, path)
     check_keys(obj, _TOLERATION_KEYS, path)
     key = string(obj.get("key"), f"{path}.key")
+    if key:
+        qualified_name(key, f"{path}.key")
     operator = string(obj.get("operator"), f"{path}.operator") or "Equal"
     if operator not in TOLERATION_OPERATORS:
         raise InputError(f"unknown operator {operator!r}: must be Equal or Exists", field=f"{path}.operator")
@@ -219,6 +245,7 @@ def _pod_affinity_term(obj: object, path: str) -> PodAffinityTerm:
     topology_key = string(obj.get("topologyKey"), f"{path}.topologyKey")
     if not topology_key:
         raise InputError("a topologyKey is required", field=f"{path}.topologyKey")
+    qualified_name(topology_key, f"{path}.topologyKey", "topologyKey")
     selector = parse_label_selector(obj.get("labelSelector"), f"{path}.labelSelector")
     match_keys = string_list(obj.get("matchLabelKeys"), f"{path}.matchLabelKeys")
     mismatch_keys = string_list(obj.get("mismatchLabelKeys"), f"{path}.mismatchLabelKeys")
@@ -268,6 +295,7 @@ def _spread_constraints(value: object) -> tuple[TopologySpreadConstraint, ...]:
         topology_key = string(obj.get("topologyKey"), f"{path}.topologyKey")
         if not topology_key:
             raise InputError("a topologyKey is required", field=f"{path}.topologyKey")
+        qualified_name(topology_key, f"{path}.topologyKey", "topologyKey")
         when = string(obj.get("whenUnsatisfiable"), f"{path}.whenUnsatisfiable")
         one_of(when, WHEN_UNSATISFIABLE, f"{path}.whenUnsatisfiable")
         if (topology_key, when) in seen:
@@ -306,5 +334,8 @@ def _scheduling_gates(value: object) -> tuple[str, ...]:
         name = string(gate.get("name"), f"{path}.name")
         if not name:
             raise InputError("a gate name is required", field=f"{path}.name")
+        qualified_name(name, f"{path}.name", "gate name")
+        if name in names:
+            raise InputError(f"duplicate scheduling gate {name!r}", field=f"{path}.name")
         names.append(name)
     return tuple(names)

@@ -17,6 +17,8 @@ from kubesched.model.fields import describe, is_string_map, mapping, sequence, s
 from kubesched.model.names import name_suffix
 from kubesched.model.pod_spec import parse_affinity, parse_pod_spec
 from kubesched.model.records import Pod, PodSpecInfo
+from kubesched.model.validation import dns_label, dns_subdomain
+from kubesched.model.validation import labels as check_labels
 
 # Built into every cluster (the Priority admission plugin creates them).
 SYSTEM_PRIORITY_CLASSES = {"system-cluster-critical": 2_000_000_000, "system-node-critical": 2_000_001_000}
@@ -50,11 +52,14 @@ class PodParser:
             name, namespace = self._identity(meta, file)
         namespace = namespace or "default"
         try:
+            dns_subdomain(name, "metadata.name")
+            dns_label(namespace, "metadata.namespace")
             labels = meta.get("labels")
             if labels is None:
                 labels = {}
             elif not is_string_map(labels):
                 string_map(labels, "metadata.labels")  # raises, naming the culprit
+            check_labels(labels, "metadata.labels")
             spec = obj.get("spec")
             if type(spec) is not dict:
                 spec = mapping(spec, "spec")

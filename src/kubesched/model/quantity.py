@@ -39,7 +39,7 @@ _EXPONENT = re.compile(r"[eE]([+-]?[0-9]+)")
 # Exponents beyond this make no sense for resources and would cost unbounded big-int work.
 _MAX_EXPONENT = 100
 # The core keeps amounts in int64.
-_MAX_AMOUNT = 2**63 - 1
+MAX_AMOUNT = 2**63 - 1
 
 
 def parse_quantity(value: object) -> Fraction:
@@ -116,7 +116,7 @@ def resource_amount(resource_name: str, value: object) -> int:
     if is_extended_resource(resource_name) and quantity.denominator != 1:
         raise ValueError(f"quantity {value!r} must be a whole number for extended resource {resource_name}")
     amount = to_milli(quantity) if resource_name == "cpu" else to_units(quantity)
-    if amount > _MAX_AMOUNT:
+    if amount > MAX_AMOUNT:
         raise ValueError(f"quantity {value!r} is too large")
     if len(_amounts) > 100_000:
         _amounts.clear()

@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 
 from kubesched.errors import InputError
-from kubesched.model.fields import check_keys, mapping, sequence, string, string_list, string_map
+from kubesched.model.fields import INT64_MAX, INT64_MIN, check_keys, mapping, sequence, string, string_list, string_map
 from kubesched.model.records import LabelSelector, NodeSelectorTerm, Requirement
+from kubesched.model.validation import qualified_name
 
 LABEL_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 NODE_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt")
@@ -49,6 +50,8 @@ def parse_requirement(obj: object, path: str, operators: tuple[str, ...], *,
     key = string(obj.get("key"), f"{path}.key")
     if not key:
         raise InputError("a key is required", field=f"{path}.key")
+    if operators is not FIELD_OPERATORS:
+        qualified_name(key, f"{path}.key", "label key")
     operator = string(obj.get("operator"), f"{path}.operator")
     if operator not in operators:
         raise InputError(f"unknown operator {operator!r}: must be one of {', '.join(operators)}",
@@ -68,14 +71,14 @@ def parse_requirement(obj: object, path: str, operators: tuple[str, ...], *,
         if not _is_go_int64(values[0]):
             if unparseable_matches_nothing:
                 return Requirement(key, "In", ())
-            raise InputError(f"the value must be an integer when operator is {operator}, got {values[0]!r}",
+            raise InputError(f"the value must be an integer (64-bit) when operator is {operator}, got {values[0]!r}",
                              field=f"{path}.values[0]")
     return Requirement(key, operator, values)
 
 
 def _is_go_int64(text: str) -> bool:
     """What Go's strconv.ParseInt(text, 10, 64) accepts."""
-    return _INTEGER.fullmatch(text) is not None and -2**63 <= int(text) < 2**63
+    return _INTEGER.fullmatch(text) is not None and INT64_MIN <= int(text) <= INT64_MAX
 
 
 def parse_label_selector(obj: object, path: str) -> LabelSelector | None:
@@ -86,6 +89,7 @@ def parse_label_selector(obj: object, path: str) -> LabelSelector | None:
     check_keys(obj, _SELECTOR_KEYS, path)
     labels = string_map(obj.get("matchLabels"), f"{path}.matchLabels")
     for key, value in labels.items():
+        qualified_name(key, f"{path}.matchLabels.{key}", "label key")
         check_label_value(value, f"{path}.matchLabels.{key}")
     expressions = sequence(obj.get("matchExpressions"), f"{path}.matchExpressions")
     return LabelSelector(
@@ -133,6 +137,8 @@ def requirement_matches(requirement: Requirement, labels: dict[str, str]) -> boo
     if value is None or not _INTEGER.fullmatch(value):
         return False
     number, bound = int(value), int(requirement.values[0])
+    if not INT64_MIN <= number <= INT64_MAX:
+        return False
     return number > bound if operator == "Gt" else number < bound
 
 

@@ -24,9 +24,12 @@ import orjson
 from kubesched.errors import InputError
 from kubesched.model.fields import boolean, int32, mapping, sequence, string, string_map, timestamp
 from kubesched.model.manifests import Manifest
+from kubesched.model.objects import check_api_version
 from kubesched.model.names import name_suffix, template_hash
 from kubesched.model.pods import PodParser
 from kubesched.model.records import Node, PodSpecInfo, Taint, Toleration
+from kubesched.model.validation import dns_label, dns_subdomain
+from kubesched.model.validation import labels as check_labels
 from kubesched.model.selectors import label_selector_matches, node_term_matches, parse_label_selector
 
 WORKLOAD_KINDS = ("Deployment", "ReplicaSet", "StatefulSet", "ReplicationController", "Job", "DaemonSet")
@@ -61,7 +64,8 @@ class _Workload:
             raise InputError(f"a {kind} needs a pod template", field="spec.template")
         self.template = mapping(self.spec["template"], "spec.template")
         template_meta = mapping(self.template.get("metadata"), "spec.template.metadata")
-        self.labels = string_map(template_meta.get("labels"), "spec.template.metadata.labels")
+        self.labels = check_labels(string_map(template_meta.get("labels"), "spec.template.metadata.labels"),
+                                   "spec.template.metadata.labels")
         self.annotations = string_map(template_meta.get("annotations"), "spec.template.metadata.annotations")
         self.pod_spec = mapping(self.template.get("spec"), "spec.template.spec")
 
@@ -94,6 +98,9 @@ def expand_workload(manifest: Manifest, nodes: list[Node], parser: PodParser | N
         workload = _Workload(kind, obj)
         if not workload.name:
             raise InputError(f"a {kind} needs a name", field="metadata.name")
+        (dns_label if kind == "StatefulSet" else dns_subdomain)(workload.name, "metadata.name")
+        dns_label(workload.namespace, "metadata.namespace")
+        check_api_version(manifest)
         _check_selector(workload)
         parser = parser or PodParser()
         _template_info(parser, workload.pod_spec)
@@ -216,6 +223,10 @@ def _stateful_set(workload: _Workload) -> list[dict]:
 
 def _job(workload: _Workload) -> list[dict]:
     spec = workload.spec
+    restart = string(workload.pod_spec.get("restartPolicy"), "spec.template.spec.restartPolicy")
+    if restart not in ("OnFailure", "Never"):
+        raise InputError(f"a Job's pods must have restartPolicy OnFailure or Never, got {restart or 'none'!r} "
+                         "(which defaults to Always)", field="spec.template.spec.restartPolicy")
     if boolean(spec.get("suspend"), "spec.suspend"):
         return []
     count = _count(spec, "parallelism")

@@ -16,6 +16,7 @@ import orjson
 import yaml
 
 from kubesched.errors import InputError
+from kubesched.inputs import read_bytes
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -49,8 +50,7 @@ KINDS = (
 def api_client_from(kubeconfig: str, context: str | None = None):
     from kubernetes import config
 
-    if not os.path.isfile(kubeconfig):
-        raise InputError("no such file", file=kubeconfig)
+    read_bytes(kubeconfig)  # a regular, readable file of bounded size (never a FIFO the loader would block on)
     try:
         return config.new_client_from_config(config_file=kubeconfig, context=context)
     except Exception as e:  # the loader raises ConfigException, ValueError, KeyError, ...
@@ -63,6 +63,7 @@ def dump_cluster(api_client, directory: str, *, page_size: int = 500,
     the credentials may not list is skipped with a warning."""
     from kubernetes import client
     from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
 
     os.makedirs(directory, exist_ok=True)
     counts = {}
@@ -75,8 +76,9 @@ def dump_cluster(api_client, directory: str, *, page_size: int = 500,
                 warn(f"cannot list {listed.kind} objects ({e.status} {e.reason}); {listed.file}.yaml not written")
                 continue
             raise InputError(f"listing {listed.kind} objects failed: {e.status} {e.reason}") from None
-        except OSError as e:  # connection refused, DNS, TLS: urllib3 errors derive from it
-            raise InputError(f"cannot reach the API server: {e}") from None
+        except (OSError, HTTPError) as e:  # connection refused, DNS, TLS, retries exhausted
+            raise InputError(f"cannot reach the API server: {_reason(e)}", file=api_client.configuration.host,
+                             field=listed.kind) from None
         for item in items:
             item["apiVersion"] = listed.api_version
             item["kind"] = listed.kind
@@ -101,3 +103,9 @@ def _list_all(method, page_size: int) -> list[dict]:
         token = (data.get("metadata") or {}).get("continue")
         if not token:
             return items
+
+
+def _reason(error: Exception) -> str:
+    """The innermost cause urllib3 wraps ("Connection refused"), not its retry bookkeeping."""
+    reason = getattr(error, "reason", None)
+    return str(reason if reason is not None else error)

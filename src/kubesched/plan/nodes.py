@@ -10,6 +10,7 @@ takes the pod is added — the plan then says how many pods it had to repair.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -143,7 +144,7 @@ def _replay(snapshot: ClusterSnapshot, plan_input: PlanInput, planned: dict[str,
             placements.append(Placement(pod.key, None, _unfit_message(plan_input, item)))
             continue
         index = snapshot.node_index[target]
-        if snapshots.feasible_nodes(snapshot, class_id)[index]:
+        if snapshots.feasible_on(snapshot, class_id, index):
             snapshot.engine.assume(class_id, index)
             placements.append(Placement(pod.key, target))
             continue

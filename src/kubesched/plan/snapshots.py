@@ -59,6 +59,12 @@ def feasible_nodes(snapshot: ClusterSnapshot, class_id: int) -> np.ndarray:
     return _core.feasible_nodes(snapshot.engine, class_id)
 
 
+def feasible_on(snapshot: ClusterSnapshot, class_id: int, node: int) -> bool:
+    """One node's verdict: a replay checks the planned node of each of its pods, and
+    evaluating every node for each would make it quadratic."""
+    return _core.feasible_on(snapshot.engine, class_id, node)
+
+
 def usage_by_node(snapshot: ClusterSnapshot) -> dict[str, dict[str, tuple[int, int]]]:
     """node -> resource -> (requested, allocatable), for the resources some node has."""
     allocatable, requested, allowed_pods, pod_count = snapshot.engine.usage()

@@ -15,6 +15,9 @@ from kubesched.model.records import Node
 COST_ANNOTATION = "kubesched.io/hourly-cost"
 COST_UNITS = 1_000_000  # the packing kernel works on integer costs: micro-units of the currency
 HOSTNAME_LABEL = "kubernetes.io/hostname"
+# Costs add up in int64 micro-units over every node added: 10^9 an hour leaves room for
+# millions of nodes.
+MAX_COST = Decimal(10**9)
 
 
 @dataclass
@@ -74,6 +77,9 @@ def _cost(node: Node, file: str) -> Decimal | None:
     if cost is None or not cost.is_finite() or cost <= 0:
         raise InputError(f"expected a positive decimal hourly cost, got {text!r}", file=file,
                          obj=f"Node {node.name}", field=f"metadata.annotations[{COST_ANNOTATION}]")
+    if cost > MAX_COST:  # compared before any arithmetic: 1e999999999 would take forever to expand
+        raise InputError(f"at most {MAX_COST} per hour, got {text!r}", file=file, obj=f"Node {node.name}",
+                         field=f"metadata.annotations[{COST_ANNOTATION}]")
     if cost * COST_UNITS != int(cost * COST_UNITS):
         raise InputError(f"at most 6 decimal places, got {text!r}", file=file, obj=f"Node {node.name}",
                          field=f"metadata.annotations[{COST_ANNOTATION}]")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from kubesched.framework.pod_class import ClusterObjects
 from kubesched.framework.profile import Profile
-from kubesched.framework.python_plugins import load_plugin
+from kubesched.framework.python_plugins import load_plugin, run_filter, run_score
 from kubesched.gpu.typical import uses_typical_pods
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Pod
@@ -123,18 +123,19 @@ def decide_with_python_plugins(snapshot: ClusterSnapshot, pod: Pod) -> Placement
     class_id = snapshot.class_of(pod)
     evaluation = snapshot.engine.evaluate(class_id)
     histogram = reason_counts(evaluation["reasons"])
-    filters = [load_plugin(name) for name in profile.python_filters]
-    scores = [(load_plugin(name), weight) for name, weight in profile.python_scores]
+    filters = [(name, load_plugin(name)) for name in profile.python_filters]
+    scores = [(name, load_plugin(name), weight) for name, weight in profile.python_scores]
     best, best_total = -1, -1
     for i, total in enumerate(evaluation["total"]):
-        if total < 0:
-            continue
+        if evaluation["failed_filter"][i] is not None or not evaluation["examined"][i]:
+            continue  # feasibility from the filters, not from the sign of the total
         node = snapshot.nodes[i]
-        rejected = next((reason for reason in (f.filter(pod, node) for f in filters) if reason), None)
+        rejected = next((reason for reason in (run_filter(name, f, pod, node) for name, f in filters) if reason),
+                        None)
         if rejected:
             histogram[rejected] = histogram.get(rejected, 0) + 1
             continue
-        total += sum(weight * int(plugin.score(pod, node)) for plugin, weight in scores)
+        total += sum(weight * run_score(name, plugin, pod, node) for name, plugin, weight in scores)
         if total > best_total:
             best, best_total = i, total
     if best < 0:

@@ -1,0 +1,80 @@
+"""The API server's rules for the names and keys the engine reads (apimachinery's
+`IsDNS1123Subdomain`, `IsDNS1123Label`, `IsQualifiedName`, `IsValidLabelValue`,
+`IsValidPortNum`): an object the API server would refuse is refused here too, naming the
+field, instead of being scheduled as if it could exist.
+"""
+
+from __future__ import annotations
+
+import re
+
+from kubesched.errors import InputError
+
+_DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_DNS_LABEL_RE = re.compile(_DNS_LABEL)
+_DNS_SUBDOMAIN_RE = re.compile(rf"{_DNS_LABEL}(\.{_DNS_LABEL})*")
+_QUALIFIED_NAME_RE = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
+_LABEL_VALUE_RE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+
+DNS_LABEL_MAX = 63
+DNS_SUBDOMAIN_MAX = 253
+NAME_PART_MAX = 63
+LABEL_VALUE_MAX = 63
+
+_valid_labels: set[tuple[str, str]] = set()
+
+
+def dns_subdomain(value: str, path: str) -> str:
+    if len(value) > DNS_SUBDOMAIN_MAX or not _DNS_SUBDOMAIN_RE.fullmatch(value):
+        raise InputError(f"invalid name {value!r}: a lowercase RFC 1123 subdomain (at most {DNS_SUBDOMAIN_MAX} "
+                         "characters: a-z, 0-9, '-' and '.', starting and ending with an alphanumeric)", field=path)
+    return value
+
+
+def dns_label(value: str, path: str) -> str:
+    if len(value) > DNS_LABEL_MAX or not _DNS_LABEL_RE.fullmatch(value):
+        raise InputError(f"invalid name {value!r}: a lowercase RFC 1123 label (at most {DNS_LABEL_MAX} "
+                         "characters: a-z, 0-9 and '-', starting and ending with an alphanumeric)", field=path)
+    return value
+
+
+def qualified_name(value: str, path: str, what: str = "key") -> str:
+    """A label key, taint key, topologyKey or scheduling gate: `[prefix/]name`, the prefix a
+    DNS subdomain, the name at most 63 alphanumerics, '-', '_' or '.'."""
+    prefix, slash, name = value.rpartition("/")
+    valid = bool(name) and len(name) <= NAME_PART_MAX and _QUALIFIED_NAME_RE.fullmatch(name) is not None
+    if slash:
+        valid = valid and "/" not in prefix and len(prefix) <= DNS_SUBDOMAIN_MAX \
+            and _DNS_SUBDOMAIN_RE.fullmatch(prefix) is not None
+    if not valid:
+        raise InputError(f"invalid {what} {value!r}: a qualified name ([prefix/]name; the name at most "
+                         f"{NAME_PART_MAX} alphanumerics, '-', '_' or '.', starting and ending with an "
+                         "alphanumeric; the prefix a DNS subdomain)", field=path)
+    return value
+
+
+def label_value(value: str, path: str) -> str:
+    if len(value) > LABEL_VALUE_MAX or not _LABEL_VALUE_RE.fullmatch(value):
+        raise InputError(f"invalid label value {value!r}: at most {LABEL_VALUE_MAX} characters, alphanumerics, "
+                         "'-', '_' or '.', starting and ending with an alphanumeric", field=path)
+    return value
+
+
+def labels(values: dict[str, str], path: str) -> dict[str, str]:
+    """Keys and values of a label map (the caller has checked they are strings)."""
+    for item in values.items():
+        if item in _valid_labels:
+            continue
+        key, value = item
+        qualified_name(key, f"{path}[{key}]" if "/" in key or "." in key else f"{path}.{key}", "label key")
+        label_value(value, f"{path}[{key}]" if "/" in key or "." in key else f"{path}.{key}")
+        if len(_valid_labels) > 100_000:
+            _valid_labels.clear()
+        _valid_labels.add(item)
+    return values
+
+
+def port_number(value: int, path: str) -> int:
+    if not 1 <= value <= 65535:
+        raise InputError(f"must be between 1 and 65535, inclusive, got {value}", field=path)
+    return value

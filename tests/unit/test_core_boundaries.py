@@ -1,0 +1,50 @@
+"""Where Python meets the core: scores stay exact for amounts up to int64's maximum, and an
+index out of range is refused at the boundary instead of read out of bounds."""
+
+from __future__ import annotations
+
+import pytest
+
+from kubesched import _core
+from kubesched.framework.profile import default_profile
+from kubesched.model.cluster import read_cluster
+from kubesched.sim.explain import explain
+from kubesched.snapshot.cluster import ClusterSnapshot
+
+INT64_MAX = 2**63 - 1
+REQUEST = 3 * 2**61  # three quarters of 2^63
+
+
+def cluster(tmp_path):
+    file = tmp_path / "c.yaml"
+    file.write_text(f"""kind: Node
+metadata: {{name: a}}
+status: {{allocatable: {{cpu: "4", memory: "{INT64_MAX}", pods: "10"}}}}
+---
+kind: Pod
+metadata: {{name: p}}
+spec: {{containers: [{{name: c, image: x, resources: {{requests: {{memory: "{REQUEST}"}}}}}}]}}
+""")
+    return read_cluster([str(file)])
+
+
+def test_least_allocated_does_not_overflow_near_int64(tmp_path):
+    profile = default_profile()
+    report = explain(cluster(tmp_path), {profile.scheduler_name: profile}, "default/p", None)
+    fit = report["nodes"][0]["scores"]["NodeResourcesFit"]["raw"]
+    memory = (INT64_MAX - REQUEST) * 100 // INT64_MAX  # upstream's integer formula, exactly
+    cpu = (4000 - 100) * 100 // 4000  # the pod's non-zero cpu request, 100m
+    assert fit == (memory + cpu) // 2
+
+
+def test_indices_out_of_range_are_refused(tmp_path):
+    data = cluster(tmp_path)
+    snapshot = ClusterSnapshot(data.nodes, default_profile())
+    class_id = snapshot.class_of(data.pending_pods[0])
+    for call in (lambda: snapshot.engine.assume(class_id, 1), lambda: snapshot.engine.forget(class_id, -1),
+                 lambda: snapshot.engine.assume(class_id + 1, 0), lambda: snapshot.engine.node_name(5),
+                 lambda: snapshot.engine.evaluate(99), lambda: snapshot.engine.schedule_queue([class_id, 7]),
+                 lambda: _core.feasible_on(snapshot.engine, class_id, 2)):
+        with pytest.raises(IndexError, match="out of range"):
+            call()
+    assert _core.feasible_on(snapshot.engine, class_id, 0)
