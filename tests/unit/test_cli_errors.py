@@ -45,13 +45,13 @@ def test_bad_options(args, words):
 
 
 def test_output_into_a_missing_directory(tmp_path):
-    line = one_error_line(kubesched("simulate", *CLUSTER, "-o", str(tmp_path / "missing" / "out.json")))
+    line = one_error_line(kubesched("simulate", *CLUSTER, "--output-file", str(tmp_path / "missing" / "out.json")))
     assert line == f"error: {tmp_path / 'missing' / 'out.json'}: cannot write: No such file or directory"
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full to fill a device")
 def test_output_onto_a_full_device():
-    assert "No space left on device" in one_error_line(kubesched("simulate", *CLUSTER, "-o", "/dev/full"))
+    assert "No space left on device" in one_error_line(kubesched("simulate", *CLUSTER, "--output-file", "/dev/full"))
 
 
 def test_a_file_name_with_a_newline_stays_on_one_line(tmp_path):
@@ -77,5 +77,5 @@ def test_snapshot_of_an_unreachable_server(tmp_path):
     kubeconfig.write_text("apiVersion: v1\nkind: Config\ncurrent-context: c\n"
                           "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:9'}}]\n"
                           "contexts: [{name: c, context: {cluster: c, user: u}}]\nusers: [{name: u, user: {}}]\n")
-    line = one_error_line(kubesched("snapshot", "--kubeconfig", str(kubeconfig), "-o", str(tmp_path / "out")))
+    line = one_error_line(kubesched("snapshot", "--kubeconfig", str(kubeconfig), "--output-directory", str(tmp_path / "out")))
     assert "cannot reach the API server" in line

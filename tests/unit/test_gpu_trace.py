@@ -132,7 +132,7 @@ def test_a_pod_list_without_gpu_pods_cannot_be_topped_up(trace_files, tmp_path):
     assert result.exit_code == 2
     assert "no pod of the list asks for a GPU" in result.output
     replayed = CliRunner().invoke(main, ["trace", "openb", "--nodes", str(nodes), "--pods", str(cpu_only),
-                                         "--inflation", "0", "-o", str(tmp_path / "out.json")])
+                                         "--inflation", "0", "--output-file", str(tmp_path / "out.json")])
     assert replayed.exit_code == 0, replayed.output
 
 

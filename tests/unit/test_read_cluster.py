@@ -277,7 +277,9 @@ def test_totals_past_int64_name_the_pod_and_the_resource(tmp_path):
              + "]}\n")
     with pytest.raises(InputError, match=r"Pod default/p: spec: the pod's total memory request .* is beyond"):
         read_cluster([write(tmp_path, "d.yaml", NODES + three)])
-    overhead = ("---\nkind: Pod\nmetadata: {name: q}\nspec: {overhead: {cpu: '1'}, containers: "
+    overhead = ("---\napiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata: {name: vm}\nhandler: vm\n"
+                "overhead: {podFixed: {cpu: '1'}}\n"
+                "---\nkind: Pod\nmetadata: {name: q}\nspec: {runtimeClassName: vm, containers: "
                 "[{name: c, image: x, resources: {requests: {cpu: '9223372036854775807m'}}}]}\n")
     with pytest.raises(InputError, match=r"Pod default/q: spec: the pod's total cpu request"):
         read_cluster([write(tmp_path, "e.yaml", NODES + overhead)])
@@ -289,8 +291,9 @@ def test_integers_past_int64_are_refused(tmp_path):
     with pytest.raises(InputError, match=r"Node big: status.images\[0\].sizeBytes: 1180591620717411303424 is out "
                                          "of range for a 64-bit integer"):
         read_cluster([write(tmp_path, "n.yaml", node)])
+    # (In a required term upstream takes it and the term matches nothing; a preferred one it cannot use.)
     gt = ("---\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: x}]\n  affinity: {nodeAffinity: "
-          "{requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: "
-          f"[{{key: k, operator: Gt, values: ['{'9' * 40}']}}]}}]}}}}}}\n")
+          "{preferredDuringSchedulingIgnoredDuringExecution: [{weight: 1, preference: {matchExpressions: "
+          f"[{{key: k, operator: Gt, values: ['{'9' * 40}']}}]}}}}]}}}}\n")
     with pytest.raises(InputError, match="must be an integer"):
         read_cluster([write(tmp_path, "p.yaml", NODES + gt)])
