@@ -44,7 +44,7 @@ def speed_plane(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def kube(speed_plane):
-    from kubesched.live.client import connect
+    from kubesched.kube import connect
 
     return connect(str(speed_plane.kubeconfig), connections=CONCURRENCY + 8)
 

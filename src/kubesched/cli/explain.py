@@ -5,24 +5,26 @@ from __future__ import annotations
 import click
 import orjson
 
-from kubesched.cli.options import config_option, load_profiles, manifest_option, seed_option
+from kubesched.cli.options import cluster_options, cluster_paths, config_option, load_profiles, seed_option
 from kubesched.model.cluster import read_cluster
 from kubesched.sim.explain import explain as run_explain
 
 
 @click.command()
-@manifest_option
+@cluster_options
 @click.option("--pod", "pod_key", required=True, help="The pending pod to explain, as namespace/name.")
 @config_option
 @click.option("--format", "output_format", type=click.Choice(["json", "table"]), default="json",
               show_default=True)
 @seed_option
-def explain(paths, pod_key: str, config, output_format: str, seed) -> None:
+def explain(paths, kubeconfig, context, pod_key: str, config, output_format: str, seed) -> None:
     """Why POD goes where it goes: per node, each filter's verdict and each score plugin's
     raw, normalized and weighted score, with the total and the selected node."""
     if "/" not in pod_key:
         pod_key = f"default/{pod_key}"
-    report = run_explain(read_cluster(paths), load_profiles(config), pod_key, seed)
+    with cluster_paths(paths, kubeconfig, context) as paths:
+        cluster = read_cluster(paths)
+    report = run_explain(cluster, load_profiles(config), pod_key, seed)
     if output_format == "json":
         click.echo(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
     else:

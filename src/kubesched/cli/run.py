@@ -12,6 +12,7 @@ import uuid
 
 import click
 
+from kubesched.cli.options import kube_options
 from kubesched.framework.config import load_config
 from kubesched.framework.profile import default_profile
 
@@ -19,8 +20,7 @@ SHUTDOWN_DEADLINE = 9.5  # seconds after SIGTERM before the process exits regard
 
 
 @click.command()
-@click.option("--kubeconfig", type=click.Path(dir_okay=False), default=None,
-              help="The kubeconfig to use; default: the pod's service account (in a cluster).")
+@kube_options
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="A KubeSchedulerConfiguration; each profile serves its schedulerName.")
 @click.option("--scheduler-name", default=None,
@@ -42,12 +42,12 @@ SHUTDOWN_DEADLINE = 9.5  # seconds after SIGTERM before the process exits regard
 @click.option("--leader-elect-renew-deadline", default=10.0, show_default=True, type=float)
 @click.option("--leader-elect-retry-period", default=2.0, show_default=True, type=float)
 @click.option("-v", "--verbose", is_flag=True, help="Log every binding failure and move.")
-def run(kubeconfig, config_path, scheduler_name, kube_api_qps, kube_api_burst, parallelism,
+def run(kubeconfig, context, config_path, scheduler_name, kube_api_qps, kube_api_burst, parallelism,
         metrics_bind_address, leader_elect, leader_elect_resource_namespace,
         leader_elect_resource_name, leader_elect_lease_duration, leader_elect_renew_deadline,
         leader_elect_retry_period, verbose) -> None:
     """Schedule and bind, live, every pod whose spec.schedulerName names a profile."""
-    from kubesched.live.client import connect
+    from kubesched.kube import connect
     from kubesched.live.leader import LeaderElector
     from kubesched.live.metrics import HealthServer, Metrics
     from kubesched.live.scheduler import Options, Scheduler
@@ -63,10 +63,8 @@ def run(kubeconfig, config_path, scheduler_name, kube_api_qps, kube_api_burst, p
             from dataclasses import replace
             profile = replace(profile, scheduler_name=scheduler_name)
         profiles = {profile.scheduler_name: profile}
-    try:
-        kube = connect(kubeconfig, kube_api_qps, kube_api_burst, connections=parallelism + 16)
-    except Exception as error:  # the client's errors for a bad kubeconfig are of many kinds
-        raise click.UsageError(f"--kubeconfig: {error}") from None
+    kube = connect(kubeconfig, context, qps=kube_api_qps, burst=kube_api_burst,
+                   connections=parallelism + 16)
 
     metrics = Metrics()
     identity = f"{socket.gethostname()}_{uuid.uuid4()}"

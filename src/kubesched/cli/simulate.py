@@ -5,25 +5,27 @@ from __future__ import annotations
 import click
 import orjson
 
-from kubesched.cli.options import config_option, load_profiles, manifest_option, seed_option
+from kubesched.cli.options import cluster_options, cluster_paths, config_option, load_profiles, seed_option
 from kubesched.model.cluster import read_cluster
 from kubesched.sim.simulate import SimulationResult, simulate as run_simulation
 
 
 @click.command()
-@manifest_option
+@cluster_options
 @config_option
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False, writable=True),
               help="Write the placements as JSON to this file.")
 @seed_option
-def simulate(paths: tuple[str, ...], config: str | None, output: str | None, seed: int | None) -> None:
+def simulate(paths: tuple[str, ...], kubeconfig: str | None, context: str | None, config: str | None,
+             output: str | None, seed: int | None) -> None:
     """Schedule the pending pods of PATHs (nodes + pods + workloads) in memory.
 
     Nodes and pods with spec.nodeName are the cluster's state; the other pods are decided
     in queue order (priority, creation time, input order) by the profile their
     schedulerName names."""
     profiles = load_profiles(config)
-    cluster = read_cluster(paths)
+    with cluster_paths(paths, kubeconfig, context) as paths:
+        cluster = read_cluster(paths)
     result = run_simulation(cluster, profiles, seed)
     if output:
         with open(output, "wb") as handle:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
-from kubesched.live.client import ApiError, Kube
+from kubesched.kube import ApiError, Kube
 
 BOUND, GONE, ALREADY_BOUND, FAILED = "bound", "gone", "already-bound", "failed"
 

@@ -25,7 +25,7 @@ from kubesched.gpu.typical import uses_typical_pods
 from kubesched.live import binder as binding
 from kubesched.live.binder import Binder, Outcome
 from kubesched.live.cache import Cache
-from kubesched.live.client import Kube
+from kubesched.kube import Kube
 from kubesched.live.gpu_workload import GpuWorkload
 from kubesched.live.informer import Informer, object_key
 from kubesched.live.metrics import Metrics

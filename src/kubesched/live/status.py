@@ -18,7 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
-from kubesched.live.client import ApiError, Kube
+from kubesched.kube import ApiError, Kube
 
 log = logging.getLogger("kubesched.live")
 
