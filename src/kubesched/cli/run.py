@@ -1,4 +1,8 @@
-"""`kubesched run`: the live scheduler."""
+"""`kubesched run`: the live scheduler.
+
+With `--config`, the whole KubeSchedulerConfiguration is honoured (framework.component_config);
+a flag given on the command line wins over the file, as kube-scheduler's leader-election
+flags do."""
 
 from __future__ import annotations
 
@@ -9,11 +13,14 @@ import socket
 import sys
 import threading
 import uuid
+from dataclasses import replace
 
 import click
+from click.core import ParameterSource
 
 from kubesched.cli.options import kube_options
-from kubesched.framework.config import load_config
+from kubesched.framework.component_config import ComponentConfig
+from kubesched.framework.config import load_scheduler_config
 from kubesched.framework.profile import default_profile
 
 SHUTDOWN_DEADLINE = 9.5  # seconds after SIGTERM before the process exits regardless
@@ -27,23 +34,27 @@ SHUTDOWN_DEADLINE = 9.5  # seconds after SIGTERM before the process exits regard
               help="Without --config: the schedulerName the default profile serves "
                    "(default: default-scheduler).")
 @click.option("--kube-api-qps", default=5000.0, show_default=True, type=float,
-              help="Requests per second to the API server (0: unlimited).")
+              help="Requests per second to the API server (0: unlimited); "
+                   "clientConnection.qps.")
 @click.option("--kube-api-burst", default=5000, show_default=True, type=int,
-              help="Requests allowed in a burst above the QPS.")
+              help="Requests allowed in a burst above the QPS; clientConnection.burst.")
 @click.option("--parallelism", default=32, show_default=True, type=click.IntRange(min=1),
-              help="Bindings posted concurrently.")
+              help="Bindings posted concurrently (decisions are made one at a time in the "
+                   "core); the configuration's parallelism.")
 @click.option("--metrics-bind-address", default="0.0.0.0:10259", show_default=True,
               help="host:port for /metrics, /healthz and /readyz ('' disables; port 0 picks one).")
 @click.option("--leader-elect/--no-leader-elect", default=False, show_default=True,
-              help="Take a coordination.k8s.io Lease before scheduling.")
+              help="Take a coordination.k8s.io Lease before scheduling; "
+                   "leaderElection.leaderElect.")
 @click.option("--leader-elect-resource-namespace", default="kube-system", show_default=True)
 @click.option("--leader-elect-resource-name", default="kubesched", show_default=True)
 @click.option("--leader-elect-lease-duration", default=15.0, show_default=True, type=float)
 @click.option("--leader-elect-renew-deadline", default=10.0, show_default=True, type=float)
 @click.option("--leader-elect-retry-period", default=2.0, show_default=True, type=float)
 @click.option("-v", "--verbose", is_flag=True, help="Log every binding failure and move.")
-def run(kubeconfig, context, config_path, scheduler_name, kube_api_qps, kube_api_burst, parallelism,
-        metrics_bind_address, leader_elect, leader_elect_resource_namespace,
+@click.pass_context
+def run(ctx, kubeconfig, context, config_path, scheduler_name, kube_api_qps, kube_api_burst,
+        parallelism, metrics_bind_address, leader_elect, leader_elect_resource_namespace,
         leader_elect_resource_name, leader_elect_lease_duration, leader_elect_renew_deadline,
         leader_elect_retry_period, verbose) -> None:
     """Schedule and bind, live, every pod whose spec.schedulerName names a profile."""
@@ -56,15 +67,32 @@ def run(kubeconfig, context, config_path, scheduler_name, kube_api_qps, kube_api
                         format="%(asctime)s %(levelname)s %(message)s")
     log = logging.getLogger("kubesched.live")
     if config_path:
-        profiles = load_config(config_path)
+        profiles, component = load_scheduler_config(config_path)
     else:
         profile = default_profile()
         if scheduler_name:
-            from dataclasses import replace
             profile = replace(profile, scheduler_name=scheduler_name)
-        profiles = {profile.scheduler_name: profile}
-    kube = connect(kubeconfig, context, qps=kube_api_qps, burst=kube_api_burst,
+        profiles, component = {profile.scheduler_name: profile}, ComponentConfig()
+
+    def setting(flag: str, path: str, from_file):
+        """The flag when given on the command line, else the file's value when it has one,
+        else the flag's default."""
+        if ctx.get_parameter_source(flag) == ParameterSource.COMMANDLINE or path not in component.given:
+            return ctx.params[flag]
+        return from_file
+
+    client = component.client_connection
+    election = component.leader_election
+    kubeconfig = kubeconfig or client.kubeconfig
+    parallelism = setting("parallelism", "parallelism", component.parallelism)
+    kube = connect(kubeconfig, context, qps=setting("kube_api_qps", "clientConnection.qps", client.qps),
+                   burst=setting("kube_api_burst", "clientConnection.burst", client.burst),
                    connections=parallelism + 16)
+    leader_elect = setting("leader_elect", "leaderElection.leaderElect", election.leader_elect)
+    lease_name = setting("leader_elect_resource_name", "leaderElection.resourceName",
+                         election.resource_name)
+    retry_period = setting("leader_elect_retry_period", "leaderElection.retryPeriod",
+                           election.retry_period)
 
     metrics = Metrics()
     identity = f"{socket.gethostname()}_{uuid.uuid4()}"
@@ -72,13 +100,21 @@ def run(kubeconfig, context, config_path, scheduler_name, kube_api_qps, kube_api
     if leader_elect:
         try:
             leader = LeaderElector(
-                kube, identity, namespace=leader_elect_resource_namespace,
-                name=leader_elect_resource_name, lease_duration=leader_elect_lease_duration,
-                renew_deadline=leader_elect_renew_deadline, retry_period=leader_elect_retry_period)
+                kube, identity,
+                namespace=setting("leader_elect_resource_namespace",
+                                  "leaderElection.resourceNamespace", election.resource_namespace),
+                name=lease_name,
+                lease_duration=setting("leader_elect_lease_duration",
+                                       "leaderElection.leaseDuration", election.lease_duration),
+                renew_deadline=setting("leader_elect_renew_deadline",
+                                       "leaderElection.renewDeadline", election.renew_deadline),
+                retry_period=retry_period)
         except ValueError as error:
             raise click.UsageError(str(error)) from None
     scheduler = Scheduler(kube, profiles, metrics=metrics, leader=leader,
-                          options=Options(bind_workers=parallelism))
+                          options=Options(bind_workers=parallelism,
+                                          pod_initial_backoff=component.pod_initial_backoff,
+                                          pod_max_backoff=component.pod_max_backoff))
     server = None
     if metrics_bind_address:
         server = HealthServer(metrics_bind_address, metrics, scheduler.synced)
@@ -96,22 +132,30 @@ def run(kubeconfig, context, config_path, scheduler_name, kube_api_qps, kube_api
     signal.signal(signal.SIGTERM, terminate)
     signal.signal(signal.SIGINT, terminate)
     log.info("kubesched %s serving schedulerName %s", identity, ", ".join(profiles))
-    scheduler.start_informers()  # a standby keeps its cache warm while it waits
+    # A standby keeps its cache warm while it waits, unless delayCacheUntilActive.
+    if leader is None or not component.delay_cache_until_active:
+        scheduler.start_informers()
     if leader is not None:
+        metrics.leader.labels(lease_name).set(0)  # a standby says so too
+
         def lost():
+            metrics.leader.labels(lease_name).set(0)
             exit_code[0] = 1
             scheduler.stop.set()
 
         def lead():
             if leader.acquire(scheduler.stop):
-                metrics.leader.labels(leader_elect_resource_name).set(1)
+                metrics.leader.labels(lease_name).set(1)
                 leader.keep_renewing(scheduler.stop, lost).join()
 
         electing = threading.Thread(target=lead, name="leader-elect", daemon=True)
         electing.start()
+        if component.delay_cache_until_active:
+            while not leader.is_leader() and not scheduler.stop.wait(0.1):
+                pass
     scheduler.run()
     if leader is not None:
-        electing.join(timeout=leader_elect_retry_period + 1)  # no renewal races the release
+        electing.join(timeout=retry_period + 1)  # no renewal races the release
         leader.release()
     if server is not None:
         server.close()

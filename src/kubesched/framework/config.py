@@ -11,6 +11,7 @@ from dataclasses import replace
 import yaml
 
 from kubesched.errors import InputError
+from kubesched.framework.component_config import ComponentConfig, read_component_config
 from kubesched.framework.plugins import (ALL_POINTS, CORE_FILTERS, CORE_SCORES, DEFAULT_PLUGINS, EXTENSION_POINTS,
                                         GPU_SCORES)
 from kubesched.framework.profile import AddedAffinity, Profile
@@ -80,6 +81,18 @@ class _Reader:
 
 
 def load_config(path: str) -> dict[str, Profile]:
+    """The profiles; the rest of the file is validated too (offline it decides nothing)."""
+    return load_scheduler_config(path)[0]
+
+
+def load_scheduler_config(path: str) -> tuple[dict[str, Profile], ComponentConfig]:
+    """The profiles and the rest of the configuration, as `kubesched run` honours it."""
+    document = _read(path)
+    profiles = parse_config(document, path)
+    return profiles, read_component_config(_Reader(path), document)
+
+
+def _read(path: str):
     try:
         with open(path, encoding="utf-8") as handle:
             document = yaml.safe_load(handle)
@@ -87,7 +100,7 @@ def load_config(path: str) -> dict[str, Profile]:
         raise InputError(f"cannot read: {error.strerror}", file=path) from None
     except yaml.YAMLError as error:
         raise InputError(f"malformed YAML: {error}", file=path) from None
-    return parse_config(document, path)
+    return document
 
 
 def parse_config(document, file: str = "") -> dict[str, Profile]:

@@ -55,6 +55,8 @@ WORKLOADS = {
 @dataclass
 class Options:
     bind_workers: int = 32
+    pod_initial_backoff: float = 1.0   # podInitialBackoffSeconds
+    pod_max_backoff: float = 10.0      # podMaxBackoffSeconds
     drain_timeout: float = 7.0  # SIGTERM: how long in-flight bindings may take
     seed: int | None = None
 
@@ -69,7 +71,8 @@ class Scheduler:
         self.leader = leader
         self.stop = threading.Event()  # stop taking pods
         self.inbox: inbox_queue.SimpleQueue = inbox_queue.SimpleQueue()
-        self.queue = SchedulingQueue()
+        self.queue = SchedulingQueue(initial_backoff=self.options.pod_initial_backoff,
+                                     max_backoff=self.options.pod_max_backoff)
         self.cache = Cache(next(iter(profiles.values())), self.options.seed)
         # FGD's typical pods, kept only when some profile needs them.
         self.gpu_workload = GpuWorkload() if any(map(uses_typical_pods, profiles.values())) else None
