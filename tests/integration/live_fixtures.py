@@ -85,7 +85,7 @@ class RunningScheduler:
         while time.monotonic() < deadline:
             for line in self.text().splitlines():
                 if "serving /metrics" in line:
-                    return line.rsplit(" on ", 1)[1].strip()
+                    return line.rsplit(" on ", 1)[1].strip().rstrip('"')
             time.sleep(0.1)
         raise AssertionError(f"no metrics address in the log:\n{self.text()}")
 

@@ -22,8 +22,20 @@ from kubesched.cli.options import kube_options
 from kubesched.framework.component_config import ComponentConfig
 from kubesched.framework.config import load_scheduler_config
 from kubesched.framework.profile import default_profile
+from kubesched.logs import FORMATS, configure as configure_logs
 
 SHUTDOWN_DEADLINE = 9.5  # seconds after SIGTERM before the process exits regardless
+
+
+class Verbosity(click.ParamType):
+    """klog's -v level; `-v=4` as well as `-v 4`, `-v4` and `--v=4`."""
+    name = "N"
+
+    def convert(self, value, param, ctx):
+        text = str(value).lstrip("=")
+        if not text.isdigit():
+            self.fail(f"{value!r} is not a verbosity level (0, 1, 2, ...)", param, ctx)
+        return int(text)
 
 
 @click.command()
@@ -51,20 +63,23 @@ SHUTDOWN_DEADLINE = 9.5  # seconds after SIGTERM before the process exits regard
 @click.option("--leader-elect-lease-duration", default=15.0, show_default=True, type=float)
 @click.option("--leader-elect-renew-deadline", default=10.0, show_default=True, type=float)
 @click.option("--leader-elect-retry-period", default=2.0, show_default=True, type=float)
-@click.option("-v", "--verbose", is_flag=True, help="Log every binding failure and move.")
+@click.option("-v", "--v", "verbosity", type=Verbosity(), default=0, show_default=True,
+              help="Log verbosity, as klog's -v: 2 logs every binding and failed attempt, "
+                   "6 adds the libraries' logs (HTTP connections).")
+@click.option("--logging-format", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="klog's text lines or component-base's JSON lines.")
 @click.pass_context
 def run(ctx, kubeconfig, context, config_path, scheduler_name, kube_api_qps, kube_api_burst,
         parallelism, metrics_bind_address, leader_elect, leader_elect_resource_namespace,
         leader_elect_resource_name, leader_elect_lease_duration, leader_elect_renew_deadline,
-        leader_elect_retry_period, verbose) -> None:
+        leader_elect_retry_period, verbosity, logging_format) -> None:
     """Schedule and bind, live, every pod whose spec.schedulerName names a profile."""
     from kubesched.kube import connect
     from kubesched.live.leader import LeaderElector
     from kubesched.live.metrics import HealthServer, Metrics
     from kubesched.live.scheduler import Options, Scheduler
 
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(message)s")
+    configure_logs(verbosity, logging_format)
     log = logging.getLogger("kubesched.live")
     if config_path:
         profiles, component = load_scheduler_config(config_path)

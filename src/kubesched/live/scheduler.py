@@ -31,6 +31,7 @@ from kubesched.live.informer import Informer, object_key
 from kubesched.live.metrics import Metrics
 from kubesched.live.queue import QueuedPod, SchedulingQueue
 from kubesched.live.status import Reporter
+from kubesched.logs import V, KObj, kv
 from kubesched.model.cluster import _priority_classes as priority_classes
 from kubesched.model.manifests import Manifest
 from kubesched.model.pods import PodParser
@@ -160,9 +161,11 @@ class Scheduler:
             placement = decide_with_python_plugins(snapshot, pod)  # assumes, as schedule does
             node = snapshot.node_index[placement.node] if placement.node is not None else -1
             failure = placement.message
+            counts = None
         else:
             node = snapshot.engine.schedule(class_id)  # the pod is assumed on the node chosen
             failure = None
+            counts = snapshot.engine.last_counts
         decided = time.monotonic()
         self.metrics.algorithm_duration.observe(decided - started)
         name = profile.scheduler_name
@@ -171,6 +174,8 @@ class Scheduler:
             self.metrics.attempts.labels("unschedulable", name).inc()
             self.metrics.attempt_duration.labels("unschedulable", name).observe(decided - started)
             report_status = message != entry.message and message != _condition_message(pod)
+            log.log(V(2), "Unable to schedule pod; no fit; waiting",
+                    extra=kv(pod=KObj(pod.namespace, pod.name), err=message))
             self.queue.unschedulable(entry, message)
             self.reporter.failed(pod.namespace, pod.name, entry.uid, message,
                                  patch_status=report_status)
@@ -179,6 +184,7 @@ class Scheduler:
         gpus = snapshot.engine.last_gpu_mask
         self.cache.assumed(entry.uid, pod, node_name, (class_id, node), gpus)
         entry.attempt_started = started
+        entry.decided_on = counts
         self.queue.done(entry)
         self._in_flight[entry.uid] = entry
         annotations = {GPU_INDICES_ANNOTATION: indices_annotation(gpus)} if gpus else None
@@ -190,6 +196,12 @@ class Scheduler:
         name = entry.pod.spec.scheduler_name if entry is not None else ""
         if outcome.result == binding.BOUND:
             self.bound += 1
+            if log.isEnabledFor(V(2)):
+                evaluated, feasible = (entry.decided_on if entry is not None and entry.decided_on
+                                       else (None, None))
+                log.log(V(2), "Successfully bound pod to node", extra=kv(
+                    pod=KObj(outcome.namespace, outcome.name), node=outcome.node,
+                    evaluatedNodes=evaluated, feasibleNodes=feasible))
             if entry is not None:
                 now = time.monotonic()
                 self.metrics.attempts.labels("scheduled", name).inc()
