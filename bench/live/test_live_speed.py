@@ -164,7 +164,7 @@ def test_kubesched(benchmark, kube, speed_plane, tmp_path):
             process = subprocess.Popen(
                 [sys.executable, "-m", "kubesched", "run", "--kubeconfig",
                  str(speed_plane.kubeconfig), "--config", str(config),
-                 "--metrics-bind-address", "", "--parallelism", str(CONCURRENCY)],
+                 "--secure-port", "0", "--parallelism", str(CONCURRENCY)],
                 stdout=output, stderr=subprocess.STDOUT)
         try:
             watch.wait(600)

@@ -72,7 +72,8 @@ class RunningScheduler:
     def __init__(self, kubeconfig: Path, config: Path, log: Path, *extra: str):
         self.log = log
         argv = [sys.executable, "-m", "kubesched", "run", "--kubeconfig", str(kubeconfig),
-                "--config", str(config), "--metrics-bind-address", "127.0.0.1:0", *extra]
+                "--config", str(config), "--metrics-bind-address", "127.0.0.1:0",
+                "--secure-port", "0", *extra]
         with open(log, "ab") as output:
             self.process = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT,
                                             stdin=subprocess.DEVNULL)
@@ -84,7 +85,7 @@ class RunningScheduler:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for line in self.text().splitlines():
-                if "serving /metrics" in line:
+                if "Serving insecurely on" in line:
                     return line.rsplit(" on ", 1)[1].strip().rstrip('"')
             time.sleep(0.1)
         raise AssertionError(f"no metrics address in the log:\n{self.text()}")

@@ -23,6 +23,7 @@ from kubesched.framework.component_config import ComponentConfig
 from kubesched.framework.config import load_scheduler_config
 from kubesched.framework.profile import default_profile
 from kubesched.logs import FORMATS, configure as configure_logs
+from kubesched.serving.server import ALWAYS_ALLOWED
 
 SHUTDOWN_DEADLINE = 9.5  # seconds after SIGTERM before the process exits regardless
 
@@ -53,8 +54,20 @@ class Verbosity(click.ParamType):
 @click.option("--parallelism", default=32, show_default=True, type=click.IntRange(min=1),
               help="Bindings posted concurrently (decisions are made one at a time in the "
                    "core); the configuration's parallelism.")
-@click.option("--metrics-bind-address", default="0.0.0.0:10259", show_default=True,
-              help="host:port for /metrics, /healthz and /readyz ('' disables; port 0 picks one).")
+@click.option("--secure-port", default=10259, show_default=True, type=click.IntRange(0, 65535),
+              help="HTTPS port for /metrics (authenticated and authorized by the API server), "
+                   "/healthz, /livez and /readyz (0: no HTTPS serving).")
+@click.option("--bind-address", default="0.0.0.0", show_default=True,
+              help="The address --secure-port listens on.")
+@click.option("--tls-cert-file", type=click.Path(dir_okay=False), default=None,
+              help="The serving certificate (default: a self-signed one made at start).")
+@click.option("--tls-private-key-file", type=click.Path(dir_okay=False), default=None,
+              help="The serving certificate's key.")
+@click.option("--authorization-always-allow-paths", default=",".join(ALWAYS_ALLOWED), show_default=True,
+              help="Paths served without authentication or authorization.")
+@click.option("--metrics-bind-address", default="",
+              help="host:port to serve the same endpoints on plain HTTP, unauthenticated "
+                   "(default: none; port 0 picks one).")
 @click.option("--leader-elect/--no-leader-elect", default=False, show_default=True,
               help="Take a coordination.k8s.io Lease before scheduling; "
                    "leaderElection.leaderElect.")
@@ -70,13 +83,17 @@ class Verbosity(click.ParamType):
               help="klog's text lines or component-base's JSON lines.")
 @click.pass_context
 def run(ctx, kubeconfig, context, config_path, scheduler_name, kube_api_qps, kube_api_burst,
-        parallelism, metrics_bind_address, leader_elect, leader_elect_resource_namespace,
+        parallelism, secure_port, bind_address, tls_cert_file, tls_private_key_file,
+        authorization_always_allow_paths, metrics_bind_address, leader_elect, leader_elect_resource_namespace,
         leader_elect_resource_name, leader_elect_lease_duration, leader_elect_renew_deadline,
         leader_elect_retry_period, verbosity, logging_format) -> None:
     """Schedule and bind, live, every pod whose spec.schedulerName names a profile."""
     from kubesched.kube import connect
     from kubesched.live.leader import LeaderElector
-    from kubesched.live.metrics import HealthServer, Metrics
+    from kubesched.live.metrics import Metrics
+    from kubesched.serving.delegated import Delegated
+    from kubesched.serving.server import BoundedServer, Endpoints
+    from kubesched.serving.tls import server_context
     from kubesched.live.scheduler import Options, Scheduler
 
     configure_logs(verbosity, logging_format)
@@ -130,10 +147,24 @@ def run(ctx, kubeconfig, context, config_path, scheduler_name, kube_api_qps, kub
                           options=Options(bind_workers=parallelism,
                                           pod_initial_backoff=component.pod_initial_backoff,
                                           pod_max_backoff=component.pod_max_backoff))
-    server = None
+    endpoints = Endpoints(metrics.render, scheduler.synced)
+    servers = []
+    if secure_port:
+        always = tuple(p.strip() for p in authorization_always_allow_paths.split(",") if p.strip())
+        host = f"[{bind_address}]" if ":" in bind_address else bind_address
+        try:
+            servers.append(BoundedServer(f"{host}:{secure_port}", endpoints,
+                                         tls=server_context(tls_cert_file, tls_private_key_file),
+                                         delegated=Delegated(kube), always_allowed=always))
+        except OSError as error:
+            raise click.UsageError(f"--secure-port {secure_port}: {error.strerror}") from None
+        log.info("Serving securely on %s", servers[-1].address)
     if metrics_bind_address:
-        server = HealthServer(metrics_bind_address, metrics, scheduler.synced)
-        log.info("serving /metrics, /healthz and /readyz on %s", server.address)
+        try:
+            servers.append(BoundedServer(metrics_bind_address, endpoints))
+        except (OSError, ValueError) as error:
+            raise click.UsageError(f"--metrics-bind-address {metrics_bind_address}: {error}") from None
+        log.info("Serving insecurely on %s", servers[-1].address)
 
     exit_code = [0]
 
@@ -172,7 +203,7 @@ def run(ctx, kubeconfig, context, config_path, scheduler_name, kube_api_qps, kub
     if leader is not None:
         electing.join(timeout=retry_period + 1)  # no renewal races the release
         leader.release()
-    if server is not None:
+    for server in servers:
         server.close()
     log.info("stopped; %d pods bound", scheduler.bound)
     sys.exit(exit_code[0])
