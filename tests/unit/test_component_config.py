@@ -76,7 +76,17 @@ def test_defaults_are_kubesched_s_own(tmp_path):
     ({"clientConnection": {"contentType": "application/vnd.kubernetes.protobuf"}},
      "clientConnection.contentType", "application/json only"),
     ({"clientConnection": {"timeout": "1s"}}, "clientConnection.timeout", "unknown field"),
-    ({"extenders": [{"urlPrefix": "http://x"}]}, "extenders", "not supported by kubesched"),
+    ({"extenders": [{"urlPrefix": "http://x", "prioritizeVerb": "p"}]}, "extenders[0].weight",
+     "must have a positive weight applied to it"),
+    ({"extenders": [{"urlPrefix": "http://x", "bindVerb": "b"}, {"urlPrefix": "http://y", "bindVerb": "b"}]},
+     "extenders", "only one extender can implement bind"),
+    ({"extenders": [{"urlPrefix": "http://x", "managedResources": [{"name": "example.com/gpu"},
+                                                                  {"name": "example.com/gpu"}]}]},
+     "extenders[0].managedResources[1].name", "duplicate extender managed resource name"),
+    ({"extenders": [{"urlPrefix": "http://x", "preemptVerb": "preempt"}]}, "extenders[0].preemptVerb",
+     "does not preempt"),
+    ({"extenders": [{"urlPrefix": "http://x", "httpTimeout": "soon"}]}, "extenders[0].httpTimeout",
+     "expected a duration"),
     ({"enableProfiling": True}, "enableProfiling", "no /debug/pprof"),
     ({"metricsBindAddress": "0.0.0.0:10251"}, "metricsBindAddress", "not a field of"),
 ])
@@ -87,3 +97,19 @@ def test_invalid_or_unsupported_fields_are_named(tmp_path, fields, where, proble
     assert error.value.field == where and problem in error.value.problem
     with pytest.raises(InputError):  # offline too: nothing is dropped silently
         load_config(path)
+
+
+def test_extenders_are_read_for_run_and_refused_offline(tmp_path):
+    path = write(tmp_path, extenders=[
+        {"urlPrefix": "http://b", "filterVerb": "filter", "ignorable": True},
+        {"urlPrefix": "http://a", "filterVerb": "filter", "prioritizeVerb": "prioritize", "weight": 3,
+         "bindVerb": "bind", "nodeCacheCapable": True, "httpTimeout": "2s",
+         "managedResources": [{"name": "example.com/foo", "ignoredByScheduler": True}]}])
+    _, config = load_scheduler_config(path)
+    first, second = config.extenders
+    assert first.url_prefix == "http://a" and second.ignorable  # ignorable ones are called last
+    assert (first.weight, first.timeout, first.node_cache_capable, first.bind_verb) == (3, 2.0, True, "bind")
+    assert first.managed_resources[0].ignored_by_scheduler
+    with pytest.raises(InputError) as error:
+        load_config(path)
+    assert error.value.field == "extenders" and "kubesched run" in error.value.problem

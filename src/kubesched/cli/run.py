@@ -88,6 +88,7 @@ def run(ctx, kubeconfig, context, config_path, scheduler_name, kube_api_qps, kub
         leader_elect_resource_name, leader_elect_lease_duration, leader_elect_renew_deadline,
         leader_elect_retry_period, verbosity, logging_format) -> None:
     """Schedule and bind, live, every pod whose spec.schedulerName names a profile."""
+    from kubesched.extenders.client import HttpExtender
     from kubesched.kube import connect
     from kubesched.live.leader import LeaderElector
     from kubesched.live.metrics import Metrics
@@ -113,6 +114,9 @@ def run(ctx, kubeconfig, context, config_path, scheduler_name, kube_api_qps, kub
             return ctx.params[flag]
         return from_file
 
+    ignored = tuple(r.name for e in component.extenders for r in e.managed_resources if r.ignored_by_scheduler)
+    if ignored:  # as upstream: they replace NodeResourcesFit's ignoredResources in every profile
+        profiles = {name: replace(p, fit_ignored_resources=ignored) for name, p in profiles.items()}
     client = component.client_connection
     election = component.leader_election
     kubeconfig = kubeconfig or client.kubeconfig
@@ -145,6 +149,7 @@ def run(ctx, kubeconfig, context, config_path, scheduler_name, kube_api_qps, kub
             raise click.UsageError(str(error)) from None
     scheduler = Scheduler(kube, profiles, metrics=metrics, leader=leader,
                           options=Options(bind_workers=parallelism,
+                                          extenders=tuple(HttpExtender(e) for e in component.extenders),
                                           pod_initial_backoff=component.pod_initial_backoff,
                                           pod_max_backoff=component.pod_max_backoff))
     endpoints = Endpoints(metrics.render, scheduler.synced)

@@ -1,7 +1,8 @@
 """The KubeSchedulerConfiguration beyond its profiles, as `kubesched run` honours it:
 leaderElection, clientConnection, the pod backoffs, parallelism, delayCacheUntilActive;
-validated as upstream validates them. What kubesched cannot honour (extenders, profiling
-endpoints, a protobuf wire format) is an error that names the field, never ignored.
+extenders; validated as upstream validates them. What kubesched cannot honour (preemption
+by an extender, profiling endpoints, a protobuf wire format) is an error that names the
+field, never ignored.
 
 Fields the file leaves out keep kubesched's own defaults, not kube-scheduler's: no leader
 election and a Lease named `kubesched` unless asked (kube-scheduler's defaults would
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+
+from kubesched.extenders.config import ExtenderConfig, read_extenders
 
 LEASE_LOCK = "leases"
 JITTER_FACTOR = 1.2
@@ -44,6 +47,7 @@ class ComponentConfig:
     pod_initial_backoff: float = 1.0
     pod_max_backoff: float = 10.0
     delay_cache_until_active: bool = False
+    extenders: tuple[ExtenderConfig, ...] = ()
     given: frozenset[str] = frozenset()  # dotted paths the file set, e.g. "clientConnection.qps"
 
 
@@ -71,8 +75,7 @@ def parse_duration(text) -> float | None:
 def read_component_config(r, top: dict) -> ComponentConfig:
     """`r` is the config reader (`fail`, `mapping`, `integer`, `string`); `top` the document."""
     given: set[str] = set()
-    if top.get("extenders"):
-        raise r.fail("extenders", "scheduler extenders are not supported by kubesched; remove them")
+    extenders = read_extenders(r, top.get("extenders"), parse_duration)
     for name in ("healthzBindAddress", "metricsBindAddress"):
         if name in top:
             raise r.fail(name, "not a field of kubescheduler.config.k8s.io/v1 (use --secure-port "
@@ -101,7 +104,7 @@ def read_component_config(r, top: dict) -> ComponentConfig:
         raise r.fail("delayCacheUntilActive", f"expected true or false, got {delay!r}")
     return ComponentConfig(_leader_election(r, top.get("leaderElection"), given),
                            _client_connection(r, top.get("clientConnection"), given),
-                           parallelism, float(initial), float(maximum), delay, frozenset(given))
+                           parallelism, float(initial), float(maximum), delay, extenders, frozenset(given))
 
 
 def _positive_int(r, value, path: str, problem: str) -> int:

@@ -81,8 +81,13 @@ class _Reader:
 
 
 def load_config(path: str) -> dict[str, Profile]:
-    """The profiles; the rest of the file is validated too (offline it decides nothing)."""
-    return load_scheduler_config(path)[0]
+    """The profiles, for the offline commands; the rest of the file is validated too (it
+    decides nothing offline), but extenders, which would decide, are refused."""
+    profiles, component = load_scheduler_config(path)
+    if component.extenders:
+        raise InputError("extenders are called by `kubesched run` only; simulate, explain and plan "
+                         "cannot honour them", file=path, obj=OBJECT, field="extenders")
+    return profiles
 
 
 def load_scheduler_config(path: str) -> tuple[dict[str, Profile], ComponentConfig]:

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 
 from kubesched.errors import InputError
+from kubesched.extenders.decide import decide as decide_with_extenders, interested
 from kubesched.framework.profile import Profile
 from kubesched.gpu import GPU_INDICES_ANNOTATION
 from kubesched.gpu.request import gpu_request, indices_annotation
@@ -59,6 +60,7 @@ class Options:
     pod_initial_backoff: float = 1.0   # podInitialBackoffSeconds
     pod_max_backoff: float = 10.0      # podMaxBackoffSeconds
     drain_timeout: float = 7.0  # SIGTERM: how long in-flight bindings may take
+    extenders: tuple = ()              # extenders.client.HttpExtender, in calling order
     seed: int | None = None
 
 
@@ -157,7 +159,15 @@ class Scheduler:
         if self.gpu_workload is not None and uses_typical_pods(profile):
             self.gpu_workload.apply(snapshot)
         class_id = snapshot.class_of(pod)
-        if profile.python_filters or profile.python_scores:
+        extenders = interested(self.options.extenders, pod.raw or {}) if self.options.extenders else ()
+        binder = None
+        if extenders:
+            decision = decide_with_extenders(snapshot, pod, pod.raw or {}, extenders, self.cache.node_objects)
+            if decision.error is not None:
+                self._extender_error(entry, decision.error, time.monotonic() - started)
+                return
+            node, failure, counts, binder = decision.node, decision.message, decision.counts, decision.binder
+        elif profile.python_filters or profile.python_scores:
             placement = decide_with_python_plugins(snapshot, pod)  # assumes, as schedule does
             node = snapshot.node_index[placement.node] if placement.node is not None else -1
             failure = placement.message
@@ -188,7 +198,18 @@ class Scheduler:
         self.queue.done(entry)
         self._in_flight[entry.uid] = entry
         annotations = {GPU_INDICES_ANNOTATION: indices_annotation(gpus)} if gpus else None
-        self.binder.submit(entry.uid, pod.namespace, pod.name, node_name, annotations)
+        self.binder.submit(entry.uid, pod.namespace, pod.name, node_name, annotations, extender=binder)
+
+    def _extender_error(self, entry: QueuedPod, error: str, seconds: float) -> None:
+        """An extender failed: not a fit problem; the pod is retried after its backoff."""
+        pod = entry.pod
+        name = pod.spec.scheduler_name
+        log.error("Error scheduling pod; retrying", extra=kv(pod=KObj(pod.namespace, pod.name), err=error))
+        self.metrics.attempts.labels("error", name).inc()
+        self.metrics.attempt_duration.labels("error", name).observe(seconds)
+        self.queue.failed(entry)
+        self.reporter.failed(pod.namespace, pod.name, entry.uid, error, reason="SchedulerError",
+                             patch_status=error != _condition_message(pod))
 
     def _bound(self, outcome: Outcome) -> None:
         entry = self._in_flight.pop(outcome.uid, None)
