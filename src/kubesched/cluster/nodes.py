@@ -20,7 +20,7 @@ KWOK_TAINT = {"key": "kwok.x-k8s.io/node", "value": "fake", "effect": "NoSchedul
 NODE_NAME_PREFIX = "kwok-node-"
 NODE_LABELS = {"type": "kwok"}
 NODES_PATH = "/api/v1/nodes"
-SELECTOR = "type%3Dkwok"
+SELECTOR = "type=kwok"
 CREATE_WORKERS = 16
 _QUANTITY = re.compile(r"^[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[numkMGTPE]|[KMGTPE]i)?$")
 
