@@ -274,3 +274,79 @@ def test_metrics_need_a_token_the_deploy_rbac_allows(live_plane, live_kube, name
         assert _https_get(port, "/readyz")[0] == 200
     finally:
         running.kill()
+
+
+class _Extender:
+    """An extender on loopback: keeps only `allowed` nodes (the others fail with a message)
+    and scores `preferred` highest; records the verbs called."""
+
+    def __init__(self, allowed: set[str], preferred: str):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        import threading
+
+        self.calls: list[str] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                args = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                verb = self.path.rsplit("/", 1)[1]
+                outer.calls.append(verb)
+                names = args["nodenames"]
+                wants = args["pod"]["metadata"].get("labels", {}).get("extender") != "refuse"
+                if verb == "filter":
+                    kept = [n for n in names if n in allowed and wants]
+                    body = {"nodenames": kept,
+                            "failedNodes": {n: "refused by the test extender" for n in names if n not in kept}}
+                else:
+                    body = [{"host": n, "score": 10 if n == preferred else 1} for n in names]
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d/scheduler" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_an_extender_filters_and_scores(live_plane, live_kube, namespace, scheduler_name, tmp_path):
+    nodes = sorted(n["metadata"]["name"] for n in live_kube.request("GET", "/api/v1/nodes")["items"]
+                   if n["metadata"].get("labels", {}).get("type") == "kwok")
+    allowed, preferred = set(nodes[:2]), nodes[1]
+    extender = _Extender(allowed, preferred)
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({
+        "apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeSchedulerConfiguration",
+        "extenders": [{"urlPrefix": extender.url, "filterVerb": "filter", "prioritizeVerb": "prioritize",
+                       "weight": 5, "nodeCacheCapable": True, "httpTimeout": "10s"}],
+        "profiles": [{"schedulerName": scheduler_name}]}))
+    running = RunningScheduler(live_plane.kubeconfig, config, tmp_path / "run.log")
+    try:
+        for i in range(3):
+            create_pod(live_kube, namespace, pod(f"p-{i}", scheduler_name, cpu="10m", memory="10Mi"))
+        create_pod(live_kube, namespace, pod("refused", scheduler_name, meta={"labels": {"extender": "refuse"}}))
+        bound = wait_all_bound(live_kube, namespace, 3)
+        # the weighted extender score (5 × 10 × 10) outweighs the default plugins' differences
+        assert {p["spec"]["nodeName"] for p in bound if p["metadata"]["name"].startswith("p-")} == {preferred}
+        deadline = time.monotonic() + 30
+        while True:
+            refused = [e for e in events_for(live_kube, namespace)
+                       if e["reason"] == "FailedScheduling" and e["regarding"]["name"] == "refused"]
+            if refused or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert refused, running.text()[-3000:]
+        assert "refused by the test extender" in refused[0]["note"]
+        assert {"filter", "prioritize"} <= set(extender.calls)
+    finally:
+        running.kill()
+        extender.close()

@@ -89,6 +89,8 @@ class Credentials:
         if previous is not None and previous.tls == tls:
             pool = previous.pool
         else:
+            if not configuration.verify_ssl:  # asked for (insecure-skip-tls-verify): no warning per request
+                urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
             configuration.connection_pool_maxsize = self._connections
             pool = RESTClientObject(configuration).pool_manager
         headers = {"Accept": "application/json", "User-Agent": self._user_agent}
