@@ -14,8 +14,6 @@ from kubesched.framework.config import load_config
 from kubesched.framework.profile import Profile, default_profile
 
 MANIFEST_HELP = "A manifest file or directory (YAML or JSON; multi-document and kind: List). Repeatable."
-manifest_option = click.option("-f", "--filename", "paths", multiple=True, required=True, type=click.Path(),
-                               help=MANIFEST_HELP)
 config_option = click.option(
     "--config", type=click.Path(dir_okay=False),
     help="A KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1).")

@@ -11,6 +11,7 @@ to ask them again.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -19,11 +20,14 @@ from dataclasses import dataclass
 import urllib3
 
 from kubesched.errors import InputError
+from kubesched.logs import V
 from kubesched.kube.source import Source
 
 EXPIRY_MARGIN = 5.0          # seconds before a credential's expiry that it is renewed
 TOKEN_FILE_PERIOD = 60.0     # the service-account token file is read again this often
 UNAUTHORIZED_PAUSE = 1.0     # at most one renewal a second on 401 answers
+
+log = logging.getLogger("kubesched.kube")
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,6 @@ class Credentials:
         self._loaded: Loaded | None = None
         self._loaded_at = 0.0
         self._renewed_on_401_at = -UNAUTHORIZED_PAUSE
-        self.renewals = 0  # times the credential was fetched again
         self._reload()
 
     def current(self) -> Loaded:
@@ -102,7 +105,7 @@ class Credentials:
                               expiry.timestamp() if expiry is not None else None, tls)
         self._loaded_at = time.monotonic()
         if previous is not None:
-            self.renewals += 1
+            log.log(V(4), "credential renewed", extra={"kv": {"server": self._loaded.server}})
 
 
 def loader_for(source: Source) -> tuple[Callable[[], object], float | None]:
