@@ -177,3 +177,25 @@ def test_in_cluster_token_file_is_read_again(tmp_path, monkeypatch, server):
     assert kept.current().headers["Authorization"] == "bearer first"
     token.write_text("rotated")
     assert kept.current().headers["Authorization"] == "bearer rotated"
+
+
+def test_a_renewal_that_fails_keeps_the_credential_in_hand(monkeypatch):
+    from kubernetes import client
+
+    from kubesched.kube import credentials
+
+    calls = []
+
+    def load():
+        calls.append(1)
+        if len(calls) > 1:
+            raise InputError("the exec plugin failed", file="kubeconfig")
+        configuration = client.Configuration()
+        configuration.host = "http://127.0.0.1:1"
+        configuration.api_key["BearerToken"] = "Bearer first"
+        return configuration
+
+    kept = credentials.Credentials(load, 2, periodic=0.0)
+    assert kept.current().headers["Authorization"] == "Bearer first"  # renewal failed: kept
+    assert kept.current().headers["Authorization"] == "Bearer first"
+    assert len(calls) == 2  # not retried before a second has passed

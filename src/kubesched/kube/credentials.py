@@ -52,16 +52,26 @@ class Credentials:
         self._loaded: Loaded | None = None
         self._loaded_at = 0.0
         self._renewed_on_401_at = -UNAUTHORIZED_PAUSE
-        self._reload()
+        self._retry_at = 0.0
+        self._reload()  # errors of the first load are the caller's: a kubeconfig that cannot work
 
     def current(self) -> Loaded:
         loaded = self._loaded
-        if self._stale(loaded):
+        if self._stale(loaded) and time.monotonic() >= self._retry_at:
             with self._lock:
                 if self._loaded is loaded:
-                    self._reload()
+                    self._renew()
             loaded = self._loaded
         return loaded
+
+    def _renew(self) -> None:
+        """Fetch the credential again; if that fails, keep the one we have (the server will
+        say whether it still works) and try again a second later."""
+        try:
+            self._reload()
+        except (InputError, OSError, ValueError) as error:
+            self._retry_at = time.monotonic() + UNAUTHORIZED_PAUSE
+            log.error("could not renew the credential: %s", error)
 
     def unauthorized(self, used: Loaded) -> bool:
         """A request made with `used` got 401: renew unless someone did meanwhile. True when
@@ -73,7 +83,7 @@ class Credentials:
             if now - self._renewed_on_401_at < UNAUTHORIZED_PAUSE:
                 return False
             self._renewed_on_401_at = now
-            self._reload()
+            self._renew()
             return self._loaded.headers != used.headers
 
     def _stale(self, loaded: Loaded) -> bool:
