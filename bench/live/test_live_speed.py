@@ -296,6 +296,8 @@ def test_where_kubesched_spends_its_time(kube, contenders, record_result, tmp_pa
     loop["not holding the GIL (waiting for events, I/O or the GIL)"] = round(
         max(0.0, seconds - sum(loop.values())), 1)
     numbers = {"nodes": NODES, "pods": PODS, "seconds": round(seconds, 2),
+               "command": f"KUBESCHED_LIVE_NODES={NODES} KUBESCHED_LIVE_PODS={PODS} "
+                          "pytest bench/live -m integration -s -p no:cacheprovider",
                "profiler": "py-spy record --gil --threads --rate 100: who holds the GIL, in seconds "
                            "(the sum is at most the run's seconds: one Python thread runs at a time)",
                "gil_seconds": per_thread,
