@@ -329,7 +329,7 @@ def test_an_extender_filters_and_scores(live_plane, live_kube, namespace, schedu
         "extenders": [{"urlPrefix": extender.url, "filterVerb": "filter", "prioritizeVerb": "prioritize",
                        "weight": 5, "nodeCacheCapable": True, "httpTimeout": "10s"}],
         "profiles": [{"schedulerName": scheduler_name}]}))
-    running = RunningScheduler(live_plane.kubeconfig, config, tmp_path / "run.log")
+    running = RunningScheduler(live_plane.kubeconfig, config, tmp_path / "run.log", "-v=2")
     try:
         for i in range(3):
             create_pod(live_kube, namespace, pod(f"p-{i}", scheduler_name, cpu="10m", memory="10Mi"))
@@ -347,6 +347,10 @@ def test_an_extender_filters_and_scores(live_plane, live_kube, namespace, schedu
         assert refused, running.text()[-3000:]
         assert "refused by the test extender" in refused[0]["note"]
         assert {"filter", "prioritize"} <= set(extender.calls)
+        # -v=2: one line per binding as upstream's, counting the extender's rejections
+        assert (f'"Successfully bound pod to node" pod="{namespace}/p-0" node="{preferred}" '
+                f'evaluatedNodes={len(nodes)} feasibleNodes=2') in running.text()
+        assert f'"Unable to schedule pod; no fit; waiting" pod="{namespace}/refused"' in running.text()
     finally:
         running.kill()
         extender.close()
