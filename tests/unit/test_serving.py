@@ -128,3 +128,10 @@ def test_idle_and_broken_connections_are_bounded_and_log_no_traceback(served, ca
     wait_for(lambda: server.open_connections == 0)
     assert get(server, "/healthz") == (200, "ok")
     assert "Traceback" not in caplog.text
+
+
+def test_reviews_go_to_the_clients_given_for_them():
+    authenticating, authorizing = FakeApi(), FakeApi()
+    delegated = Delegated(authenticating, authorizing)
+    assert delegated.check(f"Bearer {ALLOWED_TOKEN}", "/metrics") == (200, "")
+    assert authenticating.reviews == ["tokenreviews"] and authorizing.reviews == ["subjectaccessreviews"]

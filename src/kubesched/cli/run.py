@@ -63,6 +63,10 @@ class Verbosity(click.ParamType):
               help="The serving certificate (default: a self-signed one made at start).")
 @click.option("--tls-private-key-file", type=click.Path(dir_okay=False), default=None,
               help="The serving certificate's key.")
+@click.option("--authentication-kubeconfig", type=click.Path(dir_okay=False), default=None,
+              help="The kubeconfig for TokenReviews (default: the scheduler's own client).")
+@click.option("--authorization-kubeconfig", type=click.Path(dir_okay=False), default=None,
+              help="The kubeconfig for SubjectAccessReviews (default: the scheduler's own client).")
 @click.option("--authorization-always-allow-paths", default=",".join(ALWAYS_ALLOWED), show_default=True,
               help="Paths served without authentication or authorization.")
 @click.option("--metrics-bind-address", default="",
@@ -84,7 +88,7 @@ class Verbosity(click.ParamType):
 @click.pass_context
 def run(ctx, kubeconfig, context, config_path, scheduler_name, kube_api_qps, kube_api_burst,
         parallelism, secure_port, bind_address, tls_cert_file, tls_private_key_file,
-        authorization_always_allow_paths, metrics_bind_address, leader_elect, leader_elect_resource_namespace,
+        authentication_kubeconfig, authorization_kubeconfig, authorization_always_allow_paths, metrics_bind_address, leader_elect, leader_elect_resource_namespace,
         leader_elect_resource_name, leader_elect_lease_duration, leader_elect_renew_deadline,
         leader_elect_retry_period, verbosity, logging_format) -> None:
     """Schedule and bind, live, every pod whose spec.schedulerName names a profile."""
@@ -92,10 +96,10 @@ def run(ctx, kubeconfig, context, config_path, scheduler_name, kube_api_qps, kub
     from kubesched.kube import connect
     from kubesched.live.leader import LeaderElector
     from kubesched.live.metrics import Metrics
+    from kubesched.live.scheduler import Options, Scheduler
     from kubesched.serving.delegated import Delegated
     from kubesched.serving.server import BoundedServer, Endpoints
     from kubesched.serving.tls import server_context
-    from kubesched.live.scheduler import Options, Scheduler
 
     configure_logs(verbosity, logging_format)
     log = logging.getLogger("kubesched.live")
@@ -157,10 +161,13 @@ def run(ctx, kubeconfig, context, config_path, scheduler_name, kube_api_qps, kub
     if secure_port:
         always = tuple(p.strip() for p in authorization_always_allow_paths.split(",") if p.strip())
         host = f"[{bind_address}]" if ":" in bind_address else bind_address
+        delegated = Delegated(
+            connect(authentication_kubeconfig, connections=4) if authentication_kubeconfig else kube,
+            connect(authorization_kubeconfig, connections=4) if authorization_kubeconfig else kube)
         try:
             servers.append(BoundedServer(f"{host}:{secure_port}", endpoints,
                                          tls=server_context(tls_cert_file, tls_private_key_file),
-                                         delegated=Delegated(kube), always_allowed=always))
+                                         delegated=delegated, always_allowed=always))
         except OSError as error:
             raise click.UsageError(f"--secure-port {secure_port}: {error.strerror}") from None
         log.info("Serving securely on %s", servers[-1].address)

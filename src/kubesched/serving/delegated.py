@@ -47,8 +47,9 @@ class Delegated:
     """`check(authorization_header, path)` → (status, reason): 200 allowed, 401 not
     authenticated, 403 forbidden; 500 when the API server could not answer."""
 
-    def __init__(self, kube: Kube):
-        self.kube = kube
+    def __init__(self, kube: Kube, authorizing: Kube | None = None):
+        self.kube = kube                        # TokenReviews
+        self.authorizing = authorizing or kube  # SubjectAccessReviews
         self._tokens = _TtlCache(CACHE_SECONDS)
         self._decisions = _TtlCache(CACHE_SECONDS)
 
@@ -95,7 +96,7 @@ class Delegated:
             spec["uid"] = user.uid
         if user.extra:
             spec["extra"] = {k: list(v) for k, v in user.extra}
-        review = self.kube.request("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", {
+        review = self.authorizing.request("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", {
             "apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview", "spec": spec})
         allowed = bool(((review or {}).get("status") or {}).get("allowed"))
         self._decisions.put(key, allowed)
