@@ -142,3 +142,46 @@ def test_managed_resources_decide_interest(servers):
                                            managed_resources=(ManagedResource("example.com/foo"),)))
     assert interested([extender], pod_object()) == []
     assert interested([extender], pod_object(extra={"example.com/foo": "1"})) == [extender]
+
+
+def test_binder_binds_through_the_extender_and_falls_back_only_if_ignorable():
+    import threading
+
+    from kubesched.live.binder import BOUND, FAILED, Binder
+
+    class Api:
+        posted = []
+
+        def request(self, method, path, body=None, **_):
+            self.posted.append(path)
+            return {}
+
+    class Binding:
+        def __init__(self, fails, ignorable):
+            self.fails, self.config = fails, ExtenderConfig("http://x", bind_verb="bind", ignorable=ignorable)
+            self.bound = []
+
+        def bind(self, namespace, name, uid, node):
+            if self.fails:
+                raise ExtenderError("no")
+            self.bound.append((namespace, name, uid, node))
+
+    api = Api()
+    outcomes = []
+    done = threading.Event()
+
+    def finished(outcome):
+        outcomes.append(outcome)
+        if len(outcomes) == 3:
+            done.set()
+
+    binder = Binder(api, finished, workers=1)
+    good, ignorable, strict = Binding(False, False), Binding(True, True), Binding(True, False)
+    binder.submit("u1", "ns", "a", "n1", extender=good)
+    binder.submit("u2", "ns", "b", "n1", extender=ignorable)
+    binder.submit("u3", "ns", "c", "n1", extender=strict)
+    assert done.wait(10)
+    assert [(o.name, o.result) for o in outcomes] == [("a", BOUND), ("b", BOUND), ("c", FAILED)]
+    assert good.bound == [("ns", "a", "u1", "n1")]
+    assert api.posted == ["/api/v1/namespaces/ns/pods/b/binding"]  # only the ignorable one fell back
+    binder.drain(1)
