@@ -401,6 +401,11 @@ cdef class Engine:
                 core.replay_gpu_queue(self.engine[0], &classes[0], count, &c[0], &a[0], &f[0], &i[0])
         return chosen, allocated, frag, idle
 
+    @property
+    def last_counts(self):
+        """(evaluated, feasible) nodes of the last schedule(), as upstream logs them."""
+        return self.engine.last_evaluated(), self.engine.last_feasible()
+
     def last_failure(self):
         return [(reason, nodes) for reason, nodes in self.engine.last_failure()]
 

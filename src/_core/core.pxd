@@ -213,6 +213,8 @@ cdef extern from "engine.hpp" namespace "kubesched" nogil:
         int32_t schedule(int32_t) except +
         void schedule_queue(const int32_t*, int64_t, int32_t*) except +
         Histogram last_failure()
+        int32_t last_evaluated()
+        int32_t last_feasible()
         vector[Histogram] failures()
         void clear_failures()
         Evaluation evaluate(int32_t) except +

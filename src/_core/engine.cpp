@@ -489,6 +489,8 @@ int32_t Engine::schedule(int32_t class_id) {
   if (nodes_to_find() < snapshot.node_count()) return schedule_sampled(class_id);
   ClassState& state = state_for(class_id);
   const int32_t node = pick(state.tree);
+  last_evaluated_ = snapshot.node_count();
+  last_feasible_ = static_cast<int32_t>(state.feasible_count);
   if (node < 0) {
     if (!state.diagnosed) {
       state.diagnosis = diagnose(class_id);
@@ -503,6 +505,9 @@ int32_t Engine::schedule(int32_t class_id) {
 
 int32_t Engine::schedule_sampled(int32_t class_id) {
   Evaluation evaluation = evaluate(class_id);
+  last_evaluated_ = static_cast<int32_t>(
+      std::count(evaluation.examined.begin(), evaluation.examined.end(), uint8_t{1}));
+  last_feasible_ = evaluation.feasible;
   if (evaluation.selected < 0) {
     last_failure_ = diagnose(class_id);
     return -1;

@@ -76,6 +76,10 @@ class Engine {
   void schedule_queue(const int32_t* class_ids, int64_t count, int32_t* chosen);
 
   const Histogram& last_failure() const { return last_failure_; }
+  // Of the last schedule(): the nodes the filters looked at and those that passed them
+  // (upstream's evaluatedNodes and feasibleNodes).
+  int32_t last_evaluated() const { return last_evaluated_; }
+  int32_t last_feasible() const { return last_feasible_; }
   const std::vector<Histogram>& failures() const { return failures_; }
   void clear_failures() { failures_.clear(); }
 
@@ -146,6 +150,8 @@ class Engine {
   std::mt19937_64 rng_{0};
   int32_t next_start_node_ = 0;
   Histogram last_failure_;
+  int32_t last_evaluated_ = 0;
+  int32_t last_feasible_ = 0;
   std::vector<Histogram> failures_;
   uint64_t last_gpu_mask_ = 0;
   std::vector<uint64_t> queue_gpu_masks_;

@@ -3,7 +3,6 @@ scheduler: it is restarted by the resilience tests), `kubesched run` as a subpro
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import signal
@@ -44,7 +43,7 @@ def live_plane(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def live_kube(live_plane):
-    from kubesched.live.client import connect
+    from kubesched.kube import connect
 
     return connect(str(live_plane.kubeconfig))
 
@@ -75,7 +74,8 @@ class RunningScheduler:
     def __init__(self, kubeconfig: Path, config: Path, log: Path, *extra: str):
         self.log = log
         argv = [sys.executable, "-m", "kubesched", "run", "--kubeconfig", str(kubeconfig),
-                "--config", str(config), "--metrics-bind-address", "127.0.0.1:0", *extra]
+                "--config", str(config), "--metrics-bind-address", "127.0.0.1:0",
+                "--secure-port", "0", *extra]
         with open(log, "ab") as output:
             self.process = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT,
                                             stdin=subprocess.DEVNULL)
@@ -87,8 +87,8 @@ class RunningScheduler:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for line in self.text().splitlines():
-                if "serving /metrics" in line:
-                    return line.rsplit(" on ", 1)[1].strip()
+                if "Serving insecurely on" in line:
+                    return line.rsplit(" on ", 1)[1].strip().rstrip('"')
             time.sleep(0.1)
         raise AssertionError(f"no metrics address in the log:\n{self.text()}")
 
@@ -146,7 +146,7 @@ def create_pod(kube, namespace: str, manifest: dict) -> dict:
 
 def create_pod_retrying(kube, namespace: str, manifest: dict, timeout: float = 60) -> None:
     """Create a pod through the API server's absence; a 409 means an earlier try got in."""
-    from kubesched.live.client import ApiError
+    from kubesched.kube import ApiError
 
     deadline = time.monotonic() + timeout
     while True:
@@ -235,11 +235,8 @@ def start_component(plane, name: str, argv: list[str], timeout: float = 60) -> N
         while True:
             if started.exited():
                 raise AssertionError(f"{name} exited: see {started.log}")
-            try:
-                if client.request("GET", "/readyz")[0] == 200:
-                    return
-            except (OSError, http.client.HTTPException):
-                pass  # not listening yet
+            if client.answers("/readyz"):
+                return
             if time.monotonic() > deadline:
                 raise AssertionError(f"{name} not ready {timeout}s after its restart")
             time.sleep(0.1)

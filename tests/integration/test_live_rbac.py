@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kubesched.live.client import ApiError
+from kubesched.kube import ApiError
 from tests.integration.live_fixtures import (  # noqa: F401 (fixtures)
     create_pod, events_for, live_kube, live_plane, namespace, pod, scheduled_condition,
     start_scheduler, wait_all_bound, wait_decided)

@@ -16,7 +16,7 @@ from collections import Counter
 
 import pytest
 
-from kubesched.live.client import connect
+from kubesched.kube import connect
 from kubesched.live.scheduler import ACTIVE_PODS, Scheduler
 from tests.integration.live_fixtures import (  # noqa: F401 (fixtures)
     create_pod, create_pod_retrying, etcd_request, events_for, list_pods, live_kube, live_plane,

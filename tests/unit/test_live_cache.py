@@ -53,3 +53,17 @@ def test_pods_count_once_across_assume_confirm_and_rebuild():
     assert rebuilt.engine.schedule(rebuilt.class_of(_pod("r"))) == -1  # full: counted once
     cache.remove("p")
     assert rebuilt.engine.schedule(rebuilt.class_of(_pod("s"))) == 0
+
+
+def test_a_decision_counts_evaluated_and_feasible_nodes_as_upstream_logs_them():
+    from dataclasses import replace
+
+    for percentage in (100, 50):  # every node scored, or upstream's sampling (min 100 nodes)
+        cache = Cache(replace(default_profile(), percentage_of_nodes_to_score=percentage))
+        for name, cpu in (("a", "2"), ("b", "500m"), ("c", "4")):
+            cache.set_node(_node(name, cpu=cpu))
+        snapshot = cache.snapshot_for(cache.profile)
+        assert snapshot.engine.schedule(snapshot.class_of(_pod("p", cpu="1"))) >= 0
+        assert snapshot.engine.last_counts == (3, 2)  # b has too little cpu
+        assert snapshot.engine.schedule(snapshot.class_of(_pod("big", cpu="8"))) == -1
+        assert snapshot.engine.last_counts == (3, 0)

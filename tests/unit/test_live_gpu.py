@@ -14,7 +14,7 @@ from kubesched.framework.profile import default_profile
 from kubesched.gpu.typical import shape_of, typical_pods
 from kubesched.live import binder as binding
 from kubesched.live.cache import Cache
-from kubesched.live.client import ApiError
+from kubesched.kube import ApiError
 from kubesched.live.gpu_workload import GpuWorkload
 from kubesched.live.scheduler import Scheduler
 from kubesched.model.pods import PodParser

@@ -8,7 +8,7 @@ import orjson
 import pytest
 import urllib3
 
-from kubesched.live.client import ApiError
+from kubesched.kube import ApiError
 from kubesched.live.informer import Informer
 
 pytestmark = pytest.mark.unit

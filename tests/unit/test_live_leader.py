@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from kubesched.live.client import ApiError
+from kubesched.kube import ApiError
 from kubesched.live.leader import LeaderElector
 
 pytestmark = pytest.mark.unit

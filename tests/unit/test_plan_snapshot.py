@@ -1,4 +1,4 @@
-"""`kubesched snapshot` against a fake REST layer: the official client's list calls, paging,
+"""`kubesched snapshot` against a fake API: the list calls, paging,
 raw JSON written as List manifests that kubesched reads back; a kind the credentials may
 not list is skipped with a warning. (tests/integration/test_plan_snapshot.py runs it
 against the real control plane.)"""
@@ -6,14 +6,12 @@ against the real control plane.)"""
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-kubernetes = pytest.importorskip("kubernetes")
-
-from kubesched.model.cluster import read_cluster  # noqa: E402
-from kubesched.plan.cluster_dump import dump_cluster  # noqa: E402
+from kubesched.kube import ApiError
+from kubesched.model.cluster import read_cluster
+from kubesched.plan.cluster_dump import dump_cluster
 
 NODE = {"metadata": {"name": "n1", "managedFields": [{"manager": "kubelet"}]},
         "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"}}}
@@ -23,63 +21,36 @@ PODS = [{"metadata": {"name": f"p{i}", "namespace": "team"},
         for i in range(3)]
 
 
-class FakeResponse:
-    """What the client's REST layer returns: status, reason, body, headers."""
-
-    def __init__(self, status: int, body: dict):
-        self.status, self.reason = status, "OK" if status == 200 else "Forbidden"
-        self.data = json.dumps(body).encode()
-        self.headers = {"Content-Type": "application/json"}
-        self.response = self  # the raw response handed out with _preload_content=False
-
-    def read(self):
-        return self.data
-
-    def getheaders(self):
-        return self.headers
-
-    def getheader(self, name, default=None):
-        return self.getheaders().get(name, default)
-
-
-class FakeRest:
-    """Stands in for the official client's REST layer: answers list requests from memory,
-    pods in pages of `limit`, PodDisruptionBudgets forbidden."""
+class FakeKube:
+    """Answers list requests from memory: pods in pages of `limit`, PodDisruptionBudgets
+    forbidden."""
 
     def __init__(self):
         self.requests = []
 
-    def request(self, method, url, *args, query_params=None, **kwargs):
-        parsed = urlparse(url)
-        query = {k: v[0] for k, v in parse_qs(parsed.query).items()} | dict(query_params or [])
-        path = parsed.path
+    def request(self, method, path, body=None, *, query=None, **_):
+        query = dict(query or {})
         self.requests.append((method, path, query))
         if path.endswith("/poddisruptionbudgets"):
-            return FakeResponse(403, {"kind": "Status", "code": 403})
+            raise ApiError(403, {"kind": "Status", "code": 403, "message": "forbidden"})
         items = {"/api/v1/nodes": [NODE], "/api/v1/namespaces": [{"metadata": {"name": "team"}}]}.get(path, [])
         token = None
         if path == "/api/v1/pods":
             start = int(query.get("continue") or 0)
             items = PODS[start:start + int(query["limit"])]
             token = str(start + len(items)) if start + len(items) < len(PODS) else None
-        return FakeResponse(200, {"kind": "List", "apiVersion": "v1",
-                                  "metadata": {"continue": token} if token else {}, "items": items})
-
-
-def fake_client():
-    client = kubernetes.client.ApiClient(kubernetes.client.Configuration())
-    client.rest_client = FakeRest()
-    return client
+        return json.loads(json.dumps({"kind": "List", "apiVersion": "v1",
+                                      "metadata": {"continue": token} if token else {}, "items": items}))
 
 
 def test_dump_writes_manifests_that_read_back(tmp_path):
-    client = fake_client()
+    client = FakeKube()
     warnings = []
     counts = dump_cluster(client, str(tmp_path), page_size=2, warn=warnings.append)
     assert counts["Node"] == 1 and counts["Pod"] == 3 and counts["Namespace"] == 1
     assert "PodDisruptionBudget" not in counts and not (tmp_path / "poddisruptionbudgets.yaml").exists()
     assert len(warnings) == 1 and "PodDisruptionBudget" in warnings[0] and "403" in warnings[0]
-    pod_pages = [q for m, path, q in client.rest_client.requests if path == "/api/v1/pods"]
+    pod_pages = [q for m, path, q in client.requests if path == "/api/v1/pods"]
     assert [p.get("continue") for p in pod_pages] == [None, "2"] and all(int(p["limit"]) == 2 for p in pod_pages)
     assert "managedFields" not in (tmp_path / "nodes.yaml").read_text()
     cluster = read_cluster([str(tmp_path)])

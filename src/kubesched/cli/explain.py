@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from kubesched.cli.options import (config_option, load_profiles, manifest_option, require_served,
+from kubesched.cli.options import (cluster_options, cluster_paths, config_option, load_profiles, require_served,
                                    scheduler_name_option, seed_option)
 from kubesched.cli.output import Output, output_options, table
 from kubesched.model.cluster import read_cluster
@@ -12,21 +12,22 @@ from kubesched.sim.explain import explain as run_explain
 
 
 @click.command()
-@manifest_option
+@cluster_options
 @click.option("--pod", "pod_name", required=True, help="The pending pod to explain: NAME (in -n) or NAMESPACE/NAME.")
 @click.option("-n", "--namespace", default="default", show_default=True, help="The pod's namespace.")
 @config_option
 @scheduler_name_option
 @output_options
 @seed_option
-def explain(paths, pod_name: str, namespace: str, config, scheduler_names, out: Output, seed) -> None:
+def explain(paths, kubeconfig, context, pod_name: str, namespace: str, config, scheduler_names, out: Output, seed) -> None:
     """Why POD goes where it goes: per node, each filter's verdict and each score plugin's
     raw, normalized and weighted score, with the total and the selected node.
 
     -o json gives it all; -o name the selected node."""
     pod_key = pod_name if "/" in pod_name else f"{namespace}/{pod_name}"
     profiles = load_profiles(config, scheduler_names)
-    cluster = read_cluster(paths)
+    with cluster_paths(paths, kubeconfig, context) as paths:
+        cluster = read_cluster(paths)
     require_served([p for p in cluster.pending_pods if p.key == pod_key], profiles)
     report = run_explain(cluster, profiles, pod_key, seed)
     out.emit(report, table=lambda: render_table(report), wide=lambda: render_table(report, wide=True),

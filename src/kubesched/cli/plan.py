@@ -6,16 +6,14 @@ Each prints its answer as a table (or -o json|yaml|wide|name, --output-file) and
 
 from __future__ import annotations
 
-import contextlib
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 
 import click
 
-from kubesched.cli.options import (MANIFEST_HELP, FiniteFloat, config_option, currency_option, load_profiles,
-                                   report_option, require_served, same_decisions, scheduler_name_option, seed_option)
+from kubesched.cli.options import (FiniteFloat, cluster_options, cluster_paths, config_option, currency_option,
+                                   load_profiles, report_option, require_served, same_decisions, scheduler_name_option,
+                                   seed_option)
 from kubesched.cli.output import output_options, table
 from kubesched.errors import InputError
 from kubesched.framework.profile import Profile
@@ -23,38 +21,11 @@ from kubesched.model.cluster import read_cluster
 from kubesched.model.pods import PodParser
 from kubesched.progress import Stages
 from kubesched.reports import pages
-from kubesched.plan.cluster_dump import api_client_from, dump_cluster
 from kubesched.plan.daemons import DaemonSets
 from kubesched.plan.drain import plan_drain
 from kubesched.plan.fit import plan_fit, read_pod
 from kubesched.plan.nodes import plan_nodes
 from kubesched.plan.templates import read_templates
-
-
-def cluster_options(command):
-    """-f manifests and/or --kubeconfig: a live cluster, read as `kubesched snapshot` dumps it."""
-    command = click.option("--context", default=None,
-                           help="With --kubeconfig: its context (default: the current one).")(command)
-    command = click.option("--kubeconfig", type=click.Path(dir_okay=False),
-                           help="Read the cluster from this live API server instead of (or besides) -f.")(command)
-    return click.option("-f", "--filename", "paths", multiple=True, type=click.Path(), help=MANIFEST_HELP)(command)
-
-
-@contextlib.contextmanager
-def cluster_paths(paths: tuple[str, ...], kubeconfig: str | None, context: str | None) -> Iterator[list[str]]:
-    """The manifest paths, with a snapshot of the live cluster first when --kubeconfig is given."""
-    if not paths and not kubeconfig:
-        raise InputError("give the cluster as -f manifests or --kubeconfig", field="-f/--kubeconfig")
-    if not kubeconfig:
-        yield list(paths)
-        return
-    api_client = api_client_from(kubeconfig, context)
-    with tempfile.TemporaryDirectory(prefix="kubesched-snapshot-") as directory:
-        try:
-            dump_cluster(api_client, directory, warn=lambda message: click.echo(f"warning: {message}", err=True))
-        finally:
-            api_client.close()
-        yield [directory, *paths]
 
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from kubesched.cli import reasons
-from kubesched.cli.options import (config_option, currency_option, load_profiles, manifest_option, report_option,
-                                   require_served, scheduler_name_option, seed_option)
+from kubesched.cli.options import (cluster_options, cluster_paths, config_option, currency_option, load_profiles,
+                                   report_option, require_served, scheduler_name_option, seed_option)
 from kubesched.cli.output import Output, output_options, table
 from kubesched.cli.units import amount, percent
 from kubesched.model.cluster import read_cluster
@@ -16,14 +16,14 @@ from kubesched.sim.simulate import SimulationResult, simulate as run_simulation
 
 
 @click.command()
-@manifest_option
+@cluster_options
 @config_option
 @scheduler_name_option
 @output_options
 @seed_option
 @report_option
 @currency_option
-def simulate(paths: tuple[str, ...], config: str | None, scheduler_names: tuple[str, ...], out: Output,
+def simulate(paths: tuple[str, ...], kubeconfig: str | None, context: str | None, config: str | None, scheduler_names: tuple[str, ...], out: Output,
              seed: int | None, report_path: str | None, currency: str) -> None:
     """Schedule the pending pods of PATHs (nodes + pods + workloads) in memory.
 
@@ -34,7 +34,8 @@ def simulate(paths: tuple[str, ...], config: str | None, scheduler_names: tuple[
     profiles = load_profiles(config, scheduler_names)
     with Stages() as stages:  # big inputs take a while: say so on the terminal
         stages.begin("reading the manifests")
-        cluster = read_cluster(paths)
+        with cluster_paths(paths, kubeconfig, context) as paths:
+            cluster = read_cluster(paths)
         require_served(cluster.pending_pods, profiles)
         stages.begin(f"deciding {len(cluster.pending_pods)} pods on {len(cluster.nodes)} nodes")
         result = run_simulation(cluster, profiles, seed)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 
-from kubesched.plan.cluster_dump import api_client_from, dump_cluster
+from kubesched.cli.options import kube_options
+from kubesched.kube import connect
+from kubesched.plan.cluster_dump import dump_cluster
 
 
 @click.command()
-@click.option("--kubeconfig", required=True, type=click.Path(dir_okay=False), help="The cluster's kubeconfig.")
-@click.option("--context", default=None, help="The kubeconfig context (default: its current context).")
+@kube_options
 @click.option("--output-directory", "directory", required=True, type=click.Path(file_okay=False),
               help="The directory to write <kind>.yaml files into (created if missing), as "
                    "`kubectl cluster-info dump --output-directory`.")
@@ -18,10 +19,10 @@ from kubesched.plan.cluster_dump import api_client_from, dump_cluster
 def snapshot(kubeconfig, context, directory, page_size):
     """Write the cluster's nodes, pods, namespaces, services, controllers, PriorityClasses and
     PodDisruptionBudgets to DIR, for `kubesched simulate -f DIR` and `kubesched plan ... -f DIR`."""
-    api_client = api_client_from(kubeconfig, context)
+    kube = connect(kubeconfig, context, connections=4)
     try:
-        counts = dump_cluster(api_client, directory, page_size=page_size,
+        counts = dump_cluster(kube, directory, page_size=page_size,
                               warn=lambda message: click.echo(f"warning: {message}", err=True))
     finally:
-        api_client.close()
+        kube.close()
     click.echo(", ".join(f"{count} {kind}" for kind, count in counts.items()) + f" written to {directory}")

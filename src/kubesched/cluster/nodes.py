@@ -6,11 +6,13 @@ from __future__ import annotations
 import datetime
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from kubesched.cluster.rest import RestClient
+import orjson
+
+from kubesched.kube import ApiError, Kube
 
 KWOK_ANNOTATION = "kwok.x-k8s.io/node"
 NOT_READY_TAINT = "node.kubernetes.io/not-ready"
@@ -18,7 +20,7 @@ KWOK_TAINT = {"key": "kwok.x-k8s.io/node", "value": "fake", "effect": "NoSchedul
 NODE_NAME_PREFIX = "kwok-node-"
 NODE_LABELS = {"type": "kwok"}
 NODES_PATH = "/api/v1/nodes"
-SELECTOR = "type%3Dkwok"
+SELECTOR = "type=kwok"
 CREATE_WORKERS = 16
 _QUANTITY = re.compile(r"^[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[numkMGTPE]|[KMGTPE]i)?$")
 
@@ -110,20 +112,21 @@ def _conditions(now: str) -> list[dict]:
             for kind, (status, reason, message) in healthy.items()]
 
 
-def create_nodes(client: RestClient, count: int, shape: NodeShape) -> None:
+def create_nodes(client: Kube, count: int, shape: NodeShape) -> None:
     """Create nodes 0..count-1; ones that already exist are left as they are."""
     def create(index: int) -> None:
-        status, body = client.request("POST", NODES_PATH, node_manifest(index, shape))
-        if status not in (201, 409):
-            message = body.get("message") if isinstance(body, dict) else body
-            raise NodeError(f"creating node {node_name(index)}: HTTP {status}: {message}")
+        try:
+            client.request("POST", NODES_PATH, node_manifest(index, shape))
+        except ApiError as error:
+            if error.status != 409:
+                raise NodeError(f"creating node {node_name(index)}: HTTP {error}") from None
 
     with ThreadPoolExecutor(max_workers=CREATE_WORKERS) as pool:
         for _ in pool.map(create, range(count)):
             pass
 
 
-def wait_until_ready(client: RestClient, count: int, timeout: float,
+def wait_until_ready(client: Kube, count: int, timeout: float,
                      still_running: Callable[[], bool] = lambda: True) -> None:
     """Wait until `count` fake nodes are Ready: list once, then follow a watch (listing
     5000 nodes again and again would cost more than kwok's work it waits for)."""
@@ -132,9 +135,10 @@ def wait_until_ready(client: RestClient, count: int, timeout: float,
     version = None
     while True:
         if version is None:  # first time, or the watch fell too far behind: list afresh
-            status, body = client.request("GET", f"{NODES_PATH}?labelSelector={SELECTOR}")
-            if status != 200:
-                raise NodeError(f"listing nodes: HTTP {status}")
+            try:
+                body = client.request("GET", NODES_PATH, query={"labelSelector": SELECTOR})
+            except ApiError as error:
+                raise NodeError(f"listing nodes: HTTP {error}") from None
             ready = {node["metadata"]["name"] for node in body["items"] if _is_ready(node)}
             version = body["metadata"]["resourceVersion"]
         if len(ready) >= count:
@@ -145,8 +149,8 @@ def wait_until_ready(client: RestClient, count: int, timeout: float,
             raise NodeError(f"only {len(ready)} of {count} nodes became Ready "
                             f"within {timeout:.0f}s")
         # The server ends each watch after a few seconds, so the checks above run again.
-        for event in client.watch(f"{NODES_PATH}?labelSelector={SELECTOR}&watch=1"
-                                  f"&resourceVersion={version}&timeoutSeconds=5"):
+        for event in _watch(client, {"labelSelector": SELECTOR, "watch": "1",
+                                     "resourceVersion": version, "timeoutSeconds": "5"}):
             node = event["object"]
             if event["type"] == "ERROR":  # 410 Gone: our resourceVersion was compacted
                 version = None
@@ -159,6 +163,17 @@ def wait_until_ready(client: RestClient, count: int, timeout: float,
                 ready.discard(name)
             if len(ready) >= count:
                 return
+
+
+def _watch(client: Kube, query: dict) -> Iterator[dict]:
+    response = client.stream(NODES_PATH, query, timeout=30)
+    try:
+        for line in response:
+            if line.strip():
+                yield orjson.loads(line)
+    finally:  # the stream may be left unread: close it rather than reuse it
+        response.close()
+        response.release_conn()
 
 
 def _is_ready(node: dict) -> bool:

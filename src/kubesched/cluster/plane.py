@@ -25,8 +25,8 @@ from kubesched.cluster import build, certs, components, processes
 from kubesched.cluster.components import LOOPBACK, Layout, Ports
 from kubesched.cluster.kubeconfig import write_kubeconfig
 from kubesched.cluster.nodes import NodeError, NodeShape, create_nodes, wait_until_ready
-from kubesched.cluster.rest import RestClient
 from kubesched.errors import InputError
+from kubesched.kube import Kube, connect_with_files
 
 MARKER = "cluster.json"
 LOG_TAIL_LINES = 10
@@ -72,10 +72,11 @@ class Plane:
         """Component name → pid of every component that was started and not stopped."""
         return processes.recorded_pids(self.directory)
 
-    def client(self) -> RestClient:
+    def client(self) -> Kube:
         pki = Layout(self.directory).pki
         admin = pki.client(certs.ADMIN)
-        return RestClient(self.server, ca=pki.ca.cert, cert=admin.cert, key=admin.key)
+        return connect_with_files(self.server, ca=str(pki.ca.cert), cert=str(admin.cert),
+                                  key=str(admin.key))
 
     @classmethod
     def load(cls, directory: Path) -> "Plane":
@@ -179,7 +180,7 @@ def _start(layout: Layout, bin_dir: Path, options: PlaneOptions, progress: Progr
     apiserver = _launch(layout, "kube-apiserver", components.kube_apiserver(
         bin_dir, layout, ports, with_controller_manager=options.with_controller_manager),
         progress)
-    _wait_ready(apiserver, lambda: client.request("GET", "/readyz")[0] == 200, timeout=120)
+    _wait_ready(apiserver, lambda: client.answers("/readyz"), timeout=120)
 
     write_kubeconfig(layout.admin_kubeconfig, plane.server, pki, certs.ADMIN)
     for name, identity in COMPONENT_IDENTITIES.items():
@@ -253,7 +254,7 @@ def _wait_ready(component: processes.Started, probe: Callable[[], bool], timeout
         time.sleep(0.2)
 
 
-def _wait_nodes_ready(kwok: processes.Started, client: RestClient, count: int) -> None:
+def _wait_nodes_ready(kwok: processes.Started, client: Kube, count: int) -> None:
     try:
         wait_until_ready(client, count, timeout=60 + count / 20,
                          still_running=lambda: not kwok.exited())
@@ -283,5 +284,5 @@ def _http_ok(url: str) -> Callable[[], bool]:
 
 def _https_ok(port: int, path: str) -> Callable[[], bool]:
     """A probe of a health endpoint that anonymous clients may read."""
-    client = RestClient(f"https://{LOOPBACK}:{port}", ca=None, timeout=2)
-    return lambda: client.request("GET", path)[0] == 200
+    client = connect_with_files(f"https://{LOOPBACK}:{port}", ca=None, timeout=2)
+    return lambda: client.answers(path)

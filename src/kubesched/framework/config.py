@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from kubesched.errors import InputError
+from kubesched.framework.component_config import ComponentConfig, read_component_config
 from kubesched.framework.plugins import (ALL_POINTS, CORE_FILTERS, CORE_PREFILTERS, CORE_SCORES, DEFAULT_PLUGINS,
                                         EXTENSION_POINTS, GPU_SCORES)
 from kubesched.framework.profile import AddedAffinity, Profile
@@ -89,10 +90,27 @@ class _Reader:
 
 
 def load_config(path: str) -> dict[str, Profile]:
+    """The profiles, for the offline commands; the rest of the file is validated too (it
+    decides nothing offline), but extenders, which would decide, are refused."""
+    profiles, component = load_scheduler_config(path)
+    if component.extenders:
+        raise InputError("extenders are called by `kubesched run` only; simulate, explain and plan "
+                         "cannot honour them", file=path, obj=OBJECT, field="extenders")
+    return profiles
+
+
+def load_scheduler_config(path: str) -> tuple[dict[str, Profile], ComponentConfig]:
+    """The profiles and the rest of the configuration, as `kubesched run` honours it."""
+    document = _read(path)
+    profiles = parse_config(document, path)
+    return profiles, read_component_config(_Reader(path), document)
+
+
+def _read(path: str):
     documents = [d for d in parse_yaml(read_bytes(path), path) if d is not None]
     if len(documents) > 1:
         raise InputError("expected one KubeSchedulerConfiguration, got several YAML documents", file=path)
-    return parse_config(documents[0] if documents else None, path)
+    return documents[0] if documents else None
 
 
 def parse_config(document, file: str = "") -> dict[str, Profile]:

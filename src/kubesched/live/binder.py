@@ -17,7 +17,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
-from kubesched.live.client import ApiError, Kube
+from kubesched.extenders.client import ExtenderError
+from kubesched.kube import ApiError, Kube
 
 BOUND, GONE, ALREADY_BOUND, FAILED = "bound", "gone", "already-bound", "failed"
 
@@ -71,9 +72,10 @@ class Binder:
         self._lock = threading.Lock()
 
     def submit(self, uid: str, namespace: str, name: str, node: str,
-               annotations: dict[str, str] | None = None) -> None:
-        """Bind the pod to `node`, setting `annotations` on it in the same update."""
-        future = self._pool.submit(self._bind, uid, namespace, name, node, annotations)
+               annotations: dict[str, str] | None = None, extender=None) -> None:
+        """Bind the pod to `node`, setting `annotations` on it in the same update; through
+        `extender` (an extenders.client.HttpExtender with a bindVerb) when given."""
+        future = self._pool.submit(self._bind, uid, namespace, name, node, annotations, extender)
         with self._lock:
             self._in_flight.add(future)
         future.add_done_callback(self._finished)
@@ -87,11 +89,19 @@ class Binder:
             self._in_flight.discard(future)
 
     def _bind(self, uid: str, namespace: str, name: str, node: str,
-              annotations: dict[str, str] | None) -> None:
+              annotations: dict[str, str] | None, extender) -> None:
         started = time.monotonic()
+        result = None
         if not self.may_bind():
             result, error = FAILED, "not the leader"
-        else:
+        elif extender is not None:
+            try:
+                extender.bind(namespace, name, uid, node)
+                result, error = BOUND, ""
+            except ExtenderError as failure:
+                if not extender.config.ignorable:  # an ignorable one falls back to the API
+                    result, error = FAILED, str(failure)
+        if result is None:
             result, error = post_binding(self.kube, namespace, name, uid, node, annotations)
         self.done(Outcome(uid, namespace, name, node, result, error, time.monotonic() - started))
 

@@ -52,6 +52,7 @@ class Cache:
         self.profile = profile
         self.seed = seed
         self.nodes: dict[str, Node] = {}
+        self.node_objects: dict[str, dict] = {}  # as the API served them, for extenders
         self._fingerprints: dict[str, tuple] = {}
         self.placed: dict[str, Placed] = {}  # uid → pod counted on a node
         self.namespaces: dict[str, dict[str, str]] = {}
@@ -68,6 +69,7 @@ class Cache:
         except InputError as error:
             log.warning("ignoring a node: %s", error)
             return self.delete_node(((obj.get("metadata") or {}).get("name")) or "")
+        self.node_objects[node.name] = obj
         fingerprint = node_fingerprint(node)
         if self._fingerprints.get(node.name) == fingerprint:
             return False
@@ -77,6 +79,7 @@ class Cache:
         return True
 
     def delete_node(self, name: str) -> bool:
+        self.node_objects.pop(name, None)
         if self.nodes.pop(name, None) is None:
             return False
         del self._fingerprints[name]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import orjson
 import urllib3
 
-from kubesched.live.client import ApiError, Kube
+from kubesched.kube import ApiError, Kube
 
 log = logging.getLogger("kubesched.live")
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from kubesched.live.client import ApiError, Kube
+from kubesched.kube import ApiError, Kube
 
 log = logging.getLogger("kubesched.live")
 

@@ -34,6 +34,7 @@ class QueuedPod:
     version: int = 0  # bumped on every move: stale heap entries are skipped
     popped_cycle: int = 0
     attempt_started: float = 0.0
+    decided_on: tuple[int, int] | None = None  # (evaluated, feasible) nodes of the decision
     message: str = field(default="", repr=False)  # the last failure's message
 
 

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 
 from kubesched.errors import InputError
+from kubesched.extenders.decide import decide as decide_with_extenders, interested
 from kubesched.framework.profile import Profile
 from kubesched.gpu import GPU_INDICES_ANNOTATION
 from kubesched.gpu.request import gpu_request, indices_annotation
@@ -25,12 +26,13 @@ from kubesched.gpu.typical import uses_typical_pods
 from kubesched.live import binder as binding
 from kubesched.live.binder import Binder, Outcome
 from kubesched.live.cache import Cache
-from kubesched.live.client import Kube
+from kubesched.kube import Kube
 from kubesched.live.gpu_workload import GpuWorkload
 from kubesched.live.informer import Informer, object_key
 from kubesched.live.metrics import Metrics
 from kubesched.live.queue import QueuedPod, SchedulingQueue
 from kubesched.live.status import Reporter
+from kubesched.logs import V, KObj, kv
 from kubesched.model.cluster import _priority_classes as priority_classes
 from kubesched.model.manifests import Manifest
 from kubesched.model.pods import PodParser
@@ -55,7 +57,10 @@ WORKLOADS = {
 @dataclass
 class Options:
     bind_workers: int = 32
+    pod_initial_backoff: float = 1.0   # podInitialBackoffSeconds
+    pod_max_backoff: float = 10.0      # podMaxBackoffSeconds
     drain_timeout: float = 7.0  # SIGTERM: how long in-flight bindings may take
+    extenders: tuple = ()              # extenders.client.HttpExtender, in calling order
     seed: int | None = None
 
 
@@ -69,7 +74,8 @@ class Scheduler:
         self.leader = leader
         self.stop = threading.Event()  # stop taking pods
         self.inbox: inbox_queue.SimpleQueue = inbox_queue.SimpleQueue()
-        self.queue = SchedulingQueue()
+        self.queue = SchedulingQueue(initial_backoff=self.options.pod_initial_backoff,
+                                     max_backoff=self.options.pod_max_backoff)
         self.cache = Cache(next(iter(profiles.values())), self.options.seed)
         # FGD's typical pods, kept only when some profile needs them.
         self.gpu_workload = GpuWorkload() if any(map(uses_typical_pods, profiles.values())) else None
@@ -153,13 +159,23 @@ class Scheduler:
         if self.gpu_workload is not None and uses_typical_pods(profile):
             self.gpu_workload.apply(snapshot)
         class_id = snapshot.class_of(pod)
-        if profile.python_filters or profile.python_scores:
+        extenders = interested(self.options.extenders, pod.raw or {}) if self.options.extenders else ()
+        binder = None
+        if extenders:
+            decision = decide_with_extenders(snapshot, pod, pod.raw or {}, extenders, self.cache.node_objects)
+            if decision.error is not None:
+                self._extender_error(entry, decision.error, time.monotonic() - started)
+                return
+            node, failure, counts, binder = decision.node, decision.message, decision.counts, decision.binder
+        elif profile.python_filters or profile.python_scores:
             placement = decide_with_python_plugins(snapshot, pod)  # assumes, as schedule does
             node = snapshot.node_index[placement.node] if placement.node is not None else -1
             failure = placement.message
+            counts = None
         else:
             node = snapshot.engine.schedule(class_id)  # the pod is assumed on the node chosen
             failure = None
+            counts = snapshot.engine.last_counts
         decided = time.monotonic()
         self.metrics.algorithm_duration.observe(decided - started)
         name = profile.scheduler_name
@@ -168,6 +184,8 @@ class Scheduler:
             self.metrics.attempts.labels("unschedulable", name).inc()
             self.metrics.attempt_duration.labels("unschedulable", name).observe(decided - started)
             report_status = message != entry.message and message != _condition_message(pod)
+            log.log(V(2), "Unable to schedule pod; no fit; waiting",
+                    extra=kv(pod=KObj(pod.namespace, pod.name), err=message))
             self.queue.unschedulable(entry, message)
             self.reporter.failed(pod.namespace, pod.name, entry.uid, message,
                                  patch_status=report_status)
@@ -176,10 +194,22 @@ class Scheduler:
         gpus = snapshot.engine.last_gpu_mask
         self.cache.assumed(entry.uid, pod, node_name, (class_id, node), gpus)
         entry.attempt_started = started
+        entry.decided_on = counts
         self.queue.done(entry)
         self._in_flight[entry.uid] = entry
         annotations = {GPU_INDICES_ANNOTATION: indices_annotation(gpus)} if gpus else None
-        self.binder.submit(entry.uid, pod.namespace, pod.name, node_name, annotations)
+        self.binder.submit(entry.uid, pod.namespace, pod.name, node_name, annotations, extender=binder)
+
+    def _extender_error(self, entry: QueuedPod, error: str, seconds: float) -> None:
+        """An extender failed: not a fit problem; the pod is retried after its backoff."""
+        pod = entry.pod
+        name = pod.spec.scheduler_name
+        log.error("Error scheduling pod; retrying", extra=kv(pod=KObj(pod.namespace, pod.name), err=error))
+        self.metrics.attempts.labels("error", name).inc()
+        self.metrics.attempt_duration.labels("error", name).observe(seconds)
+        self.queue.failed(entry)
+        self.reporter.failed(pod.namespace, pod.name, entry.uid, error, reason="SchedulerError",
+                             patch_status=error != _condition_message(pod))
 
     def _bound(self, outcome: Outcome) -> None:
         entry = self._in_flight.pop(outcome.uid, None)
@@ -187,6 +217,12 @@ class Scheduler:
         name = entry.pod.spec.scheduler_name if entry is not None else ""
         if outcome.result == binding.BOUND:
             self.bound += 1
+            if log.isEnabledFor(V(2)):
+                evaluated, feasible = (entry.decided_on if entry is not None and entry.decided_on
+                                       else (None, None))
+                log.log(V(2), "Successfully bound pod to node", extra=kv(
+                    pod=KObj(outcome.namespace, outcome.name), node=outcome.node,
+                    evaluatedNodes=evaluated, feasibleNodes=feasible))
             if entry is not None:
                 now = time.monotonic()
                 self.metrics.attempts.labels("scheduled", name).inc()

@@ -1,0 +1,123 @@
+"""One HTTP extender: POST urlPrefix/verb with JSON, as upstream's HTTPExtender sends it."""
+
+from __future__ import annotations
+
+import base64
+import os
+import ssl
+import tempfile
+
+import orjson
+import urllib3
+
+from kubesched.extenders.config import ExtenderConfig
+
+
+class ExtenderError(Exception):
+    pass
+
+
+class HttpExtender:
+    def __init__(self, config: ExtenderConfig):
+        self.config = config
+        self.managed = {r.name for r in config.managed_resources}
+        options = {}
+        if config.enable_https:
+            options["ssl_context"] = _tls_context(config)
+            if dict(config.tls).get("serverName"):
+                options["server_hostname"] = dict(config.tls)["serverName"]
+        self._pool = urllib3.PoolManager(maxsize=8, **options)
+
+    @property
+    def name(self) -> str:
+        return self.config.url_prefix
+
+    def is_interested(self, pod: dict) -> bool:
+        if not self.managed:
+            return True
+        spec = pod.get("spec") or {}
+        for container in (*(spec.get("containers") or ()), *(spec.get("initContainers") or ())):
+            resources = container.get("resources") or {}
+            if self.managed & {*(resources.get("requests") or {}), *(resources.get("limits") or {})}:
+                return True
+        return False
+
+    def filter(self, pod: dict, names: list[str], nodes: dict[str, dict]
+               ) -> tuple[list[str], dict[str, str], dict[str, str]]:
+        """(names that pass, failed name → message, failed-and-unresolvable name → message)."""
+        if not self.config.filter_verb:
+            return names, {}, {}
+        result = self._send(self.config.filter_verb, self._args(pod, names, nodes))
+        if result.get("error"):
+            raise ExtenderError(result["error"])
+        if self.config.node_cache_capable and result.get("nodenames") is not None:
+            passed = list(result["nodenames"])
+            unknown = [n for n in passed if n not in nodes]
+            if unknown:
+                raise ExtenderError(f"extender {self.name!r} claims a filtered node {unknown[0]!r} "
+                                    "which is not found in the input node list")
+        else:
+            passed = [((item.get("metadata") or {}).get("name")) for item in
+                      ((result.get("nodes") or {}).get("items") or ())]
+        return passed, dict(result.get("failedNodes") or {}), dict(result.get("failedAndUnresolvableNodes") or {})
+
+    def prioritize(self, pod: dict, names: list[str], nodes: dict[str, dict]) -> dict[str, int]:
+        """Node name → score (0..10), not yet weighted."""
+        if not self.config.prioritize_verb:
+            return {}
+        result = self._send(self.config.prioritize_verb, self._args(pod, names, nodes))
+        return {entry["host"]: int(entry.get("score") or 0) for entry in result or () if "host" in entry}
+
+    def bind(self, namespace: str, name: str, uid: str, node: str) -> None:
+        result = self._send(self.config.bind_verb, {"podName": name, "podNamespace": namespace,
+                                                    "podUID": uid, "node": node})
+        if (result or {}).get("error"):
+            raise ExtenderError(result["error"])
+
+    def _args(self, pod: dict, names: list[str], nodes: dict[str, dict]) -> dict:
+        if self.config.node_cache_capable:
+            return {"pod": pod, "nodenames": names}
+        return {"pod": pod, "nodes": {"items": [nodes[n] for n in names]}}
+
+    def _send(self, verb: str, args: dict):
+        url = self.config.url_prefix.rstrip("/") + "/" + verb
+        try:
+            response = self._pool.request("POST", url, body=orjson.dumps(args),
+                                          headers={"Content-Type": "application/json"},
+                                          timeout=self.config.timeout, retries=False)
+        except (urllib3.exceptions.HTTPError, OSError) as error:
+            raise ExtenderError(f"{verb} with extender at URL {url}: {error}") from None
+        if response.status != 200:
+            raise ExtenderError(f"failed {verb} with extender at URL {url}, code {response.status}")
+        try:
+            return orjson.loads(response.data)
+        except orjson.JSONDecodeError as error:
+            raise ExtenderError(f"{verb} with extender at URL {url}: {error}") from None
+
+
+def _tls_context(config: ExtenderConfig) -> ssl.SSLContext:
+    tls = dict(config.tls)
+    context = ssl.create_default_context()
+    if tls.get("caFile") or tls.get("caData"):
+        context.load_verify_locations(cafile=tls.get("caFile") or None,
+                                      cadata=_pem(tls["caData"]).decode() if tls.get("caData") else None)
+    if tls.get("insecure"):
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    cert, key = tls.get("certFile"), tls.get("keyFile")
+    if tls.get("certData"):
+        with tempfile.TemporaryDirectory(prefix="kubesched-extender-") as directory:
+            cert, key = os.path.join(directory, "tls.crt"), os.path.join(directory, "tls.key")
+            with open(cert, "wb") as handle:
+                handle.write(_pem(tls["certData"]))
+            with open(os.open(key, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as handle:
+                handle.write(_pem(tls.get("keyData") or ""))
+            context.load_cert_chain(cert, key)
+    elif cert:
+        context.load_cert_chain(cert, key)
+    return context
+
+
+def _pem(data: str) -> bytes:
+    """certData/keyData/caData are []byte in Go: base64 in JSON and YAML."""
+    return base64.b64decode(data)

@@ -1,0 +1,187 @@
+"""The HTTP extender protocol against a small extender server: filter, prioritize with
+weight, nodeCacheCapable, managedResources, ignorable, bind."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from kubesched.extenders.client import ExtenderError, HttpExtender
+from kubesched.extenders.config import ExtenderConfig, ManagedResource
+from kubesched.extenders.decide import decide, interested
+from kubesched.framework.profile import default_profile
+from kubesched.live.cache import Cache
+from kubesched.model.pods import PodParser
+
+pytestmark = pytest.mark.unit
+
+
+class Extender:
+    """Rejects node "a" (unresolvable) and "b"... as told; scores by `scores`; records calls."""
+
+    def __init__(self, reject=None, scores=None, status=200):
+        self.reject = reject or {}
+        self.scores = scores or {}
+        self.status = status
+        self.calls = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                args = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                verb = self.path.rsplit("/", 1)[1]
+                outer.calls.append((verb, args))
+                names = args.get("nodenames") or [n["metadata"]["name"] for n in (args.get("nodes") or {}).get("items", [])]
+                if verb == "filter":
+                    kept = [n for n in names if n not in outer.reject]
+                    body = {"failedNodes": {n: m for n, m in outer.reject.items() if n in names}}
+                    if "nodenames" in args:
+                        body["nodenames"] = kept
+                    else:
+                        body["nodes"] = {"items": [{"metadata": {"name": n}} for n in kept]}
+                elif verb == "prioritize":
+                    body = [{"host": n, "score": outer.scores.get(n, 0)} for n in names]
+                else:
+                    body = {}
+                data = json.dumps(body).encode()
+                self.send_response(outer.status)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d/ext" % self.http.server_address[1]
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.http.shutdown()
+        self.http.server_close()
+
+
+@pytest.fixture
+def servers():
+    started = []
+
+    def start(**kwargs):
+        started.append(Extender(**kwargs))
+        return started[-1]
+    yield start
+    for server in started:
+        server.close()
+
+
+def cluster():
+    cache = Cache(default_profile())
+    for name, cpu in (("a", "4"), ("b", "4"), ("c", "4"), ("small", "100m")):
+        cache.set_node({"metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}},
+                        "status": {"allocatable": {"cpu": cpu, "memory": "8Gi", "pods": "110"}}})
+    return cache
+
+
+def pod_object(cpu="1", extra=None):
+    requests = {"cpu": cpu, **(extra or {})}
+    return {"metadata": {"name": "p", "namespace": "ns", "uid": "u"},
+            "spec": {"containers": [{"name": "c", "image": "i", "resources": {"requests": requests}}]}}
+
+
+def run(cache, extenders, obj=None):
+    obj = obj or pod_object()
+    snapshot = cache.snapshot_for(cache.profile)
+    pod = PodParser().parse(obj)
+    return snapshot, decide(snapshot, pod, obj, interested(extenders, obj), cache.node_objects)
+
+
+def test_filter_then_weighted_scores_pick_the_node(servers):
+    first = servers(reject={"a": "a is reserved"})
+    second = servers(scores={"b": 1, "c": 9})
+    cache = cluster()
+    extenders = [HttpExtender(ExtenderConfig(first.url, filter_verb="filter", node_cache_capable=True)),
+                 HttpExtender(ExtenderConfig(second.url, filter_verb="filter", prioritize_verb="prioritize",
+                                             weight=2, bind_verb="bind"))]
+    snapshot, decision = run(cache, extenders)
+    assert snapshot.node_names[decision.node] == "c"
+    assert decision.counts == (4, 2)  # "small" failed the core's filter, "a" the extender's
+    assert decision.binder is extenders[1]
+    (verb, args), = first.calls
+    assert verb == "filter" and args["nodenames"] == ["a", "b", "c"] and args["pod"]["metadata"]["name"] == "p"
+    assert [v for v, _ in second.calls] == ["filter", "prioritize"]
+    assert [n["metadata"]["name"] for n in second.calls[0][1]["nodes"]["items"]] == ["b", "c"]
+    extenders[1].bind("ns", "p", "u", "c")
+    assert second.calls[-1] == ("bind", {"podName": "p", "podNamespace": "ns", "podUID": "u", "node": "c"})
+
+
+def test_everything_filtered_gives_upstream_s_message(servers):
+    server = servers(reject={"a": "reserved", "b": "reserved", "c": "drained"})
+    _, decision = run(cluster(), [HttpExtender(ExtenderConfig(server.url, filter_verb="filter"))])
+    assert decision.node == -1
+    assert decision.message == "0/4 nodes are available: 1 Insufficient cpu, 1 drained, 2 reserved."
+
+
+def test_failing_extender_is_skipped_if_ignorable_else_an_error(servers):
+    broken = servers(status=500)
+    cache = cluster()
+    ignorable = HttpExtender(ExtenderConfig(broken.url, filter_verb="filter", ignorable=True))
+    snapshot, decision = run(cache, [ignorable])
+    assert decision.node >= 0 and decision.error is None
+    strict = HttpExtender(ExtenderConfig(broken.url, filter_verb="filter"))
+    _, decision = run(cluster(), [strict])
+    assert decision.node == -1 and "code 500" in decision.error
+    with pytest.raises(ExtenderError):
+        HttpExtender(ExtenderConfig(broken.url, bind_verb="bind")).bind("ns", "p", "u", "a")
+
+
+def test_managed_resources_decide_interest(servers):
+    server = servers(reject={"a": "no"})
+    extender = HttpExtender(ExtenderConfig(server.url, filter_verb="filter",
+                                           managed_resources=(ManagedResource("example.com/foo"),)))
+    assert interested([extender], pod_object()) == []
+    assert interested([extender], pod_object(extra={"example.com/foo": "1"})) == [extender]
+
+
+def test_binder_binds_through_the_extender_and_falls_back_only_if_ignorable():
+    import threading
+
+    from kubesched.live.binder import BOUND, FAILED, Binder
+
+    class Api:
+        posted = []
+
+        def request(self, method, path, body=None, **_):
+            self.posted.append(path)
+            return {}
+
+    class Binding:
+        def __init__(self, fails, ignorable):
+            self.fails, self.config = fails, ExtenderConfig("http://x", bind_verb="bind", ignorable=ignorable)
+            self.bound = []
+
+        def bind(self, namespace, name, uid, node):
+            if self.fails:
+                raise ExtenderError("no")
+            self.bound.append((namespace, name, uid, node))
+
+    api = Api()
+    outcomes = []
+    done = threading.Event()
+
+    def finished(outcome):
+        outcomes.append(outcome)
+        if len(outcomes) == 3:
+            done.set()
+
+    binder = Binder(api, finished, workers=1)
+    good, ignorable, strict = Binding(False, False), Binding(True, True), Binding(True, False)
+    binder.submit("u1", "ns", "a", "n1", extender=good)
+    binder.submit("u2", "ns", "b", "n1", extender=ignorable)
+    binder.submit("u3", "ns", "c", "n1", extender=strict)
+    assert done.wait(10)
+    assert [(o.name, o.result) for o in outcomes] == [("a", BOUND), ("b", BOUND), ("c", FAILED)]
+    assert good.bound == [("ns", "a", "u1", "n1")]
+    assert api.posted == ["/api/v1/namespaces/ns/pods/b/binding"]  # only the ignorable one fell back
+    binder.drain(1)
