@@ -29,7 +29,7 @@ def one_error_line(result: subprocess.CompletedProcess) -> str:
 
 
 @pytest.mark.parametrize("args, words", [
-    (["simulate"], "Missing option '-f' / '--filename'"),
+    (["simulate"], "give the cluster as -f manifests or --kubeconfig/--context"),
     (["simulate", *CLUSTER, "--seed", str(2**64)], "not in the range 0<=x<=9223372036854775807"),
     (["simulate", *CLUSTER, "--seed", "-1"], "not in the range"),
     (["plan", "nodes", *CLUSTER, "--node-template", NODE_TEMPLATES, "--time-limit", "inf"], "not a finite number"),

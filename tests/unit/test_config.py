@@ -111,10 +111,6 @@ ARGS = "profiles[0].pluginConfig[0].args"
 
 @pytest.mark.parametrize("document, field, words", [
     # ValidateKubeSchedulerConfiguration, with upstream's defaults (16; 1 s and 10 s)
-    (config(parallelism=0), "parallelism", "must be between 1"),
-    (config(podInitialBackoffSeconds=0), "podInitialBackoffSeconds", "must be between 1"),
-    (config(podInitialBackoffSeconds=20), "podMaxBackoffSeconds", "greater than or equal to podInitialBackoffSeconds"),
-    (config(podInitialBackoffSeconds=5, podMaxBackoffSeconds=4), "podMaxBackoffSeconds", "greater than or equal"),
     (config(profiles=[{"pluginConfig": [{"name": "InterPodAffinity"}, {"name": "InterPodAffinity"}]}]),
      "profiles[0].pluginConfig[1].name", "duplicate pluginConfig"),
     # ValidatePodTopologySpreadArgs

@@ -51,7 +51,7 @@ def test_run_works_without_the_planners_and_the_traces_dependencies():
                     raise ImportError("not in the image: " + name)
         sys.meta_path.insert(0, Refuse())
         from kubesched.cli import main
-        import kubesched.live.scheduler, kubesched.live.client, kubesched.live.leader, kubesched.live.metrics
+        import kubesched.live.scheduler, kubesched.kube, kubesched.live.leader, kubesched.live.metrics
         main(["run", "--help"], standalone_mode=False)
     """)
     process = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)

@@ -121,7 +121,6 @@ def parse_config(document, file: str = "") -> dict[str, Profile]:
         raise r.fail("apiVersion", f"expected {API_VERSION!r}, got {top.get('apiVersion')!r}")
     if top.get("kind") != OBJECT:
         raise r.fail("kind", f"expected {OBJECT!r}, got {top.get('kind')!r}")
-    _queue_settings(r, top)
     percentage = 100
     if "percentageOfNodesToScore" in top:
         percentage = r.integer(top["percentageOfNodesToScore"], "percentageOfNodesToScore", 0, 100)
@@ -133,16 +132,6 @@ def parse_config(document, file: str = "") -> dict[str, Profile]:
             raise r.fail(f"profiles[{i}].schedulerName", f"duplicate profile {profile.scheduler_name!r}")
         profiles[profile.scheduler_name] = profile
     return profiles
-
-
-def _queue_settings(r: _Reader, top: dict) -> None:
-    """Settings of the live scheduler that decide nothing offline, validated as upstream does
-    (with upstream's defaults: parallelism 16, backoff 1 s to 10 s)."""
-    r.integer(top.get("parallelism", 16), "parallelism", 1, INT32_MAX)
-    initial = r.integer(top.get("podInitialBackoffSeconds", 1), "podInitialBackoffSeconds", 1, INT64_MAX)
-    maximum = r.integer(top.get("podMaxBackoffSeconds", 10), "podMaxBackoffSeconds", 0, INT64_MAX)
-    if maximum < initial:
-        raise r.fail("podMaxBackoffSeconds", f"must be greater than or equal to podInitialBackoffSeconds ({initial})")
 
 
 def _profile(r: _Reader, entry, field: str, percentage: int) -> Profile:
