@@ -9,13 +9,13 @@ from __future__ import annotations
 import contextlib
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 
 import click
 import orjson
 
-from kubesched.cli.options import MANIFEST_HELP, FiniteFloat, config_option, load_profiles, seed_option
+from kubesched.cli.options import (MANIFEST_HELP, FiniteFloat, command_started, config_option, load_profiles,
+                                   seed_option)
 from kubesched.errors import InputError
 from kubesched.framework.profile import Profile
 from kubesched.model.cluster import read_cluster
@@ -118,7 +118,7 @@ def nodes(paths, kubeconfig, context, template_paths, time_limit, as_scheduled, 
 
     The nodes come from the node templates; every pending pod of PATHs must fit, by the
     engine's filters. With costs on the templates the hourly cost is minimised."""
-    started = time.monotonic()  # --time-limit covers the whole command, reading included
+    started = command_started()  # --time-limit covers the whole command
     profile = _profile(config)
     with cluster_paths(paths, kubeconfig, context) as paths:
         cluster = read_cluster(paths)

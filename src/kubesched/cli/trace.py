@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import shlex
 import sys
-import time
 from pathlib import Path
 
 import click
 import orjson
 
-from kubesched.cli.options import MAX_SEED, FiniteFloat
+from kubesched.cli.options import MAX_SEED, FiniteFloat, command_started
 from kubesched.errors import InputError
 from kubesched.gpu import openb
 from kubesched.gpu.policies import PAPER_POLICIES, POLICIES
@@ -127,7 +126,7 @@ def openb_command(pods, traces, nodes, data_dir, policy, seed, inflation, output
     With several traces, policies or seeds (or --sweep), the runs go to local processes (or
     a Dask cluster, --scheduler) and the result is the summary against the paper's means,
     the mean curves, and optionally the table, the figure and every run."""
-    started = time.monotonic()
+    started = command_started()  # --time-limit covers the whole command
     paths = _pods(pods, traces, data_dir)
     nodes_csv = Path(nodes) if nodes else Path(data_dir) / openb.NODES_CSV
     if not nodes_csv.is_file():

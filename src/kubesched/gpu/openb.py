@@ -248,7 +248,7 @@ class RunResult:
         return dict(vars(self))
 
 
-REPLAY_CHUNK = 4096  # pods replayed between two looks at the clock
+REPLAY_CHUNK = 1024  # pods replayed between two looks at the clock
 
 
 def run(pods_csv: Path | str, nodes_csv: Path | str, policy: str, seed: int, inflation: float = 1.3,

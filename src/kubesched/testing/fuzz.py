@@ -294,8 +294,8 @@ class CaseMaker:
         directory.mkdir()
         base = self.examples if rng.random() < 0.5 else generated_cluster(rng)
         cluster_docs, mutation = base, "none"
-        target = rng.choice(["cluster", "cluster", "cluster", "config", "templates", "pod", "csv", "nodes-csv", "option",
-                             "file"])
+        target = rng.choice(["cluster", "cluster", "cluster", "config", "templates", "pod", "csv", "nodes-csv",
+                             "option", "file"])
         files: dict[str, bytes] = {}
         json_format = rng.random() < 0.3
         if target == "cluster":
