@@ -157,3 +157,29 @@ def test_a_node_list_without_gpus_is_bad_input(tmp_path):
     pods.write_text(pods_csv(5))
     result = CliRunner().invoke(main, ["trace", "openb", "--nodes", str(nodes), "--pods", str(pods)])
     assert result.exit_code == 2 and "no GPU in the node list" in result.output
+
+
+def test_a_chunked_replay_gives_the_same_result(trace_files, monkeypatch):
+    import time
+
+    nodes, pods = trace_files
+    whole = openb.run(pods, nodes, "FGD", 3)
+    monkeypatch.setattr(openb, "REPLAY_CHUNK", 7)
+    chunked = openb.run(pods, nodes, "FGD", 3, deadline=time.monotonic() + 3600)
+    assert {**chunked.to_json(), "seconds": 0} == {**whole.to_json(), "seconds": 0}
+
+
+def test_past_the_deadline_the_replay_stops_after_one_chunk(trace_files, monkeypatch, tmp_path):
+    nodes, pods = trace_files
+    monkeypatch.setattr(openb, "REPLAY_CHUNK", 10)
+    result = openb.run(pods, nodes, "FGD", 3, deadline=0.0)  # long past
+    assert result.pods == 10 < result.arrivals
+    out = tmp_path / "out.json"
+    cli = CliRunner().invoke(main, ["trace", "openb", "--nodes", str(nodes), "--pods", str(pods), "--time-limit", "0",
+                                    "-o", str(out)])
+    assert cli.exit_code == 0, cli.output
+    assert "--time-limit reached: 10 of" in cli.output
+    assert json.loads(out.read_text())["pods"] == 10
+    several = CliRunner().invoke(main, ["trace", "openb", "--nodes", str(nodes), "--pods", str(pods),
+                                        "--seed", "1,2", "--time-limit", "5"])
+    assert several.exit_code == 2 and "applies to a single run" in several.output

@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from kubesched.cli.options import mark_command_start
 from kubesched.errors import InputError, one_line
 
 
@@ -16,6 +17,7 @@ class _Group(click.Group):
     cannot be written (`-o` into a missing directory, a full disk)."""
 
     def main(self, *args, standalone_mode: bool = True, **kwargs):
+        mark_command_start()
         if not standalone_mode:  # an embedding caller handles click's exceptions itself
             return super().main(*args, standalone_mode=False, **kwargs)
         try:

@@ -7,6 +7,7 @@ import ipaddress
 import math
 import re
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
@@ -52,6 +53,19 @@ currency_option = click.option(
 seed_option = click.option(
     "--seed", type=click.IntRange(0, MAX_SEED), default=None,
     help="Break score ties at random with this seed (default: the first node in input order).")
+
+
+_command_started: float | None = None
+
+
+def mark_command_start() -> None:
+    """Called as the command line is parsed: a --time-limit covers the whole command."""
+    global _command_started
+    _command_started = time.monotonic()
+
+
+def command_started() -> float:
+    return time.monotonic() if _command_started is None else _command_started
 
 
 def load_profiles(config: str | None, scheduler_names: tuple[str, ...] = ()) -> dict[str, Profile]:

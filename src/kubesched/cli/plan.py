@@ -11,9 +11,9 @@ import time
 
 import click
 
-from kubesched.cli.options import (FiniteFloat, cluster_options, cluster_paths, config_option, currency_option,
-                                   load_profiles, report_option, require_served, same_decisions, scheduler_name_option,
-                                   seed_option)
+from kubesched.cli.options import (FiniteFloat, cluster_options, cluster_paths, command_started, config_option,
+                                   currency_option, load_profiles, report_option, require_served, same_decisions,
+                                   scheduler_name_option, seed_option)
 from kubesched.cli.output import output_options, table
 from kubesched.errors import InputError
 from kubesched.framework.profile import Profile
@@ -103,7 +103,7 @@ def nodes(paths, kubeconfig, context, template_paths, time_limit, as_scheduled, 
     The nodes come from the node templates; every pending pod of PATHs must fit, by the
     engine's filters. With costs on the templates the hourly cost is minimised. -o name:
     the nodes to add; -o wide: also where each pod goes."""
-    started = time.monotonic()
+    started = command_started()  # --time-limit covers the whole command
     inputs = [*paths, *([f"--kubeconfig {kubeconfig}"] if kubeconfig else [])]
     with cluster_paths(paths, kubeconfig, context) as paths:
         cluster = read_cluster(paths)

@@ -10,7 +10,7 @@ import click
 import orjson
 
 from kubesched.cli.output import Output, output_options
-from kubesched.cli.options import MAX_SEED, FiniteFloat
+from kubesched.cli.options import MAX_SEED, FiniteFloat, command_started
 from kubesched.errors import InputError
 from kubesched.gpu import openb
 from kubesched.gpu.policies import PAPER_POLICIES, POLICIES
@@ -105,8 +105,11 @@ def _pods(pods: tuple[str, ...], traces: tuple[str, ...], data_dir: str) -> list
 @click.option("--runs", "runs_path", type=click.Path(dir_okay=False),
               help="Sweep: write every run's result here, one JSON per line.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--time-limit", type=FiniteFloat(min=0), default=None,
+              help="One run: seconds for the whole command; past it the replay stops and the result covers the "
+                   "pods replayed so far (pods < arrivals).")
 def openb_command(pods, traces, nodes, data_dir, policy, seed, inflation, out: Output, sweep, workers, scheduler,
-                  plot_path, table_path, runs_path, quiet) -> None:
+                  plot_path, table_path, runs_path, quiet, time_limit) -> None:
     """Replay the Alibaba openb GPU trace as in the FGD paper (USENIX ATC'23).
 
     Pods only arrive, shuffled per seed and topped up to --inflation x the cluster's GPU
@@ -116,13 +119,21 @@ def openb_command(pods, traces, nodes, data_dir, policy, seed, inflation, out: O
     With several traces, policies or seeds (or --sweep), the runs go to local processes (or
     a Dask cluster, --scheduler) and the result is the summary against the paper's means,
     the mean curves, and optionally the table, the figure and every run."""
+    started = command_started()  # --time-limit covers the whole command
     paths = _pods(pods, traces, data_dir)
     nodes_csv = Path(nodes) if nodes else Path(data_dir) / openb.NODES_CSV
     if not nodes_csv.is_file():
         raise InputError("no such file", file=str(nodes_csv), field="--nodes")
     policies, seeds = _policies(policy), _seeds(seed)
-    if not sweep and len(paths) == 1 and len(policies) == 1 and len(seeds) == 1:
-        result = openb.run(paths[0], nodes_csv, policies[0], seeds[0], inflation)
+    single = not sweep and len(paths) == 1 and len(policies) == 1 and len(seeds) == 1
+    if time_limit is not None and not single:
+        raise InputError("applies to a single run (one trace, policy and seed, no --sweep)", field="--time-limit")
+    if single:
+        deadline = None if time_limit is None else started + time_limit
+        result = openb.run(paths[0], nodes_csv, policies[0], seeds[0], inflation, deadline=deadline)
+        if result.pods < result.arrivals:
+            click.echo(f"kubesched: warning: --time-limit reached: {result.pods} of {result.arrivals} arrivals "
+                       "replayed", err=True)
         out.emit(result.to_json(), names=lambda: [f"run/{result.trace}/{result.policy}/{result.seed}"],
                  table=lambda: (f"{result.trace} {result.policy} seed {result.seed}: {result.pods} pods, "
                                 f"{result.placed} placed; GPU allocation {result.allocation[100]}% at 100% arrived, "

@@ -46,7 +46,8 @@ def load_plugin(path: str, field: str = ""):
     try:
         return cls()
     except (Exception, SystemExit) as error:
-        raise InputError(f"cannot create Python plugin {path!r}: {type(error).__name__}: {error}", field=field) from None
+        raise InputError(f"cannot create Python plugin {path!r}: {type(error).__name__}: {error}",
+                         field=field) from None
 
 
 def run_filter(path: str, plugin, pod, node) -> str | None:

@@ -180,6 +180,25 @@ def arrivals(rows: list[PodRow], seed: int, capacity_milli: int, inflation: floa
     return queue
 
 
+def _replay(snapshot, class_ids: np.ndarray, deadline: float | None):
+    """The engine's replay, chunk by chunk when there is a deadline. Each chunk counts the GPU
+    milli it allocates from its own start, so later chunks are offset by what came before."""
+    if deadline is None:
+        return snapshot.engine.replay_gpu_queue(class_ids)
+    parts = []
+    taken = 0
+    for start in range(0, len(class_ids), REPLAY_CHUNK):
+        if parts and time.monotonic() >= deadline:
+            break
+        chosen, allocated, frag, idle = snapshot.engine.replay_gpu_queue(class_ids[start:start + REPLAY_CHUNK])
+        parts.append((chosen, allocated + taken, frag, idle))
+        taken += int(allocated[-1])
+    if not parts:
+        empty = np.empty(0, dtype=np.int64)
+        return np.empty(0, dtype=np.int32), empty, np.empty(0), empty
+    return tuple(np.concatenate(column) for column in zip(*parts))
+
+
 def at_arrival_points(arrived_pct: np.ndarray, values: np.ndarray) -> list[float | None]:
     """Per k = 0..130: the mean of `values` over the steps whose arrived % rounds to k, or
     within k +- 1 when none does (the paper's merge_alloc_discrete)."""
@@ -223,14 +242,19 @@ class RunResult:
     fragmentation_amount: list = field(default_factory=list)
     final: dict = field(default_factory=dict)
     seconds: float = 0.0
+    arrivals: int = 0  # pods in the arrival queue; `pods` of them were replayed (fewer past a deadline)
 
     def to_json(self) -> dict:
         return dict(vars(self))
 
 
+REPLAY_CHUNK = 1024  # pods replayed between two looks at the clock
+
+
 def run(pods_csv: Path | str, nodes_csv: Path | str, policy: str, seed: int, inflation: float = 1.3,
-        cluster: Cluster | None = None, rows: list[PodRow] | None = None) -> RunResult:
-    """One replay: `policy` on the trace with `seed`."""
+        cluster: Cluster | None = None, rows: list[PodRow] | None = None, deadline: float | None = None) -> RunResult:
+    """One replay: `policy` on the trace with `seed`. Past `deadline` (time.monotonic), the
+    replay stops and the result covers the pods replayed so far (`pods` < `arrivals`)."""
     started = time.perf_counter()
     cluster = cluster or Cluster.read(nodes_csv)
     rows = rows if rows is not None else read_pod_rows(pods_csv)
@@ -242,6 +266,9 @@ def run(pods_csv: Path | str, nodes_csv: Path | str, policy: str, seed: int, inf
         queue = arrivals(rows, seed, capacity, inflation, rng)
     except InputError as error:
         raise error.located(file=str(pods_csv)) from None
+    if not queue:
+        raise InputError(f"no pod arrives at --inflation {inflation:g}: each asks for more GPU than that leaves",
+                         file=str(pods_csv), field="--inflation")
     # The paper's simulator names the nodes "<rank>-<name>" with a random rank per seed and
     # gives ties to the smallest name: ties go to the first node in a seeded random order.
     # The engine's deterministic mode (first node in input order) does this on the nodes in
@@ -260,7 +287,8 @@ def run(pods_csv: Path | str, nodes_csv: Path | str, policy: str, seed: int, inf
     snapshot.engine.set_gpu_typical_pods(typical_pods(
         (cpus[row.shape], row.milli, row.count, tuple(m for m in row.models.split("|") if m)) for row in rows))
     class_ids = np.fromiter((classes[p.shape] for p in queue), dtype=np.int32, count=len(queue))
-    chosen, allocated, frag, idle = snapshot.engine.replay_gpu_queue(class_ids)
+    chosen, allocated, frag, idle = _replay(snapshot, class_ids, deadline)
+    arrivals_count, queue = len(queue), queue[:len(chosen)]
 
     requests = np.fromiter((p.gpu_milli for p in queue), dtype=np.int64, count=len(queue))
     arrived_pct = np.cumsum(requests) / cluster.gpus / 10
@@ -268,6 +296,7 @@ def run(pods_csv: Path | str, nodes_csv: Path | str, policy: str, seed: int, inf
     frag_ratio = np.where(idle > 0, 100 * frag / np.maximum(idle, 1), 0.0)
     result = RunResult(
         trace=trace_name(pods_csv), policy=policy, seed=seed, inflation=inflation, pods=len(queue),
+        arrivals=arrivals_count,
         placed=int((chosen >= 0).sum()),
         allocation=at_arrival_points(arrived_pct, allocation_pct),
         fragmentation_ratio=at_arrival_points(arrived_pct, frag_ratio),

@@ -294,8 +294,8 @@ class CaseMaker:
         directory.mkdir()
         base = self.examples if rng.random() < 0.5 else generated_cluster(rng)
         cluster_docs, mutation = base, "none"
-        target = rng.choice(["cluster", "cluster", "cluster", "config", "templates", "pod", "csv", "nodes-csv", "option",
-                             "file"])
+        target = rng.choice(["cluster", "cluster", "cluster", "config", "templates", "pod", "csv", "nodes-csv",
+                             "option", "file"])
         files: dict[str, bytes] = {}
         json_format = rng.random() < 0.3
         if target == "cluster":
@@ -381,7 +381,7 @@ def run_case(case: Case, work: Path) -> Outcome:
             err = os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             os.dup2(err, 2)
             sys.stdin = open(os.devnull)  # noqa: SIM115 - the child ends with os._exit
-            from kubesched.cli import main
+            from kubesched.cli import main  # imported by the parent already: the child shares it
             main(case.argv, prog_name="kubesched")
             code = 0
         except SystemExit as exit_:
@@ -434,6 +434,8 @@ def contract_problems(outcome: Outcome, killed: bool, limit: float) -> list[str]
 
 
 def fuzz(root: Path, seed: int, cases: int) -> list[Outcome]:
+    import kubesched.cli  # noqa: F401 - once, before forking: each child starts with every module loaded
+
     with tempfile.TemporaryDirectory(prefix="kubesched-fuzz-") as directory:
         work = Path(directory)
         maker = CaseMaker(root, work, seed)
