@@ -58,12 +58,12 @@ def test_kubeconfig_env_list_and_context(live_plane, live_kube, namespace, sched
     monkeypatch.setenv("KUBECONFIG", f"{tmp_path / 'missing'}:{first}:{second}")
     runner = CliRunner()
     # the first file's current-context wins (the official Python client alone picks the last)
-    result = runner.invoke(main, ["snapshot", "-o", str(tmp_path / "dump")])
+    result = runner.invoke(main, ["snapshot", "--output-directory", str(tmp_path / "dump")])
     assert result.exit_code == 0, result.output
     assert "Node" in result.output
-    result = runner.invoke(main, ["snapshot", "--context", "bad", "-o", str(tmp_path / "dump2")])
+    result = runner.invoke(main, ["snapshot", "--context", "bad", "--output-directory", str(tmp_path / "dump2")])
     assert result.exit_code == 2 and "cannot reach the API server" in result.output
-    result = runner.invoke(main, ["snapshot", "--context", "nowhere", "-o", str(tmp_path / "dump3")])
+    result = runner.invoke(main, ["snapshot", "--context", "nowhere", "--output-directory", str(tmp_path / "dump3")])
     assert result.exit_code == 2 and "nowhere" in result.output
 
     # run: no --kubeconfig, $KUBECONFIG and --context instead

@@ -176,7 +176,7 @@ def test_past_the_deadline_the_replay_stops_after_one_chunk(trace_files, monkeyp
     assert result.pods == 10 < result.arrivals
     out = tmp_path / "out.json"
     cli = CliRunner().invoke(main, ["trace", "openb", "--nodes", str(nodes), "--pods", str(pods), "--time-limit", "0",
-                                    "-o", str(out)])
+                                    "--output-file", str(out)])
     assert cli.exit_code == 0, cli.output
     assert "--time-limit reached: 10 of" in cli.output
     assert json.loads(out.read_text())["pods"] == 10
