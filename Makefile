@@ -27,10 +27,10 @@ demo: $(STAMP)
 controlplane: $(STAMP)
 	$(BIN)/kubesched cluster build
 
-# The differential test's reference: kube-scheduler's own framework in memory (hack/oracle).
-# After controlplane, whose Go build cache it reuses.
+# The differential test's reference: kube-scheduler's own framework in memory (hack/oracle),
+# built and checked by its own Go tests. After controlplane, whose Go build cache it reuses.
 oracle: $(STAMP) controlplane
-	$(BIN)/python -m tests.differential.oracle
+	$(BIN)/python -m tests.differential.oracle --test
 
 # The plan report's rendering test drives headless Chromium (Debian's package).
 browser:

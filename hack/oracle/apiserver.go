@@ -88,7 +88,7 @@ type apiServer struct {
 	runtime    *runtimeclass.RuntimeClass
 	created    map[string]bool // kind/namespace/name already created
 	stored     []runtime.Object
-	nextIP     int
+	allocated  int // cluster IPs and node ports handed out
 }
 
 func newAPIServer(ctx context.Context) (*apiServer, error) {
@@ -214,8 +214,8 @@ func (s *apiServer) allocate(service *core.Service) {
 		return
 	}
 	if service.Spec.ClusterIP == "" && len(service.Spec.ClusterIPs) == 0 {
-		s.nextIP++
-		ip := fmt.Sprintf("10.96.%d.%d", s.nextIP/250, s.nextIP%250+1)
+		s.allocated++
+		ip := fmt.Sprintf("10.96.%d.%d", s.allocated/250, s.allocated%250+1)
 		service.Spec.ClusterIP = ip
 		service.Spec.ClusterIPs = []string{ip}
 	}
@@ -229,8 +229,8 @@ func (s *apiServer) allocate(service *core.Service) {
 	if service.Spec.Type == core.ServiceTypeNodePort || service.Spec.Type == core.ServiceTypeLoadBalancer {
 		for i := range service.Spec.Ports {
 			if service.Spec.Ports[i].NodePort == 0 {
-				s.nextIP++
-				service.Spec.Ports[i].NodePort = int32(30000 + s.nextIP%2768)
+				s.allocated++
+				service.Spec.Ports[i].NodePort = int32(30000 + s.allocated%2768) // the default range
 			}
 		}
 	}

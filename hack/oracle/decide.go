@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -56,108 +57,126 @@ func (s *inMemoryScheduler) decide(ctx context.Context, nodes []string, pod *v1.
 	}
 
 	state := framework.NewCycleState()
-	diagnosis := framework.Diagnosis{NodeToStatus: framework.NewDefaultNodeToStatus()}
-	feasible := []fwk.NodeInfo{}
-	preFilterResult, status, unschedulablePlugins := schedFramework.RunPreFilterPlugins(ctx, state, pod)
-	// The plugins whose node sets left nodes out; the diagnosis adds the filters' to its copy.
-	preFilterPlugins := unschedulablePlugins.Clone()
-	diagnosis.UnschedulablePlugins = unschedulablePlugins
-	if !status.IsSuccess() {
-		if !status.IsRejected() {
-			return decision, schedulingError(&decision, status.AsError())
-		}
-		diagnosis.NodeToStatus.SetAbsentNodesStatus(status)
-		diagnosis.PreFilterMsg = status.Message()
-		diagnosis.AddPluginStatus(status)
-	} else {
-		if !preFilterResult.AllNodes() {
-			diagnosis.NodeToStatus.SetAbsentNodesStatus(fwk.NewStatus(fwk.UnschedulableAndUnresolvable,
-				fmt.Sprintf("node(s) didn't satisfy plugin(s) %v", sets.List(preFilterPlugins))))
-		}
-		for _, name := range nodes {
-			if !preFilterResult.AllNodes() && !preFilterResult.NodeNames.Has(name) {
-				continue
-			}
-			nodeInfo, err := s.snapshot.Get(name)
-			if err != nil {
-				return decision, err
-			}
-			status := schedFramework.RunFilterPluginsWithNominatedPods(ctx, state, pod, nodeInfo)
-			switch {
-			case status.IsSuccess():
-				feasible = append(feasible, nodeInfo)
-			case status.Code() == fwk.Error:
-				return decision, schedulingError(&decision, status.AsError())
-			default:
-				diagnosis.NodeToStatus.Set(name, status)
-				diagnosis.AddPluginStatus(status)
-			}
-		}
+	filtered, err := s.filter(ctx, schedFramework, state, pod, nodes)
+	var scores map[string]fwk.NodePluginScores
+	if err == nil && len(filtered.feasible) > 0 {
+		scores, err = score(ctx, schedFramework, state, pod, filtered.feasible)
 	}
-
-	scores := map[string]map[string]int64{}
-	if len(feasible) > 0 {
-		var err error
-		if scores, err = s.score(ctx, schedFramework, state, pod, feasible, &decision); err != nil || decision.Node == nil {
-			return decision, err
-		}
-	} else {
-		fitError := &framework.FitError{Pod: pod, NumAllNodes: s.snapshot.NumNodesInPlacement(), Diagnosis: diagnosis}
-		message := fitError.Error()
+	if cycle := (cycleError{}); errors.As(err, &cycle) {
+		message := "error: " + cycle.Error()
 		decision.Message = &message
+		return decision, nil
+	} else if err != nil {
+		return decision, err
 	}
 
 	for _, name := range nodes {
 		verdict := nodeVerdict{Node: name}
-		if perPlugin, ok := scores[name]; ok {
-			verdict.Scores = perPlugin
+		if nodeScores, ok := scores[name]; ok {
+			verdict.Scores = map[string]int64{}
+			for _, pluginScore := range nodeScores.Scores {
+				verdict.Scores[pluginScore.Name] = pluginScore.Score
+			}
+			decision.Total[name] = nodeScores.TotalScore
+			if decision.Node == nil || nodeScores.TotalScore > decision.Total[*decision.Node] {
+				chosen := name
+				decision.Node = &chosen
+			}
 		} else {
-			verdict.Filter = verdictOf(diagnosis.NodeToStatus.Get(name), preFilterPlugins)
+			verdict.Filter = verdictOf(filtered.diagnosis.NodeToStatus.Get(name), filtered.preFilterPlugins)
 		}
 		decision.Nodes = append(decision.Nodes, verdict)
 	}
-	if decision.Node != nil {
-		assumed := pod.DeepCopy()
-		assumed.Spec.NodeName = *decision.Node
-		if err := s.sched.Cache.AssumePod(loggerFrom(ctx), assumed); err != nil {
-			return decision, fmt.Errorf("assuming pod %s on %s: %w", decision.Pod, *decision.Node, err)
-		}
-		s.assumed = append(s.assumed, assumed)
-		if err := s.refresh(ctx); err != nil {
-			return decision, err
-		}
+	if decision.Node == nil {
+		fitError := &framework.FitError{Pod: pod, NumAllNodes: s.snapshot.NumNodesInPlacement(), Diagnosis: filtered.diagnosis}
+		message := fitError.Error()
+		decision.Message = &message
+		return decision, nil
 	}
-	return decision, nil
+	return decision, s.assume(ctx, pod, *decision.Node)
 }
 
-// score runs PreScore and Score over the feasible nodes and picks the highest total, the
-// first such node in input order on a tie. It returns each node's weighted plugin scores.
-func (s *inMemoryScheduler) score(ctx context.Context, schedFramework framework.Framework, state fwk.CycleState,
-	pod *v1.Pod, feasible []fwk.NodeInfo, decision *podDecision) (map[string]map[string]int64, error) {
+// filtering is what PreFilter and Filter found: the feasible nodes in input order, and
+// the statuses of the others as kube-scheduler's Diagnosis holds them.
+type filtering struct {
+	feasible  []fwk.NodeInfo
+	diagnosis framework.Diagnosis
+	// The plugins whose PreFilter node sets left nodes out (the diagnosis's own set also
+	// gathers the plugins that rejected nodes in Filter).
+	preFilterPlugins sets.Set[string]
+}
+
+// filter runs PreFilter, then Filter on every node in input order that PreFilter's node
+// set (if any) keeps, recording statuses as findNodesThatFitPod does.
+func (s *inMemoryScheduler) filter(ctx context.Context, schedFramework framework.Framework, state fwk.CycleState,
+	pod *v1.Pod, nodes []string) (filtering, error) {
+	result := filtering{diagnosis: framework.Diagnosis{NodeToStatus: framework.NewDefaultNodeToStatus()}}
+	preFilterResult, status, unschedulablePlugins := schedFramework.RunPreFilterPlugins(ctx, state, pod)
+	result.preFilterPlugins = unschedulablePlugins.Clone()
+	result.diagnosis.UnschedulablePlugins = unschedulablePlugins
+	if !status.IsSuccess() {
+		if !status.IsRejected() {
+			return result, cycleError{status.AsError()}
+		}
+		result.diagnosis.NodeToStatus.SetAbsentNodesStatus(status)
+		result.diagnosis.PreFilterMsg = status.Message()
+		result.diagnosis.AddPluginStatus(status)
+		return result, nil
+	}
+	if !preFilterResult.AllNodes() {
+		result.diagnosis.NodeToStatus.SetAbsentNodesStatus(fwk.NewStatus(fwk.UnschedulableAndUnresolvable,
+			fmt.Sprintf("node(s) didn't satisfy plugin(s) %v", sets.List(result.preFilterPlugins))))
+	}
+	for _, name := range nodes {
+		if !preFilterResult.AllNodes() && !preFilterResult.NodeNames.Has(name) {
+			continue
+		}
+		nodeInfo, err := s.snapshot.Get(name)
+		if err != nil {
+			return result, err
+		}
+		status := schedFramework.RunFilterPluginsWithNominatedPods(ctx, state, pod, nodeInfo)
+		switch {
+		case status.IsSuccess():
+			result.feasible = append(result.feasible, nodeInfo)
+		case status.Code() == fwk.Error:
+			return result, cycleError{status.AsError()}
+		default:
+			result.diagnosis.NodeToStatus.Set(name, status)
+			result.diagnosis.AddPluginStatus(status)
+		}
+	}
+	return result, nil
+}
+
+// score runs PreScore and Score over the feasible nodes: each node's weighted plugin
+// scores and total, by node name.
+func score(ctx context.Context, schedFramework framework.Framework, state fwk.CycleState,
+	pod *v1.Pod, feasible []fwk.NodeInfo) (map[string]fwk.NodePluginScores, error) {
 	if status := schedFramework.RunPreScorePlugins(ctx, state, pod, feasible); !status.IsSuccess() {
-		return nil, schedulingError(decision, status.AsError())
+		return nil, cycleError{status.AsError()}
 	}
 	nodeScores, status := schedFramework.RunScorePlugins(ctx, state, pod, feasible)
 	if !status.IsSuccess() {
-		return nil, schedulingError(decision, status.AsError())
+		return nil, cycleError{status.AsError()}
 	}
-	scores := map[string]map[string]int64{}
-	var best *fwk.NodePluginScores
-	for i := range nodeScores {
-		node := &nodeScores[i]
-		perPlugin := map[string]int64{}
-		for _, score := range node.Scores {
-			perPlugin[score.Name] = score.Score
-		}
-		scores[node.Name] = perPlugin
-		decision.Total[node.Name] = node.TotalScore
-		if best == nil || node.TotalScore > best.TotalScore {
-			best = node
-		}
+	byNode := make(map[string]fwk.NodePluginScores, len(nodeScores))
+	for _, nodeScore := range nodeScores {
+		byNode[nodeScore.Name] = nodeScore
 	}
-	chosen := best.Name
-	decision.Node = &chosen
-	return scores, nil
+	return byNode, nil
+}
+
+// assume puts the pod on its node in the scheduler cache, as the scheduling cycle's
+// assume step does, and refreshes the snapshot for the next pod.
+func (s *inMemoryScheduler) assume(ctx context.Context, pod *v1.Pod, node string) error {
+	assumed := pod.DeepCopy()
+	assumed.Spec.NodeName = node
+	if err := s.sched.Cache.AssumePod(loggerFrom(ctx), assumed); err != nil {
+		return fmt.Errorf("assuming pod %s/%s on %s: %w", pod.Namespace, pod.Name, node, err)
+	}
+	s.assumed = append(s.assumed, assumed)
+	return s.refresh(ctx)
 }
 
 // verdictOf is a rejected node's status as the output shows it. A status the framework made
@@ -174,10 +193,9 @@ func verdictOf(status *fwk.Status, preFilterPlugins sets.Set[string]) *filterVer
 	return &filterVerdict{Plugin: plugin, Code: status.Code().String(), Reasons: reasons}
 }
 
-// schedulingError is a cycle that ended in an error rather than a verdict: kube-scheduler
-// would retry the pod; the decision records the error and the pod stays unplaced.
-func schedulingError(decision *podDecision, err error) error {
-	message := "error: " + err.Error()
-	decision.Message = &message
-	return nil
-}
+// cycleError is a scheduling cycle that ended in an error rather than a verdict (a plugin
+// failed): kube-scheduler would retry the pod; the decision records the error and the pod
+// stays unplaced.
+type cycleError struct{ err error }
+
+func (e cycleError) Error() string { return e.err.Error() }

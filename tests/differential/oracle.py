@@ -8,7 +8,8 @@ control-plane build cache compiles only the oracle's own package and link. A bui
 temporary directory renamed into place when done, under the control plane's file lock, so
 concurrent test processes build it once and an interrupted build is never taken for one.
 
-    python -m tests.differential.oracle    # build (if needed) and print the binary's path
+    python -m tests.differential.oracle          # build (if needed), print the binary's path
+    python -m tests.differential.oracle --test   # and run the oracle's own Go tests
 """
 
 from __future__ import annotations
@@ -118,9 +119,17 @@ def _go_version() -> str:
     return completed.stdout.strip()
 
 
+def run_go_tests() -> int:
+    """`go test` in hack/oracle, with the build's settings: the hand-made scenarios."""
+    return subprocess.run([go_binary(), "test", "-trimpath", "-count=1", "."],
+                          cwd=SOURCES, env=go_environment()).returncode
+
+
 if __name__ == "__main__":
     try:
         print(ensure_built())
+        if sys.argv[1:] == ["--test"]:
+            sys.exit(run_go_tests())
     except BuildError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(1)
