@@ -30,7 +30,8 @@ def test_the_runtime_class_sets_overhead_node_selector_and_tolerations(tmp_path)
     pod = _read(tmp_path, RUNTIME_CLASS, _pod(runtimeClassName="gvisor")).pending_pods[0]
     assert pod.spec.requests == {"cpu": 1250, "memory": 64 * 2**20}
     assert pod.spec.node_selector == (("sandbox", "yes"),)
-    assert [t.key for t in pod.spec.tolerations] == ["sandbox"]
+    assert [t.key for t in pod.spec.tolerations] == ["sandbox", "node.kubernetes.io/not-ready",
+                                                    "node.kubernetes.io/unreachable"]  # DefaultTolerationSeconds
 
 
 @pytest.mark.parametrize("spec, message", [

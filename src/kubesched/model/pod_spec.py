@@ -10,7 +10,7 @@ from kubesched.model.fields import (boolean, check_keys, describe, int32, intege
                                     string_list, string_map)
 from kubesched.model.images import normalize_image
 from kubesched.model.pod_resources import pod_requests
-from kubesched.model.runtime_class import admit as admit_runtime_class
+from kubesched.model.admission import admit
 from kubesched.model.records import (HostPort, PodAffinityTerm, PodSpecInfo, PreferredSchedulingTerm,
                                      Toleration, TopologySpreadConstraint, WeightedPodAffinityTerm)
 from kubesched.model.selectors import parse_label_selector, parse_node_selector_term
@@ -72,10 +72,10 @@ def parse_pod_spec(spec: dict, *, class_priorities: dict[str, int], class_preemp
                    runtime_classes: dict[str, dict] | None = None) -> PodSpecInfo:
     """Read a pod spec. `class_priorities` maps PriorityClass names to values, "" to the
     global default; `class_preemption` gives a class's preemptionPolicy when it sets one;
-    with `runtime_classes` the spec is first admitted as the RuntimeClass plugin does
-    (None: it was admitted already, as a live API server's pods are)."""
+    with `runtime_classes` the spec is first admitted as the API server's admission plugins
+    do (model/admission.py; None: it was admitted already, as a live API server's pods are)."""
     if runtime_classes is not None:
-        spec = admit_runtime_class(spec, runtime_classes)
+        spec = admit(spec, runtime_classes)
     containers = containers_of(spec, "containers")
     if not containers:
         raise InputError("a pod needs at least one container", field="spec.containers")
