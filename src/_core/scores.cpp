@@ -32,6 +32,11 @@ int64_t node_affinity_score(const Snapshot& s, const PodClass& pod, int32_t node
 
 namespace {
 
+// Go's int64 addition (wraps around; upstream adds the pod's request to the node's so).
+int64_t go_add(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+
 int64_t saturating_add(int64_t a, int64_t b) {
   int64_t sum = 0;
   if (__builtin_add_overflow(a, b, &sum)) return b > 0 ? INT64_MAX : INT64_MIN;
@@ -53,31 +58,37 @@ Usage usage(const Snapshot& s, const PodClass& pod, int32_t resource, int32_t no
   const int64_t pod_request = pod.request(resource);
   if (!use_requested && (resource == kCpu || resource == kMemory)) {
     const int64_t nonzero_pod = resource == kCpu ? pod.fit_score_cpu : pod.fit_score_memory;
-    return {s.allocatable[r][n], saturating_add(s.nonzero[r][n], nonzero_pod), s.nonzero[r][n]};
+    return {s.allocatable[r][n], go_add(s.nonzero[r][n], nonzero_pod), s.nonzero[r][n]};
   }
   const bool scalar = resource > kEphemeralStorage;
   if (scalar && pod_request == 0) return {};
-  return {s.allocatable[r][n], saturating_add(s.requested[r][n], pod_request), s.requested[r][n]};
+  return {s.allocatable[r][n], go_add(s.requested[r][n], pod_request), s.requested[r][n]};
 }
 
-// Amounts go up to int64's maximum (a node may offer 8Ei of memory): products with the
-// maximum score are taken in 128 bits, where they cannot overflow.
-using Wide = __int128;
+// Upstream's scorers compute in Go's int64, which wraps around: for amounts past ~9.2e16
+// (a node may offer 8Ei of memory) `amount * 100` wraps, and upstream's score is what the
+// wrapped product gives. kubesched computes the same, wrapping through uint64 (defined).
+int64_t go_mul(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) * static_cast<uint64_t>(b));
+}
+
+int64_t go_sub(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+}
 
 int64_t least_allocated(int64_t requested, int64_t capacity) {
   if (capacity == 0 || requested > capacity) return 0;
-  return static_cast<int64_t>(static_cast<Wide>(capacity - requested) * kMaxNodeScore / capacity);
+  return go_mul(go_sub(capacity, requested), kMaxNodeScore) / capacity;
 }
 
 int64_t most_allocated(int64_t requested, int64_t capacity) {
   if (capacity == 0) return 0;
-  return static_cast<int64_t>(static_cast<Wide>(std::min(requested, capacity)) * kMaxNodeScore / capacity);
+  return go_mul(std::min(requested, capacity), kMaxNodeScore) / capacity;
 }
 
-// Utilisation in percent; beyond 100 every shape gives its last score, so it is capped there.
+// Utilisation in percent; a request beyond the capacity counts as 100.
 int64_t utilization_percent(int64_t requested, int64_t capacity) {
-  const Wide percent = static_cast<Wide>(requested) * 100 / capacity;
-  return percent > 101 ? 101 : static_cast<int64_t>(percent);
+  return requested > capacity ? 100 : go_mul(requested, 100) / capacity;
 }
 
 int64_t broken_linear(const std::vector<ShapePoint>& shape, int64_t utilization) {
@@ -170,14 +181,15 @@ int64_t image_locality_score(const Snapshot& s, const PodClass& pod, int32_t nod
     for (const auto& held_image : held) {
       if (held_image.first != image) continue;
       const double spread = static_cast<double>(s.image_nodes.at(image)) / total_nodes;
-      sum = saturating_add(sum, static_cast<int64_t>(static_cast<double>(s.image_size.at(image).second) * spread));
+      // (sizes are at most int64's maximum, which a double rounds up to 2^63: kept below it)
+      const double scaled = std::min(static_cast<double>(s.image_size.at(image).second) * spread, 9.2233720368547748e18);
+      sum = saturating_add(sum, static_cast<int64_t>(scaled));
       break;
     }
   }
   const int64_t max_threshold = kMaxContainerThreshold * static_cast<int64_t>(pod.images.size());
   sum = std::clamp(sum, kMinThreshold, max_threshold);
-  return static_cast<int64_t>(static_cast<Wide>(kMaxNodeScore) * (sum - kMinThreshold) /
-                              (max_threshold - kMinThreshold));
+  return kMaxNodeScore * (sum - kMinThreshold) / (max_threshold - kMinThreshold);
 }
 
 int64_t raw_score(Score plugin, const Snapshot& s, const Profile& profile, const PodClass& pod, int32_t node) {

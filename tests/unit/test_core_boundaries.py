@@ -1,5 +1,7 @@
-"""Where Python meets the core: scores stay exact for amounts up to int64's maximum, and an
-index out of range is refused at the boundary instead of read out of bounds."""
+"""Where Python meets the core: scores for amounts near int64's maximum come out as
+upstream's int64 arithmetic computes them (it wraps; the differential test checks it against
+kube-scheduler's own code), and an index out of range is refused at the boundary instead of
+read out of bounds."""
 
 from __future__ import annotations
 
@@ -28,13 +30,19 @@ spec: {{containers: [{{name: c, image: x, resources: {{requests: {{memory: "{REQ
     return read_cluster([str(file)])
 
 
-def test_least_allocated_does_not_overflow_near_int64(tmp_path):
+def go_int64(x: int) -> int:
+    return (x + 2**63) % 2**64 - 2**63
+
+
+def test_least_allocated_near_int64_wraps_as_upstreams(tmp_path):
     profile = default_profile()
     report = explain(cluster(tmp_path), {profile.scheduler_name: profile}, "default/p", None)
     fit = report["nodes"][0]["scores"]["NodeResourcesFit"]["raw"]
-    memory = (INT64_MAX - REQUEST) * 100 // INT64_MAX  # upstream's integer formula, exactly
+    wrapped = go_int64((INT64_MAX - REQUEST) * 100)  # ((capacity - requested) * 100) in Go's int64
+    memory = abs(wrapped) // INT64_MAX * (1 if wrapped >= 0 else -1)  # Go's division truncates
     cpu = (4000 - 100) * 100 // 4000  # the pod's non-zero cpu request, 100m
-    assert fit == (memory + cpu) // 2
+    assert wrapped != (INT64_MAX - REQUEST) * 100  # the case is one where the product wraps
+    assert fit == int((memory + cpu) / 2)
 
 
 def test_indices_out_of_range_are_refused(tmp_path):

@@ -141,13 +141,18 @@ def _usage(pod: Pod, state: NodeState, resource: str, real: bool) -> tuple[int, 
     allocatable = state.node.allocatable.get(resource, 0)
     if not real and resource == "cpu":
         own = pod.spec.nonzero_cpu if pod.spec.fit_score_cpu is None else pod.spec.fit_score_cpu
-        return allocatable, state.nonzero_cpu + own
+        return allocatable, go_int64(state.nonzero_cpu + own)
     if not real and resource == "memory":
         own = pod.spec.nonzero_memory if pod.spec.fit_score_memory is None else pod.spec.fit_score_memory
-        return allocatable, state.nonzero_memory + own
+        return allocatable, go_int64(state.nonzero_memory + own)
     if resource not in SCALAR_EXCLUDED and pod_request == 0:
         return 0, 0
-    return allocatable, state.requested.get(resource, 0) + pod_request
+    return allocatable, go_int64(state.requested.get(resource, 0) + pod_request)
+
+
+def go_int64(x: int) -> int:
+    """x as Go's int64 arithmetic leaves it: wrapped around into [-2^63, 2^63)."""
+    return (x + 2**63) % 2**64 - 2**63
 
 
 def go_div(a: int, b: int) -> int:
@@ -172,12 +177,14 @@ def fit_score(pod: Pod, state: NodeState, profile: Profile) -> int:
         allocatable, requested = _usage(pod, state, resource, real=False)
         if allocatable == 0:
             continue
+        # upstream's int64 products wrap for amounts past ~9.2e16
         if profile.strategy == "LeastAllocated":
-            score = 0 if requested > allocatable else (allocatable - requested) * MAX_SCORE // allocatable
+            score = 0 if requested > allocatable else go_div(go_int64((allocatable - requested) * MAX_SCORE),
+                                                                allocatable)
         elif profile.strategy == "MostAllocated":
-            score = min(requested, allocatable) * MAX_SCORE // allocatable
+            score = go_div(go_int64(min(requested, allocatable) * MAX_SCORE), allocatable)
         else:
-            utilization = 100 if requested >= allocatable else max(requested, 0) * 100 // allocatable
+            utilization = 100 if requested > allocatable else go_div(go_int64(requested * 100), allocatable)
             score = _broken_linear(profile.shape, utilization)
             if score <= 0:
                 continue
@@ -187,7 +194,7 @@ def fit_score(pod: Pod, state: NodeState, profile: Profile) -> int:
         return 0
     if profile.strategy == "RequestedToCapacityRatio":
         return math.floor(total / weight_sum + 0.5)
-    return total // weight_sum
+    return go_div(total, weight_sum)
 
 
 def _balance(fractions: list[float]) -> int:
