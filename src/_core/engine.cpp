@@ -212,7 +212,7 @@ void Engine::pass(int32_t class_id, bool inter_pod, const std::vector<int32_t>& 
 
 int64_t Engine::total_of(const ClassState& state, int32_t node) const {
   const auto n = static_cast<size_t>(node);
-  if (!state.feasible[n]) return -1;
+  if (!state.feasible[n]) return kInfeasible;
   int64_t total = 0;
   for (int p = 0; p < kScoreCount; ++p) {
     const int64_t weight = profile_.weights[p];
@@ -281,7 +281,7 @@ void Engine::rebuild(ClassState& state, int32_t class_id) {
   state.feasible.assign(all.size(), 0);
   for (size_t n = 0; n < all.size(); ++n) state.feasible[n] = e.failed_filter[n] < 0;
   state.raw = std::move(e.raw);
-  state.total.assign(all.size(), -1);
+  state.total.assign(all.size(), kInfeasible);
   renormalize(state);
 }
 
@@ -370,7 +370,7 @@ void Engine::score_inter_pod(ClassState& state, int32_t class_id) {
       normalize_over_feasible(static_cast<Score>(p), raw, feasible, scaled[p]);
     }
   }
-  state.total.assign(count, -1);
+  state.total.assign(count, kInfeasible);
   for (int32_t n : feasible) {
     int64_t total = 0;
     for (int p = 0; p < kScoreCount; ++p)
@@ -456,7 +456,7 @@ Engine::ClassState& Engine::state_for(int32_t class_id) {
 }
 
 int32_t Engine::pick(const SelectTree& tree) {
-  if (tree.best() < 0) return -1;
+  if (tree.best() == kInfeasible) return -1;
   int64_t k = 0;
   if (random_ties_ && tree.ties() > 1) k = std::uniform_int_distribution<int64_t>(0, tree.ties() - 1)(rng_);
   return tree.pick(k);

@@ -1,5 +1,5 @@
-// A max segment tree over node totals (-1 = infeasible) that also counts ties,
-// so picking the best node, or a uniformly random one among the best, is O(log N).
+// A max segment tree over node totals (kInfeasible for an infeasible node) that also counts
+// ties, so picking the best node, or a uniformly random one among the best, is O(log N).
 #pragma once
 
 #include <cstdint>
@@ -7,16 +7,20 @@
 
 namespace kubesched {
 
+// No feasible node's total: totals may be negative (upstream's wrapping int64 resource
+// scores), so feasibility is not read from the sign.
+constexpr int64_t kInfeasible = INT64_MIN;
+
 class SelectTree {
  public:
   void assign(const std::vector<int64_t>& totals) {
     leaves_ = 1;
     while (leaves_ < totals.size()) leaves_ <<= 1;
-    best_.assign(2 * leaves_, -1);
+    best_.assign(2 * leaves_, kInfeasible);
     count_.assign(2 * leaves_, 0);
     for (size_t i = 0; i < totals.size(); ++i) {
       best_[leaves_ + i] = totals[i];
-      count_[leaves_ + i] = totals[i] >= 0 ? 1 : 0;
+      count_[leaves_ + i] = totals[i] != kInfeasible ? 1 : 0;
     }
     for (size_t i = leaves_ - 1; i >= 1; --i) pull(i);
   }
@@ -24,7 +28,7 @@ class SelectTree {
   void set(size_t index, int64_t total) {
     size_t i = leaves_ + index;
     best_[i] = total;
-    count_[i] = total >= 0 ? 1 : 0;
+    count_[i] = total != kInfeasible ? 1 : 0;
     for (i >>= 1; i >= 1; i >>= 1) pull(i);
   }
 
@@ -59,12 +63,12 @@ class SelectTree {
       count_[i] = count_[r];
     } else {
       best_[i] = best_[l];
-      count_[i] = best_[l] >= 0 ? count_[l] + count_[r] : 0;
+      count_[i] = best_[l] != kInfeasible ? count_[l] + count_[r] : 0;
     }
   }
 
   size_t leaves_ = 1;
-  std::vector<int64_t> best_{-1, -1};
+  std::vector<int64_t> best_{kInfeasible, kInfeasible};
   std::vector<int64_t> count_{0, 0};
 };
 
