@@ -90,10 +90,17 @@ def generate(seed: int, exclude: frozenset[str] | set[str] = frozenset()) -> dic
     names = [n["metadata"]["name"] for n in nodes]
     class_names = [c["metadata"]["name"] for c in classes]
     bound_share = g.pick((0.0, 0.2, 0.5))
+    holding_huge: set[str] = set()  # nodes with a bound 6Ei pod: a second would sum past int64
     for i in range(pod_count):
         pod = _pod(g, i, names, class_names, runtime, controllers)
         if g.chance(bound_share):
-            pod["spec"]["nodeName"] = g.pick(names)
+            node = g.pick(names)
+            if _has_huge_request(pod["spec"]):
+                if node in holding_huge:
+                    objects.append(pod)  # left pending instead
+                    continue
+                holding_huge.add(node)
+            pod["spec"]["nodeName"] = node
         objects.append(pod)
     if g.has("invalid") and g.chance(0.15):
         for k in range(g.rng.randint(1, 2)):
@@ -330,6 +337,11 @@ def _resources(g: _Gen) -> dict:
     if limits:
         result["limits"] = limits
     return result
+
+
+def _has_huge_request(spec: dict) -> bool:
+    return any(((c.get("resources") or {}).get("requests") or {}).get("memory") == "6Ei"
+               for c in [*spec["containers"], *spec.get("initContainers", ())])
 
 
 def _one_huge_request(spec: dict) -> None:

@@ -102,9 +102,11 @@ def test_decisions_match_simulate_one_pod_at_a_time(live_plane, live_kube, names
 def test_invalid_pod_gets_failed_scheduling_and_the_loop_goes_on(live_plane, live_kube, namespace,
                                                                 scheduler_name, start_scheduler):
     start_scheduler(live_plane.kubeconfig, scheduler_name)
+    # The API server takes a Gt value that is no integer; in a preferred term upstream's
+    # scheduler cannot use it and neither can kubesched (in a required one it matches nothing).
     bad = pod("invalid", scheduler_name, affinity={"nodeAffinity": {
-        "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{
-            "matchExpressions": [{"key": "rank", "operator": "Gt", "values": ["high"]}]}]}}})
+        "preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 1, "preference": {
+            "matchExpressions": [{"key": "rank", "operator": "Gt", "values": ["high"]}]}}]}})
     create_pod(live_kube, namespace, bad)
     for i in range(5):
         create_pod(live_kube, namespace, pod(f"good-{i}", scheduler_name))
