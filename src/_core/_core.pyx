@@ -98,6 +98,18 @@ cdef class Engine:
         s.set_unschedulable(node, unschedulable)
         return node
 
+    def update_node(self, int32_t node, dict labels, list taints, bint unschedulable):
+        """The node's labels, taints (key, value, effect) and schedulability are now these."""
+        cdef core.Snapshot* s = &self.engine.snapshot
+        s.clear_labels(node)
+        for key, value in labels.items():
+            s.set_label(node, _b(key), _b(value))
+        s.clear_taints(node)
+        for key, value, effect in taints:
+            s.add_taint(node, _b(key), _b(value), EFFECTS[effect])
+        s.set_unschedulable(node, unschedulable)
+        self.engine.node_changed(node)
+
     def node_name(self, int32_t node):
         return self.text(self.engine.snapshot.names[node])
 
