@@ -8,12 +8,11 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qs, urlparse
 
+import kubernetes
 import pytest
 
-kubernetes = pytest.importorskip("kubernetes")
-
-from kubesched.model.cluster import read_cluster  # noqa: E402
-from kubesched.plan.cluster_dump import dump_cluster  # noqa: E402
+from kubesched.model.cluster import read_cluster
+from kubesched.plan.cluster_dump import dump_cluster
 
 NODE = {"metadata": {"name": "n1", "managedFields": [{"manager": "kubelet"}]},
         "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"}}}
