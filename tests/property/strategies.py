@@ -76,7 +76,7 @@ def renamed(original: Node, i: int) -> Node:
 
 
 @st.composite
-def large_clusters(draw, min_size=100, max_size=250):
+def large_clusters(draw, min_size=150, max_size=260):
     """Enough nodes for percentageOfNodesToScore to sample (upstream never samples below
     100): copies of a few drawn nodes, so that many are alike and some are infeasible."""
     roomy = Node(name="node-0", labels=draw(labels), allocatable={"cpu": 64000, "memory": 256 * 1024 * MI, "pods": 110},
@@ -85,7 +85,7 @@ def large_clusters(draw, min_size=100, max_size=250):
     result = []
     for i in range(draw(st.integers(min_size, max_size))):
         # mostly roomy nodes: sampling needs more feasible nodes than it looks for
-        template = roomy if draw(st.integers(0, 3)) else templates[draw(st.integers(0, len(templates) - 1))]
+        template = roomy if draw(st.integers(0, 5)) else templates[draw(st.integers(0, len(templates) - 1))]
         result.append(renamed(template, i))
     return result
 
@@ -193,7 +193,7 @@ added_affinities = st.one_of(st.none(), st.builds(
 
 
 @st.composite
-def profiles(draw, name="default-scheduler"):
+def profiles(draw, name="default-scheduler", sampling=False):
     strategy = draw(st.sampled_from(("LeastAllocated", "MostAllocated", "RequestedToCapacityRatio")))
     shape = ()
     if strategy == "RequestedToCapacityRatio":
@@ -214,7 +214,7 @@ def profiles(draw, name="default-scheduler"):
             "whenUnsatisfiable": st.sampled_from(("DoNotSchedule", "ScheduleAnyway"))}), max_size=2,
             unique_by=lambda c: (c["topologyKey"], c["whenUnsatisfiable"]))))
     # 0 is upstream's adaptive rule; a percentage only samples with 100 nodes or more
-    percentage = draw(st.sampled_from((100, 100, 0, 1, 30, 50, 80)))
+    percentage = draw(st.sampled_from((0, 1, 30, 50) if sampling else (100, 100, 0, 1, 30, 50, 80)))
     return Profile(scheduler_name=name, percentage_of_nodes_to_score=percentage,
                    added_affinity=draw(added_affinities), filters=filters, weights=weights, strategy=strategy, fit_resources=resources,
                    shape=shape, balanced_resources=balanced, hard_pod_affinity_weight=draw(st.integers(0, 3)),
@@ -271,7 +271,8 @@ def scenarios(draw, large=False, changes=True):
     bound = [pod(f"bound-{i}", node_name=draw(st.sampled_from(cluster)).name)
              for i in range(draw(st.integers(0, 6)))]
     pending = [pod(f"pod-{i}", index=i) for i in range(draw(st.integers(1, 12 if large else 25)))]
-    chosen_profiles = [draw(profiles(f"profile-{i}")) for i in range(draw(st.integers(1, 2) if changes else st.just(1)))]
+    chosen_profiles = [draw(profiles(f"profile-{i}", sampling=large and i == 0))
+                       for i in range(draw(st.integers(1, 2) if changes else st.just(1)))]
     events: dict[int, list[tuple]] = {}
     for _ in range(draw(st.integers(0, 4)) if changes else 0):
         step = draw(st.integers(0, len(pending) - 1))
