@@ -90,13 +90,13 @@ class SideBySide:
             self.decide(pod)
 
 
-@settings(max_examples=250)
+@settings(max_examples=500)
 @given(scenarios())
 def test_decisions_and_explain_match_reference(scenario):
     SideBySide(scenario).run()
 
 
-@settings(max_examples=40)
+@settings(max_examples=100)
 @given(scenarios(large=True))
 def test_sampled_decisions_match_reference(scenario):
     """100+ nodes: percentageOfNodesToScore below 100 (or 0, adaptive) scores only the
@@ -104,7 +104,7 @@ def test_sampled_decisions_match_reference(scenario):
     SideBySide(scenario).run()
 
 
-@settings(max_examples=100)
+@settings(max_examples=200)
 @given(scenarios(changes=False))
 def test_queue_in_one_call_matches_reference(scenario):
     """schedule_queue, the path `simulate` takes, decides as pod-by-pod scheduling."""
