@@ -220,8 +220,10 @@ def balanced_score(pod: Pod, state: NodeState, profile: Profile) -> int:
         allocatable, requested = _usage(pod, state, resource, real=True)
         if allocatable == 0:
             continue
-        with_pod.append(min(requested / allocatable, 1.0))
-        without_pod.append(min((requested - pod.spec.requests.get(resource, 0)) / allocatable, 1.0))
+        # float64(requested) / float64(allocatable), as upstream: past 2^53 each side is
+        # rounded first, which Python's exact int / int is not
+        with_pod.append(min(float(requested) / float(allocatable), 1.0))
+        without_pod.append(min(float(requested - pod.spec.requests.get(resource, 0)) / float(allocatable), 1.0))
     half = MAX_SCORE // 2
     return half + (half + _balance(with_pod) - _balance(without_pod)) // 2
 
