@@ -35,10 +35,18 @@ taints = st.lists(st.builds(Taint, st.sampled_from(("dedicated", "spot", "zone")
 HUGE = (2**63 - 1) // 100
 
 
+def huge_amount(unit: int):
+    """Any amount up to HUGE, or a small multiple of the scenario's unit give or take a
+    little: requests in units make fractions near round numbers, where float64 rounding of
+    each side (past 2^53) decides a score."""
+    return st.one_of(st.integers(0, HUGE),
+                     st.builds(lambda m, e: max(0, min(HUGE, m * unit + e)), st.integers(1, 50), st.integers(-3, 3)))
+
+
 @st.composite
-def node(draw, i: int, huge: bool = False):
+def node(draw, i: int, huge: bool = False, unit: int = 0):
     if huge:
-        allocatable = {"cpu": draw(st.integers(0, HUGE)), "memory": draw(st.integers(0, HUGE)),
+        allocatable = {"cpu": draw(huge_amount(unit)), "memory": draw(huge_amount(unit)),
                        "pods": draw(st.integers(0, 8))}
     else:
         allocatable = {"cpu": draw(st.integers(0, 16)) * 500,
@@ -57,14 +65,14 @@ def node(draw, i: int, huge: bool = False):
 
 
 @st.composite
-def nodes(draw, min_size=1, max_size=10, huge=False):
+def nodes(draw, min_size=1, max_size=10, huge=False, unit=0):
     """Some nodes are copies of earlier ones: alike nodes tie, and a seed breaks the tie."""
     result = []
     for i in range(draw(st.integers(min_size, max_size))):
         if result and draw(st.integers(0, 2)) == 0:
             result.append(renamed(draw(st.sampled_from(result)), i))
         else:
-            result.append(draw(node(i, huge)))
+            result.append(draw(node(i, huge, unit)))
     return result
 
 
@@ -144,10 +152,10 @@ spread_constraints = st.builds(
 
 
 @st.composite
-def specs(draw, huge=False):
+def specs(draw, huge=False, unit=0):
     requests = {}
     if huge:  # up to a quarter of the largest node: a few pods fill it, and their sums stay in int64
-        amount = st.integers(0, HUGE // 4)
+        amount = st.one_of(st.integers(0, HUGE // 4), st.integers(1, 5).map(lambda j: j * unit))
         cpu, memory = draw(st.one_of(st.none(), amount)), draw(st.one_of(st.none(), amount))
     else:
         amount = None
@@ -258,8 +266,9 @@ def scenarios(draw, large=False, changes=True):
     exercised; `large`: a cluster big enough for percentageOfNodesToScore to sample;
     `changes`: pods leave, nodes change and the profile switches between decisions."""
     huge = not large and draw(st.integers(0, 3)) == 0
-    cluster = draw(large_clusters()) if large else draw(nodes(huge=huge))
-    pool = draw(st.lists(specs(huge), min_size=1, max_size=4))
+    unit = draw(st.integers(2**53 // 50, HUGE // 50)) if huge else 0
+    cluster = draw(large_clusters()) if large else draw(nodes(huge=huge, unit=unit))
+    pool = draw(st.lists(specs(huge, unit), min_size=1, max_size=4))
     label_pool = draw(st.lists(pod_labels, min_size=1, max_size=3))
 
     def pod(name: str, **extra) -> Pod:
