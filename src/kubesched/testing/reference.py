@@ -606,7 +606,8 @@ class ReferenceScheduler:
         look at the nodes the PreFilter result allows until numFeasibleNodesToFind feasible
         ones are found (the next feasible one is looked at, then the search is cancelled
         and it is not counted); the start moves on by the nodes processed. Returns the
-        feasible nodes in the order examined and the reasons histogram of all nodes."""
+        feasible nodes in the order examined (input order when nothing is sampled: the
+        start moves, by a PreFilter result's nodes, even then) and the reasons histogram."""
         count = len(self.states)
         names, rejection = self.prefilter(pod)
         histogram: dict[str, int] = {}
@@ -630,6 +631,10 @@ class ReferenceScheduler:
             for reason in reasons:
                 histogram[reason] = histogram.get(reason, 0) + 1
         self.next_start = (self.next_start + processed) % count if count else 0
+        if num_feasible_nodes_to_find(self.profile.percentage_of_nodes_to_score, count) >= count:
+            # every node is looked at: in input order, where the first of tied nodes wins
+            order = {id(s): i for i, s in enumerate(self.states)}
+            feasible.sort(key=lambda s: order[id(s)])
         return feasible, histogram
 
     def evaluate(self, pod: Pod) -> Decision:
