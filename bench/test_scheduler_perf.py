@@ -5,6 +5,8 @@ and to the numpy resources-only baseline measured in the same run."""
 from __future__ import annotations
 
 import time
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +17,8 @@ from kubesched.framework.profile import default_profile
 from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
 from kubesched.snapshot.cluster import ClusterSnapshot
-from kubesched.testing.perf import load_workload
+from kubesched.testing.perf import ZONE, load_workload
+from kubesched.testing.reference import ReferenceScheduler
 
 from .baseline_numpy import numpy_schedule
 
@@ -48,15 +51,16 @@ def test_scheduler_perf_workload(benchmark, path, record_result, request):
 
     def run():
         snapshot = ClusterSnapshot(nodes, default_profile(), objects=objects)
-        assert (snapshot.place(init) >= 0).all()
+        init_chosen = snapshot.place(init)
+        assert (init_chosen >= 0).all()
         start = time.perf_counter()
         chosen = snapshot.place(measured)
-        return snapshot, chosen, time.perf_counter() - start
+        return snapshot, init_chosen, chosen, time.perf_counter() - start
 
-    snapshot, chosen, seconds = benchmark.pedantic(run, rounds=1, iterations=1)
+    snapshot, init_chosen, chosen, seconds = benchmark.pedantic(run, rounds=1, iterations=1)
     placed = chosen[chosen >= 0]
     assert len(placed) == len(measured), "every measured pod fits in these workloads"
-    _check_constraints(workload["name"], snapshot, chosen)
+    _check_constraints(workload["name"], snapshot, init + measured, np.concatenate([init_chosen, chosen]))
     if disabled:
         return
     pods_per_second = len(measured) / seconds
@@ -73,9 +77,45 @@ def test_scheduler_perf_workload(benchmark, path, record_result, request):
         assert pods_per_second >= 3 * baseline
 
 
-def _check_constraints(name: str, snapshot: ClusterSnapshot, chosen: np.ndarray) -> None:
-    """The benchmark checks the answer it times: the constraint each workload is about."""
+def _check_constraints(name: str, snapshot: ClusterSnapshot, pods: list, chosen: np.ndarray) -> None:
+    """The benchmark checks the answer it times: the invariant of the workload's shape, over
+    the initial and the measured pods."""
     _, _, _, pod_count = snapshot.engine.usage()
     assert (pod_count <= 110).all()
-    if name == "SchedulingPodAntiAffinity":
-        assert len(set(chosen.tolist())) == len(chosen), "two anti-affine pods share a node"
+    nodes = snapshot.nodes
+    by_template = {}
+    for pod, node in zip(pods, chosen.tolist()):
+        by_template.setdefault(pod.labels.get("color", "default"), []).append(nodes[node])
+    if name in ("SchedulingPodAntiAffinity", "MixedSchedulingBasePod"):
+        green = [n.name for n in by_template.get("green", ())]
+        assert green and len(set(green)) == len(green), "two anti-affine pods share a node"
+    if name in ("TopologySpreading", "PreferredTopologySpreading"):
+        per_zone = Counter(n.labels[ZONE] for n in by_template["blue"])
+        zones = {n.labels[ZONE] for n in nodes}
+        skew = max(per_zone.values()) - min(per_zone.get(z, 0) for z in zones)
+        assert skew <= 5, f"zone skew {skew} above maxSkew 5: {dict(per_zone)}"
+    if name in ("SchedulingPodAffinity", "MixedSchedulingBasePod"):
+        per_zone = Counter(n.labels.get(ZONE) for n in by_template["blue"])
+        assert None not in per_zone and min(per_zone.values()) > 1, "an affine pod is alone in its zone"
+    if name == "SchedulingNodeAffinity":
+        assert all(n.labels.get(ZONE) in ("zone1", "zone2") for n in by_template["default"])
+
+
+SAMPLE_SCALE = 0.05  # 250 nodes: small enough for the pure-Python reference
+SAMPLE_PODS = 25
+
+
+@pytest.mark.parametrize("path", WORKLOADS, ids=[p.stem for p in WORKLOADS])
+def test_scheduler_perf_workload_matches_reference(path):
+    """The first measured pods of each workload, decided by the core after the initial
+    pods, land where the pure-Python reference puts them."""
+    nodes, init, measured, objects = prepare(load_workload(path, scale=SAMPLE_SCALE))
+    measured = measured[:SAMPLE_PODS]
+    snapshot = ClusterSnapshot(nodes, default_profile(), objects=objects)
+    init_chosen = snapshot.place(init)
+    chosen = snapshot.place(measured)
+    bound = [replace(pod, node_name=snapshot.node_names[node]) for pod, node in zip(init, init_chosen.tolist())]
+    reference = ReferenceScheduler(nodes, default_profile(), bound, objects)
+    for pod, node in zip(measured, chosen.tolist()):
+        want = reference.decide(pod)
+        assert (snapshot.node_names[node] if node >= 0 else None) == want.node, pod.name

@@ -118,6 +118,19 @@ cdef class Engine:
         s.set_unschedulable(node, unschedulable)
         return node
 
+    def update_node(self, int64_t node, dict labels, list taints, bint unschedulable):
+        """The node's labels, taints (key, value, effect) and schedulability are now these."""
+        cdef core.Snapshot* s = &self.engine.snapshot
+        cdef int32_t n = self._node(node)
+        s.clear_labels(n)
+        for key, value in labels.items():
+            s.set_label(n, _b(key), _b(value))
+        s.clear_taints(n)
+        for key, value, effect in taints:
+            s.add_taint(n, _b(key), _b(value), EFFECTS[effect])
+        s.set_unschedulable(n, unschedulable)
+        self.engine.node_changed(n)
+
     def node_name(self, int64_t node):
         return self.text(self.engine.snapshot.names[self._node(node)])
 

@@ -476,8 +476,9 @@ Histogram Engine::diagnose(int32_t class_id) {
   return Histogram(counts.begin(), counts.end());
 }
 
-int32_t Engine::nodes_to_find() const {
-  const int32_t all = snapshot.node_count();
+int32_t Engine::nodes_to_find() const { return nodes_to_find(snapshot.node_count()); }
+
+int32_t Engine::nodes_to_find(int32_t all) const {
   int32_t percentage = profile_.percentage_of_nodes_to_score;
   if (all < kMinFeasibleNodesToFind || percentage >= 100) return all;
   if (percentage <= 0) percentage = std::max(50 - all / 125, kMinFeasibleNodesPercentageToFind);
@@ -536,18 +537,32 @@ bool Engine::feasible_on(int32_t class_id, int32_t node) {
 Evaluation Engine::evaluate(int32_t class_id) {
   const int32_t count = snapshot.node_count();
   const bool inter_pod = touched_by_inter_pod_rules(class_id);
-  const int32_t wanted = nodes_to_find();
-  const bool sampled = wanted < count;
+  const bool sampled = nodes_to_find() < count;
   std::vector<int32_t> examined;
   if (sampled) {
+    // Upstream searches only the nodes a PreFilter result allows (none when it rejects the
+    // pod) and wants a number of those; the start moves on by the ones it processed.
+    const PodClass& pod = pod_class(class_id);
+    auto allowed = [&](int32_t n) {
+      return !pod.has_prefilter_nodes || std::binary_search(pod.prefilter_nodes.begin(), pod.prefilter_nodes.end(),
+                                                            snapshot.names[static_cast<size_t>(n)]);
+    };
+    int32_t allowed_count = 0;
+    for (int32_t n = 0; n < count; ++n) allowed_count += allowed(n) ? 1 : 0;
+    const int32_t wanted = nodes_to_find(allowed_count);
     // Find the first `wanted` feasible nodes from the rotating start, filters only.
     FilterContext context;
     if (inter_pod) context = build_filter_context(inputs(class_id));
     int32_t feasible = 0, processed = 0;
-    for (int32_t i = 0; i < count && feasible < wanted; ++i, ++processed) {
+    for (int32_t i = 0; i < count; ++i) {
       const int32_t n = (next_start_node_ + i) % count;
+      const bool passes = failing_filter(class_id, n, inter_pod ? &context : nullptr, nullptr) < 0;
+      // Upstream (on one worker) goes on past the wanted-th feasible node, counting the
+      // nodes that fail, and cancels the search at the next feasible one, uncounted.
+      if (passes && feasible == wanted) break;
       examined.push_back(n);
-      if (failing_filter(class_id, n, inter_pod ? &context : nullptr, nullptr) < 0) ++feasible;
+      if (allowed(n) && !pod.prefilter_rejection) ++processed;  // a rejected pod is never searched
+      if (passes) ++feasible;
     }
     next_start_node_ = count ? (next_start_node_ + processed) % count : 0;
   } else {

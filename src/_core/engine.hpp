@@ -133,6 +133,7 @@ class Engine {
   Histogram diagnose(int32_t class_id);
   int32_t schedule_sampled(int32_t class_id);
   int32_t nodes_to_find() const;
+  int32_t nodes_to_find(int32_t all) const;  // upstream's numFeasibleNodesToFind for `all` nodes
   void log_change(int32_t node);
   void add_to_node(int32_t class_id, int32_t node);  // the bookkeeping every placement shares
   void leave(int32_t class_id, int32_t node, uint64_t mask, bool exact);

@@ -77,3 +77,14 @@ CASES = [
 def test_balanced_allocation(name, incoming, nodes, existing, resources, want):
     built = [make_node(n, cpu, mem, **ext) for n, cpu, mem, ext in nodes]
     assert run(incoming, built, existing, resources).scores(PLUGIN) == want
+
+
+def test_fractions_are_float64_of_each_side_as_upstream():
+    """Upstream divides float64(requested) by float64(allocatable): past 2^53 each side is
+    rounded first. Here that fraction is 0.20000000000000004 (the exact quotient rounds to
+    0.20000000000000007): balance(with) = int((1 - f / 2) * 100) = 90 (not 89), so the
+    score is 50 + (50 + 90 - 100) / 2 = 70. Found comparing with the reference (which
+    divided the integers exactly) at quantities near the int64 edge."""
+    built = [make_node("node1", 10068194523635687, 1024**3)]
+    incoming = spec({"cpu": "2013638904727138m"})
+    assert run(incoming, built).scores(PLUGIN) == {"node1": 70}

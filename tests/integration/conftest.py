@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from contextlib import nullcontext
 
+import kubernetes
 import pytest
 
 NODES = 3
@@ -37,7 +38,6 @@ def control_plane(request, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def core_api(control_plane):
-    kubernetes = pytest.importorskip("kubernetes")
     api_client = kubernetes.config.new_client_from_config(config_file=str(control_plane.kubeconfig))
     yield kubernetes.client.CoreV1Api(api_client)
     api_client.close()

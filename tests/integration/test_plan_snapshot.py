@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+import kubernetes
 import orjson
 import pytest
 from click.testing import CliRunner
@@ -17,7 +18,6 @@ from .conftest import NODES
 pytestmark = pytest.mark.integration
 
 def test_snapshot_of_a_live_cluster_reads_back_and_plans(control_plane, core_api, tmp_path):
-    kubernetes = pytest.importorskip("kubernetes")
     api_client = core_api.api_client
     namespace = f"snap-{uuid.uuid4().hex[:6]}"
     core_api.create_namespace({"metadata": {"name": namespace, "labels": {"team": "planning"}}})

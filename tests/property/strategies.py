@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 from hypothesis import strategies as st
 
 from kubesched.framework.plugins import CORE_FILTERS, CORE_SCORES
 from kubesched.framework.pod_class import ClusterObjects
-from kubesched.framework.profile import Profile
+from kubesched.framework.profile import AddedAffinity, Profile
 from kubesched.model.records import (HostPort, Image, LabelSelector, Node, NodeSelectorTerm, Pod, PodAffinityTerm,
                                      PodSpecInfo, PreferredSchedulingTerm, Requirement, Taint, Toleration,
                                      TopologySpreadConstraint, WeightedPodAffinityTerm)
@@ -28,25 +30,71 @@ taints = st.lists(st.builds(Taint, st.sampled_from(("dedicated", "spot", "zone")
                   max_size=3, unique_by=lambda t: (t.key, t.effect))
 
 
+# Quantities near the int64 edge: the largest allocatable for which upstream's int64 score
+# arithmetic ((allocatable - requested) * 100) cannot overflow, and requests that sum below it.
+HUGE = (2**63 - 1) // 100
+
+
+def huge_amount(unit: int):
+    """Any amount up to HUGE, or a small multiple of the scenario's unit give or take a
+    little: requests in units make fractions near round numbers, where float64 rounding of
+    each side (past 2^53) decides a score."""
+    return st.one_of(st.integers(0, HUGE),
+                     st.builds(lambda m, e: max(0, min(HUGE, m * unit + e)), st.integers(1, 50), st.integers(-3, 3)))
+
+
 @st.composite
-def nodes(draw, min_size=1, max_size=10):
-    count = draw(st.integers(min_size, max_size))
-    result = []
-    for i in range(count):
+def node(draw, i: int, huge: bool = False, unit: int = 0):
+    if huge:
+        allocatable = {"cpu": draw(huge_amount(unit)), "memory": draw(huge_amount(unit)),
+                       "pods": draw(st.integers(0, 8))}
+    else:
         allocatable = {"cpu": draw(st.integers(0, 16)) * 500,
                        "memory": draw(st.integers(0, 32)) * 512 * MI,
                        "pods": draw(st.integers(0, 8))}
-        if draw(st.booleans()):
-            allocatable["ephemeral-storage"] = draw(st.integers(0, 4)) * 1024 * MI
-        if draw(st.integers(0, 3)) == 0:
-            allocatable[GPU] = draw(st.integers(0, 4))
-        node_labels = draw(labels)
-        if draw(st.integers(0, 5)) > 0:
-            node_labels[HOSTNAME] = f"node-{i}"
-        images = tuple(Image((name,), size) for name, size in IMAGES.items() if draw(st.booleans()))
-        result.append(Node(name=f"node-{i}", labels=node_labels, allocatable=allocatable,
-                           taints=tuple(draw(taints)), unschedulable=draw(st.integers(0, 6)) == 0,
-                           images=images))
+    if draw(st.booleans()):
+        allocatable["ephemeral-storage"] = draw(st.integers(0, HUGE)) if huge else draw(st.integers(0, 4)) * 1024 * MI
+    if draw(st.integers(0, 3)) == 0:
+        allocatable[GPU] = draw(st.integers(0, HUGE)) if huge else draw(st.integers(0, 4))
+    node_labels = draw(labels)
+    if draw(st.integers(0, 5)) > 0:
+        node_labels[HOSTNAME] = f"node-{i}"
+    images = tuple(Image((name,), size) for name, size in IMAGES.items() if draw(st.booleans()))
+    return Node(name=f"node-{i}", labels=node_labels, allocatable=allocatable,
+                taints=tuple(draw(taints)), unschedulable=draw(st.integers(0, 6)) == 0, images=images)
+
+
+@st.composite
+def nodes(draw, min_size=1, max_size=10, huge=False, unit=0):
+    """Some nodes are copies of earlier ones: alike nodes tie, and a seed breaks the tie."""
+    result = []
+    for i in range(draw(st.integers(min_size, max_size))):
+        if result and draw(st.integers(0, 2)) == 0:
+            result.append(renamed(draw(st.sampled_from(result)), i))
+        else:
+            result.append(draw(node(i, huge, unit)))
+    return result
+
+
+def renamed(original: Node, i: int) -> Node:
+    node_labels = {k: v for k, v in original.labels.items() if k != HOSTNAME}
+    if HOSTNAME in original.labels:
+        node_labels[HOSTNAME] = f"node-{i}"
+    return replace(original, name=f"node-{i}", labels=node_labels)
+
+
+@st.composite
+def large_clusters(draw, min_size=150, max_size=260):
+    """Enough nodes for percentageOfNodesToScore to sample (upstream never samples below
+    100): copies of a few drawn nodes, so that many are alike and some are infeasible."""
+    roomy = Node(name="node-0", labels=draw(labels), allocatable={"cpu": 64000, "memory": 256 * 1024 * MI, "pods": 110},
+                 taints=(), unschedulable=False, images=())
+    templates = draw(st.lists(node(0), min_size=1, max_size=3))
+    result = []
+    for i in range(draw(st.integers(min_size, max_size))):
+        # mostly roomy nodes: sampling needs more feasible nodes than it looks for
+        template = roomy if draw(st.integers(0, 5)) else templates[draw(st.integers(0, len(templates) - 1))]
+        result.append(renamed(template, i))
     return result
 
 
@@ -91,7 +139,7 @@ pod_selectors = st.one_of(
 namespace_selectors = st.sampled_from((None, LabelSelector(), LabelSelector((("team", "x"),))))
 
 pod_terms = st.builds(
-    PodAffinityTerm, pod_selectors.filter(lambda s: True), st.sampled_from(TOPOLOGY_KEYS),
+    PodAffinityTerm, pod_selectors, st.sampled_from(TOPOLOGY_KEYS),
     st.lists(st.sampled_from(tuple(NAMESPACES)), max_size=1, unique=True).map(tuple), namespace_selectors,
     st.sampled_from(((), ("tier",))), st.sampled_from(((), ("tier",))))
 
@@ -104,18 +152,23 @@ spread_constraints = st.builds(
 
 
 @st.composite
-def specs(draw):
+def specs(draw, huge=False, unit=0):
     requests = {}
-    cpu = draw(st.one_of(st.none(), st.integers(0, 4000)))
-    memory = draw(st.one_of(st.none(), st.integers(0, 8 * 1024) .map(lambda m: m * MI)))
+    if huge:  # up to a quarter of the largest node: a few pods fill it, and their sums stay in int64
+        amount = st.one_of(st.integers(0, HUGE // 4), st.integers(1, 5).map(lambda j: j * unit))
+        cpu, memory = draw(st.one_of(st.none(), amount)), draw(st.one_of(st.none(), amount))
+    else:
+        amount = None
+        cpu = draw(st.one_of(st.none(), st.integers(0, 4000)))
+        memory = draw(st.one_of(st.none(), st.integers(0, 8 * 1024) .map(lambda m: m * MI)))
     if cpu:
         requests["cpu"] = cpu
     if memory:
         requests["memory"] = memory
     if draw(st.integers(0, 4)) == 0:
-        requests["ephemeral-storage"] = draw(st.integers(1, 2048)) * MI
+        requests["ephemeral-storage"] = draw(st.integers(1, HUGE // 4) if huge else st.integers(1, 2048).map(lambda m: m * MI))
     if draw(st.integers(0, 3)) == 0:
-        requests[GPU] = draw(st.integers(1, 3))
+        requests[GPU] = draw(st.integers(1, HUGE // 4) if huge else st.integers(1, 3))
     ports = draw(st.lists(st.builds(HostPort, st.sampled_from(("0.0.0.0", "10.0.0.1", "10.0.0.2")),
                                     st.sampled_from(("TCP", "UDP")), st.sampled_from((80, 443))), max_size=2))
     return PodSpecInfo(
@@ -123,8 +176,8 @@ def specs(draw):
         nonzero_cpu=100 if cpu is None else cpu,
         nonzero_memory=200 * MI if memory is None else memory,
         # pod-level requests: NodeResourcesFit's scorer reads other numbers than the rest
-        fit_score_cpu=draw(st.one_of(st.none(), st.integers(0, 4000))),
-        fit_score_memory=draw(st.one_of(st.none(), st.integers(0, 8 * 1024).map(lambda m: m * MI))),
+        fit_score_cpu=draw(st.one_of(st.none(), amount if huge else st.integers(0, 4000))),
+        fit_score_memory=draw(st.one_of(st.none(), amount if huge else st.integers(0, 8 * 1024).map(lambda m: m * MI))),
         host_ports=tuple(ports),
         tolerations=draw(tolerations),
         node_selector=tuple(draw(st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES), max_size=1)).items()),
@@ -142,8 +195,13 @@ def specs(draw):
     )
 
 
+added_affinities = st.one_of(st.none(), st.builds(
+    AddedAffinity, st.one_of(st.none(), st.lists(terms, min_size=1, max_size=2).map(tuple)),
+    st.lists(st.builds(PreferredSchedulingTerm, st.integers(1, 100), terms), max_size=2).map(tuple)))
+
+
 @st.composite
-def profiles(draw):
+def profiles(draw, name="default-scheduler", sampling=False):
     strategy = draw(st.sampled_from(("LeastAllocated", "MostAllocated", "RequestedToCapacityRatio")))
     shape = ()
     if strategy == "RequestedToCapacityRatio":
@@ -163,7 +221,10 @@ def profiles(draw):
             "topologyKey": st.sampled_from(TOPOLOGY_KEYS), "maxSkew": st.integers(1, 3),
             "whenUnsatisfiable": st.sampled_from(("DoNotSchedule", "ScheduleAnyway"))}), max_size=2,
             unique_by=lambda c: (c["topologyKey"], c["whenUnsatisfiable"]))))
-    return Profile(filters=filters, weights=weights, strategy=strategy, fit_resources=resources,
+    # 0 is upstream's adaptive rule; a percentage only samples with 100 nodes or more
+    percentage = draw(st.sampled_from((0, 1, 30, 50) if sampling else (100, 100, 0, 1, 30, 50, 80)))
+    return Profile(scheduler_name=name, percentage_of_nodes_to_score=percentage,
+                   added_affinity=draw(added_affinities), filters=filters, weights=weights, strategy=strategy, fit_resources=resources,
                    shape=shape, balanced_resources=balanced, hard_pod_affinity_weight=draw(st.integers(0, 3)),
                    ignore_preferred_terms_of_existing_pods=draw(st.booleans()),
                    spread_defaulting_type=defaulting, spread_default_constraints=defaults,
@@ -188,12 +249,26 @@ def objects():
                      services, replica_sets)
 
 
+@dataclass
+class Scenario:
+    nodes: list[Node]
+    bound: list[Pod]
+    pending: list[Pod]
+    profiles: list[Profile]  # the first decides first; events switch to the others
+    objects: ClusterObjects
+    seed: int | None  # None: ties go to the first node examined; else a random tie-break
+    events: dict[int, list[tuple]]  # before pending pod i: ("forget", k) / ("node", Node) / ("profile", p)
+
+
 @st.composite
-def scenarios(draw):
-    """(nodes, bound pods, pending pods, profile, objects); pods share a few specs and label
-    sets so that the core's per-class state is exercised."""
-    cluster = draw(nodes())
-    pool = draw(st.lists(specs(), min_size=1, max_size=4))
+def scenarios(draw, large=False, changes=True):
+    """Pods share a few specs and label sets so that the core's per-class state is
+    exercised; `large`: a cluster big enough for percentageOfNodesToScore to sample;
+    `changes`: pods leave, nodes change and the profile switches between decisions."""
+    huge = not large and draw(st.integers(0, 3)) == 0
+    unit = draw(st.integers(2**53 // 50, HUGE // 50)) if huge else 0
+    cluster = draw(large_clusters()) if large else draw(nodes(huge=huge, unit=unit))
+    pool = draw(st.lists(specs(huge, unit), min_size=1, max_size=4))
     label_pool = draw(st.lists(pod_labels, min_size=1, max_size=3))
 
     def pod(name: str, **extra) -> Pod:
@@ -204,5 +279,24 @@ def scenarios(draw):
 
     bound = [pod(f"bound-{i}", node_name=draw(st.sampled_from(cluster)).name)
              for i in range(draw(st.integers(0, 6)))]
-    pending = [pod(f"pod-{i}", index=i) for i in range(draw(st.integers(1, 25)))]
-    return cluster, bound, pending, draw(profiles()), draw(objects())
+    pending = [pod(f"pod-{i}", index=i) for i in range(draw(st.integers(1, 12 if large else 25)))]
+    chosen_profiles = [draw(profiles(f"profile-{i}", sampling=large and i == 0))
+                       for i in range(draw(st.integers(1, 2) if changes else st.just(1)))]
+    events: dict[int, list[tuple]] = {}
+    for _ in range(draw(st.integers(0, 4)) if changes else 0):
+        step = draw(st.integers(0, len(pending) - 1))
+        kind = draw(st.sampled_from(("forget", "node", "profile")))
+        if kind == "forget":
+            event = ("forget", draw(st.integers(0, 1000)))
+        elif kind == "node":
+            old = draw(st.sampled_from(cluster))
+            new_labels = draw(labels)
+            if HOSTNAME in old.labels:
+                new_labels[HOSTNAME] = old.labels[HOSTNAME]
+            event = ("node", replace(old, labels=new_labels, taints=tuple(draw(taints)),
+                                     unschedulable=draw(st.integers(0, 6)) == 0))
+        else:
+            event = ("profile", draw(st.sampled_from(chosen_profiles)))
+        events.setdefault(step, []).append(event)
+    seed = draw(st.one_of(st.none(), st.integers(0, 2**31)))
+    return Scenario(cluster, bound, pending, chosen_profiles, draw(objects()), seed, events)

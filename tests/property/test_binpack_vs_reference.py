@@ -6,7 +6,6 @@ import math
 import sys
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -149,7 +148,6 @@ def test_known_instance_reaches_the_matching_optimum():
     assert result.packing.cost == 5 and result.optimal
 
 
-@pytest.mark.skipif(not exact.available(), reason="ortools (CP-SAT) is not installed: the planner runs without it")
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems(max_items=6))
 def test_exact_model_finds_the_optimum_of_tiny_problems(problem):

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from kubesched.framework.plugins import CORE_FILTERS
 from kubesched.framework.profile import Profile
 from kubesched.gpu.reference import GPU_PLUGINS, GpuReference
-from kubesched.gpu.request import gpu_request, indices_of
+from kubesched.gpu.request import gpu_request, indices_of, mask_of
 from kubesched.gpu.typical import TypicalPod, shape_of, typical_pods
 from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
@@ -153,3 +153,31 @@ def test_random_policy_picks_only_feasible_nodes_and_gpus(nodes, pods, seed):
         if gpu.count and not gpu.shares:
             assert gpus == reference.gpus_for(pod, reference.nodes[node])
         reference.place(pod, node, gpus)
+
+
+@settings(max_examples=80)
+@given(scenarios(), st.lists(st.integers(0, 1000), max_size=12))
+def test_pods_leaving_between_decisions_give_back_their_gpus(scenario, leaving):
+    """Pods sharing GPUs leave between decisions (forget_on_gpus with the GPUs they took):
+    the next decisions, the GPUs taken, and every node's free GPUs and fragmentation stay
+    the reference's."""
+    nodes, pods, profile, typical = scenario
+    snapshot = ClusterSnapshot(nodes, profile, None)
+    snapshot.engine.set_gpu_typical_pods(typical)
+    reference = GpuReference(nodes, profile, typical)
+    placed = []
+    for step, pod in enumerate(pods):
+        if step < len(leaving) and leaving[step] % 2 and placed:
+            gone, node, gpus = placed.pop(leaving[step] % len(placed))
+            snapshot.engine.forget_on_gpus(snapshot.class_of(gone), node, mask_of(gpus))
+            reference.remove(gone, node, gpus)
+        node = snapshot.engine.schedule(snapshot.class_of(pod))
+        expected_node, expected_gpus = reference.decide(pod)
+        assert node == expected_node, pod.key
+        gpus = indices_of(snapshot.engine.last_gpu_mask) if node >= 0 else ()
+        assert gpus == tuple(sorted(expected_gpus)), pod.key
+        if node >= 0:
+            placed.append((pod, node, gpus))
+        for i in range(len(nodes)):
+            assert snapshot.engine.gpu_free(i) == reference.nodes[i].free
+            assert snapshot.engine.gpu_frag(i) == reference.frag(i)

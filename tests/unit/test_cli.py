@@ -13,6 +13,11 @@ import yaml
 from click.testing import CliRunner
 
 from kubesched.cli import main
+from kubesched.cli.options import load_profiles
+from kubesched.framework.pod_class import ClusterObjects
+from kubesched.model.cluster import read_cluster
+from kubesched.sim.queue import queue_order
+from kubesched.testing.reference import ReferenceScheduler
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -60,43 +65,134 @@ def test_explain_json_and_table():
         f"node/{report['selectedNode']}\n")
 
 
+PACKING_CLUSTER = """
+apiVersion: v1
+kind: List
+items:
+""" + "".join(f"""
+- apiVersion: v1
+  kind: Node
+  metadata: {{name: node-{i}, labels: {{kubernetes.io/hostname: node-{i}}}}}
+  status: {{allocatable: {{cpu: "4", memory: 8Gi, pods: "10"}}}}""" for i in range(3)) + """
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: running, namespace: default}
+  spec:
+    nodeName: node-1
+    containers: [{name: c, image: x, resources: {requests: {cpu: "1", memory: 1Gi}}}]
+""" + "".join(f"""
+- apiVersion: v1
+  kind: Pod
+  metadata: {{name: web-{i}, namespace: default}}
+  spec: {{containers: [{{name: c, image: x, resources: {{requests: {{cpu: 500m, memory: 512Mi}}}}}}]}}""" for i in range(3))
+
+
+def _simulated(*args: str) -> dict[str, str | None]:
+    result = run("simulate", *args, "-o", "json")
+    assert result.exit_code == 0, result.output
+    return {p["pod"]: p["node"] for p in json.loads(result.output)["placements"]}
+
+
+def _referenced(paths: list[str], config: str | None) -> dict[str, str | None]:
+    """The same inputs decided by the pure-Python reference."""
+    cluster = read_cluster(paths)
+    profile = next(iter(load_profiles(config).values()))
+    reference = ReferenceScheduler(cluster.nodes, profile, cluster.bound_pods, ClusterObjects.of(cluster))
+    return {pod.key: reference.decide(pod).node for pod in queue_order(cluster.pending_pods)}
+
+
 def test_config_changes_decisions(tmp_path):
-    out = tmp_path / "out.json"
-    result = run("simulate", "-f", str(EXAMPLES / "cluster"), "-f", str(EXAMPLES / "workload"),
-                 "--config", str(EXAMPLES / "config" / "bin-packing.yaml"), "--output-file", str(out))
-    assert result.exit_code == 0
-    web = [p["node"] for p in json.loads(out.read_text())["placements"] if p["pod"].startswith("default/web")]
-    assert len(set(web)) < 3  # MostAllocated packs the replicas
+    manifests = tmp_path / "cluster.yaml"
+    manifests.write_text(PACKING_CLUSTER)
+    config = str(EXAMPLES / "config" / "bin-packing.yaml")
+    spread = _simulated("-f", str(manifests))
+    packed = _simulated("-f", str(manifests), "--config", config)
+    # LeastAllocated spreads the replicas over the emptiest nodes; MostAllocated packs them
+    # onto the node already running a pod
+    assert sorted(spread.values()) == ["node-0", "node-0", "node-2"]
+    assert set(packed.values()) == {"node-1"}
+    assert spread == _referenced([str(manifests)], None)
+    assert packed == _referenced([str(manifests)], config)
+    examples = [str(EXAMPLES / "cluster"), str(EXAMPLES / "workload")]
+    for chosen in (None, config):
+        got = _simulated("-f", examples[0], "-f", examples[1], *(["--config", chosen] if chosen else []))
+        assert got == _referenced(examples, chosen)
 
 
-def test_python_plugin_in_simulate(tmp_path):
-    config = tmp_path / "config.yaml"
-    config.write_text("""
+@pytest.mark.parametrize("seed", [None, "3"])
+def test_explain_selects_the_node_simulate_chooses_for_every_pod(tmp_path, seed):
+    """explain decides each pod in the state simulate decides it in: its selected node is
+    simulate's choice (seeded random tie-breaks included), for every pending pod."""
+    manifests = tmp_path / "cluster.yaml"
+    manifests.write_text(PACKING_CLUSTER)
+    seeded = ["--seed", seed] if seed else []
+    for paths in (["-f", str(EXAMPLES / "cluster"), "-f", str(EXAMPLES / "workload")], ["-f", str(manifests)]):
+        chosen = _simulated(*paths, *seeded)
+        assert len(chosen) >= 3
+        for pod, node in chosen.items():
+            result = run("explain", *paths, *seeded, "--pod", pod, "-o", "json")
+            assert result.exit_code == 0, result.output
+            assert json.loads(result.output)["selectedNode"] == node, pod
+
+
+SPOT_CONFIG = """
 apiVersion: kubescheduler.config.k8s.io/v1
 kind: KubeSchedulerConfiguration
 profiles:
 - plugins:
     filter:
       enabled: [{name: "examples.plugins.spot:AvoidSpotForCritical"}]
-""")
-    manifests = tmp_path / "cluster.yaml"
-    manifests.write_text("""
+    score:
+      enabled: [{name: "examples.plugins.spot:AvoidSpotForCritical", weight: 5}]
+"""
+
+# Two on-demand nodes and a spot node the core's TaintToleration score avoids (a
+# PreferNoSchedule taint: 100 x weight 3 less), with room for 3 pods.
+SPOT_NODES = "".join(f"""
 apiVersion: v1
 kind: Node
-metadata: {name: spot, labels: {node.kubernetes.io/lifecycle: spot}}
-status: {allocatable: {cpu: "2", memory: 4Gi, pods: "10"}}
----
+metadata: {{name: {name}, labels: {{kubernetes.io/hostname: {name}{labels}}}}}
+spec: {{taints: [{taints}]}}
+status: {{allocatable: {{cpu: "4", memory: 16Gi, pods: "{pods}"}}}}
+---""" for name, labels, taints, pods in (
+    ("on-demand-1", "", "", 10), ("on-demand-2", "", "", 10),
+    ("spot", ", node.kubernetes.io/lifecycle: spot", "{key: spot, effect: PreferNoSchedule}", 3)))
+
+
+def _spot_pod(name: str, workload_class: str, spec: str = "") -> str:
+    return f"""
 apiVersion: v1
 kind: Pod
-metadata: {name: api, labels: {workload-class: critical}}
-spec: {containers: [{name: c, image: x, resources: {requests: {cpu: 100m}}}]}
-""")
+metadata: {{name: {name}, labels: {{workload-class: {workload_class}}}}}
+spec: {{{spec}containers: [{{name: c, image: x, resources: {{requests: {{cpu: 800m, memory: 100Mi}}}}}}]}}
+"""
+
+
+def test_python_plugin_in_simulate(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text(SPOT_CONFIG)
+    manifests = tmp_path / "cluster.yaml"
+    # In queue order: a critical pod that may only go to spot, which the plugin's filter
+    # refuses; the batch pods go to spot, the plugin's score (100 x 5) outweighing the core's,
+    # until its pods are used up; the last one goes where the core sends it.
+    manifests.write_text(SPOT_NODES + "---".join(
+        [_spot_pod("api", "critical"), _spot_pod("pinned", "critical", "nodeSelector: {node.kubernetes.io/lifecycle: spot}, ")]
+        + [_spot_pod(f"batch-{i}", "batch") for i in range(1, 5)]))
     out = tmp_path / "out.json"
     result = run("simulate", "-f", str(manifests), "--config", str(config), "--output-file", str(out))
     assert result.exit_code == 0, result.output
-    [placement] = json.loads(out.read_text())["placements"]
-    assert placement == {"pod": "default/api", "node": None,
-                         "message": "0/1 nodes are available: 1 node(s) are spot instances and the pod is critical."}
+    placements = {p["pod"]: (p["node"], p["message"]) for p in json.loads(out.read_text())["placements"]}
+    assert placements == {
+        "default/api": ("on-demand-1", ""),
+        "default/pinned": (None, "0/3 nodes are available: 1 node(s) are spot instances and the pod is critical, "
+                                 "2 node(s) didn't match Pod's node affinity/selector."),
+        "default/batch-1": ("spot", ""), "default/batch-2": ("spot", ""), "default/batch-3": ("spot", ""),
+        "default/batch-4": ("on-demand-2", ""),
+    }
+    # the core alone keeps the batch pods off spot
+    alone = {p["pod"]: p["node"] for p in json.loads(run("simulate", "-f", str(manifests), "-o", "json").output)["placements"]}
+    assert alone["default/pinned"] == "spot"
+    assert [alone[f"default/batch-{i}"] for i in range(1, 5)] == ["on-demand-2", "on-demand-1", "on-demand-2", "on-demand-1"]
 
 
 @pytest.mark.parametrize("content, expected", [

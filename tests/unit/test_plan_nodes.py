@@ -184,8 +184,6 @@ def test_workload_object_without_template_is_bad_input(tmp_path):
 
 
 def test_exact_model_proves_what_the_bound_cannot():
-    if not packing.exact.available():
-        pytest.skip("ortools (CP-SAT) is not installed: the planner runs without it")
     # The kernel's bound is 2, the optimum 3 (found by exhaustive search of this instance).
     items = np.array([[3, 6], [4, 2], [4, 2], [7, 5], [2, 5]])
     problem = PackingProblem(items, np.array([[10, 10]]), [1], [-1], np.ones((5, 1), bool))

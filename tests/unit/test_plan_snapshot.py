@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import kubernetes
 import pytest
 
 from kubesched.kube import ApiError

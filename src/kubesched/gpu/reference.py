@@ -262,6 +262,18 @@ class GpuReference:
         if gpu.count:
             node.kinds.append(0 if gpu.shares else gpu.count)
 
+    def remove(self, pod: Pod, index: int, gpus: tuple[int, ...]) -> None:
+        """The pod placed on node `index` with these GPUs leaves it."""
+        node = self.nodes[index]
+        gpu: GpuRequest = gpu_request(pod)
+        for name, amount in pod.spec.requests.items():
+            node.requested[name] -= amount
+        node.pods -= 1
+        for g in gpus:
+            node.free[g] += gpu.milli
+        if gpu.count:
+            node.kinds.remove(0 if gpu.shares else gpu.count)
+
     def frag(self, index: int) -> float:
         node = self.nodes[index]
         return frag_amount(node.cpu_left, node.free, node.model, self.typical)

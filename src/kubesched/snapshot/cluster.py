@@ -35,6 +35,14 @@ class ClusterSnapshot:
         self.use_profile(profile)
         self.engine.set_seed(seed)
 
+    def update_node(self, node: Node) -> None:
+        """A node of the snapshot has new labels, taints or schedulability (same name; its
+        allocatable and images are not re-read)."""
+        index = self.node_index[node.name]
+        self.nodes[index] = node
+        self.engine.update_node(index, node.labels, [(t.key, t.value, t.effect) for t in node.taints],
+                                node.unschedulable)
+
     def use_profile(self, profile: Profile) -> None:
         self.profile = profile
         profile.configure(self.engine)

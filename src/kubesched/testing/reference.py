@@ -1,6 +1,8 @@
 """The pure-Python reference scheduler: slow and obvious, written from upstream's documented
 behaviour, used by the tests to check the core decision by decision. Ties go to the first
-node in input order, as in the core's deterministic mode."""
+node examined (input order unless percentageOfNodesToScore samples), as in the core's
+deterministic mode; every decision also names all the tied best nodes, among which a seeded
+core picks at random."""
 
 from __future__ import annotations
 
@@ -37,6 +39,16 @@ class NodeState:
         self.nonzero_memory += pod.spec.nonzero_memory
         self.pods += 1
         self.ports.extend((p.ip, p.protocol, p.port) for p in pod.spec.host_ports)
+
+    def remove(self, pod: Pod) -> None:
+        self.residents.remove(pod)
+        for name, amount in pod.spec.requests.items():
+            self.requested[name] -= amount
+        self.nonzero_cpu -= pod.spec.nonzero_cpu
+        self.nonzero_memory -= pod.spec.nonzero_memory
+        self.pods -= 1
+        for p in pod.spec.host_ports:
+            self.ports.remove((p.ip, p.protocol, p.port))
 
 
 # -- filters ------------------------------------------------------------------------------
@@ -215,8 +227,10 @@ def balanced_score(pod: Pod, state: NodeState, profile: Profile) -> int:
         allocatable, requested = _usage(pod, state, resource, real=True)
         if allocatable == 0:
             continue
-        with_pod.append(min(requested / allocatable, 1.0))
-        without_pod.append(min((requested - pod.spec.requests.get(resource, 0)) / allocatable, 1.0))
+        # float64(requested) / float64(allocatable), as upstream: past 2^53 each side is
+        # rounded first, which Python's exact int / int is not
+        with_pod.append(min(float(requested) / float(allocatable), 1.0))
+        without_pod.append(min(float(requested - pod.spec.requests.get(resource, 0)) / float(allocatable), 1.0))
     half = MAX_SCORE // 2
     return half + (half + _balance(with_pod) - _balance(without_pod)) // 2
 
@@ -372,6 +386,20 @@ class Decision:
     node: str | None
     message: str = ""
     totals: dict[str, int] = field(default_factory=dict)
+    best: list[str] = field(default_factory=list)  # the tied best nodes, in the order examined
+
+
+MIN_FEASIBLE_NODES_TO_FIND = 100
+MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5
+
+
+def num_feasible_nodes_to_find(percentage: int, node_count: int) -> int:
+    """Upstream's numFeasibleNodesToFind: how many feasible nodes to find before scoring."""
+    if node_count < MIN_FEASIBLE_NODES_TO_FIND:
+        return node_count
+    if percentage == 0:
+        percentage = max(50 - node_count // 125, MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND)
+    return max(node_count * percentage // 100, MIN_FEASIBLE_NODES_TO_FIND)
 
 
 class ReferenceScheduler:
@@ -380,6 +408,7 @@ class ReferenceScheduler:
         self.profile = profile
         self.objects = objects or ClusterObjects()
         self.states = [NodeState(n) for n in nodes]
+        self.next_start = 0  # upstream's nextStartNodeIndex
         by_name = {s.node.name: s for s in self.states}
         for pod in bound:
             by_name[pod.node_name].add(pod)
@@ -394,6 +423,23 @@ class ReferenceScheduler:
             for image in n.images:
                 for name in image.names:
                     self.image_sizes.setdefault(name, image.size_bytes)
+
+    # changes between decisions
+
+    def use_profile(self, profile: Profile) -> None:
+        self.profile = profile
+
+    def update_node(self, node: Node) -> None:
+        """The node's labels, taints or schedulability changed (not its images)."""
+        state = next(s for s in self.states if s.node.name == node.name)
+        state.node = node
+
+    def forget(self, pod: Pod, node_name: str) -> None:
+        """The pod left the node (deleted, or its assumption dropped)."""
+        next(s for s in self.states if s.node.name == node_name).remove(pod)
+
+    def state_of(self, name: str) -> NodeState:
+        return next(s for s in self.states if s.node.name == name)
 
     def placed(self):
         for state in self.states:
@@ -562,15 +608,45 @@ class ReferenceScheduler:
         return [0 if skip else MAX_SCORE if high == 0 else MAX_SCORE * (high + low - r) // high
                 for r, skip in zip(raw, ignored)]
 
-    def decide(self, pod: Pod) -> Decision:
-        feasible = []
+    def examine(self, pod: Pod) -> tuple[list[NodeState], dict[str, int]]:
+        """Upstream's findNodesThatPassFilters run on one worker: from nextStartNodeIndex,
+        look at the nodes the PreFilter result allows until numFeasibleNodesToFind feasible
+        ones are found (the next feasible one is looked at, then the search is cancelled
+        and it is not counted); the start moves on by the nodes processed. Returns the
+        feasible nodes in the order examined (input order when nothing is sampled: the
+        start moves, by a PreFilter result's nodes, even then) and the reasons histogram."""
+        count = len(self.states)
+        names, rejection = self.prefilter(pod)
         histogram: dict[str, int] = {}
-        for state in self.states:
+        if rejection:
+            return [], histogram
+        allowed = [s for s in self.states if names is None or s.node.name in names]
+        wanted = num_feasible_nodes_to_find(self.profile.percentage_of_nodes_to_score, len(allowed))
+        feasible, processed = [], 0
+        for i in range(count):
+            state = self.states[(self.next_start + i) % count]
             failed, reasons = self.first_failure(pod, state)
+            if names is not None and state.node.name not in names:
+                for reason in reasons:
+                    histogram[reason] = histogram.get(reason, 0) + 1
+                continue
+            if failed is None and len(feasible) == wanted:
+                break
+            processed += 1
             if failed is None:
                 feasible.append(state)
             for reason in reasons:
                 histogram[reason] = histogram.get(reason, 0) + 1
+        self.next_start = (self.next_start + processed) % count if count else 0
+        if num_feasible_nodes_to_find(self.profile.percentage_of_nodes_to_score, count) >= count:
+            # every node is looked at: in input order, where the first of tied nodes wins
+            order = {id(s): i for i, s in enumerate(self.states)}
+            feasible.sort(key=lambda s: order[id(s)])
+        return feasible, histogram
+
+    def evaluate(self, pod: Pod) -> Decision:
+        """Filter and score the nodes for the pod without placing it."""
+        feasible, histogram = self.examine(pod)
         if not feasible:
             message = f"0/{len(self.states)} nodes are available:"
             _, rejection = self.prefilter(pod)
@@ -600,7 +676,16 @@ class ReferenceScheduler:
                     scores = default_normalize(scores, reverse=normalization == "reverse")
             if scores is not None:
                 totals = [t + weight * s for t, s in zip(totals, scores)]
-        best = max(range(len(feasible)), key=lambda i: (totals[i], -i))
-        chosen = feasible[best]
-        chosen.add(pod)
-        return Decision(chosen.node.name, "", {s.node.name: t for s, t in zip(feasible, totals)})
+        top = max(totals)
+        best = [s.node.name for s, t in zip(feasible, totals) if t == top]
+        return Decision(best[0], "", {s.node.name: t for s, t in zip(feasible, totals)}, best)
+
+    def decide(self, pod: Pod, choice: str | None = None) -> Decision:
+        """Evaluate and place the pod: on the first best node, or on `choice` when a seeded
+        engine picked another of the tied best (the caller checks it is one of them)."""
+        decision = self.evaluate(pod)
+        if decision.node is not None:
+            if choice is not None and choice in decision.best:
+                decision.node = choice
+            self.state_of(decision.node).add(pod)
+        return decision
