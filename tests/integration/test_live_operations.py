@@ -7,11 +7,9 @@ from __future__ import annotations
 import json
 import os
 import socket
-import ssl
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -25,6 +23,7 @@ from kubesched.kube import ApiError
 from tests.integration.live_fixtures import (  # noqa: F401 (fixtures)
     RunningScheduler, create_pod, events_for, list_pods, live_kube, live_plane, namespace, pod,
     scheduler_name, wait_all_bound)
+from tests.https import https_get
 from tests.integration.test_live_rbac import DEPLOY, _apply, _token_kubeconfig
 
 pytestmark = pytest.mark.integration
@@ -207,19 +206,7 @@ def _free_port() -> int:
 
 
 def _https_get(port: int, path: str, token: str | None = None) -> tuple[int, str]:
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE  # the serving certificate is self-signed
-    request = urllib.request.Request(f"https://127.0.0.1:{port}{path}")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, context=context, timeout=10) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-    except (urllib.error.URLError, ConnectionError):
-        return 0, ""
+    return https_get(f"127.0.0.1:{port}", path, token)
 
 
 def _service_account_token(kube, namespace: str, name: str) -> str:

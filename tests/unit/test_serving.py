@@ -7,11 +7,10 @@ import socket
 import ssl
 import threading
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
+from tests.https import https_get
 from kubesched.live.metrics import Metrics
 from kubesched.serving.delegated import Delegated
 from kubesched.serving.server import BoundedServer, Endpoints
@@ -54,17 +53,7 @@ def served():
 
 
 def get(server, path, token=None):
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    request = urllib.request.Request(f"https://{server.address}{path}")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, context=context, timeout=10) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
+    return https_get(server.address, path, token)
 
 
 def test_health_is_always_served_metrics_only_when_authorized(served):
