@@ -526,14 +526,14 @@ void Engine::schedule_queue(const int32_t* class_ids, int64_t count, int32_t* ch
   }
 }
 
-// percentageOfNodesToScore below 100: look at nodes from a rotating start until enough
-// feasible ones are found, and score only those (upstream's sampling, done sequentially).
 bool Engine::feasible_on(int32_t class_id, int32_t node) {
   if (!touched_by_inter_pod_rules(class_id)) return failing_filter(class_id, node, nullptr, nullptr) < 0;
   const FilterContext context = build_filter_context(inputs(class_id));
   return failing_filter(class_id, node, &context, nullptr) < 0;
 }
 
+// percentageOfNodesToScore below 100: look at nodes from a rotating start until enough
+// feasible ones are found, and score only those (upstream's sampling, done sequentially).
 Evaluation Engine::evaluate(int32_t class_id) {
   const int32_t count = snapshot.node_count();
   const bool inter_pod = touched_by_inter_pod_rules(class_id);
@@ -543,10 +543,7 @@ Evaluation Engine::evaluate(int32_t class_id) {
     // Upstream searches only the nodes a PreFilter result allows (none when it rejects the
     // pod) and wants a number of those; the start moves on by the ones it processed.
     const PodClass& pod = pod_class(class_id);
-    auto allowed = [&](int32_t n) {
-      return !pod.has_prefilter_nodes || std::binary_search(pod.prefilter_nodes.begin(), pod.prefilter_nodes.end(),
-                                                            snapshot.names[static_cast<size_t>(n)]);
-    };
+    auto allowed = [&](int32_t n) { return prefilter_allows(snapshot, pod, n); };
     int32_t allowed_count = 0;
     for (int32_t n = 0; n < count; ++n) allowed_count += allowed(n) ? 1 : 0;
     const int32_t wanted = nodes_to_find(allowed_count);

@@ -156,15 +156,18 @@ int32_t prefilter_owner(const PodClass& pod) {
 
 }  // namespace
 
+bool prefilter_allows(const Snapshot& s, const PodClass& pod, int32_t node) {
+  return !pod.has_prefilter_nodes || std::binary_search(pod.prefilter_nodes.begin(), pod.prefilter_nodes.end(),
+                                                        s.names[static_cast<size_t>(node)]);
+}
+
 int32_t first_failing_filter(const Snapshot& s, const Profile& profile, const PodClass& pod,
                              int32_t node, Reasons* reasons) {
   if (pod.prefilter_rejection) {
     if (reasons) reasons->push_back(make_reason(kReasonPreFilterRejected, pod.prefilter_rejection));
     return kNodeAffinityFilter;
   }
-  if (pod.has_prefilter_nodes &&
-      !std::binary_search(pod.prefilter_nodes.begin(), pod.prefilter_nodes.end(),
-                          s.names[static_cast<size_t>(node)])) {
+  if (!prefilter_allows(s, pod, node)) {
     if (reasons) reasons->push_back(make_reason(kReasonPreFilterNodes, pod.prefilter_plugins));
     return prefilter_owner(pod);
   }

@@ -28,6 +28,9 @@ bool resources_fit(const Snapshot& s, const PodClass& pod, int32_t node, Reasons
 
 // Runs the profile's node-local filters (up to NodeResourcesFit) in upstream order; returns
 // the first that rejects, or -1. The inter-pod filters follow in interpod.hpp.
+// Whether the node is in the pod's PreFilter node set (every node when it has none).
+bool prefilter_allows(const Snapshot& s, const PodClass& pod, int32_t node);
+
 int32_t first_failing_filter(const Snapshot& s, const Profile& profile, const PodClass& pod,
                              int32_t node, Reasons* reasons);
 

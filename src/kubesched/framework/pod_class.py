@@ -97,9 +97,8 @@ class PodClassCompiler:
             "requests": list(spec.requests.items()),
             "nonzero_cpu": spec.nonzero_cpu,
             "nonzero_memory": spec.nonzero_memory,
-            "fit_score_cpu": spec.nonzero_cpu if spec.fit_score_cpu is None else spec.fit_score_cpu,
-            "fit_score_memory": (spec.nonzero_memory if spec.fit_score_memory is None
-                                 else spec.fit_score_memory),
+            "fit_score_cpu": spec.fit_score_cpu,  # None: the binding uses the non-zero request
+            "fit_score_memory": spec.fit_score_memory,
             "ports": [(p.ip, p.protocol, p.port) for p in spec.host_ports],
             "tolerations": [(t.key, t.operator, t.value, t.effect) for t in spec.tolerations],
             "node_selector": list(spec.node_selector),

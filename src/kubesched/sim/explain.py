@@ -10,8 +10,8 @@ from kubesched.errors import InputError
 from kubesched.framework.profile import Profile
 from kubesched.model.cluster import ClusterInput
 from kubesched.sim.queue import queue_order
-from kubesched.sim.simulate import reason_counts, simulate
-from kubesched.snapshot.cluster import fit_error_message
+from kubesched.sim.simulate import simulate
+from kubesched.snapshot.cluster import fit_error_message, reason_counts
 
 
 def explain(cluster: ClusterInput, profiles: dict[str, Profile], pod_key: str, seed: int | None = None) -> dict:

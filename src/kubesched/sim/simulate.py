@@ -11,7 +11,7 @@ from kubesched.gpu.typical import uses_typical_pods
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Pod
 from kubesched.sim.queue import queue_order
-from kubesched.snapshot.cluster import ClusterSnapshot, fit_error_message
+from kubesched.snapshot.cluster import ClusterSnapshot, fit_error_message, reason_counts
 
 GATED_MESSAGE = "Scheduling is blocked due to non-empty scheduling gates"
 
@@ -106,15 +106,6 @@ def _decide(snapshot: ClusterSnapshot, pods: list[Pod]) -> list[Placement]:
     return [Placement(pod.key, names[node]) if node >= 0
             else Placement(pod.key, None, snapshot.failure_message(next(failures)))
             for pod, node in zip(pods, chosen.tolist())]
-
-
-def reason_counts(node_reasons: list[list[str]]) -> dict[str, int]:
-    """How many nodes gave each reason text."""
-    counts: dict[str, int] = {}
-    for reasons in node_reasons:
-        for reason in reasons:
-            counts[reason] = counts.get(reason, 0) + 1
-    return counts
 
 
 def decide_with_python_plugins(snapshot: ClusterSnapshot, pod: Pod) -> Placement:

@@ -98,6 +98,15 @@ class ClusterSnapshot:
                                                    for reason, count in histogram})
 
 
+def reason_counts(node_reasons: list[list[str]]) -> dict[str, int]:
+    """How many nodes gave each reason text."""
+    counts: dict[str, int] = {}
+    for reasons in node_reasons:
+        for reason in reasons:
+            counts[reason] = counts.get(reason, 0) + 1
+    return counts
+
+
 def fit_error_message(node_count: int, reasons: dict[str, int]) -> str:
     """Upstream's FitError wording, `0/N nodes are available: 2 Insufficient cpu, ...`, for
     reason texts counted over nodes; a PreFilter rejection stands alone, without a count."""
