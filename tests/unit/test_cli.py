@@ -13,7 +13,7 @@ import yaml
 from click.testing import CliRunner
 
 from kubesched.cli import main
-from kubesched.cli.options import load_profiles
+from kubesched.cli.options import cluster_inputs, load_profiles
 from kubesched.framework.pod_class import ClusterObjects
 from kubesched.model.cluster import read_cluster
 from kubesched.sim.queue import queue_order
@@ -357,3 +357,9 @@ def test_completion_completes_commands_and_formats():
 
     assert complete("kubesched sim") == ["simulate"]
     assert complete("kubesched simulate -o y") == ["yaml"]
+
+
+def test_a_report_names_the_live_cluster_it_read_not_the_snapshot_directory():
+    assert cluster_inputs(("a.yaml", "dir"), None, None) == ["a.yaml", "dir"]
+    assert cluster_inputs(("a.yaml",), "kc", "ctx") == ["a.yaml", "--kubeconfig kc", "--context ctx"]
+    assert cluster_inputs((), None, "ctx") == ["--context ctx"]  # a context alone reads the live cluster too

@@ -143,6 +143,12 @@ def cluster_options(command):
     return click.option("-f", "--filename", "paths", multiple=True, type=click.Path(), help=MANIFEST_HELP)(command)
 
 
+def cluster_inputs(paths: tuple[str, ...], kubeconfig: str | None, context: str | None) -> list[str]:
+    """The cluster's inputs as a report names them: the manifests, and the live cluster read."""
+    live = [*([f"--kubeconfig {kubeconfig}"] if kubeconfig else []), *([f"--context {context}"] if context else [])]
+    return [*paths, *live]
+
+
 @contextlib.contextmanager
 def cluster_paths(paths: tuple[str, ...], kubeconfig: str | None, context: str | None) -> Iterator[list[str]]:
     """The manifest paths, with a snapshot of the live cluster first when --kubeconfig or

@@ -11,9 +11,9 @@ import time
 
 import click
 
-from kubesched.cli.options import (FiniteFloat, cluster_options, cluster_paths, command_started, config_option,
-                                   currency_option, load_profiles, report_option, require_served, same_decisions,
-                                   scheduler_name_option, seed_option)
+from kubesched.cli.options import (FiniteFloat, cluster_inputs, cluster_options, cluster_paths, command_started,
+                                   config_option, currency_option, load_profiles, report_option, require_served,
+                                   same_decisions, scheduler_name_option, seed_option)
 from kubesched.cli.output import output_options, table
 from kubesched.errors import InputError
 from kubesched.framework.profile import Profile
@@ -55,7 +55,7 @@ def fit(paths, kubeconfig, context, pod_path, max_replicas, with_pending, config
     Copies of the pod are placed one by one by the engine until one fits nowhere; the
     reasons of that failure are what limits. -o name: the nodes with room. Exit 1 when not
     even one fits."""
-    inputs = [*paths, *([f"--kubeconfig {kubeconfig}"] if kubeconfig else [])]
+    inputs = cluster_inputs(paths, kubeconfig, context)
     with cluster_paths(paths, kubeconfig, context) as paths:
         cluster = read_cluster(paths)
     pod = read_pod(pod_path, PodParser(cluster.priority_classes, runtime_classes=cluster.runtime_classes))
@@ -104,7 +104,7 @@ def nodes(paths, kubeconfig, context, template_paths, time_limit, as_scheduled, 
     engine's filters. With costs on the templates the hourly cost is minimised. -o name:
     the nodes to add; -o wide: also where each pod goes."""
     started = command_started()  # --time-limit covers the whole command
-    inputs = [*paths, *([f"--kubeconfig {kubeconfig}"] if kubeconfig else [])]
+    inputs = cluster_inputs(paths, kubeconfig, context)
     with cluster_paths(paths, kubeconfig, context) as paths:
         cluster = read_cluster(paths)
         parser = PodParser(cluster.priority_classes, runtime_classes=cluster.runtime_classes)
@@ -162,7 +162,7 @@ def drain(paths, kubeconfig, context, node_list, config, scheduler_names, seed, 
     The nodes are cordoned, their pods (not DaemonSet pods) evicted and placed by the
     engine; PodDisruptionBudgets are checked. -o name: the evicted pods; -o wide: also where
     each goes. Exit 1 when a pod would fit nowhere."""
-    inputs = [*paths, *([f"--kubeconfig {kubeconfig}"] if kubeconfig else [])]
+    inputs = cluster_inputs(paths, kubeconfig, context)
     with cluster_paths(paths, kubeconfig, context) as paths:
         cluster = read_cluster(paths)
     names = [n.strip() for n in node_list.split(",") if n.strip()]

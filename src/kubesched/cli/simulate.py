@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from kubesched.cli import reasons
-from kubesched.cli.options import (cluster_options, cluster_paths, config_option, currency_option, load_profiles,
-                                   report_option, require_served, scheduler_name_option, seed_option)
+from kubesched.cli.options import (cluster_inputs, cluster_options, cluster_paths, config_option, currency_option,
+                                   load_profiles, report_option, require_served, scheduler_name_option, seed_option)
 from kubesched.cli.output import Output, output_options, table
 from kubesched.cli.units import amount, percent
 from kubesched.model.cluster import read_cluster
@@ -34,6 +34,7 @@ def simulate(paths: tuple[str, ...], kubeconfig: str | None, context: str | None
     profiles = load_profiles(config, scheduler_names)
     with Stages() as stages:  # big inputs take a while: say so on the terminal
         stages.begin("reading the manifests")
+        inputs = cluster_inputs(paths, kubeconfig, context)  # before `paths` takes the snapshot's directory
         with cluster_paths(paths, kubeconfig, context) as paths:
             cluster = read_cluster(paths)
         require_served(cluster.pending_pods, profiles)
@@ -46,7 +47,7 @@ def simulate(paths: tuple[str, ...], kubeconfig: str | None, context: str | None
 
         before = ClusterSnapshot(cluster.nodes, next(iter(profiles.values())), seed)
         before.add_bound(cluster.bound_pods)
-        made = pages.provenance(list(paths), config,
+        made = pages.provenance(inputs, config,
                                 {"scheduler names": ", ".join(scheduler_names) or None, "seed": seed})
         with open(report_path, "w", encoding="utf-8") as handle:
             handle.write(pages.simulate_report(result, usage_by_node(before), currency, made))

@@ -25,16 +25,17 @@ _valid_labels: set[tuple[str, str]] = set()
 
 
 def dns_subdomain(value: str, path: str) -> str:
-    if len(value) > DNS_SUBDOMAIN_MAX or not _DNS_SUBDOMAIN_RE.fullmatch(value):
-        raise InputError(f"invalid name {value!r}: a lowercase RFC 1123 subdomain (at most {DNS_SUBDOMAIN_MAX} "
-                         "characters: a-z, 0-9, '-' and '.', starting and ending with an alphanumeric)", field=path)
-    return value
+    return _rfc1123(value, path, _DNS_SUBDOMAIN_RE, DNS_SUBDOMAIN_MAX, "subdomain", "a-z, 0-9, '-' and '.'")
 
 
 def dns_label(value: str, path: str) -> str:
-    if len(value) > DNS_LABEL_MAX or not _DNS_LABEL_RE.fullmatch(value):
-        raise InputError(f"invalid name {value!r}: a lowercase RFC 1123 label (at most {DNS_LABEL_MAX} "
-                         "characters: a-z, 0-9 and '-', starting and ending with an alphanumeric)", field=path)
+    return _rfc1123(value, path, _DNS_LABEL_RE, DNS_LABEL_MAX, "label", "a-z, 0-9 and '-'")
+
+
+def _rfc1123(value: str, path: str, pattern: re.Pattern[str], limit: int, what: str, characters: str) -> str:
+    if len(value) > limit or not pattern.fullmatch(value):
+        raise InputError(f"invalid name {value!r}: a lowercase RFC 1123 {what} (at most {limit} "
+                         f"characters: {characters}, starting and ending with an alphanumeric)", field=path)
     return value
 
 
@@ -66,8 +67,9 @@ def labels(values: dict[str, str], path: str) -> dict[str, str]:
         if item in _valid_labels:
             continue
         key, value = item
-        qualified_name(key, f"{path}[{key}]" if "/" in key or "." in key else f"{path}.{key}", "label key")
-        label_value(value, f"{path}[{key}]" if "/" in key or "." in key else f"{path}.{key}")
+        where = f"{path}[{key}]" if "/" in key or "." in key else f"{path}.{key}"
+        qualified_name(key, where, "label key")
+        label_value(value, where)
         if len(_valid_labels) > 100_000:
             _valid_labels.clear()
         _valid_labels.add(item)

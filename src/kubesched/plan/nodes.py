@@ -10,7 +10,6 @@ takes the pod is added — the plan then says how many pods it had to repair.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal

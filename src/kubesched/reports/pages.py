@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import sys
+from collections import Counter
 from decimal import Decimal, InvalidOperation
 from importlib.metadata import PackageNotFoundError, version
 
@@ -80,10 +81,7 @@ def simulate_report(result, before_usage: dict, currency: str, made: list[tuple[
     page.section("Per pool (instance type) after", pool_table(pools, after_usage, costs, currency))
     page.section("Unschedulable pods by plugin and reason",
                  grouped_reasons(group(p.message for p in result.placements if p.node is None)))
-    placed = {}
-    for p in result.placements:
-        if p.node:
-            placed[p.node] = placed.get(p.node, 0) + 1
+    placed = Counter(p.node for p in result.placements if p.node)
     rows = [NodeRow(n.name, pool_of(n), extra=(str(placed.get(n.name, 0)),)) for n in result.snapshot.nodes]
     page.section("Nodes", node_table(rows, before_usage, after_usage, ("pods placed",)))
     page.section("Unschedulable pods", table(["pod", "message"], [[p.pod, p.message] for p in result.placements
@@ -130,7 +128,6 @@ def nodes_report(plan: NodePlan, currency: str, made: list[tuple[str, str]]) -> 
         page.figure("as-scheduled", "nodes when the scheduler places pods one by one",
                     data["asScheduled"]["nodeCount"])
     page.figure("unschedulable", "pods that fit nowhere", len(data["unschedulable"]))
-    existing = [name for name in plan.before]
     before, after = totals(plan.before), totals(after_usage)
     _headline_totals(page, before, after)
     new = {node.name: template.name for node, template in plan.new_nodes}
@@ -140,12 +137,8 @@ def nodes_report(plan: NodePlan, currency: str, made: list[tuple[str, str]]) -> 
     if data["unschedulable"]:
         page.section("Pods that fit nowhere, by plugin and reason",
                      grouped_reasons(group(p["message"] for p in data["unschedulable"])))
-    daemons: dict[str, int] = {}
-    for pod in data["daemonSetPods"]:
-        daemons[pod["node"]] = daemons.get(pod["node"], 0) + 1
-    placed: dict[str, int] = {}
-    for p in data["placements"]:
-        placed[p["node"]] = placed.get(p["node"], 0) + 1
+    daemons = Counter(pod["node"] for pod in data["daemonSetPods"])
+    placed = Counter(p["node"] for p in data["placements"])
     rows = [NodeRow(n.name, new.get(n.name) or pool_of(n), ("new",) if n.name in new else (),
                     (str(placed.get(n.name, 0)), str(daemons.get(n.name, 0)))) for n in plan.snapshot.nodes]
     page.section("Nodes", node_table(rows, plan.before, after_usage, ("pods placed", "DaemonSet pods")))
@@ -156,7 +149,7 @@ def nodes_report(plan: NodePlan, currency: str, made: list[tuple[str, str]]) -> 
                                              else f"{bound:g} nodes"],
                                             ["proven optimal", "yes" if data["optimal"] else "no"],
                                             ["repaired by the engine", data["repaired"]],
-                                            ["existing nodes", len(existing)]]))
+                                            ["existing nodes", len(plan.before)]]))
     return page.render()
 
 
