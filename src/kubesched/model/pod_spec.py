@@ -9,6 +9,7 @@ from kubesched.errors import InputError
 from kubesched.model.fields import (boolean, check_keys, describe, int32, integer, mapping, one_of, sequence, string,
                                     string_list, string_map)
 from kubesched.model.images import normalize_image
+from kubesched.model.nodes import TAINT_EFFECTS
 from kubesched.model.pod_resources import pod_requests
 from kubesched.model.admission import admit
 from kubesched.model.records import (HostPort, PodAffinityTerm, PodSpecInfo, PreferredSchedulingTerm,
@@ -17,7 +18,6 @@ from kubesched.model.selectors import parse_label_selector, parse_node_selector_
 from kubesched.model.validation import dns_label, labels, port_number, qualified_name
 
 DEFAULT_SCHEDULER = "default-scheduler"
-TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 TOLERATION_OPERATORS = ("Equal", "Exists")
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 PREEMPTION_POLICIES = ("PreemptLowerPriority", "Never")
