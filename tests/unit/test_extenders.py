@@ -3,9 +3,7 @@ weight, nodeCacheCapable, managedResources, ignorable, bind."""
 
 from __future__ import annotations
 
-import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -15,11 +13,12 @@ from kubesched.extenders.decide import decide, interested
 from kubesched.framework.profile import default_profile
 from kubesched.live.cache import Cache
 from kubesched.model.pods import PodParser
+from tests.json_server import JsonServer
 
 pytestmark = pytest.mark.unit
 
 
-class Extender:
+class Extender(JsonServer):
     """Rejects node "a" (unresolvable) and "b"... as told; scores by `scores`; records calls."""
 
     def __init__(self, reject=None, scores=None, status=200):
@@ -27,41 +26,25 @@ class Extender:
         self.scores = scores or {}
         self.status = status
         self.calls = []
-        outer = self
+        super().__init__(self._answer)
+        self.url += "/ext"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                args = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                verb = self.path.rsplit("/", 1)[1]
-                outer.calls.append((verb, args))
-                names = args.get("nodenames") or [n["metadata"]["name"] for n in (args.get("nodes") or {}).get("items", [])]
-                if verb == "filter":
-                    kept = [n for n in names if n not in outer.reject]
-                    body = {"failedNodes": {n: m for n, m in outer.reject.items() if n in names}}
-                    if "nodenames" in args:
-                        body["nodenames"] = kept
-                    else:
-                        body["nodes"] = {"items": [{"metadata": {"name": n}} for n in kept]}
-                elif verb == "prioritize":
-                    body = [{"host": n, "score": outer.scores.get(n, 0)} for n in names]
-                else:
-                    body = {}
-                data = json.dumps(body).encode()
-                self.send_response(outer.status)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d/ext" % self.http.server_address[1]
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.http.shutdown()
-        self.http.server_close()
+    def _answer(self, method, path, headers, args):
+        verb = path.rsplit("/", 1)[1]
+        self.calls.append((verb, args))
+        names = args.get("nodenames") or [n["metadata"]["name"] for n in (args.get("nodes") or {}).get("items", [])]
+        if verb == "filter":
+            kept = [n for n in names if n not in self.reject]
+            body = {"failedNodes": {n: m for n, m in self.reject.items() if n in names}}
+            if "nodenames" in args:
+                body["nodenames"] = kept
+            else:
+                body["nodes"] = {"items": [{"metadata": {"name": n}} for n in kept]}
+        elif verb == "prioritize":
+            body = [{"host": n, "score": self.scores.get(n, 0)} for n in names]
+        else:
+            body = {}
+        return self.status, body
 
 
 @pytest.fixture
