@@ -6,11 +6,11 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
-import time
 
 import pytest
 
 from tests.https import https_get
+from tests.waiting import wait_for
 from kubesched.live.metrics import Metrics
 from kubesched.serving.delegated import Delegated
 from kubesched.serving.server import BoundedServer, Endpoints
@@ -74,13 +74,6 @@ def test_health_is_always_served_metrics_only_when_authorized(served):
     reviews = len(api.reviews)
     assert get(server, "/metrics", ALLOWED_TOKEN)[0] == 200
     assert len(api.reviews) == reviews  # answers are cached
-
-
-def wait_for(condition, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met"
-        time.sleep(0.05)
 
 
 def tls_connection(server):
