@@ -106,6 +106,19 @@ def test_everything_filtered_gives_upstream_s_message(servers):
     assert decision.message == "0/4 nodes are available: 1 Insufficient cpu, 1 drained, 2 reserved."
 
 
+def test_a_prefilter_rejection_stands_alone_in_the_message(servers):
+    server = servers()
+    conflicting = {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["a"]},
+                                   {"key": "metadata.name", "operator": "In", "values": ["b"]}]}
+    obj = pod_object()
+    obj["spec"]["affinity"] = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "nodeSelectorTerms": [conflicting]}}}
+    _, decision = run(cluster(), [HttpExtender(ExtenderConfig(server.url, filter_verb="filter"))], obj)
+    assert decision.node == -1
+    assert decision.message == "0/4 nodes are available: pod affinity terms conflict."
+    assert server.calls == []  # nothing feasible: the extender is not asked
+
+
 def test_failing_extender_is_skipped_if_ignorable_else_an_error(servers):
     broken = servers(status=500)
     cache = cluster()

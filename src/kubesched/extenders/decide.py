@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from kubesched.extenders.client import ExtenderError, HttpExtender
 from kubesched.logs import V
+from kubesched.sim.simulate import reason_counts
+from kubesched.snapshot.cluster import fit_error_message
 
 log = logging.getLogger("kubesched.live")
 
@@ -36,10 +38,7 @@ def decide(snapshot, pod, pod_object: dict, extenders: list[HttpExtender],
     class_id = snapshot.class_of(pod)
     evaluation = snapshot.engine.evaluate(class_id)
     names = snapshot.node_names
-    histogram: dict[str, int] = {}
-    for reasons in evaluation["reasons"]:
-        for reason in reasons:
-            histogram[reason] = histogram.get(reason, 0) + 1
+    histogram = reason_counts(evaluation["reasons"])
     feasible = [names[i] for i, total in enumerate(evaluation["total"]) if total >= 0]
     rejected = sum(1 for examined, total in zip(evaluation["examined"], evaluation["total"])
                    if examined and total < 0)
@@ -61,9 +60,7 @@ def decide(snapshot, pod, pod_object: dict, extenders: list[HttpExtender],
         feasible = [node for node in passed if node in known]
     counts = (len(feasible) + rejected, len(feasible))
     if not feasible:
-        parts = sorted(f"{count} {reason}" for reason, count in histogram.items())
-        message = f"0/{snapshot.node_count} nodes are available:" + (" " + ", ".join(parts) + "." if parts else "")
-        return Decision(-1, message=message, counts=counts)
+        return Decision(-1, message=fit_error_message(snapshot.node_count, histogram), counts=counts)
     index = snapshot.node_index
     if len(feasible) == 1:
         chosen = feasible[0]
