@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 
 from kubesched.extenders.client import ExtenderError, HttpExtender
-from kubesched.logs import V
+from kubesched.logs import V, kv
 from kubesched.sim.simulate import reason_counts
 from kubesched.snapshot.cluster import fit_error_message
 
@@ -50,7 +50,7 @@ def decide(snapshot, pod, pod_object: dict, extenders: list[HttpExtender],
         except ExtenderError as error:
             if extender.config.ignorable:
                 log.info("Skipping extender as it returned error and has ignorable flag set",
-                         extra={"kv": {"extender": extender.name, "err": str(error)}})
+                         extra=kv(extender=extender.name, err=str(error)))
                 continue
             return Decision(-1, error=str(error))
         for node, message in {**failed, **unresolvable}.items():
@@ -73,7 +73,7 @@ def decide(snapshot, pod, pod_object: dict, extenders: list[HttpExtender],
                 scores = extender.prioritize(pod_object, feasible, node_objects)
             except ExtenderError as error:
                 log.log(V(5), "Failed to run extender's priority function. No score given by this extender.",
-                        extra={"kv": {"extender": extender.name, "err": str(error)}})
+                        extra=kv(extender=extender.name, err=str(error)))
                 continue
             for node, score in scores.items():
                 if node in totals:
