@@ -3,6 +3,8 @@ weight, nodeCacheCapable, managedResources, ignorable, bind."""
 
 from __future__ import annotations
 
+import base64
+import ssl
 import threading
 
 import pytest
@@ -13,6 +15,7 @@ from kubesched.extenders.decide import decide, interested
 from kubesched.framework.profile import default_profile
 from kubesched.live.cache import Cache
 from kubesched.model.pods import PodParser
+from kubesched.serving.tls import self_signed
 from tests.json_server import JsonServer
 
 pytestmark = pytest.mark.unit
@@ -181,3 +184,16 @@ def test_binder_binds_through_the_extender_and_falls_back_only_if_ignorable():
     assert good.bound == [("ns", "a", "u1", "n1")]
     assert api.posted == ["/api/v1/namespaces/ns/pods/b/binding"]  # only the ignorable one fell back
     binder.drain(1)
+
+
+def test_client_certificate_data_is_loaded():
+    certificate, key = self_signed("extender-client")
+    _, other_key = self_signed("someone-else")
+
+    def tls(key):
+        return (("certData", base64.b64encode(certificate).decode()),
+                ("keyData", base64.b64encode(key).decode()))
+    HttpExtender(ExtenderConfig("https://127.0.0.1:1", filter_verb="filter", enable_https=True, tls=tls(key)))
+    with pytest.raises(ssl.SSLError):  # the key must match the certificate: it was loaded
+        HttpExtender(ExtenderConfig("https://127.0.0.1:1", filter_verb="filter", enable_https=True,
+                                    tls=tls(other_key)))
