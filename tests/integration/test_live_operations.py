@@ -24,6 +24,7 @@ from tests.integration.live_fixtures import (  # noqa: F401 (fixtures)
     RunningScheduler, create_pod, events_for, list_pods, live_kube, live_plane, namespace, pod,
     scheduler_name, wait_all_bound)
 from tests.https import https_get
+from tests.json_server import JsonServer
 from tests.integration.test_live_rbac import DEPLOY, _apply, _token_kubeconfig
 
 pytestmark = pytest.mark.integration
@@ -263,46 +264,27 @@ def test_metrics_need_a_token_the_deploy_rbac_allows(live_plane, live_kube, name
         running.kill()
 
 
-class _Extender:
+class _Extender(JsonServer):
     """An extender on loopback: keeps only `allowed` nodes (the others fail with a message)
     and scores `preferred` highest; records the verbs called."""
 
     def __init__(self, allowed: set[str], preferred: str):
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-        import threading
-
+        self.allowed = allowed
+        self.preferred = preferred
         self.calls: list[str] = []
-        outer = self
+        super().__init__(self._answer)
+        self.url += "/scheduler"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                args = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                verb = self.path.rsplit("/", 1)[1]
-                outer.calls.append(verb)
-                names = args["nodenames"]
-                wants = args["pod"]["metadata"].get("labels", {}).get("extender") != "refuse"
-                if verb == "filter":
-                    kept = [n for n in names if n in allowed and wants]
-                    body = {"nodenames": kept,
-                            "failedNodes": {n: "refused by the test extender" for n in names if n not in kept}}
-                else:
-                    body = [{"host": n, "score": 10 if n == preferred else 1} for n in names]
-                data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d/scheduler" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+    def _answer(self, method, path, headers, args):
+        verb = path.rsplit("/", 1)[1]
+        self.calls.append(verb)
+        names = args["nodenames"]
+        wants = args["pod"]["metadata"].get("labels", {}).get("extender") != "refuse"
+        if verb == "filter":
+            kept = [n for n in names if n in self.allowed and wants]
+            return 200, {"nodenames": kept,
+                         "failedNodes": {n: "refused by the test extender" for n in names if n not in kept}}
+        return 200, [{"host": n, "score": 10 if n == self.preferred else 1} for n in names]
 
 
 def test_an_extender_filters_and_scores(live_plane, live_kube, namespace, scheduler_name, tmp_path):

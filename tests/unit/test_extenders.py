@@ -3,9 +3,9 @@ weight, nodeCacheCapable, managedResources, ignorable, bind."""
 
 from __future__ import annotations
 
-import json
+import base64
+import ssl
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -15,11 +15,13 @@ from kubesched.extenders.decide import decide, interested
 from kubesched.framework.profile import default_profile
 from kubesched.live.cache import Cache
 from kubesched.model.pods import PodParser
+from kubesched.serving.tls import self_signed
+from tests.json_server import JsonServer
 
 pytestmark = pytest.mark.unit
 
 
-class Extender:
+class Extender(JsonServer):
     """Rejects node "a" (unresolvable) and "b"... as told; scores by `scores`; records calls."""
 
     def __init__(self, reject=None, scores=None, status=200):
@@ -27,41 +29,25 @@ class Extender:
         self.scores = scores or {}
         self.status = status
         self.calls = []
-        outer = self
+        super().__init__(self._answer)
+        self.url += "/ext"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                args = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                verb = self.path.rsplit("/", 1)[1]
-                outer.calls.append((verb, args))
-                names = args.get("nodenames") or [n["metadata"]["name"] for n in (args.get("nodes") or {}).get("items", [])]
-                if verb == "filter":
-                    kept = [n for n in names if n not in outer.reject]
-                    body = {"failedNodes": {n: m for n, m in outer.reject.items() if n in names}}
-                    if "nodenames" in args:
-                        body["nodenames"] = kept
-                    else:
-                        body["nodes"] = {"items": [{"metadata": {"name": n}} for n in kept]}
-                elif verb == "prioritize":
-                    body = [{"host": n, "score": outer.scores.get(n, 0)} for n in names]
-                else:
-                    body = {}
-                data = json.dumps(body).encode()
-                self.send_response(outer.status)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d/ext" % self.http.server_address[1]
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.http.shutdown()
-        self.http.server_close()
+    def _answer(self, method, path, headers, args):
+        verb = path.rsplit("/", 1)[1]
+        self.calls.append((verb, args))
+        names = args.get("nodenames") or [n["metadata"]["name"] for n in (args.get("nodes") or {}).get("items", [])]
+        if verb == "filter":
+            kept = [n for n in names if n not in self.reject]
+            body = {"failedNodes": {n: m for n, m in self.reject.items() if n in names}}
+            if "nodenames" in args:
+                body["nodenames"] = kept
+            else:
+                body["nodes"] = {"items": [{"metadata": {"name": n}} for n in kept]}
+        elif verb == "prioritize":
+            body = [{"host": n, "score": self.scores.get(n, 0)} for n in names]
+        else:
+            body = {}
+        return self.status, body
 
 
 @pytest.fixture
@@ -121,6 +107,19 @@ def test_everything_filtered_gives_upstream_s_message(servers):
     _, decision = run(cluster(), [HttpExtender(ExtenderConfig(server.url, filter_verb="filter"))])
     assert decision.node == -1
     assert decision.message == "0/4 nodes are available: 1 Insufficient cpu, 1 drained, 2 reserved."
+
+
+def test_a_prefilter_rejection_stands_alone_in_the_message(servers):
+    server = servers()
+    conflicting = {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["a"]},
+                                   {"key": "metadata.name", "operator": "In", "values": ["b"]}]}
+    obj = pod_object()
+    obj["spec"]["affinity"] = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "nodeSelectorTerms": [conflicting]}}}
+    _, decision = run(cluster(), [HttpExtender(ExtenderConfig(server.url, filter_verb="filter"))], obj)
+    assert decision.node == -1
+    assert decision.message == "0/4 nodes are available: pod affinity terms conflict."
+    assert server.calls == []  # nothing feasible: the extender is not asked
 
 
 def test_failing_extender_is_skipped_if_ignorable_else_an_error(servers):
@@ -185,3 +184,16 @@ def test_binder_binds_through_the_extender_and_falls_back_only_if_ignorable():
     assert good.bound == [("ns", "a", "u1", "n1")]
     assert api.posted == ["/api/v1/namespaces/ns/pods/b/binding"]  # only the ignorable one fell back
     binder.drain(1)
+
+
+def test_client_certificate_data_is_loaded():
+    certificate, key = self_signed("extender-client")
+    _, other_key = self_signed("someone-else")
+
+    def tls(key):
+        return (("certData", base64.b64encode(certificate).decode()),
+                ("keyData", base64.b64encode(key).decode()))
+    HttpExtender(ExtenderConfig("https://127.0.0.1:1", filter_verb="filter", enable_https=True, tls=tls(key)))
+    with pytest.raises(ssl.SSLError):  # the key must match the certificate: it was loaded
+        HttpExtender(ExtenderConfig("https://127.0.0.1:1", filter_verb="filter", enable_https=True,
+                                    tls=tls(other_key)))

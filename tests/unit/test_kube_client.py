@@ -3,11 +3,8 @@ renewed when they expire or the server answers 401."""
 
 from __future__ import annotations
 
-import json
 import sys
-import threading
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import yaml
@@ -15,6 +12,7 @@ import yaml
 from kubesched.errors import InputError
 from kubesched.kube import ApiError, connect
 from kubesched.kube.source import resolve
+from tests.json_server import JsonServer
 
 pytestmark = pytest.mark.unit
 
@@ -66,36 +64,19 @@ def test_bad_choices_are_input_errors(tmp_path, monkeypatch):
         connect(str(config), "nowhere")
 
 
-class Server:
+class Server(JsonServer):
     """An API server stand-in: 200 for the token it accepts, else 401."""
 
     def __init__(self):
         self.accepted = None
         self.seen = []
-        outer = self
+        super().__init__(self._answer)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                token = self.headers.get("Authorization")
-                outer.seen.append(token)
-                ok = token == outer.accepted
-                body = json.dumps({"kind": "Status", "message": "ok" if ok else "Unauthorized"}).encode()
-                self.send_response(200 if ok else 401)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d" % self.http.server_address[1]
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.http.shutdown()
-        self.http.server_close()
+    def _answer(self, method, path, headers, body):
+        token = headers.get("Authorization")
+        self.seen.append(token)
+        ok = token == self.accepted
+        return (200 if ok else 401), {"kind": "Status", "message": "ok" if ok else "Unauthorized"}
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import pytest
 from kubesched.kube import ApiError
 from kubesched.live import events
 from kubesched.live.events import EventRecorder
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.unit
 
@@ -37,13 +38,6 @@ class FakeEvents:
                 raise ApiError(404, {"message": "not found"})
             self.stored[name]["series"] = body["series"]
             return self.stored[name]
-
-
-def wait_for(condition, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met"
-        time.sleep(0.01)
 
 
 def test_repeats_become_one_event_with_a_series():

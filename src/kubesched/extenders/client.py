@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import base64
-import os
 import ssl
-import tempfile
 
 import orjson
 import urllib3
 
 from kubesched.extenders.config import ExtenderConfig
+from kubesched.serving.tls import load_pem_pair
 
 
 class ExtenderError(Exception):
@@ -104,17 +103,10 @@ def _tls_context(config: ExtenderConfig) -> ssl.SSLContext:
     if tls.get("insecure"):
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-    cert, key = tls.get("certFile"), tls.get("keyFile")
     if tls.get("certData"):
-        with tempfile.TemporaryDirectory(prefix="kubesched-extender-") as directory:
-            cert, key = os.path.join(directory, "tls.crt"), os.path.join(directory, "tls.key")
-            with open(cert, "wb") as handle:
-                handle.write(_pem(tls["certData"]))
-            with open(os.open(key, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as handle:
-                handle.write(_pem(tls.get("keyData") or ""))
-            context.load_cert_chain(cert, key)
-    elif cert:
-        context.load_cert_chain(cert, key)
+        load_pem_pair(context, _pem(tls["certData"]), _pem(tls.get("keyData") or ""))
+    elif tls.get("certFile"):
+        context.load_cert_chain(tls["certFile"], tls.get("keyFile"))
     return context
 
 

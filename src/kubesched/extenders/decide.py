@@ -10,7 +10,9 @@ import logging
 from dataclasses import dataclass
 
 from kubesched.extenders.client import ExtenderError, HttpExtender
-from kubesched.logs import V
+from kubesched.logs import V, kv
+from kubesched.sim.simulate import reason_counts
+from kubesched.snapshot.cluster import fit_error_message
 
 log = logging.getLogger("kubesched.live")
 
@@ -36,10 +38,7 @@ def decide(snapshot, pod, pod_object: dict, extenders: list[HttpExtender],
     class_id = snapshot.class_of(pod)
     evaluation = snapshot.engine.evaluate(class_id)
     names = snapshot.node_names
-    histogram: dict[str, int] = {}
-    for reasons in evaluation["reasons"]:
-        for reason in reasons:
-            histogram[reason] = histogram.get(reason, 0) + 1
+    histogram = reason_counts(evaluation["reasons"])
     feasible = [names[i] for i, total in enumerate(evaluation["total"]) if total >= 0]
     rejected = sum(1 for examined, total in zip(evaluation["examined"], evaluation["total"])
                    if examined and total < 0)
@@ -51,7 +50,7 @@ def decide(snapshot, pod, pod_object: dict, extenders: list[HttpExtender],
         except ExtenderError as error:
             if extender.config.ignorable:
                 log.info("Skipping extender as it returned error and has ignorable flag set",
-                         extra={"kv": {"extender": extender.name, "err": str(error)}})
+                         extra=kv(extender=extender.name, err=str(error)))
                 continue
             return Decision(-1, error=str(error))
         for node, message in {**failed, **unresolvable}.items():
@@ -61,9 +60,7 @@ def decide(snapshot, pod, pod_object: dict, extenders: list[HttpExtender],
         feasible = [node for node in passed if node in known]
     counts = (len(feasible) + rejected, len(feasible))
     if not feasible:
-        parts = sorted(f"{count} {reason}" for reason, count in histogram.items())
-        message = f"0/{snapshot.node_count} nodes are available:" + (" " + ", ".join(parts) + "." if parts else "")
-        return Decision(-1, message=message, counts=counts)
+        return Decision(-1, message=fit_error_message(snapshot.node_count, histogram), counts=counts)
     index = snapshot.node_index
     if len(feasible) == 1:
         chosen = feasible[0]
@@ -76,7 +73,7 @@ def decide(snapshot, pod, pod_object: dict, extenders: list[HttpExtender],
                 scores = extender.prioritize(pod_object, feasible, node_objects)
             except ExtenderError as error:
                 log.log(V(5), "Failed to run extender's priority function. No score given by this extender.",
-                        extra={"kv": {"extender": extender.name, "err": str(error)}})
+                        extra=kv(extender=extender.name, err=str(error)))
                 continue
             for node, score in scores.items():
                 if node in totals:

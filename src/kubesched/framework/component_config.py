@@ -75,6 +75,7 @@ def parse_duration(text) -> float | None:
 def read_component_config(r, top: dict) -> ComponentConfig:
     """`r` is the config reader (`fail`, `mapping`, `integer`, `string`); `top` the document."""
     given: set[str] = set()
+    defaults = ComponentConfig()
     extenders = read_extenders(r, top.get("extenders"), parse_duration)
     for name in ("healthzBindAddress", "metricsBindAddress"):
         if name in top:
@@ -83,12 +84,12 @@ def read_component_config(r, top: dict) -> ComponentConfig:
     for name in ("enableProfiling", "enableContentionProfiling"):
         if top.get(name) not in (None, False):
             raise r.fail(name, "kubesched serves no /debug/pprof endpoints; set it to false")
-    parallelism = 16
+    parallelism = defaults.parallelism
     if "parallelism" in top:
         parallelism = _positive_int(r, top["parallelism"], "parallelism",
                                     "should be an integer value greater than zero")
         given.add("parallelism")
-    initial, maximum = 1.0, 10.0
+    initial, maximum = defaults.pod_initial_backoff, defaults.pod_max_backoff
     if "podInitialBackoffSeconds" in top:
         initial = _positive_int(r, top["podInitialBackoffSeconds"], "podInitialBackoffSeconds",
                                 "must be greater than 0")

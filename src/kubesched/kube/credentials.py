@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import urllib3
 
 from kubesched.errors import InputError
-from kubesched.logs import V
+from kubesched.logs import V, kv
 from kubesched.kube.source import Source
 
 EXPIRY_MARGIN = 5.0          # seconds before a credential's expiry that it is renewed
@@ -115,7 +115,7 @@ class Credentials:
                               expiry.timestamp() if expiry is not None else None, tls)
         self._loaded_at = time.monotonic()
         if previous is not None:
-            log.log(V(4), "credential renewed", extra={"kv": {"server": self._loaded.server}})
+            log.log(V(4), "credential renewed", extra=kv(server=self._loaded.server))
 
 
 def loader_for(source: Source) -> tuple[Callable[[], object], float | None]:

@@ -92,12 +92,9 @@ class EventRecorder:
         self._enqueue(WARNING if kind == "Warning" else NORMAL, recorded, patch)
 
     def _enqueue(self, priority: int, recorded: Recorded, patch: bool) -> None:
-        try:
-            self._queue.put_nowait((priority, next(self._order), time.monotonic(), recorded, patch))
-        except queue.Full:
-            self.dropped += 1
+        self._put((priority, next(self._order), time.monotonic(), recorded, patch))
 
-    def _requeue(self, item: tuple) -> None:
+    def _put(self, item: tuple) -> None:
         try:
             self._queue.put_nowait(item)
         except queue.Full:
@@ -111,7 +108,7 @@ class EventRecorder:
                 continue
             priority, _, queued, recorded, patch = item
             if priority == NORMAL and self.busy() and time.monotonic() - queued < NORMAL_DELAY:
-                self._requeue(item)  # behind any warning that comes meanwhile
+                self._put(item)  # behind any warning that comes meanwhile
                 self._closed.wait(0.05)
                 continue
             self._write(recorded, patch)

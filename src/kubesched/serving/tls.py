@@ -32,15 +32,20 @@ def server_context(cert_file: str | None, key_file: str | None) -> ssl.SSLContex
         except (OSError, ssl.SSLError) as error:
             raise InputError(f"cannot load the serving certificate: {error}", file=cert_file) from None
         return context
-    certificate, key = self_signed(socket.gethostname())
-    with tempfile.TemporaryDirectory(prefix="kubesched-serving-") as directory:
+    load_pem_pair(context, *self_signed(socket.gethostname()))
+    return context
+
+
+def load_pem_pair(context: ssl.SSLContext, certificate: bytes, key: bytes) -> None:
+    """Load a certificate and key held in memory (ssl reads them only from files: a
+    private temporary directory, the key readable by us alone)."""
+    with tempfile.TemporaryDirectory(prefix="kubesched-tls-") as directory:
         cert_path, key_path = os.path.join(directory, "tls.crt"), os.path.join(directory, "tls.key")
         with open(cert_path, "wb") as handle:
             handle.write(certificate)
         with open(os.open(key_path, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as handle:
             handle.write(key)
         context.load_cert_chain(cert_path, key_path)
-    return context
 
 
 def self_signed(host: str) -> tuple[bytes, bytes]:
