@@ -39,9 +39,10 @@ def decide(snapshot, pod, pod_object: dict, extenders: list[HttpExtender],
     evaluation = snapshot.engine.evaluate(class_id)
     names = snapshot.node_names
     histogram = reason_counts(evaluation["reasons"])
-    feasible = [names[i] for i, total in enumerate(evaluation["total"]) if total >= 0]
-    rejected = sum(1 for examined, total in zip(evaluation["examined"], evaluation["total"])
-                   if examined and total < 0)
+    # Feasibility from the filters, not from the sign of the total (totals may be negative).
+    verdicts = list(zip(evaluation["examined"], evaluation["failed_filter"]))
+    feasible = [names[i] for i, (examined, failed) in enumerate(verdicts) if examined and failed is None]
+    rejected = sum(1 for examined, failed in verdicts if examined and failed is not None)
     for extender in extenders:
         if not feasible:
             break
