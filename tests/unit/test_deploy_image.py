@@ -52,6 +52,8 @@ def test_run_works_without_the_planners_and_the_traces_dependencies():
         sys.meta_path.insert(0, Refuse())
         from kubesched.cli import main
         import kubesched.live.scheduler, kubesched.kube, kubesched.live.leader, kubesched.live.metrics
+        import kubesched.serving.tls  # the self-signed serving certificate
+        from kubernetes import client, config  # what kubesched.kube.credentials loads when run starts
         main(["run", "--help"], standalone_mode=False)
     """)
     process = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
