@@ -12,12 +12,13 @@ import numpy as np
 cimport core
 
 FILTERS = ("NodeName", "NodeUnschedulable", "TaintToleration", "NodeAffinity", "NodePorts",
-           "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity")
+           "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity", "DynamicResources")
 SCORES = ("TaintToleration", "NodeAffinity", "NodeResourcesFit", "NodeResourcesBalancedAllocation",
           "PodTopologySpread", "InterPodAffinity", "ImageLocality",
           # GPU sharing (gpu.hpp): the placement policies of the FGD paper
           "RandomScore", "DotProductScore", "GpuClusteringScore", "GpuPackingScore", "BestFitScore", "FGDScore",
-          "FGDCapacityScore")  # ours
+          "FGDCapacityScore",  # ours
+          "DynamicResources")
 GPU_SELECT = ("Best", "Worst", "Random", "FGD", "FGDCapacity")
 STRATEGIES = ("LeastAllocated", "MostAllocated", "RequestedToCapacityRatio")
 OPERATORS = {"In": 0, "NotIn": 1, "Exists": 2, "DoesNotExist": 3, "Gt": 4, "Lt": 5}
@@ -39,6 +40,8 @@ _REASON_TEXT = {
 }
 PREFILTER_PLUGINS = {"NodeName": 1, "NodeAffinity": 2}  # bits of a kReasonPreFilterNodes payload
 PREFILTER_REJECTIONS = {1: "pod affinity terms conflict"}  # kReasonPreFilterRejected payloads
+DRA_VERDICTS = {1: "cannot allocate all claims", 2: "resourceclaim not available on the node",
+                3: "invalid resource pools were encountered"}  # dra.hpp
 
 
 cdef inline string _b(str text):
@@ -163,7 +166,7 @@ cdef class Engine:
                   anti_required=(), affinity_preferred=(), anti_preferred=(), spread=(),
                   spread_is_system_default=False, images=(), enforced_terms=None, fit_ignored=(),
                   int32_t gpu_count=0, int32_t gpu_milli=0, prefilter_nodes=None,
-                  prefilter_plugins=(), prefilter_rejection=None):
+                  prefilter_plugins=(), prefilter_rejection=None, dra_verdict=None, dra_score=None):
         """Compile one pod class. Node terms are (expressions, fields) with expressions as
         (key, operator, values); tolerations are (key, operator, value, effect), "" for empty;
         pod terms are (matcher id, topology key, weight); spread constraints are (matcher id,
@@ -243,6 +246,13 @@ cdef class Engine:
             pod.images.push_back(self.intern(image))
         pod.gpu_count = gpu_count
         pod.gpu_milli = gpu_milli
+        if dra_verdict is not None:  # one per node (dra.hpp)
+            if len(dra_verdict) != self.engine.snapshot.node_count() or len(dra_score) != len(dra_verdict):
+                raise ValueError("dra_verdict and dra_score need one entry per node")
+            for verdict in dra_verdict:
+                pod.dra_verdict.push_back(verdict)
+            for value in dra_score:
+                pod.dra_score.push_back(value)
         return self.engine.add_class(pod)
 
     cdef void _pod_terms(self, vector[core.PodTerm]& target, terms) except *:
@@ -438,6 +448,8 @@ cdef class Engine:
             return f"node(s) didn't satisfy plugin(s) [{' '.join(plugins)}]"
         if kind == 15:
             return PREFILTER_REJECTIONS[payload]
+        if kind == 16:
+            return DRA_VERDICTS[payload]
         return _REASON_TEXT[kind]
 
     def evaluate(self, int64_t class_id):

@@ -99,6 +99,8 @@ cdef extern from "pod_class.hpp" namespace "kubesched" nogil:
         vector[int32_t] images
         int32_t gpu_count
         int32_t gpu_milli
+        vector[uint8_t] dra_verdict
+        vector[int64_t] dra_score
 
 
 cdef extern from "profile.hpp" namespace "kubesched" nogil:

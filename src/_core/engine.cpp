@@ -148,6 +148,17 @@ bool Engine::touched_by_inter_pod_rules(int32_t class_id) {
 
 int32_t Engine::failing_filter(int32_t class_id, int32_t node, const FilterContext* context, Reasons* reasons) {
   int32_t failed = first_failing_filter(snapshot, profile_, pod_class(class_id), node, reasons);
+  if (failed == kDynamicResourcesFilter && context) {  // the inter-pod filters come first
+    Reasons inter_pod;
+    const int32_t earlier = inter_pod_filters(inputs(class_id), *context, node, reasons ? &inter_pod : nullptr);
+    if (earlier >= 0) {
+      if (reasons) {
+        reasons->pop_back();
+        reasons->insert(reasons->end(), inter_pod.begin(), inter_pod.end());
+      }
+      return earlier;
+    }
+  }
   if (failed < 0 && context) failed = inter_pod_filters(inputs(class_id), *context, node, reasons);
   return failed;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "dra.hpp"
 #include "gpu.hpp"
 #include "reasons.hpp"
 
@@ -178,6 +179,9 @@ int32_t first_failing_filter(const Snapshot& s, const Profile& profile, const Po
   };
   for (int32_t f = 0; f <= kNodeResourcesFitFilter; ++f)
     if (profile.filters[static_cast<size_t>(f)] && !checks[f](s, pod, node, reasons)) return f;
+  // Upstream's DynamicResources runs after the inter-pod filters; Engine::failing_filter
+  // reports theirs first when both reject a node.
+  if (profile.filters[kDynamicResourcesFilter] && !dra_passes(pod, node, reasons)) return kDynamicResourcesFilter;
   return -1;
 }
 

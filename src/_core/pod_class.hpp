@@ -124,6 +124,11 @@ struct PodClass {
   // compiled into required node affinity on the kubesched.io/gpu-model label.
   int32_t gpu_count = 0;
   int32_t gpu_milli = 0;
+  // DynamicResources, decided per class by the allocator outside the core: per node 0 (the
+  // claims can be allocated there) or a DraVerdict (dra.hpp); empty for a pod without claims.
+  // The score is upstream's raw DynamicResources score per node.
+  std::vector<uint8_t> dra_verdict;
+  std::vector<int64_t> dra_score;
   // Filled by the engine: the matcher "matches every required affinity term".
   int32_t affinity_all = -1;
 

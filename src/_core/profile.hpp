@@ -18,6 +18,7 @@ enum Filter : uint8_t {
   kNodeResourcesFitFilter,
   kPodTopologySpreadFilter,
   kInterPodAffinityFilter,
+  kDynamicResourcesFilter,  // DRA: the class carries each node's verdict (dra.hpp)
   kFilterCount
 };
 
@@ -37,6 +38,7 @@ enum Score : uint8_t {
   kBestFitScore,
   kFgdScore,
   kFgdCapacityScore,  // ours: FGD with a capacity-aware fragmentation measure
+  kDynamicResourcesScore,  // DRA: firstAvailable alternatives chosen, per node (dra.hpp)
   kScoreCount
 };
 
@@ -53,7 +55,7 @@ struct ShapePoint {
 };
 
 struct Profile {
-  std::array<bool, kFilterCount> filters{true, true, true, true, true, true, true, true};
+  std::array<bool, kFilterCount> filters{true, true, true, true, true, true, true, true, true};
   std::array<int64_t, kScoreCount> weights{3, 2, 1, 1, 2, 2, 1};  // 0 disables a score plugin
   uint8_t strategy = kLeastAllocated;
   std::vector<ResourceWeight> fit_resources{{0, 1}, {1, 1}};

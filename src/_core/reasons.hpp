@@ -25,6 +25,7 @@ enum ReasonKind : int32_t {
   // A PreFilter plugin rejected the pod before any node was looked at; payload: which
   // message (1: pod affinity terms conflict). Upstream's message carries no node count.
   kReasonPreFilterRejected = 15,
+  kReasonDynamicResources = 16,  // payload: a DraVerdict (dra.hpp)
 };
 
 enum PreFilterPlugin : int32_t { kPreFilterNodeName = 1, kPreFilterNodeAffinity = 2 };

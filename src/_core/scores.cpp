@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "dra.hpp"
 #include "filters.hpp"
 #include "gpu.hpp"
 
@@ -206,6 +207,7 @@ int64_t raw_score(Score plugin, const Snapshot& s, const Profile& profile, const
     case kBestFitScore:
     case kFgdScore:
     case kFgdCapacityScore: return gpu_raw_score(plugin, s, pod, node);
+    case kDynamicResourcesScore: return dra_score(pod, node);
     default: return 0;  // the inter-pod scores need their per-decision context
   }
 }
@@ -216,7 +218,9 @@ bool skips(Score plugin, const Profile& profile, const PodClass& pod) {
                      [&](const ResourceWeight& rw) { return pod.request(rw.resource) == 0; });
 }
 
-bool normalized(Score plugin) { return plugin == kTaintTolerationScore || plugin == kNodeAffinityScore; }
+bool normalized(Score plugin) {
+  return plugin == kTaintTolerationScore || plugin == kNodeAffinityScore || plugin == kDynamicResourcesScore;
+}
 bool min_max_normalized(Score plugin) { return plugin == kBestFitScore; }
 bool reversed(Score plugin) { return plugin == kTaintTolerationScore; }
 

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from kubesched.errors import InputError
+from kubesched.model.dra_objects import DRA_KINDS, check_pod_claims, read_dra_objects
+from kubesched.model.dra_records import DraObjects
 from kubesched.model.fields import boolean, int32, mapping, one_of, string, string_map
 from kubesched.model.manifests import Manifest, load_manifests, paused_gc
 from kubesched.model.nodes import parse_node
@@ -33,7 +35,8 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 MAX_USER_PRIORITY = 1_000_000_000  # higher values are reserved for system- classes
 FINISHED_PHASES = ("Succeeded", "Failed")
 _RAW_KINDS = ("Service", "ReplicaSet", "StatefulSet", "ReplicationController", "Deployment", "PodDisruptionBudget")
-KNOWN_KINDS = frozenset({"Node", "Pod", "Namespace", "PriorityClass", "RuntimeClass", *_RAW_KINDS, *WORKLOAD_KINDS})
+KNOWN_KINDS = frozenset({"Node", "Pod", "Namespace", "PriorityClass", "RuntimeClass", *_RAW_KINDS, *WORKLOAD_KINDS,
+                         *DRA_KINDS})
 
 
 @dataclass
@@ -50,6 +53,7 @@ class ClusterInput:
     priority_classes: dict[str, int] = field(default_factory=dict)  # globalDefault value under ""
     runtime_classes: dict[str, dict] = field(default_factory=dict)  # name → RuntimeClass
     pdbs: list[dict] = field(default_factory=list)
+    dra: DraObjects = field(default_factory=DraObjects)  # resource.k8s.io objects
 
 
 def _stderr_warning(message: str) -> None:
@@ -106,6 +110,8 @@ def _read(manifests: list[Manifest], warn: Callable[[str], None]) -> ClusterInpu
                 cluster.replica_sets.append(deployment_replica_set(manifest))
 
     _check_node_totals(cluster)
+    cluster.dra = read_dra_objects(by_kind)
+    check_pod_claims([*cluster.bound_pods, *cluster.pending_pods])
     for pod in (*cluster.bound_pods, *cluster.pending_pods):
         if pod.namespace not in cluster.namespaces:
             cluster.namespaces[pod.namespace] = {NAMESPACE_NAME_LABEL: pod.namespace}

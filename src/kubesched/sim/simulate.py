@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kubesched.dra.plugin import DraCluster
 from kubesched.framework.pod_class import ClusterObjects
 from kubesched.framework.profile import Profile
 from kubesched.framework.python_plugins import load_plugin, run_filter, run_score
 from kubesched.gpu.typical import uses_typical_pods
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Pod
+from kubesched.sim.dra import decide_with_claims
 from kubesched.sim.queue import queue_order
 from kubesched.snapshot.cluster import ClusterSnapshot, fit_error_message, reason_counts
 
@@ -21,6 +23,13 @@ class Placement:
     pod: str
     node: str | None
     message: str = ""
+    claims: list[dict] | None = None  # a pod with resource claims: each claim's devices (kubesched.dra)
+
+    def to_json(self) -> dict:
+        entry = {"pod": self.pod, "node": self.node, "message": self.message}
+        if self.claims is not None:
+            entry["claims"] = self.claims
+        return entry
 
 
 @dataclass
@@ -29,7 +38,7 @@ class SimulationResult:
     snapshot: ClusterSnapshot
 
     def to_json(self) -> dict:
-        return {"placements": [vars(p) for p in self.placements], "summary": self.summary()}
+        return {"placements": [p.to_json() for p in self.placements], "summary": self.summary()}
 
     def summary(self) -> dict:
         placed = sum(1 for p in self.placements if p.node is not None)
@@ -72,6 +81,7 @@ def simulate(cluster: ClusterInput, profiles: dict[str, Profile], seed: int | No
     first = next(iter(profiles.values()))
     snapshot = ClusterSnapshot(cluster.nodes, first, seed, ClusterObjects.of(cluster))
     snapshot.add_bound(cluster.bound_pods)
+    snapshot.dra = DraCluster(cluster.dra, cluster.nodes) if cluster.dra else None
     if any(uses_typical_pods(p) for p in profiles.values()):
         snapshot.set_gpu_workload([*cluster.bound_pods, *cluster.pending_pods])
     decided: list[Placement] = []
@@ -92,11 +102,33 @@ def simulate(cluster: ClusterInput, profiles: dict[str, Profile], seed: int | No
         if profiles[name] is not current:
             current = profiles[name]
             snapshot.use_profile(current)
-        decided.extend(_decide(snapshot, pods))
+        decided.extend(_decide_with_claims(snapshot, pods, undecided))
     return SimulationResult(decided + undecided, snapshot)
 
 
+def _decide_with_claims(snapshot: ClusterSnapshot, pods: list[Pod], undecided: list[Placement]) -> list[Placement]:
+    """Pods with resource claims one at a time (kubesched.sim.dra), the others in runs;
+    a pod that PreEnqueue keeps waiting goes last, as a gated one."""
+    dra = snapshot.dra
+    if dra is None or not any(dra.has_claims(p) for p in pods):
+        return _decide(snapshot, pods)
+    decided: list[Placement] = []
+    run: list[Pod] = []
+    for pod in pods:
+        if not dra.has_claims(pod):
+            run.append(pod)
+            continue
+        decided.extend(_decide(snapshot, run))
+        run = []
+        placement, tried = decide_with_claims(snapshot, dra, pod, Placement)
+        (decided if tried else undecided).append(placement)
+    decided.extend(_decide(snapshot, run))
+    return decided
+
+
 def _decide(snapshot: ClusterSnapshot, pods: list[Pod]) -> list[Placement]:
+    if not pods:
+        return []
     if snapshot.profile.python_filters or snapshot.profile.python_scores:
         return [decide_with_python_plugins(snapshot, pod) for pod in pods]
     snapshot.engine.clear_failures()

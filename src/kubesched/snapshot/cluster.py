@@ -25,6 +25,7 @@ class ClusterSnapshot:
         self._classes: dict[tuple, int] = {}
         self._compiler = PodClassCompiler(self.engine, objects or ClusterObjects())
         self.gpu_typical: list[TypicalPod] = []  # FGD's typical pods the engine has
+        self.dra = None  # kubesched.dra.plugin.DraCluster when the input has DRA objects
         for node in self.nodes:
             index = self.engine.add_node(
                 node.name, node.labels, node.allocatable,
@@ -56,6 +57,15 @@ class ClusterSnapshot:
         found = self._classes.get(key)
         if found is None:
             found = self._classes[key] = self.engine.add_class(**self._compiler.compile(pod, self.profile))
+        return found
+
+    def class_with_dra(self, pod: Pod, verdict: list[int], score: list[int]) -> int:
+        """The pod's class with DynamicResources' verdict and raw score for every node."""
+        key = (class_key(pod, self.profile), bytes(verdict), tuple(score))
+        found = self._classes.get(key)
+        if found is None:
+            arguments = self._compiler.compile(pod, self.profile)
+            found = self._classes[key] = self.engine.add_class(**arguments, dra_verdict=verdict, dra_score=score)
         return found
 
     def add_bound(self, pods: Iterable[Pod]) -> None:

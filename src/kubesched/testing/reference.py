@@ -130,6 +130,9 @@ FILTERS = {
     "NodeAffinity": affinity_reasons,
     "NodePorts": ports_reasons,
     "NodeResourcesFit": fit_reasons,
+    # The pods this reference decides have no resource claims (DRA's reference is
+    # kubesched.testing.dra_reference), so DynamicResources passes them and scores 0.
+    "DynamicResources": lambda pod, state: [],
 }
 
 
@@ -244,6 +247,7 @@ SCORES = {
     "NodeAffinity": (affinity_score, "plain"),
     "NodeResourcesFit": (fit_score, None),
     "NodeResourcesBalancedAllocation": (balanced_score, None),
+    "DynamicResources": (lambda pod, state, profile: 0, "plain"),
 }
 
 

@@ -1,0 +1,247 @@
+"""The DynamicResources plugin of kube-scheduler v1.37 over an in-memory cluster: PreEnqueue
+(every claim a pod names exists), PreFilter (the claims, their device classes), Filter (one
+verdict per node: the allocator's, or the allocated claims' node selectors), Score (the
+firstAvailable alternatives chosen) and Reserve/PreBind (the allocation and the pod's
+reservation written into the claim).
+
+The verdicts go to the core as a per-class filter (dra.hpp); a node's verdict is kept until
+a device that node sees is allocated or released, so pods of one template cost one search
+per changed node, not one per node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kubesched.dra.allocator import AllocationError, Allocator, ClaimToAllocate
+from kubesched.dra.inventory import Inventory, selects
+from kubesched.model.dra_objects import pod_claim_references, pod_claim_statuses
+from kubesched.model.dra_records import Allocation, DraObjects, ResourceClaim
+from kubesched.model.names import name_suffix
+from kubesched.model.records import Node, Pod
+
+FITS, CANNOT_ALLOCATE, NOT_AVAILABLE, INVALID_POOLS = 0, 1, 2, 3
+VERDICT_TEXT = {CANNOT_ALLOCATE: "cannot allocate all claims", NOT_AVAILABLE: "resourceclaim not available on the node",
+                INVALID_POOLS: "invalid resource pools were encountered"}
+_VERDICT_OF = {text: code for code, text in VERDICT_TEXT.items()}
+MAX_SUBREQUESTS = 8  # FirstAvailableDeviceRequestMaxSize: the first alternative scores 8, the next 7, …
+POD_CLAIM_NAME_ANNOTATION = "resource.kubernetes.io/pod-claim-name"
+
+
+class Unschedulable(Exception):
+    """PreFilter said no for the whole pod, with upstream's message."""
+
+
+class Waiting(Unschedulable):
+    """PreEnqueue keeps the pod out of the queue (a claim it names does not exist yet)."""
+
+
+@dataclass
+class PodClaims:
+    """What PreFilter found for one pod: its claims in spec.resourceClaims order."""
+    pod: Pod
+    claims: list[ResourceClaim]
+    to_allocate: list[int] = field(default_factory=list)  # indices into claims
+
+    @property
+    def signature(self) -> tuple:
+        """Pods whose claims ask alike get alike verdicts on a node (template claims differ in name only)."""
+        return tuple((i in self.to_allocate, c.spec if i in self.to_allocate else c.key)
+                     for i, c in enumerate(self.claims))
+
+
+def template_claim_name(pod_name: str, claim_name: str, suffix: str) -> str:
+    """The resourceclaim controller's generateName for a pod's claim from a template (both
+    names cut in proportion past 57 characters), plus the API server's suffix."""
+    generate = f"{pod_name}-{claim_name}-"
+    if len(generate) > 57:
+        generate = pod_name[:len(pod_name) * 57 // len(generate)] + "-" + claim_name[:len(claim_name) * 57 //
+                                                                                       len(generate)]
+    return generate + suffix
+
+
+class DraCluster:
+    def __init__(self, objects: DraObjects, nodes: list[Node], *, create_template_claims: bool = True):
+        """`create_template_claims`: act as the resourceclaim controller for pods whose
+        template claims are not in the input (offline); otherwise such a pod waits."""
+        self.objects = objects
+        self.nodes = nodes
+        self.inventory = Inventory(objects.slices)
+        self.create_template_claims = create_template_claims
+        self.allocated: set[tuple[str, str, str]] = set()
+        for claim in objects.claims.values():
+            self._take(claim.allocation)
+        self._node_generation = [0] * len(nodes)
+        self._cache: dict[tuple, tuple[int, list[Allocation] | None, int]] = {}  # (signature, node) →
+        self._created = 0
+
+    @property
+    def active(self) -> bool:
+        return bool(self.objects)
+
+    def _take(self, allocation: Allocation | None) -> None:
+        if allocation is not None:
+            self.allocated.update(r.device_id for r in allocation.results if not r.admin_access)
+
+    # -- PreEnqueue and PreFilter ---------------------------------------------------------
+
+    def has_claims(self, pod: Pod) -> bool:
+        spec = (pod.raw or {}).get("spec")
+        return isinstance(spec, dict) and bool(spec.get("resourceClaims"))
+
+    def claims_of(self, pod: Pod) -> list[ResourceClaim]:
+        """PreEnqueue: each claim the pod names, or Unschedulable with upstream's message."""
+        claims = []
+        statuses = pod_claim_statuses(pod.raw or {})
+        for name, claim_name, template_name in pod_claim_references(pod.raw or {}):
+            if template_name:
+                if name not in statuses:
+                    if not self.create_template_claims:
+                        raise Waiting(f'pod "{pod.namespace}/{pod.name}": ResourceClaim not created yet')
+                    statuses[name] = self._create_from_template(pod, name, template_name)
+                claim_name = statuses[name]
+                if claim_name is None:
+                    continue  # no claim was needed
+            claim = self.objects.claims.get(f"{pod.namespace}/{claim_name}")
+            if claim is None:
+                raise Waiting(f'could not find ResourceClaim "{pod.namespace}/{claim_name}"')
+            if claim.deleting:
+                raise Waiting(f'resourceclaim "{claim.name}" is being deleted')
+            if template_name and claim.owner_pod_uid != pod.uid:
+                raise Waiting(f"ResourceClaim {claim.namespace}/{claim.name} was not created for Pod "
+                                    f"{pod.namespace}/{pod.name} (Pod is not owner)")
+            claims.append(claim)
+        return claims
+
+    def _create_from_template(self, pod: Pod, name: str, template_name: str) -> str | None:
+        template = self.objects.templates.get(f"{pod.namespace}/{template_name}")
+        if template is None:
+            raise Waiting(f'pod "{pod.namespace}/{pod.name}": ResourceClaim not created yet')
+        self._created += 1
+        claim_name = template_claim_name(pod.name, name, name_suffix(f"{pod.namespace}/{pod.name}/{name}", 0))
+        claim = ResourceClaim(pod.namespace, claim_name, template.spec, uid=f"simulated-{self._created}",
+                              owner_pod_uid=pod.uid, owner_pod_name=pod.name)
+        self.objects.claims[claim.key] = claim
+        status = (pod.raw.setdefault("status", {}) if isinstance(pod.raw, dict) else {})
+        status.setdefault("resourceClaimStatuses", []).append({"name": name, "resourceClaimName": claim_name})
+        return claim_name
+
+    def prefilter(self, pod: Pod) -> PodClaims:
+        claims = self.claims_of(pod)
+        result = PodClaims(pod, claims)
+        for index, claim in enumerate(claims):
+            if claim.allocation is not None:
+                continue
+            result.to_allocate.append(index)
+            for request in claim.spec.requests:
+                alternatives = [(request.name, request.exactly)] if request.exactly else \
+                    [(f"{request.name}/{s.name}", s) for s in request.first_available]
+                for name, sub in alternatives:
+                    if sub.device_class_name not in self.objects.classes:
+                        raise Unschedulable(f"request {name}: device class {sub.device_class_name} does not exist")
+        return result
+
+    # -- Filter and Score -----------------------------------------------------------------
+
+    def verdicts(self, claims: PodClaims, nodes: list[int] | None = None) -> tuple[list[int], list[int], dict]:
+        """Per node: the verdict code, the raw score, and the allocations of the claims to
+        allocate where they fit. `nodes`: only these (the others get FITS, unlooked at)."""
+        count = len(self.nodes)
+        verdict, score, allocations = [FITS] * count, [0] * count, {}
+        allocator = Allocator(self.inventory, self.objects.classes, self.allocated)
+        signature = claims.signature
+        for n in range(count) if nodes is None else nodes:
+            key = (signature, n)
+            cached = self._cache.get(key)
+            if cached is not None and cached[2] == self._node_generation[n]:
+                verdict[n], found = cached[0], cached[1]
+            else:
+                verdict[n], found = self._filter(allocator, claims, self.nodes[n])
+                self._cache[key] = (verdict[n], found, self._node_generation[n])
+            if verdict[n] == FITS:
+                allocations[n] = found or []
+                score[n] = self._score(claims, found or [])
+        return verdict, score, allocations
+
+    def _filter(self, allocator: Allocator, claims: PodClaims, node: Node) -> tuple[int, list[Allocation] | None]:
+        unavailable = any(c.allocation is not None and c.allocation.node_selector is not None
+                          and not selects(c.allocation.node_selector, node) for c in claims.claims)
+        found = None
+        if claims.to_allocate:
+            to_allocate = [ClaimToAllocate(claims.claims[i].key, claims.claims[i].spec) for i in claims.to_allocate]
+            result = allocator.allocate(node, to_allocate)  # AllocationError: the caller's
+            if isinstance(result, str):
+                return _VERDICT_OF[result], None
+            found = result
+        return (NOT_AVAILABLE if unavailable else FITS), found
+
+    def _score(self, claims: PodClaims, allocations: list[Allocation]) -> int:
+        score = 0
+        new = iter(allocations)
+        for index, claim in enumerate(claims.claims):
+            allocation = next(new) if index in claims.to_allocate else claim.allocation
+            chosen = {r.request for r in allocation.results if "/" in r.request}
+            for request in claim.spec.requests:
+                for i, sub in enumerate(request.first_available):
+                    if f"{request.name}/{sub.name}" in chosen:
+                        score += MAX_SUBREQUESTS - i
+        return score
+
+    # -- Reserve and PreBind ----------------------------------------------------------------
+
+    def reserve(self, claims: PodClaims, node: int, allocations: list[Allocation], timestamp: str = "") -> None:
+        """The pod is placed: its new allocations are taken and written into the claims,
+        and every claim is reserved for the pod."""
+        for index, allocation in zip(claims.to_allocate, allocations):
+            claims.claims[index].allocation = allocation
+            self._take(allocation)
+            self._changed(allocation)
+        for claim in claims.claims:
+            reference = {"resource": "pods", "name": claims.pod.name, "uid": claims.pod.uid}
+            if reference not in claim.reserved_for:
+                claim.reserved_for.append(reference)
+
+    def _changed(self, allocation: Allocation) -> None:
+        """Nodes that see a device just taken must search again."""
+        shared = False
+        names = set()
+        for result in allocation.results:
+            for s in self.inventory.slices:
+                if s.driver == result.driver and s.pool == result.pool:
+                    if s.node_name:
+                        names.add(s.node_name)
+                    else:
+                        shared = True
+        for n, node in enumerate(self.nodes):
+            if shared or node.name in names:
+                self._node_generation[n] += 1
+
+
+def check_selectors(objects: DraObjects, inventory: Inventory) -> None:
+    """Every CEL expression compiles, as the API server checks when the object is created."""
+    from kubesched.dra.cel import CelError
+    from kubesched.errors import InputError
+
+    def check(expressions, obj: str, path: str) -> None:
+        for i, expression in enumerate(expressions):
+            try:
+                inventory.evaluate(expression)
+            except CelError as error:
+                raise InputError(str(error), file=None, obj=obj, field=f"{path}[{i}].cel.expression") from None
+
+    for device_class in objects.classes.values():
+        check(device_class.selectors, f"DeviceClass {device_class.name}", "spec.selectors")
+    for kind, items, prefix in (("ResourceClaim", objects.claims, "spec"), ("ResourceClaimTemplate",
+                                                                             objects.templates, "spec.spec")):
+        for item in items.values():
+            for r, request in enumerate(item.spec.requests):
+                if request.exactly is not None:
+                    check(request.exactly.selectors, f"{kind} {item.namespace}/{item.name}",
+                          f"{prefix}.devices.requests[{r}].exactly.selectors")
+                for j, sub in enumerate(request.first_available):
+                    check(sub.selectors, f"{kind} {item.namespace}/{item.name}",
+                          f"{prefix}.devices.requests[{r}].firstAvailable[{j}].selectors")
+
+
+__all__ = ["AllocationError", "DraCluster", "PodClaims", "Unschedulable", "VERDICT_TEXT", "Waiting",
+           "check_selectors"]

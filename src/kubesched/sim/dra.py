@@ -1,0 +1,37 @@
+"""Deciding a pod with resource claims: DynamicResources' PreEnqueue and PreFilter in
+Python, its per-node verdicts (the allocator, kubesched.dra) handed to the core as the pod
+class's DynamicResources filter and score, then Reserve/PreBind on the chosen node."""
+
+from __future__ import annotations
+
+from kubesched.dra.allocator import AllocationError
+from kubesched.dra.plugin import DraCluster, PodClaims, Unschedulable, Waiting
+from kubesched.model.records import Pod
+
+
+def claims_json(claims: PodClaims) -> list[dict]:
+    """Each claim of the pod and the devices allocated to it."""
+    return [{"claim": claim.key,
+             "devices": [r.to_json() for r in claim.allocation.results] if claim.allocation else []}
+            for claim in claims.claims]
+
+
+def decide_with_claims(snapshot, dra: DraCluster, pod: Pod, placement):
+    """The Placement for one pod with claims; the pod is assumed on its node."""
+    message_head = f"0/{snapshot.node_count} nodes are available:"
+    try:
+        claims = dra.prefilter(pod)
+    except Waiting as wait:
+        return placement(pod.key, None, str(wait)), False
+    except Unschedulable as rejection:
+        return placement(pod.key, None, f"{message_head} {rejection}."), True
+    try:
+        verdict, score, allocations = dra.verdicts(claims)
+    except AllocationError as error:
+        return placement(pod.key, None, f"error: running \"DynamicResources\" filter plugin: {error}"), True
+    class_id = snapshot.class_with_dra(pod, verdict, score)
+    node = snapshot.engine.schedule(class_id)
+    if node < 0:
+        return placement(pod.key, None, snapshot.failure_message(snapshot.engine.last_failure())), True
+    dra.reserve(claims, node, allocations[node])
+    return placement(pod.key, snapshot.node_names[node], claims=claims_json(claims)), True
