@@ -97,6 +97,7 @@ func newAPIServer(ctx context.Context) (*apiServer, error) {
 	s := &apiServer{ctx: ctx, store: store, listers: listers, created: map[string]bool{},
 		priority: priority.NewPlugin(), tolerances: defaulttolerationseconds.NewDefaultTolerationSeconds(),
 		runtime: runtimeclass.NewRuntimeClass()}
+	draNamespaces.NamespaceInterface = store.CoreV1().Namespaces()
 	s.priority.SetExternalKubeClientSet(store)
 	s.priority.SetExternalKubeInformerFactory(listers)
 	s.runtime.SetExternalKubeClientSet(store)
@@ -174,9 +175,11 @@ func (s *apiServer) create(k kind, obj runtime.Object) error {
 			}
 		}
 	}
+	restore := keepControllerStatus(obj)
 	if err := rest.BeforeCreate(k.strategy, ctx, obj); err != nil {
 		return err
 	}
+	restore()
 	for _, plugin := range []admission.ValidationInterface{s.runtime, s.priority} {
 		if err := plugin.Validate(ctx, attributes, objects); err != nil {
 			return err

@@ -33,6 +33,8 @@ type podDecision struct {
 	// Gated names the PreEnqueue plugin that keeps the pod out of the scheduling queue (e.g.
 	// SchedulingGates); such a pod is never tried, so it has no node verdicts.
 	Gated *string `json:"gated,omitempty"`
+	// Claims: for a placed pod with resource claims, the devices each claim was allocated.
+	Claims []claimAllocation `json:"claims,omitempty"`
 }
 
 // decide runs one scheduling cycle's algorithm for pod, as schedulePod does (PreFilter,
@@ -93,7 +95,11 @@ func (s *inMemoryScheduler) decide(ctx context.Context, nodes []string, pod *v1.
 		decision.Message = &message
 		return decision, nil
 	}
-	return decision, s.assume(ctx, pod, *decision.Node)
+	if err := s.assume(ctx, pod, *decision.Node); err != nil {
+		return decision, err
+	}
+	decision.Claims, err = s.reserveAndPreBind(ctx, schedFramework, state, pod, *decision.Node)
+	return decision, err
 }
 
 // filtering is what PreFilter and Filter found: the feasible nodes in input order, and

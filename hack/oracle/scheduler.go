@@ -18,6 +18,7 @@ import (
 // informers fill the scheduler cache; the decisions run its frameworks directly.
 type inMemoryScheduler struct {
 	sched    *scheduler.Scheduler
+	client   *fake.Clientset // the API the plugins write to (DRA's PreBind)
 	snapshot *internalcache.Snapshot
 	assumed  []*v1.Pod // pods placed by decide, in the cache as assumed
 }
@@ -49,7 +50,7 @@ func newInMemoryScheduler(ctx context.Context, cfg *config.KubeSchedulerConfigur
 	if err := sched.WaitForHandlersSync(ctx); err != nil {
 		return nil, fmt.Errorf("waiting for the scheduler's event handlers: %w", err)
 	}
-	s := &inMemoryScheduler{sched: sched, snapshot: snapshot}
+	s := &inMemoryScheduler{sched: sched, snapshot: snapshot, client: client}
 	return s, s.refresh(ctx)
 }
 

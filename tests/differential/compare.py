@@ -99,6 +99,8 @@ def _pod(mine: dict, theirs: dict) -> Divergence | None:
                 return Divergence(pod, name, "Score", "total", mine["total"].get(name), theirs["total"][name])
     if mine["node"] != theirs["node"]:
         return Divergence(pod, None, "Decision", "node", mine["node"], theirs["node"])
+    if mine.get("claims") != theirs.get("claims"):  # the devices DynamicResources allocated
+        return Divergence(pod, None, "DynamicResources", "claims", mine.get("claims"), theirs.get("claims"))
     if mine.get("explainNode") != mine["node"]:
         return Divergence(pod, None, "simulate/explain", "selectedNode", mine.get("explainNode"), mine["node"])
     if mine["message"] != theirs["message"]:

@@ -82,6 +82,9 @@ def _decide(cluster, profiles) -> list[dict]:
     pods = []
     for placement in placements:
         entry = {"pod": placement.pod, "node": placement.node, "message": placement.message or None}
+        if placement.claims is not None:  # the oracle's shape: request, driver, pool, device
+            entry["claims"] = [{"claim": c["claim"], "devices": [{k: d[k] for k in ("request", "driver", "pool", "device")}
+                                                                 for d in c["devices"]]} for c in placement.claims]
         if placement.pod in decided:
             entry.update(_explained(explain(cluster, profiles, placement.pod)))
         pods.append(entry)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from .dra_scenarios import add_dra
+
 # Families that can be left out of generation (see FAMILIES_HELP for what each covers).
 FAMILIES_HELP = {
     "balanced": "NodeResourcesBalancedAllocation scores (excluded: the plugin is disabled in the config)",
@@ -25,6 +27,7 @@ FAMILIES_HELP = {
     "runtimeclass": "pods whose overhead comes from their RuntimeClass (admission)",
     "gt-lt-non-integer": "node affinity Gt/Lt with a value that is not an integer (valid, never matches)",
     "invalid": "objects the API server rejects",
+    "dra": "DeviceClasses, ResourceSlices, ResourceClaims and templates, pods that claim devices (dra_scenarios.py)",
 }
 FAMILIES = tuple(FAMILIES_HELP)
 # Divergences known when the differential test was written, being fixed in kubesched.
@@ -105,7 +108,10 @@ def generate(seed: int, exclude: frozenset[str] | set[str] = frozenset()) -> dic
     if g.has("invalid") and g.chance(0.15):
         for k in range(g.rng.randint(1, 2)):
             objects.append(_invalid_pod(g, pod_count + k, names, class_names, runtime, controllers))
-    return {"objects": objects, "config": _config(g) if g.chance(0.35) or not g.has("balanced") else None}
+    config = _config(g) if g.chance(0.35) or not g.has("balanced") else None
+    if g.has("dra"):
+        objects = add_dra(seed, objects)  # its own random choices: the rest is unchanged
+    return {"objects": objects, "config": config}
 
 
 def _sizes(g: _Gen) -> tuple[int, int]:
@@ -678,6 +684,8 @@ def features(scenario: dict) -> set[str]:
             found |= _node_features(obj)
         elif kind == "Pod":
             found |= _pod_features(obj)
+        elif kind in ("DeviceClass", "ResourceSlice", "ResourceClaim", "ResourceClaimTemplate"):
+            found |= {kind, "dra"}
     found |= _config_features(scenario.get("config"))
     return found
 

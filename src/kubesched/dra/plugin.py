@@ -11,7 +11,7 @@ per changed node, not one per node.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from kubesched.dra.allocator import AllocationError, Allocator, ClaimToAllocate
 from kubesched.dra.inventory import Inventory, selects
@@ -64,7 +64,9 @@ class DraCluster:
     def __init__(self, objects: DraObjects, nodes: list[Node], *, create_template_claims: bool = True):
         """`create_template_claims`: act as the resourceclaim controller for pods whose
         template claims are not in the input (offline); otherwise such a pod waits."""
-        self.objects = objects
+        # Claims change as pods are placed (allocation, reservedFor): this run's own copies.
+        self.objects = replace(objects, claims={key: replace(c, reserved_for=list(c.reserved_for))
+                                                for key, c in objects.claims.items()})
         self.nodes = nodes
         self.inventory = Inventory(objects.slices)
         self.create_template_claims = create_template_claims
@@ -73,7 +75,7 @@ class DraCluster:
             self._take(claim.allocation)
         self._node_generation = [0] * len(nodes)
         self._cache: dict[tuple, tuple[int, list[Allocation] | None, int]] = {}  # (signature, node) →
-        self._created = 0
+        self._created: dict[tuple[str, str], str] = {}  # (pod, pod claim name) → the claim made for it
 
     @property
     def active(self) -> bool:
@@ -95,6 +97,8 @@ class DraCluster:
         statuses = pod_claim_statuses(pod.raw or {})
         for name, claim_name, template_name in pod_claim_references(pod.raw or {}):
             if template_name:
+                if name not in statuses and (pod.key, name) in self._created:
+                    statuses[name] = self._created[(pod.key, name)]
                 if name not in statuses:
                     if not self.create_template_claims:
                         raise Waiting(f'pod "{pod.namespace}/{pod.name}": ResourceClaim not created yet')
@@ -117,13 +121,11 @@ class DraCluster:
         template = self.objects.templates.get(f"{pod.namespace}/{template_name}")
         if template is None:
             raise Waiting(f'pod "{pod.namespace}/{pod.name}": ResourceClaim not created yet')
-        self._created += 1
         claim_name = template_claim_name(pod.name, name, name_suffix(f"{pod.namespace}/{pod.name}/{name}", 0))
-        claim = ResourceClaim(pod.namespace, claim_name, template.spec, uid=f"simulated-{self._created}",
+        claim = ResourceClaim(pod.namespace, claim_name, template.spec, uid=f"simulated-{len(self._created)}",
                               owner_pod_uid=pod.uid, owner_pod_name=pod.name)
         self.objects.claims[claim.key] = claim
-        status = (pod.raw.setdefault("status", {}) if isinstance(pod.raw, dict) else {})
-        status.setdefault("resourceClaimStatuses", []).append({"name": name, "resourceClaimName": claim_name})
+        self._created[(pod.key, name)] = claim_name
         return claim_name
 
     def prefilter(self, pod: Pod) -> PodClaims:
@@ -186,6 +188,36 @@ class DraCluster:
                     if f"{request.name}/{sub.name}" in chosen:
                         score += MAX_SUBREQUESTS - i
         return score
+
+    def explain_node(self, claims: PodClaims, n: int) -> list[dict]:
+        """Why the node's devices do or do not serve each request: how many it has, how many
+        of those each selector (the class's, then the request's) keeps, how many are free."""
+        node = self.nodes[n]
+        pools = self.inventory.pools_for(node)
+        entries = [e for p in pools if not (p.incomplete or p.invalid) for es in p.entries for e in es]
+        report = []
+        for index in claims.to_allocate:
+            claim = claims.claims[index]
+            for request in claim.spec.requests:
+                alternatives = [(request.name, request.exactly)] if request.exactly else \
+                    [(f"{request.name}/{s.name}", s) for s in request.first_available]
+                for name, sub in alternatives:
+                    device_class = self.objects.classes[sub.device_class_name]
+                    left = entries
+                    steps = []
+                    for origin, expressions in (("class", device_class.selectors), ("request", sub.selectors)):
+                        for i, expression in enumerate(expressions):
+                            matches, _ = self.inventory.evaluate(expression)
+                            left = [e for e in left if matches >> e.index & 1]
+                            steps.append({"selector": f"{origin} {device_class.name if origin == 'class' else name} "
+                                                      f"#{i}", "expression": expression, "devices": len(left)})
+                    free = [e for e in left if sub.admin_access or e.device_id not in self.allocated]
+                    report.append({"claim": claim.key, "request": name, "deviceClass": device_class.name,
+                                   "needed": "All" if sub.allocation_mode == "All" else sub.count,
+                                   "devices": len(entries), "selectors": steps, "free": len(free),
+                                   "incompletePools": [f"{p.driver}/{p.name}" for p in pools if p.incomplete],
+                                   "invalidPools": [f"{p.driver}/{p.name}" for p in pools if p.invalid]})
+        return report
 
     # -- Reserve and PreBind ----------------------------------------------------------------
 

@@ -5,7 +5,7 @@ class's DynamicResources filter and score, then Reserve/PreBind on the chosen no
 from __future__ import annotations
 
 from kubesched.dra.allocator import AllocationError
-from kubesched.dra.plugin import DraCluster, PodClaims, Unschedulable, Waiting
+from kubesched.dra.plugin import VERDICT_TEXT, DraCluster, PodClaims, Unschedulable, Waiting
 from kubesched.model.records import Pod
 
 
@@ -35,3 +35,27 @@ def decide_with_claims(snapshot, dra: DraCluster, pod: Pod, placement):
         return placement(pod.key, None, snapshot.failure_message(snapshot.engine.last_failure())), True
     dra.reserve(claims, node, allocations[node])
     return placement(pod.key, snapshot.node_names[node], claims=claims_json(claims)), True
+
+
+def explain_claims(snapshot, dra: DraCluster, pod: Pod) -> tuple[int | None, str | None, dict]:
+    """For `explain`: the pod's class with DynamicResources' verdicts, or the message that
+    keeps it from any node, and per node why its devices do or do not serve the claims."""
+    message_head = f"0/{snapshot.node_count} nodes are available:"
+    try:
+        claims = dra.prefilter(pod)
+    except Waiting as wait:
+        return None, str(wait), {}
+    except Unschedulable as rejection:
+        return None, f"{message_head} {rejection}.", {}
+    try:
+        verdict, score, allocations = dra.verdicts(claims)
+    except AllocationError as error:
+        return None, f"error: running \"DynamicResources\" filter plugin: {error}", {}
+    devices = {}
+    for n, node in enumerate(dra.nodes):
+        entry = {"verdict": VERDICT_TEXT.get(verdict[n], "fits"), "requests": dra.explain_node(claims, n)}
+        if n in allocations:
+            entry["allocation"] = [{"claim": claims.claims[i].key, "devices": [r.to_json() for r in a.results]}
+                                   for i, a in zip(claims.to_allocate, allocations[n])]
+        devices[node.name] = entry
+    return snapshot.class_with_dra(pod, verdict, score), None, devices

@@ -9,6 +9,7 @@ from dataclasses import replace
 from kubesched.errors import InputError
 from kubesched.framework.profile import Profile
 from kubesched.model.cluster import ClusterInput
+from kubesched.sim.dra import explain_claims
 from kubesched.sim.queue import queue_order
 from kubesched.sim.simulate import simulate
 from kubesched.snapshot.cluster import fit_error_message, reason_counts
@@ -28,8 +29,28 @@ def explain(cluster: ClusterInput, profiles: dict[str, Profile], pod_key: str, s
     ahead = replace(cluster, pending_pods=ordered[:position])
     snapshot = simulate(ahead, profiles, seed).snapshot
     snapshot.use_profile(profile)
+    if snapshot.dra is not None and snapshot.dra.has_claims(pod):
+        class_id, message, devices = explain_claims(snapshot, snapshot.dra, pod)
+        if class_id is None:
+            return rejected_report(snapshot, profile, pod_key, message)
+        report = _report(snapshot, profile, pod_key, snapshot.engine.evaluate(class_id))
+        for entry in report["nodes"]:
+            entry["devices"] = devices[entry["node"]]
+        return report
     evaluation = snapshot.engine.evaluate(snapshot.class_of(pod))
     return _report(snapshot, profile, pod_key, evaluation)
+
+
+def rejected_report(snapshot, profile: Profile, pod_key: str, message: str) -> dict:
+    """A pod DynamicResources keeps from every node (PreEnqueue, PreFilter or an error)."""
+    waiting = not message.startswith("0/")
+    nodes = [] if waiting else [
+        {"node": name, "feasible": False, "filters": {
+            **{f: {"status": "NotRun"} for f in profile.filters if f != "DynamicResources"},
+            "DynamicResources": {"status": "Unschedulable", "reasons": [message.split(": ", 1)[1].rstrip(".")]}}}
+        for name in snapshot.node_names]
+    return {"pod": pod_key, "profile": profile.scheduler_name, "nodes": nodes, "feasibleNodes": 0,
+            "selectedNode": None, "message": message}
 
 
 def _report(snapshot, profile: Profile, pod_key: str, e: dict) -> dict:

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/dynamic-resource-allocation/resourceclaim"
+	fwk "k8s.io/kube-scheduler/framework"
+	core "k8s.io/kubernetes/pkg/apis/core"
+	resource "k8s.io/kubernetes/pkg/apis/resource"
+	"k8s.io/kubernetes/pkg/registry/resource/deviceclass"
+	"k8s.io/kubernetes/pkg/registry/resource/resourceclaimtemplate"
+	"k8s.io/kubernetes/pkg/registry/resource/resourceslice"
+	"k8s.io/kubernetes/pkg/scheduler/framework"
+
+	resourceclaimregistry "k8s.io/kubernetes/pkg/registry/resource/resourceclaim"
+
+	_ "k8s.io/kubernetes/pkg/apis/resource/install"
+)
+
+// Dynamic Resource Allocation (resource.k8s.io/v1, GA, on by the v1.37 default feature
+// gates): the oracle creates DeviceClasses, ResourceSlices, ResourceClaimTemplates and
+// ResourceClaims as the API server does, so that the DynamicResources plugin sees them.
+//
+// Two things the API server does not do on create are kept from the scenario, because a
+// controller writes them through the status subresource right after: a ResourceClaim's
+// status (an allocation made earlier, its reservations) and a pending pod's
+// status.resourceClaimStatuses (the resourceclaim controller's names for its template
+// claims).
+
+// draNamespaces is the API server's namespace client, which the claim strategies consult
+// (admin access needs a labelled namespace); newAPIServer sets it.
+var draNamespaces = &namespaceClient{}
+
+type namespaceClient struct{ corev1client.NamespaceInterface }
+
+// The DRA kinds come after the pods (nothing they hold is checked against a pod), classes
+// before the claims that name them.
+func init() {
+	kinds = append(kinds,
+		kind{schema.GroupVersionKind{Group: "resource.k8s.io", Version: "v1", Kind: "DeviceClass"}, "deviceclasses", deviceclass.Strategy},
+		kind{schema.GroupVersionKind{Group: "resource.k8s.io", Version: "v1", Kind: "ResourceSlice"}, "resourceslices", resourceslice.Strategy},
+		kind{schema.GroupVersionKind{Group: "resource.k8s.io", Version: "v1", Kind: "ResourceClaimTemplate"}, "resourceclaimtemplates",
+			resourceclaimtemplate.NewStrategy(draNamespaces)},
+		kind{schema.GroupVersionKind{Group: "resource.k8s.io", Version: "v1", Kind: "ResourceClaim"}, "resourceclaims",
+			resourceclaimregistry.NewStrategy(draNamespaces, nil)},
+	)
+}
+
+// keepControllerStatus saves what a controller writes after create (see above) and
+// returns the function that puts it back once the create strategy has reset the status.
+func keepControllerStatus(obj runtime.Object) func() {
+	switch o := obj.(type) {
+	case *resource.ResourceClaim:
+		kept := o.Status.DeepCopy()
+		return func() { o.Status = *kept }
+	case *core.Pod:
+		if o.Spec.NodeName != "" || len(o.Status.ResourceClaimStatuses) == 0 {
+			return func() {}
+		}
+		kept := append([]core.PodResourceClaimStatus(nil), o.Status.ResourceClaimStatuses...)
+		return func() { o.Status.ResourceClaimStatuses = kept }
+	}
+	return func() {}
+}
+
+type deviceAllocation struct {
+	Request string `json:"request"`
+	Driver  string `json:"driver"`
+	Pool    string `json:"pool"`
+	Device  string `json:"device"`
+}
+
+type claimAllocation struct {
+	Claim   string             `json:"claim"`
+	Devices []deviceAllocation `json:"devices"`
+}
+
+// reserveAndPreBind runs the Reserve and PreBind plugins for a placed pod with resource
+// claims, as the scheduling and binding cycles do: DynamicResources allocates in Reserve
+// and writes status.allocation and status.reservedFor in PreBind. It returns the devices
+// each claim got, read back from the API.
+func (s *inMemoryScheduler) reserveAndPreBind(ctx context.Context, schedFramework framework.Framework,
+	state fwk.CycleState, pod *v1.Pod, node string) ([]claimAllocation, error) {
+	if len(pod.Spec.ResourceClaims) == 0 {
+		return nil, nil
+	}
+	assumed := pod.DeepCopy()
+	assumed.Spec.NodeName = node
+	if status := schedFramework.RunReservePluginsReserve(ctx, state, assumed, node); !status.IsSuccess() {
+		return nil, fmt.Errorf("reserve for pod %s/%s on %s: %w", pod.Namespace, pod.Name, node, status.AsError())
+	}
+	if status := schedFramework.RunPreBindPlugins(ctx, state, assumed, node); !status.IsSuccess() {
+		return nil, fmt.Errorf("prebind for pod %s/%s on %s: %w", pod.Namespace, pod.Name, node, status.AsError())
+	}
+	claims := []claimAllocation{}
+	for _, podClaim := range pod.Spec.ResourceClaims {
+		name, _, err := resourceclaim.Name(pod, &podClaim)
+		if err != nil || name == nil {
+			continue
+		}
+		claim, err := s.client.ResourceV1().ResourceClaims(pod.Namespace).Get(ctx, *name, metav1.GetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		entry := claimAllocation{Claim: pod.Namespace + "/" + *name, Devices: []deviceAllocation{}}
+		if claim.Status.Allocation != nil {
+			for _, r := range claim.Status.Allocation.Devices.Results {
+				entry.Devices = append(entry.Devices, deviceAllocation{r.Request, r.Driver, r.Pool, r.Device})
+			}
+		}
+		claims = append(claims, entry)
+	}
+	return claims, nil
+}
