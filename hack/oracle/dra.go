@@ -3,13 +3,22 @@ package main
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
 
 	v1 "k8s.io/api/core/v1"
+	resourcev1 "k8s.io/api/resource/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
+	clienttesting "k8s.io/client-go/testing"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/dynamic-resource-allocation/resourceclaim"
+	"k8s.io/dynamic-resource-allocation/structured"
 	fwk "k8s.io/kube-scheduler/framework"
 	core "k8s.io/kubernetes/pkg/apis/core"
 	resource "k8s.io/kubernetes/pkg/apis/resource"
@@ -116,5 +125,49 @@ func (s *inMemoryScheduler) reserveAndPreBind(ctx context.Context, schedFramewor
 		}
 		claims = append(claims, entry)
 	}
-	return claims, nil
+	return claims, waitForAllocations(ctx, schedFramework, claims)
+}
+
+// waitForAllocations waits until the scheduler's claim tracker lists the devices just
+// allocated: PreBind's status update reaches it through the informer, asynchronously, and
+// the next pod must see them taken (as kube-scheduler's next cycle would, a moment later).
+func waitForAllocations(ctx context.Context, schedFramework framework.Framework, claims []claimAllocation) error {
+	return wait.PollUntilContextTimeout(ctx, time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		allocated, err := schedFramework.SharedDRAManager().ResourceClaims().ListAllAllocatedDevices()
+		if err != nil {
+			return false, nil // a concurrent modification: look again
+		}
+		for _, claim := range claims {
+			for _, d := range claim.Devices {
+				if !allocated.Has(structured.MakeDeviceID(d.Driver, d.Pool, d.Device)) {
+					return false, nil
+				}
+			}
+		}
+		return true, nil
+	})
+}
+
+// versionedClaims gives the ResourceClaims a resourceVersion and makes the fake API bump
+// it on every update, as the API server does: the scheduler's assume cache takes a claim's
+// update (PreBind's status.allocation) only when its version is newer.
+func versionedClaims(objects []runtime.Object) {
+	for _, obj := range objects {
+		if claim, ok := obj.(*resourcev1.ResourceClaim); ok && claim.ResourceVersion == "" {
+			claim.ResourceVersion = "1"
+		}
+	}
+}
+
+func bumpClaimVersions(client *fake.Clientset) {
+	var version atomic.Int64
+	version.Store(1)
+	client.PrependReactor("update", "resourceclaims", func(action clienttesting.Action) (bool, runtime.Object, error) {
+		if update, ok := action.(clienttesting.UpdateAction); ok {
+			if accessor, err := meta.Accessor(update.GetObject()); err == nil {
+				accessor.SetResourceVersion(strconv.FormatInt(version.Add(1), 10))
+			}
+		}
+		return false, nil, nil // the tracker stores it
+	})
 }

@@ -24,7 +24,9 @@ type inMemoryScheduler struct {
 }
 
 func newInMemoryScheduler(ctx context.Context, cfg *config.KubeSchedulerConfiguration, objects []runtime.Object) (*inMemoryScheduler, error) {
+	versionedClaims(objects)
 	client := fake.NewSimpleClientset(objects...)
+	bumpClaimVersions(client)
 	informerFactory := scheduler.NewInformerFactory(client, 0, nil)
 	snapshot := internalcache.NewEmptySnapshot()
 	recorders := func(string) events.EventRecorderLogger { return &events.FakeRecorder{} } // events go nowhere

@@ -11,6 +11,7 @@ cannot hold the private-use tag character, so no plain string is mistaken for on
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from fractions import Fraction
 
 from cel_expr_python import cel
@@ -161,6 +162,12 @@ def environment():
     if _ENV is None:
         _ENV = cel.NewEnv(variables={"device": cel.Type.DYN}, extensions=[_library(), ExtStrings(), ExtBindings()])
     return _ENV
+
+
+@lru_cache(maxsize=4096)
+def compiled(expression: str) -> "Selector":
+    """Each distinct expression is compiled once (CelError if it does not compile)."""
+    return Selector(expression)
 
 
 class Selector:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from kubesched.dra.cel import CelError, Selector
+from kubesched.dra.cel import CelError, compiled
 from kubesched.model.dra_records import Device, ResourceSlice
 from kubesched.model.records import Node
 from kubesched.model.selectors import node_term_matches
@@ -82,7 +82,7 @@ class Inventory:
     def evaluate(self, expression: str) -> tuple[int, dict[int, str]]:
         found = self._matches.get(expression)
         if found is None:
-            selector = Selector(expression)  # CelError: the caller names the object
+            selector = compiled(expression)  # read_dra_objects compiled it already
             bits, errors = 0, {}
             for entry in self.entries:
                 try:

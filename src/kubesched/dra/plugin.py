@@ -249,31 +249,4 @@ class DraCluster:
                 self._node_generation[n] += 1
 
 
-def check_selectors(objects: DraObjects, inventory: Inventory) -> None:
-    """Every CEL expression compiles, as the API server checks when the object is created."""
-    from kubesched.dra.cel import CelError
-    from kubesched.errors import InputError
-
-    def check(expressions, obj: str, path: str) -> None:
-        for i, expression in enumerate(expressions):
-            try:
-                inventory.evaluate(expression)
-            except CelError as error:
-                raise InputError(str(error), file=None, obj=obj, field=f"{path}[{i}].cel.expression") from None
-
-    for device_class in objects.classes.values():
-        check(device_class.selectors, f"DeviceClass {device_class.name}", "spec.selectors")
-    for kind, items, prefix in (("ResourceClaim", objects.claims, "spec"), ("ResourceClaimTemplate",
-                                                                             objects.templates, "spec.spec")):
-        for item in items.values():
-            for r, request in enumerate(item.spec.requests):
-                if request.exactly is not None:
-                    check(request.exactly.selectors, f"{kind} {item.namespace}/{item.name}",
-                          f"{prefix}.devices.requests[{r}].exactly.selectors")
-                for j, sub in enumerate(request.first_available):
-                    check(sub.selectors, f"{kind} {item.namespace}/{item.name}",
-                          f"{prefix}.devices.requests[{r}].firstAvailable[{j}].selectors")
-
-
-__all__ = ["AllocationError", "DraCluster", "PodClaims", "Unschedulable", "VERDICT_TEXT", "Waiting",
-           "check_selectors"]
+__all__ = ["AllocationError", "DraCluster", "PodClaims", "Unschedulable", "VERDICT_TEXT", "Waiting"]

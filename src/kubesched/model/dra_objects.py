@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from kubesched.dra.cel import CelError, compiled
 from kubesched.errors import InputError
 from kubesched.model.dra_records import (
     ALL, API_VERSION, EXACT_COUNT, Allocation, Attribute, ClaimSpec, Device, DeviceClass, DeviceRequest,
@@ -112,6 +113,10 @@ def _selectors(value: object, path: str) -> tuple[str, ...]:
             raise InputError("Required value", field=f"{path}[{i}].cel.expression")
         if len(expression) > MAX_CEL_LENGTH:
             raise InputError(f"must have at most {MAX_CEL_LENGTH} bytes", field=f"{path}[{i}].cel.expression")
+        try:
+            compiled(expression)  # the API server refuses an expression that does not compile
+        except CelError as error:
+            raise InputError(str(error), field=f"{path}[{i}].cel.expression") from None
         expressions.append(expression)
     return tuple(expressions)
 

@@ -4,6 +4,7 @@ class's DynamicResources filter and score, then Reserve/PreBind on the chosen no
 
 from __future__ import annotations
 
+from kubesched import _core
 from kubesched.dra.allocator import AllocationError
 from kubesched.dra.plugin import VERDICT_TEXT, DraCluster, PodClaims, Unschedulable, Waiting
 from kubesched.model.records import Pod
@@ -16,6 +17,13 @@ def claims_json(claims: PodClaims) -> list[dict]:
             for claim in claims.claims]
 
 
+def passing_other_filters(snapshot, pod: Pod) -> list[int]:
+    """The nodes upstream's DynamicResources Filter runs on: those every earlier filter passes
+    (the pod's class without claims passes the same filters but DynamicResources)."""
+    class_id = snapshot.class_of(pod)
+    return [n for n in range(snapshot.node_count) if _core.feasible_on(snapshot.engine, class_id, n)]
+
+
 def decide_with_claims(snapshot, dra: DraCluster, pod: Pod, placement):
     """The Placement for one pod with claims; the pod is assumed on its node."""
     message_head = f"0/{snapshot.node_count} nodes are available:"
@@ -26,7 +34,7 @@ def decide_with_claims(snapshot, dra: DraCluster, pod: Pod, placement):
     except Unschedulable as rejection:
         return placement(pod.key, None, f"{message_head} {rejection}."), True
     try:
-        verdict, score, allocations = dra.verdicts(claims)
+        verdict, score, allocations = dra.verdicts(claims, passing_other_filters(snapshot, pod))
     except AllocationError as error:
         return placement(pod.key, None, f"error: running \"DynamicResources\" filter plugin: {error}"), True
     class_id = snapshot.class_with_dra(pod, verdict, score)
@@ -48,7 +56,7 @@ def explain_claims(snapshot, dra: DraCluster, pod: Pod) -> tuple[int | None, str
     except Unschedulable as rejection:
         return None, f"{message_head} {rejection}.", {}
     try:
-        verdict, score, allocations = dra.verdicts(claims)
+        verdict, score, allocations = dra.verdicts(claims, passing_other_filters(snapshot, pod))
     except AllocationError as error:
         return None, f"error: running \"DynamicResources\" filter plugin: {error}", {}
     devices = {}
