@@ -1,0 +1,105 @@
+"""A slow, obvious reference for the DRA allocator (kubesched.dra.allocator): every
+complete assignment of devices to the claims' requests, enumerated in upstream's order
+(claims, requests, a firstAvailable request's alternatives, then device combinations in
+pool/slice/device order), checked as a whole; the first valid one is the answer.
+
+It evaluates the CEL selectors on each device directly (no bitsets), checks constraints
+and shared counters on the finished assignment rather than while searching, and knows
+nothing of backtracking. Pools come from the inventory (their rules have their own cases).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from fractions import Fraction
+from itertools import combinations
+
+from kubesched.dra.allocator import tolerates
+from kubesched.dra.cel import compiled
+from kubesched.dra.inventory import Entry, Inventory
+from kubesched.model.dra_records import ALL, ClaimSpec, DeviceClass, SubRequest
+
+
+def _selected(entry: Entry, device_class: DeviceClass, sub: SubRequest) -> bool:
+    return all(compiled(e).matches(entry.device, entry.slice.driver)
+               for e in (*device_class.selectors, *sub.selectors))
+
+
+def reference_allocate(inventory: Inventory, classes: dict[str, DeviceClass], allocated: set, node,
+                       claims: list[ClaimSpec]) -> list[list[tuple[str, tuple[str, str, str]]]] | None:
+    """Per claim the (request name, device ID) taken, or None when no assignment is valid."""
+    pools = [p for p in inventory.pools_for(node) if not p.incomplete and not p.invalid]
+    order = [e for p in pools for entries in p.entries for e in entries]
+    slots = []  # (claim, base request, alternatives: (name, sub, candidates))
+    for c, spec in enumerate(claims):
+        for request in spec.requests:
+            alternatives = [(request.name, request.exactly)] if request.exactly else \
+                [(f"{request.name}/{s.name}", s) for s in request.first_available]
+            slots.append((c, request.name, [(name, sub, [e for e in order if _selected(e, classes[sub.device_class_name],
+                                                                                   sub)])
+                                            for name, sub in alternatives]))
+    for assignment in _assignments(slots, 0):
+        if _valid(assignment, claims, allocated, pools):
+            result: list[list] = [[] for _ in claims]
+            for c, base, name, sub, entry in assignment:
+                result[c].append((name, entry.device_id))
+            return result
+    return None
+
+
+def _assignments(slots, i: int) -> Iterator[list]:
+    if i == len(slots):
+        yield []
+        return
+    c, base, alternatives = slots[i]
+    for name, sub, candidates in alternatives:
+        if sub.allocation_mode == ALL:
+            choices = [tuple(candidates)] if candidates else []
+        else:
+            choices = combinations(candidates, sub.count)
+        for chosen in choices:
+            for rest in _assignments(slots, i + 1):
+                yield [(c, base, name, sub, e) for e in chosen] + rest
+
+
+def _valid(assignment: list, claims: list[ClaimSpec], allocated: set, pools) -> bool:
+    taking: dict[tuple, set[int]] = {}
+    for c, base, name, sub, entry in assignment:
+        device = entry.device_id
+        if sub.admin_access:
+            if c in taking.get(device, set()):
+                return False
+        elif device in allocated or taking.get(device):
+            return False
+        for taint in entry.device.taints:
+            if taint.effect in ("NoSchedule", "NoExecute") and not any(
+                    tolerates(t, taint.key, taint.value, taint.effect) for t in sub.tolerations):
+                return False
+        taking.setdefault(device, set()).add(c)
+    for c, spec in enumerate(claims):
+        for constraint in spec.constraints:
+            values = []
+            for claim, base, name, sub, entry in assignment:
+                if claim != c:
+                    continue
+                if constraint.requests and base not in constraint.requests and name not in constraint.requests:
+                    continue
+                values.append(entry.device.attributes.get(constraint.attribute))
+            if any(v is None for v in values) or len(set(values)) > 1:
+                return False
+    for pool in pools:
+        if not pool.counter_sets:
+            continue
+        mine = [e for entries in pool.entries for e in entries] + pool.other_entries
+        if not any(a[4] in mine and a[4].device.consumes_counters for a in assignment):
+            continue  # counters are checked when a device that consumes them is taken
+        used: dict[tuple[str, str], Fraction] = {}
+        for entry in mine:
+            if entry.device_id in allocated or any(a[4] is entry for a in assignment):
+                for set_name, counters in entry.device.consumes_counters:
+                    for counter, amount in counters.items():
+                        used[(set_name, counter)] = used.get((set_name, counter), Fraction(0)) + amount
+        for (set_name, counter), amount in used.items():
+            if amount > pool.counter_sets[set_name][counter]:
+                return False
+    return True
