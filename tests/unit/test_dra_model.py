@@ -110,3 +110,21 @@ def test_template_claim_names_as_the_controller_makes_them():
     name = template_claim_name(long_pod, long_claim, "abcde")
     # both names cut in proportion to their length (72 → 57), no hyphen before the suffix
     assert name == "p" * (50 * 57 // 72) + "-" + "c" * (20 * 57 // 72) + "abcde"
+
+
+def test_snapshot_dumps_dra_objects_that_read_back(tmp_path):
+    from kubesched.plan.cluster_dump import dump_cluster
+    from tests.conformance.dra_builders import device_class
+    served = {"/apis/resource.k8s.io/v1/resourceslices": [resource_slice("s", [device("d")])],
+              "/apis/resource.k8s.io/v1/deviceclasses": [device_class("class-a")],
+              "/api/v1/nodes": [{"metadata": {"name": "node-1"}, "status": {"allocatable": {"cpu": "1", "pods": "10"}}}]}
+
+    class Kube:
+        def request(self, method, path, body=None, *, query=None, **_):
+            items = [{k: v for k, v in o.items() if k not in ("apiVersion", "kind")} for o in served.get(path, [])]
+            return json.loads(json.dumps({"kind": "List", "metadata": {}, "items": items}))
+
+    counts = dump_cluster(Kube(), str(tmp_path))
+    assert counts["ResourceSlice"] == 1 and counts["DeviceClass"] == 1 and counts["ResourceClaim"] == 0
+    cluster = read_cluster([str(tmp_path)], warn=lambda m: None)
+    assert [s.name for s in cluster.dra.slices] == ["s"] and list(cluster.dra.classes) == ["class-a"]

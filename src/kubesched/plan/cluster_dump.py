@@ -42,6 +42,12 @@ KINDS = (
     Listed("runtimeclasses", "RuntimeClass", "node.k8s.io/v1", "/apis/node.k8s.io/v1/runtimeclasses"),
     Listed("poddisruptionbudgets", "PodDisruptionBudget", "policy/v1",
            "/apis/policy/v1/poddisruptionbudgets"),
+    # Dynamic Resource Allocation (resource.k8s.io/v1): the devices and who claims them.
+    Listed("deviceclasses", "DeviceClass", "resource.k8s.io/v1", "/apis/resource.k8s.io/v1/deviceclasses"),
+    Listed("resourceslices", "ResourceSlice", "resource.k8s.io/v1", "/apis/resource.k8s.io/v1/resourceslices"),
+    Listed("resourceclaims", "ResourceClaim", "resource.k8s.io/v1", "/apis/resource.k8s.io/v1/resourceclaims"),
+    Listed("resourceclaimtemplates", "ResourceClaimTemplate", "resource.k8s.io/v1",
+           "/apis/resource.k8s.io/v1/resourceclaimtemplates"),
 )
 
 
