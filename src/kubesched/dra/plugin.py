@@ -74,7 +74,16 @@ class DraCluster:
         for claim in objects.claims.values():
             self._take(claim.allocation)
         self._node_generation = [0] * len(nodes)
-        self._cache: dict[tuple, tuple[int, list[Allocation] | None, int]] = {}  # (signature, node) →
+        # Per claims signature, per node: (verdict, allocations, score, node generation).
+        self._cache: dict[tuple, list[tuple | None]] = {}
+        self._pool_nodes: dict[tuple[str, str], set[str] | None] = {}  # None: a pool other nodes see too
+        for s in objects.slices:
+            names = self._pool_nodes.setdefault((s.driver, s.pool), set())
+            if names is not None:
+                if s.node_name:
+                    names.add(s.node_name)
+                else:
+                    self._pool_nodes[(s.driver, s.pool)] = None
         self._created: dict[tuple[str, str], str] = {}  # (pod, pod claim name) → the claim made for it
 
     @property
@@ -151,18 +160,20 @@ class DraCluster:
         count = len(self.nodes)
         verdict, score, allocations = [FITS] * count, [0] * count, {}
         allocator = Allocator(self.inventory, self.objects.classes, self.allocated)
-        signature = claims.signature
+        cache = self._cache.get(claims.signature)
+        if cache is None:
+            cache = self._cache[claims.signature] = [None] * count
+        generations = self._node_generation
         for n in range(count) if nodes is None else nodes:
-            key = (signature, n)
-            cached = self._cache.get(key)
-            if cached is not None and cached[2] == self._node_generation[n]:
-                verdict[n], found = cached[0], cached[1]
-            else:
-                verdict[n], found = self._filter(allocator, claims, self.nodes[n])
-                self._cache[key] = (verdict[n], found, self._node_generation[n])
-            if verdict[n] == FITS:
-                allocations[n] = found or []
-                score[n] = self._score(claims, found or [])
+            cached = cache[n]
+            if cached is None or cached[3] != generations[n]:
+                code, found = self._filter(allocator, claims, self.nodes[n])
+                points = self._score(claims, found or []) if code == FITS else 0
+                cached = cache[n] = (code, found, points, generations[n])
+            verdict[n] = cached[0]
+            if cached[0] == FITS:
+                allocations[n] = cached[1] or []
+                score[n] = cached[2]
         return verdict, score, allocations
 
     def _filter(self, allocator: Allocator, claims: PodClaims, node: Node) -> tuple[int, list[Allocation] | None]:
@@ -235,17 +246,15 @@ class DraCluster:
 
     def _changed(self, allocation: Allocation) -> None:
         """Nodes that see a device just taken must search again."""
-        shared = False
-        names = set()
+        names: set[str] = set()
         for result in allocation.results:
-            for s in self.inventory.slices:
-                if s.driver == result.driver and s.pool == result.pool:
-                    if s.node_name:
-                        names.add(s.node_name)
-                    else:
-                        shared = True
+            pool_nodes = self._pool_nodes.get((result.driver, result.pool))
+            if pool_nodes is None:
+                names = None  # every node may see that pool
+                break
+            names |= pool_nodes
         for n, node in enumerate(self.nodes):
-            if shared or node.name in names:
+            if names is None or node.name in names:
                 self._node_generation[n] += 1
 
 
