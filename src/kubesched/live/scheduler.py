@@ -26,6 +26,7 @@ from kubesched.gpu.typical import uses_typical_pods
 from kubesched.live import binder as binding
 from kubesched.live.binder import Binder, Outcome
 from kubesched.live.cache import Cache
+from kubesched.live.dra import PATHS as DRA_PATHS, LiveDra, schedule_with_claims
 from kubesched.kube import Kube
 from kubesched.live.gpu_workload import GpuWorkload
 from kubesched.live.informer import Informer, object_key
@@ -89,6 +90,7 @@ class Scheduler:
         self._reported_invalid: dict[str, tuple] = {}  # uid → the spec reported invalid
         self._in_flight: dict[str, QueuedPod] = {}  # uid → pods assumed, binding posted
         self._priority_classes: dict[str, dict] = {}
+        self.dra = LiveDra(kube)  # resource.k8s.io objects (kubesched.live.dra)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -99,6 +101,7 @@ class Scheduler:
         specs = [("/apis/scheduling.k8s.io/v1/priorityclasses", "priorityclass", ""),
                  ("/api/v1/namespaces", "namespace", ""),
                  *((path, kind, "") for kind, path in WORKLOADS.items()),
+                 *((path, f"dra:{kind}", "") for kind, path in DRA_PATHS.items()),
                  ("/api/v1/nodes", "node", ""),
                  ("/api/v1/pods", "pod", ACTIVE_PODS)]
         for path, kind, selector in specs:
@@ -158,6 +161,9 @@ class Scheduler:
         snapshot = self.cache.snapshot_for(profile)
         if self.gpu_workload is not None and uses_typical_pods(profile):
             self.gpu_workload.apply(snapshot)
+        if self.dra.has_claims(pod):
+            schedule_with_claims(self, entry, snapshot, started)
+            return
         class_id = snapshot.class_of(pod)
         extenders = interested(self.options.extenders, pod.raw or {}) if self.options.extenders else ()
         binder = None
@@ -280,6 +286,9 @@ class Scheduler:
                 self.queue.move_all()
         elif kind == "priorityclass":
             self._priority_class(item[1], item[2])
+        elif kind.startswith("dra:"):
+            self.dra.event(kind[4:], item[1], item[2])
+            self.queue.move_all()
         else:
             obj = item[2]
             if self.cache.set_object(kind, object_key(obj), None if item[1] == "DELETED" else obj):
@@ -330,7 +339,8 @@ class Scheduler:
             return
         if uid in self._in_flight or self.cache.assumed_node(uid):
             return  # assumed, its binding in flight: the pod watch will show it bound
-        relevant = (meta.get("labels"), spec, meta.get("ownerReferences"), meta.get("annotations"))
+        relevant = (meta.get("labels"), spec, meta.get("ownerReferences"), meta.get("annotations"),
+                    (obj.get("status") or {}).get("resourceClaimStatuses"))  # the controller's claim names
         if self._specs.get(uid) == relevant and uid in self.queue:
             return  # a status or metadata change: nothing new to decide on
         self._specs[uid] = relevant

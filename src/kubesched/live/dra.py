@@ -1,0 +1,153 @@
+"""DynamicResources in `kubesched run`: the DRA objects the informers see, the pod's claims
+decided as offline (kubesched.sim.dra), the allocation taken at once in the scheduler's own
+view (Reserve) and written into each claim before the binding (PreBind):
+`status.allocation` (`devices.results`, the node selector, `allocationTimestamp`) and the
+pod in `status.reservedFor`, as kube-scheduler v1.37 writes them.
+
+A template claim the resourceclaim controller has not made yet is a wait, not an error: the
+pod is retried when a claim event comes. A failed claim write gives the devices back.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timezone
+
+from kubesched.dra.plugin import DraCluster, PodClaims
+from kubesched.errors import InputError
+from kubesched.kube import ApiError, Kube
+from kubesched.model.dra_objects import read_dra_objects
+from kubesched.model.dra_records import Allocation, DraObjects
+from kubesched.model.manifests import Manifest
+
+log = logging.getLogger("kubesched.live")
+
+API = "resource.k8s.io/v1"
+PATHS = {"DeviceClass": f"/apis/{API}/deviceclasses", "ResourceSlice": f"/apis/{API}/resourceslices",
+         "ResourceClaim": f"/apis/{API}/resourceclaims", "ResourceClaimTemplate": f"/apis/{API}/resourceclaimtemplates"}
+
+
+def _key(obj: dict) -> str:
+    meta = obj.get("metadata") or {}
+    return f"{meta.get('namespace') or ''}/{meta.get('name') or ''}"
+
+
+class LiveDra:
+    def __init__(self, kube: Kube):
+        self.kube = kube
+        self.raw: dict[str, dict[str, dict]] = {kind: {} for kind in PATHS}
+        self._objects: DraObjects | None = None
+        self._cluster: DraCluster | None = None
+        self._for_nodes = None
+
+    def has_claims(self, pod) -> bool:
+        spec = (pod.raw or {}).get("spec")
+        return isinstance(spec, dict) and bool(spec.get("resourceClaims"))
+
+    def event(self, kind: str, event_type: str, obj: dict) -> None:
+        store = self.raw[kind]
+        if event_type == "DELETED":
+            store.pop(_key(obj), None)
+        else:
+            store[_key(obj)] = {**obj, "apiVersion": API, "kind": kind}
+        self._objects = None
+
+    def cluster_for(self, nodes: list) -> DraCluster | None:
+        """The DRA state for a snapshot's nodes (None while no DRA object exists)."""
+        if self._objects is None:
+            by_kind = {kind: [Manifest(obj, "") for obj in objects.values()] for kind, objects in self.raw.items()}
+            try:
+                self._objects = read_dra_objects(by_kind)
+            except InputError as error:
+                log.warning("DRA objects not applied: %s", error)
+                return self._cluster
+            self._cluster = None
+        if self._cluster is None or self._for_nodes is not nodes:
+            self._cluster = DraCluster(self._objects, nodes, create_template_claims=False)
+            self._for_nodes = nodes
+        return self._cluster
+
+    def prebind(self, claims: PodClaims, node: str, allocations: list[Allocation]) -> str | None:
+        """Write the allocations and the reservation; the error, if a write fails."""
+        new = dict(zip(claims.to_allocate, allocations))
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        pod = claims.pod
+        for index, claim in enumerate(claims.claims):
+            raw = self.raw["ResourceClaim"].get(f"{claim.namespace}/{claim.name}")
+            if raw is None:
+                return f"resourceclaim {claim.key} is gone"
+            body = {**raw, "status": dict(raw.get("status") or {})}
+            status = body["status"]
+            if index in new:
+                allocation = new[index]
+                status["allocation"] = {"devices": {"results": [r.to_json() for r in allocation.results]},
+                                        "allocationTimestamp": now}
+                if allocation.raw_node_selector is not None:
+                    status["allocation"]["nodeSelector"] = allocation.raw_node_selector
+            reference = {"resource": "pods", "name": pod.name, "uid": pod.uid}
+            reserved = list(status.get("reservedFor") or [])
+            if not any(r.get("uid") == pod.uid for r in reserved):
+                reserved.append(reference)
+            status["reservedFor"] = reserved
+            path = f"{PATHS['ResourceClaim'].rsplit('/', 1)[0]}/namespaces/{claim.namespace}/resourceclaims/{claim.name}/status"
+            try:
+                answer = self.kube.request("PUT", path, body)
+            except ApiError as error:
+                self._objects = None  # start again from what the API holds
+                return f"binding claim {claim.key}: {error}"
+            self.event("ResourceClaim", "MODIFIED", answer)
+        return None
+
+
+def schedule_with_claims(scheduler, entry, snapshot, started: float) -> None:
+    """One decision for a pod with resource claims (Scheduler._schedule's DRA branch)."""
+    from kubesched.dra.allocator import AllocationError
+    from kubesched.dra.plugin import Unschedulable, Waiting
+    from kubesched.sim.dra import passing_other_filters
+
+    pod = entry.pod
+    dra = scheduler.dra.cluster_for(snapshot.nodes)
+    try:
+        claims = dra.prefilter(pod)
+        verdict, score, allocations = dra.verdicts(claims, passing_other_filters(snapshot, pod))
+    except Waiting as wait:  # PreEnqueue: no attempt, no event; a claim event brings it back
+        scheduler.queue.unschedulable(entry, str(wait))
+        return
+    except Unschedulable as rejection:
+        _unschedulable(scheduler, entry, f"0/{snapshot.node_count} nodes are available: {rejection}.", started)
+        return
+    except AllocationError as error:
+        _unschedulable(scheduler, entry, f'running "DynamicResources" filter plugin: {error}', started)
+        return
+    class_id = snapshot.class_with_dra(pod, verdict, score)
+    node = snapshot.engine.schedule(class_id)
+    if node < 0:
+        _unschedulable(scheduler, entry, snapshot.failure_message(snapshot.engine.last_failure()), started)
+        return
+    node_name = snapshot.node_names[node]
+    dra.reserve(claims, node, allocations[node])  # Reserve: the next decision sees the devices taken
+    error = scheduler.dra.prebind(claims, node_name, allocations[node])
+    if error is not None:  # Unreserve: the devices and the node's room are given back
+        snapshot.engine.forget(class_id, node)
+        log.warning("PreBind of %s/%s on %s failed: %s", pod.namespace, pod.name, node_name, error)
+        scheduler.queue.failed(entry)
+        return
+    scheduler.cache.assumed(entry.uid, pod, node_name, (class_id, node))
+    entry.attempt_started = started
+    entry.decided_on = snapshot.engine.last_counts
+    scheduler.queue.done(entry)
+    scheduler._in_flight[entry.uid] = entry
+    scheduler.binder.submit(entry.uid, pod.namespace, pod.name, node_name, None)
+
+
+def _unschedulable(scheduler, entry, message: str, started: float) -> None:
+    """As Scheduler._schedule reports a pod that fits nowhere."""
+    pod = entry.pod
+    name = pod.spec.scheduler_name
+    seconds = time.monotonic() - started
+    scheduler.metrics.attempts.labels("unschedulable", name).inc()
+    scheduler.metrics.attempt_duration.labels("unschedulable", name).observe(seconds)
+    report_status = message != entry.message
+    scheduler.queue.unschedulable(entry, message)
+    scheduler.reporter.failed(pod.namespace, pod.name, entry.uid, message, patch_status=report_status)

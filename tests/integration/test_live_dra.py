@@ -1,0 +1,123 @@
+"""`kubesched run` and kube-scheduler on one control plane (with the controller manager, which
+makes the pods' claims from their templates), each scheduling a copy of one DRA workload on
+nodes of its own with the same ResourceSlices: the same devices are taken on corresponding
+nodes, the claims' status is written alike, and the pod that does not fit gets the same
+message."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+from tests.integration.live_fixtures import (  # noqa: F401 (fixtures)
+    KWOK_TOLERATION, RunningScheduler, create_pod, list_pods, pod, running_plane, scheduled_condition,
+    write_config)
+
+pytestmark = pytest.mark.integration
+
+NODES = 2
+PODS = 5  # two "b" GPUs per node: four fit
+API = "/apis/resource.k8s.io/v1"
+
+
+@pytest.fixture(scope="module")
+def plane_with_both(tmp_path_factory):
+    with running_plane(tmp_path_factory.mktemp("dra-plane"), nodes=1, with_controller_manager=True,
+                       with_kube_scheduler=True) as started:
+        yield started
+
+
+def _node(name: str, group: str) -> dict:
+    from kubesched.cluster.nodes import NodeShape, node_manifest
+
+    manifest = node_manifest(0, NodeShape(cpu="32", memory="128Gi"))
+    manifest["metadata"]["name"] = name
+    manifest["metadata"]["labels"].update({"kubernetes.io/hostname": name, "dra-test-group": group})
+    return manifest
+
+
+def _slice(node: str, driver: str) -> dict:
+    return {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceSlice", "metadata": {"name": f"{node}-gpus"},
+            "spec": {"driver": driver, "nodeName": node, "pool": {"name": node, "generation": 1,
+                                                                  "resourceSliceCount": 1},
+                     "devices": [{"name": f"gpu-{i}", "attributes": {"model": {"string": "a" if i < 2 else "b"}},
+                                  "capacity": {"memory": {"value": "40Gi"}}} for i in range(4)]}}
+
+
+def _workload(kube, namespace: str, scheduler: str, group: str, device_class: str) -> None:
+    kube.request("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                                "metadata": {"name": namespace}})
+    selector = f'device.attributes["{device_class}"].model == "b"'
+    kube.request("POST", f"{API}/namespaces/{namespace}/resourceclaimtemplates", {
+        "apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaimTemplate", "metadata": {"name": "one-b"},
+        "spec": {"spec": {"devices": {"requests": [{"name": "gpu", "exactly": {
+            "deviceClassName": device_class, "selectors": [{"cel": {"expression": selector}}]}}]}}}})
+    for i in range(PODS):
+        manifest = pod(f"p{i}", scheduler, nodeSelector={"dra-test-group": group},
+                       resourceClaims=[{"name": "gpu", "resourceClaimTemplateName": "one-b"}])
+        create_pod(kube, namespace, manifest)
+        time.sleep(0.3)  # one queue order for both schedulers: creation order
+
+
+def _outcome(kube, namespace: str, prefix: str, timeout: float = 90):
+    """(node index, device) per bound pod, the claims' status, and the unschedulable pods'
+    messages, once every pod is decided."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pods = list_pods(kube, namespace)
+        decided = [p for p in pods if p["spec"].get("nodeName") or
+                   (scheduled_condition(p) or {}).get("status") == "False"]
+        if len(decided) == PODS:
+            break
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{len(decided)}/{PODS} pods decided in {namespace} after {timeout}s")
+        time.sleep(0.5)
+    claims = {c["metadata"]["name"]: c for c in kube.request("GET", f"{API}/namespaces/{namespace}/resourceclaims")["items"]}
+    taken, statuses, messages = [], [], []
+    for p in pods:
+        node = p["spec"].get("nodeName")
+        if not node:
+            messages.append(scheduled_condition(p)["message"])
+            continue
+        [status] = p["status"]["resourceClaimStatuses"]
+        claim = claims[status["resourceClaimName"]]
+        allocation = claim["status"]["allocation"]
+        [result] = allocation["devices"]["results"]
+        taken.append((node.removeprefix(prefix), result["pool"].removeprefix(prefix), result["device"]))
+        statuses.append((sorted(allocation), allocation["nodeSelector"]["nodeSelectorTerms"][0]["matchFields"][0]
+                         ["values"] == [node], [(r["resource"], r["name"], r["uid"]) for r in claim["status"]["reservedFor"]]
+                         == [("pods", p["metadata"]["name"], p["metadata"]["uid"])]))
+    return sorted(taken), statuses, messages
+
+
+def test_kubesched_allocates_the_devices_kube_scheduler_allocates(plane_with_both, tmp_path):
+    from kubesched.kube import connect
+
+    kube = connect(str(plane_with_both.kubeconfig))
+    suffix = uuid.uuid4().hex[:6]
+    driver = f"gpu-{suffix}.example.com"
+    scheduler = f"kubesched-{suffix}"
+    groups = {"up": f"dra-up-{suffix}-", "ks": f"dra-ks-{suffix}-"}
+    for group, prefix in groups.items():
+        for i in range(NODES):
+            kube.request("POST", "/api/v1/nodes", _node(f"{prefix}{i}", f"{group}-{suffix}"))
+            kube.request("POST", f"{API}/resourceslices", _slice(f"{prefix}{i}", driver))
+    kube.request("POST", f"{API}/deviceclasses", {
+        "apiVersion": "resource.k8s.io/v1", "kind": "DeviceClass", "metadata": {"name": driver},
+        "spec": {"selectors": [{"cel": {"expression": f'device.driver == "{driver}"'}}]}})
+    running = RunningScheduler(plane_with_both.kubeconfig, write_config(tmp_path, scheduler), tmp_path / "run.log")
+    try:
+        _workload(kube, f"up-{suffix}", "default-scheduler", f"up-{suffix}", driver)
+        _workload(kube, f"ks-{suffix}", scheduler, f"ks-{suffix}", driver)
+        upstream = _outcome(kube, f"up-{suffix}", groups["up"])
+        ours = _outcome(kube, f"ks-{suffix}", groups["ks"])
+    finally:
+        running.kill()
+    assert len(upstream[0]) == PODS - 1 and all(device in ("gpu-2", "gpu-3") for _, _, device in upstream[0])
+    assert ours[0] == upstream[0]
+    assert ours[1] == upstream[1] and all(selector and reserved for _, selector, reserved in ours[1])
+    assert len(upstream[2]) == 1 and "2 cannot allocate all claims" in upstream[2][0]
+    # kube-scheduler adds its preemption verdict; kubesched runs no PostFilter (README).
+    assert ours[2] == [m.split(" preemption: ")[0] for m in upstream[2]], running.text()
