@@ -151,3 +151,26 @@ def _unschedulable(scheduler, entry, message: str, started: float) -> None:
     report_status = message != entry.message
     scheduler.queue.unschedulable(entry, message)
     scheduler.reporter.failed(pod.namespace, pod.name, entry.uid, message, patch_status=report_status)
+
+
+def release(scheduler, pod) -> None:
+    """Unreserve after a failed binding: the pod leaves each claim's status.reservedFor, and
+    a claim nobody else reserves gives its devices back (its allocation is removed)."""
+    dra = scheduler.dra
+    for claim in list(dra.raw["ResourceClaim"].values()):
+        status = claim.get("status") or {}
+        reserved = status.get("reservedFor") or []
+        if not any(r.get("uid") == pod.uid for r in reserved):
+            continue
+        left = [r for r in reserved if r.get("uid") != pod.uid]
+        body = {**claim, "status": {k: v for k, v in status.items() if k not in ("reservedFor", "allocation")}}
+        if left:
+            body["status"]["reservedFor"] = left
+            if "allocation" in status:
+                body["status"]["allocation"] = status["allocation"]
+        meta = claim.get("metadata") or {}
+        path = f"/apis/{API}/namespaces/{meta.get('namespace')}/resourceclaims/{meta.get('name')}/status"
+        try:
+            dra.event("ResourceClaim", "MODIFIED", dra.kube.request("PUT", path, body))
+        except ApiError as error:
+            log.warning("releasing claim %s/%s failed: %s", meta.get("namespace"), meta.get("name"), error)

@@ -27,6 +27,7 @@ from kubesched.live import binder as binding
 from kubesched.live.binder import Binder, Outcome
 from kubesched.live.cache import Cache
 from kubesched.live.dra import PATHS as DRA_PATHS, LiveDra, schedule_with_claims
+from kubesched.live.dra import release as release_claims
 from kubesched.kube import Kube
 from kubesched.live.gpu_workload import GpuWorkload
 from kubesched.live.informer import Informer, object_key
@@ -241,6 +242,8 @@ class Scheduler:
         if self.cache.assumed_node(outcome.uid) == outcome.node:
             self.cache.remove(outcome.uid)
             self.queue.move_all()  # the room it took is free again
+        if outcome.result == binding.FAILED and entry is not None and self.dra.has_claims(entry.pod):
+            release_claims(self, entry.pod)  # DynamicResources' Unreserve
         if outcome.result == binding.FAILED and entry is not None:
             log.warning("binding %s/%s to %s failed: %s", outcome.namespace, outcome.name,
                         outcome.node, outcome.error)
