@@ -15,7 +15,9 @@ from kubesched.model.manifests import Manifest, load_manifests
 from kubesched.model.pods import PodParser
 from kubesched.model.records import Pod
 from kubesched.model.workloads import WORKLOAD_KINDS, expand_workload
+from kubesched.dra.plugin import DraCluster
 from kubesched.plan import snapshots
+from kubesched.plan.fit_dra import fit_with_claims
 from kubesched.sim.queue import queue_order
 from kubesched.snapshot.cluster import ClusterSnapshot
 
@@ -80,6 +82,19 @@ def plan_fit(cluster: ClusterInput, pod: Pod, profile: Profile, *, max_replicas:
                    if not p.spec.scheduling_gates and p.spec.scheduler_name == profile.scheduler_name]
         pending_placed = int((snapshot.place(pending) >= 0).sum()) if pending else 0
     before = snapshots.usage_by_node(snapshot)
+    dra = DraCluster(cluster.dra, snapshot.nodes) if cluster.dra else None
+    if dra is not None and dra.has_claims(pod):  # each copy with claims of its own (fit_dra.py)
+        per_node, replicas, message, from_filters = fit_with_claims(snapshot, dra, pod, max_replicas)
+        limited_by = {}
+        if from_filters:
+            for reason, count in snapshot.engine.last_failure():
+                text = snapshot.engine.reason_text(reason)
+                limited_by[text] = limited_by.get(text, 0) + count
+        elif message:
+            limited_by = {message: snapshot.node_count}
+        ordered = {name: per_node[name] for name in snapshot.node_names if per_node[name]}
+        return FitResult(pod, replicas, ordered, limited_by, message, replicas >= max_replicas, pending_placed,
+                         snapshot, before)
     class_id = snapshot.class_of(pod)
     per_node: Counter = Counter()
     replicas = 0
