@@ -163,3 +163,19 @@ def test_a_selector_failing_on_a_device_is_an_error_for_the_pod(tmp_path):
     assert placements["default/my-pod"].message.startswith(
         'error: running "DynamicResources" filter plugin: claim default/c: selector #0 on device '
         'driver-a/node-1/device-0: CEL runtime error: ')
+
+
+def test_a_claim_without_any_dra_object_in_the_input_waits(tmp_path):
+    _, _, placements = _run(tmp_path, [_node(NODE_1), _pod("my-pod", ("r", "claim", "missing"))])
+    assert placements["default/my-pod"].node is None
+    assert placements["default/my-pod"].message == 'could not find ResourceClaim "default/missing"'
+
+
+def test_a_profile_without_dynamic_resources_ignores_claims(tmp_path):
+    path = tmp_path / "objects.json"
+    path.write_text(json.dumps({"apiVersion": "v1", "kind": "List",
+                                "items": [_node(NODE_1), _pod("my-pod", ("r", "claim", "missing"))]}))
+    cluster = read_cluster([str(path)], warn=lambda m: None)
+    profile = Profile(filters=tuple(f for f in Profile().filters if f != "DynamicResources"))
+    [placement] = simulate(cluster, {"default-scheduler": profile}).placements
+    assert placement.node == NODE_1

@@ -53,15 +53,17 @@ class LiveDra:
             store[_key(obj)] = {**obj, "apiVersion": API, "kind": kind}
         self._objects = None
 
-    def cluster_for(self, nodes: list) -> DraCluster | None:
-        """The DRA state for a snapshot's nodes (None while no DRA object exists)."""
+    def cluster_for(self, nodes: list) -> DraCluster:
+        """The DRA state for a snapshot's nodes (the last good one while the objects do not read)."""
         if self._objects is None:
             by_kind = {kind: [Manifest(obj, "") for obj in objects.values()] for kind, objects in self.raw.items()}
             try:
                 self._objects = read_dra_objects(by_kind)
             except InputError as error:
                 log.warning("DRA objects not applied: %s", error)
-                return self._cluster
+                if self._cluster is not None:
+                    return self._cluster
+                self._objects = DraObjects()
             self._cluster = None
         if self._cluster is None or self._for_nodes is not nodes:
             self._cluster = DraCluster(self._objects, nodes, create_template_claims=False)

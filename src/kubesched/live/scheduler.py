@@ -162,7 +162,7 @@ class Scheduler:
         snapshot = self.cache.snapshot_for(profile)
         if self.gpu_workload is not None and uses_typical_pods(profile):
             self.gpu_workload.apply(snapshot)
-        if self.dra.has_claims(pod):
+        if "DynamicResources" in profile.filters and self.dra.has_claims(pod):
             schedule_with_claims(self, entry, snapshot, started)
             return
         class_id = snapshot.class_of(pod)

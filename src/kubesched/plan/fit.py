@@ -82,8 +82,8 @@ def plan_fit(cluster: ClusterInput, pod: Pod, profile: Profile, *, max_replicas:
                    if not p.spec.scheduling_gates and p.spec.scheduler_name == profile.scheduler_name]
         pending_placed = int((snapshot.place(pending) >= 0).sum()) if pending else 0
     before = snapshots.usage_by_node(snapshot)
-    dra = DraCluster(cluster.dra, snapshot.nodes) if cluster.dra else None
-    if dra is not None and dra.has_claims(pod):  # each copy with claims of its own (fit_dra.py)
+    dra = DraCluster(cluster.dra, snapshot.nodes)
+    if "DynamicResources" in profile.filters and dra.has_claims(pod):  # each copy with claims of its own (fit_dra.py)
         per_node, replicas, message, from_filters = fit_with_claims(snapshot, dra, pod, max_replicas)
         limited_by = {}
         if from_filters:

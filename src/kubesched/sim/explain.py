@@ -29,7 +29,7 @@ def explain(cluster: ClusterInput, profiles: dict[str, Profile], pod_key: str, s
     ahead = replace(cluster, pending_pods=ordered[:position])
     snapshot = simulate(ahead, profiles, seed).snapshot
     snapshot.use_profile(profile)
-    if snapshot.dra is not None and snapshot.dra.has_claims(pod):
+    if snapshot.dra is not None and "DynamicResources" in profile.filters and snapshot.dra.has_claims(pod):
         class_id, message, devices = explain_claims(snapshot, snapshot.dra, pod)
         if class_id is None:
             return rejected_report(snapshot, profile, pod_key, message)

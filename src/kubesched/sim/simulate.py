@@ -81,7 +81,7 @@ def simulate(cluster: ClusterInput, profiles: dict[str, Profile], seed: int | No
     first = next(iter(profiles.values()))
     snapshot = ClusterSnapshot(cluster.nodes, first, seed, ClusterObjects.of(cluster))
     snapshot.add_bound(cluster.bound_pods)
-    snapshot.dra = DraCluster(cluster.dra, cluster.nodes) if cluster.dra else None
+    snapshot.dra = DraCluster(cluster.dra, cluster.nodes)  # also without DRA objects: a claim may be missing
     if any(uses_typical_pods(p) for p in profiles.values()):
         snapshot.set_gpu_workload([*cluster.bound_pods, *cluster.pending_pods])
     decided: list[Placement] = []
@@ -110,7 +110,7 @@ def _decide_with_claims(snapshot: ClusterSnapshot, pods: list[Pod], undecided: l
     """Pods with resource claims one at a time (kubesched.sim.dra), the others in runs;
     a pod that PreEnqueue keeps waiting goes last, as a gated one."""
     dra = snapshot.dra
-    if dra is None or not any(dra.has_claims(p) for p in pods):
+    if dra is None or "DynamicResources" not in snapshot.profile.filters or not any(dra.has_claims(p) for p in pods):
         return _decide(snapshot, pods)
     decided: list[Placement] = []
     run: list[Pod] = []
