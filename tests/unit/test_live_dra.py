@@ -62,3 +62,18 @@ def test_a_failed_binding_gives_the_devices_back():
     method, path, body = kube.writes[-1]
     assert path.endswith("/resourceclaims/c/status") and body["status"] == {}
     assert dra.cluster_for(nodes).allocated == set()
+
+
+def test_a_claim_event_updates_the_state_without_a_rebuild():
+    kube, dra, nodes, pod = _state()
+    cluster = dra.cluster_for(nodes)
+    claims = cluster.prefilter(pod)
+    _, _, allocations = cluster.verdicts(claims)
+    dra.prebind(claims, "node-1", allocations[0])
+    assert dra.cluster_for(nodes) is cluster  # the devices' CEL results are kept
+    assert cluster.allocated == {("driver-a", "pool-1", "device-0")}
+    freed = {**kube.writes[-1][2], "status": {}}
+    dra.event("ResourceClaim", "MODIFIED", freed)
+    assert dra.cluster_for(nodes) is cluster and cluster.allocated == set()
+    dra.event("ResourceSlice", "ADDED", resource_slice("slice-2", [device("device-9")]))
+    assert dra.cluster_for(nodes) is not cluster  # new devices: read again

@@ -244,6 +244,20 @@ class DraCluster:
             if reference not in claim.reserved_for:
                 claim.reserved_for.append(reference)
 
+    def update_claim(self, claim: ResourceClaim) -> None:
+        """A claim as the API now holds it (the live scheduler's watch): its devices are
+        taken or given back, and the nodes that see them search again."""
+        old = self.objects.claims.get(claim.key)
+        self.objects.claims[claim.key] = claim
+        if old is not None and old.allocation == claim.allocation:
+            return
+        for allocation in (old.allocation if old is not None else None, claim.allocation):
+            if allocation is not None:
+                self._changed(allocation)
+        if old is not None and old.allocation is not None:
+            self.allocated.difference_update(r.device_id for r in old.allocation.results if not r.admin_access)
+        self._take(claim.allocation)
+
     def _changed(self, allocation: Allocation) -> None:
         """Nodes that see a device just taken must search again."""
         names: set[str] = set()

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from kubesched.dra.plugin import DraCluster, PodClaims
 from kubesched.errors import InputError
 from kubesched.kube import ApiError, Kube
-from kubesched.model.dra_objects import read_dra_objects
+from kubesched.model.dra_objects import parse_claim, read_dra_objects
 from kubesched.model.dra_records import Allocation, DraObjects
 from kubesched.model.manifests import Manifest
 
@@ -51,7 +51,22 @@ class LiveDra:
             store.pop(_key(obj), None)
         else:
             store[_key(obj)] = {**obj, "apiVersion": API, "kind": kind}
+        if kind == "ResourceClaim" and self._cluster is not None and self._claim_changed(event_type, store.get(_key(obj))):
+            return  # the devices and the CEL results stay: only that claim changed
         self._objects = None
+
+    def _claim_changed(self, event_type: str, obj: dict | None) -> bool:
+        """Apply one claim's change to the current state; False when it needs a full rebuild."""
+        key = _key(obj) if obj is not None else None
+        if key is None or event_type == "DELETED":
+            return False
+        try:
+            claim = parse_claim(obj)
+        except InputError as error:
+            log.warning("claim %s not applied: %s", key, error)
+            return False
+        self._cluster.update_claim(claim)
+        return True
 
     def cluster_for(self, nodes: list) -> DraCluster:
         """The DRA state for a snapshot's nodes (the last good one while the objects do not read)."""
