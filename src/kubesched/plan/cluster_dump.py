@@ -42,6 +42,14 @@ KINDS = (
     Listed("runtimeclasses", "RuntimeClass", "node.k8s.io/v1", "/apis/node.k8s.io/v1/runtimeclasses"),
     Listed("poddisruptionbudgets", "PodDisruptionBudget", "policy/v1",
            "/apis/policy/v1/poddisruptionbudgets"),
+    # The volume plugins' objects.
+    Listed("persistentvolumes", "PersistentVolume", "v1", "/api/v1/persistentvolumes"),
+    Listed("persistentvolumeclaims", "PersistentVolumeClaim", "v1", "/api/v1/persistentvolumeclaims"),
+    Listed("storageclasses", "StorageClass", "storage.k8s.io/v1", "/apis/storage.k8s.io/v1/storageclasses"),
+    Listed("csinodes", "CSINode", "storage.k8s.io/v1", "/apis/storage.k8s.io/v1/csinodes"),
+    Listed("csidrivers", "CSIDriver", "storage.k8s.io/v1", "/apis/storage.k8s.io/v1/csidrivers"),
+    Listed("csistoragecapacities", "CSIStorageCapacity", "storage.k8s.io/v1",
+           "/apis/storage.k8s.io/v1/csistoragecapacities"),
 )
 
 
