@@ -165,7 +165,7 @@ int32_t first_failing_filter(const Snapshot& s, const Profile& profile, const Po
                              int32_t node, Reasons* reasons) {
   if (pod.prefilter_rejection) {
     if (reasons) reasons->push_back(make_reason(kReasonPreFilterRejected, pod.prefilter_rejection));
-    return kNodeAffinityFilter;
+    return pod.volume_rejection_filter >= 0 ? pod.volume_rejection_filter : kNodeAffinityFilter;
   }
   if (!prefilter_allows(s, pod, node)) {
     if (reasons) reasons->push_back(make_reason(kReasonPreFilterNodes, pod.prefilter_plugins));
@@ -178,6 +178,7 @@ int32_t first_failing_filter(const Snapshot& s, const Profile& profile, const Po
   };
   for (int32_t f = 0; f <= kNodeResourcesFitFilter; ++f)
     if (profile.filters[static_cast<size_t>(f)] && !checks[f](s, pod, node, reasons)) return f;
+  if (pod.volume_class >= 0) return first_failing_volume_filter(s, profile, pod, node, reasons);
   return -1;
 }
 

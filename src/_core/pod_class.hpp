@@ -124,6 +124,10 @@ struct PodClass {
   // compiled into required node affinity on the kubesched.io/gpu-model label.
   int32_t gpu_count = 0;
   int32_t gpu_milli = 0;
+  // Volumes (volumes.hpp): the class's claims and disks in the VolumeState, -1: none; the
+  // volume plugin (a Filter index) whose PreFilter rejected the pod (prefilter_rejection).
+  int32_t volume_class = -1;
+  int32_t volume_rejection_filter = -1;
   // Filled by the engine: the matcher "matches every required affinity term".
   int32_t affinity_all = -1;
 

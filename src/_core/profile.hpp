@@ -18,6 +18,11 @@ enum Filter : uint8_t {
   kNodeResourcesFitFilter,
   kPodTopologySpreadFilter,
   kInterPodAffinityFilter,
+  // Volumes (volumes.hpp): they run after NodeResourcesFit and before the inter-pod filters.
+  kVolumeRestrictionsFilter,
+  kNodeVolumeLimitsFilter,
+  kVolumeBindingFilter,
+  kVolumeZoneFilter,
   kFilterCount
 };
 
@@ -37,6 +42,7 @@ enum Score : uint8_t {
   kBestFitScore,
   kFgdScore,
   kFgdCapacityScore,  // ours: FGD with a capacity-aware fragmentation measure
+  kVolumeBindingScore,
   kScoreCount
 };
 
@@ -53,7 +59,7 @@ struct ShapePoint {
 };
 
 struct Profile {
-  std::array<bool, kFilterCount> filters{true, true, true, true, true, true, true, true};
+  std::array<bool, kFilterCount> filters{true, true, true, true, true, true, true, true, true, true, true, true};
   std::array<int64_t, kScoreCount> weights{3, 2, 1, 1, 2, 2, 1};  // 0 disables a score plugin
   uint8_t strategy = kLeastAllocated;
   std::vector<ResourceWeight> fit_resources{{0, 1}, {1, 1}};
@@ -63,7 +69,8 @@ struct Profile {
   int64_t hard_pod_affinity_weight = 1;
   bool ignore_preferred_terms_of_existing_pods = false;
   bool spread_system_defaulted = true;  // PodTopologySpread defaultingType System
-  uint8_t gpu_select = 0;  // GpuSelect (gpu.hpp): how a GPU pod's GPUs are picked in its node
+  uint8_t gpu_select = 0;
+  std::vector<ShapePoint> volume_shape{{0, 100}, {100, 0}};  // VolumeBindingArgs.shape, score x10  // GpuSelect (gpu.hpp): how a GPU pod's GPUs are picked in its node
 };
 
 }  // namespace kubesched

@@ -25,6 +25,8 @@ enum ReasonKind : int32_t {
   // A PreFilter plugin rejected the pod before any node was looked at; payload: which
   // message (1: pod affinity terms conflict). Upstream's message carries no node count.
   kReasonPreFilterRejected = 15,
+  kReasonVolume = 16,             // a volume filter's reason; payload: VolumeReason (volumes.hpp)
+  kReasonCsiDriverMissing = 17,   // <driver> CSI driver is not installed on the node; payload: driver id
 };
 
 enum PreFilterPlugin : int32_t { kPreFilterNodeName = 1, kPreFilterNodeAffinity = 2 };

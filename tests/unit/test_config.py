@@ -20,7 +20,7 @@ def test_no_profiles_gives_the_default_profile():
     assert profile.filters == CORE_FILTERS
     assert profile.weights == {"TaintToleration": 3, "NodeAffinity": 2, "NodeResourcesFit": 1,
                                "PodTopologySpread": 2, "InterPodAffinity": 2,
-                               "NodeResourcesBalancedAllocation": 1, "ImageLocality": 1}
+                               "NodeResourcesBalancedAllocation": 1, "ImageLocality": 1, "VolumeBinding": 1}
     assert profile.percentage_of_nodes_to_score == 100
 
 

@@ -65,11 +65,12 @@ DEFAULT_PLUGINS: tuple[tuple[str, int], ...] = (
 # What the core executes; the other known plugins concern volumes, devices, preemption or
 # binding and decide nothing for the pods kubesched simulates.
 CORE_FILTERS = ("NodeName", "NodeUnschedulable", "TaintToleration", "NodeAffinity", "NodePorts",
-                "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity")
+                "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity",
+                "VolumeRestrictions", "NodeVolumeLimits", "VolumeBinding", "VolumeZone")  # volumes.hpp
 # PreFilter plugins whose result the core carries per pod class (a node-name set).
 CORE_PREFILTERS = ("NodeAffinity",)
 CORE_SCORES = ("TaintToleration", "NodeAffinity", "NodeResourcesFit", "NodeResourcesBalancedAllocation",
-               "PodTopologySpread", "InterPodAffinity", "ImageLocality")
+               "PodTopologySpread", "InterPodAffinity", "ImageLocality", "VolumeBinding")
 # GPU sharing's score plugins (kubesched.gpu), executed by the core too; off by default.
 GPU_SCORES = ("RandomScore", "DotProductScore", "GpuClusteringScore", "GpuPackingScore", "BestFitScore", "FGDScore",
               "FGDCapacityScore")

@@ -110,13 +110,19 @@ class CSIStorageCapacity:
     maximum_volume_size: int | None
 
 
+@dataclass(frozen=True)
+class CSIDriver:
+    storage_capacity: bool = False  # spec.storageCapacity: CSIStorageCapacity objects count
+    prevent_if_missing: bool = False  # spec.preventPodSchedulingIfMissing
+
+
 @dataclass
 class StorageObjects:
     volumes: dict[str, PersistentVolume] = field(default_factory=dict)
     claims: dict[str, PersistentVolumeClaim] = field(default_factory=dict)  # "ns/name"
     classes: dict[str, StorageClass] = field(default_factory=dict)
     csi_nodes: dict[str, dict[str, int | None]] = field(default_factory=dict)  # node → driver → count
-    csi_drivers: dict[str, bool] = field(default_factory=dict)  # name → spec.storageCapacity
+    csi_drivers: dict[str, CSIDriver] = field(default_factory=dict)
     capacities: list[CSIStorageCapacity] = field(default_factory=list)
 
     def __bool__(self) -> bool:
@@ -240,7 +246,8 @@ def parse_claim(obj: dict, default_class: str | None = None) -> PersistentVolume
         request=_bytes(requests["storage"], "spec.resources.requests[storage]"),
         storage_class=storage_class, volume_mode=_volume_mode(spec.get("volumeMode"), "spec.volumeMode"),
         selector=parse_label_selector(spec.get("selector"), "spec.selector"), volume_name=volume_name,
-        bind_completed=BIND_COMPLETED in annotations,
+        # The PV controller sets the annotation when it binds (status.phase Bound in a hand-written manifest).
+        bind_completed=BIND_COMPLETED in annotations or (bool(volume_name) and status.get("phase") == "Bound"),
         phase=string(status.get("phase"), "status.phase") or "Pending",
         deleting=meta.get("deletionTimestamp") is not None, selected_node=annotations.get(SELECTED_NODE),
         uid=string(meta.get("uid"), "metadata.uid"), owner_uid=owner_uid, owner_kind=owner_kind,
@@ -299,10 +306,11 @@ def parse_csi_node(obj: dict) -> tuple[str, dict[str, int | None]]:
     return name, drivers
 
 
-def parse_csi_driver(obj: dict) -> tuple[str, bool]:
+def parse_csi_driver(obj: dict) -> tuple[str, CSIDriver]:
     _, _, name = _meta(obj, "CSIDriver", namespaced=False)
     spec = mapping(obj.get("spec"), "spec")
-    return name, boolean(spec.get("storageCapacity"), "spec.storageCapacity")
+    return name, CSIDriver(boolean(spec.get("storageCapacity"), "spec.storageCapacity"),
+                           boolean(spec.get("preventPodSchedulingIfMissing"), "spec.preventPodSchedulingIfMissing"))
 
 
 def parse_capacity(obj: dict) -> CSIStorageCapacity:

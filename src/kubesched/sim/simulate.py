@@ -21,6 +21,7 @@ class Placement:
     pod: str
     node: str | None
     message: str = ""
+    volumes: list | None = None  # the claims a placement binds: {"claim", "volume" or "provisionedOn"}
 
 
 @dataclass
@@ -29,7 +30,8 @@ class SimulationResult:
     snapshot: ClusterSnapshot
 
     def to_json(self) -> dict:
-        return {"placements": [vars(p) for p in self.placements], "summary": self.summary()}
+        return {"placements": [{k: v for k, v in vars(p).items() if k != "volumes" or v is not None}
+                               for p in self.placements], "summary": self.summary()}
 
     def summary(self) -> dict:
         placed = sum(1 for p in self.placements if p.node is not None)
@@ -103,9 +105,11 @@ def _decide(snapshot: ClusterSnapshot, pods: list[Pod]) -> list[Placement]:
     chosen = snapshot.place(pods)
     failures = iter(snapshot.engine.failures())
     names = snapshot.node_names
-    return [Placement(pod.key, names[node]) if node >= 0
-            else Placement(pod.key, None, snapshot.failure_message(next(failures)))
-            for pod, node in zip(pods, chosen.tolist())]
+    placements = [Placement(pod.key, names[node]) if node >= 0
+                  else Placement(pod.key, None, snapshot.failure_message(next(failures)))
+                  for pod, node in zip(pods, chosen.tolist())]
+    snapshot.describe_volumes(pods, placements)
+    return placements
 
 
 def decide_with_python_plugins(snapshot: ClusterSnapshot, pod: Pod) -> Placement:
