@@ -64,7 +64,7 @@ class ClusterSnapshot:
                     self.volumes = VolumeCompiler(self.engine, self.nodes, self.objects.storage,
                                                   self.objects.claim_references)
                 volume_arguments = self.volumes.compile(pod, self.profile.filters)
-                if arguments.get("prefilter_rejection") is not None:  # NodeAffinity's PreFilter ran first
+                if arguments.get("prefilter_rejection") is not None:  # NodeAffinity's PreFilter came first
                     volume_arguments.pop("prefilter_rejection", None)
                     volume_arguments.pop("volume_rejection_filter", None)
                 arguments.update(volume_arguments)

@@ -344,8 +344,6 @@ class VolumeCompiler:
             return {}
         enabled = {name for name in VOLUME_PLUGINS if name in filters}
         verdict = prefilter(pod, self.storage, enabled)
-        if verdict.rejected_by:
-            return {"prefilter_rejection": verdict.message, "volume_rejection_filter": verdict.rejected_by}
         self._configure()
         ns = pod.namespace
         used = [self.claim_id[f"{ns}/{v.claim}"] for v in pod.spec.volumes
@@ -355,6 +353,12 @@ class VolumeCompiler:
                  for v in pod.spec.volumes if v.disk]
         attachable = [(self._driver(driver), self._unique.setdefault(unique, len(self._unique)))
                       for driver, unique in attachable_volumes(pod, self.storage)]
+        if verdict.rejected_by:  # its Filter never runs; what it uses on a node still counts for the others
+            volume_class = self.engine.add_volume_class(
+                restrictions=False, limits=False, binding=False, zone=False, bound_pvs=[], delayed=[], claims=used,
+                rwop_claims=rwop, disks=disks, attachable=attachable)
+            return {"prefilter_rejection": verdict.message, "volume_rejection_filter": verdict.rejected_by,
+                    "volume_class": volume_class}
         zone = bool(verdict.topologies)
         zone_mask = -1
         if zone:
