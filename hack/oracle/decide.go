@@ -93,7 +93,10 @@ func (s *inMemoryScheduler) decide(ctx context.Context, nodes []string, pod *v1.
 		decision.Message = &message
 		return decision, nil
 	}
-	return decision, s.assume(ctx, pod, *decision.Node)
+	if err := s.assume(ctx, pod, *decision.Node); err != nil {
+		return decision, err
+	}
+	return decision, reserve(ctx, schedFramework, state, pod, *decision.Node)
 }
 
 // filtering is what PreFilter and Filter found: the feasible nodes in input order, and
