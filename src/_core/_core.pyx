@@ -579,6 +579,10 @@ cdef class Engine:
         self.engine.snapshot.volumes.classes.push_back(vc)
         return self.engine.snapshot.volumes.classes.size() - 1
 
+    def set_volume_binding(self, bint bind):
+        """Whether assumed pods bind their delayed claims (not while loading bound pods)."""
+        self.engine.snapshot.volumes.bind_claims = bind
+
     def volume_placements(self):
         """What each placement of a class with delayed claims bound, in order, then cleared:
         lists of (claim, PV or -1 for provisioned on the node)."""

@@ -203,6 +203,7 @@ cdef extern from "volumes.hpp" namespace "kubesched" nogil:
         vector[uint8_t] driver_required
         vector[VolumeClass] classes
         vector[vector[VolumeBinding]] placements
+        bool bind_claims
         void set_limit(int32_t, int32_t, int64_t)
 
 

@@ -250,7 +250,7 @@ std::vector<int32_t> VolumeState::place(int32_t volume_class, int32_t node, bool
   bool all = false;
   std::vector<VolumeBinding> bindings;
   if (!vc.delayed.empty()) {
-    bindings = find(vc, node).bindings;
+    if (bind_claims) bindings = find(vc, node).bindings;
     for (const VolumeBinding& b : bindings) {
       const auto c = static_cast<size_t>(b.claim);
       if (b.pv >= 0) {
@@ -264,7 +264,7 @@ std::vector<int32_t> VolumeState::place(int32_t volume_class, int32_t node, bool
       if (claim_shared[c]) all = true;
     }
     bound_here_[key_of(volume_class, node)].push_back(bindings);
-    placements.push_back(bindings);
+    if (bind_claims) placements.push_back(bindings);
   }
   for (int32_t claim : vc.claims)
     if (claim_users[static_cast<size_t>(claim)]++ == 0 && claim_rwop[static_cast<size_t>(claim)]) all = true;

@@ -100,6 +100,9 @@ struct VolumeState {
   std::vector<VolumeClass> classes;
   // What each placement bound, in order, for the caller to read (and clear).
   std::vector<std::vector<VolumeBinding>> placements;
+  // Whether placing a pod binds its delayed claims: no for the pods already bound to nodes
+  // (the scheduler never bound their claims; they are the cluster's state).
+  bool bind_claims = true;
 
   void resize_nodes(int32_t count);
   void set_limit(int32_t node, int32_t driver, int64_t count) { limits[static_cast<size_t>(node)][driver] = count; }

@@ -14,6 +14,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from tests.differential.volume_family import volume_objects
+
 # Families that can be left out of generation (see FAMILIES_HELP for what each covers).
 FAMILIES_HELP = {
     "balanced": "NodeResourcesBalancedAllocation scores (excluded: the plugin is disabled in the config)",
@@ -25,6 +27,7 @@ FAMILIES_HELP = {
     "runtimeclass": "pods whose overhead comes from their RuntimeClass (admission)",
     "gt-lt-non-integer": "node affinity Gt/Lt with a value that is not an integer (valid, never matches)",
     "invalid": "objects the API server rejects",
+    "volumes": "PVs, claims, StorageClasses, CSI objects and pods mounting claims (volume_family.py)",
 }
 FAMILIES = tuple(FAMILIES_HELP)
 # Divergences known when the differential test was written, being fixed in kubesched.
@@ -105,6 +108,8 @@ def generate(seed: int, exclude: frozenset[str] | set[str] = frozenset()) -> dic
     if g.has("invalid") and g.chance(0.15):
         for k in range(g.rng.randint(1, 2)):
             objects.append(_invalid_pod(g, pod_count + k, names, class_names, runtime, controllers))
+    if g.has("volumes"):
+        objects += volume_objects(seed, nodes)
     return {"objects": objects, "config": _config(g) if g.chance(0.35) or not g.has("balanced") else None}
 
 
@@ -672,6 +677,9 @@ def features(scenario: dict) -> set[str]:
         kind = obj["kind"]
         if kind in ("Service", "ReplicaSet", "StatefulSet", "ReplicationController"):
             found |= {kind, "workload-objects"}
+        elif kind in ("PersistentVolume", "PersistentVolumeClaim", "StorageClass", "CSINode", "CSIDriver",
+                      "CSIStorageCapacity"):
+            found |= {kind, "volumes"}
         elif kind == "PriorityClass" and obj.get("globalDefault"):
             found.add("globalDefault")
         elif kind == "Node":

@@ -74,7 +74,15 @@ class ClusterSnapshot:
         return found
 
     def add_bound(self, pods: Iterable[Pod]) -> None:
-        """Pods that already run on a node are part of the state."""
+        """Pods that already run on a node are part of the state (their claims are as the
+        input has them: the scheduler does not bind them)."""
+        self.engine.set_volume_binding(False)
+        try:
+            self._add_bound(pods)
+        finally:
+            self.engine.set_volume_binding(True)
+
+    def _add_bound(self, pods: Iterable[Pod]) -> None:
         for pod in pods:
             node = self.node_index.get(pod.node_name)
             if node is None:
@@ -89,8 +97,6 @@ class ClusterSnapshot:
                                      field="metadata.annotations[kubesched.io/gpu-indices]") from None
             else:
                 self.engine.assume(self.class_of(pod), node)
-        if self.volumes is not None:
-            self.engine.volume_placements()  # what bound pods took is state, not news
 
     def binds_claims(self, pod: Pod) -> bool:
         """Whether placing the pod binds claims (unbound WaitForFirstConsumer ones)."""

@@ -244,10 +244,15 @@ class VolumeCompiler:
                 self._driver(name)
         for name in storage.csi_drivers:
             self._driver(name)
+        claimed: dict[tuple[str, str], list[PersistentVolume]] = {}  # claimRef -> PVs naming it
+        for volume in self.volumes:
+            if volume.claim_ref is not None:
+                claimed.setdefault(volume.claim_ref[:2], []).append(volume)
         claims = []
         for key in self.claim_keys:
             claim = storage.claims[key]
-            prebound = [self.pv_id[v.name] for v in self.volumes if bound_to(v, claim) and static_fit(v, claim)]
+            prebound = [self.pv_id[v.name] for v in claimed.get((claim.namespace, claim.name), ())
+                        if bound_to(v, claim) and static_fit(v, claim)]
             selected = -1 if claim.selected_node is None else self.node_of.get(claim.selected_node, -2)
             claims.append((prebound[0] if prebound else -1, selected, claim_references[key] > 1,
                            "ReadWriteOncePod" in claim.access_modes))

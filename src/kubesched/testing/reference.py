@@ -416,8 +416,6 @@ class ReferenceScheduler:
         by_name = {s.node.name: s for s in self.states}
         for pod in bound:
             by_name[pod.node_name].add(pod)
-            if pod.spec.volumes:
-                self.volumes.assume(pod, by_name[pod.node_name].node)
         self.holders: dict[str, int] = {}
         for n in nodes:
             for name in {name for image in n.images for name in image.names}:
