@@ -121,7 +121,7 @@ int32_t VolumeState::match(const DelayedClaim& claim, int32_t node, const std::v
       best = pv;
       break;
     }
-  if (!set.offsets.empty()) {
+  if (static_cast<size_t>(node) + 1 < set.offsets.size()) {  // nodes added later have no local PVs here
     const auto n = static_cast<size_t>(node);
     for (int32_t i = set.offsets[n]; i < set.offsets[n + 1]; ++i) {
       const int32_t pv = set.by_node[static_cast<size_t>(i)];
@@ -226,8 +226,9 @@ int64_t VolumeState::binding_score(int32_t volume_class, int32_t node, const std
       values.second += pv_capacity[static_cast<size_t>(b.pv)];
     } else {
       if (claim->node_capacity < 0) continue;
-      const int64_t capacity = node_capacities[static_cast<size_t>(claim->node_capacity)][static_cast<size_t>(node)];
-      if (capacity < 0) continue;
+      const auto& capacities = node_capacities[static_cast<size_t>(claim->node_capacity)];
+      if (static_cast<size_t>(node) >= capacities.size() || capacities[static_cast<size_t>(node)] < 0) continue;
+      const int64_t capacity = capacities[static_cast<size_t>(node)];
       auto& values = entry(claim->storage_class);
       values.second = capacity;
       values.first += claim->request;

@@ -107,7 +107,12 @@ struct VolumeState {
   void resize_nodes(int32_t count);
   void set_limit(int32_t node, int32_t driver, int64_t count) { limits[static_cast<size_t>(node)][driver] = count; }
   bool pv_on(int32_t pv, int32_t node) const;
-  bool mask(int32_t id, int32_t node) const { return id < 0 || node_masks[static_cast<size_t>(id)][static_cast<size_t>(node)]; }
+  // A node added after the mask was made (a planned node) is outside it: not eligible.
+  bool mask(int32_t id, int32_t node) const {
+    if (id < 0) return true;
+    const auto& m = node_masks[static_cast<size_t>(id)];
+    return static_cast<size_t>(node) < m.size() && m[static_cast<size_t>(node)];
+  }
 
   // Filters: true when the node passes; else `reason` (a kReasonVolume payload, or for a
   // missing CSI driver the driver id as a negative number minus one).

@@ -35,7 +35,9 @@ class ClusterObjects:
     replica_sets: list[dict] = field(default_factory=list)
     stateful_sets: list[dict] = field(default_factory=list)
     deployments: list[dict] = field(default_factory=list)
-    storage: StorageObjects = field(default_factory=StorageObjects)  # the volume plugins' objects
+    # The volume plugins' objects; None: not read (the live cache does not watch them yet),
+    # and then the volume plugins judge no pod.
+    storage: StorageObjects | None = field(default_factory=StorageObjects)
     claim_references: Counter = field(default_factory=Counter)  # "ns/claim" -> pods naming it
 
     @classmethod

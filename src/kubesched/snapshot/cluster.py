@@ -59,7 +59,7 @@ class ClusterSnapshot:
         found = self._classes.get(key)
         if found is None:
             arguments = self._compiler.compile(pod, self.profile)
-            if has_volumes(pod):
+            if has_volumes(pod) and self.objects.storage is not None:
                 if self.volumes is None:
                     self.volumes = VolumeCompiler(self.engine, self.nodes, self.objects.storage,
                                                   self.objects.claim_references)

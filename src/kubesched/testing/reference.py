@@ -412,7 +412,8 @@ class ReferenceScheduler:
         self.objects = objects or ClusterObjects()
         self.states = [NodeState(n) for n in nodes]
         self.next_start = 0  # upstream's nextStartNodeIndex
-        self.volumes = VolumeReference(self.objects.storage)
+        # None: the storage objects were not read, and the volume plugins judge no pod
+        self.volumes = VolumeReference(self.objects.storage) if self.objects.storage is not None else None
         by_name = {s.node.name: s for s in self.states}
         for pod in bound:
             by_name[pod.node_name].add(pod)
@@ -442,7 +443,8 @@ class ReferenceScheduler:
         """The pod left the node (deleted, or its assumption dropped)."""
         state = next(s for s in self.states if s.node.name == node_name)
         state.remove(pod)
-        self.volumes.forget(pod, state.node)
+        if self.volumes is not None:
+            self.volumes.forget(pod, state.node)
 
     def state_of(self, name: str) -> NodeState:
         return next(s for s in self.states if s.node.name == name)
@@ -512,7 +514,7 @@ class ReferenceScheduler:
     def prefilter(self, pod: Pod) -> tuple[set[str] | None, str | None]:
         """(NodeAffinity's node names, or None; the message of a PreFilter rejection)."""
         names, rejection = self.node_affinity_prefilter(pod)
-        if rejection is None and pod.spec.volumes:
+        if rejection is None and pod.spec.volumes and self.volumes is not None:
             found = self.volumes.rejection(pod, self.profile.filters)
             rejection = found[1] if found else None
         return names, rejection
@@ -538,7 +540,7 @@ class ReferenceScheduler:
         _, rejection = self.node_affinity_prefilter(pod)
         if rejection:
             return "NodeAffinity", rejection
-        return self.volumes.rejection(pod, self.profile.filters) if pod.spec.volumes else None
+        return self.volumes.rejection(pod, self.profile.filters) if pod.spec.volumes and self.volumes else None
 
     def first_failure(self, pod: Pod, state: NodeState) -> tuple[str | None, list[str]]:
         names, rejection = self.prefilter(pod)
@@ -552,7 +554,7 @@ class ReferenceScheduler:
                      *(n for n in self.profile.filters if n in inter_pod)]:
             if name in VOLUME_PLUGINS:
                 reasons = self.volumes.reasons(name, pod, state, self.states, self.profile.filters) \
-                    if pod.spec.volumes else []
+                    if pod.spec.volumes and self.volumes else []
             elif name == "PodTopologySpread":
                 reasons = self.spread_reasons(pod, state)
             elif name == "InterPodAffinity":
@@ -695,7 +697,7 @@ class ReferenceScheduler:
             elif name == "PodTopologySpread":
                 scores = self.spread_scores(pod, feasible)
             elif name == "VolumeBinding":
-                scores = [self.volumes.score(pod, s, self.profile.volume_shape) if pod.spec.volumes else 0
+                scores = [self.volumes.score(pod, s, self.profile.volume_shape) if pod.spec.volumes and self.volumes else 0
                           for s in feasible]
             elif name == "ImageLocality":
                 scores = [image_locality_score(pod, s, len(self.states), self.holders, self.image_sizes)
@@ -719,6 +721,6 @@ class ReferenceScheduler:
             if choice is not None and choice in decision.best:
                 decision.node = choice
             self.state_of(decision.node).add(pod)
-            if pod.spec.volumes:
+            if pod.spec.volumes and self.volumes is not None:
                 decision.volumes = self.volumes.assume(pod, self.state_of(decision.node).node)
         return decision
