@@ -3,7 +3,7 @@ and provisioning WaitForFirstConsumer ones, an Immediate one), local, zonal and 
 PVs (host path, local, CSI), claims (bound, unbound, ReadWriteOncePod, missing), a CSIDriver
 with CSIStorageCapacity, CSINode limits, and pods that mount the claims, some already bound.
 
-Drawn from a random stream of its own (seeded from the scenario's seed), so that the other
+PV sizes are all different (see _volume). Drawn from a random stream of its own (seeded from the scenario's seed), so that the other
 families generate the same objects with it as without it."""
 
 from __future__ import annotations
@@ -65,7 +65,9 @@ def _class(name: str, provisioner: str, mode: str) -> dict:
 
 def _volume(rng: random.Random, i: int, nodes: list[str], zones: list[str]) -> dict:
     name = f"pv-{i}"
-    spec: dict = {"capacity": {"storage": rng.choice(SIZES)}, "accessModes": [rng.choice(MODES[:3])],
+    # Sizes differ by i MiB: among PVs of one size upstream's matcher takes whichever its
+    # cache lists first (map order), kubesched the first by name; no ties, one answer.
+    spec: dict = {"capacity": {"storage": f"{int(rng.choice(SIZES)[:-2]) * 1024 + i}Mi"}, "accessModes": [rng.choice(MODES[:3])],
                   "storageClassName": rng.choice(("local", "local", "csi")),
                   "persistentVolumeReclaimPolicy": "Retain"}
     where = rng.choice(("host", "host", "zone", "any"))
