@@ -85,3 +85,31 @@ def test_ephemeral_volumes_become_claims_owned_by_the_pod():
     claim = cluster.storage.claims["ns/p-scratch"]
     assert (claim.owner_kind, claim.owner_name, claim.owner_uid) == ("Pod", "p", "u1")
     assert cluster.pending_pods[0].spec.volumes[0].claim_name("p") == "p-scratch"
+
+
+def test_simulate_says_which_pv_a_claim_binds_or_where_it_is_provisioned(tmp_path):
+    import json
+
+    import yaml
+    from click.testing import CliRunner
+
+    from kubesched.cli import main
+
+    csi = {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "csi"},
+           "provisioner": "csi.example.com", "volumeBindingMode": "WaitForFirstConsumer"}
+    local_pv = pv("pv-local", hostPath=None, local={"path": "/d"}, nodeAffinity={"required": {
+        "nodeSelectorTerms": [{"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "In",
+                                                     "values": ["n1"]}]}]}})
+    node = {**NODE, "metadata": {"name": "n1", "labels": {"kubernetes.io/hostname": "n1"}}}
+    pods = [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "ns"},
+             "spec": {"containers": [{"name": "c", "image": "x"}],
+                      "volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": claim}}]}}
+            for name, claim in (("static", "c1"), ("dynamic", "c2"))]
+    objects = [node, LOCAL, csi, local_pv, pvc(storageClassName="local"), pvc("c2", storageClassName="csi"), *pods]
+    path = tmp_path / "in.yaml"
+    path.write_text(yaml.safe_dump_all(objects))
+    result = CliRunner().invoke(main, ["simulate", "-f", str(path), "-o", "json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    placements = {p["pod"]: p for p in json.loads(result.output)["placements"]}
+    assert placements["ns/static"]["volumes"] == [{"claim": "ns/c1", "volume": "pv-local"}]
+    assert placements["ns/dynamic"]["volumes"] == [{"claim": "ns/c2", "provisionedOn": "n1"}]
