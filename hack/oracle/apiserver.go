@@ -192,6 +192,7 @@ func (s *apiServer) create(k kind, obj runtime.Object) error {
 	if err != nil {
 		return err
 	}
+	settleVolume(external)
 	s.record(k, external)
 	return nil
 }

@@ -98,7 +98,10 @@ func (s *inMemoryScheduler) decide(ctx context.Context, nodes []string, pod *v1.
 	if err := s.assume(ctx, pod, *decision.Node); err != nil {
 		return decision, err
 	}
-	decision.Claims, err = s.reserveAndPreBind(ctx, schedFramework, state, pod, *decision.Node)
+	if err := reserve(ctx, schedFramework, state, pod, *decision.Node); err != nil {
+		return decision, err
+	}
+	decision.Claims, err = s.preBindClaims(ctx, schedFramework, state, pod, *decision.Node)
 	return decision, err
 }
 

@@ -90,20 +90,17 @@ type claimAllocation struct {
 	Devices []deviceAllocation `json:"devices"`
 }
 
-// reserveAndPreBind runs the Reserve and PreBind plugins for a placed pod with resource
-// claims, as the scheduling and binding cycles do: DynamicResources allocates in Reserve
-// and writes status.allocation and status.reservedFor in PreBind. It returns the devices
-// each claim got, read back from the API.
-func (s *inMemoryScheduler) reserveAndPreBind(ctx context.Context, schedFramework framework.Framework,
+// preBindClaims runs the PreBind plugins for a placed pod with resource claims, after
+// Reserve (decide), as the binding cycle does: DynamicResources allocated in Reserve and
+// writes status.allocation and status.reservedFor in PreBind. It returns the devices each
+// claim got, read back from the API.
+func (s *inMemoryScheduler) preBindClaims(ctx context.Context, schedFramework framework.Framework,
 	state fwk.CycleState, pod *v1.Pod, node string) ([]claimAllocation, error) {
 	if len(pod.Spec.ResourceClaims) == 0 {
 		return nil, nil
 	}
 	assumed := pod.DeepCopy()
 	assumed.Spec.NodeName = node
-	if status := schedFramework.RunReservePluginsReserve(ctx, state, assumed, node); !status.IsSuccess() {
-		return nil, fmt.Errorf("reserve for pod %s/%s on %s: %w", pod.Namespace, pod.Name, node, status.AsError())
-	}
 	if status := schedFramework.RunPreBindPlugins(ctx, state, assumed, node); !status.IsSuccess() {
 		return nil, fmt.Errorf("prebind for pod %s/%s on %s: %w", pod.Namespace, pod.Name, node, status.AsError())
 	}

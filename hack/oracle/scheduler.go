@@ -63,6 +63,7 @@ func (s *inMemoryScheduler) refresh(ctx context.Context) error {
 
 // forgetAssumed takes the placed pods out of the cache again, for a repeated run.
 func (s *inMemoryScheduler) forgetAssumed(ctx context.Context) error {
+	unreserveAll(ctx)
 	for _, pod := range s.assumed {
 		if err := s.sched.Cache.ForgetPod(loggerFrom(ctx), pod); err != nil {
 			return err

@@ -12,13 +12,15 @@ import numpy as np
 cimport core
 
 FILTERS = ("NodeName", "NodeUnschedulable", "TaintToleration", "NodeAffinity", "NodePorts",
-           "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity", "DynamicResources")
+           "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity", "DynamicResources",
+           # volumes.hpp: run after NodeResourcesFit, before PodTopologySpread
+           "VolumeRestrictions", "NodeVolumeLimits", "VolumeBinding", "VolumeZone")
 SCORES = ("TaintToleration", "NodeAffinity", "NodeResourcesFit", "NodeResourcesBalancedAllocation",
           "PodTopologySpread", "InterPodAffinity", "ImageLocality",
           # GPU sharing (gpu.hpp): the placement policies of the FGD paper
           "RandomScore", "DotProductScore", "GpuClusteringScore", "GpuPackingScore", "BestFitScore", "FGDScore",
           "FGDCapacityScore",  # ours
-          "DynamicResources")
+          "DynamicResources", "VolumeBinding")
 GPU_SELECT = ("Best", "Worst", "Random", "FGD", "FGDCapacity")
 STRATEGIES = ("LeastAllocated", "MostAllocated", "RequestedToCapacityRatio")
 OPERATORS = {"In": 0, "NotIn": 1, "Exists": 2, "DoesNotExist": 3, "Gt": 4, "Lt": 5}
@@ -42,6 +44,28 @@ PREFILTER_PLUGINS = {"NodeName": 1, "NodeAffinity": 2}  # bits of a kReasonPreFi
 PREFILTER_REJECTIONS = {1: "pod affinity terms conflict"}  # kReasonPreFilterRejected payloads
 DRA_VERDICTS = {1: "cannot allocate all claims", 2: "resourceclaim not available on the node",
                 3: "invalid resource pools were encountered"}  # dra.hpp
+VOLUME_REASONS = {  # kReasonVolume payloads (volumes.hpp)
+    1: "node(s) had no available disk",
+    2: "node(s) unavailable due to PersistentVolumeClaim with ReadWriteOncePod access mode already in-use by "
+       "another pod",
+    3: "node(s) exceed max volume count",
+    4: "node(s) didn't match PersistentVolume's node affinity",
+    5: "node(s) didn't find available persistent volumes to bind",
+    6: "node(s) did not have enough free storage",
+    7: "node(s) unavailable due to one or more pvc(s) bound to non-existent pv(s)",
+    8: "node(s) had no available volume zone",
+}
+
+
+def prefilter_rejection_id(str text):
+    """The kReasonPreFilterRejected payload of a PreFilter message, registered on first use
+    (volume plugins' messages name claims and volumes)."""
+    for key, known in PREFILTER_REJECTIONS.items():
+        if known == text:
+            return key
+    key = max(PREFILTER_REJECTIONS) + 1
+    PREFILTER_REJECTIONS[key] = text
+    return key
 
 
 cdef inline string _b(str text):
@@ -55,6 +79,7 @@ cdef class Engine:
     """One cluster snapshot, its pod classes and a profile; decisions happen here."""
 
     cdef core.Engine* engine
+    cdef public object volume_drivers  # CSI driver names by id, for kReasonCsiDriverMissing
 
     def __cinit__(self):
         self.engine = new core.Engine()
@@ -166,7 +191,8 @@ cdef class Engine:
                   anti_required=(), affinity_preferred=(), anti_preferred=(), spread=(),
                   spread_is_system_default=False, images=(), enforced_terms=None, fit_ignored=(),
                   int32_t gpu_count=0, int32_t gpu_milli=0, prefilter_nodes=None,
-                  prefilter_plugins=(), prefilter_rejection=None, dra_verdict=None, dra_score=None):
+                  prefilter_plugins=(), prefilter_rejection=None, dra_verdict=None, dra_score=None,
+                  int32_t volume_class=-1, volume_rejection_filter=None):
         """Compile one pod class. Node terms are (expressions, fields) with expressions as
         (key, operator, values); tolerations are (key, operator, value, effect), "" for empty;
         pod terms are (matcher id, topology key, weight); spread constraints are (matcher id,
@@ -223,8 +249,9 @@ cdef class Engine:
                 pod.prefilter_nodes.push_back(name_id)
             pod.prefilter_plugins = sum(PREFILTER_PLUGINS[p] for p in set(prefilter_plugins))
         if prefilter_rejection is not None:
-            pod.prefilter_rejection = next(k for k, text in PREFILTER_REJECTIONS.items()
-                                           if text == prefilter_rejection)
+            pod.prefilter_rejection = prefilter_rejection_id(prefilter_rejection)
+        pod.volume_class = volume_class
+        pod.volume_rejection_filter = -1 if volume_rejection_filter is None else FILTERS.index(volume_rejection_filter)
         pod.namespace_id = self.intern(namespace)
         for key, value in sorted((self.intern(k), self.intern(v)) for k, v in (labels or {}).items()):
             pod.labels.push_back(pair[int32_t, int32_t](key, value))
@@ -293,7 +320,7 @@ cdef class Engine:
                     shape=(), balanced_resources=(("cpu", 1), ("memory", 1)),
                     int32_t percentage_of_nodes_to_score=100, int64_t hard_pod_affinity_weight=1,
                     bint ignore_preferred_terms_of_existing_pods=False, bint spread_system_defaulted=True,
-                    str gpu_select="Best"):
+                    str gpu_select="Best", volume_shape=((0, 100), (100, 0))):
         """`filters`: names of enabled filters; `weights`: score plugin name -> weight;
         `gpu_select`: how a pod sharing a GPU gets its GPU in the chosen node (GPU_SELECT)."""
         cdef core.Profile profile
@@ -323,6 +350,11 @@ cdef class Engine:
         profile.ignore_preferred_terms_of_existing_pods = ignore_preferred_terms_of_existing_pods
         profile.spread_system_defaulted = spread_system_defaulted
         profile.gpu_select = GPU_SELECT.index(gpu_select)
+        profile.volume_shape.clear()
+        for utilization, score in volume_shape:
+            point.utilization = utilization
+            point.score = score
+            profile.volume_shape.push_back(point)
         self.engine.set_profile(profile)
 
     def set_seed(self, seed):
@@ -450,7 +482,125 @@ cdef class Engine:
             return PREFILTER_REJECTIONS[payload]
         if kind == 16:
             return DRA_VERDICTS[payload]
+        if kind == 17:
+            return VOLUME_REASONS[payload]
+        if kind == 18:
+            return f"{self.volume_drivers[payload]} CSI driver is not installed on the node"
         return _REASON_TEXT[kind]
+
+    # -- volumes (volumes.hpp; compiled by kubesched.snapshot.volumes) -------------------------
+
+    def set_volume_table(self, *, pv_nodes, pv_capacity, pv_class, candidate_sets, claims, limits, installed,
+                         driver_required, driver_names):
+        """The PVs (`pv_nodes[i]`: sorted node ids, None: every node), the candidate sets
+        ((any-node PVs, {node: PVs})), node masks and per-node capacities the claims refer
+        to, the claims ((bound PV or -1, selected node or -1/-2, shared, ReadWriteOncePod)),
+        the nodes' CSI limits ({driver: count}) and installed drivers, and per driver
+        whether CSIDriver.preventPodSchedulingIfMissing is set."""
+        cdef core.VolumeState* v = &self.engine.snapshot.volumes
+        cdef core.CandidateSet candidate
+        cdef vector[int32_t] ids
+        cdef int32_t count = self.engine.snapshot.node_count()
+        v.pv_nodes.clear()
+        v.pv_any.clear()
+        for nodes in pv_nodes:
+            ids.clear()
+            for n in (nodes or ()):
+                ids.push_back(n)
+            v.pv_nodes.push_back(ids)
+            v.pv_any.push_back(nodes is None)
+        v.pv_capacity = list(pv_capacity)
+        v.pv_class = list(pv_class)
+        v.pv_taken.assign(len(pv_capacity), 0)
+        v.candidate_sets.clear()
+        for any_node, by_node in candidate_sets:
+            self.add_volume_candidates(any_node, by_node)
+        v.claim_pv_initial = [c[0] for c in claims]
+        v.claim_node_initial = [c[1] for c in claims]
+        v.claim_pv = v.claim_pv_initial
+        v.claim_node = v.claim_node_initial
+        v.claim_users.assign(len(claims), 0)
+        v.claim_shared = [1 if c[2] else 0 for c in claims]
+        v.claim_rwop = [1 if c[3] else 0 for c in claims]
+        for n, node_limits in enumerate(limits):
+            for driver, limit in node_limits.items():
+                v.set_limit(n, driver, limit)
+        for n, drivers in enumerate(installed):
+            v.installed[n] = sorted(drivers)
+        v.driver_required = [1 if r else 0 for r in driver_required]
+        self.volume_drivers = list(driver_names)
+
+    def add_volume_candidates(self, any_node, by_node):
+        """A candidate set: PVs without node affinity, and {node: PVs}; returns its id."""
+        cdef core.CandidateSet candidate
+        cdef int32_t count = self.engine.snapshot.node_count()
+        for pv in sorted(any_node):
+            candidate.any_node.push_back(pv)
+        if by_node:
+            offset = 0
+            for n in range(count):
+                candidate.offsets.push_back(offset)
+                for pv in sorted(by_node.get(n, ())):
+                    candidate.by_node.push_back(pv)
+                    offset += 1
+            candidate.offsets.push_back(offset)
+        self.engine.snapshot.volumes.candidate_sets.push_back(candidate)
+        return self.engine.snapshot.volumes.candidate_sets.size() - 1
+
+    def add_volume_mask(self, mask):
+        """A per-node yes/no (uint8 per node); returns its id."""
+        cdef vector[uint8_t] values = list(np.ascontiguousarray(mask, dtype=np.uint8))
+        if values.size() != <size_t> self.engine.snapshot.node_count():
+            raise ValueError("a volume mask has one entry per node")
+        self.engine.snapshot.volumes.node_masks.push_back(values)
+        return self.engine.snapshot.volumes.node_masks.size() - 1
+
+    def add_volume_capacities(self, values):
+        """Per node a capacity in bytes (-1: none); returns its id."""
+        cdef vector[int64_t] column = list(values)
+        if column.size() != <size_t> self.engine.snapshot.node_count():
+            raise ValueError("volume capacities have one entry per node")
+        self.engine.snapshot.volumes.node_capacities.push_back(column)
+        return self.engine.snapshot.volumes.node_capacities.size() - 1
+
+    def add_volume_class(self, *, restrictions, limits, binding, zone, bound_pvs, delayed, claims, rwop_claims,
+                         disks, attachable, zone_mask=-1):
+        """One pod class's volumes. `delayed`: (claim, candidate set or -1, request, storage
+        class id, has a provisioner, topology mask or -1, capacity mask or -1, node capacity
+        id or -1); `disks`: (kind 1-4, id, readOnly, monitor ids); `attachable`: (driver,
+        unique volume id)."""
+        cdef core.VolumeClass vc
+        cdef core.DelayedClaim d
+        cdef core.Disk disk
+        vc.restrictions, vc.limits, vc.binding, vc.zone = restrictions, limits, binding, zone
+        vc.bound_pvs = list(bound_pvs)
+        for claim, candidates, request, storage_class, provisioner, topology, capacity, node_capacity in delayed:
+            d.claim, d.candidates, d.request, d.storage_class = claim, candidates, request, storage_class
+            d.provisioner, d.topology, d.capacity, d.node_capacity = provisioner, topology, capacity, node_capacity
+            vc.delayed.push_back(d)
+        vc.claims = list(claims)
+        vc.rwop_claims = list(rwop_claims)
+        for kind, identity, read_only, monitors in disks:
+            disk.kind, disk.id, disk.read_only = kind, identity, read_only
+            disk.monitors = sorted(monitors)
+            vc.disks.push_back(disk)
+        for driver, volume in attachable:
+            vc.attachable.push_back(pair[int32_t, int32_t](driver, volume))
+        vc.zone_mask = zone_mask
+        self.engine.snapshot.volumes.classes.push_back(vc)
+        return self.engine.snapshot.volumes.classes.size() - 1
+
+    def set_volume_binding(self, bint bind):
+        """Whether assumed pods bind their delayed claims (not while loading bound pods)."""
+        self.engine.snapshot.volumes.bind_claims = bind
+
+    def volume_placements(self):
+        """What each placement of a class with delayed claims bound, in order, then cleared:
+        lists of (claim, PV or -1 for provisioned on the node)."""
+        cdef core.VolumeState* v = &self.engine.snapshot.volumes
+        out = [[(b.claim, b.pv) for b in bindings] for bindings in v.placements]
+        v.placements.clear()
+        return out
 
     def evaluate(self, int64_t class_id):
         """Every node's filter verdict and every score, without placing the pod."""

@@ -101,6 +101,8 @@ cdef extern from "pod_class.hpp" namespace "kubesched" nogil:
         int32_t gpu_milli
         vector[uint8_t] dra_verdict
         vector[int64_t] dra_score
+        int32_t volume_class
+        int32_t volume_rejection_filter
 
 
 cdef extern from "profile.hpp" namespace "kubesched" nogil:
@@ -124,6 +126,7 @@ cdef extern from "profile.hpp" namespace "kubesched" nogil:
         bool ignore_preferred_terms_of_existing_pods
         bool spread_system_defaulted
         uint8_t gpu_select
+        vector[ShapePoint] volume_shape
 
 
 cdef extern from "strings.hpp" namespace "kubesched" nogil:
@@ -151,8 +154,64 @@ cdef extern from "gpu.hpp" namespace "kubesched" nogil:
         double frag(const GpuNodeState&) except +
 
 
+cdef extern from "volumes.hpp" namespace "kubesched" nogil:
+    cdef cppclass CandidateSet:
+        vector[int32_t] any_node
+        vector[int32_t] offsets
+        vector[int32_t] by_node
+
+    cdef cppclass DelayedClaim:
+        int32_t claim
+        int32_t candidates
+        int64_t request
+        int32_t storage_class
+        bool provisioner
+        int32_t topology
+        int32_t capacity
+        int32_t node_capacity
+
+    cdef cppclass Disk:
+        int32_t kind
+        int32_t id
+        bool read_only
+        vector[int32_t] monitors
+
+    cdef cppclass VolumeClass:
+        bool restrictions, limits, binding, zone
+        vector[int32_t] bound_pvs
+        vector[DelayedClaim] delayed
+        vector[int32_t] claims
+        vector[int32_t] rwop_claims
+        vector[Disk] disks
+        vector[pair[int32_t, int32_t]] attachable
+        int32_t zone_mask
+
+    cdef cppclass VolumeBinding:
+        int32_t claim
+        int32_t pv
+
+    cdef cppclass VolumeState:
+        vector[vector[int32_t]] pv_nodes
+        vector[uint8_t] pv_any
+        vector[int64_t] pv_capacity
+        vector[int32_t] pv_class
+        vector[uint8_t] pv_taken
+        vector[CandidateSet] candidate_sets
+        vector[vector[uint8_t]] node_masks
+        vector[vector[int64_t]] node_capacities
+        vector[int32_t] claim_pv, claim_node, claim_users, claim_pv_initial, claim_node_initial
+        vector[uint8_t] claim_shared, claim_rwop
+        vector[vector[int32_t]] installed
+        vector[uint8_t] driver_required
+        vector[VolumeClass] classes
+        vector[vector[VolumeBinding]] placements
+        bool bind_claims
+        void set_limit(int32_t, int32_t, int64_t)
+
+
 cdef extern from "snapshot.hpp" namespace "kubesched" nogil:
     cdef cppclass Snapshot:
+        VolumeState volumes
         Interner strings
         int32_t resource(string) except +
         int32_t find_resource(string)

@@ -53,6 +53,7 @@ void Engine::set_seed(int64_t seed) {
 int32_t Engine::add_node(std::string_view name) {
   const int32_t node = snapshot.add_node(name);
   terms_.add_node();
+  snapshot.volumes.resize_nodes(snapshot.node_count());
   return node;
 }
 
@@ -96,7 +97,16 @@ void Engine::assume(int32_t class_id, int32_t node) {
     last_gpu_mask_ = select_gpus(snapshot, profile_.gpu_select, pod, node, random_ties_ ? &rng_ : nullptr);
     snapshot.take_gpus(node, class_id, pod, last_gpu_mask_);
   }
+  if (pod.volume_class >= 0) log_volume_changes(snapshot.volumes.place(pod.volume_class, node, true));
   add_to_node(class_id, node);
+}
+
+void Engine::log_volume_changes(const std::vector<int32_t>& nodes) {
+  if (!nodes.empty() && nodes.front() < 0) {
+    for (int32_t n = 0; n < snapshot.node_count(); ++n) log_change(n);
+    return;
+  }
+  for (int32_t n : nodes) log_change(n);
 }
 
 void Engine::add_to_node(int32_t class_id, int32_t node) {
@@ -115,6 +125,8 @@ void Engine::leave(int32_t class_id, int32_t node, uint64_t mask, bool exact) {
   auto found = std::find(pods.begin(), pods.end(), class_id);
   if (found == pods.end()) return;
   pods.erase(found);
+  if (pod_class(class_id).volume_class >= 0)
+    log_volume_changes(snapshot.volumes.remove(pod_class(class_id).volume_class, node));
   if (pod_class(class_id).gpu_count > 0) snapshot.release_gpus(node, class_id, mask, exact);
   snapshot.remove_pod(pod_class(class_id), node);
   terms_.pod_added(class_id, node, classes_, -1);

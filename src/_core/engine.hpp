@@ -135,6 +135,7 @@ class Engine {
   int32_t nodes_to_find() const;
   int32_t nodes_to_find(int32_t all) const;  // upstream's numFeasibleNodesToFind for `all` nodes
   void log_change(int32_t node);
+  void log_volume_changes(const std::vector<int32_t>& nodes);  // VolumeState::place/remove's answer
   void add_to_node(int32_t class_id, int32_t node);  // the bookkeeping every placement shares
   void leave(int32_t class_id, int32_t node, uint64_t mask, bool exact);
 

@@ -166,7 +166,7 @@ int32_t first_failing_filter(const Snapshot& s, const Profile& profile, const Po
                              int32_t node, Reasons* reasons) {
   if (pod.prefilter_rejection) {
     if (reasons) reasons->push_back(make_reason(kReasonPreFilterRejected, pod.prefilter_rejection));
-    return kNodeAffinityFilter;
+    return pod.volume_rejection_filter >= 0 ? pod.volume_rejection_filter : kNodeAffinityFilter;
   }
   if (!prefilter_allows(s, pod, node)) {
     if (reasons) reasons->push_back(make_reason(kReasonPreFilterNodes, pod.prefilter_plugins));
@@ -179,6 +179,10 @@ int32_t first_failing_filter(const Snapshot& s, const Profile& profile, const Po
   };
   for (int32_t f = 0; f <= kNodeResourcesFitFilter; ++f)
     if (profile.filters[static_cast<size_t>(f)] && !checks[f](s, pod, node, reasons)) return f;
+  if (pod.volume_class >= 0) {
+    const int32_t failed = first_failing_volume_filter(s, profile, pod, node, reasons);
+    if (failed >= 0) return failed;
+  }
   // Upstream's DynamicResources runs after the inter-pod filters; Engine::failing_filter
   // reports theirs first when both reject a node.
   if (profile.filters[kDynamicResourcesFilter] && !dra_passes(pod, node, reasons)) return kDynamicResourcesFilter;

@@ -31,6 +31,11 @@ bool resources_fit(const Snapshot& s, const PodClass& pod, int32_t node, Reasons
 // Whether the node is in the pod's PreFilter node set (every node when it has none).
 bool prefilter_allows(const Snapshot& s, const PodClass& pod, int32_t node);
 
+// The volume filters in upstream order (VolumeRestrictions, NodeVolumeLimits, VolumeBinding,
+// VolumeZone) for a pod class with volumes; the first that rejects, or -1.
+int32_t first_failing_volume_filter(const Snapshot& s, const Profile& profile, const PodClass& pod, int32_t node,
+                                    Reasons* reasons);
+
 int32_t first_failing_filter(const Snapshot& s, const Profile& profile, const PodClass& pod,
                              int32_t node, Reasons* reasons);
 

@@ -129,6 +129,10 @@ struct PodClass {
   // The score is upstream's raw DynamicResources score per node.
   std::vector<uint8_t> dra_verdict;
   std::vector<int64_t> dra_score;
+  // Volumes (volumes.hpp): the class's claims and disks in the VolumeState, -1: none; the
+  // volume plugin (a Filter index) whose PreFilter rejected the pod (prefilter_rejection).
+  int32_t volume_class = -1;
+  int32_t volume_rejection_filter = -1;
   // Filled by the engine: the matcher "matches every required affinity term".
   int32_t affinity_all = -1;
 

@@ -19,6 +19,11 @@ enum Filter : uint8_t {
   kPodTopologySpreadFilter,
   kInterPodAffinityFilter,
   kDynamicResourcesFilter,  // DRA: the class carries each node's verdict (dra.hpp)
+  // Volumes (volumes.hpp): they run after NodeResourcesFit and before the inter-pod filters.
+  kVolumeRestrictionsFilter,
+  kNodeVolumeLimitsFilter,
+  kVolumeBindingFilter,
+  kVolumeZoneFilter,
   kFilterCount
 };
 
@@ -39,6 +44,7 @@ enum Score : uint8_t {
   kFgdScore,
   kFgdCapacityScore,  // ours: FGD with a capacity-aware fragmentation measure
   kDynamicResourcesScore,  // DRA: firstAvailable alternatives chosen, per node (dra.hpp)
+  kVolumeBindingScore,
   kScoreCount
 };
 
@@ -55,7 +61,7 @@ struct ShapePoint {
 };
 
 struct Profile {
-  std::array<bool, kFilterCount> filters{true, true, true, true, true, true, true, true, true};
+  std::array<bool, kFilterCount> filters{true, true, true, true, true, true, true, true, true, true, true, true, true};
   std::array<int64_t, kScoreCount> weights{3, 2, 1, 1, 2, 2, 1};  // 0 disables a score plugin
   uint8_t strategy = kLeastAllocated;
   std::vector<ResourceWeight> fit_resources{{0, 1}, {1, 1}};
@@ -65,7 +71,8 @@ struct Profile {
   int64_t hard_pod_affinity_weight = 1;
   bool ignore_preferred_terms_of_existing_pods = false;
   bool spread_system_defaulted = true;  // PodTopologySpread defaultingType System
-  uint8_t gpu_select = 0;  // GpuSelect (gpu.hpp): how a GPU pod's GPUs are picked in its node
+  uint8_t gpu_select = 0;
+  std::vector<ShapePoint> volume_shape{{0, 100}, {100, 0}};  // VolumeBindingArgs.shape, score x10  // GpuSelect (gpu.hpp): how a GPU pod's GPUs are picked in its node
 };
 
 }  // namespace kubesched

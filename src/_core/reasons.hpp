@@ -26,6 +26,8 @@ enum ReasonKind : int32_t {
   // message (1: pod affinity terms conflict). Upstream's message carries no node count.
   kReasonPreFilterRejected = 15,
   kReasonDynamicResources = 16,  // payload: a DraVerdict (dra.hpp)
+  kReasonVolume = 17,             // a volume filter's reason; payload: VolumeReason (volumes.hpp)
+  kReasonCsiDriverMissing = 18,   // <driver> CSI driver is not installed on the node; payload: driver id
 };
 
 enum PreFilterPlugin : int32_t { kPreFilterNodeName = 1, kPreFilterNodeAffinity = 2 };

@@ -208,6 +208,8 @@ int64_t raw_score(Score plugin, const Snapshot& s, const Profile& profile, const
     case kFgdScore:
     case kFgdCapacityScore: return gpu_raw_score(plugin, s, pod, node);
     case kDynamicResourcesScore: return dra_score(pod, node);
+    case kVolumeBindingScore:
+      return pod.volume_class < 0 ? 0 : s.volumes.binding_score(pod.volume_class, node, profile.volume_shape);
     default: return 0;  // the inter-pod scores need their per-decision context
   }
 }

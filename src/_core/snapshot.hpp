@@ -12,6 +12,7 @@
 #include "gpu.hpp"
 #include "pod_class.hpp"
 #include "strings.hpp"
+#include "volumes.hpp"
 
 namespace kubesched {
 
@@ -89,6 +90,7 @@ class Snapshot {
   // first node it learns of reports, and its informers list nodes by name; so the size
   // reported by the holder whose name sorts first. Per name id: (that node's name id, size).
   std::map<int32_t, std::pair<int32_t, int64_t>> image_size;
+  VolumeState volumes;  // PVs, claims and what placements bound (volumes.hpp)
   std::vector<std::vector<int32_t>> node_pods;                 // class ids of the pods per node
 
   // GPU sharing (gpu.hpp): free milli per GPU of each node (allocatable kubesched.io/gpu

@@ -15,6 +15,7 @@ import random
 from dataclasses import dataclass, field
 
 from .dra_scenarios import add_dra
+from tests.differential.volume_family import volume_objects
 
 # Families that can be left out of generation (see FAMILIES_HELP for what each covers).
 FAMILIES_HELP = {
@@ -28,6 +29,7 @@ FAMILIES_HELP = {
     "gt-lt-non-integer": "node affinity Gt/Lt with a value that is not an integer (valid, never matches)",
     "invalid": "objects the API server rejects",
     "dra": "DeviceClasses, ResourceSlices, ResourceClaims and templates, pods that claim devices (dra_scenarios.py)",
+    "volumes": "PVs, claims, StorageClasses, CSI objects and pods mounting claims (volume_family.py)",
 }
 FAMILIES = tuple(FAMILIES_HELP)
 # Divergences known when the differential test was written, being fixed in kubesched.
@@ -111,6 +113,8 @@ def generate(seed: int, exclude: frozenset[str] | set[str] = frozenset()) -> dic
     config = _config(g) if g.chance(0.35) or not g.has("balanced") else None
     if g.has("dra"):
         objects = add_dra(seed, objects)  # its own random choices: the rest is unchanged
+    if g.has("volumes"):  # after DRA: its pods are its own, they claim no devices
+        objects += volume_objects(seed, nodes)
     return {"objects": objects, "config": config}
 
 
@@ -678,6 +682,9 @@ def features(scenario: dict) -> set[str]:
         kind = obj["kind"]
         if kind in ("Service", "ReplicaSet", "StatefulSet", "ReplicationController"):
             found |= {kind, "workload-objects"}
+        elif kind in ("PersistentVolume", "PersistentVolumeClaim", "StorageClass", "CSINode", "CSIDriver",
+                      "CSIStorageCapacity"):
+            found |= {kind, "volumes"}
         elif kind == "PriorityClass" and obj.get("globalDefault"):
             found.add("globalDefault")
         elif kind == "Node":

@@ -21,7 +21,7 @@ def test_no_profiles_gives_the_default_profile():
     assert profile.weights == {"TaintToleration": 3, "NodeAffinity": 2, "NodeResourcesFit": 1,
                                "PodTopologySpread": 2, "InterPodAffinity": 2,
                                "NodeResourcesBalancedAllocation": 1, "ImageLocality": 1,
-                               "DynamicResources": 2}
+                               "DynamicResources": 2, "VolumeBinding": 1}
     assert profile.percentage_of_nodes_to_score == 100
 
 

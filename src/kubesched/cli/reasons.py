@@ -26,6 +26,14 @@ _PLUGIN_OF = (
     ("node(s) didn't match pod anti-affinity rules", "InterPodAffinity"),
     ("node(s) didn't satisfy existing pods anti-affinity rules", "InterPodAffinity"),
     ("Scheduling is blocked due to non-empty scheduling gates", "SchedulingGates"),
+    ("node(s) had no available disk", "VolumeRestrictions"),
+    ("node(s) unavailable due to PersistentVolumeClaim with ReadWriteOncePod", "VolumeRestrictions"),
+    ("node(s) exceed max volume count", "NodeVolumeLimits"),
+    ("node(s) didn't match PersistentVolume's node affinity", "VolumeBinding"),
+    ("node(s) didn't find available persistent volumes to bind", "VolumeBinding"),
+    ("node(s) did not have enough free storage", "VolumeBinding"),
+    ("node(s) unavailable due to one or more pvc(s) bound to non-existent pv(s)", "VolumeBinding"),
+    ("node(s) had no available volume zone", "VolumeZone"),
 )
 _FIT_ERROR = re.compile(r"^0/\d+ [^:]*are available:\s*(.*?)\.?$")  # nodes, or node templates and existing nodes
 _PART = re.compile(r"(?:^|, )(\d+) (.+?)(?=, \d+ |$)")

@@ -276,7 +276,21 @@ def _plugin_args(r: _Reader, profile: Profile, config, field: str) -> Profile:
             raise r.fail(f"{path}.minCandidateNodesPercentage",
                          "cannot be zero at the same time as minCandidateNodesAbsolute")
     if name == "VolumeBinding":
-        r.integer(args.get("bindTimeoutSeconds", 600), f"{path}.bindTimeoutSeconds", 0, INT64_MAX)
+        timeout = r.integer(args.get("bindTimeoutSeconds", 600), f"{path}.bindTimeoutSeconds", 0, INT64_MAX)
+        shape = profile.volume_shape
+        if "shape" in args:  # StorageCapacityScoring is on in v1.37: the shape is checked and used
+            field, points = f"{path}.shape", []
+            for k, point in enumerate(r.sequence(args.get("shape"), field)):
+                point = r.mapping(point, f"{field}[{k}]", {"utilization", "score"})
+                utilization = r.integer(point.get("utilization"), f"{field}[{k}].utilization", 0, 100)
+                score = r.integer(point.get("score"), f"{field}[{k}].score", 0, 10)
+                if points and utilization <= points[-1][0]:
+                    raise r.fail(f"{field}[{k}].utilization", "values must be sorted in increasing order")
+                points.append((utilization, score))
+            if not points:
+                raise r.fail(field, "at least one point must be specified")
+            shape = tuple(points)
+        return replace(profile, bind_timeout_seconds=timeout, volume_shape=shape)
     return profile  # args of plugins that decide nothing here: validated, not used
 
 

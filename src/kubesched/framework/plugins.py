@@ -66,11 +66,12 @@ DEFAULT_PLUGINS: tuple[tuple[str, int], ...] = (
 # binding and decide nothing for the pods kubesched simulates.
 CORE_FILTERS = ("NodeName", "NodeUnschedulable", "TaintToleration", "NodeAffinity", "NodePorts",
                 "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity",
-                "DynamicResources")  # its verdicts come from kubesched.dra, per pod class
+                "DynamicResources",  # its verdicts come from kubesched.dra, per pod class
+                "VolumeRestrictions", "NodeVolumeLimits", "VolumeBinding", "VolumeZone")  # volumes.hpp
 # PreFilter plugins whose result the core carries per pod class (a node-name set).
 CORE_PREFILTERS = ("NodeAffinity",)
 CORE_SCORES = ("TaintToleration", "NodeAffinity", "NodeResourcesFit", "NodeResourcesBalancedAllocation",
-               "PodTopologySpread", "InterPodAffinity", "ImageLocality", "DynamicResources")
+               "PodTopologySpread", "InterPodAffinity", "ImageLocality", "DynamicResources", "VolumeBinding")
 # GPU sharing's score plugins (kubesched.gpu), executed by the core too; off by default.
 GPU_SCORES = ("RandomScore", "DotProductScore", "GpuClusteringScore", "GpuPackingScore", "BestFitScore", "FGDScore",
               "FGDCapacityScore")

@@ -10,12 +10,14 @@ ReplicaSets and StatefulSets that own or select the pod.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from kubesched.framework.profile import Profile
 from kubesched.gpu import GPU_MODEL_LABEL
 from kubesched.gpu.request import gpu_request
 from kubesched.model.selectors import label_selector_matches
+from kubesched.model.storage import StorageObjects
 from kubesched.model.records import LabelSelector, NodeSelectorTerm, Pod, PodAffinityTerm, TopologySpreadConstraint
 
 HOSTNAME = "kubernetes.io/hostname"
@@ -33,19 +35,36 @@ class ClusterObjects:
     replica_sets: list[dict] = field(default_factory=list)
     stateful_sets: list[dict] = field(default_factory=list)
     deployments: list[dict] = field(default_factory=list)
+    # The volume plugins' objects; None: not read (the live cache does not watch them yet),
+    # and then the volume plugins judge no pod.
+    storage: StorageObjects | None = field(default_factory=StorageObjects)
+    claim_references: Counter = field(default_factory=Counter)  # "ns/claim" -> pods naming it
 
     @classmethod
     def of(cls, cluster: "ClusterInput") -> "ClusterObjects":
         return cls(namespaces=cluster.namespaces, services=cluster.services,
                    replication_controllers=cluster.replication_controllers,
                    replica_sets=cluster.replica_sets, stateful_sets=cluster.stateful_sets,
-                   deployments=cluster.deployments)
+                   deployments=cluster.deployments, storage=cluster.storage,
+                   claim_references=claim_references([*cluster.bound_pods, *cluster.pending_pods]))
 
 
 def class_key(pod: Pod, profile: Profile) -> tuple:
     """Pods with equal keys are decided alike. The spec record is interned per distinct spec."""
-    return (profile.scheduler_name, pod.spec, pod.namespace, tuple(sorted(pod.labels.items())),
-            pod.owner_kind, pod.owner_name, gpu_request(pod))
+    key = (profile.scheduler_name, pod.spec, pod.namespace, tuple(sorted(pod.labels.items())),
+           pod.owner_kind, pod.owner_name, gpu_request(pod))
+    if any(v.ephemeral is not None for v in pod.spec.volumes):
+        key = (*key, pod.name, pod.uid)  # its ephemeral claims are its own
+    return key
+
+
+def claim_references(pods) -> Counter:
+    counts: Counter = Counter()
+    for pod in pods:
+        for volume in pod.spec.volumes:
+            if volume.claim or volume.ephemeral is not None:
+                counts[f"{pod.namespace}/{volume.claim_name(pod.name)}"] += 1
+    return counts
 
 
 def node_affinity_prefilter(terms: tuple[NodeSelectorTerm, ...] | None) -> dict:

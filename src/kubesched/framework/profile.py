@@ -20,7 +20,7 @@ class AddedAffinity:
     preferred_terms: tuple[PreferredSchedulingTerm, ...] = ()
 
 
-DEFAULT_WEIGHTS = {name: weight for name, weight in DEFAULT_PLUGINS if name in CORE_SCORES}
+DEFAULT_WEIGHTS = {name: weight or 1 for name, weight in DEFAULT_PLUGINS if name in CORE_SCORES}  # a score weight 0 means 1
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,8 @@ class Profile:
     fit_ignored_groups: tuple[str, ...] = ()  # and ignoredResourceGroups
     python_filters: tuple[str, ...] = ()  # import paths, see python_plugins.py
     python_scores: tuple[tuple[str, int], ...] = ()
+    volume_shape: tuple[tuple[int, int], ...] = ((0, 10), (100, 0))  # VolumeBindingArgs.shape (score 0..10)
+    bind_timeout_seconds: int = 600  # VolumeBindingArgs.bindTimeoutSeconds
     gpu_selection: str = ""  # Best, Worst, Random, FGD, FGDCapacity; "": the heaviest GPU score plugin's own
 
     def gpu_select(self) -> str:
@@ -73,6 +75,7 @@ class Profile:
             ignore_preferred_terms_of_existing_pods=self.ignore_preferred_terms_of_existing_pods,
             spread_system_defaulted=self.spread_defaulting_type == "System",
             gpu_select=self.gpu_select(),
+            volume_shape=tuple((utilization, score * 10) for utilization, score in self.volume_shape),
         )
 
 

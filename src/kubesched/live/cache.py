@@ -172,7 +172,8 @@ class Cache:
             replication_controllers=list(self.objects["replicationcontrollers"].values()),
             replica_sets=list(self.objects["replicasets"].values()),
             stateful_sets=list(self.objects["statefulsets"].values()),
-            deployments=list(self.objects["deployments"].values()))
+            deployments=list(self.objects["deployments"].values()),
+            storage=None)  # not watched yet: the volume plugins judge no pod live
         self.snapshot = ClusterSnapshot(self.nodes.values(), profile, self.seed, objects=objects)
         self.rebuilds += 1
         for placed in self.placed.values():

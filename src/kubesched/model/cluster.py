@@ -27,6 +27,8 @@ from kubesched.model.quantity import MAX_AMOUNT
 from kubesched.model.pods import GLOBAL_DEFAULT, PodParser
 from kubesched.model.records import Node, Pod
 from kubesched.model.runtime_class import parse_runtime_classes
+from kubesched.model.storage import STORAGE_KINDS, StorageObjects, read_storage
+from kubesched.model.storage_input import add_controller_claims
 from kubesched.model.validation import dns_label, dns_subdomain
 from kubesched.model.validation import labels as check_labels
 from kubesched.model.workloads import WORKLOAD_KINDS, deployment_replica_set, expand_workload
@@ -36,7 +38,7 @@ MAX_USER_PRIORITY = 1_000_000_000  # higher values are reserved for system- clas
 FINISHED_PHASES = ("Succeeded", "Failed")
 _RAW_KINDS = ("Service", "ReplicaSet", "StatefulSet", "ReplicationController", "Deployment", "PodDisruptionBudget")
 KNOWN_KINDS = frozenset({"Node", "Pod", "Namespace", "PriorityClass", "RuntimeClass", *_RAW_KINDS, *WORKLOAD_KINDS,
-                         *DRA_KINDS})
+                         *DRA_KINDS, *STORAGE_KINDS})
 
 
 @dataclass
@@ -54,6 +56,7 @@ class ClusterInput:
     runtime_classes: dict[str, dict] = field(default_factory=dict)  # name → RuntimeClass
     pdbs: list[dict] = field(default_factory=list)
     dra: DraObjects = field(default_factory=DraObjects)  # resource.k8s.io objects
+    storage: StorageObjects = field(default_factory=StorageObjects)  # PVs, PVCs, StorageClasses, CSI objects
 
 
 def _stderr_warning(message: str) -> None:
@@ -92,6 +95,7 @@ def _read(manifests: list[Manifest], warn: Callable[[str], None]) -> ClusterInpu
     owned = _controllers_named([*by_kind.get("Pod", ()), *by_kind.get("ReplicaSet", ())])
 
     finished = 0
+    set_claims: list[tuple[Manifest, list[str]]] = []
     seen_pods: set[str] = set()
     orphans: list[Pod] = []
     for manifest in manifests:
@@ -104,12 +108,16 @@ def _read(manifests: list[Manifest], warn: Callable[[str], None]) -> ClusterInpu
         elif kind in WORKLOAD_KINDS:
             if _workload_key(manifest.obj) in owned:
                 continue
-            for pod in expand_workload(manifest, cluster.nodes, parser):
+            expanded = expand_workload(manifest, cluster.nodes, parser)
+            for pod in expanded:
                 _add_pod(cluster, parser.parse(pod, file=manifest.file), node_names, seen_pods, orphans)
+            if kind == "StatefulSet":
+                set_claims.append((manifest, [p["metadata"]["name"] for p in expanded]))
             if kind == "Deployment":
                 cluster.replica_sets.append(deployment_replica_set(manifest))
 
     _check_node_totals(cluster)
+    cluster.storage = read_storage(add_controller_claims(manifests, set_claims, cluster))
     cluster.dra = read_dra_objects(by_kind)
     check_pod_claims([*cluster.bound_pods, *cluster.pending_pods])
     for pod in (*cluster.bound_pods, *cluster.pending_pods):

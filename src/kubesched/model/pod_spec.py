@@ -6,6 +6,7 @@ start at `spec.`; the caller adds the file and the object.
 from __future__ import annotations
 
 from kubesched.errors import InputError
+from kubesched.model.pod_volumes import parse_pod_volumes
 from kubesched.model.fields import (boolean, check_keys, describe, int32, integer, mapping, one_of, sequence, string,
                                     string_list, string_map)
 from kubesched.model.images import normalize_image
@@ -118,6 +119,7 @@ def parse_pod_spec(spec: dict, *, class_priorities: dict[str, int], class_preemp
         priority_class_name=class_name,
         preemption_policy=preemption,
         scheduling_gates=_scheduling_gates(spec.get("schedulingGates")),
+        volumes=parse_pod_volumes(spec.get("volumes")),
     )
 
 

@@ -129,6 +129,7 @@ class PodSpecInfo:
     priority_class_name: str = ""
     preemption_policy: str = "PreemptLowerPriority"
     scheduling_gates: tuple[str, ...] = ()
+    volumes: tuple = ()  # PodVolume records (model/pod_volumes.py)
 
 
 @dataclass(slots=True, eq=False)

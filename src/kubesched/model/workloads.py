@@ -22,6 +22,7 @@ import copy
 import orjson
 
 from kubesched.errors import InputError
+from kubesched.model.claim_templates import claim_templates, with_claim_volumes
 from kubesched.model.fields import boolean, int32, mapping, sequence, string, string_map, timestamp
 from kubesched.model.manifests import Manifest
 from kubesched.model.objects import check_api_version
@@ -212,12 +213,14 @@ def _stateful_set(workload: _Workload) -> list[dict]:
     if start < 0:
         raise InputError("must not be negative", field="spec.ordinals.start")
     owner = workload.owner("apps/v1", "StatefulSet", workload.name, workload.uid)
+    templates = claim_templates(workload.spec)
     pods = []
     for ordinal in range(start, start + _count(workload.spec, "replicas")):
         name = f"{workload.name}-{ordinal}"
         labels = {**workload.labels, "statefulset.kubernetes.io/pod-name": name,
                   "apps.kubernetes.io/pod-index": str(ordinal)}
-        pods.append(workload.pod(name, labels, owner, workload.pod_spec))
+        pods.append(workload.pod(name, labels, owner,
+                                 with_claim_volumes(workload.pod_spec, templates, workload.name, ordinal)))
     return pods
 
 

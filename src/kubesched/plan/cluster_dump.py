@@ -48,6 +48,14 @@ KINDS = (
     Listed("resourceclaims", "ResourceClaim", "resource.k8s.io/v1", "/apis/resource.k8s.io/v1/resourceclaims"),
     Listed("resourceclaimtemplates", "ResourceClaimTemplate", "resource.k8s.io/v1",
            "/apis/resource.k8s.io/v1/resourceclaimtemplates"),
+    # The volume plugins' objects.
+    Listed("persistentvolumes", "PersistentVolume", "v1", "/api/v1/persistentvolumes"),
+    Listed("persistentvolumeclaims", "PersistentVolumeClaim", "v1", "/api/v1/persistentvolumeclaims"),
+    Listed("storageclasses", "StorageClass", "storage.k8s.io/v1", "/apis/storage.k8s.io/v1/storageclasses"),
+    Listed("csinodes", "CSINode", "storage.k8s.io/v1", "/apis/storage.k8s.io/v1/csinodes"),
+    Listed("csidrivers", "CSIDriver", "storage.k8s.io/v1", "/apis/storage.k8s.io/v1/csidrivers"),
+    Listed("csistoragecapacities", "CSIStorageCapacity", "storage.k8s.io/v1",
+           "/apis/storage.k8s.io/v1/csistoragecapacities"),
 )
 
 

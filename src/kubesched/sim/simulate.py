@@ -24,11 +24,14 @@ class Placement:
     node: str | None
     message: str = ""
     claims: list[dict] | None = None  # a pod with resource claims: each claim's devices (kubesched.dra)
+    volumes: list | None = None  # the claims a placement binds: {"claim", "volume" or "provisionedOn"}
 
     def to_json(self) -> dict:
         entry = {"pod": self.pod, "node": self.node, "message": self.message}
         if self.claims is not None:
             entry["claims"] = self.claims
+        if self.volumes is not None:
+            entry["volumes"] = self.volumes
         return entry
 
 
@@ -135,9 +138,11 @@ def _decide(snapshot: ClusterSnapshot, pods: list[Pod]) -> list[Placement]:
     chosen = snapshot.place(pods)
     failures = iter(snapshot.engine.failures())
     names = snapshot.node_names
-    return [Placement(pod.key, names[node]) if node >= 0
-            else Placement(pod.key, None, snapshot.failure_message(next(failures)))
-            for pod, node in zip(pods, chosen.tolist())]
+    placements = [Placement(pod.key, names[node]) if node >= 0
+                  else Placement(pod.key, None, snapshot.failure_message(next(failures)))
+                  for pod, node in zip(pods, chosen.tolist())]
+    snapshot.describe_volumes(pods, placements)
+    return placements
 
 
 def decide_with_python_plugins(snapshot: ClusterSnapshot, pod: Pod) -> Placement:

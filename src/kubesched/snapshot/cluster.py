@@ -13,6 +13,7 @@ from kubesched.framework.profile import Profile
 from kubesched.gpu.request import gpu_indices, gpu_request, mask_of
 from kubesched.gpu.typical import TypicalPod, shape_of, typical_pods
 from kubesched.model.records import Node, Pod
+from kubesched.snapshot.volumes import VolumeCompiler, has_volumes
 
 
 class ClusterSnapshot:
@@ -23,7 +24,9 @@ class ClusterSnapshot:
         self.node_names: list[str] = []
         self.node_index: dict[str, int] = {}
         self._classes: dict[tuple, int] = {}
-        self._compiler = PodClassCompiler(self.engine, objects or ClusterObjects())
+        self.objects = objects or ClusterObjects()
+        self._compiler = PodClassCompiler(self.engine, self.objects)
+        self.volumes: VolumeCompiler | None = None  # made at the first pod with volumes
         self.gpu_typical: list[TypicalPod] = []  # FGD's typical pods the engine has
         self.dra = None  # kubesched.dra.plugin.DraCluster when the input has DRA objects
         for node in self.nodes:
@@ -56,7 +59,19 @@ class ClusterSnapshot:
         key = class_key(pod, self.profile)
         found = self._classes.get(key)
         if found is None:
-            found = self._classes[key] = self.engine.add_class(**self._compiler.compile(pod, self.profile))
+            arguments = self._compiler.compile(pod, self.profile)
+            if has_volumes(pod) and self.objects.storage is not None:
+                if self.volumes is None:
+                    self.volumes = VolumeCompiler(self.engine, self.nodes, self.objects.storage,
+                                                  self.objects.claim_references)
+                volume_arguments = self.volumes.compile(pod, self.profile.filters)
+                if arguments.get("prefilter_rejection") is not None:  # NodeAffinity's PreFilter came first
+                    volume_arguments.pop("prefilter_rejection", None)
+                    volume_arguments.pop("volume_rejection_filter", None)
+                arguments.update(volume_arguments)
+            found = self._classes[key] = self.engine.add_class(**arguments)
+            if self.volumes is not None and arguments.get("volume_class", -1) in self.volumes.delayed_classes:
+                self.volumes.binding_classes.add(found)
         return found
 
     def class_with_dra(self, pod: Pod, verdict: list[int], score: list[int]) -> int:
@@ -69,7 +84,15 @@ class ClusterSnapshot:
         return found
 
     def add_bound(self, pods: Iterable[Pod]) -> None:
-        """Pods that already run on a node are part of the state."""
+        """Pods that already run on a node are part of the state (their claims are as the
+        input has them: the scheduler does not bind them)."""
+        self.engine.set_volume_binding(False)
+        try:
+            self._add_bound(pods)
+        finally:
+            self.engine.set_volume_binding(True)
+
+    def _add_bound(self, pods: Iterable[Pod]) -> None:
         for pod in pods:
             node = self.node_index.get(pod.node_name)
             if node is None:
@@ -84,6 +107,20 @@ class ClusterSnapshot:
                                      field="metadata.annotations[kubesched.io/gpu-indices]") from None
             else:
                 self.engine.assume(self.class_of(pod), node)
+
+    def binds_claims(self, pod: Pod) -> bool:
+        """Whether placing the pod binds claims (unbound WaitForFirstConsumer ones)."""
+        return self.volumes is not None and self.class_of(pod) in self.volumes.binding_classes
+
+    def describe_volumes(self, pods: list[Pod], placements: list) -> None:
+        """Fill in what each placement of `pods` bound (the core's log of placements, read
+        once, in order)."""
+        if self.volumes is None:
+            return
+        bindings = iter(self.engine.volume_placements())
+        for pod, placement in zip(pods, placements):
+            if placement.node is not None and self.binds_claims(pod):
+                placement.volumes = self.volumes.describe(next(bindings), placement.node)
 
     def set_gpu_workload(self, pods: Iterable[Pod]) -> None:
         """FGD's typical pods, from the GPU requests of a workload's pods (kubesched.gpu)."""

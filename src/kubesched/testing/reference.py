@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from kubesched.testing.volume_reference import VolumeReference
+from kubesched.snapshot.volumes import VOLUME_PLUGINS
 from kubesched.framework.pod_class import ClusterObjects
 from kubesched.framework.profile import Profile
 from kubesched.model.selectors import label_selector_matches, node_term_matches
@@ -391,6 +393,7 @@ class Decision:
     message: str = ""
     totals: dict[str, int] = field(default_factory=dict)
     best: list[str] = field(default_factory=list)  # the tied best nodes, in the order examined
+    volumes: list = field(default_factory=list)  # (claim, PV or None: provisioned, capacity) it bound
 
 
 MIN_FEASIBLE_NODES_TO_FIND = 100
@@ -413,6 +416,8 @@ class ReferenceScheduler:
         self.objects = objects or ClusterObjects()
         self.states = [NodeState(n) for n in nodes]
         self.next_start = 0  # upstream's nextStartNodeIndex
+        # None: the storage objects were not read, and the volume plugins judge no pod
+        self.volumes = VolumeReference(self.objects.storage) if self.objects.storage is not None else None
         by_name = {s.node.name: s for s in self.states}
         for pod in bound:
             by_name[pod.node_name].add(pod)
@@ -440,7 +445,10 @@ class ReferenceScheduler:
 
     def forget(self, pod: Pod, node_name: str) -> None:
         """The pod left the node (deleted, or its assumption dropped)."""
-        next(s for s in self.states if s.node.name == node_name).remove(pod)
+        state = next(s for s in self.states if s.node.name == node_name)
+        state.remove(pod)
+        if self.volumes is not None:
+            self.volumes.forget(pod, state.node)
 
     def state_of(self, name: str) -> NodeState:
         return next(s for s in self.states if s.node.name == name)
@@ -508,6 +516,14 @@ class ReferenceScheduler:
         return []
 
     def prefilter(self, pod: Pod) -> tuple[set[str] | None, str | None]:
+        """(NodeAffinity's node names, or None; the message of a PreFilter rejection)."""
+        names, rejection = self.node_affinity_prefilter(pod)
+        if rejection is None and pod.spec.volumes and self.volumes is not None:
+            found = self.volumes.rejection(pod, self.profile.filters)
+            rejection = found[1] if found else None
+        return names, rejection
+
+    def node_affinity_prefilter(self, pod: Pod) -> tuple[set[str] | None, str | None]:
         """NodeAffinity's PreFilter: (the node names every required term restricts the pod
         to, or None for all nodes; the message when the terms admit no node name at all)."""
         terms = pod.spec.required_node_terms
@@ -522,14 +538,28 @@ class ReferenceScheduler:
         union = set().union(*per_term)
         return (union, None) if union else (None, "pod affinity terms conflict")
 
+    def rejecting_plugin(self, pod: Pod) -> tuple[str, str] | None:
+        """The PreFilter plugin that rejects the pod and its message: NodeAffinity's, then the
+        volume plugins' (in profile order)."""
+        _, rejection = self.node_affinity_prefilter(pod)
+        if rejection:
+            return "NodeAffinity", rejection
+        return self.volumes.rejection(pod, self.profile.filters) if pod.spec.volumes and self.volumes else None
+
     def first_failure(self, pod: Pod, state: NodeState) -> tuple[str | None, list[str]]:
         names, rejection = self.prefilter(pod)
         if rejection:
-            return "NodeAffinity", [rejection]
+            return self.rejecting_plugin(pod)[0], [rejection]
         if names is not None and state.node.name not in names:
             return "NodeAffinity", ["node(s) didn't satisfy plugin(s) [NodeAffinity]"]
-        for name in self.profile.filters:
-            if name == "PodTopologySpread":
+        inter_pod = ("PodTopologySpread", "InterPodAffinity")
+        local = [n for n in self.profile.filters if n not in VOLUME_PLUGINS and n not in inter_pod]
+        for name in [*local, *(n for n in self.profile.filters if n in VOLUME_PLUGINS),
+                     *(n for n in self.profile.filters if n in inter_pod)]:
+            if name in VOLUME_PLUGINS:
+                reasons = self.volumes.reasons(name, pod, state, self.states, self.profile.filters) \
+                    if pod.spec.volumes and self.volumes else []
+            elif name == "PodTopologySpread":
                 reasons = self.spread_reasons(pod, state)
             elif name == "InterPodAffinity":
                 reasons = self.inter_pod_reasons(pod, state)
@@ -670,6 +700,9 @@ class ReferenceScheduler:
                 scores = self.inter_pod_scores(pod, feasible)
             elif name == "PodTopologySpread":
                 scores = self.spread_scores(pod, feasible)
+            elif name == "VolumeBinding":
+                scores = [self.volumes.score(pod, s, self.profile.volume_shape) if pod.spec.volumes and self.volumes else 0
+                          for s in feasible]
             elif name == "ImageLocality":
                 scores = [image_locality_score(pod, s, len(self.states), self.holders, self.image_sizes)
                           for s in feasible]
@@ -692,4 +725,6 @@ class ReferenceScheduler:
             if choice is not None and choice in decision.best:
                 decision.node = choice
             self.state_of(decision.node).add(pod)
+            if pod.spec.volumes and self.volumes is not None:
+                decision.volumes = self.volumes.assume(pod, self.state_of(decision.node).node)
         return decision

@@ -1,0 +1,85 @@
+"""Volumes in memory: 5000 nodes with one local PV each (WaitForFirstConsumer, no
+provisioner), a StatefulSet's 2000 pods with one claim each, against the numpy
+resources-only baseline measured in the same run (target: at least 1/5 of its pods/s).
+The benchmark checks what it times: every pod placed on the node of the PV its claim took,
+no PV taken twice."""
+
+from __future__ import annotations
+
+import time
+
+from kubesched.framework.pod_class import ClusterObjects, claim_references
+from kubesched.framework.profile import default_profile
+from kubesched.model.manifests import Manifest
+from kubesched.model.nodes import parse_node
+from kubesched.model.pods import PodParser
+from kubesched.model.storage import read_storage
+from kubesched.snapshot.cluster import ClusterSnapshot
+
+from .test_scheduler_perf import numpy_pods_per_second
+
+HOSTNAME = "kubernetes.io/hostname"
+
+
+def workload(nodes: int, pods: int):
+    node_objects = [parse_node({"apiVersion": "v1", "kind": "Node", "metadata": {"name": f"node-{i}", "labels": {
+        HOSTNAME: f"node-{i}", "topology.kubernetes.io/zone": f"zone-{i % 3}"}},
+        "status": {"allocatable": {"cpu": "4", "memory": "32Gi", "pods": "110"}}}) for i in range(nodes)]
+    manifests = [{"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "local"},
+                  "provisioner": "kubernetes.io/no-provisioner", "volumeBindingMode": "WaitForFirstConsumer"}]
+    manifests += [{"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": f"pv-{i}"}, "spec": {
+        "capacity": {"storage": f"{10 + i % 3}Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": "local",
+        "local": {"path": "/mnt/disk"}, "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+            {"key": HOSTNAME, "operator": "In", "values": [f"node-{i}"]}]}]}}}} for i in range(nodes)]
+    manifests += [{"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                   "metadata": {"name": f"data-web-{i}", "namespace": "default"},
+                   "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "local",
+                            "resources": {"requests": {"storage": "10Gi"}}}} for i in range(pods)]
+    parser = PodParser()
+    container = {"name": "app", "image": "registry.k8s.io/pause:3.10",
+                 "resources": {"requests": {"cpu": "100m", "memory": "500Mi"}}}
+    with_claims = [parser.parse({"apiVersion": "v1", "kind": "Pod", "metadata": {
+        "name": f"web-{i}", "namespace": "default", "labels": {"app": "web", "statefulset.kubernetes.io/pod-name":
+                                                              f"web-{i}"}},
+        "spec": {"containers": [container], "volumes": [
+            {"name": "data", "persistentVolumeClaim": {"claimName": f"data-web-{i}"}}]}}) for i in range(pods)]
+    plain = [parser.parse({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"plain-{i}", "namespace": "default"},
+                           "spec": {"containers": [container]}}) for i in range(pods)]
+    storage = read_storage([Manifest(m, "bench.yaml") for m in manifests])
+    return node_objects, storage, with_claims, plain
+
+
+def test_stateful_set_on_local_volumes(benchmark, record_result, request):
+    disabled = request.config.getoption("benchmark_disable", False)
+    nodes, pods = (500, 200) if disabled else (5000, 2000)
+    node_objects, storage, with_claims, plain = workload(nodes, pods)
+    objects = ClusterObjects(storage=storage, claim_references=claim_references(with_claims))
+
+    def run():
+        snapshot = ClusterSnapshot(node_objects, default_profile(), objects=objects)
+        start = time.perf_counter()
+        chosen = snapshot.place(with_claims)
+        return snapshot, chosen, time.perf_counter() - start
+
+    snapshot, chosen, seconds = benchmark.pedantic(run, rounds=1, iterations=1)
+    assert (chosen >= 0).all(), "every pod has a PV of its own"
+    bindings = snapshot.engine.volume_placements()
+    taken = [snapshot.volumes.describe(b, snapshot.node_names[n])[0]["volume"] for b, n in zip(bindings, chosen)]
+    assert len(set(taken)) == len(taken), "a PV taken twice"
+    assert all(volume.replace("pv-", "node-") == snapshot.node_names[n] for volume, n in zip(taken, chosen))
+    if disabled:
+        return
+    plain_snapshot = ClusterSnapshot(node_objects, default_profile())
+    start = time.perf_counter()
+    assert (plain_snapshot.place(plain) >= 0).all()
+    plain_seconds = time.perf_counter() - start
+    baseline = numpy_pods_per_second(nodes)
+    pods_per_second = pods / seconds
+    record_result("volumes_in_memory", {
+        "nodes": nodes, "local_pvs": nodes, "stateful_set_pods": pods,
+        "kubesched_pods_per_second": round(pods_per_second),
+        "kubesched_resources_only_pods_per_second": round(pods / plain_seconds),
+        "numpy_resources_only_pods_per_second": round(baseline),
+        "ratio_to_numpy": round(pods_per_second / baseline, 2),
+        "ratio_to_kubesched_resources_only": round(pods_per_second * plain_seconds / pods, 3),
+    })

@@ -1,0 +1,388 @@
+"""The volume plugins' inputs compiled for the core (volumes.hpp): the PV table with each PV's
+nodes, the candidate PVs of each kind of delayed claim, node masks, CSI limits; and per pod
+class its claims, disks and attachable volumes, or the PreFilter message that rejects it.
+
+The PreFilter steps follow upstream's plugins in profile order (VolumeRestrictions,
+NodeVolumeLimits, VolumeBinding, VolumeZone) with their messages; what placements change
+(which PV a claim took, a claim's selected node, who uses a claim, what is attached where)
+is kept in the core.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from kubesched.model.pod_volumes import PodVolume
+from kubesched.model.records import Node, Pod
+from kubesched.model.selectors import label_selector_matches, node_term_matches
+from kubesched.model.storage import (NO_PROVISIONER, PersistentVolume, PersistentVolumeClaim, StorageObjects)
+
+WAIT = "WaitForFirstConsumer"
+DISK_KINDS = {"gce": 1, "aws": 2, "iscsi": 3, "rbd": 4}
+ZONE_LABELS = ("failure-domain.beta.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/region",
+               "topology.kubernetes.io/zone", "topology.kubernetes.io/region")
+GA_LABELS = {"failure-domain.beta.kubernetes.io/zone": "topology.kubernetes.io/zone",
+             "failure-domain.beta.kubernetes.io/region": "topology.kubernetes.io/region"}
+# In-tree provisioners whose volumes NodeVolumeLimits counts under their CSI driver.
+MIGRATED_DRIVERS = {"kubernetes.io/aws-ebs": "ebs.csi.aws.com", "kubernetes.io/gce-pd": "pd.csi.storage.gke.io",
+                    "kubernetes.io/azure-disk": "disk.csi.azure.com", "kubernetes.io/cinder": "cinder.csi.openstack.org",
+                    "kubernetes.io/portworx-volume": "pxd.portworx.com"}
+VOLUME_PLUGINS = ("VolumeRestrictions", "NodeVolumeLimits", "VolumeBinding", "VolumeZone")
+
+
+def has_volumes(pod: Pod) -> bool:
+    return any(v.claim or v.ephemeral is not None or v.disk for v in pod.spec.volumes)
+
+
+def claim_class(claim: PersistentVolumeClaim) -> str:
+    return claim.storage_class
+
+
+def static_fit(volume: PersistentVolume, claim: PersistentVolumeClaim) -> bool:
+    """What upstream's FindMatchingVolume asks of any PV before its binding and nodes."""
+    return (volume.capacity >= (claim.request or 0) and volume.volume_mode == claim.volume_mode
+            and volume.attributes_class == claim.attributes_class and not volume.deleting)
+
+
+def bound_to(volume: PersistentVolume, claim: PersistentVolumeClaim) -> bool:
+    ref = volume.claim_ref
+    return (ref is not None and ref[0] == claim.namespace and ref[1] == claim.name
+            and (not ref[2] or ref[2] == claim.uid))
+
+
+def candidate(volume: PersistentVolume, claim: PersistentVolumeClaim) -> bool:
+    """An unclaimed PV this claim may take (node affinity aside)."""
+    return (volume.claim_ref is None and static_fit(volume, claim) and volume.phase == "Available"
+            and (claim.selector is None or label_selector_matches(claim.selector, volume.labels))
+            and volume.storage_class == claim_class(claim)
+            and set(claim.access_modes) <= set(volume.access_modes))
+
+
+def zone_values(value: str) -> set[str] | None:
+    zones = {zone.strip() for zone in value.split("__")}
+    return None if "" in zones else zones
+
+
+def pod_claims(pod: Pod) -> list[tuple[PodVolume, str]]:
+    return [(v, v.claim_name(pod.name)) for v in pod.spec.volumes if v.claim or v.ephemeral is not None]
+
+
+def owned_by(claim: PersistentVolumeClaim, pod: Pod) -> bool:
+    return claim.namespace == pod.namespace and claim.owner_kind == "Pod" and claim.owner_name == pod.name \
+        and claim.owner_uid == pod.uid
+
+
+@dataclass
+class VolumePreFilter:
+    """One pod's volume PreFilter verdicts: the plugin and message that reject it, or the
+    claims each plugin goes on to filter with."""
+
+    rejected_by: str = ""
+    message: str = ""
+    bound: list | None = None  # VolumeBinding: fully bound claims
+    delayed: list | None = None  # unbound WaitForFirstConsumer claims
+    topologies: list | None = None  # VolumeZone: (key, zones) of the bound PVs
+
+
+def prefilter(pod: Pod, storage: StorageObjects, enabled: set[str]) -> VolumePreFilter:
+    """The volume plugins' PreFilter, in profile order, as upstream's."""
+    result = VolumePreFilter()
+    claims = storage.claims
+    ns = pod.namespace
+    if "VolumeRestrictions" in enabled:
+        for volume in pod.spec.volumes:
+            if volume.claim and f"{ns}/{volume.claim}" not in claims:
+                return VolumePreFilter("VolumeRestrictions", f'persistentvolumeclaim "{volume.claim}" not found')
+    if "VolumeBinding" in enabled and pod_claims(pod):
+        for volume, name in pod_claims(pod):
+            claim = claims.get(f"{ns}/{name}")
+            if claim is None:
+                message = (f'waiting for ephemeral volume controller to create the persistentvolumeclaim "{name}"'
+                           if volume.ephemeral is not None else f'persistentvolumeclaim "{name}" not found')
+                return VolumePreFilter("VolumeBinding", message)
+            if claim.phase == "Lost":
+                return VolumePreFilter("VolumeBinding", f'persistentvolumeclaim "{name}" bound to non-existent '
+                                                        f'persistentvolume "{claim.volume_name}"')
+            if claim.deleting:
+                return VolumePreFilter("VolumeBinding", f'persistentvolumeclaim "{name}" is being deleted')
+            if volume.ephemeral is not None and not owned_by(claim, pod):
+                return VolumePreFilter("VolumeBinding", f"PVC {ns}/{name} was not created for pod {ns}/{pod.name} "
+                                                        "(pod is not owner)")
+        result.bound, result.delayed = [], []
+        for volume, name in pod_claims(pod):
+            claim = claims[f"{ns}/{name}"]
+            if claim.bound:
+                result.bound.append(claim)
+                continue
+            storage_class = storage.classes.get(claim.storage_class) if claim.storage_class else None
+            if storage_class is not None and storage_class.binding_mode == WAIT and not claim.volume_name:
+                result.delayed.append(claim)
+            else:
+                return VolumePreFilter("VolumeBinding", "pod has unbound immediate PersistentVolumeClaims")
+    if "VolumeZone" in enabled:
+        topologies = []
+        for volume in pod.spec.volumes:
+            if not volume.claim:
+                continue
+            claim = claims.get(f"{ns}/{volume.claim}")
+            if claim is None:
+                return VolumePreFilter("VolumeZone", f'persistentvolumeclaim "{volume.claim}" not found')
+            if not claim.volume_name:
+                if not claim.storage_class:
+                    return VolumePreFilter("VolumeZone", "PersistentVolumeClaim had no pv name and storageClass name")
+                storage_class = storage.classes.get(claim.storage_class)
+                if storage_class is None:
+                    return VolumePreFilter("VolumeZone",
+                                           f'storageclass.storage.k8s.io "{claim.storage_class}" not found')
+                if storage_class.binding_mode == WAIT:
+                    continue
+                return VolumePreFilter("VolumeZone", "PersistentVolume had no name")
+            pv = storage.volumes.get(claim.volume_name)
+            if pv is None:
+                return VolumePreFilter("VolumeZone", f'persistentvolume "{claim.volume_name}" not found')
+            for key in ZONE_LABELS:
+                if key in pv.labels and (zones := zone_values(pv.labels[key])) is not None:
+                    topologies.append((key, zones))
+        result.topologies = topologies
+    return result
+
+
+def zone_fits(topologies: list, labels: dict[str, str]) -> bool:
+    """VolumeZone's Filter on one node."""
+    if not any(key in labels for key in ZONE_LABELS):
+        return True
+    for key, zones in topologies:
+        value = labels.get(key, labels.get(GA_LABELS.get(key, key)))
+        if value is None or value not in zones:
+            return False
+    return True
+
+
+def attachable_volumes(pod: Pod, storage: StorageObjects) -> list[tuple[str, str]]:
+    """NodeVolumeLimits' (driver, unique volume) of a pod's claims, as filterAttachableVolumes."""
+    found: dict[str, str] = {}
+    for _, name in pod_claims(pod):
+        claim = storage.claims.get(f"{pod.namespace}/{name}")
+        if claim is None:
+            continue
+        driver, handle = "", ""
+        pv = storage.volumes.get(claim.volume_name) if claim.volume_name else None
+        if pv is not None:
+            if pv.csi is not None:
+                driver, handle = pv.csi
+        else:
+            storage_class = storage.classes.get(claim.storage_class) if claim.storage_class else None
+            if storage_class is not None:
+                driver = MIGRATED_DRIVERS.get(storage_class.provisioner, storage_class.provisioner)
+                handle = f"-{claim.namespace}/{claim.name}"
+        if driver and handle:
+            found[f"{driver}/{handle}"] = driver
+    return [(driver, unique) for unique, driver in found.items()]
+
+
+def pv_order(storage: StorageObjects) -> list[PersistentVolume]:
+    """Upstream's matcher takes the smallest fitting PV: ids follow capacity, then name."""
+    return sorted(storage.volumes.values(), key=lambda v: (v.capacity, v.name))
+
+
+class NodeIndex:
+    """Which nodes a node selector term matches, through a (label, value) index for `In`."""
+
+    def __init__(self, nodes: list[Node]):
+        self.nodes = nodes
+        self.by_label: dict[tuple[str, str], list[int]] = {}
+        self.by_name = {node.name: i for i, node in enumerate(nodes)}
+        for i, node in enumerate(nodes):
+            for item in node.labels.items():
+                self.by_label.setdefault(item, []).append(i)
+
+    def matching(self, terms) -> list[int]:
+        found: set[int] = set()
+        for term in terms:
+            narrowed = None
+            for requirement in term.match_expressions:
+                if requirement.operator == "In":
+                    narrowed = {i for value in requirement.values
+                                for i in self.by_label.get((requirement.key, value), ())}
+                    break
+            if narrowed is None:
+                for requirement in term.match_fields:
+                    if requirement.operator == "In":
+                        narrowed = {self.by_name[v] for v in requirement.values if v in self.by_name}
+                        break
+            candidates = range(len(self.nodes)) if narrowed is None else narrowed
+            found.update(i for i in candidates
+                         if node_term_matches(term, self.nodes[i].name, self.nodes[i].labels))
+        return sorted(found)
+
+
+class VolumeCompiler:
+    """Owns the engine's VolumeState: sets the table up once, then compiles pod classes."""
+
+    def __init__(self, engine, nodes: list[Node], storage: StorageObjects, claim_references: Counter):
+        self.engine = engine
+        self.nodes = nodes
+        self.storage = storage
+        self.node_of = {node.name: i for i, node in enumerate(nodes)}
+        self.index = NodeIndex(nodes)
+        self.volumes = pv_order(storage)
+        self.pv_id = {v.name: i for i, v in enumerate(self.volumes)}
+        self.pv_nodes = [None if v.node_terms is None else self.index.matching(v.node_terms) for v in self.volumes]
+        self.claim_keys = list(storage.claims)
+        self.claim_id = {key: i for i, key in enumerate(self.claim_keys)}
+        self.strings: dict[str, int] = {}
+        self.drivers: dict[str, int] = {}
+        self._candidate_sets: dict[tuple, int] = {}
+        self._masks: dict[tuple, int] = {}
+        self._capacities: dict[tuple, int] = {}
+        self._unique: dict[str, int] = {}
+        for drivers in storage.csi_nodes.values():
+            for name in drivers:
+                self._driver(name)
+        for name in storage.csi_drivers:
+            self._driver(name)
+        claimed: dict[tuple[str, str], list[PersistentVolume]] = {}  # claimRef -> PVs naming it
+        for volume in self.volumes:
+            if volume.claim_ref is not None:
+                claimed.setdefault(volume.claim_ref[:2], []).append(volume)
+        claims = []
+        for key in self.claim_keys:
+            claim = storage.claims[key]
+            prebound = [self.pv_id[v.name] for v in claimed.get((claim.namespace, claim.name), ())
+                        if bound_to(v, claim) and static_fit(v, claim)]
+            selected = -1 if claim.selected_node is None else self.node_of.get(claim.selected_node, -2)
+            claims.append((prebound[0] if prebound else -1, selected, claim_references[key] > 1,
+                           "ReadWriteOncePod" in claim.access_modes))
+        limits = [{} for _ in nodes]
+        installed = [[] for _ in nodes]
+        for name, drivers in storage.csi_nodes.items():
+            n = self.node_of.get(name)
+            if n is None:
+                continue
+            installed[n] = [self.drivers[d] for d in drivers]
+            limits[n] = {self.drivers[d]: count for d, count in drivers.items() if count is not None}
+        self._table = dict(pv_nodes=self.pv_nodes, pv_capacity=[v.capacity for v in self.volumes],
+                           pv_class=[self._string(v.storage_class) for v in self.volumes], claims=claims,
+                           limits=limits, installed=installed)
+        self._configured = False
+        self.delayed_classes: set[int] = set()  # volume classes with delayed claims
+        self.binding_classes: set[int] = set()  # the pod classes that have one (set by the snapshot)
+
+    def _string(self, text: str) -> int:
+        return self.strings.setdefault(text, len(self.strings))
+
+    def _driver(self, name: str) -> int:
+        return self.drivers.setdefault(name, len(self.drivers))
+
+    def _configure(self) -> None:
+        """The table goes to the core at the first class with volumes (candidate sets and
+        masks are added on demand)."""
+        if self._configured:
+            return
+        required = [False] * len(self.drivers)
+        for name, driver in self.storage.csi_drivers.items():
+            required[self.drivers[name]] = driver.prevent_if_missing
+        self.engine.set_volume_table(**self._table, candidate_sets=[], driver_required=required,
+                                     driver_names=list(self.drivers))
+        self._configured = True
+
+    def _mask(self, key: tuple, compute) -> int:
+        found = self._masks.get(key)
+        if found is None:
+            found = self._masks[key] = self.engine.add_volume_mask(np.fromiter(
+                (compute(node) for node in self.nodes), dtype=np.uint8, count=len(self.nodes)))
+        return found
+
+    def _candidates(self, claim: PersistentVolumeClaim) -> int:
+        key = (claim.storage_class, claim.request, frozenset(claim.access_modes), claim.volume_mode, claim.selector,
+               claim.attributes_class)
+        found = self._candidate_sets.get(key)
+        if found is None:
+            any_node, by_node = [], {}
+            for i, volume in enumerate(self.volumes):
+                if candidate(volume, claim):
+                    if self.pv_nodes[i] is None:
+                        any_node.append(i)
+                    else:
+                        for n in self.pv_nodes[i]:
+                            by_node.setdefault(n, []).append(i)
+            found = self._candidate_sets[key] = self.engine.add_volume_candidates(any_node, by_node)
+        return found
+
+    def _delayed(self, claim: PersistentVolumeClaim) -> tuple:
+        storage_class = self.storage.classes[claim.storage_class]
+        topology = -1
+        if storage_class.allowed_topologies:
+            terms = storage_class.allowed_topologies
+            topology = self._mask(("topology", storage_class.name), lambda node: any(
+                all(node.labels.get(key) in values for key, values in term.expressions) for term in terms))
+        capacity = node_capacity = -1
+        driver = self.storage.csi_drivers.get(storage_class.provisioner)
+        if driver is not None and driver.storage_capacity:
+            size = claim.request or 0
+            fitting = [c for c in self.storage.capacities if c.storage_class == storage_class.name
+                       and (c.maximum_volume_size if c.maximum_volume_size is not None else c.capacity) is not None
+                       and (c.maximum_volume_size if c.maximum_volume_size is not None else c.capacity) >= size]
+
+            def first(node):
+                return next((c for c in fitting if c.node_topology is not None
+                             and label_selector_matches(c.node_topology, node.labels)), None)
+            capacity = self._mask(("capacity", storage_class.name, size), lambda node: first(node) is not None)
+            key = ("node capacity", storage_class.name, size)
+            node_capacity = self._capacities.get(key)
+            if node_capacity is None:
+                values = []
+                for node in self.nodes:
+                    found = first(node)
+                    values.append(-1 if found is None else (found.capacity or 0))
+                node_capacity = self._capacities[key] = self.engine.add_volume_capacities(values)
+        return (self.claim_id[claim.key], self._candidates(claim), claim.request or 0,
+                self._string(claim.storage_class), storage_class.provisioner != NO_PROVISIONER, topology, capacity,
+                node_capacity)
+
+    def compile(self, pod: Pod, filters: tuple[str, ...]) -> dict:
+        """The add_class arguments for the pod's volumes ({} without volumes)."""
+        if not has_volumes(pod):
+            return {}
+        enabled = {name for name in VOLUME_PLUGINS if name in filters}
+        verdict = prefilter(pod, self.storage, enabled)
+        self._configure()
+        ns = pod.namespace
+        used = [self.claim_id[f"{ns}/{v.claim}"] for v in pod.spec.volumes
+                if v.claim and f"{ns}/{v.claim}" in self.claim_id]
+        rwop = [c for c in used if "ReadWriteOncePod" in self.storage.claims[self.claim_keys[c]].access_modes]
+        disks = [(DISK_KINDS[v.disk[0]], self._string(v.disk[1]), v.disk[2], [self._string(m) for m in v.monitors])
+                 for v in pod.spec.volumes if v.disk]
+        attachable = [(self._driver(driver), self._unique.setdefault(unique, len(self._unique)))
+                      for driver, unique in attachable_volumes(pod, self.storage)]
+        if verdict.rejected_by:  # its Filter never runs; what it uses on a node still counts for the others
+            volume_class = self.engine.add_volume_class(
+                restrictions=False, limits=False, binding=False, zone=False, bound_pvs=[], delayed=[], claims=used,
+                rwop_claims=rwop, disks=disks, attachable=attachable)
+            return {"prefilter_rejection": verdict.message, "volume_rejection_filter": verdict.rejected_by,
+                    "volume_class": volume_class}
+        zone = bool(verdict.topologies)
+        zone_mask = -1
+        if zone:
+            topologies = verdict.topologies
+            zone_mask = self._mask(("zone", tuple((k, tuple(sorted(z))) for k, z in topologies)),
+                                   lambda node: zone_fits(topologies, node.labels))
+        binding = verdict.bound is not None
+        volume_class = self.engine.add_volume_class(
+            restrictions="VolumeRestrictions" in enabled and bool(disks or rwop),
+            limits="NodeVolumeLimits" in enabled and bool(pod_claims(pod)),
+            binding=binding, zone=zone,
+            bound_pvs=[self.pv_id.get(c.volume_name, -1) for c in verdict.bound or ()],
+            delayed=[self._delayed(c) for c in verdict.delayed or ()],
+            claims=used, rwop_claims=rwop, disks=disks, attachable=attachable, zone_mask=zone_mask)
+        if verdict.delayed:
+            self.delayed_classes.add(volume_class)
+        return {"volume_class": volume_class}
+
+    def describe(self, bindings: list[tuple[int, int]], node: str) -> list[dict]:
+        """A placement's claims: the PV each binds, or where it is provisioned."""
+        return [{"claim": self.claim_keys[claim], "volume": self.volumes[pv].name} if pv >= 0
+                else {"claim": self.claim_keys[claim], "provisionedOn": node} for claim, pv in bindings]
