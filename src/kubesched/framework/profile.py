@@ -44,6 +44,9 @@ class Profile:
     python_filters: tuple[str, ...] = ()  # import paths, see python_plugins.py
     python_scores: tuple[tuple[str, int], ...] = ()
     gpu_selection: str = ""  # Best, Worst, Random, FGD, FGDCapacity; "": the heaviest GPU score plugin's own
+    # DefaultPreemption at postFilter and its DefaultPreemptionArgs (min candidate nodes
+    # percentage, absolute); None when the profile disables it.
+    preemption: tuple[int, int] | None = (10, 100)
 
     def gpu_select(self) -> str:
         """How a pod sharing a GPU gets its GPU in the chosen node (kubesched.gpu): as the
