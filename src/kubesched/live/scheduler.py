@@ -26,10 +26,12 @@ from kubesched.gpu.typical import uses_typical_pods
 from kubesched.live import binder as binding
 from kubesched.live.binder import Binder, Outcome
 from kubesched.live.cache import Cache
+from kubesched.live.eviction import Evictor
 from kubesched.kube import Kube
 from kubesched.live.gpu_workload import GpuWorkload
 from kubesched.live.informer import Informer, object_key
 from kubesched.live.metrics import Metrics
+from kubesched.live.preemption import LivePreemption
 from kubesched.live.queue import QueuedPod, SchedulingQueue
 from kubesched.live.status import Reporter
 from kubesched.logs import V, KObj, kv
@@ -89,6 +91,8 @@ class Scheduler:
         self._reported_invalid: dict[str, tuple] = {}  # uid → the spec reported invalid
         self._in_flight: dict[str, QueuedPod] = {}  # uid → pods assumed, binding posted
         self._priority_classes: dict[str, dict] = {}
+        self.preemption = LivePreemption(Evictor(kube, self.reporter.events, lambda uid, ok: self.inbox.put(
+            ("preempted", uid, ok))), self.metrics)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -98,6 +102,7 @@ class Scheduler:
 
         specs = [("/apis/scheduling.k8s.io/v1/priorityclasses", "priorityclass", ""),
                  ("/api/v1/namespaces", "namespace", ""),
+                 ("/apis/policy/v1/poddisruptionbudgets", "pdb", ""),
                  *((path, kind, "") for kind, path in WORKLOADS.items()),
                  ("/api/v1/nodes", "node", ""),
                  ("/api/v1/pods", "pod", ACTIVE_PODS)]
@@ -140,6 +145,7 @@ class Scheduler:
         self.stop.set()
         if not self.binder.drain(self.options.drain_timeout):
             log.warning("some bindings did not finish in %.0fs", self.options.drain_timeout)
+        self.preemption.close()
         self.reporter.close(timeout=1.0)
 
     def _busy(self) -> bool:
@@ -153,9 +159,13 @@ class Scheduler:
 
     def _schedule(self, entry: QueuedPod) -> None:
         pod = entry.pod
+        if not self.preemption.may_decide(entry.uid):
+            self.queue.park(entry)
+            return
         profile = self.profiles[pod.spec.scheduler_name]
         started = time.monotonic()
         snapshot = self.cache.snapshot_for(profile)
+        self.preemption.hold_for(snapshot, pod, entry.uid)
         if self.gpu_workload is not None and uses_typical_pods(profile):
             self.gpu_workload.apply(snapshot)
         class_id = snapshot.class_of(pod)
@@ -181,6 +191,10 @@ class Scheduler:
         name = profile.scheduler_name
         if node < 0:
             message = failure or snapshot.failure_message(snapshot.engine.last_failure())
+            preempted = None
+            if failure is None and self.preemption.enabled(profile):  # the core decided
+                preempted = self.preemption.post_filter(snapshot, entry.uid, pod, profile, self.cache.placed)
+                message = f"{message} {preempted.message}"
             self.metrics.attempts.labels("unschedulable", name).inc()
             self.metrics.attempt_duration.labels("unschedulable", name).observe(decided - started)
             report_status = message != entry.message and message != _condition_message(pod)
@@ -188,11 +202,12 @@ class Scheduler:
                     extra=kv(pod=KObj(pod.namespace, pod.name), err=message))
             self.queue.unschedulable(entry, message)
             self.reporter.failed(pod.namespace, pod.name, entry.uid, message,
-                                 patch_status=report_status)
+                                 patch_status=report_status, status=preempted and preempted.status)
             return
         node_name = snapshot.node_names[node]
         gpus = snapshot.engine.last_gpu_mask
         self.cache.assumed(entry.uid, pod, node_name, (class_id, node), gpus)
+        self.preemption.unnominate(entry.uid)
         entry.attempt_started = started
         entry.decided_on = counts
         self.queue.done(entry)
@@ -280,6 +295,11 @@ class Scheduler:
                 self.queue.move_all()
         elif kind == "priorityclass":
             self._priority_class(item[1], item[2])
+        elif kind == "pdb":
+            self.preemption.set_pdb(item[1], item[2])
+        elif kind == "preempted":
+            if self.preemption.finished(item[1], item[2]):
+                self.queue.activate(item[1])
         else:
             obj = item[2]
             if self.cache.set_object(kind, object_key(obj), None if item[1] == "DELETED" else obj):
@@ -304,6 +324,7 @@ class Scheduler:
         uid = meta.get("uid") or object_key(obj)
         spec = obj.get("spec") or {}
         if event_type == "DELETED":
+            self.preemption.gone(uid)
             self._specs.pop(uid, None)
             self._reported_invalid.pop(uid, None)
             self.queue.delete(uid)
@@ -323,6 +344,7 @@ class Scheduler:
                 log.warning("a bound pod is not counted: %s", error)
                 return
             self.cache.confirm(uid, pod, node_name)
+            self.preemption.unnominate(uid)
             return
         scheduler_name = spec.get("schedulerName", "default-scheduler") \
             if isinstance(spec, dict) else None
@@ -332,6 +354,7 @@ class Scheduler:
             return  # assumed, its binding in flight: the pod watch will show it bound
         relevant = (meta.get("labels"), spec, meta.get("ownerReferences"), meta.get("annotations"))
         if self._specs.get(uid) == relevant and uid in self.queue:
+            self.preemption.pending_status(uid, self.queue.pods[uid].pod, obj.get("status"))
             return  # a status or metadata change: nothing new to decide on
         self._specs[uid] = relevant
         try:
@@ -353,6 +376,7 @@ class Scheduler:
             self.queue.delete(uid)
             return
         self.queue.add(uid, pod)
+        self.preemption.pending_seen(uid, pod)
 
     def _gpu_seen(self, uid: str, pod: Pod) -> None:
         """Check the pod's GPU request (annotations the parser does not read): InputError if

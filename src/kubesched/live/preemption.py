@@ -1,0 +1,173 @@
+"""DefaultPreemption in the live loop: what upstream's PostFilter and failure handler do with a
+pod that fits no node, on top of the decision itself (kubesched.preemption).
+
+- The decision sees the cluster as the cache counts it (every placed pod a potential victim,
+  the terminating ones marked), the PodDisruptionBudgets as the watch shows them, and the
+  pods nominated but not bound yet.
+- A nomination: the pod's nominatedNodeName is set with its PodScheduled=False condition
+  (one status patch, by the reporter), the nominator holds its room at once, and the
+  victims are evicted asynchronously (kubesched.live.eviction); the pod is not decided again
+  until the eviction calls are done, then waits for its victims to go (their deletions
+  move the unschedulable pods) and is tried first on its nominated node.
+- Preemption cannot help: the nomination is cleared. Not eligible (preemptionPolicy Never,
+  or victims still terminating on the nominated node): the nomination stays.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+
+from kubesched.errors import InputError
+from kubesched.live.eviction import Evictor
+from kubesched.live.informer import object_key
+from kubesched.live.metrics import Metrics
+from kubesched.live.nominator import Nominator
+from kubesched.logs import V, KObj, kv
+from kubesched.model.records import Pod
+from kubesched.preemption import PodOnNode, parse_pdb, pod_on_node, preempt, preemption_args
+
+log = logging.getLogger("kubesched.live")
+
+KEEP = object()  # the pod's nominatedNodeName stays as it is
+
+
+@dataclass
+class PostFilterOutcome:
+    message: str                  # "preemption: …", appended to the FitError's message
+    nominate: object = KEEP       # the node to nominate; "" clears the nomination; KEEP
+    victims: list[Pod] = field(default_factory=list)
+    status: dict | None = None    # {"nominatedNodeName": …} when the pod's status must change
+
+
+class LivePreemption:
+    def __init__(self, evictor: Evictor, metrics: Metrics):
+        self.evictor = evictor
+        self.metrics = metrics
+        self.nominator = Nominator()
+        self.pdbs: dict[str, dict] = {}  # namespace/name → PodDisruptionBudget as served
+        self._on_node: dict[str, tuple[Pod, str, PodOnNode]] = {}  # uid → memo of pod_on_node
+        self._parked: set[str] = set()  # preemptors held back while their evictions run
+
+    # -- what the watches tell -----------------------------------------------------------
+
+    def set_pdb(self, event_type: str, obj: dict) -> None:
+        key = object_key(obj)
+        if event_type == "DELETED":
+            self.pdbs.pop(key, None)
+        else:
+            self.pdbs[key] = obj
+
+    def pending_seen(self, uid: str, pod: Pod) -> None:
+        """A pending pod of ours, as the watch shows it now."""
+        self.nominator.status_seen(uid, pod, (pod.raw or {}).get("status"))
+
+    def pending_status(self, uid: str, pod: Pod, status: dict | None) -> None:
+        """Only the status of a pending pod of ours changed: `pod` is its record as queued."""
+        self.nominator.status_seen(uid, pod, status)
+
+    def unnominate(self, uid: str) -> None:
+        """The pod is bound or assumed: no nomination any more (the API server clears the
+        field when it binds)."""
+        self.nominator.remove(uid)
+
+    def gone(self, uid: str) -> None:
+        """The pod was deleted."""
+        self.nominator.remove(uid)
+        self._on_node.pop(uid, None)
+        self._parked.discard(uid)
+
+    def finished(self, uid: str, ok: bool) -> bool:
+        """The preemptor's eviction calls are done; True if it must be tried again now:
+        they failed (no deletion may come to move it), or it was held back meanwhile."""
+        parked = uid in self._parked
+        self._parked.discard(uid)
+        return parked or not ok
+
+    # -- a decision ----------------------------------------------------------------------
+
+    def may_decide(self, uid: str) -> bool:
+        """False while the pod's own preemption calls are under way (upstream's PreEnqueue):
+        the pod waits until `finished` says."""
+        if self.evictor.running(uid):
+            self._parked.add(uid)
+            return False
+        return True
+
+    def hold_for(self, snapshot, pod: Pod, uid: str) -> None:
+        """Count in `snapshot` the nominated pods that `pod` must yield to."""
+        self.nominator.hold_for(snapshot, pod, uid)
+
+    @staticmethod
+    def enabled(profile) -> bool:
+        return preemption_args(profile) is not None
+
+    def post_filter(self, snapshot, uid: str, pod: Pod, profile, placed) -> PostFilterOutcome:
+        """DefaultPreemption for `pod`, which fit no node of `snapshot`; `placed`: the
+        cache's pods on nodes (uid → Placed). Starts the evictions of a nomination."""
+        self.metrics.preemption_attempts.inc()
+        self.nominator.release(snapshot)  # the decision takes the nominations apart
+        # The nominator knows the nomination as we last wrote it, which the watch may not
+        # have shown yet.
+        current = self.nominator.node_of(uid) or _status_nominated_node(pod)
+        pod = _with_nominated_node(pod, current)
+        try:
+            budgets = [parse_pdb(obj) for obj in self.pdbs.values()]
+        except InputError as error:
+            log.warning("PodDisruptionBudgets not read: %s", error)
+            budgets = []
+        nominated = [(n.pod, n.node) for n in self.nominator.pods.values() if n.uid != uid]
+        result = preempt(snapshot, pod, self._pods_on_nodes(placed, snapshot), budgets,
+                         preemption_args(profile), nominated=nominated)
+        if result.nominated_node is None:
+            log.log(V(5), "Pod is not eligible for preemption or it cannot help",
+                    extra=kv(pod=KObj(pod.namespace, pod.name), reason=result.message))
+            if not result.eligible:
+                return PostFilterOutcome(result.message)
+            self.nominator.remove(uid)
+            return PostFilterOutcome(result.message, "",
+                                     status={"nominatedNodeName": None} if current else None)
+        node = result.nominated_node
+        self.metrics.preemption_victims.observe(len(result.victims))
+        log.log(V(2), "the target node for the preemption is determined",
+                extra=kv(node=node, pod=KObj(pod.namespace, pod.name)))
+        lower = [n for n in self.nominator.on_node(node) if n.pod.priority < pod.priority]
+        for nominated_pod in lower:
+            self.nominator.remove(nominated_pod.uid)
+        self.evictor.start(pod, node, result.victims, [n.pod for n in lower])
+        self.nominator.nominate(uid, pod, node)
+        return PostFilterOutcome(result.message, node, list(result.victims),
+                                 status={"nominatedNodeName": node} if current != node else None)
+
+    def _pods_on_nodes(self, placed, snapshot) -> list[PodOnNode]:
+        """Every pod the snapshot counts, with its start time and whether it terminates."""
+        on_node = []
+        memo = self._on_node
+        for uid, where in placed.items():
+            if where.counted is None or where.node not in snapshot.node_index:
+                continue
+            known = memo.get(uid)
+            if known is None or known[0] is not where.pod or known[1] != where.node:
+                try:
+                    known = memo[uid] = (where.pod, where.node, pod_on_node(where.pod, where.node))
+                except InputError as error:
+                    log.warning("%s; it counts as started last", error)
+                    known = memo[uid] = (where.pod, where.node, PodOnNode(where.pod, where.node))
+            on_node.append(known[2])
+        return on_node
+
+    def close(self) -> None:
+        self.evictor.close()
+
+
+def _status_nominated_node(pod: Pod) -> str:
+    status = (pod.raw or {}).get("status")
+    return (status.get("nominatedNodeName") or "") if isinstance(status, dict) else ""
+
+
+def _with_nominated_node(pod: Pod, node: str) -> Pod:
+    raw = pod.raw or {}
+    status = raw.get("status") if isinstance(raw.get("status"), dict) else {}
+    if (status.get("nominatedNodeName") or "") == node:
+        return pod
+    return replace(pod, raw={**raw, "status": {**status, "nominatedNodeName": node or None}})
