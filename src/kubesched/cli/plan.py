@@ -42,25 +42,31 @@ def plan() -> None:
 @click.option("--max-replicas", type=click.IntRange(1, 1_000_000), default=10_000, show_default=True,
               help="Stop counting at this many replicas.")
 @click.option("--with-pending", is_flag=True, help="Place the cluster's pending pods first.")
+@click.option("--no-preemption", is_flag=True,
+              help="Count only the room free now: copies do not preempt lower-priority pods.")
 @config_option
 @scheduler_name_option
 @seed_option
 @output_options
 @report_option
 @currency_option
-def fit(paths, kubeconfig, context, pod_path, max_replicas, with_pending, config, scheduler_names, seed, out,
-        report_path, currency):
+def fit(paths, kubeconfig, context, pod_path, max_replicas, with_pending, no_preemption, config, scheduler_names,
+        seed, out, report_path, currency):
     """How many more replicas of a pod fit now.
 
     Copies of the pod are placed one by one by the engine until one fits nowhere; the
-    reasons of that failure are what limits. -o name: the nodes with room. Exit 1 when not
-    even one fits."""
+    reasons of that failure are what limits. A copy that fits nowhere preempts as the
+    scheduler would (its priority above the victims', preemptionPolicy, the profile's
+    DefaultPreemption); the victims are listed. -o name: the nodes with room. Exit 1 when
+    not even one fits."""
     inputs = cluster_inputs(paths, kubeconfig, context)
     with cluster_paths(paths, kubeconfig, context) as paths:
         cluster = read_cluster(paths)
-    pod = read_pod(pod_path, PodParser(cluster.priority_classes, runtime_classes=cluster.runtime_classes))
+    pod = read_pod(pod_path, PodParser(cluster.priority_classes, cluster.preemption_policies,
+                                       runtime_classes=cluster.runtime_classes))
     profile = _profile(config, scheduler_names, [pod, *(cluster.pending_pods if with_pending else ())])
-    result = plan_fit(cluster, pod, profile, max_replicas=max_replicas, with_pending=with_pending, seed=seed)
+    result = plan_fit(cluster, pod, profile, max_replicas=max_replicas, with_pending=with_pending, seed=seed,
+                      allow_preemption=not no_preemption)
     if report_path:
         made = pages.provenance([*inputs, f"--pod {pod_path}"], config, {
             "scheduler names": ", ".join(scheduler_names) or None, "seed": seed, "max replicas": max_replicas,
@@ -72,6 +78,11 @@ def fit(paths, kubeconfig, context, pod_path, max_replicas, with_pending, config
         if result.per_node:
             lines.append(table(["REPLICAS", "NODE"], [[count, node] for node, count in result.per_node.items()],
                                right={0}))
+        if result.preemptions:
+            lines.append(f"{len(result.preemptions)} of them preempt {len(result.victims)} lower-priority pods:")
+            lines.append(table(["NODE", "VICTIMS", "PDB VIOLATIONS"], [
+                [p.node, ", ".join(v.key for v in p.victims), p.pdb_violations] for p in result.preemptions],
+                right={2}))
         lines.append("Stopped at --max-replicas." if result.capped else f"The next one does not: {result.message}")
         return "\n".join(lines)
 

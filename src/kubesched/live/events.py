@@ -66,10 +66,8 @@ class EventRecorder:
         for thread in self._threads:
             thread.start()
 
-    def record(self, regarding: dict, *, kind: str, reason: str, action: str, note: str,
-               related: dict | None = None) -> None:
-        """`regarding` (and `related`, if any): an ObjectReference (apiVersion, kind,
-        namespace, name, uid)."""
+    def record(self, regarding: dict, *, kind: str, reason: str, action: str, note: str) -> None:
+        """`regarding`: an ObjectReference (apiVersion, kind, namespace, name, uid)."""
         now = self.clock()
         key = (kind, action, reason, self.controller, self.instance,
                tuple(sorted(regarding.items())))
@@ -89,8 +87,6 @@ class EventRecorder:
                         "eventTime": micro_time(now), "reportingController": self.controller,
                         "reportingInstance": self.instance, "action": action, "reason": reason,
                         "note": note[:1024], "type": kind, "regarding": regarding}
-                if related:
-                    body["related"] = related
                 recorded = self._cache[key] = Recorded(body, now)
                 patch = False
         self._enqueue(WARNING if kind == "Warning" else NORMAL, recorded, patch)

@@ -5,7 +5,8 @@ the scheduling cycle (`running`) until the calls are done.
 For one preemptor, as upstream: the nominations of lower-priority pods on the target node are
 cleared (they may no longer fit there); then each victim gets the `DisruptionTarget`
 condition (reason `PreemptionByScheduler`) by a status patch, is deleted gracefully (no
-grace period given: the pod's own) and gets a `Preempted` event. All victims but the last
+grace period given: the pod's own) and gets a `Preempted` event (without a `related`
+object: upstream names one, but its recorder cannot make a reference of it and drops it). All victims but the last
 are deleted in parallel, the last one alone after them. Victims already terminating are
 left alone; with none left to delete nothing is done and the preemptor is not held."""
 
@@ -130,7 +131,7 @@ class Evictor:
             preemptor=KObj(preemptor.namespace, preemptor.name),
             victim=KObj(victim.namespace, victim.name), node=node))
         self.events.record(reference(victim), kind="Normal", reason="Preempted", action="Preempting",
-                           note=preempted_note(preemptor.uid, node), related=reference(preemptor))
+                           note=preempted_note(preemptor.uid, node))
         return True
 
     def close(self) -> None:

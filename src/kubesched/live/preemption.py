@@ -117,8 +117,12 @@ class LivePreemption:
             log.warning("PodDisruptionBudgets not read: %s", error)
             budgets = []
         nominated = [(n.pod, n.node) for n in self.nominator.pods.values() if n.uid != uid]
-        result = preempt(snapshot, pod, self._pods_on_nodes(placed, snapshot), budgets,
-                         preemption_args(profile), nominated=nominated)
+        try:
+            result = preempt(snapshot, pod, self._pods_on_nodes(placed, snapshot), budgets,
+                             preemption_args(profile), nominated=nominated)
+        except Exception as error:  # a PostFilter error: the pod stays as it is and is retried
+            log.exception("preemption failed for pod %s", pod.key)
+            return PostFilterOutcome(f"preemption: {error}")
         if result.nominated_node is None:
             log.log(V(5), "Pod is not eligible for preemption or it cannot help",
                     extra=kv(pod=KObj(pod.namespace, pod.name), reason=result.message))
