@@ -161,18 +161,22 @@ def nodes(paths, kubeconfig, context, template_paths, time_limit, as_scheduled, 
 @plan.command()
 @cluster_options
 @click.option("--nodes", "node_list", required=True, help="The nodes to drain, comma-separated.")
+@click.option("--no-preemption", is_flag=True, help="Evicted pods do not preempt lower-priority pods to land.")
 @config_option
 @scheduler_name_option
 @seed_option
 @output_options
 @report_option
 @currency_option
-def drain(paths, kubeconfig, context, node_list, config, scheduler_names, seed, out, report_path, currency):
+def drain(paths, kubeconfig, context, node_list, no_preemption, config, scheduler_names, seed, out, report_path,
+          currency):
     """Can these nodes go? Where their pods would land.
 
     The nodes are cordoned, their pods (not DaemonSet pods) evicted and placed by the
-    engine; PodDisruptionBudgets are checked. -o name: the evicted pods; -o wide: also where
-    each goes. Exit 1 when a pod would fit nowhere."""
+    engine; PodDisruptionBudgets are checked. An evicted pod that fits nowhere preempts as
+    the scheduler would; its victims are listed, and those with a controller are placed in
+    turn. -o name: the evicted pods; -o wide: also where each goes. Exit 1 when a pod would
+    fit nowhere."""
     inputs = cluster_inputs(paths, kubeconfig, context)
     with cluster_paths(paths, kubeconfig, context) as paths:
         cluster = read_cluster(paths)
@@ -180,7 +184,7 @@ def drain(paths, kubeconfig, context, node_list, config, scheduler_names, seed, 
     replaced = [p for p in cluster.bound_pods
                 if p.node_name in names and p.owner_kind and p.owner_kind not in ("DaemonSet", "Node")]
     profile = _profile(config, scheduler_names, replaced)
-    result = plan_drain(cluster, names, profile, seed)
+    result = plan_drain(cluster, names, profile, seed, allow_preemption=not no_preemption)
     data = result.to_json()
     if report_path:
         made = pages.provenance(inputs, config, {"scheduler names": ", ".join(scheduler_names) or None, "seed": seed,
@@ -198,6 +202,13 @@ def drain(paths, kubeconfig, context, node_list, config, scheduler_names, seed, 
             if budget.violated:
                 lines.append(f"PodDisruptionBudget {budget.name}: evicting {budget.evicted} pods at once exceeds "
                              f"the {budget.allowed} disruptions it allows; drain one node at a time.")
+        for placement in result.preemptions:
+            lines.append(f"{placement.pod.key} preempts {', '.join(v.key for v in placement.victims)} on "
+                         f"{placement.node}" + (f" ({placement.pdb_violations} PDB violations)"
+                                                 if placement.pdb_violations else "") + ".")
+        if result.preempted_for_good:
+            lines.append(f"{len(result.preempted_for_good)} preempted pods have no controller and would be deleted "
+                         "for good: " + ", ".join(result.preempted_for_good[:10]))
         return "\n".join(lines)
 
     def wide() -> str:
