@@ -118,6 +118,11 @@ def test_a_preemptor_is_nominated_evicts_its_victims_and_lands_on_its_node():
         assert sched.metrics.preemption_attempts._value.get() == 1
         assert sched.preemption.nominator.node_of("uid-high") == "n1"
 
+        # Moved before the watch shows its victims terminating, it waits: no second preemption.
+        sched.queue.move_all()
+        step(sched, until=lambda: "uid-high" in sched.preemption._parked)
+        assert len(kube.calls("DELETE")) == 2 and len(kube.calls("PATCH", "/pods/high/status")) == 1
+
         # The victims terminate: the preemptor does not preempt again, and a low pod
         # arriving meanwhile does not take the room held for it.
         for i in range(2):

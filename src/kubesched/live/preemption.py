@@ -7,8 +7,9 @@ pod that fits no node, on top of the decision itself (kubesched.preemption).
 - A nomination: the pod's nominatedNodeName is set with its PodScheduled=False condition
   (one status patch, by the reporter), the nominator holds its room at once, and the
   victims are evicted asynchronously (kubesched.live.eviction); the pod is not decided again
-  until the eviction calls are done, then waits for its victims to go (their deletions
-  move the unschedulable pods) and is tried first on its nominated node.
+  until the eviction calls are done and the watch shows its victims terminating (so that it
+  never preempts them twice: upstream's PreEnqueue watches the last victim alike), then
+  waits for them to go (their deletions move the unschedulable pods).
 - Preemption cannot help: the nomination is cleared. Not eligible (preemptionPolicy Never,
   or victims still terminating on the nominated node): the nomination stays.
 """
@@ -16,10 +17,11 @@ pod that fits no node, on top of the decision itself (kubesched.preemption).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from kubesched.errors import InputError
-from kubesched.live.eviction import Evictor
+from kubesched.live.eviction import Evictor, terminating
 from kubesched.live.informer import object_key
 from kubesched.live.metrics import Metrics
 from kubesched.live.nominator import Nominator
@@ -41,9 +43,13 @@ class PostFilterOutcome:
 
 
 class LivePreemption:
-    def __init__(self, evictor: Evictor, metrics: Metrics):
+    def __init__(self, evictor: Evictor, metrics: Metrics, placed: Callable[[str], object | None]):
+        """`placed(uid)`: the cache's record of a pod on a node (its `pod.raw` as last
+        seen), None when it is gone."""
         self.evictor = evictor
         self.metrics = metrics
+        self.placed = placed
+        self._victims: dict[str, list[str]] = {}  # preemptor uid → victims the watch shows alive
         self.nominator = Nominator()
         self.pdbs: dict[str, dict] = {}  # namespace/name → PodDisruptionBudget as served
         self._on_node: dict[str, tuple[Pod, str, PodOnNode]] = {}  # uid → memo of pod_on_node
@@ -76,20 +82,38 @@ class LivePreemption:
         self.nominator.remove(uid)
         self._on_node.pop(uid, None)
         self._parked.discard(uid)
+        self._victims.pop(uid, None)
 
     def finished(self, uid: str, ok: bool) -> bool:
         """The preemptor's eviction calls are done; True if it must be tried again now:
-        they failed (no deletion may come to move it), or it was held back meanwhile."""
-        parked = uid in self._parked
-        self._parked.discard(uid)
-        return parked or not ok
+        they failed (no deletion may come to move it), or it was held back meanwhile and
+        may go now."""
+        if not ok:
+            self._victims.pop(uid, None)
+            self._parked.discard(uid)
+            return True
+        if uid in self._parked and not self._victims_alive(uid):
+            self._parked.discard(uid)
+            return True
+        return False
+
+    def _victims_alive(self, uid: str) -> bool:
+        """Whether some victim of the pod's preemption is still shown neither terminating
+        nor gone."""
+        alive = [v for v in self._victims.get(uid, ()) if (placed := self.placed(v)) is not None
+                 and not terminating(placed.pod.raw)]
+        if alive:
+            self._victims[uid] = alive
+        else:
+            self._victims.pop(uid, None)
+        return bool(alive)
 
     # -- a decision ----------------------------------------------------------------------
 
     def may_decide(self, uid: str) -> bool:
         """False while the pod's own preemption calls are under way (upstream's PreEnqueue):
         the pod waits until `finished` says."""
-        if self.evictor.running(uid):
+        if self.evictor.running(uid) or (uid in self._victims and self._victims_alive(uid)):
             self._parked.add(uid)
             return False
         return True
@@ -138,7 +162,8 @@ class LivePreemption:
         lower = [n for n in self.nominator.on_node(node) if n.pod.priority < pod.priority]
         for nominated_pod in lower:
             self.nominator.remove(nominated_pod.uid)
-        self.evictor.start(pod, node, result.victims, [n.pod for n in lower])
+        if self.evictor.start(pod, node, result.victims, [n.pod for n in lower]):
+            self._victims[uid] = [v.uid for v in result.victims if not terminating(v.raw)]
         self.nominator.nominate(uid, pod, node)
         return PostFilterOutcome(result.message, node, list(result.victims),
                                  status={"nominatedNodeName": node} if current != node else None)

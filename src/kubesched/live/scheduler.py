@@ -92,7 +92,7 @@ class Scheduler:
         self._in_flight: dict[str, QueuedPod] = {}  # uid → pods assumed, binding posted
         self._priority_classes: dict[str, dict] = {}
         self.preemption = LivePreemption(Evictor(kube, self.reporter.events, lambda uid, ok: self.inbox.put(
-            ("preempted", uid, ok))), self.metrics)
+            ("preempted", uid, ok))), self.metrics, self.cache.placed.get)
 
     # -- lifecycle -----------------------------------------------------------------------
 
