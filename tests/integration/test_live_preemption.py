@@ -159,10 +159,12 @@ def _play(kube, namespace, scheduler_name) -> dict:
                                                    for e in _events(kube, namespace)))
         events = _events(kube, namespace)
         result = {"landed": {}, "nominated": {}, "victims": sorted(victims), "messages": {}, "disruption": {},
-                  "preempted": {}}
+                  "preempted": {}, "nominated_when_bound": {}}
         for name, _ in PREEMPTORS:
             states = [o for _, o in history.of(name)]
             result["landed"][name] = states[-1]["spec"].get("nodeName")
+            bound = kube.request("GET", f"{pods}/{name}")
+            result["nominated_when_bound"][name] = (bound.get("status") or {}).get("nominatedNodeName")
             result["nominated"][name] = sorted({(o.get("status") or {}).get("nominatedNodeName")
                                                 for o in states} - {None, ""})
             # The nomination's message; retries while the victims terminate may add others,
@@ -223,6 +225,7 @@ def test_kubesched_preempts_as_kube_scheduler_does(plane, kube, start_scheduler)
     assert upstream["victims"] == sorted(v for _, victims in EXPECTED.values() for v in victims)
     assert upstream["never"][0] is None and upstream["never"][1].endswith(
         " preemption: not eligible due to preemptionPolicy=Never.")
+    assert upstream["nominated_when_bound"] == {name: None for name in EXPECTED}  # cleared by the binding
     for name, (node, _) in EXPECTED.items():
         assert upstream["nominated"][name] == [node]
         assert len(upstream["messages"][name]) == 1 and (f"0/3 nodes are available: 3 Insufficient cpu. preemption: found a potential placement for pod "

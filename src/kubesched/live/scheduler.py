@@ -109,6 +109,10 @@ class Scheduler:
         for path, kind, selector in specs:
             self.informers.append(Informer(self.kube, path, post(kind), field_selector=selector,
                                            stop=self.stop).start())
+            if kind == "priorityclass":
+                # Pods are read with the PriorityClasses they name: those come first in the inbox.
+                while not self.informers[-1].synced.wait(0.1) and not self.stop.is_set():
+                    pass
 
     def synced(self) -> bool:
         return bool(self.informers) and all(i.synced.is_set() for i in self.informers)
