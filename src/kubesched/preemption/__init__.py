@@ -6,17 +6,23 @@ The API
 -------
 ``preempt(snapshot, pod, placed, pdbs=(), args=None, *, nominated=(), offset=0) -> Preemption``
     `snapshot`: the ClusterSnapshot the pod was just rejected on (its engine holds exactly
-    the pods of `placed`); `pod`: the Pod record; `placed`: every pod counted on a node, as
+    the pods of `placed`); `pod`: the Pod record; `placed`: every pod counted on a node,
+    either a ``PodTable`` (kept up to date as pods land and leave: ``table.add(pod, node,
+    class_id=..., start_time=..., terminating=...)``, ``table.remove(pod)``; rows in each
+    node's order; build it once per snapshot) or PodOnNode entries in each node's order,
     ``PodOnNode(pod, node, start_time, terminating)`` (``pod_on_node(pod, node)`` builds
     one from a pod's manifest/API object: status.startTime, and whether an earlier
     preemption is deleting it); `pdbs`: ``PodDisruptionBudget`` records (``parse_pdb(obj,
-    bound_pods)`` from a policy/v1 object; a budget without status gets the controller's);
+    bound_pods)`` from a policy/v1 object; a budget without status gets the controller's),
+    used when `placed` is not a PodTable (a table takes them at construction);
     `args`: ``PreemptionArgs`` (DefaultPreemptionArgs; ``preemption_args(profile)`` reads
     a profile's, None when the profile disables DefaultPreemption); `nominated`: (pod,
     node name) of pods nominated and not bound yet — those at the pod's priority or above
     hold their node; the pod's own nominatedNodeName is read from ``pod.raw["status"]``;
     `offset`: the dry run's start among the potential nodes (upstream draws it at random,
-    ``rand.Int31n(len)``; 0 in deterministic use). It changes nothing.
+    ``rand.Int31n(len)``; 0 in deterministic use). It changes nothing: the victim search
+    runs in the core (src/_core/preemption.cpp) as what-ifs it undoes; the pure-Python
+    reference (kubesched.testing.preemption_reference) decides the same, for the tests.
 
 ``Preemption``
     ``nominated_node``: the chosen node, or None when preemption cannot help;
@@ -46,10 +52,11 @@ lower priority see the node's room held for it (pass it in `nominated`).
 
 from kubesched.preemption.args import PreemptionArgs, candidates_to_find, preemption_args
 from kubesched.preemption.evaluate import nominated_node_of, preempt
+from kubesched.preemption.table import PodTable
 from kubesched.preemption.pdb import PodDisruptionBudget, parse_pdb, violating
 from kubesched.preemption.result import Candidate, Preemption, success_message
 from kubesched.preemption.victims import LATEST, PodOnNode, pod_on_node, start_time, terminating_by_preemption
 
-__all__ = ["LATEST", "Candidate", "PodDisruptionBudget", "PodOnNode", "Preemption", "PreemptionArgs",
+__all__ = ["LATEST", "Candidate", "PodDisruptionBudget", "PodOnNode", "PodTable", "Preemption", "PreemptionArgs",
            "candidates_to_find", "nominated_node_of", "parse_pdb", "pod_on_node", "preempt", "preemption_args",
            "start_time", "success_message", "terminating_by_preemption", "violating"]

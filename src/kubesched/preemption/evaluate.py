@@ -1,40 +1,58 @@
-"""The entry point: DefaultPreemption for one pod that fits no node, on a ClusterSnapshot."""
+"""The entry point: DefaultPreemption for one pod that fits no node, on a ClusterSnapshot.
+The victim search runs in the core (src/_core/preemption.cpp); this module checks the
+pod's eligibility and turns the core's answer into records and upstream's messages."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 
+from kubesched import _core
 from kubesched.model.records import Pod
-from kubesched.preemption.args import PreemptionArgs
+from kubesched.preemption.args import PreemptionArgs, preemption_args
 from kubesched.preemption.pdb import PodDisruptionBudget
-from kubesched.preemption.result import Preemption
+from kubesched.preemption.result import (NEVER, TERMINATING, Candidate, Preemption, not_helpful_message,
+                                         success_message)
+from kubesched.preemption.status import resolvable
+from kubesched.preemption.table import PodTable
 from kubesched.preemption.victims import PodOnNode
 
 
-def preempt(snapshot, pod: Pod, placed: Iterable[PodOnNode], pdbs: Sequence[PodDisruptionBudget] = (),
+def preempt(snapshot, pod: Pod, placed: PodTable | Iterable[PodOnNode], pdbs: Sequence[PodDisruptionBudget] = (),
             args: PreemptionArgs | None = None, *, nominated: Sequence[tuple[Pod, str]] = (),
             offset: int = 0) -> Preemption:
     """What DefaultPreemption decides for `pod`, which the filters rejected on every node of
-    `snapshot` (a ClusterSnapshot holding exactly the pods of `placed`). Changes nothing:
-    the caller evicts the victims and nominates the pod.
+    `snapshot` (a ClusterSnapshot holding exactly the pods of `placed`: a PodTable, or
+    PodOnNode entries in each node's order). Changes nothing: the caller evicts the
+    victims and nominates the pod.
 
-    `nominated`: pods nominated to a node and not bound yet, as (pod, node name); those at
-    the pod's priority or above count against that node. The pod's own nomination is
+    `pdbs` are used when `placed` is not a PodTable (a table has its own). `nominated`:
+    pods nominated to a node and not bound yet, as (pod, node name); those at the pod's
+    priority or above count against that node. The pod's own nomination is
     `pod.raw["status"]["nominatedNodeName"]`, if any. `offset`: where the dry run starts
     among the potential nodes (upstream draws it at random)."""
-    from kubesched.testing.preemption_reference import reference_preempt
-    from kubesched.testing.reference import ReferenceScheduler
-
-    placed = list(placed)
-    scheduler = ReferenceScheduler(list(snapshot.nodes), snapshot.profile,
-                                   [replace(p.pod, node_name=p.node) for p in placed], snapshot.objects)
-    result = reference_preempt(
-        scheduler, pod, pdbs, args or PreemptionArgs(),
-        start_times={p.pod.key: p.start_time for p in placed},
-        nominated=nominated, nominated_node=nominated_node_of(pod),
-        terminating=frozenset(p.pod.key for p in placed if p.terminating), offset=offset)
-    return _with_original_pods(result, {p.pod.key: p.pod for p in placed})
+    if pod.spec.preemption_policy == "Never":
+        return Preemption(None, message=f"preemption: {NEVER}", eligible=False)
+    table = placed if isinstance(placed, PodTable) else PodTable(snapshot, pdbs, placed)
+    args = args or preemption_args(snapshot.profile) or PreemptionArgs()
+    class_id = snapshot.class_of(pod)
+    index = snapshot.node_index
+    held = [(snapshot.class_of(other), index[node]) for other, node in nominated
+            if other is not pod and other.priority >= pod.priority and node in index]
+    if _waits_for_terminating_victims(snapshot, pod, class_id, table, held):
+        return Preemption(None, message=f"preemption: {TERMINATING}", eligible=False)
+    outcome = snapshot.engine.preempt(class_id, pod.priority, *table.columns(), held, offset=offset,
+                                      min_candidate_percentage=args.min_candidate_nodes_percentage,
+                                      min_candidate_absolute=args.min_candidate_nodes_absolute)
+    names = snapshot.node_names
+    statuses = {names[node]: reasons for node, reasons in outcome["rejected"]}
+    candidates = [Candidate(names[node], [table.pods[i] for i in victims], violations)
+                  for node, victims, violations in outcome["candidates"]]
+    if not candidates:
+        return Preemption(None, statuses=statuses, message=not_helpful_message(snapshot.node_count, statuses))
+    chosen = candidates[outcome["chosen"]]
+    return Preemption(chosen.node, list(chosen.victims), chosen.pdb_violations, candidates, statuses,
+                      success_message(chosen.node, len(chosen.victims)),
+                      _core.PREEMPTION_CRITERIA[outcome["decided_by"]])
 
 
 def nominated_node_of(pod: Pod) -> str:
@@ -43,9 +61,17 @@ def nominated_node_of(pod: Pod) -> str:
     return node if isinstance(node, str) else ""
 
 
-def _with_original_pods(result: Preemption, originals: dict[str, Pod]) -> Preemption:
-    """The victims as the caller's records (the reference works on copies bound to nodes)."""
-    result.victims = [originals.get(p.key, p) for p in result.victims]
-    for candidate in result.candidates:
-        candidate.victims = [originals.get(p.key, p) for p in candidate.victims]
-    return result
+def _waits_for_terminating_victims(snapshot, pod: Pod, class_id: int, table: PodTable, held) -> bool:
+    """PodEligibleToPreemptOthers: a pod nominated to a node where lower-priority pods are
+    still terminating (an earlier preemption's victims) waits, unless the node rejects it
+    as unresolvable now."""
+    node = nominated_node_of(pod)
+    if not node or node not in snapshot.node_index:
+        return False
+    rows = [r for r in table.rows_on(node) if table.terminating[r] and table.pods[r].priority < pod.priority]
+    if not rows:
+        return False
+    evaluation = snapshot.engine.evaluate(class_id)
+    i = snapshot.node_index[node]
+    reasons = evaluation["reasons"][i]
+    return not reasons or resolvable(pod, snapshot.nodes[i], reasons)
