@@ -2,8 +2,8 @@
 pod that fits no node, on top of the decision itself (kubesched.preemption).
 
 - The decision sees the cluster as the cache counts it (every placed pod a potential victim,
-  the terminating ones marked), the PodDisruptionBudgets as the watch shows them, and the
-  pods nominated but not bound yet.
+  the terminating ones marked; kubesched.live.victim_table), the PodDisruptionBudgets as the
+  watch shows them, and the pods nominated but not bound yet.
 - A nomination: the pod's nominatedNodeName is set with its PodScheduled=False condition
   (one status patch, by the reporter), the nominator holds its room at once, and the
   victims are evicted asynchronously (kubesched.live.eviction); the pod is not decided again
@@ -20,14 +20,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from kubesched.errors import InputError
 from kubesched.live.eviction import Evictor, terminating
 from kubesched.live.informer import object_key
 from kubesched.live.metrics import Metrics
 from kubesched.live.nominator import Nominator
+from kubesched.live.victim_table import VictimTable
 from kubesched.logs import V, KObj, kv
 from kubesched.model.records import Pod
-from kubesched.preemption import PodOnNode, parse_pdb, pod_on_node, preempt, preemption_args
+from kubesched.preemption import preempt, preemption_args
 
 log = logging.getLogger("kubesched.live")
 
@@ -52,7 +52,7 @@ class LivePreemption:
         self._victims: dict[str, list[str]] = {}  # preemptor uid → victims the watch shows alive
         self.nominator = Nominator()
         self.pdbs: dict[str, dict] = {}  # namespace/name → PodDisruptionBudget as served
-        self._on_node: dict[str, tuple[Pod, str, PodOnNode]] = {}  # uid → memo of pod_on_node
+        self.victims = VictimTable()
         self._parked: set[str] = set()  # preemptors held back while their evictions run
 
     # -- what the watches tell -----------------------------------------------------------
@@ -80,7 +80,6 @@ class LivePreemption:
     def gone(self, uid: str) -> None:
         """The pod was deleted."""
         self.nominator.remove(uid)
-        self._on_node.pop(uid, None)
         self._parked.discard(uid)
         self._victims.pop(uid, None)
 
@@ -135,15 +134,10 @@ class LivePreemption:
         # have shown yet.
         current = self.nominator.node_of(uid) or _status_nominated_node(pod)
         pod = _with_nominated_node(pod, current)
-        try:
-            budgets = [parse_pdb(obj) for obj in self.pdbs.values()]
-        except InputError as error:
-            log.warning("PodDisruptionBudgets not read: %s", error)
-            budgets = []
         nominated = [(n.pod, n.node) for n in self.nominator.pods.values() if n.uid != uid]
         try:
-            result = preempt(snapshot, pod, self._pods_on_nodes(placed, snapshot), budgets,
-                             preemption_args(profile), nominated=nominated)
+            table = self.victims.current(snapshot, placed, list(self.pdbs.values()))
+            result = preempt(snapshot, pod, table, args=preemption_args(profile), nominated=nominated)
         except Exception as error:  # a PostFilter error: the pod stays as it is and is retried
             log.exception("preemption failed for pod %s", pod.key)
             return PostFilterOutcome(f"preemption: {error}")
@@ -167,23 +161,6 @@ class LivePreemption:
         self.nominator.nominate(uid, pod, node)
         return PostFilterOutcome(result.message, node, list(result.victims),
                                  status={"nominatedNodeName": node} if current != node else None)
-
-    def _pods_on_nodes(self, placed, snapshot) -> list[PodOnNode]:
-        """Every pod the snapshot counts, with its start time and whether it terminates."""
-        on_node = []
-        memo = self._on_node
-        for uid, where in placed.items():
-            if where.counted is None or where.node not in snapshot.node_index:
-                continue
-            known = memo.get(uid)
-            if known is None or known[0] is not where.pod or known[1] != where.node:
-                try:
-                    known = memo[uid] = (where.pod, where.node, pod_on_node(where.pod, where.node))
-                except InputError as error:
-                    log.warning("%s; it counts as started last", error)
-                    known = memo[uid] = (where.pod, where.node, PodOnNode(where.pod, where.node))
-            on_node.append(known[2])
-        return on_node
 
     def close(self) -> None:
         self.evictor.close()
