@@ -65,6 +65,9 @@ class Nominator:
 
     def hold_for(self, snapshot, pod: Pod, uid: str) -> None:
         """Make `snapshot` count exactly the nominated pods that `pod` must yield to."""
+        if not self.pods and not self._held:  # the common case: nothing nominated
+            self._snapshot = snapshot
+            return
         if snapshot is not self._snapshot:
             self._held = {}  # a rebuilt snapshot counts none of them
             self._snapshot = snapshot
