@@ -192,3 +192,18 @@ def test_never_policy_and_equal_priority_do_not_preempt():
         assert sched.metrics.preemption_attempts._value.get() == 2
     finally:
         sched.shutdown()
+
+
+def test_a_nominated_pod_takes_its_node_first_if_it_fits_there():
+    kube = FakeKube()
+    sched = scheduler(kube)
+    try:
+        sched.inbox.put(("node", "ADDED", node_obj("small", cpu="2")))
+        sched.inbox.put(("node", "ADDED", node_obj("big", cpu="8")))  # what scoring would pick
+        sched.inbox.put(("pod", "ADDED", pod_obj("back", cpu="1", nominatedNodeName="small")))  # e.g. a restart
+        sched.inbox.put(("pod", "ADDED", pod_obj("fresh", cpu="1")))
+        step(sched, until=lambda: len(kube.calls("POST", "/binding")) == 2)
+        targets = {p.split("/")[-2]: b["target"]["name"] for p, b in kube.calls("POST", "/binding")}
+        assert targets == {"back": "small", "fresh": "big"}
+    finally:
+        sched.shutdown()

@@ -121,6 +121,20 @@ class LivePreemption:
         """Count in `snapshot` the nominated pods that `pod` must yield to."""
         self.nominator.hold_for(snapshot, pod, uid)
 
+    def on_nominated_node(self, snapshot, uid: str, class_id: int) -> int:
+        """Upstream tries a nominated pod's node first, and takes it if the pod passes the
+        filters there (no scoring against the others): the node's index, the pod assumed
+        on it; -1 when the pod has no nomination or does not fit there now."""
+        node = self.nominator.node_of(uid)
+        index = snapshot.node_index.get(node) if node else None
+        if index is None:
+            return -1
+        verdict = snapshot.engine.evaluate(class_id)
+        if not verdict["examined"][index] or verdict["failed_filter"][index] is not None:
+            return -1
+        snapshot.engine.assume(class_id, index)
+        return index
+
     @staticmethod
     def enabled(profile) -> bool:
         return preemption_args(profile) is not None

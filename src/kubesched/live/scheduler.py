@@ -186,6 +186,8 @@ class Scheduler:
             node = snapshot.node_index[placement.node] if placement.node is not None else -1
             failure = placement.message
             counts = None
+        elif (node := self.preemption.on_nominated_node(snapshot, entry.uid, class_id)) >= 0:
+            failure, counts = None, (1, 1)  # assumed on its nominated node, tried first as upstream
         else:
             node = snapshot.engine.schedule(class_id)  # the pod is assumed on the node chosen
             failure = None
