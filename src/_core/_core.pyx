@@ -463,6 +463,24 @@ cdef class Engine:
 
     # -- preemption (preemption.hpp) ---------------------------------------------------------
 
+    def schedule_until_failure(self, class_ids):
+        """schedule_queue up to the first pod that fits nowhere (its reasons are then in
+        `last_failure()`): returns (chosen node indices, how many pods were decided)."""
+        cdef int32_t[::1] classes = np.ascontiguousarray(class_ids, dtype=np.int32)
+        chosen = np.full(classes.shape[0], -1, dtype=np.int32)
+        cdef int32_t[::1] out = chosen
+        cdef int64_t count = classes.shape[0], decided = 0
+        if count == 0:
+            return chosen, 0
+        self._classes(classes)
+        with nogil:
+            decided = self.engine.schedule_until_failure(&classes[0], count, &out[0])
+        return chosen, decided
+
+    def feasible_on(self, int64_t class_id, int64_t node):
+        """Whether a pod of the class passes every filter on the node now."""
+        return self.engine.feasible_on(self._class(class_id), self._node(node))
+
     def preempt(self, int64_t class_id, int32_t priority, pod_classes, pod_nodes, pod_priorities, pod_starts,
                 budget_offsets, budget_indices, budgets_allowed=(), nominated=(), *, int32_t offset=0,
                 int32_t min_candidate_percentage=10, int32_t min_candidate_absolute=100):

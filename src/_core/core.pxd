@@ -219,6 +219,7 @@ cdef extern from "engine.hpp" namespace "kubesched" nogil:
         void clear_failures()
         Evaluation evaluate(int32_t) except +
         bint feasible_on(int32_t, int32_t) except +
+        int64_t schedule_until_failure(const int32_t*, int64_t, int32_t*) except +
 
 
 cdef extern from "gpu.hpp" namespace "kubesched" nogil:

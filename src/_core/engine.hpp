@@ -97,6 +97,9 @@ class Engine {
   // The filter that rejects a pod of the class on the node as it is now (-1: none).
   int32_t trial_failing_filter(int32_t class_id, int32_t node, Reasons* reasons);
   void trial_begin() { trial_context_valid_ = false; }
+  // schedule_queue that stops at the first pod fitting nowhere, so that preemption can run
+  // on the state that pod saw; returns how many pods were decided (the failed one included).
+  int64_t schedule_until_failure(const int32_t* class_ids, int64_t count, int32_t* chosen);
 
  private:
   struct ClassState {

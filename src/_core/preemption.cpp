@@ -40,6 +40,16 @@ int32_t Engine::trial_failing_filter(int32_t class_id, int32_t node, Reasons* re
   return failing_filter(class_id, node, &trial_context_, reasons);
 }
 
+int64_t Engine::schedule_until_failure(const int32_t* class_ids, int64_t count, int32_t* chosen) {
+  queue_gpu_masks_.assign(static_cast<size_t>(count), 0);
+  for (int64_t i = 0; i < count; ++i) {
+    chosen[i] = schedule(class_ids[i]);
+    if (chosen[i] < 0) return i + 1;
+    queue_gpu_masks_[static_cast<size_t>(i)] = last_gpu_mask_;
+  }
+  return count;
+}
+
 int32_t candidates_to_find(int32_t potential, int32_t percentage, int32_t absolute) {
   const auto wanted = static_cast<int32_t>(static_cast<int64_t>(potential) * percentage / 100);
   return std::min(std::max(wanted, absolute), potential);

@@ -99,9 +99,7 @@ def test_core_victim_search_matches_the_reference(scenario, data):
             event("several candidates")
         node = ours.nominated_node
         for victim in ours.victims:
-            row = table._row_of[id(victim)]
-            snapshot.engine.forget(table.class_of(row), table.node_of(row))
-            table.remove(victim)
+            snapshot.engine.forget(*table.remove(victim))
             reference.forget(victim, victim.node_name)
         verdict = snapshot.engine.evaluate(class_id)["failed_filter"][snapshot.node_index[node]]
         assert verdict is None or nominated, "the pod does not fit where its victims left"

@@ -57,11 +57,20 @@ class PodTable:
         self._size += 1
         return row
 
-    def remove(self, pod: Pod) -> None:
-        """The pod left its node."""
+    def remove(self, pod: Pod) -> tuple[int, int] | None:
+        """The pod left its node: (the class it was counted under, the node index) for the
+        engine's `forget`, or None if the table did not hold it."""
         row = self._row_of.pop(id(pod), None)
-        if row is not None:
-            self._columns["node"][row] = -1
+        if row is None:
+            return None
+        counted = (int(self._columns["class"][row]), int(self._columns["node"][row]))
+        self._columns["node"][row] = -1
+        return counted
+
+    def start_of(self, pod: Pod) -> int:
+        """The start time the pod's row records (LATEST for a pod the table does not hold)."""
+        row = self._row_of.get(id(pod))
+        return LATEST if row is None else int(self._columns["start"][row])
 
     def node_of(self, row: int) -> int:
         return int(self._columns["node"][row])
