@@ -129,8 +129,7 @@ class LivePreemption:
         index = snapshot.node_index.get(node) if node else None
         if index is None:
             return -1
-        verdict = snapshot.engine.evaluate(class_id)
-        if not verdict["examined"][index] or verdict["failed_filter"][index] is not None:
+        if not snapshot.engine.feasible_on(class_id, index):
             return -1
         snapshot.engine.assume(class_id, index)
         return index

@@ -1,7 +1,8 @@
 """Placing pods one by one as the scheduler would, preemption included: a pod that fits no
 node runs DefaultPreemption (kubesched.preemption); when it nominates a node, the victims
-are evicted and the pod lands there (upstream tries the nominated node first, and nothing
-else happens in between offline). The snapshot and the table of pods on nodes (a PodTable,
+are evicted and the pod is decided again, first on its nominated node (as upstream's next
+cycle; nothing else happens in between offline, so it lands there but for filters that the
+victims' leaving cannot satisfy). The snapshot and the table of pods on nodes (a PodTable,
 the core's columns) are kept in step, as the decision requires."""
 
 from __future__ import annotations
@@ -52,12 +53,18 @@ class PreemptingPlacer:
         result = preempt(snapshot, pod, self.table, args=self.args)
         if result.nominated_node is None:
             return Placement(pod, None, result.fit_error(fit_message), failure)
-        node = snapshot.node_index[result.nominated_node]
-        for victim in result.victims:  # all on the nominated node
-            self.table.remove(victim)
-            snapshot.engine.forget(snapshot.class_of(victim), node)
-        snapshot.engine.assume(class_id, node)
-        return self._landed(pod, result.nominated_node, list(result.victims), result.pdb_violations)
+        for victim in result.victims:
+            snapshot.engine.forget(*self.table.remove(victim))
+        nominated = snapshot.node_index[result.nominated_node]
+        if snapshot.engine.feasible_on(class_id, nominated):  # tried first, as upstream's next cycle
+            snapshot.engine.assume(class_id, nominated)
+            node = nominated
+        else:
+            node = snapshot.engine.schedule(class_id)
+        if node < 0:
+            message = result.fit_error(snapshot.failure_message(snapshot.engine.last_failure()))
+            return Placement(pod, None, message, failure, list(result.victims), result.pdb_violations)
+        return self._landed(pod, snapshot.node_names[node], list(result.victims), result.pdb_violations)
 
     def _landed(self, pod: Pod, node: str, victims=(), violations: int = 0) -> Placement:
         self.table.add(pod, node)  # started last: it starts now
