@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+import urllib.request
 import uuid
 
 import pytest
@@ -219,6 +220,14 @@ def test_kubesched_preempts_as_kube_scheduler_does(plane, kube, start_scheduler)
     except AssertionError as error:
         raise AssertionError(f"{error}\nkubesched's log:\n{running.text()[-6000:]}") from None
     assert running.process.poll() is None, running.text()[-3000:]
+    with urllib.request.urlopen(f"http://{running.metrics_address()}/metrics", timeout=30) as response:
+        metrics = dict(line.rsplit(" ", 1) for line in response.read().decode().splitlines()
+                       if line and not line.startswith("#"))
+    # Four nominations of one victim each; p-never's attempt (and retries while victims
+    # terminate) count as attempts too.
+    assert float(metrics["scheduler_preemption_victims_count"]) == 4
+    assert float(metrics["scheduler_preemption_victims_sum"]) == 4
+    assert float(metrics["scheduler_preemption_attempts_total"]) >= 5
 
     # What the scenario's costs decide, so that two schedulers doing nothing cannot agree.
     assert upstream["landed"] == {name: node for name, (node, _) in EXPECTED.items()}
