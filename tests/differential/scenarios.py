@@ -25,6 +25,8 @@ FAMILIES_HELP = {
     "runtimeclass": "pods whose overhead comes from their RuntimeClass (admission)",
     "gt-lt-non-integer": "node affinity Gt/Lt with a value that is not an integer (valid, never matches)",
     "invalid": "objects the API server rejects",
+    "preemption": "priorities, PodDisruptionBudgets and DefaultPreemption (its own scenario per seed, "
+                  "preemption_scenarios.py)",
 }
 FAMILIES = tuple(FAMILIES_HELP)
 # Divergences known when the differential test was written, being fixed in kubesched.
@@ -679,6 +681,8 @@ def features(scenario: dict) -> set[str]:
         elif kind == "Pod":
             found |= _pod_features(obj)
     found |= _config_features(scenario.get("config"))
+    if scenario.get("preemption"):
+        found.add("preemption")
     return found
 
 

@@ -22,11 +22,24 @@ PREEMPTED_MODES = ("requeue", "report")
 class PreemptionFlow:
     """What the preemptions of one simulation did, and the pods on nodes they search."""
 
-    table: PodTable
+    rows: PodTable
     mode: str = "requeue"
     preemptions: int = 0
     evicted: list[str] = field(default_factory=list)  # pod keys, in eviction order
     last: dict = field(default_factory=dict)  # pod key -> its last Placement
+    landed: list = field(default_factory=list)  # (pod, node, class id) not in `rows` yet
+
+    def place(self, pod: Pod, node: str, class_id: int | None = None) -> None:
+        """A pod landed; the table learns of it when a preemption next reads it (most runs
+        never preempt, and then pay nothing per pod)."""
+        self.landed.append((pod, node, class_id))
+
+    @property
+    def table(self) -> PodTable:
+        for pod, node, class_id in self.landed:
+            self.rows.add(pod, node, class_id=class_id)
+        self.landed.clear()
+        return self.rows
 
     @classmethod
     def of(cls, snapshot, cluster: ClusterInput, mode: str) -> "PreemptionFlow":
@@ -57,7 +70,7 @@ def decide_preempting(snapshot, pods: list[Pod], flow: PreemptionFlow, placement
         for k in range(decided):
             pod, node, class_id = pods[i + k], int(chosen[k]), int(classes[i + k])
             if node >= 0:
-                flow.table.add(pod, names[node], class_id=class_id)
+                flow.place(pod, names[node], class_id)
                 placements.append(_record(flow, placement_type(pod.key, names[node])))
                 continue
             placement, victims = _preempt_for(snapshot, pod, class_id, flow, placement_type)
@@ -99,5 +112,5 @@ def _preempt_for(snapshot, pod: Pod, class_id: int, flow: PreemptionFlow, placem
     if node < 0:
         message = result.fit_error(snapshot.failure_message(engine.last_failure()))
         return placement_type(pod.key, None, message, result.nominated_node, preempted), result.victims
-    table.add(pod, snapshot.node_names[node], class_id=class_id)
+    flow.place(pod, snapshot.node_names[node], class_id)
     return placement_type(pod.key, snapshot.node_names[node], "", result.nominated_node, preempted), result.victims

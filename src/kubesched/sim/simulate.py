@@ -144,7 +144,7 @@ def _decide(snapshot: ClusterSnapshot, pods: list[Pod], flow: PreemptionFlow | N
         if flow is not None:
             for pod, placement in zip(pods, placements):
                 if placement.node is not None:
-                    flow.table.add(pod, placement.node)
+                    flow.place(pod, placement.node)
         return placements, [], []
     if flow is not None and snapshot.profile.preemption is not None:
         return decide_preempting(snapshot, pods, flow, Placement)
@@ -158,7 +158,7 @@ def _decide(snapshot: ClusterSnapshot, pods: list[Pod], flow: PreemptionFlow | N
     if flow is not None:  # another profile preempts: it sees these pods on their nodes
         for pod, node in zip(pods, chosen.tolist()):
             if node >= 0:
-                flow.table.add(pod, names[node])
+                flow.place(pod, names[node])
     return placements, [], []
 
 
