@@ -207,3 +207,30 @@ def test_a_nominated_pod_takes_its_node_first_if_it_fits_there():
         assert targets == {"back": "small", "fresh": "big"}
     finally:
         sched.shutdown()
+
+
+def test_a_higher_preemptor_clears_lower_nominations_on_its_node():
+    kube = FakeKube()
+    sched = scheduler(kube)
+    try:
+        sched.inbox.put(("node", "ADDED", node_obj("n0", cpu="4")))
+        for name, cpu, priority in (("low-a", "1", 0), ("low-b", "1", 0), ("low-c", "2", 10)):
+            sched.inbox.put(("pod", "ADDED", pod_obj(name, cpu=cpu, priority=priority, node="n0",
+                                                     started="2026-01-01T00:00:00Z")))
+        sched.inbox.put(("pod", "ADDED", pod_obj("mid", cpu="2", priority=50)))
+        step(sched, until=lambda: len(kube.calls("DELETE")) == 2)
+        assert sorted(p.rsplit("/", 1)[1] for p, _ in kube.calls("DELETE")) == ["low-a", "low-b"]
+        assert sched.preemption.nominator.node_of("uid-mid") == "n0"
+        for name in ("low-a", "low-b"):
+            victim_deleted(sched, name, "n0")
+
+        # high needs low-c's room too: a victim to delete, so mid's nomination goes.
+        sched.inbox.put(("pod", "ADDED", pod_obj("high", cpu="3", priority=100)))
+        step(sched, until=lambda: len(kube.calls("DELETE")) == 3)
+        assert kube.calls("DELETE")[-1][0].endswith("/low-c")
+        assert ("/api/v1/namespaces/ns/pods/mid/status", {"status": {"nominatedNodeName": None}}) in \
+            kube.calls("PATCH", "/pods/mid/status")
+        assert sched.preemption.nominator.node_of("uid-mid") is None
+        assert sched.preemption.nominator.node_of("uid-high") == "n0"
+    finally:
+        sched.shutdown()

@@ -166,11 +166,14 @@ class LivePreemption:
         self.metrics.preemption_victims.observe(len(result.victims))
         log.log(V(2), "the target node for the preemption is determined",
                 extra=kv(node=node, pod=KObj(pod.namespace, pod.name)))
+        # Pods of lower priority nominated there may not fit any more: their nominations are
+        # cleared with the evictions (none when every victim is terminating already: as
+        # upstream's asynchronous preemption, which then starts nothing).
         lower = [n for n in self.nominator.on_node(node) if n.pod.priority < pod.priority]
-        for nominated_pod in lower:
-            self.nominator.remove(nominated_pod.uid)
         if self.evictor.start(pod, node, result.victims, [n.pod for n in lower]):
             self._victims[uid] = [v.uid for v in result.victims if not terminating(v.raw)]
+            for nominated_pod in lower:
+                self.nominator.remove(nominated_pod.uid)
         self.nominator.nominate(uid, pod, node)
         return PostFilterOutcome(result.message, node, list(result.victims),
                                  status={"nominatedNodeName": node} if current != node else None)
