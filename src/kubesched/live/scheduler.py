@@ -89,6 +89,7 @@ class Scheduler:
         self.bound = 0  # pods this scheduler bound
         self._specs: dict[str, tuple] = {}  # uid → what of a pending pod matters, to skip noise
         self._reported_invalid: dict[str, tuple] = {}  # uid → the spec reported invalid
+        self._unparsed: dict[str, dict] = {}  # uid → a pod not read: read again when PriorityClasses change
         self._in_flight: dict[str, QueuedPod] = {}  # uid → pods assumed, binding posted
         self._priority_classes: dict[str, dict] = {}
         self.preemption = LivePreemption(Evictor(kube, self.reporter.events, lambda uid, ok: self.inbox.put(
@@ -324,6 +325,8 @@ class Scheduler:
             log.warning("PriorityClasses not applied: %s", error)
             return
         self.parser = PodParser(values, policies)
+        for unread in list(self._unparsed.values()):  # e.g. a pod seen before the class it names
+            self._pod("MODIFIED", unread)
 
     def _pod(self, event_type: str, obj: dict) -> None:
         meta = obj.get("metadata") or {}
@@ -333,6 +336,7 @@ class Scheduler:
             self.preemption.gone(uid)
             self._specs.pop(uid, None)
             self._reported_invalid.pop(uid, None)
+            self._unparsed.pop(uid, None)
             self.queue.delete(uid)
             if self.gpu_workload is not None:
                 self.gpu_workload.remove(uid)
@@ -348,7 +352,9 @@ class Scheduler:
                 self._gpu_seen(uid, pod)
             except InputError as error:
                 log.warning("a bound pod is not counted: %s", error)
+                self._unparsed[uid] = obj
                 return
+            self._unparsed.pop(uid, None)
             self.cache.confirm(uid, pod, node_name)
             self.preemption.unnominate(uid)
             return
@@ -367,6 +373,7 @@ class Scheduler:
             pod = self.parser.parse(obj)
             self._gpu_seen(uid, pod)
         except InputError as error:
+            self._unparsed[uid] = obj
             if self.gpu_workload is not None:
                 self.gpu_workload.remove(uid)
             if self._reported_invalid.get(uid) != relevant:
@@ -378,6 +385,7 @@ class Scheduler:
                                      patch_status=message != _condition_message_raw(obj))
             self.queue.delete(uid)
             return
+        self._unparsed.pop(uid, None)
         if pod.spec.scheduling_gates:
             self.queue.delete(uid)
             return
