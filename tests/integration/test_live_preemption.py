@@ -237,8 +237,8 @@ def test_kubesched_preempts_as_kube_scheduler_does(plane, kube, start_scheduler)
     assert upstream["nominated_when_bound"] == {name: None for name in EXPECTED}  # cleared by the binding
     for name, (node, _) in EXPECTED.items():
         assert upstream["nominated"][name] == [node]
-        assert len(upstream["messages"][name]) == 1 and (f"0/3 nodes are available: 3 Insufficient cpu. preemption: found a potential placement for pod "
-                f"on node {node}, preempting 1 victims") == upstream["messages"][name][0]
+        assert upstream["messages"][name] == [f"0/3 nodes are available: 3 Insufficient cpu. preemption: found a "
+                                              f"potential placement for pod on node {node}, preempting 1 victims"]
 
     for key in upstream:
         assert ours[key] == upstream[key], key

@@ -67,3 +67,14 @@ def test_never_policy_and_equal_priority_preempt_nothing(tmp_path):
     assert result.exit_code == 1 and data["replicas"] == 0 and data["victims"] == []
     assert data["message"].endswith(" preemption: 0/2 nodes are available: 2 No preemption victims found for "
                                     "incoming pod.")
+
+
+def test_pending_pods_placed_first_preempt_too(tmp_path):
+    objects = [*cluster(), with_class(pod("urgent", cpu="4"), "high")]  # pending, before the copies
+    result, data = fit(tmp_path, objects, with_class(pod("critical", cpu="2"), "high"), "--with-pending")
+    assert result.exit_code == 0, result.output
+    assert data["pendingPlaced"] == 1
+    # urgent takes b (four loose victims, no budget); the copies then preempt on a.
+    assert [(p["pod"], p["node"], len(p["victims"])) for p in data["pendingPreemptions"]] == [
+        ("default/urgent", "b", 4)]
+    assert data["replicas"] == 2 and data["perNode"] == {"a": 2}

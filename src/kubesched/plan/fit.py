@@ -39,6 +39,7 @@ class FitResult:
     snapshot: ClusterSnapshot
     before: dict
     preemptions: list[Placement] = field(default_factory=list)  # the replicas that preempted
+    pending_preemptions: list[Placement] = field(default_factory=list)  # --with-pending's pods that did
 
     @property
     def victims(self) -> list[Pod]:
@@ -49,7 +50,8 @@ class FitResult:
                 "limitedBy": self.limited_by, "message": self.message, "capped": self.capped,
                 "pendingPlaced": self.pending_placed,
                 "preemptions": [p.preemption_json() for p in self.preemptions],
-                "victims": [v.key for v in self.victims]}
+                "victims": [v.key for v in self.victims],
+                "pendingPreemptions": [p.preemption_json() for p in self.pending_preemptions]}
 
 
 def read_pod(path: str, parser: PodParser) -> Pod:
@@ -86,18 +88,18 @@ def plan_fit(cluster: ClusterInput, pod: Pod, profile: Profile, *, max_replicas:
              with_pending: bool = False, seed: int | None = None, allow_preemption: bool = True) -> FitResult:
     snapshot = snapshots.snapshot(list(cluster.nodes), profile, cluster, seed, workload=[pod])
     snapshot.add_bound(cluster.bound_pods)
+    placer = PreemptingPlacer(snapshot, cluster.bound_pods, cluster.pdbs, allow_preemption)
     pending_placed = 0
-    placed_pending: list[Pod] = []
-    if with_pending:
-        pending = [p for p in queue_order(cluster.pending_pods)
-                   if not p.spec.scheduling_gates and p.spec.scheduler_name == profile.scheduler_name]
-        chosen = snapshot.place(pending).tolist() if pending else []
-        pending_placed = sum(1 for node in chosen if node >= 0)
-        placed_pending = [replace(p, node_name=snapshot.node_names[node])
-                          for p, node in zip(pending, chosen) if node >= 0]
+    pending_preemptions: list[Placement] = []
+    if with_pending:  # placed as the scheduler would, preempting too
+        for pending in queue_order(cluster.pending_pods):
+            if pending.spec.scheduling_gates or pending.spec.scheduler_name != profile.scheduler_name:
+                continue
+            placement = placer.place(pending)
+            pending_placed += placement.node is not None
+            if placement.victims:
+                pending_preemptions.append(placement)
     before = snapshots.usage_by_node(snapshot)
-    bound = [p for p in cluster.bound_pods if p.node_name in snapshot.node_index]
-    placer = PreemptingPlacer(snapshot, bound + placed_pending, cluster.pdbs, allow_preemption)
     per_node: Counter = Counter()
     preemptions: list[Placement] = []
     replicas = 0
@@ -121,4 +123,4 @@ def plan_fit(cluster: ClusterInput, pod: Pod, profile: Profile, *, max_replicas:
             limited_by[text] = limited_by.get(text, 0) + count
     ordered = {name: per_node[name] for name in snapshot.node_names if per_node[name]}
     return FitResult(pod, replicas, ordered, limited_by, message, capped, pending_placed, snapshot, before,
-                     preemptions)
+                     preemptions, pending_preemptions)
