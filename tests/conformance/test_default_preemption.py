@@ -336,3 +336,15 @@ def test_start_times_come_from_the_pod_status():
     started = prio("s", LOW, node_name="n")
     started.raw["status"] = {"startTime": "1970-01-01T00:00:02Z"}
     assert pod_on_node(started, "n").start_time == 2_000_000_000
+
+
+def test_required_affinity_to_a_victim_keeps_the_node_out():
+    # The dry run removes every lower-priority pod before it asks the filters: a preemptor
+    # whose required affinity only a victim satisfies cannot preempt there (as upstream).
+    affinity = {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"labelSelector": {"matchLabels": {"app": "db"}}, "topologyKey": "kubernetes.io/hostname"}]}}
+    nodes = [node("node1", {"kubernetes.io/hostname": "node1"}, allocatable={**VERY_LARGE, "pods": "110"})]
+    existing = [prio("db", LOW, node_name="node1", requests=LARGE, labels={"app": "db"})]
+    result = run(nodes, existing, prio("p", HIGH, requests=LARGE, affinity=affinity))
+    assert result.nominated_node is None
+    assert result.message == "preemption: 0/1 nodes are available: 1 node(s) didn't match pod affinity rules."

@@ -4,8 +4,8 @@ filled with low- and mid-priority pods (each with its own status.startTime, so t
 candidates tie on every criterion and upstream's random last tie-break never decides),
 PodDisruptionBudgets with a status (preemption reads disruptionsAllowed and
 disruptedPods), and pending pods of higher priority — some that may not preempt
-(preemptionPolicy: Never), some with anti-affinity to or spreading over the pods they
-would evict, some too big for any node."""
+(preemptionPolicy: Never), some with anti-affinity to, affinity to or spreading over the
+pods they would evict, some too big for any node."""
 
 from __future__ import annotations
 
@@ -63,6 +63,9 @@ def _pod(rng: random.Random, name: str, priority_class: str, node: str | None, s
     if node is None and rng.random() < 0.2:
         spec["affinity"] = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
             {"labelSelector": {"matchLabels": {"app": rng.choice(APPS)}}, "topologyKey": HOSTNAME}]}}
+    elif node is None and rng.random() < 0.1:  # required affinity that a victim may be the one to satisfy
+        spec["affinity"] = {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+            {"labelSelector": {"matchLabels": {"app": rng.choice(APPS)}}, "topologyKey": ZONE}]}}
     if node is None and rng.random() < 0.15:
         spec["topologySpreadConstraints"] = [{"maxSkew": 1, "topologyKey": ZONE, "whenUnsatisfiable": "DoNotSchedule",
                                               "labelSelector": {"matchLabels": {"app": app}}}]

@@ -122,3 +122,24 @@ def test_default_preemption_args_are_read():
     profile = config(args={"minCandidateNodesPercentage": 40, "minCandidateNodesAbsolute": 1})["default-scheduler"]
     assert profile.preemption == (40, 1)
     assert config()["default-scheduler"].preemption == (10, 100)
+
+
+def test_the_command_line_reports_preemptions(tmp_path):
+    from click.testing import CliRunner
+
+    from kubesched.cli import main
+
+    path = tmp_path / "cluster.yaml"
+    path.write_text(yaml.safe_dump_all([PRIORITY, node("n1"), pod("low-1", "1500m", node_name="n1", owner=True),
+                                        pod("critical", "1", high=True)]))
+    for mode, decided in (("requeue", ["default/critical", "default/low-1"]), ("report", ["default/critical"])):
+        result = CliRunner().invoke(main, ["simulate", "-f", str(path), "--preempted", mode, "-o", "json"],
+                                    catch_exceptions=False)
+        document = json.loads(result.output)
+        assert [p["pod"] for p in document["placements"]] == decided
+        assert document["placements"][0]["preempted"] == ["default/low-1"]
+        assert document["summary"]["preemptions"] == 1
+    table = CliRunner().invoke(main, ["simulate", "-f", str(path)], catch_exceptions=False).output
+    assert "1 preemptions evicted 1 pods." in table
+    bad = CliRunner().invoke(main, ["simulate", "-f", str(path), "--preempted", "drop"])
+    assert bad.exit_code == 2
