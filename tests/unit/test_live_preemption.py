@@ -234,3 +234,21 @@ def test_a_higher_preemptor_clears_lower_nominations_on_its_node():
         assert sched.preemption.nominator.node_of("uid-high") == "n0"
     finally:
         sched.shutdown()
+
+
+def test_a_profile_without_default_preemption_does_not_preempt():
+    kube = FakeKube()
+    profiles = parse_config({"apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeSchedulerConfiguration",
+                             "profiles": [{"schedulerName": NAME, "plugins": {
+                                 "postFilter": {"disabled": [{"name": "DefaultPreemption"}]}}}]})
+    sched = Scheduler(kube, profiles, options=Options(pod_initial_backoff=0.05, pod_max_backoff=0.1))
+    try:
+        full_cluster(sched)
+        sched.inbox.put(("pod", "ADDED", pod_obj("high", cpu="2", priority=100)))
+        step(sched, until=lambda: kube.calls("PATCH", "/pods/high/status"))
+        (_, patch), = kube.calls("PATCH", "/pods/high/status")
+        assert patch["status"]["conditions"][0]["message"] == "0/2 nodes are available: 2 Insufficient cpu."
+        assert "nominatedNodeName" not in patch["status"] and not kube.calls("DELETE")
+        assert sched.metrics.preemption_attempts._value.get() == 0
+    finally:
+        sched.shutdown()
