@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/kubernetes/pkg/api/legacyscheme"
 	core "k8s.io/kubernetes/pkg/apis/core"
+	policy "k8s.io/kubernetes/pkg/apis/policy"
 	schedulingapiv1 "k8s.io/kubernetes/pkg/apis/scheduling/v1"
 	appsreplicaset "k8s.io/kubernetes/pkg/registry/apps/replicaset"
 	appsstatefulset "k8s.io/kubernetes/pkg/registry/apps/statefulset"
@@ -30,6 +31,7 @@ import (
 	corerc "k8s.io/kubernetes/pkg/registry/core/replicationcontroller"
 	coreservice "k8s.io/kubernetes/pkg/registry/core/service"
 	noderuntimeclass "k8s.io/kubernetes/pkg/registry/node/runtimeclass"
+	policypdb "k8s.io/kubernetes/pkg/registry/policy/poddisruptionbudget"
 	schedulingpriorityclass "k8s.io/kubernetes/pkg/registry/scheduling/priorityclass"
 	"k8s.io/kubernetes/plugin/pkg/admission/defaulttolerationseconds"
 	"k8s.io/kubernetes/plugin/pkg/admission/priority"
@@ -39,6 +41,7 @@ import (
 	_ "k8s.io/kubernetes/pkg/apis/apps/install"
 	_ "k8s.io/kubernetes/pkg/apis/core/install"
 	_ "k8s.io/kubernetes/pkg/apis/node/install"
+	_ "k8s.io/kubernetes/pkg/apis/policy/install"
 	_ "k8s.io/kubernetes/pkg/apis/scheduling/install"
 )
 
@@ -61,6 +64,7 @@ var kinds = []kind{
 	{schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "ReplicaSet"}, "replicasets", appsreplicaset.Strategy},
 	{schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "StatefulSet"}, "statefulsets", appsstatefulset.Strategy},
 	{schema.GroupVersionKind{Version: "v1", Kind: "Pod"}, "pods", corepod.Strategy},
+	{schema.GroupVersionKind{Group: "policy", Version: "v1", Kind: "PodDisruptionBudget"}, "poddisruptionbudgets", policypdb.Strategy},
 }
 
 func (k kind) groupResource() schema.GroupResource {
@@ -164,6 +168,11 @@ func (s *apiServer) create(k kind, obj runtime.Object) error {
 	if service, ok := obj.(*core.Service); ok {
 		s.allocate(service)
 	}
+	var keptBudget *policy.PodDisruptionBudgetStatus
+	if budget, ok := obj.(*policy.PodDisruptionBudget); ok {
+		// A budget's status is the disruption controller's, which preemption reads.
+		keptBudget = budget.Status.DeepCopy()
+	}
 	attributes := admission.NewAttributesRecord(obj, nil, k.gvk, namespace, name,
 		k.gvk.GroupVersion().WithResource(k.resource), "", admission.Create, &metav1.CreateOptions{},
 		false, &user.DefaultInfo{Name: "kubesched-oracle"})
@@ -187,6 +196,9 @@ func (s *apiServer) create(k kind, obj runtime.Object) error {
 	}
 	if kept != nil {
 		obj.(*core.Pod).Status = *kept
+	}
+	if keptBudget != nil {
+		obj.(*policy.PodDisruptionBudget).Status = *keptBudget
 	}
 	external, err := legacyscheme.Scheme.ConvertToVersion(obj, k.gvk.GroupVersion())
 	if err != nil {

@@ -35,6 +35,11 @@ type podDecision struct {
 	Gated *string `json:"gated,omitempty"`
 	// Claims: for a placed pod with resource claims, the devices each claim was allocated.
 	Claims []claimAllocation `json:"claims,omitempty"`
+	// With preemption (preemption.go): the node DefaultPreemption nominated, the pods it
+	// evicted there, and every candidate its dry run found.
+	NominatedNode *string               `json:"nominatedNode,omitempty"`
+	Preempted     []string              `json:"preempted,omitempty"`
+	Candidates    []preemptionCandidate `json:"candidates,omitempty"`
 }
 
 // decide runs one scheduling cycle's algorithm for pod, as schedulePod does (PreFilter,
@@ -91,6 +96,9 @@ func (s *inMemoryScheduler) decide(ctx context.Context, nodes []string, pod *v1.
 	}
 	if decision.Node == nil {
 		fitError := &framework.FitError{Pod: pod, NumAllNodes: s.snapshot.NumNodesInPlacement(), Diagnosis: filtered.diagnosis}
+		if s.preemption != nil {
+			return decision, s.postFilter(ctx, schedFramework, state, pod, nodes, fitError, &decision)
+		}
 		message := fitError.Error()
 		decision.Message = &message
 		return decision, nil

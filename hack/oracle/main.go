@@ -87,6 +87,11 @@ func run(ctx context.Context, path string, repeat int, bench bool) (any, error) 
 	if err != nil {
 		return nil, err
 	}
+	if s.Preemption {
+		if err := sched.enablePreemption(ctx, cfg); err != nil {
+			return nil, err
+		}
+	}
 	out := output{Rejected: c.rejected, Pods: []podDecision{}}
 	if out.Rejected == nil {
 		out.Rejected = []rejection{}

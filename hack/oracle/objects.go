@@ -44,7 +44,7 @@ func createObjects(ctx context.Context, raws []json.RawMessage) (*cluster, error
 		}
 		k, ok := kindOf(tm)
 		if !ok {
-			return nil, inputErrorf("objects[%d] (%s %s): field kind: %s of apiVersion %q is not a kind the oracle knows (v1 Node, Pod, Namespace, Service, ReplicationController; apps/v1 ReplicaSet, StatefulSet; scheduling.k8s.io/v1 PriorityClass; node.k8s.io/v1 RuntimeClass)",
+			return nil, inputErrorf("objects[%d] (%s %s): field kind: %s of apiVersion %q is not a kind the oracle knows (v1 Node, Pod, Namespace, Service, ReplicationController; apps/v1 ReplicaSet, StatefulSet; scheduling.k8s.io/v1 PriorityClass; node.k8s.io/v1 RuntimeClass; policy/v1 PodDisruptionBudget)",
 				i, tm.Kind, objectName(tm), tm.Kind, tm.APIVersion)
 		}
 		obj, _, err := legacyscheme.Codecs.UniversalDecoder().Decode(raw, nil, nil)

@@ -186,3 +186,27 @@ func TestDefaultTolerationSecondsToleratesNotReady(t *testing.T) {
 	expectNode(t, p, "n1")
 	expectFilter(t, p, "n2", "TaintToleration", "node(s) had untolerated taint(s)")
 }
+
+// DefaultPreemption on testdata/preemption.json: the victim whose eviction violates no
+// PodDisruptionBudget goes (node-2 over node-1), the tainted node is no candidate, a pod
+// with preemptionPolicy Never and a pod too big for any node keep upstream's PostFilter
+// messages.
+func TestPreemption(t *testing.T) {
+	out := decideScenario(t, "preemption")
+	critical := podNamed(t, out, "default/critical")
+	expectNode(t, critical, "node-2")
+	if deref(critical.NominatedNode) != "node-2" || !reflect.DeepEqual(critical.Preempted, []string{"default/plain"}) {
+		t.Errorf("critical: nominated %v, preempted %v; want node-2, [default/plain]", deref(critical.NominatedNode), critical.Preempted)
+	}
+	want := []preemptionCandidate{
+		{Node: "node-1", Victims: []string{"default/guarded"}, NumPDBViolations: 1},
+		{Node: "node-2", Victims: []string{"default/plain"}, NumPDBViolations: 0},
+	}
+	if !reflect.DeepEqual(critical.Candidates, want) {
+		t.Errorf("critical: candidates %+v, want %+v", critical.Candidates, want)
+	}
+	expectMessage(t, podNamed(t, out, "default/patient"), "0/3 nodes are available: 1 node(s) had untolerated taint(s), "+
+		"2 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never.")
+	expectMessage(t, podNamed(t, out, "default/huge"), "0/3 nodes are available: 1 node(s) had untolerated taint(s), "+
+		"2 Insufficient cpu. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.")
+}

@@ -12,6 +12,8 @@ import (
 type scenario struct {
 	Objects []json.RawMessage `json:"objects"`
 	Config  json.RawMessage   `json:"config"`
+	// Preemption runs DefaultPreemption's PostFilter for pods that fit nowhere (preemption.go).
+	Preemption bool `json:"preemption"`
 }
 
 // inputError is a malformed scenario: one line on stderr, exit 2.

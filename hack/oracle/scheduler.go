@@ -11,6 +11,7 @@ import (
 	"k8s.io/kubernetes/pkg/scheduler"
 	"k8s.io/kubernetes/pkg/scheduler/apis/config"
 	internalcache "k8s.io/kubernetes/pkg/scheduler/backend/cache"
+	"k8s.io/kubernetes/pkg/scheduler/framework/plugins/defaultpreemption"
 )
 
 // inMemoryScheduler is kube-scheduler as cmd/kube-scheduler builds it (scheduler.New with
@@ -21,6 +22,8 @@ type inMemoryScheduler struct {
 	client   *fake.Clientset // the API the plugins write to (DRA's PreBind)
 	snapshot *internalcache.Snapshot
 	assumed  []*v1.Pod // pods placed by decide, in the cache as assumed
+	// DefaultPreemption per profile when the scenario asks for PostFilter (preemption.go).
+	preemption map[string]*defaultpreemption.DefaultPreemption
 }
 
 func newInMemoryScheduler(ctx context.Context, cfg *config.KubeSchedulerConfiguration, objects []runtime.Object) (*inMemoryScheduler, error) {

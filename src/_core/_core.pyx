@@ -66,6 +66,11 @@ def prefilter_rejection_id(str text):
     key = max(PREFILTER_REJECTIONS) + 1
     PREFILTER_REJECTIONS[key] = text
     return key
+# preemption.hpp: PickCriterion, and the reason of a node without lower-priority pods
+PREEMPTION_CRITERIA = ("only candidate", "fewest PDB violations", "lowest highest-victim priority",
+                       "smallest sum of victim priorities", "fewest victims",
+                       "latest start of the highest-priority victims", "first of the tied")
+PREEMPTION_NO_VICTIMS = "No preemption victims found for incoming pod"
 
 
 cdef inline string _b(str text):
@@ -615,6 +620,87 @@ cdef class Engine:
             "examined": [bool(x) for x in e.examined],
             "feasible": e.feasible,
             "selected": e.selected,
+        }
+
+
+    # -- preemption (preemption.hpp) ---------------------------------------------------------
+
+    def schedule_until_failure(self, class_ids):
+        """schedule_queue up to the first pod that fits nowhere (its reasons are then in
+        `last_failure()`): returns (chosen node indices, how many pods were decided)."""
+        cdef int32_t[::1] classes = np.ascontiguousarray(class_ids, dtype=np.int32)
+        chosen = np.full(classes.shape[0], -1, dtype=np.int32)
+        cdef int32_t[::1] out = chosen
+        cdef int64_t count = classes.shape[0], decided = 0
+        if count == 0:
+            return chosen, 0
+        self._classes(classes)
+        with nogil:
+            decided = self.engine.schedule_until_failure(&classes[0], count, &out[0])
+        return chosen, decided
+
+    def feasible_on(self, int64_t class_id, int64_t node):
+        """Whether a pod of the class passes every filter on the node now."""
+        return self.engine.feasible_on(self._class(class_id), self._node(node))
+
+    def preempt(self, int64_t class_id, int32_t priority, pod_classes, pod_nodes, pod_priorities, pod_starts,
+                budget_offsets, budget_indices, budgets_allowed=(), nominated=(), *, int32_t offset=0,
+                int32_t min_candidate_percentage=10, int32_t min_candidate_absolute=100):
+        """DefaultPreemption's dry run for a pod of the class at `priority` that fits no node.
+        The pods counted on nodes, in each node's order, are columns: class id, node (-1: left
+        out), priority, start time in ns; pod i charges budgets
+        `budget_indices[budget_offsets[i]:budget_offsets[i + 1]]`; `budgets_allowed`:
+        disruptionsAllowed per budget; `nominated`: (class id, node) of pods nominated there
+        at the pod's priority or above. Returns {"candidates": [(node, [pod indices], PDB
+        violations)], "rejected": [(node, [reason texts])], "chosen": index or -1,
+        "decided_by": a PREEMPTION_CRITERIA index}. The snapshot is left as it was."""
+        cdef int32_t[::1] classes = np.ascontiguousarray(pod_classes, dtype=np.int32)
+        cdef int32_t[::1] nodes = np.ascontiguousarray(pod_nodes, dtype=np.int32)
+        cdef int32_t[::1] priorities = np.ascontiguousarray(pod_priorities, dtype=np.int32)
+        cdef int64_t[::1] starts = np.ascontiguousarray(pod_starts, dtype=np.int64)
+        cdef int32_t[::1] offsets = np.ascontiguousarray(budget_offsets, dtype=np.int32)
+        cdef int32_t[::1] indices = np.ascontiguousarray(budget_indices, dtype=np.int32)
+        cdef Py_ssize_t count = classes.shape[0], i, k
+        cdef int32_t budget_count = len(budgets_allowed)
+        cdef int32_t class_count = self.engine.class_count(), node_count = self.engine.snapshot.node_count()
+        cdef core.PreemptionRequest request
+        cdef core.PreemptionPod entry
+        cdef core.PreemptionOutcome outcome
+        if not (nodes.shape[0] == priorities.shape[0] == starts.shape[0] == count and offsets.shape[0] == count + 1):
+            raise ValueError("the pod columns differ in length")
+        request.class_id = self._class(class_id)
+        request.priority = priority
+        request.pods.reserve(count)
+        for i in range(count):
+            if not (0 <= classes[i] < class_count and -1 <= nodes[i] < node_count):
+                raise IndexError(f"pod {i}: class {classes[i]} or node {nodes[i]} out of range")
+            entry.class_id = classes[i]
+            entry.node = nodes[i]
+            entry.priority = priorities[i]
+            entry.start_time = starts[i]
+            entry.budgets.clear()
+            for k in range(offsets[i], offsets[i + 1]):
+                if not 0 <= indices[k] < budget_count:
+                    raise IndexError(f"budget {indices[k]} out of range")
+                entry.budgets.push_back(indices[k])
+            request.pods.push_back(entry)
+        for allowed in budgets_allowed:
+            request.budgets_allowed.push_back(allowed)
+        for pod_class, node in nominated:
+            request.nominated.push_back(pair[int32_t, int32_t](self._class(pod_class), self._node(node)))
+        request.offset = offset
+        request.min_candidate_percentage = min_candidate_percentage
+        request.min_candidate_absolute = min_candidate_absolute
+        with nogil:
+            outcome = core.find_preemption(self.engine[0], request)
+        return {
+            "candidates": [(c.node, list(c.victims), c.pdb_violations) for c in outcome.candidates],
+            "rejected": [(outcome.rejected_nodes[i],
+                          [PREEMPTION_NO_VICTIMS if r == -1 else self.reason_text(r)
+                           for r in outcome.rejected_reasons[i]])
+                         for i in range(outcome.rejected_nodes.size())],
+            "chosen": outcome.chosen,
+            "decided_by": outcome.decided_by,
         }
 
 

@@ -280,6 +280,7 @@ cdef extern from "engine.hpp" namespace "kubesched" nogil:
         void clear_failures()
         Evaluation evaluate(int32_t) except +
         bint feasible_on(int32_t, int32_t) except +
+        int64_t schedule_until_failure(const int32_t*, int64_t, int32_t*) except +
 
 
 cdef extern from "gpu.hpp" namespace "kubesched" nogil:
@@ -331,3 +332,37 @@ cdef extern from "binpack.hpp" namespace "kubesched::binpack" nogil:
     PackResult pack_solve "kubesched::binpack::solve"(const PackProblem&, const PackOptions&) except +
     bool pack_is_valid "kubesched::binpack::is_valid"(const PackProblem&, const Packing&) except +
 # ---- end binpack ---------------------------------------------------------------------------
+
+
+# ---- preemption: DefaultPreemption's victim search (preemption.hpp) -------------------------
+cdef extern from "preemption.hpp" namespace "kubesched" nogil:
+    cdef cppclass PreemptionPod:
+        int32_t class_id
+        int32_t node
+        int32_t priority
+        int64_t start_time
+        vector[int32_t] budgets
+
+    cdef cppclass PreemptionRequest:
+        int32_t class_id
+        int32_t priority
+        vector[PreemptionPod] pods
+        vector[int32_t] budgets_allowed
+        vector[pair[int32_t, int32_t]] nominated
+        int32_t offset
+        int32_t min_candidate_percentage
+        int32_t min_candidate_absolute
+
+    cdef cppclass PreemptionCandidate:
+        int32_t node
+        vector[int32_t] victims
+        int32_t pdb_violations
+
+    cdef cppclass PreemptionOutcome:
+        vector[PreemptionCandidate] candidates
+        vector[int32_t] rejected_nodes
+        vector[vector[int32_t]] rejected_reasons
+        int32_t chosen
+        int32_t decided_by
+
+    PreemptionOutcome find_preemption(Engine&, const PreemptionRequest&) except +

@@ -89,6 +89,18 @@ class Engine {
   // `evaluate` says of that node, without looking at the others).
   bool feasible_on(int32_t class_id, int32_t node);
 
+  // Preemption's what-if (preemption.cpp): a pod of the class leaves (returns the GPUs it
+  // held) or joins the node without being logged as a change; the caller undoes every step
+  // and restores the node's rows before any other decision.
+  uint64_t trial_leave(int32_t class_id, int32_t node);
+  void trial_join(int32_t class_id, int32_t node, uint64_t gpus);
+  // The filter that rejects a pod of the class on the node as it is now (-1: none).
+  int32_t trial_failing_filter(int32_t class_id, int32_t node, Reasons* reasons);
+  void trial_begin() { trial_context_valid_ = false; }
+  // schedule_queue that stops at the first pod fitting nowhere, so that preemption can run
+  // on the state that pod saw; returns how many pods were decided (the failed one included).
+  int64_t schedule_until_failure(const int32_t* class_ids, int64_t count, int32_t* chosen);
+
  private:
   struct ClassState {
     uint64_t generation = ~0ULL;
@@ -157,6 +169,9 @@ class Engine {
   std::vector<Histogram> failures_;
   uint64_t last_gpu_mask_ = 0;
   std::vector<uint64_t> queue_gpu_masks_;
+  FilterContext trial_context_;  // of trial_failing_filter, until a trial move
+  int32_t trial_context_class_ = -1;
+  bool trial_context_valid_ = false;
 };
 
 }  // namespace kubesched

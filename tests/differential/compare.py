@@ -97,6 +97,9 @@ def _pod(mine: dict, theirs: dict) -> Divergence | None:
                 return found
             if mine["total"].get(name) != theirs["total"][name]:
                 return Divergence(pod, name, "Score", "total", mine["total"].get(name), theirs["total"][name])
+    for key in ("candidates", "nominatedNode", "preempted"):  # DefaultPreemption, when the oracle ran it
+        if mine.get(key) != theirs.get(key):
+            return Divergence(pod, None, "DefaultPreemption", key, mine.get(key), theirs.get(key))
     if mine["node"] != theirs["node"]:
         return Divergence(pod, None, "Decision", "node", mine["node"], theirs["node"])
     if mine.get("claims") != theirs.get("claims"):  # the devices DynamicResources allocated

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .compare import Divergence, first_divergence
 from .ours import run_ours
+from .preemption_scenarios import generate_preemption
 from .scenarios import FAMILIES, KNOWN_DIVERGENT, features, generate
 
 REPO = Path(__file__).resolve().parents[2]
@@ -56,7 +57,13 @@ def check_seed(seed: int, exclude: frozenset[str] = frozenset()) -> Outcome:
         suffix = "-without-known"
     elif exclude:  # a short name for the set; the file holds the whole scenario anyway
         suffix = f"-without-{zlib.crc32(','.join(sorted(exclude)).encode()):08x}"
-    return check(generate(seed, exclude), seed, f"seed-{seed}{suffix}.json")
+    outcome = check(generate(seed, exclude), seed, f"seed-{seed}{suffix}.json")
+    if outcome.divergence is None and "preemption" not in exclude:  # the family has its own scenario
+        extra = check(generate_preemption(seed), seed, f"seed-{seed}-preemption.json")
+        outcome = Outcome(extra.divergence, outcome.rejected + extra.rejected, outcome.pods + extra.pods,
+                          outcome.oracle_seconds + extra.oracle_seconds, outcome.ours_seconds + extra.ours_seconds,
+                          outcome.families | {"preemption"})
+    return outcome
 
 
 def save(scenario: dict, name: str) -> Path:

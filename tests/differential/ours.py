@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from dataclasses import replace
 
 from kubesched.cli.options import load_profiles
 from kubesched.errors import InputError
@@ -52,11 +53,13 @@ def run_ours(scenario: dict, rejected: list[dict] = ()) -> dict:
                 json.dump(scenario["config"], handle)
         try:
             profiles = load_profiles(config)
+            if not scenario.get("preemption"):  # the oracle runs PostFilter only when asked to
+                profiles = {name: replace(p, preemption=None) for name, p in profiles.items()}
             cluster = _read(workdir, valid)
         except InputError as e:
             return {"error": str(e), "pods": [], "acceptedInvalid": []}
         try:
-            result = {"pods": _decide(cluster, profiles), "acceptedInvalid": []}
+            result = {"pods": _decide(cluster, profiles, bool(scenario.get("preemption"))), "acceptedInvalid": []}
         except Exception as e:  # a crash is a divergence like any other, reported by the comparison
             return {"crash": f"{type(e).__name__}: {e}", "pods": [], "acceptedInvalid": []}
         for obj in invalid:
@@ -76,8 +79,9 @@ def _read(workdir: str, objects: list[dict]):
     return read_cluster([path], warn=lambda message: None)
 
 
-def _decide(cluster, profiles) -> list[dict]:
-    placements = simulate(cluster, profiles).placements
+def _decide(cluster, profiles, preemption: bool = False) -> list[dict]:
+    # The oracle evicts and does not recreate: evicted pods are reported, not decided again.
+    placements = simulate(cluster, profiles, preempted="report").placements
     decided = {p.key for p in queue_order(cluster.pending_pods)}
     pods = []
     for placement in placements:
@@ -87,8 +91,25 @@ def _decide(cluster, profiles) -> list[dict]:
                                                                  for d in c["devices"]]} for c in placement.claims]
         if placement.pod in decided:
             entry.update(_explained(explain(cluster, profiles, placement.pod)))
+        if preemption:
+            entry.update(_preempted(placement, entry.pop("preemption", None)))
+        else:
+            entry.pop("preemption", None)
         pods.append(entry)
     return pods
+
+
+def _preempted(placement, report: dict | None) -> dict:
+    """The oracle's preemption fields: the nomination, the evictions, explain's candidates."""
+    found = {}
+    if placement.nominated_node is not None:
+        found["nominatedNode"] = placement.nominated_node
+        found["preempted"] = list(placement.preempted)
+    candidates = sorted(({"node": c["node"], "victims": c["victims"], "pdbViolations": c["pdbViolations"]}
+                         for c in (report or {}).get("candidates", [])), key=lambda c: c["node"])
+    if candidates:
+        found["candidates"] = candidates
+    return found
 
 
 def _explained(report: dict) -> dict:
@@ -100,8 +121,12 @@ def _explained(report: dict) -> dict:
             entry["scores"] = {plugin: s["weighted"] for plugin, s in node.get("scores", {}).items()}
             total[node["node"]] = node["total"]
         nodes.append(entry)
+    preemption = report.get("preemption")
+    if preemption and preemption["nominatedNode"]:  # explain's answer is the nomination
+        return {"nodes": nodes, "total": total, "explainNode": preemption["nominatedNode"], "explainMessage": None,
+                "preemption": preemption}
     return {"nodes": nodes, "total": total, "explainNode": report["selectedNode"],
-            "explainMessage": report.get("message")}
+            "explainMessage": report.get("message"), "preemption": preemption}
 
 
 def _failed_filter(node: dict) -> dict | None:

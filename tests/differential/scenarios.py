@@ -30,6 +30,8 @@ FAMILIES_HELP = {
     "invalid": "objects the API server rejects",
     "dra": "DeviceClasses, ResourceSlices, ResourceClaims and templates, pods that claim devices (dra_scenarios.py)",
     "volumes": "PVs, claims, StorageClasses, CSI objects and pods mounting claims (volume_family.py)",
+    "preemption": "priorities, PodDisruptionBudgets and DefaultPreemption (its own scenario per seed, "
+                  "preemption_scenarios.py)",
 }
 FAMILIES = tuple(FAMILIES_HELP)
 # Divergences known when the differential test was written, being fixed in kubesched.
@@ -694,6 +696,8 @@ def features(scenario: dict) -> set[str]:
         elif kind in ("DeviceClass", "ResourceSlice", "ResourceClaim", "ResourceClaimTemplate"):
             found |= {kind, "dra"}
     found |= _config_features(scenario.get("config"))
+    if scenario.get("preemption"):
+        found.add("preemption")
     return found
 
 

@@ -36,7 +36,8 @@ def test_simulate_examples(tmp_path):
     by_pod = {p["pod"]: p for p in placements}
     assert by_pod["default/report"]["node"] is None
     assert by_pod["default/report"]["message"] == (
-        "0/5 nodes are available: 1 node(s) had untolerated taint(s), 4 Insufficient memory.")
+        "0/5 nodes are available: 1 node(s) had untolerated taint(s), 4 Insufficient memory. "
+        "preemption: 0/5 nodes are available: 5 Preemption is not helpful for scheduling.")
     assert {p["node"] for p in placements if p["pod"].startswith("ml/train")} == {"gpu-1"}
     assert by_pod["kube-system/ingress-1"]["node"] != "general-1"  # host port 80 is taken there
     rows = {line.split()[0]: line.split()[1:] for line in result.output.splitlines() if line.strip()}
@@ -278,7 +279,8 @@ def test_unschedulable_pods_are_grouped_by_plugin_and_reason_and_json_keeps_each
     assert re.search(r"^\s+1\s+NodeAffinity\s+node\(s\) didn't match Pod's node affinity/selector$", table, re.M)
     document = json.loads(run("simulate", "-f", str(manifests), "-o", "json").output)
     messages = {p["pod"]: p["message"] for p in document["placements"]}
-    assert messages["default/big-0"] == "0/3 nodes are available: 3 Insufficient cpu."
+    assert messages["default/big-0"] == ("0/3 nodes are available: 3 Insufficient cpu. "
+                                         "preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.")
     assert document["summary"]["unschedulableByReason"][0] == {
         "plugin": "NodeResourcesFit", "reason": "Insufficient cpu", "pods": 4}
 

@@ -74,7 +74,9 @@ def test_drain_places_evicted_gpu_pods_gpu_by_gpu(tmp_path):
                        {"cluster.yaml": cluster})
     assert result.exit_code == 1
     assert [u["message"] for u in data["unschedulable"]] == [
-        "0/3 nodes are available: 1 Insufficient kubesched.io/gpu, 2 node(s) were unschedulable."] * 2
+        "0/3 nodes are available: 1 Insufficient kubesched.io/gpu, 2 node(s) were unschedulable. preemption: "
+        "0/3 nodes are available: 1 No preemption victims found for incoming pod, 2 Preemption is not helpful "
+        "for scheduling."] * 2
 
 
 def test_plan_nodes_bound_counts_gpus_more_than_half_used(tmp_path):

@@ -54,5 +54,12 @@ def render_table(report: dict, wide: bool = False) -> str:
         rows.append([marker + node["node"], verdict, *cells, total])
     tail = (f"selected: {report['selectedNode']}" if report["selectedNode"]
             else report.get("message", "unschedulable"))
-    return "\n".join([f"pod {report['pod']} (profile {report['profile']})",
-                      table(header, rows, right={len(header) - 1}), tail])
+    lines = [f"pod {report['pod']} (profile {report['profile']})", table(header, rows, right={len(header) - 1}), tail]
+    preemption = report.get("preemption")
+    if preemption and preemption["candidates"]:
+        lines += ["", table(["PREEMPTION CANDIDATE", "VICTIMS", "PDB VIOLATIONS", "HIGHEST PRIORITY", "PRIORITY SUM"],
+                            [[("*" if c["chosen"] else " ") + c["node"], ", ".join(c["victims"]), str(c["pdbViolations"]),
+                              str(c["highestPriority"]), str(c["prioritySum"])] for c in preemption["candidates"]],
+                            right={2, 3, 4}),
+                  f"nominated: {preemption['nominatedNode']} ({preemption['decidedBy']})"]
+    return "\n".join(lines)

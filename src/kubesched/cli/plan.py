@@ -42,25 +42,31 @@ def plan() -> None:
 @click.option("--max-replicas", type=click.IntRange(1, 1_000_000), default=10_000, show_default=True,
               help="Stop counting at this many replicas.")
 @click.option("--with-pending", is_flag=True, help="Place the cluster's pending pods first.")
+@click.option("--no-preemption", is_flag=True,
+              help="Count only the room free now: copies do not preempt lower-priority pods.")
 @config_option
 @scheduler_name_option
 @seed_option
 @output_options
 @report_option
 @currency_option
-def fit(paths, kubeconfig, context, pod_path, max_replicas, with_pending, config, scheduler_names, seed, out,
-        report_path, currency):
+def fit(paths, kubeconfig, context, pod_path, max_replicas, with_pending, no_preemption, config, scheduler_names,
+        seed, out, report_path, currency):
     """How many more replicas of a pod fit now.
 
     Copies of the pod are placed one by one by the engine until one fits nowhere; the
-    reasons of that failure are what limits. -o name: the nodes with room. Exit 1 when not
-    even one fits."""
+    reasons of that failure are what limits. A copy that fits nowhere preempts as the
+    scheduler would (its priority above the victims', preemptionPolicy, the profile's
+    DefaultPreemption); the victims are listed. -o name: the nodes with room. Exit 1 when
+    not even one fits."""
     inputs = cluster_inputs(paths, kubeconfig, context)
     with cluster_paths(paths, kubeconfig, context) as paths:
         cluster = read_cluster(paths)
-    pod = read_pod(pod_path, PodParser(cluster.priority_classes, runtime_classes=cluster.runtime_classes))
+    pod = read_pod(pod_path, PodParser(cluster.priority_classes, cluster.preemption_policies,
+                                       runtime_classes=cluster.runtime_classes))
     profile = _profile(config, scheduler_names, [pod, *(cluster.pending_pods if with_pending else ())])
-    result = plan_fit(cluster, pod, profile, max_replicas=max_replicas, with_pending=with_pending, seed=seed)
+    result = plan_fit(cluster, pod, profile, max_replicas=max_replicas, with_pending=with_pending, seed=seed,
+                      allow_preemption=not no_preemption)
     if report_path:
         made = pages.provenance([*inputs, f"--pod {pod_path}"], config, {
             "scheduler names": ", ".join(scheduler_names) or None, "seed": seed, "max replicas": max_replicas,
@@ -72,6 +78,11 @@ def fit(paths, kubeconfig, context, pod_path, max_replicas, with_pending, config
         if result.per_node:
             lines.append(table(["REPLICAS", "NODE"], [[count, node] for node, count in result.per_node.items()],
                                right={0}))
+        if result.preemptions:
+            lines.append(f"{len(result.preemptions)} of them preempt {len(result.victims)} lower-priority pods:")
+            lines.append(table(["NODE", "VICTIMS", "PDB VIOLATIONS"], [
+                [p.node, ", ".join(v.key for v in p.victims), p.pdb_violations] for p in result.preemptions],
+                right={2}))
         lines.append("Stopped at --max-replicas." if result.capped else f"The next one does not: {result.message}")
         return "\n".join(lines)
 
@@ -150,18 +161,22 @@ def nodes(paths, kubeconfig, context, template_paths, time_limit, as_scheduled, 
 @plan.command()
 @cluster_options
 @click.option("--nodes", "node_list", required=True, help="The nodes to drain, comma-separated.")
+@click.option("--no-preemption", is_flag=True, help="Evicted pods do not preempt lower-priority pods to land.")
 @config_option
 @scheduler_name_option
 @seed_option
 @output_options
 @report_option
 @currency_option
-def drain(paths, kubeconfig, context, node_list, config, scheduler_names, seed, out, report_path, currency):
+def drain(paths, kubeconfig, context, node_list, no_preemption, config, scheduler_names, seed, out, report_path,
+          currency):
     """Can these nodes go? Where their pods would land.
 
     The nodes are cordoned, their pods (not DaemonSet pods) evicted and placed by the
-    engine; PodDisruptionBudgets are checked. -o name: the evicted pods; -o wide: also where
-    each goes. Exit 1 when a pod would fit nowhere."""
+    engine; PodDisruptionBudgets are checked. An evicted pod that fits nowhere preempts as
+    the scheduler would; its victims are listed, and those with a controller are placed in
+    turn. -o name: the evicted pods; -o wide: also where each goes. Exit 1 when a pod would
+    fit nowhere."""
     inputs = cluster_inputs(paths, kubeconfig, context)
     with cluster_paths(paths, kubeconfig, context) as paths:
         cluster = read_cluster(paths)
@@ -169,7 +184,7 @@ def drain(paths, kubeconfig, context, node_list, config, scheduler_names, seed, 
     replaced = [p for p in cluster.bound_pods
                 if p.node_name in names and p.owner_kind and p.owner_kind not in ("DaemonSet", "Node")]
     profile = _profile(config, scheduler_names, replaced)
-    result = plan_drain(cluster, names, profile, seed)
+    result = plan_drain(cluster, names, profile, seed, allow_preemption=not no_preemption)
     data = result.to_json()
     if report_path:
         made = pages.provenance(inputs, config, {"scheduler names": ", ".join(scheduler_names) or None, "seed": seed,
@@ -187,6 +202,13 @@ def drain(paths, kubeconfig, context, node_list, config, scheduler_names, seed, 
             if budget.violated:
                 lines.append(f"PodDisruptionBudget {budget.name}: evicting {budget.evicted} pods at once exceeds "
                              f"the {budget.allowed} disruptions it allows; drain one node at a time.")
+        for placement in result.preemptions:
+            lines.append(f"{placement.pod.key} preempts {', '.join(v.key for v in placement.victims)} on "
+                         f"{placement.node}" + (f" ({placement.pdb_violations} PDB violations)"
+                                                 if placement.pdb_violations else "") + ".")
+        if result.preempted_for_good:
+            lines.append(f"{len(result.preempted_for_good)} preempted pods have no controller and would be deleted "
+                         "for good: " + ", ".join(result.preempted_for_good[:10]))
         return "\n".join(lines)
 
     def wide() -> str:

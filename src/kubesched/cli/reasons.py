@@ -46,6 +46,7 @@ def plugin_of(reason: str) -> str:
 
 def reasons_in(message: str) -> list[tuple[str, int]]:
     """(reason, nodes it rejected) for a FitError message; the whole message for any other."""
+    message = message.split(" preemption: ", 1)[0]  # DefaultPreemption's part says why it could not help
     match = _FIT_ERROR.match(message)
     if not match:
         return [(message, 0)]

@@ -12,6 +12,7 @@ from kubesched.cli.units import amount, percent
 from kubesched.model.cluster import read_cluster
 from kubesched.plan.snapshots import usage_by_node
 from kubesched.progress import Stages
+from kubesched.sim.preempting import PREEMPTED_MODES
 from kubesched.sim.simulate import SimulationResult, simulate as run_simulation
 
 
@@ -23,8 +24,11 @@ from kubesched.sim.simulate import SimulationResult, simulate as run_simulation
 @seed_option
 @report_option
 @currency_option
+@click.option("--preempted", type=click.Choice(PREEMPTED_MODES), default="requeue", show_default=True,
+              help="Pods evicted by preemption: requeue (those a controller recreates are decided again) "
+                   "or report (only listed).")
 def simulate(paths: tuple[str, ...], kubeconfig: str | None, context: str | None, config: str | None, scheduler_names: tuple[str, ...], out: Output,
-             seed: int | None, report_path: str | None, currency: str) -> None:
+             seed: int | None, report_path: str | None, currency: str, preempted: str) -> None:
     """Schedule the pending pods of PATHs (nodes + pods + workloads) in memory.
 
     Nodes and pods with spec.nodeName are the cluster's state; the other pods are decided
@@ -39,7 +43,7 @@ def simulate(paths: tuple[str, ...], kubeconfig: str | None, context: str | None
             cluster = read_cluster(paths)
         require_served(cluster.pending_pods, profiles)
         stages.begin(f"deciding {len(cluster.pending_pods)} pods on {len(cluster.nodes)} nodes")
-        result = run_simulation(cluster, profiles, seed)
+        result = run_simulation(cluster, profiles, seed, preempted)
     view = SimulationView(result)
     if report_path:
         from kubesched.reports import pages
@@ -77,6 +81,8 @@ class SimulationView:
         s = self.summary
         lines = [f"{s['placed']}/{s['pods']} pods placed on {s['nodes']} nodes ({self.nodes_used} used); "
                  f"{s['unschedulable']} unschedulable.", ""]
+        if s.get("preemptions"):
+            lines[0] += f" {s['preemptions']} preemptions evicted {s['evicted']} pods."
         rows = [[resource, amount(resource, usage["requested"]), amount(resource, usage["allocatable"]),
                  percent(usage["requested"], usage["allocatable"])]
                 for resource, usage in s["utilization"].items()

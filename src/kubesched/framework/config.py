@@ -140,11 +140,11 @@ def _profile(r: _Reader, entry, field: str, percentage: int) -> Profile:
     r.profile = name
     if "percentageOfNodesToScore" in entry:
         percentage = r.integer(entry["percentageOfNodesToScore"], f"{field}.percentageOfNodesToScore", 0, 100)
-    prefilters, filters, weights, python_filters, python_scores = _plugins(
+    prefilters, filters, weights, python_filters, python_scores, preempts = _plugins(
         r, entry.get("plugins"), f"{field}.plugins")
     profile = Profile(scheduler_name=name, prefilters=prefilters, filters=filters, weights=weights,
                       percentage_of_nodes_to_score=percentage, python_filters=python_filters,
-                      python_scores=python_scores)
+                      python_scores=python_scores, preemption=(10, 100) if preempts else None)
     configured: set[str] = set()
     for j, config in enumerate(r.sequence(entry.get("pluginConfig"), f"{field}.pluginConfig")):
         profile = _plugin_args(r, profile, config, f"{field}.pluginConfig[{j}]")
@@ -170,7 +170,7 @@ def _plugin_list(r: _Reader, value, field: str) -> list[tuple[str, int]]:
 
 
 def _plugins(r: _Reader, value, field: str) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, int],
-                                                     tuple, tuple]:
+                                                     tuple, tuple, bool]:
     """Upstream's merge: defaults via multiPoint, then each extension point's own
     disabled/enabled lists, which take precedence."""
     plugins = r.mapping(value, field, {"multiPoint", *ALL_POINTS})
@@ -208,10 +208,11 @@ def _plugins(r: _Reader, value, field: str) -> tuple[tuple[str, ...], tuple[str,
     weights = {n: (w or 1) for n, w in score_set.items() if n in CORE_SCORES or n in GPU_SCORES}
     python_filters = tuple(n for n in filter_set if is_import_path(n))
     python_scores = tuple((n, w or 1) for n, w in score_set.items() if is_import_path(n))
+    preempts = "DefaultPreemption" in resolve("postFilter")
     for point in ALL_POINTS:
-        if point not in ("preFilter", "filter", "score"):
+        if point not in ("preFilter", "filter", "score", "postFilter"):
             resolve(point)  # validates names
-    return prefilters, filters, weights, python_filters, python_scores
+    return prefilters, filters, weights, python_filters, python_scores, preempts
 
 
 def _resource_weights(r: _Reader, value, field: str) -> tuple[tuple[str, int], ...]:
@@ -275,6 +276,8 @@ def _plugin_args(r: _Reader, profile: Profile, config, field: str) -> Profile:
         if percentage == 0 and absolute == 0:
             raise r.fail(f"{path}.minCandidateNodesPercentage",
                          "cannot be zero at the same time as minCandidateNodesAbsolute")
+        if profile.preemption is not None:
+            return replace(profile, preemption=(percentage, absolute))
     if name == "VolumeBinding":
         timeout = r.integer(args.get("bindTimeoutSeconds", 600), f"{path}.bindTimeoutSeconds", 0, INT64_MAX)
         shape = profile.volume_shape

@@ -46,6 +46,9 @@ class Profile:
     volume_shape: tuple[tuple[int, int], ...] = ((0, 10), (100, 0))  # VolumeBindingArgs.shape (score 0..10)
     bind_timeout_seconds: int = 600  # VolumeBindingArgs.bindTimeoutSeconds
     gpu_selection: str = ""  # Best, Worst, Random, FGD, FGDCapacity; "": the heaviest GPU score plugin's own
+    # DefaultPreemption at postFilter and its DefaultPreemptionArgs (min candidate nodes
+    # percentage, absolute); None when the profile disables it.
+    preemption: tuple[int, int] | None = (10, 100)
 
     def gpu_select(self) -> str:
         """How a pod sharing a GPU gets its GPU in the chosen node (kubesched.gpu): as the

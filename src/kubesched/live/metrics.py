@@ -13,6 +13,7 @@ prometheus_client.disable_created_metrics()
 # upstream's buckets: exponential from 1 ms
 ATTEMPT_BUCKETS = tuple(0.001 * 2 ** i for i in range(15))
 SLI_BUCKETS = tuple(0.01 * 2 ** i for i in range(20))
+VICTIM_BUCKETS = tuple(2.0 ** i for i in range(7))  # 1 … 64
 
 
 class Metrics:
@@ -40,6 +41,12 @@ class Metrics:
             "scheduler_pod_scheduling_sli_duration_seconds", "E2e latency for a pod being "
             "scheduled, from the time the pod enters the scheduling queue until it is bound.",
             ["attempts"], buckets=SLI_BUCKETS, registry=r)
+        self.preemption_attempts = Counter(
+            "scheduler_preemption_attempts", "Total preemption attempts in the cluster till now",
+            registry=r)
+        self.preemption_victims = Histogram(
+            "scheduler_preemption_victims", "Number of selected preemption victims for preemption "
+            "initiated by a single pod", buckets=VICTIM_BUCKETS, registry=r)
         self.leader = Gauge("leader_election_master_status", "1 while this replica leads.",
                             ["name"], registry=r)
 

@@ -136,6 +136,21 @@ class SchedulingQueue:
         self._counts[IN_FLIGHT] += 1
         self.failed(entry)
 
+    def park(self, entry: QueuedPod) -> None:
+        """A popped pod that may not be decided yet (its preemption is under way): back to
+        the unschedulable pool, no attempt counted, until a move or `activate`."""
+        if self.pods.get(entry.uid) is not entry:
+            return
+        self._set_state(entry, UNSCHEDULABLE)
+        entry.version += 1
+        self._unschedulable[entry.uid] = entry
+
+    def activate(self, uid: str) -> None:
+        """Out of the unschedulable pool now, if it is there."""
+        entry = self._unschedulable.get(uid)
+        if entry is not None:
+            self._release(entry)
+
     def backoff_duration(self, entry: QueuedPod) -> float:
         if entry.attempts <= 0:
             return 0.0

@@ -28,10 +28,12 @@ from kubesched.live.binder import Binder, Outcome
 from kubesched.live.cache import Cache
 from kubesched.live.dra import PATHS as DRA_PATHS, LiveDra, schedule_with_claims
 from kubesched.live.dra import release as release_claims
+from kubesched.live.eviction import Evictor
 from kubesched.kube import Kube
 from kubesched.live.gpu_workload import GpuWorkload
 from kubesched.live.informer import Informer, object_key
 from kubesched.live.metrics import Metrics
+from kubesched.live.preemption import LivePreemption
 from kubesched.live.queue import QueuedPod, SchedulingQueue
 from kubesched.live.status import Reporter
 from kubesched.logs import V, KObj, kv
@@ -89,9 +91,12 @@ class Scheduler:
         self.bound = 0  # pods this scheduler bound
         self._specs: dict[str, tuple] = {}  # uid → what of a pending pod matters, to skip noise
         self._reported_invalid: dict[str, tuple] = {}  # uid → the spec reported invalid
+        self._unparsed: dict[str, dict] = {}  # uid → a pod not read: read again when PriorityClasses change
         self._in_flight: dict[str, QueuedPod] = {}  # uid → pods assumed, binding posted
         self._priority_classes: dict[str, dict] = {}
         self.dra = LiveDra(kube)  # resource.k8s.io objects (kubesched.live.dra)
+        self.preemption = LivePreemption(Evictor(kube, self.reporter.events, lambda uid, ok: self.inbox.put(
+            ("preempted", uid, ok))), self.metrics, self.cache.placed.get)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -101,6 +106,7 @@ class Scheduler:
 
         specs = [("/apis/scheduling.k8s.io/v1/priorityclasses", "priorityclass", ""),
                  ("/api/v1/namespaces", "namespace", ""),
+                 ("/apis/policy/v1/poddisruptionbudgets", "pdb", ""),
                  *((path, kind, "") for kind, path in WORKLOADS.items()),
                  *((path, f"dra:{kind}", "") for kind, path in DRA_PATHS.items()),
                  ("/api/v1/nodes", "node", ""),
@@ -108,6 +114,10 @@ class Scheduler:
         for path, kind, selector in specs:
             self.informers.append(Informer(self.kube, path, post(kind), field_selector=selector,
                                            stop=self.stop).start())
+            if kind == "priorityclass":
+                # Pods are read with the PriorityClasses they name: those come first in the inbox.
+                while not self.informers[-1].synced.wait(0.1) and not self.stop.is_set():
+                    pass
 
     def synced(self) -> bool:
         return bool(self.informers) and all(i.synced.is_set() for i in self.informers)
@@ -144,6 +154,7 @@ class Scheduler:
         self.stop.set()
         if not self.binder.drain(self.options.drain_timeout):
             log.warning("some bindings did not finish in %.0fs", self.options.drain_timeout)
+        self.preemption.close()
         self.reporter.close(timeout=1.0)
 
     def _busy(self) -> bool:
@@ -157,9 +168,13 @@ class Scheduler:
 
     def _schedule(self, entry: QueuedPod) -> None:
         pod = entry.pod
+        if not self.preemption.may_decide(entry.uid):
+            self.queue.park(entry)
+            return
         profile = self.profiles[pod.spec.scheduler_name]
         started = time.monotonic()
         snapshot = self.cache.snapshot_for(profile)
+        self.preemption.hold_for(snapshot, pod, entry.uid)
         if self.gpu_workload is not None and uses_typical_pods(profile):
             self.gpu_workload.apply(snapshot)
         if "DynamicResources" in profile.filters and self.dra.has_claims(pod):
@@ -179,6 +194,8 @@ class Scheduler:
             node = snapshot.node_index[placement.node] if placement.node is not None else -1
             failure = placement.message
             counts = None
+        elif (node := self.preemption.on_nominated_node(snapshot, entry.uid, class_id)) >= 0:
+            failure, counts = None, (1, 1)  # assumed on its nominated node, tried first as upstream
         else:
             node = snapshot.engine.schedule(class_id)  # the pod is assumed on the node chosen
             failure = None
@@ -188,6 +205,10 @@ class Scheduler:
         name = profile.scheduler_name
         if node < 0:
             message = failure or snapshot.failure_message(snapshot.engine.last_failure())
+            preempted = None
+            if failure is None and self.preemption.enabled(profile):  # the core decided
+                preempted = self.preemption.post_filter(snapshot, entry.uid, pod, profile, self.cache.placed)
+                message = f"{message} {preempted.message}"
             self.metrics.attempts.labels("unschedulable", name).inc()
             self.metrics.attempt_duration.labels("unschedulable", name).observe(decided - started)
             report_status = message != entry.message and message != _condition_message(pod)
@@ -195,11 +216,12 @@ class Scheduler:
                     extra=kv(pod=KObj(pod.namespace, pod.name), err=message))
             self.queue.unschedulable(entry, message)
             self.reporter.failed(pod.namespace, pod.name, entry.uid, message,
-                                 patch_status=report_status)
+                                 patch_status=report_status, status=preempted and preempted.status)
             return
         node_name = snapshot.node_names[node]
         gpus = snapshot.engine.last_gpu_mask
         self.cache.assumed(entry.uid, pod, node_name, (class_id, node), gpus)
+        self.preemption.unnominate(entry.uid)
         entry.attempt_started = started
         entry.decided_on = counts
         self.queue.done(entry)
@@ -292,6 +314,11 @@ class Scheduler:
         elif kind.startswith("dra:"):
             self.dra.event(kind[4:], item[1], item[2])
             self.queue.move_all()
+        elif kind == "pdb":
+            self.preemption.set_pdb(item[1], item[2])
+        elif kind == "preempted":
+            if self.preemption.finished(item[1], item[2]):
+                self.queue.activate(item[1])
         else:
             obj = item[2]
             if self.cache.set_object(kind, object_key(obj), None if item[1] == "DELETED" else obj):
@@ -310,14 +337,18 @@ class Scheduler:
             log.warning("PriorityClasses not applied: %s", error)
             return
         self.parser = PodParser(values, policies)
+        for unread in list(self._unparsed.values()):  # e.g. a pod seen before the class it names
+            self._pod("MODIFIED", unread)
 
     def _pod(self, event_type: str, obj: dict) -> None:
         meta = obj.get("metadata") or {}
         uid = meta.get("uid") or object_key(obj)
         spec = obj.get("spec") or {}
         if event_type == "DELETED":
+            self.preemption.gone(uid)
             self._specs.pop(uid, None)
             self._reported_invalid.pop(uid, None)
+            self._unparsed.pop(uid, None)
             self.queue.delete(uid)
             if self.gpu_workload is not None:
                 self.gpu_workload.remove(uid)
@@ -333,8 +364,11 @@ class Scheduler:
                 self._gpu_seen(uid, pod)
             except InputError as error:
                 log.warning("a bound pod is not counted: %s", error)
+                self._unparsed[uid] = obj
                 return
+            self._unparsed.pop(uid, None)
             self.cache.confirm(uid, pod, node_name)
+            self.preemption.unnominate(uid)
             return
         scheduler_name = spec.get("schedulerName", "default-scheduler") \
             if isinstance(spec, dict) else None
@@ -345,12 +379,14 @@ class Scheduler:
         relevant = (meta.get("labels"), spec, meta.get("ownerReferences"), meta.get("annotations"),
                     (obj.get("status") or {}).get("resourceClaimStatuses"))  # the controller's claim names
         if self._specs.get(uid) == relevant and uid in self.queue:
+            self.preemption.pending_status(uid, self.queue.pods[uid].pod, obj.get("status"))
             return  # a status or metadata change: nothing new to decide on
         self._specs[uid] = relevant
         try:
             pod = self.parser.parse(obj)
             self._gpu_seen(uid, pod)
         except InputError as error:
+            self._unparsed[uid] = obj
             if self.gpu_workload is not None:
                 self.gpu_workload.remove(uid)
             if self._reported_invalid.get(uid) != relevant:
@@ -362,10 +398,12 @@ class Scheduler:
                                      patch_status=message != _condition_message_raw(obj))
             self.queue.delete(uid)
             return
+        self._unparsed.pop(uid, None)
         if pod.spec.scheduling_gates:
             self.queue.delete(uid)
             return
         self.queue.add(uid, pod)
+        self.preemption.pending_seen(uid, pod)
 
     def _gpu_seen(self, uid: str, pod: Pod) -> None:
         """Check the pod's GPU request (annotations the parser does not read): InputError if

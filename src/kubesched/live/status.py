@@ -47,12 +47,16 @@ class Reporter:
                            action="Binding", note=f"Successfully assigned {namespace}/{name} to {node}")
 
     def failed(self, namespace: str, name: str, uid: str, message: str, *,
-               reason: str = "Unschedulable", patch_status: bool = True) -> None:
-        """A FailedScheduling event, and the PodScheduled=False condition unless unchanged."""
+               reason: str = "Unschedulable", patch_status: bool = True,
+               status: dict | None = None) -> None:
+        """A FailedScheduling event, and the PodScheduled=False condition unless unchanged;
+        `status`: more status fields to write with it (preemption's nominatedNodeName)."""
         self.events.record(_pod_reference(namespace, name, uid), kind="Warning",
                            reason="FailedScheduling", action="Scheduling", note=message)
-        if patch_status:
-            self._pool.submit(self._patch, namespace, name, unschedulable_patch(message, reason))
+        if patch_status or status:
+            patch = unschedulable_patch(message, reason) if patch_status else {"status": {}}
+            patch["status"].update(status or {})
+            self._pool.submit(self._patch, namespace, name, patch)
 
     def _patch(self, namespace, name, patch) -> None:
         try:

@@ -53,6 +53,7 @@ class ClusterInput:
     replication_controllers: list[dict] = field(default_factory=list)
     deployments: list[dict] = field(default_factory=list)
     priority_classes: dict[str, int] = field(default_factory=dict)  # globalDefault value under ""
+    preemption_policies: dict[str, str] = field(default_factory=dict)  # class name → preemptionPolicy
     runtime_classes: dict[str, dict] = field(default_factory=dict)  # name → RuntimeClass
     pdbs: list[dict] = field(default_factory=list)
     dra: DraObjects = field(default_factory=DraObjects)  # resource.k8s.io objects
@@ -87,6 +88,7 @@ def _read(manifests: list[Manifest], warn: Callable[[str], None]) -> ClusterInpu
     _check_objects(manifests)
     classes, policies = _priority_classes(by_kind.get("PriorityClass", ()))
     cluster.priority_classes = classes
+    cluster.preemption_policies = policies
     cluster.runtime_classes = parse_runtime_classes(by_kind.get("RuntimeClass", ()))
     parser = PodParser(classes, policies, cluster.runtime_classes)
     node_names = _read_nodes(by_kind.get("Node", ()), cluster)

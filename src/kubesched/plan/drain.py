@@ -7,10 +7,17 @@ PodDisruptionBudgets: for each budget, the pods it selects (bound, in its namesp
 how many evictions it allows (healthy minus desired healthy, percentages rounded up, every
 bound pod counted healthy) and how many of its pods the drain evicts. Evicting them all at
 once violates the budget when that is more than it allows.
+
+Preemption: unless told not to, an evicted pod that fits nowhere preempts as the scheduler
+would (kubesched.plan.preempting), in queue order. Its victims are listed; those with a
+controller are recreated and placed in turn (they may preempt pods of lower priority
+still), the others are deleted for good.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from dataclasses import dataclass, field, replace
 
 from kubesched.errors import InputError
@@ -19,6 +26,7 @@ from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Pod
 from kubesched.model.selectors import label_selector_matches, parse_label_selector
 from kubesched.plan import snapshots
+from kubesched.plan.preempting import Placement, PreemptingPlacer
 from kubesched.sim.queue import queue_order
 from kubesched.snapshot.cluster import ClusterSnapshot
 
@@ -31,6 +39,7 @@ class Eviction:
     source: str
     node: str | None
     message: str = ""
+    preempted_by: str = ""  # a victim of preemption, recreated: the pod that preempted it
 
 
 @dataclass
@@ -55,6 +64,8 @@ class DrainPlan:
     budgets: list[BudgetCheck]
     snapshot: ClusterSnapshot
     before: dict = field(default_factory=dict)
+    preemptions: list[Placement] = field(default_factory=list)  # the re-placed pods that preempted
+    preempted_for_good: list[str] = field(default_factory=list)  # victims without a controller
 
     @property
     def unschedulable(self) -> list[Eviction]:
@@ -75,10 +86,13 @@ class DrainPlan:
             "keptOnNode": self.kept,
             "podDisruptionBudgets": [b.to_json() for b in self.budgets],
             "budgetsViolatedIfSimultaneous": [b.name for b in self.budgets if b.violated],
+            "preemptions": [p.preemption_json() for p in self.preemptions],
+            "preemptedNotRecreated": self.preempted_for_good,
         }
 
 
-def plan_drain(cluster: ClusterInput, drained: list[str], profile: Profile, seed: int | None = None) -> DrainPlan:
+def plan_drain(cluster: ClusterInput, drained: list[str], profile: Profile, seed: int | None = None,
+               allow_preemption: bool = True) -> DrainPlan:
     names = {n.name for n in cluster.nodes}
     for name in drained:
         if name not in names:
@@ -103,20 +117,39 @@ def plan_drain(cluster: ClusterInput, drained: list[str], profile: Profile, seed
 
     snapshot = snapshots.snapshot(cordoned, profile, cluster, seed)
     snapshot.add_bound(staying)
-    queued = queue_order(evicted)
-    evictions: list[Eviction] = []
-    if queued:
-        snapshot.engine.clear_failures()
-        chosen = snapshot.place([replace(pod, node_name="") for pod in queued])
-        failures = iter(snapshot.engine.failures())
-        for original, node in zip(queued, chosen.tolist()):
-            if node >= 0:
-                evictions.append(Eviction(original.key, original.node_name, snapshot.node_names[node]))
-            else:
-                evictions.append(Eviction(original.key, original.node_name, None,
-                                          snapshot.failure_message(next(failures))))
+    evictions, preemptions, for_good = _replace_pods(snapshot, staying, evicted, cluster.pdbs, allow_preemption)
     budgets = [_check_budget(pdb, cluster.bound_pods, going) for pdb in cluster.pdbs]
-    return DrainPlan(list(drained), evictions, not_recreated, kept, budgets, snapshot, before)
+    return DrainPlan(list(drained), evictions, not_recreated, kept, budgets, snapshot, before, preemptions,
+                     for_good)
+
+
+def _replace_pods(snapshot: ClusterSnapshot, staying: list[Pod], evicted: list[Pod], pdbs: list[dict],
+                  allow_preemption: bool) -> tuple[list[Eviction], list[Placement], list[str]]:
+    """The evicted pods' replacements, decided one by one in queue order; a victim of
+    preemption with a controller joins the queue (as recreated), one without is gone.
+    This ends: each step places a pod and evicts only pods of lower priority, so the
+    number of pods placed at each priority, highest first, only grows."""
+    placer = PreemptingPlacer(snapshot, staying, pdbs, allow_preemption)
+    order = itertools.count()
+    heap = [(-p.priority, p.creation, p.index, next(order), p, p.node_name, "") for p in queue_order(evicted)]
+    heapq.heapify(heap)
+    evictions: list[Eviction] = []
+    preemptions: list[Placement] = []
+    for_good: list[str] = []
+    while heap:
+        *_, original, source, preempted_by = heapq.heappop(heap)
+        placement = placer.place(replace(original, node_name=""))
+        evictions.append(Eviction(original.key, source, placement.node, placement.message, preempted_by))
+        if not placement.victims:
+            continue
+        preemptions.append(placement)
+        for victim in placement.victims:
+            if victim.owner_kind:
+                heapq.heappush(heap, (-victim.priority, victim.creation, victim.index, next(order), victim,
+                                      placement.node, original.key))
+            else:
+                for_good.append(victim.key)
+    return evictions, preemptions, for_good
 
 
 def _is_mirror(pod: Pod) -> bool:

@@ -1,12 +1,16 @@
 """`kubesched plan fit`: how many more replicas of a pod fit on the cluster now (the question
 cluster-capacity answers). Copies are placed one by one by the engine, each on the node the
-profile chooses, until one fits nowhere; the reasons of that failure are what limits."""
+profile chooses, until one fits nowhere; the reasons of that failure are what limits.
+
+Unless told not to (`allow_preemption=False`), a copy that fits nowhere preempts as the
+scheduler would (the profile's DefaultPreemption, the pod's priority and preemptionPolicy):
+lower-priority pods are evicted for it, and the victims are listed."""
 
 from __future__ import annotations
 
 import copy
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from kubesched.errors import InputError
 from kubesched.framework.profile import Profile
@@ -18,6 +22,7 @@ from kubesched.model.workloads import WORKLOAD_KINDS, expand_workload
 from kubesched.dra.plugin import DraCluster
 from kubesched.plan import snapshots
 from kubesched.plan.fit_dra import fit_with_claims
+from kubesched.plan.preempting import Placement, PreemptingPlacer
 from kubesched.sim.queue import queue_order
 from kubesched.snapshot.cluster import ClusterSnapshot
 
@@ -35,11 +40,20 @@ class FitResult:
     pending_placed: int          # the cluster's own pending pods placed first (with --with-pending)
     snapshot: ClusterSnapshot
     before: dict
+    preemptions: list[Placement] = field(default_factory=list)  # the replicas that preempted
+    pending_preemptions: list[Placement] = field(default_factory=list)  # --with-pending's pods that did
+
+    @property
+    def victims(self) -> list[Pod]:
+        return [victim for placement in self.preemptions for victim in placement.victims]
 
     def to_json(self) -> dict:
         return {"pod": self.pod.key, "replicas": self.replicas, "perNode": self.per_node,
                 "limitedBy": self.limited_by, "message": self.message, "capped": self.capped,
-                "pendingPlaced": self.pending_placed}
+                "pendingPlaced": self.pending_placed,
+                "preemptions": [p.preemption_json() for p in self.preemptions],
+                "victims": [v.key for v in self.victims],
+                "pendingPreemptions": [p.preemption_json() for p in self.pending_preemptions]}
 
 
 def read_pod(path: str, parser: PodParser) -> Pod:
@@ -73,14 +87,20 @@ def _one_pod_of(manifest: Manifest, parser: PodParser) -> dict:
 
 
 def plan_fit(cluster: ClusterInput, pod: Pod, profile: Profile, *, max_replicas: int = 10_000,
-             with_pending: bool = False, seed: int | None = None) -> FitResult:
+             with_pending: bool = False, seed: int | None = None, allow_preemption: bool = True) -> FitResult:
     snapshot = snapshots.snapshot(list(cluster.nodes), profile, cluster, seed, workload=[pod])
     snapshot.add_bound(cluster.bound_pods)
+    placer = PreemptingPlacer(snapshot, cluster.bound_pods, cluster.pdbs, allow_preemption)
     pending_placed = 0
-    if with_pending:
-        pending = [p for p in queue_order(cluster.pending_pods)
-                   if not p.spec.scheduling_gates and p.spec.scheduler_name == profile.scheduler_name]
-        pending_placed = int((snapshot.place(pending) >= 0).sum()) if pending else 0
+    pending_preemptions: list[Placement] = []
+    if with_pending:  # placed as the scheduler would, preempting too
+        for pending in queue_order(cluster.pending_pods):
+            if pending.spec.scheduling_gates or pending.spec.scheduler_name != profile.scheduler_name:
+                continue
+            placement = placer.place(pending)
+            pending_placed += placement.node is not None
+            if placement.victims:
+                pending_preemptions.append(placement)
     before = snapshots.usage_by_node(snapshot)
     dra = DraCluster(cluster.dra, snapshot.nodes)
     if "DynamicResources" in profile.filters and dra.has_claims(pod):  # each copy with claims of its own (fit_dra.py)
@@ -94,24 +114,29 @@ def plan_fit(cluster: ClusterInput, pod: Pod, profile: Profile, *, max_replicas:
             limited_by = {message: snapshot.node_count}
         ordered = {name: per_node[name] for name in snapshot.node_names if per_node[name]}
         return FitResult(pod, replicas, ordered, limited_by, message, replicas >= max_replicas, pending_placed,
-                         snapshot, before)
-    class_id = snapshot.class_of(pod)
+                         snapshot, before,
+                         pending_preemptions=pending_preemptions)
     per_node: Counter = Counter()
+    preemptions: list[Placement] = []
     replicas = 0
+    message = ""
+    failure: list = []
     while replicas < max_replicas:
-        node = snapshot.engine.schedule(class_id)
-        if node < 0:
+        # Each copy a record of its own (a key of its own), as preemption tells pods apart.
+        placement = placer.place(replace(pod, name=f"{pod.name}-{replicas + 1}"))
+        if placement.node is None:
+            message, failure = placement.message, placement.failure
             break
-        per_node[snapshot.node_names[node]] += 1
+        if placement.victims:
+            preemptions.append(placement)
+        per_node[placement.node] += 1
         replicas += 1
     capped = replicas >= max_replicas
     limited_by: dict[str, int] = {}
-    message = ""
     if not capped:
-        failure = snapshot.engine.last_failure()
         for reason, count in failure:
             text = snapshot.engine.reason_text(reason)
             limited_by[text] = limited_by.get(text, 0) + count
-        message = snapshot.failure_message(failure)
     ordered = {name: per_node[name] for name in snapshot.node_names if per_node[name]}
-    return FitResult(pod, replicas, ordered, limited_by, message, capped, pending_placed, snapshot, before)
+    return FitResult(pod, replicas, ordered, limited_by, message, capped, pending_placed, snapshot, before,
+                     preemptions, pending_preemptions)

@@ -10,6 +10,7 @@ from kubesched.errors import InputError
 from kubesched.framework.profile import Profile
 from kubesched.model.cluster import ClusterInput
 from kubesched.sim.dra import explain_claims
+from kubesched.preemption import LATEST, preempt
 from kubesched.sim.queue import queue_order
 from kubesched.sim.simulate import simulate
 from kubesched.snapshot.cluster import fit_error_message, reason_counts
@@ -27,7 +28,8 @@ def explain(cluster: ClusterInput, profiles: dict[str, Profile], pod_key: str, s
         raise InputError(f"no profile serves schedulerName {pod.spec.scheduler_name!r}",
                          obj=f"Pod {pod_key}", field="spec.schedulerName")
     ahead = replace(cluster, pending_pods=ordered[:position])
-    snapshot = simulate(ahead, profiles, seed).snapshot
+    simulated = simulate(ahead, profiles, seed)
+    snapshot = simulated.snapshot
     snapshot.use_profile(profile)
     if snapshot.dra is not None and "DynamicResources" in profile.filters and snapshot.dra.has_claims(pod):
         class_id, message, devices = explain_claims(snapshot, snapshot.dra, pod)
@@ -38,7 +40,29 @@ def explain(cluster: ClusterInput, profiles: dict[str, Profile], pod_key: str, s
             entry["devices"] = devices[entry["node"]]
         return report
     evaluation = snapshot.engine.evaluate(snapshot.class_of(pod))
-    return _report(snapshot, profile, pod_key, evaluation)
+    report = _report(snapshot, profile, pod_key, evaluation)
+    if evaluation["selected"] < 0 and profile.preemption is not None and simulated.preemption is not None:
+        result = preempt(snapshot, pod, simulated.preemption.table)
+        report["preemption"] = preemption_report(result, simulated.preemption.table)
+        report["message"] = result.fit_error(report["message"])
+    return report
+
+
+def preemption_report(result, table) -> dict:
+    """DefaultPreemption's answer for explain: per candidate node the victims, their PDB
+    violations and the numbers upstream's selection compares, and which criterion chose."""
+    starts = {id(p): table.start_of(p) for c in result.candidates for p in c.victims}
+    candidates = []
+    for c in result.candidates:
+        top = c.victims[0].priority
+        earliest = min(starts[id(p)] for p in c.victims if p.priority == top)
+        candidates.append({**c.to_json(), "highestPriority": top,
+                           "prioritySum": sum(p.priority for p in c.victims),
+                           "earliestStartOfHighest": None if earliest == LATEST else earliest,
+                           "chosen": c.node == result.nominated_node})
+    return {"nominatedNode": result.nominated_node, "victims": [p.key for p in result.victims],
+            "pdbViolations": result.pdb_violations, "decidedBy": result.decided_by, "candidates": candidates,
+            "rejected": result.statuses, "eligible": result.eligible, "message": result.message}
 
 
 def rejected_report(snapshot, profile: Profile, pod_key: str, message: str) -> dict:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kubesched.dra.plugin import DraCluster
 from kubesched.framework.pod_class import ClusterObjects
@@ -12,6 +12,7 @@ from kubesched.gpu.typical import uses_typical_pods
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Pod
 from kubesched.sim.dra import decide_with_claims
+from kubesched.sim.preempting import PreemptionFlow, decide_preempting
 from kubesched.sim.queue import queue_order
 from kubesched.snapshot.cluster import ClusterSnapshot, fit_error_message, reason_counts
 
@@ -25,6 +26,11 @@ class Placement:
     message: str = ""
     claims: list[dict] | None = None  # a pod with resource claims: each claim's devices (kubesched.dra)
     volumes: list | None = None  # the claims a placement binds: {"claim", "volume" or "provisionedOn"}
+    # DefaultPreemption: the node the pod was nominated to and the pods it evicted there;
+    # on an earlier placement of an evicted pod, the pod that preempted it.
+    nominated_node: str | None = None
+    preempted: list[str] = field(default_factory=list)
+    evicted_by: str | None = None
 
     def to_json(self) -> dict:
         entry = {"pod": self.pod, "node": self.node, "message": self.message}
@@ -32,6 +38,11 @@ class Placement:
             entry["claims"] = self.claims
         if self.volumes is not None:
             entry["volumes"] = self.volumes
+        if self.nominated_node is not None:
+            entry["nominatedNode"] = self.nominated_node
+            entry["preempted"] = list(self.preempted)
+        if self.evicted_by is not None:
+            entry["evictedBy"] = self.evicted_by
         return entry
 
 
@@ -39,24 +50,31 @@ class Placement:
 class SimulationResult:
     placements: list[Placement]
     snapshot: ClusterSnapshot
+    preemption: PreemptionFlow | None = None
 
     def to_json(self) -> dict:
         return {"placements": [p.to_json() for p in self.placements], "summary": self.summary()}
 
     def summary(self) -> dict:
-        placed = sum(1 for p in self.placements if p.node is not None)
+        final = {p.pod: p for p in self.placements}  # an evicted pod decided again: its last decision
+        evicted = set(self.preemption.evicted) if self.preemption else set()
+        placed = sum(1 for p in final.values() if p.node is not None and p.evicted_by is None)
         reasons: dict[str, int] = {}
-        for p in self.placements:
+        for p in final.values():
             if p.node is None:
                 reasons[p.message] = reasons.get(p.message, 0) + 1
-        return {
+        summary = {
             "nodes": self.snapshot.node_count,
-            "pods": len(self.placements),
+            "pods": len(final),
             "placed": placed,
-            "unschedulable": len(self.placements) - placed,
+            "unschedulable": sum(1 for p in final.values() if p.node is None),
             "unschedulableByMessage": reasons,
             "utilization": utilization(self.snapshot),
         }
+        if self.preemption is not None:
+            summary["preemptions"] = self.preemption.preemptions
+            summary["evicted"] = len(evicted)
+        return summary
 
 
 def utilization(snapshot: ClusterSnapshot) -> dict:
@@ -75,12 +93,15 @@ def utilization(snapshot: ClusterSnapshot) -> dict:
     return result
 
 
-def simulate(cluster: ClusterInput, profiles: dict[str, Profile], seed: int | None = None) -> SimulationResult:
+def simulate(cluster: ClusterInput, profiles: dict[str, Profile], seed: int | None = None,
+             preempted: str = "requeue") -> SimulationResult:
     """Schedule `cluster.pending_pods` on the cluster's nodes and bound pods, in queue order.
 
     Each pod is decided by the profile named by its schedulerName. Pods that no profile
     serves, and pods with scheduling gates, are not decided: they come last in the result,
-    with node null and the reason."""
+    with node null and the reason. Profiles with DefaultPreemption preempt
+    (sim/preempting.py); `preempted`: "requeue" puts evicted pods that a controller would
+    recreate back into the queue, "report" only reports them."""
     first = next(iter(profiles.values()))
     snapshot = ClusterSnapshot(cluster.nodes, first, seed, ClusterObjects.of(cluster))
     snapshot.add_bound(cluster.bound_pods)
@@ -89,51 +110,84 @@ def simulate(cluster: ClusterInput, profiles: dict[str, Profile], seed: int | No
         snapshot.set_gpu_workload([*cluster.bound_pods, *cluster.pending_pods])
     decided: list[Placement] = []
     undecided: list[Placement] = []
-    runs: list[tuple[str, list[Pod]]] = []  # consecutive pods of one profile
+    queue: list[Pod] = []
     for pod in queue_order(cluster.pending_pods):
         name = pod.spec.scheduler_name
         if pod.spec.scheduling_gates:
             undecided.append(Placement(pod.key, None, GATED_MESSAGE))
         elif name not in profiles:
             undecided.append(Placement(pod.key, None, f"no profile serves schedulerName {name!r}"))
-        elif runs and runs[-1][0] == name:
-            runs[-1][1].append(pod)
         else:
-            runs.append((name, [pod]))
+            queue.append(pod)
+    flow = None
+    if any(p.preemption is not None for p in profiles.values()):
+        flow = PreemptionFlow.of(snapshot, cluster, preempted)
     current = first
-    for name, pods in runs:
+    start = 0
+    while start < len(queue):  # runs of consecutive pods of one profile
+        name = queue[start].spec.scheduler_name
+        end = start
+        while end < len(queue) and queue[end].spec.scheduler_name == name:
+            end += 1
         if profiles[name] is not current:
             current = profiles[name]
             snapshot.use_profile(current)
-        decided.extend(_decide_with_claims(snapshot, pods, undecided))
-    return SimulationResult(decided + undecided, snapshot)
+        placements, again, rest = _decide_with_claims(snapshot, queue[start:end], undecided, flow)
+        decided.extend(placements)
+        if again:  # evicted pods back in the queue, each behind the pods of its priority
+            queue = [*rest, *queue[end:]]
+            for pod in again:
+                at = next((i for i, p in enumerate(queue) if p.priority < pod.priority), len(queue))
+                queue.insert(at, pod)
+            start = 0
+        else:
+            start = end
+    return SimulationResult(decided + undecided, snapshot, flow)
 
 
-def _decide_with_claims(snapshot: ClusterSnapshot, pods: list[Pod], undecided: list[Placement]) -> list[Placement]:
-    """Pods with resource claims one at a time (kubesched.sim.dra), the others in runs;
-    a pod that PreEnqueue keeps waiting goes last, as a gated one."""
+def _decide_with_claims(snapshot: ClusterSnapshot, pods: list[Pod], undecided: list[Placement],
+                        flow: PreemptionFlow | None = None) -> tuple[list[Placement], list[Pod], list[Pod]]:
+    """Pods with resource claims one at a time (kubesched.sim.dra; they do not preempt), the
+    others in runs; a pod that PreEnqueue keeps waiting goes last, as a gated one. Returns
+    what `_decide` returns."""
     dra = snapshot.dra
     if dra is None or "DynamicResources" not in snapshot.profile.filters or not any(dra.has_claims(p) for p in pods):
-        return _decide(snapshot, pods)
+        return _decide(snapshot, pods, flow)
     decided: list[Placement] = []
     run: list[Pod] = []
-    for pod in pods:
+    for i, pod in enumerate(pods):
         if not dra.has_claims(pod):
             run.append(pod)
             continue
-        decided.extend(_decide(snapshot, run))
+        placements, again, rest = _decide(snapshot, run, flow)
+        decided.extend(placements)
+        if again:
+            return decided, again, [*rest, *pods[i:]]
         run = []
         placement, tried = decide_with_claims(snapshot, dra, pod, Placement)
         (decided if tried else undecided).append(placement)
-    decided.extend(_decide(snapshot, run))
-    return decided
+        if flow is not None and placement.node is not None:
+            flow.place(pod, placement.node)
+    placements, again, rest = _decide(snapshot, run, flow)
+    return [*decided, *placements], again, rest
 
 
-def _decide(snapshot: ClusterSnapshot, pods: list[Pod]) -> list[Placement]:
+def _decide(snapshot: ClusterSnapshot, pods: list[Pod], flow: PreemptionFlow | None = None
+            ) -> tuple[list[Placement], list[Pod], list[Pod]]:
+    """(placements, evicted pods to decide again, pods left undecided for them)."""
     if not pods:
-        return []
+        return [], [], []
     if snapshot.profile.python_filters or snapshot.profile.python_scores:
-        return [decide_with_python_plugins(snapshot, pod) for pod in pods]
+        placements = [decide_with_python_plugins(snapshot, pod) for pod in pods]
+        if flow is not None:
+            for pod, placement in zip(pods, placements):
+                if placement.node is not None:
+                    flow.place(pod, placement.node)
+        return placements, [], []
+    if flow is not None and snapshot.profile.preemption is not None:
+        placements, again, rest = decide_preempting(snapshot, pods, flow, Placement)
+        snapshot.describe_volumes(pods[:len(placements)], placements)
+        return placements, again, rest
     snapshot.engine.clear_failures()
     chosen = snapshot.place(pods)
     failures = iter(snapshot.engine.failures())
@@ -142,7 +196,11 @@ def _decide(snapshot: ClusterSnapshot, pods: list[Pod]) -> list[Placement]:
                   else Placement(pod.key, None, snapshot.failure_message(next(failures)))
                   for pod, node in zip(pods, chosen.tolist())]
     snapshot.describe_volumes(pods, placements)
-    return placements
+    if flow is not None:  # another profile preempts: it sees these pods on their nodes
+        for pod, node in zip(pods, chosen.tolist()):
+            if node >= 0:
+                flow.place(pod, names[node])
+    return placements, [], []
 
 
 def decide_with_python_plugins(snapshot: ClusterSnapshot, pod: Pod) -> Placement:

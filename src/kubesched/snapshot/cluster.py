@@ -52,6 +52,10 @@ class ClusterSnapshot:
         profile.configure(self.engine)
 
     @property
+    def objects(self) -> ClusterObjects:
+        return self._compiler.objects
+
+    @property
     def node_count(self) -> int:
         return len(self.node_names)
 

@@ -1,0 +1,344 @@
+#include "preemption.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <numeric>
+
+#include "reasons.hpp"
+
+namespace kubesched {
+
+uint64_t Engine::trial_leave(int32_t class_id, int32_t node) {
+  auto& pods = snapshot.node_pods[static_cast<size_t>(node)];
+  auto found = std::find(pods.begin(), pods.end(), class_id);
+  if (found == pods.end()) return 0;
+  pods.erase(found);
+  trial_context_valid_ = false;
+  uint64_t gpus = 0;
+  if (pod_class(class_id).gpu_count > 0) gpus = snapshot.release_gpus(node, class_id, 0, false);
+  snapshot.remove_pod(pod_class(class_id), node);
+  terms_.pod_added(class_id, node, classes_, -1);
+  return gpus;
+}
+
+void Engine::trial_join(int32_t class_id, int32_t node, uint64_t gpus) {
+  const PodClass& pod = pod_class(class_id);
+  if (pod.gpu_count > 0) snapshot.take_gpus(node, class_id, pod, gpus);
+  snapshot.add_pod(pod, node);
+  snapshot.node_pods[static_cast<size_t>(node)].push_back(class_id);
+  terms_.pod_added(class_id, node, classes_, 1);
+  trial_context_valid_ = false;
+}
+
+int32_t Engine::trial_failing_filter(int32_t class_id, int32_t node, Reasons* reasons) {
+  if (!touched_by_inter_pod_rules(class_id)) return failing_filter(class_id, node, nullptr, reasons);
+  if (!trial_context_valid_ || trial_context_class_ != class_id) {
+    trial_context_ = build_filter_context(inputs(class_id));
+    trial_context_class_ = class_id;
+    trial_context_valid_ = true;
+  }
+  return failing_filter(class_id, node, &trial_context_, reasons);
+}
+
+int64_t Engine::schedule_until_failure(const int32_t* class_ids, int64_t count, int32_t* chosen) {
+  queue_gpu_masks_.assign(static_cast<size_t>(count), 0);
+  for (int64_t i = 0; i < count; ++i) {
+    chosen[i] = schedule(class_ids[i]);
+    if (chosen[i] < 0) return i + 1;
+    queue_gpu_masks_[static_cast<size_t>(i)] = last_gpu_mask_;
+  }
+  return count;
+}
+
+int32_t candidates_to_find(int32_t potential, int32_t percentage, int32_t absolute) {
+  const auto wanted = static_cast<int32_t>(static_cast<int64_t>(potential) * percentage / 100);
+  return std::min(std::max(wanted, absolute), potential);
+}
+
+namespace {
+
+constexpr int64_t kInt32Shift = int64_t{1} << 31;  // upstream adds MaxInt32+1 to each priority
+
+// A what-if on one node: pods leave and join; `restore` puts the node back as it was (its
+// rows, and the domain counts through the inverse moves).
+class Trial {
+ public:
+  Trial(Engine& engine, int32_t node) : engine_(engine), node_(node) {
+    const auto n = static_cast<size_t>(node);
+    Snapshot& s = engine.snapshot;
+    pods_ = s.node_pods[n];
+    ports_ = s.ports[n];
+    if (n < s.gpu_free.size()) gpu_free_ = s.gpu_free[n];
+    if (n < s.gpu_pods.size()) gpu_pods_ = s.gpu_pods[n];
+  }
+  Trial(const Trial&) = delete;
+  Trial& operator=(const Trial&) = delete;
+  ~Trial() { restore(); }
+
+  void leave(int32_t class_id) { moves_.push_back({class_id, engine_.trial_leave(class_id, node_), false}); }
+  void join(int32_t class_id, uint64_t gpus = 0) {
+    engine_.trial_join(class_id, node_, gpus);
+    moves_.push_back({class_id, gpus, true});
+  }
+  uint64_t gpus_of_last_leave() const { return moves_.back().gpus; }
+
+  void restore() {
+    for (auto it = moves_.rbegin(); it != moves_.rend(); ++it) {
+      if (it->joined) engine_.trial_leave(it->class_id, node_);
+      else engine_.trial_join(it->class_id, node_, it->gpus);
+    }
+    moves_.clear();
+    const auto n = static_cast<size_t>(node_);
+    Snapshot& s = engine_.snapshot;
+    s.node_pods[n] = pods_;
+    s.ports[n] = ports_;
+    if (n < s.gpu_free.size()) s.gpu_free[n] = gpu_free_;
+    if (n < s.gpu_pods.size()) s.gpu_pods[n] = gpu_pods_;
+  }
+
+ private:
+  struct Move {
+    int32_t class_id;
+    uint64_t gpus;
+    bool joined;
+  };
+  Engine& engine_;
+  int32_t node_;
+  std::vector<Move> moves_;
+  std::vector<int32_t> pods_;
+  std::vector<UsedPort> ports_;
+  std::vector<int32_t> gpu_free_;
+  std::vector<Snapshot::GpuHolder> gpu_pods_;
+};
+
+// Upstream's RunFilterPluginsWithNominatedPods: the pod must pass with the pods nominated to
+// the node (at its priority or above) added and, when some were, without them too.
+int32_t fails_with_nominated(Engine& engine, const PreemptionRequest& request, int32_t node, Reasons* reasons) {
+  const bool any = std::any_of(request.nominated.begin(), request.nominated.end(),
+                               [&](const auto& nominated) { return nominated.second == node; });
+  if (!any) return engine.trial_failing_filter(request.class_id, node, reasons);
+  bool added = false;
+  int32_t failed;
+  {
+    Trial trial(engine, node);
+    for (const auto& [class_id, where] : request.nominated) {
+      if (where != node) continue;
+      trial.join(class_id);
+      added = true;
+    }
+    failed = engine.trial_failing_filter(request.class_id, node, reasons);
+  }
+  if (failed < 0 && added) failed = engine.trial_failing_filter(request.class_id, node, reasons);
+  return failed;
+}
+
+// Whether a node's rejection may be resolved by removing pods: upstream's Unschedulable, not
+// UnschedulableAndUnresolvable (which NodeResourcesFit returns when a request exceeds the
+// node's allocatable outright).
+bool resolvable(const Engine& engine, const PodClass& pod, int32_t node, const Reasons& reasons) {
+  if (reasons.empty()) return false;
+  for (int32_t reason : reasons) {
+    const int32_t kind = reason >> 24;
+    switch (kind) {
+      case kReasonPorts:
+      case kReasonTooManyPods:
+      case kReasonSpread:
+      case kReasonAntiAffinity:
+      case kReasonExistingAnti:
+        break;
+      case kReasonInsufficient: {
+        const int32_t resource = reason & 0xFFFFFF;
+        const auto& allocatable = engine.snapshot.allocatable[static_cast<size_t>(resource)];
+        if (pod.request(resource) > allocatable[static_cast<size_t>(node)]) return false;
+        break;
+      }
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+// MoreImportantVictim: higher priority, then the earlier start (ties: the node's order).
+bool more_important(const PreemptionRequest& request, int32_t a, int32_t b) {
+  const PreemptionPod& x = request.pods[static_cast<size_t>(a)];
+  const PreemptionPod& y = request.pods[static_cast<size_t>(b)];
+  if (x.priority != y.priority) return x.priority > y.priority;
+  if (x.start_time != y.start_time) return x.start_time < y.start_time;
+  return a < b;
+}
+
+// FilterVictimsWithPDBViolation over the victims in order of importance.
+std::vector<uint8_t> violating(const PreemptionRequest& request, const std::vector<int32_t>& victims) {
+  std::vector<int64_t> allowed(request.budgets_allowed.begin(), request.budgets_allowed.end());
+  std::vector<uint8_t> flags(victims.size(), 0);
+  for (size_t i = 0; i < victims.size(); ++i) {
+    for (int32_t budget : request.pods[static_cast<size_t>(victims[i])].budgets) {
+      if (--allowed[static_cast<size_t>(budget)] < 0) {
+        flags[i] = 1;
+        break;
+      }
+    }
+  }
+  return flags;
+}
+
+// SelectVictimsOnNode. Returns false (with the reasons) when no eviction lets the pod fit.
+bool select_victims(Engine& engine, const PreemptionRequest& request, int32_t node,
+                    const std::vector<int32_t>& on_node, PreemptionCandidate& out, Reasons& reasons) {
+  std::vector<int32_t> potential;
+  for (int32_t i : on_node)
+    if (request.pods[static_cast<size_t>(i)].priority < request.priority) potential.push_back(i);
+  if (potential.empty()) {
+    reasons.assign(1, kNoVictimsReason);
+    return false;
+  }
+  Trial trial(engine, node);
+  std::vector<std::pair<int32_t, uint64_t>> held;  // (pod, GPUs it held) as the pods left
+  for (int32_t i : potential) {
+    trial.leave(request.pods[static_cast<size_t>(i)].class_id);
+    held.emplace_back(i, trial.gpus_of_last_leave());
+  }
+  auto gpus_of = [&](int32_t i) {
+    for (const auto& [pod, mask] : held)
+      if (pod == i) return mask;
+    return uint64_t{0};
+  };
+  reasons.clear();
+  if (fails_with_nominated(engine, request, node, &reasons) >= 0) return false;
+  std::sort(potential.begin(), potential.end(), [&](int32_t a, int32_t b) { return more_important(request, a, b); });
+  const std::vector<uint8_t> flags = violating(request, potential);
+  std::vector<int32_t> order;  // the violating victims first, then the rest
+  for (int pass = 1; pass >= 0; --pass)
+    for (size_t k = 0; k < potential.size(); ++k)
+      if (flags[k] == pass) order.push_back(static_cast<int32_t>(k));
+  bool any_violating = false, any_clean = false;
+  out.node = node;
+  out.victims.clear();
+  out.pdb_violations = 0;
+  for (int32_t k : order) {
+    const int32_t i = potential[static_cast<size_t>(k)];
+    const int32_t class_id = request.pods[static_cast<size_t>(i)].class_id;
+    trial.join(class_id, gpus_of(i));  // back on the GPUs it held
+    if (fails_with_nominated(engine, request, node, nullptr) >= 0) {
+      trial.leave(class_id);
+      for (auto& [pod, mask] : held)
+        if (pod == i) mask = trial.gpus_of_last_leave();
+      out.victims.push_back(i);
+      out.pdb_violations += flags[static_cast<size_t>(k)];
+    }
+    (flags[static_cast<size_t>(k)] ? any_violating : any_clean) = true;
+  }
+  if (any_violating && any_clean)
+    std::sort(out.victims.begin(), out.victims.end(), [&](int32_t a, int32_t b) { return more_important(request, a, b); });
+  return true;
+}
+
+// GetEarliestPodStartTime: the earliest start among the highest-priority victims.
+int64_t earliest_start_of_highest(const PreemptionRequest& request, const PreemptionCandidate& c) {
+  int32_t top = std::numeric_limits<int32_t>::min();
+  for (int32_t i : c.victims) top = std::max(top, request.pods[static_cast<size_t>(i)].priority);
+  int64_t earliest = std::numeric_limits<int64_t>::max();
+  for (int32_t i : c.victims)
+    if (request.pods[static_cast<size_t>(i)].priority == top)
+      earliest = std::min(earliest, request.pods[static_cast<size_t>(i)].start_time);
+  return earliest;
+}
+
+// pickOneNodeForPreemption: each criterion keeps the best-scoring candidates; the first
+// that leaves one decides.
+void pick(const PreemptionRequest& request, PreemptionOutcome& outcome) {
+  const auto& candidates = outcome.candidates;
+  if (candidates.empty()) return;
+  if (candidates.size() == 1) {
+    outcome.chosen = 0;
+    outcome.decided_by = kOnlyCandidate;
+    return;
+  }
+  auto priority_of = [&](int32_t i) { return request.pods[static_cast<size_t>(i)].priority; };
+  auto score = [&](int criterion, const PreemptionCandidate& c) -> int64_t {
+    switch (criterion) {
+      case kFewestViolations:
+        return -static_cast<int64_t>(c.pdb_violations);
+      case kLowestHighestPriority:
+        return -static_cast<int64_t>(priority_of(c.victims.front()));
+      case kSmallestPrioritySum: {
+        int64_t sum = 0;
+        for (int32_t i : c.victims) sum += priority_of(i) + kInt32Shift;
+        return -sum;
+      }
+      case kFewestVictims:
+        return -static_cast<int64_t>(c.victims.size());
+      default:
+        return earliest_start_of_highest(request, c);
+    }
+  };
+  std::vector<int32_t> remaining(candidates.size());
+  std::iota(remaining.begin(), remaining.end(), 0);
+  for (int criterion = kFewestViolations; criterion <= kLatestStart; ++criterion) {
+    int64_t best = std::numeric_limits<int64_t>::min();
+    std::vector<int32_t> kept;
+    for (int32_t i : remaining) {
+      const int64_t s = score(criterion, candidates[static_cast<size_t>(i)]);
+      if (s > best) {
+        best = s;
+        kept.clear();
+      }
+      if (s == best) kept.push_back(i);
+    }
+    remaining = std::move(kept);
+    if (remaining.size() == 1) {
+      outcome.chosen = remaining.front();
+      outcome.decided_by = criterion;
+      return;
+    }
+  }
+  outcome.chosen = remaining.front();
+  outcome.decided_by = kFirstOfTied;
+}
+
+}  // namespace
+
+PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& request) {
+  PreemptionOutcome outcome;
+  engine.trial_begin();
+  const int32_t count = engine.snapshot.node_count();
+  const PodClass& pod = engine.pod_class(request.class_id);
+  std::vector<int32_t> potential;
+  Reasons reasons;
+  for (int32_t n = 0; n < count; ++n) {
+    reasons.clear();
+    if (fails_with_nominated(engine, request, n, &reasons) >= 0 && resolvable(engine, pod, n, reasons))
+      potential.push_back(n);
+  }
+  if (potential.empty()) return outcome;
+
+  std::vector<std::vector<int32_t>> on_node(static_cast<size_t>(count));
+  for (size_t i = 0; i < request.pods.size(); ++i) {
+    const int32_t n = request.pods[i].node;
+    if (n >= 0 && n < count) on_node[static_cast<size_t>(n)].push_back(static_cast<int32_t>(i));
+  }
+  const auto wanted = static_cast<size_t>(
+      candidates_to_find(static_cast<int32_t>(potential.size()), request.min_candidate_percentage,
+                         request.min_candidate_absolute));
+  std::vector<PreemptionCandidate> clean, dirty;
+  const size_t offset = static_cast<size_t>(std::max(request.offset, 0)) % potential.size();
+  for (size_t k = 0; k < potential.size(); ++k) {
+    const int32_t node = potential[(offset + k) % potential.size()];
+    PreemptionCandidate candidate;
+    if (!select_victims(engine, request, node, on_node[static_cast<size_t>(node)], candidate, reasons)) {
+      outcome.rejected_nodes.push_back(node);
+      outcome.rejected_reasons.push_back(reasons);
+      continue;
+    }
+    auto& target = candidate.pdb_violations ? dirty : clean;
+    if (target.size() < wanted) target.push_back(std::move(candidate));
+    if (!clean.empty() && clean.size() + dirty.size() >= wanted) break;
+  }
+  outcome.candidates = std::move(clean);
+  for (auto& c : dirty) outcome.candidates.push_back(std::move(c));
+  pick(request, outcome);
+  return outcome;
+}
+
+}  // namespace kubesched

@@ -1,0 +1,97 @@
+"""The nominator, as upstream's scheduling queue keeps it: pods nominated to a node (by
+preemption, `status.nominatedNodeName`) whose room is held there while their victims go.
+
+A decision for pod P sees on each node the pods nominated there with a priority at least
+P's (P itself excepted): P must not take the room opened for them, while a pod of lower
+priority may be overtaken. The held pods are assumed in the engine's snapshot like placed
+pods and kept there between decisions; only the difference is assumed or forgotten when the
+next pod's priority asks for another set, or when the snapshot was rebuilt.
+
+Upstream runs the filters a second time without the nominated pods when some were added
+(for inter-pod affinity that only they would satisfy); kubesched runs only the pass with them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kubesched.model.records import Pod
+
+OURS, STATUS = "ours", "status"  # who nominated: our PostFilter, or the pod's status as seen
+
+
+@dataclass(eq=False)
+class Nominated:
+    uid: str
+    pod: Pod
+    node: str
+    source: str = OURS
+
+
+class Nominator:
+    def __init__(self):
+        self.pods: dict[str, Nominated] = {}  # uid → nomination
+        self._held: dict[str, tuple[int, int, int]] = {}  # uid → (class id, node, GPU mask) assumed
+        self._snapshot = None  # the snapshot `_held` is counted in
+
+    def nominate(self, uid: str, pod: Pod, node: str, source: str = OURS) -> None:
+        self.pods[uid] = Nominated(uid, pod, node, source)
+
+    def remove(self, uid: str) -> Nominated | None:
+        return self.pods.pop(uid, None)
+
+    def node_of(self, uid: str) -> str | None:
+        nominated = self.pods.get(uid)
+        return nominated.node if nominated is not None else None
+
+    def on_node(self, node: str) -> list[Nominated]:
+        return [n for n in self.pods.values() if n.node == node]
+
+    def status_seen(self, uid: str, pod: Pod, status: dict | None) -> None:
+        """A pending pod of ours as the watch shows it: its `status.nominatedNodeName` (set by
+        an earlier run of the scheduler, or by another writer) nominates it; a nomination that
+        came from the status goes when the status drops it. Our own stand until we change
+        them: the watch may still be delivering the pod as it was before our patch."""
+        node = (status or {}).get("nominatedNodeName") or ""
+        known = self.pods.get(uid)
+        if node:
+            if known is None or known.node != node:
+                if known is None or known.source == STATUS:
+                    self.nominate(uid, pod, node, STATUS)
+            else:
+                known.pod = pod
+        elif known is not None and known.source == STATUS:
+            del self.pods[uid]
+
+    def hold_for(self, snapshot, pod: Pod, uid: str) -> None:
+        """Make `snapshot` count exactly the nominated pods that `pod` must yield to."""
+        if not self.pods and not self._held:  # the common case: nothing nominated
+            self._snapshot = snapshot
+            return
+        if snapshot is not self._snapshot:
+            self._held = {}  # a rebuilt snapshot counts none of them
+            self._snapshot = snapshot
+        wanted = {n.uid: n for n in self.pods.values()
+                  if n.uid != uid and n.pod.priority >= pod.priority and n.node in snapshot.node_index}
+        for held_uid in [u for u in self._held if u not in wanted
+                         or self._held[u][1] != snapshot.node_index[wanted[u].node]]:
+            class_id, node, gpus = self._held.pop(held_uid)
+            snapshot.engine.forget_on_gpus(class_id, node, gpus)
+        for nominated in wanted.values():
+            if nominated.uid in self._held:
+                continue
+            class_id = snapshot.class_of(nominated.pod)
+            node = snapshot.node_index[nominated.node]
+            snapshot.engine.assume(class_id, node)
+            self._held[nominated.uid] = (class_id, node, snapshot.engine.last_gpu_mask)
+
+    def release(self, snapshot) -> None:
+        """Forget every held pod: `snapshot` counts only the placed pods again."""
+        if snapshot is self._snapshot:
+            for class_id, node, gpus in self._held.values():
+                snapshot.engine.forget_on_gpus(class_id, node, gpus)
+        self._held = {}
+        self._snapshot = snapshot
+
+    def held(self) -> set[str]:
+        return set(self._held)

@@ -1,0 +1,71 @@
+"""Placing pods one by one as the scheduler would, preemption included: a pod that fits no
+node runs DefaultPreemption (kubesched.preemption); when it nominates a node, the victims
+are evicted and the pod is decided again, first on its nominated node (as upstream's next
+cycle; nothing else happens in between offline, so it lands there but for filters that the
+victims' leaving cannot satisfy). The snapshot and the table of pods on nodes (a PodTable,
+the core's columns) are kept in step, as the decision requires."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from kubesched.model.records import Pod
+from kubesched.preemption import PodTable, parse_pdb, pod_on_node, preempt, preemption_args
+from kubesched.snapshot.cluster import ClusterSnapshot
+
+
+@dataclass
+class Placement:
+    pod: Pod
+    node: str | None
+    message: str = ""                 # why it fits nowhere, preemption's part included
+    failure: list = field(default_factory=list)  # the filters' reason histogram (core codes)
+    victims: list[Pod] = field(default_factory=list)
+    pdb_violations: int = 0
+
+    def preemption_json(self) -> dict:
+        return {"pod": self.pod.key, "node": self.node, "victims": [v.key for v in self.victims],
+                "victimPriorities": [v.priority for v in self.victims], "pdbViolations": self.pdb_violations}
+
+
+class PreemptingPlacer:
+    def __init__(self, snapshot: ClusterSnapshot, bound: Iterable[Pod], pdbs: Sequence[dict] = (),
+                 allow_preemption: bool = True):
+        """`bound`: the pods the snapshot counts, each with its spec.nodeName; `pdbs`: the
+        input's PodDisruptionBudgets (policy/v1 objects)."""
+        self.snapshot = snapshot
+        bound = list(bound)
+        self.table = PodTable(snapshot, [parse_pdb(obj, bound) for obj in pdbs],
+                              [pod_on_node(p, p.node_name) for p in bound])
+        self.args = preemption_args(snapshot.profile) if allow_preemption else None
+
+    def place(self, pod: Pod) -> Placement:
+        snapshot = self.snapshot
+        class_id = snapshot.class_of(pod)
+        node = snapshot.engine.schedule(class_id)
+        if node >= 0:
+            return self._landed(pod, snapshot.node_names[node])
+        failure = snapshot.engine.last_failure()
+        fit_message = snapshot.failure_message(failure)
+        if self.args is None:
+            return Placement(pod, None, fit_message, failure)
+        result = preempt(snapshot, pod, self.table, args=self.args)
+        if result.nominated_node is None:
+            return Placement(pod, None, result.fit_error(fit_message), failure)
+        for victim in result.victims:
+            snapshot.engine.forget(*self.table.remove(victim))
+        nominated = snapshot.node_index[result.nominated_node]
+        if snapshot.engine.feasible_on(class_id, nominated):  # tried first, as upstream's next cycle
+            snapshot.engine.assume(class_id, nominated)
+            node = nominated
+        else:
+            node = snapshot.engine.schedule(class_id)
+        if node < 0:
+            message = result.fit_error(snapshot.failure_message(snapshot.engine.last_failure()))
+            return Placement(pod, None, message, failure, list(result.victims), result.pdb_violations)
+        return self._landed(pod, snapshot.node_names[node], list(result.victims), result.pdb_violations)
+
+    def _landed(self, pod: Pod, node: str, victims=(), violations: int = 0) -> Placement:
+        self.table.add(pod, node)  # started last: it starts now
+        return Placement(pod, node, victims=list(victims), pdb_violations=violations)

@@ -1,0 +1,77 @@
+"""The entry point: DefaultPreemption for one pod that fits no node, on a ClusterSnapshot.
+The victim search runs in the core (src/_core/preemption.cpp); this module checks the
+pod's eligibility and turns the core's answer into records and upstream's messages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from kubesched import _core
+from kubesched.model.records import Pod
+from kubesched.preemption.args import PreemptionArgs, preemption_args
+from kubesched.preemption.pdb import PodDisruptionBudget
+from kubesched.preemption.result import (NEVER, TERMINATING, Candidate, Preemption, not_helpful_message,
+                                         success_message)
+from kubesched.preemption.status import resolvable
+from kubesched.preemption.table import PodTable
+from kubesched.preemption.victims import PodOnNode
+
+
+def preempt(snapshot, pod: Pod, placed: PodTable | Iterable[PodOnNode], pdbs: Sequence[PodDisruptionBudget] = (),
+            args: PreemptionArgs | None = None, *, nominated: Sequence[tuple[Pod, str]] = (),
+            offset: int = 0) -> Preemption:
+    """What DefaultPreemption decides for `pod`, which the filters rejected on every node of
+    `snapshot` (a ClusterSnapshot holding exactly the pods of `placed`: a PodTable, or
+    PodOnNode entries in each node's order). Changes nothing: the caller evicts the
+    victims and nominates the pod.
+
+    `pdbs` are used when `placed` is not a PodTable (a table has its own). `nominated`:
+    pods nominated to a node and not bound yet, as (pod, node name); those at the pod's
+    priority or above count against that node. The pod's own nomination is
+    `pod.raw["status"]["nominatedNodeName"]`, if any. `offset`: where the dry run starts
+    among the potential nodes (upstream draws it at random)."""
+    if pod.spec.preemption_policy == "Never":
+        return Preemption(None, message=f"preemption: {NEVER}", eligible=False)
+    table = placed if isinstance(placed, PodTable) else PodTable(snapshot, pdbs, placed)
+    args = args or preemption_args(snapshot.profile) or PreemptionArgs()
+    class_id = snapshot.class_of(pod)
+    index = snapshot.node_index
+    held = [(snapshot.class_of(other), index[node]) for other, node in nominated
+            if other is not pod and other.priority >= pod.priority and node in index]
+    if _waits_for_terminating_victims(snapshot, pod, class_id, table, held):
+        return Preemption(None, message=f"preemption: {TERMINATING}", eligible=False)
+    outcome = snapshot.engine.preempt(class_id, pod.priority, *table.columns(), held, offset=offset,
+                                      min_candidate_percentage=args.min_candidate_nodes_percentage,
+                                      min_candidate_absolute=args.min_candidate_nodes_absolute)
+    names = snapshot.node_names
+    statuses = {names[node]: reasons for node, reasons in outcome["rejected"]}
+    candidates = [Candidate(names[node], [table.pods[i] for i in victims], violations)
+                  for node, victims, violations in outcome["candidates"]]
+    if not candidates:
+        return Preemption(None, statuses=statuses, message=not_helpful_message(snapshot.node_count, statuses))
+    chosen = candidates[outcome["chosen"]]
+    return Preemption(chosen.node, list(chosen.victims), chosen.pdb_violations, candidates, statuses,
+                      success_message(chosen.node, len(chosen.victims)),
+                      _core.PREEMPTION_CRITERIA[outcome["decided_by"]])
+
+
+def nominated_node_of(pod: Pod) -> str:
+    status = (pod.raw or {}).get("status")
+    node = status.get("nominatedNodeName") if isinstance(status, dict) else None
+    return node if isinstance(node, str) else ""
+
+
+def _waits_for_terminating_victims(snapshot, pod: Pod, class_id: int, table: PodTable, held) -> bool:
+    """PodEligibleToPreemptOthers: a pod nominated to a node where lower-priority pods are
+    still terminating (an earlier preemption's victims) waits, unless the node rejects it
+    as unresolvable now."""
+    node = nominated_node_of(pod)
+    if not node or node not in snapshot.node_index:
+        return False
+    rows = [r for r in table.rows_on(node) if table.terminating[r] and table.pods[r].priority < pod.priority]
+    if not rows:
+        return False
+    evaluation = snapshot.engine.evaluate(class_id)
+    i = snapshot.node_index[node]
+    reasons = evaluation["reasons"][i]
+    return not reasons or resolvable(pod, snapshot.nodes[i], reasons)
