@@ -13,7 +13,7 @@ import numpy as np
 
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Pod
-from kubesched.preemption import PodTable, parse_pdb, pod_on_node, preempt
+from kubesched.preemption import PodTable, nominated_node_of, parse_pdb, pod_on_node, preempt
 
 PREEMPTED_MODES = ("requeue", "report")
 
@@ -28,6 +28,13 @@ class PreemptionFlow:
     evicted: list[str] = field(default_factory=list)  # pod keys, in eviction order
     last: dict = field(default_factory=dict)  # pod key -> its last Placement
     landed: list = field(default_factory=list)  # (pod, node, class id) not in `rows` yet
+    # (class id, priority) -> (version, answer) of the last preemption that could not help:
+    # pods of one class failing in a row get the same answer while no pod lands or leaves.
+    unhelpful: dict = field(default_factory=dict)
+
+    def version(self) -> int:
+        """Grows whenever a pod lands on or leaves a node."""
+        return len(self.rows) + len(self.landed) + len(self.evicted)
 
     def place(self, pod: Pod, node: str, class_id: int | None = None) -> None:
         """A pod landed; the table learns of it when a preemption next reads it (most runs
@@ -91,8 +98,15 @@ def _preempt_for(snapshot, pod: Pod, class_id: int, flow: PreemptionFlow, placem
     """The PostFilter for a pod that fits nowhere, and its retry after the evictions."""
     engine = snapshot.engine
     fit_message = snapshot.failure_message(engine.last_failure())
-    result = preempt(snapshot, pod, flow.table)
+    key, version = (class_id, pod.priority), flow.version()
+    cached = None if nominated_node_of(pod) else flow.unhelpful.get(key)
+    if cached is not None and cached[0] == version:
+        result = cached[1]
+    else:
+        result = preempt(snapshot, pod, flow.table)
     if result.nominated_node is None:
+        if not nominated_node_of(pod):
+            flow.unhelpful[key] = (version, result)
         return placement_type(pod.key, None, result.fit_error(fit_message)), []
     flow.preemptions += 1
     table = flow.table
