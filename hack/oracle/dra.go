@@ -10,13 +10,13 @@ import (
 	v1 "k8s.io/api/core/v1"
 	resourcev1 "k8s.io/api/resource/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes/fake"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	clienttesting "k8s.io/client-go/testing"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/dynamic-resource-allocation/resourceclaim"
 	"k8s.io/dynamic-resource-allocation/structured"
 	fwk "k8s.io/kube-scheduler/framework"
@@ -46,7 +46,9 @@ import (
 // (admin access needs a labelled namespace); newAPIServer sets it.
 var draNamespaces = &namespaceClient{}
 
-type namespaceClient struct{ corev1client.NamespaceInterface }
+type namespaceClient struct {
+	corev1client.NamespaceInterface
+}
 
 // The DRA kinds come after the pods (nothing they hold is checked against a pod), classes
 // before the claims that name them.

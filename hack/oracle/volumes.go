@@ -3,18 +3,19 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	fwk "k8s.io/kube-scheduler/framework"
-	"k8s.io/kubernetes/pkg/scheduler/framework"
 	corepv "k8s.io/kubernetes/pkg/registry/core/persistentvolume"
 	corepvc "k8s.io/kubernetes/pkg/registry/core/persistentvolumeclaim"
 	storagecsidriver "k8s.io/kubernetes/pkg/registry/storage/csidriver"
 	storagecsinode "k8s.io/kubernetes/pkg/registry/storage/csinode"
 	storagecapacity "k8s.io/kubernetes/pkg/registry/storage/csistoragecapacity"
 	storageclass "k8s.io/kubernetes/pkg/registry/storage/storageclass"
+	"k8s.io/kubernetes/pkg/scheduler/framework"
 
 	_ "k8s.io/kubernetes/pkg/apis/storage/install"
 )
@@ -30,11 +31,11 @@ func init() {
 		{schema.GroupVersionKind{Version: "v1", Kind: "PersistentVolume"}, "persistentvolumes", corepv.Strategy},
 		{schema.GroupVersionKind{Version: "v1", Kind: "PersistentVolumeClaim"}, "persistentvolumeclaims", corepvc.Strategy},
 	}
-	last := kinds[len(kinds)-1]
-	if last.gvk.Kind != "Pod" {
-		panic("the pods must be created last")
+	at := slices.IndexFunc(kinds, func(k kind) bool { return k.gvk.Kind == "Pod" })
+	if at < 0 {
+		panic("the pods' kind is missing")
 	}
-	kinds = append(append(kinds[:len(kinds)-1:len(kinds)-1], storage...), last)
+	kinds = slices.Insert(kinds, at, storage...)
 }
 
 // settleVolume is what the PV controller does first with a new PV: the create leaves it

@@ -172,7 +172,9 @@ def test_the_smallest_fitting_pv_is_taken_and_never_twice():
     assert [p.volumes for p in result.placements[:2]] == [[{"claim": "default/c0", "volume": "fits"}],
                                                          [{"claim": "default/c1", "volume": "large"}]]
     assert result.placements[2].node is None
-    assert result.placements[2].message == f"0/1 nodes are available: 1 {BIND_CONFLICT}."
+    # VolumeBinding's rejection is UnschedulableAndUnresolvable: preemption cannot help.
+    assert result.placements[2].message == (f"0/1 nodes are available: 1 {BIND_CONFLICT}. preemption: 0/1 nodes are "
+                                            "available: 1 Preemption is not helpful for scheduling.")
 
 
 def test_a_prebound_pv_is_taken_even_when_larger():

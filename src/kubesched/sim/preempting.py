@@ -125,6 +125,8 @@ def _preempt_for(snapshot, pod: Pod, class_id: int, flow: PreemptionFlow, placem
         node = engine.schedule(class_id)
     if node < 0:
         message = result.fit_error(snapshot.failure_message(engine.last_failure()))
-        return placement_type(pod.key, None, message, result.nominated_node, preempted), result.victims
+        return (placement_type(pod.key, None, message, nominated_node=result.nominated_node, preempted=preempted),
+                result.victims)
     flow.place(pod, snapshot.node_names[node], class_id)
-    return placement_type(pod.key, snapshot.node_names[node], "", result.nominated_node, preempted), result.victims
+    return placement_type(pod.key, snapshot.node_names[node], "", nominated_node=result.nominated_node,
+                          preempted=preempted), result.victims

@@ -24,8 +24,7 @@ class ClusterSnapshot:
         self.node_names: list[str] = []
         self.node_index: dict[str, int] = {}
         self._classes: dict[tuple, int] = {}
-        self.objects = objects or ClusterObjects()
-        self._compiler = PodClassCompiler(self.engine, self.objects)
+        self._compiler = PodClassCompiler(self.engine, objects or ClusterObjects())
         self.volumes: VolumeCompiler | None = None  # made at the first pod with volumes
         self.gpu_typical: list[TypicalPod] = []  # FGD's typical pods the engine has
         self.dra = None  # kubesched.dra.plugin.DraCluster when the input has DRA objects
