@@ -270,7 +270,14 @@ void Engine::rebuild(ClassState& state, int32_t class_id) {
   state.synced = log_base_ + change_log_.size();
   state.carried_seen = terms_.carried().size();
   state.diagnosed = false;
+  if (!state.inter_pod) state.incremental.reset();
   if (state.inter_pod) {
+    if (!state.incremental) state.incremental = std::make_unique<IncrementalInterPod>();
+    if (state.incremental->build(inputs(class_id), skipped_[static_cast<size_t>(class_id)])) {
+      state.feasible_count = state.incremental->feasible_count();
+      return;
+    }
+    state.incremental.reset();
     rebuild_inter_pod(state, class_id);
     return;
   }
@@ -441,6 +448,12 @@ Engine::ClassState& Engine::state_for(int32_t class_id) {
     return state;
   }
   if (pending == 0) return state;
+  if (state.incremental) {
+    sync_incremental(state, class_id, state.synced, log_end);
+    state.synced = log_end;
+    state.diagnosed = false;
+    return state;
+  }
   if (state.inter_pod) {
     sync_inter_pod(state, class_id, state.synced, log_end);
     state.synced = log_end;
@@ -453,6 +466,28 @@ Engine::ClassState& Engine::state_for(int32_t class_id) {
   state.diagnosed = false;
   if (needs_renormalize) renormalize(state);
   return state;
+}
+
+void Engine::sync_incremental(ClassState& state, int32_t class_id, size_t from, size_t to) {
+  seen_.resize(static_cast<size_t>(snapshot.node_count()), 0);
+  changed_.clear();
+  for (size_t i = from; i < to; ++i) {
+    const int32_t node = change_log_[i - log_base_];
+    if (seen_[static_cast<size_t>(node)]) continue;
+    seen_[static_cast<size_t>(node)] = 1;
+    changed_.push_back(node);
+  }
+  for (int32_t node : changed_) seen_[static_cast<size_t>(node)] = 0;
+  state.incremental->sync(inputs(class_id), changed_);
+  state.feasible_count = state.incremental->feasible_count();
+}
+
+int32_t Engine::pick(const IncrementalInterPod& incremental) {
+  if (incremental.best() == kInfeasible) return -1;
+  int64_t k = 0;
+  if (random_ties_ && incremental.ties() > 1)
+    k = std::uniform_int_distribution<int64_t>(0, incremental.ties() - 1)(rng_);
+  return incremental.pick(k);
 }
 
 int32_t Engine::pick(const SelectTree& tree) {
@@ -489,7 +524,7 @@ int32_t Engine::nodes_to_find(int32_t all) const {
 int32_t Engine::schedule(int32_t class_id) {
   if (nodes_to_find() < snapshot.node_count()) return schedule_sampled(class_id);
   ClassState& state = state_for(class_id);
-  const int32_t node = pick(state.tree);
+  const int32_t node = state.incremental ? pick(*state.incremental) : pick(state.tree);
   last_evaluated_ = snapshot.node_count();
   last_feasible_ = static_cast<int32_t>(state.feasible_count);
   if (node < 0) {

@@ -15,6 +15,7 @@
 
 #include "filters.hpp"
 #include "interpod.hpp"
+#include "interpod_incremental.hpp"
 #include "pod_class.hpp"
 #include "profile.hpp"
 #include "scores.hpp"
@@ -111,6 +112,8 @@ class Engine {
     // counts of the last decision.
     std::vector<uint8_t> local_ok, inter_pod_ok;
     FilterContext filter_context;
+    // Classes whose inter-pod terms share one topology key: kept up to date per placement.
+    std::unique_ptr<IncrementalInterPod> incremental;
   };
 
   InterPodInputs inputs(int32_t class_id) { return {snapshot, profile_, terms_, domains_, classes_, class_id}; }
@@ -130,6 +133,8 @@ class Engine {
   int64_t total_of(const ClassState& state, int32_t node) const;
   void basic_raw_scores(int32_t class_id, int32_t node, std::array<std::vector<int64_t>, kScoreCount>& raw) const;
   int32_t pick(const SelectTree& tree);
+  int32_t pick(const IncrementalInterPod& incremental);
+  void sync_incremental(ClassState& state, int32_t class_id, size_t from, size_t to);
   Histogram diagnose(int32_t class_id);
   int32_t schedule_sampled(int32_t class_id);
   int32_t nodes_to_find() const;
@@ -156,6 +161,8 @@ class Engine {
   std::vector<Histogram> failures_;
   uint64_t last_gpu_mask_ = 0;
   std::vector<uint64_t> queue_gpu_masks_;
+  std::vector<uint8_t> seen_;  // reused per sync: nodes already taken from the change log
+  std::vector<int32_t> changed_;
 };
 
 }  // namespace kubesched
