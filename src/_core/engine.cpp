@@ -356,7 +356,10 @@ void Engine::score_inter_pod(ClassState& state, int32_t class_id) {
     if (state.feasible[n]) feasible.push_back(static_cast<int32_t>(n));
   }
   const ScoreContext context = build_score_context(inputs(class_id), feasible);
-  std::array<std::vector<int64_t>, kScoreCount> scaled;
+  state.feasible_count = static_cast<int64_t>(feasible.size());
+  // Per plugin the column its totals read: the raw scores themselves unless normalised.
+  std::array<const std::vector<int64_t>*, kScoreCount> column{};
+  std::array<std::vector<int64_t>, kScoreCount>& scaled = scaled_;
   const auto& skipped = skipped_[static_cast<size_t>(class_id)];
   for (int p = 0; p < kScoreCount; ++p) {
     if (profile_.weights[p] == 0 || skipped[p]) continue;
@@ -368,20 +371,26 @@ void Engine::score_inter_pod(ClassState& state, int32_t class_id) {
       if (context.spread_skip) continue;
       for (int32_t n : feasible) raw[static_cast<size_t>(n)] = spread_score(context, n, terms_);
     }
+    const auto plugin = static_cast<Score>(p);
+    if (!custom_normalized(p) && !normalized(plugin) && !min_max_normalized(plugin)) {
+      column[p] = &raw;
+      continue;
+    }
     scaled[p] = raw;
     if (p == kInterPodAffinityScore) {
       normalize_inter_pod_affinity(scaled[p], feasible);
     } else if (p == kPodTopologySpreadScore) {
       normalize_spread(context, scaled[p], feasible);
     } else {
-      normalize_over_feasible(static_cast<Score>(p), raw, feasible, scaled[p]);
+      normalize_over_feasible(plugin, raw, feasible, scaled[p]);
     }
+    column[p] = &scaled[p];
   }
   state.total.assign(count, kInfeasible);
   for (int32_t n : feasible) {
     int64_t total = 0;
     for (int p = 0; p < kScoreCount; ++p)
-      if (!scaled[p].empty()) total += profile_.weights[p] * scaled[p][static_cast<size_t>(n)];
+      if (column[p]) total += profile_.weights[p] * (*column[p])[static_cast<size_t>(n)];
     state.total[static_cast<size_t>(n)] = total;
   }
   state.tree.assign(state.total);

@@ -163,6 +163,7 @@ class Engine {
   std::vector<uint64_t> queue_gpu_masks_;
   std::vector<uint8_t> seen_;  // reused per sync: nodes already taken from the change log
   std::vector<int32_t> changed_;
+  std::array<std::vector<int64_t>, kScoreCount> scaled_;  // reused by score_inter_pod
 };
 
 }  // namespace kubesched
