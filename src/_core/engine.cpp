@@ -293,7 +293,14 @@ void Engine::rebuild(ClassState& state, int32_t class_id) {
   state.synced = log_base_ + change_log_.size();
   state.carried_seen = terms_.carried().size();
   state.diagnosed = false;
+  if (!state.inter_pod) state.incremental.reset();
   if (state.inter_pod) {
+    if (!state.incremental) state.incremental = std::make_unique<IncrementalInterPod>();
+    if (state.incremental->build(inputs(class_id), skipped_[static_cast<size_t>(class_id)])) {
+      state.feasible_count = state.incremental->feasible_count();
+      return;
+    }
+    state.incremental.reset();
     rebuild_inter_pod(state, class_id);
     return;
   }
@@ -372,7 +379,10 @@ void Engine::score_inter_pod(ClassState& state, int32_t class_id) {
     if (state.feasible[n]) feasible.push_back(static_cast<int32_t>(n));
   }
   const ScoreContext context = build_score_context(inputs(class_id), feasible);
-  std::array<std::vector<int64_t>, kScoreCount> scaled;
+  state.feasible_count = static_cast<int64_t>(feasible.size());
+  // Per plugin the column its totals read: the raw scores themselves unless normalised.
+  std::array<const std::vector<int64_t>*, kScoreCount> column{};
+  std::array<std::vector<int64_t>, kScoreCount>& scaled = scaled_;
   const auto& skipped = skipped_[static_cast<size_t>(class_id)];
   for (int p = 0; p < kScoreCount; ++p) {
     if (profile_.weights[p] == 0 || skipped[p]) continue;
@@ -384,20 +394,26 @@ void Engine::score_inter_pod(ClassState& state, int32_t class_id) {
       if (context.spread_skip) continue;
       for (int32_t n : feasible) raw[static_cast<size_t>(n)] = spread_score(context, n, terms_);
     }
+    const auto plugin = static_cast<Score>(p);
+    if (!custom_normalized(p) && !normalized(plugin) && !min_max_normalized(plugin)) {
+      column[p] = &raw;
+      continue;
+    }
     scaled[p] = raw;
     if (p == kInterPodAffinityScore) {
       normalize_inter_pod_affinity(scaled[p], feasible);
     } else if (p == kPodTopologySpreadScore) {
       normalize_spread(context, scaled[p], feasible);
     } else {
-      normalize_over_feasible(static_cast<Score>(p), raw, feasible, scaled[p]);
+      normalize_over_feasible(plugin, raw, feasible, scaled[p]);
     }
+    column[p] = &scaled[p];
   }
   state.total.assign(count, kInfeasible);
   for (int32_t n : feasible) {
     int64_t total = 0;
     for (int p = 0; p < kScoreCount; ++p)
-      if (!scaled[p].empty()) total += profile_.weights[p] * scaled[p][static_cast<size_t>(n)];
+      if (column[p]) total += profile_.weights[p] * (*column[p])[static_cast<size_t>(n)];
     state.total[static_cast<size_t>(n)] = total;
   }
   state.tree.assign(state.total);
@@ -464,6 +480,12 @@ Engine::ClassState& Engine::state_for(int32_t class_id) {
     return state;
   }
   if (pending == 0) return state;
+  if (state.incremental) {
+    sync_incremental(state, class_id, state.synced, log_end);
+    state.synced = log_end;
+    state.diagnosed = false;
+    return state;
+  }
   if (state.inter_pod) {
     sync_inter_pod(state, class_id, state.synced, log_end);
     state.synced = log_end;
@@ -476,6 +498,28 @@ Engine::ClassState& Engine::state_for(int32_t class_id) {
   state.diagnosed = false;
   if (needs_renormalize) renormalize(state);
   return state;
+}
+
+void Engine::sync_incremental(ClassState& state, int32_t class_id, size_t from, size_t to) {
+  seen_.resize(static_cast<size_t>(snapshot.node_count()), 0);
+  changed_.clear();
+  for (size_t i = from; i < to; ++i) {
+    const int32_t node = change_log_[i - log_base_];
+    if (seen_[static_cast<size_t>(node)]) continue;
+    seen_[static_cast<size_t>(node)] = 1;
+    changed_.push_back(node);
+  }
+  for (int32_t node : changed_) seen_[static_cast<size_t>(node)] = 0;
+  state.incremental->sync(inputs(class_id), changed_);
+  state.feasible_count = state.incremental->feasible_count();
+}
+
+int32_t Engine::pick(const IncrementalInterPod& incremental) {
+  if (incremental.best() == kInfeasible) return -1;
+  int64_t k = 0;
+  if (random_ties_ && incremental.ties() > 1)
+    k = std::uniform_int_distribution<int64_t>(0, incremental.ties() - 1)(rng_);
+  return incremental.pick(k);
 }
 
 int32_t Engine::pick(const SelectTree& tree) {
@@ -512,7 +556,7 @@ int32_t Engine::nodes_to_find(int32_t all) const {
 int32_t Engine::schedule(int32_t class_id) {
   if (nodes_to_find() < snapshot.node_count()) return schedule_sampled(class_id);
   ClassState& state = state_for(class_id);
-  const int32_t node = pick(state.tree);
+  const int32_t node = state.incremental ? pick(*state.incremental) : pick(state.tree);
   last_evaluated_ = snapshot.node_count();
   last_feasible_ = static_cast<int32_t>(state.feasible_count);
   if (node < 0) {

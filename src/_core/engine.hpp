@@ -15,6 +15,7 @@
 
 #include "filters.hpp"
 #include "interpod.hpp"
+#include "interpod_incremental.hpp"
 #include "pod_class.hpp"
 #include "profile.hpp"
 #include "scores.hpp"
@@ -123,6 +124,8 @@ class Engine {
     // counts of the last decision.
     std::vector<uint8_t> local_ok, inter_pod_ok;
     FilterContext filter_context;
+    // Classes whose inter-pod terms share one topology key: kept up to date per placement.
+    std::unique_ptr<IncrementalInterPod> incremental;
   };
 
   InterPodInputs inputs(int32_t class_id) { return {snapshot, profile_, terms_, domains_, classes_, class_id}; }
@@ -142,6 +145,8 @@ class Engine {
   int64_t total_of(const ClassState& state, int32_t node) const;
   void basic_raw_scores(int32_t class_id, int32_t node, std::array<std::vector<int64_t>, kScoreCount>& raw) const;
   int32_t pick(const SelectTree& tree);
+  int32_t pick(const IncrementalInterPod& incremental);
+  void sync_incremental(ClassState& state, int32_t class_id, size_t from, size_t to);
   Histogram diagnose(int32_t class_id);
   int32_t schedule_sampled(int32_t class_id);
   int32_t nodes_to_find() const;
@@ -172,6 +177,9 @@ class Engine {
   FilterContext trial_context_;  // of trial_failing_filter, until a trial move
   int32_t trial_context_class_ = -1;
   bool trial_context_valid_ = false;
+  std::vector<uint8_t> seen_;  // reused per sync: nodes already taken from the change log
+  std::vector<int32_t> changed_;
+  std::array<std::vector<int64_t>, kScoreCount> scaled_;  // reused by score_inter_pod
 };
 
 }  // namespace kubesched

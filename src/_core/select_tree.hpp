@@ -32,6 +32,48 @@ class SelectTree {
     for (i >>= 1; i >= 1; i >>= 1) pull(i);
   }
 
+  // Leaves standing for several tied entries each (a group of nodes with one best total).
+  void assign(const std::vector<int64_t>& totals, const std::vector<int64_t>& ties) {
+    assign(totals);
+    for (size_t i = 0; i < totals.size(); ++i) count_[leaves_ + i] = totals[i] != kInfeasible ? ties[i] : 0;
+    for (size_t i = leaves_ - 1; i >= 1; --i) pull(i);
+  }
+
+  void set(size_t index, int64_t total, int64_t ties) {
+    size_t i = leaves_ + index;
+    best_[i] = total;
+    count_[i] = total != kInfeasible ? ties : 0;
+    for (i >>= 1; i >= 1; i >>= 1) pull(i);
+  }
+
+  // How many leaves before `index` hold the best total.
+  int64_t ties_before(size_t index) const {
+    const int64_t target = best_[1];
+    if (target == kInfeasible || index == 0) return 0;
+    if (index >= leaves_) return count_[1];
+    int64_t before = 0;
+    size_t i = 1, lo = 0, width = leaves_;
+    while (width > 1) {
+      width >>= 1;
+      const size_t left = 2 * i;
+      if (index < lo + width) {
+        i = left;
+      } else {
+        if (best_[left] == target) before += count_[left];
+        lo += width;
+        i = left + 1;
+      }
+    }
+    return before;
+  }
+
+  // The leaves holding the best total, in order.
+  void best_leaves(std::vector<int32_t>& out) const {
+    out.clear();
+    if (best_[1] == kInfeasible) return;
+    collect(1, best_[1], out);
+  }
+
   int64_t best() const { return best_[1]; }
   int64_t ties() const { return count_[1]; }
 
@@ -53,6 +95,16 @@ class SelectTree {
   }
 
  private:
+  void collect(size_t i, int64_t target, std::vector<int32_t>& out) const {
+    if (best_[i] != target || count_[i] == 0) return;
+    if (i >= leaves_) {
+      out.push_back(static_cast<int32_t>(i - leaves_));
+      return;
+    }
+    collect(2 * i, target, out);
+    collect(2 * i + 1, target, out);
+  }
+
   void pull(size_t i) {
     const size_t l = 2 * i, r = l + 1;
     if (best_[l] > best_[r]) {

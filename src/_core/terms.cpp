@@ -80,10 +80,19 @@ void TermRegistry::add_node() {
   for (auto& counts : carriers_) counts.push_back(0);
 }
 
+// The matchers a pod of the class satisfies, extended as matchers are registered.
+const std::vector<int32_t>& TermRegistry::matchers_of(int32_t class_id, const std::vector<PodClass>& classes) {
+  const auto c = static_cast<size_t>(class_id);
+  if (class_matchers_.size() <= c) class_matchers_.resize(c + 1);
+  auto& [known, satisfied] = class_matchers_[c];
+  for (; known < matcher_count(); ++known)
+    if (matches(known, class_id, classes)) satisfied.push_back(known);
+  return satisfied;
+}
+
 void TermRegistry::pod_added(int32_t class_id, int32_t node, const std::vector<PodClass>& classes, int32_t delta) {
   const auto n = static_cast<size_t>(node);
-  for (int32_t m = 0; m < matcher_count(); ++m)
-    if (matches(m, class_id, classes)) node_counts_[static_cast<size_t>(m)][n] += delta;
+  for (int32_t m : matchers_of(class_id, classes)) node_counts_[static_cast<size_t>(m)][n] += delta;
   for (int32_t t : class_carried_[static_cast<size_t>(class_id)]) carriers_[static_cast<size_t>(t)][n] += delta;
 }
 

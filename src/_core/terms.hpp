@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "pod_class.hpp"
@@ -40,6 +41,7 @@ class TermRegistry {
 
  private:
   bool evaluate(int32_t matcher, const PodClass& pod, const std::vector<PodClass>& classes);
+  const std::vector<int32_t>& matchers_of(int32_t class_id, const std::vector<PodClass>& classes);
 
   size_t nodes_ = 0;
   std::vector<Matcher> matchers_;
@@ -48,6 +50,8 @@ class TermRegistry {
   std::vector<CarriedTerm> carried_;
   std::vector<std::vector<int32_t>> carriers_;      // [carried term][node]
   std::vector<std::vector<int32_t>> class_carried_;  // per class
+  // Per class: the matchers examined so far (ids below the first) and those it satisfies.
+  std::vector<std::pair<int32_t, std::vector<int32_t>>> class_matchers_;
 };
 
 bool selector_matches(const std::vector<Expression>& requirements, const PodClass& pod);
