@@ -211,7 +211,7 @@ def test_suffixes_of_a_workload_are_the_ones_named_one_by_one():
     from kubesched.model.names import name_suffix, name_suffixes
 
     for seed in ("default/api-5d8f7c9b6d", "Job/batch/nightly", ""):
-        assert name_suffixes(seed, 3000) == [name_suffix(seed, i) for i in range(3000)]
+        assert list(name_suffixes(seed, 3000)) == [name_suffix(seed, i) for i in range(3000)]
     assert len(set(name_suffixes("s", 100_000))) == 100_000
 
 

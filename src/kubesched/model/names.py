@@ -8,6 +8,7 @@ divisible by 3, plus a seed offset, modulo 27⁵), so one workload never repeats
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from functools import lru_cache
 
 ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # upstream's: no vowels, no 0/1/3 look-alikes
@@ -35,16 +36,14 @@ def name_suffix(seed: str, ordinal: int) -> str:
     return encode((stable_hash(seed) + ordinal * _STEP) % _SPACE, _LENGTH)
 
 
-def name_suffixes(seed: str, count: int) -> list[str]:
-    """`name_suffix(seed, i)` for i in range(count), the seed hashed once: a workload of
-    200,000 replicas names its pods in a blink."""
+def name_suffixes(seed: str, count: int) -> Iterator[str]:
+    """`name_suffix(seed, i)` for i in range(count), as they are asked for, the seed hashed
+    once: a workload of 200,000 replicas names its pods in a blink."""
     pairs, size = _PAIRS, len(_PAIRS)
     start = _seed_offset(seed)
-    suffixes = []
     for ordinal in range(count):
         number = (start + ordinal * _STEP) % _SPACE
-        suffixes.append(pairs[number % size] + pairs[number // size % size] + ALPHABET[number // (size * size)])
-    return suffixes
+        yield pairs[number % size] + pairs[number // size % size] + ALPHABET[number // (size * size)]
 
 
 @lru_cache(maxsize=1024)
