@@ -8,6 +8,8 @@ import copy
 from collections import Counter
 from dataclasses import dataclass
 
+import numpy as np
+
 from kubesched.errors import InputError
 from kubesched.framework.profile import Profile
 from kubesched.model.cluster import ClusterInput
@@ -20,6 +22,7 @@ from kubesched.sim.queue import queue_order
 from kubesched.snapshot.cluster import ClusterSnapshot
 
 REPLICA_FIELDS = {"Job": "parallelism"}  # else "replicas"
+FIT_BATCH = 1024
 
 
 @dataclass
@@ -83,17 +86,23 @@ def plan_fit(cluster: ClusterInput, pod: Pod, profile: Profile, *, max_replicas:
     class_id = snapshot.class_of(pod)
     per_node: Counter = Counter()
     replicas = 0
-    while replicas < max_replicas:
-        node = snapshot.engine.schedule(class_id)
-        if node < 0:
-            break
-        per_node[snapshot.node_names[node]] += 1
-        replicas += 1
-    capped = replicas >= max_replicas
+    failure = None
+    while replicas < max_replicas and failure is None:
+        # Copies in batches through the core's queue: once one fits nowhere, so do the rest
+        # of its batch (a failed attempt changes nothing), and the last failure says why.
+        snapshot.engine.clear_failures()
+        chosen = snapshot.engine.schedule_queue(np.full(min(FIT_BATCH, max_replicas - replicas), class_id,
+                                                        dtype=np.int32))
+        placed = chosen[chosen >= 0]
+        per_node.update(Counter(placed.tolist()))
+        replicas += len(placed)
+        if len(placed) < len(chosen):
+            failure = snapshot.engine.failures()[-1]
+    per_node = Counter({snapshot.node_names[node]: count for node, count in per_node.items()})
+    capped = failure is None
     limited_by: dict[str, int] = {}
     message = ""
     if not capped:
-        failure = snapshot.engine.last_failure()
         for reason, count in failure:
             text = snapshot.engine.reason_text(reason)
             limited_by[text] = limited_by.get(text, 0) + count
