@@ -6,8 +6,10 @@ command, beside the core's own decision time on the same input and upstream's fr
     python -m bench.scale                       # every size; writes bench/results/scale.json and scale.png
     python -m bench.scale --sizes 5000 --shapes basic
 
-Each command runs in a child process of its own so that its peak RSS is its own; the
-answer is checked (every pod placed, on the nodes the shape allows)."""
+Each command runs in a child process of its own, started from a parent that never holds a
+big input (Linux hands a child its parent's peak RSS at fork), so that its peak RSS is its
+own; inputs are written and the core timed in child processes too. The answer is checked
+(every pod placed, on the nodes the shape allows)."""
 
 from __future__ import annotations
 
@@ -104,9 +106,16 @@ def check_answer(answer: dict, nodes: int, pods: int, shape: str) -> None:
         assert max(zones) - min(zones) <= MAX_SKEW, f"zone skew {zones}"
 
 
+def _in_child(*args: str) -> object:
+    """This module's `--child` entry in a fresh process (see the module's docstring)."""
+    completed = subprocess.run([sys.executable, "-m", "bench.scale", "--child", *args], capture_output=True,
+                               text=True, check=True, cwd=Path(__file__).parents[1])
+    return json.loads(completed.stdout)
+
+
 def measure(directory: Path, nodes: int, shape: str, *, pods: int | None = None, with_core: bool = True) -> dict:
     pods = nodes * PODS_PER_NODE if pods is None else pods
-    node_file, pod_file = write_inputs(directory, nodes, pods, shape)
+    node_file, pod_file = map(Path, _in_child("write", str(directory), str(nodes), str(pods), shape))
     empty = directory / "empty.json"
     empty.write_bytes(orjson.dumps(as_list([])))
     run = run_simulate(node_file, pod_file, out=directory / "out.json")
@@ -117,7 +126,7 @@ def measure(directory: Path, nodes: int, shape: str, *, pods: int | None = None,
            "peak_rss_mib": round(run["peak_rss_bytes"] / 2**20, 1),
            "simulate_cpu_seconds_0_pods": round(without_pods["cpu_seconds"], 3)}
     if with_core:
-        core, core_cpu = core_seconds(node_file, pod_file)
+        core, core_cpu = _in_child("core", str(node_file), str(pod_file))
         marginal = run["cpu_seconds"] - without_pods["cpu_seconds"]
         row.update({"core_decision_seconds": round(core, 3), "core_decision_cpu_seconds": round(core_cpu, 3),
                     "marginal_cpu_seconds": round(marginal, 3),
@@ -178,11 +187,24 @@ def table(rows: list[dict], upstream: list[dict]) -> str:
     for u in upstream:
         lines.append(f"| {u['shape']}: upstream's framework (hack/oracle --bench) | {u['nodes']:,} | {u['pods']:,} | "
                      f"- | - | - | - | {u['upstream_decision_seconds']} (wall; {u['upstream_pods_per_second']} "
-                     "pods/s) | - |")
+                     f"pods/s; kubesched's core: {u.get('kubesched_core_pods_per_second', '-')} pods/s, "
+                     f"{u.get('kubesched_over_upstream', '-')}×) | - |")
     return "\n".join(lines)
 
 
+def child(args: list[str]) -> None:
+    if args[0] == "write":
+        directory, nodes, pods, shape = args[1:]
+        print(json.dumps([str(p) for p in write_inputs(Path(directory), int(nodes), int(pods), shape)]))
+    else:
+        print(json.dumps(core_seconds(*map(Path, args[1:]))))
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--child"]:
+        child(argv[1:])
+        return 0
     parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", help="node counts (default: per shape, see SIZES)")
     parser.add_argument("--shapes", nargs="+", choices=sorted(SHAPES), default=list(SHAPES))
@@ -197,10 +219,16 @@ def main(argv: list[str] | None = None) -> int:
                 print(json.dumps(rows[-1]), file=sys.stderr)
             if not args.no_oracle:
                 upstream.append(oracle_row(Path(scratch), shape))
+                same = next((r for r in rows if r["shape"] == shape and r["nodes"] == upstream[-1]["nodes"]
+                             and r.get("core_decision_seconds")), None)
+                if same is not None:  # the core's pods/s at the same node count, measured in this run
+                    mine = same["pods"] / same["core_decision_seconds"]
+                    upstream[-1].update({"kubesched_core_pods_per_second": round(mine),
+                                         "kubesched_over_upstream": round(mine / upstream[-1]["upstream_pods_per_second"])})
                 print(json.dumps(upstream[-1]), file=sys.stderr)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    document = {"benchmark": "scale", "command": "python -m bench.scale " + " ".join(argv or sys.argv[1:]),
+    document = {"benchmark": "scale", "command": " ".join(["python -m bench.scale", *argv]),
                 "machine": {"python": platform.python_version(), "processor": platform.machine(),
                             "cpus": os.cpu_count()},
                 "date": time.strftime("%Y-%m-%d"), "pods_per_node": PODS_PER_NODE, "rows": rows,
