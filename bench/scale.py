@@ -161,9 +161,11 @@ def plot(rows: list[dict], path: Path) -> None:
         if not mine:
             continue
         nodes = [r["nodes"] for r in mine]
-        seconds.loglog(nodes, [r["simulate_seconds"] for r in mine], "o-", label=f"{shape}: whole command (wall)")
-        if all("core_decision_seconds" in r for r in mine):
-            seconds.loglog(nodes, [r["core_decision_seconds"] for r in mine], "s--", label=f"{shape}: core decisions")
+        seconds.loglog(nodes, [r["simulate_seconds"] for r in mine], "o-", label=f"{shape}: whole command, wall")
+        seconds.loglog(nodes, [r["simulate_cpu_seconds"] for r in mine], "o:", label=f"{shape}: whole command, CPU")
+        if all("core_decision_cpu_seconds" in r for r in mine):
+            seconds.loglog(nodes, [r["core_decision_cpu_seconds"] for r in mine], "s--",
+                           label=f"{shape}: core decisions, CPU")
         memory.loglog(nodes, [r["peak_rss_mib"] for r in mine], "o-", label=shape)
     for axis, title, unit in ((seconds, "kubesched simulate, 2 pods per node", "seconds"),
                               (memory, "peak RSS of the command", "MiB")):
