@@ -23,7 +23,7 @@ class ClusterSnapshot:
         self.node_names: list[str] = []
         self.node_index: dict[str, int] = {}
         self._classes: dict[tuple, int] = {}
-        self._last: tuple[Pod, Profile, int] | None = None  # the pod class_of saw last
+        self._last: tuple[Pod, Profile, int, dict] | None = None  # the pod class_of saw last, its annotations
         self._compiler = PodClassCompiler(self.engine, objects or ClusterObjects())
         self.gpu_typical: list[TypicalPod] = []  # FGD's typical pods the engine has
         for node in self.nodes:
@@ -54,13 +54,14 @@ class ClusterSnapshot:
 
     def class_of(self, pod: Pod) -> int:
         last = self._last
-        if last is not None and _decided_alike(pod, last[0]) and last[1] is self.profile:
+        annotations = pod_annotations(pod)
+        if last is not None and last[1] is self.profile and _decided_alike(pod, last[0]) and annotations == last[3]:
             return last[2]  # the next replica of the same workload: no key to build
         key = class_key(pod, self.profile)
         found = self._classes.get(key)
         if found is None:
             found = self._classes[key] = self.engine.add_class(**self._compiler.compile(pod, self.profile))
-        self._last = (pod, self.profile, found)
+        self._last = (pod, self.profile, found, annotations)
         return found
 
     def add_bound(self, pods: Iterable[Pod]) -> None:
@@ -105,10 +106,10 @@ class ClusterSnapshot:
 
 def _decided_alike(pod: Pod, other: Pod) -> bool:
     """What class_key reads, compared without building it: the interned spec by identity,
-    the rest by value (GPU requests come from the spec and the annotations)."""
+    the rest by value (GPU requests come from the spec and the annotations, which the caller
+    compares)."""
     return (pod.spec is other.spec and pod.namespace == other.namespace and pod.owner_kind == other.owner_kind
-            and pod.owner_name == other.owner_name and pod.labels == other.labels
-            and pod_annotations(pod) == pod_annotations(other))
+            and pod.owner_name == other.owner_name and pod.labels == other.labels)
 
 
 def reason_counts(node_reasons: list[list[str]]) -> dict[str, int]:
