@@ -22,6 +22,7 @@ import os
 import stat
 import sys
 
+import orjson
 import yaml
 
 from kubesched.errors import InputError
@@ -124,6 +125,9 @@ def _no_constant(name: str):
 
 
 def parse_json(data: bytes, path: str) -> object:
+    fast = _parse_json_fast(data)
+    if fast is not _SLOW:
+        return fast
     text = decode(data, path)
     try:
         return json.loads(text, object_pairs_hook=_unique_pairs, parse_constant=_no_constant)
@@ -135,6 +139,34 @@ def parse_json(data: bytes, path: str) -> object:
         raise InputError(f"invalid JSON: {error}", file=path) from None
     except RecursionError:
         raise InputError("invalid JSON: nested too deeply", file=path) from None
+
+
+_SLOW = object()
+_COLON_ESCAPES = (b"\\u003a", b"\\u003A")
+_DIGITS_AS_ZERO = bytes(b"0"[0] if chr(i).isdigit() and i < 128 else b" "[0] for i in range(256))
+_LONG_NUMBER = b"0" * 19  # orjson reads integers past 64 bits as floats
+
+
+def _parse_json_fast(data: bytes) -> object:
+    """The document parsed in C, or _SLOW when the careful parser must decide (anything
+    orjson refuses or might read differently, such as integers past 64 bits).
+
+    orjson keeps the last of repeated keys silently, so repeats are found by counting: in
+    JSON text every colon outside a string separates a key from its value, and every
+    colon inside a string is written literally unless escaped as \\u003a. So without
+    that escape, the text holds as many colons as the document re-serialised (where each
+    member kept has its colon and every string its colons) exactly when no member was
+    dropped, that is when no key repeats. A run of 19 digits anywhere (a string too)
+    sends the document to the careful parser, which keeps such integers exact."""
+    if any(escape in data for escape in _COLON_ESCAPES) or _LONG_NUMBER in data.translate(_DIGITS_AS_ZERO):
+        return _SLOW
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return _SLOW
+    if data.count(b":") != orjson.dumps(document).count(b":"):
+        return _SLOW  # a repeated key: the careful parser names it
+    return document
 
 
 # --- YAML ---------------------------------------------------------------------------------

@@ -205,3 +205,31 @@ def test_daemonset_pods_share_everything_but_their_affinity():
     assert first.tolerations is second.tolerations
     assert first.requests is second.requests
     assert first.required_node_terms != second.required_node_terms
+
+
+def test_suffixes_of_a_workload_are_the_ones_named_one_by_one():
+    from kubesched.model.names import name_suffix, name_suffixes
+
+    for seed in ("default/api-5d8f7c9b6d", "Job/batch/nightly", ""):
+        assert list(name_suffixes(seed, 3000)) == [name_suffix(seed, i) for i in range(3000)]
+    assert len(set(name_suffixes("s", 100_000))) == 100_000
+
+
+def test_replicas_of_one_template_share_their_class_and_a_different_one_does_not():
+    from kubesched.framework.profile import default_profile
+    from kubesched.model.pods import PodParser
+    from kubesched.snapshot.cluster import ClusterSnapshot
+
+    parser = PodParser()
+    spec = {"containers": [{"name": "c", "image": "x", "resources": {"requests": {"cpu": "1"}}}]}
+    gpu = {"kubesched.io/gpu-milli": "500"}
+
+    def pod(name, labels, annotations=None):
+        meta = {"name": name, "labels": labels, **({"annotations": annotations} if annotations else {})}
+        return parser.parse({"kind": "Pod", "metadata": meta, "spec": spec})
+
+    snapshot = ClusterSnapshot([], default_profile())
+    a, b = pod("a", {"app": "x"}), pod("b", {"app": "x"})
+    assert a.spec is b.spec and snapshot.class_of(a) == snapshot.class_of(b)
+    other_labels, other_gpu = pod("c", {"app": "y"}), pod("d", {"app": "x"}, gpu)
+    assert len({snapshot.class_of(p) for p in (a, other_labels, other_gpu, b)}) == 3

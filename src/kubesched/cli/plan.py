@@ -7,7 +7,6 @@ Each prints its answer as a table (or -o json|yaml|wide|name, --output-file) and
 from __future__ import annotations
 
 import sys
-import time
 
 import click
 
@@ -15,6 +14,7 @@ from kubesched.cli.options import (FiniteFloat, cluster_inputs, cluster_options,
                                    config_option, currency_option, load_profiles, report_option, require_served,
                                    same_decisions, scheduler_name_option, seed_option)
 from kubesched.cli.output import output_options, table
+from kubesched.deadline import Deadline
 from kubesched.errors import InputError
 from kubesched.framework.profile import Profile
 from kubesched.model.cluster import read_cluster
@@ -28,6 +28,7 @@ from kubesched.plan.nodes import plan_nodes
 from kubesched.plan.templates import read_templates
 
 
+READING_SHARE = 0.5  # of --time-limit at most for reading the input: the plan of what was read needs the rest
 
 
 @click.group()
@@ -98,7 +99,8 @@ def fit(paths, kubeconfig, context, pod_path, max_replicas, with_pending, no_pre
                    "Repeatable; a file may hold several.")
 @click.option("--time-limit", type=FiniteFloat(min=0), default=10.0, show_default=True,
               help="Seconds for the whole command, reading the input included; the search stops earlier when "
-                   "it proves the answer optimal.")
+                   "it proves the answer optimal. At the limit the answer is the best so far, and says what was "
+                   "cut short.")
 @click.option("--as-scheduled", is_flag=True,
               help="Also count the nodes the scheduler ends up with placing pods one by one.")
 @config_option
@@ -114,19 +116,20 @@ def nodes(paths, kubeconfig, context, template_paths, time_limit, as_scheduled, 
     The nodes come from the node templates; every pending pod of PATHs must fit, by the
     engine's filters. With costs on the templates the hourly cost is minimised. -o name:
     the nodes to add; -o wide: also where each pod goes."""
-    started = command_started()  # --time-limit covers the whole command
+    deadline = Deadline.after(time_limit, command_started())  # --time-limit covers the whole command
     inputs = cluster_inputs(paths, kubeconfig, context)
     with cluster_paths(paths, kubeconfig, context) as paths:
-        cluster = read_cluster(paths)
+        cluster = read_cluster(paths, stop=deadline.part(READING_SHARE).passed)
         parser = PodParser(cluster.priority_classes, runtime_classes=cluster.runtime_classes)
-        daemons = DaemonSets.from_paths(paths, parser)
+        daemons = DaemonSets(cluster.daemon_sets, parser)
     profile = _profile(config, scheduler_names, cluster.pending_pods)
     templates = read_templates(template_paths)
     with Stages() as stages:
-        search = max(0.0, time_limit - (time.monotonic() - started))
-        result = plan_nodes(cluster, templates, profile, daemons, time_limit=search, seed=seed,
-                            as_scheduled=as_scheduled, stages=stages)
+        result = plan_nodes(cluster, templates, profile, daemons, seed=seed, as_scheduled=as_scheduled,
+                            stages=stages, deadline=deadline)
     data = result.to_json()
+    if result.time_limit_reached:
+        click.echo(f"kubesched: warning: {deadline.message()}", err=True)
     if report_path:
         made = pages.provenance([*inputs, *(f"--node-template {t}" for t in template_paths)], config, {
             "scheduler names": ", ".join(scheduler_names) or None, "seed": seed, "time limit": f"{time_limit:g} s",

@@ -30,7 +30,7 @@ class GpuRequest(NamedTuple):
 NO_GPU = GpuRequest()
 
 
-def _annotations(pod: Pod) -> dict:
+def pod_annotations(pod: Pod) -> dict:
     raw = pod.raw
     if not raw:
         return {}
@@ -56,7 +56,7 @@ def parse_models(value, field: str = f"metadata.annotations[{GPU_MODELS_ANNOTATI
 
 def gpu_request(pod: Pod) -> GpuRequest:
     """The pod's GPU request; InputError names the pod and the field when it is malformed."""
-    annotations = _annotations(pod)
+    annotations = pod_annotations(pod)
     whole = pod.spec.requests.get(GPU_RESOURCE, 0)
     if not whole and not annotations:
         return NO_GPU
@@ -97,7 +97,7 @@ def gpu_request(pod: Pod) -> GpuRequest:
 
 def gpu_indices(pod: Pod) -> tuple[int, ...] | None:
     """The GPUs a bound pod holds (its kubesched.io/gpu-indices annotation), if recorded."""
-    value = _annotations(pod).get(GPU_INDICES_ANNOTATION)
+    value = pod_annotations(pod).get(GPU_INDICES_ANNOTATION)
     if value is None:
         return None
     field = f"metadata.annotations[{GPU_INDICES_ANNOTATION}]"

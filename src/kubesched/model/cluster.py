@@ -31,7 +31,7 @@ from kubesched.model.storage import STORAGE_KINDS, StorageObjects, read_storage
 from kubesched.model.storage_input import add_controller_claims
 from kubesched.model.validation import dns_label, dns_subdomain
 from kubesched.model.validation import labels as check_labels
-from kubesched.model.workloads import WORKLOAD_KINDS, deployment_replica_set, expand_workload
+from kubesched.model.workloads import WORKLOAD_KINDS, deployment_replica_set, workload_pods
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 MAX_USER_PRIORITY = 1_000_000_000  # higher values are reserved for system- classes
@@ -58,18 +58,28 @@ class ClusterInput:
     pdbs: list[dict] = field(default_factory=list)
     dra: DraObjects = field(default_factory=DraObjects)  # resource.k8s.io objects
     storage: StorageObjects = field(default_factory=StorageObjects)  # PVs, PVCs, StorageClasses, CSI objects
+    daemon_sets: list[Manifest] = field(default_factory=list)  # for the nodes a plan adds
+    stopped_reading: bool = False  # `stop` said so before every pod was read
 
 
 def _stderr_warning(message: str) -> None:
     print(f"kubesched: warning: {message}", file=sys.stderr)
 
 
-def read_cluster(paths: Iterable[str], *, warn: Callable[[str], None] = _stderr_warning) -> ClusterInput:
+def read_cluster(paths: Iterable[str], *, warn: Callable[[str], None] = _stderr_warning,
+                 stop: Callable[[], bool] | None = None) -> ClusterInput:
+    """`stop`, consulted now and then as pods are read, ends the reading early when it says
+    so (a command's time limit): the cluster then holds the pods read so far and says
+    `stopped_reading`."""
     with paused_gc():
-        return _read(load_manifests(paths), warn)
+        return _read(load_manifests(paths), warn, stop)
 
 
-def _read(manifests: list[Manifest], warn: Callable[[str], None]) -> ClusterInput:
+_STOP_EVERY = 256  # pods between two questions to `stop`
+
+
+def _read(manifests: list[Manifest], warn: Callable[[str], None], stop: Callable[[], bool] | None = None
+          ) -> ClusterInput:
     by_kind: dict[str, list[Manifest]] = {}
     for manifest in manifests:
         kind = manifest.obj["kind"]
@@ -84,6 +94,7 @@ def _read(manifests: list[Manifest], warn: Callable[[str], None]) -> ClusterInpu
         replication_controllers=[m.obj for m in by_kind.get("ReplicationController", ())],
         deployments=[m.obj for m in by_kind.get("Deployment", ())],
         pdbs=[m.obj for m in by_kind.get("PodDisruptionBudget", ())],
+        daemon_sets=list(by_kind.get("DaemonSet", ())),
     )
     _check_objects(manifests)
     classes, policies = _priority_classes(by_kind.get("PriorityClass", ()))
@@ -100,7 +111,10 @@ def _read(manifests: list[Manifest], warn: Callable[[str], None]) -> ClusterInpu
     set_claims: list[tuple[Manifest, list[str]]] = []
     seen_pods: set[str] = set()
     orphans: list[Pod] = []
-    for manifest in manifests:
+    for number, manifest in enumerate(manifests):
+        if stop is not None and number % _STOP_EVERY == 0 and stop():
+            cluster.stopped_reading = True
+            break
         kind = manifest.obj["kind"]
         if kind == "Pod":
             if _finished(manifest.obj):
@@ -110,13 +124,20 @@ def _read(manifests: list[Manifest], warn: Callable[[str], None]) -> ClusterInpu
         elif kind in WORKLOAD_KINDS:
             if _workload_key(manifest.obj) in owned:
                 continue
-            expanded = expand_workload(manifest, cluster.nodes, parser)
-            for pod in expanded:
+            replicas = []  # a StatefulSet's pod names, for its claims
+            for replica, pod in enumerate(workload_pods(manifest, cluster.nodes, parser)):
+                if stop is not None and replica % _STOP_EVERY == _STOP_EVERY - 1 and stop():
+                    cluster.stopped_reading = True
+                    break
+                if kind == "StatefulSet":
+                    replicas.append(pod["metadata"]["name"])
                 _add_pod(cluster, parser.parse(pod, file=manifest.file), node_names, seen_pods, orphans)
             if kind == "StatefulSet":
-                set_claims.append((manifest, [p["metadata"]["name"] for p in expanded]))
+                set_claims.append((manifest, replicas))
             if kind == "Deployment":
                 cluster.replica_sets.append(deployment_replica_set(manifest))
+            if cluster.stopped_reading:
+                break
 
     _check_node_totals(cluster)
     cluster.storage = read_storage(add_controller_claims(manifests, set_claims, cluster))

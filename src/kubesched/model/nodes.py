@@ -27,13 +27,19 @@ def parse_node(obj: dict, *, file: str = "") -> Node:
         raise InputError(f"expected a Node (a map), got {describe(obj)}", file=file or None, obj="Node")
     name = "?"
     try:
-        meta = mapping(obj.get("metadata"), "metadata")
-        name = string(meta.get("name"), "metadata.name")
+        meta, spec, status = obj.get("metadata"), obj.get("spec"), obj.get("status")
+        if type(meta) is not dict:
+            meta = mapping(meta, "metadata")
+        name = meta.get("name")
+        if type(name) is not str:
+            name = string(name, "metadata.name")
         if not name:
             raise InputError("a node needs a name", field="metadata.name")
         dns_subdomain(name, "metadata.name")
-        spec = mapping(obj.get("spec"), "spec")
-        status = mapping(obj.get("status"), "status")
+        if type(spec) is not dict:
+            spec = mapping(spec, "spec")
+        if type(status) is not dict:
+            status = mapping(status, "status")
         labels = meta.get("labels")
         if not is_string_map(labels):
             labels = string_map(labels, "metadata.labels")
@@ -45,7 +51,7 @@ def parse_node(obj: dict, *, file: str = "") -> Node:
         images = status.get("images")
         return Node(name, labels, _allocatable(status),
                     _taints(taints) if taints else (),
-                    boolean(spec.get("unschedulable"), "spec.unschedulable"),
+                    boolean(spec.get("unschedulable"), "spec.unschedulable") if "unschedulable" in spec else False,
                     _images(images) if images else (),
                     annotations, file)
     except InputError as e:

@@ -41,6 +41,11 @@ class PodParser:
         self._default_priority = self.priority_classes.get(GLOBAL_DEFAULT, 0)
         self._specs: dict[bytes, PodSpecInfo] = {}
         self._generated = 0
+        # The replicas of a workload share one spec object: the last one read is known by
+        # identity, without serialising it again (the reference keeps its id from reuse).
+        self._last_spec: dict | None = None
+        self._last_info: PodSpecInfo | None = None
+        self._namespaces: set[str] = set()  # valid namespace names seen
 
     def parse(self, obj: dict, *, file: str = "", index: int = 0) -> Pod:
         if not isinstance(obj, dict):
@@ -53,7 +58,10 @@ class PodParser:
         namespace = namespace or "default"
         try:
             dns_subdomain(name, "metadata.name")
-            dns_label(namespace, "metadata.namespace")
+            if namespace not in self._namespaces:
+                dns_label(namespace, "metadata.namespace")
+                if len(self._namespaces) < 10_000:
+                    self._namespaces.add(namespace)
             labels = meta.get("labels")
             if labels is None:
                 labels = {}
@@ -66,9 +74,14 @@ class PodParser:
             node_name = spec.get("nodeName") or ""
             if type(node_name) is not str:
                 raise wrong_type("a string", node_name, "spec.nodeName")
-            keyed = {k: v for k, v in spec.items() if k != "nodeName"} if "nodeName" in spec else spec
-            key = _spec_key(keyed)
-            info = self._specs.get(key) or self._parse(keyed, key)  # spec_info(), inlined: the hot path
+            if spec is self._last_spec:
+                info = self._last_info
+            else:
+                keyed = {k: v for k, v in spec.items() if k != "nodeName"} if "nodeName" in spec else spec
+                key = _spec_key(keyed)
+                info = self._specs.get(key) or self._parse(keyed, key)  # spec_info(), inlined: the hot path
+                if keyed is spec and key is not None:
+                    self._last_spec, self._last_info = spec, info
             priority = info.priority
             if priority is None:
                 class_name = info.priority_class_name
@@ -141,6 +154,11 @@ def _controller(references: object) -> tuple[str, str]:
     """Kind and name of the controller ownerReference, if any."""
     if references is None:
         return "", ""
+    if type(references) is list and len(references) == 1 and type(references[0]) is dict:
+        ref = references[0]  # the usual single controller reference, read without the checks' paths
+        kind, name = ref.get("kind"), ref.get("name")
+        if ref.get("controller") is True and type(kind) is str and type(name) is str:
+            return kind, name
     for i, ref in enumerate(sequence(references, "metadata.ownerReferences")):
         path = f"metadata.ownerReferences[{i}]"
         ref = mapping(ref, path)

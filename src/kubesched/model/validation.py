@@ -22,6 +22,7 @@ NAME_PART_MAX = 63
 LABEL_VALUE_MAX = 63
 
 _valid_labels: set[tuple[str, str]] = set()
+_valid_label_keys: set[str] = set()
 
 
 def dns_subdomain(value: str, path: str) -> str:
@@ -67,12 +68,16 @@ def labels(values: dict[str, str], path: str) -> dict[str, str]:
         if item in _valid_labels:
             continue
         key, value = item
+        if key in _valid_label_keys and len(value) <= LABEL_VALUE_MAX and _LABEL_VALUE_RE.fullmatch(value):
+            continue  # a known key with a new value (every node's hostname): only the value to check
         where = f"{path}[{key}]" if "/" in key or "." in key else f"{path}.{key}"
         qualified_name(key, where, "label key")
         label_value(value, where)
         if len(_valid_labels) > 100_000:
             _valid_labels.clear()
+            _valid_label_keys.clear()
         _valid_labels.add(item)
+        _valid_label_keys.add(key)
     return values
 
 

@@ -18,6 +18,7 @@ Suffixes are deterministic (see names.py). `replicas` and `parallelism` default 
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 
 import orjson
 
@@ -26,7 +27,7 @@ from kubesched.model.claim_templates import claim_templates, with_claim_volumes
 from kubesched.model.fields import boolean, int32, mapping, sequence, string, string_map, timestamp
 from kubesched.model.manifests import Manifest
 from kubesched.model.objects import check_api_version
-from kubesched.model.names import name_suffix, template_hash
+from kubesched.model.names import name_suffix, name_suffixes, template_hash
 from kubesched.model.pods import PodParser
 from kubesched.model.records import Node, PodSpecInfo, Taint, Toleration
 from kubesched.model.validation import dns_label, dns_subdomain
@@ -90,6 +91,12 @@ def expand_workload(manifest: Manifest, nodes: list[Node], parser: PodParser | N
     """The pod manifests a workload's controller would create. `parser` checks the pod
     template (pass the cluster's, so PriorityClass names resolve); errors name the
     workload and `spec.template.…`."""
+    return list(workload_pods(manifest, nodes, parser))
+
+
+def workload_pods(manifest: Manifest, nodes: list[Node], parser: PodParser | None = None) -> Iterable[dict]:
+    """expand_workload's pods, made as they are asked for (the workload checked first): the
+    reader of 200,000 replicas can stop between two."""
     obj = manifest.obj
     kind = obj.get("kind")
     if kind not in WORKLOAD_KINDS:
@@ -190,21 +197,21 @@ def _pod_template_hash(template: dict) -> str:
     return template_hash(text)
 
 
-def _deployment(workload: _Workload) -> list[dict]:
+def _deployment(workload: _Workload) -> Iterable[dict]:
     pod_hash = _pod_template_hash(workload.template)
     owner_name = f"{workload.name}-{pod_hash}"
     owner = workload.owner("apps/v1", "ReplicaSet", owner_name)
     seed = f"{workload.namespace}/{owner_name}"
-    return [workload.pod(f"{owner_name}-{name_suffix(seed, i)}", {**workload.labels, "pod-template-hash": pod_hash},
+    return (workload.pod(f"{owner_name}-{suffix}", {**workload.labels, "pod-template-hash": pod_hash},
                          owner, workload.pod_spec)
-            for i in range(_count(workload.spec, "replicas"))]
+            for suffix in name_suffixes(seed, _count(workload.spec, "replicas")))
 
 
-def _replicated(workload: _Workload) -> list[dict]:
+def _replicated(workload: _Workload) -> Iterable[dict]:
     owner = workload.owner(_API_VERSIONS[workload.kind], workload.kind, workload.name, workload.uid)
     seed = f"{workload.kind}/{workload.namespace}/{workload.name}"
-    return [workload.pod(f"{workload.name}-{name_suffix(seed, i)}", dict(workload.labels), owner, workload.pod_spec)
-            for i in range(_count(workload.spec, "replicas"))]
+    return (workload.pod(f"{workload.name}-{suffix}", dict(workload.labels), owner, workload.pod_spec)
+            for suffix in name_suffixes(seed, _count(workload.spec, "replicas")))
 
 
 def _stateful_set(workload: _Workload) -> list[dict]:
@@ -245,12 +252,12 @@ def _job(workload: _Workload) -> list[dict]:
         labels.update({"controller-uid": workload.uid, "batch.kubernetes.io/controller-uid": workload.uid})
     seed = f"Job/{workload.namespace}/{workload.name}"
     pods = []
-    for i in range(count):
+    for i, suffix in enumerate(name_suffixes(seed, count)):
         if indexed:
-            name = f"{workload.name}-{i}-{name_suffix(seed, i)}"
+            name = f"{workload.name}-{i}-{suffix}"
             pod_labels = {**labels, "batch.kubernetes.io/job-completion-index": str(i)}
         else:
-            name, pod_labels = f"{workload.name}-{name_suffix(seed, i)}", dict(labels)
+            name, pod_labels = f"{workload.name}-{suffix}", dict(labels)
         pods.append(workload.pod(name, pod_labels, owner, workload.pod_spec))
     return pods
 

@@ -38,13 +38,17 @@ class AsScheduled:
 
 
 def schedule_adding_nodes(cluster: ClusterInput, pods: list[Pod], plan_input: PlanInput, profile: Profile,
-                          daemons: DaemonSets, seed: int | None = None) -> AsScheduled:
+                          daemons: DaemonSets, seed: int | None = None,
+                          stop: Callable[[], bool] | None = None) -> AsScheduled | None:
+    """None when `stop` (consulted every 64 pods) ends it first."""
     snapshot = snapshots.snapshot(list(cluster.nodes), profile, cluster, seed)
     snapshot.add_bound(cluster.bound_pods)
     grower = Grower(snapshot, plan_input, daemons, node_names(plan_input.templates, (n.name for n in cluster.nodes)),
                     [])
     placements: list[Placement] = []
     for item, pod in enumerate(pods):
+        if stop is not None and item % 64 == 0 and stop():
+            return None
         class_id = snapshot.class_of(pod)
         chosen = snapshot.engine.schedule(class_id)
         if chosen < 0 and grower.add_for(item) is not None:

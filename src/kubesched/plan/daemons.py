@@ -3,7 +3,7 @@ DaemonSet that targets it, as the controller would create it."""
 
 from __future__ import annotations
 
-from kubesched.model.manifests import Manifest, load_manifests
+from kubesched.model.manifests import Manifest
 from kubesched.model.pods import PodParser
 from kubesched.model.records import Node, Pod
 from kubesched.model.workloads import expand_workload
@@ -13,10 +13,6 @@ class DaemonSets:
     def __init__(self, manifests: list[Manifest], parser: PodParser):
         self.manifests = [m for m in manifests if m.kind == "DaemonSet"]
         self.parser = parser
-
-    @classmethod
-    def from_paths(cls, paths: tuple[str, ...], parser: PodParser) -> "DaemonSets":
-        return cls(load_manifests(paths), parser)
 
     def pods_for(self, node: Node) -> list[Pod]:
         pods = []

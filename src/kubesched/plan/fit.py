@@ -12,6 +12,8 @@ import copy
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from kubesched.errors import InputError
 from kubesched.framework.profile import Profile
 from kubesched.model.cluster import ClusterInput
@@ -27,6 +29,7 @@ from kubesched.sim.queue import queue_order
 from kubesched.snapshot.cluster import ClusterSnapshot
 
 REPLICA_FIELDS = {"Job": "parallelism"}  # else "replicas"
+FIT_BATCH = 1024
 
 
 @dataclass
@@ -121,9 +124,20 @@ def plan_fit(cluster: ClusterInput, pod: Pod, profile: Profile, *, max_replicas:
     replicas = 0
     message = ""
     failure: list = []
+    class_id = snapshot.class_of(pod)
     while replicas < max_replicas:
-        # Each copy a record of its own (a key of its own), as preemption tells pods apart.
-        placement = placer.place(replace(pod, name=f"{pod.name}-{replicas + 1}"))
+        # Copies in batches through the core's queue while they fit without preempting (once
+        # one fits nowhere, so does the rest of its batch: a failed attempt changes nothing);
+        # each copy a record of its own (a key of its own), as preemption tells pods apart.
+        chosen = snapshot.engine.schedule_queue(np.full(min(FIT_BATCH, max_replicas - replicas), class_id,
+                                                        dtype=np.int32))
+        for node in chosen[chosen >= 0].tolist():
+            replicas += 1
+            placer.placed(replace(pod, name=f"{pod.name}-{replicas}"), snapshot.node_names[node])
+            per_node[snapshot.node_names[node]] += 1
+        if (chosen >= 0).all():
+            continue
+        placement = placer.place(replace(pod, name=f"{pod.name}-{replicas + 1}"))  # it may preempt
         if placement.node is None:
             message, failure = placement.message, placement.failure
             break

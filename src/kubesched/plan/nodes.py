@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from kubesched.deadline import Deadline
 from kubesched.framework.profile import Profile
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Node, Pod
@@ -40,6 +41,7 @@ class NodePlan:
     as_scheduled: AsScheduled | None = None
     undecided: list[Placement] = field(default_factory=list)
     daemon_pods: list[tuple[str, str]] = field(default_factory=list)  # (pod, new node), as the DaemonSets add them
+    deadline: Deadline | None = None  # says what the time limit cut short, if anything
 
     @property
     def unschedulable(self) -> list[Placement]:
@@ -62,7 +64,7 @@ class NodePlan:
             "nodeCount": len(self.new_nodes),
             "byTemplate": self.by_template(),
             "lowerBound": str(Decimal(bound) / COST_UNITS) if costed else bound,
-            "optimal": self.result.optimal and self.repaired == 0,
+            "optimal": self.result.optimal and self.repaired == 0 and not self.time_limit_reached,
             "placements": [{"pod": p.pod, "node": p.node} for p in self.placements if p.node is not None],
             "unschedulable": [{"pod": p.pod, "message": p.message} for p in self.unschedulable],
             "repaired": self.repaired,
@@ -75,19 +77,33 @@ class NodePlan:
             out["cost"] = str(self.cost())
         if self.as_scheduled is not None:
             out["asScheduled"] = self.as_scheduled.to_json()
+        if self.time_limit_reached:
+            out["timeLimitReached"] = self.deadline.message()
         return out
+
+    @property
+    def time_limit_reached(self) -> bool:
+        return self.deadline is not None and self.deadline.reached
 
 
 def plan_nodes(cluster: ClusterInput, templates: list[NodeTemplate], profile: Profile, daemons: DaemonSets, *,
                time_limit: float = 10.0, seed: int | None = None, as_scheduled: bool = False,
-               stop_at: int | None = None, stages: Stages | None = None) -> NodePlan:
+               stop_at: int | None = None, stages: Stages | None = None, deadline: Deadline | None = None
+               ) -> NodePlan:
     """`stop_at`: stop searching at this cost, a lower bound known from elsewhere (the kernel
-    stops at its own lower bound anyway). `stages`: where the progress goes."""
+    stops at its own lower bound anyway). `stages`: where the progress goes. `deadline`
+    (default: `time_limit` from now) bounds the search, the replay and --as-scheduled;
+    what it cuts short, the plan says."""
     stages = stages or Stages(enabled=False)
+    deadline = deadline or Deadline.after(time_limit)
+    if cluster.stopped_reading:
+        deadline.cut_short(f"the input was read up to {len(cluster.pending_pods)} pending pods; "
+                           "the plan is for those alone")
     pods, undecided = pods_to_plan(cluster, profile)
     plan_input = build(cluster, pods, templates, profile, daemons)
-    stages.begin("searching", time_limit)
-    result = packing.solve(plan_input.problem, time_limit=time_limit, seed=seed or 0, stop_at=stop_at)
+    search_seconds = deadline.remaining()
+    stages.begin("searching", search_seconds)
+    result = packing.solve(plan_input.problem, time_limit=search_seconds, seed=seed or 0, stop_at=stop_at)
 
     name = node_names(templates, (n.name for n in cluster.nodes))
     new_nodes: list[tuple[Node, NodeTemplate]] = []
@@ -108,12 +124,15 @@ def plan_nodes(cluster: ClusterInput, templates: list[NodeTemplate], profile: Pr
     grower = Grower(snapshot, plan_input, daemons, name, new_nodes)
     for node, _ in new_nodes:
         grower.join(node)
-    placements, repaired = _replay(snapshot, plan_input, planned, grower, stages)
+    placements, repaired = _replay(snapshot, plan_input, planned, grower, stages, deadline)
     plan = NodePlan(plan_input, result, new_nodes, placements, repaired, snapshot, before, undecided=undecided,
-                    daemon_pods=grower.daemon_pods)
+                    daemon_pods=grower.daemon_pods, deadline=deadline)
     if as_scheduled:
         stages.begin("placing pods one by one as the scheduler does")
-        plan.as_scheduled = schedule_adding_nodes(cluster, pods, plan_input, profile, daemons, seed)
+        plan.as_scheduled = schedule_adding_nodes(cluster, pods, plan_input, profile, daemons, seed,
+                                                  stop=deadline.passed)
+        if plan.as_scheduled is None:
+            deadline.cut_short("--as-scheduled did not finish")
     return plan
 
 
@@ -131,18 +150,28 @@ def pods_to_plan(cluster: ClusterInput, profile: Profile) -> tuple[list[Pod], li
 
 
 def _replay(snapshot: ClusterSnapshot, plan_input: PlanInput, planned: dict[str, str | None],
-            grower: Grower, stages: Stages) -> tuple[list[Placement], int]:
+            grower: Grower, stages: Stages, deadline: Deadline) -> tuple[list[Placement], int]:
+    """Past the deadline, the pods left are placed where the search put them, unchecked."""
     placements: list[Placement] = []
     repaired = 0
+    checking = True
     for item, pod in enumerate(plan_input.pods):
-        if item % 64 == 0:
+        if item % 64 == 0 and checking:
             stages.step("replaying the plan through the engine", item, len(plan_input.pods), "pods")
+            if deadline.passed():
+                checking = False
+                deadline.cut_short(f"{item} of {len(plan_input.pods)} pods were replayed through the engine; "
+                                   "the others are placed as the search planned, unchecked")
         class_id = snapshot.class_of(pod)
         target = planned.get(pod.key)
         if target is None:
             placements.append(Placement(pod.key, None, _unfit_message(plan_input, item)))
             continue
         index = snapshot.node_index[target]
+        if not checking:
+            snapshot.engine.assume(class_id, index)
+            placements.append(Placement(pod.key, target))
+            continue
         if snapshots.feasible_on(snapshot, class_id, index):
             snapshot.engine.assume(class_id, index)
             placements.append(Placement(pod.key, target))

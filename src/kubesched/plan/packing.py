@@ -21,6 +21,7 @@ UNLIMITED = -1
 # The exact model is tried when the kernel stops above its lower bound and the model is
 # no bigger than this many item-to-bin variables.
 EXACT_VARIABLE_LIMIT = 20_000
+EXACT_MIN_SECONDS = 0.05  # less than this left: no exact model (nor OR-Tools loading beside the rest)
 
 
 @dataclass
@@ -104,7 +105,8 @@ def solve(problem: PackingProblem, *, time_limit: float = 10.0, seed: int = 0, s
     """The cheapest packing found within the time limit. `stop_at`: a cost known to be
     optimal or good enough (default: the kernel's lower bound)."""
     start = time.monotonic()
-    exact_ready = use_exact and exact.available() and _exact_size(problem) <= EXACT_VARIABLE_LIMIT
+    exact_ready = use_exact and time_limit > EXACT_MIN_SECONDS and exact.available() \
+        and _exact_size(problem) <= EXACT_VARIABLE_LIMIT
     # On instances small enough for the exact model, the model (which can also prove) gets most
     # of the time; OR-Tools loads meanwhile, as the kernel runs without the GIL.
     kernel_share = 0.3 if exact_ready else 1.0
@@ -124,7 +126,7 @@ def solve(problem: PackingProblem, *, time_limit: float = 10.0, seed: int = 0, s
         remaining = time_limit - (time.monotonic() - start)
         if loading.is_alive():
             stats["exact"] = "skipped: OR-Tools was still loading at the time limit"
-        elif remaining > 0.05:
+        elif remaining > EXACT_MIN_SECONDS:
             found = exact.solve(problem, hint=packing, lower_bound=bound, time_limit=remaining,
                                 workers=exact_workers)
             stats["exact"] = found.status

@@ -66,6 +66,11 @@ class PreemptingPlacer:
             return Placement(pod, None, message, failure, list(result.victims), result.pdb_violations)
         return self._landed(pod, snapshot.node_names[node], list(result.victims), result.pdb_violations)
 
+    def placed(self, pod: Pod, node: str) -> None:
+        """The snapshot has placed the pod on the node: the table counts it, started last
+        (it starts now)."""
+        self.table.add(pod, node)
+
     def _landed(self, pod: Pod, node: str, victims=(), violations: int = 0) -> Placement:
-        self.table.add(pod, node)  # started last: it starts now
+        self.placed(pod, node)
         return Placement(pod, node, victims=list(victims), pdb_violations=violations)

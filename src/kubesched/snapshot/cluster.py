@@ -10,7 +10,7 @@ from kubesched import _core
 from kubesched.errors import InputError
 from kubesched.framework.pod_class import ClusterObjects, PodClassCompiler, class_key
 from kubesched.framework.profile import Profile
-from kubesched.gpu.request import gpu_indices, gpu_request, mask_of
+from kubesched.gpu.request import gpu_indices, gpu_request, mask_of, pod_annotations
 from kubesched.gpu.typical import TypicalPod, shape_of, typical_pods
 from kubesched.model.records import Node, Pod
 from kubesched.snapshot.volumes import VolumeCompiler, has_volumes
@@ -24,6 +24,7 @@ class ClusterSnapshot:
         self.node_names: list[str] = []
         self.node_index: dict[str, int] = {}
         self._classes: dict[tuple, int] = {}
+        self._last: tuple[Pod, Profile, int, dict] | None = None  # the pod class_of saw last, its annotations
         self._compiler = PodClassCompiler(self.engine, objects or ClusterObjects())
         self.volumes: VolumeCompiler | None = None  # made at the first pod with volumes
         self.gpu_typical: list[TypicalPod] = []  # FGD's typical pods the engine has
@@ -59,6 +60,10 @@ class ClusterSnapshot:
         return len(self.node_names)
 
     def class_of(self, pod: Pod) -> int:
+        last = self._last
+        annotations = pod_annotations(pod)
+        if last is not None and last[1] is self.profile and _decided_alike(pod, last[0]) and annotations == last[3]:
+            return last[2]  # the next replica of the same workload: no key to build
         key = class_key(pod, self.profile)
         found = self._classes.get(key)
         if found is None:
@@ -75,6 +80,7 @@ class ClusterSnapshot:
             found = self._classes[key] = self.engine.add_class(**arguments)
             if self.volumes is not None and arguments.get("volume_class", -1) in self.volumes.delayed_classes:
                 self.volumes.binding_classes.add(found)
+        self._last = (pod, self.profile, found, annotations)
         return found
 
     def class_with_dra(self, pod: Pod, verdict: list[int], score: list[int]) -> int:
@@ -146,6 +152,15 @@ class ClusterSnapshot:
         """Upstream's FitError wording for a histogram of the core's reason codes."""
         return fit_error_message(self.node_count, {self.engine.reason_text(reason): count
                                                    for reason, count in histogram})
+
+
+def _decided_alike(pod: Pod, other: Pod) -> bool:
+    """What class_key reads, compared without building it: the interned spec by identity,
+    the rest by value (GPU requests come from the spec and the annotations, which the caller
+    compares)."""
+    return (pod.spec is other.spec and pod.namespace == other.namespace and pod.owner_kind == other.owner_kind
+            and pod.owner_name == other.owner_name and pod.labels == other.labels
+            and not any(v.ephemeral is not None for v in pod.spec.volumes))  # ephemeral claims: the pod's own
 
 
 def reason_counts(node_reasons: list[list[str]]) -> dict[str, int]:
