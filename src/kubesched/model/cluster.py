@@ -50,6 +50,7 @@ class ClusterInput:
     priority_classes: dict[str, int] = field(default_factory=dict)  # globalDefault value under ""
     runtime_classes: dict[str, dict] = field(default_factory=dict)  # name → RuntimeClass
     pdbs: list[dict] = field(default_factory=list)
+    node_objects: dict[str, dict] = field(default_factory=dict)  # name → the Node as read, for extenders
 
 
 def _stderr_warning(message: str) -> None:
@@ -185,6 +186,7 @@ def _read_nodes(manifests: Iterable[Manifest], cluster: ClusterInput) -> set[str
                              file=manifest.file or None, obj=f"Node {node.name}", field="metadata.name")
         names.add(node.name)
         cluster.nodes.append(node)
+        cluster.node_objects[node.name] = manifest.obj
     return names
 
 

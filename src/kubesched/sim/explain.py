@@ -14,7 +14,8 @@ from kubesched.sim.simulate import simulate
 from kubesched.snapshot.cluster import fit_error_message, reason_counts
 
 
-def explain(cluster: ClusterInput, profiles: dict[str, Profile], pod_key: str, seed: int | None = None) -> dict:
+def explain(cluster: ClusterInput, profiles: dict[str, Profile], pod_key: str, seed: int | None = None,
+            extenders: tuple = ()) -> dict:
     ordered = queue_order(cluster.pending_pods)
     position = next((i for i, p in enumerate(ordered) if p.key == pod_key), None)
     if position is None:
@@ -26,10 +27,15 @@ def explain(cluster: ClusterInput, profiles: dict[str, Profile], pod_key: str, s
         raise InputError(f"no profile serves schedulerName {pod.spec.scheduler_name!r}",
                          obj=f"Pod {pod_key}", field="spec.schedulerName")
     ahead = replace(cluster, pending_pods=ordered[:position])
-    snapshot = simulate(ahead, profiles, seed).snapshot
+    snapshot = simulate(ahead, profiles, seed, extenders).snapshot
     snapshot.use_profile(profile)
     evaluation = snapshot.engine.evaluate(snapshot.class_of(pod))
-    return _report(snapshot, profile, pod_key, evaluation)
+    report = _report(snapshot, profile, pod_key, evaluation)
+    if extenders:
+        from kubesched.sim.extenders import explain_with_extenders
+
+        report = explain_with_extenders(report, snapshot, pod, extenders, cluster.node_objects)
+    return report
 
 
 def _report(snapshot, profile: Profile, pod_key: str, e: dict) -> dict:

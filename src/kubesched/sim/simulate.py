@@ -63,12 +63,14 @@ def utilization(snapshot: ClusterSnapshot) -> dict:
     return result
 
 
-def simulate(cluster: ClusterInput, profiles: dict[str, Profile], seed: int | None = None) -> SimulationResult:
+def simulate(cluster: ClusterInput, profiles: dict[str, Profile], seed: int | None = None,
+             extenders: tuple = ()) -> SimulationResult:
     """Schedule `cluster.pending_pods` on the cluster's nodes and bound pods, in queue order.
 
     Each pod is decided by the profile named by its schedulerName. Pods that no profile
     serves, and pods with scheduling gates, are not decided: they come last in the result,
-    with node null and the reason."""
+    with node null and the reason. `extenders` (extenders.client.HttpExtender, in calling
+    order) are called for the pods they are interested in, as `run` calls them."""
     first = next(iter(profiles.values()))
     snapshot = ClusterSnapshot(cluster.nodes, first, seed, ClusterObjects.of(cluster))
     snapshot.add_bound(cluster.bound_pods)
@@ -92,7 +94,12 @@ def simulate(cluster: ClusterInput, profiles: dict[str, Profile], seed: int | No
         if profiles[name] is not current:
             current = profiles[name]
             snapshot.use_profile(current)
-        decided.extend(_decide(snapshot, pods))
+        if extenders:
+            from kubesched.sim.extenders import decide_with_extenders
+
+            decided.extend(decide_with_extenders(snapshot, pods, extenders, cluster.node_objects))
+        else:
+            decided.extend(_decide(snapshot, pods))
     return SimulationResult(decided + undecided, snapshot)
 
 
