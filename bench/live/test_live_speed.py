@@ -44,7 +44,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 NODES = int(os.environ.get("KUBESCHED_LIVE_NODES", "50"))
 PODS = int(os.environ.get("KUBESCHED_LIVE_PODS", "200"))
 ROUNDS = 2
-CONCURRENCY = int(os.environ.get("KUBESCHED_LIVE_PARALLELISM", "32"))  # kubesched's bindings in flight
+# kubesched's bindings in flight (kube-scheduler's are unbounded): 128 bound 5000 pods 11-15 %
+# faster than 32 in alternating runs on one plane (44.5/41.5 s against 51.4/46.5 s)
+CONCURRENCY = int(os.environ.get("KUBESCHED_LIVE_PARALLELISM", "128"))
 NAMESPACE = "bench"
 SCHEDULER_NAMES = {"kubesched": "kubesched", "kube-scheduler": "default-scheduler", "ceiling": "ceiling"}
 RESULTS: dict[str, list[float]] = {}
@@ -121,6 +123,20 @@ class Contenders:
             _stop_group(process.pid)
 
 
+def _retrying(call, attempts: int = 5):
+    """`call()`, again after a pause when the plane answers 5xx or not at all (a busy machine's
+    etcd times out now and then): the harness's own requests, not what is measured."""
+    from kubesched.kube import ApiError
+
+    for attempt in range(attempts):
+        try:
+            return call()
+        except ApiError as error:
+            if attempt == attempts - 1 or not (error.status == 0 or error.status >= 500):
+                raise
+            time.sleep(0.5 * 2 ** attempt)
+
+
 def _empty(kube) -> None:
     """Delete the namespace's pods at once (no kubelet: nothing to wait for), one request per
     pod (a collection delete of thousands outlasts the API server's request timeout)."""
@@ -130,7 +146,7 @@ def _empty(kube) -> None:
 
     def delete(name: str) -> None:
         try:
-            kube.request("DELETE", f"{path}/{name}", query={"gracePeriodSeconds": 0})
+            _retrying(lambda: kube.request("DELETE", f"{path}/{name}", query={"gracePeriodSeconds": 0}))
         except ApiError as error:
             if error.status != 404:
                 raise
@@ -145,10 +161,18 @@ def _empty(kube) -> None:
 
 
 def _create_pods(kube, scheduler_name: str) -> None:
+    from kubesched.kube import ApiError
+
     path = f"/api/v1/namespaces/{NAMESPACE}/pods"
+    def create(i: int) -> None:
+        try:
+            _retrying(lambda: kube.request("POST", path, pod(f"p-{i:05d}", scheduler_name, "100m", "500Mi")))
+        except ApiError as error:
+            if error.status != 409:  # a retry of a create that had succeeded
+                raise
+
     with ThreadPoolExecutor(16) as pool:
-        list(pool.map(lambda i: kube.request(
-            "POST", path, pod(f"p-{i:05d}", scheduler_name, "100m", "500Mi")), range(PODS)))
+        list(pool.map(create, range(PODS)))
 
 
 class BoundWatch:

@@ -15,7 +15,7 @@ import click
 
 from kubesched.errors import InputError
 
-from kubesched.framework.config import load_config
+from kubesched.framework.config import load_config, load_config_with_extenders
 from kubesched.framework.profile import Profile, default_profile
 from kubesched.model.records import Pod
 
@@ -78,6 +78,26 @@ def load_profiles(config: str | None, scheduler_names: tuple[str, ...] = ()) -> 
         return load_config(config)
     names = scheduler_names or (DEFAULT_SCHEDULER,)
     return {name: replace(default_profile(), scheduler_name=name) for name in dict.fromkeys(names)}
+
+
+def load_profiles_and_extenders(config: str | None, scheduler_names: tuple[str, ...] = ()) -> tuple[dict[str, Profile], tuple]:
+    """As `load_profiles`, with the configuration's extenders (extenders.client.HttpExtender,
+    in calling order; none without --config), for simulate and explain."""
+    if config is None or scheduler_names:
+        return load_profiles(config, scheduler_names), ()  # without --config, or the flags' conflict
+    import ssl
+
+    from kubesched.extenders.client import HttpExtender
+
+    profiles, configs = load_config_with_extenders(config)
+    extenders = []
+    for extender in configs:
+        try:
+            extenders.append(HttpExtender(extender))
+        except (OSError, ssl.SSLError, ValueError) as error:
+            raise InputError(f"extender {extender.url_prefix}: TLS configuration not usable: {error}",
+                             file=config, obj="KubeSchedulerConfiguration", field="extenders.tlsConfig") from None
+    return profiles, tuple(extenders)
 
 
 def same_decisions(profiles: list[Profile]) -> bool:

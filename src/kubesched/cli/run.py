@@ -93,6 +93,7 @@ def run(ctx, kubeconfig, context, config_path, scheduler_name, kube_api_qps, kub
         leader_elect_retry_period, verbosity, logging_format) -> None:
     """Schedule and bind, live, every pod whose spec.schedulerName names a profile."""
     from kubesched.extenders.client import HttpExtender
+    from kubesched.extenders.config import ignoring_managed_resources
     from kubesched.kube import connect
     from kubesched.live.leader import LeaderElector
     from kubesched.live.metrics import Metrics
@@ -118,9 +119,7 @@ def run(ctx, kubeconfig, context, config_path, scheduler_name, kube_api_qps, kub
             return ctx.params[flag]
         return from_file
 
-    ignored = tuple(r.name for e in component.extenders for r in e.managed_resources if r.ignored_by_scheduler)
-    if ignored:  # as upstream: they replace NodeResourcesFit's ignoredResources in every profile
-        profiles = {name: replace(p, fit_ignored_resources=ignored) for name, p in profiles.items()}
+    profiles = ignoring_managed_resources(profiles, component.extenders)
     client = component.client_connection
     election = component.leader_election
     kubeconfig = kubeconfig or client.kubeconfig

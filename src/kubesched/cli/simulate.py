@@ -6,7 +6,7 @@ import click
 
 from kubesched.cli import reasons
 from kubesched.cli.options import (cluster_inputs, cluster_options, cluster_paths, config_option, currency_option,
-                                   load_profiles, report_option, require_served, scheduler_name_option, seed_option)
+                                   load_profiles_and_extenders, report_option, require_served, scheduler_name_option, seed_option)
 from kubesched.cli.output import Output, output_options, table
 from kubesched.cli.units import amount, percent
 from kubesched.model.cluster import read_cluster
@@ -35,7 +35,7 @@ def simulate(paths: tuple[str, ...], kubeconfig: str | None, context: str | None
     in queue order (priority, creation time, input order) by the profile their
     schedulerName names. -o json gives every pod's node and exact message; -o wide adds one
     row per node."""
-    profiles = load_profiles(config, scheduler_names)
+    profiles, extenders = load_profiles_and_extenders(config, scheduler_names)
     with Stages() as stages:  # big inputs take a while: say so on the terminal
         stages.begin("reading the manifests")
         inputs = cluster_inputs(paths, kubeconfig, context)  # before `paths` takes the snapshot's directory
@@ -43,7 +43,7 @@ def simulate(paths: tuple[str, ...], kubeconfig: str | None, context: str | None
             cluster = read_cluster(paths)
         require_served(cluster.pending_pods, profiles)
         stages.begin(f"deciding {len(cluster.pending_pods)} pods on {len(cluster.nodes)} nodes")
-        result = run_simulation(cluster, profiles, seed, preempted)
+        result = run_simulation(cluster, profiles, seed, preempted, extenders)
     view = SimulationView(result)
     if report_path:
         from kubesched.reports import pages

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 DEFAULT_TIMEOUT = 5.0  # seconds, upstream's DefaultExtenderTimeout
 EXTENDER_FIELDS = {"urlPrefix", "filterVerb", "preemptVerb", "prioritizeVerb", "weight", "bindVerb",
@@ -97,3 +97,12 @@ def _string(r, value, path: str) -> str:
     if not isinstance(value, str):
         raise r.fail(path, f"expected a string, got {value!r}")
     return value
+
+
+def ignoring_managed_resources(profiles: dict, extenders: tuple[ExtenderConfig, ...]) -> dict:
+    """As upstream: the managed resources marked ignoredByScheduler replace NodeResourcesFit's
+    ignoredResources in every profile."""
+    ignored = tuple(r.name for e in extenders for r in e.managed_resources if r.ignored_by_scheduler)
+    if not ignored:
+        return profiles
+    return {name: replace(p, fit_ignored_resources=ignored) for name, p in profiles.items()}

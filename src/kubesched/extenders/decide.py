@@ -2,12 +2,14 @@
 each interested extender's filter in turn on the nodes still feasible; one node left is
 taken as is; otherwise the core's total plus each extender's score × weight × 10
 (MaxNodeScore / MaxExtenderPriority). An extender that fails is skipped when ignorable,
-else the attempt is an error (retried after backoff); its prioritize errors are ignored."""
+else the attempt is an error (retried after backoff); its prioritize errors are ignored.
+
+The decision keeps what each extender answered (`Decision.calls`), for explain."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kubesched.extenders.client import ExtenderError, HttpExtender
 from kubesched.logs import V, kv
@@ -20,12 +22,28 @@ SCORE_SCALE = 10  # MaxNodeScore (100) / MaxExtenderPriority (10)
 
 
 @dataclass
+class ExtenderCall:
+    """What one extender answered for one pod."""
+    extender: HttpExtender
+    asked: list[str] = field(default_factory=list)        # nodes its filter was sent
+    passed: list[str] | None = None                       # None: no filter call
+    failed: dict[str, str] = field(default_factory=dict)  # node → message (Unschedulable)
+    unresolvable: dict[str, str] = field(default_factory=dict)  # UnschedulableAndUnresolvable
+    filter_error: str | None = None                       # an ignorable extender's error
+    scores: dict[str, int] | None = None                  # node → 0..10, unweighted; None: not asked
+    score_error: str | None = None
+
+
+@dataclass
 class Decision:
     node: int                      # index in the snapshot, -1 if none
     message: str | None = None     # why nothing fits (upstream's FitError text)
     error: str | None = None       # an extender failed: not a fit problem, retry
     counts: tuple[int, int] = (0, 0)   # evaluated, feasible nodes
     binder: HttpExtender | None = None
+    evaluation: dict | None = field(default=None, repr=False)  # the core's
+    calls: list[ExtenderCall] = field(default_factory=list)
+    totals: dict[str, int] = field(default_factory=dict)  # feasible node → core + extenders' total
 
 
 def interested(extenders: list[HttpExtender], pod: dict) -> list[HttpExtender]:
@@ -33,8 +51,9 @@ def interested(extenders: list[HttpExtender], pod: dict) -> list[HttpExtender]:
 
 
 def decide(snapshot, pod, pod_object: dict, extenders: list[HttpExtender],
-           node_objects: dict[str, dict]) -> Decision:
-    """`extenders`: those interested in the pod. The pod is assumed on the node chosen."""
+           node_objects: dict[str, dict], *, assume: bool = True) -> Decision:
+    """`extenders`: those interested in the pod. The pod is assumed on the node chosen
+    unless `assume` is false."""
     class_id = snapshot.class_of(pod)
     evaluation = snapshot.engine.evaluate(class_id)
     names = snapshot.node_names
@@ -43,44 +62,59 @@ def decide(snapshot, pod, pod_object: dict, extenders: list[HttpExtender],
     verdicts = list(zip(evaluation["examined"], evaluation["failed_filter"]))
     feasible = [names[i] for i, (examined, failed) in enumerate(verdicts) if examined and failed is None]
     rejected = sum(1 for examined, failed in verdicts if examined and failed is not None)
+    calls = []
     for extender in extenders:
         if not feasible:
             break
+        call = ExtenderCall(extender, asked=feasible)
+        calls.append(call)
         try:
             passed, failed, unresolvable = extender.filter(pod_object, feasible, node_objects)
         except ExtenderError as error:
             if extender.config.ignorable:
                 log.info("Skipping extender as it returned error and has ignorable flag set",
                          extra=kv(extender=extender.name, err=str(error)))
+                call.filter_error = str(error)
                 continue
-            return Decision(-1, error=str(error))
+            return Decision(-1, error=str(error), evaluation=evaluation, calls=calls)
+        call.passed, call.failed, call.unresolvable = passed, failed, unresolvable
         for node, message in {**failed, **unresolvable}.items():
             histogram[message] = histogram.get(message, 0) + 1
             rejected += 1
         known = set(feasible)
         feasible = [node for node in passed if node in known]
     counts = (len(feasible) + rejected, len(feasible))
+    decision = Decision(-1, counts=counts, evaluation=evaluation, calls=calls)
     if not feasible:
-        return Decision(-1, message=fit_error_message(snapshot.node_count, histogram), counts=counts)
+        decision.message = fit_error_message(snapshot.node_count, histogram)
+        return decision
     index = snapshot.node_index
+    totals = decision.totals = {node: evaluation["total"][index[node]] for node in feasible}
     if len(feasible) == 1:
         chosen = feasible[0]
     else:
-        totals = {node: evaluation["total"][index[node]] for node in feasible}
+        by_extender = {id(call.extender): call for call in calls}
         for extender in extenders:
             if not extender.config.prioritize_verb:
                 continue
+            call = by_extender.get(id(extender))
+            if call is None:
+                call = by_extender[id(extender)] = ExtenderCall(extender)
+                calls.append(call)
             try:
-                scores = extender.prioritize(pod_object, feasible, node_objects)
+                scores = call.scores = extender.prioritize(pod_object, feasible, node_objects)
             except ExtenderError as error:
                 log.log(V(5), "Failed to run extender's priority function. No score given by this extender.",
                         extra=kv(extender=extender.name, err=str(error)))
+                call.score_error = str(error)
                 continue
             for node, score in scores.items():
                 if node in totals:
                     totals[node] += score * extender.config.weight * SCORE_SCALE
         best = max(totals.values())
         chosen = min((node for node, total in totals.items() if total == best), key=index.__getitem__)
-    snapshot.engine.assume(class_id, index[chosen])
-    binder = next((extender for extender in extenders if extender.config.bind_verb), None)
-    return Decision(index[chosen], counts=counts, binder=binder)
+    if assume:
+        snapshot.engine.assume(class_id, index[chosen])
+    decision.node = index[chosen]
+    decision.binder = next((extender for extender in extenders if extender.config.bind_verb), None)
+    return decision

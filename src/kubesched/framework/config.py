@@ -90,13 +90,22 @@ class _Reader:
 
 
 def load_config(path: str) -> dict[str, Profile]:
-    """The profiles, for the offline commands; the rest of the file is validated too (it
-    decides nothing offline), but extenders, which would decide, are refused."""
+    """The profiles, for `plan`; the rest of the file is validated too (it decides nothing
+    offline), but extenders, which would decide, are refused."""
     profiles, component = load_scheduler_config(path)
     if component.extenders:
-        raise InputError("extenders are called by `kubesched run` only; simulate, explain and plan "
+        raise InputError("extenders are called by `kubesched run`, simulate and explain; plan "
                          "cannot honour them", file=path, obj=OBJECT, field="extenders")
     return profiles
+
+
+def load_config_with_extenders(path: str) -> tuple[dict[str, Profile], tuple]:
+    """The profiles and the extenders (extenders.config.ExtenderConfig, in calling order), for
+    simulate and explain; the profiles ignore the resources the extenders manage when told."""
+    from kubesched.extenders.config import ignoring_managed_resources
+
+    profiles, component = load_scheduler_config(path)
+    return ignoring_managed_resources(profiles, component.extenders), component.extenders
 
 
 def load_scheduler_config(path: str) -> tuple[dict[str, Profile], ComponentConfig]:

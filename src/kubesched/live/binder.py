@@ -1,4 +1,5 @@
-"""Bindings posted concurrently with the next decisions, on a bounded pool of threads.
+"""Bindings posted concurrently with the next decisions, on a bounded pool of threads (no
+Future per binding: the loop only enqueues).
 
 The scheduler assumes the pod on its node before submitting, so the next decision already
 counts it. The outcome comes back through `done(outcome)` on the binder's thread; the
@@ -11,10 +12,10 @@ failed binding leaves nothing to clean up. Pods without any cost no extra reques
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from kubesched.extenders.client import ExtenderError
@@ -62,31 +63,52 @@ def post_binding(kube: Kube, namespace: str, name: str, uid: str, node: str,
 
 
 class Binder:
+    """`workers` threads take bindings from one queue; at most `workers` are in flight. Every
+    submitted binding ends in exactly one `done(outcome)`, an unexpected error included
+    (FAILED: the scheduler forgets the assumed pod and retries it)."""
+
     def __init__(self, kube: Kube, done: Callable[[Outcome], None], workers: int = 32,
                  may_bind: Callable[[], bool] = lambda: True):
         self.kube = kube
         self.done = done
         self.may_bind = may_bind  # False once leadership is lost: nothing more is posted
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bind")
-        self._in_flight: set = set()
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._lock = threading.Lock()
+        self._settled = threading.Condition(self._lock)
+        self._pending = 0  # submitted, outcome not yet given
+        self._stopped = False
+        self._workers = [threading.Thread(target=self._work, name=f"bind-{i}", daemon=True)
+                         for i in range(max(1, workers))]
+        for worker in self._workers:
+            worker.start()
 
     def submit(self, uid: str, namespace: str, name: str, node: str,
                annotations: dict[str, str] | None = None, extender=None) -> None:
         """Bind the pod to `node`, setting `annotations` on it in the same update; through
         `extender` (an extenders.client.HttpExtender with a bindVerb) when given."""
-        future = self._pool.submit(self._bind, uid, namespace, name, node, annotations, extender)
         with self._lock:
-            self._in_flight.add(future)
-        future.add_done_callback(self._finished)
+            self._pending += 1
+        self._jobs.put((uid, namespace, name, node, annotations, extender))
 
     def in_flight(self) -> int:
-        with self._lock:
-            return len(self._in_flight)
+        """Bindings submitted whose outcome is not yet given (queued or posted)."""
+        return self._pending
 
-    def _finished(self, future) -> None:
-        with self._lock:
-            self._in_flight.discard(future)
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None or self._stopped:
+                return
+            try:
+                self._bind(*job)
+            except Exception as error:  # never lose a pod: it is retried like a failed binding
+                uid, namespace, name, node = job[:4]
+                self.done(Outcome(uid, namespace, name, node, FAILED, f"{type(error).__name__}: {error}"))
+            finally:
+                with self._lock:
+                    self._pending -= 1
+                    if not self._pending:
+                        self._settled.notify_all()
 
     def _bind(self, uid: str, namespace: str, name: str, node: str,
               annotations: dict[str, str] | None, extender) -> None:
@@ -106,9 +128,11 @@ class Binder:
         self.done(Outcome(uid, namespace, name, node, result, error, time.monotonic() - started))
 
     def drain(self, timeout: float) -> bool:
-        """Wait for the bindings in flight; True if all finished in time."""
+        """Wait for the bindings submitted; True if all finished in time. Then stop: bindings
+        still queued are not posted."""
         with self._lock:
-            pending = list(self._in_flight)
-        _, not_done = wait(pending, timeout=timeout)
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        return not not_done
+            finished = self._settled.wait_for(lambda: not self._pending, timeout)
+        self._stopped = True
+        for _ in self._workers:
+            self._jobs.put(None)
+        return finished

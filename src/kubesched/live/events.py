@@ -8,7 +8,9 @@ lasts. A series whose event has vanished is created again.
 
 Sending: warnings (FailedScheduling) go first and at once; normal events (Scheduled) give
 way to bindings while `busy()` for up to `NORMAL_DELAY`, so a burst of bindings is not
-slowed, and a warning never waits behind thousands of Scheduled events."""
+slowed, and a warning never waits behind thousands of Scheduled events. An event costs the
+API server about what a binding costs (one write to etcd), so on a busy plane a burst of
+thousands of pods lasts longer than half a minute: the delay covers such a burst."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ log = logging.getLogger("kubesched.live")
 
 FINISH_AFTER = 6 * 60.0
 REFRESH_EVERY = 30 * 60.0
-NORMAL_DELAY = 30.0
+NORMAL_DELAY = 120.0
 MAX_QUEUED = 20000
 SENDERS = 2
 WARNING, NORMAL = 0, 1  # send priority

@@ -60,6 +60,7 @@ class ClusterInput:
     storage: StorageObjects = field(default_factory=StorageObjects)  # PVs, PVCs, StorageClasses, CSI objects
     daemon_sets: list[Manifest] = field(default_factory=list)  # for the nodes a plan adds
     stopped_reading: bool = False  # `stop` said so before every pod was read
+    node_objects: dict[str, dict] = field(default_factory=dict)  # name → the Node as read, for extenders
 
 
 def _stderr_warning(message: str) -> None:
@@ -222,6 +223,7 @@ def _read_nodes(manifests: Iterable[Manifest], cluster: ClusterInput) -> set[str
                              file=manifest.file or None, obj=f"Node {node.name}", field="metadata.name")
         names.add(node.name)
         cluster.nodes.append(node)
+        cluster.node_objects[node.name] = manifest.obj
     return names
 
 

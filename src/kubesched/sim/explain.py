@@ -16,7 +16,8 @@ from kubesched.sim.simulate import simulate
 from kubesched.snapshot.cluster import fit_error_message, reason_counts
 
 
-def explain(cluster: ClusterInput, profiles: dict[str, Profile], pod_key: str, seed: int | None = None) -> dict:
+def explain(cluster: ClusterInput, profiles: dict[str, Profile], pod_key: str, seed: int | None = None,
+            extenders: tuple = ()) -> dict:
     ordered = queue_order(cluster.pending_pods)
     position = next((i for i, p in enumerate(ordered) if p.key == pod_key), None)
     if position is None:
@@ -28,7 +29,7 @@ def explain(cluster: ClusterInput, profiles: dict[str, Profile], pod_key: str, s
         raise InputError(f"no profile serves schedulerName {pod.spec.scheduler_name!r}",
                          obj=f"Pod {pod_key}", field="spec.schedulerName")
     ahead = replace(cluster, pending_pods=ordered[:position])
-    simulated = simulate(ahead, profiles, seed)
+    simulated = simulate(ahead, profiles, seed, extenders=extenders)
     snapshot = simulated.snapshot
     snapshot.use_profile(profile)
     if snapshot.dra is not None and "DynamicResources" in profile.filters and snapshot.dra.has_claims(pod):
@@ -41,6 +42,10 @@ def explain(cluster: ClusterInput, profiles: dict[str, Profile], pod_key: str, s
         return report
     evaluation = snapshot.engine.evaluate(snapshot.class_of(pod))
     report = _report(snapshot, profile, pod_key, evaluation)
+    if extenders:
+        from kubesched.sim.extenders import explain_with_extenders
+
+        return explain_with_extenders(report, snapshot, pod, extenders, cluster.node_objects)
     if evaluation["selected"] < 0 and profile.preemption is not None and simulated.preemption is not None:
         result = preempt(snapshot, pod, simulated.preemption.table)
         report["preemption"] = preemption_report(result, simulated.preemption.table)

@@ -94,14 +94,16 @@ def utilization(snapshot: ClusterSnapshot) -> dict:
 
 
 def simulate(cluster: ClusterInput, profiles: dict[str, Profile], seed: int | None = None,
-             preempted: str = "requeue") -> SimulationResult:
+             preempted: str = "requeue", extenders: tuple = ()) -> SimulationResult:
     """Schedule `cluster.pending_pods` on the cluster's nodes and bound pods, in queue order.
 
     Each pod is decided by the profile named by its schedulerName. Pods that no profile
     serves, and pods with scheduling gates, are not decided: they come last in the result,
     with node null and the reason. Profiles with DefaultPreemption preempt
     (sim/preempting.py); `preempted`: "requeue" puts evicted pods that a controller would
-    recreate back into the queue, "report" only reports them."""
+    recreate back into the queue, "report" only reports them. `extenders`
+    (extenders.client.HttpExtender, in calling order) are called for the pods they are
+    interested in, as `run` calls them (those pods do not preempt)."""
     first = next(iter(profiles.values()))
     snapshot = ClusterSnapshot(cluster.nodes, first, seed, ClusterObjects.of(cluster))
     snapshot.add_bound(cluster.bound_pods)
@@ -132,6 +134,12 @@ def simulate(cluster: ClusterInput, profiles: dict[str, Profile], seed: int | No
         if profiles[name] is not current:
             current = profiles[name]
             snapshot.use_profile(current)
+        if extenders:
+            from kubesched.sim.extenders import decide_with_extenders
+
+            decided.extend(decide_with_extenders(snapshot, queue[start:end], extenders, cluster.node_objects))
+            start = end
+            continue
         placements, again, rest = _decide_with_claims(snapshot, queue[start:end], undecided, flow)
         decided.extend(placements)
         if again:  # evicted pods back in the queue, each behind the pods of its priority
