@@ -91,7 +91,7 @@ def decide(tmp_path, extenders: list[dict], pods: list[dict], explained: str | N
     profiles, called = load_profiles_and_extenders(config)
     if explained:
         return explain(cluster, profiles, f"default/{explained}", None, called)
-    return {p.pod: (p.node, p.message) for p in simulate(cluster, profiles, None, called).placements}
+    return {p.pod: (p.node, p.message) for p in simulate(cluster, profiles, None, extenders=called).placements}
 
 
 def test_simulate_filters_and_scores_through_the_extenders(tmp_path, servers):

@@ -26,7 +26,7 @@ def decide_with_extenders(snapshot: ClusterSnapshot, pods: list[Pod], extenders:
             plain.append(pod)
             continue
         if plain:
-            placements.extend(_decide(snapshot, plain))
+            placements.extend(_decide(snapshot, plain)[0])  # no preemption here
             plain = []
         decision = decide(snapshot, pod, pod.raw or {}, asked, node_objects)
         if decision.node >= 0:
@@ -34,7 +34,7 @@ def decide_with_extenders(snapshot: ClusterSnapshot, pods: list[Pod], extenders:
         else:
             placements.append(Placement(pod.key, None, decision.error or decision.message or ""))
     if plain:
-        placements.extend(_decide(snapshot, plain))
+        placements.extend(_decide(snapshot, plain)[0])  # no preemption here
     return placements
 
 
