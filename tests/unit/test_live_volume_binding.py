@@ -24,7 +24,7 @@ class PvController:
     claimRef, or once it has a selected node (provisioned), unless `binds` is False."""
 
     def __init__(self, binds=True):
-        self.binds = binds
+        self.binds = binds  # True, False, or an Event: binds once set
         self.requests = []
         self.pvs, self.claims = {}, {}
         self.lock = threading.Lock()
@@ -50,7 +50,8 @@ class PvController:
                        if (pv["spec"].get("claimRef") or {}).get("name") == name), None)
         if volume is None and "volume.kubernetes.io/selected-node" in (claim["metadata"].get("annotations") or {}):
             volume = f"pvc-{name}"
-        if not self.binds or volume is None:
+        binds = self.binds.is_set() if isinstance(self.binds, threading.Event) else self.binds
+        if not binds or volume is None:
             return claim
         annotations = {**(claim["metadata"].get("annotations") or {}), "pv.kubernetes.io/bind-completed": "yes"}
         return {**claim, "metadata": {**claim["metadata"], "annotations": annotations},
@@ -224,3 +225,34 @@ def test_a_pv_pre_bound_to_the_claim_is_not_marked_bound_by_controller():
     written = bind_volume_to_claim(pv, claim_obj("data-0"))
     assert written["spec"]["claimRef"]["uid"] == "uid-data-0"
     assert BOUND_BY_CONTROLLER not in (written["metadata"].get("annotations") or {})
+
+
+def test_a_pv_reserved_for_a_pod_in_flight_stays_taken_across_a_rebuild():
+    """A smaller PV arriving on the node rebuilds the snapshot while web-0's PreBind writes
+    the larger one: web-0 keeps the PV it is writing, and web-1 gets the new one."""
+    release = threading.Event()
+    kube = PvController(binds=release)
+    sched = scheduler(kube)
+    try:
+        sched.inbox.put(("node", "ADDED", node_obj("n0")))
+        sched.inbox.put(("volume:StorageClass", "ADDED", local_class()))
+        large = local_pv("pv-large", "n0")
+        large["spec"]["capacity"]["storage"] = "2Gi"
+        sched.inbox.put(("volume:PersistentVolume", "ADDED", large))
+        for i in range(2):
+            sched.inbox.put(("volume:PersistentVolumeClaim", "ADDED", claim_obj(f"data-{i}")))
+        sched.inbox.put(("pod", "ADDED", pod_obj("web-0", "data-0")))
+        sched._apply_waiting(timeout=0)
+        sched._schedule(sched.queue.pop())  # web-0's PreBind now waits for its claim
+        rebuilds = sched.cache.rebuilds
+        sched.inbox.put(("volume:PersistentVolume", "ADDED", local_pv("pv-small", "n0")))
+        sched.inbox.put(("pod", "ADDED", pod_obj("web-1", "data-1")))
+        sched._apply_waiting(timeout=0)
+        sched._schedule(sched.queue.pop())
+        assert sched.cache.rebuilds > rebuilds  # web-1 was decided on a snapshot built anew
+        release.set()
+        step(sched, until=lambda: len(kube.calls("POST", "/binding")) == 2)
+        taken = {name: pv["spec"]["claimRef"]["name"] for name, pv in kube.pvs.items()}
+        assert taken == {"pv-large": "data-0", "pv-small": "data-1"}
+    finally:
+        sched.shutdown()
