@@ -256,3 +256,15 @@ def test_a_pv_reserved_for_a_pod_in_flight_stays_taken_across_a_rebuild():
         assert taken == {"pv-large": "data-0", "pv-small": "data-1"}
     finally:
         sched.shutdown()
+
+
+def test_prebind_stops_when_the_pod_is_gone():
+    class PodGone(PvController):
+        def request(self, method, path, body=None, **kw):
+            if "/pods/" in path:
+                raise ApiError(404, {"message": 'pods "web-0" not found'})
+            return super().request(method, path, body, **kw)
+    pv = bind_volume_to_claim(local_pv("pv-0", "n0"), claim_obj("data-0"))
+    volumes = LiveVolumes(PodGone(binds=False), cache=type("C", (), {"storage": None})())
+    error = volumes.prebind(VolumeBindings(NS, "web-0", "n0", [(pv, claim_obj("data-0"))], []), timeout=600)
+    assert error.startswith("binding volumes: pod does not exist any more: ")

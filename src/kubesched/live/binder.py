@@ -119,6 +119,8 @@ class Binder:
             result, error = FAILED, "not the leader"
         elif prebind is not None and (failure := prebind()) is not None:
             result, error = FAILED, failure
+        elif prebind is not None and not self.may_bind():  # lost while PreBind waited
+            result, error = FAILED, "not the leader"
         elif extender is not None:
             try:
                 extender.bind(namespace, name, uid, node)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 
@@ -147,30 +148,26 @@ class LiveVolumes:
         """Write the bindings, then wait until the PV controller bound every claim; the error
         that fails the binding, None once all are bound."""
         try:
-            written_pvs = [(self.kube.request("PUT", f"{PATHS['PersistentVolume']}/{_name(pv)}", pv), claim)
-                           for pv, claim in bindings.static]
+            for pv, _ in bindings.static:
+                self.kube.request("PUT", f"{PATHS['PersistentVolume']}/{_name(pv)}", pv)
             for claim in bindings.provision:
                 self.kube.request("PUT", _claim_path(claim), claim)
         except ApiError as error:
             return f"binding volumes: {error}"
         stop = stop or threading.Event()
-        waited = 0.0
+        deadline = time.monotonic() + timeout
         while True:
             try:
-                done = self._bound(bindings, [pv for pv, _ in written_pvs])
-            except ApiError as error:
+                if self._bound(bindings):
+                    return None
+            except (ApiError, _Retry) as error:
                 return f"binding volumes: {error}"
-            except _Retry as error:
-                return f"binding volumes: {error}"
-            if done:
-                return None
-            if waited >= timeout:
+            if time.monotonic() >= deadline:
                 return "binding volumes: context deadline exceeded"
             if stop.wait(POLL_SECONDS):
                 return "binding volumes: the scheduler stopped"
-            waited += POLL_SECONDS
 
-    def _bound(self, bindings: VolumeBindings, pvs: list[dict]) -> bool:
+    def _bound(self, bindings: VolumeBindings) -> bool:
         """upstream's checkBindings, on the API's objects: True when every claim is fully
         bound; _Retry when the binding cannot complete as chosen."""
         try:
@@ -179,14 +176,12 @@ class LiveVolumes:
             if error.status == 404:
                 raise _Retry(f"pod does not exist any more: {error}") from None
             raise
-        for pv in pvs:
+        for pv, claim in bindings.static:
             current = self.kube.request("GET", f"{PATHS['PersistentVolume']}/{_name(pv)}")
             ref = (current.get("spec") or {}).get("claimRef") or {}
             if not ref.get("uid"):
                 raise _Retry(f'ClaimRef got reset for pv "{_name(pv)}"')
-            claim = self.kube.request("GET", _claim_path({"metadata": {"namespace": ref.get("namespace"),
-                                                                       "name": ref.get("name")}}))
-            if not _fully_bound(claim):
+            if not _fully_bound(self.kube.request("GET", _claim_path(claim))):
                 return False
         for claim in bindings.provision:
             current = self.kube.request("GET", _claim_path(claim))
