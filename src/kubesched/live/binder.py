@@ -83,12 +83,13 @@ class Binder:
             worker.start()
 
     def submit(self, uid: str, namespace: str, name: str, node: str,
-               annotations: dict[str, str] | None = None, extender=None) -> None:
+               annotations: dict[str, str] | None = None, extender=None, prebind=None) -> None:
         """Bind the pod to `node`, setting `annotations` on it in the same update; through
-        `extender` (an extenders.client.HttpExtender with a bindVerb) when given."""
+        `extender` (an extenders.client.HttpExtender with a bindVerb) when given; after
+        `prebind()` (the error that fails the binding, or None) when given."""
         with self._lock:
             self._pending += 1
-        self._jobs.put((uid, namespace, name, node, annotations, extender))
+        self._jobs.put((uid, namespace, name, node, annotations, extender, prebind))
 
     def in_flight(self) -> int:
         """Bindings submitted whose outcome is not yet given (queued or posted)."""
@@ -111,10 +112,14 @@ class Binder:
                         self._settled.notify_all()
 
     def _bind(self, uid: str, namespace: str, name: str, node: str,
-              annotations: dict[str, str] | None, extender) -> None:
+              annotations: dict[str, str] | None, extender, prebind=None) -> None:
         started = time.monotonic()
         result = None
         if not self.may_bind():
+            result, error = FAILED, "not the leader"
+        elif prebind is not None and (failure := prebind()) is not None:
+            result, error = FAILED, failure
+        elif prebind is not None and not self.may_bind():  # lost while PreBind waited
             result, error = FAILED, "not the leader"
         elif extender is not None:
             try:

@@ -15,6 +15,7 @@ mask is kept, so a rebuild puts the pod back on the same GPUs and its removal fr
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 
 from kubesched.errors import InputError
@@ -22,6 +23,7 @@ from kubesched.framework.pod_class import ClusterObjects
 from kubesched.framework.profile import Profile
 from kubesched.gpu.request import gpu_indices, mask_of
 from kubesched.model.nodes import parse_node
+from kubesched.model.storage import StorageObjects
 from kubesched.model.records import Node, Pod
 from kubesched.snapshot.cluster import ClusterSnapshot
 
@@ -59,6 +61,9 @@ class Cache:
         self.objects: dict[str, dict[str, dict]] = {kind: {} for kind in OBJECT_KINDS}
         self.snapshot: ClusterSnapshot | None = None
         self.rebuilds = 0
+        # Set by kubesched.live.volume_binding once storage objects are watched.
+        self.storage: StorageObjects | None = None
+        self.claim_references: Counter = Counter()
 
     # -- nodes and objects: the snapshot is rebuilt --------------------------------------
 
@@ -173,7 +178,7 @@ class Cache:
             replica_sets=list(self.objects["replicasets"].values()),
             stateful_sets=list(self.objects["statefulsets"].values()),
             deployments=list(self.objects["deployments"].values()),
-            storage=None)  # not watched yet: the volume plugins judge no pod live
+            storage=self.storage, claim_references=self.claim_references)  # None: no volume plugin judges
         self.snapshot = ClusterSnapshot(self.nodes.values(), profile, self.seed, objects=objects)
         self.rebuilds += 1
         for placed in self.placed.values():

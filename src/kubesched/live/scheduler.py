@@ -36,6 +36,7 @@ from kubesched.live.metrics import Metrics
 from kubesched.live.preemption import LivePreemption
 from kubesched.live.queue import QueuedPod, SchedulingQueue
 from kubesched.live.status import Reporter
+from kubesched.live.volume_binding import PATHS as VOLUME_PATHS, LiveVolumes, placed_claims
 from kubesched.logs import V, KObj, kv
 from kubesched.model.cluster import _priority_classes as priority_classes
 from kubesched.model.manifests import Manifest
@@ -95,6 +96,7 @@ class Scheduler:
         self._in_flight: dict[str, QueuedPod] = {}  # uid → pods assumed, binding posted
         self._priority_classes: dict[str, dict] = {}
         self.dra = LiveDra(kube)  # resource.k8s.io objects (kubesched.live.dra)
+        self.volumes = LiveVolumes(kube, self.cache)  # storage objects (kubesched.live.volume_binding)
         self.preemption = LivePreemption(Evictor(kube, self.reporter.events, lambda uid, ok: self.inbox.put(
             ("preempted", uid, ok))), self.metrics, self.cache.placed.get)
 
@@ -109,6 +111,7 @@ class Scheduler:
                  ("/apis/policy/v1/poddisruptionbudgets", "pdb", ""),
                  *((path, kind, "") for kind, path in WORKLOADS.items()),
                  *((path, f"dra:{kind}", "") for kind, path in DRA_PATHS.items()),
+                 *((path, f"volume:{kind}", "") for kind, path in VOLUME_PATHS.items()),
                  ("/api/v1/nodes", "node", ""),
                  ("/api/v1/pods", "pod", ACTIVE_PODS)]
         for path, kind, selector in specs:
@@ -220,6 +223,7 @@ class Scheduler:
             return
         node_name = snapshot.node_names[node]
         gpus = snapshot.engine.last_gpu_mask
+        prebind = self._reserve_volumes(entry.uid, snapshot, pod, node_name, profile)
         self.cache.assumed(entry.uid, pod, node_name, (class_id, node), gpus)
         self.preemption.unnominate(entry.uid)
         entry.attempt_started = started
@@ -227,7 +231,16 @@ class Scheduler:
         self.queue.done(entry)
         self._in_flight[entry.uid] = entry
         annotations = {GPU_INDICES_ANNOTATION: indices_annotation(gpus)} if gpus else None
-        self.binder.submit(entry.uid, pod.namespace, pod.name, node_name, annotations, extender=binder)
+        self.binder.submit(entry.uid, pod.namespace, pod.name, node_name, annotations, extender=binder,
+                           prebind=prebind)
+
+    def _reserve_volumes(self, uid: str, snapshot, pod: Pod, node_name: str, profile: Profile):
+        """VolumeBinding's Reserve for the pod just placed; its PreBind for the binder, or None."""
+        bindings = self.volumes.reserve(uid, pod, node_name, placed_claims(snapshot, pod))
+        if bindings is None:
+            return None
+        timeout = profile.bind_timeout_seconds
+        return lambda: self.volumes.prebind(bindings, timeout, self.stop)
 
     def _extender_error(self, entry: QueuedPod, error: str, seconds: float) -> None:
         """An extender failed: not a fit problem; the pod is retried after its backoff."""
@@ -244,6 +257,7 @@ class Scheduler:
         entry = self._in_flight.pop(outcome.uid, None)
         self.metrics.binding_duration.labels(outcome.result).observe(outcome.seconds)
         name = entry.pod.spec.scheduler_name if entry is not None else ""
+        self.volumes.finished(outcome.uid, bound=outcome.result == binding.BOUND)
         if outcome.result == binding.BOUND:
             self.bound += 1
             if log.isEnabledFor(V(2)):
@@ -311,6 +325,9 @@ class Scheduler:
                 self.queue.move_all()
         elif kind == "priorityclass":
             self._priority_class(item[1], item[2])
+        elif kind.startswith("volume:"):
+            self.volumes.event(kind[7:], item[1], item[2])
+            self.queue.move_all()
         elif kind.startswith("dra:"):
             self.dra.event(kind[4:], item[1], item[2])
             self.queue.move_all()
