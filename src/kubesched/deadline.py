@@ -28,7 +28,7 @@ class Deadline:
 
     def part(self, fraction: float) -> "Deadline":
         """The moment `fraction` of the time is used up (e.g. reading the input gets a quarter:
-        what comes after it costs about as much per pod)."""
+        what comes after it costs about twice as much per pod)."""
         return Deadline(self.started, self.seconds * fraction, self.clock, self.reached_while)
 
     def remaining(self) -> float:
