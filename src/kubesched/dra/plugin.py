@@ -66,7 +66,7 @@ class DraCluster:
         template claims are not in the input (offline); otherwise such a pod waits."""
         # Claims change as pods are placed (allocation, reservedFor): this run's own copies.
         self.objects = replace(objects, claims={key: replace(c, reserved_for=list(c.reserved_for))
-                                                for key, c in objects.claims.items()})
+                                                for key, c in objects.claims.items()}, slices=list(objects.slices))
         self.nodes = nodes
         self.inventory = Inventory(objects.slices)
         self.create_template_claims = create_template_claims
@@ -93,6 +93,22 @@ class DraCluster:
     def _take(self, allocation: Allocation | None) -> None:
         if allocation is not None:
             self.allocated.update(r.device_id for r in allocation.results if not r.admin_access)
+
+    def add_nodes(self, added: list[tuple[Node, list]]) -> None:
+        """Nodes join the cluster with the ResourceSlices they publish (plan nodes' new nodes).
+        Their slices are their own (nodeName), so what other nodes see does not change."""
+        for node, slices in added:
+            self.nodes.append(node)
+            self._node_generation.append(0)
+            for s in slices:
+                self.objects.slices.append(s)
+                names = self._pool_nodes.setdefault((s.driver, s.pool), set())
+                if names is not None:
+                    names.add(node.name)
+        for cache in self._cache.values():
+            cache.extend([None] * (len(self.nodes) - len(cache)))
+        if any(slices for _, slices in added):
+            self.inventory = Inventory(self.objects.slices)
 
     # -- PreEnqueue and PreFilter ---------------------------------------------------------
 
