@@ -78,3 +78,18 @@ def test_template_slice_must_name_a_template(tmp_path):
     result, _ = plan(tmp_path, [device_class(), claim_template(), training(1)], templates)
     assert result.exit_code == 2
     assert "ResourceSlice stray" in result.output and "spec.nodeName" in result.output
+
+
+def test_extended_resources_backed_by_devices_buy_gpu_nodes(tmp_path):
+    gpu_class = device_class(extendedResourceName="example.com/gpu")
+    spec = {"containers": [{"name": "c", "image": "app:1",
+                            "resources": {"requests": {"cpu": "1", "example.com/gpu": "2"}}}]}
+    workload = [gpu_class, {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "train"},
+                            "spec": {"replicas": 6, "selector": {"matchLabels": {"app": "train"}},
+                                     "template": {"metadata": {"labels": {"app": "train"}}, "spec": spec}}}]
+    templates = [node("cpu", cpu="64", memory="256Gi", cost="1"), *gpu_template()]
+    result, data = plan(tmp_path, workload, templates)
+    assert result.exit_code == 0, result.output
+    assert data["byTemplate"] == {"cpu": 0, "gpu": 2} and data["repaired"] == 0
+    used = devices_of(data)
+    assert len(used) == 12 and len(set(used)) == 12

@@ -39,6 +39,7 @@ class DeviceColumns:
     capacities: np.ndarray     # [types, columns]
     allowed: np.ndarray        # [items, types]: the allocator's verdict on an empty node of the type
     verdicts: dict[int, list[str | None]]  # item -> per type, why its claims cannot be allocated there
+    pods: list[Pod]            # as the filters before DynamicResources see them (DraCluster.for_filters)
 
 
 def device_columns(cluster: ClusterInput, pods: list[Pod], probes: list[Node], templates: list[NodeTemplate]
@@ -76,7 +77,7 @@ def device_columns(cluster: ClusterInput, pods: list[Pod], probes: list[Node], t
         sizes[item, column] = 1
     names = [f"devices for claims like {pods[next(i for i, c in wants if c == k)].key}'s" for k in range(len(kinds))]
     caps = np.array(capacities, dtype=np.int64).reshape(len(kinds), types).T
-    return DeviceColumns(names, sizes, caps, allowed, verdicts)
+    return DeviceColumns(names, sizes, caps, allowed, verdicts, [dra.for_filters(pod) for pod in pods])
 
 
 def _copies(dra: DraCluster, claims: PodClaims, n: int) -> int:
@@ -142,5 +143,6 @@ def place_with_claims(snapshot, dra: DraCluster, pod: Pod, target: str | None, g
 
 
 def _class(snapshot, dra: DraCluster, claims: PodClaims, pod: Pod) -> tuple[int, dict]:
+    pod = dra.for_filters(pod)
     verdict, score, allocations = dra.verdicts(claims, passing_other_filters(snapshot, pod))
     return snapshot.class_with_dra(pod, verdict, score), allocations

@@ -64,6 +64,9 @@ def build(cluster: ClusterInput, pods: list[Pod], templates: list[NodeTemplate],
     probes = [t.instantiate(probe_name(i)) for i, t in enumerate(templates)]
     template_daemons = [daemons.pods_for(node) for node in probes]
 
+    devices = device_columns(cluster, pods, probes, templates) if plans_claims(profile) else None
+    if devices is not None:
+        pods = devices.pods
     # The engine's verdict for each distinct pod class on empty copies of every type.
     probe = snapshots.snapshot(existing + probes, snapshots.static_profile(profile), cluster)
     verdicts: dict[int, np.ndarray] = {}
@@ -73,7 +76,6 @@ def build(cluster: ClusterInput, pods: list[Pod], templates: list[NodeTemplate],
         if class_id not in verdicts:
             verdicts[class_id] = snapshots.feasible_nodes(probe, class_id)
         allowed[i] = verdicts[class_id]
-    devices = device_columns(cluster, pods, probes, templates) if plans_claims(profile) else None
     if devices is not None:
         allowed &= devices.allowed
 
