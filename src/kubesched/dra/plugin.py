@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from kubesched.dra.allocator import AllocationError, Allocator, ClaimToAllocate
+from kubesched.dra.extended import backed_resources, check_not_advertised, claim_spec, classes_by_resource, \
+    extended_claim, without_backed
 from kubesched.dra.inventory import Inventory, selects
 from kubesched.model.dra_objects import pod_claim_references, pod_claim_statuses
 from kubesched.model.dra_records import Allocation, DraObjects, ResourceClaim
@@ -26,6 +28,7 @@ VERDICT_TEXT = {CANNOT_ALLOCATE: "cannot allocate all claims", NOT_AVAILABLE: "r
 _VERDICT_OF = {text: code for code, text in VERDICT_TEXT.items()}
 MAX_SUBREQUESTS = 8  # FirstAvailableDeviceRequestMaxSize: the first alternative scores 8, the next 7, …
 POD_CLAIM_NAME_ANNOTATION = "resource.kubernetes.io/pod-claim-name"
+EXTENDED = "<extended-resources>"  # the scheduler's claim for a pod's extended resources, as upstream names it in memory
 
 
 class Unschedulable(Exception):
@@ -66,7 +69,7 @@ class DraCluster:
         template claims are not in the input (offline); otherwise such a pod waits."""
         # Claims change as pods are placed (allocation, reservedFor): this run's own copies.
         self.objects = replace(objects, claims={key: replace(c, reserved_for=list(c.reserved_for))
-                                                for key, c in objects.claims.items()})
+                                                for key, c in objects.claims.items()}, slices=list(objects.slices))
         self.nodes = nodes
         self.inventory = Inventory(objects.slices)
         self.create_template_claims = create_template_claims
@@ -85,6 +88,9 @@ class DraCluster:
                 else:
                     self._pool_nodes[(s.driver, s.pool)] = None
         self._created: dict[tuple[str, str], str] = {}  # (pod, pod claim name) → the claim made for it
+        # Extended resources backed by DRA (extended.py): offline only, for now.
+        self._by_resource = classes_by_resource(objects.classes) if create_template_claims else {}
+        self._for_filters: dict = {}
 
     @property
     def active(self) -> bool:
@@ -94,11 +100,37 @@ class DraCluster:
         if allocation is not None:
             self.allocated.update(r.device_id for r in allocation.results if not r.admin_access)
 
+    def add_nodes(self, added: list[tuple[Node, list]]) -> None:
+        """Nodes join the cluster with the ResourceSlices they publish (plan nodes' new nodes).
+        Their slices are their own (nodeName), so what other nodes see does not change."""
+        for node, slices in added:
+            self.nodes.append(node)
+            self._node_generation.append(0)
+            for s in slices:
+                self.objects.slices.append(s)
+                names = self._pool_nodes.setdefault((s.driver, s.pool), set())
+                if names is not None:
+                    names.add(node.name)
+        for cache in self._cache.values():
+            cache.extend([None] * (len(self.nodes) - len(cache)))
+        if any(slices for _, slices in added):
+            self.inventory = Inventory(self.objects.slices)
+
     # -- PreEnqueue and PreFilter ---------------------------------------------------------
 
     def has_claims(self, pod: Pod) -> bool:
         spec = (pod.raw or {}).get("spec")
-        return isinstance(spec, dict) and bool(spec.get("resourceClaims"))
+        return isinstance(spec, dict) and bool(spec.get("resourceClaims")) or bool(self.backed_resources(pod))
+
+    def backed_resources(self, pod: Pod) -> list[str]:
+        """The extended resources the pod asks for that devices serve (extended.py)."""
+        return backed_resources(pod, self._by_resource) if self._by_resource else []
+
+    def for_filters(self, pod: Pod) -> Pod:
+        """The pod as the filters before DynamicResources see it: NodeResourcesFit leaves the
+        extended resources that devices serve to DynamicResources."""
+        resources = self.backed_resources(pod)
+        return without_backed(pod, resources, self._for_filters) if resources else pod
 
     def claims_of(self, pod: Pod) -> list[ResourceClaim]:
         """PreEnqueue: each claim the pod names, or Unschedulable with upstream's message."""
@@ -124,7 +156,19 @@ class DraCluster:
                 raise Waiting(f"ResourceClaim {claim.namespace}/{claim.name} was not created for Pod "
                                     f"{pod.namespace}/{pod.name} (Pod is not owner)")
             claims.append(claim)
+        resources = self.backed_resources(pod)
+        if resources:  # the scheduler's own claim for them, after the pod's
+            check_not_advertised(pod, resources, self.nodes, self._by_resource)
+            claims.append(self._extended_claim(pod, resources))
         return claims
+
+    def _extended_claim(self, pod: Pod, resources: list[str]) -> ResourceClaim:
+        made = self._created.get((pod.key, EXTENDED))
+        if made is None:
+            claim = extended_claim(pod, claim_spec(pod, resources, self._by_resource), len(self._created))
+            self.objects.claims[claim.key] = claim
+            made = self._created[(pod.key, EXTENDED)] = claim.name
+        return self.objects.claims[f"{pod.namespace}/{made}"]
 
     def _create_from_template(self, pod: Pod, name: str, template_name: str) -> str | None:
         template = self.objects.templates.get(f"{pod.namespace}/{template_name}")

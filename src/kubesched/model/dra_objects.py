@@ -13,7 +13,7 @@ from kubesched.model.dra_records import (
     ALL, API_VERSION, EXACT_COUNT, Allocation, Attribute, ClaimSpec, Device, DeviceClass, DeviceRequest,
     DeviceResult, DeviceTaint, DeviceToleration, DraObjects, MatchAttribute, ResourceClaim, ResourceClaimTemplate,
     ResourceSlice, SubRequest)
-from kubesched.model.fields import boolean, integer, mapping, one_of, sequence, string, string_map
+from kubesched.model.fields import boolean, integer, mapping, one_of, sequence, string, string_map, timestamp
 from kubesched.model.manifests import Manifest
 from kubesched.model.quantity import parse_quantity
 from kubesched.model.selectors import parse_node_selector_term
@@ -130,7 +130,9 @@ def parse_class(obj: dict) -> DeviceClass:
         if "/" not in extended or extended.startswith("kubernetes.io/"):
             raise InputError(f"invalid extended resource name {extended!r}: a domain-qualified name outside "
                              "kubernetes.io", field="spec.extendedResourceName")
-    return DeviceClass(name, _selectors(spec.get("selectors"), "spec.selectors"), extended)
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    created = timestamp(meta.get("creationTimestamp"), "metadata.creationTimestamp")
+    return DeviceClass(name, _selectors(spec.get("selectors"), "spec.selectors"), extended, created)
 
 
 def qualify(name: str, driver: str, path: str) -> str:

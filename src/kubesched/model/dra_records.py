@@ -73,6 +73,7 @@ class DeviceClass:
     name: str
     selectors: tuple[str, ...]  # CEL expressions
     extended_resource_name: str = ""
+    created: str = ""  # metadata.creationTimestamp: the newer of two classes serves a resource both name
 
 
 @dataclass(frozen=True, slots=True)

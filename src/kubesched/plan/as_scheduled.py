@@ -9,11 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from kubesched.dra.plugin import DraCluster
 from kubesched.framework.profile import Profile
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Node, Pod
 from kubesched.plan import snapshots
 from kubesched.plan.daemons import DaemonSets
+from kubesched.plan.nodes_dra import place_with_claims, plans_claims
 from kubesched.plan.packing_input import PlanInput
 from kubesched.plan.templates import NodeTemplate, node_names
 from kubesched.sim.simulate import Placement
@@ -43,12 +45,16 @@ def schedule_adding_nodes(cluster: ClusterInput, pods: list[Pod], plan_input: Pl
     """None when `stop` (consulted every 64 pods) ends it first."""
     snapshot = snapshots.snapshot(list(cluster.nodes), profile, cluster, seed)
     snapshot.add_bound(cluster.bound_pods)
+    dra = DraCluster(cluster.dra, list(snapshot.nodes)) if plans_claims(profile) else None
     grower = Grower(snapshot, plan_input, daemons, node_names(plan_input.templates, (n.name for n in cluster.nodes)),
-                    [])
+                    [], dra)
     placements: list[Placement] = []
     for item, pod in enumerate(pods):
         if stop is not None and item % 64 == 0 and stop():
             return None
+        if dra is not None and dra.has_claims(pod):
+            placements.append(place_with_claims(snapshot, dra, pod, None, lambda: grower.add_for(item))[0])
+            continue
         class_id = snapshot.class_of(pod)
         chosen = snapshot.engine.schedule(class_id)
         if chosen < 0 and grower.add_for(item) is not None:
@@ -65,15 +71,29 @@ class Grower:
     """Adds template nodes to a snapshot, with their DaemonSet pods."""
 
     def __init__(self, snapshot: ClusterSnapshot, plan_input: PlanInput, daemons: DaemonSets,
-                 next_name: Callable[[int], str], new_nodes: list[tuple[Node, NodeTemplate]]):
+                 next_name: Callable[[int], str], new_nodes: list[tuple[Node, NodeTemplate]], dra=None):
+        """`dra`: a DraCluster that new nodes join with their templates' ResourceSlices."""
         self.snapshot = snapshot
+        self.dra = dra
         self.plan_input = plan_input
         self.daemons = daemons
         self.next_name = next_name  # template index -> a fresh node name
         self.new_nodes = new_nodes  # appended to as nodes are added
         self.daemon_pods: list[tuple[str, str]] = []  # (pod, node) the DaemonSets add on new nodes
 
-    def join(self, node: Node) -> int:
+    def join_all(self, added: list[tuple[Node, NodeTemplate]]) -> None:
+        for node, _ in added:
+            self._join_snapshot(node)
+        if self.dra is not None:
+            self.dra.add_nodes([(node, template.slices_for(node.name)) for node, template in added])
+
+    def join(self, node: Node, template: NodeTemplate) -> int:
+        index = self._join_snapshot(node)
+        if self.dra is not None:
+            self.dra.add_nodes([(node, template.slices_for(node.name))])
+        return index
+
+    def _join_snapshot(self, node: Node) -> int:
         index = snapshots.add_node(self.snapshot, node)
         for pod in self.daemons.pods_for(node):
             self.snapshot.engine.assume(self.snapshot.class_of(pod), index)
@@ -91,4 +111,4 @@ class Grower:
         template = self.plan_input.templates[index]
         node = template.instantiate(self.next_name(index))
         self.new_nodes.append((node, template))
-        return self.join(node)
+        return self.join(node, template)

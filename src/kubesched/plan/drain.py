@@ -20,12 +20,14 @@ import heapq
 import itertools
 from dataclasses import dataclass, field, replace
 
+from kubesched.dra.plugin import DraCluster
 from kubesched.errors import InputError
 from kubesched.framework.profile import Profile
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Pod
 from kubesched.model.selectors import label_selector_matches, parse_label_selector
 from kubesched.plan import snapshots
+from kubesched.plan.drain_dra import place_replacement, released, replacement
 from kubesched.plan.preempting import Placement, PreemptingPlacer
 from kubesched.sim.queue import queue_order
 from kubesched.snapshot.cluster import ClusterSnapshot
@@ -117,14 +119,17 @@ def plan_drain(cluster: ClusterInput, drained: list[str], profile: Profile, seed
 
     snapshot = snapshots.snapshot(cordoned, profile, cluster, seed)
     snapshot.add_bound(staying)
-    evictions, preemptions, for_good = _replace_pods(snapshot, staying, evicted, cluster.pdbs, allow_preemption)
+    dra = DraCluster(released(cluster.dra, evicted), list(snapshot.nodes)) \
+        if "DynamicResources" in profile.filters else None
+    evictions, preemptions, for_good = _replace_pods(snapshot, staying, evicted, cluster.pdbs, allow_preemption, dra)
     budgets = [_check_budget(pdb, cluster.bound_pods, going) for pdb in cluster.pdbs]
     return DrainPlan(list(drained), evictions, not_recreated, kept, budgets, snapshot, before, preemptions,
                      for_good)
 
 
 def _replace_pods(snapshot: ClusterSnapshot, staying: list[Pod], evicted: list[Pod], pdbs: list[dict],
-                  allow_preemption: bool) -> tuple[list[Eviction], list[Placement], list[str]]:
+                  allow_preemption: bool, dra: DraCluster | None = None
+                  ) -> tuple[list[Eviction], list[Placement], list[str]]:
     """The evicted pods' replacements, decided one by one in queue order; a victim of
     preemption with a controller joins the queue (as recreated), one without is gone.
     This ends: each step places a pod and evicts only pods of lower priority, so the
@@ -138,6 +143,12 @@ def _replace_pods(snapshot: ClusterSnapshot, staying: list[Pod], evicted: list[P
     for_good: list[str] = []
     while heap:
         *_, original, source, preempted_by = heapq.heappop(heap)
+        if dra is not None and dra.has_claims(original):  # drain_dra.py
+            landed = place_replacement(snapshot, dra, replacement(original))
+            if landed.node is not None:
+                placer.placed(original, landed.node)
+            evictions.append(Eviction(original.key, source, landed.node, landed.message, preempted_by))
+            continue
         placement = placer.place(replace(original, node_name=""))
         evictions.append(Eviction(original.key, source, placement.node, placement.message, preempted_by))
         if not placement.victims:

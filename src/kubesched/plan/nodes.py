@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from kubesched.deadline import Deadline
+from kubesched.dra.plugin import DraCluster
 from kubesched.framework.profile import Profile
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Node, Pod
 from kubesched.plan import packing, snapshots
 from kubesched.plan.as_scheduled import AsScheduled, Grower, schedule_adding_nodes
 from kubesched.plan.daemons import DaemonSets
+from kubesched.plan.nodes_dra import place_with_claims, plans_claims
 from kubesched.progress import Stages
 from kubesched.plan.packing_input import PlanInput, build
 from kubesched.plan.templates import COST_UNITS, NodeTemplate, node_names
@@ -65,7 +67,8 @@ class NodePlan:
             "byTemplate": self.by_template(),
             "lowerBound": str(Decimal(bound) / COST_UNITS) if costed else bound,
             "optimal": self.result.optimal and self.repaired == 0 and not self.time_limit_reached,
-            "placements": [{"pod": p.pod, "node": p.node} for p in self.placements if p.node is not None],
+            "placements": [{"pod": p.pod, "node": p.node, **({"claims": p.claims} if p.claims else {})}
+                           for p in self.placements if p.node is not None],
             "unschedulable": [{"pod": p.pod, "message": p.message} for p in self.unschedulable],
             "repaired": self.repaired,
             "newNodes": [{"name": node.name, "template": template.name} for node, template in self.new_nodes],
@@ -121,9 +124,9 @@ def plan_nodes(cluster: ClusterInput, templates: list[NodeTemplate], profile: Pr
     snapshot = snapshots.snapshot(list(cluster.nodes), profile, cluster, seed)
     snapshot.add_bound(cluster.bound_pods)
     before = snapshots.usage_by_node(snapshot)
-    grower = Grower(snapshot, plan_input, daemons, name, new_nodes)
-    for node, _ in new_nodes:
-        grower.join(node)
+    dra = DraCluster(cluster.dra, list(snapshot.nodes)) if plans_claims(profile) else None
+    grower = Grower(snapshot, plan_input, daemons, name, new_nodes, dra)
+    grower.join_all(list(new_nodes))
     placements, repaired = _replay(snapshot, plan_input, planned, grower, stages, deadline)
     plan = NodePlan(plan_input, result, new_nodes, placements, repaired, snapshot, before, undecided=undecided,
                     daemon_pods=grower.daemon_pods, deadline=deadline)
@@ -162,11 +165,16 @@ def _replay(snapshot: ClusterSnapshot, plan_input: PlanInput, planned: dict[str,
                 checking = False
                 deadline.cut_short(f"{item} of {len(plan_input.pods)} pods were replayed through the engine; "
                                    "the others are placed as the search planned, unchecked")
-        class_id = snapshot.class_of(pod)
         target = planned.get(pod.key)
         if target is None:
             placements.append(Placement(pod.key, None, _unfit_message(plan_input, item)))
             continue
+        if grower.dra is not None and grower.dra.has_claims(pod):  # checked even past the deadline: claims are allocated
+            placement, moved = place_with_claims(snapshot, grower.dra, pod, target, lambda: grower.add_for(item))
+            placements.append(placement)
+            repaired += moved
+            continue
+        class_id = snapshot.class_of(pod)
         index = snapshot.node_index[target]
         if not checking:
             snapshot.engine.assume(class_id, index)

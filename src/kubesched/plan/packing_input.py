@@ -28,6 +28,7 @@ from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Node, Pod
 from kubesched.plan import snapshots
 from kubesched.plan.daemons import DaemonSets
+from kubesched.plan.nodes_dra import device_columns, plans_claims, unfit_reasons
 from kubesched.plan.packing import UNLIMITED, PackingProblem
 from kubesched.plan.templates import COST_UNITS, NodeTemplate, node_names
 
@@ -63,6 +64,9 @@ def build(cluster: ClusterInput, pods: list[Pod], templates: list[NodeTemplate],
     probes = [t.instantiate(probe_name(i)) for i, t in enumerate(templates)]
     template_daemons = [daemons.pods_for(node) for node in probes]
 
+    devices = device_columns(cluster, pods, probes, templates) if plans_claims(profile) else None
+    if devices is not None:
+        pods = devices.pods
     # The engine's verdict for each distinct pod class on empty copies of every type.
     probe = snapshots.snapshot(existing + probes, snapshots.static_profile(profile), cluster)
     verdicts: dict[int, np.ndarray] = {}
@@ -72,6 +76,8 @@ def build(cluster: ClusterInput, pods: list[Pod], templates: list[NodeTemplate],
         if class_id not in verdicts:
             verdicts[class_id] = snapshots.feasible_nodes(probe, class_id)
         allowed[i] = verdicts[class_id]
+    if devices is not None:
+        allowed &= devices.allowed
 
     resources = _resources([*pods, *(p for daemon_pods in template_daemons for p in daemon_pods)])
     ports = sorted({(p.protocol, p.port) for pod in pods for p in pod.spec.host_ports})
@@ -80,12 +86,17 @@ def build(cluster: ClusterInput, pods: list[Pod], templates: list[NodeTemplate],
         + [f"hostPort {protocol}/{port}" for protocol, port in ports]
     sizes = np.array([_vector(pod, resources, gpu, ports) for pod in pods],
                      dtype=np.int64).reshape(len(pods), len(columns))
+    if devices is not None:
+        columns += devices.names
+        sizes = np.hstack([sizes, devices.sizes])
 
     bound: dict[str, list[Pod]] = {}
     for pod in cluster.bound_pods:
         bound.setdefault(pod.node_name, []).append(pod)
     capacities = [_free(node, bound.get(node.name, []), resources, gpu, ports) for node in existing]
     capacities += [_free(node, pods_on, resources, gpu, ports) for node, pods_on in zip(probes, template_daemons)]
+    if devices is not None:
+        capacities = [row + devices.capacities[t].tolist() for t, row in enumerate(capacities)]
 
     costed = any(t.cost is not None for t in templates)
     costs = [0] * len(existing) + [int(t.cost * COST_UNITS) if costed else 1 for t in templates]
@@ -98,6 +109,11 @@ def build(cluster: ClusterInput, pods: list[Pod], templates: list[NodeTemplate],
     reasons = {}
     for item in np.flatnonzero(~fits.any(axis=1)).tolist():
         class_id = probe.class_of(pods[item])
+        if devices is not None and item in devices.verdicts:
+            evaluation = probe.engine.evaluate(class_id)
+            reasons[item] = unfit_reasons(list(zip(evaluation["failed_filter"], evaluation["reasons"])),
+                                          devices.verdicts[item])
+            continue
         if class_id not in by_class:
             by_class[class_id] = _reasons(probe, class_id)
         reasons[item] = by_class[class_id]

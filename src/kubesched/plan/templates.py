@@ -10,7 +10,9 @@ from decimal import Decimal, InvalidOperation
 from kubesched.errors import InputError
 from kubesched.model.manifests import load_manifests
 from kubesched.model.nodes import parse_node
+from kubesched.model.dra_records import ResourceSlice
 from kubesched.model.records import Node
+from kubesched.plan.template_slices import read_template_slices, slices_for_node
 
 COST_ANNOTATION = "kubesched.io/hourly-cost"
 COST_UNITS = 1_000_000  # the packing kernel works on integer costs: micro-units of the currency
@@ -24,6 +26,7 @@ MAX_COST = Decimal(10**9)
 class NodeTemplate:
     node: Node
     cost: Decimal | None  # per hour; None when the template has no cost annotation
+    slices: tuple[ResourceSlice, ...] = ()  # published by each node made from it (template_slices.py)
 
     @property
     def name(self) -> str:
@@ -34,14 +37,23 @@ class NodeTemplate:
         labels = {**self.node.labels, HOSTNAME_LABEL: name}
         return replace(self.node, name=name, labels=labels, annotations=dict(self.node.annotations))
 
+    def slices_for(self, node_name: str) -> list[ResourceSlice]:
+        """The ResourceSlices a node made from the template publishes."""
+        return slices_for_node(self.name, self.slices, node_name)
+
 
 def read_templates(paths: Iterable[str]) -> list[NodeTemplate]:
-    """Every Node in the files is a template. Either all templates have a cost or none."""
+    """Every Node in the files is a template, every ResourceSlice one template's devices.
+    Either all templates have a cost or none."""
     templates: list[NodeTemplate] = []
     seen: set[str] = set()
+    slice_manifests = []
     for manifest in load_manifests(paths):
+        if manifest.kind == "ResourceSlice":
+            slice_manifests.append(manifest)
+            continue
         if manifest.kind != "Node":
-            raise InputError(f"a node template must be a Node, not a {manifest.kind}", file=manifest.file,
+            raise InputError(f"a node template must be a Node (or a ResourceSlice of one), not a {manifest.kind}", file=manifest.file,
                              obj=manifest.place or None, field="kind")
         node = parse_node(manifest.obj, file=manifest.file)
         if node.name in seen:
@@ -57,6 +69,8 @@ def read_templates(paths: Iterable[str]) -> list[NodeTemplate]:
         templates.append(NodeTemplate(node, _cost(node, manifest.file)))
     if not templates:
         raise InputError("no Node in the node template file(s)", file=", ".join(paths))
+    slices = read_template_slices(slice_manifests, seen)
+    templates = [replace(t, slices=tuple(slices.get(t.name, ()))) for t in templates]
     with_cost = [t.name for t in templates if t.cost is not None]
     if with_cost and len(with_cost) != len(templates):
         missing = next(t for t in templates if t.cost is None)

@@ -33,6 +33,7 @@ def decide_with_claims(snapshot, dra: DraCluster, pod: Pod, placement):
         return placement(pod.key, None, str(wait)), False
     except Unschedulable as rejection:
         return placement(pod.key, None, f"{message_head} {rejection}."), True
+    pod = dra.for_filters(pod)
     try:
         verdict, score, allocations = dra.verdicts(claims, passing_other_filters(snapshot, pod))
     except AllocationError as error:
@@ -55,6 +56,7 @@ def explain_claims(snapshot, dra: DraCluster, pod: Pod) -> tuple[int | None, str
         return None, str(wait), {}
     except Unschedulable as rejection:
         return None, f"{message_head} {rejection}.", {}
+    pod = dra.for_filters(pod)
     try:
         verdict, score, allocations = dra.verdicts(claims, passing_other_filters(snapshot, pod))
     except AllocationError as error:

@@ -1,0 +1,167 @@
+"""Extended resources backed by DRA (KEP-5004; DRAExtendedResource is GA and locked on in
+v1.37): a pod asking `example.com/gpu: 2` of a resource that a DeviceClass names in
+`spec.extendedResourceName` (or `deviceclass.resource.kubernetes.io/<class>`, every class's
+implicit name), on a node whose allocatable does not list it, is served by devices of that
+class. NodeResourcesFit leaves such a resource to DynamicResources, which allocates it
+through one claim of the pod's own, made after the pod's other claims: per container a
+request `container-<i>-request-<j>` (i: the container's index among init containers then
+containers, j: the resource's index among the container's sorted request names) for the
+count it asks; an init container that runs to completion first reuses the requests of the
+long-running containers after it and asks only for the rest, and of those init requests
+only the largest is kept. Requests are sorted by name.
+
+Only when no node lists the resource in its allocatable: a resource that device plugins
+serve on some nodes and DRA on others is not simulated (an error naming it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timezone
+from fractions import Fraction
+
+from kubesched.errors import InputError
+from kubesched.model.dra_records import ClaimSpec, DeviceClass, DeviceRequest, ResourceClaim, SubRequest
+from kubesched.model.names import name_suffix
+from kubesched.model.quantity import is_extended_resource, parse_quantity
+from kubesched.model.records import Node, Pod
+
+IMPLICIT_PREFIX = "deviceclass.resource.kubernetes.io/"
+CLAIM_ANNOTATION = "resource.kubernetes.io/extended-resource-claim"
+_EPOCH = datetime.min.replace(tzinfo=timezone.utc)
+
+
+def classes_by_resource(classes: dict[str, DeviceClass]) -> dict[str, DeviceClass]:
+    """Resource name -> the class that serves it. Two classes naming one resource: the
+    newer one, then the lower name (as the scheduler's extended resource cache picks)."""
+    mapping: dict[str, DeviceClass] = {}
+    for device_class in classes.values():
+        mapping[IMPLICIT_PREFIX + device_class.name] = device_class
+    explicit: dict[str, DeviceClass] = {}
+    for device_class in classes.values():
+        name = device_class.extended_resource_name
+        if not name:
+            continue
+        held = explicit.get(name)
+        if held is None or (_created(device_class), _reversed(device_class.name)) > \
+                (_created(held), _reversed(held.name)):
+            explicit[name] = device_class
+    mapping.update(explicit)
+    return mapping
+
+
+def _created(device_class: DeviceClass) -> datetime:
+    if not device_class.created:
+        return _EPOCH
+    return datetime.fromisoformat(device_class.created.replace("Z", "+00:00"))
+
+
+def _reversed(name: str) -> tuple:
+    """Orders names so that the lower name compares greater."""
+    return tuple(-ord(c) for c in name) + (1,)
+
+
+def is_dra_extended_name(name: str) -> bool:
+    return is_extended_resource(name) or name.startswith(IMPLICIT_PREFIX)
+
+
+def _containers(pod: Pod) -> tuple[list[dict], int]:
+    spec = (pod.raw or {}).get("spec")
+    spec = spec if isinstance(spec, dict) else {}
+    init = [c for c in spec.get("initContainers") or [] if isinstance(c, dict)]
+    regular = [c for c in spec.get("containers") or [] if isinstance(c, dict)]
+    return init + regular, len(init)
+
+
+def _requests(container: dict) -> dict:
+    """The container's requests as the API server defaults them (a limit alone is the request)."""
+    resources = container.get("resources") if isinstance(container.get("resources"), dict) else {}
+    requests = dict(resources.get("requests") or {}) if isinstance(resources.get("requests") or {}, dict) else {}
+    limits = resources.get("limits") if isinstance(resources.get("limits"), dict) else {}
+    for name, value in limits.items():
+        requests.setdefault(name, value)
+    return requests
+
+
+def _whole(value: object) -> int:
+    try:
+        amount = parse_quantity(value)
+    except (ValueError, TypeError):
+        return 0
+    return int(amount) if isinstance(amount, Fraction) and amount.denominator == 1 else 0
+
+
+def backed_resources(pod: Pod, mapping: dict[str, DeviceClass]) -> list[str]:
+    """The resources the pod asks for that a device class serves, sorted."""
+    containers, _ = _containers(pod)
+    names = {name for c in containers for name, value in _requests(c).items()
+             if name in mapping and is_dra_extended_name(name) and _whole(value) > 0}
+    return sorted(names)
+
+
+def check_not_advertised(pod: Pod, resources: list[str], nodes: list[Node], mapping: dict[str, DeviceClass]) -> None:
+    for name in resources:
+        node = next((n for n in nodes if n.allocatable.get(name, 0) > 0), None)
+        if node is not None:
+            raise InputError(f"{name} is in node {node.name}'s status.allocatable and DeviceClass "
+                             f"{mapping[name].name} serves it by DRA (spec.extendedResourceName); kubesched does not "
+                             "simulate an extended resource served both by device plugins and by DRA",
+                             file=pod.source or None, obj=f"Pod {pod.key}", field="spec.containers[].resources")
+
+
+def claim_spec(pod: Pod, resources: list[str], mapping: dict[str, DeviceClass]) -> ClaimSpec:
+    containers, init_count = _containers(pod)
+    long_lived = [i for i, c in enumerate(containers) if i >= init_count or c.get("restartPolicy") == "Always"]
+    short_lived = [i for i in range(init_count) if i not in long_lived]
+    requests: list[DeviceRequest] = []
+    for name in resources:
+        class_name = mapping[name].name
+        own: list[DeviceRequest | None] = [None] * len(containers)
+        for i in long_lived:
+            own[i] = _container_request(i, containers[i], name, class_name, [])
+        largest = None
+        for i in short_lived:
+            request = _container_request(i, containers[i], name, class_name, own[i:])
+            if request is not None and (largest is None or largest.exactly.count < request.exactly.count):
+                largest = request
+        requests += ([largest] if largest is not None else []) + [r for r in own if r is not None]
+    return ClaimSpec(tuple(sorted(requests, key=lambda r: r.name)))
+
+
+def _container_request(index: int, container: dict, name: str, class_name: str,
+                       reusable: list[DeviceRequest | None]) -> DeviceRequest | None:
+    requests = _requests(container)
+    if name not in requests:
+        return None
+    wanted = _whole(requests[name])
+    if wanted == 0:
+        return None
+    reused = 0
+    for request in reusable:
+        if request is not None:
+            reused += request.exactly.count
+            if reused >= wanted:
+                return None
+    position = sorted(requests).index(name)
+    request_name = f"container-{index}-request-{position}"
+    return DeviceRequest(request_name, SubRequest(request_name, class_name, count=wanted - reused))
+
+
+def extended_claim(pod: Pod, spec: ClaimSpec, ordinal: int) -> ResourceClaim:
+    """The claim the scheduler makes for the pod (generateName `<pod>-extended-resources-`)."""
+    generate = f"{pod.name}-extended-resources-"
+    if len(generate) > 58:  # metav1's generateName cut: 63 characters with the suffix
+        generate = generate[:58]
+    name = generate + name_suffix(f"{pod.namespace}/{pod.name}/extended-resources", 0)
+    return ResourceClaim(pod.namespace, name, spec, uid=f"simulated-extended-{ordinal}", owner_pod_uid=pod.uid,
+                         owner_pod_name=pod.name)
+
+
+def without_backed(pod: Pod, resources: list[str], cache: dict) -> Pod:
+    """The pod as NodeResourcesFit sees it: the resources DRA serves left out."""
+    key = (id(pod.spec), tuple(resources))
+    spec = cache.get(key)
+    if spec is None:
+        spec = cache[key] = (pod.spec, replace(pod.spec, requests={k: v for k, v in pod.spec.requests.items()
+                                                                  if k not in resources}))
+    return replace(pod, spec=spec[1])
