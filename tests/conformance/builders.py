@@ -16,6 +16,7 @@ from kubesched.framework.pod_class import ClusterObjects
 from kubesched.framework.profile import Profile
 from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
+from kubesched.model.pod_resources import overcommit_allowed
 from kubesched.model.records import Node, Pod
 from kubesched.snapshot.cluster import ClusterSnapshot
 
@@ -70,6 +71,10 @@ def container(requests: dict | None = None, *, image: str | None = None, ports: 
     result: dict = {"name": f"c{next(_names)}", "image": image if image is not None else "registry.k8s.io/pause:3.10"}
     if requests is not None:
         result["resources"] = {"requests": dict(requests)}
+        # The API server wants a limit equal to the request for what cannot be overcommitted.
+        fixed = {name: value for name, value in requests.items() if not overcommit_allowed(name)}
+        if fixed:
+            result["resources"]["limits"] = fixed
     if ports:
         result["ports"] = list(ports)
     if sidecar:

@@ -16,6 +16,7 @@ from kubesched.gpu.typical import TypicalPod, shape_of, typical_pods
 from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
 from kubesched.snapshot.cluster import ClusterSnapshot
+from tests.resources import resources
 
 MODELS = ("A", "B", "C")
 
@@ -56,7 +57,7 @@ def gpu_pods(draw):
             annotations["kubesched.io/gpu-models"] = "|".join(draw(st.lists(st.sampled_from(MODELS), min_size=1,
                                                                              max_size=2, unique=True)))
         pods.append(parser.parse({"metadata": {"name": f"pod-{i}", "annotations": annotations},
-                                  "spec": {"containers": [{"name": "c", "image": "x", "resources": {"requests": requests}}]}}))
+                                  "spec": {"containers": [{"name": "c", "image": "x", "resources": resources(requests)}]}}))
     return pods
 
 

@@ -14,6 +14,7 @@ from kubesched.dra.extended import classes_by_resource, claim_spec
 from kubesched.model.dra_objects import parse_class
 from kubesched.model.pods import PodParser
 from tests.conformance.dra_builders import device, device_class, resource_slice
+from tests.resources import resources
 
 
 def gpu_class(name="gpu.example.com", resource="example.com/gpu", created=None):
@@ -29,7 +30,7 @@ def node(name):
 
 
 def container(name, gpus, **more):
-    return {"name": name, "image": "x", "resources": {"requests": {"cpu": "1", "example.com/gpu": str(gpus)}}, **more}
+    return {"name": name, "image": "x", "resources": resources({"cpu": "1", "example.com/gpu": str(gpus)}), **more}
 
 
 def gpu_pod(name, *containers, init=()):

@@ -16,6 +16,7 @@ from kubesched.model.cluster import read_cluster
 from kubesched.sim.explain import explain
 from kubesched.sim.simulate import simulate
 from tests.json_server import JsonServer
+from tests.resources import resources
 
 pytestmark = pytest.mark.unit
 
@@ -73,7 +74,7 @@ def node(name: str) -> dict:
 def pod(name: str, **requests) -> dict:
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
             "spec": {"containers": [{"name": "c", "image": "pause",
-                                     "resources": {"requests": {"cpu": "1", **requests}}}]}}
+                                     "resources": resources({"cpu": "1", **requests})}]}}
 
 
 def write(tmp_path, extenders: list[dict], pods: list[dict]) -> tuple[str, str]:

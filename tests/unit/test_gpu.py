@@ -20,12 +20,13 @@ from kubesched.gpu.typical import typical_pods
 from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
 from kubesched.snapshot.cluster import ClusterSnapshot
+from tests.resources import resources
 
 pytestmark = pytest.mark.unit
 
 
 def pod(name="p", annotations=None, requests=None, node_name=None, cpu="1", memory="1Gi"):
-    spec = {"containers": [{"name": "c", "image": "x", "resources": {"requests": {"cpu": cpu, "memory": memory, **(requests or {})}}}]}
+    spec = {"containers": [{"name": "c", "image": "x", "resources": resources({"cpu": cpu, "memory": memory, **(requests or {})})}]}
     if node_name:
         spec["nodeName"] = node_name
     return PodParser().parse({"metadata": {"name": name, "annotations": annotations or {}}, "spec": spec})

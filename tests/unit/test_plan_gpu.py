@@ -11,6 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from kubesched.cli import main
+from tests.resources import resources
 
 pytestmark = pytest.mark.unit
 
@@ -40,8 +41,8 @@ def deployment(name, replicas, annotations=None, requests=None):
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
             "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
                      "template": {"metadata": {"labels": {"app": name}, "annotations": annotations or {}},
-                                  "spec": {"containers": [{"name": "c", "image": "app:1", "resources": {
-                                      "requests": {"cpu": "1", **(requests or {})}}}]}}}}
+                                  "spec": {"containers": [{"name": "c", "image": "app:1", "resources": resources(
+                                      {"cpu": "1", **(requests or {})})}]}}}}
 
 
 def run(tmp_path, args, files):

@@ -7,6 +7,7 @@ from collections import Counter
 
 from tests.conformance.dra_builders import device, device_class, request, resource_slice
 from tests.unit.test_plan_nodes import node, plan, pod_spec
+from tests.resources import resources
 
 GPU_DRIVER = "driver-a"
 
@@ -83,7 +84,7 @@ def test_template_slice_must_name_a_template(tmp_path):
 def test_extended_resources_backed_by_devices_buy_gpu_nodes(tmp_path):
     gpu_class = device_class(extendedResourceName="example.com/gpu")
     spec = {"containers": [{"name": "c", "image": "app:1",
-                            "resources": {"requests": {"cpu": "1", "example.com/gpu": "2"}}}]}
+                            "resources": resources({"cpu": "1", "example.com/gpu": "2"})}]}
     workload = [gpu_class, {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "train"},
                             "spec": {"replicas": 6, "selector": {"matchLabels": {"app": "train"}},
                                      "template": {"metadata": {"labels": {"app": "train"}}, "spec": spec}}}]

@@ -9,6 +9,7 @@ import pytest
 from kubesched.errors import InputError
 from kubesched.model.pod_resources import pod_requests
 from kubesched.model.pods import PodParser
+from tests.resources import resources
 
 MI = 2**20
 DEFAULT_MEMORY = 200 * MI
@@ -21,12 +22,7 @@ def container(cpu=None, memory=None, *, limits=None, sidecar=False, **extra):
     if memory is not None:
         requests["memory"] = memory
     requests.update(extra)
-    resources = {}
-    if requests:
-        resources["requests"] = requests
-    if limits:
-        resources["limits"] = limits
-    result = {"name": f"c{next(_names)}", "image": "busybox", "resources": resources}
+    result = {"name": f"c{next(_names)}", "image": "busybox", "resources": resources(requests, limits)}
     if sidecar:
         result["restartPolicy"] = "Always"
     return result
@@ -101,6 +97,26 @@ def test_request_above_limit_is_refused():
     with pytest.raises(InputError, match="less than or equal to the cpu limit") as caught:
         spec_info([{"name": "c", "image": "x", "resources": {"requests": {"cpu": "2"}, "limits": {"cpu": "1"}}}])
     assert caught.value.field == "spec.containers[0].resources.requests.cpu"
+
+
+@pytest.mark.parametrize("requests, limits, field, problem", [
+    # extended resources and huge pages cannot be overcommitted: a limit, equal to the request
+    ({"example.com/gpu": "1"}, {}, "spec.containers[0].resources.limits[example.com/gpu]", "Limit must be set"),
+    ({"hugepages-2Mi": "2Mi", "memory": "1Gi"}, {}, "spec.containers[0].resources.limits.hugepages-2Mi",
+     "Limit must be set"),
+    ({"example.com/gpu": "1"}, {"example.com/gpu": "2"}, "spec.containers[0].resources.requests[example.com/gpu]",
+     "must be equal to the example.com/gpu limit"),
+])
+def test_what_cannot_be_overcommitted_needs_an_equal_limit(requests, limits, field, problem):
+    with pytest.raises(InputError) as caught:
+        spec_info([{"name": "c", "image": "x", "resources": {"requests": requests, "limits": limits}}])
+    assert caught.value.field == field and problem in str(caught.value)
+
+
+def test_native_resources_may_go_without_a_limit():
+    info = spec_info([{"name": "c", "image": "x", "resources": {
+        "requests": {"cpu": "1", "ephemeral-storage": "1Gi", "example.kubernetes.io/thing": "1"}}}])
+    assert info.requests["example.kubernetes.io/thing"] == 1
 
 
 @pytest.mark.parametrize("containers, init, nonzero_cpu, nonzero_memory", [

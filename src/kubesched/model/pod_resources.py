@@ -85,10 +85,23 @@ def requirements(obj: object, path: str, *, pod_level: bool = False) -> tuple[Re
         if request is None:
             if not pod_level:  # pod-level defaulting depends on the containers, see below
                 requests[name] = limit
+        elif request != limit and not overcommit_allowed(name):
+            raise InputError(f"must be equal to the {name} limit (it cannot be overcommitted)",
+                             field=key_path(f"{path}.requests", name))
         elif request > limit:
             raise InputError(f"must be less than or equal to the {name} limit",
                              field=key_path(f"{path}.requests", name))
+    for name in requests.keys() - limits.keys():
+        if not overcommit_allowed(name):
+            raise InputError(f"Limit must be set for non overcommitable resources ({name} is requested)",
+                             field=key_path(f"{path}.limits", name))
     return requests, limits
+
+
+def overcommit_allowed(name: str) -> bool:
+    """The API server's rule: only native resources (no domain, or kubernetes.io's) other
+    than huge pages may be requested below their limit, or without one."""
+    return ("/" not in name or "kubernetes.io/" in name) and not name.startswith("hugepages-")
 
 
 def _add(total: Resources, more: Resources) -> None:
