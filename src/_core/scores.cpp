@@ -92,6 +92,8 @@ int64_t utilization_percent(int64_t requested, int64_t capacity) {
   return requested > capacity ? 100 : go_mul(requested, 100) / capacity;
 }
 
+}  // namespace
+
 int64_t broken_linear(const std::vector<ShapePoint>& shape, int64_t utilization) {
   if (shape.empty()) return 0;
   if (utilization <= shape.front().utilization) return shape.front().score;
@@ -104,8 +106,6 @@ int64_t broken_linear(const std::vector<ShapePoint>& shape, int64_t utilization)
   }
   return shape.back().score;
 }
-
-}  // namespace
 
 int64_t resources_fit_score(const Snapshot& s, const Profile& profile, const PodClass& pod, int32_t node) {
   int64_t score = 0, weights = 0;

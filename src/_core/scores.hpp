@@ -10,6 +10,9 @@
 
 namespace kubesched {
 
+// Upstream's broken linear function over (utilization, score) points (RequestedToCapacityRatio,
+// VolumeBinding's shape).
+int64_t broken_linear(const std::vector<ShapePoint>& shape, int64_t utilization);
 int64_t taint_toleration_score(const Snapshot& s, const PodClass& pod, int32_t node);
 int64_t node_affinity_score(const Snapshot& s, const PodClass& pod, int32_t node);
 int64_t resources_fit_score(const Snapshot& s, const Profile& profile, const PodClass& pod, int32_t node);

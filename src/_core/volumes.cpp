@@ -5,6 +5,7 @@
 
 #include "filters.hpp"
 #include "reasons.hpp"
+#include "scores.hpp"
 #include "snapshot.hpp"
 
 namespace kubesched {
@@ -32,20 +33,6 @@ bool disks_conflict(const Disk& a, const Disk& b) {
     if (!overlap) return false;
   }
   return !(a.read_only && b.read_only);
-}
-
-// Upstream's broken linear function over (utilization, score) points.
-int64_t broken_linear(const std::vector<ShapePoint>& shape, int64_t utilization) {
-  if (shape.empty()) return 0;
-  if (utilization <= shape.front().utilization) return shape.front().score;
-  for (size_t i = 1; i < shape.size(); ++i) {
-    if (utilization <= shape[i].utilization) {
-      const auto& a = shape[i - 1];
-      const auto& b = shape[i];
-      return a.score + (b.score - a.score) * (utilization - a.utilization) / (b.utilization - a.utilization);
-    }
-  }
-  return shape.back().score;
 }
 
 }  // namespace

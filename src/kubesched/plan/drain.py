@@ -29,6 +29,7 @@ from kubesched.model.selectors import label_selector_matches, parse_label_select
 from kubesched.plan import snapshots
 from kubesched.plan.drain_dra import place_replacement, released, replacement
 from kubesched.plan.preempting import Placement, PreemptingPlacer
+from kubesched.preemption.pdb import scaled
 from kubesched.sim.queue import queue_order
 from kubesched.snapshot.cluster import ClusterSnapshot
 
@@ -179,25 +180,12 @@ def _check_budget(pdb: dict, bound: list[Pod], going: set[str]) -> BudgetCheck:
                     and label_selector_matches(selector, p.labels)]
         expected = len(selected)
         if spec.get("maxUnavailable") is not None:
-            desired = expected - _scaled(spec["maxUnavailable"], expected, "spec.maxUnavailable")
+            desired = expected - scaled(spec["maxUnavailable"], expected, "spec.maxUnavailable")
         else:
             min_available = spec.get("minAvailable")
-            desired = 1 if min_available is None else _scaled(min_available, expected, "spec.minAvailable")
+            desired = 1 if min_available is None else scaled(min_available, expected, "spec.minAvailable")
     except InputError as e:
         raise e.located(obj=f"PodDisruptionBudget {name}") from None
     allowed = max(0, expected - desired)
     evicted = sum(1 for p in selected if p.node_name in going)
     return BudgetCheck(name, expected, allowed, evicted, evicted > allowed)
-
-
-def _scaled(value: object, total: int, path: str) -> int:
-    """An int, or a percentage of `total` rounded up (as the disruption controller does)."""
-    if isinstance(value, bool):
-        raise InputError("expected an integer or a percentage", field=path)
-    if isinstance(value, int):
-        if value < 0:
-            raise InputError("must not be negative", field=path)
-        return value
-    if isinstance(value, str) and value.endswith("%") and value[:-1].isdigit():
-        return -(-int(value[:-1]) * total // 100)
-    raise InputError(f"expected an integer or a percentage like '50%', got {value!r}", field=path)
