@@ -150,12 +150,13 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float) -> None:
         log.warning("PreBind of %s/%s on %s failed: %s", pod.namespace, pod.name, node_name, error)
         scheduler.queue.failed(entry)
         return
+    prebind = scheduler._reserve_volumes(entry.uid, snapshot, pod, node_name, snapshot.profile)  # its PVCs
     scheduler.cache.assumed(entry.uid, pod, node_name, (class_id, node))
     entry.attempt_started = started
     entry.decided_on = snapshot.engine.last_counts
     scheduler.queue.done(entry)
     scheduler._in_flight[entry.uid] = entry
-    scheduler.binder.submit(entry.uid, pod.namespace, pod.name, node_name, None)
+    scheduler.binder.submit(entry.uid, pod.namespace, pod.name, node_name, None, prebind=prebind)
 
 
 def _unschedulable(scheduler, entry, message: str, started: float) -> None:

@@ -43,7 +43,9 @@ def decide_with_claims(snapshot, dra: DraCluster, pod: Pod, placement):
     if node < 0:
         return placement(pod.key, None, snapshot.failure_message(snapshot.engine.last_failure())), True
     dra.reserve(claims, node, allocations[node])
-    return placement(pod.key, snapshot.node_names[node], claims=claims_json(claims)), True
+    result = placement(pod.key, snapshot.node_names[node], claims=claims_json(claims))
+    snapshot.describe_volumes([pod], [result])
+    return result, True
 
 
 def explain_claims(snapshot, dra: DraCluster, pod: Pod) -> tuple[int | None, str | None, dict]:

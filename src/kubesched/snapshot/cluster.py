@@ -67,19 +67,7 @@ class ClusterSnapshot:
         key = class_key(pod, self.profile)
         found = self._classes.get(key)
         if found is None:
-            arguments = self._compiler.compile(pod, self.profile)
-            if has_volumes(pod) and self.objects.storage is not None:
-                if self.volumes is None:
-                    self.volumes = VolumeCompiler(self.engine, self.nodes, self.objects.storage,
-                                                  self.objects.claim_references)
-                volume_arguments = self.volumes.compile(pod, self.profile.filters)
-                if arguments.get("prefilter_rejection") is not None:  # NodeAffinity's PreFilter came first
-                    volume_arguments.pop("prefilter_rejection", None)
-                    volume_arguments.pop("volume_rejection_filter", None)
-                arguments.update(volume_arguments)
-            found = self._classes[key] = self.engine.add_class(**arguments)
-            if self.volumes is not None and arguments.get("volume_class", -1) in self.volumes.delayed_classes:
-                self.volumes.binding_classes.add(found)
+            found = self._classes[key] = self._add_class(pod)
         self._last = (pod, self.profile, found, annotations)
         return found
 
@@ -88,8 +76,24 @@ class ClusterSnapshot:
         key = (class_key(pod, self.profile), bytes(verdict), tuple(score))
         found = self._classes.get(key)
         if found is None:
-            arguments = self._compiler.compile(pod, self.profile)
-            found = self._classes[key] = self.engine.add_class(**arguments, dra_verdict=verdict, dra_score=score)
+            found = self._classes[key] = self._add_class(pod, dra_verdict=verdict, dra_score=score)
+        return found
+
+    def _add_class(self, pod: Pod, **more) -> int:
+        """Compile the pod's class, its volumes included, into the engine."""
+        arguments = self._compiler.compile(pod, self.profile)
+        if has_volumes(pod) and self.objects.storage is not None:
+            if self.volumes is None:
+                self.volumes = VolumeCompiler(self.engine, self.nodes, self.objects.storage,
+                                              self.objects.claim_references)
+            volume_arguments = self.volumes.compile(pod, self.profile.filters)
+            if arguments.get("prefilter_rejection") is not None:  # NodeAffinity's PreFilter came first
+                volume_arguments.pop("prefilter_rejection", None)
+                volume_arguments.pop("volume_rejection_filter", None)
+            arguments.update(volume_arguments)
+        found = self.engine.add_class(**arguments, **more)
+        if self.volumes is not None and arguments.get("volume_class", -1) in self.volumes.delayed_classes:
+            self.volumes.binding_classes.add(found)
         return found
 
     def add_bound(self, pods: Iterable[Pod]) -> None:
