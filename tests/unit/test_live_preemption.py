@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from kubesched.framework.config import parse_config
 from kubesched.kube import ApiError
-from kubesched.live.scheduler import Options, Scheduler
+from tests import live_loop
+from tests.live_loop import step
 
 pytestmark = pytest.mark.unit
 
@@ -58,25 +58,7 @@ def pod_obj(name, cpu="1", priority=0, node=None, started=None, **status):
 
 
 def scheduler(kube):
-    profiles = parse_config({"apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeSchedulerConfiguration",
-                             "profiles": [{"schedulerName": NAME}]})
-    return Scheduler(kube, profiles, options=Options(pod_initial_backoff=0.05, pod_max_backoff=0.1))
-
-
-def step(sched, until=lambda: True, timeout=60.0):
-    # `timeout` only bounds a hang: nothing here depends on how fast it goes.
-    """Apply the events, decide every pod ready, wait for bindings; repeat until `until()`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        sched._apply_waiting(timeout=0)
-        while (entry := sched.queue.pop()) is not None:
-            sched._schedule(entry)
-        while sched.binder.in_flight():
-            time.sleep(0.01)
-        sched._apply_waiting(timeout=0.05)
-        if until():
-            return
-        assert time.monotonic() < deadline, "not reached in time"
+    return live_loop.scheduler(kube, NAME)
 
 
 def full_cluster(sched):
@@ -238,10 +220,7 @@ def test_a_higher_preemptor_clears_lower_nominations_on_its_node():
 
 def test_a_profile_without_default_preemption_does_not_preempt():
     kube = FakeKube()
-    profiles = parse_config({"apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeSchedulerConfiguration",
-                             "profiles": [{"schedulerName": NAME, "plugins": {
-                                 "postFilter": {"disabled": [{"name": "DefaultPreemption"}]}}}]})
-    sched = Scheduler(kube, profiles, options=Options(pod_initial_backoff=0.05, pod_max_backoff=0.1))
+    sched = live_loop.scheduler(kube, NAME, plugins={"postFilter": {"disabled": [{"name": "DefaultPreemption"}]}})
     try:
         full_cluster(sched)
         sched.inbox.put(("pod", "ADDED", pod_obj("high", cpu="2", priority=100)))

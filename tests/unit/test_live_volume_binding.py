@@ -4,13 +4,12 @@ the pod bound only once its claims are bound, and a binding that cannot complete
 (against a fake API that plays the PV controller)."""
 
 import threading
-import time
 
 import pytest
 
-from kubesched.framework.config import parse_config
 from kubesched.kube import ApiError
-from kubesched.live.scheduler import Options, Scheduler
+from tests import live_loop
+from tests.live_loop import step
 from kubesched.live.volume_binding import BOUND_BY_CONTROLLER, LiveVolumes, VolumeBindings, bind_volume_to_claim
 
 pytestmark = pytest.mark.unit
@@ -93,25 +92,8 @@ def pod_obj(name, claim):
 
 
 def scheduler(kube, bind_timeout=600):
-    args = {"name": "VolumeBinding", "args": {"kind": "VolumeBindingArgs", "bindTimeoutSeconds": bind_timeout}}
-    profiles = parse_config({"apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeSchedulerConfiguration",
-                             "profiles": [{"schedulerName": NAME, "pluginConfig": [args]}]})
-    return Scheduler(kube, profiles, options=Options(pod_initial_backoff=0.05, pod_max_backoff=0.1))
-
-
-def step(sched, until, timeout=60.0):
-    # `timeout` only bounds a hang: nothing here depends on how fast it goes.
-    deadline = time.monotonic() + timeout
-    while True:
-        sched._apply_waiting(timeout=0)
-        while (entry := sched.queue.pop()) is not None:
-            sched._schedule(entry)
-        while sched.binder.in_flight():
-            time.sleep(0.01)
-        sched._apply_waiting(timeout=0.05)
-        if until():
-            return
-        assert time.monotonic() < deadline, "not reached in time"
+    return live_loop.scheduler(kube, NAME, pluginConfig=[
+        {"name": "VolumeBinding", "args": {"kind": "VolumeBindingArgs", "bindTimeoutSeconds": bind_timeout}}])
 
 
 def cluster(sched, provisioner="kubernetes.io/no-provisioner", pvs=(("pv-0", "n0"), ("pv-1", "n1"))):
