@@ -164,3 +164,20 @@ def test_only_plugin_classes_are_loaded(name, words):
     assert caught.value.file == "config.yaml"
     assert caught.value.field == "profiles[0].plugins.filter.enabled[0].name"
     assert words in caught.value.problem and "(in profile p)" in caught.value.problem
+
+
+UNSORTED = [{"utilization": 50, "score": 5}, {"utilization": 10, "score": 1}]
+
+
+@pytest.mark.parametrize("plugin_config, field", [
+    ({"name": "VolumeBinding", "args": {"shape": UNSORTED}}, "profiles[0].pluginConfig[0].args.shape[1].utilization"),
+    ({"name": "NodeResourcesFit", "args": {"scoringStrategy": {
+        "type": "RequestedToCapacityRatio", "requestedToCapacityRatio": {"shape": UNSORTED}}}},
+     "profiles[0].pluginConfig[0].args.scoringStrategy.requestedToCapacityRatio.shape[1].utilization"),
+])
+def test_a_score_shape_is_validated_alike_for_both_plugins(plugin_config, field):
+    # upstream's validateFunctionShape serves RequestedToCapacityRatio and VolumeBinding
+    with pytest.raises(InputError) as caught:
+        parse_config(config(profiles=[{"pluginConfig": [plugin_config]}]), "config.yaml")
+    assert caught.value.field == field
+    assert "values must be sorted in increasing order" in caught.value.problem

@@ -291,17 +291,7 @@ def _plugin_args(r: _Reader, profile: Profile, config, field: str) -> Profile:
         timeout = r.integer(args.get("bindTimeoutSeconds", 600), f"{path}.bindTimeoutSeconds", 0, INT64_MAX)
         shape = profile.volume_shape
         if "shape" in args:  # StorageCapacityScoring is on in v1.37: the shape is checked and used
-            field, points = f"{path}.shape", []
-            for k, point in enumerate(r.sequence(args.get("shape"), field)):
-                point = r.mapping(point, f"{field}[{k}]", {"utilization", "score"})
-                utilization = r.integer(point.get("utilization"), f"{field}[{k}].utilization", 0, 100)
-                score = r.integer(point.get("score"), f"{field}[{k}].score", 0, 10)
-                if points and utilization <= points[-1][0]:
-                    raise r.fail(f"{field}[{k}].utilization", "values must be sorted in increasing order")
-                points.append((utilization, score))
-            if not points:
-                raise r.fail(field, "at least one point must be specified")
-            shape = tuple(points)
+            shape = _shape(r, args.get("shape"), f"{path}.shape")
         return replace(profile, bind_timeout_seconds=timeout, volume_shape=shape)
     return profile  # args of plugins that decide nothing here: validated, not used
 
@@ -336,6 +326,22 @@ def _default_constraints(r: _Reader, value, field: str) -> tuple[dict, ...]:
     return tuple(constraints)
 
 
+def _shape(r: _Reader, value, field: str) -> tuple[tuple[int, int], ...]:
+    """A broken linear function's (utilization, score) points, validated as upstream's
+    validateFunctionShape (RequestedToCapacityRatio and VolumeBinding share it)."""
+    points: list[tuple[int, int]] = []
+    for k, point in enumerate(r.sequence(value, field)):
+        point = r.mapping(point, f"{field}[{k}]", {"utilization", "score"})
+        utilization = r.integer(point.get("utilization"), f"{field}[{k}].utilization", 0, 100)
+        score = r.integer(point.get("score"), f"{field}[{k}].score", 0, 10)
+        if points and utilization <= points[-1][0]:
+            raise r.fail(f"{field}[{k}].utilization", "values must be sorted in increasing order")
+        points.append((utilization, score))
+    if not points:
+        raise r.fail(field, "at least one point must be specified")
+    return tuple(points)
+
+
 def _fit_args(r: _Reader, profile: Profile, args: dict, path: str) -> Profile:
     strategy = r.mapping(args.get("scoringStrategy"), f"{path}.scoringStrategy",
                          {"type", "resources", "requestedToCapacityRatio"})
@@ -347,18 +353,7 @@ def _fit_args(r: _Reader, profile: Profile, args: dict, path: str) -> Profile:
     ratio = r.mapping(strategy.get("requestedToCapacityRatio"), f"{path}.scoringStrategy.requestedToCapacityRatio",
                       {"shape"})
     if kind == "RequestedToCapacityRatio":
-        field = f"{path}.scoringStrategy.requestedToCapacityRatio.shape"
-        points = []
-        for k, point in enumerate(r.sequence(ratio.get("shape"), field)):
-            point = r.mapping(point, f"{field}[{k}]", {"utilization", "score"})
-            utilization = r.integer(point.get("utilization"), f"{field}[{k}].utilization", 0, 100)
-            score = r.integer(point.get("score"), f"{field}[{k}].score", 0, 10)
-            if points and utilization <= points[-1][0]:
-                raise r.fail(f"{field}[{k}].utilization", "utilization values must be sorted in increasing order")
-            points.append((utilization, score))
-        if not points:
-            raise r.fail(field, "at least one point is required")
-        shape = tuple(points)
+        shape = _shape(r, ratio.get("shape"), f"{path}.scoringStrategy.requestedToCapacityRatio.shape")
     ignored = tuple(r.string(v, f"{path}.ignoredResources[{i}]")
                     for i, v in enumerate(r.sequence(args.get("ignoredResources"), f"{path}.ignoredResources")))
     groups = tuple(r.string(v, f"{path}.ignoredResourceGroups[{i}]")
