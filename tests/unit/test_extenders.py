@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import ssl
-import threading
 
 import pytest
 
@@ -16,50 +15,12 @@ from kubesched.framework.profile import default_profile
 from kubesched.live.cache import Cache
 from kubesched.model.pods import PodParser
 from kubesched.serving.tls import self_signed
-from tests.json_server import JsonServer
+from tests.extender_server import extender_servers
 
 pytestmark = pytest.mark.unit
 
 
-class Extender(JsonServer):
-    """Rejects node "a" (unresolvable) and "b"... as told; scores by `scores`; records calls."""
-
-    def __init__(self, reject=None, scores=None, status=200):
-        self.reject = reject or {}
-        self.scores = scores or {}
-        self.status = status
-        self.calls = []
-        super().__init__(self._answer)
-        self.url += "/ext"
-
-    def _answer(self, method, path, headers, args):
-        verb = path.rsplit("/", 1)[1]
-        self.calls.append((verb, args))
-        names = args.get("nodenames") or [n["metadata"]["name"] for n in (args.get("nodes") or {}).get("items", [])]
-        if verb == "filter":
-            kept = [n for n in names if n not in self.reject]
-            body = {"failedNodes": {n: m for n, m in self.reject.items() if n in names}}
-            if "nodenames" in args:
-                body["nodenames"] = kept
-            else:
-                body["nodes"] = {"items": [{"metadata": {"name": n}} for n in kept]}
-        elif verb == "prioritize":
-            body = [{"host": n, "score": self.scores.get(n, 0)} for n in names]
-        else:
-            body = {}
-        return self.status, body
-
-
-@pytest.fixture
-def servers():
-    started = []
-
-    def start(**kwargs):
-        started.append(Extender(**kwargs))
-        return started[-1]
-    yield start
-    for server in started:
-        server.close()
+servers = extender_servers(prefix="/ext")
 
 
 def cluster():
