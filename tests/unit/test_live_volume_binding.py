@@ -4,6 +4,7 @@ the pod bound only once its claims are bound, and a binding that cannot complete
 (against a fake API that plays the PV controller)."""
 
 import threading
+from types import SimpleNamespace
 
 import pytest
 
@@ -250,3 +251,20 @@ def test_prebind_stops_when_the_pod_is_gone():
     volumes = LiveVolumes(PodGone(binds=False), cache=type("C", (), {"storage": None})())
     error = volumes.prebind(VolumeBindings(NS, "web-0", "n0", [(pv, claim_obj("data-0"))], []), timeout=600)
     assert error.startswith("binding volumes: pod does not exist any more: ")
+
+
+def test_storage_events_are_read_once_when_the_next_snapshot_is_compiled(monkeypatch):
+    import kubesched.live.volume_binding as volume_binding
+
+    reads = []
+    real = volume_binding.read_storage
+    monkeypatch.setattr(volume_binding, "read_storage", lambda manifests: reads.append(1) or real(manifests))
+    cache = SimpleNamespace(storage_source=None, snapshot=object())
+    volumes = LiveVolumes(PvController(), cache)
+    for i in range(50):  # a StatefulSet's PVs arriving one event at a time
+        volumes.event("PersistentVolume", "ADDED", local_pv(f"pv-{i}", f"n{i}"))
+    assert reads == [] and cache.snapshot is None  # no parse on the watch path, the snapshot is stale
+    storage, references = cache.storage_source()
+    assert reads == [1] and len(storage.volumes) == 50 and not references
+    cache.storage_source()
+    assert reads == [1]  # nothing changed since: the same objects

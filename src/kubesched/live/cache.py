@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kubesched.errors import InputError
@@ -61,9 +62,9 @@ class Cache:
         self.objects: dict[str, dict[str, dict]] = {kind: {} for kind in OBJECT_KINDS}
         self.snapshot: ClusterSnapshot | None = None
         self.rebuilds = 0
-        # Set by kubesched.live.volume_binding once storage objects are watched.
-        self.storage: StorageObjects | None = None
-        self.claim_references: Counter = Counter()
+        # Set by kubesched.live.volume_binding once storage objects are watched: the storage
+        # objects and claim references a snapshot is compiled with (none: no volume plugin judges).
+        self.storage_source: Callable[[], tuple[StorageObjects, Counter]] | None = None
 
     # -- nodes and objects: the snapshot is rebuilt --------------------------------------
 
@@ -171,6 +172,7 @@ class Cache:
         return self.snapshot
 
     def _rebuild(self, profile: Profile) -> None:
+        storage, claim_references = self.storage_source() if self.storage_source else (None, Counter())
         objects = ClusterObjects(
             namespaces=dict(self.namespaces),
             services=list(self.objects["services"].values()),
@@ -178,7 +180,7 @@ class Cache:
             replica_sets=list(self.objects["replicasets"].values()),
             stateful_sets=list(self.objects["statefulsets"].values()),
             deployments=list(self.objects["deployments"].values()),
-            storage=self.storage, claim_references=self.claim_references)  # None: no volume plugin judges
+            storage=storage, claim_references=claim_references)
         self.snapshot = ClusterSnapshot(self.nodes.values(), profile, self.seed, objects=objects)
         self.rebuilds += 1
         for placed in self.placed.values():

@@ -62,7 +62,8 @@ class LiveVolumes:
         self.cache = cache
         self.raw: dict[str, dict[str, dict]] = {kind: {} for kind in PATHS}
         self.assumed: dict[str, VolumeBindings] = {}  # pod uid → its bindings in flight
-        self._storage: StorageObjects | None = None
+        self._storage: StorageObjects | None = None  # read from `raw` and `assumed` when asked
+        self._last_good = StorageObjects()
 
     # -- the model -----------------------------------------------------------------------
 
@@ -75,10 +76,15 @@ class LiveVolumes:
         self._changed()
 
     def _changed(self) -> None:
+        """Objects changed: read again when the next snapshot is compiled (events between two
+        decisions cost no parse)."""
         self._storage = None
-        self.cache.storage = self.storage()
-        self.cache.claim_references = Counter({key: 2 for key in self.cache.storage.claims})
+        self.cache.storage_source = self._for_snapshot
         self.cache.snapshot = None  # the volume tables are compiled with the snapshot
+
+    def _for_snapshot(self) -> tuple[StorageObjects, Counter]:
+        storage = self.storage()
+        return storage, Counter({key: 2 for key in storage.claims})
 
     def storage(self) -> StorageObjects:
         """The storage objects with the bindings assumed in flight (the last good ones while
@@ -95,7 +101,8 @@ class LiveVolumes:
             self._storage = read_storage(Manifest(obj, "") for store in objects.values() for obj in store.values())
         except InputError as error:
             log.warning("storage objects not applied: %s", error)
-            self._storage = self.cache.storage if self.cache.storage is not None else StorageObjects()
+            self._storage = self._last_good
+        self._last_good = self._storage
         return self._storage
 
     # -- Reserve -------------------------------------------------------------------------
@@ -119,8 +126,7 @@ class LiveVolumes:
                 annotations = {**(meta.get("annotations") or {}), SELECTED_NODE: node}
                 bindings.provision.append({**claim, "metadata": {**meta, "annotations": annotations}})
         self.assumed[uid] = bindings
-        self._storage = None
-        self.cache.storage = self.storage()  # the snapshot already counts them: no rebuild
+        self._storage = None  # the snapshot already counts them: no rebuild, the next one reads them
         return bindings
 
     def finished(self, uid: str, bound: bool) -> None:
