@@ -64,6 +64,8 @@ def test_devices_serve_the_resource_no_node_lists(tmp_path):
     assert claim["claim"].startswith("default/p-extended-resources-")
     assert [(d["request"], d["device"]) for d in claim["devices"]] == \
         [("container-0-request-1", "gpu-0"), ("container-0-request-1", "gpu-1")]
+    assert claim["requestMappings"] == [{"containerName": "c", "resourceName": "example.com/gpu",
+                                         "requestName": "container-0-request-1"}]
     assert placements["default/q"]["node"] is None
     assert placements["default/q"]["message"] == "0/2 nodes are available: 2 cannot allocate all claims."
 

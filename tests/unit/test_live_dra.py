@@ -38,7 +38,10 @@ def test_prebind_writes_the_allocation_and_the_reservation():
     verdict, _, allocations = cluster.verdicts(claims)
     assert verdict == [0]
     assert dra.prebind(claims, "node-1", allocations[0]) is None
-    [(method, path, body)] = kube.writes
+    [finalizer, (method, path, body)] = kube.writes
+    # as upstream: the finalizer in a normal update first, then the status
+    assert finalizer[:2] == ("PUT", "/apis/resource.k8s.io/v1/namespaces/default/resourceclaims/c")
+    assert finalizer[2]["metadata"]["finalizers"] == ["resource.kubernetes.io/delete-protection"]
     assert (method, path) == ("PUT", "/apis/resource.k8s.io/v1/namespaces/default/resourceclaims/c/status")
     allocation = body["status"]["allocation"]
     assert allocation["devices"]["results"] == [{"request": "req-0", "driver": "driver-a", "pool": "pool-1",

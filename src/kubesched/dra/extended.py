@@ -128,23 +128,90 @@ def claim_spec(pod: Pod, resources: list[str], mapping: dict[str, DeviceClass]) 
     return ClaimSpec(tuple(sorted(requests, key=lambda r: r.name)))
 
 
+def request_mappings(pod: Pod, resources: list[str], mapping: dict[str, DeviceClass]) -> list[dict]:
+    """`pod.status.extendedResourceClaimStatus.requestMappings` as the scheduler writes them:
+    per resource (sorted), the long-lived containers' then the short-lived init containers'
+    {containerName, resourceName, requestName}; an init container maps first to the requests
+    of the long-lived containers after it that it reuses, and the init requests not kept are
+    mapped to the largest one, which is."""
+    containers, init_count = _containers(pod)
+    long_lived = [i for i, c in enumerate(containers) if i >= init_count or c.get("restartPolicy") == "Always"]
+    short_lived = [i for i in range(init_count) if i not in long_lived]
+    mappings: list[dict] = []
+    for name in resources:
+        class_name = mapping[name].name
+        own: list[DeviceRequest | None] = [None] * len(containers)
+        long_mappings: list[dict] = []
+        for i in long_lived:
+            own[i] = _container_request(i, containers[i], name, class_name, [])
+            if own[i] is not None:
+                long_mappings.append(_mapping(containers[i], name, own[i].name))
+        short_mappings: list[dict] = []
+        largest = None
+        short_names: set[str] = set()
+        for i in short_lived:
+            reused: list[str] = []
+            request = _container_request(i, containers[i], name, class_name, own[i:], reused)
+            short_mappings += [_mapping(containers[i], name, r) for r in reused]
+            if request is not None:
+                short_names.add(request.name)
+                short_mappings.append(_mapping(containers[i], name, request.name))
+                if largest is None or largest.exactly.count < request.exactly.count:
+                    largest = request
+        if largest is not None and len(short_names) > 1:
+            for entry in short_mappings:
+                if entry["requestName"] in short_names and entry["requestName"] != largest.name:
+                    entry["requestName"] = largest.name
+        mappings += long_mappings + short_mappings
+    return mappings
+
+
+def _mapping(container: dict, resource: str, request: str) -> dict:
+    return {"containerName": container.get("name") or "", "resourceName": resource, "requestName": request}
+
+
+def claim_manifest(pod: Pod, spec: ClaimSpec) -> dict:
+    """The ResourceClaim the scheduler creates for the pod in PreBind (the API server names it)."""
+    return {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaim",
+            "metadata": {"generateName": f"{pod.name}-extended-resources-", "namespace": pod.namespace,
+                         "annotations": {CLAIM_ANNOTATION: "true"},
+                         "ownerReferences": [{"apiVersion": "v1", "kind": "Pod", "name": pod.name, "uid": pod.uid,
+                                              "controller": True}]},
+            "spec": {"devices": {"requests": [
+                {"name": r.name, "exactly": {"deviceClassName": r.exactly.device_class_name,
+                                             "allocationMode": "ExactCount", "count": r.exactly.count}}
+                for r in spec.requests]}}}
+
+
+def is_extended_claim_of(obj: dict, pod_name: str, pod_uid: str) -> bool:
+    """The claim the scheduler made for the pod's extended resources (its annotation, the pod
+    its controller owner)."""
+    meta = obj.get("metadata") or {}
+    if (meta.get("annotations") or {}).get(CLAIM_ANNOTATION) != "true":
+        return False
+    return any(r.get("name") == pod_name and r.get("uid") == pod_uid and r.get("controller") is True
+               for r in meta.get("ownerReferences") or [] if isinstance(r, dict))
+
+
 def _container_request(index: int, container: dict, name: str, class_name: str,
-                       reusable: list[DeviceRequest | None]) -> DeviceRequest | None:
+                       reusable: list[DeviceRequest | None], reused: list[str] | None = None) -> DeviceRequest | None:
     requests = _requests(container)
     if name not in requests:
         return None
     wanted = _whole(requests[name])
     if wanted == 0:
         return None
-    reused = 0
+    reused_count = 0
     for request in reusable:
         if request is not None:
-            reused += request.exactly.count
-            if reused >= wanted:
+            reused_count += request.exactly.count
+            if reused is not None:
+                reused.append(request.name)
+            if reused_count >= wanted:
                 return None
     position = sorted(requests).index(name)
     request_name = f"container-{index}-request-{position}"
-    return DeviceRequest(request_name, SubRequest(request_name, class_name, count=wanted - reused))
+    return DeviceRequest(request_name, SubRequest(request_name, class_name, count=wanted - reused_count))
 
 
 def extended_claim(pod: Pod, spec: ClaimSpec, ordinal: int) -> ResourceClaim:

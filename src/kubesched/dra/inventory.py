@@ -157,7 +157,8 @@ class Inventory:
                     pools.append(Pool(driver, name, incomplete=True))
                     continue
             pools.append(self._build(driver, name, slices, everything))
-        pools.sort(key=lambda p: (p.driver, p.name))
+        # Pools with devices that have binding conditions come last (DRADeviceBindingConditions).
+        pools.sort(key=lambda p: (any(e.device.binding_conditions for es in p.entries for e in es), p.driver, p.name))
         return pools
 
     def _build(self, driver: str, name: str, slices: list[ResourceSlice], everything) -> Pool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from kubesched.dra.allocator import AllocationError, Allocator, ClaimToAllocate
 from kubesched.dra.extended import backed_resources, check_not_advertised, claim_spec, classes_by_resource, \
-    extended_claim, without_backed
+    extended_claim, request_mappings, without_backed
 from kubesched.dra.inventory import Inventory, selects
 from kubesched.model.dra_objects import pod_claim_references, pod_claim_statuses
 from kubesched.model.dra_records import Allocation, DraObjects, ResourceClaim
@@ -64,9 +64,12 @@ def template_claim_name(pod_name: str, claim_name: str, suffix: str) -> str:
 
 
 class DraCluster:
-    def __init__(self, objects: DraObjects, nodes: list[Node], *, create_template_claims: bool = True):
+    def __init__(self, objects: DraObjects, nodes: list[Node], *, create_template_claims: bool = True,
+                 advertised_stay_extended: bool = False):
         """`create_template_claims`: act as the resourceclaim controller for pods whose
-        template claims are not in the input (offline); otherwise such a pod waits."""
+        template claims are not in the input (offline); otherwise such a pod waits.
+        `advertised_stay_extended` (run): a resource some node lists in its allocatable stays
+        an ordinary extended resource (offline such a pod is an input error)."""
         # Claims change as pods are placed (allocation, reservedFor): this run's own copies.
         self.objects = replace(objects, claims={key: replace(c, reserved_for=list(c.reserved_for))
                                                 for key, c in objects.claims.items()}, slices=list(objects.slices))
@@ -88,8 +91,11 @@ class DraCluster:
                 else:
                     self._pool_nodes[(s.driver, s.pool)] = None
         self._created: dict[tuple[str, str], str] = {}  # (pod, pod claim name) → the claim made for it
-        # Extended resources backed by DRA (extended.py): offline only, for now.
-        self._by_resource = classes_by_resource(objects.classes) if create_template_claims else {}
+        # Extended resources backed by DRA (extended.py).
+        self._by_resource = classes_by_resource(objects.classes)
+        if advertised_stay_extended:
+            advertised = {name for n in nodes for name, amount in n.allocatable.items() if amount > 0}
+            self._by_resource = {k: v for k, v in self._by_resource.items() if k not in advertised}
         self._for_filters: dict = {}
 
     @property
@@ -161,6 +167,15 @@ class DraCluster:
             check_not_advertised(pod, resources, self.nodes, self._by_resource)
             claims.append(self._extended_claim(pod, resources))
         return claims
+
+    def extended_claim_of(self, pod: Pod) -> ResourceClaim | None:
+        """The claim made in memory for the pod's extended resources, if it has one."""
+        made = self._created.get((pod.key, EXTENDED))
+        return self.objects.claims.get(f"{pod.namespace}/{made}") if made is not None else None
+
+    def request_mappings(self, pod: Pod) -> list[dict]:
+        """Which container's resource each request of that claim serves (pod status)."""
+        return request_mappings(pod, self.backed_resources(pod), self._by_resource)
 
     def _extended_claim(self, pod: Pod, resources: list[str]) -> ResourceClaim:
         made = self._created.get((pod.key, EXTENDED))

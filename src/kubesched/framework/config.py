@@ -293,7 +293,30 @@ def _plugin_args(r: _Reader, profile: Profile, config, field: str) -> Profile:
         if "shape" in args:  # StorageCapacityScoring is on in v1.37: the shape is checked and used
             shape = _shape(r, args.get("shape"), f"{path}.shape")
         return replace(profile, bind_timeout_seconds=timeout, volume_shape=shape)
+    if name == "DynamicResources":
+        return _dynamic_resources_args(r, profile, args, path)
     return profile  # args of plugins that decide nothing here: validated, not used
+
+
+def _dynamic_resources_args(r: _Reader, profile: Profile, args: dict, path: str) -> Profile:
+    """bindingTimeout: how long PreBind waits for devices' binding conditions (at least 1s);
+    filterTimeout (zero or positive) is read, not applied: the allocator's search has no time limit."""
+    from kubesched.framework.component_config import parse_duration
+
+    seconds = {}
+    for key in ("filterTimeout", "bindingTimeout"):
+        if args.get(key) is None:
+            continue
+        value = parse_duration(args[key])
+        if value is None:
+            raise r.fail(f"{path}.{key}", f'time: invalid duration "{args[key]}"')
+        seconds[key] = value
+    if seconds.get("filterTimeout", 0) < 0:
+        raise r.fail(f"{path}.filterTimeout", "must be zero or positive")
+    if seconds.get("bindingTimeout", 1) < 1:
+        raise r.fail(f"{path}.bindingTimeout", "must be at least 1 second")
+    return replace(profile, dra_binding_timeout_seconds=seconds.get("bindingTimeout",
+                                                                    profile.dra_binding_timeout_seconds))
 
 
 SPREAD_FIELDS = {"maxSkew", "topologyKey", "whenUnsatisfiable", "labelSelector", "minDomains", "nodeAffinityPolicy",

@@ -6,6 +6,12 @@ pod in `status.reservedFor`, as kube-scheduler v1.37 writes them.
 
 A template claim the resourceclaim controller has not made yet is a wait, not an error: the
 pod is retried when a claim event comes. A failed claim write gives the devices back.
+
+Extended resources backed by devices (kubesched.dra.extended): the claim the scheduler
+made in memory for them is created in PreBind (generateName `<pod>-extended-resources-`,
+the pod its controller owner, the `resource.kubernetes.io/extended-resource-claim`
+annotation), allocated and reserved like the others, and named in the pod's
+`status.extendedResourceClaimStatus`; when the binding fails it is deleted.
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ import logging
 import time
 from datetime import datetime, timezone
 
+from kubesched.dra.extended import claim_manifest, classes_by_resource, is_extended_claim_of
 from kubesched.dra.plugin import DraCluster, PodClaims
 from kubesched.errors import InputError
 from kubesched.kube import ApiError, Kube
+from kubesched.live.binding_conditions import has_binding_conditions, wait_until_bound, with_conditions
 from kubesched.model.dra_objects import parse_claim, read_dra_objects
 from kubesched.model.dra_records import Allocation, DraObjects
 from kubesched.model.manifests import Manifest
@@ -26,6 +34,11 @@ log = logging.getLogger("kubesched.live")
 API = "resource.k8s.io/v1"
 PATHS = {"DeviceClass": f"/apis/{API}/deviceclasses", "ResourceSlice": f"/apis/{API}/resourceslices",
          "ResourceClaim": f"/apis/{API}/resourceclaims", "ResourceClaimTemplate": f"/apis/{API}/resourceclaimtemplates"}
+FINALIZER = "resource.kubernetes.io/delete-protection"  # set on every claim the scheduler allocates
+
+
+def _claim_path(namespace: str, name: str) -> str:
+    return f"/apis/{API}/namespaces/{namespace}/resourceclaims/{name}"
 
 
 def _key(obj: dict) -> str:
@@ -40,10 +53,27 @@ class LiveDra:
         self._objects: DraObjects | None = None
         self._cluster: DraCluster | None = None
         self._for_nodes = None
+        self._by_resource: dict | None = None  # extended resource name → DeviceClass
+        self._devices: dict | None = None  # (driver, pool, device) → Device, for its binding conditions
+        self.written: dict[str, list[str]] = {}  # pod uid → the claims PreBind wrote ("ns/name")
 
     def has_claims(self, pod) -> bool:
+        """Claims of its own, or an extended resource a DeviceClass serves."""
         spec = (pod.raw or {}).get("spec")
-        return isinstance(spec, dict) and bool(spec.get("resourceClaims"))
+        if isinstance(spec, dict) and spec.get("resourceClaims"):
+            return True
+        by_resource = self._resource_classes()
+        return bool(by_resource) and any(name in by_resource for name in pod.spec.requests)
+
+    def _resource_classes(self) -> dict:
+        if self._by_resource is None:
+            manifests = [Manifest(obj, "") for obj in self.raw["DeviceClass"].values()]
+            try:
+                classes = read_dra_objects({"DeviceClass": manifests}).classes
+            except InputError:
+                classes = {}
+            self._by_resource = classes_by_resource(classes)
+        return self._by_resource
 
     def event(self, kind: str, event_type: str, obj: dict) -> None:
         store = self.raw[kind]
@@ -51,6 +81,8 @@ class LiveDra:
             store.pop(_key(obj), None)
         else:
             store[_key(obj)] = {**obj, "apiVersion": API, "kind": kind}
+        if kind == "DeviceClass":
+            self._by_resource = None
         if kind == "ResourceClaim" and self._cluster is not None and self._claim_changed(event_type, store.get(_key(obj))):
             return  # the devices and the CEL results stay: only that claim changed
         self._objects = None
@@ -80,8 +112,10 @@ class LiveDra:
                     return self._cluster
                 self._objects = DraObjects()
             self._cluster = None
+            self._devices = None
         if self._cluster is None or self._for_nodes is not nodes:
-            self._cluster = DraCluster(self._objects, nodes, create_template_claims=False)
+            self._cluster = DraCluster(self._objects, nodes, create_template_claims=False,
+                                       advertised_stay_extended=True)
             self._for_nodes = nodes
         return self._cluster
 
@@ -90,31 +124,107 @@ class LiveDra:
         new = dict(zip(claims.to_allocate, allocations))
         now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         pod = claims.pod
+        extended = self._cluster.extended_claim_of(pod) if self._cluster is not None else None
+        written = self.written[pod.uid] = []
         for index, claim in enumerate(claims.claims):
-            raw = self.raw["ResourceClaim"].get(f"{claim.namespace}/{claim.name}")
+            if claim is extended:
+                try:
+                    raw = self.kube.request("POST", f"/apis/{API}/namespaces/{pod.namespace}/resourceclaims",
+                                            claim_manifest(pod, claim.spec))
+                except ApiError as error:
+                    return f"create claim for extended resources {pod.namespace}/<extended-resources>: {error}"
+            else:
+                raw = self.raw["ResourceClaim"].get(f"{claim.namespace}/{claim.name}")
             if raw is None:
                 return f"resourceclaim {claim.key} is gone"
-            body = {**raw, "status": dict(raw.get("status") or {})}
-            status = body["status"]
-            if index in new:
-                allocation = new[index]
-                status["allocation"] = {"devices": {"results": [r.to_json() for r in allocation.results]},
-                                        "allocationTimestamp": now}
-                if allocation.raw_node_selector is not None:
-                    status["allocation"]["nodeSelector"] = allocation.raw_node_selector
-            reference = {"resource": "pods", "name": pod.name, "uid": pod.uid}
-            reserved = list(status.get("reservedFor") or [])
-            if not any(r.get("uid") == pod.uid for r in reserved):
-                reserved.append(reference)
-            status["reservedFor"] = reserved
-            path = f"{PATHS['ResourceClaim'].rsplit('/', 1)[0]}/namespaces/{claim.namespace}/resourceclaims/{claim.name}/status"
-            try:
-                answer = self.kube.request("PUT", path, body)
-            except ApiError as error:
+            answer, error = self._bind_claim(raw, pod, new.get(index), now)
+            if error is not None:
                 self._objects = None  # start again from what the API holds
-                return f"binding claim {claim.key}: {error}"
+                if claim is extended:
+                    self.delete_claim(raw)
+                return error
             self.event("ResourceClaim", "MODIFIED", answer)
+            written.append(_key(answer))
+            if claim is extended:
+                error = self._report_extended_claim(pod, (answer.get("metadata") or {}).get("name") or "")
+                if error is not None:
+                    return error
         return None
+
+    def _bind_claim(self, raw: dict, pod, allocation: Allocation | None, now: str) -> tuple[dict, str | None]:
+        """The finalizer (for a new allocation), then the allocation and the reservation."""
+        meta = raw.get("metadata") or {}
+        key = f"{meta.get('namespace')}/{meta.get('name')}"
+        path = _claim_path(meta.get("namespace"), meta.get("name"))
+        if allocation is not None and FINALIZER not in (meta.get("finalizers") or []):
+            body = {**raw, "metadata": {**meta, "finalizers": [*(meta.get("finalizers") or []), FINALIZER]}}
+            try:
+                raw = self.kube.request("PUT", path, body)
+            except ApiError as error:
+                return raw, f"add finalizer to claim {key}: {error}"
+        body = {**raw, "status": dict(raw.get("status") or {})}
+        status = body["status"]
+        if allocation is not None:
+            results = [with_conditions(r.to_json(), self._device(r.device_id)) for r in allocation.results]
+            status["allocation"] = {"devices": {"results": results}, "allocationTimestamp": now}
+            if allocation.raw_node_selector is not None:
+                status["allocation"]["nodeSelector"] = allocation.raw_node_selector
+        reference = {"resource": "pods", "name": pod.name, "uid": pod.uid}
+        reserved = list(status.get("reservedFor") or [])
+        if not any(r.get("uid") == pod.uid for r in reserved):
+            reserved.append(reference)
+        status["reservedFor"] = reserved
+        try:
+            return self.kube.request("PUT", path + "/status", body), None
+        except ApiError as error:
+            return raw, f"binding claim {key}: {error}"
+
+    def _device(self, device_id: tuple[str, str, str]):
+        if self._devices is None:
+            slices = sorted(self._objects.slices if self._objects is not None else [], key=lambda s: s.generation)
+            self._devices = {(s.driver, s.pool, d.name): d for s in slices for d in s.devices}
+        return self._devices.get(device_id)
+
+    def binding_wait(self, pod_uid: str, timeout: float, stop):
+        """PreBind's wait for the devices' binding conditions, for the binder; None if no
+        device the pod got has any."""
+        keys = self.written.pop(pod_uid, [])
+        store = self.raw["ResourceClaim"]
+        read = lambda: [c for c in map(store.get, keys) if c is not None]  # noqa: E731
+        if not has_binding_conditions(read()):
+            return None
+        return lambda: wait_until_bound(read, timeout, stop)
+
+    def _report_extended_claim(self, pod, claim_name: str) -> str | None:
+        """pod.status.extendedResourceClaimStatus: the claim and which request serves which
+        container's resource."""
+        status = {"requestMappings": self._cluster.request_mappings(pod), "resourceClaimName": claim_name}
+        try:
+            self.kube.request("PATCH", f"/api/v1/namespaces/{pod.namespace}/pods/{pod.name}/status",
+                              {"status": {"extendedResourceClaimStatus": status}},
+                              content_type="application/merge-patch+json")
+        except ApiError as error:
+            return f"update pod {pod.namespace}/{pod.name} ExtendedResourceClaimStatus: {error}"
+        return None
+
+    def delete_claim(self, raw: dict) -> None:
+        """Delete a claim the scheduler made, its finalizer removed first."""
+        meta = raw.get("metadata") or {}
+        path = _claim_path(meta.get("namespace"), meta.get("name"))
+        try:
+            latest = self.kube.request("GET", path)
+            finalizers = (latest.get("metadata") or {}).get("finalizers") or []
+            if FINALIZER in finalizers:
+                self.kube.request("PUT", path, {**latest, "metadata": {
+                    **latest["metadata"], "finalizers": [f for f in finalizers if f != FINALIZER]}})
+            self.kube.request("DELETE", path)
+        except ApiError as error:
+            if error.status != 404:
+                log.warning("deleting claim %s/%s failed: %s", meta.get("namespace"), meta.get("name"), error)
+
+    def extended_claims_of(self, pod) -> list[dict]:
+        """The claims the scheduler made for the pod's extended resources, as the API holds them."""
+        return [c for c in self.raw["ResourceClaim"].values() if is_extended_claim_of(c, pod.name, pod.uid)]
 
 
 def schedule_with_claims(scheduler, entry, snapshot, started: float) -> None:
@@ -125,8 +235,15 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float) -> None:
 
     pod = entry.pod
     dra = scheduler.dra.cluster_for(snapshot.nodes)
+    left_over = scheduler.dra.extended_claims_of(pod)
+    if left_over:  # a claim of an earlier attempt: deleted, the pod tried again (PostFilter)
+        for claim in left_over:
+            scheduler.dra.delete_claim(claim)
+        scheduler.queue.failed(entry)
+        return
     try:
         claims = dra.prefilter(pod)
+        pod = dra.for_filters(pod)  # NodeResourcesFit leaves the resources devices serve
         verdict, score, allocations = dra.verdicts(claims, passing_other_filters(snapshot, pod))
     except Waiting as wait:  # PreEnqueue: no attempt, no event; a claim event brings it back
         scheduler.queue.unschedulable(entry, str(wait))
@@ -148,15 +265,24 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float) -> None:
     if error is not None:  # Unreserve: the devices and the node's room are given back
         snapshot.engine.forget(class_id, node)
         log.warning("PreBind of %s/%s on %s failed: %s", pod.namespace, pod.name, node_name, error)
+        scheduler.dra.written.pop(pod.uid, None)
+        release(scheduler, pod)
         scheduler.queue.failed(entry)
         return
     prebind = scheduler._reserve_volumes(entry.uid, snapshot, pod, node_name, snapshot.profile)  # its PVCs
+    waiting = scheduler.dra.binding_wait(pod.uid, snapshot.profile.dra_binding_timeout_seconds, scheduler.stop)
+    if waiting is not None:  # the volumes' PreBind, then the devices'
+        prebind = _chained(prebind, waiting) if prebind is not None else waiting
     scheduler.cache.assumed(entry.uid, pod, node_name, (class_id, node))
     entry.attempt_started = started
     entry.decided_on = snapshot.engine.last_counts
     scheduler.queue.done(entry)
     scheduler._in_flight[entry.uid] = entry
     scheduler.binder.submit(entry.uid, pod.namespace, pod.name, node_name, None, prebind=prebind)
+
+
+def _chained(first, second):
+    return lambda: first() or second()
 
 
 def _unschedulable(scheduler, entry, message: str, started: float) -> None:
@@ -172,20 +298,27 @@ def _unschedulable(scheduler, entry, message: str, started: float) -> None:
 
 
 def release(scheduler, pod) -> None:
-    """Unreserve after a failed binding: the pod leaves each claim's status.reservedFor, and
-    a claim nobody else reserves gives its devices back (its allocation is removed)."""
+    """Unreserve after a failed binding: the claim made for the pod's extended resources is
+    deleted, the pod leaves each other claim's status.reservedFor, and a claim nobody else
+    reserves gives its devices back (its allocation is removed)."""
     dra = scheduler.dra
+    for claim in dra.extended_claims_of(pod):
+        dra.delete_claim(claim)
     for claim in list(dra.raw["ResourceClaim"].values()):
+        if is_extended_claim_of(claim, pod.name, pod.uid):
+            continue
         status = claim.get("status") or {}
         reserved = status.get("reservedFor") or []
         if not any(r.get("uid") == pod.uid for r in reserved):
             continue
         left = [r for r in reserved if r.get("uid") != pod.uid]
-        body = {**claim, "status": {k: v for k, v in status.items() if k not in ("reservedFor", "allocation")}}
-        if left:
+        body = {**claim, "status": {k: v for k, v in status.items() if k not in ("reservedFor", "allocation",
+                                                                                 "devices")}}
+        if left:  # still in use: the allocation and the devices' status stay
             body["status"]["reservedFor"] = left
-            if "allocation" in status:
-                body["status"]["allocation"] = status["allocation"]
+            for kept in ("allocation", "devices"):
+                if kept in status:
+                    body["status"][kept] = status[kept]
         meta = claim.get("metadata") or {}
         path = f"/apis/{API}/namespaces/{meta.get('namespace')}/resourceclaims/{meta.get('name')}/status"
         try:

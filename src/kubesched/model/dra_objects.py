@@ -237,7 +237,34 @@ def _device(obj: object, driver: str, per_device: bool, path: str) -> Device:
         raise InputError("nodeName, nodeSelector and allNodes of a device need spec.perDeviceNodeSelection",
                          field=path)
     return Device(name, attributes, capacity, tuple(consumes), _taints(obj.get("taints"), f"{path}.taints"),
-                  node_name, node_selector, all_nodes, boolean(obj.get("bindsToNode"), f"{path}.bindsToNode"))
+                  node_name, node_selector, all_nodes, boolean(obj.get("bindsToNode"), f"{path}.bindsToNode"),
+                  *_binding_conditions(obj, path))
+
+
+def _binding_conditions(obj: dict, path: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """bindingConditions and bindingFailureConditions, validated as the API server does."""
+    found = []
+    for key in ("bindingConditions", "bindingFailureConditions"):
+        names = [qualified_name(string(c, f"{path}.{key}[{i}]"), f"{path}.{key}[{i}]")
+                 for i, c in enumerate(sequence(obj.get(key), f"{path}.{key}"))]
+        if len(names) > 4:
+            raise InputError("must have at most 4 items", field=f"{path}.{key}")
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise InputError(f"Duplicate value: {name!r}", field=f"{path}.{key}[{i}]")
+        found.append(tuple(names))
+    conditions, failures = found
+    for i, name in enumerate(failures):
+        if name in conditions:
+            raise InputError("bindingFailureConditions must not overlap with bindingConditions",
+                             field=f"{path}.bindingFailureConditions[{i}]")
+    if failures and not conditions:
+        raise InputError("bindingConditions are required to use bindingFailureConditions",
+                         field=f"{path}.bindingConditions")
+    if conditions and not failures:
+        raise InputError("bindingFailureConditions are required to use bindingConditions",
+                         field=f"{path}.bindingFailureConditions")
+    return conditions, failures
 
 
 def parse_slice(obj: dict) -> ResourceSlice:

@@ -51,6 +51,9 @@ class Device:
     node_selector: tuple[NodeSelectorTerm, ...] | None = None
     all_nodes: bool = False
     binds_to_node: bool = False
+    # DRADeviceBindingConditions: PreBind waits until these are True in the claim's status.devices
+    binding_conditions: tuple[str, ...] = ()
+    binding_failure_conditions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

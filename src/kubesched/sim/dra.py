@@ -10,10 +10,14 @@ from kubesched.dra.plugin import VERDICT_TEXT, DraCluster, PodClaims, Unschedula
 from kubesched.model.records import Pod
 
 
-def claims_json(claims: PodClaims) -> list[dict]:
-    """Each claim of the pod and the devices allocated to it."""
+def claims_json(claims: PodClaims, dra: DraCluster | None = None) -> list[dict]:
+    """Each claim of the pod and the devices allocated to it; for the claim made for the
+    pod's extended resources, which request serves which container's resource (what the
+    scheduler writes in the pod's status.extendedResourceClaimStatus)."""
+    extended = dra.extended_claim_of(claims.pod) if dra is not None else None
     return [{"claim": claim.key,
-             "devices": [r.to_json() for r in claim.allocation.results] if claim.allocation else []}
+             "devices": [r.to_json() for r in claim.allocation.results] if claim.allocation else [],
+             **({"requestMappings": dra.request_mappings(claims.pod)} if claim is extended else {})}
             for claim in claims.claims]
 
 
@@ -43,7 +47,7 @@ def decide_with_claims(snapshot, dra: DraCluster, pod: Pod, placement):
     if node < 0:
         return placement(pod.key, None, snapshot.failure_message(snapshot.engine.last_failure())), True
     dra.reserve(claims, node, allocations[node])
-    result = placement(pod.key, snapshot.node_names[node], claims=claims_json(claims))
+    result = placement(pod.key, snapshot.node_names[node], claims=claims_json(claims, dra))
     snapshot.describe_volumes([pod], [result])
     return result, True
 
