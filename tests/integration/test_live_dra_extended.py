@@ -15,7 +15,7 @@ import uuid
 import pytest
 
 from tests.integration.live_fixtures import (  # noqa: F401 (fixtures)
-    KWOK_TOLERATION, RunningScheduler, create_pod, list_pods, running_plane, scheduled_condition, write_config)
+    KWOK_TOLERATION, RunningScheduler, create_pod_retrying, list_pods, running_plane, scheduled_condition, write_config)
 
 pytestmark = pytest.mark.integration
 
@@ -68,10 +68,18 @@ def _workload(kube, namespace: str, scheduler: str, group: str, resource: str) -
     kube.request("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
                                                 "metadata": {"name": namespace}})
     for name, spec in _pods(resource):
-        create_pod(kube, namespace, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": {
+        create_pod_retrying(kube, namespace, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": {
             **spec, "schedulerName": scheduler, "nodeSelector": {"dra-test-group": group},
             "tolerations": [KWOK_TOLERATION]}})
         time.sleep(0.3)  # one queue order for both schedulers: creation order
+
+
+def _synced(running: RunningScheduler, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while "informers synced" not in running.text():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"kubesched not synced after {timeout}s:\n{running.text()}")
+        time.sleep(0.2)
 
 
 def _outcome(kube, namespace: str, prefix: str, driver: str, timeout: float = 90) -> dict:
@@ -135,6 +143,7 @@ def test_kubesched_makes_the_claim_kube_scheduler_makes(plane_with_both, tmp_pat
                  "extendedResourceName": resource}})
     running = RunningScheduler(plane_with_both.kubeconfig, write_config(tmp_path, scheduler), tmp_path / "run.log")
     try:
+        _synced(running)  # the pods come one by one, as to kube-scheduler (not listed at once)
         _workload(kube, f"up-{suffix}", "default-scheduler", f"up-{suffix}", resource)
         _workload(kube, f"ks-{suffix}", scheduler, f"ks-{suffix}", resource)
         upstream = _outcome(kube, f"up-{suffix}", groups["up"], driver)

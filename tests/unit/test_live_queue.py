@@ -106,3 +106,18 @@ def test_a_pod_whose_binding_failed_comes_back_through_backoff():
     assert queue.counts()["backoff"] == 1
     clock.now += 1
     assert queue.pop() is entry
+
+
+def test_a_gated_pod_waits_for_an_event_without_backoff():
+    queue, clock = _queue()
+    queue.add("a", _pod("a"))
+    for _ in range(3):  # kept out by PreEnqueue again and again: no attempt counted
+        entry = queue.pop()
+        queue.gated(entry, "waiting for a claim")
+        assert queue.pop() is None
+        queue.move_all()
+    entry = queue.pop()
+    assert entry.uid == "a" and entry.attempts == 0
+    queue.gated(entry)
+    clock.now += 3600  # no event: tried again only after the unschedulable timeout
+    assert queue.pop() is not None

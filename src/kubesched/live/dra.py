@@ -246,7 +246,7 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float) -> None:
         pod = dra.for_filters(pod)  # NodeResourcesFit leaves the resources devices serve
         verdict, score, allocations = dra.verdicts(claims, passing_other_filters(snapshot, pod))
     except Waiting as wait:  # PreEnqueue: no attempt, no event; a claim event brings it back
-        scheduler.queue.unschedulable(entry, str(wait))
+        scheduler.queue.gated(entry, str(wait))
         return
     except Unschedulable as rejection:
         _unschedulable(scheduler, entry, f"0/{snapshot.node_count} nodes are available: {rejection}.", started)

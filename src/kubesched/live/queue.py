@@ -113,6 +113,20 @@ class SchedulingQueue:
             entry.version += 1
             self._unschedulable[entry.uid] = entry
 
+    def gated(self, entry: QueuedPod, message: str = "") -> None:
+        """PreEnqueue kept the pod out (e.g. a DRA claim not made yet): it waits for a cluster
+        event, with no attempt counted, so no backoff when the event comes (as upstream)."""
+        if self.pods.get(entry.uid) is not entry:
+            return
+        entry.message = message
+        entry.last_failure = self.clock()
+        if entry.popped_cycle < self._move_cycle:
+            self._to_active(entry)
+        else:
+            self._set_state(entry, UNSCHEDULABLE)
+            entry.version += 1
+            self._unschedulable[entry.uid] = entry
+
     def failed(self, entry: QueuedPod) -> None:
         """The attempt failed with an error (e.g. the binding): retry after the backoff."""
         if self.pods.get(entry.uid) is not entry:
