@@ -61,13 +61,14 @@ def _attach_slice(group: str, driver: str) -> dict:
                                   "bindingFailureConditions": [FAILED]} for i in range(2)]}}
 
 
-class TestDriver:
+class ConditionDriver:
     """Sets the binding conditions of the devices allocated to the namespaces' claims: for the
     claims of pods named "fail-…" the failure condition the first time, True afterwards."""
 
     def __init__(self, kube, namespaces: list[str]):
         self.kube, self.namespaces = kube, namespaces
         self.allocations: dict[str, int] = {}  # claim uid → allocations seen
+        self.unanswered: dict[str, str] = {}  # claim uid → allocationTimestamp of a first allocation left unanswered
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -87,11 +88,21 @@ class TestDriver:
         status = claim.get("status") or {}
         results = [r for r in ((status.get("allocation") or {}).get("devices") or {}).get("results", [])
                    if r.get("bindingConditions")]
+        uid = claim["metadata"]["uid"]
+        stamp = (status.get("allocation") or {}).get("allocationTimestamp")
+        if uid in self.unanswered:
+            if not results or stamp == self.unanswered[uid]:
+                return  # still the first allocation, or given back and not allocated again yet
+            del self.unanswered[uid]
+            self.allocations[uid] = 1
         if not results or status.get("devices"):
             return
-        uid = claim["metadata"]["uid"]
         owner = next(iter(claim["metadata"].get("ownerReferences") or []), {}).get("name", "")
-        fail = owner.startswith("fail") and self.allocations.get(uid, 0) == 0
+        first = self.allocations.get(uid, 0) == 0
+        if owner.startswith("slow") and first:  # no answer to the first allocation: the binding times out
+            self.unanswered[uid] = stamp
+            return
+        fail = owner.startswith("fail") and first
         kind = FAILED if fail else ATTACHED
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         claim["status"]["devices"] = [{"driver": r["driver"], "pool": r["pool"], "device": r["device"], "conditions": [
@@ -127,7 +138,7 @@ def _synced(running: RunningScheduler, timeout: float = 60) -> None:
         time.sleep(0.2)
 
 
-def _outcome(kube, namespace: str, group: str, prefix: str, driver: TestDriver, timeout: float = 150) -> dict:
+def _outcome(kube, namespace: str, group: str, prefix: str, driver: ConditionDriver, timeout: float = 150) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         pods = list_pods(kube, namespace)
@@ -173,7 +184,7 @@ def test_kubesched_waits_for_binding_conditions_as_kube_scheduler_does(plane_wit
     kube.request("POST", f"{API}/deviceclasses", {
         "apiVersion": "resource.k8s.io/v1", "kind": "DeviceClass", "metadata": {"name": driver_name},
         "spec": {"selectors": [{"cel": {"expression": f'device.driver == "{driver_name}"'}}]}})
-    driver = TestDriver(kube, [f"up-{suffix}", f"ks-{suffix}"])
+    driver = ConditionDriver(kube, [f"up-{suffix}", f"ks-{suffix}"])
     running = RunningScheduler(plane_with_both.kubeconfig, write_config(tmp_path, scheduler), tmp_path / "run.log",
                                "--v=2")
     try:
@@ -191,3 +202,47 @@ def test_kubesched_waits_for_binding_conditions_as_kube_scheduler_does(plane_wit
     assert upstream["ok"]["bindingConditions"] == [ATTACHED] and upstream["ok"]["conditionsTrue"] == [ATTACHED]
     assert upstream["fail-once"]["allocations"] == 2 and upstream["fail-once"]["conditionsTrue"] == [ATTACHED]
     assert ours == upstream, (json.dumps(ours, indent=1), json.dumps(upstream, indent=1), running.text()[-4000:])
+
+
+def test_the_binding_fails_at_the_binding_timeout_and_the_pod_is_tried_again(plane_with_both, tmp_path):
+    """kubesched only: kube-scheduler's bindingTimeout here is its default, 600 s."""
+    from kubesched.kube import connect
+
+    kube = connect(str(plane_with_both.kubeconfig))
+    suffix = uuid.uuid4().hex[:6]
+    driver_name = f"attach-{suffix}.example.com"
+    scheduler = f"kubesched-{suffix}"
+    prefix, group = f"drbt-{suffix}-", f"bt-{suffix}"
+    kube.request("POST", "/api/v1/nodes", _node(f"{prefix}0", group, "32"))
+    kube.request("POST", f"{API}/resourceslices", _attach_slice(group, driver_name))
+    kube.request("POST", f"{API}/deviceclasses", {
+        "apiVersion": "resource.k8s.io/v1", "kind": "DeviceClass", "metadata": {"name": driver_name},
+        "spec": {"selectors": [{"cel": {"expression": f'device.driver == "{driver_name}"'}}]}})
+    config = tmp_path / "scheduler-config.json"
+    config.write_text(json.dumps({
+        "apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeSchedulerConfiguration",
+        "profiles": [{"schedulerName": scheduler, "pluginConfig": [
+            {"name": "DynamicResources", "args": {"bindingTimeout": "6s"}}]}]}))  # checked at 0 s and 5 s
+    namespace = f"bt-{suffix}"
+    driver = ConditionDriver(kube, [namespace])
+    running = RunningScheduler(plane_with_both.kubeconfig, config, tmp_path / "run.log", "--v=2")
+    try:
+        _synced(running)
+        kube.request("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                                    "metadata": {"name": namespace}})
+        kube.request("POST", f"{API}/namespaces/{namespace}/resourceclaimtemplates", {
+            "apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaimTemplate", "metadata": {"name": "one"},
+            "spec": {"spec": {"devices": {"requests": [{"name": "gpu", "exactly": {"deviceClassName": driver_name}}]}}}})
+        create_pod_retrying(kube, namespace, pod("slow", scheduler, nodeSelector={"dra-test-group": group},
+                                                 resourceClaims=[{"name": "gpu", "resourceClaimTemplateName": "one"}]))
+        deadline = time.monotonic() + 90
+        while not [p for p in list_pods(kube, namespace) if p["spec"].get("nodeName")]:
+            assert time.monotonic() < deadline, running.text()[-4000:]
+            time.sleep(0.5)
+    finally:
+        running.kill()
+        driver.close()
+    assert "device binding timeout: context deadline exceeded" in running.text()
+    [claim] = kube.request("GET", f"{API}/namespaces/{namespace}/resourceclaims")["items"]
+    assert driver.allocations[claim["metadata"]["uid"]] == 2  # given back once, then allocated again
+    assert [c["type"] for d in claim["status"]["devices"] for c in d["conditions"]] == [ATTACHED]

@@ -96,7 +96,7 @@ def wait_until_bound(read_claims, timeout: float, stop: threading.Event) -> str 
         if ready:
             return None
         left = deadline - time.monotonic()
-        if left <= 0:
-            return "device binding timeout: context deadline exceeded"
-        if stop.wait(min(POLL_SECONDS, left)):
+        if stop.wait(max(0.0, min(POLL_SECONDS, left))):
             return "device binding: the scheduler stopped"
+        if left <= POLL_SECONDS:  # the deadline comes before the next check, as upstream's poll's context
+            return "device binding timeout: context deadline exceeded"
