@@ -18,7 +18,7 @@ import uuid
 import pytest
 
 from tests.integration.live_fixtures import (  # noqa: F401 (fixtures)
-    KWOK_TOLERATION, RunningScheduler, create_pod_retrying, list_pods, pod, running_plane, write_config)
+    KWOK_TOLERATION, RunningScheduler, create_pod_retrying, events_for, list_pods, pod, running_plane, write_config)
 
 pytestmark = pytest.mark.integration
 
@@ -150,6 +150,7 @@ def _outcome(kube, namespace: str, group: str, prefix: str, driver: ConditionDri
         time.sleep(0.5)
     claims = {c["metadata"]["name"]: c for c in
               kube.request("GET", f"{API}/namespaces/{namespace}/resourceclaims")["items"]}
+    pending = [e for e in events_for(kube, namespace) if e.get("reason") == "BindingConditionsPending"]
     outcome = {}
     for p in pods:
         node = p["spec"]["nodeName"]
@@ -164,7 +165,9 @@ def _outcome(kube, namespace: str, group: str, prefix: str, driver: ConditionDri
             "device": result["device"], "bindingConditions": result.get("bindingConditions"),
             "bindingFailureConditions": result.get("bindingFailureConditions"),
             "nodeSelector": str(allocation["nodeSelector"]).replace(node, "NODE"), "conditionsTrue": conditions,
-            "allocations": driver.allocations.get(claim["metadata"]["uid"], 0)}
+            "allocations": driver.allocations.get(claim["metadata"]["uid"], 0),
+            "pendingEvents": sorted({(e["type"], e["note"].replace(node, "NODE")) for e in pending
+                                     if e["regarding"]["name"] == p["metadata"]["name"]})}
     return outcome
 
 
@@ -201,6 +204,7 @@ def test_kubesched_waits_for_binding_conditions_as_kube_scheduler_does(plane_wit
     assert {upstream[p]["pool"] for p in PODS[2:]} == {"a-GROUP"}
     assert upstream["ok"]["bindingConditions"] == [ATTACHED] and upstream["ok"]["conditionsTrue"] == [ATTACHED]
     assert upstream["fail-once"]["allocations"] == 2 and upstream["fail-once"]["conditionsTrue"] == [ATTACHED]
+    assert upstream["ok"]["pendingEvents"] == [("Normal", "waiting for binding conditions for device on node NODE")]
     assert ours == upstream, (json.dumps(ours, indent=1), json.dumps(upstream, indent=1), running.text()[-4000:])
 
 

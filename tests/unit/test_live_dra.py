@@ -75,8 +75,20 @@ def test_a_claim_event_updates_the_state_without_a_rebuild():
     dra.prebind(claims, "node-1", allocations[0])
     assert dra.cluster_for(nodes) is cluster  # the devices' CEL results are kept
     assert cluster.allocated == {("driver-a", "pool-1", "device-0")}
-    freed = {**kube.writes[-1][2], "status": {}}
+    written = kube.writes[-1][2]
+    freed = {**written, "metadata": {**written["metadata"], "resourceVersion": "99"}, "status": {}}
     dra.event("ResourceClaim", "MODIFIED", freed)
     assert dra.cluster_for(nodes) is cluster and cluster.allocated == set()
     dra.event("ResourceSlice", "ADDED", resource_slice("slice-2", [device("device-9")]))
     assert dra.cluster_for(nodes) is not cluster  # new devices: read again
+
+
+def test_an_older_version_from_the_watch_does_not_undo_what_prebind_wrote():
+    kube, dra, nodes, pod = _state()
+    cluster = dra.cluster_for(nodes)
+    claims = cluster.prefilter(pod)
+    _, _, allocations = cluster.verdicts(claims)
+    dra.prebind(claims, "node-1", allocations[0])
+    finalized = kube.writes[0][2]  # the watch brings the finalizer's version after the status's
+    dra.event("ResourceClaim", "MODIFIED", {**finalized, "metadata": {**finalized["metadata"], "resourceVersion": "2"}})
+    assert dra.cluster_for(nodes).allocated == {("driver-a", "pool-1", "device-0")}

@@ -46,6 +46,18 @@ def _key(obj: dict) -> str:
     return f"{meta.get('namespace') or ''}/{meta.get('name') or ''}"
 
 
+def _older(obj: dict, held: dict | None) -> bool:
+    """Whether `obj` is an older version than the one held (resourceVersions compared as
+    numbers, as upstream's assume cache does)."""
+    if held is None:
+        return False
+    try:
+        return int((obj.get("metadata") or {}).get("resourceVersion")) < \
+            int((held.get("metadata") or {}).get("resourceVersion"))
+    except (TypeError, ValueError):
+        return False
+
+
 class LiveDra:
     def __init__(self, kube: Kube):
         self.kube = kube
@@ -77,6 +89,8 @@ class LiveDra:
 
     def event(self, kind: str, event_type: str, obj: dict) -> None:
         store = self.raw[kind]
+        if kind == "ResourceClaim" and event_type != "DELETED" and _older(obj, store.get(_key(obj))):
+            return  # the watch catching up with what PreBind wrote (e.g. the finalizer before the status)
         if event_type == "DELETED":
             store.pop(_key(obj), None)
         else:
@@ -273,6 +287,10 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float) -> None:
     waiting = scheduler.dra.binding_wait(pod.uid, snapshot.profile.dra_binding_timeout_seconds, scheduler.stop)
     if waiting is not None:  # the volumes' PreBind, then the devices'
         prebind = _chained(prebind, waiting) if prebind is not None else waiting
+        scheduler.reporter.events.record(
+            {"apiVersion": "v1", "kind": "Pod", "namespace": pod.namespace, "name": pod.name, "uid": pod.uid},
+            kind="Normal", reason="BindingConditionsPending", action="Scheduling",
+            note=f"waiting for binding conditions for device on node {node_name}")
     scheduler.cache.assumed(entry.uid, pod, node_name, (class_id, node))
     entry.attempt_started = started
     entry.decided_on = snapshot.engine.last_counts
