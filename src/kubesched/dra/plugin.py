@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from kubesched.dra.allocated_state import Shares, release, take
 from kubesched.dra.allocator import AllocationError, Allocator, ClaimToAllocate
 from kubesched.dra.extended import backed_resources, check_not_advertised, claim_spec, classes_by_resource, \
     extended_claim, without_backed
@@ -73,7 +74,8 @@ class DraCluster:
         self.nodes = nodes
         self.inventory = Inventory(objects.slices)
         self.create_template_claims = create_template_claims
-        self.allocated: set[tuple[str, str, str]] = set()
+        self.allocated: set[tuple[str, str, str]] = set()  # devices allocated whole
+        self.shares = Shares()  # shares of devices that allow multiple allocations
         for claim in objects.claims.values():
             self._take(claim.allocation)
         self._node_generation = [0] * len(nodes)
@@ -97,8 +99,7 @@ class DraCluster:
         return bool(self.objects)
 
     def _take(self, allocation: Allocation | None) -> None:
-        if allocation is not None:
-            self.allocated.update(r.device_id for r in allocation.results if not r.admin_access)
+        take(self.allocated, self.shares, allocation)
 
     def add_nodes(self, added: list[tuple[Node, list]]) -> None:
         """Nodes join the cluster with the ResourceSlices they publish (plan nodes' new nodes).
@@ -203,7 +204,7 @@ class DraCluster:
         allocate where they fit. `nodes`: only these (the others get FITS, unlooked at)."""
         count = len(self.nodes)
         verdict, score, allocations = [FITS] * count, [0] * count, {}
-        allocator = Allocator(self.inventory, self.objects.classes, self.allocated)
+        allocator = Allocator(self.inventory, self.objects.classes, self.allocated, self.shares)
         cache = self._cache.get(claims.signature)
         if cache is None:
             cache = self._cache[claims.signature] = [None] * count
@@ -298,8 +299,8 @@ class DraCluster:
         for allocation in (old.allocation if old is not None else None, claim.allocation):
             if allocation is not None:
                 self._changed(allocation)
-        if old is not None and old.allocation is not None:
-            self.allocated.difference_update(r.device_id for r in old.allocation.results if not r.admin_access)
+        if old is not None:
+            release(self.allocated, self.shares, old.allocation)
         self._take(claim.allocation)
 
     def _changed(self, allocation: Allocation) -> None:

@@ -13,6 +13,8 @@ from kubesched.model.dra_records import (
     ALL, API_VERSION, EXACT_COUNT, Allocation, Attribute, ClaimSpec, Device, DeviceClass, DeviceRequest,
     DeviceResult, DeviceTaint, DeviceToleration, DraObjects, MatchAttribute, ResourceClaim, ResourceClaimTemplate,
     ResourceSlice, SubRequest)
+from kubesched.model.dra_capacity import binding_conditions, capacity_requests, consumed_capacity, request_policy
+from kubesched.model.dra_records import Capacity
 from kubesched.model.fields import boolean, integer, mapping, one_of, sequence, string, string_map, timestamp
 from kubesched.model.manifests import Manifest
 from kubesched.model.quantity import parse_quantity
@@ -210,11 +212,15 @@ def _device(obj: object, driver: str, per_device: bool, path: str) -> Device:
     for key, value in mapping(obj.get("attributes"), f"{path}.attributes").items():
         full = qualify(key, driver, f"{path}.attributes[{key}]")
         attributes[full] = _attribute(value, f"{path}.attributes[{key}]")
-    capacity = {}
+    capacity, consumable = {}, {}
+    shared = boolean(obj.get("allowMultipleAllocations"), f"{path}.allowMultipleAllocations")
     for key, value in mapping(obj.get("capacity"), f"{path}.capacity").items():
         full = qualify(key, driver, f"{path}.capacity[{key}]")
-        capacity[full] = _quantity(mapping(value, f"{path}.capacity[{key}]").get("value"),
-                                   f"{path}.capacity[{key}].value")
+        where = f"{path}.capacity[{key}]"
+        amount = _quantity(mapping(value, where).get("value"), f"{where}.value")
+        capacity[full] = amount
+        consumable[key] = Capacity(amount, request_policy(mapping(value, where).get("requestPolicy"), amount, shared,
+                                                          f"{where}.requestPolicy"))
     if len(attributes) + len(capacity) > 32:
         raise InputError("at most 32 attributes and capacities together", field=path)
     consumes = []
@@ -223,9 +229,6 @@ def _device(obj: object, driver: str, per_device: bool, path: str) -> Device:
         counter_set = dns_label(string(item.get("counterSet"), f"{path}.consumesCounters[{i}].counterSet"),
                                 f"{path}.consumesCounters[{i}].counterSet")
         consumes.append((counter_set, _counters(item.get("counters"), f"{path}.consumesCounters[{i}].counters")))
-    if boolean(obj.get("allowMultipleAllocations"), f"{path}.allowMultipleAllocations"):
-        raise InputError("devices shared by several allocations (consumable capacity) are not simulated",
-                         field=f"{path}.allowMultipleAllocations")
     node_name = string(obj.get("nodeName"), f"{path}.nodeName")
     node_selector = _node_selector(obj.get("nodeSelector"), f"{path}.nodeSelector")
     all_nodes = boolean(obj.get("allNodes"), f"{path}.allNodes")
@@ -236,8 +239,10 @@ def _device(obj: object, driver: str, per_device: bool, path: str) -> Device:
     if not per_device and chosen:
         raise InputError("nodeName, nodeSelector and allNodes of a device need spec.perDeviceNodeSelection",
                          field=path)
+    conditions, failures = binding_conditions(obj, path)
     return Device(name, attributes, capacity, tuple(consumes), _taints(obj.get("taints"), f"{path}.taints"),
-                  node_name, node_selector, all_nodes, boolean(obj.get("bindsToNode"), f"{path}.bindsToNode"))
+                  node_name, node_selector, all_nodes, boolean(obj.get("bindsToNode"), f"{path}.bindsToNode"),
+                  shared, consumable, conditions, failures)
 
 
 def parse_slice(obj: dict) -> ResourceSlice:
@@ -319,11 +324,10 @@ def _sub_request(obj: dict, name: str, path: str) -> SubRequest:
         count = 1 if count is None else count
         if count <= 0:
             raise InputError("must be greater than zero", field=f"{path}.count")
-    if obj.get("capacity") is not None:
-        raise InputError("capacity requests (consumable capacity) are not simulated", field=f"{path}.capacity")
     return SubRequest(name, class_name, _selectors(obj.get("selectors"), f"{path}.selectors"), mode, count or 0,
                       boolean(obj.get("adminAccess"), f"{path}.adminAccess"),
-                      _tolerations(obj.get("tolerations"), f"{path}.tolerations"))
+                      _tolerations(obj.get("tolerations"), f"{path}.tolerations"),
+                      capacity_requests(obj.get("capacity"), f"{path}.capacity"))
 
 
 def parse_claim_spec(obj: object, path: str) -> ClaimSpec:
@@ -364,13 +368,15 @@ def parse_claim_spec(obj: object, path: str) -> ClaimSpec:
         where = f"{path}.devices.constraints[{i}]"
         item = mapping(item, where)
         attribute = string(item.get("matchAttribute"), f"{where}.matchAttribute")
-        if item.get("distinctAttribute") is not None:
-            raise InputError("distinctAttribute is not simulated", field=f"{where}.distinctAttribute")
-        if not attribute:
-            raise InputError("exactly one constraint type is required (matchAttribute)", field=where)
+        distinct = string(item.get("distinctAttribute"), f"{where}.distinctAttribute")
+        if bool(attribute) == bool(distinct):
+            raise InputError("exactly one constraint type is required (matchAttribute or distinctAttribute)",
+                             field=where)
+        kind = "matchAttribute" if attribute else "distinctAttribute"
+        attribute = attribute or distinct
         if "/" not in attribute:
-            raise InputError("must include a domain", field=f"{where}.matchAttribute")
-        qualify(attribute, "", f"{where}.matchAttribute")
+            raise InputError("must include a domain", field=f"{where}.{kind}")
+        qualify(attribute, "", f"{where}.{kind}")
         referenced = tuple(string(r, f"{where}.requests[{j}]")
                            for j, r in enumerate(sequence(item.get("requests"), f"{where}.requests")))
         for j, name in enumerate(referenced):
@@ -378,7 +384,7 @@ def parse_claim_spec(obj: object, path: str) -> ClaimSpec:
             if base not in names:
                 raise InputError(f"Invalid value: {name!r}: must be the name of a request in the claim",
                                  field=f"{where}.requests[{j}]")
-        constraints.append(MatchAttribute(attribute, referenced))
+        constraints.append(MatchAttribute(attribute, referenced, distinct=bool(distinct)))
     return ClaimSpec(tuple(requests), tuple(constraints))
 
 
@@ -395,7 +401,10 @@ def _allocation(obj: object, path: str) -> Allocation | None:
                                     string(item.get("driver"), f"{where}.driver"),
                                     string(item.get("pool"), f"{where}.pool"),
                                     string(item.get("device"), f"{where}.device"),
-                                    boolean(item.get("adminAccess"), f"{where}.adminAccess")))
+                                    boolean(item.get("adminAccess"), f"{where}.adminAccess"),
+                                    string(item.get("shareID"), f"{where}.shareID"),
+                                    consumed_capacity(item.get("consumedCapacity"), f"{where}.consumedCapacity"),
+                                    *binding_conditions(item, where)))
     raw_selector = obj.get("nodeSelector")
     return Allocation(tuple(results), _node_selector(raw_selector, f"{path}.nodeSelector"),
                       raw_selector if isinstance(raw_selector, dict) else None)
