@@ -25,7 +25,8 @@ log = logging.getLogger("kubesched.live")
 
 API = "resource.k8s.io/v1"
 PATHS = {"DeviceClass": f"/apis/{API}/deviceclasses", "ResourceSlice": f"/apis/{API}/resourceslices",
-         "ResourceClaim": f"/apis/{API}/resourceclaims", "ResourceClaimTemplate": f"/apis/{API}/resourceclaimtemplates"}
+         "ResourceClaim": f"/apis/{API}/resourceclaims", "ResourceClaimTemplate": f"/apis/{API}/resourceclaimtemplates",
+         "DeviceTaintRule": f"/apis/{API}/devicetaintrules"}
 
 
 def _key(obj: dict) -> str:

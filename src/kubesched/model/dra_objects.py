@@ -15,13 +15,14 @@ from kubesched.model.dra_records import (
     ResourceSlice, SubRequest)
 from kubesched.model.dra_capacity import binding_conditions, capacity_requests, consumed_capacity, request_policy
 from kubesched.model.dra_records import Capacity
+from kubesched.model.dra_taint_rules import parse_taint_rule, with_taint_rules
 from kubesched.model.fields import boolean, integer, mapping, one_of, sequence, string, string_map, timestamp
 from kubesched.model.manifests import Manifest
 from kubesched.model.quantity import parse_quantity
 from kubesched.model.selectors import parse_node_selector_term
 from kubesched.model.validation import dns_label, dns_subdomain, labels as check_labels, qualified_name
 
-DRA_KINDS = ("DeviceClass", "ResourceSlice", "ResourceClaim", "ResourceClaimTemplate")
+DRA_KINDS = ("DeviceClass", "ResourceSlice", "ResourceClaim", "ResourceClaimTemplate", "DeviceTaintRule")
 MAX_REQUESTS = 32  # resourceapi.DeviceRequestsMaxSize
 MAX_SUBREQUESTS = 8  # FirstAvailableDeviceRequestMaxSize
 MAX_SLICE_DEVICES = 128
@@ -47,6 +48,9 @@ def read_dra_objects(by_kind: dict[str, list[Manifest]]) -> DraObjects:
             raise InputError("duplicate ResourceSlice: another one in the input has this name",
                              obj=f"ResourceSlice {s.name}", field="metadata.name")
         names.add(s.name)
+    for manifest in by_kind.get("DeviceTaintRule", ()):
+        _located(manifest, lambda: objects.taint_rules.append(parse_taint_rule(manifest.obj, _name, _taints)))
+    objects.slices = with_taint_rules(objects.slices, objects.taint_rules)
     for manifest in by_kind.get("ResourceClaim", ()):
         _located(manifest, lambda: _add_keyed(objects.claims, parse_claim(manifest.obj, manifest.file), "ResourceClaim"))
     for manifest in by_kind.get("ResourceClaimTemplate", ()):

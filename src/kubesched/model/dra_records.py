@@ -215,12 +215,24 @@ class ResourceClaimTemplate:
     labels: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class DeviceTaintRule:
+    """A taint for the devices its selector picks (None: any driver, pool or device name)."""
+    name: str
+    taint: DeviceTaint
+    selects: bool  # spec.deviceSelector is given (without one, no device is picked)
+    driver: str | None = None
+    pool: str | None = None
+    device: str | None = None
+
+
 @dataclass
 class DraObjects:
     classes: dict[str, DeviceClass] = field(default_factory=dict)
     slices: list[ResourceSlice] = field(default_factory=list)
     claims: dict[str, ResourceClaim] = field(default_factory=dict)  # "ns/name" →
     templates: dict[str, ResourceClaimTemplate] = field(default_factory=dict)  # "ns/name" →
+    taint_rules: list[DeviceTaintRule] = field(default_factory=list)  # already applied to the slices
 
     def __bool__(self) -> bool:
-        return bool(self.classes or self.slices or self.claims or self.templates)
+        return bool(self.classes or self.slices or self.claims or self.templates or self.taint_rules)
