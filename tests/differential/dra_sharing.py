@@ -2,8 +2,9 @@
 on by default in v1.37). Slices of devices shared by several claims, with a `memory`
 capacity under no policy, a validRange or validValues; claims from templates that ask
 for amounts of it (or for none: the policy's default, or everything), in `exactly` or
-`firstAvailable` requests, with distinctAttribute or matchAttribute constraints; and a
-claim allocated earlier that holds a share.
+`firstAvailable` requests, with distinctAttribute or matchAttribute constraints; a
+claim allocated earlier that holds a share; and DeviceTaintRules that taint devices of
+this family or of `dra` (which requests tolerate or not).
 
 Its random choices come from a generator of its own, seeded from the scenario's seed, so
 the objects of the other families (and of `dra`) are what they were without it.
@@ -45,10 +46,34 @@ def add_dra_sharing(seed: int, objects: list[dict], chance: float = 0.3) -> list
     templates = [_template(rng, i) for i in range(rng.randint(1, 2))]
     if devices and rng.random() < 0.4:
         added.append(_holding(rng, *rng.choice(devices)))
+    if rng.random() < 0.4:
+        added += _taint_rules(rng, nodes)
     copies: dict[tuple[str, str], dict] = {}
     for pod in rng.sample(pending, k=min(len(pending), rng.randint(3, 8))):
         added += _claim_for(rng, pod, templates, copies)
     return objects + added + [t for t in templates if t not in added]
+
+
+def _taint_rules(rng: random.Random, nodes: list[dict]) -> list[dict]:
+    """DeviceTaintRules: a driver's devices on one node, or one device name everywhere, or
+    (without a selector) none."""
+    rules = []
+    for i in range(rng.randint(1, 2)):
+        shape = rng.random()
+        if shape < 0.5:
+            node = rng.choice(nodes)["metadata"]["name"]
+            selector = rng.choice(({"driver": DRIVER, "pool": f"{node}-shared"}, {"pool": node}))
+        elif shape < 0.85:
+            selector = {"device": rng.choice(("vgpu-0", "vgpu-1", "gpu-0", "whole-gpu"))}
+        else:
+            selector = None
+        spec: dict = {"taint": {"key": "example.com/maintenance", "value": "planned",
+                                "effect": rng.choice(("NoSchedule", "NoExecute", "None"))}}
+        if selector is not None:
+            spec["deviceSelector"] = selector
+        rules.append({"apiVersion": API, "kind": "DeviceTaintRule", "metadata": {"name": f"maintenance-{i}"},
+                      "spec": spec})
+    return rules
 
 
 def _class(name: str, expression: str) -> dict:
@@ -82,6 +107,8 @@ def _request(rng: random.Random) -> dict:
         request["capacity"] = {"requests": wanted}
     if rng.random() < 0.2:
         request["count"] = 2
+    if rng.random() < 0.2:
+        request["tolerations"] = [{"key": "example.com/maintenance", "operator": "Exists"}]
     if rng.random() < 0.2:
         request["selectors"] = [{"cel": {"expression": f'device.attributes["{DRIVER}"].model == "t4"'}}]
     return request

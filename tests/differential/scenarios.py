@@ -695,7 +695,7 @@ def features(scenario: dict) -> set[str]:
             found |= _node_features(obj)
         elif kind == "Pod":
             found |= _pod_features(obj)
-        elif kind in ("DeviceClass", "ResourceSlice", "ResourceClaim", "ResourceClaimTemplate"):
+        elif kind in ("DeviceClass", "ResourceSlice", "ResourceClaim", "ResourceClaimTemplate", "DeviceTaintRule"):
             found |= {kind, "dra"}
     found |= _config_features(scenario.get("config"))
     if scenario.get("preemption"):

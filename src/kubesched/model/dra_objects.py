@@ -49,7 +49,7 @@ def read_dra_objects(by_kind: dict[str, list[Manifest]]) -> DraObjects:
                              obj=f"ResourceSlice {s.name}", field="metadata.name")
         names.add(s.name)
     for manifest in by_kind.get("DeviceTaintRule", ()):
-        _located(manifest, lambda: objects.taint_rules.append(parse_taint_rule(manifest.obj, _name, _taints)))
+        _located(manifest, lambda: objects.taint_rules.append(parse_taint_rule(manifest.obj, _name)))
     objects.slices = with_taint_rules(objects.slices, objects.taint_rules)
     for manifest in by_kind.get("ResourceClaim", ()):
         _located(manifest, lambda: _add_keyed(objects.claims, parse_claim(manifest.obj, manifest.file), "ResourceClaim"))

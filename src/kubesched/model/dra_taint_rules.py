@@ -9,18 +9,27 @@ from __future__ import annotations
 from dataclasses import replace
 
 from kubesched.errors import InputError
-from kubesched.model.dra_records import DeviceTaintRule, ResourceSlice
-from kubesched.model.fields import mapping, string
+from kubesched.model.dra_records import DeviceTaint, DeviceTaintRule, ResourceSlice
+from kubesched.model.fields import mapping, one_of, string
+from kubesched.model.validation import label_value, qualified_name
 
 
-def parse_taint_rule(obj: dict, read_name, read_taints) -> DeviceTaintRule:
-    """`read_name` and `read_taints` are dra_objects' readers of metadata.name and of a
-    device's taints (the rule's taint is checked as those are)."""
+TAINT_EFFECTS = ("NoSchedule", "NoExecute", "None")
+
+
+def parse_taint_rule(obj: dict, read_name) -> DeviceTaintRule:
+    """`read_name` is dra_objects' reader of metadata.name."""
     _, name = read_name(obj, namespaced=False)
     spec = mapping(obj.get("spec"), "spec")
     if spec.get("taint") is None:
         raise InputError("Required value", field="spec.taint")
-    taint = read_taints([spec.get("taint")], "spec.taint")[0]
+    raw = mapping(spec.get("taint"), "spec.taint")
+    key = qualified_name(string(raw.get("key"), "spec.taint.key"), "spec.taint.key")
+    value = string(raw.get("value"), "spec.taint.value")
+    if value:
+        label_value(value, "spec.taint.value")
+    taint = DeviceTaint(key, value, one_of(string(raw.get("effect"), "spec.taint.effect"), TAINT_EFFECTS,
+                                           "spec.taint.effect"))
     selector = spec.get("deviceSelector")
     if selector is None:
         return DeviceTaintRule(name, taint, selects=False)
