@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from kubesched.dra.allocated_state import Shares, release, take
 from kubesched.dra.allocator import AllocationError, Allocator, ClaimToAllocate
+from kubesched.dra.capacity import CapacityError, fits
 from kubesched.dra.extended import backed_resources, check_not_advertised, claim_spec, classes_by_resource, \
     extended_claim, without_backed
 from kubesched.dra.inventory import Inventory, selects
@@ -267,13 +268,20 @@ class DraCluster:
                             left = [e for e in left if matches >> e.index & 1]
                             steps.append({"selector": f"{origin} {device_class.name if origin == 'class' else name} "
                                                       f"#{i}", "expression": expression, "devices": len(left)})
-                    free = [e for e in left if sub.admin_access or e.device_id not in self.allocated]
+                    free = [e for e in left if (sub.admin_access or e.device_id not in self.allocated)
+                            and self._capacity_left(sub, e)]
                     report.append({"claim": claim.key, "request": name, "deviceClass": device_class.name,
                                    "needed": "All" if sub.allocation_mode == "All" else sub.count,
                                    "devices": len(entries), "selectors": steps, "free": len(free),
                                    "incompletePools": [f"{p.driver}/{p.name}" for p in pools if p.incomplete],
                                    "invalidPools": [f"{p.driver}/{p.name}" for p in pools if p.invalid]})
         return report
+
+    def _capacity_left(self, sub, entry) -> bool:
+        try:
+            return fits(sub.capacity_requests, entry.device, self.shares.capacity(entry.device_id), None)
+        except CapacityError:
+            return False
 
     # -- Reserve and PreBind ----------------------------------------------------------------
 

@@ -168,7 +168,12 @@ def _toleration_json(toleration: DeviceToleration) -> dict:
 
 
 def format_quantity(amount: Fraction) -> str:
-    """A quantity as the API reads it back: whole units, else thousandths, else billionths."""
+    """A quantity as the API reads it back: whole units (in the largest binary suffix that
+    is exact: 20Gi), else thousandths, else billionths."""
+    if amount.denominator == 1 and amount.numerator and amount.numerator % 1024 == 0:
+        for power, suffix in ((6, "Ei"), (5, "Pi"), (4, "Ti"), (3, "Gi"), (2, "Mi"), (1, "Ki")):
+            if amount.numerator % 1024**power == 0:
+                return f"{amount.numerator // 1024**power}{suffix}"
     for scale, suffix in ((1, ""), (1000, "m"), (10**9, "n")):
         scaled = amount * scale
         if scaled.denominator == 1:
