@@ -3,9 +3,13 @@ v1.37), rebuilt from upstream's allocator table tests (device-binding-conditions
 binding-conditions-*, node-restriction, partitionable-devices-with-binding-conditions-*):
 a device's bindingConditions and bindingFailureConditions are copied into its result,
 for PreBind to wait on; pools with such devices are searched last; bindsToNode pins the
-allocation to the node."""
+allocation to the node; and Filter takes an allocated claim whose binding failed or timed
+out as not available on any node (isClaimReadyForBinding, isClaimTimeout)."""
+
+from datetime import datetime, timedelta, timezone
 
 from kubesched.dra.allocator import Allocator, ClaimToAllocate
+from kubesched.dra.binding import binding_failed
 from kubesched.dra.inventory import Inventory
 from kubesched.model.dra_objects import parse_claim, parse_class, parse_slice
 from tests.conformance.dra_builders import DRIVER_A, NODE_1, claim, device, device_class, node, request, \
@@ -91,3 +95,36 @@ def test_partitions_some_with_conditions():
     assert _conditions(allocation) == [("req-0", "device-1", ("IsPrepare",), ("BindingFailed",)),
                                        ("req-0", "device-2", (), ()),
                                        ("req-0", "device-3", ("IsReady",), ("BindingTimeout",))]
+
+
+# -- Filter: an allocated claim whose binding failed or timed out ------------------------------
+
+def _allocated(status_devices=None, at="2026-01-01T00:00:00Z"):
+    result = {"request": "req-0", "driver": DRIVER_A, "pool": "pool-1", "device": "device-1",
+              "bindingConditions": ["IsPrepared"], "bindingFailureConditions": ["BindingFailed"]}
+    status = {"allocation": {"devices": {"results": [result]}, "allocationTimestamp": at}}
+    if status_devices is not None:
+        status["devices"] = [{"driver": DRIVER_A, "pool": "pool-1", "device": "device-1",
+                              "conditions": [{"type": t, "status": v, "reason": "R", "message": "",
+                                              "lastTransitionTime": at} for t, v in status_devices.items()]}]
+    obj = claim("claim-0", request("req-0"))
+    obj["status"] = status
+    return parse_claim(obj)
+
+
+NOW = datetime(2026, 1, 1, 0, 5, tzinfo=timezone.utc)  # five minutes after the allocation
+
+
+def test_binding_failure_condition_makes_the_claim_unavailable():
+    assert binding_failed(_allocated({"BindingFailed": "True"}), NOW)
+    assert not binding_failed(_allocated({"BindingFailed": "False", "IsPrepared": "False"}), NOW)
+    assert not binding_failed(_allocated({"IsPrepared": "True"}), NOW)
+
+
+def test_binding_times_out_after_the_binding_timeout():
+    later = NOW + timedelta(minutes=6)  # eleven minutes: past the 600 s default
+    assert not binding_failed(_allocated(), NOW)
+    assert binding_failed(_allocated(), later)
+    assert binding_failed(_allocated({"IsPrepared": "False"}), later)
+    assert not binding_failed(_allocated({"IsPrepared": "True"}), later)  # ready: no timeout
+    assert not binding_failed(_allocated(at=""), later)  # no allocationTimestamp: no timeout

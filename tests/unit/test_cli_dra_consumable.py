@@ -94,3 +94,42 @@ def test_a_policy_without_sharing_is_one_line_exit_2(tmp_path):
     [line] = result.stderr.strip().splitlines()
     assert line.endswith(f"{path}: ResourceSlice node-0-gpus: spec.devices[0].capacity[memory].requestPolicy: "
                          "Forbidden: allowMultipleAllocations must be true")
+
+
+FAILED_CLAIM = """\
+---
+apiVersion: resource.k8s.io/v1
+kind: ResourceClaim
+metadata: {name: prepared, namespace: default}
+spec: {devices: {requests: [{name: gpu, exactly: {deviceClassName: vgpu}}]}}
+status:
+  allocation:
+    devices:
+      results:
+      - {request: gpu, driver: gpu.example.com, pool: node-0, device: gpu-1,
+         bindingConditions: [IsPrepared], bindingFailureConditions: [PrepareFailed]}
+    allocationTimestamp: "2026-01-01T00:00:00Z"
+  devices:
+  - driver: gpu.example.com
+    pool: node-0
+    device: gpu-1
+    conditions: [{type: PrepareFailed, status: "STATUS", reason: Failed, message: "", lastTransitionTime: "2026-01-01T00:00:00Z"}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: waiting, namespace: default}
+spec: {containers: [{name: c, image: x}], resourceClaims: [{name: gpu, resourceClaimName: prepared}]}
+"""
+
+
+def test_a_claim_whose_binding_failed_is_available_nowhere(tmp_path):
+    failed = CliRunner().invoke(main, ["simulate", "-f", _write(tmp_path, pods=0, more=FAILED_CLAIM.replace(
+        "STATUS", "True")), "-o", "json"], catch_exceptions=False)
+    [placement] = json.loads(failed.output)["placements"]
+    assert placement["node"] is None
+    assert placement["message"] == "0/1 nodes are available: 1 resourceclaim not available on the node."
+    ready = FAILED_CLAIM.replace("STATUS", "False").replace("type: PrepareFailed", "type: IsPrepared").replace(
+        '"False"', '"True"')
+    placed = CliRunner().invoke(main, ["simulate", "-f", _write(tmp_path, pods=0, more=ready), "-o", "json"],
+                                catch_exceptions=False)
+    assert json.loads(placed.output)["placements"][0]["node"] == "node-0"

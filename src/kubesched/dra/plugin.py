@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from kubesched.dra.allocated_state import Shares, release, take
 from kubesched.dra.allocator import AllocationError, Allocator, ClaimToAllocate
+from kubesched.dra.binding import binding_failed
 from kubesched.dra.capacity import CapacityError, fits
 from kubesched.dra.extended import backed_resources, check_not_advertised, claim_spec, classes_by_resource, \
     extended_claim, without_backed
@@ -224,7 +225,8 @@ class DraCluster:
 
     def _filter(self, allocator: Allocator, claims: PodClaims, node: Node) -> tuple[int, list[Allocation] | None]:
         unavailable = any(c.allocation is not None and c.allocation.node_selector is not None
-                          and not selects(c.allocation.node_selector, node) for c in claims.claims)
+                          and not selects(c.allocation.node_selector, node) for c in claims.claims) \
+            or any(binding_failed(c) for c in claims.claims)
         found = None
         if claims.to_allocate:
             to_allocate = [ClaimToAllocate(claims.claims[i].key, claims.claims[i].spec) for i in claims.to_allocate]
@@ -303,6 +305,9 @@ class DraCluster:
         old = self.objects.claims.get(claim.key)
         self.objects.claims[claim.key] = claim
         if old is not None and old.allocation == claim.allocation:
+            if old.device_conditions != claim.device_conditions:  # binding may have failed: Filter again
+                for n in range(len(self._node_generation)):
+                    self._node_generation[n] += 1
             return
         for allocation in (old.allocation if old is not None else None, claim.allocation):
             if allocation is not None:

@@ -1,7 +1,8 @@
 """Reading the consumable-capacity and binding-condition fields of `resource.k8s.io/v1`
 (DRAConsumableCapacity, DRADeviceBindingConditions: beta, on by default in v1.37): a
-device's `capacity.<name>.requestPolicy`, a request's `capacity.requests`, and an
-allocation result's `consumedCapacity`, checked as the API server checks them."""
+device's `capacity.<name>.requestPolicy`, a request's `capacity.requests`, an allocation
+result's `consumedCapacity`, and the device conditions of a claim's `status.devices`,
+checked as the API server checks them."""
 
 from __future__ import annotations
 
@@ -112,3 +113,18 @@ def binding_conditions(obj: dict, path: str) -> tuple[tuple[str, ...], tuple[str
             raise InputError("bindingFailureConditions must not overlap with bindingConditions",
                              field=f"{path}.bindingFailureConditions[{i}]")
     return conditions, failures
+
+
+def device_conditions(value: object, path: str) -> dict[tuple[str, str, str], dict[str, str]]:
+    found = {}
+    for i, item in enumerate(sequence(value, path)):
+        where = f"{path}[{i}]"
+        item = mapping(item, where)
+        device = tuple(string(item.get(k), f"{where}.{k}") for k in ("driver", "pool", "device"))
+        conditions = {}
+        for j, condition in enumerate(sequence(item.get("conditions"), f"{where}.conditions")):
+            condition = mapping(condition, f"{where}.conditions[{j}]")
+            conditions[string(condition.get("type"), f"{where}.conditions[{j}].type")] = \
+                string(condition.get("status"), f"{where}.conditions[{j}].status")
+        found.setdefault(device, conditions)  # upstream reads the first entry of a device
+    return found

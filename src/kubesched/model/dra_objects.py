@@ -13,7 +13,7 @@ from kubesched.model.dra_records import (
     ALL, API_VERSION, EXACT_COUNT, Allocation, Attribute, ClaimSpec, Device, DeviceClass, DeviceRequest,
     DeviceResult, DeviceTaint, DeviceToleration, DraObjects, MatchAttribute, ResourceClaim, ResourceClaimTemplate,
     ResourceSlice, SubRequest)
-from kubesched.model.dra_capacity import binding_conditions, capacity_requests, consumed_capacity, request_policy
+from kubesched.model.dra_capacity import binding_conditions, capacity_requests, consumed_capacity, device_conditions, request_policy
 from kubesched.model.dra_records import Capacity
 from kubesched.model.dra_taint_rules import parse_taint_rule, with_taint_rules
 from kubesched.model.fields import boolean, integer, mapping, one_of, sequence, string, string_map, timestamp
@@ -411,7 +411,8 @@ def _allocation(obj: object, path: str) -> Allocation | None:
                                     *binding_conditions(item, where)))
     raw_selector = obj.get("nodeSelector")
     return Allocation(tuple(results), _node_selector(raw_selector, f"{path}.nodeSelector"),
-                      raw_selector if isinstance(raw_selector, dict) else None)
+                      raw_selector if isinstance(raw_selector, dict) else None,
+                      timestamp(obj.get("allocationTimestamp"), f"{path}.allocationTimestamp"))
 
 
 def parse_claim(obj: dict, file: str = "") -> ResourceClaim:
@@ -430,7 +431,7 @@ def parse_claim(obj: dict, file: str = "") -> ResourceClaim:
     return ResourceClaim(namespace, name, spec, string(meta.get("uid"), "metadata.uid"), owner_uid, owner_name,
                          meta.get("deletionTimestamp") is not None, _allocation(status.get("allocation"),
                                                                                 "status.allocation"),
-                         reserved, file)
+                         reserved, file, device_conditions(status.get("devices"), "status.devices"))
 
 
 def parse_template(obj: dict) -> ResourceClaimTemplate:

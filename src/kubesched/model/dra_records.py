@@ -186,6 +186,7 @@ class Allocation:
     results: tuple[DeviceResult, ...]
     node_selector: tuple[NodeSelectorTerm, ...] | None = None  # None: available on every node
     raw_node_selector: dict | None = None  # as written, for status.allocation
+    allocated_at: str = ""  # allocationTimestamp (RFC 3339, UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +207,9 @@ class ResourceClaim:
     allocation: Allocation | None = None
     reserved_for: list[dict] = field(default_factory=list)  # {resource, name, uid}
     source: str = ""
+    # status.devices: the conditions drivers report per allocated device, (driver, pool,
+    # device) → condition type → status ("True", "False", "Unknown").
+    device_conditions: dict[tuple[str, str, str], dict[str, str]] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
