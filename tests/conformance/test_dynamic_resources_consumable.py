@@ -52,11 +52,11 @@ def asks(name, amount=None, count=1, **more):
     return request(name, count=count, **more)
 
 
-def allocate(claims, classes, slices, shares=None, dedicated=()):
+def allocate(claims, classes, slices, shares=None, dedicated=(), fractional=False):
     """(request, device, consumed capacity or None, shared) per result, per claim; or the reason."""
     inventory = Inventory([parse_slice(s) for s in slices])
     allocator = Allocator(inventory, {c["metadata"]["name"]: parse_class(c) for c in classes}, set(dedicated),
-                          Shares(shares or {}))
+                          Shares(shares or {}), fractional=fractional)
     parsed = [parse_claim(c) for c in claims]
     result = allocator.allocate(node(), [ClaimToAllocate(c.key, c.spec) for c in parsed])
     if isinstance(result, str):
@@ -341,3 +341,20 @@ def test_distinct_and_one_shared_device():
     claims = [claim("claim-0", asks("req-0", "2"), asks("req-1", "2"), constraints=DISTINCT)]
     assert allocate(claims, [SHARED_CLASS], [resource_slice("slice-1", two)]) == [
         [("req-0", "device-1", {"capacity0": "2"}, True), ("req-1", "device-2", {"capacity0": "2"}, True)]]
+
+
+# -- DRAFractionalCapacityRange (beta, off by default in v1.37) -----------------------------------
+
+FRACTIONAL = [resource_slice("slice-1", [with_range(shared("device-1"), "1", default="200m", low="200m",
+                                                    step="100m", high="1")])]
+
+
+def test_fractional_range_off_rounds_in_whole_units():
+    # Whole units: min 200m and step 100m both read as 1, so 200m is consumed as 1.
+    assert allocate([claim("claim-0", asks("req-0", "200m"))], [SHARED_CLASS], FRACTIONAL) == [
+        [("req-0", "device-1", {"capacity0": "1"}, True)]]
+
+
+def test_fractional_range_on_rounds_in_thousandths():
+    assert allocate([claim("claim-0", asks("req-0", "250m"))], [SHARED_CLASS], FRACTIONAL, fractional=True) == [
+        [("req-0", "device-1", {"capacity0": "3/10"}, True)]]
