@@ -262,6 +262,9 @@ class _Search:
         """Whether the device still has the capacity the request consumes (static: of the
         device alone, as an `All` request counts its devices)."""
         device_id = entry.device_id
+        if request.request.capacity_requests is None and not entry.device.allow_multiple_allocations and \
+                (static or not self.a.shares.in_use(device_id)):
+            return True  # a whole device, nothing asked of its capacity: it consumes all of it, which it has
         allocated = None if static else self.a.shares.capacity(device_id)
         allocating = None if static else self.allocating_capacity.get(device_id)
         try:
