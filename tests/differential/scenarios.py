@@ -697,6 +697,10 @@ def features(scenario: dict) -> set[str]:
             found |= _pod_features(obj)
         elif kind in ("DeviceClass", "ResourceSlice", "ResourceClaim", "ResourceClaimTemplate", "DeviceTaintRule"):
             found |= {kind, "dra"}
+            shared = [d for d in obj["spec"].get("devices", ()) if d.get("allowMultipleAllocations")] \
+                if kind == "ResourceSlice" else []
+            if shared:
+                found.add("consumable capacity")
     found |= _config_features(scenario.get("config"))
     if scenario.get("preemption"):
         found.add("preemption")

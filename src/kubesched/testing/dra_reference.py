@@ -5,7 +5,8 @@ pool/slice/device order), checked as a whole; the first valid one is the answer.
 
 It evaluates the CEL selectors on each device directly (no bitsets), checks constraints,
 shared counters and consumable capacity (the totals a device's shares consume) on the
-finished assignment rather than while searching, and knows nothing of backtracking. Pools come from the inventory (their rules have their own cases).
+finished assignment rather than while searching, and knows nothing of backtracking.
+Pools come from the inventory (their rules have their own cases).
 """
 
 from __future__ import annotations
