@@ -23,6 +23,7 @@ import (
 	core "k8s.io/kubernetes/pkg/apis/core"
 	resource "k8s.io/kubernetes/pkg/apis/resource"
 	"k8s.io/kubernetes/pkg/registry/resource/deviceclass"
+	"k8s.io/kubernetes/pkg/registry/resource/devicetaintrule"
 	"k8s.io/kubernetes/pkg/registry/resource/resourceclaimtemplate"
 	"k8s.io/kubernetes/pkg/registry/resource/resourceslice"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
@@ -60,6 +61,9 @@ func init() {
 			resourceclaimtemplate.NewStrategy(draNamespaces)},
 		kind{schema.GroupVersionKind{Group: "resource.k8s.io", Version: "v1", Kind: "ResourceClaim"}, "resourceclaims",
 			resourceclaimregistry.NewStrategy(draNamespaces, nil)},
+		// DRADeviceTaintRules (GA in v1.37): the scheduler's slice tracker adds their taints.
+		kind{schema.GroupVersionKind{Group: "resource.k8s.io", Version: "v1", Kind: "DeviceTaintRule"}, "devicetaintrules",
+			devicetaintrule.Strategy},
 	)
 }
 
@@ -85,6 +89,22 @@ type deviceAllocation struct {
 	Driver  string `json:"driver"`
 	Pool    string `json:"pool"`
 	Device  string `json:"device"`
+	// Consumable capacity: a device that allows multiple allocations gets a share (its
+	// shareID is random, so only its presence is reported) and the capacity consumed, in
+	// thousandths.
+	Shared           bool             `json:"shared,omitempty"`
+	ConsumedCapacity map[string]int64 `json:"consumedCapacity,omitempty"`
+}
+
+func newDeviceAllocation(r resourcev1.DeviceRequestAllocationResult) deviceAllocation {
+	d := deviceAllocation{Request: r.Request, Driver: r.Driver, Pool: r.Pool, Device: r.Device, Shared: r.ShareID != nil}
+	for name, amount := range r.ConsumedCapacity {
+		if d.ConsumedCapacity == nil {
+			d.ConsumedCapacity = map[string]int64{}
+		}
+		d.ConsumedCapacity[string(name)] = amount.MilliValue()
+	}
+	return d
 }
 
 type claimAllocation struct {
@@ -119,7 +139,7 @@ func (s *inMemoryScheduler) preBindClaims(ctx context.Context, schedFramework fr
 		entry := claimAllocation{Claim: pod.Namespace + "/" + *name, Devices: []deviceAllocation{}}
 		if claim.Status.Allocation != nil {
 			for _, r := range claim.Status.Allocation.Devices.Results {
-				entry.Devices = append(entry.Devices, deviceAllocation{r.Request, r.Driver, r.Pool, r.Device})
+				entry.Devices = append(entry.Devices, newDeviceAllocation(r))
 			}
 		}
 		claims = append(claims, entry)
@@ -136,9 +156,22 @@ func waitForAllocations(ctx context.Context, schedFramework framework.Framework,
 		if err != nil {
 			return false, nil // a concurrent modification: look again
 		}
+		var state *structured.AllocatedState
 		for _, claim := range claims {
 			for _, d := range claim.Devices {
-				if !allocated.Has(structured.MakeDeviceID(d.Driver, d.Pool, d.Device)) {
+				id := structured.MakeDeviceID(d.Driver, d.Pool, d.Device)
+				if !d.Shared {
+					if !allocated.Has(id) {
+						return false, nil
+					}
+					continue
+				}
+				if state == nil { // shares of a device are listed apart
+					if state, err = schedFramework.SharedDRAManager().ResourceClaims().GatherAllocatedState(); err != nil {
+						return false, nil
+					}
+				}
+				if !structured.IsDeviceAllocated(id, state) {
 					return false, nil
 				}
 			}

@@ -22,6 +22,7 @@ from dataclasses import replace
 from kubesched.cli.options import load_profiles
 from kubesched.errors import InputError
 from kubesched.model.cluster import read_cluster
+from kubesched.model.quantity import parse_quantity, to_milli
 from kubesched.sim.explain import explain
 from kubesched.sim.queue import queue_order
 from kubesched.sim.simulate import simulate
@@ -79,6 +80,18 @@ def _read(workdir: str, objects: list[dict]):
     return read_cluster([path], warn=lambda message: None)
 
 
+def _device(result: dict) -> dict:
+    """A device result in the oracle's shape: request, driver, pool, device; for a share of
+    a device, `shared` and the consumed capacity in thousandths."""
+    device = {k: result[k] for k in ("request", "driver", "pool", "device")}
+    if result.get("shareID"):
+        device["shared"] = True
+    if result.get("consumedCapacity"):
+        device["consumedCapacity"] = {name: to_milli(parse_quantity(amount))
+                                      for name, amount in result["consumedCapacity"].items()}
+    return device
+
+
 def _decide(cluster, profiles, preemption: bool = False) -> list[dict]:
     # The oracle evicts and does not recreate: evicted pods are reported, not decided again.
     placements = simulate(cluster, profiles, preempted="report").placements
@@ -87,8 +100,8 @@ def _decide(cluster, profiles, preemption: bool = False) -> list[dict]:
     for placement in placements:
         entry = {"pod": placement.pod, "node": placement.node, "message": placement.message or None}
         if placement.claims is not None:  # the oracle's shape: request, driver, pool, device
-            entry["claims"] = [{"claim": c["claim"], "devices": [{k: d[k] for k in ("request", "driver", "pool", "device")}
-                                                                 for d in c["devices"]]} for c in placement.claims]
+            entry["claims"] = [{"claim": c["claim"], "devices": [_device(d) for d in c["devices"]]}
+                               for c in placement.claims]
         if placement.pod in decided:
             entry.update(_explained(explain(cluster, profiles, placement.pod)))
         if preemption:

@@ -15,6 +15,7 @@ import random
 from dataclasses import dataclass, field
 
 from .dra_scenarios import add_dra
+from .dra_sharing import add_dra_sharing
 from tests.differential.volume_family import volume_objects
 
 # Families that can be left out of generation (see FAMILIES_HELP for what each covers).
@@ -115,6 +116,7 @@ def generate(seed: int, exclude: frozenset[str] | set[str] = frozenset()) -> dic
     config = _config(g) if g.chance(0.35) or not g.has("balanced") else None
     if g.has("dra"):
         objects = add_dra(seed, objects)  # its own random choices: the rest is unchanged
+        objects = add_dra_sharing(seed, objects)  # consumable capacity, with random choices of its own
     if g.has("volumes"):  # after DRA: its pods are its own, they claim no devices
         objects += volume_objects(seed, nodes)
     return {"objects": objects, "config": config}
@@ -693,8 +695,12 @@ def features(scenario: dict) -> set[str]:
             found |= _node_features(obj)
         elif kind == "Pod":
             found |= _pod_features(obj)
-        elif kind in ("DeviceClass", "ResourceSlice", "ResourceClaim", "ResourceClaimTemplate"):
+        elif kind in ("DeviceClass", "ResourceSlice", "ResourceClaim", "ResourceClaimTemplate", "DeviceTaintRule"):
             found |= {kind, "dra"}
+            shared = [d for d in obj["spec"].get("devices", ()) if d.get("allowMultipleAllocations")] \
+                if kind == "ResourceSlice" else []
+            if shared:
+                found.add("consumable capacity")
     found |= _config_features(scenario.get("config"))
     if scenario.get("preemption"):
         found.add("preemption")

@@ -131,7 +131,7 @@ def test_the_tests_seeds_cover_every_family():
                "namespaceSelector", "ReplicaSet", "StatefulSet", "ReplicationController", "Service",
                "globalDefault", "unschedulable", "images", "int64 limits", "MostAllocated",
                "RequestedToCapacityRatio", "defaultingType List", "addedAffinity", "hardPodAffinityWeight",
-               "NodeAffinity filter disabled", "BalancedAllocation resources",
+               "NodeAffinity filter disabled", "BalancedAllocation resources", "consumable capacity", "DeviceTaintRule",
                *(f"operator {op}" for op in ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"))} - seen
     assert not missing
 

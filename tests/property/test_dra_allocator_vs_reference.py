@@ -1,9 +1,12 @@
 """The DRA allocator against the brute-force reference (kubesched.testing.dra_reference) on
 random small inventories and claims: the same devices, or both find none."""
 
+from fractions import Fraction
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kubesched.dra.allocated_state import Shares
 from kubesched.dra.allocator import Allocator, ClaimToAllocate
 from kubesched.dra.inventory import Inventory
 from kubesched.model.dra_objects import parse_claim, parse_class, parse_slice
@@ -13,6 +16,8 @@ from tests.conformance.dra_builders import DRIVER_A, claim, device, device_class
 
 CLASSES = [device_class("class-a", DRIVER_A), device_class("model-x", DRIVER_A,
                                                            ('device.attributes["driver-a"].model == "x"',))]
+POLICIES = (None, {"default": "1Gi", "validRange": {"min": "1Gi", "step": "1Gi", "max": "4Gi"}},
+            {"default": "2Gi", "validValues": ["2Gi", "3Gi", "4Gi"]})
 SELECTORS = ('device.attributes["driver-a"].numa == 0', 'device.capacity["driver-a"].memory.compareTo(quantity("2Gi")) >= 0',
              'device.attributes["driver-a"].model != "y"')
 
@@ -29,9 +34,13 @@ def devices(draw, prefix: str):
         if draw(st.booleans()) and prefix == "p":
             extra["consumesCounters"] = [{"counterSet": "set", "counters": {"mem": {"value": draw(
                 st.sampled_from(("1Gi", "2Gi", "3Gi")))}}}]
-        result.append(device(f"{prefix}-{i}", {"memory": draw(st.sampled_from(("1Gi", "2Gi", "4Gi")))},
-                             {"numa": {"int": draw(st.integers(0, 1))}, "model": {"string": draw(st.sampled_from("xy"))}},
-                             **extra))
+        made = device(f"{prefix}-{i}", {"memory": draw(st.sampled_from(("1Gi", "2Gi", "4Gi")))},
+                      {"numa": {"int": draw(st.integers(0, 1))}, "model": {"string": draw(st.sampled_from("xy"))}},
+                      **extra)
+        if draw(st.integers(0, 2)) == 0:  # shared by several claims (consumable capacity)
+            made["allowMultipleAllocations"] = True
+            made["capacity"]["memory"] = {"value": "4Gi", "requestPolicy": draw(st.sampled_from(POLICIES))}
+        result.append(made)
     return result
 
 
@@ -58,6 +67,8 @@ def one_request(draw, name: str):
     if draw(st.integers(0, 4)) == 0:
         more["adminAccess"] = True
     selectors = tuple(draw(st.lists(st.sampled_from(SELECTORS), max_size=2, unique=True)))
+    if draw(st.integers(0, 2)) == 0:
+        more["capacity"] = {"requests": {"memory": draw(st.sampled_from(("512Mi", "1Gi", "2Gi", "3Gi")))}}
     class_name = draw(st.sampled_from(("class-a", "class-a", "model-x")))
     if mode == "all":
         return request(name, class_name, count=None, allocationMode="All", selectors=selectors, **more)
@@ -76,7 +87,10 @@ def claims(draw):
                 requests.append(draw(one_request(f"req-{r}")))
         all_mode = any("exactly" in q and q["exactly"].get("allocationMode") == "All" or
                        any(a.get("allocationMode") == "All" for a in q.get("firstAvailable", ())) for q in requests)
-        constraints = [{"matchAttribute": f"{DRIVER_A}/numa"}] if not all_mode and draw(st.booleans()) else None
+        constraints = None
+        if not all_mode and draw(st.booleans()):
+            kind = draw(st.sampled_from(("matchAttribute", "distinctAttribute")))
+            constraints = [{kind: f"{DRIVER_A}/{draw(st.sampled_from(('numa', 'model')))}"}]
         result.append(claim(f"claim-{c}", *requests, constraints=constraints))
     return result
 
@@ -88,9 +102,15 @@ def test_allocator_takes_the_references_devices(slices, claim_objects, data):
     classes = {c["metadata"]["name"]: parse_class(c) for c in CLASSES}
     ids = [e.device_id for e in inventory.entries]
     allocated = set(data.draw(st.lists(st.sampled_from(ids), max_size=2))) if ids else set()
+    shared = [e.device_id for e in inventory.entries if e.device.allow_multiple_allocations]
+    shares = Shares({d: {f"held-{i}": {"memory": Fraction(data.draw(st.sampled_from((1, 2, 3))) * 2**30)}}
+                     for i, d in enumerate(data.draw(st.lists(st.sampled_from(shared), max_size=2, unique=True)))}
+                    if shared else {})
+    allocated -= set(shares.by_device)  # a device is held whole or in shares
     parsed = [parse_claim(c) for c in claim_objects]
-    ours = Allocator(inventory, classes, allocated).allocate(node(), [ClaimToAllocate(c.key, c.spec) for c in parsed])
-    expected = reference_allocate(inventory, classes, allocated, node(), [c.spec for c in parsed])
+    ours = Allocator(inventory, classes, allocated, shares).allocate(node(), [ClaimToAllocate(c.key, c.spec)
+                                                                              for c in parsed])
+    expected = reference_allocate(inventory, classes, allocated, node(), [c.spec for c in parsed], shares)
     if expected is None:
         assert isinstance(ours, str)
     else:

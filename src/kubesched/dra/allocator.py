@@ -7,15 +7,21 @@ each set of devices is tried once. The same input gives upstream's devices.
 
 Devices in use (allocated to other claims, or being allocated for this pod), selectors
 (the class's, then the request's: bitsets computed once, see inventory.py), device taints
-without a toleration, matchAttribute constraints, and partitionable devices' shared
-counters decide what may be taken.
+without a toleration, matchAttribute and distinctAttribute constraints, partitionable
+devices' shared counters, and consumable capacity (capacity.py: a device that allows
+multiple allocations is taken by several claims, each result with its shareID and
+consumed capacity) decide what may be taken. Results carry the device's binding
+conditions, for PreBind to wait on.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from kubesched.dra.allocated_state import Shares
+from kubesched.dra.capacity import CapacityError, Consumed, add, consumed_by, fits, subtract
 from kubesched.dra.inventory import Entry, Inventory, Pool, node_matches
 from kubesched.model.dra_records import (
     ALL, Allocation, Attribute, ClaimSpec, DeviceClass, DeviceResult, DeviceToleration, SubRequest)
@@ -80,6 +86,10 @@ class _Constraint:
         self.value: Attribute | None = None
         self.count = 0
 
+    @staticmethod
+    def of(spec) -> _Constraint:
+        return (_Distinct if spec.distinct else _Constraint)(spec.attribute, spec.requests)
+
     def applies(self, base: str, sub: str) -> bool:
         if not self.requests:
             return True
@@ -103,14 +113,39 @@ class _Constraint:
             self.count -= 1
 
 
+class _Distinct(_Constraint):
+    """distinctAttribute: no two devices of the requests with the same value (of one kind;
+    versions compared as written)."""
+
+    def __init__(self, attribute: str, requests: tuple[str, ...]):
+        super().__init__(attribute, requests)
+        self.values: list[Attribute] = []
+
+    def add(self, base: str, sub: str, entry: Entry) -> bool:
+        if not self.applies(base, sub):
+            return True
+        value = lookup_attribute(entry, self.attribute)
+        if value is None or value in self.values:
+            return False
+        self.values.append(value)
+        return True
+
+    def remove(self, base: str, sub: str) -> None:
+        if self.applies(base, sub):
+            self.values.pop()
+
+
 class Allocator:
     """Allocation against one state of the cluster: `allocated` holds the device IDs that
     other claims have (admin-access results excepted, as upstream's tracker lists them)."""
 
-    def __init__(self, inventory: Inventory, classes: dict[str, DeviceClass], allocated: set[tuple[str, str, str]]):
+    def __init__(self, inventory: Inventory, classes: dict[str, DeviceClass], allocated: set[tuple[str, str, str]],
+                 shares: Shares | None = None, fractional: bool = False):
         self.inventory = inventory
         self.classes = classes
         self.allocated = allocated
+        self.shares = shares if shares is not None else Shares()
+        self.fractional = fractional  # DRAFractionalCapacityRange (off by default in v1.37)
         self._available: dict[tuple[str, str], dict[str, dict[str, Fraction]]] = {}
 
     def allocate(self, node, claims: list[ClaimToAllocate]) -> list[Allocation] | str:
@@ -122,7 +157,7 @@ class Allocator:
         if found is None:
             found = {name: dict(counters) for name, counters in pool.counter_sets.items()}
             for entry in [e for entries in pool.entries for e in entries] + pool.other_entries:
-                if entry.device_id not in self.allocated:
+                if entry.device_id not in self.allocated and not self.shares.in_use(entry.device_id):
                     continue
                 for set_name, counters in entry.device.consumes_counters:
                     for name, amount in counters.items():
@@ -142,7 +177,8 @@ class _Search:
         self.constraints: list[list[_Constraint]] = []
         self.allocating: dict[tuple[str, str, str], set[int]] = {}  # device → claims taking it
         self.consumed: dict[tuple[str, str], dict[str, dict[str, Fraction]]] = {}
-        self.results: list[list[tuple[_Request, Entry]]] = [[] for _ in claims]
+        self.results: list[list[tuple[_Request, Entry, str, Consumed | None]]] = [[] for _ in claims]
+        self.allocating_capacity: dict[tuple[str, str, str], Consumed] = {}  # shared devices being allocated
         self.chosen: dict[tuple[int, int], int] = {}  # (claim, request) → alternative
 
     # -- setting up --------------------------------------------------------------------------
@@ -165,7 +201,8 @@ class _Search:
                     raise AllocationError(f"claim {claim.label}, request {sub.name}: asks for all devices, but "
                                           f"resource pool {pool.driver}/{pool.name} is currently invalid")
                 for entries in pool.entries:
-                    data.all_devices.extend(e for e in entries if self._selectable(claim, data, e))
+                    data.all_devices.extend(e for e in entries if self._selectable(claim, data, e)
+                                            and self._capacity_fits(claim, data, e, static=True))
             data.count = len(data.all_devices)
         else:
             data.count = sub.count
@@ -187,7 +224,7 @@ class _Search:
                 minimum += smallest
                 per_claim.append(alternatives)
             self.requests.append(per_claim)
-            self.constraints.append([_Constraint(c.attribute, c.requests) for c in claim.spec.constraints])
+            self.constraints.append([_Constraint.of(c) for c in claim.spec.constraints])
         if not self._one(0, 0, 0, 0, False, (0, 0, 0)):
             if any(p.invalid for p in self.pools):
                 return INVALID_POOLS
@@ -217,6 +254,24 @@ class _Search:
 
     def _in_use(self, device_id) -> bool:
         return device_id in self.a.allocated or bool(self.allocating.get(device_id))
+
+    def _capacity_in_use(self, device_id) -> bool:
+        return self.a.shares.in_use(device_id) or device_id in self.allocating_capacity
+
+    def _capacity_fits(self, claim: ClaimToAllocate, request: _Request, entry: Entry, static: bool = False) -> bool:
+        """Whether the device still has the capacity the request consumes (static: of the
+        device alone, as an `All` request counts its devices)."""
+        device_id = entry.device_id
+        if request.request.capacity_requests is None and not entry.device.allow_multiple_allocations and \
+                (static or not self.a.shares.in_use(device_id)):
+            return True  # a whole device, nothing asked of its capacity: it consumes all of it, which it has
+        allocated = None if static else self.a.shares.capacity(device_id)
+        allocating = None if static else self.allocating_capacity.get(device_id)
+        try:
+            return fits(request.request.capacity_requests, entry.device, allocated, allocating, self.a.fractional)
+        except CapacityError as error:
+            raise AllocationError(f"claim {claim.label}, request {request.request.name}: checking capacity for device "
+                                  f"{'/'.join(device_id)}: {error}") from None
 
     def _one(self, c: int, r: int, s: int, d: int, in_sub: bool, start: tuple[int, int, int]) -> bool:
         """Allocate device number d of alternative s of request r of claim c, and the rest."""
@@ -275,6 +330,8 @@ class _Search:
                         continue
                     if not self._selectable(claim, request, entry):
                         continue
+                    if not self._capacity_fits(claim, request, entry):
+                        continue
                     undo = self._take(c, request, entry, must=False)
                     if undo is None:
                         continue
@@ -298,11 +355,13 @@ class _Search:
         """Allocate one device for the request, or None; the returned function undoes it."""
         device_id = entry.device_id
         admin = request.request.admin_access
-        if admin and c in self.allocating.get(device_id, ()):
+        multiple = entry.device.allow_multiple_allocations
+        if not multiple and admin and c in self.allocating.get(device_id, ()):
             return None
         if not admin and self._in_use(device_id):
             return None
-        counters = bool(entry.device.consumes_counters)
+        # A shared device's counters are consumed once, by its first allocation.
+        counters = bool(entry.device.consumes_counters) and not (multiple and self._capacity_in_use(device_id))
         if counters and not self._reserve_counters(entry):
             return None
         if _taint_prevents(entry, request.request):
@@ -322,17 +381,48 @@ class _Search:
                                           "satisfied")
                 return None
             added.append(constraint)
-        self.allocating.setdefault(device_id, set()).add(c)
-        self.results[c].append((request, entry))
+        if not multiple:
+            self.allocating.setdefault(device_id, set()).add(c)
 
-        def undo():
-            self.results[c].pop()
-            self.allocating[device_id].discard(c)
+        def undo_marks():
+            if not multiple:
+                self.allocating[device_id].discard(c)
             for done in reversed(added):
                 done.remove(request.base, request.sub)
             if counters:
                 self._release_counters(entry)
+
+        share_id, consumed, existed = "", None, device_id in self.allocating_capacity
+        try:
+            enough = self._capacity_fits(self.claims[c], request, entry)
+        except AllocationError:
+            undo_marks()
+            raise
+        if not enough:
+            undo_marks()
+            return None
+        if multiple:
+            consumed = consumed_by(request.request.capacity_requests, entry.device, self.a.fractional)
+            share_id = self._share_id(c, device_id)
+            add(self.allocating_capacity.setdefault(device_id, {}), consumed)
+        self.results[c].append((request, entry, share_id, consumed or None))
+
+        def undo():
+            self.results[c].pop()
+            if multiple:
+                found = self.allocating_capacity[device_id]
+                subtract(found, consumed)
+                if all(amount == 0 for amount in found.values()) and not existed:
+                    del self.allocating_capacity[device_id]
+            undo_marks()
         return undo
+
+    def _share_id(self, c: int, device_id) -> str:
+        """Upstream draws a random UID; ours is derived from the claim and the shares the
+        device has, so that a run is repeatable and no two shares of a device have one ID."""
+        taken = len(self.a.shares.by_device.get(device_id, ())) + len(self.results[c])
+        name = f"{self.claims[c].label}/{'/'.join(device_id)}/{taken}"
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, name))
 
     def _pool_of(self, entry: Entry) -> Pool:
         return next(p for p in self.pools if p.pool_id == (entry.slice.driver, entry.slice.pool))
@@ -361,14 +451,18 @@ class _Search:
     # -- the result ----------------------------------------------------------------------------
 
     def _allocation(self, c: int) -> Allocation:
-        results = tuple(DeviceResult(request.name, *entry.device_id, admin_access=request.request.admin_access)
-                        for request, entry in self.results[c])
+        results = tuple(DeviceResult(request.name, *entry.device_id, admin_access=request.request.admin_access,
+                                     share_id=share_id, consumed_capacity=tuple(sorted((consumed or {}).items())),
+                                     binding_conditions=entry.device.binding_conditions,
+                                     binding_failure_conditions=entry.device.binding_failure_conditions,
+                                     tolerations=request.request.tolerations)
+                        for request, entry, share_id, consumed in self.results[c])
         return Allocation(results, *self._node_selector(c))
 
     def _node_selector(self, c: int):
         expressions: list[Requirement] = []
         fields: list[Requirement] = []
-        for _, entry in self.results[c]:
+        for _, entry, _, _ in self.results[c]:
             s, d = entry.slice, entry.device
             node_name, selector = (d.node_name, d.node_selector) if s.per_device_node_selection else \
                 (s.node_name, s.node_selector)

@@ -213,5 +213,6 @@ def device_value(device: Device, driver: str, domains=()) -> dict:
     for name, amount in device.capacity.items():
         domain, _, identifier = name.rpartition("/")
         capacity.setdefault(domain, {})[identifier] = quantity_value(amount)
-    return {"driver": driver, "allowMultipleAllocations": False, "attributes": attributes, "capacity": capacity}
+    return {"driver": driver, "allowMultipleAllocations": device.allow_multiple_allocations, "attributes": attributes,
+            "capacity": capacity}
 

@@ -43,6 +43,10 @@ class Pool:
         return self.driver, self.name
 
 
+def has_binding_conditions(pool: Pool) -> bool:
+    return any(e.device.binding_conditions for entries in pool.entries for e in entries)
+
+
 def selects(terms, node: Node) -> bool:
     return any(node_term_matches(term, node.name, node.labels) for term in terms)
 
@@ -157,8 +161,8 @@ class Inventory:
                     pools.append(Pool(driver, name, incomplete=True))
                     continue
             pools.append(self._build(driver, name, slices, everything))
-        # Pools with devices that have binding conditions come last (DRADeviceBindingConditions).
-        pools.sort(key=lambda p: (any(e.device.binding_conditions for es in p.entries for e in es), p.driver, p.name))
+        # Pools with devices that have binding conditions come last: such devices are the last resort.
+        pools.sort(key=lambda p: (has_binding_conditions(p), p.driver, p.name))
         return pools
 
     def _build(self, driver: str, name: str, slices: list[ResourceSlice], everything) -> Pool:

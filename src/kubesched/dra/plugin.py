@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from kubesched.dra.allocated_state import Shares, release, take
 from kubesched.dra.allocator import AllocationError, Allocator, ClaimToAllocate
+from kubesched.dra.binding import binding_failed
+from kubesched.dra.capacity import CapacityError, fits
 from kubesched.dra.extended import backed_resources, check_not_advertised, claim_spec, classes_by_resource, \
     extended_claim, request_mappings, without_backed
 from kubesched.dra.inventory import Inventory, selects
@@ -76,7 +79,8 @@ class DraCluster:
         self.nodes = nodes
         self.inventory = Inventory(objects.slices)
         self.create_template_claims = create_template_claims
-        self.allocated: set[tuple[str, str, str]] = set()
+        self.allocated: set[tuple[str, str, str]] = set()  # devices allocated whole
+        self.shares = Shares()  # shares of devices that allow multiple allocations
         for claim in objects.claims.values():
             self._take(claim.allocation)
         self._node_generation = [0] * len(nodes)
@@ -103,8 +107,7 @@ class DraCluster:
         return bool(self.objects)
 
     def _take(self, allocation: Allocation | None) -> None:
-        if allocation is not None:
-            self.allocated.update(r.device_id for r in allocation.results if not r.admin_access)
+        take(self.allocated, self.shares, allocation)
 
     def add_nodes(self, added: list[tuple[Node, list]]) -> None:
         """Nodes join the cluster with the ResourceSlices they publish (plan nodes' new nodes).
@@ -218,7 +221,7 @@ class DraCluster:
         allocate where they fit. `nodes`: only these (the others get FITS, unlooked at)."""
         count = len(self.nodes)
         verdict, score, allocations = [FITS] * count, [0] * count, {}
-        allocator = Allocator(self.inventory, self.objects.classes, self.allocated)
+        allocator = Allocator(self.inventory, self.objects.classes, self.allocated, self.shares)
         cache = self._cache.get(claims.signature)
         if cache is None:
             cache = self._cache[claims.signature] = [None] * count
@@ -237,7 +240,8 @@ class DraCluster:
 
     def _filter(self, allocator: Allocator, claims: PodClaims, node: Node) -> tuple[int, list[Allocation] | None]:
         unavailable = any(c.allocation is not None and c.allocation.node_selector is not None
-                          and not selects(c.allocation.node_selector, node) for c in claims.claims)
+                          and not selects(c.allocation.node_selector, node) for c in claims.claims) \
+            or any(binding_failed(c) for c in claims.claims)
         found = None
         if claims.to_allocate:
             to_allocate = [ClaimToAllocate(claims.claims[i].key, claims.claims[i].spec) for i in claims.to_allocate]
@@ -281,13 +285,20 @@ class DraCluster:
                             left = [e for e in left if matches >> e.index & 1]
                             steps.append({"selector": f"{origin} {device_class.name if origin == 'class' else name} "
                                                       f"#{i}", "expression": expression, "devices": len(left)})
-                    free = [e for e in left if sub.admin_access or e.device_id not in self.allocated]
+                    free = [e for e in left if (sub.admin_access or e.device_id not in self.allocated)
+                            and self._capacity_left(sub, e)]
                     report.append({"claim": claim.key, "request": name, "deviceClass": device_class.name,
                                    "needed": "All" if sub.allocation_mode == "All" else sub.count,
                                    "devices": len(entries), "selectors": steps, "free": len(free),
                                    "incompletePools": [f"{p.driver}/{p.name}" for p in pools if p.incomplete],
                                    "invalidPools": [f"{p.driver}/{p.name}" for p in pools if p.invalid]})
         return report
+
+    def _capacity_left(self, sub, entry) -> bool:
+        try:
+            return fits(sub.capacity_requests, entry.device, self.shares.capacity(entry.device_id), None)
+        except CapacityError:
+            return False
 
     # -- Reserve and PreBind ----------------------------------------------------------------
 
@@ -309,12 +320,15 @@ class DraCluster:
         old = self.objects.claims.get(claim.key)
         self.objects.claims[claim.key] = claim
         if old is not None and old.allocation == claim.allocation:
+            if old.device_conditions != claim.device_conditions:  # binding may have failed: Filter again
+                for n in range(len(self._node_generation)):
+                    self._node_generation[n] += 1
             return
         for allocation in (old.allocation if old is not None else None, claim.allocation):
             if allocation is not None:
                 self._changed(allocation)
-        if old is not None and old.allocation is not None:
-            self.allocated.difference_update(r.device_id for r in old.allocation.results if not r.admin_access)
+        if old is not None:
+            release(self.allocated, self.shares, old.allocation)
         self._take(claim.allocation)
 
     def _changed(self, allocation: Allocation) -> None:

@@ -18,14 +18,6 @@ POLL_SECONDS = 5.0
 DEFAULT_TIMEOUT_SECONDS = 600.0
 
 
-def with_conditions(result: dict, device) -> dict:
-    """An allocation result as written, with its device's binding conditions."""
-    if device is not None and device.binding_conditions:
-        result = {**result, "bindingConditions": list(device.binding_conditions),
-                  "bindingFailureConditions": list(device.binding_failure_conditions)}
-    return result
-
-
 def _results(claim: dict) -> list[dict]:
     allocation = (claim.get("status") or {}).get("allocation") or {}
     return (allocation.get("devices") or {}).get("results") or []

@@ -24,7 +24,7 @@ from kubesched.dra.extended import claim_manifest, classes_by_resource, is_exten
 from kubesched.dra.plugin import DraCluster, PodClaims
 from kubesched.errors import InputError
 from kubesched.kube import ApiError, Kube
-from kubesched.live.binding_conditions import has_binding_conditions, wait_until_bound, with_conditions
+from kubesched.live.binding_conditions import has_binding_conditions, wait_until_bound
 from kubesched.model.dra_objects import parse_claim, read_dra_objects
 from kubesched.model.dra_records import Allocation, DraObjects
 from kubesched.model.manifests import Manifest
@@ -33,7 +33,8 @@ log = logging.getLogger("kubesched.live")
 
 API = "resource.k8s.io/v1"
 PATHS = {"DeviceClass": f"/apis/{API}/deviceclasses", "ResourceSlice": f"/apis/{API}/resourceslices",
-         "ResourceClaim": f"/apis/{API}/resourceclaims", "ResourceClaimTemplate": f"/apis/{API}/resourceclaimtemplates"}
+         "ResourceClaim": f"/apis/{API}/resourceclaims", "ResourceClaimTemplate": f"/apis/{API}/resourceclaimtemplates",
+         "DeviceTaintRule": f"/apis/{API}/devicetaintrules"}
 FINALIZER = "resource.kubernetes.io/delete-protection"  # set on every claim the scheduler allocates
 
 
@@ -66,7 +67,6 @@ class LiveDra:
         self._cluster: DraCluster | None = None
         self._for_nodes = None
         self._by_resource: dict | None = None  # extended resource name → DeviceClass
-        self._devices: dict | None = None  # (driver, pool, device) → Device, for its binding conditions
         self.written: dict[str, list[str]] = {}  # pod uid → the claims PreBind wrote ("ns/name")
 
     def has_claims(self, pod) -> bool:
@@ -126,7 +126,6 @@ class LiveDra:
                     return self._cluster
                 self._objects = DraObjects()
             self._cluster = None
-            self._devices = None
         if self._cluster is None or self._for_nodes is not nodes:
             self._cluster = DraCluster(self._objects, nodes, create_template_claims=False,
                                        advertised_stay_extended=True)
@@ -179,7 +178,7 @@ class LiveDra:
         body = {**raw, "status": dict(raw.get("status") or {})}
         status = body["status"]
         if allocation is not None:
-            results = [with_conditions(r.to_json(), self._device(r.device_id)) for r in allocation.results]
+            results = [r.to_json() for r in allocation.results]
             status["allocation"] = {"devices": {"results": results}, "allocationTimestamp": now}
             if allocation.raw_node_selector is not None:
                 status["allocation"]["nodeSelector"] = allocation.raw_node_selector
@@ -192,12 +191,6 @@ class LiveDra:
             return self.kube.request("PUT", path + "/status", body), None
         except ApiError as error:
             return raw, f"binding claim {key}: {error}"
-
-    def _device(self, device_id: tuple[str, str, str]):
-        if self._devices is None:
-            slices = sorted(self._objects.slices if self._objects is not None else [], key=lambda s: s.generation)
-            self._devices = {(s.driver, s.pool, d.name): d for s in slices for d in s.devices}
-        return self._devices.get(device_id)
 
     def binding_wait(self, pod_uid: str, timeout: float, stop):
         """PreBind's wait for the devices' binding conditions, for the binder; None if no

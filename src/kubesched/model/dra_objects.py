@@ -13,13 +13,16 @@ from kubesched.model.dra_records import (
     ALL, API_VERSION, EXACT_COUNT, Allocation, Attribute, ClaimSpec, Device, DeviceClass, DeviceRequest,
     DeviceResult, DeviceTaint, DeviceToleration, DraObjects, MatchAttribute, ResourceClaim, ResourceClaimTemplate,
     ResourceSlice, SubRequest)
+from kubesched.model.dra_capacity import binding_conditions, capacity_requests, consumed_capacity, device_conditions, request_policy
+from kubesched.model.dra_records import Capacity
+from kubesched.model.dra_taint_rules import parse_taint_rule, with_taint_rules
 from kubesched.model.fields import boolean, integer, mapping, one_of, sequence, string, string_map, timestamp
 from kubesched.model.manifests import Manifest
 from kubesched.model.quantity import parse_quantity
 from kubesched.model.selectors import parse_node_selector_term
 from kubesched.model.validation import dns_label, dns_subdomain, labels as check_labels, qualified_name
 
-DRA_KINDS = ("DeviceClass", "ResourceSlice", "ResourceClaim", "ResourceClaimTemplate")
+DRA_KINDS = ("DeviceClass", "ResourceSlice", "ResourceClaim", "ResourceClaimTemplate", "DeviceTaintRule")
 MAX_REQUESTS = 32  # resourceapi.DeviceRequestsMaxSize
 MAX_SUBREQUESTS = 8  # FirstAvailableDeviceRequestMaxSize
 MAX_SLICE_DEVICES = 128
@@ -45,6 +48,9 @@ def read_dra_objects(by_kind: dict[str, list[Manifest]]) -> DraObjects:
             raise InputError("duplicate ResourceSlice: another one in the input has this name",
                              obj=f"ResourceSlice {s.name}", field="metadata.name")
         names.add(s.name)
+    for manifest in by_kind.get("DeviceTaintRule", ()):
+        _located(manifest, lambda: objects.taint_rules.append(parse_taint_rule(manifest.obj, _name)))
+    objects.slices = with_taint_rules(objects.slices, objects.taint_rules)
     for manifest in by_kind.get("ResourceClaim", ()):
         _located(manifest, lambda: _add_keyed(objects.claims, parse_claim(manifest.obj, manifest.file), "ResourceClaim"))
     for manifest in by_kind.get("ResourceClaimTemplate", ()):
@@ -210,11 +216,15 @@ def _device(obj: object, driver: str, per_device: bool, path: str) -> Device:
     for key, value in mapping(obj.get("attributes"), f"{path}.attributes").items():
         full = qualify(key, driver, f"{path}.attributes[{key}]")
         attributes[full] = _attribute(value, f"{path}.attributes[{key}]")
-    capacity = {}
+    capacity, consumable = {}, {}
+    shared = boolean(obj.get("allowMultipleAllocations"), f"{path}.allowMultipleAllocations")
     for key, value in mapping(obj.get("capacity"), f"{path}.capacity").items():
         full = qualify(key, driver, f"{path}.capacity[{key}]")
-        capacity[full] = _quantity(mapping(value, f"{path}.capacity[{key}]").get("value"),
-                                   f"{path}.capacity[{key}].value")
+        where = f"{path}.capacity[{key}]"
+        amount = _quantity(mapping(value, where).get("value"), f"{where}.value")
+        capacity[full] = amount
+        consumable[key] = Capacity(amount, request_policy(mapping(value, where).get("requestPolicy"), amount, shared,
+                                                          f"{where}.requestPolicy"))
     if len(attributes) + len(capacity) > 32:
         raise InputError("at most 32 attributes and capacities together", field=path)
     consumes = []
@@ -223,9 +233,6 @@ def _device(obj: object, driver: str, per_device: bool, path: str) -> Device:
         counter_set = dns_label(string(item.get("counterSet"), f"{path}.consumesCounters[{i}].counterSet"),
                                 f"{path}.consumesCounters[{i}].counterSet")
         consumes.append((counter_set, _counters(item.get("counters"), f"{path}.consumesCounters[{i}].counters")))
-    if boolean(obj.get("allowMultipleAllocations"), f"{path}.allowMultipleAllocations"):
-        raise InputError("devices shared by several allocations (consumable capacity) are not simulated",
-                         field=f"{path}.allowMultipleAllocations")
     node_name = string(obj.get("nodeName"), f"{path}.nodeName")
     node_selector = _node_selector(obj.get("nodeSelector"), f"{path}.nodeSelector")
     all_nodes = boolean(obj.get("allNodes"), f"{path}.allNodes")
@@ -236,35 +243,10 @@ def _device(obj: object, driver: str, per_device: bool, path: str) -> Device:
     if not per_device and chosen:
         raise InputError("nodeName, nodeSelector and allNodes of a device need spec.perDeviceNodeSelection",
                          field=path)
+    conditions, failures = binding_conditions(obj, path)
     return Device(name, attributes, capacity, tuple(consumes), _taints(obj.get("taints"), f"{path}.taints"),
                   node_name, node_selector, all_nodes, boolean(obj.get("bindsToNode"), f"{path}.bindsToNode"),
-                  *_binding_conditions(obj, path))
-
-
-def _binding_conditions(obj: dict, path: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """bindingConditions and bindingFailureConditions, validated as the API server does."""
-    found = []
-    for key in ("bindingConditions", "bindingFailureConditions"):
-        names = [qualified_name(string(c, f"{path}.{key}[{i}]"), f"{path}.{key}[{i}]")
-                 for i, c in enumerate(sequence(obj.get(key), f"{path}.{key}"))]
-        if len(names) > 4:
-            raise InputError("must have at most 4 items", field=f"{path}.{key}")
-        for i, name in enumerate(names):
-            if name in names[:i]:
-                raise InputError(f"Duplicate value: {name!r}", field=f"{path}.{key}[{i}]")
-        found.append(tuple(names))
-    conditions, failures = found
-    for i, name in enumerate(failures):
-        if name in conditions:
-            raise InputError("bindingFailureConditions must not overlap with bindingConditions",
-                             field=f"{path}.bindingFailureConditions[{i}]")
-    if failures and not conditions:
-        raise InputError("bindingConditions are required to use bindingFailureConditions",
-                         field=f"{path}.bindingConditions")
-    if conditions and not failures:
-        raise InputError("bindingFailureConditions are required to use bindingConditions",
-                         field=f"{path}.bindingFailureConditions")
-    return conditions, failures
+                  shared, consumable, conditions, failures)
 
 
 def parse_slice(obj: dict) -> ResourceSlice:
@@ -346,11 +328,10 @@ def _sub_request(obj: dict, name: str, path: str) -> SubRequest:
         count = 1 if count is None else count
         if count <= 0:
             raise InputError("must be greater than zero", field=f"{path}.count")
-    if obj.get("capacity") is not None:
-        raise InputError("capacity requests (consumable capacity) are not simulated", field=f"{path}.capacity")
     return SubRequest(name, class_name, _selectors(obj.get("selectors"), f"{path}.selectors"), mode, count or 0,
                       boolean(obj.get("adminAccess"), f"{path}.adminAccess"),
-                      _tolerations(obj.get("tolerations"), f"{path}.tolerations"))
+                      _tolerations(obj.get("tolerations"), f"{path}.tolerations"),
+                      capacity_requests(obj.get("capacity"), f"{path}.capacity"))
 
 
 def parse_claim_spec(obj: object, path: str) -> ClaimSpec:
@@ -391,13 +372,15 @@ def parse_claim_spec(obj: object, path: str) -> ClaimSpec:
         where = f"{path}.devices.constraints[{i}]"
         item = mapping(item, where)
         attribute = string(item.get("matchAttribute"), f"{where}.matchAttribute")
-        if item.get("distinctAttribute") is not None:
-            raise InputError("distinctAttribute is not simulated", field=f"{where}.distinctAttribute")
-        if not attribute:
-            raise InputError("exactly one constraint type is required (matchAttribute)", field=where)
+        distinct = string(item.get("distinctAttribute"), f"{where}.distinctAttribute")
+        if bool(attribute) == bool(distinct):
+            raise InputError("exactly one constraint type is required (matchAttribute or distinctAttribute)",
+                             field=where)
+        kind = "matchAttribute" if attribute else "distinctAttribute"
+        attribute = attribute or distinct
         if "/" not in attribute:
-            raise InputError("must include a domain", field=f"{where}.matchAttribute")
-        qualify(attribute, "", f"{where}.matchAttribute")
+            raise InputError("must include a domain", field=f"{where}.{kind}")
+        qualify(attribute, "", f"{where}.{kind}")
         referenced = tuple(string(r, f"{where}.requests[{j}]")
                            for j, r in enumerate(sequence(item.get("requests"), f"{where}.requests")))
         for j, name in enumerate(referenced):
@@ -405,7 +388,7 @@ def parse_claim_spec(obj: object, path: str) -> ClaimSpec:
             if base not in names:
                 raise InputError(f"Invalid value: {name!r}: must be the name of a request in the claim",
                                  field=f"{where}.requests[{j}]")
-        constraints.append(MatchAttribute(attribute, referenced))
+        constraints.append(MatchAttribute(attribute, referenced, distinct=bool(distinct)))
     return ClaimSpec(tuple(requests), tuple(constraints))
 
 
@@ -422,10 +405,14 @@ def _allocation(obj: object, path: str) -> Allocation | None:
                                     string(item.get("driver"), f"{where}.driver"),
                                     string(item.get("pool"), f"{where}.pool"),
                                     string(item.get("device"), f"{where}.device"),
-                                    boolean(item.get("adminAccess"), f"{where}.adminAccess")))
+                                    boolean(item.get("adminAccess"), f"{where}.adminAccess"),
+                                    string(item.get("shareID"), f"{where}.shareID"),
+                                    consumed_capacity(item.get("consumedCapacity"), f"{where}.consumedCapacity"),
+                                    *binding_conditions(item, where)))
     raw_selector = obj.get("nodeSelector")
     return Allocation(tuple(results), _node_selector(raw_selector, f"{path}.nodeSelector"),
-                      raw_selector if isinstance(raw_selector, dict) else None)
+                      raw_selector if isinstance(raw_selector, dict) else None,
+                      timestamp(obj.get("allocationTimestamp"), f"{path}.allocationTimestamp"))
 
 
 def parse_claim(obj: dict, file: str = "") -> ResourceClaim:
@@ -444,7 +431,7 @@ def parse_claim(obj: dict, file: str = "") -> ResourceClaim:
     return ResourceClaim(namespace, name, spec, string(meta.get("uid"), "metadata.uid"), owner_uid, owner_name,
                          meta.get("deletionTimestamp") is not None, _allocation(status.get("allocation"),
                                                                                 "status.allocation"),
-                         reserved, file)
+                         reserved, file, device_conditions(status.get("devices"), "status.devices"))
 
 
 def parse_template(obj: dict) -> ResourceClaimTemplate:

@@ -48,6 +48,7 @@ KINDS = (
     Listed("resourceclaims", "ResourceClaim", "resource.k8s.io/v1", "/apis/resource.k8s.io/v1/resourceclaims"),
     Listed("resourceclaimtemplates", "ResourceClaimTemplate", "resource.k8s.io/v1",
            "/apis/resource.k8s.io/v1/resourceclaimtemplates"),
+    Listed("devicetaintrules", "DeviceTaintRule", "resource.k8s.io/v1", "/apis/resource.k8s.io/v1/devicetaintrules"),
     # The volume plugins' objects.
     Listed("persistentvolumes", "PersistentVolume", "v1", "/api/v1/persistentvolumes"),
     Listed("persistentvolumeclaims", "PersistentVolumeClaim", "v1", "/api/v1/persistentvolumeclaims"),

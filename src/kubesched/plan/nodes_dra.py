@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kubesched.dra.allocated_state import take
 from kubesched.dra.allocator import AllocationError, Allocator, ClaimToAllocate
 from kubesched.dra.plugin import FITS, VERDICT_TEXT, DraCluster, PodClaims, Unschedulable, Waiting
 from kubesched.framework.profile import Profile
@@ -85,17 +86,17 @@ def _copies(dra: DraCluster, claims: PodClaims, n: int) -> int:
     other as the allocator allocates them (at most the pods the node takes)."""
     node = dra.nodes[n]
     to_allocate = [ClaimToAllocate(claims.claims[i].key, claims.claims[i].spec) for i in claims.to_allocate]
-    allocated = set(dra.allocated)
+    allocated, shares = set(dra.allocated), dra.shares.copy()
     copies = 0
     while copies < node.allocatable.get(PODS, 0):
         try:
-            result = Allocator(dra.inventory, dra.objects.classes, allocated).allocate(node, to_allocate)
+            result = Allocator(dra.inventory, dra.objects.classes, allocated, shares).allocate(node, to_allocate)
         except AllocationError:
             break
         if isinstance(result, str):
             break
         for allocation in result:
-            allocated.update(r.device_id for r in allocation.results if not r.admin_access)
+            take(allocated, shares, allocation)
         copies += 1
     return copies
 

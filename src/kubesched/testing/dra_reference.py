@@ -3,9 +3,10 @@ complete assignment of devices to the claims' requests, enumerated in upstream's
 (claims, requests, a firstAvailable request's alternatives, then device combinations in
 pool/slice/device order), checked as a whole; the first valid one is the answer.
 
-It evaluates the CEL selectors on each device directly (no bitsets), checks constraints
-and shared counters on the finished assignment rather than while searching, and knows
-nothing of backtracking. Pools come from the inventory (their rules have their own cases).
+It evaluates the CEL selectors on each device directly (no bitsets), checks constraints,
+shared counters and consumable capacity (the totals a device's shares consume) on the
+finished assignment rather than while searching, and knows nothing of backtracking.
+Pools come from the inventory (their rules have their own cases).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from collections.abc import Iterator
 from fractions import Fraction
 from itertools import combinations
 
+from kubesched.dra.allocated_state import Shares
 from kubesched.dra.allocator import tolerates
+from kubesched.dra.capacity import consumed_by, fits
 from kubesched.dra.cel import compiled
 from kubesched.dra.inventory import Entry, Inventory
 from kubesched.model.dra_records import ALL, ClaimSpec, DeviceClass, SubRequest
@@ -26,8 +29,10 @@ def _selected(entry: Entry, device_class: DeviceClass, sub: SubRequest) -> bool:
 
 
 def reference_allocate(inventory: Inventory, classes: dict[str, DeviceClass], allocated: set, node,
-                       claims: list[ClaimSpec]) -> list[list[tuple[str, tuple[str, str, str]]]] | None:
+                       claims: list[ClaimSpec], shares: Shares | None = None
+                       ) -> list[list[tuple[str, tuple[str, str, str]]]] | None:
     """Per claim the (request name, device ID) taken, or None when no assignment is valid."""
+    shares = shares or Shares()
     pools = [p for p in inventory.pools_for(node) if not p.incomplete and not p.invalid]
     order = [e for p in pools for entries in p.entries for e in entries]
     slots = []  # (claim, base request, alternatives: (name, sub, candidates))
@@ -39,7 +44,7 @@ def reference_allocate(inventory: Inventory, classes: dict[str, DeviceClass], al
                                                                                    sub)])
                                             for name, sub in alternatives]))
     for assignment in _assignments(slots, 0):
-        if _valid(assignment, claims, allocated, pools):
+        if _valid(assignment, claims, allocated, pools, shares):
             result: list[list] = [[] for _ in claims]
             for c, base, name, sub, entry in assignment:
                 result[c].append((name, entry.device_id))
@@ -53,7 +58,8 @@ def _assignments(slots, i: int) -> Iterator[list]:
         return
     c, base, alternatives = slots[i]
     for name, sub, candidates in alternatives:
-        if sub.allocation_mode == ALL:
+        if sub.allocation_mode == ALL:  # the devices whose capacity alone would do
+            candidates = [e for e in candidates if fits(sub.capacity_requests, e.device, None, None)]
             choices = [tuple(candidates)] if candidates else []
         else:
             choices = combinations(candidates, sub.count)
@@ -62,20 +68,23 @@ def _assignments(slots, i: int) -> Iterator[list]:
                 yield [(c, base, name, sub, e) for e in chosen] + rest
 
 
-def _valid(assignment: list, claims: list[ClaimSpec], allocated: set, pools) -> bool:
+def _valid(assignment: list, claims: list[ClaimSpec], allocated: set, pools, shares: Shares) -> bool:
     taking: dict[tuple, set[int]] = {}
     for c, base, name, sub, entry in assignment:
         device = entry.device_id
-        if sub.admin_access:
-            if c in taking.get(device, set()):
-                return False
-        elif device in allocated or taking.get(device):
+        shared = entry.device.allow_multiple_allocations
+        if device in allocated and not sub.admin_access:
+            return False
+        if not shared and (c in taking.get(device, set()) if sub.admin_access else taking.get(device)):
             return False
         for taint in entry.device.taints:
             if taint.effect in ("NoSchedule", "NoExecute") and not any(
                     tolerates(t, taint.key, taint.value, taint.effect) for t in sub.tolerations):
                 return False
-        taking.setdefault(device, set()).add(c)
+        if not shared:
+            taking.setdefault(device, set()).add(c)
+    if not _capacity_left(assignment, shares):
+        return False
     for c, spec in enumerate(claims):
         for constraint in spec.constraints:
             values = []
@@ -85,7 +94,9 @@ def _valid(assignment: list, claims: list[ClaimSpec], allocated: set, pools) -> 
                 if constraint.requests and base not in constraint.requests and name not in constraint.requests:
                     continue
                 values.append(entry.device.attributes.get(constraint.attribute))
-            if any(v is None for v in values) or len(set(values)) > 1:
+            if any(v is None for v in values):
+                return False
+            if len(set(values)) != (len(values) if constraint.distinct else min(len(values), 1)):
                 return False
     for pool in pools:
         if not pool.counter_sets:
@@ -94,12 +105,29 @@ def _valid(assignment: list, claims: list[ClaimSpec], allocated: set, pools) -> 
         if not any(a[4] in mine and a[4].device.consumes_counters for a in assignment):
             continue  # counters are checked when a device that consumes them is taken
         used: dict[tuple[str, str], Fraction] = {}
-        for entry in mine:
-            if entry.device_id in allocated or any(a[4] is entry for a in assignment):
+        for entry in mine:  # a shared device's counters count once, also when others hold it
+            if entry.device_id in allocated or shares.in_use(entry.device_id) or any(a[4] is entry for a in assignment):
                 for set_name, counters in entry.device.consumes_counters:
                     for counter, amount in counters.items():
                         used[(set_name, counter)] = used.get((set_name, counter), Fraction(0)) + amount
         for (set_name, counter), amount in used.items():
             if amount > pool.counter_sets[set_name][counter]:
                 return False
+    return True
+
+
+def _capacity_left(assignment: list, shares: Shares) -> bool:
+    """Each device's capacity covers what its shares hold and what the assignment takes,
+    each amount as the device's request policy makes it."""
+    taken: dict[tuple, list] = {}
+    for c, base, name, sub, entry in assignment:
+        taken.setdefault(entry.device_id, []).append((sub, entry))
+    for device_id, uses in taken.items():
+        total = dict(shares.capacity(device_id) or {})
+        for sub, entry in uses:
+            if not fits(sub.capacity_requests, entry.device, total, None):
+                return False
+            if entry.device.allow_multiple_allocations:
+                for capacity, amount in consumed_by(sub.capacity_requests, entry.device).items():
+                    total[capacity] = total.get(capacity, Fraction(0)) + amount
     return True
