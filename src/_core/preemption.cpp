@@ -145,7 +145,6 @@ bool resolvable(const Engine& engine, const PodClass& pod, int32_t node, const R
       case kReasonSpread:
       case kReasonAntiAffinity:
       case kReasonExistingAnti:
-      case kReasonDynamicResources:  // every DynamicResources Filter rejection is Unschedulable
         break;
       case kReasonInsufficient: {
         const int32_t resource = reason & 0xFFFFFF;

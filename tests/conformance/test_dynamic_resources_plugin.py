@@ -87,16 +87,17 @@ def test_template_claim_owned_by_another_pod(tmp_path):
 def test_missing_device_class_rejects_in_pre_filter(tmp_path):
     objects = [*_two_nodes(), claim("c", request("req-0", "missing")), _pod("my-pod", ("r", "claim", "c"))]
     _, _, placements = _run(tmp_path, objects)
-    assert placements["default/my-pod"].message == \
-        "0/2 nodes are available: request req-0: device class missing does not exist."
+    assert placements["default/my-pod"].message == (
+        "0/2 nodes are available: request req-0: device class missing does not exist. "
+        "preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.")
 
 
 def test_cannot_allocate_all_claims(tmp_path):
     objects = [*_two_nodes(), claim("c", request("req-0", count=2)), _pod("my-pod", ("r", "claim", "c"))]
     _, _, placements = _run(tmp_path, objects)
     assert placements["default/my-pod"].message == ("0/2 nodes are available: 2 cannot allocate all claims. "
-                                                    "preemption: 0/2 nodes are available: 2 No preemption victims "
-                                                    "found for incoming pod.")
+                                                    "preemption: 0/2 nodes are available: 2 Preemption is not "
+                                                    "helpful for scheduling.")
 
 
 def test_claim_allocated_for_another_node(tmp_path):
@@ -128,10 +129,10 @@ def test_devices_taken_by_one_pod_are_not_given_to_the_next(tmp_path):
                claim("c2", request("req-0")), _pod("pod-a", ("r", "claim", "c1")), _pod("pod-b", ("r", "claim", "c2"))]
     _, _, placements = _run(tmp_path, objects)
     assert placements["default/pod-a"].node == NODE_1
-    # DefaultPreemption's dry run frees no devices (DynamicResources' state is PreFilter's)
+    # DynamicResources' rejections are UnschedulableAndUnresolvable: preemption does not try
     assert placements["default/pod-b"].message == ("0/2 nodes are available: 2 cannot allocate all claims. "
-                                                   "preemption: 0/2 nodes are available: 2 No preemption victims "
-                                                   "found for incoming pod.")
+                                                   "preemption: 0/2 nodes are available: 2 Preemption is not "
+                                                   "helpful for scheduling.")
 
 
 def test_score_prefers_the_node_serving_the_first_alternative(tmp_path):

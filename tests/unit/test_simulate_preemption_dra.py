@@ -1,6 +1,6 @@
 """simulate and explain with DefaultPreemption for pods with resource claims, as upstream's
-v1.37 decides them: DynamicResources' allocator state is fixed in PreFilter, so the dry run
-frees no victim's devices; a pod whose devices fit elsewhere preempts for CPU; the victims'
+v1.37 decides them: DynamicResources' rejections are UnschedulableAndUnresolvable (no
+preemption frees devices); a pod whose devices fit elsewhere preempts for CPU; the victims'
 claims are released once they are gone (deallocated, or deleted with their pod)."""
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def test_a_claim_bearing_pod_preempts_where_its_devices_are_free(tmp_path):
     assert trainer["node"] == "n2" and trainer["nominatedNode"] == "n2" and trainer["preempted"] == ["default/low-2"]
     assert [d["device"] for c in trainer["claims"] for d in c["devices"]] == ["gpu-0"]
     report = explain(case, load_profiles(None), "default/trainer")
-    # The dry run does not free low-1's GPU: n1 stays rejected by DynamicResources.
+    # n1 fails NodeResourcesFit first: a candidate, but its GPU stays low-1's in the dry run.
     assert [c["node"] for c in report["preemption"]["candidates"]] == ["n2"]
     assert report["preemption"]["rejected"] == {"n1": ["cannot allocate all claims"]}
 
@@ -102,7 +102,7 @@ def test_devices_taken_by_lower_priority_pods_are_not_freed_by_preemption(tmp_pa
     (trainer,) = simulate(case, load_profiles(None)).placements
     assert trainer.node is None and trainer.nominated_node is None
     assert trainer.message == ("0/2 nodes are available: 2 cannot allocate all claims. preemption: 0/2 nodes are "
-                               "available: 2 cannot allocate all claims.")
+                               "available: 2 Preemption is not helpful for scheduling.")
     report = explain(case, load_profiles(None), "default/trainer")
     assert report["message"] == trainer.message
 
@@ -147,3 +147,13 @@ def test_a_user_claim_of_a_victim_is_deallocated(tmp_path):
     assert critical.preempted == ["default/low-1"]  # started later than low-2
     claim = result.snapshot.dra.objects.claims["default/low-1-gpu"]
     assert claim.allocation is None and claim.reserved_for == []
+
+
+def test_a_pod_that_prefilter_rejects_is_not_helped_by_preemption(tmp_path):
+    missing = {**TEMPLATE, "metadata": {"name": "other-gpu", "namespace": "default"},
+               "spec": {"spec": {"devices": {"requests": [{"name": "gpu", "exactly": {"deviceClassName": "tpu"}}]}}}}
+    trainer = pod("trainer", "100m", high=True, claim="x", template=True)
+    trainer["spec"]["resourceClaims"][0]["resourceClaimTemplateName"] = "other-gpu"
+    (placement,) = simulate(cluster(tmp_path, missing, trainer), load_profiles(None)).placements
+    assert placement.message == ("0/2 nodes are available: request gpu: device class tpu does not exist. "
+                                 "preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.")

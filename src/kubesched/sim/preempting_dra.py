@@ -1,13 +1,12 @@
 """DefaultPreemption for pods with resource claims, as kube-scheduler v1.37 runs it.
 
-DynamicResources has no PreFilter extensions (no AddPod/RemovePod): its allocator is built
-in PreFilter from the devices allocated then, so in the dry run removing a victim frees
-none of the victim's devices. A node whose devices cannot serve the claims stays rejected
-(`cannot allocate all claims`, an Unschedulable status: the node is a candidate, the dry
-run finds it still rejected); a pod whose devices fit but whose CPU, memory, ports or
-spreading do not preempts as any pod does. Once the victims are gone, the controllers
-release their claims (dra/release.py) and the preemptor's next cycle runs PreFilter
-again, on the freed devices, first on its nominated node."""
+Every rejection by DynamicResources (PreFilter or Filter) is UnschedulableAndUnresolvable:
+a node whose devices cannot serve the claims is no candidate ("Preemption is not helpful
+for scheduling"), a pod that PreFilter rejects preempts nowhere. A pod whose devices fit
+but whose CPU, memory, ports or spreading do not preempts as any pod does; the plugin has no
+PreFilter extensions, so the dry run checks the devices as PreFilter found them. Once the
+victims are gone, the controllers release their claims (dra/release.py) and the
+preemptor's next cycle runs PreFilter again, first on its nominated node."""
 
 from __future__ import annotations
 
@@ -16,6 +15,7 @@ from kubesched.dra.plugin import DraCluster, PodClaims, Unschedulable, Waiting
 from kubesched.dra.release import release_claims
 from kubesched.model.records import Pod
 from kubesched.preemption import Preemption, preempt
+from kubesched.preemption.result import NEVER, not_helpful_message
 from kubesched.sim.dra import claims_json, passing_other_filters
 
 
@@ -28,12 +28,20 @@ def dry_run_class(snapshot, dra: DraCluster, claims: PodClaims, pod: Pod) -> int
 
 def preempt_with_claims(snapshot, dra: DraCluster, pod: Pod, table) -> Preemption | None:
     """DefaultPreemption's answer for a pod with claims that fits no node; None when
-    DynamicResources' PreEnqueue or PreFilter already keeps it from every node."""
+    DynamicResources' PreEnqueue or PreFilter already keeps it from every node (explain
+    reports that rejection)."""
     try:
         claims = dra.prefilter(pod)
         return preempt(snapshot, pod, table, class_id=dry_run_class(snapshot, dra, claims, pod))
     except (Unschedulable, AllocationError):
         return None
+
+
+def prefilter_rejected(snapshot, pod: Pod) -> str:
+    """The PostFilter message of a pod that PreFilter rejected: every node unresolvable."""
+    if pod.spec.preemption_policy == "Never":
+        return f"preemption: {NEVER}"
+    return not_helpful_message(snapshot.node_count, {})
 
 
 def release_victims_claims(snapshot, victims: list[Pod]) -> None:
@@ -52,8 +60,8 @@ def decide_claims_preempting(snapshot, dra: DraCluster, pod: Pod, flow, placemen
         claims = dra.prefilter(pod)
     except Waiting as wait:
         return placement(pod.key, None, str(wait)), False, []
-    except Unschedulable as rejection:
-        return placement(pod.key, None, f"{head} {rejection}."), True, []
+    except Unschedulable as rejection:  # unresolvable on every node
+        return placement(pod.key, None, f"{head} {rejection}. {prefilter_rejected(snapshot, pod)}"), True, []
     filtered = dra.for_filters(pod)
     try:
         verdict, score, allocations = dra.verdicts(claims, passing_other_filters(snapshot, filtered))
