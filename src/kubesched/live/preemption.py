@@ -138,9 +138,11 @@ class LivePreemption:
     def enabled(profile) -> bool:
         return preemption_args(profile) is not None
 
-    def post_filter(self, snapshot, uid: str, pod: Pod, profile, placed) -> PostFilterOutcome:
+    def post_filter(self, snapshot, uid: str, pod: Pod, profile, placed, class_id: int | None = None
+                    ) -> PostFilterOutcome:
         """DefaultPreemption for `pod`, which fit no node of `snapshot`; `placed`: the
-        cache's pods on nodes (uid → Placed). Starts the evictions of a nomination."""
+        cache's pods on nodes (uid → Placed). Starts the evictions of a nomination.
+        `class_id`: the pod's class when not its plain one (a pod with claims)."""
         self.metrics.preemption_attempts.inc()
         self.nominator.release(snapshot)  # the decision takes the nominations apart
         # The nominator knows the nomination as we last wrote it, which the watch may not
@@ -150,7 +152,8 @@ class LivePreemption:
         nominated = [(n.pod, n.node) for n in self.nominator.pods.values() if n.uid != uid]
         try:
             table = self.victims.current(snapshot, placed, list(self.pdbs.values()))
-            result = preempt(snapshot, pod, table, args=preemption_args(profile), nominated=nominated)
+            result = preempt(snapshot, pod, table, args=preemption_args(profile), nominated=nominated,
+                             class_id=class_id)
         except Exception as error:  # a PostFilter error: the pod stays as it is and is retried
             log.exception("preemption failed for pod %s", pod.key)
             return PostFilterOutcome(f"preemption: {error}")
