@@ -14,6 +14,7 @@ from kubesched.model.records import Pod
 from kubesched.sim.dra import decide_with_claims
 from kubesched.sim.preempting import PreemptionFlow, decide_preempting, recreated
 from kubesched.sim.preempting_dra import decide_claims_preempting
+from kubesched.sim.preempting_python import decide_python_preempting
 from kubesched.sim.queue import queue_order
 from kubesched.snapshot.cluster import ClusterSnapshot, fit_error_message, reason_counts
 
@@ -195,6 +196,8 @@ def _decide(snapshot: ClusterSnapshot, pods: list[Pod], flow: PreemptionFlow | N
     if not pods:
         return [], [], []
     if snapshot.profile.python_filters or snapshot.profile.python_scores:
+        if flow is not None and snapshot.profile.preemption is not None:  # sim/preempting_python.py
+            return decide_python_preempting(snapshot, pods, flow, decide_with_python_plugins, Placement)
         placements = [decide_with_python_plugins(snapshot, pod) for pod in pods]
         if flow is not None:
             for pod, placement in zip(pods, placements):
