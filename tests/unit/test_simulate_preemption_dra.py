@@ -154,6 +154,10 @@ def test_a_pod_that_prefilter_rejects_is_not_helped_by_preemption(tmp_path):
                "spec": {"spec": {"devices": {"requests": [{"name": "gpu", "exactly": {"deviceClassName": "tpu"}}]}}}}
     trainer = pod("trainer", "100m", high=True, claim="x", template=True)
     trainer["spec"]["resourceClaims"][0]["resourceClaimTemplateName"] = "other-gpu"
-    (placement,) = simulate(cluster(tmp_path, missing, trainer), load_profiles(None)).placements
+    case = cluster(tmp_path, missing, trainer)
+    (placement,) = simulate(case, load_profiles(None)).placements
     assert placement.message == ("0/2 nodes are available: request gpu: device class tpu does not exist. "
                                  "preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.")
+    report = explain(case, load_profiles(None), "default/trainer")
+    assert report["message"] == placement.message
+    assert report["nodes"][0]["filters"]["DynamicResources"]["reasons"] == ["request gpu: device class tpu does not exist"]
