@@ -27,8 +27,10 @@ def python_rejection(snapshot, pod: Pod, node: int) -> str | None:
     return None
 
 
-def preempt_with_python_filters(snapshot, pod: Pod, table) -> Preemption:
-    result = preempt(snapshot, pod, table)
+def preempt_with_python_filters(snapshot, pod: Pod, table, **options) -> Preemption:
+    """kubesched.preemption.preempt (`options` are its keywords), the profile's Python
+    filters judged on the candidates and on the nodes only they rejected."""
+    result = preempt(snapshot, pod, table, **options)
     if not result.eligible or not snapshot.profile.python_filters:
         return result
     statuses = dict(result.statuses)
