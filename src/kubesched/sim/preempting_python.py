@@ -16,6 +16,8 @@ from kubesched.model.records import Pod
 from kubesched.preemption import Preemption, preempt, success_message
 from kubesched.preemption.result import NO_VICTIMS, not_helpful_message
 from kubesched.preemption.select import pick_candidate
+from kubesched.sim.preempting import recreated
+from kubesched.sim.preempting_dra import release_victims_claims
 
 
 def python_rejection(snapshot, pod: Pod, node: int) -> str | None:
@@ -61,9 +63,6 @@ def preempt_with_python_filters(snapshot, pod: Pod, table, **options) -> Preempt
 def decide_python_preempting(snapshot, pods: list[Pod], flow, decide, placement_type):
     """Pods in order with DefaultPreemption; `decide(snapshot, pod)` places one pod with the
     Python plugins (assuming it). Returns (placements, victims to requeue, pods left)."""
-    from kubesched.sim.preempting import recreated
-    from kubesched.sim.preempting_dra import release_victims_claims
-
     placements = []
     for i, pod in enumerate(pods):
         decided = decide(snapshot, pod)
