@@ -94,6 +94,9 @@ func (s *inMemoryScheduler) postFilter(ctx context.Context, handle framework.Fra
 		}
 		decision.Preempted = append(decision.Preempted, victim.Namespace+"/"+victim.Name)
 	}
+	if err := s.releaseVictimClaims(ctx, handle, best.Victims().Pods); err != nil { // preemption_dra.go
+		return err
+	}
 	if err := s.refresh(ctx); err != nil {
 		return err
 	}
@@ -179,7 +182,15 @@ func (s *inMemoryScheduler) retry(ctx context.Context, handle framework.Framewor
 			}
 		}
 		decision.Node = &chosen
-		return s.assume(ctx, pod, chosen)
+		if err := s.assume(ctx, pod, chosen); err != nil {
+			return err
+		}
+		// Reserve and PreBind as decide does: a pod with claims gets its devices.
+		if err := reserve(ctx, handle, state, pod, chosen); err != nil {
+			return err
+		}
+		decision.Claims, err = s.preBindClaims(ctx, handle, state, pod, chosen)
+		return err
 	}
 	failed := fitError.Error()
 	decision.Message = &failed

@@ -3,6 +3,7 @@ dynamicresources): PreEnqueue, PreFilter and Filter statuses as `simulate` repor
 shared and already-allocated claims, claims from templates, and the v1.37 score."""
 
 import json
+from dataclasses import replace
 
 from kubesched.framework.profile import Profile
 from kubesched.model.cluster import read_cluster
@@ -30,11 +31,11 @@ def _pod(name: str, *claims: tuple[str, str, str], uid: str = "", statuses: dict
     return pod
 
 
-def _run(tmp_path, objects: list[dict]):
+def _run(tmp_path, objects: list[dict], preemption: bool = True):
     path = tmp_path / "objects.json"
     path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}))
     cluster = read_cluster([str(path)], warn=lambda m: None)
-    profiles = {"default-scheduler": Profile()}
+    profiles = {"default-scheduler": Profile() if preemption else replace(Profile(), preemption=None)}
     return cluster, profiles, {p.pod: p for p in simulate(cluster, profiles).placements}
 
 
@@ -86,14 +87,17 @@ def test_template_claim_owned_by_another_pod(tmp_path):
 def test_missing_device_class_rejects_in_pre_filter(tmp_path):
     objects = [*_two_nodes(), claim("c", request("req-0", "missing")), _pod("my-pod", ("r", "claim", "c"))]
     _, _, placements = _run(tmp_path, objects)
-    assert placements["default/my-pod"].message == \
-        "0/2 nodes are available: request req-0: device class missing does not exist."
+    assert placements["default/my-pod"].message == (
+        "0/2 nodes are available: request req-0: device class missing does not exist. "
+        "preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.")
 
 
 def test_cannot_allocate_all_claims(tmp_path):
     objects = [*_two_nodes(), claim("c", request("req-0", count=2)), _pod("my-pod", ("r", "claim", "c"))]
     _, _, placements = _run(tmp_path, objects)
-    assert placements["default/my-pod"].message == "0/2 nodes are available: 2 cannot allocate all claims."
+    assert placements["default/my-pod"].message == ("0/2 nodes are available: 2 cannot allocate all claims. "
+                                                    "preemption: 0/2 nodes are available: 2 Preemption is not "
+                                                    "helpful for scheduling.")
 
 
 def test_claim_allocated_for_another_node(tmp_path):
@@ -103,7 +107,9 @@ def test_claim_allocated_for_another_node(tmp_path):
                                                                  "values": [NODE_2]}]}]}})
     cordoned = {**_node(NODE_2), "spec": {"unschedulable": True}}
     objects = [*_two_nodes()[:1], cordoned, *_two_nodes()[2:], allocated, _pod("my-pod", ("r", "claim", "c"))]
-    _, _, placements = _run(tmp_path, objects)
+    # The Filter statuses alone: upstream's PostFilter would also deallocate the claim
+    # (DynamicResources' own PostFilter, not simulated), so the profile runs none.
+    _, _, placements = _run(tmp_path, objects, preemption=False)
     assert placements["default/my-pod"].message == ("0/2 nodes are available: 1 node(s) were unschedulable, "
                                                     "1 resourceclaim not available on the node.")
 
@@ -123,7 +129,10 @@ def test_devices_taken_by_one_pod_are_not_given_to_the_next(tmp_path):
                claim("c2", request("req-0")), _pod("pod-a", ("r", "claim", "c1")), _pod("pod-b", ("r", "claim", "c2"))]
     _, _, placements = _run(tmp_path, objects)
     assert placements["default/pod-a"].node == NODE_1
-    assert placements["default/pod-b"].message == "0/2 nodes are available: 2 cannot allocate all claims."
+    # DynamicResources' rejections are UnschedulableAndUnresolvable: preemption does not try
+    assert placements["default/pod-b"].message == ("0/2 nodes are available: 2 cannot allocate all claims. "
+                                                   "preemption: 0/2 nodes are available: 2 Preemption is not "
+                                                   "helpful for scheduling.")
 
 
 def test_score_prefers_the_node_serving_the_first_alternative(tmp_path):

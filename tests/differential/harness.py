@@ -12,6 +12,7 @@ from pathlib import Path
 from .compare import Divergence, first_divergence
 from .ours import run_ours
 from .preemption_scenarios import generate_preemption
+from .preemption_dra_scenarios import generate_preemption_dra
 from .scenarios import FAMILIES, KNOWN_DIVERGENT, features, generate
 
 REPO = Path(__file__).resolve().parents[2]
@@ -63,6 +64,11 @@ def check_seed(seed: int, exclude: frozenset[str] = frozenset()) -> Outcome:
         outcome = Outcome(extra.divergence, outcome.rejected + extra.rejected, outcome.pods + extra.pods,
                           outcome.oracle_seconds + extra.oracle_seconds, outcome.ours_seconds + extra.ours_seconds,
                           outcome.families | {"preemption"})
+    if outcome.divergence is None and "preemption-dra" not in exclude:  # so has this one
+        extra = check(generate_preemption_dra(seed), seed, f"seed-{seed}-preemption-dra.json")
+        outcome = Outcome(extra.divergence, outcome.rejected + extra.rejected, outcome.pods + extra.pods,
+                          outcome.oracle_seconds + extra.oracle_seconds, outcome.ours_seconds + extra.ours_seconds,
+                          outcome.families | {"preemption-dra"})
     return outcome
 
 

@@ -33,6 +33,8 @@ FAMILIES_HELP = {
     "volumes": "PVs, claims, StorageClasses, CSI objects and pods mounting claims (volume_family.py)",
     "preemption": "priorities, PodDisruptionBudgets and DefaultPreemption (its own scenario per seed, "
                   "preemption_scenarios.py)",
+    "preemption-dra": "DefaultPreemption with claimed devices: claim-bearing preemptors, victims holding allocated "
+                      "claims (its own scenario per seed, preemption_dra_scenarios.py)",
 }
 FAMILIES = tuple(FAMILIES_HELP)
 # Divergences known when the differential test was written, being fixed in kubesched.
@@ -704,6 +706,8 @@ def features(scenario: dict) -> set[str]:
     found |= _config_features(scenario.get("config"))
     if scenario.get("preemption"):
         found.add("preemption")
+        if "dra" in found:
+            found.add("preemption-dra")
     return found
 
 

@@ -12,6 +12,7 @@ from .compare import first_divergence
 from .harness import TEST_SEEDS, parse_seeds
 from .ours import run_ours
 from .preemption_scenarios import generate_preemption
+from .preemption_dra_scenarios import generate_preemption_dra
 from .scenarios import FAMILIES, KNOWN_DIVERGENT, features, generate
 
 
@@ -124,7 +125,8 @@ def test_the_generator_is_a_function_of_the_seed():
 
 
 def test_the_tests_seeds_cover_every_family():
-    seen = set().union(*(features(generate(seed)) | features(generate_preemption(seed)) for seed in TEST_SEEDS))
+    seen = set().union(*(features(generate(seed)) | features(generate_preemption(seed))
+                         | features(generate_preemption_dra(seed)) for seed in TEST_SEEDS))
     assert set(FAMILIES) <= seen
     missing = {"taint NoExecute", "toleration Exists empty key", "matchFields", "sidecar", "pod-level-resources",
                "overhead", "hostNetwork", "hostIP", "minDomains", "matchLabelKeys", "nodeTaintsPolicy",

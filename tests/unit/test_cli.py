@@ -186,7 +186,9 @@ def test_python_plugin_in_simulate(tmp_path):
     assert placements == {
         "default/api": ("on-demand-1", ""),
         "default/pinned": (None, "0/3 nodes are available: 1 node(s) are spot instances and the pod is critical, "
-                                 "2 node(s) didn't match Pod's node affinity/selector."),
+                                 "2 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are "
+                                 "available: 1 No preemption victims found for incoming pod, 2 Preemption is not "
+                                 "helpful for scheduling."),
         "default/batch-1": ("spot", ""), "default/batch-2": ("spot", ""), "default/batch-3": ("spot", ""),
         "default/batch-4": ("on-demand-2", ""),
     }

@@ -67,7 +67,9 @@ def test_devices_serve_the_resource_no_node_lists(tmp_path):
     assert claim["requestMappings"] == [{"containerName": "c", "resourceName": "example.com/gpu",
                                          "requestName": "container-0-request-1"}]
     assert placements["default/q"]["node"] is None
-    assert placements["default/q"]["message"] == "0/2 nodes are available: 2 cannot allocate all claims."
+    assert placements["default/q"]["message"] == ("0/2 nodes are available: 2 cannot allocate all claims. preemption: "
+                                                  "0/2 nodes are available: 2 Preemption is not helpful for "
+                                                  "scheduling.")
 
 
 def test_without_dynamic_resources_the_resource_is_insufficient(tmp_path):

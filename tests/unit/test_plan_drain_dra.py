@@ -88,3 +88,23 @@ def test_a_claim_still_used_by_a_pod_that_stays_keeps_its_node(tmp_path):
     assert result.exit_code == 1
     assert data["unschedulable"][0]["pod"] == "default/one"
     assert "resourceclaim not available on the node" in data["unschedulable"][0]["message"]
+
+
+def test_a_pod_with_claims_preempts_where_its_devices_fit_and_its_victims_claims_are_released(tmp_path):
+    high = {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": "high"},
+            "value": 1000}
+    train = claim_pod("train", "a", "train-gpus-x1", template="two")
+    train["spec"]["priorityClassName"] = "high"
+    train["spec"]["containers"][0]["resources"]["requests"]["cpu"] = "3"
+    # b has the GPUs but its CPU is batch's, whose own claim holds one of c's GPUs.
+    batch = claim_pod("batch", "b", "batch-gpu")
+    batch["spec"]["containers"][0]["resources"]["requests"]["cpu"] = "4"
+    objects = [high, node("a"), node("b"), node("c"), device_class(), gpus("a", 2), gpus("b", 2), gpus("c", 1),
+               TEMPLATE, train, template_claim("train-gpus-x1", "train", 2, "gpu-0", "gpu-1"), batch,
+               reserved(claim("batch-gpu", request("gpus"), allocation=on_node("c", "gpu-0")), "batch")]
+    result, data = drain(tmp_path, objects, "a")
+    assert result.exit_code == 0, result.output
+    assert [(p["pod"], p["node"], p["victims"]) for p in data["preemptions"]] == [
+        ("default/train", "b", ["default/batch"])]
+    # batch, recreated, finds c's GPU free again: its claim was deallocated with it gone.
+    assert {p["pod"]: p["node"] for p in data["placements"]} == {"default/train": "b", "default/batch": "c"}

@@ -101,6 +101,7 @@ class DraCluster:
             advertised = {name for n in nodes for name, amount in n.allocatable.items() if amount > 0}
             self._by_resource = {k: v for k, v in self._by_resource.items() if k not in advertised}
         self._for_filters: dict = {}
+        self._gone: set[str] = set()  # claims deleted with their pod (release.py): a recreated pod gets new ones
 
     @property
     def active(self) -> bool:
@@ -147,6 +148,8 @@ class DraCluster:
         statuses = pod_claim_statuses(pod.raw or {})
         for name, claim_name, template_name in pod_claim_references(pod.raw or {}):
             if template_name:
+                if statuses.get(name) is not None and f"{pod.namespace}/{statuses[name]}" in self._gone:
+                    del statuses[name]  # the pod was recreated: its old claim went with the old pod
                 if name not in statuses and (pod.key, name) in self._created:
                     statuses[name] = self._created[(pod.key, name)]
                 if name not in statuses:
@@ -330,6 +333,13 @@ class DraCluster:
         if old is not None:
             release(self.allocated, self.shares, old.allocation)
         self._take(claim.allocation)
+
+    def forget_pod_claims(self, pod: Pod, deleted: list[str]) -> None:
+        """The claims made for the pod were deleted with it (release.py)."""
+        self._gone.update(deleted)
+        for made, name in list(self._created.items()):
+            if made[0] == pod.key and f"{pod.namespace}/{name}" in deleted:
+                del self._created[made]
 
     def _changed(self, allocation: Allocation) -> None:
         """Nodes that see a device just taken must search again."""

@@ -239,6 +239,7 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float) -> None:
     from kubesched.dra.allocator import AllocationError
     from kubesched.dra.plugin import Unschedulable, Waiting
     from kubesched.sim.dra import passing_other_filters
+    from kubesched.sim.preempting_dra import dry_run_class, prefilter_rejected
 
     pod = entry.pod
     dra = scheduler.dra.cluster_for(snapshot.nodes)
@@ -256,15 +257,25 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float) -> None:
         scheduler.queue.gated(entry, str(wait))
         return
     except Unschedulable as rejection:
-        _unschedulable(scheduler, entry, f"0/{snapshot.node_count} nodes are available: {rejection}.", started)
+        message = f"0/{snapshot.node_count} nodes are available: {rejection}."
+        if scheduler.preemption.enabled(snapshot.profile):  # unresolvable everywhere
+            message = f"{message} {prefilter_rejected(snapshot, pod)}"
+        _unschedulable(scheduler, entry, message, started)
         return
     except AllocationError as error:
         _unschedulable(scheduler, entry, f'running "DynamicResources" filter plugin: {error}', started)
         return
     class_id = snapshot.class_with_dra(pod, verdict, score)
-    node = snapshot.engine.schedule(class_id)
+    node = scheduler.preemption.on_nominated_node(snapshot, entry.uid, class_id)  # tried first, as upstream
     if node < 0:
-        _unschedulable(scheduler, entry, snapshot.failure_message(snapshot.engine.last_failure()), started)
+        node = snapshot.engine.schedule(class_id)
+    if node < 0:
+        message, status = snapshot.failure_message(snapshot.engine.last_failure()), None
+        if scheduler.preemption.enabled(snapshot.profile):
+            outcome = scheduler.preemption.post_filter(snapshot, entry.uid, pod, snapshot.profile, scheduler.cache.placed,
+                                                       class_id=dry_run_class(snapshot, dra, claims, pod))
+            message, status = f"{message} {outcome.message}", outcome.status
+        _unschedulable(scheduler, entry, message, started, status)
         return
     node_name = snapshot.node_names[node]
     dra.reserve(claims, node, allocations[node])  # Reserve: the next decision sees the devices taken
@@ -285,6 +296,7 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float) -> None:
             kind="Normal", reason="BindingConditionsPending", action="Scheduling",
             note=f"waiting for binding conditions for device on node {node_name}")
     scheduler.cache.assumed(entry.uid, pod, node_name, (class_id, node))
+    scheduler.preemption.unnominate(entry.uid)
     entry.attempt_started = started
     entry.decided_on = snapshot.engine.last_counts
     scheduler.queue.done(entry)
@@ -296,7 +308,7 @@ def _chained(first, second):
     return lambda: first() or second()
 
 
-def _unschedulable(scheduler, entry, message: str, started: float) -> None:
+def _unschedulable(scheduler, entry, message: str, started: float, status: dict | None = None) -> None:
     """As Scheduler._schedule reports a pod that fits nowhere."""
     pod = entry.pod
     name = pod.spec.scheduler_name
@@ -305,7 +317,7 @@ def _unschedulable(scheduler, entry, message: str, started: float) -> None:
     scheduler.metrics.attempt_duration.labels("unschedulable", name).observe(seconds)
     report_status = message != entry.message
     scheduler.queue.unschedulable(entry, message)
-    scheduler.reporter.failed(pod.namespace, pod.name, entry.uid, message, patch_status=report_status)
+    scheduler.reporter.failed(pod.namespace, pod.name, entry.uid, message, patch_status=report_status, status=status)
 
 
 def release(scheduler, pod) -> None:

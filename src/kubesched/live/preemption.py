@@ -121,15 +121,16 @@ class LivePreemption:
         """Count in `snapshot` the nominated pods that `pod` must yield to."""
         self.nominator.hold_for(snapshot, pod, uid)
 
-    def on_nominated_node(self, snapshot, uid: str, class_id: int) -> int:
+    def on_nominated_node(self, snapshot, uid: str, class_id: int, passes=None) -> int:
         """Upstream tries a nominated pod's node first, and takes it if the pod passes the
         filters there (no scoring against the others): the node's index, the pod assumed
-        on it; -1 when the pod has no nomination or does not fit there now."""
+        on it; -1 when the pod has no nomination or does not fit there now. `passes(index)`:
+        the filters outside the core (Python plugins)."""
         node = self.nominator.node_of(uid)
         index = snapshot.node_index.get(node) if node else None
         if index is None:
             return -1
-        if not snapshot.engine.feasible_on(class_id, index):
+        if not snapshot.engine.feasible_on(class_id, index) or (passes is not None and not passes(index)):
             return -1
         snapshot.engine.assume(class_id, index)
         return index
@@ -138,9 +139,12 @@ class LivePreemption:
     def enabled(profile) -> bool:
         return preemption_args(profile) is not None
 
-    def post_filter(self, snapshot, uid: str, pod: Pod, profile, placed) -> PostFilterOutcome:
+    def post_filter(self, snapshot, uid: str, pod: Pod, profile, placed, class_id: int | None = None,
+                    decide=preempt) -> PostFilterOutcome:
         """DefaultPreemption for `pod`, which fit no node of `snapshot`; `placed`: the
-        cache's pods on nodes (uid → Placed). Starts the evictions of a nomination."""
+        cache's pods on nodes (uid → Placed). Starts the evictions of a nomination.
+        `class_id`: the pod's class when not its plain one (a pod with claims); `decide`:
+        preempt, or what stands for it (a profile with Python filters)."""
         self.metrics.preemption_attempts.inc()
         self.nominator.release(snapshot)  # the decision takes the nominations apart
         # The nominator knows the nomination as we last wrote it, which the watch may not
@@ -150,7 +154,8 @@ class LivePreemption:
         nominated = [(n.pod, n.node) for n in self.nominator.pods.values() if n.uid != uid]
         try:
             table = self.victims.current(snapshot, placed, list(self.pdbs.values()))
-            result = preempt(snapshot, pod, table, args=preemption_args(profile), nominated=nominated)
+            result = decide(snapshot, pod, table, args=preemption_args(profile), nominated=nominated,
+                            class_id=class_id)
         except Exception as error:  # a PostFilter error: the pod stays as it is and is retried
             log.exception("preemption failed for pod %s", pod.key)
             return PostFilterOutcome(f"preemption: {error}")

@@ -34,6 +34,8 @@ from kubesched.live.gpu_workload import GpuWorkload
 from kubesched.live.informer import Informer, object_key
 from kubesched.live.metrics import Metrics
 from kubesched.live.preemption import LivePreemption
+from kubesched.preemption import preempt
+from kubesched.sim.preempting_python import preempt_with_python_filters, python_rejection
 from kubesched.live.queue import QueuedPod, SchedulingQueue
 from kubesched.live.status import Reporter
 from kubesched.live.volume_binding import PATHS as VOLUME_PATHS, LiveVolumes, placed_claims
@@ -193,10 +195,14 @@ class Scheduler:
                 return
             node, failure, counts, binder = decision.node, decision.message, decision.counts, decision.binder
         elif profile.python_filters or profile.python_scores:
-            placement = decide_with_python_plugins(snapshot, pod)  # assumes, as schedule does
-            node = snapshot.node_index[placement.node] if placement.node is not None else -1
-            failure = placement.message
-            counts = None
+            node = self.preemption.on_nominated_node(  # tried first, as upstream (sim/preempting_python.py)
+                snapshot, entry.uid, class_id, lambda index: python_rejection(snapshot, pod, index) is None)
+            failure, counts = None, (1, 1)
+            if node < 0:
+                placement = decide_with_python_plugins(snapshot, pod)  # assumes, as schedule does
+                node = snapshot.node_index[placement.node] if placement.node is not None else -1
+                failure = placement.message
+                counts = None
         elif (node := self.preemption.on_nominated_node(snapshot, entry.uid, class_id)) >= 0:
             failure, counts = None, (1, 1)  # assumed on its nominated node, tried first as upstream
         else:
@@ -209,8 +215,10 @@ class Scheduler:
         if node < 0:
             message = failure or snapshot.failure_message(snapshot.engine.last_failure())
             preempted = None
-            if failure is None and self.preemption.enabled(profile):  # the core decided
-                preempted = self.preemption.post_filter(snapshot, entry.uid, pod, profile, self.cache.placed)
+            python = bool(profile.python_filters or profile.python_scores) and not extenders
+            if (failure is None or python) and self.preemption.enabled(profile):  # not an extender's decision
+                preempted = self.preemption.post_filter(snapshot, entry.uid, pod, profile, self.cache.placed,
+                                                        decide=preempt_with_python_filters if python else preempt)
                 message = f"{message} {preempted.message}"
             self.metrics.attempts.labels("unschedulable", name).inc()
             self.metrics.attempt_duration.labels("unschedulable", name).observe(decided - started)

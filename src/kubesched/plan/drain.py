@@ -27,7 +27,8 @@ from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Pod
 from kubesched.model.selectors import label_selector_matches, parse_label_selector
 from kubesched.plan import snapshots
-from kubesched.plan.drain_dra import place_replacement, released, replacement
+from kubesched.dra.release import release_claims
+from kubesched.plan.drain_dra import place_replacement_preempting, released, replacement
 from kubesched.plan.preempting import Placement, PreemptingPlacer
 from kubesched.preemption.pdb import scaled
 from kubesched.sim.queue import queue_order
@@ -145,13 +146,18 @@ def _replace_pods(snapshot: ClusterSnapshot, staying: list[Pod], evicted: list[P
     while heap:
         *_, original, source, preempted_by = heapq.heappop(heap)
         if dra is not None and dra.has_claims(original):  # drain_dra.py
-            landed = place_replacement(snapshot, dra, replacement(original))
+            landed, victims, violations = place_replacement_preempting(snapshot, dra, placer, replacement(original))
             if landed.node is not None:
                 placer.placed(original, landed.node)
             evictions.append(Eviction(original.key, source, landed.node, landed.message, preempted_by))
-            continue
-        placement = placer.place(replace(original, node_name=""))
-        evictions.append(Eviction(original.key, source, placement.node, placement.message, preempted_by))
+            placement = Placement(original, landed.node, landed.message, victims=victims,
+                                  pdb_violations=violations)
+        else:
+            placement = placer.place(replace(original, node_name=""))
+            evictions.append(Eviction(original.key, source, placement.node, placement.message, preempted_by))
+            if dra is not None:  # the victims' claims are released (drain_dra.py)
+                for victim in placement.victims:
+                    release_claims(dra, victim)
         if not placement.victims:
             continue
         preemptions.append(placement)

@@ -2,18 +2,21 @@
 made for them from templates are gone too (they are owned by the pod), and the other claims
 are no longer reserved for them; a claim nobody uses any more is deallocated, as the
 resourceclaim controller does when its last consumer stops. Each replacement pod gets new
-claims from its templates and goes only where DynamicResources can allocate them (it does
-not preempt, as in `simulate`)."""
+claims from its templates and goes only where DynamicResources can allocate them; one that
+fits nowhere preempts as in `simulate` (sim/preempting_dra.py)."""
 
 from __future__ import annotations
 
 import copy
 from dataclasses import replace
 
-from kubesched.dra.plugin import DraCluster
+from kubesched.dra.plugin import DraCluster, Unschedulable, Waiting
+from kubesched.dra.release import release_claims
 from kubesched.model.dra_records import DraObjects
 from kubesched.model.records import Pod
 from kubesched.plan.nodes_dra import place_with_claims
+from kubesched.preemption import preempt
+from kubesched.sim.preempting_dra import dry_run_class, prefilter_rejected
 from kubesched.sim.simulate import Placement
 
 
@@ -44,3 +47,29 @@ def replacement(pod: Pod) -> Pod:
 
 def place_replacement(snapshot, dra: DraCluster, pod: Pod) -> Placement:
     return place_with_claims(snapshot, dra, pod, None)[0]
+
+
+def place_replacement_preempting(snapshot, dra: DraCluster, placer, pod: Pod) -> tuple[Placement, list[Pod], int]:
+    """The replacement placed as the scheduler would, preempting (sim/preempting_dra.py)
+    when it fits nowhere and `placer` (plan.preempting.PreemptingPlacer) allows it: (its
+    placement, the pods it evicted, how many of them violate a budget). The victims leave
+    the snapshot and the placer's table; their claims are released."""
+    landed = place_replacement(snapshot, dra, pod)
+    if landed.node is not None or placer.args is None or landed.message.startswith("error:"):
+        return landed, [], 0
+    try:
+        claims = dra.prefilter(pod)
+    except (Waiting, Unschedulable):  # kept from every node: preemption cannot help
+        if not landed.message.startswith("0/"):
+            return landed, [], 0
+        return replace(landed, message=f"{landed.message} {prefilter_rejected(snapshot, pod)}"), [], 0
+    result = preempt(snapshot, pod, placer.table, args=placer.args, class_id=dry_run_class(snapshot, dra, claims, pod))
+    if result.nominated_node is None:
+        return replace(landed, message=result.fit_error(landed.message)), [], 0
+    for victim in result.victims:
+        snapshot.engine.forget(*placer.table.remove(victim))
+        release_claims(dra, victim)
+    landed = place_with_claims(snapshot, dra, pod, result.nominated_node)[0]  # the nominated node first
+    if landed.node is None:
+        landed = replace(landed, message=result.fit_error(landed.message))
+    return landed, list(result.victims), result.pdb_violations

@@ -107,7 +107,8 @@ def plan_fit(cluster: ClusterInput, pod: Pod, profile: Profile, *, max_replicas:
     before = snapshots.usage_by_node(snapshot)
     dra = DraCluster(cluster.dra, snapshot.nodes)
     if "DynamicResources" in profile.filters and dra.has_claims(pod):  # each copy with claims of its own (fit_dra.py)
-        per_node, replicas, message, from_filters = fit_with_claims(snapshot, dra, pod, max_replicas)
+        per_node, replicas, message, from_filters, preemptions = fit_with_claims(
+            snapshot, dra, pod, max_replicas, placer if placer.args is not None else None)
         limited_by = {}
         if from_filters:
             for reason, count in snapshot.engine.last_failure():
@@ -117,8 +118,7 @@ def plan_fit(cluster: ClusterInput, pod: Pod, profile: Profile, *, max_replicas:
             limited_by = {message: snapshot.node_count}
         ordered = {name: per_node[name] for name in snapshot.node_names if per_node[name]}
         return FitResult(pod, replicas, ordered, limited_by, message, replicas >= max_replicas, pending_placed,
-                         snapshot, before,
-                         pending_preemptions=pending_preemptions)
+                         snapshot, before, preemptions, pending_preemptions=pending_preemptions)
     per_node: Counter = Counter()
     preemptions: list[Placement] = []
     replicas = 0

@@ -15,6 +15,10 @@ UNRESOLVABLE = frozenset({
     "node(s) didn't match pod topology spread constraints (missing required label)",
     "node(s) didn't match pod affinity rules",
     "pod affinity terms conflict",
+    # DynamicResources: every rejection of its PreFilter and Filter (statusUnschedulable)
+    "cannot allocate all claims",
+    "resourceclaim not available on the node",
+    "invalid resource pools were encountered",
 })
 
 

@@ -10,6 +10,7 @@ from kubesched.errors import InputError
 from kubesched.framework.profile import Profile
 from kubesched.model.cluster import ClusterInput
 from kubesched.sim.dra import explain_claims
+from kubesched.sim.preempting_dra import preempt_with_claims, prefilter_rejected
 from kubesched.preemption import LATEST, preempt
 from kubesched.sim.queue import queue_order
 from kubesched.sim.simulate import simulate
@@ -35,10 +36,18 @@ def explain(cluster: ClusterInput, profiles: dict[str, Profile], pod_key: str, s
     if snapshot.dra is not None and "DynamicResources" in profile.filters and snapshot.dra.has_claims(pod):
         class_id, message, devices = explain_claims(snapshot, snapshot.dra, pod)
         if class_id is None:
-            return rejected_report(snapshot, profile, pod_key, message)
+            report = rejected_report(snapshot, profile, pod_key, message)
+            if message.startswith("0/") and profile.preemption is not None and simulated.preemption is not None:
+                report["message"] = f"{message} {prefilter_rejected(snapshot, pod)}"  # unresolvable everywhere
+            return report
         report = _report(snapshot, profile, pod_key, snapshot.engine.evaluate(class_id))
         for entry in report["nodes"]:
             entry["devices"] = devices[entry["node"]]
+        if report["selectedNode"] is None and profile.preemption is not None and simulated.preemption is not None:
+            result = preempt_with_claims(snapshot, snapshot.dra, pod, simulated.preemption.table)
+            if result is not None:
+                report["preemption"] = preemption_report(result, simulated.preemption.table)
+                report["message"] = result.fit_error(report["message"])
         return report
     evaluation = snapshot.engine.evaluate(snapshot.class_of(pod))
     report = _report(snapshot, profile, pod_key, evaluation)

@@ -14,6 +14,7 @@ import numpy as np
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Pod
 from kubesched.preemption import PodTable, nominated_node_of, parse_pdb, pod_on_node, preempt
+from kubesched.sim.preempting_dra import release_victims_claims
 
 PREEMPTED_MODES = ("requeue", "report")
 
@@ -116,6 +117,7 @@ def _preempt_for(snapshot, pod: Pod, class_id: int, flow: PreemptionFlow, placem
         earlier = flow.last.get(victim.key)
         if earlier is not None:
             earlier.evicted_by = pod.key
+    release_victims_claims(snapshot, result.victims)
     nominated = snapshot.node_index[result.nominated_node]
     preempted = [v.key for v in result.victims]
     if engine.feasible_on(class_id, nominated):  # the next cycle tries the nominated node first

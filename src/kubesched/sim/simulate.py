@@ -12,7 +12,9 @@ from kubesched.gpu.typical import uses_typical_pods
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Pod
 from kubesched.sim.dra import decide_with_claims
-from kubesched.sim.preempting import PreemptionFlow, decide_preempting
+from kubesched.sim.preempting import PreemptionFlow, decide_preempting, recreated
+from kubesched.sim.preempting_dra import decide_claims_preempting
+from kubesched.sim.preempting_python import decide_python_preempting
 from kubesched.sim.queue import queue_order
 from kubesched.snapshot.cluster import ClusterSnapshot, fit_error_message, reason_counts
 
@@ -155,9 +157,9 @@ def simulate(cluster: ClusterInput, profiles: dict[str, Profile], seed: int | No
 
 def _decide_with_claims(snapshot: ClusterSnapshot, pods: list[Pod], undecided: list[Placement],
                         flow: PreemptionFlow | None = None) -> tuple[list[Placement], list[Pod], list[Pod]]:
-    """Pods with resource claims one at a time (kubesched.sim.dra; they do not preempt), the
-    others in runs; a pod that PreEnqueue keeps waiting goes last, as a gated one. Returns
-    what `_decide` returns."""
+    """Pods with resource claims one at a time (kubesched.sim.dra; with DefaultPreemption
+    sim/preempting_dra.py), the others in runs; a pod that PreEnqueue keeps waiting goes
+    last, as a gated one. Returns what `_decide` returns."""
     dra = snapshot.dra
     if dra is None or "DynamicResources" not in snapshot.profile.filters or not any(dra.has_claims(p) for p in pods):
         return _decide(snapshot, pods, flow)
@@ -172,6 +174,14 @@ def _decide_with_claims(snapshot: ClusterSnapshot, pods: list[Pod], undecided: l
         if again:
             return decided, again, [*rest, *pods[i:]]
         run = []
+        if flow is not None and snapshot.profile.preemption is not None:
+            placement, tried, victims = decide_claims_preempting(snapshot, dra, pod, flow, Placement)
+            (decided if tried else undecided).append(placement)
+            flow.last[placement.pod] = placement
+            again = [v for v in victims if flow.mode == "requeue" and recreated(v)]
+            if again:
+                return decided, again, pods[i + 1:]
+            continue
         placement, tried = decide_with_claims(snapshot, dra, pod, Placement)
         (decided if tried else undecided).append(placement)
         if flow is not None and placement.node is not None:
@@ -186,6 +196,8 @@ def _decide(snapshot: ClusterSnapshot, pods: list[Pod], flow: PreemptionFlow | N
     if not pods:
         return [], [], []
     if snapshot.profile.python_filters or snapshot.profile.python_scores:
+        if flow is not None and snapshot.profile.preemption is not None:  # sim/preempting_python.py
+            return decide_python_preempting(snapshot, pods, flow, decide_with_python_plugins, Placement)
         placements = [decide_with_python_plugins(snapshot, pod) for pod in pods]
         if flow is not None:
             for pod, placement in zip(pods, placements):

@@ -19,9 +19,11 @@ from kubesched.preemption.victims import LATEST
 
 
 def _fails(scheduler: ReferenceScheduler, pod: Pod, state: NodeState,
-           nominated: Sequence[tuple[Pod, str]]) -> list[str]:
+           nominated: Sequence[tuple[Pod, str]], devices: Mapping[str, str] | None = None) -> list[str]:
     """RunFilterPluginsWithNominatedPods: the reasons the pod fails on the node with the
-    pods nominated there at its priority or above added, and (if it passes) without them."""
+    pods nominated there at its priority or above added, and (if it passes) without them.
+    `devices`: DynamicResources' rejection per node name, the last filter, fixed as its
+    PreFilter found the devices (no AddPod/RemovePod: pods leaving change nothing)."""
     added = [p for p, node in nominated if node == state.node.name and p.priority >= pod.priority and p is not pod]
     for p in added:
         state.add(p)
@@ -32,6 +34,8 @@ def _fails(scheduler: ReferenceScheduler, pod: Pod, state: NodeState,
             state.remove(p)
     if failed is None and added:
         failed, reasons = scheduler.first_failure(pod, state)
+    if failed is None and devices and devices.get(state.node.name):
+        return [devices[state.node.name]]
     return reasons if failed is not None else []
 
 
@@ -42,8 +46,8 @@ def _more_important_first(pods: list[Pod], start_times: Mapping[str, int], order
 
 
 def select_victims(scheduler: ReferenceScheduler, pod: Pod, state: NodeState, pdbs: Sequence[PodDisruptionBudget],
-                   start_times: Mapping[str, int], nominated: Sequence[tuple[Pod, str]]
-                   ) -> tuple[list[Pod], int, list[str]]:
+                   start_times: Mapping[str, int], nominated: Sequence[tuple[Pod, str]],
+                   devices: Mapping[str, str] | None = None) -> tuple[list[Pod], int, list[str]]:
     """SelectVictimsOnNode: (victims most important first, PDB violations, the rejection
     reasons when there is no way)."""
     original = list(state.residents)
@@ -53,7 +57,7 @@ def select_victims(scheduler: ReferenceScheduler, pod: Pod, state: NodeState, pd
     for p in potential:
         state.remove(p)
     try:
-        reasons = _fails(scheduler, pod, state, nominated)
+        reasons = _fails(scheduler, pod, state, nominated, devices)
         if reasons:
             return [], 0, reasons
         potential = _more_important_first(potential, start_times, original)
@@ -63,7 +67,7 @@ def select_victims(scheduler: ReferenceScheduler, pod: Pod, state: NodeState, pd
         ordered = [p for p, f in zip(potential, flags) if f] + [p for p, f in zip(potential, flags) if not f]
         for p, flag in zip(ordered, [True] * sum(flags) + [False] * (len(flags) - sum(flags))):
             state.add(p)
-            if _fails(scheduler, pod, state, nominated):
+            if _fails(scheduler, pod, state, nominated, devices):
                 state.remove(p)
                 victims.append(p)
                 violations += flag
@@ -80,14 +84,16 @@ def select_victims(scheduler: ReferenceScheduler, pod: Pod, state: NodeState, pd
 def reference_preempt(scheduler: ReferenceScheduler, pod: Pod, pdbs: Sequence[PodDisruptionBudget] = (),
                       args: PreemptionArgs = PreemptionArgs(), *, start_times: Mapping[str, int] | None = None,
                       nominated: Sequence[tuple[Pod, str]] = (), nominated_node: str = "",
-                      terminating: frozenset[str] = frozenset(), offset: int = 0) -> Preemption:
+                      terminating: frozenset[str] = frozenset(), offset: int = 0,
+                      devices: Mapping[str, str] | None = None) -> Preemption:
     """DefaultPreemption for `pod`, which fits no node of `scheduler` now. `nominated`:
     pods nominated to nodes and not bound yet; `terminating`: keys of pods being deleted by
-    an earlier preemption; `offset`: where the dry run starts among the potential nodes."""
+    an earlier preemption; `offset`: where the dry run starts among the potential nodes;
+    `devices`: for a pod with claims, DynamicResources' rejection per node (see _fails)."""
     start_times = start_times or {}
     if pod.spec.preemption_policy == "Never":
         return Preemption(None, message=f"preemption: {NEVER}", eligible=False)
-    statuses = {s.node.name: _fails(scheduler, pod, s, nominated) for s in scheduler.states}
+    statuses = {s.node.name: _fails(scheduler, pod, s, nominated, devices) for s in scheduler.states}
     if nominated_node:
         state = next((s for s in scheduler.states if s.node.name == nominated_node), None)
         unresolvable = state is not None and not resolvable(pod, state.node, statuses[nominated_node])
@@ -101,7 +107,7 @@ def reference_preempt(scheduler: ReferenceScheduler, pod: Pod, pdbs: Sequence[Po
     rejected: dict[str, list[str]] = {}
     for i in range(len(potential)):
         state = potential[(offset + i) % len(potential)]
-        victims, violations, reasons = select_victims(scheduler, pod, state, pdbs, start_times, nominated)
+        victims, violations, reasons = select_victims(scheduler, pod, state, pdbs, start_times, nominated, devices)
         if not victims:
             rejected[state.node.name] = reasons
             continue

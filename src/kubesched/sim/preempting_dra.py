@@ -1,0 +1,125 @@
+"""DefaultPreemption for pods with resource claims, as kube-scheduler v1.37 runs it.
+
+Every rejection by DynamicResources (PreFilter or Filter) is UnschedulableAndUnresolvable:
+a node whose devices cannot serve the claims is no candidate ("Preemption is not helpful
+for scheduling"), a pod that PreFilter rejects preempts nowhere. A pod whose devices fit
+but whose CPU, memory, ports or spreading do not preempts as any pod does; the plugin has no
+PreFilter extensions, so the dry run checks the devices as PreFilter found them. Once the
+victims are gone, the controllers release their claims (dra/release.py) and the
+preemptor's next cycle runs PreFilter again, first on its nominated node."""
+
+from __future__ import annotations
+
+from kubesched.dra.allocator import AllocationError
+from kubesched.dra.plugin import DraCluster, PodClaims, Unschedulable, Waiting
+from kubesched.dra.release import release_claims
+from kubesched.model.records import Pod
+from kubesched.preemption import Preemption, preempt
+from kubesched.preemption.result import NEVER, not_helpful_message
+from kubesched.sim.dra import claims_json, passing_other_filters
+
+
+def dry_run_class(snapshot, dra: DraCluster, claims: PodClaims, pod: Pod) -> int:
+    """The pod's class for the dry run: DynamicResources' verdict on every node (upstream's
+    Filter runs on each candidate once its victims are removed)."""
+    verdict, score, _ = dra.verdicts(claims)
+    return snapshot.class_with_dra(dra.for_filters(pod), verdict, score)
+
+
+def preempt_with_claims(snapshot, dra: DraCluster, pod: Pod, table) -> Preemption | None:
+    """DefaultPreemption's answer for a pod with claims that fits no node; None when
+    DynamicResources' PreEnqueue or PreFilter already keeps it from every node (explain
+    reports that rejection)."""
+    try:
+        claims = dra.prefilter(pod)
+        return preempt(snapshot, pod, table, class_id=dry_run_class(snapshot, dra, claims, pod))
+    except (Unschedulable, AllocationError):
+        return None
+
+
+def prefilter_rejected(snapshot, pod: Pod) -> str:
+    """The PostFilter message of a pod that PreFilter rejected: every node unresolvable."""
+    if pod.spec.preemption_policy == "Never":
+        return f"preemption: {NEVER}"
+    return not_helpful_message(snapshot.node_count, {})
+
+
+def release_victims_claims(snapshot, victims: list[Pod]) -> None:
+    """The controllers' part of an eviction: the victims' claims are released."""
+    dra = getattr(snapshot, "dra", None)
+    if dra is not None and dra.active:
+        for victim in victims:
+            release_claims(dra, victim)
+
+
+def decide_claims_preempting(snapshot, dra: DraCluster, pod: Pod, flow, placement):
+    """One pod with claims, with DefaultPreemption: (its Placement, whether it was tried,
+    the pods evicted for it). A placed pod is assumed on its node and in `flow`."""
+    head = f"0/{snapshot.node_count} nodes are available:"
+    try:
+        claims = dra.prefilter(pod)
+    except Waiting as wait:
+        return placement(pod.key, None, str(wait)), False, []
+    except Unschedulable as rejection:  # unresolvable on every node
+        return placement(pod.key, None, f"{head} {rejection}. {prefilter_rejected(snapshot, pod)}"), True, []
+    filtered = dra.for_filters(pod)
+    try:
+        verdict, score, allocations = dra.verdicts(claims, passing_other_filters(snapshot, filtered))
+        class_id = snapshot.class_with_dra(filtered, verdict, score)
+        engine = snapshot.engine
+        node = engine.schedule(class_id)
+        if node >= 0:
+            return _placed(snapshot, dra, pod, claims, class_id, node, allocations[node], flow, placement), True, []
+        fit_message = snapshot.failure_message(engine.last_failure())
+        result = preempt(snapshot, pod, flow.table, class_id=dry_run_class(snapshot, dra, claims, pod))
+    except AllocationError as error:
+        return placement(pod.key, None, f"error: running \"DynamicResources\" filter plugin: {error}"), True, []
+    if result.nominated_node is None:
+        return placement(pod.key, None, result.fit_error(fit_message)), True, []
+    _evict(snapshot, flow, pod, result.victims)
+    preempted = [v.key for v in result.victims]
+    # The next cycle: PreFilter again (the victims' devices are free), the nominated node first.
+    try:
+        claims = dra.prefilter(pod)
+        verdict, score, allocations = dra.verdicts(claims, passing_other_filters(snapshot, filtered))
+    except (Unschedulable, AllocationError) as error:
+        return (placement(pod.key, None, f"{head} {error}.", nominated_node=result.nominated_node,
+                          preempted=preempted), True, result.victims)
+    class_id = snapshot.class_with_dra(filtered, verdict, score)
+    nominated = snapshot.node_index[result.nominated_node]
+    if engine.feasible_on(class_id, nominated):
+        engine.assume(class_id, nominated)
+        node = nominated
+    else:
+        node = engine.schedule(class_id)  # assumes the pod where it goes
+    if node < 0:
+        message = result.fit_error(snapshot.failure_message(engine.last_failure()))
+        return (placement(pod.key, None, message, nominated_node=result.nominated_node, preempted=preempted),
+                True, result.victims)
+    decided = _placed(snapshot, dra, pod, claims, class_id, node, allocations[node], flow, placement)
+    decided.nominated_node, decided.preempted = result.nominated_node, preempted
+    return decided, True, result.victims
+
+
+def _placed(snapshot, dra: DraCluster, pod: Pod, claims: PodClaims, class_id: int, node: int, allocations, flow,
+            placement):
+    """Reserve: the claims' devices are taken; the pod counts on its node (already assumed)."""
+    dra.reserve(claims, node, allocations)
+    name = snapshot.node_names[node]
+    flow.place(pod, name, class_id)
+    decided = placement(pod.key, name, claims=claims_json(claims))
+    snapshot.describe_volumes([pod], [decided])
+    return decided
+
+
+def _evict(snapshot, flow, pod: Pod, victims: list[Pod]) -> None:
+    """The victims leave their node (as sim/preempting.py evicts), their claims released."""
+    flow.preemptions += 1
+    table = flow.table
+    for victim in victims:
+        snapshot.engine.forget(*table.remove(victim))
+        flow.evicted.append(victim.key)
+        earlier = flow.last.get(victim.key)
+        if earlier is not None:
+            earlier.evicted_by = pod.key
+    release_victims_claims(snapshot, victims)
