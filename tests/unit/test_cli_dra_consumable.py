@@ -127,7 +127,8 @@ def test_a_claim_whose_binding_failed_is_available_nowhere(tmp_path):
         "STATUS", "True")), "-o", "json"], catch_exceptions=False)
     [placement] = json.loads(failed.output)["placements"]
     assert placement["node"] is None
-    assert placement["message"] == "0/1 nodes are available: 1 resourceclaim not available on the node."
+    assert placement["message"] == ("0/1 nodes are available: 1 resourceclaim not available on the node. "
+                                    "preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.")
     ready = FAILED_CLAIM.replace("STATUS", "False").replace("type: PrepareFailed", "type: IsPrepared").replace(
         '"False"', '"True"')
     placed = CliRunner().invoke(main, ["simulate", "-f", _write(tmp_path, pods=0, more=ready), "-o", "json"],

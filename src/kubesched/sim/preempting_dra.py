@@ -107,7 +107,7 @@ def _placed(snapshot, dra: DraCluster, pod: Pod, claims: PodClaims, class_id: in
     dra.reserve(claims, node, allocations)
     name = snapshot.node_names[node]
     flow.place(pod, name, class_id)
-    decided = placement(pod.key, name, claims=claims_json(claims))
+    decided = placement(pod.key, name, claims=claims_json(claims, dra))
     snapshot.describe_volumes([pod], [decided])
     return decided
 
