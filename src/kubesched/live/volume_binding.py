@@ -158,8 +158,8 @@ class LiveVolumes:
                 self.kube.request("PUT", f"{PATHS['PersistentVolume']}/{_name(pv)}", pv)
             for claim in bindings.provision:
                 self.kube.request("PUT", _claim_path(claim), claim)
-        except ApiError as error:
-            return f"binding volumes: {error}"
+        except ApiError as error:  # as upstream's bindAPIUpdate: the API's own words, unprefixed
+            return api_message(error)
         stop = stop or threading.Event()
         deadline = time.monotonic() + timeout
         while True:
@@ -219,6 +219,17 @@ def bind_volume_to_claim(pv: dict, claim: dict) -> dict:
     if not prebound and BOUND_BY_CONTROLLER not in (pv_meta.get("annotations") or {}):
         pv_meta["annotations"] = {**(pv_meta.get("annotations") or {}), BOUND_BY_CONTROLLER: "yes"}
     return {**pv, "metadata": pv_meta, "spec": spec}
+
+
+def api_message(error: ApiError) -> str:
+    """What client-go's error says: the Status message the API server sent."""
+    message = error.body.get("message") if isinstance(error.body, dict) else None
+    return message or str(error)
+
+
+def prebind_failure(error: str) -> str:
+    """The framework's words for a PreBind plugin's error (RunPreBindPlugins)."""
+    return f'running PreBind plugin "VolumeBinding": {error}'
 
 
 def _fully_bound(claim: dict) -> bool:
