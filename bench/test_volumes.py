@@ -64,7 +64,8 @@ def test_stateful_set_on_local_volumes(benchmark, record_result, request):
     snapshot, chosen, seconds = benchmark.pedantic(run, rounds=1, iterations=1)
     assert (chosen >= 0).all(), "every pod has a PV of its own"
     bindings = snapshot.engine.volume_placements()
-    taken = [snapshot.volumes.describe(b, snapshot.node_names[n])[0]["volume"] for b, n in zip(bindings, chosen)]
+    taken = [snapshot.volumes.describe(pod, b, snapshot.node_names[n])[0]["volume"]
+             for pod, b, n in zip(with_claims, bindings, chosen)]
     assert len(set(taken)) == len(taken), "a PV taken twice"
     assert all(volume.replace("pv-", "node-") == snapshot.node_names[n] for volume, n in zip(taken, chosen))
     if disabled:

@@ -569,11 +569,12 @@ cdef class Engine:
         return self.engine.snapshot.volumes.node_capacities.size() - 1
 
     def add_volume_class(self, *, restrictions, limits, binding, zone, bound_pvs, delayed, claims, rwop_claims,
-                         disks, attachable, zone_mask=-1):
+                         disks, attachable, zone_mask=-1, own_attachable=()):
         """One pod class's volumes. `delayed`: (claim, candidate set or -1, request, storage
         class id, has a provisioner, topology mask or -1, capacity mask or -1, node capacity
         id or -1); `disks`: (kind 1-4, id, readOnly, monitor ids); `attachable`: (driver,
-        unique volume id)."""
+        unique volume id); `own_attachable`: the drivers of the volumes of the pod's own claims
+        (claim -1 in `delayed`)."""
         cdef core.VolumeClass vc
         cdef core.DelayedClaim d
         cdef core.Disk disk
@@ -591,6 +592,7 @@ cdef class Engine:
             vc.disks.push_back(disk)
         for driver, volume in attachable:
             vc.attachable.push_back(pair[int32_t, int32_t](driver, volume))
+        vc.own_attachable = list(own_attachable)
         vc.zone_mask = zone_mask
         self.engine.snapshot.volumes.classes.push_back(vc)
         return self.engine.snapshot.volumes.classes.size() - 1

@@ -184,6 +184,7 @@ cdef extern from "volumes.hpp" namespace "kubesched" nogil:
         vector[int32_t] rwop_claims
         vector[Disk] disks
         vector[pair[int32_t, int32_t]] attachable
+        vector[int32_t] own_attachable
         int32_t zone_mask
 
     cdef cppclass VolumeBinding:

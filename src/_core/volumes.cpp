@@ -24,6 +24,11 @@ bool chosen_already(const std::vector<VolumeBinding>& chosen, int32_t pv) {
   return std::any_of(chosen.begin(), chosen.end(), [&](const VolumeBinding& b) { return b.pv == pv; });
 }
 
+// The claim a binding names: its global id, or for a pod's own claim its place in the class.
+int32_t binding_claim(const VolumeClass& vc, const DelayedClaim& claim) {
+  return claim.claim >= 0 ? claim.claim : -static_cast<int32_t>(&claim - vc.delayed.data()) - 1;
+}
+
 bool disks_conflict(const Disk& a, const Disk& b) {
   if (a.kind != b.kind || a.id != b.id) return false;
   if (a.kind == 2) return true;  // an EBS volume attaches to one node, read-only or not
@@ -70,19 +75,27 @@ bool VolumeState::restrictions_pass(int32_t volume_class, int32_t node, int32_t&
 
 bool VolumeState::limits_pass(int32_t volume_class, int32_t node, int32_t& reason) const {
   const VolumeClass& vc = classes[static_cast<size_t>(volume_class)];
-  if (vc.attachable.empty()) return true;
+  if (vc.attachable.empty() && vc.own_attachable.empty()) return true;
   const auto n = static_cast<size_t>(node);
-  for (const auto& [driver, volume] : vc.attachable) {
+  auto missing = [&](int32_t driver) {
     const auto d = static_cast<size_t>(driver);
-    if (d < driver_required.size() && driver_required[d] && !contains(installed[n], driver)) {
+    return d < driver_required.size() && driver_required[d] && !contains(installed[n], driver);
+  };
+  for (const auto& [driver, volume] : vc.attachable)
+    if (missing(driver)) {
       reason = -driver - 1;
       return false;
     }
-  }
+  for (int32_t driver : vc.own_attachable)
+    if (missing(driver)) {
+      reason = -driver - 1;
+      return false;
+    }
   if (limits[n].empty()) return true;
   std::unordered_map<int32_t, int64_t> added;
   for (const auto& [driver, volume] : vc.attachable)
     if (!attached[n].count(volume)) ++added[driver];
+  for (int32_t driver : vc.own_attachable) ++added[driver];
   for (const auto& [driver, count] : added) {
     auto limit = limits[n].find(driver);
     if (limit == limits[n].end()) continue;
@@ -97,7 +110,7 @@ bool VolumeState::limits_pass(int32_t volume_class, int32_t node, int32_t& reaso
 }
 
 int32_t VolumeState::match(const DelayedClaim& claim, int32_t node, const std::vector<VolumeBinding>& chosen) const {
-  const int32_t bound = claim_pv[static_cast<size_t>(claim.claim)];
+  const int32_t bound = claim.claim < 0 ? -1 : claim_pv[static_cast<size_t>(claim.claim)];
   if (bound >= 0 && !chosen_already(chosen, bound)) return pv_on(bound, node) ? bound : -1;
   if (claim.candidates < 0) return -1;
   const CandidateSet& set = candidate_sets[static_cast<size_t>(claim.candidates)];
@@ -137,7 +150,7 @@ VolumeState::Outcome VolumeState::find(const VolumeClass& vc, int32_t node) cons
   if (vc.delayed.empty()) return out;
   std::vector<const DelayedClaim*> to_match, to_provision;
   for (const DelayedClaim& claim : vc.delayed) {
-    const int32_t selected = claim_node[static_cast<size_t>(claim.claim)];
+    const int32_t selected = claim.claim < 0 ? -1 : claim_node[static_cast<size_t>(claim.claim)];
     if (selected != -1) {
       if (selected != node) {
         out.bind_conflict = true;
@@ -157,7 +170,7 @@ VolumeState::Outcome VolumeState::find(const VolumeClass& vc, int32_t node) cons
       to_provision.push_back(claim);
       matched = false;
     } else {
-      out.bindings.push_back({claim->claim, pv});
+      out.bindings.push_back({binding_claim(vc, *claim), pv});
     }
   }
   out.bind_conflict = !matched;
@@ -173,7 +186,7 @@ VolumeState::Outcome VolumeState::find(const VolumeClass& vc, int32_t node) cons
       return out;
     }
   }
-  for (const DelayedClaim* claim : to_provision) out.bindings.push_back({claim->claim, -1});
+  for (const DelayedClaim* claim : to_provision) out.bindings.push_back({binding_claim(vc, *claim), -1});
   return out;
 }
 
@@ -205,7 +218,7 @@ int64_t VolumeState::binding_score(int32_t volume_class, int32_t node, const std
   for (const VolumeBinding& b : out.bindings) {
     const DelayedClaim* claim = nullptr;
     for (const DelayedClaim& d : vc.delayed)
-      if (d.claim == b.claim) claim = &d;
+      if (binding_claim(vc, d) == b.claim) claim = &d;
     if (static_bindings) {
       if (b.pv < 0) continue;
       auto& values = entry(pv_class[static_cast<size_t>(b.pv)]);
@@ -240,16 +253,17 @@ std::vector<int32_t> VolumeState::place(int32_t volume_class, int32_t node, bool
   if (!vc.delayed.empty()) {
     if (bind_claims) bindings = find(vc, node).bindings;
     for (const VolumeBinding& b : bindings) {
-      const auto c = static_cast<size_t>(b.claim);
+      const bool own = b.claim < 0;  // nothing else reads the pod's own claim
+      const auto c = static_cast<size_t>(own ? 0 : b.claim);
       if (b.pv >= 0) {
         pv_taken[static_cast<size_t>(b.pv)] = 1;
-        claim_pv[c] = b.pv;
+        if (!own) claim_pv[c] = b.pv;
         if (pv_any[static_cast<size_t>(b.pv)]) all = true;
         else changed.insert(changed.end(), pv_nodes[static_cast<size_t>(b.pv)].begin(), pv_nodes[static_cast<size_t>(b.pv)].end());
-      } else {
+      } else if (!own) {
         claim_node[c] = node;
       }
-      if (claim_shared[c]) all = true;
+      if (!own && claim_shared[c]) all = true;
     }
     bound_here_[key_of(volume_class, node)].push_back(bindings);
     if (bind_claims) placements.push_back(bindings);
@@ -258,6 +272,7 @@ std::vector<int32_t> VolumeState::place(int32_t volume_class, int32_t node, bool
     if (claim_users[static_cast<size_t>(claim)]++ == 0 && claim_rwop[static_cast<size_t>(claim)]) all = true;
   for (const auto& [driver, volume] : vc.attachable)
     if (attached[n][volume]++ == 0) ++driver_count[n][driver];
+  for (int32_t driver : vc.own_attachable) ++driver_count[n][driver];
   if (!vc.disks.empty()) disk_pods[n].push_back(volume_class);
   if (all) return {-1};
   return changed;
@@ -271,16 +286,17 @@ std::vector<int32_t> VolumeState::remove(int32_t volume_class, int32_t node) {
   auto stack = bound_here_.find(key_of(volume_class, node));
   if (stack != bound_here_.end() && !stack->second.empty()) {
     for (const VolumeBinding& b : stack->second.back()) {
-      const auto c = static_cast<size_t>(b.claim);
+      const bool own = b.claim < 0;
+      const auto c = static_cast<size_t>(own ? 0 : b.claim);
       if (b.pv >= 0) {
-        if (b.pv != claim_pv_initial[c]) pv_taken[static_cast<size_t>(b.pv)] = 0;
-        claim_pv[c] = claim_pv_initial[c];
+        if (own || b.pv != claim_pv_initial[c]) pv_taken[static_cast<size_t>(b.pv)] = 0;
+        if (!own) claim_pv[c] = claim_pv_initial[c];
         if (pv_any[static_cast<size_t>(b.pv)]) all = true;
         else changed.insert(changed.end(), pv_nodes[static_cast<size_t>(b.pv)].begin(), pv_nodes[static_cast<size_t>(b.pv)].end());
-      } else {
+      } else if (!own) {
         claim_node[c] = claim_node_initial[c];
       }
-      if (claim_shared[c]) all = true;
+      if (!own && claim_shared[c]) all = true;
     }
     stack->second.pop_back();
   }
@@ -292,6 +308,10 @@ std::vector<int32_t> VolumeState::remove(int32_t volume_class, int32_t node) {
       attached[n].erase(found);
       if (--driver_count[n][driver] == 0) driver_count[n].erase(driver);
     }
+  }
+  for (int32_t driver : vc.own_attachable) {
+    auto found = driver_count[n].find(driver);
+    if (found != driver_count[n].end() && --found->second == 0) driver_count[n].erase(found);
   }
   if (!vc.disks.empty()) {
     auto& pods = disk_pods[n];

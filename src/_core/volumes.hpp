@@ -39,7 +39,10 @@ struct CandidateSet {
 };
 
 struct DelayedClaim {
-  int32_t claim = -1;       // global claim id
+  // Global claim id; -1: a claim of the pod's own that nothing else refers to (unbound, no
+  // selected node, no PV naming it, one user), so that a StatefulSet's replicas, each with its
+  // own claim asking the same, share one class. Its bindings say -(its index in `delayed` + 1).
+  int32_t claim = -1;
   int32_t candidates = -1;  // CandidateSet id, -1: none
   int64_t request = 0;
   int32_t storage_class = -1;  // the claim's class, for scoring provisions
@@ -65,11 +68,12 @@ struct VolumeClass {
   std::vector<int32_t> rwop_claims;   // those with ReadWriteOncePod
   std::vector<Disk> disks;
   std::vector<std::pair<int32_t, int32_t>> attachable;  // (driver, unique volume), unique
+  std::vector<int32_t> own_attachable;  // drivers of the pod's own claims' volumes (each new on any node)
   int32_t zone_mask = -1;  // node mask id of VolumeZone's verdict (-1: every node)
 };
 
 struct VolumeBinding {  // one claim's outcome in a placement
-  int32_t claim = -1;
+  int32_t claim = -1;  // global id, or -(index in the class's `delayed` + 1) for the pod's own
   int32_t pv = -1;  // -1: provisioned on the node
 };
 

@@ -254,4 +254,5 @@ def placed_claims(snapshot, pod) -> list[tuple[str, str | None]]:
     if not log_:
         return []
     volumes = snapshot.volumes
-    return [(volumes.claim_keys[claim], volumes.volumes[pv].name if pv >= 0 else None) for claim, pv in log_[-1]]
+    return [(volumes.claim_keys[claim], volumes.volumes[pv].name if pv >= 0 else None)
+            for claim, pv in volumes.resolve(pod, log_[-1])]

@@ -58,7 +58,7 @@ def candidate(volume: PersistentVolume, claim: PersistentVolumeClaim) -> bool:
     return (volume.claim_ref is None and static_fit(volume, claim) and volume.phase == "Available"
             and (claim.selector is None or label_selector_matches(claim.selector, volume.labels))
             and volume.storage_class == claim_class(claim)
-            and set(claim.access_modes) <= set(volume.access_modes))
+            and all(mode in volume.access_modes for mode in claim.access_modes))
 
 
 def zone_values(value: str) -> set[str] | None:
@@ -195,11 +195,18 @@ class NodeIndex:
         self.nodes = nodes
         self.by_label: dict[tuple[str, str], list[int]] = {}
         self.by_name = {node.name: i for i, node in enumerate(nodes)}
+        self._matched: dict[tuple, list[int]] = {}
         for i, node in enumerate(nodes):
             for item in node.labels.items():
                 self.by_label.setdefault(item, []).append(i)
 
     def matching(self, terms) -> list[int]:
+        found = self._matched.get(terms)  # PVs often share their terms (a zone, a rack)
+        if found is None:
+            found = self._matched[terms] = self._matching(terms)
+        return found
+
+    def _matching(self, terms) -> list[int]:
         found: set[int] = set()
         for term in terms:
             narrowed = None
@@ -208,6 +215,9 @@ class NodeIndex:
                     narrowed = {i for value in requirement.values
                                 for i in self.by_label.get((requirement.key, value), ())}
                     break
+            if narrowed is not None and len(term.match_expressions) == 1 and not term.match_fields:
+                found |= narrowed  # the one requirement is what the index answered (a local PV's hostname)
+                continue
             if narrowed is None:
                 for requirement in term.match_fields:
                     if requirement.operator == "In":
@@ -248,6 +258,9 @@ class VolumeCompiler:
         for volume in self.volumes:
             if volume.claim_ref is not None:
                 claimed.setdefault(volume.claim_ref[:2], []).append(volume)
+        self._references = claim_references
+        self._named = set(claimed)  # (namespace, name) of the claims some PV's claimRef names
+        self._asks: dict[str, object] = {}
         claims = []
         for key in self.claim_keys:
             claim = storage.claims[key]
@@ -312,7 +325,7 @@ class VolumeCompiler:
             found = self._candidate_sets[key] = self.engine.add_volume_candidates(any_node, by_node)
         return found
 
-    def _delayed(self, claim: PersistentVolumeClaim) -> tuple:
+    def _delayed(self, claim: PersistentVolumeClaim, own: bool) -> tuple:
         storage_class = self.storage.classes[claim.storage_class]
         topology = -1
         if storage_class.allowed_topologies:
@@ -339,9 +352,44 @@ class VolumeCompiler:
                     found = first(node)
                     values.append(-1 if found is None else (found.capacity or 0))
                 node_capacity = self._capacities[key] = self.engine.add_volume_capacities(values)
-        return (self.claim_id[claim.key], self._candidates(claim), claim.request or 0,
+        return (-1 if own else self.claim_id[claim.key], self._candidates(claim), claim.request or 0,
                 self._string(claim.storage_class), storage_class.provisioner != NO_PROVISIONER, topology, capacity,
                 node_capacity)
+
+    def own(self, key: str) -> bool:
+        """Whether the claim is the pod's own, undecided: one pod refers to it, it is unbound
+        on a WaitForFirstConsumer class, no node is selected and no PV names it. Nothing but
+        that pod's placement reads or changes it, so pods whose own claims ask the same are
+        decided alike (replicas share a class)."""
+        claim = self.storage.claims.get(key)
+        if claim is None or claim.bound or claim.volume_name or claim.selected_node is not None or claim.deleting \
+                or claim.phase == "Lost" or "ReadWriteOncePod" in claim.access_modes:
+            return False
+        storage_class = self.storage.classes.get(claim.storage_class) if claim.storage_class else None
+        return (storage_class is not None and storage_class.binding_mode == WAIT and self._references[key] <= 1
+                and (claim.namespace, claim.name) not in self._named)
+
+    def asks(self, pod: Pod) -> tuple:
+        """For the class key: each claim of the pod by what it asks if it is its own, else by
+        name."""
+        found = []
+        for _, name in pod_claims(pod):
+            key = f"{pod.namespace}/{name}"
+            ask = self._asks.get(key)
+            if ask is None:
+                claim = self.storage.claims.get(key)
+                ask = self._asks[key] = (("own", claim.storage_class, claim.request, frozenset(claim.access_modes),
+                                          claim.volume_mode, claim.selector, claim.attributes_class)
+                                         if self.own(key) else key)
+            found.append(ask)
+        return tuple(found)
+
+    def resolve(self, pod: Pod, bindings: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """A placement's bindings with the pod's own claims (-(index in delayed) - 1) named."""
+        if all(claim >= 0 for claim, _ in bindings):
+            return bindings
+        delayed = prefilter(pod, self.storage, {"VolumeBinding"}).delayed or []
+        return [(claim if claim >= 0 else self.claim_id[delayed[-claim - 1].key], pv) for claim, pv in bindings]
 
     def compile(self, pod: Pod, filters: tuple[str, ...]) -> dict:
         """The add_class arguments for the pod's volumes ({} without volumes)."""
@@ -351,17 +399,23 @@ class VolumeCompiler:
         verdict = prefilter(pod, self.storage, enabled)
         self._configure()
         ns = pod.namespace
+        own = {key for _, name in pod_claims(pod) if self.own(key := f"{ns}/{name}")}
         used = [self.claim_id[f"{ns}/{v.claim}"] for v in pod.spec.volumes
-                if v.claim and f"{ns}/{v.claim}" in self.claim_id]
+                if v.claim and f"{ns}/{v.claim}" in self.claim_id and f"{ns}/{v.claim}" not in own]
         rwop = [c for c in used if "ReadWriteOncePod" in self.storage.claims[self.claim_keys[c]].access_modes]
         disks = [(DISK_KINDS[v.disk[0]], self._string(v.disk[1]), v.disk[2], [self._string(m) for m in v.monitors])
                  for v in pod.spec.volumes if v.disk]
-        attachable = [(self._driver(driver), self._unique.setdefault(unique, len(self._unique)))
-                      for driver, unique in attachable_volumes(pod, self.storage)]
+        own_volumes = {f"-{key}" for key in own}  # the handle attachable_volumes gives an unbound claim
+        attachable, own_attachable = [], []
+        for driver, unique in attachable_volumes(pod, self.storage):
+            if unique[len(driver) + 1:] in own_volumes:
+                own_attachable.append(self._driver(driver))
+            else:
+                attachable.append((self._driver(driver), self._unique.setdefault(unique, len(self._unique))))
         if verdict.rejected_by:  # its Filter never runs; what it uses on a node still counts for the others
             volume_class = self.engine.add_volume_class(
                 restrictions=False, limits=False, binding=False, zone=False, bound_pvs=[], delayed=[], claims=used,
-                rwop_claims=rwop, disks=disks, attachable=attachable)
+                rwop_claims=rwop, disks=disks, attachable=attachable, own_attachable=own_attachable)
             return {"prefilter_rejection": verdict.message, "volume_rejection_filter": verdict.rejected_by,
                     "volume_class": volume_class}
         zone = bool(verdict.topologies)
@@ -376,13 +430,15 @@ class VolumeCompiler:
             limits="NodeVolumeLimits" in enabled and bool(pod_claims(pod)),
             binding=binding, zone=zone,
             bound_pvs=[self.pv_id.get(c.volume_name, -1) for c in verdict.bound or ()],
-            delayed=[self._delayed(c) for c in verdict.delayed or ()],
-            claims=used, rwop_claims=rwop, disks=disks, attachable=attachable, zone_mask=zone_mask)
+            delayed=[self._delayed(c, own=c.key in own) for c in verdict.delayed or ()],
+            claims=used, rwop_claims=rwop, disks=disks, attachable=attachable, zone_mask=zone_mask,
+            own_attachable=own_attachable)
         if verdict.delayed:
             self.delayed_classes.add(volume_class)
         return {"volume_class": volume_class}
 
-    def describe(self, bindings: list[tuple[int, int]], node: str) -> list[dict]:
+    def describe(self, pod: Pod, bindings: list[tuple[int, int]], node: str) -> list[dict]:
         """A placement's claims: the PV each binds, or where it is provisioned."""
+        bindings = self.resolve(pod, bindings)
         return [{"claim": self.claim_keys[claim], "volume": self.volumes[pv].name} if pv >= 0
                 else {"claim": self.claim_keys[claim], "provisionedOn": node} for claim, pv in bindings]
