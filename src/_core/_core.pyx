@@ -552,6 +552,13 @@ cdef class Engine:
         self.engine.snapshot.volumes.candidate_sets.push_back(candidate)
         return self.engine.snapshot.volumes.candidate_sets.size() - 1
 
+    def add_volume_candidates_marked(self, marked):
+        """A candidate set of the PVs marked (a uint8 per PV, in PV id order); returns its id."""
+        cdef vector[uint8_t] flags = np.ascontiguousarray(marked, dtype=np.uint8)
+        if flags.size() != self.engine.snapshot.volumes.pv_any.size():
+            raise ValueError("candidate marks have one entry per PV")
+        return self.engine.snapshot.volumes.add_candidates(flags, self.engine.snapshot.node_count())
+
     def add_volume_mask(self, mask):
         """A per-node yes/no (uint8 per node); returns its id."""
         cdef vector[uint8_t] values = list(np.ascontiguousarray(mask, dtype=np.uint8))

@@ -208,6 +208,7 @@ cdef extern from "volumes.hpp" namespace "kubesched" nogil:
         vector[vector[VolumeBinding]] placements
         bool bind_claims
         void set_limit(int32_t, int32_t, int64_t)
+        int32_t add_candidates(const vector[uint8_t]&, int32_t) except +
 
 
 cdef extern from "snapshot.hpp" namespace "kubesched" nogil:

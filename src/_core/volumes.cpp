@@ -51,6 +51,27 @@ void VolumeState::resize_nodes(int32_t count) {
   disk_pods.resize(n);
 }
 
+int32_t VolumeState::add_candidates(const std::vector<uint8_t>& marked, int32_t node_count) {
+  CandidateSet set;
+  std::vector<int32_t> per_node(static_cast<size_t>(node_count) + 1, 0);
+  for (size_t pv = 0; pv < marked.size(); ++pv) {
+    if (!marked[pv]) continue;
+    if (pv_any[pv]) set.any_node.push_back(static_cast<int32_t>(pv));
+    else
+      for (int32_t n : pv_nodes[pv]) ++per_node[static_cast<size_t>(n) + 1];
+  }
+  if (std::any_of(per_node.begin(), per_node.end(), [](int32_t c) { return c > 0; })) {
+    for (size_t n = 1; n < per_node.size(); ++n) per_node[n] += per_node[n - 1];
+    set.offsets = per_node;
+    set.by_node.resize(static_cast<size_t>(per_node.back()));
+    for (size_t pv = 0; pv < marked.size(); ++pv)  // ascending ids within each node
+      if (marked[pv] && !pv_any[pv])
+        for (int32_t n : pv_nodes[pv]) set.by_node[static_cast<size_t>(per_node[static_cast<size_t>(n)]++)] = static_cast<int32_t>(pv);
+  }
+  candidate_sets.push_back(std::move(set));
+  return static_cast<int32_t>(candidate_sets.size()) - 1;
+}
+
 bool VolumeState::pv_on(int32_t pv, int32_t node) const {
   const auto p = static_cast<size_t>(pv);
   return pv_any[p] || contains(pv_nodes[p], node);

@@ -109,6 +109,8 @@ struct VolumeState {
   bool bind_claims = true;
 
   void resize_nodes(int32_t count);
+  // A candidate set of the PVs marked (one flag per PV), by node; returns its id.
+  int32_t add_candidates(const std::vector<uint8_t>& marked, int32_t node_count);
   void set_limit(int32_t node, int32_t driver, int64_t count) { limits[static_cast<size_t>(node)][driver] = count; }
   bool pv_on(int32_t pv, int32_t node) const;
   // A node added after the mask was made (a planned node) is outside it: not eligible.

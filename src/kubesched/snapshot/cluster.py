@@ -25,7 +25,8 @@ class ClusterSnapshot:
         self.node_names: list[str] = []
         self.node_index: dict[str, int] = {}
         self._classes: dict[tuple, int] = {}
-        self._last: tuple[Pod, Profile, int, dict] | None = None  # the pod class_of saw last, its annotations
+        # The pod class_of saw last, its profile, class, annotations and (a replica) its claims' asks.
+        self._last: tuple[Pod, Profile, int, dict, tuple | None] | None = None
         self._compiler = PodClassCompiler(self.engine, objects or ClusterObjects())
         self.volumes: VolumeCompiler | None = None  # made at the first pod with volumes
         self._replicas: ReplicaKeys | None = None  # class keys replicas with claims share
@@ -66,22 +67,39 @@ class ClusterSnapshot:
         annotations = pod_annotations(pod)
         if last is not None and last[1] is self.profile and _decided_alike(pod, last[0]) and annotations == last[3]:
             return last[2]  # the next replica of the same workload: no key to build
-        key = self._replica_key(pod, annotations) or class_key(pod, self.profile)
+        if last is not None and last[1] is self.profile and annotations == last[3] and last[4] is not None \
+                and self._shares(pod) and self._replicas.follows(pod, last[0]) and self.volumes.asks(pod) == last[4]:
+            self._last = (pod, self.profile, last[2], annotations, last[4])
+            return last[2]  # the next replica of a StatefulSet: its claims ask as the last one's
+        replica = self._replica_key(pod, annotations)
+        key = replica or class_key(pod, self.profile)
         found = self._classes.get(key)
         if found is None:
             found = self._classes[key] = self._add_class(pod)
-        self._last = (pod, self.profile, found, annotations)
+        self._last = (pod, self.profile, found, annotations, replica[-1] if replica else None)
         return found
+
+    def prepare_volumes(self) -> None:
+        """Compile the PV table (each PV's nodes, the claims) now; else the first pod with
+        volumes does."""
+        if self.volumes is None and self.objects.storage is not None:
+            self.volumes = VolumeCompiler(self.engine, self.nodes, self.objects.storage, self.objects.claim_references)
+
+    def _shares(self, pod: Pod) -> bool:
+        """Whether the pod may share its class with replicas: it has claims, no ephemeral ones."""
+        claims = False
+        for volume in pod.spec.volumes:
+            if volume.ephemeral is not None:
+                return False
+            claims = claims or bool(volume.claim)
+        return claims and self.objects.storage is not None
 
     def _replica_key(self, pod: Pod, annotations: dict) -> tuple | None:
         """The key a pod with claims shares with the replicas of its workload (replicas.py);
         None: the ordinary key (no claims, or ephemeral ones, which are the pod's by name)."""
-        volumes = pod.spec.volumes
-        if not volumes or self.objects.storage is None or not any(v.claim for v in volumes) \
-                or any(v.ephemeral is not None for v in volumes):
+        if not self._shares(pod):
             return None
-        if self.volumes is None:
-            self.volumes = VolumeCompiler(self.engine, self.nodes, self.objects.storage, self.objects.claim_references)
+        self.prepare_volumes()
         if self._replicas is None:
             self._replicas = ReplicaKeys(self.objects)
         # GPU requests come from the spec and the annotations
@@ -111,9 +129,7 @@ class ClusterSnapshot:
         """Compile the pod's class, its volumes included, into the engine."""
         arguments = self._compiler.compile(pod, self.profile)
         if has_volumes(pod) and self.objects.storage is not None:
-            if self.volumes is None:
-                self.volumes = VolumeCompiler(self.engine, self.nodes, self.objects.storage,
-                                              self.objects.claim_references)
+            self.prepare_volumes()
             volume_arguments = self.volumes.compile(pod, self.profile.filters)
             if arguments.get("prefilter_rejection") is not None:  # NodeAffinity's PreFilter came first
                 volume_arguments.pop("prefilter_rejection", None)

@@ -12,6 +12,8 @@ the per-pod ones. The claims a placement binds are told apart again from the pod
 from __future__ import annotations
 
 import re
+from dataclasses import fields
+from operator import attrgetter
 
 import orjson
 
@@ -56,6 +58,16 @@ def object_label_keys(objects) -> set[str]:
     return keys
 
 
+# Every field of a spec record but its volumes (which differ in their claims' names only).
+_NOT_VOLUMES = attrgetter(*(f.name for f in fields(PodSpecInfo) if f.name != "volumes"))
+
+
+def same_but_claim_names(a: PodSpecInfo, b: PodSpecInfo) -> bool:
+    return a is b or (_NOT_VOLUMES(a) == _NOT_VOLUMES(b) and len(a.volumes) == len(b.volumes) and all(
+        x.name == y.name and x.ephemeral == y.ephemeral and x.disk == y.disk and x.monitors == y.monitors
+        and bool(x.claim) == bool(y.claim) for x, y in zip(a.volumes, b.volumes)))
+
+
 class ReplicaKeys:
     """Class keys under which replicas meet; one per snapshot."""
 
@@ -63,10 +75,12 @@ class ReplicaKeys:
         self.read_keys = object_label_keys(objects)
         self._specs: dict[int, tuple[PodSpecInfo, int]] = {}  # id(spec) -> (spec, template number)
         self._templates: dict[bytes, int] = {}
+        self._noted: dict[int, PodSpecInfo] = {}
 
     def note(self, spec: PodSpecInfo) -> None:
         """Note the label keys the spec's rules read."""
-        if id(spec) not in self._specs:
+        if self._noted.get(id(spec)) is not spec:
+            self._noted[id(spec)] = spec
             self.read_keys |= spec_label_keys(spec)
 
     def template(self, pod: Pod) -> int:
@@ -87,6 +101,19 @@ class ReplicaKeys:
         number = self._templates.setdefault(key, len(self._templates))
         self._specs[id(spec)] = (spec, number)
         return number
+
+    def follows(self, pod: Pod, last: Pod) -> bool:
+        """Whether the pod is decided as `last`, a replica before it (its asks aside): what the
+        key holds, compared without building it (the next replica's hot path)."""
+        if pod.namespace != last.namespace or pod.owner_kind != last.owner_kind or pod.owner_name != last.owner_name:
+            return False
+        labels, other = pod.labels, last.labels
+        if len(labels) != len(other) or not all(
+                other.get(k) == v or (k in PER_POD_LABELS and k in other and k not in self.read_keys)
+                for k, v in labels.items()):
+            return False
+        self.note(pod.spec)
+        return same_but_claim_names(pod.spec, last.spec)
 
     def key(self, pod: Pod, base: tuple, asks: tuple) -> tuple:
         """`base`: class_key's fields besides spec and labels."""

@@ -11,7 +11,7 @@ is kept in the core.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -59,6 +59,12 @@ def candidate(volume: PersistentVolume, claim: PersistentVolumeClaim) -> bool:
             and (claim.selector is None or label_selector_matches(claim.selector, volume.labels))
             and volume.storage_class == claim_class(claim)
             and all(mode in volume.access_modes for mode in claim.access_modes))
+
+
+def pv_kind(volume: PersistentVolume) -> tuple:
+    """What candidate() reads of a PV, its capacity aside."""
+    return (volume.claim_ref is None, volume.volume_mode, volume.attributes_class, volume.deleting, volume.phase,
+            tuple(sorted(volume.labels.items())), volume.storage_class, volume.access_modes)
 
 
 def zone_values(value: str) -> set[str] | None:
@@ -258,6 +264,14 @@ class VolumeCompiler:
         for volume in self.volumes:
             if volume.claim_ref is not None:
                 claimed.setdefault(volume.claim_ref[:2], []).append(volume)
+        kinds: dict[tuple, int] = {}  # PVs alike in all that candidate() reads but the size
+        self._pv_kind = np.fromiter((kinds.setdefault(pv_kind(v), len(kinds)) for v in self.volumes), dtype=np.int32,
+                                    count=len(self.volumes))
+        self._kind_examples = [None] * len(kinds)
+        for volume, kind in zip(self.volumes, self._pv_kind):
+            if self._kind_examples[kind] is None:
+                self._kind_examples[kind] = volume
+        self._pv_capacity = np.array([v.capacity for v in self.volumes], dtype=np.int64)
         self._references = claim_references
         self._named = set(claimed)  # (namespace, name) of the claims some PV's claimRef names
         self._asks: dict[str, object] = {}
@@ -314,15 +328,12 @@ class VolumeCompiler:
                claim.attributes_class)
         found = self._candidate_sets.get(key)
         if found is None:
-            any_node, by_node = [], {}
-            for i, volume in enumerate(self.volumes):
-                if candidate(volume, claim):
-                    if self.pv_nodes[i] is None:
-                        any_node.append(i)
-                    else:
-                        for n in self.pv_nodes[i]:
-                            by_node.setdefault(n, []).append(i)
-            found = self._candidate_sets[key] = self.engine.add_volume_candidates(any_node, by_node)
+            # What candidate() asks besides the size, once per kind of PV; the size per PV.
+            unsized = replace(claim, request=0)
+            fits = np.fromiter((candidate(volume, unsized) for volume in self._kind_examples), dtype=bool,
+                               count=len(self._kind_examples))
+            marked = fits[self._pv_kind] & (self._pv_capacity >= (claim.request or 0)) if self.volumes else fits[:0]
+            found = self._candidate_sets[key] = self.engine.add_volume_candidates_marked(marked)
         return found
 
     def _delayed(self, claim: PersistentVolumeClaim, own: bool) -> tuple:
@@ -373,8 +384,11 @@ class VolumeCompiler:
         """For the class key: each claim of the pod by what it asks if it is its own, else by
         name."""
         found = []
-        for _, name in pod_claims(pod):
-            key = f"{pod.namespace}/{name}"
+        prefix = pod.namespace + "/"
+        for volume in pod.spec.volumes:
+            if not volume.claim and volume.ephemeral is None:
+                continue
+            key = prefix + volume.claim_name(pod.name)
             ask = self._asks.get(key)
             if ask is None:
                 claim = self.storage.claims.get(key)
