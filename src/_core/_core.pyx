@@ -559,6 +559,19 @@ cdef class Engine:
             raise ValueError("candidate marks have one entry per PV")
         return self.engine.snapshot.volumes.add_candidates(flags, self.engine.snapshot.node_count())
 
+    def volume_node_joined(self, int32_t node, pvs, masks, capacities, limits, installed):
+        """A node added after the volume table was set: the PVs on it (ascending ids), its
+        value in each node mask and capacity column, its CSI limits ({driver: count}) and
+        installed drivers."""
+        cdef core.VolumeState* v = &self.engine.snapshot.volumes
+        cdef vector[int32_t] ids = list(pvs)
+        cdef vector[uint8_t] mask_values = [1 if m else 0 for m in masks]
+        cdef vector[int64_t] capacity_values = list(capacities)
+        v.node_joined(node, ids, mask_values, capacity_values)
+        for driver, limit in limits.items():
+            v.set_limit(node, driver, limit)
+        v.installed[node] = sorted(installed)
+
     def add_volume_mask(self, mask):
         """A per-node yes/no (uint8 per node); returns its id."""
         cdef vector[uint8_t] values = list(np.ascontiguousarray(mask, dtype=np.uint8))

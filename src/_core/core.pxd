@@ -209,6 +209,7 @@ cdef extern from "volumes.hpp" namespace "kubesched" nogil:
         bool bind_claims
         void set_limit(int32_t, int32_t, int64_t)
         int32_t add_candidates(const vector[uint8_t]&, int32_t) except +
+        void node_joined(int32_t, const vector[int32_t]&, const vector[uint8_t]&, const vector[int64_t]&) except +
 
 
 cdef extern from "snapshot.hpp" namespace "kubesched" nogil:

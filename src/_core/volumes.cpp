@@ -68,8 +68,33 @@ int32_t VolumeState::add_candidates(const std::vector<uint8_t>& marked, int32_t 
       if (marked[pv] && !pv_any[pv])
         for (int32_t n : pv_nodes[pv]) set.by_node[static_cast<size_t>(per_node[static_cast<size_t>(n)]++)] = static_cast<int32_t>(pv);
   }
+  set.marked = marked;
   candidate_sets.push_back(std::move(set));
   return static_cast<int32_t>(candidate_sets.size()) - 1;
+}
+
+void VolumeState::node_joined(int32_t node, const std::vector<int32_t>& pvs, const std::vector<uint8_t>& masks,
+                              const std::vector<int64_t>& capacities) {
+  const auto n = static_cast<size_t>(node);
+  for (int32_t pv : pvs) pv_nodes[static_cast<size_t>(pv)].push_back(node);  // the largest id: still sorted
+  for (size_t i = 0; i < node_masks.size() && i < masks.size(); ++i) {
+    node_masks[i].resize(n, 0);
+    node_masks[i].push_back(masks[i]);
+  }
+  for (size_t i = 0; i < node_capacities.size() && i < capacities.size(); ++i) {
+    node_capacities[i].resize(n, -1);
+    node_capacities[i].push_back(capacities[i]);
+  }
+  for (CandidateSet& set : candidate_sets) {
+    std::vector<int32_t> here;
+    for (int32_t pv : pvs)
+      if (static_cast<size_t>(pv) < set.marked.size() && set.marked[static_cast<size_t>(pv)]) here.push_back(pv);
+    if (here.empty() && set.offsets.empty()) continue;  // still no PV of the set is on a node
+    if (set.offsets.empty()) set.offsets.assign(n + 1, 0);
+    set.offsets.resize(n + 1, set.offsets.back());
+    set.by_node.insert(set.by_node.end(), here.begin(), here.end());
+    set.offsets.push_back(static_cast<int32_t>(set.by_node.size()));
+  }
 }
 
 bool VolumeState::pv_on(int32_t pv, int32_t node) const {

@@ -36,6 +36,7 @@ struct CandidateSet {
   std::vector<int32_t> any_node;  // PVs without node affinity, ascending
   std::vector<int32_t> offsets;   // CSR over nodes into by_node
   std::vector<int32_t> by_node;   // ascending within a node
+  std::vector<uint8_t> marked;    // per PV: in the set (to place the PVs of nodes added later)
 };
 
 struct DelayedClaim {
@@ -111,6 +112,10 @@ struct VolumeState {
   void resize_nodes(int32_t count);
   // A candidate set of the PVs marked (one flag per PV), by node; returns its id.
   int32_t add_candidates(const std::vector<uint8_t>& marked, int32_t node_count);
+  // A node added after the table was made (a planned node): the PVs its labels match
+  // (ascending), its value in every node mask and capacity column.
+  void node_joined(int32_t node, const std::vector<int32_t>& pvs, const std::vector<uint8_t>& masks,
+                   const std::vector<int64_t>& capacities);
   void set_limit(int32_t node, int32_t driver, int64_t count) { limits[static_cast<size_t>(node)][driver] = count; }
   bool pv_on(int32_t pv, int32_t node) const;
   // A node added after the mask was made (a planned node) is outside it: not eligible.

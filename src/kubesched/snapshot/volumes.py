@@ -206,6 +206,13 @@ class NodeIndex:
             for item in node.labels.items():
                 self.by_label.setdefault(item, []).append(i)
 
+    def add(self, node: Node, index: int) -> None:
+        """A node appended to the node list (the snapshot's) is indexed."""
+        self.by_name[node.name] = index
+        for item in node.labels.items():
+            self.by_label.setdefault(item, []).append(index)
+        self._matched.clear()
+
     def matching(self, terms) -> list[int]:
         found = self._matched.get(terms)  # PVs often share their terms (a zone, a rack)
         if found is None:
@@ -274,7 +281,7 @@ class VolumeCompiler:
         self._pv_capacity = np.array([v.capacity for v in self.volumes], dtype=np.int64)
         self._references = claim_references
         self._named = set(claimed)  # (namespace, name) of the claims some PV's claimRef names
-        self._asks: dict[str, object] = {}
+        self._asks: dict[str, tuple[str, object]] = {}  # claim -> (pod, what it asks)
         claims = []
         for key in self.claim_keys:
             claim = storage.claims[key]
@@ -295,6 +302,8 @@ class VolumeCompiler:
                            pv_class=[self._string(v.storage_class) for v in self.volumes], claims=claims,
                            limits=limits, installed=installed)
         self._configured = False
+        self._mask_rules: list = []  # per node mask id: node -> bool (for nodes added later)
+        self._capacity_rules: list = []  # per capacity column: node -> bytes or -1
         self.delayed_classes: set[int] = set()  # volume classes with delayed claims
         self.binding_classes: set[int] = set()  # the pod classes that have one (set by the snapshot)
 
@@ -321,6 +330,7 @@ class VolumeCompiler:
         if found is None:
             found = self._masks[key] = self.engine.add_volume_mask(np.fromiter(
                 (compute(node) for node in self.nodes), dtype=np.uint8, count=len(self.nodes)))
+            self._mask_rules.append(compute)
         return found
 
     def _candidates(self, claim: PersistentVolumeClaim) -> int:
@@ -358,22 +368,44 @@ class VolumeCompiler:
             key = ("node capacity", storage_class.name, size)
             node_capacity = self._capacities.get(key)
             if node_capacity is None:
-                values = []
-                for node in self.nodes:
+                def node_value(node):
                     found = first(node)
-                    values.append(-1 if found is None else (found.capacity or 0))
-                node_capacity = self._capacities[key] = self.engine.add_volume_capacities(values)
+                    return -1 if found is None else (found.capacity or 0)
+                node_capacity = self._capacities[key] = self.engine.add_volume_capacities(
+                    [node_value(node) for node in self.nodes])
+                self._capacity_rules.append(node_value)
         return (-1 if own else self.claim_id[claim.key], self._candidates(claim), claim.request or 0,
                 self._string(claim.storage_class), storage_class.provisioner != NO_PROVISIONER, topology, capacity,
                 node_capacity)
 
-    def own(self, key: str) -> bool:
-        """Whether the claim is the pod's own, undecided: one pod refers to it, it is unbound
-        on a WaitForFirstConsumer class, no node is selected and no PV names it. Nothing but
-        that pod's placement reads or changes it, so pods whose own claims ask the same are
-        decided alike (replicas share a class)."""
+    def node_joined(self, node: Node, index: int, csi_drivers: dict[str, int | None] | None) -> None:
+        """A node added to the snapshot after the table was made (a node `plan nodes` adds):
+        the PVs whose node affinity it matches, every mask and capacity, and its CSINode's
+        drivers (a node template's, None: none)."""
+        self._configure()
+        self.node_of[node.name] = index
+        self.index.add(node, index)
+        pvs = []
+        for pv, terms in enumerate(v.node_terms for v in self.volumes):
+            if terms is not None and any(node_term_matches(t, node.name, node.labels) for t in terms):
+                pvs.append(pv)
+                self.pv_nodes[pv].append(index)
+        drivers = csi_drivers or {}
+        self.engine.volume_node_joined(
+            index, pvs, [rule(node) for rule in self._mask_rules], [rule(node) for rule in self._capacity_rules],
+            {self._driver(d): count for d, count in drivers.items() if count is not None},
+            [self._driver(d) for d in drivers])
+
+    def own(self, key: str, pod_name: str) -> bool:
+        """Whether the claim is the pod's own, undecided: named for the pod as a StatefulSet
+        names its claims (`<template>-<pod>`), no other pod refers to it, it is unbound on a
+        WaitForFirstConsumer class, no node is selected and no PV names it. Nothing but that
+        pod's placement reads or changes it, so pods whose own claims ask the same are decided
+        alike (replicas share a class). The name matters because the pods counted in
+        `claim_references` need not be every pod the snapshot will see (explain counts the
+        pods ahead of the one explained)."""
         claim = self.storage.claims.get(key)
-        if claim is None or claim.bound or claim.volume_name or claim.selected_node is not None or claim.deleting \
+        if claim is None or not claim.name.endswith("-" + pod_name) or claim.bound or claim.volume_name or claim.selected_node is not None or claim.deleting \
                 or claim.phase == "Lost" or "ReadWriteOncePod" in claim.access_modes:
             return False
         storage_class = self.storage.classes.get(claim.storage_class) if claim.storage_class else None
@@ -389,13 +421,14 @@ class VolumeCompiler:
             if not volume.claim and volume.ephemeral is None:
                 continue
             key = prefix + volume.claim_name(pod.name)
-            ask = self._asks.get(key)
-            if ask is None:
+            cached = self._asks.get(key)
+            if cached is None or cached[0] != pod.name:
                 claim = self.storage.claims.get(key)
-                ask = self._asks[key] = (("own", claim.storage_class, claim.request, frozenset(claim.access_modes),
-                                          claim.volume_mode, claim.selector, claim.attributes_class)
-                                         if self.own(key) else key)
-            found.append(ask)
+                cached = self._asks[key] = (pod.name, ("own", claim.storage_class, claim.request,
+                                                       frozenset(claim.access_modes), claim.volume_mode,
+                                                       claim.selector, claim.attributes_class)
+                                            if self.own(key, pod.name) else key)
+            found.append(cached[1])
         return tuple(found)
 
     def resolve(self, pod: Pod, bindings: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -413,7 +446,7 @@ class VolumeCompiler:
         verdict = prefilter(pod, self.storage, enabled)
         self._configure()
         ns = pod.namespace
-        own = {key for _, name in pod_claims(pod) if self.own(key := f"{ns}/{name}")}
+        own = {key for _, name in pod_claims(pod) if self.own(key := f"{ns}/{name}", pod.name)}
         used = [self.claim_id[f"{ns}/{v.claim}"] for v in pod.spec.volumes
                 if v.claim and f"{ns}/{v.claim}" in self.claim_id and f"{ns}/{v.claim}" not in own]
         rwop = [c for c in used if "ReadWriteOncePod" in self.storage.claims[self.claim_keys[c]].access_modes]
