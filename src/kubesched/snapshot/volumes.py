@@ -281,7 +281,7 @@ class VolumeCompiler:
         self._pv_capacity = np.array([v.capacity for v in self.volumes], dtype=np.int64)
         self._references = claim_references
         self._named = set(claimed)  # (namespace, name) of the claims some PV's claimRef names
-        self._asks: dict[str, tuple[str, object]] = {}  # claim -> (pod, what it asks)
+        self._interned_asks: dict[tuple, tuple] = {}
         claims = []
         for key in self.claim_keys:
             claim = storage.claims[key]
@@ -290,6 +290,7 @@ class VolumeCompiler:
             selected = -1 if claim.selected_node is None else self.node_of.get(claim.selected_node, -2)
             claims.append((prebound[0] if prebound else -1, selected, claim_references[key] > 1,
                            "ReadWriteOncePod" in claim.access_modes))
+        self._own_asks = {key: ask for key in self.claim_keys if (ask := self._own_ask(key)) is not None}
         limits = [{} for _ in nodes]
         installed = [[] for _ in nodes]
         for name, drivers in storage.csi_nodes.items():
@@ -404,13 +405,22 @@ class VolumeCompiler:
         alike (replicas share a class). The name matters because the pods counted in
         `claim_references` need not be every pod the snapshot will see (explain counts the
         pods ahead of the one explained)."""
-        claim = self.storage.claims.get(key)
-        if claim is None or not claim.name.endswith("-" + pod_name) or claim.bound or claim.volume_name or claim.selected_node is not None or claim.deleting \
+        ask = self._own_asks.get(key)
+        return ask is not None and key.endswith("-" + pod_name)
+
+    def _own_ask(self, key: str) -> tuple | None:
+        """What the claim asks if it may be a pod's own (all but the name checked), else None."""
+        claim = self.storage.claims[key]
+        if claim.bound or claim.volume_name or claim.selected_node is not None or claim.deleting \
                 or claim.phase == "Lost" or "ReadWriteOncePod" in claim.access_modes:
-            return False
+            return None
         storage_class = self.storage.classes.get(claim.storage_class) if claim.storage_class else None
-        return (storage_class is not None and storage_class.binding_mode == WAIT and self._references[key] <= 1
-                and (claim.namespace, claim.name) not in self._named)
+        if storage_class is None or storage_class.binding_mode != WAIT or self._references[key] > 1 \
+                or (claim.namespace, claim.name) in self._named:
+            return None
+        ask = ("own", claim.storage_class, claim.request, frozenset(claim.access_modes), claim.volume_mode,
+               claim.selector, claim.attributes_class)
+        return self._interned_asks.setdefault(ask, ask)  # equal asks, one object: compared by identity first
 
     def asks(self, pod: Pod) -> tuple:
         """For the class key: each claim of the pod by what it asks if it is its own, else by
@@ -421,14 +431,8 @@ class VolumeCompiler:
             if not volume.claim and volume.ephemeral is None:
                 continue
             key = prefix + volume.claim_name(pod.name)
-            cached = self._asks.get(key)
-            if cached is None or cached[0] != pod.name:
-                claim = self.storage.claims.get(key)
-                cached = self._asks[key] = (pod.name, ("own", claim.storage_class, claim.request,
-                                                       frozenset(claim.access_modes), claim.volume_mode,
-                                                       claim.selector, claim.attributes_class)
-                                            if self.own(key, pod.name) else key)
-            found.append(cached[1])
+            ask = self._own_asks.get(key)
+            found.append(ask if ask is not None and key.endswith("-" + pod.name) else key)
         return tuple(found)
 
     def resolve(self, pod: Pod, bindings: list[tuple[int, int]]) -> list[tuple[int, int]]:
