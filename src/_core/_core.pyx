@@ -552,6 +552,26 @@ cdef class Engine:
         self.engine.snapshot.volumes.candidate_sets.push_back(candidate)
         return self.engine.snapshot.volumes.candidate_sets.size() - 1
 
+    def add_volume_candidates_marked(self, marked):
+        """A candidate set of the PVs marked (a uint8 per PV, in PV id order); returns its id."""
+        cdef vector[uint8_t] flags = np.ascontiguousarray(marked, dtype=np.uint8)
+        if flags.size() != self.engine.snapshot.volumes.pv_any.size():
+            raise ValueError("candidate marks have one entry per PV")
+        return self.engine.snapshot.volumes.add_candidates(flags, self.engine.snapshot.node_count())
+
+    def volume_node_joined(self, int32_t node, pvs, masks, capacities, limits, installed):
+        """A node added after the volume table was set: the PVs on it (ascending ids), its
+        value in each node mask and capacity column, its CSI limits ({driver: count}) and
+        installed drivers."""
+        cdef core.VolumeState* v = &self.engine.snapshot.volumes
+        cdef vector[int32_t] ids = list(pvs)
+        cdef vector[uint8_t] mask_values = [1 if m else 0 for m in masks]
+        cdef vector[int64_t] capacity_values = list(capacities)
+        v.node_joined(node, ids, mask_values, capacity_values)
+        for driver, limit in limits.items():
+            v.set_limit(node, driver, limit)
+        v.installed[node] = sorted(installed)
+
     def add_volume_mask(self, mask):
         """A per-node yes/no (uint8 per node); returns its id."""
         cdef vector[uint8_t] values = list(np.ascontiguousarray(mask, dtype=np.uint8))
@@ -569,11 +589,12 @@ cdef class Engine:
         return self.engine.snapshot.volumes.node_capacities.size() - 1
 
     def add_volume_class(self, *, restrictions, limits, binding, zone, bound_pvs, delayed, claims, rwop_claims,
-                         disks, attachable, zone_mask=-1):
+                         disks, attachable, zone_mask=-1, own_attachable=()):
         """One pod class's volumes. `delayed`: (claim, candidate set or -1, request, storage
         class id, has a provisioner, topology mask or -1, capacity mask or -1, node capacity
         id or -1); `disks`: (kind 1-4, id, readOnly, monitor ids); `attachable`: (driver,
-        unique volume id)."""
+        unique volume id); `own_attachable`: the drivers of the volumes of the pod's own claims
+        (claim -1 in `delayed`)."""
         cdef core.VolumeClass vc
         cdef core.DelayedClaim d
         cdef core.Disk disk
@@ -591,6 +612,7 @@ cdef class Engine:
             vc.disks.push_back(disk)
         for driver, volume in attachable:
             vc.attachable.push_back(pair[int32_t, int32_t](driver, volume))
+        vc.own_attachable = list(own_attachable)
         vc.zone_mask = zone_mask
         self.engine.snapshot.volumes.classes.push_back(vc)
         return self.engine.snapshot.volumes.classes.size() - 1

@@ -184,6 +184,7 @@ cdef extern from "volumes.hpp" namespace "kubesched" nogil:
         vector[int32_t] rwop_claims
         vector[Disk] disks
         vector[pair[int32_t, int32_t]] attachable
+        vector[int32_t] own_attachable
         int32_t zone_mask
 
     cdef cppclass VolumeBinding:
@@ -207,6 +208,8 @@ cdef extern from "volumes.hpp" namespace "kubesched" nogil:
         vector[vector[VolumeBinding]] placements
         bool bind_claims
         void set_limit(int32_t, int32_t, int64_t)
+        int32_t add_candidates(const vector[uint8_t]&, int32_t) except +
+        void node_joined(int32_t, const vector[int32_t]&, const vector[uint8_t]&, const vector[int64_t]&) except +
 
 
 cdef extern from "snapshot.hpp" namespace "kubesched" nogil:

@@ -24,6 +24,11 @@ bool chosen_already(const std::vector<VolumeBinding>& chosen, int32_t pv) {
   return std::any_of(chosen.begin(), chosen.end(), [&](const VolumeBinding& b) { return b.pv == pv; });
 }
 
+// The claim a binding names: its global id, or for a pod's own claim its place in the class.
+int32_t binding_claim(const VolumeClass& vc, const DelayedClaim& claim) {
+  return claim.claim >= 0 ? claim.claim : -static_cast<int32_t>(&claim - vc.delayed.data()) - 1;
+}
+
 bool disks_conflict(const Disk& a, const Disk& b) {
   if (a.kind != b.kind || a.id != b.id) return false;
   if (a.kind == 2) return true;  // an EBS volume attaches to one node, read-only or not
@@ -44,6 +49,52 @@ void VolumeState::resize_nodes(int32_t count) {
   attached.resize(n);
   driver_count.resize(n);
   disk_pods.resize(n);
+}
+
+int32_t VolumeState::add_candidates(const std::vector<uint8_t>& marked, int32_t node_count) {
+  CandidateSet set;
+  std::vector<int32_t> per_node(static_cast<size_t>(node_count) + 1, 0);
+  for (size_t pv = 0; pv < marked.size(); ++pv) {
+    if (!marked[pv]) continue;
+    if (pv_any[pv]) set.any_node.push_back(static_cast<int32_t>(pv));
+    else
+      for (int32_t n : pv_nodes[pv]) ++per_node[static_cast<size_t>(n) + 1];
+  }
+  if (std::any_of(per_node.begin(), per_node.end(), [](int32_t c) { return c > 0; })) {
+    for (size_t n = 1; n < per_node.size(); ++n) per_node[n] += per_node[n - 1];
+    set.offsets = per_node;
+    set.by_node.resize(static_cast<size_t>(per_node.back()));
+    for (size_t pv = 0; pv < marked.size(); ++pv)  // ascending ids within each node
+      if (marked[pv] && !pv_any[pv])
+        for (int32_t n : pv_nodes[pv]) set.by_node[static_cast<size_t>(per_node[static_cast<size_t>(n)]++)] = static_cast<int32_t>(pv);
+  }
+  set.marked = marked;
+  candidate_sets.push_back(std::move(set));
+  return static_cast<int32_t>(candidate_sets.size()) - 1;
+}
+
+void VolumeState::node_joined(int32_t node, const std::vector<int32_t>& pvs, const std::vector<uint8_t>& masks,
+                              const std::vector<int64_t>& capacities) {
+  const auto n = static_cast<size_t>(node);
+  for (int32_t pv : pvs) pv_nodes[static_cast<size_t>(pv)].push_back(node);  // the largest id: still sorted
+  for (size_t i = 0; i < node_masks.size() && i < masks.size(); ++i) {
+    node_masks[i].resize(n, 0);
+    node_masks[i].push_back(masks[i]);
+  }
+  for (size_t i = 0; i < node_capacities.size() && i < capacities.size(); ++i) {
+    node_capacities[i].resize(n, -1);
+    node_capacities[i].push_back(capacities[i]);
+  }
+  for (CandidateSet& set : candidate_sets) {
+    std::vector<int32_t> here;
+    for (int32_t pv : pvs)
+      if (static_cast<size_t>(pv) < set.marked.size() && set.marked[static_cast<size_t>(pv)]) here.push_back(pv);
+    if (here.empty() && set.offsets.empty()) continue;  // still no PV of the set is on a node
+    if (set.offsets.empty()) set.offsets.assign(n + 1, 0);
+    set.offsets.resize(n + 1, set.offsets.back());
+    set.by_node.insert(set.by_node.end(), here.begin(), here.end());
+    set.offsets.push_back(static_cast<int32_t>(set.by_node.size()));
+  }
 }
 
 bool VolumeState::pv_on(int32_t pv, int32_t node) const {
@@ -70,19 +121,27 @@ bool VolumeState::restrictions_pass(int32_t volume_class, int32_t node, int32_t&
 
 bool VolumeState::limits_pass(int32_t volume_class, int32_t node, int32_t& reason) const {
   const VolumeClass& vc = classes[static_cast<size_t>(volume_class)];
-  if (vc.attachable.empty()) return true;
+  if (vc.attachable.empty() && vc.own_attachable.empty()) return true;
   const auto n = static_cast<size_t>(node);
-  for (const auto& [driver, volume] : vc.attachable) {
+  auto missing = [&](int32_t driver) {
     const auto d = static_cast<size_t>(driver);
-    if (d < driver_required.size() && driver_required[d] && !contains(installed[n], driver)) {
+    return d < driver_required.size() && driver_required[d] && !contains(installed[n], driver);
+  };
+  for (const auto& [driver, volume] : vc.attachable)
+    if (missing(driver)) {
       reason = -driver - 1;
       return false;
     }
-  }
+  for (int32_t driver : vc.own_attachable)
+    if (missing(driver)) {
+      reason = -driver - 1;
+      return false;
+    }
   if (limits[n].empty()) return true;
   std::unordered_map<int32_t, int64_t> added;
   for (const auto& [driver, volume] : vc.attachable)
     if (!attached[n].count(volume)) ++added[driver];
+  for (int32_t driver : vc.own_attachable) ++added[driver];
   for (const auto& [driver, count] : added) {
     auto limit = limits[n].find(driver);
     if (limit == limits[n].end()) continue;
@@ -97,7 +156,7 @@ bool VolumeState::limits_pass(int32_t volume_class, int32_t node, int32_t& reaso
 }
 
 int32_t VolumeState::match(const DelayedClaim& claim, int32_t node, const std::vector<VolumeBinding>& chosen) const {
-  const int32_t bound = claim_pv[static_cast<size_t>(claim.claim)];
+  const int32_t bound = claim.claim < 0 ? -1 : claim_pv[static_cast<size_t>(claim.claim)];
   if (bound >= 0 && !chosen_already(chosen, bound)) return pv_on(bound, node) ? bound : -1;
   if (claim.candidates < 0) return -1;
   const CandidateSet& set = candidate_sets[static_cast<size_t>(claim.candidates)];
@@ -137,7 +196,7 @@ VolumeState::Outcome VolumeState::find(const VolumeClass& vc, int32_t node) cons
   if (vc.delayed.empty()) return out;
   std::vector<const DelayedClaim*> to_match, to_provision;
   for (const DelayedClaim& claim : vc.delayed) {
-    const int32_t selected = claim_node[static_cast<size_t>(claim.claim)];
+    const int32_t selected = claim.claim < 0 ? -1 : claim_node[static_cast<size_t>(claim.claim)];
     if (selected != -1) {
       if (selected != node) {
         out.bind_conflict = true;
@@ -157,7 +216,7 @@ VolumeState::Outcome VolumeState::find(const VolumeClass& vc, int32_t node) cons
       to_provision.push_back(claim);
       matched = false;
     } else {
-      out.bindings.push_back({claim->claim, pv});
+      out.bindings.push_back({binding_claim(vc, *claim), pv});
     }
   }
   out.bind_conflict = !matched;
@@ -173,7 +232,7 @@ VolumeState::Outcome VolumeState::find(const VolumeClass& vc, int32_t node) cons
       return out;
     }
   }
-  for (const DelayedClaim* claim : to_provision) out.bindings.push_back({claim->claim, -1});
+  for (const DelayedClaim* claim : to_provision) out.bindings.push_back({binding_claim(vc, *claim), -1});
   return out;
 }
 
@@ -205,7 +264,7 @@ int64_t VolumeState::binding_score(int32_t volume_class, int32_t node, const std
   for (const VolumeBinding& b : out.bindings) {
     const DelayedClaim* claim = nullptr;
     for (const DelayedClaim& d : vc.delayed)
-      if (d.claim == b.claim) claim = &d;
+      if (binding_claim(vc, d) == b.claim) claim = &d;
     if (static_bindings) {
       if (b.pv < 0) continue;
       auto& values = entry(pv_class[static_cast<size_t>(b.pv)]);
@@ -240,16 +299,17 @@ std::vector<int32_t> VolumeState::place(int32_t volume_class, int32_t node, bool
   if (!vc.delayed.empty()) {
     if (bind_claims) bindings = find(vc, node).bindings;
     for (const VolumeBinding& b : bindings) {
-      const auto c = static_cast<size_t>(b.claim);
+      const bool own = b.claim < 0;  // nothing else reads the pod's own claim
+      const auto c = static_cast<size_t>(own ? 0 : b.claim);
       if (b.pv >= 0) {
         pv_taken[static_cast<size_t>(b.pv)] = 1;
-        claim_pv[c] = b.pv;
+        if (!own) claim_pv[c] = b.pv;
         if (pv_any[static_cast<size_t>(b.pv)]) all = true;
         else changed.insert(changed.end(), pv_nodes[static_cast<size_t>(b.pv)].begin(), pv_nodes[static_cast<size_t>(b.pv)].end());
-      } else {
+      } else if (!own) {
         claim_node[c] = node;
       }
-      if (claim_shared[c]) all = true;
+      if (!own && claim_shared[c]) all = true;
     }
     bound_here_[key_of(volume_class, node)].push_back(bindings);
     if (bind_claims) placements.push_back(bindings);
@@ -258,6 +318,7 @@ std::vector<int32_t> VolumeState::place(int32_t volume_class, int32_t node, bool
     if (claim_users[static_cast<size_t>(claim)]++ == 0 && claim_rwop[static_cast<size_t>(claim)]) all = true;
   for (const auto& [driver, volume] : vc.attachable)
     if (attached[n][volume]++ == 0) ++driver_count[n][driver];
+  for (int32_t driver : vc.own_attachable) ++driver_count[n][driver];
   if (!vc.disks.empty()) disk_pods[n].push_back(volume_class);
   if (all) return {-1};
   return changed;
@@ -271,16 +332,17 @@ std::vector<int32_t> VolumeState::remove(int32_t volume_class, int32_t node) {
   auto stack = bound_here_.find(key_of(volume_class, node));
   if (stack != bound_here_.end() && !stack->second.empty()) {
     for (const VolumeBinding& b : stack->second.back()) {
-      const auto c = static_cast<size_t>(b.claim);
+      const bool own = b.claim < 0;
+      const auto c = static_cast<size_t>(own ? 0 : b.claim);
       if (b.pv >= 0) {
-        if (b.pv != claim_pv_initial[c]) pv_taken[static_cast<size_t>(b.pv)] = 0;
-        claim_pv[c] = claim_pv_initial[c];
+        if (own || b.pv != claim_pv_initial[c]) pv_taken[static_cast<size_t>(b.pv)] = 0;
+        if (!own) claim_pv[c] = claim_pv_initial[c];
         if (pv_any[static_cast<size_t>(b.pv)]) all = true;
         else changed.insert(changed.end(), pv_nodes[static_cast<size_t>(b.pv)].begin(), pv_nodes[static_cast<size_t>(b.pv)].end());
-      } else {
+      } else if (!own) {
         claim_node[c] = claim_node_initial[c];
       }
-      if (claim_shared[c]) all = true;
+      if (!own && claim_shared[c]) all = true;
     }
     stack->second.pop_back();
   }
@@ -292,6 +354,10 @@ std::vector<int32_t> VolumeState::remove(int32_t volume_class, int32_t node) {
       attached[n].erase(found);
       if (--driver_count[n][driver] == 0) driver_count[n].erase(driver);
     }
+  }
+  for (int32_t driver : vc.own_attachable) {
+    auto found = driver_count[n].find(driver);
+    if (found != driver_count[n].end() && --found->second == 0) driver_count[n].erase(found);
   }
   if (!vc.disks.empty()) {
     auto& pods = disk_pods[n];

@@ -36,10 +36,14 @@ struct CandidateSet {
   std::vector<int32_t> any_node;  // PVs without node affinity, ascending
   std::vector<int32_t> offsets;   // CSR over nodes into by_node
   std::vector<int32_t> by_node;   // ascending within a node
+  std::vector<uint8_t> marked;    // per PV: in the set (to place the PVs of nodes added later)
 };
 
 struct DelayedClaim {
-  int32_t claim = -1;       // global claim id
+  // Global claim id; -1: a claim of the pod's own that nothing else refers to (unbound, no
+  // selected node, no PV naming it, one user), so that a StatefulSet's replicas, each with its
+  // own claim asking the same, share one class. Its bindings say -(its index in `delayed` + 1).
+  int32_t claim = -1;
   int32_t candidates = -1;  // CandidateSet id, -1: none
   int64_t request = 0;
   int32_t storage_class = -1;  // the claim's class, for scoring provisions
@@ -65,11 +69,12 @@ struct VolumeClass {
   std::vector<int32_t> rwop_claims;   // those with ReadWriteOncePod
   std::vector<Disk> disks;
   std::vector<std::pair<int32_t, int32_t>> attachable;  // (driver, unique volume), unique
+  std::vector<int32_t> own_attachable;  // drivers of the pod's own claims' volumes (each new on any node)
   int32_t zone_mask = -1;  // node mask id of VolumeZone's verdict (-1: every node)
 };
 
 struct VolumeBinding {  // one claim's outcome in a placement
-  int32_t claim = -1;
+  int32_t claim = -1;  // global id, or -(index in the class's `delayed` + 1) for the pod's own
   int32_t pv = -1;  // -1: provisioned on the node
 };
 
@@ -105,6 +110,12 @@ struct VolumeState {
   bool bind_claims = true;
 
   void resize_nodes(int32_t count);
+  // A candidate set of the PVs marked (one flag per PV), by node; returns its id.
+  int32_t add_candidates(const std::vector<uint8_t>& marked, int32_t node_count);
+  // A node added after the table was made (a planned node): the PVs its labels match
+  // (ascending), its value in every node mask and capacity column.
+  void node_joined(int32_t node, const std::vector<int32_t>& pvs, const std::vector<uint8_t>& masks,
+                   const std::vector<int64_t>& capacities);
   void set_limit(int32_t node, int32_t driver, int64_t count) { limits[static_cast<size_t>(node)][driver] = count; }
   bool pv_on(int32_t pv, int32_t node) const;
   // A node added after the mask was made (a planned node) is outside it: not eligible.

@@ -33,6 +33,7 @@ class Outcome:
     result: str  # BOUND, GONE (pod deleted), ALREADY_BOUND, FAILED (retry)
     error: str = ""
     seconds: float = 0.0
+    stage: str = ""  # "PreBind" when a PreBind plugin failed it
 
 
 def binding(namespace: str, name: str, uid: str, node: str,
@@ -114,11 +115,11 @@ class Binder:
     def _bind(self, uid: str, namespace: str, name: str, node: str,
               annotations: dict[str, str] | None, extender, prebind=None) -> None:
         started = time.monotonic()
-        result = None
+        result, stage = None, ""
         if not self.may_bind():
             result, error = FAILED, "not the leader"
         elif prebind is not None and (failure := prebind()) is not None:
-            result, error = FAILED, failure
+            result, error, stage = FAILED, failure, "PreBind"
         elif prebind is not None and not self.may_bind():  # lost while PreBind waited
             result, error = FAILED, "not the leader"
         elif extender is not None:
@@ -130,7 +131,7 @@ class Binder:
                     result, error = FAILED, str(failure)
         if result is None:
             result, error = post_binding(self.kube, namespace, name, uid, node, annotations)
-        self.done(Outcome(uid, namespace, name, node, result, error, time.monotonic() - started))
+        self.done(Outcome(uid, namespace, name, node, result, error, time.monotonic() - started, stage))
 
     def drain(self, timeout: float) -> bool:
         """Wait for the bindings submitted; True if all finished in time. Then stop: bindings

@@ -38,7 +38,7 @@ from kubesched.preemption import preempt
 from kubesched.sim.preempting_python import preempt_with_python_filters, python_rejection
 from kubesched.live.queue import QueuedPod, SchedulingQueue
 from kubesched.live.status import Reporter
-from kubesched.live.volume_binding import PATHS as VOLUME_PATHS, LiveVolumes, placed_claims
+from kubesched.live.volume_binding import PATHS as VOLUME_PATHS, LiveVolumes, placed_claims, prebind_failure
 from kubesched.logs import V, KObj, kv
 from kubesched.model.cluster import _priority_classes as priority_classes
 from kubesched.model.manifests import Manifest
@@ -248,7 +248,11 @@ class Scheduler:
         if bindings is None:
             return None
         timeout = profile.bind_timeout_seconds
-        return lambda: self.volumes.prebind(bindings, timeout, self.stop)
+
+        def prebind() -> str | None:
+            error = self.volumes.prebind(bindings, timeout, self.stop)
+            return None if error is None else prebind_failure(error)
+        return prebind
 
     def _extender_error(self, entry: QueuedPod, error: str, seconds: float) -> None:
         """An extender failed: not a fit problem; the pod is retried after its backoff."""
@@ -292,6 +296,10 @@ class Scheduler:
             log.warning("binding %s/%s to %s failed: %s", outcome.namespace, outcome.name,
                         outcome.node, outcome.error)
             self.metrics.attempts.labels("error", name).inc()
+            if outcome.stage == "PreBind":  # handleBindingCycleError: a SchedulerError the pod shows
+                pod = entry.pod
+                self.reporter.failed(pod.namespace, pod.name, outcome.uid, outcome.error, reason="SchedulerError",
+                                     patch_status=outcome.error != _condition_message(pod))
             if outcome.uid in self._specs and outcome.uid not in self.cache.placed:
                 self.queue.readd(entry)
         # GONE / ALREADY_BOUND: the pod watch tells what became of it.

@@ -158,8 +158,8 @@ class LiveVolumes:
                 self.kube.request("PUT", f"{PATHS['PersistentVolume']}/{_name(pv)}", pv)
             for claim in bindings.provision:
                 self.kube.request("PUT", _claim_path(claim), claim)
-        except ApiError as error:
-            return f"binding volumes: {error}"
+        except ApiError as error:  # as upstream's bindAPIUpdate: the API's own words, unprefixed
+            return api_message(error)
         stop = stop or threading.Event()
         deadline = time.monotonic() + timeout
         while True:
@@ -221,6 +221,17 @@ def bind_volume_to_claim(pv: dict, claim: dict) -> dict:
     return {**pv, "metadata": pv_meta, "spec": spec}
 
 
+def api_message(error: ApiError) -> str:
+    """What client-go's error says: the Status message the API server sent."""
+    message = error.body.get("message") if isinstance(error.body, dict) else None
+    return message or str(error)
+
+
+def prebind_failure(error: str) -> str:
+    """The framework's words for a PreBind plugin's error (RunPreBindPlugins)."""
+    return f'running PreBind plugin "VolumeBinding": {error}'
+
+
 def _fully_bound(claim: dict) -> bool:
     annotations = (claim.get("metadata") or {}).get("annotations") or {}
     return bool((claim.get("spec") or {}).get("volumeName")) and BIND_COMPLETED in annotations
@@ -243,4 +254,5 @@ def placed_claims(snapshot, pod) -> list[tuple[str, str | None]]:
     if not log_:
         return []
     volumes = snapshot.volumes
-    return [(volumes.claim_keys[claim], volumes.volumes[pv].name if pv >= 0 else None) for claim, pv in log_[-1]]
+    return [(volumes.claim_keys[claim], volumes.volumes[pv].name if pv >= 0 else None)
+            for claim, pv in volumes.resolve(pod, log_[-1])]

@@ -82,19 +82,19 @@ class Grower:
         self.daemon_pods: list[tuple[str, str]] = []  # (pod, node) the DaemonSets add on new nodes
 
     def join_all(self, added: list[tuple[Node, NodeTemplate]]) -> None:
-        for node, _ in added:
-            self._join_snapshot(node)
+        for node, template in added:
+            self._join_snapshot(node, template)
         if self.dra is not None:
             self.dra.add_nodes([(node, template.slices_for(node.name)) for node, template in added])
 
     def join(self, node: Node, template: NodeTemplate) -> int:
-        index = self._join_snapshot(node)
+        index = self._join_snapshot(node, template)
         if self.dra is not None:
             self.dra.add_nodes([(node, template.slices_for(node.name))])
         return index
 
-    def _join_snapshot(self, node: Node) -> int:
-        index = snapshots.add_node(self.snapshot, node)
+    def _join_snapshot(self, node: Node, template: NodeTemplate) -> int:
+        index = snapshots.add_node(self.snapshot, node, template.csi_drivers)
         for pod in self.daemons.pods_for(node):
             self.snapshot.engine.assume(self.snapshot.class_of(pod), index)
             self.daemon_pods.append((pod.key, node.name))

@@ -198,6 +198,10 @@ def _replay(snapshot: ClusterSnapshot, plan_input: PlanInput, planned: dict[str,
 def _unfit_message(plan_input: PlanInput, item: int) -> str:
     reasons = plan_input.unfit_reasons.get(item)
     total = plan_input.problem.type_count
+    if not reasons and item in plan_input.local_volumes_only:
+        return ("no room left: the existing nodes this pod may use are full, and new nodes come without "
+                "PersistentVolumes: node(s) didn't find available persistent volumes to bind on every node template "
+                "(static PVs are only on the nodes they were made for)")
     if not reasons:
         return "no room left: the existing nodes this pod may use are full and no node template takes it"
     parts = ", ".join(f"{count} {text}" for text, count in sorted(reasons.items()))

@@ -17,7 +17,7 @@ plan that meets both may still not fit GPU by GPU; the replay through the engine
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -48,6 +48,9 @@ class PlanInput:
     template_daemons: list[list[Pod]]   # per template: the DaemonSet pods each new node of it runs
     costed: bool                        # costs are the templates' hourly costs, else 1 per node
     unfit_reasons: dict[int, Counter]   # item -> engine reasons on every type, for items no type takes
+    # Items whose claims bind static PVs that no new node would have (VolumeBinding rejects
+    # every template).
+    local_volumes_only: set[int] = field(default_factory=set)
 
     def template_index(self, bin_type: int) -> int | None:
         index = bin_type - len(self.existing)
@@ -68,7 +71,9 @@ def build(cluster: ClusterInput, pods: list[Pod], templates: list[NodeTemplate],
     if devices is not None:
         pods = devices.pods
     # The engine's verdict for each distinct pod class on empty copies of every type.
-    probe = snapshots.snapshot(existing + probes, snapshots.static_profile(profile), cluster)
+    probe = snapshots.snapshot(existing + probes, snapshots.static_profile(profile), cluster,
+                               csi_nodes={p.name: t.csi_drivers for p, t in zip(probes, templates)
+                                          if t.csi_drivers is not None})
     verdicts: dict[int, np.ndarray] = {}
     allowed = np.zeros((len(pods), len(existing) + len(probes)), dtype=bool)
     for i, pod in enumerate(pods):
@@ -117,7 +122,20 @@ def build(cluster: ClusterInput, pods: list[Pod], templates: list[NodeTemplate],
         if class_id not in by_class:
             by_class[class_id] = _reasons(probe, class_id)
         reasons[item] = by_class[class_id]
-    return PlanInput(problem, fits, pods, existing, templates, columns, template_daemons, costed, reasons)
+    local_only = set()
+    volume_verdicts: dict[int, bool] = {}
+    for item in np.flatnonzero(~allowed[:, len(existing):].any(axis=1) if templates else []).tolist():
+        if not pods[item].spec.volumes:
+            continue
+        class_id = probe.class_of(pods[item])
+        if class_id not in volume_verdicts:
+            evaluation = probe.engine.evaluate(class_id)
+            volume_verdicts[class_id] = all(evaluation["failed_filter"][t] == "VolumeBinding"
+                                            for t in range(len(existing), len(existing) + len(probes)))
+        if volume_verdicts[class_id]:
+            local_only.add(item)
+    return PlanInput(problem, fits, pods, existing, templates, columns, template_daemons, costed, reasons,
+                     local_only)
 
 
 def _resources(pods: list[Pod]) -> list[str]:

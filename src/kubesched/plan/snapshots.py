@@ -20,6 +20,10 @@ from kubesched.snapshot.cluster import ClusterSnapshot
 # Filters whose verdict on an empty node depends only on the node and the pod.
 STATIC_FILTERS = ("NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts",
                   "NodeResourcesFit")
+# And on an empty copy of a node, the volume filters whose verdict is the node's and the
+# pod's claims': the PVs that can follow it there, zones, allowedTopologies, CSI limits (the
+# PVs other planned pods take, the replay checks).
+STATIC_VOLUME_FILTERS = ("NodeVolumeLimits", "VolumeBinding", "VolumeZone")
 
 
 def planning_profile(profile: Profile) -> Profile:
@@ -31,27 +35,35 @@ def planning_profile(profile: Profile) -> Profile:
 
 def static_profile(profile: Profile) -> Profile:
     """The profile with only the filters that judge a pod against an empty node."""
-    return replace(planning_profile(profile), filters=tuple(f for f in profile.filters if f in STATIC_FILTERS))
+    return replace(planning_profile(profile), filters=tuple(f for f in profile.filters
+                                                             if f in STATIC_FILTERS or f in STATIC_VOLUME_FILTERS))
 
 
 def snapshot(nodes: list[Node], profile: Profile, cluster: ClusterInput, seed: int | None = None,
-             workload: Iterable[Pod] = ()) -> ClusterSnapshot:
+             workload: Iterable[Pod] = (), csi_nodes: dict | None = None) -> ClusterSnapshot:
     """When the profile needs FGD's typical pods (kubesched.gpu), they come from the input's
     pods, as simulate takes them, and the pods of `workload` that the plan adds."""
-    made = ClusterSnapshot(nodes, planning_profile(profile), seed, ClusterObjects.of(cluster))
+    objects = ClusterObjects.of(cluster)
+    if csi_nodes and objects.storage is not None:  # node templates' CSINodes, for nodes made from them
+        objects.storage = replace(objects.storage, csi_nodes={**objects.storage.csi_nodes, **csi_nodes})
+    made = ClusterSnapshot(nodes, planning_profile(profile), seed, objects)
     if uses_typical_pods(profile):
         made.set_gpu_workload([*cluster.bound_pods, *cluster.pending_pods, *workload])
     return made
 
 
-def add_node(snapshot: ClusterSnapshot, node: Node) -> int:
-    """A node joins the snapshot (as ClusterSnapshot's constructor adds its nodes)."""
+def add_node(snapshot: ClusterSnapshot, node: Node, csi_drivers: dict[str, int | None] | None = None) -> int:
+    """A node joins the snapshot (as ClusterSnapshot's constructor adds its nodes), with the
+    drivers of its CSINode (a template's) for the volume plugins."""
+    snapshot.prepare_volumes()  # the PV table is made for the nodes before; the new one joins it
     index = snapshot.engine.add_node(
         node.name, node.labels, node.allocatable, [(t.key, t.value, t.effect) for t in node.taints],
         node.unschedulable, [(image.names, image.size_bytes) for image in node.images])
     snapshot.nodes.append(node)
     snapshot.node_names.append(node.name)
     snapshot.node_index[node.name] = index
+    if snapshot.volumes is not None:
+        snapshot.volumes.node_joined(node, index, csi_drivers)
     return index
 
 

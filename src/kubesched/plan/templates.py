@@ -12,6 +12,7 @@ from kubesched.model.manifests import load_manifests
 from kubesched.model.nodes import parse_node
 from kubesched.model.dra_records import ResourceSlice
 from kubesched.model.records import Node
+from kubesched.model.storage import parse_csi_node
 from kubesched.plan.template_slices import read_template_slices, slices_for_node
 
 COST_ANNOTATION = "kubesched.io/hourly-cost"
@@ -27,6 +28,9 @@ class NodeTemplate:
     node: Node
     cost: Decimal | None  # per hour; None when the template has no cost annotation
     slices: tuple[ResourceSlice, ...] = ()  # published by each node made from it (template_slices.py)
+    # The drivers of the CSINode each node made from it has (driver -> allocatable.count,
+    # None: no limit); None: no CSINode (no CSI attach limits).
+    csi_drivers: dict[str, int | None] | None = None
 
     @property
     def name(self) -> str:
@@ -43,17 +47,21 @@ class NodeTemplate:
 
 
 def read_templates(paths: Iterable[str]) -> list[NodeTemplate]:
-    """Every Node in the files is a template, every ResourceSlice one template's devices.
-    Either all templates have a cost or none."""
+    """Every Node in the files is a template, every ResourceSlice one template's devices,
+    every CSINode (named as its template) the CSI drivers of the template's nodes. Either
+    all templates have a cost or none."""
     templates: list[NodeTemplate] = []
     seen: set[str] = set()
-    slice_manifests = []
+    slice_manifests, csi_manifests = [], []
     for manifest in load_manifests(paths):
         if manifest.kind == "ResourceSlice":
             slice_manifests.append(manifest)
             continue
+        if manifest.kind == "CSINode":
+            csi_manifests.append(manifest)
+            continue
         if manifest.kind != "Node":
-            raise InputError(f"a node template must be a Node (or a ResourceSlice of one), not a {manifest.kind}", file=manifest.file,
+            raise InputError(f"a node template must be a Node (or a ResourceSlice or CSINode of one), not a {manifest.kind}", file=manifest.file,
                              obj=manifest.place or None, field="kind")
         node = parse_node(manifest.obj, file=manifest.file)
         if node.name in seen:
@@ -70,7 +78,8 @@ def read_templates(paths: Iterable[str]) -> list[NodeTemplate]:
     if not templates:
         raise InputError("no Node in the node template file(s)", file=", ".join(paths))
     slices = read_template_slices(slice_manifests, seen)
-    templates = [replace(t, slices=tuple(slices.get(t.name, ()))) for t in templates]
+    csi = read_template_csi_nodes(csi_manifests, seen)
+    templates = [replace(t, slices=tuple(slices.get(t.name, ())), csi_drivers=csi.get(t.name)) for t in templates]
     with_cost = [t.name for t in templates if t.cost is not None]
     if with_cost and len(with_cost) != len(templates):
         missing = next(t for t in templates if t.cost is None)
@@ -78,6 +87,24 @@ def read_templates(paths: Iterable[str]) -> list[NodeTemplate]:
                          file=missing.node.source or None, obj=f"Node {missing.name}",
                          field=f"metadata.annotations[{COST_ANNOTATION}]")
     return templates
+
+
+def read_template_csi_nodes(manifests, template_names: set[str]) -> dict[str, dict[str, int | None]]:
+    """Template name -> the drivers of its CSINode (a CSINode is named as its node)."""
+    found: dict[str, dict[str, int | None]] = {}
+    for manifest in manifests:
+        try:
+            name, drivers = parse_csi_node(manifest.obj)
+        except InputError as error:
+            raise error.located(file=manifest.file, obj=manifest.place or None) from None
+        if name not in template_names:
+            raise InputError(f"no node template is named {name!r} (a template's CSINode is named as the template)",
+                             file=manifest.file, obj=f"CSINode {name}", field="metadata.name")
+        if name in found:
+            raise InputError("two CSINodes of the node templates have this name", file=manifest.file,
+                             obj=f"CSINode {name}", field="metadata.name")
+        found[name] = drivers
+    return found
 
 
 def _cost(node: Node, file: str) -> Decimal | None:

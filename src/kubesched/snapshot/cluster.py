@@ -13,6 +13,7 @@ from kubesched.framework.profile import Profile
 from kubesched.gpu.request import gpu_indices, gpu_request, mask_of, pod_annotations
 from kubesched.gpu.typical import TypicalPod, shape_of, typical_pods
 from kubesched.model.records import Node, Pod
+from kubesched.snapshot.replicas import ReplicaKeys
 from kubesched.snapshot.volumes import VolumeCompiler, has_volumes
 
 
@@ -24,9 +25,11 @@ class ClusterSnapshot:
         self.node_names: list[str] = []
         self.node_index: dict[str, int] = {}
         self._classes: dict[tuple, int] = {}
-        self._last: tuple[Pod, Profile, int, dict] | None = None  # the pod class_of saw last, its annotations
+        # The pod class_of saw last, its profile, class, annotations and (a replica) its claims' asks.
+        self._last: tuple[Pod, Profile, int, dict, tuple | None] | None = None
         self._compiler = PodClassCompiler(self.engine, objects or ClusterObjects())
         self.volumes: VolumeCompiler | None = None  # made at the first pod with volumes
+        self._replicas: ReplicaKeys | None = None  # class keys replicas with claims share
         self.gpu_typical: list[TypicalPod] = []  # FGD's typical pods the engine has
         self.dra = None  # kubesched.dra.plugin.DraCluster when the input has DRA objects
         for node in self.nodes:
@@ -64,12 +67,55 @@ class ClusterSnapshot:
         annotations = pod_annotations(pod)
         if last is not None and last[1] is self.profile and _decided_alike(pod, last[0]) and annotations == last[3]:
             return last[2]  # the next replica of the same workload: no key to build
-        key = class_key(pod, self.profile)
+        if last is not None and last[1] is self.profile and annotations == last[3] and last[4] is not None \
+                and self._shares(pod) and self._replicas.follows(pod, last[0]) and self.volumes.asks(pod) == last[4]:
+            self._last = (pod, self.profile, last[2], annotations, last[4])
+            return last[2]  # the next replica of a StatefulSet: its claims ask as the last one's
+        replica = self._replica_key(pod, annotations)
+        key = replica or class_key(pod, self.profile)
         found = self._classes.get(key)
         if found is None:
             found = self._classes[key] = self._add_class(pod)
-        self._last = (pod, self.profile, found, annotations)
+        self._last = (pod, self.profile, found, annotations, replica[-1] if replica else None)
         return found
+
+    def prepare_volumes(self) -> None:
+        """Compile the PV table (each PV's nodes, the claims) now; else the first pod with
+        volumes does."""
+        if self.volumes is None and self.objects.storage is not None:
+            self.volumes = VolumeCompiler(self.engine, self.nodes, self.objects.storage, self.objects.claim_references)
+
+    def _shares(self, pod: Pod) -> bool:
+        """Whether the pod may share its class with replicas: it has claims, no ephemeral ones."""
+        claims = False
+        for volume in pod.spec.volumes:
+            if volume.ephemeral is not None:
+                return False
+            claims = claims or bool(volume.claim)
+        return claims and self.objects.storage is not None
+
+    def _replica_key(self, pod: Pod, annotations: dict) -> tuple | None:
+        """The key a pod with claims shares with the replicas of its workload (replicas.py);
+        None: the ordinary key (no claims, or ephemeral ones, which are the pod's by name)."""
+        if not self._shares(pod):
+            return None
+        self.prepare_volumes()
+        if self._replicas is None:
+            self._replicas = ReplicaKeys(self.objects)
+        # GPU requests come from the spec and the annotations
+        base = (self.profile.scheduler_name, pod.namespace, pod.owner_kind, pod.owner_name,
+                tuple(sorted(annotations.items())) if annotations else ())
+        return self._replicas.key(pod, base, self.volumes.asks(pod))
+
+    def note_pods(self, pods: Iterable[Pod]) -> None:
+        """The label keys these pods' inter-pod rules read, before any of them gets a class:
+        replicas keep a per-pod label in their key when some selector reads it."""
+        if self.objects.storage is None:
+            return
+        if self._replicas is None:
+            self._replicas = ReplicaKeys(self.objects)
+        for pod in pods:
+            self._replicas.note(pod.spec)
 
     def class_with_dra(self, pod: Pod, verdict: list[int], score: list[int]) -> int:
         """The pod's class with DynamicResources' verdict and raw score for every node."""
@@ -83,9 +129,7 @@ class ClusterSnapshot:
         """Compile the pod's class, its volumes included, into the engine."""
         arguments = self._compiler.compile(pod, self.profile)
         if has_volumes(pod) and self.objects.storage is not None:
-            if self.volumes is None:
-                self.volumes = VolumeCompiler(self.engine, self.nodes, self.objects.storage,
-                                              self.objects.claim_references)
+            self.prepare_volumes()
             volume_arguments = self.volumes.compile(pod, self.profile.filters)
             if arguments.get("prefilter_rejection") is not None:  # NodeAffinity's PreFilter came first
                 volume_arguments.pop("prefilter_rejection", None)
@@ -99,6 +143,8 @@ class ClusterSnapshot:
     def add_bound(self, pods: Iterable[Pod]) -> None:
         """Pods that already run on a node are part of the state (their claims are as the
         input has them: the scheduler does not bind them)."""
+        pods = list(pods)
+        self.note_pods(pods)
         self.engine.set_volume_binding(False)
         try:
             self._add_bound(pods)
@@ -133,7 +179,7 @@ class ClusterSnapshot:
         bindings = iter(self.engine.volume_placements())
         for pod, placement in zip(pods, placements):
             if placement.node is not None and self.binds_claims(pod):
-                placement.volumes = self.volumes.describe(next(bindings), placement.node)
+                placement.volumes = self.volumes.describe(pod, next(bindings), placement.node)
 
     def set_gpu_workload(self, pods: Iterable[Pod]) -> None:
         """FGD's typical pods, from the GPU requests of a workload's pods (kubesched.gpu)."""
@@ -149,6 +195,7 @@ class ClusterSnapshot:
 
     def place(self, pods: list[Pod]) -> np.ndarray:
         """Decide the pods in the given order inside the core; node index per pod, -1 if none."""
+        self.note_pods(pods)
         classes = np.fromiter((self.class_of(p) for p in pods), dtype=np.int32, count=len(pods))
         return self.engine.schedule_queue(classes)
 

@@ -11,7 +11,7 @@ is kept in the core.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -58,7 +58,13 @@ def candidate(volume: PersistentVolume, claim: PersistentVolumeClaim) -> bool:
     return (volume.claim_ref is None and static_fit(volume, claim) and volume.phase == "Available"
             and (claim.selector is None or label_selector_matches(claim.selector, volume.labels))
             and volume.storage_class == claim_class(claim)
-            and set(claim.access_modes) <= set(volume.access_modes))
+            and all(mode in volume.access_modes for mode in claim.access_modes))
+
+
+def pv_kind(volume: PersistentVolume) -> tuple:
+    """What candidate() reads of a PV, its capacity aside."""
+    return (volume.claim_ref is None, volume.volume_mode, volume.attributes_class, volume.deleting, volume.phase,
+            tuple(sorted(volume.labels.items())), volume.storage_class, volume.access_modes)
 
 
 def zone_values(value: str) -> set[str] | None:
@@ -195,11 +201,25 @@ class NodeIndex:
         self.nodes = nodes
         self.by_label: dict[tuple[str, str], list[int]] = {}
         self.by_name = {node.name: i for i, node in enumerate(nodes)}
+        self._matched: dict[tuple, list[int]] = {}
         for i, node in enumerate(nodes):
             for item in node.labels.items():
                 self.by_label.setdefault(item, []).append(i)
 
+    def add(self, node: Node, index: int) -> None:
+        """A node appended to the node list (the snapshot's) is indexed."""
+        self.by_name[node.name] = index
+        for item in node.labels.items():
+            self.by_label.setdefault(item, []).append(index)
+        self._matched.clear()
+
     def matching(self, terms) -> list[int]:
+        found = self._matched.get(terms)  # PVs often share their terms (a zone, a rack)
+        if found is None:
+            found = self._matched[terms] = self._matching(terms)
+        return found
+
+    def _matching(self, terms) -> list[int]:
         found: set[int] = set()
         for term in terms:
             narrowed = None
@@ -208,6 +228,9 @@ class NodeIndex:
                     narrowed = {i for value in requirement.values
                                 for i in self.by_label.get((requirement.key, value), ())}
                     break
+            if narrowed is not None and len(term.match_expressions) == 1 and not term.match_fields:
+                found |= narrowed  # the one requirement is what the index answered (a local PV's hostname)
+                continue
             if narrowed is None:
                 for requirement in term.match_fields:
                     if requirement.operator == "In":
@@ -248,6 +271,17 @@ class VolumeCompiler:
         for volume in self.volumes:
             if volume.claim_ref is not None:
                 claimed.setdefault(volume.claim_ref[:2], []).append(volume)
+        kinds: dict[tuple, int] = {}  # PVs alike in all that candidate() reads but the size
+        self._pv_kind = np.fromiter((kinds.setdefault(pv_kind(v), len(kinds)) for v in self.volumes), dtype=np.int32,
+                                    count=len(self.volumes))
+        self._kind_examples = [None] * len(kinds)
+        for volume, kind in zip(self.volumes, self._pv_kind):
+            if self._kind_examples[kind] is None:
+                self._kind_examples[kind] = volume
+        self._pv_capacity = np.array([v.capacity for v in self.volumes], dtype=np.int64)
+        self._references = claim_references
+        self._named = set(claimed)  # (namespace, name) of the claims some PV's claimRef names
+        self._interned_asks: dict[tuple, tuple] = {}
         claims = []
         for key in self.claim_keys:
             claim = storage.claims[key]
@@ -256,6 +290,7 @@ class VolumeCompiler:
             selected = -1 if claim.selected_node is None else self.node_of.get(claim.selected_node, -2)
             claims.append((prebound[0] if prebound else -1, selected, claim_references[key] > 1,
                            "ReadWriteOncePod" in claim.access_modes))
+        self._own_asks = {key: ask for key in self.claim_keys if (ask := self._own_ask(key)) is not None}
         limits = [{} for _ in nodes]
         installed = [[] for _ in nodes]
         for name, drivers in storage.csi_nodes.items():
@@ -268,6 +303,8 @@ class VolumeCompiler:
                            pv_class=[self._string(v.storage_class) for v in self.volumes], claims=claims,
                            limits=limits, installed=installed)
         self._configured = False
+        self._mask_rules: list = []  # per node mask id: node -> bool (for nodes added later)
+        self._capacity_rules: list = []  # per capacity column: node -> bytes or -1
         self.delayed_classes: set[int] = set()  # volume classes with delayed claims
         self.binding_classes: set[int] = set()  # the pod classes that have one (set by the snapshot)
 
@@ -294,6 +331,7 @@ class VolumeCompiler:
         if found is None:
             found = self._masks[key] = self.engine.add_volume_mask(np.fromiter(
                 (compute(node) for node in self.nodes), dtype=np.uint8, count=len(self.nodes)))
+            self._mask_rules.append(compute)
         return found
 
     def _candidates(self, claim: PersistentVolumeClaim) -> int:
@@ -301,18 +339,15 @@ class VolumeCompiler:
                claim.attributes_class)
         found = self._candidate_sets.get(key)
         if found is None:
-            any_node, by_node = [], {}
-            for i, volume in enumerate(self.volumes):
-                if candidate(volume, claim):
-                    if self.pv_nodes[i] is None:
-                        any_node.append(i)
-                    else:
-                        for n in self.pv_nodes[i]:
-                            by_node.setdefault(n, []).append(i)
-            found = self._candidate_sets[key] = self.engine.add_volume_candidates(any_node, by_node)
+            # What candidate() asks besides the size, once per kind of PV; the size per PV.
+            unsized = replace(claim, request=0)
+            fits = np.fromiter((candidate(volume, unsized) for volume in self._kind_examples), dtype=bool,
+                               count=len(self._kind_examples))
+            marked = fits[self._pv_kind] & (self._pv_capacity >= (claim.request or 0)) if self.volumes else fits[:0]
+            found = self._candidate_sets[key] = self.engine.add_volume_candidates_marked(marked)
         return found
 
-    def _delayed(self, claim: PersistentVolumeClaim) -> tuple:
+    def _delayed(self, claim: PersistentVolumeClaim, own: bool) -> tuple:
         storage_class = self.storage.classes[claim.storage_class]
         topology = -1
         if storage_class.allowed_topologies:
@@ -334,14 +369,78 @@ class VolumeCompiler:
             key = ("node capacity", storage_class.name, size)
             node_capacity = self._capacities.get(key)
             if node_capacity is None:
-                values = []
-                for node in self.nodes:
+                def node_value(node):
                     found = first(node)
-                    values.append(-1 if found is None else (found.capacity or 0))
-                node_capacity = self._capacities[key] = self.engine.add_volume_capacities(values)
-        return (self.claim_id[claim.key], self._candidates(claim), claim.request or 0,
+                    return -1 if found is None else (found.capacity or 0)
+                node_capacity = self._capacities[key] = self.engine.add_volume_capacities(
+                    [node_value(node) for node in self.nodes])
+                self._capacity_rules.append(node_value)
+        return (-1 if own else self.claim_id[claim.key], self._candidates(claim), claim.request or 0,
                 self._string(claim.storage_class), storage_class.provisioner != NO_PROVISIONER, topology, capacity,
                 node_capacity)
+
+    def node_joined(self, node: Node, index: int, csi_drivers: dict[str, int | None] | None) -> None:
+        """A node added to the snapshot after the table was made (a node `plan nodes` adds):
+        the PVs whose node affinity it matches, every mask and capacity, and its CSINode's
+        drivers (a node template's, None: none)."""
+        self._configure()
+        self.node_of[node.name] = index
+        self.index.add(node, index)
+        pvs = []
+        for pv, terms in enumerate(v.node_terms for v in self.volumes):
+            if terms is not None and any(node_term_matches(t, node.name, node.labels) for t in terms):
+                pvs.append(pv)
+                self.pv_nodes[pv].append(index)
+        drivers = csi_drivers or {}
+        self.engine.volume_node_joined(
+            index, pvs, [rule(node) for rule in self._mask_rules], [rule(node) for rule in self._capacity_rules],
+            {self._driver(d): count for d, count in drivers.items() if count is not None},
+            [self._driver(d) for d in drivers])
+
+    def own(self, key: str, pod_name: str) -> bool:
+        """Whether the claim is the pod's own, undecided: named for the pod as a StatefulSet
+        names its claims (`<template>-<pod>`), no other pod refers to it, it is unbound on a
+        WaitForFirstConsumer class, no node is selected and no PV names it. Nothing but that
+        pod's placement reads or changes it, so pods whose own claims ask the same are decided
+        alike (replicas share a class). The name matters because the pods counted in
+        `claim_references` need not be every pod the snapshot will see (explain counts the
+        pods ahead of the one explained)."""
+        ask = self._own_asks.get(key)
+        return ask is not None and key.endswith("-" + pod_name)
+
+    def _own_ask(self, key: str) -> tuple | None:
+        """What the claim asks if it may be a pod's own (all but the name checked), else None."""
+        claim = self.storage.claims[key]
+        if claim.bound or claim.volume_name or claim.selected_node is not None or claim.deleting \
+                or claim.phase == "Lost" or "ReadWriteOncePod" in claim.access_modes:
+            return None
+        storage_class = self.storage.classes.get(claim.storage_class) if claim.storage_class else None
+        if storage_class is None or storage_class.binding_mode != WAIT or self._references[key] > 1 \
+                or (claim.namespace, claim.name) in self._named:
+            return None
+        ask = ("own", claim.storage_class, claim.request, frozenset(claim.access_modes), claim.volume_mode,
+               claim.selector, claim.attributes_class)
+        return self._interned_asks.setdefault(ask, ask)  # equal asks, one object: compared by identity first
+
+    def asks(self, pod: Pod) -> tuple:
+        """For the class key: each claim of the pod by what it asks if it is its own, else by
+        name."""
+        found = []
+        prefix = pod.namespace + "/"
+        for volume in pod.spec.volumes:
+            if not volume.claim and volume.ephemeral is None:
+                continue
+            key = prefix + volume.claim_name(pod.name)
+            ask = self._own_asks.get(key)
+            found.append(ask if ask is not None and key.endswith("-" + pod.name) else key)
+        return tuple(found)
+
+    def resolve(self, pod: Pod, bindings: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """A placement's bindings with the pod's own claims (-(index in delayed) - 1) named."""
+        if all(claim >= 0 for claim, _ in bindings):
+            return bindings
+        delayed = prefilter(pod, self.storage, {"VolumeBinding"}).delayed or []
+        return [(claim if claim >= 0 else self.claim_id[delayed[-claim - 1].key], pv) for claim, pv in bindings]
 
     def compile(self, pod: Pod, filters: tuple[str, ...]) -> dict:
         """The add_class arguments for the pod's volumes ({} without volumes)."""
@@ -351,17 +450,23 @@ class VolumeCompiler:
         verdict = prefilter(pod, self.storage, enabled)
         self._configure()
         ns = pod.namespace
+        own = {key for _, name in pod_claims(pod) if self.own(key := f"{ns}/{name}", pod.name)}
         used = [self.claim_id[f"{ns}/{v.claim}"] for v in pod.spec.volumes
-                if v.claim and f"{ns}/{v.claim}" in self.claim_id]
+                if v.claim and f"{ns}/{v.claim}" in self.claim_id and f"{ns}/{v.claim}" not in own]
         rwop = [c for c in used if "ReadWriteOncePod" in self.storage.claims[self.claim_keys[c]].access_modes]
         disks = [(DISK_KINDS[v.disk[0]], self._string(v.disk[1]), v.disk[2], [self._string(m) for m in v.monitors])
                  for v in pod.spec.volumes if v.disk]
-        attachable = [(self._driver(driver), self._unique.setdefault(unique, len(self._unique)))
-                      for driver, unique in attachable_volumes(pod, self.storage)]
+        own_volumes = {f"-{key}" for key in own}  # the handle attachable_volumes gives an unbound claim
+        attachable, own_attachable = [], []
+        for driver, unique in attachable_volumes(pod, self.storage):
+            if unique[len(driver) + 1:] in own_volumes:
+                own_attachable.append(self._driver(driver))
+            else:
+                attachable.append((self._driver(driver), self._unique.setdefault(unique, len(self._unique))))
         if verdict.rejected_by:  # its Filter never runs; what it uses on a node still counts for the others
             volume_class = self.engine.add_volume_class(
                 restrictions=False, limits=False, binding=False, zone=False, bound_pvs=[], delayed=[], claims=used,
-                rwop_claims=rwop, disks=disks, attachable=attachable)
+                rwop_claims=rwop, disks=disks, attachable=attachable, own_attachable=own_attachable)
             return {"prefilter_rejection": verdict.message, "volume_rejection_filter": verdict.rejected_by,
                     "volume_class": volume_class}
         zone = bool(verdict.topologies)
@@ -376,13 +481,15 @@ class VolumeCompiler:
             limits="NodeVolumeLimits" in enabled and bool(pod_claims(pod)),
             binding=binding, zone=zone,
             bound_pvs=[self.pv_id.get(c.volume_name, -1) for c in verdict.bound or ()],
-            delayed=[self._delayed(c) for c in verdict.delayed or ()],
-            claims=used, rwop_claims=rwop, disks=disks, attachable=attachable, zone_mask=zone_mask)
+            delayed=[self._delayed(c, own=c.key in own) for c in verdict.delayed or ()],
+            claims=used, rwop_claims=rwop, disks=disks, attachable=attachable, zone_mask=zone_mask,
+            own_attachable=own_attachable)
         if verdict.delayed:
             self.delayed_classes.add(volume_class)
         return {"volume_class": volume_class}
 
-    def describe(self, bindings: list[tuple[int, int]], node: str) -> list[dict]:
+    def describe(self, pod: Pod, bindings: list[tuple[int, int]], node: str) -> list[dict]:
         """A placement's claims: the PV each binds, or where it is provisioned."""
+        bindings = self.resolve(pod, bindings)
         return [{"claim": self.claim_keys[claim], "volume": self.volumes[pv].name} if pv >= 0
                 else {"claim": self.claim_keys[claim], "provisionedOn": node} for claim, pv in bindings]
