@@ -19,7 +19,7 @@ from kubesched.snapshot.cluster import ClusterSnapshot, fit_error_message, reaso
 GATED_MESSAGE = "Scheduling is blocked due to non-empty scheduling gates"
 
 
-@dataclass
+@dataclass(slots=True)  # made per pod decided
 class Placement:
     pod: str
     node: str | None

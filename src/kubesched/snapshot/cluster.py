@@ -71,6 +71,10 @@ class ClusterSnapshot:
         self._last = (pod, self.profile, found, annotations)
         return found
 
+    def classes_of(self, pods: list[Pod]) -> np.ndarray:
+        """`class_of` of every pod, as the core's int32 array."""
+        return np.fromiter(map(self.class_of, pods), dtype=np.int32, count=len(pods))
+
     def class_with_dra(self, pod: Pod, verdict: list[int], score: list[int]) -> int:
         """The pod's class with DynamicResources' verdict and raw score for every node."""
         key = (class_key(pod, self.profile), bytes(verdict), tuple(score))
@@ -149,8 +153,7 @@ class ClusterSnapshot:
 
     def place(self, pods: list[Pod]) -> np.ndarray:
         """Decide the pods in the given order inside the core; node index per pod, -1 if none."""
-        classes = np.fromiter((self.class_of(p) for p in pods), dtype=np.int32, count=len(pods))
-        return self.engine.schedule_queue(classes)
+        return self.engine.schedule_queue(self.classes_of(pods))
 
     def failure_message(self, histogram: list[tuple[int, int]]) -> str:
         """Upstream's FitError wording for a histogram of the core's reason codes."""
