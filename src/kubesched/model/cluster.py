@@ -141,7 +141,7 @@ def _read(manifests: list[Manifest], warn: Callable[[str], None], stop: Callable
                 break
 
     _check_node_totals(cluster)
-    storage = [m for m in manifests if m.obj["kind"] in STORAGE_KINDS] if not STORAGE_KINDS.keys().isdisjoint(by_kind) else []
+    storage = [m for m in manifests if m.obj["kind"] in STORAGE_KINDS] if STORAGE_KINDS.keys() & by_kind.keys() else []
     cluster.storage = read_storage(add_controller_claims(storage, set_claims, cluster))
     cluster.dra = read_dra_objects(by_kind)
     check_pod_claims([*cluster.bound_pods, *cluster.pending_pods])

@@ -167,7 +167,8 @@ def _decided_alike(pod: Pod, other: Pod) -> bool:
     compares)."""
     return (pod.spec is other.spec and pod.namespace == other.namespace and pod.owner_kind == other.owner_kind
             and pod.owner_name == other.owner_name and pod.labels == other.labels
-            and not any(v.ephemeral is not None for v in pod.spec.volumes))  # ephemeral claims: the pod's own
+            and not (pod.spec.volumes  # ephemeral claims: the pod's own
+                     and any(v.ephemeral is not None for v in pod.spec.volumes)))
 
 
 def reason_counts(node_reasons: list[list[str]]) -> dict[str, int]:
