@@ -158,7 +158,8 @@ def _parse_json_fast(data: bytes) -> object:
     member kept has its colon and every string its colons) exactly when no member was
     dropped, that is when no key repeats. A run of 19 digits anywhere (a string too)
     sends the document to the careful parser, which keeps such integers exact."""
-    if any(escape in data for escape in _COLON_ESCAPES) or _LONG_NUMBER in data.translate(_DIGITS_AS_ZERO):
+    escaped = b"\\u003" in data and any(escape in data for escape in _COLON_ESCAPES)  # one scan when neither is
+    if escaped or _LONG_NUMBER in data.translate(_DIGITS_AS_ZERO):
         return _SLOW
     try:
         document = orjson.loads(data)

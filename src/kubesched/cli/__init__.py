@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import errno
+import importlib
 import sys
 
 import click
 
+from kubesched.cli import teardown
 from kubesched.cli.options import mark_command_start
 from kubesched.errors import InputError, one_line
 
@@ -41,6 +43,20 @@ class _Group(click.Group):
             raise
 
 
+    # The subcommands, each the attribute of its name in the module kubesched.cli.<name>,
+    # imported when the command is asked for: `simulate` loads neither the live scheduler
+    # nor the API client.
+    lazy_commands = ("simulate", "explain", "cluster", "run", "plan", "snapshot", "trace", "completion")
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in self.lazy_commands:
+            self.add_command(getattr(importlib.import_module(f"kubesched.cli.{name}"), name), name)
+        return super().get_command(ctx, name)
+
+
 _WRITE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS)
 
 
@@ -55,17 +71,6 @@ def main() -> None:
     """Schedule, simulate and plan Kubernetes pods with upstream's decisions."""
 
 
-def _register() -> None:
-    from kubesched.cli import cluster, completion, explain, plan, run, simulate, snapshot, trace
-
-    main.add_command(simulate.simulate)
-    main.add_command(explain.explain)
-    main.add_command(cluster.cluster)
-    main.add_command(run.run)
-    main.add_command(plan.plan)
-    main.add_command(snapshot.snapshot)
-    main.add_command(trace.trace)
-    main.add_command(completion.completion)
-
-
-_register()
+def entry() -> None:
+    """The `kubesched` program: `main` as the whole process (see cli/teardown.py)."""
+    teardown.run_as_process(main)

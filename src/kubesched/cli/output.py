@@ -38,8 +38,13 @@ class Output:
         """Print (or write) the answer: `document` is what json and yaml show; the others render it."""
         chosen = self.format or ("json" if self.file else None)
         if self.file:
-            with open(self.file, "w", encoding="utf-8") as handle:
-                handle.write(render(chosen, document, table, wide, names))
+            if chosen == "json":  # bytes as orjson makes them, without a round trip through str
+                with open(self.file, "wb") as handle:
+                    handle.write(_json(document))
+                    handle.write(b"\n")
+            else:
+                with open(self.file, "w", encoding="utf-8") as handle:
+                    handle.write(render(chosen, document, table, wide, names))
             click.echo(table())
         else:
             click.echo(render(chosen, document, table, wide, names), nl=False)
@@ -47,7 +52,7 @@ class Output:
 
 def render(chosen: str | None, document, table, wide, names) -> str:
     if chosen == "json":
-        return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY).decode() + "\n"
+        return _json(document).decode() + "\n"
     if chosen == "yaml":
         plain = orjson.loads(orjson.dumps(document, option=orjson.OPT_SERIALIZE_NUMPY))
         return yaml.dump(plain, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1 << 16)
@@ -56,6 +61,10 @@ def render(chosen: str | None, document, table, wide, names) -> str:
         return "".join(f"{name}\n" for name in listed)
     text = (wide or table)() if chosen == "wide" else table()
     return text + "\n"
+
+
+def _json(document) -> bytes:
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY)
 
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)

@@ -8,6 +8,7 @@ from kubesched.cli import reasons
 from kubesched.cli.options import (cluster_inputs, cluster_options, cluster_paths, config_option, currency_option,
                                    load_profiles_and_extenders, report_option, require_served, scheduler_name_option, seed_option)
 from kubesched.cli.output import Output, output_options, table
+from kubesched.cli.teardown import keep_until_exit
 from kubesched.cli.units import amount, percent
 from kubesched.model.cluster import read_cluster
 from kubesched.plan.snapshots import usage_by_node
@@ -56,6 +57,7 @@ def simulate(paths: tuple[str, ...], kubeconfig: str | None, context: str | None
         with open(report_path, "w", encoding="utf-8") as handle:
             handle.write(pages.simulate_report(result, usage_by_node(before), currency, made))
     out.emit(view.document(), table=view.table, wide=view.wide, names=view.names)
+    keep_until_exit(cluster, result, view)
 
 
 class SimulationView:
@@ -69,7 +71,7 @@ class SimulationView:
         self.nodes_used = int((pod_count > 0).sum())
 
     def document(self) -> dict:
-        document = self.result.to_json()
+        document = {"placements": [p.to_json() for p in self.result.placements], "summary": dict(self.summary)}
         document["summary"]["nodesUsed"] = self.nodes_used
         document["summary"]["unschedulableByReason"] = self.by_reason
         return document

@@ -20,7 +20,7 @@ from kubesched.model.dra_records import DraObjects
 from kubesched.model.fields import boolean, int32, mapping, one_of, string, string_map
 from kubesched.model.manifests import Manifest, load_manifests, paused_gc
 from kubesched.model.nodes import parse_node
-from kubesched.model.objects import check_api_version, check_object, identity
+from kubesched.model.objects import API_VERSIONS, check_api_version, check_object, identity
 from kubesched.model.objects import label as object_label
 from kubesched.model.pod_spec import PREEMPTION_POLICIES
 from kubesched.model.quantity import MAX_AMOUNT
@@ -141,7 +141,8 @@ def _read(manifests: list[Manifest], warn: Callable[[str], None], stop: Callable
                 break
 
     _check_node_totals(cluster)
-    cluster.storage = read_storage(add_controller_claims(manifests, set_claims, cluster))
+    storage = [m for m in manifests if m.obj["kind"] in STORAGE_KINDS] if STORAGE_KINDS.keys() & by_kind.keys() else []
+    cluster.storage = read_storage(add_controller_claims(storage, set_claims, cluster))
     cluster.dra = read_dra_objects(by_kind)
     check_pod_claims([*cluster.bound_pods, *cluster.pending_pods])
     for pod in (*cluster.bound_pods, *cluster.pending_pods):
@@ -181,7 +182,9 @@ def _check_objects(manifests: list[Manifest]) -> None:
     seen: set[tuple[str, str, str]] = set()
     for manifest in manifests:
         kind = manifest.obj["kind"]
-        check_api_version(manifest)
+        version = manifest.obj.get("apiVersion")
+        if version is not None and API_VERSIONS.get(kind, version) != version:
+            check_api_version(manifest)  # the kind's own apiVersion, or an error naming it
         if kind not in _RAW_KINDS and kind not in WORKLOAD_KINDS:
             continue
         if kind in _RAW_KINDS:

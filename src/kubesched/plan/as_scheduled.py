@@ -22,6 +22,9 @@ from kubesched.sim.simulate import Placement
 from kubesched.snapshot.cluster import ClusterSnapshot
 
 
+_STOP_EVERY = 64  # pods between two questions to `stop`
+
+
 @dataclass
 class AsScheduled:
     templates: list[NodeTemplate]
@@ -49,20 +52,37 @@ def schedule_adding_nodes(cluster: ClusterInput, pods: list[Pod], plan_input: Pl
     grower = Grower(snapshot, plan_input, daemons, node_names(plan_input.templates, (n.name for n in cluster.nodes)),
                     [], dra)
     placements: list[Placement] = []
-    for item, pod in enumerate(pods):
-        if stop is not None and item % 64 == 0 and stop():
+    item = 0
+    while item < len(pods):
+        if stop is not None and item % _STOP_EVERY == 0 and stop():
             return None
+        pod = pods[item]
         if dra is not None and dra.has_claims(pod):
             placements.append(place_with_claims(snapshot, dra, pod, None, lambda: grower.add_for(item))[0])
+            item += 1
             continue
-        class_id = snapshot.class_of(pod)
-        chosen = snapshot.engine.schedule(class_id)
-        if chosen < 0 and grower.add_for(item) is not None:
-            chosen = snapshot.engine.schedule(class_id)
-        if chosen < 0:
+        # The pods up to the next claim or the next question to `stop`, decided as simulate
+        # does, until one fits nowhere: a node is added for it and it is tried again.
+        end = item + 1
+        limit = min(len(pods), (item // _STOP_EVERY + 1) * _STOP_EVERY)
+        while end < limit and not (dra is not None and dra.has_claims(pods[end])):
+            end += 1
+        chosen, decided = snapshot.engine.schedule_until_failure(snapshot.classes_of(pods[item:end]))
+        names = snapshot.node_names
+        placements.extend(Placement(p.key, names[node]) for p, node in zip(pods[item:item + decided],
+                                                                            chosen[:decided].tolist()) if node >= 0)
+        item += decided
+        if chosen[decided - 1] >= 0:
+            continue
+        failed = item - 1
+        pod = pods[failed]
+        node = -1
+        if grower.add_for(failed) is not None:
+            node = snapshot.engine.schedule(snapshot.class_of(pod))
+        if node < 0:
             placements.append(Placement(pod.key, None, snapshot.failure_message(snapshot.engine.last_failure())))
         else:
-            placements.append(Placement(pod.key, snapshot.node_names[chosen]))
+            placements.append(Placement(pod.key, snapshot.node_names[node]))
     added = [template for _, template in grower.new_nodes]
     return AsScheduled(plan_input.templates, added, placements, plan_input.costed)
 

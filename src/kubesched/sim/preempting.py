@@ -27,7 +27,7 @@ class PreemptionFlow:
     mode: str = "requeue"
     preemptions: int = 0
     evicted: list[str] = field(default_factory=list)  # pod keys, in eviction order
-    last: dict = field(default_factory=dict)  # pod key -> its last Placement
+    recorded: list = field(default_factory=list)  # placements in decision order, not in `last` yet
     landed: list = field(default_factory=list)  # (pod, node, class id) not in `rows` yet
     # (class id, priority) -> (version, answer) of the last preemption that could not help:
     # pods of one class failing in a row get the same answer while no pod lands or leaves.
@@ -41,6 +41,15 @@ class PreemptionFlow:
         """A pod landed; the table learns of it when a preemption next reads it (most runs
         never preempt, and then pay nothing per pod)."""
         self.landed.append((pod, node, class_id))
+
+    @property
+    def last(self) -> dict:
+        """Pod key -> its last placement (built when a preemption reads it, as `table`)."""
+        known = self._last
+        for placement in self.recorded:
+            known[placement.pod] = placement
+        self.recorded.clear()
+        return known
 
     @property
     def table(self) -> PodTable:
@@ -58,6 +67,9 @@ class PreemptionFlow:
             table.add(pod, pod.node_name, start_time=entry.start_time, terminating=entry.terminating)
         return cls(table, mode)
 
+    def __post_init__(self) -> None:
+        self._last: dict = {}
+
 
 def recreated(pod: Pod) -> bool:
     """Whether a controller recreates the pod once it is evicted (bare pods are gone)."""
@@ -70,29 +82,30 @@ def decide_preempting(snapshot, pods: list[Pod], flow: PreemptionFlow, placement
     the queue, so that the caller puts them in their place."""
     placements = []
     engine = snapshot.engine
-    names = snapshot.node_names
-    classes = np.fromiter((snapshot.class_of(p) for p in pods), dtype=np.int32, count=len(pods))
+    names = np.array(snapshot.node_names, dtype=object)
+    classes = snapshot.classes_of(pods)
     i = 0
     while i < len(pods):
         chosen, decided = engine.schedule_until_failure(classes[i:])
-        for k in range(decided):
-            pod, node, class_id = pods[i + k], int(chosen[k]), int(classes[i + k])
-            if node >= 0:
-                flow.place(pod, names[node], class_id)
-                placements.append(_record(flow, placement_type(pod.key, names[node])))
-                continue
-            placement, victims = _preempt_for(snapshot, pod, class_id, flow, placement_type)
-            placements.append(_record(flow, placement))
+        placed = decided if chosen[decided - 1] >= 0 else decided - 1  # all but a last failure
+        if placed > 0:  # the pods that fit, in bulk
+            run = pods[i:i + placed]
+            nodes = names[chosen[:placed]].tolist()
+            made = [placement_type(pod.key, node) for pod, node in zip(run, nodes)]
+            flow.landed.extend(zip(run, nodes, classes[i:i + placed].tolist()))
+            flow.recorded.extend(made)
+            placements.extend(made)
+        if placed < decided:
+            k = i + placed
+            pod = pods[k]
+            placement, victims = _preempt_for(snapshot, pod, int(classes[k]), flow, placement_type)
+            flow.recorded.append(placement)
+            placements.append(placement)
             again = [v for v in victims if flow.mode == "requeue" and recreated(v)]
             if again:
-                return placements, again, pods[i + k + 1:]
+                return placements, again, pods[k + 1:]
         i += decided
     return placements, [], []
-
-
-def _record(flow: PreemptionFlow, placement):
-    flow.last[placement.pod] = placement
-    return placement
 
 
 def _preempt_for(snapshot, pod: Pod, class_id: int, flow: PreemptionFlow, placement_type):

@@ -21,7 +21,7 @@ from kubesched.snapshot.cluster import ClusterSnapshot, fit_error_message, reaso
 GATED_MESSAGE = "Scheduling is blocked due to non-empty scheduling gates"
 
 
-@dataclass
+@dataclass(slots=True)  # made per pod decided
 class Placement:
     pod: str
     node: str | None
@@ -58,18 +58,21 @@ class SimulationResult:
         return {"placements": [p.to_json() for p in self.placements], "summary": self.summary()}
 
     def summary(self) -> dict:
-        final = {p.pod: p for p in self.placements}  # an evicted pod decided again: its last decision
         evicted = set(self.preemption.evicted) if self.preemption else set()
-        placed = sum(1 for p in final.values() if p.node is not None and p.evicted_by is None)
+        # An evicted pod decided again: its last decision. Without evictions each pod is decided once.
+        final = list({p.pod: p for p in self.placements}.values()) if evicted else self.placements
+        unplaced = [p.message for p in final if p.node is None]
+        placed = len(final) - len(unplaced)
+        if evicted:
+            placed -= sum(1 for p in final if p.evicted_by is not None and p.node is not None)
         reasons: dict[str, int] = {}
-        for p in final.values():
-            if p.node is None:
-                reasons[p.message] = reasons.get(p.message, 0) + 1
+        for message in unplaced:
+            reasons[message] = reasons.get(message, 0) + 1
         summary = {
             "nodes": self.snapshot.node_count,
             "pods": len(final),
             "placed": placed,
-            "unschedulable": sum(1 for p in final.values() if p.node is None),
+            "unschedulable": len(unplaced),
             "unschedulableByMessage": reasons,
             "utilization": utilization(self.snapshot),
         }

@@ -117,6 +117,11 @@ class ClusterSnapshot:
         for pod in pods:
             self._replicas.note(pod.spec)
 
+    def classes_of(self, pods: list[Pod]) -> np.ndarray:
+        """`class_of` of every pod, as the core's int32 array."""
+        self.note_pods(pods)
+        return np.fromiter(map(self.class_of, pods), dtype=np.int32, count=len(pods))
+
     def class_with_dra(self, pod: Pod, verdict: list[int], score: list[int]) -> int:
         """The pod's class with DynamicResources' verdict and raw score for every node."""
         key = (class_key(pod, self.profile), bytes(verdict), tuple(score))
@@ -195,9 +200,7 @@ class ClusterSnapshot:
 
     def place(self, pods: list[Pod]) -> np.ndarray:
         """Decide the pods in the given order inside the core; node index per pod, -1 if none."""
-        self.note_pods(pods)
-        classes = np.fromiter((self.class_of(p) for p in pods), dtype=np.int32, count=len(pods))
-        return self.engine.schedule_queue(classes)
+        return self.engine.schedule_queue(self.classes_of(pods))
 
     def failure_message(self, histogram: list[tuple[int, int]]) -> str:
         """Upstream's FitError wording for a histogram of the core's reason codes."""
@@ -211,7 +214,8 @@ def _decided_alike(pod: Pod, other: Pod) -> bool:
     compares)."""
     return (pod.spec is other.spec and pod.namespace == other.namespace and pod.owner_kind == other.owner_kind
             and pod.owner_name == other.owner_name and pod.labels == other.labels
-            and not any(v.ephemeral is not None for v in pod.spec.volumes))  # ephemeral claims: the pod's own
+            and not (pod.spec.volumes  # ephemeral claims: the pod's own
+                     and any(v.ephemeral is not None for v in pod.spec.volumes)))
 
 
 def reason_counts(node_reasons: list[list[str]]) -> dict[str, int]:
