@@ -274,6 +274,7 @@ cdef extern from "engine.hpp" namespace "kubesched" nogil:
         int32_t schedule(int32_t) except +
         void schedule_queue(const int32_t*, int64_t, int32_t*) except +
         Histogram last_failure()
+        void resolve_deferred_failure() except +
         int32_t last_evaluated()
         int32_t last_feasible()
         vector[Histogram] failures()
@@ -343,10 +344,14 @@ cdef extern from "preemption.hpp" namespace "kubesched" nogil:
         int64_t start_time
         vector[int32_t] budgets
 
+    cdef cppclass VictimTable:
+        vector[PreemptionPod] pods
+        int32_t add(PreemptionPod) except +
+        void remove(int32_t)
+
     cdef cppclass PreemptionRequest:
         int32_t class_id
         int32_t priority
-        vector[PreemptionPod] pods
         vector[int32_t] budgets_allowed
         vector[pair[int32_t, int32_t]] nominated
         int32_t offset
@@ -365,4 +370,4 @@ cdef extern from "preemption.hpp" namespace "kubesched" nogil:
         int32_t chosen
         int32_t decided_by
 
-    PreemptionOutcome find_preemption(Engine&, const PreemptionRequest&) except +
+    PreemptionOutcome find_preemption(Engine&, const PreemptionRequest&, VictimTable&) except +

@@ -10,33 +10,19 @@
 #include <vector>
 
 #include "engine.hpp"
+#include "victim_table.hpp"
 
 namespace kubesched {
-
-struct PreemptionPod {  // a pod counted on a node: a potential victim
-  int32_t class_id = -1;
-  int32_t node = -1;
-  int32_t priority = 0;
-  int64_t start_time = 0;        // nanoseconds since the epoch; INT64_MAX when unknown
-  std::vector<int32_t> budgets;  // the PodDisruptionBudgets its eviction charges, in order
-};
 
 struct PreemptionRequest {
   int32_t class_id = -1;  // the preemptor
   int32_t priority = 0;
-  std::vector<PreemptionPod> pods;       // in each node's order
   std::vector<int32_t> budgets_allowed;  // disruptionsAllowed per budget
   // Pods nominated to nodes and not bound, at the preemptor's priority or above: (class, node).
   std::vector<std::pair<int32_t, int32_t>> nominated;
   int32_t offset = 0;  // the dry run's start among the potential nodes
   int32_t min_candidate_percentage = 10;
   int32_t min_candidate_absolute = 100;
-};
-
-struct PreemptionCandidate {
-  int32_t node = -1;
-  std::vector<int32_t> victims;  // indices into the request's pods, most important first
-  int32_t pdb_violations = 0;
 };
 
 enum PickCriterion : int32_t {
@@ -59,7 +45,23 @@ struct PreemptionOutcome {
   int32_t decided_by = kOnlyCandidate;
 };
 
-PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& request);
+// The pods that may be victims are the table's; its verdict cache serves (and is brought up
+// to date for) a node-local preemptor when no nominated pod is involved.
+PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& request, VictimTable& table);
+
+// The node-local dry run (preemption_local.cpp): whether a pod of the request's class is
+// one whose filters read only its node's own state (no inter-pod rule touches it, no host
+// ports, GPUs, volumes or claims), so that evicting pods only frees resources.
+bool node_local_preemptor(Engine& engine, int32_t class_id);
+// The table's verdict for every node, recomputed for the nodes that changed.
+const std::vector<NodeVerdict>& node_local_verdicts(Engine& engine, const PreemptionRequest& request,
+                                                    VictimTable& table);
+
+// Shared by both dry runs (preemption.cpp).
+bool resolvable(const Engine& engine, const PodClass& pod, int32_t node, const Reasons& reasons);
+bool more_important(const std::vector<PreemptionPod>& pods, int32_t a, int32_t b);
+std::vector<uint8_t> violating(const PreemptionRequest& request, const std::vector<PreemptionPod>& pods,
+                               const std::vector<int32_t>& victims);
 
 // Upstream's calculateNumCandidates.
 int32_t candidates_to_find(int32_t potential, int32_t percentage, int32_t absolute);

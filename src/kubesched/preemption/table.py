@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from kubesched import _core
 from kubesched.model.records import Pod
 from kubesched.preemption.pdb import PodDisruptionBudget, budgets_of
 from kubesched.preemption.victims import LATEST, PodOnNode
@@ -27,6 +28,7 @@ class PodTable:
         self._budget_offsets = np.zeros(65, dtype=np.int32)  # row i: [offsets[i], offsets[i + 1])
         self._budget_indices = np.empty(16, dtype=np.int32)
         self._row_of: dict[int, int] = {}  # id(pod) -> row
+        self.victims = _core.VictimTable(snapshot.engine, len(self.pdbs))  # the same rows, in the core
         for entry in placed:
             self.add(entry.pod, entry.node, start_time=entry.start_time, terminating=entry.terminating)
 
@@ -41,8 +43,10 @@ class PodTable:
                 self._columns[name] = np.resize(column, 2 * len(column))
             self._budget_offsets = np.resize(self._budget_offsets, 2 * len(self._budget_offsets))
         row = self._size
-        self._columns["class"][row] = self.snapshot.class_of(pod) if class_id is None else class_id
-        self._columns["node"][row] = self.snapshot.node_index[node]
+        class_id = self.snapshot.class_of(pod) if class_id is None else class_id
+        node_index = self.snapshot.node_index[node]
+        self._columns["class"][row] = class_id
+        self._columns["node"][row] = node_index
         self._columns["priority"][row] = pod.priority
         self._columns["start"][row] = start_time
         start = int(self._budget_offsets[row])
@@ -51,6 +55,7 @@ class PodTable:
             self._budget_indices = np.resize(self._budget_indices, 2 * len(self._budget_indices))
         self._budget_indices[start:start + len(budgets)] = budgets
         self._budget_offsets[row + 1] = start + len(budgets)
+        self.victims.add(class_id, node_index, pod.priority, start_time, budgets)
         self.pods.append(pod)
         self.terminating.append(terminating)
         self._row_of[id(pod)] = row
@@ -65,6 +70,7 @@ class PodTable:
             return None
         counted = (int(self._columns["class"][row]), int(self._columns["node"][row]))
         self._columns["node"][row] = -1
+        self.victims.remove(row)
         return counted
 
     def start_of(self, pod: Pod) -> int:
@@ -81,6 +87,9 @@ class PodTable:
     def rows_on(self, node: str) -> list[int]:
         index = self.snapshot.node_index[node]
         return [int(r) for r in np.flatnonzero(self._columns["node"][:self._size] == index)]
+
+    def budgets_allowed(self) -> list[int]:
+        return [b.disruptions_allowed for b in self.pdbs]
 
     def columns(self) -> tuple:
         """(classes, nodes, priorities, starts, budget offsets, budget indices, budgets allowed)."""
