@@ -689,21 +689,24 @@ cdef class PreemptionAnswer:
     def decided_by(self):
         return self.outcome.decided_by
 
+    cdef _candidate(self, size_t i):
+        cdef core.PreemptionOutcome* o = &self.outcome
+        return (o.candidate_nodes[i], [o.victims[k] for k in range(o.victim_start[i], o.victim_start[i + 1])],
+                o.candidate_violations[i])
+
     def chosen_candidate(self):
         """(node, [victim rows], PDB violations) of the chosen node, or None."""
-        if self.outcome.chosen < 0:
-            return None
-        cdef core.PreemptionCandidate* c = &self.outcome.candidates[self.outcome.chosen]
-        return c.node, list(c.victims), c.pdb_violations
+        return None if self.outcome.chosen < 0 else self._candidate(self.outcome.chosen)
 
     def candidates(self):
-        return [(c.node, list(c.victims), c.pdb_violations) for c in self.outcome.candidates]
+        return [self._candidate(i) for i in range(self.outcome.candidate_nodes.size())]
 
     def rejected(self):
-        return [(self.outcome.rejected_nodes[i],
-                 [PREEMPTION_NO_VICTIMS if r == -1 else self.engine.reason_text(r)
-                  for r in self.outcome.rejected_reasons[i]])
-                for i in range(self.outcome.rejected_nodes.size())]
+        cdef core.PreemptionOutcome* o = &self.outcome
+        return [(o.rejected_nodes[j],
+                 [PREEMPTION_NO_VICTIMS if o.reasons[k] == -1 else self.engine.reason_text(o.reasons[k])
+                  for k in range(o.reason_start[j], o.reason_start[j + 1])])
+                for j in range(o.rejected_nodes.size())]
 
     def to_dict(self):
         return {"candidates": self.candidates(), "rejected": self.rejected(), "chosen": self.outcome.chosen,

@@ -358,15 +358,14 @@ cdef extern from "preemption.hpp" namespace "kubesched" nogil:
         int32_t min_candidate_percentage
         int32_t min_candidate_absolute
 
-    cdef cppclass PreemptionCandidate:
-        int32_t node
-        vector[int32_t] victims
-        int32_t pdb_violations
-
     cdef cppclass PreemptionOutcome:
-        vector[PreemptionCandidate] candidates
+        vector[int32_t] candidate_nodes
+        vector[int32_t] candidate_violations
+        vector[int32_t] victim_start
+        vector[int32_t] victims
         vector[int32_t] rejected_nodes
-        vector[vector[int32_t]] rejected_reasons
+        vector[int32_t] reason_start
+        vector[int32_t] reasons
         int32_t chosen
         int32_t decided_by
 

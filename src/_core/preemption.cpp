@@ -276,8 +276,8 @@ int64_t earliest_start_of_highest(const std::vector<PreemptionPod>& pods, const 
 
 // pickOneNodeForPreemption: each criterion keeps the best-scoring candidates; the first
 // that leaves one decides.
-void pick(const std::vector<PreemptionPod>& pods, PreemptionOutcome& outcome) {
-  const auto& candidates = outcome.candidates;
+void pick(const std::vector<PreemptionPod>& pods, const std::vector<const PreemptionCandidate*>& candidates,
+          PreemptionOutcome& outcome) {
   if (candidates.empty()) return;
   if (candidates.size() == 1) {
     outcome.chosen = 0;
@@ -308,7 +308,7 @@ void pick(const std::vector<PreemptionPod>& pods, PreemptionOutcome& outcome) {
     int64_t best = std::numeric_limits<int64_t>::min();
     std::vector<int32_t> kept;
     for (int32_t i : remaining) {
-      const int64_t s = score(criterion, candidates[static_cast<size_t>(i)]);
+      const int64_t s = score(criterion, *candidates[static_cast<size_t>(i)]);
       if (s > best) {
         best = s;
         kept.clear();
@@ -356,34 +356,49 @@ PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& reque
   const auto wanted = static_cast<size_t>(
       candidates_to_find(static_cast<int32_t>(potential.size()), request.min_candidate_percentage,
                          request.min_candidate_absolute));
-  std::vector<PreemptionCandidate> clean, dirty;
+  // The candidates point into the verdict cache, or into `examined` for the general dry run.
+  std::vector<PreemptionCandidate> examined;
+  if (!verdicts) examined.reserve(potential.size());
+  std::vector<const PreemptionCandidate*> clean, dirty;
   clean.reserve(wanted);
   const size_t offset = static_cast<size_t>(std::max(request.offset, 0)) % potential.size();
   Reasons reasons;
-  PreemptionCandidate examined;
+  auto reject = [&](int32_t node, const Reasons& why) {
+    outcome.rejected_nodes.push_back(node);
+    outcome.reasons.insert(outcome.reasons.end(), why.begin(), why.end());
+    outcome.reason_start.push_back(static_cast<int32_t>(outcome.reasons.size()));
+  };
   for (size_t k = 0; k < potential.size(); ++k) {
     const int32_t node = potential[(offset + k) % potential.size()];
-    const PreemptionCandidate* candidate = &examined;
+    const PreemptionCandidate* candidate;
     if (verdicts) {
       const NodeVerdict& verdict = (*verdicts)[static_cast<size_t>(node)];
       if (verdict.kind == NodeVerdict::kRejected) {
-        outcome.rejected_nodes.push_back(node);
-        outcome.rejected_reasons.push_back(verdict.reasons);
+        reject(node, verdict.reasons);
         continue;
       }
       candidate = &verdict.candidate;
-    } else if (!select_victims(engine, request, pods, node, table.rows_on(node), examined, reasons)) {
-      outcome.rejected_nodes.push_back(node);
-      outcome.rejected_reasons.push_back(reasons);
-      continue;
+    } else {
+      examined.emplace_back();
+      if (!select_victims(engine, request, pods, node, table.rows_on(node), examined.back(), reasons)) {
+        examined.pop_back();
+        reject(node, reasons);
+        continue;
+      }
+      candidate = &examined.back();
     }
     auto& target = candidate->pdb_violations ? dirty : clean;
-    if (target.size() < wanted) target.push_back(*candidate);
+    if (target.size() < wanted) target.push_back(candidate);
     if (!clean.empty() && clean.size() + dirty.size() >= wanted) break;
   }
-  outcome.candidates = std::move(clean);
-  for (auto& c : dirty) outcome.candidates.push_back(std::move(c));
-  pick(pods, outcome);
+  clean.insert(clean.end(), dirty.begin(), dirty.end());
+  for (const PreemptionCandidate* c : clean) {
+    outcome.candidate_nodes.push_back(c->node);
+    outcome.candidate_violations.push_back(c->pdb_violations);
+    outcome.victims.insert(outcome.victims.end(), c->victims.begin(), c->victims.end());
+    outcome.victim_start.push_back(static_cast<int32_t>(outcome.victims.size()));
+  }
+  pick(pods, clean, outcome);
   return outcome;
 }
 

@@ -37,11 +37,19 @@ enum PickCriterion : int32_t {
 
 constexpr int32_t kNoVictimsReason = -1;  // "No preemption victims found for incoming pod"
 
+// Flat, so that an answer costs no allocation per node: candidate i is on
+// candidate_nodes[i] with candidate_violations[i] PDB violations and evicts
+// victims[victim_start[i], victim_start[i + 1]) (table rows, most important first);
+// rejected node j has reasons[reason_start[j], reason_start[j + 1]).
 struct PreemptionOutcome {
-  std::vector<PreemptionCandidate> candidates;  // non-violating first, each in the order examined
-  std::vector<int32_t> rejected_nodes;          // nodes the dry run rejected, in the order examined
-  std::vector<Reasons> rejected_reasons;        // their reasons (kNoVictimsReason: no victims)
-  int32_t chosen = -1;                          // index into candidates
+  std::vector<int32_t> candidate_nodes;  // non-violating first, each in the order examined
+  std::vector<int32_t> candidate_violations;
+  std::vector<int32_t> victim_start{0};
+  std::vector<int32_t> victims;
+  std::vector<int32_t> rejected_nodes;  // nodes the dry run rejected, in the order examined
+  std::vector<int32_t> reason_start{0};
+  std::vector<int32_t> reasons;  // kNoVictimsReason: no victims
+  int32_t chosen = -1;           // index into the candidates
   int32_t decided_by = kOnlyCandidate;
 };
 
