@@ -751,6 +751,18 @@ cdef class VictimTable:
             raise IndexError(f"row {row} out of range")
         self.table.remove(row)
 
+    def row(self, int32_t row):
+        """(class id, node or -1 once it left, priority, start time) of a row."""
+        if not 0 <= row < <int32_t>self.table.pods.size():
+            raise IndexError(f"row {row} out of range")
+        cdef core.PreemptionPod* pod = &self.table.pods[row]
+        return pod.class_id, pod.node, pod.priority, pod.start_time
+
+    def rows_on(self, int32_t node):
+        """The rows counted on the node, in the order they came."""
+        cdef vector[int32_t] rows = self.table.rows_on(node)
+        return [r for r in rows]
+
     def preempt(self, int64_t class_id, int32_t priority, budgets_allowed=(), nominated=(), *, int32_t offset=0,
                 int32_t min_candidate_percentage=10, int32_t min_candidate_absolute=100):
         """Engine.preempt over this table's pods (victims are rows): a PreemptionAnswer."""

@@ -348,6 +348,7 @@ cdef extern from "preemption.hpp" namespace "kubesched" nogil:
         vector[PreemptionPod] pods
         int32_t add(PreemptionPod) except +
         void remove(int32_t)
+        vector[int32_t] rows_on(int32_t)
 
     cdef cppclass PreemptionRequest:
         int32_t class_id

@@ -210,6 +210,23 @@ std::vector<uint8_t> violating(const PreemptionRequest& request, const std::vect
   return flags;
 }
 
+// The candidate's scores for pickOneNodeForPreemption. The highest victim priority is the
+// first victim's (they are most important first); GetEarliestPodStartTime gives the
+// earliest start among the victims of that priority.
+void summarize(const std::vector<PreemptionPod>& pods, PreemptionCandidate& c) {
+  c.top_priority = c.victims.empty() ? std::numeric_limits<int32_t>::min() : pods[static_cast<size_t>(c.victims.front())].priority;
+  int32_t top = std::numeric_limits<int32_t>::min();
+  c.priority_sum = 0;
+  for (int32_t i : c.victims) {
+    top = std::max(top, pods[static_cast<size_t>(i)].priority);
+    c.priority_sum += pods[static_cast<size_t>(i)].priority + kInt32Shift;
+  }
+  c.earliest_top_start = std::numeric_limits<int64_t>::max();
+  for (int32_t i : c.victims)
+    if (pods[static_cast<size_t>(i)].priority == top)
+      c.earliest_top_start = std::min(c.earliest_top_start, pods[static_cast<size_t>(i)].start_time);
+}
+
 namespace {
 
 // SelectVictimsOnNode. Returns false (with the reasons) when no eviction lets the pod fit.
@@ -263,43 +280,27 @@ bool select_victims(Engine& engine, const PreemptionRequest& request, const std:
   return true;
 }
 
-// GetEarliestPodStartTime: the earliest start among the highest-priority victims.
-int64_t earliest_start_of_highest(const std::vector<PreemptionPod>& pods, const PreemptionCandidate& c) {
-  int32_t top = std::numeric_limits<int32_t>::min();
-  for (int32_t i : c.victims) top = std::max(top, pods[static_cast<size_t>(i)].priority);
-  int64_t earliest = std::numeric_limits<int64_t>::max();
-  for (int32_t i : c.victims)
-    if (pods[static_cast<size_t>(i)].priority == top)
-      earliest = std::min(earliest, pods[static_cast<size_t>(i)].start_time);
-  return earliest;
-}
-
 // pickOneNodeForPreemption: each criterion keeps the best-scoring candidates; the first
 // that leaves one decides.
-void pick(const std::vector<PreemptionPod>& pods, const std::vector<const PreemptionCandidate*>& candidates,
-          PreemptionOutcome& outcome) {
+void pick(const std::vector<const PreemptionCandidate*>& candidates, PreemptionOutcome& outcome) {
   if (candidates.empty()) return;
   if (candidates.size() == 1) {
     outcome.chosen = 0;
     outcome.decided_by = kOnlyCandidate;
     return;
   }
-  auto priority_of = [&](int32_t i) { return pods[static_cast<size_t>(i)].priority; };
   auto score = [&](int criterion, const PreemptionCandidate& c) -> int64_t {
     switch (criterion) {
       case kFewestViolations:
         return -static_cast<int64_t>(c.pdb_violations);
       case kLowestHighestPriority:
-        return -static_cast<int64_t>(priority_of(c.victims.front()));
-      case kSmallestPrioritySum: {
-        int64_t sum = 0;
-        for (int32_t i : c.victims) sum += priority_of(i) + kInt32Shift;
-        return -sum;
-      }
+        return -static_cast<int64_t>(c.top_priority);
+      case kSmallestPrioritySum:
+        return -c.priority_sum;
       case kFewestVictims:
         return -static_cast<int64_t>(c.victims.size());
       default:
-        return earliest_start_of_highest(pods, c);
+        return c.earliest_top_start;
     }
   };
   std::vector<int32_t> remaining(candidates.size());
@@ -341,8 +342,9 @@ PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& reque
     verdicts = &node_local_verdicts(engine, request, table);
   std::vector<int32_t> potential;
   if (verdicts) {
+    const std::vector<uint8_t>& kinds = table.cache.kinds;
     for (int32_t n = 0; n < count; ++n)
-      if ((*verdicts)[static_cast<size_t>(n)].kind != NodeVerdict::kNotPotential) potential.push_back(n);
+      if (kinds[static_cast<size_t>(n)] != NodeVerdict::kNotPotential) potential.push_back(n);
   } else {
     Reasons reasons;
     for (int32_t n = 0; n < count; ++n) {
@@ -385,6 +387,7 @@ PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& reque
         reject(node, reasons);
         continue;
       }
+      summarize(pods, examined.back());
       candidate = &examined.back();
     }
     auto& target = candidate->pdb_violations ? dirty : clean;
@@ -398,7 +401,7 @@ PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& reque
     outcome.victims.insert(outcome.victims.end(), c->victims.begin(), c->victims.end());
     outcome.victim_start.push_back(static_cast<int32_t>(outcome.victims.size()));
   }
-  pick(pods, clean, outcome);
+  pick(clean, outcome);
   return outcome;
 }
 

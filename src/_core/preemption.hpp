@@ -68,6 +68,7 @@ const std::vector<NodeVerdict>& node_local_verdicts(Engine& engine, const Preemp
 // Shared by both dry runs (preemption.cpp).
 bool resolvable(const Engine& engine, const PodClass& pod, int32_t node, const Reasons& reasons);
 bool more_important(const std::vector<PreemptionPod>& pods, int32_t a, int32_t b);
+void summarize(const std::vector<PreemptionPod>& pods, PreemptionCandidate& candidate);
 std::vector<uint8_t> violating(const PreemptionRequest& request, const std::vector<PreemptionPod>& pods,
                                const std::vector<int32_t>& victims);
 

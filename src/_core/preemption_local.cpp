@@ -104,6 +104,7 @@ void decide_node(Engine& engine, const PreemptionRequest& request, const VictimT
   if (any_violating && any_clean)
     std::sort(out.candidate.victims.begin(), out.candidate.victims.end(),
               [&](int32_t a, int32_t b) { return more_important(pods, a, b); });
+  summarize(pods, out.candidate);
   out.kind = NodeVerdict::kCandidate;
 }
 
@@ -119,10 +120,16 @@ const std::vector<NodeVerdict>& node_local_verdicts(Engine& engine, const Preemp
                     cache.budgets_allowed == request.budgets_allowed &&
                     cache.filters == engine.profile().filters && engine.changed_since(cache.clock, changed);
   if (same) {
-    for (int32_t n : changed)
-      if (static_cast<size_t>(n) < count) cache.nodes[static_cast<size_t>(n)].kind = NodeVerdict::kUnknown;
+    for (int32_t n : changed) {
+      if (static_cast<size_t>(n) >= count || cache.kinds[static_cast<size_t>(n)] == NodeVerdict::kUnknown) continue;
+      cache.kinds[static_cast<size_t>(n)] = NodeVerdict::kUnknown;
+      cache.stale.push_back(n);
+    }
   } else {
     cache.nodes.assign(count, NodeVerdict{});
+    cache.kinds.assign(count, NodeVerdict::kUnknown);
+    cache.stale.resize(count);
+    for (size_t n = 0; n < count; ++n) cache.stale[n] = static_cast<int32_t>(n);
     cache.class_id = request.class_id;
     cache.priority = request.priority;
     cache.generation = engine.snapshot.generation;
@@ -131,9 +138,13 @@ const std::vector<NodeVerdict>& node_local_verdicts(Engine& engine, const Preemp
     cache.valid = true;
   }
   cache.clock = engine.change_clock();
-  for (size_t n = 0; n < count; ++n)
-    if (cache.nodes[n].kind == NodeVerdict::kUnknown)
-      decide_node(engine, request, table, static_cast<int32_t>(n), cache.nodes[n]);
+  for (int32_t n : cache.stale) {
+    if (static_cast<size_t>(n) >= count) continue;
+    NodeVerdict& verdict = cache.nodes[static_cast<size_t>(n)];
+    decide_node(engine, request, table, n, verdict);
+    cache.kinds[static_cast<size_t>(n)] = verdict.kind;
+  }
+  cache.stale.clear();
   return cache.nodes;
 }
 

@@ -26,12 +26,18 @@ struct PreemptionCandidate {
   int32_t node = -1;
   std::vector<int32_t> victims;  // rows of the table, most important first
   int32_t pdb_violations = 0;
+  // What pickOneNodeForPreemption compares (summarize() in preemption.cpp): the highest
+  // victim priority, the sum of the victims' priorities each shifted by 2^31, and the
+  // earliest start among the highest-priority victims.
+  int32_t top_priority = 0;
+  int64_t priority_sum = 0;
+  int64_t earliest_top_start = 0;
 };
 
-// One node's dry run for the cached preemptor.
+// One node's dry run for the cached preemptor (its kind is kept in VerdictCache::kinds).
 struct NodeVerdict {
   enum Kind : uint8_t { kUnknown = 0, kNotPotential, kRejected, kCandidate };
-  uint8_t kind = kUnknown;
+  uint8_t kind = kUnknown;  // as decided
   PreemptionCandidate candidate;  // kCandidate
   Reasons reasons;                // kRejected
 };
@@ -41,6 +47,7 @@ struct NodeVerdict {
 // it change, all of them when anything else a filter reads changes (the generation).
 struct VerdictCache {
   bool valid = false;
+  std::vector<int32_t> stale;  // the nodes whose kind is kUnknown
   int32_t class_id = -1;
   int32_t priority = 0;
   uint64_t generation = 0;
@@ -48,6 +55,7 @@ struct VerdictCache {
   std::vector<int32_t> budgets_allowed;
   std::array<bool, kFilterCount> filters{};
   std::vector<NodeVerdict> nodes;
+  std::vector<uint8_t> kinds;  // nodes[n].kind, packed for the scans
 };
 
 struct VictimTable {
@@ -83,7 +91,11 @@ struct VictimTable {
 
  private:
   void forget_verdict(int32_t node) {
-    if (static_cast<size_t>(node) < cache.nodes.size()) cache.nodes[static_cast<size_t>(node)].kind = NodeVerdict::kUnknown;
+    if (static_cast<size_t>(node) >= cache.kinds.size()) return;
+    uint8_t& kind = cache.kinds[static_cast<size_t>(node)];
+    if (kind == NodeVerdict::kUnknown) return;  // already listed
+    kind = NodeVerdict::kUnknown;
+    cache.stale.push_back(node);
   }
 };
 

@@ -19,7 +19,7 @@ from kubesched.preemption.victims import PodOnNode
 
 def preempt(snapshot, pod: Pod, placed: PodTable | Iterable[PodOnNode], pdbs: Sequence[PodDisruptionBudget] = (),
             args: PreemptionArgs | None = None, *, nominated: Sequence[tuple[Pod, str]] = (),
-            offset: int = 0) -> Preemption:
+            offset: int = 0, class_id: int | None = None) -> Preemption:
     """What DefaultPreemption decides for `pod`, which the filters rejected on every node of
     `snapshot` (a ClusterSnapshot holding exactly the pods of `placed`: a PodTable, or
     PodOnNode entries in each node's order). Changes nothing: the caller evicts the
@@ -29,12 +29,13 @@ def preempt(snapshot, pod: Pod, placed: PodTable | Iterable[PodOnNode], pdbs: Se
     pods nominated to a node and not bound yet, as (pod, node name); those at the pod's
     priority or above count against that node. The pod's own nomination is
     `pod.raw["status"]["nominatedNodeName"]`, if any. `offset`: where the dry run starts
-    among the potential nodes (upstream draws it at random)."""
+    among the potential nodes (upstream draws it at random). `class_id`: the pod's class in
+    `snapshot`, when the caller knows it."""
     if pod.spec.preemption_policy == "Never":
         return Preemption(None, message=f"preemption: {NEVER}", eligible=False)
     table = placed if isinstance(placed, PodTable) else PodTable(snapshot, pdbs, placed)
     args = args or preemption_args(snapshot.profile) or PreemptionArgs()
-    class_id = snapshot.class_of(pod)
+    class_id = snapshot.class_of(pod) if class_id is None else class_id
     index = snapshot.node_index
     held = [(snapshot.class_of(other), index[node]) for other, node in nominated
             if other is not pod and other.priority >= pod.priority and node in index]

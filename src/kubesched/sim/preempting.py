@@ -16,6 +16,7 @@ from kubesched.model.records import Pod
 from kubesched.preemption import PodTable, nominated_node_of, parse_pdb, pod_on_node, preempt
 
 PREEMPTED_MODES = ("requeue", "report")
+QUEUE_CHUNK = 512
 
 
 @dataclass
@@ -72,8 +73,8 @@ def decide_preempting(snapshot, pods: list[Pod], flow: PreemptionFlow, placement
     names = snapshot.node_names
     classes = np.fromiter((snapshot.class_of(p) for p in pods), dtype=np.int32, count=len(pods))
     i = 0
-    while i < len(pods):
-        chosen, decided = engine.schedule_until_failure(classes[i:])
+    while i < len(pods):  # in chunks: a call costs as much as the pods it is handed
+        chosen, decided = engine.schedule_until_failure(classes[i:i + QUEUE_CHUNK])
         for k in range(decided):
             pod, node, class_id = pods[i + k], int(chosen[k]), int(classes[i + k])
             if node >= 0:
@@ -102,7 +103,7 @@ def _preempt_for(snapshot, pod: Pod, class_id: int, flow: PreemptionFlow, placem
     if cached is not None and cached[0] == version:
         result = cached[1]
     else:
-        result = preempt(snapshot, pod, flow.table)
+        result = preempt(snapshot, pod, flow.table, class_id=class_id)
     if result.nominated_node is None:  # nothing changed since the failure: its reasons still hold
         if not nominated_node_of(pod):
             flow.unhelpful[key] = (version, result)
