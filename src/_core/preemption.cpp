@@ -308,6 +308,7 @@ void pick(const std::vector<const PreemptionCandidate*>& candidates, PreemptionO
   for (int criterion = kFewestViolations; criterion <= kLatestStart; ++criterion) {
     int64_t best = std::numeric_limits<int64_t>::min();
     std::vector<int32_t> kept;
+    kept.reserve(remaining.size());
     for (int32_t i : remaining) {
       const int64_t s = score(criterion, *candidates[static_cast<size_t>(i)]);
       if (s > best) {
@@ -341,6 +342,7 @@ PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& reque
   if (request.nominated.empty() && node_local_preemptor(engine, request.class_id))
     verdicts = &node_local_verdicts(engine, request, table);
   std::vector<int32_t> potential;
+  potential.reserve(static_cast<size_t>(count));
   if (verdicts) {
     const std::vector<uint8_t>& kinds = table.cache.kinds;
     for (int32_t n = 0; n < count; ++n)
@@ -370,8 +372,8 @@ PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& reque
     outcome.reasons.insert(outcome.reasons.end(), why.begin(), why.end());
     outcome.reason_start.push_back(static_cast<int32_t>(outcome.reasons.size()));
   };
-  for (size_t k = 0; k < potential.size(); ++k) {
-    const int32_t node = potential[(offset + k) % potential.size()];
+  for (size_t k = 0, at = offset; k < potential.size(); ++k, at = at + 1 == potential.size() ? 0 : at + 1) {
+    const int32_t node = potential[at];
     const PreemptionCandidate* candidate;
     if (verdicts) {
       const NodeVerdict& verdict = (*verdicts)[static_cast<size_t>(node)];
