@@ -48,13 +48,19 @@ def preempting_run(nodes, low, high):
     return placements, time.perf_counter() - start
 
 
+ROUNDS = 3  # both sides take their best round: one round of SchedulingBasic lasts milliseconds
+
+
 def basic_pods_per_second(nodes, basic) -> float:
-    snapshot = ClusterSnapshot(nodes, default_profile())
-    start = time.perf_counter()
-    chosen = snapshot.place(basic)
-    seconds = time.perf_counter() - start
-    assert (chosen >= 0).all()
-    return len(basic) / seconds
+    best = 0.0
+    for _ in range(ROUNDS):
+        snapshot = ClusterSnapshot(nodes, default_profile())
+        start = time.perf_counter()
+        chosen = snapshot.place(basic)
+        seconds = time.perf_counter() - start
+        assert (chosen >= 0).all()
+        best = max(best, len(basic) / seconds)
+    return best
 
 
 @pytest.fixture(scope="module")
@@ -64,18 +70,21 @@ def sizes(request):
 
 def test_preemption_basic(benchmark, sizes, record_result, request):
     nodes, low, high, basic = cluster(*sizes)
-    placements, seconds = benchmark.pedantic(preempting_run, args=(nodes, low, high), rounds=1, iterations=1)
-    assert all(p.node is not None and p.nominated_node == p.node and len(p.preempted) == 1 for p in placements)
-    assert len({v for p in placements for v in p.preempted}) == len(placements)
+    rounds = 1 if request.config.getoption("benchmark_disable", False) else ROUNDS
+    runs = [benchmark.pedantic(preempting_run, args=(nodes, low, high), rounds=1, iterations=1)]
+    runs += [preempting_run(nodes, low, high) for _ in range(rounds - 1)]
+    for placements, _ in runs:
+        assert all(p.node is not None and p.nominated_node == p.node and len(p.preempted) == 1 for p in placements)
+        assert len({v for p in placements for v in p.preempted}) == len(placements)
     if request.config.getoption("benchmark_disable", False):
         return
-    preemption = len(high) / seconds
+    preemption = len(high) / min(seconds for _, seconds in runs)
     scheduling_basic = basic_pods_per_second(nodes, basic)
     record_result("preemption_basic_in_memory", {
         "nodes": len(nodes), "low_priority_pods": len(low), "preemptors": len(high),
         "preemption_pods_per_second": round(preemption),
         "scheduling_basic_in_memory_pods_per_second": round(scheduling_basic),
-        "ratio_to_scheduling_basic": round(preemption / scheduling_basic, 4),
+        "ratio_to_scheduling_basic": round(preemption / scheduling_basic, 4), "rounds_best_of": ROUNDS,
         "target_ratio": 0.1, "upstream_async_preemption_floor_pods_per_second_live": 570,
     })
 

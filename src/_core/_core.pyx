@@ -467,6 +467,7 @@ cdef class Engine:
         return self.engine.last_evaluated(), self.engine.last_feasible()
 
     def last_failure(self):
+        self.engine.resolve_deferred_failure()
         return [(reason, nodes) for reason, nodes in self.engine.last_failure()]
 
     def failures(self):
@@ -649,7 +650,8 @@ cdef class Engine:
 
     def schedule_until_failure(self, class_ids):
         """schedule_queue up to the first pod that fits nowhere (its reasons are then in
-        `last_failure()`): returns (chosen node indices, how many pods were decided)."""
+        `last_failure()`, counted when first asked for, which must come before the next
+        change): returns (chosen node indices, how many pods were decided)."""
         cdef int32_t[::1] classes = np.ascontiguousarray(class_ids, dtype=np.int32)
         chosen = np.full(classes.shape[0], -1, dtype=np.int32)
         cdef int32_t[::1] out = chosen
@@ -675,55 +677,135 @@ cdef class Engine:
         disruptionsAllowed per budget; `nominated`: (class id, node) of pods nominated there
         at the pod's priority or above. Returns {"candidates": [(node, [pod indices], PDB
         violations)], "rejected": [(node, [reason texts])], "chosen": index or -1,
-        "decided_by": a PREEMPTION_CRITERIA index}. The snapshot is left as it was."""
+        "decided_by": a PREEMPTION_CRITERIA index}. The snapshot is left as it was. (A
+        VictimTable kept up to date pod by pod spares passing the columns each time.)"""
         cdef int32_t[::1] classes = np.ascontiguousarray(pod_classes, dtype=np.int32)
         cdef int32_t[::1] nodes = np.ascontiguousarray(pod_nodes, dtype=np.int32)
         cdef int32_t[::1] priorities = np.ascontiguousarray(pod_priorities, dtype=np.int32)
         cdef int64_t[::1] starts = np.ascontiguousarray(pod_starts, dtype=np.int64)
         cdef int32_t[::1] offsets = np.ascontiguousarray(budget_offsets, dtype=np.int32)
         cdef int32_t[::1] indices = np.ascontiguousarray(budget_indices, dtype=np.int32)
-        cdef Py_ssize_t count = classes.shape[0], i, k
-        cdef int32_t budget_count = len(budgets_allowed)
-        cdef int32_t class_count = self.engine.class_count(), node_count = self.engine.snapshot.node_count()
-        cdef core.PreemptionRequest request
-        cdef core.PreemptionPod entry
-        cdef core.PreemptionOutcome outcome
+        cdef Py_ssize_t count = classes.shape[0], i
         if not (nodes.shape[0] == priorities.shape[0] == starts.shape[0] == count and offsets.shape[0] == count + 1):
             raise ValueError("the pod columns differ in length")
-        request.class_id = self._class(class_id)
-        request.priority = priority
-        request.pods.reserve(count)
+        table = VictimTable(self, len(budgets_allowed))
         for i in range(count):
-            if not (0 <= classes[i] < class_count and -1 <= nodes[i] < node_count):
-                raise IndexError(f"pod {i}: class {classes[i]} or node {nodes[i]} out of range")
-            entry.class_id = classes[i]
-            entry.node = nodes[i]
-            entry.priority = priorities[i]
-            entry.start_time = starts[i]
-            entry.budgets.clear()
-            for k in range(offsets[i], offsets[i + 1]):
-                if not 0 <= indices[k] < budget_count:
-                    raise IndexError(f"budget {indices[k]} out of range")
-                entry.budgets.push_back(indices[k])
-            request.pods.push_back(entry)
+            table.add(classes[i], nodes[i], priorities[i], starts[i], indices[offsets[i]:offsets[i + 1]])
+        return table.preempt(class_id, priority, budgets_allowed, nominated, offset=offset,
+                             min_candidate_percentage=min_candidate_percentage,
+                             min_candidate_absolute=min_candidate_absolute).to_dict()
+
+
+cdef class PreemptionAnswer:
+    """The core's preemption outcome, read on demand: the chosen candidate at once, every
+    candidate and rejected node only when asked (explain, messages)."""
+
+    cdef core.PreemptionOutcome outcome
+    cdef Engine engine
+
+    @property
+    def chosen(self):
+        return self.outcome.chosen
+
+    @property
+    def decided_by(self):
+        return self.outcome.decided_by
+
+    cdef _candidate(self, size_t i):
+        cdef core.PreemptionOutcome* o = &self.outcome
+        return (o.candidate_nodes[i], [o.victims[k] for k in range(o.victim_start[i], o.victim_start[i + 1])],
+                o.candidate_violations[i])
+
+    def chosen_candidate(self):
+        """(node, [victim rows], PDB violations) of the chosen node, or None."""
+        return None if self.outcome.chosen < 0 else self._candidate(self.outcome.chosen)
+
+    def candidates(self):
+        return [self._candidate(i) for i in range(self.outcome.candidate_nodes.size())]
+
+    def rejected(self):
+        cdef core.PreemptionOutcome* o = &self.outcome
+        return [(o.rejected_nodes[j],
+                 [PREEMPTION_NO_VICTIMS if o.reasons[k] == -1 else self.engine.reason_text(o.reasons[k])
+                  for k in range(o.reason_start[j], o.reason_start[j + 1])])
+                for j in range(o.rejected_nodes.size())]
+
+    def to_dict(self):
+        return {"candidates": self.candidates(), "rejected": self.rejected(), "chosen": self.outcome.chosen,
+                "decided_by": self.outcome.decided_by}
+
+
+cdef class VictimTable:
+    """The pods counted on an engine's nodes as preemption reads them, resident in the core
+    (victim_table.hpp): rows in the order pods were counted; a removed row stays, off any
+    node. `budget_count`: how many PodDisruptionBudgets rows may charge."""
+
+    cdef core.VictimTable table
+    cdef Engine engine
+    cdef int32_t budget_count
+
+    def __cinit__(self, Engine engine, int32_t budget_count=0):
+        self.engine = engine
+        self.budget_count = budget_count
+
+    def __len__(self):
+        return self.table.pods.size()
+
+    def add(self, int32_t class_id, int32_t node, int32_t priority, int64_t start_time, budgets=()):
+        """Count a pod of the class on the node (-1: on none); returns its row."""
+        cdef core.PreemptionPod pod
+        if not (0 <= class_id < self.engine.engine.class_count()
+                and -1 <= node < self.engine.engine.snapshot.node_count()):
+            raise IndexError(f"pod {self.table.pods.size()}: class {class_id} or node {node} out of range")
+        for budget in budgets:
+            if not 0 <= budget < self.budget_count:
+                raise IndexError(f"budget {budget} out of range")
+            pod.budgets.push_back(budget)
+        pod.class_id = class_id
+        pod.node = node
+        pod.priority = priority
+        pod.start_time = start_time
+        return self.table.add(pod)
+
+    def remove(self, int32_t row):
+        """The row's pod left its node."""
+        if not 0 <= row < <int32_t>self.table.pods.size():
+            raise IndexError(f"row {row} out of range")
+        self.table.remove(row)
+
+    def row(self, int32_t row):
+        """(class id, node or -1 once it left, priority, start time) of a row."""
+        if not 0 <= row < <int32_t>self.table.pods.size():
+            raise IndexError(f"row {row} out of range")
+        cdef core.PreemptionPod* pod = &self.table.pods[row]
+        return pod.class_id, pod.node, pod.priority, pod.start_time
+
+    def rows_on(self, int32_t node):
+        """The rows counted on the node, in the order they came."""
+        cdef vector[int32_t] rows = self.table.rows_on(node)
+        return [r for r in rows]
+
+    def preempt(self, int64_t class_id, int32_t priority, budgets_allowed=(), nominated=(), *, int32_t offset=0,
+                int32_t min_candidate_percentage=10, int32_t min_candidate_absolute=100):
+        """Engine.preempt over this table's pods (victims are rows): a PreemptionAnswer."""
+        cdef core.PreemptionRequest request
+        if len(budgets_allowed) != self.budget_count:
+            raise ValueError(f"{len(budgets_allowed)} budgets given, the table has {self.budget_count}")
+        request.class_id = self.engine._class(class_id)
+        request.priority = priority
         for allowed in budgets_allowed:
             request.budgets_allowed.push_back(allowed)
         for pod_class, node in nominated:
-            request.nominated.push_back(pair[int32_t, int32_t](self._class(pod_class), self._node(node)))
+            request.nominated.push_back(pair[int32_t, int32_t](self.engine._class(pod_class),
+                                                               self.engine._node(node)))
         request.offset = offset
         request.min_candidate_percentage = min_candidate_percentage
         request.min_candidate_absolute = min_candidate_absolute
+        answer = PreemptionAnswer()
+        answer.engine = self.engine
         with nogil:
-            outcome = core.find_preemption(self.engine[0], request)
-        return {
-            "candidates": [(c.node, list(c.victims), c.pdb_violations) for c in outcome.candidates],
-            "rejected": [(outcome.rejected_nodes[i],
-                          [PREEMPTION_NO_VICTIMS if r == -1 else self.reason_text(r)
-                           for r in outcome.rejected_reasons[i]])
-                         for i in range(outcome.rejected_nodes.size())],
-            "chosen": outcome.chosen,
-            "decided_by": outcome.decided_by,
-        }
+            answer.outcome = core.find_preemption(self.engine.engine[0], request, self.table)
+        return answer
 
 
 # ---- binpack: vector bin packing for `kubesched plan nodes` -------------------------------

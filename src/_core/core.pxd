@@ -277,6 +277,7 @@ cdef extern from "engine.hpp" namespace "kubesched" nogil:
         int32_t schedule(int32_t) except +
         void schedule_queue(const int32_t*, int64_t, int32_t*) except +
         Histogram last_failure()
+        void resolve_deferred_failure() except +
         int32_t last_evaluated()
         int32_t last_feasible()
         vector[Histogram] failures()
@@ -346,26 +347,30 @@ cdef extern from "preemption.hpp" namespace "kubesched" nogil:
         int64_t start_time
         vector[int32_t] budgets
 
+    cdef cppclass VictimTable:
+        vector[PreemptionPod] pods
+        int32_t add(PreemptionPod) except +
+        void remove(int32_t)
+        vector[int32_t] rows_on(int32_t)
+
     cdef cppclass PreemptionRequest:
         int32_t class_id
         int32_t priority
-        vector[PreemptionPod] pods
         vector[int32_t] budgets_allowed
         vector[pair[int32_t, int32_t]] nominated
         int32_t offset
         int32_t min_candidate_percentage
         int32_t min_candidate_absolute
 
-    cdef cppclass PreemptionCandidate:
-        int32_t node
-        vector[int32_t] victims
-        int32_t pdb_violations
-
     cdef cppclass PreemptionOutcome:
-        vector[PreemptionCandidate] candidates
+        vector[int32_t] candidate_nodes
+        vector[int32_t] candidate_violations
+        vector[int32_t] victim_start
+        vector[int32_t] victims
         vector[int32_t] rejected_nodes
-        vector[vector[int32_t]] rejected_reasons
+        vector[int32_t] reason_start
+        vector[int32_t] reasons
         int32_t chosen
         int32_t decided_by
 
-    PreemptionOutcome find_preemption(Engine&, const PreemptionRequest&) except +
+    PreemptionOutcome find_preemption(Engine&, const PreemptionRequest&, VictimTable&) except +

@@ -554,12 +554,14 @@ int32_t Engine::nodes_to_find(int32_t all) const {
 }
 
 int32_t Engine::schedule(int32_t class_id) {
+  if (!defer_diagnosis_) deferred_class_ = -1;
   if (nodes_to_find() < snapshot.node_count()) return schedule_sampled(class_id);
   ClassState& state = state_for(class_id);
   const int32_t node = state.incremental ? pick(*state.incremental) : pick(state.tree);
   last_evaluated_ = snapshot.node_count();
   last_feasible_ = static_cast<int32_t>(state.feasible_count);
   if (node < 0) {
+    if (defer_diagnosis_ && !state.diagnosed) return defer_failure(class_id);
     if (!state.diagnosed) {
       state.diagnosis = diagnose(class_id);
       state.diagnosed = true;
@@ -577,6 +579,7 @@ int32_t Engine::schedule_sampled(int32_t class_id) {
       std::count(evaluation.examined.begin(), evaluation.examined.end(), uint8_t{1}));
   last_feasible_ = evaluation.feasible;
   if (evaluation.selected < 0) {
+    if (defer_diagnosis_) return defer_failure(class_id);
     last_failure_ = diagnose(class_id);
     return -1;
   }

@@ -98,9 +98,23 @@ class Engine {
   // The filter that rejects a pod of the class on the node as it is now (-1: none).
   int32_t trial_failing_filter(int32_t class_id, int32_t node, Reasons* reasons);
   void trial_begin() { trial_context_valid_ = false; }
+  // For preemption's cached node-local verdicts: whether an inter-pod rule touches the
+  // class; the change log's clock and the nodes logged since an earlier reading of it
+  // (false when the log no longer reaches back that far).
+  bool inter_pod_rules_touch(int32_t class_id) { return touched_by_inter_pod_rules(class_id); }
+  size_t change_clock() const { return log_base_ + change_log_.size(); }
+  bool changed_since(size_t clock, std::vector<int32_t>& nodes) const {
+    if (clock < log_base_ || clock > change_clock()) return false;
+    nodes.assign(change_log_.begin() + static_cast<std::ptrdiff_t>(clock - log_base_), change_log_.end());
+    return true;
+  }
   // schedule_queue that stops at the first pod fitting nowhere, so that preemption can run
   // on the state that pod saw; returns how many pods were decided (the failed one included).
   int64_t schedule_until_failure(const int32_t* class_ids, int64_t count, int32_t* chosen);
+  // schedule_until_failure leaves the failing pod's reasons to be counted when first asked
+  // for (a preemption that nominates a node never needs them); this counts them, and
+  // throws when the snapshot changed since the failure.
+  void resolve_deferred_failure();
 
  private:
   struct ClassState {
@@ -177,6 +191,11 @@ class Engine {
   FilterContext trial_context_;  // of trial_failing_filter, until a trial move
   int32_t trial_context_class_ = -1;
   bool trial_context_valid_ = false;
+  bool defer_diagnosis_ = false;  // of schedule_until_failure (preemption.cpp)
+  int32_t deferred_class_ = -1;
+  size_t deferred_clock_ = 0;
+  uint64_t deferred_generation_ = 0;
+  int32_t defer_failure(int32_t class_id);  // returns -1
   std::vector<uint8_t> seen_;  // reused per sync: nodes already taken from the change log
   std::vector<int32_t> changed_;
   std::array<std::vector<int64_t>, kScoreCount> scaled_;  // reused by score_inter_pod

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <numeric>
+#include <stdexcept>
 
 #include "reasons.hpp"
 
@@ -42,12 +43,35 @@ int32_t Engine::trial_failing_filter(int32_t class_id, int32_t node, Reasons* re
 
 int64_t Engine::schedule_until_failure(const int32_t* class_ids, int64_t count, int32_t* chosen) {
   queue_gpu_masks_.assign(static_cast<size_t>(count), 0);
+  deferred_class_ = -1;
+  defer_diagnosis_ = true;
+  struct Reset {
+    bool& flag;
+    ~Reset() { flag = false; }
+  } reset{defer_diagnosis_};
   for (int64_t i = 0; i < count; ++i) {
     chosen[i] = schedule(class_ids[i]);
     if (chosen[i] < 0) return i + 1;
     queue_gpu_masks_[static_cast<size_t>(i)] = last_gpu_mask_;
   }
   return count;
+}
+
+int32_t Engine::defer_failure(int32_t class_id) {
+  deferred_class_ = class_id;
+  deferred_clock_ = change_clock();
+  deferred_generation_ = snapshot.generation;
+  last_failure_.clear();
+  return -1;
+}
+
+void Engine::resolve_deferred_failure() {
+  if (deferred_class_ < 0) return;
+  const int32_t class_id = deferred_class_;
+  deferred_class_ = -1;
+  if (change_clock() != deferred_clock_ || snapshot.generation != deferred_generation_)
+    throw std::logic_error("the reasons of a failure were asked for after the snapshot changed");
+  last_failure_ = diagnose(class_id);
 }
 
 int32_t candidates_to_find(int32_t potential, int32_t percentage, int32_t absolute) {
@@ -132,6 +156,8 @@ int32_t fails_with_nominated(Engine& engine, const PreemptionRequest& request, i
   return failed;
 }
 
+}  // namespace
+
 // Whether a node's rejection may be resolved by removing pods: upstream's Unschedulable, not
 // UnschedulableAndUnresolvable (which NodeResourcesFit returns when a request exceeds the
 // node's allocatable outright).
@@ -160,20 +186,21 @@ bool resolvable(const Engine& engine, const PodClass& pod, int32_t node, const R
 }
 
 // MoreImportantVictim: higher priority, then the earlier start (ties: the node's order).
-bool more_important(const PreemptionRequest& request, int32_t a, int32_t b) {
-  const PreemptionPod& x = request.pods[static_cast<size_t>(a)];
-  const PreemptionPod& y = request.pods[static_cast<size_t>(b)];
+bool more_important(const std::vector<PreemptionPod>& pods, int32_t a, int32_t b) {
+  const PreemptionPod& x = pods[static_cast<size_t>(a)];
+  const PreemptionPod& y = pods[static_cast<size_t>(b)];
   if (x.priority != y.priority) return x.priority > y.priority;
   if (x.start_time != y.start_time) return x.start_time < y.start_time;
   return a < b;
 }
 
 // FilterVictimsWithPDBViolation over the victims in order of importance.
-std::vector<uint8_t> violating(const PreemptionRequest& request, const std::vector<int32_t>& victims) {
+std::vector<uint8_t> violating(const PreemptionRequest& request, const std::vector<PreemptionPod>& pods,
+                               const std::vector<int32_t>& victims) {
   std::vector<int64_t> allowed(request.budgets_allowed.begin(), request.budgets_allowed.end());
   std::vector<uint8_t> flags(victims.size(), 0);
   for (size_t i = 0; i < victims.size(); ++i) {
-    for (int32_t budget : request.pods[static_cast<size_t>(victims[i])].budgets) {
+    for (int32_t budget : pods[static_cast<size_t>(victims[i])].budgets) {
       if (--allowed[static_cast<size_t>(budget)] < 0) {
         flags[i] = 1;
         break;
@@ -183,12 +210,31 @@ std::vector<uint8_t> violating(const PreemptionRequest& request, const std::vect
   return flags;
 }
 
+// The candidate's scores for pickOneNodeForPreemption. The highest victim priority is the
+// first victim's (they are most important first); GetEarliestPodStartTime gives the
+// earliest start among the victims of that priority.
+void summarize(const std::vector<PreemptionPod>& pods, PreemptionCandidate& c) {
+  c.top_priority = c.victims.empty() ? std::numeric_limits<int32_t>::min() : pods[static_cast<size_t>(c.victims.front())].priority;
+  int32_t top = std::numeric_limits<int32_t>::min();
+  c.priority_sum = 0;
+  for (int32_t i : c.victims) {
+    top = std::max(top, pods[static_cast<size_t>(i)].priority);
+    c.priority_sum += pods[static_cast<size_t>(i)].priority + kInt32Shift;
+  }
+  c.earliest_top_start = std::numeric_limits<int64_t>::max();
+  for (int32_t i : c.victims)
+    if (pods[static_cast<size_t>(i)].priority == top)
+      c.earliest_top_start = std::min(c.earliest_top_start, pods[static_cast<size_t>(i)].start_time);
+}
+
+namespace {
+
 // SelectVictimsOnNode. Returns false (with the reasons) when no eviction lets the pod fit.
-bool select_victims(Engine& engine, const PreemptionRequest& request, int32_t node,
-                    const std::vector<int32_t>& on_node, PreemptionCandidate& out, Reasons& reasons) {
+bool select_victims(Engine& engine, const PreemptionRequest& request, const std::vector<PreemptionPod>& pods,
+                    int32_t node, const std::vector<int32_t>& on_node, PreemptionCandidate& out, Reasons& reasons) {
   std::vector<int32_t> potential;
   for (int32_t i : on_node)
-    if (request.pods[static_cast<size_t>(i)].priority < request.priority) potential.push_back(i);
+    if (pods[static_cast<size_t>(i)].priority < request.priority) potential.push_back(i);
   if (potential.empty()) {
     reasons.assign(1, kNoVictimsReason);
     return false;
@@ -196,7 +242,7 @@ bool select_victims(Engine& engine, const PreemptionRequest& request, int32_t no
   Trial trial(engine, node);
   std::vector<std::pair<int32_t, uint64_t>> held;  // (pod, GPUs it held) as the pods left
   for (int32_t i : potential) {
-    trial.leave(request.pods[static_cast<size_t>(i)].class_id);
+    trial.leave(pods[static_cast<size_t>(i)].class_id);
     held.emplace_back(i, trial.gpus_of_last_leave());
   }
   auto gpus_of = [&](int32_t i) {
@@ -206,8 +252,8 @@ bool select_victims(Engine& engine, const PreemptionRequest& request, int32_t no
   };
   reasons.clear();
   if (fails_with_nominated(engine, request, node, &reasons) >= 0) return false;
-  std::sort(potential.begin(), potential.end(), [&](int32_t a, int32_t b) { return more_important(request, a, b); });
-  const std::vector<uint8_t> flags = violating(request, potential);
+  std::sort(potential.begin(), potential.end(), [&](int32_t a, int32_t b) { return more_important(pods, a, b); });
+  const std::vector<uint8_t> flags = violating(request, pods, potential);
   std::vector<int32_t> order;  // the violating victims first, then the rest
   for (int pass = 1; pass >= 0; --pass)
     for (size_t k = 0; k < potential.size(); ++k)
@@ -218,7 +264,7 @@ bool select_victims(Engine& engine, const PreemptionRequest& request, int32_t no
   out.pdb_violations = 0;
   for (int32_t k : order) {
     const int32_t i = potential[static_cast<size_t>(k)];
-    const int32_t class_id = request.pods[static_cast<size_t>(i)].class_id;
+    const int32_t class_id = pods[static_cast<size_t>(i)].class_id;
     trial.join(class_id, gpus_of(i));  // back on the GPUs it held
     if (fails_with_nominated(engine, request, node, nullptr) >= 0) {
       trial.leave(class_id);
@@ -230,47 +276,31 @@ bool select_victims(Engine& engine, const PreemptionRequest& request, int32_t no
     (flags[static_cast<size_t>(k)] ? any_violating : any_clean) = true;
   }
   if (any_violating && any_clean)
-    std::sort(out.victims.begin(), out.victims.end(), [&](int32_t a, int32_t b) { return more_important(request, a, b); });
+    std::sort(out.victims.begin(), out.victims.end(), [&](int32_t a, int32_t b) { return more_important(pods, a, b); });
   return true;
-}
-
-// GetEarliestPodStartTime: the earliest start among the highest-priority victims.
-int64_t earliest_start_of_highest(const PreemptionRequest& request, const PreemptionCandidate& c) {
-  int32_t top = std::numeric_limits<int32_t>::min();
-  for (int32_t i : c.victims) top = std::max(top, request.pods[static_cast<size_t>(i)].priority);
-  int64_t earliest = std::numeric_limits<int64_t>::max();
-  for (int32_t i : c.victims)
-    if (request.pods[static_cast<size_t>(i)].priority == top)
-      earliest = std::min(earliest, request.pods[static_cast<size_t>(i)].start_time);
-  return earliest;
 }
 
 // pickOneNodeForPreemption: each criterion keeps the best-scoring candidates; the first
 // that leaves one decides.
-void pick(const PreemptionRequest& request, PreemptionOutcome& outcome) {
-  const auto& candidates = outcome.candidates;
+void pick(const std::vector<const PreemptionCandidate*>& candidates, PreemptionOutcome& outcome) {
   if (candidates.empty()) return;
   if (candidates.size() == 1) {
     outcome.chosen = 0;
     outcome.decided_by = kOnlyCandidate;
     return;
   }
-  auto priority_of = [&](int32_t i) { return request.pods[static_cast<size_t>(i)].priority; };
   auto score = [&](int criterion, const PreemptionCandidate& c) -> int64_t {
     switch (criterion) {
       case kFewestViolations:
         return -static_cast<int64_t>(c.pdb_violations);
       case kLowestHighestPriority:
-        return -static_cast<int64_t>(priority_of(c.victims.front()));
-      case kSmallestPrioritySum: {
-        int64_t sum = 0;
-        for (int32_t i : c.victims) sum += priority_of(i) + kInt32Shift;
-        return -sum;
-      }
+        return -static_cast<int64_t>(c.top_priority);
+      case kSmallestPrioritySum:
+        return -c.priority_sum;
       case kFewestVictims:
         return -static_cast<int64_t>(c.victims.size());
       default:
-        return earliest_start_of_highest(request, c);
+        return c.earliest_top_start;
     }
   };
   std::vector<int32_t> remaining(candidates.size());
@@ -278,8 +308,9 @@ void pick(const PreemptionRequest& request, PreemptionOutcome& outcome) {
   for (int criterion = kFewestViolations; criterion <= kLatestStart; ++criterion) {
     int64_t best = std::numeric_limits<int64_t>::min();
     std::vector<int32_t> kept;
+    kept.reserve(remaining.size());
     for (int32_t i : remaining) {
-      const int64_t s = score(criterion, candidates[static_cast<size_t>(i)]);
+      const int64_t s = score(criterion, *candidates[static_cast<size_t>(i)]);
       if (s > best) {
         best = s;
         kept.clear();
@@ -299,45 +330,80 @@ void pick(const PreemptionRequest& request, PreemptionOutcome& outcome) {
 
 }  // namespace
 
-PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& request) {
+PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& request, VictimTable& table) {
   PreemptionOutcome outcome;
   engine.trial_begin();
   const int32_t count = engine.snapshot.node_count();
   const PodClass& pod = engine.pod_class(request.class_id);
+  const std::vector<PreemptionPod>& pods = table.pods;
+  // A node-local preemptor with no nominated pod around: each node's verdict is the
+  // table's, kept until the node changes; otherwise every node is asked afresh.
+  const std::vector<NodeVerdict>* verdicts = nullptr;
+  if (request.nominated.empty() && node_local_preemptor(engine, request.class_id))
+    verdicts = &node_local_verdicts(engine, request, table);
   std::vector<int32_t> potential;
-  Reasons reasons;
-  for (int32_t n = 0; n < count; ++n) {
-    reasons.clear();
-    if (fails_with_nominated(engine, request, n, &reasons) >= 0 && resolvable(engine, pod, n, reasons))
-      potential.push_back(n);
+  potential.reserve(static_cast<size_t>(count));
+  if (verdicts) {
+    const std::vector<uint8_t>& kinds = table.cache.kinds;
+    for (int32_t n = 0; n < count; ++n)
+      if (kinds[static_cast<size_t>(n)] != NodeVerdict::kNotPotential) potential.push_back(n);
+  } else {
+    Reasons reasons;
+    for (int32_t n = 0; n < count; ++n) {
+      reasons.clear();
+      if (fails_with_nominated(engine, request, n, &reasons) >= 0 && resolvable(engine, pod, n, reasons))
+        potential.push_back(n);
+    }
   }
   if (potential.empty()) return outcome;
 
-  std::vector<std::vector<int32_t>> on_node(static_cast<size_t>(count));
-  for (size_t i = 0; i < request.pods.size(); ++i) {
-    const int32_t n = request.pods[i].node;
-    if (n >= 0 && n < count) on_node[static_cast<size_t>(n)].push_back(static_cast<int32_t>(i));
-  }
   const auto wanted = static_cast<size_t>(
       candidates_to_find(static_cast<int32_t>(potential.size()), request.min_candidate_percentage,
                          request.min_candidate_absolute));
-  std::vector<PreemptionCandidate> clean, dirty;
+  // The candidates point into the verdict cache, or into `examined` for the general dry run.
+  std::vector<PreemptionCandidate> examined;
+  if (!verdicts) examined.reserve(potential.size());
+  std::vector<const PreemptionCandidate*> clean, dirty;
+  clean.reserve(wanted);
   const size_t offset = static_cast<size_t>(std::max(request.offset, 0)) % potential.size();
-  for (size_t k = 0; k < potential.size(); ++k) {
-    const int32_t node = potential[(offset + k) % potential.size()];
-    PreemptionCandidate candidate;
-    if (!select_victims(engine, request, node, on_node[static_cast<size_t>(node)], candidate, reasons)) {
-      outcome.rejected_nodes.push_back(node);
-      outcome.rejected_reasons.push_back(reasons);
-      continue;
+  Reasons reasons;
+  auto reject = [&](int32_t node, const Reasons& why) {
+    outcome.rejected_nodes.push_back(node);
+    outcome.reasons.insert(outcome.reasons.end(), why.begin(), why.end());
+    outcome.reason_start.push_back(static_cast<int32_t>(outcome.reasons.size()));
+  };
+  for (size_t k = 0, at = offset; k < potential.size(); ++k, at = at + 1 == potential.size() ? 0 : at + 1) {
+    const int32_t node = potential[at];
+    const PreemptionCandidate* candidate;
+    if (verdicts) {
+      const NodeVerdict& verdict = (*verdicts)[static_cast<size_t>(node)];
+      if (verdict.kind == NodeVerdict::kRejected) {
+        reject(node, verdict.reasons);
+        continue;
+      }
+      candidate = &verdict.candidate;
+    } else {
+      examined.emplace_back();
+      if (!select_victims(engine, request, pods, node, table.rows_on(node), examined.back(), reasons)) {
+        examined.pop_back();
+        reject(node, reasons);
+        continue;
+      }
+      summarize(pods, examined.back());
+      candidate = &examined.back();
     }
-    auto& target = candidate.pdb_violations ? dirty : clean;
-    if (target.size() < wanted) target.push_back(std::move(candidate));
+    auto& target = candidate->pdb_violations ? dirty : clean;
+    if (target.size() < wanted) target.push_back(candidate);
     if (!clean.empty() && clean.size() + dirty.size() >= wanted) break;
   }
-  outcome.candidates = std::move(clean);
-  for (auto& c : dirty) outcome.candidates.push_back(std::move(c));
-  pick(request, outcome);
+  clean.insert(clean.end(), dirty.begin(), dirty.end());
+  for (const PreemptionCandidate* c : clean) {
+    outcome.candidate_nodes.push_back(c->node);
+    outcome.candidate_violations.push_back(c->pdb_violations);
+    outcome.victims.insert(outcome.victims.end(), c->victims.begin(), c->victims.end());
+    outcome.victim_start.push_back(static_cast<int32_t>(outcome.victims.size()));
+  }
+  pick(clean, outcome);
   return outcome;
 }
 

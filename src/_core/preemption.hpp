@@ -10,33 +10,19 @@
 #include <vector>
 
 #include "engine.hpp"
+#include "victim_table.hpp"
 
 namespace kubesched {
-
-struct PreemptionPod {  // a pod counted on a node: a potential victim
-  int32_t class_id = -1;
-  int32_t node = -1;
-  int32_t priority = 0;
-  int64_t start_time = 0;        // nanoseconds since the epoch; INT64_MAX when unknown
-  std::vector<int32_t> budgets;  // the PodDisruptionBudgets its eviction charges, in order
-};
 
 struct PreemptionRequest {
   int32_t class_id = -1;  // the preemptor
   int32_t priority = 0;
-  std::vector<PreemptionPod> pods;       // in each node's order
   std::vector<int32_t> budgets_allowed;  // disruptionsAllowed per budget
   // Pods nominated to nodes and not bound, at the preemptor's priority or above: (class, node).
   std::vector<std::pair<int32_t, int32_t>> nominated;
   int32_t offset = 0;  // the dry run's start among the potential nodes
   int32_t min_candidate_percentage = 10;
   int32_t min_candidate_absolute = 100;
-};
-
-struct PreemptionCandidate {
-  int32_t node = -1;
-  std::vector<int32_t> victims;  // indices into the request's pods, most important first
-  int32_t pdb_violations = 0;
 };
 
 enum PickCriterion : int32_t {
@@ -51,15 +37,40 @@ enum PickCriterion : int32_t {
 
 constexpr int32_t kNoVictimsReason = -1;  // "No preemption victims found for incoming pod"
 
+// Flat, so that an answer costs no allocation per node: candidate i is on
+// candidate_nodes[i] with candidate_violations[i] PDB violations and evicts
+// victims[victim_start[i], victim_start[i + 1]) (table rows, most important first);
+// rejected node j has reasons[reason_start[j], reason_start[j + 1]).
 struct PreemptionOutcome {
-  std::vector<PreemptionCandidate> candidates;  // non-violating first, each in the order examined
-  std::vector<int32_t> rejected_nodes;          // nodes the dry run rejected, in the order examined
-  std::vector<Reasons> rejected_reasons;        // their reasons (kNoVictimsReason: no victims)
-  int32_t chosen = -1;                          // index into candidates
+  std::vector<int32_t> candidate_nodes;  // non-violating first, each in the order examined
+  std::vector<int32_t> candidate_violations;
+  std::vector<int32_t> victim_start{0};
+  std::vector<int32_t> victims;
+  std::vector<int32_t> rejected_nodes;  // nodes the dry run rejected, in the order examined
+  std::vector<int32_t> reason_start{0};
+  std::vector<int32_t> reasons;  // kNoVictimsReason: no victims
+  int32_t chosen = -1;           // index into the candidates
   int32_t decided_by = kOnlyCandidate;
 };
 
-PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& request);
+// The pods that may be victims are the table's; its verdict cache serves (and is brought up
+// to date for) a node-local preemptor when no nominated pod is involved.
+PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& request, VictimTable& table);
+
+// The node-local dry run (preemption_local.cpp): whether a pod of the request's class is
+// one whose filters read only its node's own state (no inter-pod rule touches it, no host
+// ports, GPUs, volumes or claims), so that evicting pods only frees resources.
+bool node_local_preemptor(Engine& engine, int32_t class_id);
+// The table's verdict for every node, recomputed for the nodes that changed.
+const std::vector<NodeVerdict>& node_local_verdicts(Engine& engine, const PreemptionRequest& request,
+                                                    VictimTable& table);
+
+// Shared by both dry runs (preemption.cpp).
+bool resolvable(const Engine& engine, const PodClass& pod, int32_t node, const Reasons& reasons);
+bool more_important(const std::vector<PreemptionPod>& pods, int32_t a, int32_t b);
+void summarize(const std::vector<PreemptionPod>& pods, PreemptionCandidate& candidate);
+std::vector<uint8_t> violating(const PreemptionRequest& request, const std::vector<PreemptionPod>& pods,
+                               const std::vector<int32_t>& victims);
 
 // Upstream's calculateNumCandidates.
 int32_t candidates_to_find(int32_t potential, int32_t percentage, int32_t absolute);

@@ -348,3 +348,21 @@ def test_required_affinity_to_a_victim_keeps_the_node_out():
     result = run(nodes, existing, prio("p", HIGH, requests=LARGE, affinity=affinity))
     assert result.nominated_node is None
     assert result.message == "preemption: 0/1 nodes are available: 1 node(s) didn't match pod affinity rules."
+
+
+def test_affinity_only_a_nominated_pod_satisfies_does_not_make_a_candidate():
+    # RunFilterPluginsWithNominatedPods: on node1 the dry run passes with the higher-priority
+    # pod nominated there added, then runs the filters again without it, and the required
+    # affinity that only that nominated pod satisfies fails: no node can be a candidate.
+    affinity = {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"labelSelector": {"matchLabels": {"app": "web"}}, "topologyKey": "kubernetes.io/hostname"}]}}
+    nodes = [node(n, {"kubernetes.io/hostname": n}, allocatable={**VERY_LARGE, "pods": "110"})
+             for n in ("node1", "node2")]
+    existing = [prio("low1", LOW, node_name="node1", requests=LARGE),
+                prio("low2", LOW, node_name="node2", requests=LARGE)]
+    web = prio("web", VERY_HIGH, requests=SMALL, labels={"app": "web"})
+    incoming = prio("p", HIGH, requests=LARGE, affinity=affinity)
+    result = run(nodes, existing, incoming, nominated=[(web, "node1")])
+    assert result.nominated_node is None
+    assert result.statuses == {"node1": ["node(s) didn't match pod affinity rules"],
+                               "node2": ["node(s) didn't match pod affinity rules"]}

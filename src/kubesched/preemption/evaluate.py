@@ -42,19 +42,48 @@ def preempt(snapshot, pod: Pod, placed: PodTable | Iterable[PodOnNode], pdbs: Se
             if other is not pod and other.priority >= pod.priority and node in index]
     if _waits_for_terminating_victims(snapshot, pod, class_id, table, held):
         return Preemption(None, message=f"preemption: {TERMINATING}", eligible=False)
-    outcome = snapshot.engine.preempt(class_id, pod.priority, *table.columns(), held, offset=offset,
-                                      min_candidate_percentage=args.min_candidate_nodes_percentage,
-                                      min_candidate_absolute=args.min_candidate_nodes_absolute)
-    names = snapshot.node_names
-    statuses = {names[node]: reasons for node, reasons in outcome["rejected"]}
-    candidates = [Candidate(names[node], [table.pods[i] for i in victims], violations)
-                  for node, victims, violations in outcome["candidates"]]
-    if not candidates:
+    answer = table.victims.preempt(class_id, pod.priority, table.budgets_allowed(), held, offset=offset,
+                                   min_candidate_percentage=args.min_candidate_nodes_percentage,
+                                   min_candidate_absolute=args.min_candidate_nodes_absolute)
+    chosen = answer.chosen_candidate()
+    if chosen is None:
+        statuses = _statuses(snapshot, answer)
         return Preemption(None, statuses=statuses, message=not_helpful_message(snapshot.node_count, statuses))
-    chosen = candidates[outcome["chosen"]]
-    return Preemption(chosen.node, list(chosen.victims), chosen.pdb_violations, candidates, statuses,
-                      success_message(chosen.node, len(chosen.victims)),
-                      _core.PREEMPTION_CRITERIA[outcome["decided_by"]])
+    node, victims, violations = chosen
+    name = snapshot.node_names[node]
+    return _CorePreemption(name, [table.pods[i] for i in victims], violations, success_message(name, len(victims)),
+                           _core.PREEMPTION_CRITERIA[answer.decided_by], snapshot, table, answer)
+
+
+def _statuses(snapshot, answer) -> dict[str, list[str]]:
+    names = snapshot.node_names
+    return {names[node]: reasons for node, reasons in answer.rejected()}
+
+
+class _CorePreemption(Preemption):
+    """A nomination whose other candidates and rejected nodes are read from the core's
+    answer only when asked (explain does; a simulation's flow does not)."""
+
+    def __init__(self, node, victims, pdb_violations, message, decided_by, snapshot, table, answer):
+        self.nominated_node, self.victims, self.pdb_violations = node, victims, pdb_violations
+        self.message, self.decided_by, self.eligible = message, decided_by, True
+        self._read = (snapshot, table, answer)
+        self._candidates = self._statuses = None
+
+    @property
+    def candidates(self) -> list[Candidate]:
+        if self._candidates is None:
+            snapshot, table, answer = self._read
+            names = snapshot.node_names
+            self._candidates = [Candidate(names[node], [table.pods[i] for i in victims], violations)
+                                for node, victims, violations in answer.candidates()]
+        return self._candidates
+
+    @property
+    def statuses(self) -> dict[str, list[str]]:
+        if self._statuses is None:
+            self._statuses = _statuses(self._read[0], self._read[2])
+        return self._statuses
 
 
 def nominated_node_of(pod: Pod) -> str:

@@ -17,6 +17,7 @@ from kubesched.preemption import PodTable, nominated_node_of, parse_pdb, pod_on_
 from kubesched.sim.preempting_dra import release_victims_claims
 
 PREEMPTED_MODES = ("requeue", "report")
+QUEUE_CHUNK = 512
 
 
 @dataclass
@@ -85,8 +86,8 @@ def decide_preempting(snapshot, pods: list[Pod], flow: PreemptionFlow, placement
     names = np.array(snapshot.node_names, dtype=object)
     classes = snapshot.classes_of(pods)
     i = 0
-    while i < len(pods):
-        chosen, decided = engine.schedule_until_failure(classes[i:])
+    while i < len(pods):  # in chunks: a call costs as much as the pods it is handed
+        chosen, decided = engine.schedule_until_failure(classes[i:i + QUEUE_CHUNK])
         placed = decided if chosen[decided - 1] >= 0 else decided - 1  # all but a last failure
         if placed > 0:  # the pods that fit, in bulk
             run = pods[i:i + placed]
@@ -111,16 +112,16 @@ def decide_preempting(snapshot, pods: list[Pod], flow: PreemptionFlow, placement
 def _preempt_for(snapshot, pod: Pod, class_id: int, flow: PreemptionFlow, placement_type):
     """The PostFilter for a pod that fits nowhere, and its retry after the evictions."""
     engine = snapshot.engine
-    fit_message = snapshot.failure_message(engine.last_failure())
     key, version = (class_id, pod.priority), flow.version()
     cached = None if nominated_node_of(pod) else flow.unhelpful.get(key)
     if cached is not None and cached[0] == version:
         result = cached[1]
     else:
-        result = preempt(snapshot, pod, flow.table)
-    if result.nominated_node is None:
+        result = preempt(snapshot, pod, flow.table, class_id=class_id)
+    if result.nominated_node is None:  # nothing changed since the failure: its reasons still hold
         if not nominated_node_of(pod):
             flow.unhelpful[key] = (version, result)
+        fit_message = snapshot.failure_message(engine.last_failure())
         return placement_type(pod.key, None, result.fit_error(fit_message)), []
     flow.preemptions += 1
     table = flow.table
