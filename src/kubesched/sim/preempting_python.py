@@ -9,8 +9,6 @@ pods, else the plugin's reason. The choice among what remains is upstream's."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from kubesched.framework.python_plugins import load_plugin, run_filter
 from kubesched.model.records import Pod
 from kubesched.preemption import Preemption, preempt, success_message
@@ -55,9 +53,8 @@ def preempt_with_python_filters(snapshot, pod: Pod, table, **options) -> Preempt
         return Preemption(None, statuses=statuses, message=not_helpful_message(snapshot.node_count, statuses))
     starts = {p.key: table.start_of(p) for c in candidates for p in c.victims}
     chosen, decided_by = pick_candidate(candidates, starts)
-    return replace(result, nominated_node=chosen.node, victims=list(chosen.victims),
-                   pdb_violations=chosen.pdb_violations, candidates=candidates, statuses=statuses,
-                   message=success_message(chosen.node, len(chosen.victims)), decided_by=decided_by)
+    return Preemption(chosen.node, list(chosen.victims), chosen.pdb_violations, candidates, statuses,
+                      success_message(chosen.node, len(chosen.victims)), decided_by)
 
 
 def decide_python_preempting(snapshot, pods: list[Pod], flow, decide, placement_type):
