@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "filters.hpp"
+#include "parallel.hpp"
 #include "scores.hpp"
 
 namespace kubesched {
@@ -263,7 +264,11 @@ bool IncrementalInterPod::build(const InterPodInputs& in, const std::array<bool,
 
   local_ok_.assign(nodes, 0);
   local_total_.assign(nodes, kInfeasible);
-  for (int32_t n = 0; n < count; ++n) refresh_local(in, n);
+  auto refresh = [&](size_t begin, size_t end) {
+    for (size_t n = begin; n < end; ++n) refresh_local(in, static_cast<int32_t>(n));
+  };
+  if (scores_thread_safe(profile)) for_blocks(nodes, refresh);
+  else refresh(0, nodes);
 
   buckets_.clear();
   bucket_index_.clear();
