@@ -169,30 +169,8 @@ bool IncrementalInterPod::build(const InterPodInputs& in, const std::array<bool,
     }
   }
 
-  // Cells: the nodes alike under every key.
+  if (!build_cells(in)) return false;
   const auto nodes = static_cast<size_t>(count);
-  cells_.clear();
-  cell_of_.assign(nodes, -1);
-  position_.assign(nodes, 0);
-  {
-    std::map<std::vector<int32_t>, int32_t> index;
-    std::vector<int32_t> domain(keys_.size());
-    for (int32_t n = 0; n < count; ++n) {
-      for (size_t k = 0; k < keys_.size(); ++k) {
-        const int32_t d = in.domains.get(s, keys_[k]).of_node[static_cast<size_t>(n)];
-        domain[k] = keys_[k] == hostname_key_ ? (d < 0 ? -1 : 0) : d;
-      }
-      auto [it, added] = index.try_emplace(domain, static_cast<int32_t>(cells_.size()));
-      if (added) {
-        cells_.emplace_back();
-        cells_.back().domain = domain;
-      }
-      Cell& cell = cells_[static_cast<size_t>(it->second)];
-      cell_of_[static_cast<size_t>(n)] = it->second;
-      position_[static_cast<size_t>(n)] = static_cast<int32_t>(cell.members.size());
-      cell.members.push_back(n);
-    }
-  }
   cells_of_domain_.assign(keys_.size(), {});
   for (size_t k = 0; k < keys_.size(); ++k) {
     if (keys_[k] == hostname_key_) continue;
@@ -234,17 +212,20 @@ bool IncrementalInterPod::build(const InterPodInputs& in, const std::array<bool,
     c.contribution.assign(nodes, 0);
     c.count.assign(domain_count, 0);
     c.total = 0;
-    for (int32_t n = 0; n < count; ++n) {
-      const int32_t v = contribution(in, c, n);
-      c.contribution[static_cast<size_t>(n)] = v;
+    if (c.kind == kHardSpread) c.present.assign(domain_count, 0);
+    const auto& pods = per_node(in, c);
+    for (int32_t n = 0; n < count; ++n) {  // contribution(), with the domain looked up once
+      const auto i = static_cast<size_t>(n);
       const int32_t d = domain_of(c, n);
-      if (d >= 0) c.count[static_cast<size_t>(d)] += v;
+      if (d < 0) continue;
+      if (c.kind == kHardSpread && c.eligible[i]) c.present[static_cast<size_t>(d)] = 1;
+      if (!c.eligible.empty() && !c.eligible[i]) continue;
+      const int32_t v = pods[i];
+      c.contribution[i] = v;
+      c.count[static_cast<size_t>(d)] += v;
       c.total += v;
     }
     if (c.kind == kHardSpread) {
-      c.present.assign(domain_count, 0);
-      for (int32_t n = 0; n < count; ++n)
-        if (c.eligible[static_cast<size_t>(n)]) c.present[static_cast<size_t>(domain_of(c, n))] = 1;
       c.present_domains = 0;
       c.present_counts.clear();
       for (size_t d = 0; d < domain_count; ++d) {
@@ -271,14 +252,32 @@ bool IncrementalInterPod::build(const InterPodInputs& in, const std::array<bool,
   else refresh(0, nodes);
 
   buckets_.clear();
-  bucket_index_.clear();
   bucket_of_.assign(nodes, -1);
   affinity_values_.clear();
   spread_values_.clear();
   scored_unignored_ = 0;
   feasible_count_ = 0;
   dirty_list_.clear();
-  for (int32_t n = 0; n < count; ++n) attach(n);
+  building_ = true;
+  for (int32_t n = 0; n < count; ++n) {  // attach() without the trees, filled once below
+    const int32_t id = bucket_for(n);
+    Bucket& b = buckets_[static_cast<size_t>(id)];
+    bucket_of_[static_cast<size_t>(n)] = id;
+    ++b.members;
+    b.feasible += local_ok_[static_cast<size_t>(n)];
+    mark(id);
+  }
+  std::vector<int64_t> totals;
+  for (size_t id = 0; id < buckets_.size(); ++id) {
+    const auto& members = cells_[static_cast<size_t>(buckets_[id].cell)].members;
+    totals.assign(members.size(), kInfeasible);
+    for (size_t position = 0; position < members.size(); ++position) {
+      const auto m = static_cast<size_t>(members[position]);
+      if (bucket_of_[m] == static_cast<int32_t>(id)) totals[position] = local_total_[m];
+    }
+    buckets_[id].tree.assign(totals);
+  }
+  building_ = false;
   for (int32_t b : dirty_list_) update_bucket(b);
   refresh_weights();
   for (int32_t b : dirty_list_) update_spread_raw(b);
@@ -306,15 +305,59 @@ void IncrementalInterPod::refresh_local(const InterPodInputs& in, int32_t node) 
   local_total_[n] = total;
 }
 
+// Cells: the nodes alike under every key, numbered by their domains' mixed-radix code
+// (hostname: with it or not); false when the codes would not fit a table of a few entries
+// per node.
+bool IncrementalInterPod::build_cells(const InterPodInputs& in) {
+  const Snapshot& s = in.snapshot;
+  const auto nodes = static_cast<size_t>(s.node_count());
+  std::vector<const Domains*> domains(keys_.size());
+  std::vector<size_t> stride(keys_.size());
+  size_t codes = 1;
+  for (size_t k = 0; k < keys_.size(); ++k) {
+    domains[k] = &in.domains.get(s, keys_[k]);
+    stride[k] = codes;
+    const size_t radix = keys_[k] == hostname_key_ ? 2 : static_cast<size_t>(domains[k]->count()) + 1;
+    if (codes > (4 * nodes + 64) / radix) return false;
+    codes *= radix;
+  }
+  std::vector<int32_t> cell_of_code(codes, -1);
+  cells_.clear();
+  cell_of_.assign(nodes, -1);
+  position_.assign(nodes, 0);
+  for (size_t n = 0; n < nodes; ++n) {
+    size_t code = 0;
+    for (size_t k = 0; k < keys_.size(); ++k) {
+      const int32_t d = domains[k]->of_node[n];
+      code += stride[k] * static_cast<size_t>(keys_[k] == hostname_key_ ? (d < 0 ? 0 : 1) : d + 1);
+    }
+    int32_t& id = cell_of_code[code];
+    if (id < 0) {
+      id = static_cast<int32_t>(cells_.size());
+      cells_.emplace_back();
+      auto& domain = cells_.back().domain;
+      for (size_t k = 0; k < keys_.size(); ++k) {
+        const int32_t d = domains[k]->of_node[n];
+        domain.push_back(keys_[k] == hostname_key_ ? (d < 0 ? -1 : 0) : d);
+      }
+    }
+    Cell& cell = cells_[static_cast<size_t>(id)];
+    cell_of_[n] = id;
+    position_[n] = static_cast<int32_t>(cell.members.size());
+    cell.members.push_back(static_cast<int32_t>(n));
+  }
+  return true;
+}
+
 // The bucket of the node's cell and hostname counts, made when there is none.
 int32_t IncrementalInterPod::bucket_for(int32_t node) {
   const auto n = static_cast<size_t>(node);
-  signature_.clear();
-  signature_.push_back(cell_of_[n]);
-  for (size_t i : host_components_) signature_.push_back(components_[i].contribution[n]);
-  auto found = bucket_index_.find(signature_);
-  if (found != bucket_index_.end()) return found->second;
   Cell& cell = cells_[static_cast<size_t>(cell_of_[n])];
+  if (host_components_.empty() && !cell.buckets.empty()) return cell.buckets.front();
+  host_values_.clear();
+  for (size_t i : host_components_) host_values_.push_back(components_[i].contribution[n]);
+  for (int32_t id : cell.buckets)
+    if (buckets_[static_cast<size_t>(id)].host == host_values_) return id;
   int32_t id;
   if (!cell.spare.empty()) {
     id = cell.spare.back();
@@ -322,17 +365,16 @@ int32_t IncrementalInterPod::bucket_for(int32_t node) {
   } else {
     id = static_cast<int32_t>(buckets_.size());
     buckets_.emplace_back();
-    buckets_.back().tree.assign(std::vector<int64_t>(cell.members.size(), kInfeasible));
+    if (!building_) buckets_.back().tree.assign(std::vector<int64_t>(cell.members.size(), kInfeasible));
   }
   Bucket& b = buckets_[static_cast<size_t>(id)];
   b.cell = cell_of_[n];
-  b.host.assign(signature_.begin() + 1, signature_.end());
+  b.host = host_values_;
   b.live = true;
   b.members = b.feasible = b.counted = 0;
   b.ok = b.scored = b.in_spread_set = false;
   b.affinity_raw = b.spread_raw = 0;
   cell.buckets.push_back(id);
-  bucket_index_.emplace(signature_, id);
   return id;
 }
 
@@ -547,10 +589,6 @@ void IncrementalInterPod::assign_top() {
 void IncrementalInterPod::release(int32_t bucket) {
   Bucket& b = buckets_[static_cast<size_t>(bucket)];
   Cell& cell = cells_[static_cast<size_t>(b.cell)];
-  signature_.clear();
-  signature_.push_back(b.cell);
-  signature_.insert(signature_.end(), b.host.begin(), b.host.end());
-  bucket_index_.erase(signature_);
   cell.buckets.erase(std::find(cell.buckets.begin(), cell.buckets.end(), bucket));
   cell.spare.push_back(bucket);
   b.live = false;

@@ -105,6 +105,7 @@ class IncrementalInterPod {
   bool spread_ignored(const Bucket& b) const { return cells_[static_cast<size_t>(b.cell)].ignored; }
   int64_t offset(const Bucket& b) const;
   int32_t bucket_for(int32_t node);
+  bool build_cells(const InterPodInputs& in);
   void attach(int32_t node);
   void detach(int32_t node);
   void mark(int32_t bucket);
@@ -128,8 +129,8 @@ class IncrementalInterPod {
   std::vector<std::vector<std::vector<int32_t>>> cells_of_domain_;  // per key slot, per domain
   std::vector<int32_t> cell_of_, position_, bucket_of_;             // per node
   std::vector<Bucket> buckets_;
-  std::map<std::vector<int32_t>, int32_t> bucket_index_;  // (cell, host values...) -> bucket
-  std::vector<int32_t> signature_;                       // reused
+  bool building_ = false;  // build() fills the bucket trees once, after every node is placed
+  std::vector<int32_t> host_values_;  // reused: a node's counts of the hostname-keyed terms
 
   // Node-local half: the filters up to NodeResourcesFit and the weighted sum of the scores
   // that do not depend on other nodes (those normalised over the feasible nodes are
