@@ -1,5 +1,6 @@
 """Scale: the whole `kubesched simulate` command on 5k → 20k → 100k nodes (2 pods per node),
-SchedulingBasic and TopologySpreading shapes — wall time, CPU time and peak RSS of the
+SchedulingBasic, TopologySpreading and default-constraints spreading (pods a Service selects,
+spread by PodTopologySpread's system defaults over zone and hostname) shapes — wall time, CPU time and peak RSS of the
 command, beside the core's own decision time on the same input and upstream's framework
 (hack/oracle `--bench`, kube-scheduler's own code in memory) at a size it can handle.
 
@@ -25,14 +26,14 @@ from pathlib import Path
 
 import orjson
 
-from kubesched.testing.perf import ZONE, as_list, perf_node, workload_pods
+from kubesched.testing.perf import DEFAULT_CONSTRAINTS_SERVICE, ZONE, as_list, perf_node, workload_pods
 
 RESULTS = Path(__file__).parent / "results"
-# TopologySpreading at 100,000 nodes decides at a few pods/s until its path is incremental
-# (issue 14's core work): ask for it with --sizes.
-SIZES = {"basic": (5_000, 20_000, 100_000), "spreading": (5_000, 20_000)}
+SIZES = {"basic": (5_000, 20_000, 100_000), "spreading": (5_000, 20_000, 100_000),
+         "default-spreading": (5_000, 20_000, 100_000)}
 PODS_PER_NODE = 2
-SHAPES = {"basic": ("default", 0), "spreading": ("topology-spreading", 3)}  # pod template, zones
+SHAPES = {"basic": ("default", 0), "spreading": ("topology-spreading", 3),  # pod template, zones
+          "default-spreading": ("default-constraints", 3)}
 ORACLE_SIZE = (5_000, 300)  # nodes, pods: upstream decides ~100 pods/s at 5,000 nodes
 MAX_SKEW = 5
 COMMAND = [sys.executable, "-m", "kubesched"]
@@ -45,7 +46,8 @@ def write_inputs(directory: Path, nodes: int, pods: int, shape: str) -> tuple[Pa
         node_file.write_bytes(orjson.dumps(as_list([perf_node(i, zones=zones) for i in range(nodes)])))
     pod_file = directory / f"pods-{shape}-{pods}.json"
     if not pod_file.exists():
-        pod_file.write_bytes(orjson.dumps(as_list(workload_pods(template, pods, prefix="pod"))))
+        services = [DEFAULT_CONSTRAINTS_SERVICE] if template == "default-constraints" else []
+        pod_file.write_bytes(orjson.dumps(as_list(services + workload_pods(template, pods, prefix="pod"))))
     return node_file, pod_file
 
 
@@ -141,6 +143,8 @@ def oracle_row(directory: Path, shape: str, nodes: int = ORACLE_SIZE[0], pods: i
     template, zones = SHAPES[shape]
     scenario = directory / f"oracle-{shape}-{nodes}-{pods}.json"
     objects = [perf_node(i, zones=zones) for i in range(nodes)] + workload_pods(template, pods, prefix="pod")
+    if template == "default-constraints":
+        objects.append(DEFAULT_CONSTRAINTS_SERVICE)
     scenario.write_bytes(orjson.dumps({"objects": objects, "config": None}))
     completed = subprocess.run([str(ensure_built()), "--bench", str(scenario)], capture_output=True, text=True,
                                check=True)

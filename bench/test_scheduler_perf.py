@@ -45,7 +45,7 @@ def prepare(workload: dict):
     init = [parser.parse(p, index=i) for i, p in enumerate(workload["init_pods"])]
     measured = [parser.parse(p, index=i) for i, p in enumerate(workload["measure_pods"])]
     namespaces = {n: {"kubernetes.io/metadata.name": n} for n in ("default", "sched-0", "sched-1")}
-    return nodes, init, measured, ClusterObjects(namespaces=namespaces)
+    return nodes, init, measured, ClusterObjects(namespaces=namespaces, services=workload["services"])
 
 
 def place_measured(nodes, init, measured, objects):
@@ -119,12 +119,12 @@ def _check_constraints(name: str, snapshot: ClusterSnapshot, pods: list, chosen:
     nodes = snapshot.nodes
     by_template = {}
     for pod, node in zip(pods, chosen.tolist()):
-        by_template.setdefault(pod.labels.get("color", "default"), []).append(nodes[node])
+        by_template.setdefault(pod.labels.get("color", pod.labels.get("app", "default")), []).append(nodes[node])
     if name in ("SchedulingPodAntiAffinity", "MixedSchedulingBasePod"):
         green = [n.name for n in by_template.get("green", ())]
         assert green and len(set(green)) == len(green), "two anti-affine pods share a node"
-    if name in ("TopologySpreading", "PreferredTopologySpreading"):
-        per_zone = Counter(n.labels[ZONE] for n in by_template["blue"])
+    if name in ("TopologySpreading", "PreferredTopologySpreading", "TopologySpreadingDefaultConstraints"):
+        per_zone = Counter(n.labels[ZONE] for n in by_template["web" if "Default" in name else "blue"])
         zones = {n.labels[ZONE] for n in nodes}
         skew = max(per_zone.values()) - min(per_zone.get(z, 0) for z in zones)
         assert skew <= 5, f"zone skew {skew} above maxSkew 5: {dict(per_zone)}"

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "parallel.hpp"
+
 namespace kubesched {
 
 namespace {
@@ -196,19 +198,27 @@ void Engine::pass(int32_t class_id, bool inter_pod, const std::vector<int32_t>& 
   FilterContext filter_context;
   if (inter_pod) filter_context = build_filter_context(inputs(class_id));
   std::vector<int32_t> feasible;
-  for (int32_t n : nodes) {
-    const auto i = static_cast<size_t>(n);
-    e.failed_filter[i] = failing_filter(class_id, n, inter_pod ? &filter_context : nullptr,
-                                        with_reasons ? &e.reasons[i] : nullptr);
-    if (e.failed_filter[i] < 0) feasible.push_back(n);
-  }
+  for_blocks(nodes.size(), [&](size_t begin, size_t end) {
+    for (size_t k = begin; k < end; ++k) {
+      const int32_t n = nodes[k];
+      const auto i = static_cast<size_t>(n);
+      e.failed_filter[i] = failing_filter(class_id, n, inter_pod ? &filter_context : nullptr,
+                                          with_reasons ? &e.reasons[i] : nullptr);
+    }
+  });
+  for (int32_t n : nodes)
+    if (e.failed_filter[static_cast<size_t>(n)] < 0) feasible.push_back(n);
   e.feasible = static_cast<int32_t>(feasible.size());
 
   ScoreContext score_context;
   if (inter_pod) score_context = build_score_context(inputs(class_id), feasible);
   e.skipped[kInterPodAffinityScore] = score_context.affinity_skip;
   e.skipped[kPodTopologySpreadScore] = score_context.spread_skip;
-  for (int32_t n : feasible) basic_raw_scores(class_id, n, e.raw);
+  auto raw_scores = [&](size_t begin, size_t end) {
+    for (size_t k = begin; k < end; ++k) basic_raw_scores(class_id, feasible[k], e.raw);
+  };
+  if (scores_thread_safe(profile_)) for_blocks(feasible.size(), raw_scores);
+  else raw_scores(0, feasible.size());
   for (int p = 0; p < kScoreCount; ++p) {
     if (profile_.weights[p] == 0 || e.skipped[p]) continue;
     auto& raw = e.raw[p];

@@ -55,6 +55,9 @@ POD_TEMPLATES: dict[str, tuple[dict, dict]] = {
     "preferred-pod-anti-affinity": ({"color": "yellow"}, {"affinity": {"podAntiAffinity": {
         "preferredDuringSchedulingIgnoredDuringExecution": [
             {"weight": 1, "podAffinityTerm": _term("yellow", HOSTNAME)}]}}}),
+    # No constraints of its own: a Service selects the pods (DEFAULT_CONSTRAINTS_SERVICE), so
+    # PodTopologySpread's system defaults apply (zone and hostname, ScheduleAnyway).
+    "default-constraints": ({"app": "web"}, {}),
     "topology-spreading": ({"color": "blue"}, {"topologySpreadConstraints": [
         {"maxSkew": 5, "topologyKey": ZONE, "whenUnsatisfiable": "DoNotSchedule",
          "labelSelector": {"matchLabels": {"color": "blue"}}}]}),
@@ -62,6 +65,10 @@ POD_TEMPLATES: dict[str, tuple[dict, dict]] = {
         {"maxSkew": 5, "topologyKey": ZONE, "whenUnsatisfiable": "ScheduleAnyway",
          "labelSelector": {"matchLabels": {"color": "blue"}}}]}),
 }
+
+
+DEFAULT_CONSTRAINTS_SERVICE = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "default"},
+                               "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}}
 
 
 def workload_pods(template: str, count: int, *, prefix: str, namespace: str = "default") -> list[dict]:
@@ -97,5 +104,6 @@ def load_workload(path, scale: float = 1.0) -> dict:
     measure = spec["measurePods"]
     measure_pods = workload_pods(measure["template"], scaled(measure["count"]), prefix="measure",
                                  namespace=measure.get("namespace", "default"))
+    services = [DEFAULT_CONSTRAINTS_SERVICE] if measure["template"] == "default-constraints" else []
     return {"name": spec["name"], "upstream_floor": spec.get("upstreamFloor"), "nodes": nodes,
-            "init_pods": init_pods, "measure_pods": measure_pods}
+            "init_pods": init_pods, "measure_pods": measure_pods, "services": services}
