@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import importlib
 import sys
 
 import click
@@ -55,17 +56,23 @@ def main() -> None:
     """Schedule, simulate and plan Kubernetes pods with upstream's decisions."""
 
 
-def _register() -> None:
-    from kubesched.cli import cluster, completion, explain, plan, run, simulate, snapshot, trace
-
-    main.add_command(simulate.simulate)
-    main.add_command(explain.explain)
-    main.add_command(cluster.cluster)
-    main.add_command(run.run)
-    main.add_command(plan.plan)
-    main.add_command(snapshot.snapshot)
-    main.add_command(trace.trace)
-    main.add_command(completion.completion)
+# Subcommands are imported when used: `kubesched run` loads neither the planner nor the
+# simulator (a second of imports, on the clock of a scheduler's start).
+_COMMANDS = ("simulate", "explain", "cluster", "run", "plan", "snapshot", "trace", "completion")
 
 
-_register()
+def _list_commands(ctx: click.Context) -> list[str]:
+    return sorted(_COMMANDS)
+
+
+def _get_command(ctx: click.Context, name: str) -> click.Command | None:
+    if name not in _COMMANDS:
+        return None
+    if name not in main.commands:
+        module = importlib.import_module(f"kubesched.cli.{name}")
+        main.add_command(getattr(module, name))
+    return main.commands[name]
+
+
+main.list_commands = _list_commands
+main.get_command = _get_command
