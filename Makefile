@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-kubesched
 CORE_SOURCES := pyproject.toml CMakeLists.txt $(wildcard src/_core/*)
 
-.PHONY: demo test unit bench bench-vbp bench-openb controlplane oracle browser conformance clean
+.PHONY: demo test unit bench bench-vbp bench-openb bench-live controlplane oracle browser conformance clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ bench-vbp: $(STAMP)
 bench-openb: $(STAMP)
 	$(BIN)/kubesched trace openb --trace all --policy all --seed 42-51 --sweep --workers 2 \
 	  --output-file bench/results/openb_fgd.json --table bench/results/openb_fgd.md --plot bench/results/openb_fgd.png
+
+# The live speed bench: its own control plane, 1000 kwok nodes, 5000 pods; kubesched, kube-scheduler
+# and the binding ceiling alternating, best of two, then the CPU by kubesched thread (about 10 min).
+bench-live: $(STAMP) controlplane
+	KUBESCHED_LIVE_NODES=1000 KUBESCHED_LIVE_PODS=5000 $(BIN)/python -m pytest bench/live -m integration -s -p no:cacheprovider
 
 # kubesched against upstream's own scheduler code (hack/oracle) on random scenarios:
 #   make conformance SEEDS=0-999 [EXCLUDE=known|family,...]   a tally of divergences by class

@@ -1,10 +1,12 @@
 """Raw JSON requests to the API server: no model object is ever built. Requests go through
-one urllib3 pool (kept-alive connections, the official client's TLS settings) with the
-credentials of `kubesched.kube.credentials`; a token bucket enforces the client's QPS and
-burst, as client-go's rate limiter does."""
+kept-alive connections with the official client's TLS settings (`kubesched.kube.connections`;
+watches and proxied requests through its urllib3 pool) and the credentials of
+`kubesched.kube.credentials`; a token bucket enforces the client's QPS and burst, as
+client-go's rate limiter does."""
 
 from __future__ import annotations
 
+import http.client
 import threading
 import time
 from urllib.parse import urlencode
@@ -12,6 +14,7 @@ from urllib.parse import urlencode
 import orjson
 import urllib3
 
+from kubesched.kube import connections as lean
 from kubesched.kube import credentials as creds
 from kubesched.kube.source import resolve
 
@@ -61,6 +64,7 @@ class Kube:
         self.credentials = credentials
         self.limiter = limiter or RateLimiter(0, 1)
         self.timeout = timeout
+        self._connections: tuple[object, lean.Connections | None] | None = None  # (the pool, its lean twin)
 
     @property
     def server(self) -> str:
@@ -75,21 +79,38 @@ class Kube:
         for attempt in (1, 2):
             used = self.credentials.current()
             headers = used.headers if data is None else {**used.headers, "Content-Type": content_type}
+            connections = self._lean(used)
             try:
-                response = used.pool.request(method, used.server + suffix, body=data, headers=headers,
-                                             timeout=timeout or self.timeout, retries=False)
-            except (urllib3.exceptions.HTTPError, OSError) as error:
+                if connections is not None:
+                    status, answer = connections.request(method, suffix, data, headers, timeout or self.timeout)
+                else:
+                    response = used.pool.request(method, used.server + suffix, body=data, headers=headers,
+                                                 timeout=timeout or self.timeout, retries=False)
+                    status, answer = response.status, response.data
+            except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as error:
                 raise ApiError(0, reason=str(error)) from None
-            if response.status == 401 and attempt == 1 and self.credentials.unauthorized(used):
+            if status == 401 and attempt == 1 and self.credentials.unauthorized(used):
                 continue  # the credential was renewed: once more with it
-            payload = _decode(response.data)
-            if not 200 <= response.status < 300:
-                raise ApiError(response.status, payload)
+            payload = _decode(answer)
+            if not 200 <= status < 300:
+                raise ApiError(status, payload)
             return payload
+
+    def _lean(self, used: creds.Loaded) -> lean.Connections | None:
+        """The kept-alive connections for `used`'s pool (new when the TLS settings changed)."""
+        known = self._connections
+        if known is None or known[0] is not used.pool:
+            if known is not None and known[1] is not None:
+                known[1].close()
+            known = self._connections = (used.pool, lean.for_pool(used.server, used.pool,
+                                                                  self.credentials.connections))
+        return known[1]
 
     def close(self) -> None:
         """Close the kept-alive connections."""
         self.credentials.current().pool.clear()
+        if self._connections is not None and self._connections[1] is not None:
+            self._connections[1].close()
 
     def answers(self, path: str) -> bool:
         """True when a GET of `path` (a health endpoint) answers 2xx."""

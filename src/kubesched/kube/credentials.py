@@ -46,6 +46,7 @@ class Credentials:
                  user_agent: str = "kubesched"):
         self._load_configuration = load   # → a kubernetes.client.Configuration, freshly loaded
         self._connections = connections
+        self.connections = connections  # kept alive at most
         self._periodic = periodic
         self._user_agent = user_agent
         self._lock = threading.Lock()

@@ -15,7 +15,7 @@ import logging
 import queue as inbox_queue
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kubesched.errors import InputError
 from kubesched.extenders.decide import decide as decide_with_extenders, interested
@@ -392,6 +392,10 @@ class Scheduler:
         if node_name:
             self._specs.pop(uid, None)
             self.queue.delete(uid)
+            placed = self.cache.placed.get(uid)
+            if placed is not None and _same_bound_pod(placed, obj, node_name):
+                placed.pod = replace(placed.pod, raw=obj)  # its status, as preemption reads it
+                return
             try:
                 pod = self.parser.parse(obj)
                 self._gpu_seen(uid, pod)
@@ -445,6 +449,19 @@ class Scheduler:
             self.gpu_workload.add(uid, pod)
         else:
             gpu_request(pod)
+
+
+def _same_bound_pod(placed, obj: dict, node_name: str) -> bool:
+    """A pod counted as bound on `node_name`, seen again with nothing a decision reads
+    changed (the kubelet's status updates): not parsed again."""
+    old = placed.pod.raw
+    if placed.assumed or placed.node != node_name or old is None or obj.get("spec") != old.get("spec"):
+        return False
+    meta, old_meta = obj.get("metadata") or {}, old.get("metadata") or {}
+    return all(meta.get(key) == old_meta.get(key) for key in _READ_METADATA)
+
+
+_READ_METADATA = ("name", "namespace", "uid", "labels", "annotations", "ownerReferences", "creationTimestamp")
 
 
 def _condition_message(pod: Pod) -> str | None:
