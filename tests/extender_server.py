@@ -9,11 +9,15 @@ from tests.json_server import JsonServer
 
 class Extender(JsonServer):
     """Rejects the nodes in `reject` (those in `unresolvable` as unresolvable), scores by
-    `scores`, answers `status`; records every call as (verb, args). Its URL ends in `prefix`."""
+    `scores`, answers `status`; records every call as (verb, args). Its URL ends in `prefix`.
+    Its preempt verb answers the candidates it was sent, without the nodes in `drop`, with
+    the victims of `victims` (node → UIDs) where given, or answers `preempt_status`."""
 
-    def __init__(self, reject=None, unresolvable=None, scores=None, status=200, prefix=""):
+    def __init__(self, reject=None, unresolvable=None, scores=None, status=200, prefix="", drop=(),
+                 victims=None, preempt_status=200):
         self.reject, self.unresolvable = reject or {}, unresolvable or {}
         self.scores, self.status = scores or {}, status
+        self.drop, self.victims, self.preempt_status = set(drop), victims or {}, preempt_status
         self.calls = []
         super().__init__(self._answer)
         self.url += prefix
@@ -21,6 +25,8 @@ class Extender(JsonServer):
     def _answer(self, method, path, headers, args):
         verb = path.rsplit("/", 1)[1]
         self.calls.append((verb, args))
+        if verb == "preempt":
+            return self.preempt_status, {"NodeNameToMetaVictims": self._preempt(args)}
         names = args.get("nodenames") or [n["metadata"]["name"] for n in (args.get("nodes") or {}).get("items", [])]
         if verb == "filter":
             kept = [n for n in names if n not in self.reject and n not in self.unresolvable]
@@ -35,6 +41,16 @@ class Extender(JsonServer):
         else:
             body = {}
         return self.status, body
+
+    def _preempt(self, args):
+        if args["NodeNameToMetaVictims"] is not None:
+            sent = {node: ([p["UID"] for p in v["Pods"]], v["NumPDBViolations"])
+                    for node, v in args["NodeNameToMetaVictims"].items()}
+        else:
+            sent = {node: ([p["metadata"]["uid"] for p in v["Pods"]], v["NumPDBViolations"])
+                    for node, v in args["NodeNameToVictims"].items()}
+        return {node: {"Pods": [{"UID": uid} for uid in self.victims.get(node, uids)], "NumPDBViolations": violations}
+                for node, (uids, violations) in sent.items() if node not in self.drop}
 
 
 def extender_servers(**defaults):

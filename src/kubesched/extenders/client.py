@@ -67,6 +67,30 @@ class HttpExtender:
         result = self._send(self.config.prioritize_verb, self._args(pod, names, nodes))
         return {entry["host"]: int(entry.get("score") or 0) for entry in result or () if "host" in entry}
 
+    @property
+    def supports_preemption(self) -> bool:
+        return bool(self.config.preempt_verb)
+
+    def process_preemption(self, pod: dict, victims: dict[str, tuple[list[dict], int]]) -> dict[str, tuple[list[str], int]]:
+        """ProcessPreemption: `victims` is node → (the victims' pod objects, PDB violations);
+        the answer is node → (victim UIDs, PDB violations), as the extender returned it.
+        Go's JSON: field names without tags, matched regardless of case."""
+        if self.config.node_cache_capable:
+            args = {"Pod": pod, "NodeNameToVictims": None, "NodeNameToMetaVictims": {
+                node: {"Pods": [{"UID": _uid(p)} for p in pods], "NumPDBViolations": violations}
+                for node, (pods, violations) in victims.items()}}
+        else:
+            args = {"Pod": pod, "NodeNameToVictims": {
+                node: {"Pods": pods, "NumPDBViolations": violations} for node, (pods, violations) in victims.items()},
+                "NodeNameToMetaVictims": None}
+        result = self._send(self.config.preempt_verb, args)
+        answer = {}
+        for node, meta in (_field(result, "NodeNameToMetaVictims") or {}).items():
+            meta = meta or {}
+            uids = [str(_field(p or {}, "UID") or "") for p in _field(meta, "Pods") or ()]
+            answer[node] = (uids, int(_field(meta, "NumPDBViolations") or 0))
+        return answer
+
     def bind(self, namespace: str, name: str, uid: str, node: str) -> None:
         result = self._send(self.config.bind_verb, {"podName": name, "podNamespace": namespace,
                                                     "podUID": uid, "node": node})
@@ -92,6 +116,20 @@ class HttpExtender:
             return orjson.loads(response.data)
         except orjson.JSONDecodeError as error:
             raise ExtenderError(f"{verb} with extender at URL {url}: {error}") from None
+
+
+def _uid(pod: dict) -> str:
+    return str((pod.get("metadata") or {}).get("uid") or "")
+
+
+def _field(obj, name: str):
+    """A struct field as Go's encoding/json finds it: the exact name, else any case."""
+    if not isinstance(obj, dict):
+        return None
+    if name in obj:
+        return obj[name]
+    lowered = name.lower()
+    return next((value for key, value in obj.items() if key.lower() == lowered), None)
 
 
 def _tls_context(config: ExtenderConfig) -> ssl.SSLContext:
