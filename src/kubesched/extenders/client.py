@@ -85,10 +85,16 @@ class HttpExtender:
                 "NodeNameToMetaVictims": None}
         result = self._send(self.config.preempt_verb, args)
         answer = {}
-        for node, meta in (_field(result, "NodeNameToMetaVictims") or {}).items():
-            meta = meta or {}
-            uids = [str(_field(p or {}, "UID") or "") for p in _field(meta, "Pods") or ()]
-            answer[node] = (uids, int(_field(meta, "NumPDBViolations") or 0))
+        try:
+            for node, meta in (_field(result, "NodeNameToMetaVictims") or {}).items():
+                pods = _field(meta, "Pods") or ()
+                uids = [_field(p, "UID") or "" for p in pods]
+                violations = _field(meta, "NumPDBViolations") or 0
+                if not all(isinstance(uid, str) for uid in uids) or type(violations) is not int:
+                    raise TypeError("expected UIDs as strings and NumPDBViolations as an integer")
+                answer[node] = (uids, violations)
+        except (AttributeError, TypeError) as error:
+            raise ExtenderError(f"{self.config.preempt_verb} with extender at URL {self.name}: {error}") from None
         return answer
 
     def bind(self, namespace: str, name: str, uid: str, node: str) -> None:

@@ -160,7 +160,8 @@ def _to_candidates(snapshot, table, extender: HttpExtender, answer) -> dict[str,
             if uid not in on_node:
                 raise ExtenderError(f"extender: {extender.name} claims to preempt pod (UID: &{{{uid}}}) on node: "
                                     f"{node}, but the pod is not found on that node")
-            victims.append(on_node[uid])
+            if on_node[uid] not in victims:  # a pod named twice is evicted once
+                victims.append(on_node[uid])
         kept[node] = Candidate(node, victims, violations)
     return kept
 
