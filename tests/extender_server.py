@@ -27,12 +27,15 @@ class Extender(JsonServer):
         self.calls.append((verb, args))
         if verb == "preempt":
             return self.preempt_status, {"NodeNameToMetaVictims": self._preempt(args)}
+        # Go's encoding/json matches field names regardless of case: kube-scheduler sends
+        # ExtenderArgs' untagged names ("Pod", "NodeNames"), kubesched sends "pod", "nodenames"
+        args = {key.lower(): value for key, value in args.items()}
         names = args.get("nodenames") or [n["metadata"]["name"] for n in (args.get("nodes") or {}).get("items", [])]
         if verb == "filter":
             kept = [n for n in names if n not in self.reject and n not in self.unresolvable]
             body = {"failedNodes": {n: m for n, m in self.reject.items() if n in names},
                     "failedAndUnresolvableNodes": {n: m for n, m in self.unresolvable.items() if n in names}}
-            if "nodenames" in args:
+            if args.get("nodenames") is not None:
                 body["nodenames"] = kept
             else:
                 body["nodes"] = {"items": [{"metadata": {"name": n}} for n in kept]}
