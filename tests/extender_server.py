@@ -6,6 +6,9 @@ import pytest
 
 from tests.json_server import JsonServer
 
+GO_NAMES = {"failedNodes": "FailedNodes", "failedAndUnresolvableNodes": "FailedAndUnresolvableNodes",
+            "nodenames": "NodeNames", "nodes": "Nodes"}
+
 
 class Extender(JsonServer):
     """Rejects the nodes in `reject` (those in `unresolvable` as unresolvable), scores by
@@ -14,22 +17,26 @@ class Extender(JsonServer):
     the victims of `victims` (node → UIDs) where given, or answers `preempt_status`."""
 
     def __init__(self, reject=None, unresolvable=None, scores=None, status=200, prefix="", drop=(),
-                 victims=None, preempt_status=200):
+                 victims=None, preempt_status=200, go_names=False):
         self.reject, self.unresolvable = reject or {}, unresolvable or {}
         self.scores, self.status = scores or {}, status
         self.drop, self.victims, self.preempt_status = set(drop), victims or {}, preempt_status
         self.calls = []
+        self.sent = []  # (verb, args) as received
+        self.go_names = go_names  # answer as a Go extender writes: untagged field names
         super().__init__(self._answer)
         self.url += prefix
 
     def _answer(self, method, path, headers, args):
         verb = path.rsplit("/", 1)[1]
-        self.calls.append((verb, args))
+        self.sent.append((verb, args))
         if verb == "preempt":
+            self.calls.append((verb, args))
             return self.preempt_status, {"NodeNameToMetaVictims": self._preempt(args)}
-        # Go's encoding/json matches field names regardless of case: kube-scheduler sends
-        # ExtenderArgs' untagged names ("Pod", "NodeNames"), kubesched sends "pod", "nodenames"
+        # Go's encoding/json matches field names regardless of case, as this one does: the
+        # schedulers send ExtenderArgs' untagged names ("Pod", "NodeNames"); recorded lowercase
         args = {key.lower(): value for key, value in args.items()}
+        self.calls.append((verb, args))
         names = args.get("nodenames") or [n["metadata"]["name"] for n in (args.get("nodes") or {}).get("items", [])]
         if verb == "filter":
             kept = [n for n in names if n not in self.reject and n not in self.unresolvable]
@@ -39,8 +46,12 @@ class Extender(JsonServer):
                 body["nodenames"] = kept
             else:
                 body["nodes"] = {"items": [{"metadata": {"name": n}} for n in kept]}
+            if self.go_names:
+                body = {GO_NAMES[key]: value for key, value in body.items()}
         elif verb == "prioritize":
             body = [{"host": n, "score": self.scores.get(n, 0)} for n in names]
+            if self.go_names:
+                body = [{"Host": e["host"], "Score": e["score"]} for e in body]
         else:
             body = {}
         return self.status, body

@@ -1,7 +1,8 @@
 """Preemption with an extender on a real control plane, kube-scheduler against `kubesched
 run`: the same extender (nodeCacheCapable, filter and preempt verbs; its preempt answer
-drops the node the core's criteria would pick) serves both, and what it is sent, where the
-preemptor lands, whom it evicts and its nomination message must be the same."""
+drops the node the core's criteria would pick) serves both, and what it is sent (the field
+names of the filter and preempt verbs' arguments), where the preemptor lands, whom it
+evicts and its nomination message must be the same."""
 
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ def _play(kube, extender: Extender, namespace: str, scheduler_name: str) -> dict
         _wait("the residents running", lambda: sum(
             1 for p in kube.request("GET", pods)["items"] if (p.get("status") or {}).get("phase") == "Running")
             == len(RESIDENTS))
-        del extender.calls[:]
+        del extender.calls[:], extender.sent[:]
         kube.request("POST", pods, _pod("p1", scheduler_name, "2", "ext-high"))
         _wait("p1 bound", lambda: kube.request("GET", f"{pods}/p1")["spec"].get("nodeName"))
         bound = kube.request("GET", f"{pods}/p1")
@@ -78,7 +79,8 @@ def _play(kube, extender: Extender, namespace: str, scheduler_name: str) -> dict
                         and "found a potential placement" in e["note"]})
         return {"landed": bound["spec"]["nodeName"], "victims": sorted(set(history.deleted()) & {"r0", "r1"}),
                 "nominated": sorted({(o.get("status") or {}).get("nominatedNodeName") for o in states} - {None, ""}),
-                "preempt calls": sent, "messages": notes}
+                "preempt calls": sent, "messages": notes,
+                "filter fields": sorted({tuple(sorted(args)) for verb, args in extender.sent if verb == "filter"})}
     finally:
         history.stop.set()
 
@@ -109,5 +111,6 @@ def test_kubesched_preempts_with_an_extender_as_kube_scheduler_does(plane, kube,
         "meta": {"kwok-node-0": (["r0"], 0), "kwok-node-1": (["r1"], 0)}}
     assert upstream["messages"] == ["0/2 nodes are available: 2 Insufficient cpu. preemption: found a potential "
                                     "placement for pod on node kwok-node-0, preempting 1 victims"]
+    assert upstream["filter fields"] == [("NodeNames", "Nodes", "Pod")]
     for key in upstream:
         assert ours[key] == upstream[key], key

@@ -53,7 +53,7 @@ def test_the_extender_s_answer_decides_where_the_preemptor_evicts_and_lands(serv
         sched.queue.move_all()
         step(sched, until=lambda: any(verb == "bind" for verb, _ in server.calls))
         (verb, bound), = [call for call in server.calls if call[0] == "bind"]
-        assert bound["node"] == "n0" and bound["podName"] == "high"
+        assert bound["node"] == "n0" and bound["podname"] == "high"
         verb, last_filter = [call for call in server.calls if call[0] == "filter"][-1]
         assert last_filter["nodenames"] == ["n0"]  # the nominated node first, alone
     finally:

@@ -1,4 +1,6 @@
-"""One HTTP extender: POST urlPrefix/verb with JSON, as upstream's HTTPExtender sends it."""
+"""One HTTP extender: POST urlPrefix/verb with JSON, as upstream's HTTPExtender sends it.
+The types of k8s.io/kube-scheduler/extender/v1 have no JSON tags: Go writes their field
+names as they are ("Pod", "NodeNames", "FailedNodes", "Host") and reads them in any case."""
 
 from __future__ import annotations
 
@@ -47,25 +49,27 @@ class HttpExtender:
         if not self.config.filter_verb:
             return names, {}, {}
         result = self._send(self.config.filter_verb, self._args(pod, names, nodes))
-        if result.get("error"):
-            raise ExtenderError(result["error"])
-        if self.config.node_cache_capable and result.get("nodenames") is not None:
-            passed = list(result["nodenames"])
+        if _field(result, "Error"):
+            raise ExtenderError(_field(result, "Error"))
+        if self.config.node_cache_capable and _field(result, "NodeNames") is not None:
+            passed = list(_field(result, "NodeNames"))
             unknown = [n for n in passed if n not in nodes]
             if unknown:
                 raise ExtenderError(f"extender {self.name!r} claims a filtered node {unknown[0]!r} "
                                     "which is not found in the input node list")
         else:
             passed = [((item.get("metadata") or {}).get("name")) for item in
-                      ((result.get("nodes") or {}).get("items") or ())]
-        return passed, dict(result.get("failedNodes") or {}), dict(result.get("failedAndUnresolvableNodes") or {})
+                      (_field(_field(result, "Nodes") or {}, "Items") or ())]
+        return (passed, dict(_field(result, "FailedNodes") or {}),
+                dict(_field(result, "FailedAndUnresolvableNodes") or {}))
 
     def prioritize(self, pod: dict, names: list[str], nodes: dict[str, dict]) -> dict[str, int]:
         """Node name → score (0..10), not yet weighted."""
         if not self.config.prioritize_verb:
             return {}
         result = self._send(self.config.prioritize_verb, self._args(pod, names, nodes))
-        return {entry["host"]: int(entry.get("score") or 0) for entry in result or () if "host" in entry}
+        return {_field(entry, "Host"): int(_field(entry, "Score") or 0) for entry in result or ()
+                if _field(entry, "Host") is not None}
 
     @property
     def supports_preemption(self) -> bool:
@@ -98,15 +102,16 @@ class HttpExtender:
         return answer
 
     def bind(self, namespace: str, name: str, uid: str, node: str) -> None:
-        result = self._send(self.config.bind_verb, {"podName": name, "podNamespace": namespace,
-                                                    "podUID": uid, "node": node})
-        if (result or {}).get("error"):
-            raise ExtenderError(result["error"])
+        result = self._send(self.config.bind_verb, {"PodName": name, "PodNamespace": namespace,
+                                                    "PodUID": uid, "Node": node})
+        if _field(result, "Error"):
+            raise ExtenderError(_field(result, "Error"))
 
     def _args(self, pod: dict, names: list[str], nodes: dict[str, dict]) -> dict:
+        """ExtenderArgs as Go marshals it: untagged field names, the unset one null."""
         if self.config.node_cache_capable:
-            return {"pod": pod, "nodenames": names}
-        return {"pod": pod, "nodes": {"items": [nodes[n] for n in names]}}
+            return {"Pod": pod, "Nodes": None, "NodeNames": names}
+        return {"Pod": pod, "Nodes": {"metadata": {}, "items": [nodes[n] for n in names]}, "NodeNames": None}
 
     def _send(self, verb: str, args: dict):
         url = self.config.url_prefix.rstrip("/") + "/" + verb
