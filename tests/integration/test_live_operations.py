@@ -278,8 +278,8 @@ class _Extender(JsonServer):
     def _answer(self, method, path, headers, args):
         verb = path.rsplit("/", 1)[1]
         self.calls.append(verb)
-        names = args["nodenames"]
-        wants = args["pod"]["metadata"].get("labels", {}).get("extender") != "refuse"
+        names = args["NodeNames"]  # upstream's untagged field names, as kubesched sends them
+        wants = args["Pod"]["metadata"].get("labels", {}).get("extender") != "refuse"
         if verb == "filter":
             kept = [n for n in names if n in self.allowed and wants]
             return 200, {"nodenames": kept,

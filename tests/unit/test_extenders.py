@@ -60,7 +60,21 @@ def test_filter_then_weighted_scores_pick_the_node(servers):
     assert [v for v, _ in second.calls] == ["filter", "prioritize"]
     assert [n["metadata"]["name"] for n in second.calls[0][1]["nodes"]["items"]] == ["b", "c"]
     extenders[1].bind("ns", "p", "u", "c")
-    assert second.calls[-1] == ("bind", {"podName": "p", "podNamespace": "ns", "podUID": "u", "node": "c"})
+    # upstream's wire names: the types of kube-scheduler/extender/v1 have no JSON tags
+    assert second.sent[-1] == ("bind", {"PodName": "p", "PodNamespace": "ns", "PodUID": "u", "Node": "c"})
+    assert set(first.sent[0][1]) == {"Pod", "Nodes", "NodeNames"} and first.sent[0][1]["Nodes"] is None
+    assert second.sent[0][1]["NodeNames"] is None
+
+
+def test_answers_in_go_s_field_names_are_read(servers):
+    first = servers(reject={"a": "a is reserved"}, go_names=True)
+    second = servers(scores={"b": 1, "c": 9}, go_names=True)
+    extenders = [HttpExtender(ExtenderConfig(first.url, filter_verb="filter", node_cache_capable=True)),
+                 HttpExtender(ExtenderConfig(second.url, filter_verb="filter", prioritize_verb="prioritize",
+                                             weight=2))]
+    snapshot, decision = run(cluster(), extenders)
+    assert snapshot.node_names[decision.node] == "c" and decision.counts == (4, 2)
+    assert decision.calls[0].failed == {"a": "a is reserved"} and decision.calls[1].scores == {"b": 1, "c": 9}
 
 
 def test_everything_filtered_gives_upstream_s_message(servers):

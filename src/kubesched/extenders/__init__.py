@@ -1,2 +1,2 @@
-"""Scheduler extenders: kube-scheduler's HTTP extender protocol (filter, prioritize, bind)
+"""Scheduler extenders: kube-scheduler's HTTP extender protocol (filter, prioritize, preempt, bind)
 as `kubesched run` calls it."""

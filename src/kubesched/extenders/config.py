@@ -33,6 +33,7 @@ class ExtenderConfig:
     node_cache_capable: bool = False
     managed_resources: tuple[ManagedResource, ...] = ()
     ignorable: bool = False
+    preempt_verb: str = ""
 
     @property
     def name(self) -> str:
@@ -49,8 +50,6 @@ def read_extenders(r, value, parse_duration) -> tuple[ExtenderConfig, ...]:
         url = r.string(entry.get("urlPrefix"), f"{path}.urlPrefix")
         verbs = {key: _string(r, entry.get(key), f"{path}.{key}")
                  for key in ("filterVerb", "prioritizeVerb", "bindVerb", "preemptVerb")}
-        if verbs["preemptVerb"]:
-            raise r.fail(f"{path}.preemptVerb", "kubesched does not preempt; leave preemptVerb out")
         weight = entry.get("weight", 0)
         if isinstance(weight, bool) or not isinstance(weight, int):
             raise r.fail(f"{path}.weight", f"expected an integer, got {weight!r}")
@@ -84,7 +83,7 @@ def read_extenders(r, value, parse_duration) -> tuple[ExtenderConfig, ...]:
         extenders.append(ExtenderConfig(
             url, verbs["filterVerb"], verbs["prioritizeVerb"], verbs["bindVerb"], weight,
             flags["enableHTTPS"], tuple(sorted(tls.items())), timeout, flags["nodeCacheCapable"],
-            tuple(resources), flags["ignorable"]))
+            tuple(resources), flags["ignorable"], verbs["preemptVerb"]))
     if binders > 1:
         raise r.fail("extenders", "only one extender can implement bind")
     # upstream calls ignorable extenders last

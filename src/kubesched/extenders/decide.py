@@ -118,3 +118,20 @@ def decide(snapshot, pod, pod_object: dict, extenders: list[HttpExtender],
     decision.node = index[chosen]
     decision.binder = next((extender for extender in extenders if extender.config.bind_verb), None)
     return decision
+
+
+def passes_on_node(extenders: list[HttpExtender], pod_object: dict, node: str, node_objects: dict[str, dict]) -> bool:
+    """The nominated node tried first (upstream's evaluateNominatedNode): whether every
+    interested extender's filter keeps `node`, which the core's filters passed. An error
+    counts as a rejection (the full evaluation follows), unless the extender is ignorable."""
+    for extender in extenders:
+        try:
+            passed, _, _ = extender.filter(pod_object, [node], node_objects)
+        except ExtenderError as error:
+            if extender.config.ignorable:
+                continue
+            log.error("Evaluation failed on nominated node", extra=kv(node=node, err=str(error)))
+            return False
+        if node not in passed:
+            return False
+    return True

@@ -1,7 +1,7 @@
 """The KubeSchedulerConfiguration beyond its profiles, as `kubesched run` honours it:
 leaderElection, clientConnection, the pod backoffs, parallelism, delayCacheUntilActive;
-extenders; validated as upstream validates them. What kubesched cannot honour (preemption
-by an extender, profiling endpoints, a protobuf wire format) is an error that names the
+extenders; validated as upstream validates them. What kubesched cannot honour (profiling
+endpoints, a protobuf wire format) is an error that names the
 field, never ignored.
 
 Fields the file leaves out keep kubesched's own defaults, not kube-scheduler's: no leader

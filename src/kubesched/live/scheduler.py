@@ -16,9 +16,11 @@ import queue as inbox_queue
 import threading
 import time
 from dataclasses import dataclass, replace
+from functools import partial
 
 from kubesched.errors import InputError
-from kubesched.extenders.decide import decide as decide_with_extenders, interested
+from kubesched.extenders.decide import decide as decide_with_extenders, interested, passes_on_node
+from kubesched.extenders.preempt import preempt_with_extenders
 from kubesched.framework.profile import Profile
 from kubesched.gpu import GPU_INDICES_ANNOTATION
 from kubesched.gpu.request import gpu_request, indices_annotation
@@ -188,7 +190,13 @@ class Scheduler:
         class_id = snapshot.class_of(pod)
         extenders = interested(self.options.extenders, pod.raw or {}) if self.options.extenders else ()
         binder = None
-        if extenders:
+        decision = None
+        if extenders and (node := self.preemption.on_nominated_node(  # tried first, the extenders' filters too
+                snapshot, entry.uid, class_id, lambda index: passes_on_node(
+                    extenders, pod.raw or {}, snapshot.node_names[index], self.cache.node_objects))) >= 0:
+            failure, counts = None, (1, 1)
+            binder = next((extender for extender in extenders if extender.config.bind_verb), None)
+        elif extenders:
             decision = decide_with_extenders(snapshot, pod, pod.raw or {}, extenders, self.cache.node_objects)
             if decision.error is not None:
                 self._extender_error(entry, decision.error, time.monotonic() - started)
@@ -216,9 +224,12 @@ class Scheduler:
             message = failure or snapshot.failure_message(snapshot.engine.last_failure())
             preempted = None
             python = bool(profile.python_filters or profile.python_scores) and not extenders
-            if (failure is None or python) and self.preemption.enabled(profile):  # not an extender's decision
+            if (failure is None or python or decision is not None) and self.preemption.enabled(profile):
+                decide = preempt_with_python_filters if python else preempt
+                if decision is not None:  # extenders/preempt.py
+                    decide = partial(preempt_with_extenders, extenders=self.options.extenders, decision=decision)
                 preempted = self.preemption.post_filter(snapshot, entry.uid, pod, profile, self.cache.placed,
-                                                        decide=preempt_with_python_filters if python else preempt)
+                                                        decide=decide)
                 message = f"{message} {preempted.message}"
             self.metrics.attempts.labels("unschedulable", name).inc()
             self.metrics.attempt_duration.labels("unschedulable", name).observe(decided - started)

@@ -54,7 +54,8 @@ def explain(cluster: ClusterInput, profiles: dict[str, Profile], pod_key: str, s
     if extenders:
         from kubesched.sim.extenders import explain_with_extenders
 
-        return explain_with_extenders(report, snapshot, pod, extenders, cluster.node_objects)
+        table = simulated.preemption.table if profile.preemption is not None and simulated.preemption else None
+        return explain_with_extenders(report, snapshot, pod, extenders, cluster.node_objects, table)
     if evaluation["selected"] < 0 and profile.preemption is not None and simulated.preemption is not None:
         result = preempt(snapshot, pod, simulated.preemption.table)
         report["preemption"] = preemption_report(result, simulated.preemption.table)

@@ -1,47 +1,96 @@
 """Extenders offline: simulate and explain call a configuration's HTTP extenders as `run`
 does (extenders.decide), for the pods they are interested in.
 
-Binding is live-only: offline the pod is placed on the node chosen and an extender's
+Pods of a profile with DefaultPreemption preempt (extenders/preempt.py), then are tried on
+their nominated node first. Binding is live-only: offline the pod is placed on the node chosen and an extender's
 bindVerb is never called; explain names the extender that would bind. An extender that
 fails (not ignorable) leaves the pod unplaced with the error as its message, where `run`
 would retry it after a backoff."""
 
 from __future__ import annotations
 
-from kubesched.extenders.decide import SCORE_SCALE, Decision, ExtenderCall, decide, interested
+from kubesched.extenders.decide import SCORE_SCALE, Decision, ExtenderCall, decide, interested, passes_on_node
+from kubesched.extenders.preempt import preempt_with_extenders
 from kubesched.model.records import Pod
+from kubesched.sim.preempting import recreated
+from kubesched.sim.preempting_dra import _evict as evict
 from kubesched.sim.simulate import Placement, _decide
 from kubesched.snapshot.cluster import ClusterSnapshot
 
 
 def decide_with_extenders(snapshot: ClusterSnapshot, pods: list[Pod], extenders: tuple,
-                          node_objects: dict[str, dict]) -> list:
+                          node_objects: dict[str, dict], flow=None):
     """Placements of `pods` in order; runs of pods no extender is interested in are decided
-    in one batch, as without extenders."""
+    in one batch, as without extenders. With a PreemptionFlow (a profile with
+    DefaultPreemption) pods preempt (extenders/preempt.py). Returns (placements, evicted
+    pods to decide again, the pods left), as simulate's other deciders."""
     placements = []
     plain: list[Pod] = []
-    for pod in pods:
+    for i, pod in enumerate(pods):
         asked = interested(extenders, pod.raw or {})
         if not asked:
             plain.append(pod)
             continue
         if plain:
-            placements.extend(_decide(snapshot, plain)[0])  # no preemption here
+            decided, again, rest = _decide(snapshot, plain, flow)
+            placements.extend(decided)
+            if again:
+                return placements, again, [*rest, *pods[i:]]
             plain = []
-        decision = decide(snapshot, pod, pod.raw or {}, asked, node_objects)
-        if decision.node >= 0:
-            placements.append(Placement(pod.key, snapshot.node_names[decision.node]))
-        else:
-            placements.append(Placement(pod.key, None, decision.error or decision.message or ""))
+        placement, victims = _decide_one(snapshot, pod, extenders, asked, node_objects, flow)
+        placements.append(placement)
+        again = [v for v in victims if flow.mode == "requeue" and recreated(v)]
+        if again:
+            return placements, again, pods[i + 1:]
     if plain:
-        placements.extend(_decide(snapshot, plain)[0])  # no preemption here
-    return placements
+        decided, again, rest = _decide(snapshot, plain, flow)
+        return [*placements, *decided], again, rest
+    return placements, [], []
+
+
+def _decide_one(snapshot: ClusterSnapshot, pod: Pod, extenders: tuple, asked: list, node_objects: dict, flow):
+    """(its Placement, the pods evicted for it)."""
+    decision = decide(snapshot, pod, pod.raw or {}, asked, node_objects)
+    class_id = snapshot.class_of(pod)
+    if decision.node >= 0:
+        return _placed(snapshot, flow, pod, class_id, Placement(pod.key, snapshot.node_names[decision.node])), []
+    if decision.error is not None or flow is None or snapshot.profile.preemption is None:
+        return _placed(snapshot, flow, pod, class_id, Placement(pod.key, None, decision.error or decision.message or "")), []
+    result = preempt_with_extenders(snapshot, pod, flow.table, extenders=extenders, decision=decision)
+    if result.nominated_node is None:
+        return _placed(snapshot, flow, pod, class_id, Placement(pod.key, None, result.fit_error(decision.message))), []
+    evict(snapshot, flow, pod, result.victims)
+    preempted = [v.key for v in result.victims]
+    nominated = result.nominated_node
+    index = snapshot.node_index[nominated]
+    # the next cycle: the nominated node first, if the core's filters and the extenders' pass there
+    if snapshot.engine.feasible_on(class_id, index) and passes_on_node(asked, pod.raw or {}, nominated, node_objects):
+        snapshot.engine.assume(class_id, index)
+        placement = Placement(pod.key, nominated)
+    else:
+        again = decide(snapshot, pod, pod.raw or {}, asked, node_objects)
+        if again.node >= 0:
+            placement = Placement(pod.key, snapshot.node_names[again.node])
+        else:
+            placement = Placement(pod.key, None, again.error or result.fit_error(again.message))
+    placement.nominated_node, placement.preempted = nominated, preempted
+    return _placed(snapshot, flow, pod, class_id, placement), result.victims
+
+
+def _placed(snapshot, flow, pod: Pod, class_id: int, placement: Placement) -> Placement:
+    if flow is not None:
+        if placement.node is not None:
+            flow.place(pod, placement.node, class_id)
+        flow.last[placement.pod] = placement
+    return placement
 
 
 def explain_with_extenders(report: dict, snapshot: ClusterSnapshot, pod: Pod, extenders: tuple,
-                           node_objects: dict[str, dict]) -> dict:
+                           node_objects: dict[str, dict], table=None) -> dict:
     """`report` (explain's, from the core alone) with each extender's verdict per node, its
-    scores, the totals with them and the node they choose. Nothing is assumed."""
+    scores, the totals with them and the node they choose. Nothing is assumed. With `table`
+    (the pods on nodes, for a profile with DefaultPreemption) a pod that fits nowhere gets
+    its `preemption`, with each extender's answer on the candidates (`extenders`)."""
     asked = interested(extenders, pod.raw or {})
     report["extenders"] = [_describe(e, e in asked) for e in extenders]
     if not asked:
@@ -57,6 +106,13 @@ def explain_with_extenders(report: dict, snapshot: ClusterSnapshot, pod: Pod, ex
         report["error"] = decision.error
     elif decision.node < 0:
         report["message"] = decision.message
+        if table is not None:
+            from kubesched.sim.explain import preemption_report
+
+            calls: list = []
+            result = preempt_with_extenders(snapshot, pod, table, extenders=extenders, decision=decision, calls=calls)
+            report["preemption"] = {**preemption_report(result, table), "extenders": [c.to_json() for c in calls]}
+            report["message"] = result.fit_error(decision.message)
     elif decision.binder is not None:
         report["binder"] = decision.binder.name  # live only: offline nothing is bound
     return report

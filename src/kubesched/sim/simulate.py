@@ -108,7 +108,7 @@ def simulate(cluster: ClusterInput, profiles: dict[str, Profile], seed: int | No
     (sim/preempting.py); `preempted`: "requeue" puts evicted pods that a controller would
     recreate back into the queue, "report" only reports them. `extenders`
     (extenders.client.HttpExtender, in calling order) are called for the pods they are
-    interested in, as `run` calls them (those pods do not preempt)."""
+    interested in, as `run` calls them (sim/extenders.py)."""
     first = next(iter(profiles.values()))
     snapshot = ClusterSnapshot(cluster.nodes, first, seed, ClusterObjects.of(cluster))
     snapshot.add_bound(cluster.bound_pods)
@@ -142,10 +142,10 @@ def simulate(cluster: ClusterInput, profiles: dict[str, Profile], seed: int | No
         if extenders:
             from kubesched.sim.extenders import decide_with_extenders
 
-            decided.extend(decide_with_extenders(snapshot, queue[start:end], extenders, cluster.node_objects))
-            start = end
-            continue
-        placements, again, rest = _decide_with_claims(snapshot, queue[start:end], undecided, flow)
+            placements, again, rest = decide_with_extenders(snapshot, queue[start:end], extenders,
+                                                            cluster.node_objects, flow)
+        else:
+            placements, again, rest = _decide_with_claims(snapshot, queue[start:end], undecided, flow)
         decided.extend(placements)
         if again:  # evicted pods back in the queue, each behind the pods of its priority
             queue = [*rest, *queue[end:]]
