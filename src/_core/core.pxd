@@ -128,6 +128,16 @@ cdef extern from "profile.hpp" namespace "kubesched" nogil:
         uint8_t gpu_select
         vector[ShapePoint] volume_shape
 
+    int kFilterCount
+    int kScoreCount
+    const char* filter_name(int)
+    const char* score_name(int)
+
+
+cdef extern from "reasons.hpp" namespace "kubesched" nogil:
+    int kReasonKindCount
+    const char* reason_text(int)
+
 
 cdef extern from "strings.hpp" namespace "kubesched" nogil:
     cdef cppclass Interner:
