@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 from kubesched.errors import InputError
 from kubesched.extenders.decide import decide as decide_with_extenders, interested
+from kubesched.framework.plugins import GATED_MESSAGE
 from kubesched.framework.profile import Profile
 from kubesched.gpu import GPU_INDICES_ANNOTATION
 from kubesched.gpu.request import gpu_request, indices_annotation
@@ -48,7 +49,6 @@ from kubesched.sim.simulate import decide_with_python_plugins
 
 log = logging.getLogger("kubesched.live")
 
-GATED_MESSAGE = "Scheduling is blocked due to non-empty scheduling gates"
 # Terminal pods hold no resources; the watch reports them DELETED when they finish.
 ACTIVE_PODS = "status.phase!=Succeeded,status.phase!=Failed"
 

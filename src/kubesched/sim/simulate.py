@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from kubesched.dra.plugin import DraCluster
 from kubesched.framework.pod_class import ClusterObjects
+from kubesched.framework.plugins import GATED_MESSAGE
 from kubesched.framework.profile import Profile
 from kubesched.framework.python_plugins import load_plugin, run_filter, run_score
 from kubesched.gpu.typical import uses_typical_pods
@@ -17,8 +18,6 @@ from kubesched.sim.preempting_dra import decide_claims_preempting
 from kubesched.sim.preempting_python import decide_python_preempting
 from kubesched.sim.queue import queue_order
 from kubesched.snapshot.cluster import ClusterSnapshot, fit_error_message, reason_counts
-
-GATED_MESSAGE = "Scheduling is blocked due to non-empty scheduling gates"
 
 
 @dataclass(slots=True)  # made per pod decided
