@@ -361,6 +361,10 @@ cdef class Engine:
     def set_seed(self, seed):
         self.engine.set_seed(-1 if seed is None else seed)
 
+    def choose_tie(self, int64_t ties):
+        """The index, among `ties` equally best nodes, the engine's selection would take."""
+        return self.engine.choose_tie(ties)
+
     # -- decisions -------------------------------------------------------------------------
 
     def assume(self, int64_t class_id, int64_t node):
