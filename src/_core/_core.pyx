@@ -11,35 +11,18 @@ import numpy as np
 
 cimport core
 
-FILTERS = ("NodeName", "NodeUnschedulable", "TaintToleration", "NodeAffinity", "NodePorts",
-           "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity", "DynamicResources",
-           # volumes.hpp: run after NodeResourcesFit, before PodTopologySpread
-           "VolumeRestrictions", "NodeVolumeLimits", "VolumeBinding", "VolumeZone")
-SCORES = ("TaintToleration", "NodeAffinity", "NodeResourcesFit", "NodeResourcesBalancedAllocation",
-          "PodTopologySpread", "InterPodAffinity", "ImageLocality",
-          # GPU sharing (gpu.hpp): the placement policies of the FGD paper
-          "RandomScore", "DotProductScore", "GpuClusteringScore", "GpuPackingScore", "BestFitScore", "FGDScore",
-          "FGDCapacityScore",  # ours
-          "DynamicResources", "VolumeBinding")
+FILTERS = tuple(core.filter_name(i).decode() for i in range(core.kFilterCount))  # profile.hpp
+SCORES = tuple(core.score_name(i).decode() for i in range(core.kScoreCount))
 GPU_SELECT = ("Best", "Worst", "Random", "FGD", "FGDCapacity")
 STRATEGIES = ("LeastAllocated", "MostAllocated", "RequestedToCapacityRatio")
 OPERATORS = {"In": 0, "NotIn": 1, "Exists": 2, "DoesNotExist": 3, "Gt": 4, "Lt": 5}
 EFFECTS = {"": 0, "NoSchedule": 1, "PreferNoSchedule": 2, "NoExecute": 3}
 
-_REASON_TEXT = {
-    1: "node(s) were unschedulable",
-    2: "node(s) didn't match the requested node name",
-    3: "node(s) had untolerated taint(s)",
-    4: "node(s) didn't match Pod's node affinity/selector",
-    5: "node(s) didn't have free ports for the requested pod ports",
-    6: "Too many pods",
-    8: "node(s) didn't match pod topology spread constraints (missing required label)",
-    9: "node(s) didn't match pod topology spread constraints",
-    10: "node(s) didn't match pod affinity rules",
-    11: "node(s) didn't match pod anti-affinity rules",
-    12: "node(s) didn't satisfy existing pods anti-affinity rules",
-    13: "node(s) didn't match scheduler-enforced node affinity",
-}
+REASON_KIND_COUNT = core.kReasonKindCount
+# reasons.hpp: the fixed texts; a kind without one is worded from its payload in reason_text
+_REASON_TEXT = {kind: core.reason_text(kind).decode() for kind in range(1, core.kReasonKindCount)
+                if core.reason_text(kind) != NULL and core.reason_text(kind)[0] != 0}
+PAYLOAD_REASON_KINDS = (7, 14, 15, 16, 17, 18)  # worded by Engine.reason_text from the payload
 PREFILTER_PLUGINS = {"NodeName": 1, "NodeAffinity": 2}  # bits of a kReasonPreFilterNodes payload
 PREFILTER_REJECTIONS = {1: "pod affinity terms conflict"}  # kReasonPreFilterRejected payloads
 DRA_VERDICTS = {1: "cannot allocate all claims", 2: "resourceclaim not available on the node",
@@ -55,6 +38,13 @@ VOLUME_REASONS = {  # kReasonVolume payloads (volumes.hpp)
     7: "node(s) unavailable due to one or more pvc(s) bound to non-existent pv(s)",
     8: "node(s) had no available volume zone",
 }
+
+
+def default_profile():
+    """The C++ Profile's defaults: enabled filter names and score name -> weight."""
+    cdef core.Profile profile
+    return (tuple(name for index, name in enumerate(FILTERS) if profile.filters[index]),
+            {name: profile.weights[index] for index, name in enumerate(SCORES)})
 
 
 def prefilter_rejection_id(str text):
@@ -331,6 +321,12 @@ cdef class Engine:
         cdef core.Profile profile
         cdef core.ResourceWeight rw
         cdef core.ShapePoint point
+        unknown = sorted(set(filters) - set(FILTERS))
+        if unknown:
+            raise ValueError(f"unknown filter plugin(s) {', '.join(unknown)}; the core runs {', '.join(FILTERS)}")
+        unknown = sorted(set(weights) - set(SCORES))
+        if unknown:
+            raise ValueError(f"unknown score plugin(s) {', '.join(unknown)}; the core runs {', '.join(SCORES)}")
         for index, name in enumerate(FILTERS):
             profile.filters[index] = name in filters
         for index, name in enumerate(SCORES):
@@ -364,6 +360,10 @@ cdef class Engine:
 
     def set_seed(self, seed):
         self.engine.set_seed(-1 if seed is None else seed)
+
+    def choose_tie(self, int64_t ties):
+        """The index, among `ties` equally best nodes, the engine's selection would take."""
+        return self.engine.choose_tie(ties)
 
     # -- decisions -------------------------------------------------------------------------
 

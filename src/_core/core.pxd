@@ -128,6 +128,16 @@ cdef extern from "profile.hpp" namespace "kubesched" nogil:
         uint8_t gpu_select
         vector[ShapePoint] volume_shape
 
+    int kFilterCount
+    int kScoreCount
+    const char* filter_name(int)
+    const char* score_name(int)
+
+
+cdef extern from "reasons.hpp" namespace "kubesched" nogil:
+    int kReasonKindCount
+    const char* reason_text(int)
+
 
 cdef extern from "strings.hpp" namespace "kubesched" nogil:
     cdef cppclass Interner:
@@ -263,6 +273,7 @@ cdef extern from "engine.hpp" namespace "kubesched" nogil:
         const Profile& profile()
         void set_profile(Profile) except +
         void set_seed(int64_t)
+        int64_t choose_tie(int64_t)
         int32_t add_node(string) except +
         int32_t add_matcher(const Matcher&) except +
         int32_t add_class(PodClass) except +

@@ -48,6 +48,12 @@ class Engine {
   const Profile& profile() const { return profile_; }
   void set_profile(Profile profile);
   void set_seed(int64_t seed);  // >= 0: random choice among ties; < 0: first in node order
+  // Which of `ties` equally best nodes to take, as the engine's own selection does: uniform
+  // from the seeded stream, or the first without a seed (for selections made outside, e.g.
+  // with Python plugins' scores).
+  int64_t choose_tie(int64_t ties) {
+    return random_ties_ && ties > 1 ? std::uniform_int_distribution<int64_t>(0, ties - 1)(rng_) : 0;
+  }
 
   int32_t add_node(std::string_view name);
   int32_t add_matcher(const Matcher& matcher);

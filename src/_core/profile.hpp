@@ -48,6 +48,19 @@ enum Score : uint8_t {
   kScoreCount
 };
 
+// Upstream's plugin names, indexed by Filter and Score: the one source the binding's FILTERS
+// and SCORES are built from (tests/unit/test_plugin_tables.py checks framework/plugins.py).
+inline constexpr std::array<const char*, kFilterCount> kFilterNames{
+    "NodeName", "NodeUnschedulable", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit",
+    "PodTopologySpread", "InterPodAffinity", "DynamicResources", "VolumeRestrictions", "NodeVolumeLimits",
+    "VolumeBinding", "VolumeZone"};
+inline constexpr std::array<const char*, kScoreCount> kScoreNames{
+    "TaintToleration", "NodeAffinity", "NodeResourcesFit", "NodeResourcesBalancedAllocation", "PodTopologySpread",
+    "InterPodAffinity", "ImageLocality", "RandomScore", "DotProductScore", "GpuClusteringScore", "GpuPackingScore",
+    "BestFitScore", "FGDScore", "FGDCapacityScore", "DynamicResources", "VolumeBinding"};
+inline const char* filter_name(int index) { return kFilterNames[index]; }
+inline const char* score_name(int index) { return kScoreNames[index]; }
+
 enum Strategy : uint8_t { kLeastAllocated = 0, kMostAllocated = 1, kRequestedToCapacityRatio = 2 };
 
 struct ResourceWeight {
@@ -62,7 +75,8 @@ struct ShapePoint {
 
 struct Profile {
   std::array<bool, kFilterCount> filters{true, true, true, true, true, true, true, true, true, true, true, true, true};
-  std::array<int64_t, kScoreCount> weights{3, 2, 1, 1, 2, 2, 1};  // 0 disables a score plugin
+  // Upstream's default profile; 0 disables a score plugin (the GPU policies are off by default).
+  std::array<int64_t, kScoreCount> weights{3, 2, 1, 1, 2, 2, 1, 0, 0, 0, 0, 0, 0, 0, 2, 1};
   uint8_t strategy = kLeastAllocated;
   std::vector<ResourceWeight> fit_resources{{0, 1}, {1, 1}};
   std::vector<ShapePoint> shape;

@@ -28,7 +28,29 @@ enum ReasonKind : int32_t {
   kReasonDynamicResources = 16,  // payload: a DraVerdict (dra.hpp)
   kReasonVolume = 17,             // a volume filter's reason; payload: VolumeReason (volumes.hpp)
   kReasonCsiDriverMissing = 18,   // <driver> CSI driver is not installed on the node; payload: driver id
+  kReasonKindCount
 };
+
+// The fixed upstream text of each kind, indexed by ReasonKind; "" where the text depends on
+// the payload (the binding words those from its own tables).
+inline constexpr const char* kReasonText[kReasonKindCount] = {
+    "",
+    "node(s) were unschedulable",
+    "node(s) didn't match the requested node name",
+    "node(s) had untolerated taint(s)",
+    "node(s) didn't match Pod's node affinity/selector",
+    "node(s) didn't have free ports for the requested pod ports",
+    "Too many pods",
+    "",  // Insufficient <resource>
+    "node(s) didn't match pod topology spread constraints (missing required label)",
+    "node(s) didn't match pod topology spread constraints",
+    "node(s) didn't match pod affinity rules",
+    "node(s) didn't match pod anti-affinity rules",
+    "node(s) didn't satisfy existing pods anti-affinity rules",
+    "node(s) didn't match scheduler-enforced node affinity",
+    "", "", "", "", "",  // PreFilter nodes and rejections, DRA, volumes, CSI driver
+};
+inline const char* reason_text(int kind) { return kReasonText[kind]; }
 
 enum PreFilterPlugin : int32_t { kPreFilterNodeName = 1, kPreFilterNodeAffinity = 2 };
 

@@ -53,7 +53,8 @@ def plugin_module(tmp_path, monkeypatch):
 @pytest.mark.parametrize("point, name, words", [
     ("filter", "Exits", "filter failed for pod default/p on node n1: SystemExit"),
     ("score", "Raises", "score failed for pod default/p on node n1: RuntimeError: boom"),
-    ("score", "TooHigh", "score returned 101 for pod default/p on node n1; expected an integer from 0 to 100"),
+    ("score", "TooHigh", "returns an invalid score 101, it should in the range of [0, 100] after normalizing "
+                         "(pod default/p, node n1)"),
     ("score", "NotANumber", "score returned 'str'"),
 ])
 def test_a_misbehaving_plugin_is_an_error(tmp_path, plugin_module, point, name, words):

@@ -35,6 +35,9 @@ EXTENSION_POINTS: dict[str, frozenset[str]] = {
     "FGDCapacityScore": frozenset({"score"}),  # ours: FGD with capacity-aware fragmentation
 }
 
+# SchedulingGates' PreEnqueue message for a pod with gates (upstream's pod condition reason text).
+GATED_MESSAGE = "Scheduling is blocked due to non-empty scheduling gates"
+
 ALL_POINTS = ("preEnqueue", "queueSort", "preFilter", "filter", "postFilter", "preScore", "score",
               "reserve", "permit", "preBind", "bind", "postBind")
 

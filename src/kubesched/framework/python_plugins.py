@@ -23,7 +23,7 @@ from functools import cache
 
 from kubesched.errors import InputError
 
-MAX_SCORE = 100
+MIN_SCORE, MAX_SCORE = 0, 100  # upstream's framework.MinNodeScore, MaxNodeScore
 
 
 def is_import_path(name: str) -> bool:
@@ -61,10 +61,12 @@ def run_filter(path: str, plugin, pod, node) -> str | None:
 
 def run_score(path: str, plugin, pod, node) -> int:
     score = _call(path, "score", plugin, pod, node)
-    if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= MAX_SCORE:
-        shown = score if isinstance(score, int) and abs(score) < 10**20 else type(score).__name__
-        raise InputError(f"Python plugin {path!r}: score returned {shown!r} for pod {pod.key} on node {node.name}; "
-                         f"expected an integer from 0 to {MAX_SCORE}")
+    if isinstance(score, bool) or not isinstance(score, int):
+        raise InputError(f"Python plugin {path!r}: score returned {type(score).__name__!r} for pod {pod.key} on "
+                         f"node {node.name}; expected an integer from {MIN_SCORE} to {MAX_SCORE}")
+    if not MIN_SCORE <= score <= MAX_SCORE:  # upstream's RunScorePlugins error, for this pod and node
+        raise InputError(f'plugin "{path}" returns an invalid score {score}, it should in the range of '
+                         f"[{MIN_SCORE}, {MAX_SCORE}] after normalizing (pod {pod.key}, node {node.name})")
     return score
 
 

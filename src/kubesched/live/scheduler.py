@@ -21,6 +21,7 @@ from functools import partial
 from kubesched.errors import InputError
 from kubesched.extenders.decide import decide as decide_with_extenders, interested, passes_on_node
 from kubesched.extenders.preempt import preempt_with_extenders
+from kubesched.framework.plugins import GATED_MESSAGE
 from kubesched.framework.profile import Profile
 from kubesched.gpu import GPU_INDICES_ANNOTATION
 from kubesched.gpu.request import gpu_request, indices_annotation
@@ -50,7 +51,6 @@ from kubesched.sim.simulate import decide_with_python_plugins
 
 log = logging.getLogger("kubesched.live")
 
-GATED_MESSAGE = "Scheduling is blocked due to non-empty scheduling gates"
 # Terminal pods hold no resources; the watch reports them DELETED when they finish.
 ACTIVE_PODS = "status.phase!=Succeeded,status.phase!=Failed"
 

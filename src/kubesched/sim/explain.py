@@ -12,6 +12,8 @@ from kubesched.model.cluster import ClusterInput
 from kubesched.sim.dra import explain_claims
 from kubesched.sim.preempting_dra import preempt_with_claims, prefilter_rejected
 from kubesched.preemption import LATEST, preempt
+from kubesched.sim.preempting_python import preempt_with_python_filters
+from kubesched.sim.python_selection import run_python_plugins, select
 from kubesched.sim.queue import queue_order
 from kubesched.sim.simulate import simulate
 from kubesched.snapshot.cluster import fit_error_message, reason_counts
@@ -51,13 +53,17 @@ def explain(cluster: ClusterInput, profiles: dict[str, Profile], pod_key: str, s
         return report
     evaluation = snapshot.engine.evaluate(snapshot.class_of(pod))
     report = _report(snapshot, profile, pod_key, evaluation)
+    python_plugins = bool(profile.python_filters or profile.python_scores)
+    if python_plugins:
+        _add_python_plugins(report, snapshot, profile, pod, evaluation)
     if extenders:
         from kubesched.sim.extenders import explain_with_extenders
 
         table = simulated.preemption.table if profile.preemption is not None and simulated.preemption else None
         return explain_with_extenders(report, snapshot, pod, extenders, cluster.node_objects, table)
-    if evaluation["selected"] < 0 and profile.preemption is not None and simulated.preemption is not None:
-        result = preempt(snapshot, pod, simulated.preemption.table)
+    if report["selectedNode"] is None and profile.preemption is not None and simulated.preemption is not None:
+        preempting = preempt_with_python_filters if python_plugins else preempt
+        result = preempting(snapshot, pod, simulated.preemption.table)
         report["preemption"] = preemption_report(result, simulated.preemption.table)
         report["message"] = result.fit_error(report["message"])
     return report
@@ -112,6 +118,41 @@ def _report(snapshot, profile: Profile, pod_key: str, e: dict) -> dict:
     if selected < 0:
         result["message"] = fit_error_message(snapshot.node_count, reason_counts(e["reasons"]))
     return result
+
+
+def _add_python_plugins(report: dict, snapshot, profile: Profile, pod, evaluation: dict) -> None:
+    """The Python plugins' verdicts and scores on every node, and the node simulate takes."""
+    verdicts = run_python_plugins(snapshot, pod, evaluation)
+    weights = dict(profile.python_scores)
+    histogram = reason_counts(evaluation["reasons"])
+    for i, entry in enumerate(report["nodes"]):
+        verdict = verdicts.get(i)
+        ran = verdict.filters if verdict is not None else {}
+        for name in profile.python_filters:  # after the core's; none runs on a node they reject
+            if name not in ran:
+                entry["filters"][name] = {"status": "NotRun"}
+            elif ran[name] is None:
+                entry["filters"][name] = {"status": "Success"}
+            else:
+                entry["filters"][name] = {"status": "Unschedulable", "reasons": [ran[name]]}
+        if verdict is None:
+            continue
+        if verdict.rejection:
+            histogram[verdict.rejection] = histogram.get(verdict.rejection, 0) + 1
+            entry["feasible"] = False
+            entry.pop("scores", None)
+            entry.pop("total", None)
+            continue
+        for name, score in verdict.scores.items():
+            entry["scores"][name] = {"raw": score, "normalized": score, "weight": weights[name],
+                                     "weighted": weights[name] * score}
+        entry["total"] = verdict.total
+    selected = select(snapshot.engine, verdicts)
+    report["feasibleNodes"] = sum(1 for v in verdicts.values() if v.rejection is None)
+    report["selectedNode"] = snapshot.node_names[selected] if selected >= 0 else None
+    report.pop("message", None)
+    if selected < 0:
+        report["message"] = fit_error_message(snapshot.node_count, histogram)
 
 
 def _filters(profile: Profile, failed: str | None, reasons: list[str], examined: bool) -> dict:

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from kubesched.dra.plugin import DraCluster
 from kubesched.framework.pod_class import ClusterObjects
+from kubesched.framework.plugins import GATED_MESSAGE
 from kubesched.framework.profile import Profile
-from kubesched.framework.python_plugins import load_plugin, run_filter, run_score
 from kubesched.gpu.typical import uses_typical_pods
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Pod
@@ -15,10 +15,9 @@ from kubesched.sim.dra import decide_with_claims
 from kubesched.sim.preempting import PreemptionFlow, decide_preempting, recreated
 from kubesched.sim.preempting_dra import decide_claims_preempting
 from kubesched.sim.preempting_python import decide_python_preempting
+from kubesched.sim.python_selection import run_python_plugins, select
 from kubesched.sim.queue import queue_order
 from kubesched.snapshot.cluster import ClusterSnapshot, fit_error_message, reason_counts
-
-GATED_MESSAGE = "Scheduling is blocked due to non-empty scheduling gates"
 
 
 @dataclass(slots=True)  # made per pod decided
@@ -228,25 +227,14 @@ def _decide(snapshot: ClusterSnapshot, pods: list[Pod], flow: PreemptionFlow | N
 
 def decide_with_python_plugins(snapshot: ClusterSnapshot, pod: Pod) -> Placement:
     """The core filters and scores; then the profile's Python plugins on the feasible nodes."""
-    profile = snapshot.profile
     class_id = snapshot.class_of(pod)
     evaluation = snapshot.engine.evaluate(class_id)
     histogram = reason_counts(evaluation["reasons"])
-    filters = [(name, load_plugin(name)) for name in profile.python_filters]
-    scores = [(name, load_plugin(name), weight) for name, weight in profile.python_scores]
-    best, best_total = -1, -1
-    for i, total in enumerate(evaluation["total"]):
-        if evaluation["failed_filter"][i] is not None or not evaluation["examined"][i]:
-            continue  # feasibility from the filters, not from the sign of the total
-        node = snapshot.nodes[i]
-        rejected = next((reason for reason in (run_filter(name, f, pod, node) for name, f in filters) if reason),
-                        None)
-        if rejected:
-            histogram[rejected] = histogram.get(rejected, 0) + 1
-            continue
-        total += sum(weight * run_score(name, plugin, pod, node) for name, plugin, weight in scores)
-        if total > best_total:
-            best, best_total = i, total
+    verdicts = run_python_plugins(snapshot, pod, evaluation)
+    for verdict in verdicts.values():
+        if verdict.rejection:
+            histogram[verdict.rejection] = histogram.get(verdict.rejection, 0) + 1
+    best = select(snapshot.engine, verdicts)
     if best < 0:
         return Placement(pod.key, None, fit_error_message(snapshot.node_count, histogram))
     snapshot.engine.assume(class_id, best)

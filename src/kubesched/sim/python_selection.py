@@ -1,0 +1,56 @@
+"""The profile's Python plugins after the core's, node by node, and the selection over the
+combined totals made as the core makes its own: the best total wins, ties are broken by the
+engine's seeded stream (the first in node order without a seed). simulate, live and explain
+all decide through here, so explain shows the node simulate chooses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kubesched.framework.python_plugins import load_plugin, run_filter, run_score
+
+
+@dataclass(slots=True)
+class PythonVerdict:
+    """One node the core found feasible, as the Python plugins see it."""
+
+    filters: dict[str, str | None] = field(default_factory=dict)  # the filters run: name -> reason (None: fits)
+    scores: dict[str, int] = field(default_factory=dict)  # name -> score, when no filter rejected
+    total: int = 0  # the core's total plus the weighted Python scores
+
+    @property
+    def rejection(self) -> str | None:
+        return next((reason for reason in self.filters.values() if reason), None)
+
+
+def run_python_plugins(snapshot, pod, evaluation: dict) -> dict[int, PythonVerdict]:
+    """The verdicts of the profile's Python plugins on every node the core found feasible;
+    a node's filters stop at the first that rejects it, as upstream's do."""
+    profile = snapshot.profile
+    filters = [(name, load_plugin(name)) for name in profile.python_filters]
+    scores = [(name, load_plugin(name), weight) for name, weight in profile.python_scores]
+    verdicts = {}
+    for i, total in enumerate(evaluation["total"]):
+        if evaluation["failed_filter"][i] is not None or not evaluation["examined"][i]:
+            continue  # feasibility from the filters, not from the sign of the total
+        node = snapshot.nodes[i]
+        verdict = verdicts[i] = PythonVerdict(total=total)
+        for name, plugin in filters:
+            verdict.filters[name] = run_filter(name, plugin, pod, node)
+            if verdict.filters[name]:
+                break
+        else:
+            for name, plugin, weight in scores:
+                verdict.scores[name] = run_score(name, plugin, pod, node)
+                verdict.total += weight * verdict.scores[name]
+    return verdicts
+
+
+def select(engine, verdicts: dict[int, PythonVerdict]) -> int:
+    """The node with the best total among those no Python filter rejected, -1 when none."""
+    passing = [(i, v.total) for i, v in verdicts.items() if v.rejection is None]
+    if not passing:
+        return -1
+    best = max(total for _, total in passing)
+    ties = [i for i, total in passing if total == best]
+    return ties[engine.choose_tie(len(ties))]
