@@ -402,6 +402,12 @@ PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& reque
     if (!clean.empty() && clean.size() + dirty.size() >= wanted) break;
   }
   clean.insert(clean.end(), dirty.begin(), dirty.end());
+  size_t victim_count = 0;
+  for (const PreemptionCandidate* c : clean) victim_count += c->victims.size();
+  outcome.candidate_nodes.reserve(clean.size());
+  outcome.candidate_violations.reserve(clean.size());
+  outcome.victim_start.reserve(clean.size() + 1);
+  outcome.victims.reserve(victim_count);
   for (const PreemptionCandidate* c : clean) {
     outcome.candidate_nodes.push_back(c->node);
     outcome.candidate_violations.push_back(c->pdb_violations);
