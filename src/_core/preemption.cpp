@@ -1,6 +1,7 @@
 #include "preemption.hpp"
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <numeric>
 #include <stdexcept>
@@ -289,43 +290,33 @@ void pick(const std::vector<const PreemptionCandidate*>& candidates, PreemptionO
     outcome.decided_by = kOnlyCandidate;
     return;
   }
-  auto score = [&](int criterion, const PreemptionCandidate& c) -> int64_t {
-    switch (criterion) {
-      case kFewestViolations:
-        return -static_cast<int64_t>(c.pdb_violations);
-      case kLowestHighestPriority:
-        return -static_cast<int64_t>(c.top_priority);
-      case kSmallestPrioritySum:
-        return -c.priority_sum;
-      case kFewestVictims:
-        return -static_cast<int64_t>(c.victims.size());
-      default:
-        return c.earliest_top_start;
-    }
+  // Filtering criterion by criterion keeps the lexicographic best (the first of equals);
+  // the criterion that decides is the one after the longest run of scores another
+  // candidate shares with it.
+  constexpr int kCriteria = kLatestStart - kFewestViolations + 1;
+  auto scores = [](const PreemptionCandidate& c) -> std::array<int64_t, kCriteria> {
+    return {-static_cast<int64_t>(c.pdb_violations), -static_cast<int64_t>(c.top_priority), -c.priority_sum,
+            -static_cast<int64_t>(c.victims.size()), c.earliest_top_start};
   };
-  std::vector<int32_t> remaining(candidates.size());
-  std::iota(remaining.begin(), remaining.end(), 0);
-  for (int criterion = kFewestViolations; criterion <= kLatestStart; ++criterion) {
-    int64_t best = std::numeric_limits<int64_t>::min();
-    std::vector<int32_t> kept;
-    kept.reserve(remaining.size());
-    for (int32_t i : remaining) {
-      const int64_t s = score(criterion, *candidates[static_cast<size_t>(i)]);
-      if (s > best) {
-        best = s;
-        kept.clear();
-      }
-      if (s == best) kept.push_back(i);
-    }
-    remaining = std::move(kept);
-    if (remaining.size() == 1) {
-      outcome.chosen = remaining.front();
-      outcome.decided_by = criterion;
-      return;
+  size_t best = 0;
+  auto best_scores = scores(*candidates[0]);
+  for (size_t i = 1; i < candidates.size(); ++i) {
+    const auto s = scores(*candidates[i]);
+    if (s > best_scores) {
+      best = i;
+      best_scores = s;
     }
   }
-  outcome.chosen = remaining.front();
-  outcome.decided_by = kFirstOfTied;
+  int shared = 0;  // how many leading criteria some other candidate ties the best on
+  for (size_t i = 0; i < candidates.size() && shared < kCriteria; ++i) {
+    if (i == best) continue;
+    const auto s = scores(*candidates[i]);
+    int same = 0;
+    while (same < kCriteria && s[static_cast<size_t>(same)] == best_scores[static_cast<size_t>(same)]) ++same;
+    shared = std::max(shared, same);
+  }
+  outcome.chosen = static_cast<int32_t>(best);
+  outcome.decided_by = shared < kCriteria ? kFewestViolations + shared : kFirstOfTied;
 }
 
 }  // namespace
@@ -341,13 +332,10 @@ PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& reque
   const std::vector<NodeVerdict>* verdicts = nullptr;
   if (request.nominated.empty() && node_local_preemptor(engine, request.class_id))
     verdicts = &node_local_verdicts(engine, request, table);
+  // The potential nodes: counted in the verdict cache (read in place below), or listed.
   std::vector<int32_t> potential;
-  potential.reserve(static_cast<size_t>(count));
-  if (verdicts) {
-    const std::vector<uint8_t>& kinds = table.cache.kinds;
-    for (int32_t n = 0; n < count; ++n)
-      if (kinds[static_cast<size_t>(n)] != NodeVerdict::kNotPotential) potential.push_back(n);
-  } else {
+  if (!verdicts) {
+    potential.reserve(static_cast<size_t>(count));
     Reasons reasons;
     for (int32_t n = 0; n < count; ++n) {
       reasons.clear();
@@ -355,25 +343,42 @@ PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& reque
         potential.push_back(n);
     }
   }
-  if (potential.empty()) return outcome;
+  const size_t total = verdicts ? static_cast<size_t>(table.cache.potential_count) : potential.size();
+  if (total == 0) return outcome;
 
-  const auto wanted = static_cast<size_t>(
-      candidates_to_find(static_cast<int32_t>(potential.size()), request.min_candidate_percentage,
-                         request.min_candidate_absolute));
+  const auto wanted = static_cast<size_t>(candidates_to_find(
+      static_cast<int32_t>(total), request.min_candidate_percentage, request.min_candidate_absolute));
   // The candidates point into the verdict cache, or into `examined` for the general dry run.
   std::vector<PreemptionCandidate> examined;
   if (!verdicts) examined.reserve(potential.size());
   std::vector<const PreemptionCandidate*> clean, dirty;
   clean.reserve(wanted);
-  const size_t offset = static_cast<size_t>(std::max(request.offset, 0)) % potential.size();
+  const size_t offset = static_cast<size_t>(std::max(request.offset, 0)) % total;
+  // The offset-th potential node, then the next ones in turn: a position in `potential`,
+  // or a node index whose kind the cache says is potential.
+  const std::vector<uint8_t>& kinds = table.cache.kinds;
+  auto potential_here = [&](size_t n) { return kinds[n] != NodeVerdict::kNotPotential; };
+  size_t at = offset;
+  if (verdicts) {
+    at = 0;
+    for (size_t seen = 0; !potential_here(at) || seen++ < offset;) ++at;
+  }
   Reasons reasons;
   auto reject = [&](int32_t node, const Reasons& why) {
     outcome.rejected_nodes.push_back(node);
     outcome.reasons.insert(outcome.reasons.end(), why.begin(), why.end());
     outcome.reason_start.push_back(static_cast<int32_t>(outcome.reasons.size()));
   };
-  for (size_t k = 0, at = offset; k < potential.size(); ++k, at = at + 1 == potential.size() ? 0 : at + 1) {
-    const int32_t node = potential[at];
+  for (size_t k = 0; k < total; ++k) {
+    int32_t node;
+    if (verdicts) {
+      while (!potential_here(at)) at = at + 1 == static_cast<size_t>(count) ? 0 : at + 1;
+      node = static_cast<int32_t>(at);
+      at = at + 1 == static_cast<size_t>(count) ? 0 : at + 1;
+    } else {
+      node = potential[at];
+      at = at + 1 == total ? 0 : at + 1;
+    }
     const PreemptionCandidate* candidate;
     if (verdicts) {
       const NodeVerdict& verdict = (*verdicts)[static_cast<size_t>(node)];
@@ -397,6 +402,12 @@ PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& reque
     if (!clean.empty() && clean.size() + dirty.size() >= wanted) break;
   }
   clean.insert(clean.end(), dirty.begin(), dirty.end());
+  size_t victim_count = 0;
+  for (const PreemptionCandidate* c : clean) victim_count += c->victims.size();
+  outcome.candidate_nodes.reserve(clean.size());
+  outcome.candidate_violations.reserve(clean.size());
+  outcome.victim_start.reserve(clean.size() + 1);
+  outcome.victims.reserve(victim_count);
   for (const PreemptionCandidate* c : clean) {
     outcome.candidate_nodes.push_back(c->node);
     outcome.candidate_violations.push_back(c->pdb_violations);

@@ -108,6 +108,10 @@ void decide_node(Engine& engine, const PreemptionRequest& request, const VictimT
   out.kind = NodeVerdict::kCandidate;
 }
 
+int32_t potential(uint8_t kind) {
+  return kind == NodeVerdict::kRejected || kind == NodeVerdict::kCandidate ? 1 : 0;
+}
+
 }  // namespace
 
 const std::vector<NodeVerdict>& node_local_verdicts(Engine& engine, const PreemptionRequest& request,
@@ -127,6 +131,7 @@ const std::vector<NodeVerdict>& node_local_verdicts(Engine& engine, const Preemp
     }
   } else {
     cache.nodes.assign(count, NodeVerdict{});
+    cache.potential_count = 0;
     cache.kinds.assign(count, NodeVerdict::kUnknown);
     cache.stale.resize(count);
     for (size_t n = 0; n < count; ++n) cache.stale[n] = static_cast<int32_t>(n);
@@ -141,7 +146,9 @@ const std::vector<NodeVerdict>& node_local_verdicts(Engine& engine, const Preemp
   for (int32_t n : cache.stale) {
     if (static_cast<size_t>(n) >= count) continue;
     NodeVerdict& verdict = cache.nodes[static_cast<size_t>(n)];
+    cache.potential_count -= potential(verdict.kind);  // its kind as last decided, while kinds[n] says kUnknown
     decide_node(engine, request, table, n, verdict);
+    cache.potential_count += potential(verdict.kind);
     cache.kinds[static_cast<size_t>(n)] = verdict.kind;
   }
   cache.stale.clear();

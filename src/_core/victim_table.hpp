@@ -56,6 +56,7 @@ struct VerdictCache {
   std::array<bool, kFilterCount> filters{};
   std::vector<NodeVerdict> nodes;
   std::vector<uint8_t> kinds;  // nodes[n].kind, packed for the scans
+  int32_t potential_count = 0;  // nodes whose decided kind is kRejected or kCandidate
 };
 
 struct VictimTable {

@@ -113,13 +113,14 @@ def _preempt_for(snapshot, pod: Pod, class_id: int, flow: PreemptionFlow, placem
     """The PostFilter for a pod that fits nowhere, and its retry after the evictions."""
     engine = snapshot.engine
     key, version = (class_id, pod.priority), flow.version()
-    cached = None if nominated_node_of(pod) else flow.unhelpful.get(key)
+    nominated_before = nominated_node_of(pod)
+    cached = None if nominated_before else flow.unhelpful.get(key)
     if cached is not None and cached[0] == version:
         result = cached[1]
     else:
         result = preempt(snapshot, pod, flow.table, class_id=class_id)
     if result.nominated_node is None:  # nothing changed since the failure: its reasons still hold
-        if not nominated_node_of(pod):
+        if not nominated_before:
             flow.unhelpful[key] = (version, result)
         fit_message = snapshot.failure_message(engine.last_failure())
         return placement_type(pod.key, None, result.fit_error(fit_message)), []

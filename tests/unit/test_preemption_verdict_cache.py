@@ -1,0 +1,65 @@
+"""The resident victim table keeps node verdicts (and how many nodes are potential) across
+preemptions; after each eviction and landing its answer, at any offset, is the one a
+table built afresh from the same pods gives."""
+
+import random
+
+from kubesched.framework.profile import default_profile
+from kubesched.model.nodes import parse_node
+from kubesched.model.pods import PodParser
+from kubesched.preemption import PodTable
+from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.testing.perf import perf_node, perf_pod
+
+NODES = 24
+
+
+def fresh_answer(snapshot, table, class_id, priority, offset):
+    rows = [table.victims.row(r) for r in range(len(table))]
+    return snapshot.engine.preempt(class_id, priority, [r[0] for r in rows], [r[1] for r in rows],
+                                   [r[2] for r in rows], [r[3] for r in rows], [0] * (len(rows) + 1), [],
+                                   offset=offset, min_candidate_absolute=5)
+
+
+def test_resident_verdicts_match_a_fresh_table_preemption_after_preemption():
+    parser = PodParser()
+    # Small nodes reject a 3-CPU preemptor outright (not potential); nodes full of pods of
+    # the preemptor's priority have no victims (rejected); the rest are candidates.
+    nodes = [parse_node(perf_node(i, cpu="2" if i % 5 == 0 else "4")) for i in range(NODES)]
+    snapshot = ClusterSnapshot(nodes, default_profile())
+    table = PodTable(snapshot)
+    rng = random.Random(7)
+    count = 0
+    for i in range(NODES):
+        for _ in range(2):
+            priority = 1000 if i % 7 == 3 else rng.choice([0, 10, 20])
+            pod = parser.parse(perf_pod(count, prefix="low", cpu="900m",
+                                        extra_spec={"nodeName": f"node-{i}", "priority": priority}), index=count)
+            count += 1
+            snapshot.add_bound([pod])
+            table.add(pod, pod.node_name)
+    preemptor = parser.parse(perf_pod(0, prefix="high", cpu="3", extra_spec={"priority": 1000}), index=0)
+    class_id = snapshot.class_of(preemptor)
+    engine = snapshot.engine
+    preempted, rejected, decided_by = 0, 0, set()
+    for step in range(30):
+        offset = rng.randrange(NODES)
+        answer = table.victims.preempt(class_id, 1000, [], [], offset=offset, min_candidate_absolute=5)
+        assert answer.to_dict() == fresh_answer(snapshot, table, class_id, 1000, offset)
+        rejected += len(answer.rejected())
+        decided_by.add(answer.decided_by)
+        chosen = answer.chosen_candidate()
+        if chosen is None:
+            break
+        node, victims, _ = chosen
+        for row in victims:
+            victim_class, victim_node, _, _ = table.victims.row(row)
+            table.remove(table.pods[row])
+            engine.forget(victim_class, victim_node)
+        engine.assume(class_id, node)
+        table.add(preemptor, snapshot.node_names[node], class_id=class_id)
+        preemptor = parser.parse(perf_pod(step + 1, prefix="high", cpu="3", extra_spec={"priority": 1000}),
+                                 index=step + 1)
+        preempted += 1
+    # the sequence went through several preemptions, with rejected nodes and several deciding criteria
+    assert preempted > 5 and rejected > 0 and len(decided_by) > 1, (preempted, rejected, decided_by)
