@@ -114,13 +114,15 @@ def test_claim_allocated_for_another_node_is_deallocated_by_post_filter(tmp_path
     # upstream's "wrong-topology": Filter says not available, PostFilter deallocates (before
     # DefaultPreemption, which finds every node unresolvable); the claim's change queues the
     # pod and its next attempt allocates the device on node-1.
-    _, _, placements = _run(tmp_path, _allocated_for_node_2_cordoned(devices_on_1=1))
+    cluster, profiles, placements = _run(tmp_path, _allocated_for_node_2_cordoned(devices_on_1=1))
     placement = placements["default/my-pod"]
     assert placement.deallocated == {"claim": "default/c", "message": (
         "0/2 nodes are available: 1 node(s) were unschedulable, 1 resourceclaim not available on the node. "
         "deallocation of ResourceClaim completed, preemption: 0/2 nodes are available: "
         "2 Preemption is not helpful for scheduling.")}
     assert placement.node == NODE_1
+    explained = explain(cluster, profiles, "default/my-pod")  # the next attempt, as simulate decides it
+    assert explained["selectedNode"] == NODE_1 and explained["deallocated"] == placement.deallocated
     assert placement.claims == [{"claim": "default/c", "devices": [
         {"request": "req-0", "driver": DRIVER_A, "pool": NODE_1, "device": "device-0"}]}]
 

@@ -85,3 +85,15 @@ def explain_claims(snapshot, dra: DraCluster, pod: Pod) -> tuple[int | None, str
                                    for i, a in zip(claims.to_allocate, allocations[n])]
         devices[node.name] = entry
     return snapshot.class_with_dra(pod, verdict, score), None, devices
+
+
+def unusable_claim(snapshot, dra: DraCluster, pod: Pod):
+    """For `explain`: the claim DynamicResources' PostFilter would deallocate for a pod that
+    fits nowhere (its verdicts as decide_with_claims finds them), or None."""
+    try:
+        claims = dra.prefilter(pod)
+        nodes = passing_other_filters(snapshot, dra.for_filters(pod))
+        verdict, _, _ = dra.verdicts(claims, nodes)
+    except (Unschedulable, AllocationError):
+        return None
+    return claim_to_deallocate(dra, claims, verdict, nodes)
