@@ -40,6 +40,8 @@ type podDecision struct {
 	NominatedNode *string               `json:"nominatedNode,omitempty"`
 	Preempted     []string              `json:"preempted,omitempty"`
 	Candidates    []preemptionCandidate `json:"candidates,omitempty"`
+	// DynamicResources' PostFilter deallocated a claim and the pod was decided again (postfilter_dra.go).
+	Deallocated *deallocation `json:"deallocated,omitempty"`
 }
 
 // decide runs one scheduling cycle's algorithm for pod, as schedulePod does (PreFilter,
@@ -96,6 +98,9 @@ func (s *inMemoryScheduler) decide(ctx context.Context, nodes []string, pod *v1.
 	}
 	if decision.Node == nil {
 		fitError := &framework.FitError{Pod: pod, NumAllNodes: s.snapshot.NumNodesInPlacement(), Diagnosis: filtered.diagnosis}
+		if done, err := s.deallocateAndRetry(ctx, schedFramework, state, pod, nodes, fitError, &decision); done || err != nil {
+			return decision, err // postfilter_dra.go
+		}
 		if s.preemption != nil {
 			return decision, s.postFilter(ctx, schedFramework, state, pod, nodes, fitError, &decision)
 		}

@@ -24,6 +24,8 @@ type inMemoryScheduler struct {
 	assumed  []*v1.Pod // pods placed by decide, in the cache as assumed
 	// DefaultPreemption per profile when the scenario asks for PostFilter (preemption.go).
 	preemption map[string]*defaultpreemption.DefaultPreemption
+	// Set while a pod is decided again after DynamicResources' PostFilter (postfilter_dra.go).
+	retryingDeallocated bool
 }
 
 func newInMemoryScheduler(ctx context.Context, cfg *config.KubeSchedulerConfiguration, objects []runtime.Object) (*inMemoryScheduler, error) {

@@ -100,18 +100,61 @@ def test_cannot_allocate_all_claims(tmp_path):
                                                     "helpful for scheduling.")
 
 
-def test_claim_allocated_for_another_node(tmp_path):
+def _allocated_for_node_2_cordoned(devices_on_1: int) -> list[dict]:
     allocated = claim("c", request("req-0"), allocation={
         "devices": {"results": [{"request": "req-0", "driver": DRIVER_A, "pool": NODE_2, "device": "device-0"}]},
         "nodeSelector": {"nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In",
                                                                  "values": [NODE_2]}]}]}})
     cordoned = {**_node(NODE_2), "spec": {"unschedulable": True}}
-    objects = [*_two_nodes()[:1], cordoned, *_two_nodes()[2:], allocated, _pod("my-pod", ("r", "claim", "c"))]
-    # The Filter statuses alone: upstream's PostFilter would also deallocate the claim
-    # (DynamicResources' own PostFilter, not simulated), so the profile runs none.
-    _, _, placements = _run(tmp_path, objects, preemption=False)
-    assert placements["default/my-pod"].message == ("0/2 nodes are available: 1 node(s) were unschedulable, "
-                                                    "1 resourceclaim not available on the node.")
+    nodes = _two_nodes(devices_on_1=devices_on_1)
+    return [nodes[0], cordoned, *nodes[2:], allocated, _pod("my-pod", ("r", "claim", "c"))]
+
+
+def test_claim_allocated_for_another_node_is_deallocated_by_post_filter(tmp_path):
+    # upstream's "wrong-topology": Filter says not available, PostFilter deallocates (before
+    # DefaultPreemption, which finds every node unresolvable); the claim's change queues the
+    # pod and its next attempt allocates the device on node-1.
+    cluster, profiles, placements = _run(tmp_path, _allocated_for_node_2_cordoned(devices_on_1=1))
+    placement = placements["default/my-pod"]
+    assert placement.deallocated == {"claim": "default/c", "message": (
+        "0/2 nodes are available: 1 node(s) were unschedulable, 1 resourceclaim not available on the node. "
+        "deallocation of ResourceClaim completed, preemption: 0/2 nodes are available: "
+        "2 Preemption is not helpful for scheduling.")}
+    assert placement.node == NODE_1
+    explained = explain(cluster, profiles, "default/my-pod")  # the next attempt, as simulate decides it
+    assert explained["selectedNode"] == NODE_1 and explained["deallocated"] == placement.deallocated
+    assert placement.claims == [{"claim": "default/c", "devices": [
+        {"request": "req-0", "driver": DRIVER_A, "pool": NODE_1, "device": "device-0"}]}]
+
+
+def test_deallocated_claim_that_fits_nowhere_on_the_next_attempt(tmp_path):
+    _, _, placements = _run(tmp_path, _allocated_for_node_2_cordoned(devices_on_1=0))
+    placement = placements["default/my-pod"]
+    assert placement.deallocated["claim"] == "default/c"
+    assert placement.node is None
+    assert placement.message == ("0/2 nodes are available: 1 cannot allocate all claims, 1 node(s) were "
+                                 "unschedulable. preemption: 0/2 nodes are available: 2 Preemption is not "
+                                 "helpful for scheduling.")
+
+
+def test_post_filter_without_preemption(tmp_path):
+    _, _, placements = _run(tmp_path, _allocated_for_node_2_cordoned(devices_on_1=1), preemption=False)
+    placement = placements["default/my-pod"]
+    assert placement.deallocated["message"] == (
+        "0/2 nodes are available: 1 node(s) were unschedulable, 1 resourceclaim not available on the node. "
+        "deallocation of ResourceClaim completed")
+    assert placement.node == NODE_1
+
+
+def test_a_claim_reserved_for_another_pod_is_not_deallocated(tmp_path):
+    objects = _allocated_for_node_2_cordoned(devices_on_1=1)
+    objects[-2]["status"]["reservedFor"] = [{"resource": "pods", "name": "other", "uid": "other-uid"}]
+    _, _, placements = _run(tmp_path, objects)
+    placement = placements["default/my-pod"]
+    assert placement.deallocated is None and placement.node is None
+    assert placement.message == ("0/2 nodes are available: 1 node(s) were unschedulable, 1 resourceclaim not "
+                                 "available on the node. preemption: 0/2 nodes are available: 2 Preemption is "
+                                 "not helpful for scheduling.")
 
 
 def test_a_shared_claim_is_allocated_once_and_reserved_for_each_pod(tmp_path):

@@ -100,6 +100,9 @@ def _pod(mine: dict, theirs: dict) -> Divergence | None:
     for key in ("candidates", "nominatedNode", "preempted"):  # DefaultPreemption, when the oracle ran it
         if mine.get(key) != theirs.get(key):
             return Divergence(pod, None, "DefaultPreemption", key, mine.get(key), theirs.get(key))
+    if mine.get("deallocated") != theirs.get("deallocated"):  # DynamicResources' PostFilter
+        return Divergence(pod, None, "DynamicResources", "deallocated", mine.get("deallocated"),
+                          theirs.get("deallocated"))
     if mine["node"] != theirs["node"]:
         return Divergence(pod, None, "Decision", "node", mine["node"], theirs["node"])
     if mine.get("claims") != theirs.get("claims"):  # the devices DynamicResources allocated

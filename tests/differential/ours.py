@@ -102,6 +102,8 @@ def _decide(cluster, profiles, preemption: bool = False) -> list[dict]:
         if placement.claims is not None:  # the oracle's shape: request, driver, pool, device
             entry["claims"] = [{"claim": c["claim"], "devices": [_device(d) for d in c["devices"]]}
                                for c in placement.claims]
+        if placement.deallocated is not None:  # DynamicResources' PostFilter, then the pod decided again
+            entry["deallocated"] = placement.deallocated
         if placement.pod in decided:
             entry.update(_explained(explain(cluster, profiles, placement.pod)))
         if preemption:

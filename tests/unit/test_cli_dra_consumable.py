@@ -126,9 +126,12 @@ def test_a_claim_whose_binding_failed_is_available_nowhere(tmp_path):
     failed = CliRunner().invoke(main, ["simulate", "-f", _write(tmp_path, pods=0, more=FAILED_CLAIM.replace(
         "STATUS", "True")), "-o", "json"], catch_exceptions=False)
     [placement] = json.loads(failed.output)["placements"]
-    assert placement["node"] is None
-    assert placement["message"] == ("0/1 nodes are available: 1 resourceclaim not available on the node. "
-                                    "preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.")
+    # upstream's "bound-claim-with-failed-binding": DynamicResources' PostFilter deallocates
+    # the claim, and the pod's next attempt allocates it afresh
+    assert placement["deallocated"] == {"claim": "default/prepared", "message": (
+        "0/1 nodes are available: 1 resourceclaim not available on the node. deallocation of ResourceClaim "
+        "completed, preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.")}
+    assert placement["node"] == "node-0"
     ready = FAILED_CLAIM.replace("STATUS", "False").replace("type: PrepareFailed", "type: IsPrepared").replace(
         '"False"', '"True"')
     placed = CliRunner().invoke(main, ["simulate", "-f", _write(tmp_path, pods=0, more=ready), "-o", "json"],

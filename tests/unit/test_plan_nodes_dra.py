@@ -94,3 +94,27 @@ def test_extended_resources_backed_by_devices_buy_gpu_nodes(tmp_path):
     assert data["byTemplate"] == {"cpu": 0, "gpu": 2} and data["repaired"] == 0
     used = devices_of(data)
     assert len(used) == 12 and len(set(used)) == 12
+
+
+def taint_rule(name, device_name=None, effect="NoSchedule"):
+    selector = {"driver": GPU_DRIVER, **({"device": device_name} if device_name else {})}
+    return {"apiVersion": "resource.k8s.io/v1", "kind": "DeviceTaintRule", "metadata": {"name": name},
+            "spec": {"deviceSelector": selector, "taint": {"key": "example.com/broken", "effect": effect}}}
+
+
+def test_device_taint_rules_taint_the_devices_of_added_nodes(tmp_path):
+    # the rule picks gpu-0 of every pool of the driver: each added node serves 7 GPUs, 3 pods
+    workload = [device_class(), claim_template(), training(10), taint_rule("no-gpu-0", "gpu-0")]
+    result, data = plan(tmp_path, workload, gpu_template())
+    assert result.exit_code == 0, result.output
+    assert data["byTemplate"] == {"gpu": 4}
+    assert len(data["placements"]) == 10 and max(Counter(p["node"] for p in data["placements"]).values()) == 3
+    assert all(device != "gpu-0" for _, device in devices_of(data))
+
+
+def test_a_rule_tainting_every_device_of_the_template_leaves_the_pods_unschedulable(tmp_path):
+    workload = [device_class(), claim_template(), training(2), taint_rule("all-gpus")]
+    result, data = plan(tmp_path, workload, gpu_template())
+    assert result.exit_code == 1 and data["byTemplate"] == {"gpu": 0}, result.output
+    assert [u["message"] for u in data["unschedulable"]] == [
+        "0/1 node templates and existing nodes are available: 1 cannot allocate all claims."] * 2

@@ -22,6 +22,7 @@ from kubesched.dra.extended import backed_resources, check_not_advertised, claim
 from kubesched.dra.inventory import Inventory, selects
 from kubesched.model.dra_objects import pod_claim_references, pod_claim_statuses
 from kubesched.model.dra_records import Allocation, DraObjects, ResourceClaim
+from kubesched.model.dra_taint_rules import with_taint_rules
 from kubesched.model.names import name_suffix
 from kubesched.model.records import Node, Pod
 
@@ -112,8 +113,10 @@ class DraCluster:
 
     def add_nodes(self, added: list[tuple[Node, list]]) -> None:
         """Nodes join the cluster with the ResourceSlices they publish (plan nodes' new nodes).
-        Their slices are their own (nodeName), so what other nodes see does not change."""
+        Their slices are their own (nodeName), so what other nodes see does not change;
+        the input's DeviceTaintRules taint their devices as they taint published ones."""
         for node, slices in added:
+            slices = with_taint_rules(slices, self.objects.taint_rules)  # as on the input's own slices
             self.nodes.append(node)
             self._node_generation.append(0)
             for s in slices:

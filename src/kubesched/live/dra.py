@@ -229,6 +229,22 @@ class LiveDra:
             if error.status != 404:
                 log.warning("deleting claim %s/%s failed: %s", meta.get("namespace"), meta.get("name"), error)
 
+    def deallocate(self, key: str) -> str | None:
+        """DynamicResources' PostFilter (kubesched.dra.deallocate): the claim's allocation,
+        reservations and device status removed through the API; the error, if the write fails."""
+        raw = self.raw["ResourceClaim"].get(key)
+        if raw is None:
+            return f"resourceclaim {key} is gone"
+        meta = raw.get("metadata") or {}
+        status = {k: v for k, v in (raw.get("status") or {}).items() if k not in ("reservedFor", "allocation", "devices")}
+        try:
+            answer = self.kube.request("PUT", _claim_path(meta.get("namespace"), meta.get("name")) + "/status",
+                                       {**raw, "status": status})
+        except ApiError as error:
+            return f"deallocate claim {key}: {error}"
+        self.event("ResourceClaim", "MODIFIED", answer)
+        return None
+
     def extended_claims_of(self, pod) -> list[dict]:
         """The claims the scheduler made for the pod's extended resources, as the API holds them."""
         return [c for c in self.raw["ResourceClaim"].values() if is_extended_claim_of(c, pod.name, pod.uid)]
@@ -237,6 +253,7 @@ class LiveDra:
 def schedule_with_claims(scheduler, entry, snapshot, started: float) -> None:
     """One decision for a pod with resource claims (Scheduler._schedule's DRA branch)."""
     from kubesched.dra.allocator import AllocationError
+    from kubesched.dra.deallocate import DEALLOCATED, claim_to_deallocate
     from kubesched.dra.plugin import Unschedulable, Waiting
     from kubesched.sim.dra import passing_other_filters
     from kubesched.sim.preempting_dra import dry_run_class, prefilter_rejected
@@ -252,7 +269,8 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float) -> None:
     try:
         claims = dra.prefilter(pod)
         pod = dra.for_filters(pod)  # NodeResourcesFit leaves the resources devices serve
-        verdict, score, allocations = dra.verdicts(claims, passing_other_filters(snapshot, pod))
+        filtered_nodes = passing_other_filters(snapshot, pod)
+        verdict, score, allocations = dra.verdicts(claims, filtered_nodes)
     except Waiting as wait:  # PreEnqueue: no attempt, no event; a claim event brings it back
         scheduler.queue.gated(entry, str(wait))
         return
@@ -271,10 +289,23 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float) -> None:
         node = snapshot.engine.schedule(class_id)
     if node < 0:
         message, status = snapshot.failure_message(snapshot.engine.last_failure()), None
+        post_filter = []  # the PostFilter plugins' reasons: DynamicResources' first, as upstream orders them
+        freed = claim_to_deallocate(dra, claims, verdict, filtered_nodes)
+        if freed is not None:
+            error = scheduler.dra.deallocate(freed.key)  # its watch event queues the pod again
+            if error is not None:
+                log.warning("PostFilter of %s/%s: %s", pod.namespace, pod.name, error)
+                scheduler.queue.failed(entry)
+                return
+            post_filter.append(DEALLOCATED)
         if scheduler.preemption.enabled(snapshot.profile):
             outcome = scheduler.preemption.post_filter(snapshot, entry.uid, pod, snapshot.profile, scheduler.cache.placed,
                                                        class_id=dry_run_class(snapshot, dra, claims, pod))
-            message, status = f"{message} {outcome.message}", outcome.status
+            status = outcome.status
+            if outcome.message:
+                post_filter.append(outcome.message)
+        if post_filter:
+            message = f"{message} {', '.join(post_filter)}"
         _unschedulable(scheduler, entry, message, started, status)
         return
     node_name = snapshot.node_names[node]

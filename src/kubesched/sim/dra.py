@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from kubesched import _core
 from kubesched.dra.allocator import AllocationError
+from kubesched.dra.deallocate import DEALLOCATED, claim_to_deallocate, deallocate
 from kubesched.dra.plugin import VERDICT_TEXT, DraCluster, PodClaims, Unschedulable, Waiting
 from kubesched.model.records import Pod
 
@@ -28,8 +29,9 @@ def passing_other_filters(snapshot, pod: Pod) -> list[int]:
     return [n for n in range(snapshot.node_count) if _core.feasible_on(snapshot.engine, class_id, n)]
 
 
-def decide_with_claims(snapshot, dra: DraCluster, pod: Pod, placement):
-    """The Placement for one pod with claims; the pod is assumed on its node."""
+def decide_with_claims(snapshot, dra: DraCluster, pod: Pod, placement, again: bool = True):
+    """The Placement for one pod with claims; the pod is assumed on its node. `again`: a
+    claim DynamicResources' PostFilter deallocates gets the pod decided once more."""
     message_head = f"0/{snapshot.node_count} nodes are available:"
     try:
         claims = dra.prefilter(pod)
@@ -39,13 +41,21 @@ def decide_with_claims(snapshot, dra: DraCluster, pod: Pod, placement):
         return placement(pod.key, None, f"{message_head} {rejection}."), True
     pod = dra.for_filters(pod)
     try:
-        verdict, score, allocations = dra.verdicts(claims, passing_other_filters(snapshot, pod))
+        filtered_nodes = passing_other_filters(snapshot, pod)
+        verdict, score, allocations = dra.verdicts(claims, filtered_nodes)
     except AllocationError as error:
         return placement(pod.key, None, f"error: running \"DynamicResources\" filter plugin: {error}"), True
     class_id = snapshot.class_with_dra(pod, verdict, score)
     node = snapshot.engine.schedule(class_id)
     if node < 0:
-        return placement(pod.key, None, snapshot.failure_message(snapshot.engine.last_failure())), True
+        message = snapshot.failure_message(snapshot.engine.last_failure())
+        freed = claim_to_deallocate(dra, claims, verdict, filtered_nodes) if again else None
+        if freed is None:
+            return placement(pod.key, None, message), True
+        deallocate(dra, freed)  # PostFilter (deallocate.py); the claim's change queues the pod again
+        decided, tried = decide_with_claims(snapshot, dra, claims.pod, placement, again=False)
+        decided.deallocated = {"claim": freed.key, "message": f"{message} {DEALLOCATED}"}
+        return decided, tried
     dra.reserve(claims, node, allocations[node])
     result = placement(pod.key, snapshot.node_names[node], claims=claims_json(claims, dra))
     snapshot.describe_volumes([pod], [result])
@@ -75,3 +85,15 @@ def explain_claims(snapshot, dra: DraCluster, pod: Pod) -> tuple[int | None, str
                                    for i, a in zip(claims.to_allocate, allocations[n])]
         devices[node.name] = entry
     return snapshot.class_with_dra(pod, verdict, score), None, devices
+
+
+def unusable_claim(snapshot, dra: DraCluster, pod: Pod):
+    """For `explain`: the claim DynamicResources' PostFilter would deallocate for a pod that
+    fits nowhere (its verdicts as decide_with_claims finds them), or None."""
+    try:
+        claims = dra.prefilter(pod)
+        nodes = passing_other_filters(snapshot, dra.for_filters(pod))
+        verdict, _, _ = dra.verdicts(claims, nodes)
+    except (Unschedulable, AllocationError):
+        return None
+    return claim_to_deallocate(dra, claims, verdict, nodes)

@@ -9,7 +9,8 @@ from dataclasses import replace
 from kubesched.errors import InputError
 from kubesched.framework.profile import Profile
 from kubesched.model.cluster import ClusterInput
-from kubesched.sim.dra import explain_claims
+from kubesched.dra.deallocate import DEALLOCATED, deallocate
+from kubesched.sim.dra import explain_claims, unusable_claim
 from kubesched.sim.preempting_dra import preempt_with_claims, prefilter_rejected
 from kubesched.preemption import LATEST, preempt
 from kubesched.sim.preempting_python import preempt_with_python_filters
@@ -17,6 +18,41 @@ from kubesched.sim.python_selection import run_python_plugins, select
 from kubesched.sim.queue import queue_order
 from kubesched.sim.simulate import simulate
 from kubesched.snapshot.cluster import fit_error_message, reason_counts
+
+
+def _explain_with_claims(snapshot, profile: Profile, simulated, pod, again: bool = True) -> dict:
+    """A pod with claims; when DynamicResources' PostFilter deallocates a claim (sim/dra.py),
+    the pod's next attempt is explained, with the claim and the first attempt's message."""
+    class_id, message, devices = explain_claims(snapshot, snapshot.dra, pod)
+    if class_id is None:
+        report = rejected_report(snapshot, profile, pod.key, message)
+        if message.startswith("0/") and profile.preemption is not None and simulated.preemption is not None:
+            report["message"] = f"{message} {prefilter_rejected(snapshot, pod)}"  # unresolvable everywhere
+        return report
+    report = _report(snapshot, profile, pod.key, snapshot.engine.evaluate(class_id))
+    for entry in report["nodes"]:
+        entry["devices"] = devices[entry["node"]]
+    if report["selectedNode"] is None:
+        post_filter = []
+        freed = unusable_claim(snapshot, snapshot.dra, pod) if again else None
+        if freed is not None:
+            post_filter.append(DEALLOCATED)
+        result = None
+        if profile.preemption is not None and simulated.preemption is not None:
+            result = preempt_with_claims(snapshot, snapshot.dra, pod, simulated.preemption.table)
+            if result is not None:
+                report["preemption"] = preemption_report(result, simulated.preemption.table)
+                if result.message:
+                    post_filter.append(result.message)
+        first = f"{report['message']} {', '.join(post_filter)}" if post_filter else report["message"]
+        if freed is not None and (result is None or result.nominated_node is None):
+            deallocate(snapshot.dra, freed)
+            retried = _explain_with_claims(snapshot, profile, simulated, pod, again=False)
+            retried["deallocated"] = {"claim": freed.key, "message": first}
+            return retried
+        if result is not None:
+            report["message"] = result.fit_error(report["message"])
+    return report
 
 
 def explain(cluster: ClusterInput, profiles: dict[str, Profile], pod_key: str, seed: int | None = None,
@@ -36,21 +72,7 @@ def explain(cluster: ClusterInput, profiles: dict[str, Profile], pod_key: str, s
     snapshot = simulated.snapshot
     snapshot.use_profile(profile)
     if snapshot.dra is not None and "DynamicResources" in profile.filters and snapshot.dra.has_claims(pod):
-        class_id, message, devices = explain_claims(snapshot, snapshot.dra, pod)
-        if class_id is None:
-            report = rejected_report(snapshot, profile, pod_key, message)
-            if message.startswith("0/") and profile.preemption is not None and simulated.preemption is not None:
-                report["message"] = f"{message} {prefilter_rejected(snapshot, pod)}"  # unresolvable everywhere
-            return report
-        report = _report(snapshot, profile, pod_key, snapshot.engine.evaluate(class_id))
-        for entry in report["nodes"]:
-            entry["devices"] = devices[entry["node"]]
-        if report["selectedNode"] is None and profile.preemption is not None and simulated.preemption is not None:
-            result = preempt_with_claims(snapshot, snapshot.dra, pod, simulated.preemption.table)
-            if result is not None:
-                report["preemption"] = preemption_report(result, simulated.preemption.table)
-                report["message"] = result.fit_error(report["message"])
-        return report
+        return _explain_with_claims(snapshot, profile, simulated, pod)
     evaluation = snapshot.engine.evaluate(snapshot.class_of(pod))
     report = _report(snapshot, profile, pod_key, evaluation)
     python_plugins = bool(profile.python_filters or profile.python_scores)

@@ -11,6 +11,7 @@ preemptor's next cycle runs PreFilter again, first on its nominated node."""
 from __future__ import annotations
 
 from kubesched.dra.allocator import AllocationError
+from kubesched.dra.deallocate import DEALLOCATED, claim_to_deallocate, deallocate
 from kubesched.dra.plugin import DraCluster, PodClaims, Unschedulable, Waiting
 from kubesched.dra.release import release_claims
 from kubesched.model.records import Pod
@@ -52,9 +53,10 @@ def release_victims_claims(snapshot, victims: list[Pod]) -> None:
             release_claims(dra, victim)
 
 
-def decide_claims_preempting(snapshot, dra: DraCluster, pod: Pod, flow, placement):
+def decide_claims_preempting(snapshot, dra: DraCluster, pod: Pod, flow, placement, again: bool = True):
     """One pod with claims, with DefaultPreemption: (its Placement, whether it was tried,
-    the pods evicted for it). A placed pod is assumed on its node and in `flow`."""
+    the pods evicted for it). A placed pod is assumed on its node and in `flow`. `again`:
+    a claim DynamicResources' PostFilter deallocates gets the pod decided once more."""
     head = f"0/{snapshot.node_count} nodes are available:"
     try:
         claims = dra.prefilter(pod)
@@ -64,16 +66,26 @@ def decide_claims_preempting(snapshot, dra: DraCluster, pod: Pod, flow, placemen
         return placement(pod.key, None, f"{head} {rejection}. {prefilter_rejected(snapshot, pod)}"), True, []
     filtered = dra.for_filters(pod)
     try:
-        verdict, score, allocations = dra.verdicts(claims, passing_other_filters(snapshot, filtered))
+        filtered_nodes = passing_other_filters(snapshot, filtered)
+        verdict, score, allocations = dra.verdicts(claims, filtered_nodes)
         class_id = snapshot.class_with_dra(filtered, verdict, score)
         engine = snapshot.engine
         node = engine.schedule(class_id)
         if node >= 0:
             return _placed(snapshot, dra, pod, claims, class_id, node, allocations[node], flow, placement), True, []
         fit_message = snapshot.failure_message(engine.last_failure())
+        # PostFilter: DynamicResources (deallocate.py) before DefaultPreemption, on the same cycle state
+        freed = claim_to_deallocate(dra, claims, verdict, filtered_nodes) if again else None
         result = preempt(snapshot, pod, flow.table, class_id=dry_run_class(snapshot, dra, claims, pod))
     except AllocationError as error:
         return placement(pod.key, None, f"error: running \"DynamicResources\" filter plugin: {error}"), True, []
+    if freed is not None:
+        deallocate(dra, freed)
+        if result.nominated_node is None:  # the claim's change queues the pod: its next attempt
+            message = f"{fit_message} {DEALLOCATED}" + (f", {result.message}" if result.message else "")
+            decided, tried, victims = decide_claims_preempting(snapshot, dra, pod, flow, placement, again=False)
+            decided.deallocated = {"claim": freed.key, "message": message}
+            return decided, tried, victims
     if result.nominated_node is None:
         return placement(pod.key, None, result.fit_error(fit_message)), True, []
     _evict(snapshot, flow, pod, result.victims)

@@ -32,6 +32,8 @@ class Placement:
     nominated_node: str | None = None
     preempted: list[str] = field(default_factory=list)
     evicted_by: str | None = None
+    # DynamicResources' PostFilter deallocated this claim: {"claim", "message" of that attempt}
+    deallocated: dict | None = None
 
     def to_json(self) -> dict:
         entry = {"pod": self.pod, "node": self.node, "message": self.message}
@@ -44,6 +46,8 @@ class Placement:
             entry["preempted"] = list(self.preempted)
         if self.evicted_by is not None:
             entry["evictedBy"] = self.evicted_by
+        if self.deallocated is not None:
+            entry["deallocated"] = self.deallocated
         return entry
 
 
