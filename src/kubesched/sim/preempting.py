@@ -43,6 +43,19 @@ class PreemptionFlow:
         never preempt, and then pay nothing per pod)."""
         self.landed.append((pod, node, class_id))
 
+    def evict(self, snapshot, preemptor: Pod, victims: list[Pod]) -> None:
+        """The victims leave their nodes (engine and table), their earlier placements say
+        who evicted them, and the controllers release their claims."""
+        self.preemptions += 1
+        table = self.table
+        for victim in victims:
+            snapshot.engine.forget(*table.remove(victim))
+            self.evicted.append(victim.key)
+            earlier = self.last.get(victim.key)
+            if earlier is not None:
+                earlier.evicted_by = preemptor.key
+        release_victims_claims(snapshot, victims)
+
     @property
     def last(self) -> dict:
         """Pod key -> its last placement (built when a preemption reads it, as `table`)."""
@@ -124,15 +137,7 @@ def _preempt_for(snapshot, pod: Pod, class_id: int, flow: PreemptionFlow, placem
             flow.unhelpful[key] = (version, result)
         fit_message = snapshot.failure_message(engine.last_failure())
         return placement_type(pod.key, None, result.fit_error(fit_message)), []
-    flow.preemptions += 1
-    table = flow.table
-    for victim in result.victims:
-        engine.forget(*table.remove(victim))
-        flow.evicted.append(victim.key)
-        earlier = flow.last.get(victim.key)
-        if earlier is not None:
-            earlier.evicted_by = pod.key
-    release_victims_claims(snapshot, result.victims)
+    flow.evict(snapshot, pod, result.victims)
     nominated = snapshot.node_index[result.nominated_node]
     preempted = [v.key for v in result.victims]
     if engine.feasible_on(class_id, nominated):  # the next cycle tries the nominated node first

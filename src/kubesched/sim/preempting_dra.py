@@ -125,13 +125,5 @@ def _placed(snapshot, dra: DraCluster, pod: Pod, claims: PodClaims, class_id: in
 
 
 def _evict(snapshot, flow, pod: Pod, victims: list[Pod]) -> None:
-    """The victims leave their node (as sim/preempting.py evicts), their claims released."""
-    flow.preemptions += 1
-    table = flow.table
-    for victim in victims:
-        snapshot.engine.forget(*table.remove(victim))
-        flow.evicted.append(victim.key)
-        earlier = flow.last.get(victim.key)
-        if earlier is not None:
-            earlier.evicted_by = pod.key
-    release_victims_claims(snapshot, victims)
+    """The victims leave their node, their claims released (PreemptionFlow.evict)."""
+    flow.evict(snapshot, pod, victims)

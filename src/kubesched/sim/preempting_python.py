@@ -15,7 +15,6 @@ from kubesched.preemption import Preemption, preempt, success_message
 from kubesched.preemption.result import NO_VICTIMS, not_helpful_message
 from kubesched.preemption.select import pick_candidate
 from kubesched.sim.preempting import recreated
-from kubesched.sim.preempting_dra import release_victims_claims
 
 
 def python_rejection(snapshot, pod: Pod, node: int) -> str | None:
@@ -70,15 +69,7 @@ def decide_python_preempting(snapshot, pods: list[Pod], flow, decide, placement_
                 decided.message = result.fit_error(decided.message)
             else:
                 victims = result.victims
-                flow.preemptions += 1
-                table = flow.table
-                for victim in victims:
-                    snapshot.engine.forget(*table.remove(victim))
-                    flow.evicted.append(victim.key)
-                    earlier = flow.last.get(victim.key)
-                    if earlier is not None:
-                        earlier.evicted_by = pod.key
-                release_victims_claims(snapshot, victims)
+                flow.evict(snapshot, pod, victims)
                 decided = _retry(snapshot, pod, result, decide, placement_type)
         if decided.node is not None:
             flow.place(pod, decided.node)
