@@ -246,7 +246,10 @@ def test_the_binding_fails_at_the_binding_timeout_and_the_pod_is_tried_again(pla
     finally:
         running.kill()
         driver.close()
-    assert "device binding timeout: context deadline exceeded" in running.text()
+    # which of the two timeouts fires first depends on the machine's load: the poll's deadline, or
+    # (a check that comes late) the claim's allocationTimestamp, which has whole seconds only
+    assert ("device binding timeout: context deadline exceeded" in running.text()
+            or "device binding timeout: claim=" in running.text()), running.text()[-4000:]
     [claim] = kube.request("GET", f"{API}/namespaces/{namespace}/resourceclaims")["items"]
     assert driver.allocations[claim["metadata"]["uid"]] == 2  # given back once, then allocated again
     assert [c["type"] for d in claim["status"]["devices"] for c in d["conditions"]] == [ATTACHED]
