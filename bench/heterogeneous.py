@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 
-from kubesched.testing.perf import HOSTNAME, ZONE, perf_node, perf_pod
+from tests.perf import HOSTNAME, ZONE, perf_node, perf_pod
 
 ZONES = 3
 APPS = 40

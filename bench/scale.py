@@ -26,7 +26,7 @@ from pathlib import Path
 
 import orjson
 
-from kubesched.testing.perf import DEFAULT_CONSTRAINTS_SERVICE, ZONE, as_list, perf_node, workload_pods
+from tests.perf import DEFAULT_CONSTRAINTS_SERVICE, ZONE, as_list, perf_node, workload_pods
 
 RESULTS = Path(__file__).parent / "results"
 SIZES = {"basic": (5_000, 20_000, 100_000), "spreading": (5_000, 20_000, 100_000),

@@ -13,7 +13,7 @@ import time
 from kubesched.framework.profile import default_profile
 from kubesched.model.cluster import read_cluster
 from kubesched.sim.simulate import simulate
-from kubesched.testing.perf import perf_node, perf_pod
+from tests.perf import perf_node, perf_pod
 
 DRIVER = "test-driver.cdi.k8s.io"
 UPSTREAM_FLOOR = 56

@@ -11,8 +11,8 @@ from kubesched.framework.profile import default_profile
 from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
 from kubesched.snapshot.cluster import ClusterSnapshot
-from kubesched.testing.perf import load_workload
-from kubesched.testing.reference import ReferenceScheduler
+from tests.perf import load_workload
+from tests.reference.reference import ReferenceScheduler
 
 from .heterogeneous import heterogeneous_nodes, heterogeneous_pods
 from .test_scheduler_perf import ROUNDS, WORKLOADS_BY_NAME, median_pods_per_second, place_measured, prepare

@@ -18,9 +18,9 @@ from kubesched.preemption import PodTable
 from kubesched.sim.preempting import PreemptionFlow, decide_preempting
 from kubesched.sim.simulate import Placement
 from kubesched.snapshot.cluster import ClusterSnapshot
-from kubesched.testing.perf import perf_node, perf_pod
-from kubesched.testing.preemption_reference import reference_preempt
-from kubesched.testing.reference import ReferenceScheduler
+from tests.perf import perf_node, perf_pod
+from tests.reference.preemption_reference import reference_preempt
+from tests.reference.reference import ReferenceScheduler
 
 LOW_PER_NODE = 4  # 4 x 900m of 4 CPU: a 900m preemptor needs one victim
 

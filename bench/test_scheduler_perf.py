@@ -20,8 +20,8 @@ from kubesched.framework.profile import default_profile
 from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
 from kubesched.snapshot.cluster import ClusterSnapshot
-from kubesched.testing.perf import ZONE, load_workload
-from kubesched.testing.reference import ReferenceScheduler
+from tests.perf import ZONE, load_workload
+from tests.reference.reference import ReferenceScheduler
 
 from .baseline_numpy import numpy_schedule
 

@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 from kubesched.cli import main
-from kubesched.testing.perf import as_list, perf_node, perf_pod
+from tests.perf import as_list, perf_node, perf_pod
 
 from .baseline_numpy import numpy_schedule
 from .conftest import median_seconds

@@ -7,7 +7,7 @@ from __future__ import annotations
 from kubesched.framework.pod_class import ClusterObjects, claim_references
 from kubesched.model.manifests import Manifest
 from kubesched.model.storage import read_storage
-from kubesched.testing.reference import ReferenceScheduler
+from tests.reference.reference import ReferenceScheduler
 
 from .builders import Outcome, pod, snapshot
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from kubesched.plan import exact, packing
 from kubesched.plan.packing import PackingProblem
-from kubesched.testing import packing_reference as reference
+from tests.reference import packing_reference as reference
 
 RULES = ("FirstFit", "BestFit", "DotProduct", "NormDistance", "MinBinSlack")
 ORDERS = ("sum", "max", "squares")

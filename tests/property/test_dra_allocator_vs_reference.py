@@ -1,4 +1,4 @@
-"""The DRA allocator against the brute-force reference (kubesched.testing.dra_reference) on
+"""The DRA allocator against the brute-force reference (tests.reference.dra_reference) on
 random small inventories and claims: the same devices, or both find none."""
 
 from fractions import Fraction
@@ -10,7 +10,7 @@ from kubesched.dra.allocated_state import Shares
 from kubesched.dra.allocator import Allocator, ClaimToAllocate
 from kubesched.dra.inventory import Inventory
 from kubesched.model.dra_objects import parse_claim, parse_class, parse_slice
-from kubesched.testing.dra_reference import reference_allocate
+from tests.reference.dra_reference import reference_allocate
 from tests.conformance.dra_builders import DRIVER_A, claim, device, device_class, first_available, node, request, \
     resource_slice
 

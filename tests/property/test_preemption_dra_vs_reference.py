@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from kubesched.dra.plugin import CANNOT_ALLOCATE, FITS, NOT_AVAILABLE, VERDICT_TEXT
 from kubesched.preemption import PodTable, preempt
 from kubesched.snapshot.cluster import ClusterSnapshot
-from kubesched.testing.preemption_reference import reference_preempt
-from kubesched.testing.reference import ReferenceScheduler
+from tests.reference.preemption_reference import reference_preempt
+from tests.reference.reference import ReferenceScheduler
 
 from .test_preemption_vs_reference import _summary, preemption_scenarios
 

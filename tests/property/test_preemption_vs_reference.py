@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from kubesched.model.records import LabelSelector, Pod
 from kubesched.preemption import LATEST, PodDisruptionBudget, PodTable, PreemptionArgs, preempt
 from kubesched.snapshot.cluster import ClusterSnapshot
-from kubesched.testing.preemption_reference import reference_preempt
-from kubesched.testing.reference import ReferenceScheduler
+from tests.reference.preemption_reference import reference_preempt
+from tests.reference.reference import ReferenceScheduler
 
 from .strategies import NAMESPACES, nodes, objects, pod_labels, profiles, specs
 

@@ -1,5 +1,5 @@
 """The core's volume filters and VolumeBinding's score decide as the pure-Python reference
-(kubesched.testing.volume_reference) on random storage: local, zonal and unrestricted PVs of
+(tests.reference.volume_reference) on random storage: local, zonal and unrestricted PVs of
 several sizes, prebound ones, claims of WaitForFirstConsumer and Immediate classes (some
 missing, some shared by pods, some ReadWriteOncePod, a StatefulSet's claim each), provisioners with allowedTopologies
 and CSIStorageCapacity, CSINode limits; pods decided in turn, some leaving again, so that
@@ -18,7 +18,7 @@ from kubesched.model.pods import PodParser
 from kubesched.model.nodes import parse_node
 from kubesched.model.storage import read_storage
 from kubesched.snapshot.cluster import ClusterSnapshot
-from kubesched.testing.reference import ReferenceScheduler
+from tests.reference.reference import ReferenceScheduler
 
 HOSTNAME, ZONE = "kubernetes.io/hostname", "topology.kubernetes.io/zone"
 ZONES = ("z1", "z2")

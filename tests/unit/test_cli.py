@@ -17,7 +17,7 @@ from kubesched.cli.options import cluster_inputs, load_profiles
 from kubesched.framework.pod_class import ClusterObjects
 from kubesched.model.cluster import read_cluster
 from kubesched.sim.queue import queue_order
-from kubesched.testing.reference import ReferenceScheduler
+from tests.reference.reference import ReferenceScheduler
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"

@@ -1,5 +1,5 @@
 """The command-line contract under hostile input, on a seeded, bounded fuzz run of every
-offline command (see kubesched.testing.fuzz): exit 0, 1 or 2; one `error:` line for 2; no
+offline command (see tests.fuzz): exit 0, 1 or 2; one `error:` line for 2; no
 traceback, no signal, no hang."""
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ CASES = 500  # under a minute on two busy cores: each case runs in a child forke
 
 @pytest.mark.slow
 def test_every_offline_command_keeps_the_contract_on_mutated_input():
-    process = subprocess.run([sys.executable, "-m", "kubesched.testing.fuzz", "--root", str(ROOT),
+    process = subprocess.run([sys.executable, "-m", "tests.fuzz", "--root", str(ROOT),
                               "--seed", str(SEED), "--cases", str(CASES), "--json"],
-                             capture_output=True, text=True, timeout=1800)
+                             capture_output=True, text=True, timeout=1800, cwd=ROOT)
     lines = [json.loads(line) for line in process.stdout.splitlines() if line.startswith("{")]
     assert lines and "summary" in lines[-1], (process.stdout[-2000:], process.stderr[-2000:])
     summary = lines[-1]["summary"]

@@ -9,7 +9,7 @@ from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
 from kubesched.preemption import PodTable
 from kubesched.snapshot.cluster import ClusterSnapshot
-from kubesched.testing.perf import perf_node, perf_pod
+from tests.perf import perf_node, perf_pod
 
 NODES = 24
 

@@ -22,7 +22,7 @@ The API
     `offset`: the dry run's start among the potential nodes (upstream draws it at random,
     ``rand.Int31n(len)``; 0 in deterministic use). It changes nothing: the victim search
     runs in the core (src/_core/preemption.cpp) as what-ifs it undoes; the pure-Python
-    reference (kubesched.testing.preemption_reference) decides the same, for the tests.
+    reference (tests.reference.preemption_reference) decides the same, for the tests.
 
 ``Preemption``
     ``nominated_node``: the chosen node, or None when preemption cannot help;

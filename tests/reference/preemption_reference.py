@@ -13,7 +13,7 @@ from kubesched.preemption.result import (NEVER, NO_VICTIMS, TERMINATING, Candida
                                          not_helpful_message, success_message)
 from kubesched.preemption.select import pick_candidate
 from kubesched.preemption.status import resolvable
-from kubesched.testing.reference import NodeState, ReferenceScheduler
+from tests.reference.reference import NodeState, ReferenceScheduler
 
 from kubesched.preemption.victims import LATEST
 

@@ -11,7 +11,7 @@ command on them and checks the command-line contract:
 Each case runs in a forked child of this process (the modules are imported once), with its
 memory bounded, so that a crash, a hang or a runaway allocation is observed, not suffered.
 
-    python -m kubesched.testing.fuzz --root REPO --seed 1 --cases 200 [--json]
+    python -m tests.fuzz --root REPO --seed 1 --cases 200 [--json]
 """
 
 from __future__ import annotations

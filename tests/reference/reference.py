@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from kubesched.testing.volume_reference import VolumeReference
+from tests.reference.volume_reference import VolumeReference
 from kubesched.snapshot.volumes import VOLUME_PLUGINS
 from kubesched.framework.pod_class import ClusterObjects
 from kubesched.framework.profile import Profile
@@ -133,7 +133,7 @@ FILTERS = {
     "NodePorts": ports_reasons,
     "NodeResourcesFit": fit_reasons,
     # The pods this reference decides have no resource claims (DRA's reference is
-    # kubesched.testing.dra_reference), so DynamicResources passes them and scores 0.
+    # tests.reference.dra_reference), so DynamicResources passes them and scores 0.
     "DynamicResources": lambda pod, state: [],
 }
 
