@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from kubesched.gpu import openb
-from kubesched.gpu.published import ALLOCATION
+from kubesched.trace import openb
+from kubesched.trace.published import ALLOCATION
 
 from ..conftest import median_seconds
 

@@ -65,7 +65,7 @@ def wait_bound(kube, namespace: str, names: set[str], timeout: float = 60) -> di
 def check_gpus(pods: dict[str, dict], models: dict[str, str]) -> dict[tuple[str, int], int]:
     """Every pod's annotation holds as many valid GPUs as it asks for, of a model it accepts,
     and no GPU is given more than 1000 milli. The milli used per (node, GPU)."""
-    from kubesched.gpu.request import gpu_indices, gpu_request
+    from kubesched.model.gpu import gpu_indices, gpu_request
     from kubesched.model.pods import PodParser
 
     parser = PodParser()

@@ -1,5 +1,5 @@
 """The core's GPU sharing (src/_core/gpu.cpp) against the pure-Python reference
-(kubesched.gpu.reference), decision by decision, on random small GPU clusters: for every
+(tests/reference/gpu_policies.py), decision by decision, on random small GPU clusters: for every
 policy of the FGD paper and mixes of them, the chosen node, the GPUs taken there, and the
 fragmentation of every node afterwards."""
 
@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 
 from kubesched.framework.plugins import CORE_FILTERS
 from kubesched.framework.profile import Profile
-from kubesched.gpu.reference import GPU_PLUGINS, GpuReference
-from kubesched.gpu.request import gpu_request, indices_of, mask_of
-from kubesched.gpu.typical import TypicalPod, shape_of, typical_pods
+from kubesched.framework.typical_pods import TypicalPod, shape_of, typical_pods
+from kubesched.model.gpu import gpu_request, indices_of, mask_of
 from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
 from kubesched.snapshot.cluster import ClusterSnapshot
+from tests.reference.gpu_policies import GPU_PLUGINS, GpuReference
 from tests.resources import resources
 
 MODELS = ("A", "B", "C")

@@ -1,5 +1,5 @@
 """GPU sharing as users meet it: the names on pods and nodes, their errors, the profile and
-config wiring, and simulate placing GPU pods (kubesched.gpu)."""
+config wiring, and simulate placing GPU pods (kubesched.model.gpu)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ from kubesched.errors import InputError
 from kubesched.framework.config import parse_config
 from kubesched.framework.plugins import CORE_FILTERS
 from kubesched.framework.profile import Profile
-from kubesched.gpu.policies import POLICIES, policy_profile
-from kubesched.gpu.request import NO_GPU, GpuRequest, gpu_indices, gpu_request, indices_annotation, indices_of, mask_of
-from kubesched.gpu.typical import typical_pods
+from kubesched.framework.typical_pods import typical_pods
+from kubesched.model.gpu import NO_GPU, GpuRequest, gpu_indices, gpu_request, indices_annotation, indices_of, mask_of
 from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
 from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.trace.policies import POLICIES, policy_profile
 from tests.resources import resources
 
 pytestmark = pytest.mark.unit

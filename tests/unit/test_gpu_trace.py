@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from kubesched.cli import main
-from kubesched.gpu import openb, sweep
+from kubesched.trace import openb, sweep
 
 pytestmark = pytest.mark.unit
 

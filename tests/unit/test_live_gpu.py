@@ -11,7 +11,7 @@ import pytest
 
 from kubesched.framework.config import parse_config
 from kubesched.framework.profile import default_profile
-from kubesched.gpu.typical import shape_of, typical_pods
+from kubesched.framework.typical_pods import shape_of, typical_pods
 from kubesched.live import binder as binding
 from kubesched.live.cache import Cache
 from kubesched.kube import ApiError

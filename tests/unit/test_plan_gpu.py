@@ -105,7 +105,7 @@ def test_plan_nodes_repairs_what_the_relaxed_gpu_columns_allow(tmp_path):
 
 def test_fgd_profile_plans_with_the_typical_pods_of_the_input_and_the_pod(tmp_path):
     from kubesched.framework.config import parse_config
-    from kubesched.gpu.typical import typical_pods
+    from kubesched.framework.typical_pods import typical_pods
     from kubesched.model.cluster import ClusterInput
     from kubesched.model.nodes import parse_node
     from kubesched.model.pods import PodParser

@@ -12,9 +12,9 @@ import orjson
 from kubesched.cli.output import Output, output_options
 from kubesched.cli.options import MAX_SEED, FiniteFloat, command_started
 from kubesched.errors import InputError
-from kubesched.gpu import openb
-from kubesched.gpu.policies import PAPER_POLICIES, POLICIES
-from kubesched.gpu.published import TRACES
+from kubesched.trace import openb
+from kubesched.trace.policies import PAPER_POLICIES, POLICIES
+from kubesched.trace.published import TRACES
 
 
 @click.group()
@@ -139,7 +139,7 @@ def openb_command(pods, traces, nodes, data_dir, policy, seed, inflation, out: O
                                 f"{result.placed} placed; GPU allocation {result.allocation[100]}% at 100% arrived, "
                                 f"{result.allocation[130]}% at 130%; {result.seconds:.2f} s"))
         return
-    from kubesched.gpu import sweep as sweeping
+    from kubesched.trace import sweep as sweeping
 
     jobs = sweeping.jobs_for(paths, nodes_csv, policies, seeds, inflation)
     results = sweeping.run_sweep(jobs, workers=workers, scheduler=scheduler, progress=not quiet)

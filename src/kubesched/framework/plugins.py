@@ -25,7 +25,7 @@ EXTENSION_POINTS: dict[str, frozenset[str]] = {
                                    "preBind"}),
     "NodeDeclaredFeatures": frozenset({"preFilter", "filter"}),
     "DefaultBinder": frozenset({"bind"}),
-    # GPU sharing (kubesched.gpu): the placement policies of the FGD paper, score plugins.
+    # GPU sharing (kubesched.model.gpu): the placement policies of the FGD paper, score plugins.
     "RandomScore": frozenset({"score"}),
     "DotProductScore": frozenset({"score"}),
     "GpuClusteringScore": frozenset({"score"}),
@@ -75,6 +75,6 @@ CORE_FILTERS = ("NodeName", "NodeUnschedulable", "TaintToleration", "NodeAffinit
 CORE_PREFILTERS = ("NodeAffinity",)
 CORE_SCORES = ("TaintToleration", "NodeAffinity", "NodeResourcesFit", "NodeResourcesBalancedAllocation",
                "PodTopologySpread", "InterPodAffinity", "ImageLocality", "DynamicResources", "VolumeBinding")
-# GPU sharing's score plugins (kubesched.gpu), executed by the core too; off by default.
+# GPU sharing's score plugins (kubesched.model.gpu), executed by the core too; off by default.
 GPU_SCORES = ("RandomScore", "DotProductScore", "GpuClusteringScore", "GpuPackingScore", "BestFitScore", "FGDScore",
               "FGDCapacityScore")

@@ -14,8 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from kubesched.framework.profile import Profile
-from kubesched.gpu import GPU_MODEL_LABEL
-from kubesched.gpu.request import gpu_request
+from kubesched.model.gpu import GPU_MODEL_LABEL, gpu_request
 from kubesched.model.selectors import label_selector_matches
 from kubesched.model.storage import StorageObjects
 from kubesched.model.records import LabelSelector, NodeSelectorTerm, Pod, PodAffinityTerm, TopologySpreadConstraint

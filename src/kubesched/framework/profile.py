@@ -52,7 +52,7 @@ class Profile:
     preemption: tuple[int, int] | None = (10, 100)
 
     def gpu_select(self) -> str:
-        """How a pod sharing a GPU gets its GPU in the chosen node (kubesched.gpu): as the
+        """How a pod sharing a GPU gets its GPU in the chosen node (kubesched.model.gpu): as the
         FGD paper's simulator does, the heaviest GPU score plugin decides unless told."""
         if self.gpu_selection:
             return self.gpu_selection

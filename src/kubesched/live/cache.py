@@ -7,7 +7,7 @@ a way that scheduling reads (labels, taints, allocatable, unschedulable, images)
 object the plugins read — marks the snapshot stale; the next decision rebuilds it from the
 cache. Node updates that change none of those (heartbeats) are ignored.
 
-A GPU pod holds GPUs (a bit mask, kubesched.gpu): the ones the engine chose when we assumed
+A GPU pod holds GPUs (a bit mask, kubesched.model.gpu): the ones the engine chose when we assumed
 it, the ones its `kubesched.io/gpu-indices` annotation records when it is seen bound, or,
 bound by someone else without the annotation, the ones the model picks by default. The
 mask is kept, so a rebuild puts the pod back on the same GPUs and its removal frees those."""
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from kubesched.errors import InputError
 from kubesched.framework.pod_class import ClusterObjects
 from kubesched.framework.profile import Profile
-from kubesched.gpu.request import gpu_indices, mask_of
+from kubesched.model.gpu import gpu_indices, mask_of
 from kubesched.model.nodes import parse_node
 from kubesched.model.storage import StorageObjects
 from kubesched.model.records import Node, Pod

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from kubesched.gpu.typical import TypicalPod, shape_of, typical_of_counts
+from kubesched.framework.typical_pods import TypicalPod, shape_of, typical_of_counts
 from kubesched.model.records import Pod
 from kubesched.snapshot.cluster import ClusterSnapshot
 

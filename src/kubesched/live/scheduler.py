@@ -5,7 +5,7 @@ cache, the snapshot and the queue. Before each decision the loop applies every e
 waiting, so a decision sees all that was known when it started. A decided pod is assumed
 on its node at once and its binding is posted by the binder while the loop goes on.
 
-GPU pods (kubesched.gpu): the GPUs the engine chose are kept in the cache and recorded on the
+GPU pods (kubesched.model.gpu): the GPUs the engine chose are kept in the cache and recorded on the
 pod by its Binding (annotation `kubesched.io/gpu-indices`). When a profile measures
 fragmentation (FGDScore), the typical pods come from every pod the scheduler knows."""
 
@@ -23,9 +23,7 @@ from kubesched.extenders.decide import decide as decide_with_extenders, interest
 from kubesched.extenders.preempt import preempt_with_extenders
 from kubesched.framework.plugins import GATED_MESSAGE
 from kubesched.framework.profile import Profile
-from kubesched.gpu import GPU_INDICES_ANNOTATION
-from kubesched.gpu.request import gpu_request, indices_annotation
-from kubesched.gpu.typical import uses_typical_pods
+from kubesched.framework.typical_pods import uses_typical_pods
 from kubesched.live import binder as binding
 from kubesched.live.binder import Binder, Outcome
 from kubesched.live.cache import Cache
@@ -37,6 +35,7 @@ from kubesched.live.gpu_workload import GpuWorkload
 from kubesched.live.informer import Informer, object_key
 from kubesched.live.metrics import Metrics
 from kubesched.live.preemption import LivePreemption
+from kubesched.model.gpu import GPU_INDICES_ANNOTATION, gpu_request, indices_annotation
 from kubesched.preemption import preempt
 from kubesched.sim.preempting_python import preempt_with_python_filters, python_rejection
 from kubesched.live.queue import QueuedPod, SchedulingQueue

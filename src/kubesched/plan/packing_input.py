@@ -8,7 +8,7 @@ rules depend on other pods and are checked when the plan is replayed through the
 A pod's size vector is its requests, one `pods`, and one unit per host port (protocol and
 port: two pods with the same host port never share a node in the plan, whatever their IPs).
 
-GPU pods (kubesched.gpu) add two columns that relax the per-GPU shares the engine checks:
+GPU pods (kubesched.model.gpu) add two columns that relax the per-GPU shares the engine checks:
 the milli-GPU they take over all GPUs of the node, and the GPUs they take more than half of
 (each GPU of a whole-GPU pod, a share above 500 milli: no two of those fit on one GPU). A
 plan that meets both may still not fit GPU by GPU; the replay through the engine repairs it.
@@ -22,9 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kubesched.framework.profile import Profile
-from kubesched.gpu import GPU_RESOURCE, MILLI_PER_GPU
-from kubesched.gpu.request import gpu_request
 from kubesched.model.cluster import ClusterInput
+from kubesched.model.gpu import GPU_RESOURCE, MILLI_PER_GPU, gpu_request
 from kubesched.model.records import Node, Pod
 from kubesched.plan import snapshots
 from kubesched.plan.daemons import DaemonSets

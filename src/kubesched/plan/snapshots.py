@@ -12,7 +12,7 @@ from kubesched import _core
 from kubesched.errors import InputError
 from kubesched.framework.pod_class import ClusterObjects
 from kubesched.framework.profile import Profile
-from kubesched.gpu.typical import uses_typical_pods
+from kubesched.framework.typical_pods import uses_typical_pods
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Node, Pod
 from kubesched.snapshot.cluster import ClusterSnapshot
@@ -41,7 +41,7 @@ def static_profile(profile: Profile) -> Profile:
 
 def snapshot(nodes: list[Node], profile: Profile, cluster: ClusterInput, seed: int | None = None,
              workload: Iterable[Pod] = (), csi_nodes: dict | None = None) -> ClusterSnapshot:
-    """When the profile needs FGD's typical pods (kubesched.gpu), they come from the input's
+    """When the profile needs FGD's typical pods (kubesched.model.gpu), they come from the input's
     pods, as simulate takes them, and the pods of `workload` that the plan adds."""
     objects = ClusterObjects.of(cluster)
     if csi_nodes and objects.storage is not None:  # node templates' CSINodes, for nodes made from them

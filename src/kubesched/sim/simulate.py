@@ -8,7 +8,7 @@ from kubesched.dra.plugin import DraCluster
 from kubesched.framework.pod_class import ClusterObjects
 from kubesched.framework.plugins import GATED_MESSAGE
 from kubesched.framework.profile import Profile
-from kubesched.gpu.typical import uses_typical_pods
+from kubesched.framework.typical_pods import uses_typical_pods
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Pod
 from kubesched.sim.dra import decide_with_claims

@@ -10,8 +10,8 @@ from kubesched import _core
 from kubesched.errors import InputError
 from kubesched.framework.pod_class import ClusterObjects, PodClassCompiler, class_key
 from kubesched.framework.profile import Profile
-from kubesched.gpu.request import gpu_indices, gpu_request, mask_of, pod_annotations
-from kubesched.gpu.typical import TypicalPod, shape_of, typical_pods
+from kubesched.framework.typical_pods import TypicalPod, shape_of, typical_pods
+from kubesched.model.gpu import gpu_indices, gpu_request, mask_of, pod_annotations
 from kubesched.model.records import Node, Pod
 from kubesched.snapshot.replicas import ReplicaKeys
 from kubesched.snapshot.volumes import VolumeCompiler, has_volumes
@@ -187,7 +187,7 @@ class ClusterSnapshot:
                 placement.volumes = self.volumes.describe(pod, next(bindings), placement.node)
 
     def set_gpu_workload(self, pods: Iterable[Pod]) -> None:
-        """FGD's typical pods, from the GPU requests of a workload's pods (kubesched.gpu)."""
+        """FGD's typical pods, from the GPU requests of a workload's pods (kubesched.framework.typical_pods)."""
         shapes = [shape_of(pod) for pod in pods]
         if any(count for _, _, count, _ in shapes):
             self.set_gpu_typical(typical_pods(shapes))

@@ -28,14 +28,14 @@ from pathlib import Path
 import numpy as np
 
 from kubesched.errors import InputError
+from kubesched.framework.typical_pods import typical_pods
 from kubesched.inputs import read_text
-from kubesched.gpu import (GPU_COUNT_ANNOTATION, GPU_MILLI_ANNOTATION, GPU_MODEL_LABEL, GPU_MODELS_ANNOTATION,
-                           GPU_RESOURCE, MILLI_PER_GPU)
-from kubesched.gpu.policies import policy_profile
-from kubesched.gpu.typical import typical_pods
+from kubesched.model.gpu import (GPU_COUNT_ANNOTATION, GPU_MILLI_ANNOTATION, GPU_MODEL_LABEL, GPU_MODELS_ANNOTATION,
+                                 GPU_RESOURCE, MILLI_PER_GPU)
 from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
 from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.trace.policies import policy_profile
 
 DATA_DIR = Path("..") / "shared" / "data" / "openb"  # relative to the repository root
 NODES_CSV = "openb_node_list_gpu_node.csv"

@@ -15,9 +15,8 @@ import math
 from dataclasses import dataclass, field
 
 from kubesched.framework.profile import Profile
-from kubesched.gpu import GPU_MODEL_LABEL, GPU_RESOURCE, MILLI_PER_GPU
-from kubesched.gpu.request import GpuRequest, gpu_request
-from kubesched.gpu.typical import TypicalPod
+from kubesched.framework.typical_pods import TypicalPod
+from kubesched.model.gpu import GPU_MODEL_LABEL, GPU_RESOURCE, MILLI_PER_GPU, GpuRequest, gpu_request
 from kubesched.model.records import Node, Pod
 
 MAX_SPEC_CPU = 128000.0

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
-from kubesched.gpu.request import gpu_request
+from kubesched.model.gpu import gpu_request
 from kubesched.model.records import Pod
 
 if TYPE_CHECKING:

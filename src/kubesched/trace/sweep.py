@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kubesched.errors import InputError
-from kubesched.gpu import openb
-from kubesched.gpu.published import ALLOCATION, POLICY_ORDER
 from kubesched.progress import Progress
+from kubesched.trace import openb
+from kubesched.trace.published import ALLOCATION, POLICY_ORDER
 
 
 @dataclass(frozen=True)
