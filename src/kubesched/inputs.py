@@ -125,8 +125,8 @@ def _no_constant(name: str):
 
 
 def parse_json(data: bytes, path: str) -> object:
-    fast = _parse_json_fast(data)
-    if fast is not _SLOW:
+    fast = parse_json_fast(data)
+    if fast is not SLOW:
         return fast
     text = decode(data, path)
     try:
@@ -141,14 +141,14 @@ def parse_json(data: bytes, path: str) -> object:
         raise InputError("invalid JSON: nested too deeply", file=path) from None
 
 
-_SLOW = object()
+SLOW = object()
 _COLON_ESCAPES = (b"\\u003a", b"\\u003A")
 _DIGITS_AS_ZERO = bytes(b"0"[0] if chr(i).isdigit() and i < 128 else b" "[0] for i in range(256))
 _LONG_NUMBER = b"0" * 19  # orjson reads integers past 64 bits as floats
 
 
-def _parse_json_fast(data: bytes) -> object:
-    """The document parsed in C, or _SLOW when the careful parser must decide (anything
+def parse_json_fast(data: bytes) -> object:
+    """The document parsed in C, or SLOW when the careful parser must decide (anything
     orjson refuses or might read differently, such as integers past 64 bits).
 
     orjson keeps the last of repeated keys silently, so repeats are found by counting: in
@@ -160,13 +160,13 @@ def _parse_json_fast(data: bytes) -> object:
     sends the document to the careful parser, which keeps such integers exact."""
     escaped = b"\\u003" in data and any(escape in data for escape in _COLON_ESCAPES)  # one scan when neither is
     if escaped or _LONG_NUMBER in data.translate(_DIGITS_AS_ZERO):
-        return _SLOW
+        return SLOW
     try:
         document = orjson.loads(data)
     except orjson.JSONDecodeError:
-        return _SLOW
+        return SLOW
     if data.count(b":") != orjson.dumps(document).count(b":"):
-        return _SLOW  # a repeated key: the careful parser names it
+        return SLOW  # a repeated key: the careful parser names it
     return document
 
 

@@ -21,7 +21,7 @@ def careful(text: bytes):
     b'{"big": 922337203685477580}',
 ])
 def test_the_fast_path_reads_what_the_careful_parser_reads(text):
-    assert inputs._parse_json_fast(text) == careful(text)
+    assert inputs.parse_json_fast(text) == careful(text)
     assert inputs.parse_json(text, "f.json") == careful(text)
 
 
@@ -35,7 +35,7 @@ def test_the_fast_path_reads_what_the_careful_parser_reads(text):
     b'{"a": NaN}',
 ])
 def test_the_careful_parser_decides_what_counting_cannot(text):
-    assert inputs._parse_json_fast(text) is inputs._SLOW
+    assert inputs.parse_json_fast(text) is inputs.SLOW
 
 
 def test_repeated_keys_are_still_refused_by_name():

@@ -112,6 +112,7 @@ def _read(manifests: list[Manifest], warn: Callable[[str], None], stop: Callable
     set_claims: list[tuple[Manifest, list[str]]] = []
     seen_pods: set[str] = set()
     orphans: list[Pod] = []
+    read_as: dict[int, Pod] = {}  # id of a pod's manifest → its record, for the manifests `like` it
     for number, manifest in enumerate(manifests):
         if stop is not None and number % _STOP_EVERY == 0 and stop():
             cluster.stopped_reading = True
@@ -121,7 +122,13 @@ def _read(manifests: list[Manifest], warn: Callable[[str], None], stop: Callable
             if _finished(manifest.obj):
                 finished += 1
                 continue
-            _add_pod(cluster, parser.parse(manifest.obj, file=manifest.file), node_names, seen_pods, orphans)
+            first = manifest.like
+            like = read_as.get(id(first)) if first is not None else None
+            if like is None:
+                pod = read_as[id(manifest)] = parser.parse(manifest.obj, file=manifest.file)
+            else:
+                pod = parser.renamed(like, manifest.obj, file=manifest.file)
+            _add_pod(cluster, pod, node_names, seen_pods, orphans)
         elif kind in WORKLOAD_KINDS:
             if _workload_key(manifest.obj) in owned:
                 continue

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from kubesched.errors import InputError
 from kubesched.inputs import STDIN, parse_json, parse_yaml, read_bytes
 from kubesched.model.fields import describe
+from kubesched.model.json_lists import ListItems, parse_list
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -26,6 +27,9 @@ class Manifest:
     obj: dict
     file: str
     place: str = ""  # where in the file, for objects without a name: "document 2", "items[4]"
+    # An earlier item of the same JSON List whose text is this one's but for the name
+    # (kubesched.model.json_lists): a pod reads as that one does, renamed.
+    like: Manifest | None = None
 
     @property
     def kind(self) -> str:
@@ -73,6 +77,9 @@ def _files(path: str) -> list[str]:
 def _load_file(file: str) -> list[Manifest]:
     data = read_bytes(file)
     if file.endswith(".json"):
+        listed = parse_list(data)
+        if listed is not None:
+            return _listed(listed, file)
         documents = [parse_json(data, file)]
     else:
         documents = parse_yaml(data, file)
@@ -82,6 +89,18 @@ def _load_file(file: str) -> list[Manifest]:
             continue
         place = f"document {number}" if len(documents) > 1 else ""
         _flatten(document, file, place, manifests)
+    return manifests
+
+
+def _listed(listed: ListItems, file: str) -> list[Manifest]:
+    """The List's manifests, each item that repeats an earlier one linked to it."""
+    manifests: list[Manifest] = []
+    _flatten(listed.document, file, "", manifests)
+    items = listed.document["items"]
+    if len(manifests) == len(items):  # else a nested List: no links, the usual reading
+        for index, first in enumerate(listed.like):
+            if first != index and manifests[index].obj is items[index] and manifests[first].obj is items[first]:
+                manifests[index].like = manifests[first]
     return manifests
 
 

@@ -99,6 +99,17 @@ class PodParser:
         except InputError as e:
             raise e.located(file=file or None, obj=f"Pod {namespace}/{name}") from None
 
+    def renamed(self, like: Pod, obj: dict, *, file: str = "") -> Pod:
+        """The pod of `obj`, whose manifest is `like`'s but for metadata.name
+        (kubesched.model.json_lists): only the name is left to check."""
+        name = obj["metadata"]["name"]
+        try:
+            dns_subdomain(name, "metadata.name")
+        except InputError as e:
+            raise e.located(file=file or None, obj=f"Pod {like.namespace}/{name}") from None
+        return Pod(like.namespace, name, like.labels, like.spec, like.node_name, like.priority, like.creation, 0,
+                   like.uid, like.owner_kind, like.owner_name, file, obj)
+
     def spec_info(self, spec: dict) -> PodSpecInfo:
         """The interned record for a pod spec; InputError fields start at `spec.`."""
         keyed = {k: v for k, v in spec.items() if k != "nodeName"} if "nodeName" in spec else spec
