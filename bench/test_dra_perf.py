@@ -80,6 +80,9 @@ def test_scheduling_with_resource_claim_template(benchmark, tmp_path, record_res
     taken = [(p.node, d["device"]) for p in placed for c in p.claims for d in c["devices"]]
     assert len(set(taken)) == pods and all(d["pool"] == f"resourceslice-{p.node.split('-')[1]}"
                                            for p in placed for c in p.claims for d in c["devices"])
+    # none of the devices the claims allocated before hold (device k // nodes of node k % nodes)
+    allocated_before = {(f"node-{k % nodes}", f"basic-device-{k // nodes}") for k in range(init_claims)}
+    assert not allocated_before & set(taken), "a device allocated before was given again"
     resources_only, plain_seconds = _simulate(tmp_path, "plain", workload(nodes, devices, init_claims, pods,
                                                                            claims=False))
     assert all(p.node is not None for p in resources_only.placements)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import statistics
 import time
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -85,11 +84,9 @@ def test_scheduler_perf_workload(benchmark, path, record_result, request, basic_
         return rounds[-1]
 
     benchmark.pedantic(run, rounds=1 if disabled else ROUNDS, iterations=1)
-    snapshot, init_chosen, chosen, _ = rounds[-1]
+    _, init_chosen, chosen, _ = rounds[-1]
     seconds = statistics.median(r[3] for r in rounds)
-    placed = chosen[chosen >= 0]
-    assert len(placed) == len(measured), "every measured pod fits in these workloads"
-    _check_constraints(workload["name"], snapshot, init + measured, np.concatenate([init_chosen, chosen]))
+    check_answer(workload["name"], nodes, init + measured, np.concatenate([init_chosen, chosen]))
     if disabled:
         return
     pods_per_second = len(measured) / seconds
@@ -111,14 +108,20 @@ def test_scheduler_perf_workload(benchmark, path, record_result, request, basic_
         f"{basic_pods_per_second:.0f}")
 
 
-def _check_constraints(name: str, snapshot: ClusterSnapshot, pods: list, chosen: np.ndarray) -> None:
-    """The benchmark checks the answer it times: the invariant of the workload's shape, over
-    the initial and the measured pods."""
-    _, _, _, pod_count = snapshot.engine.usage()
-    assert (pod_count <= 110).all()
-    nodes = snapshot.nodes
-    by_template = {}
-    for pod, node in zip(pods, chosen.tolist()):
+# Every pod of these workloads requests 100m and 500Mi of a node's 4 CPU, 32Gi and 110 pods.
+MOST_PODS_PER_NODE = min(110, 4000 // 100, 32 * 1024 // 500)
+
+
+def check_answer(name: str, nodes: list, pods: list, chosen: np.ndarray) -> None:
+    """The benchmark checks the answer it times, from the workload alone (not from the
+    engine's accounting): every pod placed, no node over its resources, and the invariant
+    of the workload's shape, over the initial and the measured pods."""
+    chosen = chosen.tolist()
+    assert min(chosen) >= 0, "a pod of this workload found no node"
+    per_node = Counter(chosen)
+    assert max(per_node.values()) <= MOST_PODS_PER_NODE, "a node holds more pods than it fits"
+    by_template: dict[str, list] = {}
+    for pod, node in zip(pods, chosen):
         by_template.setdefault(pod.labels.get("color", pod.labels.get("app", "default")), []).append(nodes[node])
     if name in ("SchedulingPodAntiAffinity", "MixedSchedulingBasePod"):
         green = [n.name for n in by_template.get("green", ())]
@@ -129,10 +132,30 @@ def _check_constraints(name: str, snapshot: ClusterSnapshot, pods: list, chosen:
         skew = max(per_zone.values()) - min(per_zone.get(z, 0) for z in zones)
         assert skew <= 5, f"zone skew {skew} above maxSkew 5: {dict(per_zone)}"
     if name in ("SchedulingPodAffinity", "MixedSchedulingBasePod"):
-        per_zone = Counter(n.labels.get(ZONE) for n in by_template["blue"])
-        assert None not in per_zone and min(per_zone.values()) > 1, "an affine pod is alone in its zone"
+        # every node is in zone1: the first blue pod's zone holds them all
+        assert {n.labels.get(ZONE) for n in by_template["blue"]} == {"zone1"}, "an affine pod outside its zone"
     if name == "SchedulingNodeAffinity":
         assert all(n.labels.get(ZONE) in ("zone1", "zone2") for n in by_template["default"])
+
+
+def test_the_answer_checks_reject_a_wrong_answer():
+    """check_answer can fail: answers that break each shape's invariant are refused."""
+    nodes, init, measured, _ = prepare(load_workload(WORKLOADS_BY_NAME["scheduling-pod-anti-affinity"], scale=0.05))
+    pods = init + measured
+    chosen = np.arange(len(pods)) % len(nodes)
+    check_answer("SchedulingPodAntiAffinity", nodes, pods, chosen)  # one pod a node: right
+    chosen[1] = chosen[0]
+    with pytest.raises(AssertionError, match="two anti-affine pods share a node"):
+        check_answer("SchedulingPodAntiAffinity", nodes, pods, chosen)
+    with pytest.raises(AssertionError, match="more pods than it fits"):
+        check_answer("SchedulingBasic", nodes, pods, np.zeros(len(pods), dtype=np.int64))
+    with pytest.raises(AssertionError, match="found no node"):
+        check_answer("SchedulingBasic", nodes, pods, np.full(len(pods), -1))
+    nodes, init, measured, _ = prepare(load_workload(WORKLOADS_BY_NAME["topology-spreading"], scale=0.05))
+    zone_0 = [i for i, n in enumerate(nodes) if n.labels[ZONE] == "zone-0"]
+    chosen = np.array([zone_0[i % len(zone_0)] for i in range(len(init) + len(measured))])
+    with pytest.raises(AssertionError, match="zone skew"):
+        check_answer("TopologySpreading", nodes, init + measured, chosen)
 
 
 SAMPLE_SCALE = 0.05  # 250 nodes: small enough for the pure-Python reference
@@ -141,15 +164,16 @@ SAMPLE_PODS = 25
 
 @pytest.mark.parametrize("path", WORKLOADS, ids=[p.stem for p in WORKLOADS])
 def test_scheduler_perf_workload_matches_reference(path):
-    """The first measured pods of each workload, decided by the core after the initial
-    pods, land where the pure-Python reference puts them."""
-    nodes, init, measured, objects = prepare(load_workload(path, scale=SAMPLE_SCALE))
+    """Each workload's shape on 250 nodes: the initial pods and the first measured ones,
+    decided by the core as the benchmark does (two batches), land where the pure-Python
+    reference puts them, one by one, and pass the benchmark's answer checks."""
+    workload = load_workload(path, scale=SAMPLE_SCALE)
+    nodes, init, measured, objects = prepare(workload)
     measured = measured[:SAMPLE_PODS]
     snapshot = ClusterSnapshot(nodes, default_profile(), objects=objects)
-    init_chosen = snapshot.place(init)
-    chosen = snapshot.place(measured)
-    bound = [replace(pod, node_name=snapshot.node_names[node]) for pod, node in zip(init, init_chosen.tolist())]
-    reference = ReferenceScheduler(nodes, default_profile(), bound, objects)
-    for pod, node in zip(measured, chosen.tolist()):
+    chosen = np.concatenate([snapshot.place(init), snapshot.place(measured)])
+    reference = ReferenceScheduler(nodes, default_profile(), [], objects)
+    for pod, node in zip(init + measured, chosen.tolist()):
         want = reference.decide(pod)
         assert (snapshot.node_names[node] if node >= 0 else None) == want.node, pod.name
+    check_answer(workload["name"], nodes, init + measured, chosen)

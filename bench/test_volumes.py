@@ -3,7 +3,7 @@ provisioner), a StatefulSet's 2000 pods with one claim each, against kubesched's
 resources-only speed on as many plain pods and the numpy baseline, measured in the same run
 (target: at least 1/5 of the resources-only pods/s). The PV table is timed on its own.
 The benchmark checks what it times: every pod placed on the node of the PV its claim took,
-no PV taken twice."""
+no PV taken twice; a small run of the shape is compared with the pure-Python reference."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
 from kubesched.model.storage import read_storage
 from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.testing.reference import ReferenceScheduler
 
 from .test_scheduler_perf import numpy_pods_per_second
 
@@ -91,3 +92,20 @@ def test_stateful_set_on_local_volumes(benchmark, record_result, request):
         "ratio_to_numpy": round(pods_per_second / baseline, 2),
         "ratio_to_kubesched_resources_only": round(pods_per_second * plain_seconds / pods, 3),
     })
+
+
+def test_stateful_set_on_local_volumes_matches_reference():
+    """The same shape on 30 nodes with 24 replicas: each pod lands where the pure-Python
+    reference puts it, with the PV the reference binds."""
+    node_objects, storage, with_claims, _ = workload(30, 24)
+    objects = ClusterObjects(storage=storage, claim_references=claim_references(with_claims))
+    snapshot = ClusterSnapshot(node_objects, default_profile(), objects=objects)
+    reference = ReferenceScheduler(node_objects, default_profile(), [], objects)
+    for pod in with_claims:
+        chosen = snapshot.engine.schedule(snapshot.class_of(pod))
+        want = reference.decide(pod)
+        got = snapshot.node_names[chosen] if chosen >= 0 else None
+        assert got == want.node, pod.name
+        assert [v for _, v, _ in want.volumes] == [got.replace("node-", "pv-")]  # the PV of its node
+        [binding] = snapshot.engine.volume_placements()
+        assert snapshot.volumes.describe(pod, binding, got) == [{"claim": c, "volume": v} for c, v, _ in want.volumes]

@@ -8,6 +8,7 @@ from kubesched.dra.inventory import Inventory
 from kubesched.model.dra_objects import parse_claim, parse_class, parse_slice
 from kubesched.model.nodes import parse_node
 
+API = "resource.k8s.io/v1"
 DRIVER_A = "driver-a"
 DRIVER_B = "driver-b"
 NODE_1, NODE_2 = "node-1", "node-2"
@@ -18,10 +19,12 @@ def node(name: str = NODE_1, labels: dict | None = None):
                        "status": {"allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110"}}})
 
 
-def device_class(name: str = "class-a", driver: str = DRIVER_A, selectors: tuple[str, ...] = (), **spec) -> dict:
-    """Upstream's class(name, driver): a class that selects its driver's devices."""
+def device_class(name: str = "class-a", driver: str | None = DRIVER_A, selectors: tuple[str, ...] = (),
+                 **spec) -> dict:
+    """Upstream's class(name, driver): a class that selects its driver's devices (with no
+    driver, only what `selectors` select)."""
     expressions = [f'device.driver == "{driver}"', *selectors] if driver else list(selectors)
-    return {"apiVersion": "resource.k8s.io/v1", "kind": "DeviceClass", "metadata": {"name": name},
+    return {"apiVersion": API, "kind": "DeviceClass", "metadata": {"name": name},
             "spec": {"selectors": [{"cel": {"expression": e}} for e in expressions], **spec}}
 
 
@@ -36,11 +39,12 @@ def device(name: str, capacity: dict | None = None, attributes: dict | None = No
 
 def resource_slice(name: str, devices: list[dict], *, node_name: str | None = NODE_1, pool: str = "pool-1",
                    driver: str = DRIVER_A, generation: int = 0, count: int = 1, **spec) -> dict:
+    """A slice of `node_name`'s (None: `spec` says where: nodeSelector, allNodes)."""
     body = {"driver": driver, "pool": {"name": pool, "generation": generation, "resourceSliceCount": count},
             "devices": devices, **spec}
     if node_name:
         body["nodeName"] = node_name
-    return {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceSlice", "metadata": {"name": name}, "spec": body}
+    return {"apiVersion": API, "kind": "ResourceSlice", "metadata": {"name": name}, "spec": body}
 
 
 def request(name: str, device_class_name: str = "class-a", count: int | None = 1, selectors: tuple[str, ...] = (),
@@ -57,9 +61,15 @@ def first_available(name: str, *alternatives: dict) -> dict:
     return {"name": name, "firstAvailable": [{"name": a["name"], **a["exactly"]} for a in alternatives]}
 
 
+def claim_template(name: str, spec: dict, namespace: str = "default") -> dict:
+    """A ResourceClaimTemplate whose claims have `spec` (a ResourceClaimSpec)."""
+    return {"apiVersion": API, "kind": "ResourceClaimTemplate", "metadata": {"name": name, "namespace": namespace},
+            "spec": {"spec": spec}}
+
+
 def claim(name: str, *requests: dict, constraints: list[dict] | None = None, namespace: str = "default",
           allocation: dict | None = None, **meta) -> dict:
-    obj = {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaim",
+    obj = {"apiVersion": API, "kind": "ResourceClaim",
            "metadata": {"name": name, "namespace": namespace, **meta},
            "spec": {"devices": {"requests": list(requests), **({"constraints": constraints} if constraints else {})}}}
     if allocation is not None:

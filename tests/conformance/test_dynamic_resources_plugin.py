@@ -10,7 +10,7 @@ from kubesched.model.cluster import read_cluster
 from kubesched.sim.explain import explain
 from kubesched.sim.simulate import simulate
 from tests.conformance.dra_builders import (
-    DRIVER_A, NODE_1, NODE_2, claim, device, device_class, first_available, request, resource_slice)
+    DRIVER_A, NODE_1, NODE_2, claim, claim_template, device, device_class, first_available, request, resource_slice)
 
 CLASS_A = device_class("class-a", DRIVER_A)
 
@@ -61,9 +61,7 @@ def test_deleted_claim(tmp_path):
 
 
 def test_template_claim_not_created_yet_is_offline_made_by_the_controller(tmp_path):
-    template = {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaimTemplate",
-                "metadata": {"name": "tmpl", "namespace": "default"},
-                "spec": {"spec": {"devices": {"requests": [request("req-0")]}}}}
+    template = claim_template("tmpl", {"devices": {"requests": [request("req-0")]}})
     _, _, placements = _run(tmp_path, [*_two_nodes(), template, _pod("my-pod", ("my-resource", "template", "tmpl"))])
     placement = placements["default/my-pod"]
     assert placement.node == NODE_1
@@ -75,9 +73,7 @@ def test_template_claim_not_created_yet_is_offline_made_by_the_controller(tmp_pa
 def test_template_claim_owned_by_another_pod(tmp_path):
     foreign = claim("my-pod-my-resource", request("req-0"), ownerReferences=[
         {"apiVersion": "v1", "kind": "Pod", "name": "other", "uid": "other-uid", "controller": True}])
-    template = {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceClaimTemplate",
-                "metadata": {"name": "tmpl", "namespace": "default"},
-                "spec": {"spec": {"devices": {"requests": [request("req-0")]}}}}
+    template = claim_template("tmpl", {"devices": {"requests": [request("req-0")]}})
     pod = _pod("my-pod", ("my-resource", "template", "tmpl"), statuses={"my-resource": "my-pod-my-resource"})
     _, _, placements = _run(tmp_path, [*_two_nodes(), template, foreign, pod])
     assert placements["default/my-pod"].message == ("ResourceClaim default/my-pod-my-resource was not created for Pod "

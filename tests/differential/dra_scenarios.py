@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import random
 
+from tests.conformance.dra_builders import API, claim_template, device_class, resource_slice
+
 DRIVER = "gpu.example.com"
 NIC_DRIVER = "nic.example.com"
 MODELS = ("a100", "h100", "l4")
 MEMORY = ("16Gi", "40Gi", "80Gi")
-API = "resource.k8s.io/v1"
 SELECTORS = (
     f'device.attributes["{DRIVER}"].model == "h100"',
     f'device.attributes["{DRIVER}"].model != "l4"',
@@ -39,9 +40,9 @@ def add_dra(seed: int, objects: list[dict], chance: float = 0.4) -> list[dict]:
                and not o["metadata"]["name"].startswith("invalid-")]
     if not nodes or not pending:
         return objects
-    added: list[dict] = [_class("gpu", DRIVER), _class("nic", NIC_DRIVER)]
+    added: list[dict] = [device_class("gpu", DRIVER), device_class("nic", NIC_DRIVER)]
     if rng.random() < 0.5:
-        added.append(_class("big-gpu", DRIVER, (SELECTORS[2],)))
+        added.append(device_class("big-gpu", DRIVER, (SELECTORS[2],)))
     slices, devices = _slices(rng, nodes)
     added += slices
     templates = [_template(rng, i) for i in range(rng.randint(1, 3))]
@@ -57,12 +58,6 @@ def add_dra(seed: int, objects: list[dict], chance: float = 0.4) -> list[dict]:
     return objects + added
 
 
-def _class(name: str, driver: str, more: tuple[str, ...] = ()) -> dict:
-    expressions = [f'device.driver == "{driver}"', *more]
-    return {"apiVersion": API, "kind": "DeviceClass", "metadata": {"name": name},
-            "spec": {"selectors": [{"cel": {"expression": e}} for e in expressions]}}
-
-
 def _device(rng: random.Random, name: str, numa: int) -> dict:
     device = {"name": name, "attributes": {"model": {"string": rng.choice(MODELS)}, "numa": {"int": numa},
                                            "driverVersion": {"version": rng.choice(("1.2.0", "1.10.1", "2.0.0"))}},
@@ -73,13 +68,10 @@ def _device(rng: random.Random, name: str, numa: int) -> dict:
     return device
 
 
-def _slice(name: str, driver: str, pool: str, devices: list[dict], *, generation: int = 1, count: int = 1,
-           **where) -> dict:
-    spec = {"driver": driver, "pool": {"name": pool, "generation": generation, "resourceSliceCount": count},
-            **where}
-    if devices:
-        spec["devices"] = devices
-    return {"apiVersion": API, "kind": "ResourceSlice", "metadata": {"name": name}, "spec": spec}
+def _slice(name: str, node: str, devices: list[dict], *, generation: int = 1, count: int = 1, **spec) -> dict:
+    """A slice of GPUs in `node`'s pool."""
+    return resource_slice(name, devices, node_name=node, pool=node, driver=DRIVER, generation=generation, count=count,
+                          **spec)
 
 
 def _slices(rng: random.Random, nodes: list[dict]) -> tuple[list[dict], list[tuple[str, str, str, str]]]:
@@ -91,32 +83,33 @@ def _slices(rng: random.Random, nodes: list[dict]) -> tuple[list[dict], list[tup
             continue
         shape = rng.random()
         if shape < 0.15:  # partitionable: one GPU as two halves or one whole, sharing counters
-            slices.append(_slice(f"{name}-counters", DRIVER, name, [], count=2, nodeName=name, sharedCounters=[
-                {"name": "gpu-0", "counters": {"memory": {"value": "80Gi"}}}]))
+            counters = _slice(f"{name}-counters", name, [], count=2, sharedCounters=[
+                {"name": "gpu-0", "counters": {"memory": {"value": "80Gi"}}}])
+            del counters["spec"]["devices"]  # a slice of shared counters only
+            slices.append(counters)
             parts = []
             for part, amount in (("whole", "80Gi"), ("half-0", "40Gi"), ("half-1", "40Gi")):
                 device = _device(rng, f"gpu-0-{part}", 0)
                 device["capacity"] = {"memory": {"value": amount}}
                 device["consumesCounters"] = [{"counterSet": "gpu-0", "counters": {"memory": {"value": amount}}}]
                 parts.append(device)
-            slices.append(_slice(f"{name}-gpus", DRIVER, name, parts, count=2, nodeName=name))
+            slices.append(_slice(f"{name}-gpus", name, parts, count=2))
             devices += [(DRIVER, name, d["name"], name) for d in parts]
             continue
         count = rng.randint(1, 8)
         gpus = [_device(rng, f"gpu-{i}", i * 2 // count) for i in range(count)]
         if shape < 0.3 and count > 1:  # the pool in two slices, named so that name order matters
             half = count // 2
-            slices.append(_slice(f"{name}-gpus-b", DRIVER, name, gpus[:half], count=2, nodeName=name))
-            slices.append(_slice(f"{name}-gpus-a", DRIVER, name, gpus[half:], count=2, nodeName=name))
+            slices.append(_slice(f"{name}-gpus-b", name, gpus[:half], count=2))
+            slices.append(_slice(f"{name}-gpus-a", name, gpus[half:], count=2))
         elif shape < 0.4:  # a newer generation replaces an older one
-            slices.append(_slice(f"{name}-gpus-old", DRIVER, name, [_device(rng, "gpu-old", 0)], generation=1,
-                                 nodeName=name))
-            slices.append(_slice(f"{name}-gpus", DRIVER, name, gpus, generation=2, nodeName=name))
+            slices.append(_slice(f"{name}-gpus-old", name, [_device(rng, "gpu-old", 0)]))
+            slices.append(_slice(f"{name}-gpus", name, gpus, generation=2))
         elif shape < 0.45:  # incomplete: the second slice is missing
-            slices.append(_slice(f"{name}-gpus", DRIVER, name, gpus, count=2, nodeName=name))
+            slices.append(_slice(f"{name}-gpus", name, gpus, count=2))
             continue
         else:
-            slices.append(_slice(f"{name}-gpus", DRIVER, name, gpus, nodeName=name))
+            slices.append(_slice(f"{name}-gpus", name, gpus))
         devices += [(DRIVER, name, d["name"], name) for d in gpus]
     if rng.random() < 0.4:  # network-attached devices for a zone, or for every node
         if rng.random() < 0.5:
@@ -126,7 +119,7 @@ def _slices(rng: random.Random, nodes: list[dict]) -> tuple[list[dict], list[tup
             where = {"allNodes": True}
         nics = [{"name": f"nic-{i}", "attributes": {"numa": {"int": 0}, "model": {"string": "cx7"}}}
                 for i in range(rng.randint(1, 3))]
-        slices.append(_slice("fabric-nics", NIC_DRIVER, "fabric", nics, **where))
+        slices.append(resource_slice("fabric-nics", nics, node_name=None, pool="fabric", driver=NIC_DRIVER, generation=1, **where))
     return slices, devices
 
 
@@ -159,8 +152,7 @@ def _claim_spec(rng: random.Random) -> dict:
 
 
 def _template(rng: random.Random, i: int) -> dict:
-    return {"apiVersion": API, "kind": "ResourceClaimTemplate",
-            "metadata": {"name": f"template-{i}", "namespace": "default"}, "spec": {"spec": _claim_spec(rng)}}
+    return claim_template(f"template-{i}", _claim_spec(rng))
 
 
 def _claim_object(rng: random.Random, name: str, namespace: str, spec: dict, owner: dict | None = None) -> dict:
@@ -183,6 +175,18 @@ def _allocate(claim: dict, device: tuple[str, str, str, str]) -> None:
             {"key": "metadata.name", "operator": "In", "values": [node]}]}]}}}
 
 
+def template_in(template: dict, namespace: str, copies: dict[tuple[str, str], dict]) -> tuple[dict, list[dict]]:
+    """The template as the pod's namespace has it (outside default a copy of its own, made
+    once: `copies`), and the objects to add for it."""
+    if namespace == "default":
+        return template, []
+    key = (template["metadata"]["name"], namespace)
+    if key in copies:
+        return copies[key], []
+    copies[key] = {**template, "metadata": {"namespace": namespace, "name": f"{key[0]}-{namespace}"}}
+    return copies[key], [copies[key]]
+
+
 def _claim_for(rng: random.Random, pod: dict, templates: list[dict], shared: list[dict],
                copies: dict[tuple[str, str], dict]) -> list[dict]:
     """Make the pod claim devices: a claim of its own from a template, as the controller
@@ -193,14 +197,7 @@ def _claim_for(rng: random.Random, pod: dict, templates: list[dict], shared: lis
     if mine and rng.random() < 0.4:
         pod["spec"]["resourceClaims"] = [{"name": "gpus", "resourceClaimName": rng.choice(mine)["metadata"]["name"]}]
         return []
-    template = rng.choice(templates)
-    added = []
-    if namespace != "default":
-        key = (template["metadata"]["name"], namespace)
-        if key not in copies:
-            copies[key] = {**template, "metadata": {"namespace": namespace, "name": f"{key[0]}-{namespace}"}}
-            added.append(copies[key])
-        template = copies[key]
+    template, added = template_in(rng.choice(templates), namespace, copies)
     claim_name = f"{pod['metadata']['name']}-gpus-{rng.choice(('x7k2p', 'b9w4z', 'm5q8d'))}"
     pod["spec"]["resourceClaims"] = [{"name": "gpus", "resourceClaimTemplateName": template["metadata"]["name"]}]
     pod["status"] = {"resourceClaimStatuses": [{"name": "gpus", "resourceClaimName": claim_name}]}

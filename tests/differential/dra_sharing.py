@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import random
 
-from .dra_scenarios import API, _claim_object, _slice
+from tests.conformance.dra_builders import API, claim_template, device_class, resource_slice
+
+from .dra_scenarios import _claim_object, template_in
 
 DRIVER = "share.example.com"
 MODELS = ("t4", "a10")
@@ -31,8 +33,9 @@ def add_dra_sharing(seed: int, objects: list[dict], chance: float = 0.3) -> list
                and not o["metadata"]["name"].startswith("invalid-") and not o["spec"].get("resourceClaims")]
     if not nodes or not pending:
         return objects
-    added: list[dict] = [_class("shared-gpu", f'device.driver == "{DRIVER}" && device.allowMultipleAllocations'),
-                         _class("any-share-gpu", f'device.driver == "{DRIVER}"')]
+    added: list[dict] = [device_class("shared-gpu", None, (
+                             f'device.driver == "{DRIVER}" && device.allowMultipleAllocations',)),
+                         device_class("any-share-gpu", DRIVER)]
     devices = []
     for node in rng.sample(nodes, k=rng.randint(1, min(2, len(nodes)))):  # few: pods come to share them
         name = node["metadata"]["name"]
@@ -41,7 +44,7 @@ def add_dra_sharing(seed: int, objects: list[dict], chance: float = 0.3) -> list
             parts.append({"name": "whole-gpu", "attributes": {"model": {"string": rng.choice(MODELS)},
                                                              "numa": {"int": 0}},
                           "capacity": {"memory": {"value": rng.choice(CAPACITIES)}}})
-        added.append(_slice(f"{name}-shared", DRIVER, f"{name}-shared", parts, nodeName=name))
+        added.append(resource_slice(f"{name}-shared", parts, node_name=name, pool=f"{name}-shared", driver=DRIVER, generation=1))
         devices += [(name, d) for d in parts if d.get("allowMultipleAllocations")]
     templates = [_template(rng, i) for i in range(rng.randint(1, 2))]
     if devices and rng.random() < 0.4:
@@ -74,11 +77,6 @@ def _taint_rules(rng: random.Random, nodes: list[dict]) -> list[dict]:
         rules.append({"apiVersion": API, "kind": "DeviceTaintRule", "metadata": {"name": f"maintenance-{i}"},
                       "spec": spec})
     return rules
-
-
-def _class(name: str, expression: str) -> dict:
-    return {"apiVersion": API, "kind": "DeviceClass", "metadata": {"name": name},
-            "spec": {"selectors": [{"cel": {"expression": expression}}]}}
 
 
 def _device(rng: random.Random, name: str, numa: int) -> dict:
@@ -132,8 +130,7 @@ def _claim_spec(rng: random.Random) -> dict:
 
 
 def _template(rng: random.Random, i: int) -> dict:
-    return {"apiVersion": API, "kind": "ResourceClaimTemplate",
-            "metadata": {"name": f"shared-template-{i}", "namespace": "default"}, "spec": {"spec": _claim_spec(rng)}}
+    return claim_template(f"shared-template-{i}", _claim_spec(rng))
 
 
 def _holding(rng: random.Random, node: str, device: dict) -> dict:
@@ -158,14 +155,7 @@ def _claim_for(rng: random.Random, pod: dict, templates: list[dict], copies: dic
     """The pod claims devices from a template: its claim as the resourceclaim controller made it."""
     namespace = pod["metadata"].get("namespace") or "default"
     pod["metadata"]["uid"] = f"00000000-0000-4000-9000-{rng.getrandbits(48):012x}"
-    template = rng.choice(templates)
-    added = []
-    if namespace != "default":
-        key = (template["metadata"]["name"], namespace)
-        if key not in copies:
-            copies[key] = {**template, "metadata": {"namespace": namespace, "name": f"{key[0]}-{namespace}"}}
-            added.append(copies[key])
-        template = copies[key]
+    template, added = template_in(rng.choice(templates), namespace, copies)
     claim_name = f"{pod['metadata']['name']}-vgpu-{rng.choice(('q2w7e', 'z8x4c', 'p3o9i'))}"
     pod["spec"]["resourceClaims"] = [{"name": "vgpu", "resourceClaimTemplateName": template["metadata"]["name"]}]
     pod["status"] = {"resourceClaimStatuses": [{"name": "vgpu", "resourceClaimName": claim_name}]}

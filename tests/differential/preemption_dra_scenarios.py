@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import random
 
-API = "resource.k8s.io/v1"
+from tests.conformance.dra_builders import API, claim_template, device_class, resource_slice
+
 DRIVER = "gpu.example.com"
 HOSTNAME = "kubernetes.io/hostname"
 FINALIZER = "resource.kubernetes.io/delete-protection"  # the scheduler adds it when it allocates
@@ -21,8 +22,7 @@ def generate_preemption_dra(seed: int) -> dict:
     rng = random.Random(f"preemption-dra-{seed}")
     objects: list[dict] = [{"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
                             "metadata": {"name": name}, "value": value} for name, value in CLASSES]
-    objects.append({"apiVersion": API, "kind": "DeviceClass", "metadata": {"name": "gpu"},
-                    "spec": {"selectors": [{"cel": {"expression": f'device.driver == "{DRIVER}"'}}]}})
+    objects.append(device_class("gpu", DRIVER))
     objects += [_template(name, count) for name, count in (("one-gpu", 1), ("two-gpus", 2))]
     free: dict[str, list[str]] = {}
     for i in range(rng.randint(1, 5)):
@@ -56,15 +56,12 @@ def _node(rng: random.Random, name: str) -> dict:
 
 
 def _slice(node: str, count: int) -> dict:
-    return {"apiVersion": API, "kind": "ResourceSlice", "metadata": {"name": f"{node}-gpus"},
-            "spec": {"driver": DRIVER, "nodeName": node, "pool": {"name": node, "generation": 1,
-                                                                  "resourceSliceCount": 1},
-                     "devices": [{"name": f"gpu-{d}"} for d in range(count)]}}
+    return resource_slice(f"{node}-gpus", [{"name": f"gpu-{d}"} for d in range(count)], node_name=node, pool=node,
+                          driver=DRIVER, generation=1)
 
 
 def _template(name: str, count: int) -> dict:
-    return {"apiVersion": API, "kind": "ResourceClaimTemplate", "metadata": {"name": name, "namespace": "default"},
-            "spec": {"spec": _spec(count)}}
+    return claim_template(name, _spec(count))
 
 
 def _spec(count: int) -> dict:

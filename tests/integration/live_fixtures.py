@@ -1,5 +1,6 @@
 """Helpers for the live scheduler's integration tests: a plane of its own (no reference
-scheduler: it is restarted by the resilience tests), `kubesched run` as a subprocess, pods."""
+scheduler: it is restarted by the resilience tests), a plane per module with kube-scheduler
+beside kubesched, `kubesched run` as a subprocess, nodes, pods, waiting and events."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
@@ -15,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from tests.waiting import wait_for
 
 LIVE_NODES = 6
 KWOK_TOLERATION = {"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}
@@ -41,6 +45,27 @@ def live_plane(tmp_path_factory):
         yield started
 
 
+@pytest.fixture(scope="module")
+def plane_with_both(request, tmp_path_factory):
+    """A plane of the test module's own with the reference kube-scheduler and the controller
+    manager (claims from templates, PV binding), for tests that run kubesched beside it on
+    nodes they add."""
+    name = request.module.__name__.rsplit(".", 1)[-1]
+    with running_plane(tmp_path_factory.mktemp(name), nodes=1, with_controller_manager=True,
+                       with_kube_scheduler=True) as started:
+        yield started
+
+
+def group_node(name: str, group: str, cpu: str = "32", group_label: str = "dra-test-group") -> dict:
+    """A kwok node of that name (and hostname) in a group of nodes one scheduler's pods select."""
+    from kubesched.cluster.nodes import NodeShape, node_manifest
+
+    manifest = node_manifest(0, NodeShape(cpu=cpu, memory="128Gi"))
+    manifest["metadata"]["name"] = name
+    manifest["metadata"]["labels"].update({"kubernetes.io/hostname": name, group_label: group})
+    return manifest
+
+
 @pytest.fixture(scope="session")
 def live_kube(live_plane):
     from kubesched.kube import connect
@@ -54,12 +79,16 @@ def scheduler_name():
     return f"kubesched-{uuid.uuid4().hex[:8]}"
 
 
+def new_namespace(kube, prefix: str = "live") -> str:
+    """A namespace of a unique name, created."""
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    kube.request("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+    return name
+
+
 @pytest.fixture
 def namespace(live_kube):
-    name = f"live-{uuid.uuid4().hex[:8]}"
-    live_kube.request("POST", "/api/v1/namespaces",
-                      {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
-    return name
+    return new_namespace(live_kube)
 
 
 def write_config(directory: Path, *scheduler_names: str) -> Path:
@@ -82,6 +111,13 @@ class RunningScheduler:
 
     def text(self) -> str:
         return self.log.read_text(errors="replace")
+
+    def wait_synced(self, timeout: float = 60) -> None:
+        """Until its informers have listed everything (pods created after come one by one)."""
+        try:
+            wait_for(lambda: "informers synced" in self.text(), timeout, what="kubesched synced", interval=0.2)
+        except AssertionError as error:
+            raise AssertionError(f"{error}; its log:\n{self.text()}") from None
 
     def metrics_address(self, timeout: float = 20) -> str:
         deadline = time.monotonic() + timeout
@@ -138,6 +174,33 @@ def pod(name: str, scheduler_name: str, cpu: str = "100m", memory: str = "100Mi"
                      "containers": [{"name": "c", "image": "registry.k8s.io/pause:3.9",
                                      "resources": {"requests": {"cpu": cpu, "memory": memory}}}],
                      **spec}}
+
+
+def priority_pod(name: str, scheduler_name: str, cpu: str, priority_class: str, node: int | None = None,
+                 labels: dict | None = None) -> dict:
+    """A pod of that priority class, bound to kwok-node-`node` when one is given."""
+    spec = {"priorityClassName": priority_class, "terminationGracePeriodSeconds": 30}
+    if node is not None:
+        spec["nodeName"] = f"kwok-node-{node}"
+    return pod(name, scheduler_name, cpu, meta={"labels": labels or {}}, **spec)
+
+
+def create_ignoring_conflict(kube, path: str, body: dict) -> dict | None:
+    """POST `body` to `path`; an object of its name already there (409) is left as it is."""
+    from kubesched.kube import ApiError
+
+    try:
+        return kube.request("POST", path, body)
+    except ApiError as error:
+        if error.status != 409:
+            raise
+        return None
+
+
+def create_priority_classes(kube, classes: dict[str, int]) -> None:
+    for name, value in classes.items():
+        create_ignoring_conflict(kube, "/apis/scheduling.k8s.io/v1/priorityclasses", {
+            "apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": name}, "value": value})
 
 
 def create_pod(kube, namespace: str, manifest: dict) -> dict:
@@ -199,6 +262,40 @@ def wait_all_bound(kube, namespace: str, count: int, timeout: float = 60) -> lis
 
 def events_for(kube, namespace: str) -> list[dict]:
     return kube.request("GET", f"/apis/events.k8s.io/v1/namespaces/{namespace}/events")["items"]
+
+
+class PodHistory:
+    """Every state of the namespace's pods as the watch delivered them."""
+
+    def __init__(self, kube, namespace: str, timeout: float = 180):
+        from kubesched.live.informer import Informer
+
+        self.states: list[tuple[str, dict]] = []
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.informer = Informer(kube, f"/api/v1/namespaces/{namespace}/pods", self._seen, stop=self.stop).start()
+        wait_for(self.informer.synced.is_set, timeout, what="the pod watch", interval=0.1)
+
+    def _seen(self, event_type, obj):
+        with self.lock:
+            self.states.append((event_type, obj))
+
+    def of(self, name):
+        with self.lock:
+            return [(t, o) for t, o in self.states if o["metadata"]["name"] == name]
+
+    def deleted(self):
+        with self.lock:
+            return [o["metadata"]["name"] for t, o in self.states if t == "DELETED"]
+
+
+def delete_pods_now(kube, namespace: str, timeout: float = 180) -> None:
+    """Delete the namespace's pods at once and wait until they are gone (their nodes are empty
+    again for the next run)."""
+    for obj in list_pods(kube, namespace):
+        kube.request("DELETE", f"/api/v1/namespaces/{namespace}/pods/{obj['metadata']['name']}",
+                     {"apiVersion": "v1", "kind": "DeleteOptions", "gracePeriodSeconds": 0})
+    wait_for(lambda: not list_pods(kube, namespace), timeout, what=f"the pods of {namespace} gone", interval=0.1)
 
 
 def stop_component(plane, name: str, grace: float = 10.0) -> list[str]:

@@ -11,31 +11,14 @@ import uuid
 
 import pytest
 
-from tests.integration.live_fixtures import (  # noqa: F401 (fixtures)
-    KWOK_TOLERATION, RunningScheduler, create_pod, list_pods, pod, running_plane, scheduled_condition,
-    write_config)
+from tests.integration.live_fixtures import (  # noqa: F401 (plane_with_both: a fixture)
+    RunningScheduler, create_pod, group_node, list_pods, plane_with_both, pod, scheduled_condition, write_config)
 
 pytestmark = pytest.mark.integration
 
 NODES = 2
 PODS = 5  # two "b" GPUs per node: four fit
 API = "/apis/resource.k8s.io/v1"
-
-
-@pytest.fixture(scope="module")
-def plane_with_both(tmp_path_factory):
-    with running_plane(tmp_path_factory.mktemp("dra-plane"), nodes=1, with_controller_manager=True,
-                       with_kube_scheduler=True) as started:
-        yield started
-
-
-def _node(name: str, group: str) -> dict:
-    from kubesched.cluster.nodes import NodeShape, node_manifest
-
-    manifest = node_manifest(0, NodeShape(cpu="32", memory="128Gi"))
-    manifest["metadata"]["name"] = name
-    manifest["metadata"]["labels"].update({"kubernetes.io/hostname": name, "dra-test-group": group})
-    return manifest
 
 
 def _slice(node: str, driver: str) -> dict:
@@ -102,7 +85,7 @@ def test_kubesched_allocates_the_devices_kube_scheduler_allocates(plane_with_bot
     groups = {"up": f"dra-up-{suffix}-", "ks": f"dra-ks-{suffix}-"}
     for group, prefix in groups.items():
         for i in range(NODES):
-            kube.request("POST", "/api/v1/nodes", _node(f"{prefix}{i}", f"{group}-{suffix}"))
+            kube.request("POST", "/api/v1/nodes", group_node(f"{prefix}{i}", f"{group}-{suffix}"))
             kube.request("POST", f"{API}/resourceslices", _slice(f"{prefix}{i}", driver))
     kube.request("POST", f"{API}/deviceclasses", {
         "apiVersion": "resource.k8s.io/v1", "kind": "DeviceClass", "metadata": {"name": driver},
@@ -177,7 +160,7 @@ def test_a_claim_bearing_pod_preempts_as_kube_scheduler_does(plane_with_both, tm
         "spec": {"selectors": [{"cel": {"expression": f'device.driver == "{driver}"'}}]}})
     nodes = {"up": f"dra-pre-up-{suffix}", "ks": f"dra-pre-ks-{suffix}"}
     for group, name in nodes.items():
-        manifest = _node(name, f"pre-{group}-{suffix}")
+        manifest = group_node(name, f"pre-{group}-{suffix}")
         manifest["status"]["allocatable"]["cpu"] = manifest["status"]["capacity"]["cpu"] = "4"
         kube.request("POST", "/api/v1/nodes", manifest)
         kube.request("POST", f"{API}/resourceslices", _slice(name, driver))

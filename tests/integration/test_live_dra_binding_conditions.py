@@ -17,8 +17,8 @@ import uuid
 
 import pytest
 
-from tests.integration.live_fixtures import (  # noqa: F401 (fixtures)
-    KWOK_TOLERATION, RunningScheduler, create_pod_retrying, events_for, list_pods, pod, running_plane, write_config)
+from tests.integration.live_fixtures import (  # noqa: F401 (plane_with_both: a fixture)
+    RunningScheduler, create_pod_retrying, events_for, group_node, list_pods, plane_with_both, pod, write_config)
 
 pytestmark = pytest.mark.integration
 
@@ -26,22 +26,6 @@ API = "/apis/resource.k8s.io/v1"
 NODE_CPUS = ("32", "24")  # unequal, so LeastAllocated never ties
 PODS = ("plain-0", "plain-1", "ok", "fail-once")
 ATTACHED, FAILED = "example.com/attached", "example.com/attach-failed"
-
-
-@pytest.fixture(scope="module")
-def plane_with_both(tmp_path_factory):
-    with running_plane(tmp_path_factory.mktemp("dra-binding-plane"), nodes=1, with_controller_manager=True,
-                       with_kube_scheduler=True) as started:
-        yield started
-
-
-def _node(name: str, group: str, cpu: str) -> dict:
-    from kubesched.cluster.nodes import NodeShape, node_manifest
-
-    manifest = node_manifest(0, NodeShape(cpu=cpu, memory="128Gi"))
-    manifest["metadata"]["name"] = name
-    manifest["metadata"]["labels"].update({"kubernetes.io/hostname": name, "dra-test-group": group})
-    return manifest
 
 
 def _plain_slice(node: str, driver: str) -> dict:
@@ -130,14 +114,6 @@ def _workload(kube, namespace: str, scheduler: str, group: str, device_class: st
         time.sleep(0.3)  # one queue order for both schedulers: creation order
 
 
-def _synced(running: RunningScheduler, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while "informers synced" not in running.text():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"kubesched not synced after {timeout}s:\n{running.text()}")
-        time.sleep(0.2)
-
-
 def _outcome(kube, namespace: str, group: str, prefix: str, driver: ConditionDriver, timeout: float = 150) -> dict:
     deadline = time.monotonic() + timeout
     while True:
@@ -181,7 +157,7 @@ def test_kubesched_waits_for_binding_conditions_as_kube_scheduler_does(plane_wit
     groups = {"up": f"drbc-up-{suffix}-", "ks": f"drbc-ks-{suffix}-"}
     for group, prefix in groups.items():
         for i, cpu in enumerate(NODE_CPUS):
-            kube.request("POST", "/api/v1/nodes", _node(f"{prefix}{i}", f"{group}-{suffix}", cpu))
+            kube.request("POST", "/api/v1/nodes", group_node(f"{prefix}{i}", f"{group}-{suffix}", cpu))
             kube.request("POST", f"{API}/resourceslices", _plain_slice(f"{prefix}{i}", driver_name))
         kube.request("POST", f"{API}/resourceslices", _attach_slice(f"{group}-{suffix}", driver_name))
     kube.request("POST", f"{API}/deviceclasses", {
@@ -191,7 +167,7 @@ def test_kubesched_waits_for_binding_conditions_as_kube_scheduler_does(plane_wit
     running = RunningScheduler(plane_with_both.kubeconfig, write_config(tmp_path, scheduler), tmp_path / "run.log",
                                "--v=2")
     try:
-        _synced(running)  # the pods come one by one, as to kube-scheduler (not listed at once)
+        running.wait_synced()  # the pods come one by one, as to kube-scheduler (not listed at once)
         _workload(kube, f"up-{suffix}", "default-scheduler", f"up-{suffix}", driver_name)
         _workload(kube, f"ks-{suffix}", scheduler, f"ks-{suffix}", driver_name)
         upstream = _outcome(kube, f"up-{suffix}", f"up-{suffix}", groups["up"], driver)
@@ -217,7 +193,7 @@ def test_the_binding_fails_at_the_binding_timeout_and_the_pod_is_tried_again(pla
     driver_name = f"attach-{suffix}.example.com"
     scheduler = f"kubesched-{suffix}"
     prefix, group = f"drbt-{suffix}-", f"bt-{suffix}"
-    kube.request("POST", "/api/v1/nodes", _node(f"{prefix}0", group, "32"))
+    kube.request("POST", "/api/v1/nodes", group_node(f"{prefix}0", group, "32"))
     kube.request("POST", f"{API}/resourceslices", _attach_slice(group, driver_name))
     kube.request("POST", f"{API}/deviceclasses", {
         "apiVersion": "resource.k8s.io/v1", "kind": "DeviceClass", "metadata": {"name": driver_name},
@@ -231,7 +207,7 @@ def test_the_binding_fails_at_the_binding_timeout_and_the_pod_is_tried_again(pla
     driver = ConditionDriver(kube, [namespace])
     running = RunningScheduler(plane_with_both.kubeconfig, config, tmp_path / "run.log", "--v=2")
     try:
-        _synced(running)
+        running.wait_synced()
         kube.request("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
                                                     "metadata": {"name": namespace}})
         kube.request("POST", f"{API}/namespaces/{namespace}/resourceclaimtemplates", {

@@ -14,29 +14,14 @@ import uuid
 
 import pytest
 
-from tests.integration.live_fixtures import (  # noqa: F401 (fixtures)
-    KWOK_TOLERATION, RunningScheduler, create_pod_retrying, list_pods, running_plane, scheduled_condition, write_config)
+from tests.integration.live_fixtures import (  # noqa: F401 (plane_with_both: a fixture)
+    KWOK_TOLERATION, RunningScheduler, create_pod_retrying, group_node, list_pods, plane_with_both,
+    scheduled_condition, write_config)
 
 pytestmark = pytest.mark.integration
 
 API = "/apis/resource.k8s.io/v1"
 NODE_CPUS = ("32", "24")  # unequal, so LeastAllocated never ties: no random pick between nodes
-
-
-@pytest.fixture(scope="module")
-def plane_with_both(tmp_path_factory):
-    with running_plane(tmp_path_factory.mktemp("dra-extended-plane"), nodes=1, with_controller_manager=True,
-                       with_kube_scheduler=True) as started:
-        yield started
-
-
-def _node(name: str, group: str, cpu: str) -> dict:
-    from kubesched.cluster.nodes import NodeShape, node_manifest
-
-    manifest = node_manifest(0, NodeShape(cpu=cpu, memory="128Gi"))
-    manifest["metadata"]["name"] = name
-    manifest["metadata"]["labels"].update({"kubernetes.io/hostname": name, "dra-test-group": group})
-    return manifest
 
 
 def _slice(node: str, driver: str) -> dict:
@@ -72,14 +57,6 @@ def _workload(kube, namespace: str, scheduler: str, group: str, resource: str) -
             **spec, "schedulerName": scheduler, "nodeSelector": {"dra-test-group": group},
             "tolerations": [KWOK_TOLERATION]}})
         time.sleep(0.3)  # one queue order for both schedulers: creation order
-
-
-def _synced(running: RunningScheduler, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while "informers synced" not in running.text():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"kubesched not synced after {timeout}s:\n{running.text()}")
-        time.sleep(0.2)
 
 
 def _outcome(kube, namespace: str, prefix: str, driver: str, timeout: float = 90) -> dict:
@@ -135,7 +112,7 @@ def test_kubesched_makes_the_claim_kube_scheduler_makes(plane_with_both, tmp_pat
     groups = {"up": f"drax-up-{suffix}-", "ks": f"drax-ks-{suffix}-"}
     for group, prefix in groups.items():
         for i, cpu in enumerate(NODE_CPUS):
-            kube.request("POST", "/api/v1/nodes", _node(f"{prefix}{i}", f"{group}-{suffix}", cpu))
+            kube.request("POST", "/api/v1/nodes", group_node(f"{prefix}{i}", f"{group}-{suffix}", cpu))
             kube.request("POST", f"{API}/resourceslices", _slice(f"{prefix}{i}", driver))
     kube.request("POST", f"{API}/deviceclasses", {
         "apiVersion": "resource.k8s.io/v1", "kind": "DeviceClass", "metadata": {"name": driver},
@@ -143,7 +120,7 @@ def test_kubesched_makes_the_claim_kube_scheduler_makes(plane_with_both, tmp_pat
                  "extendedResourceName": resource}})
     running = RunningScheduler(plane_with_both.kubeconfig, write_config(tmp_path, scheduler), tmp_path / "run.log")
     try:
-        _synced(running)  # the pods come one by one, as to kube-scheduler (not listed at once)
+        running.wait_synced()  # the pods come one by one, as to kube-scheduler (not listed at once)
         _workload(kube, f"up-{suffix}", "default-scheduler", f"up-{suffix}", resource)
         _workload(kube, f"ks-{suffix}", scheduler, f"ks-{suffix}", resource)
         upstream = _outcome(kube, f"up-{suffix}", groups["up"], driver)

@@ -11,8 +11,9 @@ import uuid
 
 import pytest
 
-from tests.integration.live_fixtures import RunningScheduler, create_pod, list_pods, pod, write_config
-from tests.integration.test_live_dra import API, _node, _slice, plane_with_both  # noqa: F401 (fixture)
+from tests.integration.live_fixtures import (  # noqa: F401 (plane_with_both: a fixture)
+    RunningScheduler, create_pod, group_node, list_pods, plane_with_both, pod, write_config)
+from tests.integration.test_live_dra import API, _slice
 
 pytestmark = pytest.mark.integration
 
@@ -66,7 +67,7 @@ def test_a_claim_allocated_for_a_cordoned_node_is_deallocated_as_kube_scheduler_
         usable, cordoned = f"dra-pf-{group}-{suffix}-a", f"dra-pf-{group}-{suffix}-b"
         nodes[group] = (usable, cordoned)
         for name in (usable, cordoned):
-            manifest = _node(name, f"pf-{group}-{suffix}")
+            manifest = group_node(name, f"pf-{group}-{suffix}")
             if name == cordoned:
                 manifest["spec"] = {**manifest.get("spec", {}), "unschedulable": True}
             kube.request("POST", "/api/v1/nodes", manifest)

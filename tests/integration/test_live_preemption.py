@@ -10,15 +10,15 @@ The scenario leaves no choice to ties: every decision is made by a priority or a
 from __future__ import annotations
 
 import re
-import threading
-import time
 import urllib.request
 import uuid
 
 import pytest
 
-from tests.integration.live_fixtures import (KWOK_TOLERATION, list_pods, running_plane,  # noqa: F401
-                                             scheduled_condition, start_scheduler)
+from tests.integration.live_fixtures import (  # noqa: F401 (fixtures)
+    PodHistory, create_ignoring_conflict, create_priority_classes, delete_pods_now, events_for,
+    list_pods, new_namespace, priority_pod, running_plane, scheduled_condition, start_scheduler)
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -50,81 +50,22 @@ def kube(plane):
     from kubesched.kube import connect
 
     kube = connect(str(plane.kubeconfig))
-    for name, value in CLASSES.items():
-        _create(kube, "/apis/scheduling.k8s.io/v1/priorityclasses", {
-            "apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": name},
-            "value": value})
-    _create(kube, "/apis/scheduling.k8s.io/v1/priorityclasses", {
+    create_priority_classes(kube, CLASSES)
+    create_ignoring_conflict(kube, "/apis/scheduling.k8s.io/v1/priorityclasses", {
         "apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": NEVER_CLASS},
         "value": 1000, "preemptionPolicy": "Never"})
     return kube
 
 
-def _create(kube, path, body):
-    from kubesched.kube import ApiError
-
-    try:
-        return kube.request("POST", path, body)
-    except ApiError as error:
-        if error.status != 409:
-            raise
-
-
-def _pod(name, scheduler_name, cpu, priority_class, node=None, labels=None):
-    spec = {"schedulerName": scheduler_name, "priorityClassName": priority_class,
-            "tolerations": [KWOK_TOLERATION], "terminationGracePeriodSeconds": 30,
-            "containers": [{"name": "c", "image": "registry.k8s.io/pause:3.9",
-                            "resources": {"requests": {"cpu": cpu, "memory": "100Mi"}}}]}
-    if node is not None:
-        spec["nodeName"] = f"kwok-node-{node}"
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": labels or {}}, "spec": spec}
-
-
-def _wait(what, check, timeout=WAIT):
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not seen in {timeout:.0f}s")
-        time.sleep(0.1)
-
-
-class PodHistory:
-    """Every state of the namespace's pods as the watch delivered them."""
-
-    def __init__(self, kube, namespace):
-        from kubesched.live.informer import Informer
-
-        self.states: list[tuple[str, dict]] = []
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.informer = Informer(kube, f"/api/v1/namespaces/{namespace}/pods", self._seen, stop=self.stop).start()
-        _wait("the pod watch", self.informer.synced.is_set)
-
-    def _seen(self, event_type, obj):
-        with self.lock:
-            self.states.append((event_type, obj))
-
-    def of(self, name):
-        with self.lock:
-            return [(t, o) for t, o in self.states if o["metadata"]["name"] == name]
-
-    def deleted(self):
-        with self.lock:
-            return [o["metadata"]["name"] for t, o in self.states if t == "DELETED"]
-
-
 def _play(kube, namespace, scheduler_name) -> dict:
     """Run the scenario in `namespace` for the scheduler of `scheduler_name`; what it did,
     with names of this run (scheduler, uids) replaced by placeholders."""
-    history = PodHistory(kube, namespace)
+    history = PodHistory(kube, namespace, WAIT)
     try:
         pods = f"/api/v1/namespaces/{namespace}/pods"
         for name, node, cpu, priority_class in RESIDENTS:
             labels = {"app": "guarded"} if name.startswith("guarded") else {}
-            kube.request("POST", pods, _pod(name, scheduler_name, cpu, priority_class, node, labels))
+            kube.request("POST", pods, priority_pod(name, scheduler_name, cpu, priority_class, node, labels))
         budgets = f"/apis/policy/v1/namespaces/{namespace}/poddisruptionbudgets"
         kube.request("POST", budgets, {
             "apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "guarded"},
@@ -134,19 +75,20 @@ def _play(kube, namespace, scheduler_name) -> dict:
         kube.request("PATCH", f"{budgets}/guarded/status", {"status": {
             "disruptionsAllowed": 0, "currentHealthy": 4, "desiredHealthy": 4, "expectedPods": 4,
             "observedGeneration": 1}}, content_type="application/merge-patch+json")
-        _wait("the residents running", lambda: sum(
+        wait_for(what="the residents running", timeout=WAIT, interval=0.1, condition=lambda: sum(
             1 for p in list_pods(kube, namespace) if (p.get("status") or {}).get("phase") == "Running")
             == len(RESIDENTS))
 
         uids = {}
         for name, cpu in PREEMPTORS:
-            created = kube.request("POST", pods, _pod(name, scheduler_name, cpu, "preempt-high"))
+            created = kube.request("POST", pods, priority_pod(name, scheduler_name, cpu, "preempt-high"))
             uids[created["metadata"]["uid"]] = name
-            _wait(f"{name} bound", lambda: kube.request("GET", f"{pods}/{name}")["spec"].get("nodeName"))
-        never = kube.request("POST", pods, _pod("p-never", scheduler_name, "1", NEVER_CLASS))
+            wait_for(what=f"{name} bound", timeout=WAIT, interval=0.1,
+                     condition=lambda: kube.request("GET", f"{pods}/{name}")["spec"].get("nodeName"))
+        never = kube.request("POST", pods, priority_pod("p-never", scheduler_name, "1", NEVER_CLASS))
         uids[never["metadata"]["uid"]] = "p-never"
-        _wait("p-never unschedulable", lambda: (scheduled_condition(kube.request("GET", f"{pods}/p-never"))
-                                                or {}).get("status") == "False")
+        wait_for(what="p-never unschedulable", timeout=WAIT, interval=0.1, condition=lambda: (
+            scheduled_condition(kube.request("GET", f"{pods}/p-never")) or {}).get("status") == "False")
 
         def normal(text):
             text = text.replace(scheduler_name, "SCHEDULER")
@@ -154,11 +96,11 @@ def _play(kube, namespace, scheduler_name) -> dict:
                           lambda m: uids.get(m.group(0), "UID"), text)
 
         victims = {name for name, *_ in RESIDENTS} & set(history.deleted())
-        _wait("the victims' events", lambda: {
-            e["regarding"]["name"] for e in _events(kube, namespace) if e["reason"] == "Preempted"} >= victims)
-        _wait("the events of p-never", lambda: any(e["regarding"]["name"] == "p-never"
-                                                   for e in _events(kube, namespace)))
-        events = _events(kube, namespace)
+        wait_for(what="the victims' events", timeout=WAIT, interval=0.1, condition=lambda: {
+            e["regarding"]["name"] for e in events_for(kube, namespace) if e["reason"] == "Preempted"} >= victims)
+        wait_for(what="the events of p-never", timeout=WAIT, interval=0.1, condition=lambda: any(
+            e["regarding"]["name"] == "p-never" for e in events_for(kube, namespace)))
+        events = events_for(kube, namespace)
         result = {"landed": {}, "nominated": {}, "victims": sorted(victims), "messages": {}, "disruption": {},
                   "preempted": {}, "nominated_when_bound": {}}
         for name, _ in PREEMPTORS:
@@ -189,34 +131,15 @@ def _play(kube, namespace, scheduler_name) -> dict:
         history.stop.set()
 
 
-def _events(kube, namespace):
-    return kube.request("GET", f"/apis/events.k8s.io/v1/namespaces/{namespace}/events")["items"]
-
-
-def _namespace(kube):
-    name = f"preempt-{uuid.uuid4().hex[:8]}"
-    kube.request("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
-    return name
-
-
-def _clear(kube, namespace):
-    """Delete the namespace's pods at once and wait until they are gone (the nodes are
-    empty again for the next run)."""
-    for obj in list_pods(kube, namespace):
-        kube.request("DELETE", f"/api/v1/namespaces/{namespace}/pods/{obj['metadata']['name']}",
-                     {"apiVersion": "v1", "kind": "DeleteOptions", "gracePeriodSeconds": 0})
-    _wait(f"the pods of {namespace} gone", lambda: not list_pods(kube, namespace))
-
-
 def test_kubesched_preempts_as_kube_scheduler_does(plane, kube, start_scheduler):
-    upstream_namespace = _namespace(kube)
+    upstream_namespace = new_namespace(kube, "preempt")
     upstream = _play(kube, upstream_namespace, "default-scheduler")
-    _clear(kube, upstream_namespace)
+    delete_pods_now(kube, upstream_namespace, WAIT)
 
     scheduler_name = f"kubesched-{uuid.uuid4().hex[:8]}"
     running = start_scheduler(plane.kubeconfig, scheduler_name, "-v=2")
     try:
-        ours = _play(kube, _namespace(kube), scheduler_name)
+        ours = _play(kube, new_namespace(kube, "preempt"), scheduler_name)
     except AssertionError as error:
         raise AssertionError(f"{error}\nkubesched's log:\n{running.text()[-6000:]}") from None
     assert running.process.poll() is None, running.text()[-3000:]

@@ -13,8 +13,11 @@ import pytest
 import yaml
 
 from tests.extender_server import Extender
-from tests.integration.live_fixtures import RunningScheduler, running_plane
-from tests.integration.test_live_preemption import PodHistory, _clear, _create, _events, _namespace, _pod, _wait
+from tests.integration.live_fixtures import (
+    PodHistory, RunningScheduler, create_priority_classes, delete_pods_now, events_for, new_namespace, priority_pod,
+    running_plane)
+from tests.integration.test_live_preemption import WAIT
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -47,26 +50,25 @@ def kube(plane):
     from kubesched.kube import connect
 
     kube = connect(str(plane.kubeconfig))
-    for name, value in CLASSES.items():
-        _create(kube, "/apis/scheduling.k8s.io/v1/priorityclasses", {
-            "apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": name},
-            "value": value})
+    create_priority_classes(kube, CLASSES)
     return kube
 
 
 def _play(kube, extender: Extender, namespace: str, scheduler_name: str) -> dict:
-    history = PodHistory(kube, namespace)
+    history = PodHistory(kube, namespace, WAIT)
     try:
         pods = f"/api/v1/namespaces/{namespace}/pods"
         names = {}
         for name, node, cpu, priority_class in RESIDENTS:
-            names[kube.request("POST", pods, _pod(name, scheduler_name, cpu, priority_class, node))["metadata"]["uid"]] = name
-        _wait("the residents running", lambda: sum(
+            created = kube.request("POST", pods, priority_pod(name, scheduler_name, cpu, priority_class, node))
+            names[created["metadata"]["uid"]] = name
+        wait_for(what="the residents running", timeout=WAIT, interval=0.1, condition=lambda: sum(
             1 for p in kube.request("GET", pods)["items"] if (p.get("status") or {}).get("phase") == "Running")
             == len(RESIDENTS))
         del extender.calls[:], extender.sent[:]
-        kube.request("POST", pods, _pod("p1", scheduler_name, "2", "ext-high"))
-        _wait("p1 bound", lambda: kube.request("GET", f"{pods}/p1")["spec"].get("nodeName"))
+        kube.request("POST", pods, priority_pod("p1", scheduler_name, "2", "ext-high"))
+        wait_for(what="p1 bound", timeout=WAIT, interval=0.1,
+                 condition=lambda: kube.request("GET", f"{pods}/p1")["spec"].get("nodeName"))
         bound = kube.request("GET", f"{pods}/p1")
         states = [o for _, o in history.of("p1")]
         preempts = [args for verb, args in extender.calls if verb == "preempt"]
@@ -74,7 +76,7 @@ def _play(kube, extender: Extender, namespace: str, scheduler_name: str) -> dict
                  "meta": {node: ([names.get(p["UID"], "?") for p in v["Pods"]], v["NumPDBViolations"])
                           for node, v in (args["NodeNameToMetaVictims"] or {}).items()}} for args in preempts]
         notes = sorted({re.sub(r"\S*" + re.escape(scheduler_name) + r"\S*", "SCHEDULER", e["note"])
-                        for e in _events(kube, namespace)
+                        for e in events_for(kube, namespace)
                         if e["regarding"]["name"] == "p1" and e["reason"] == "FailedScheduling"
                         and "found a potential placement" in e["note"]})
         return {"landed": bound["spec"]["nodeName"], "victims": sorted(set(history.deleted()) & {"r0", "r1"}),
@@ -86,9 +88,9 @@ def _play(kube, extender: Extender, namespace: str, scheduler_name: str) -> dict
 
 
 def test_kubesched_preempts_with_an_extender_as_kube_scheduler_does(plane, kube, extender, tmp_path):
-    upstream_namespace = _namespace(kube)
+    upstream_namespace = new_namespace(kube, "preempt")
     upstream = _play(kube, extender, upstream_namespace, "default-scheduler")
-    _clear(kube, upstream_namespace)
+    delete_pods_now(kube, upstream_namespace, WAIT)
 
     scheduler_name = f"kubesched-{uuid.uuid4().hex[:8]}"
     config = tmp_path / "config.yaml"
@@ -97,7 +99,7 @@ def test_kubesched_preempts_with_an_extender_as_kube_scheduler_does(plane, kube,
                                       "profiles": [{"schedulerName": scheduler_name}]}))
     running = RunningScheduler(plane.kubeconfig, config, tmp_path / "run.log", "-v=2")
     try:
-        ours = _play(kube, extender, _namespace(kube), scheduler_name)
+        ours = _play(kube, extender, new_namespace(kube, "preempt"), scheduler_name)
     except AssertionError as error:
         raise AssertionError(f"{error}\nkubesched's log:\n{running.text()[-6000:]}") from None
     finally:

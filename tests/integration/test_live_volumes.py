@@ -14,29 +14,15 @@ import uuid
 
 import pytest
 
-from tests.integration.live_fixtures import (  # noqa: F401 (fixtures)
-    KWOK_TOLERATION, RunningScheduler, list_pods, running_plane, scheduled_condition, write_config)
+from tests.integration.live_fixtures import (  # noqa: F401 (plane_with_both: a fixture)
+    KWOK_TOLERATION, RunningScheduler, create_ignoring_conflict, group_node, list_pods, plane_with_both,
+    scheduled_condition, write_config)
 
 pytestmark = pytest.mark.integration
 
 NODES = 3
 REPLICAS = 4  # one local PV per node: three fit
-
-
-@pytest.fixture(scope="module")
-def plane_with_both(tmp_path_factory):
-    with running_plane(tmp_path_factory.mktemp("volumes-plane"), nodes=1, with_controller_manager=True,
-                       with_kube_scheduler=True) as started:
-        yield started
-
-
-def _node(name: str, group: str) -> dict:
-    from kubesched.cluster.nodes import NodeShape, node_manifest
-
-    manifest = node_manifest(0, NodeShape(cpu="32", memory="128Gi"))
-    manifest["metadata"]["name"] = name
-    manifest["metadata"]["labels"].update({"kubernetes.io/hostname": name, "volume-test-group": group})
-    return manifest
+GROUP = "volume-test-group"  # the label of one scheduler's nodes
 
 
 def _local_pv(name: str, node: str, storage_class: str) -> dict:
@@ -57,7 +43,7 @@ def _workload(kube, namespace: str, scheduler: str, group: str, storage_class: s
                  "selector": {"matchLabels": {"app": "web"}},
                  "template": {"metadata": {"labels": {"app": "web"}}, "spec": {
                      "schedulerName": scheduler, "tolerations": [KWOK_TOLERATION],
-                     "nodeSelector": {"volume-test-group": group},
+                     "nodeSelector": {GROUP: group},
                      "containers": [{"name": "c", "image": "registry.k8s.io/pause:3.9",
                                      "resources": {"requests": {"cpu": "100m", "memory": "100Mi"}},
                                      "volumeMounts": [{"name": "data", "mountPath": "/data"}]}]}},
@@ -110,7 +96,7 @@ def test_kubesched_binds_local_volumes_as_kube_scheduler_does(plane_with_both, t
             "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": storage_class},
             "provisioner": "kubernetes.io/no-provisioner", "volumeBindingMode": "WaitForFirstConsumer"})
         for i in range(NODES):
-            kube.request("POST", "/api/v1/nodes", _node(f"{prefix}{i}", f"{group}-{suffix}"))
+            kube.request("POST", "/api/v1/nodes", group_node(f"{prefix}{i}", f"{group}-{suffix}", group_label=GROUP))
             kube.request("POST", "/api/v1/persistentvolumes", _local_pv(f"{prefix}pv-{i}", f"{prefix}{i}", storage_class))
     running = RunningScheduler(plane_with_both.kubeconfig, write_config(tmp_path, scheduler), tmp_path / "run.log")
     try:
@@ -132,8 +118,6 @@ def test_kubesched_binds_local_volumes_as_kube_scheduler_does(plane_with_both, t
 def _provision(kube, provisioner: str, storage_class: str, stop: threading.Event) -> None:
     """What an external provisioner does for WaitForFirstConsumer: a PV for each claim of the
     class once the scheduler selected its node, pre-bound to the claim, on that node."""
-    from kubesched.kube import ApiError
-
     made = set()
     while not stop.wait(0.2):
         for claim in kube.request("GET", "/api/v1/persistentvolumeclaims")["items"]:
@@ -145,11 +129,7 @@ def _provision(kube, provisioner: str, storage_class: str, stop: threading.Event
             pv["metadata"]["annotations"] = {"pv.kubernetes.io/provisioned-by": provisioner}
             pv["spec"]["claimRef"] = {"kind": "PersistentVolumeClaim", "apiVersion": "v1",
                                       "namespace": meta["namespace"], "name": meta["name"], "uid": meta["uid"]}
-            try:
-                kube.request("POST", "/api/v1/persistentvolumes", pv)
-            except ApiError as error:
-                if error.status != 409:
-                    raise
+            create_ignoring_conflict(kube, "/api/v1/persistentvolumes", pv)
             made.add(meta["uid"])
 
 
@@ -169,7 +149,7 @@ def test_kubesched_selects_the_node_of_provisioned_volumes_as_kube_scheduler_doe
             "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": storage_class},
             "provisioner": provisioner, "volumeBindingMode": "WaitForFirstConsumer"})
         for i in range(NODES):
-            kube.request("POST", "/api/v1/nodes", _node(f"{prefix}{i}", f"{group}-{suffix}"))
+            kube.request("POST", "/api/v1/nodes", group_node(f"{prefix}{i}", f"{group}-{suffix}", group_label=GROUP))
         workers.append(threading.Thread(target=_provision, args=(kube, provisioner, storage_class, stop), daemon=True))
     for worker in workers:
         worker.start()

@@ -21,6 +21,7 @@ from tests.reference.reference import ReferenceScheduler
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
+EXAMPLE_PATHS = ["-f", str(EXAMPLES / "cluster"), "-f", str(EXAMPLES / "workload")]
 
 
 def run(*args: str):
@@ -120,22 +121,6 @@ def test_config_changes_decisions(tmp_path):
         assert got == _referenced(examples, chosen)
 
 
-@pytest.mark.parametrize("seed", [None, "3"])
-def test_explain_selects_the_node_simulate_chooses_for_every_pod(tmp_path, seed):
-    """explain decides each pod in the state simulate decides it in: its selected node is
-    simulate's choice (seeded random tie-breaks included), for every pending pod."""
-    manifests = tmp_path / "cluster.yaml"
-    manifests.write_text(PACKING_CLUSTER)
-    seeded = ["--seed", seed] if seed else []
-    for paths in (["-f", str(EXAMPLES / "cluster"), "-f", str(EXAMPLES / "workload")], ["-f", str(manifests)]):
-        chosen = _simulated(*paths, *seeded)
-        assert len(chosen) >= 3
-        for pod, node in chosen.items():
-            result = run("explain", *paths, *seeded, "--pod", pod, "-o", "json")
-            assert result.exit_code == 0, result.output
-            assert json.loads(result.output)["selectedNode"] == node, pod
-
-
 SPOT_CONFIG = """
 apiVersion: kubescheduler.config.k8s.io/v1
 kind: KubeSchedulerConfiguration
@@ -198,6 +183,98 @@ def test_python_plugin_in_simulate(tmp_path):
     assert [alone[f"default/batch-{i}"] for i in range(1, 5)] == ["on-demand-2", "on-demand-1", "on-demand-2", "on-demand-1"]
 
 
+
+# Two spot nodes alike: the plugin's score sends a batch pod to spot, and the tie between
+# the two is the seed's to break (the first in node order without one).
+TIED_SPOT_NODES = "".join(f"""
+apiVersion: v1
+kind: Node
+metadata: {{name: {name}, labels: {{kubernetes.io/hostname: {name}{labels}}}}}
+spec: {{taints: [{taints}]}}
+status: {{allocatable: {{cpu: "4", memory: 16Gi, pods: "10"}}}}
+---""" for name, labels, taints in (
+    ("on-demand-1", "", ""), ("spot-a", ", node.kubernetes.io/lifecycle: spot", "{key: spot, effect: PreferNoSchedule}"),
+    ("on-demand-2", "", ""), ("spot-b", ", node.kubernetes.io/lifecycle: spot", "{key: spot, effect: PreferNoSchedule}")))
+
+
+def test_python_plugin_scores_decide_and_seed_breaks_their_tie(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text(SPOT_CONFIG)
+    manifests = tmp_path / "cluster.yaml"
+    manifests.write_text(TIED_SPOT_NODES + _spot_pod("batch", "batch"))
+    with_plugin = ["-f", str(manifests), "--config", str(config)]
+    # the core alone: TaintToleration (100 x 3) keeps it off spot, the on-demand tie goes to the first
+    assert _simulated("-f", str(manifests)) == {"default/batch": "on-demand-1"}
+    # the plugin's 100 x 5 outweighs that: a spot node, the first of the two without a seed
+    assert _simulated(*with_plugin) == {"default/batch": "spot-a"}
+    chosen = {seed: _simulated(*with_plugin, "--seed", str(seed))["default/batch"] for seed in range(16)}
+    assert set(chosen.values()) == {"spot-a", "spot-b"}  # only the best two, and both of them
+    assert all(_simulated(*with_plugin, "--seed", str(seed))["default/batch"] == node for seed, node in chosen.items())
+
+
+# Both nodes full of low-priority pods: the high-priority pod fits only by evicting one
+# (n2's, which started later), the pods after it decide in the state that leaves.
+PREEMPTION_CLUSTER = yaml.safe_dump_all([
+    {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": "high"}, "value": 1000},
+    *({"kind": "Node", "metadata": {"name": n, "labels": {"kubernetes.io/hostname": n}},
+       "status": {"allocatable": {"cpu": "2", "memory": "4Gi", "pods": "10"}}} for n in ("n1", "n2")),
+    *({"kind": "Pod", "metadata": {"name": f"low-{n}", "ownerReferences": [
+        {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs", "uid": "u", "controller": True}]},
+       "spec": {"nodeName": n, "containers": [{"name": "c", "image": "x", "resources": {"requests": {"cpu": "1500m"}}}]},
+       "status": {"startTime": f"2024-01-0{i + 1}T00:00:00Z"}} for i, n in enumerate(("n1", "n2"))),
+    {"kind": "Pod", "metadata": {"name": "critical"},
+     "spec": {"priorityClassName": "high", "containers": [{"name": "c", "image": "x", "resources": {"requests": {"cpu": "1"}}}]}},
+    *({"kind": "Pod", "metadata": {"name": f"small-{i}"},
+       "spec": {"containers": [{"name": "c", "image": "x", "resources": {"requests": {"cpu": "400m"}}}]}} for i in range(3)),
+])
+
+
+def _explain_cases(tmp_path) -> dict[str, list[str]]:
+    """Clusters and profiles whose choices explain must reproduce: the default profile, a
+    scoring config, a Python plugin profile (scores and a filter) and a preemption."""
+    files = {"packing.yaml": PACKING_CLUSTER, "spot.yaml": SPOT_NODES + "---".join(
+        [_spot_pod("api", "critical"), _spot_pod("pinned", "critical", "nodeSelector: {node.kubernetes.io/lifecycle: spot}, ")]
+        + [_spot_pod(f"batch-{i}", "batch") for i in range(1, 5)]),
+        "tied-spot.yaml": TIED_SPOT_NODES + "---".join(_spot_pod(f"batch-{i}", "batch") for i in range(3)),
+        "spot-config.yaml": SPOT_CONFIG, "preemption.yaml": PREEMPTION_CLUSTER}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    return {"examples": EXAMPLE_PATHS, "default profile": ["-f", str(tmp_path / "packing.yaml")],
+            "bin-packing": ["-f", str(tmp_path / "packing.yaml"), "--config", str(EXAMPLES / "config" / "bin-packing.yaml")],
+            "python plugin": ["-f", str(tmp_path / "spot.yaml"), "--config", str(tmp_path / "spot-config.yaml")],
+            "python plugin ties": ["-f", str(tmp_path / "tied-spot.yaml"), "--config", str(tmp_path / "spot-config.yaml")],
+            "preemption": ["-f", str(tmp_path / "preemption.yaml")]}
+
+
+@pytest.mark.parametrize("seed", [None, "3", "11"])
+@pytest.mark.parametrize("case", ["examples", "default profile", "bin-packing", "python plugin", "python plugin ties",
+                                  "preemption"])
+def test_explain_selects_the_node_simulate_chooses_for_every_pod(tmp_path, case, seed):
+    """explain decides each pod in the state simulate decides it in: its selected node is
+    simulate's choice (seeded random tie-breaks and Python plugins included), and a pod that
+    preempts is nominated where simulate placed it, with simulate's victims."""
+    paths = [*_explain_cases(tmp_path)[case], *(["--seed", seed] if seed else [])]
+    result = run("simulate", *paths, "-o", "json")
+    assert result.exit_code == 0, result.output
+    # explain is asked about the input's pending pods (not about a victim simulate requeued)
+    pending = {pod.key for pod in read_cluster([paths[i + 1] for i, a in enumerate(paths) if a == "-f"]).pending_pods}
+    placements = [p for p in json.loads(result.output)["placements"] if p["pod"] in pending]
+    assert len(placements) >= 3
+    for placement in placements:
+        result = run("explain", *paths, "--pod", placement["pod"], "-o", "json")
+        assert result.exit_code == 0, result.output
+        report = json.loads(result.output)
+        if placement.get("preempted"):
+            assert report["selectedNode"] is None, placement["pod"]
+            assert report["preemption"]["nominatedNode"] == placement["nominatedNode"] == placement["node"]
+            assert report["preemption"]["victims"] == placement["preempted"]
+        else:
+            assert report["selectedNode"] == placement["node"], placement["pod"]
+    if case == "preemption":
+        assert [p["pod"] for p in placements if p.get("preempted")] == ["default/critical"]
+        assert {p["pod"]: p.get("preempted") for p in placements}["default/critical"] == ["default/low-n2"]
+
+
 @pytest.mark.parametrize("content, expected", [
     ("kind: Node\nmetadata: {name: n}\nstatus: {allocatable: {cpu: 2x, pods: '1'}}\n",
      ["Node n", "status.allocatable.cpu"]),
@@ -231,9 +308,6 @@ def test_missing_file_and_bad_config(tmp_path):
                               "--config", str(config)], capture_output=True, text=True, cwd=ROOT)
     assert process.returncode == 2
     assert process.stderr.strip() == f"error: {config}: KubeSchedulerConfiguration: profiles: expected a list, got a number"
-
-
-EXAMPLE_PATHS = ["-f", str(EXAMPLES / "cluster"), "-f", str(EXAMPLES / "workload")]
 
 
 def test_output_formats_go_to_stdout_and_output_file_to_a_file(tmp_path):
