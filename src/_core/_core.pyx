@@ -154,6 +154,29 @@ cdef class Engine:
         s.set_unschedulable(n, unschedulable)
         self.engine.node_changed(n)
 
+    def set_node_allocatable(self, int64_t node, dict allocatable):
+        """The node's allocatable amounts are now these (a resource it no longer lists: 0)."""
+        cdef core.Snapshot* s = &self.engine.snapshot
+        cdef int32_t n = self._node(node)
+        cdef int32_t r
+        for resource in allocatable:
+            if resource != "pods":
+                s.resource(_b(resource))
+        for r in range(s.resource_count()):
+            s.set_allocatable(n, r, allocatable.get(s.resource_name(r).decode("utf-8"), 0))
+        s.set_allowed_pods(n, allocatable.get("pods", 0))
+        self.engine.node_changed(n)
+
+    def set_node_images(self, int64_t node, images):
+        """The node's images (names, size) are now these."""
+        cdef core.Snapshot* s = &self.engine.snapshot
+        cdef int32_t n = self._node(node)
+        s.clear_images(n)
+        for names, size in images:
+            for image in names:
+                s.add_image(n, _b(image), size)
+        self.engine.node_changed(n)
+
     def node_name(self, int64_t node):
         return self.text(self.engine.snapshot.names[self._node(node)])
 

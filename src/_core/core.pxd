@@ -241,6 +241,7 @@ cdef extern from "snapshot.hpp" namespace "kubesched" nogil:
         void clear_taints(int32_t)
         void clear_labels(int32_t)
         void add_image(int32_t, string, int64_t) except +
+        void clear_images(int32_t)
         vector[int32_t] names
         vector[vector[int64_t]] allocatable
         vector[vector[int64_t]] requested

@@ -116,6 +116,36 @@ void Snapshot::add_image(int32_t node, std::string_view name, int64_t size) {
   ++generation;
 }
 
+// Each image the node held loses a holder; an image whose size was this node's takes the
+// size of the remaining holder whose name sorts first, as if the node had never reported it.
+void Snapshot::clear_images(int32_t node) {
+  const int32_t me = names[static_cast<size_t>(node)];
+  auto& held = images[static_cast<size_t>(node)];
+  for (const auto& [id, _] : held) {
+    if (--image_nodes[id] == 0) {
+      image_nodes.erase(id);
+      image_size.erase(id);
+      continue;
+    }
+    auto& size = image_size[id];
+    if (size.first != me) continue;
+    bool found = false;
+    for (int32_t n = 0; n < node_count(); ++n) {
+      if (n == node) continue;
+      const int32_t holder = names[static_cast<size_t>(n)];
+      if (found && !(strings.text(holder) < strings.text(size.first))) continue;
+      for (const auto& [image, bytes] : images[static_cast<size_t>(n)]) {
+        if (image != id) continue;
+        size = {holder, bytes};
+        found = true;
+        break;
+      }
+    }
+  }
+  held.clear();
+  ++generation;
+}
+
 void Snapshot::add_pod(const PodClass& pod, int32_t node) {
   auto n = static_cast<size_t>(node);
   for (const auto& r : pod.requests) requested[static_cast<size_t>(r.resource)][n] += r.amount;

@@ -49,6 +49,7 @@ class Snapshot {
   void add_taint(int32_t node, std::string_view key, std::string_view value, uint8_t effect);
   void clear_taints(int32_t node);
   void add_image(int32_t node, std::string_view name, int64_t size);
+  void clear_images(int32_t node);  // the node holds no image (add_image them again)
   void set_unschedulable(int32_t node, bool value) {
     unschedulable[static_cast<size_t>(node)] = value ? 1 : 0;
     ++generation;

@@ -1,4 +1,5 @@
-"""The live cache: heartbeats are ignored, relevant node changes rebuild, pods count once."""
+"""The live cache: heartbeats are ignored, relevant node changes reach the snapshot (a deletion
+rebuilds it), pods count once."""
 
 from __future__ import annotations
 
@@ -24,15 +25,17 @@ def _pod(name, cpu="1"):
                                   "requests": {"cpu": cpu}}}]}})
 
 
-def test_heartbeats_are_ignored_and_relevant_changes_rebuild():
+def test_heartbeats_are_ignored_relevant_changes_are_applied_and_a_deletion_rebuilds():
     cache = Cache(default_profile())
     assert cache.set_node(_node("a"))
     snapshot = cache.snapshot_for(cache.profile)
     assert not cache.set_node(_node("a", heartbeat="t1"))
     assert cache.snapshot_for(cache.profile) is snapshot
     assert cache.set_node(_node("a", labels={"zone": "z"}))
-    assert cache.snapshot_for(cache.profile) is not snapshot
+    assert cache.snapshot_for(cache.profile) is snapshot and snapshot.nodes[0].labels == {"zone": "z"}
+    assert cache.rebuilds == 1
     assert cache.delete_node("a") and not cache.delete_node("a")
+    assert cache.snapshot_for(cache.profile) is not snapshot
 
 
 def test_pods_count_once_across_assume_confirm_and_rebuild():
@@ -47,7 +50,8 @@ def test_pods_count_once_across_assume_confirm_and_rebuild():
     second = _pod("q")
     assert snapshot.engine.schedule(snapshot.class_of(second)) == 0  # 1 + 1 of 2 cpus
     snapshot.engine.forget(snapshot.class_of(second), 0)
-    cache.set_node(_node("a", cpu="2", labels={"x": "y"}))  # rebuild: p is counted again
+    cache.set_node(_node("b"))
+    cache.delete_node("b")  # rebuild: p is counted again
     rebuilt = cache.snapshot_for(cache.profile)
     assert rebuilt.engine.schedule(rebuilt.class_of(second)) == 0
     assert rebuilt.engine.schedule(rebuilt.class_of(_pod("r"))) == -1  # full: counted once

@@ -124,8 +124,11 @@ def test_bound_pods_are_counted_on_their_recorded_gpus_or_the_default():
     assert cache.confirm("x", x, "n") and cache.confirm("y", y, "n")
     assert cache.snapshot.engine.gpu_free(0) == [0, 1000, 300]  # y: the lowest-numbered free GPU
     assert not cache.confirm("y", y, "n")  # seen again: nothing changes
-    cache.set_node(node_obj("n", gpus=3, labels={"zone": "z"}))  # rebuild: same GPUs again
+    cache.set_node(node_obj("n", gpus=3, labels={"zone": "z"}))  # applied in place
     assert cache.snapshot_for(cache.profile).engine.gpu_free(0) == [0, 1000, 300]
+    cache.set_node(node_obj("m", gpus=1))
+    cache.delete_node("m")  # rebuild: same GPUs again
+    assert cache.snapshot_for(cache.profile).engine.gpu_free(0) == [0, 1000, 300] and cache.rebuilds == 2
     cache.remove("x")
     assert cache.snapshot.engine.gpu_free(0) == [0, 1000, 1000]
     bad = parser.parse(pod_obj("z", share(500, **{"kubesched.io/gpu-indices": "0"}), node_name="n"))

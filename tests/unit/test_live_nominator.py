@@ -97,7 +97,9 @@ def test_a_rebuilt_snapshot_is_counted_afresh():
     nominator.nominate("big", _pod("big", cpu="2", priority=100), "a")
     low = _pod("low", cpu="1")
     nominator.hold_for(first, low, "low")
-    cache.set_node(_node("b"))  # a new node: the next decision rebuilds
+    cache.set_node(_node("b"))
+    cache.set_node(_node("c"))
+    cache.delete_node("c")  # a node deleted: the next decision rebuilds
     second = cache.snapshot_for(cache.profile)
     assert second is not first
     nominator.hold_for(second, low, "low")

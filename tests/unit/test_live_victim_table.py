@@ -55,7 +55,9 @@ def test_the_table_follows_the_cache():
     fresh = victims.current(snapshot, cache.placed, [budget])
     assert fresh is not table and len(fresh) == 2 and len(fresh.pdbs) == 1
 
-    cache.set_node(_node("c"))  # the next decision rebuilds the snapshot
+    cache.set_node(_node("c"))
+    cache.delete_node("c")  # a node deleted: the next decision rebuilds the snapshot
     rebuilt = cache.snapshot_for(cache.profile)
+    assert rebuilt is not snapshot
     again = victims.current(rebuilt, cache.placed, [budget])
     assert again.snapshot is rebuilt and _live(again) == [("p", "a", False), ("q", "a", True)]

@@ -107,6 +107,7 @@ class PodClassCompiler:
     def __init__(self, engine, objects: ClusterObjects):
         self.engine = engine
         self.objects = objects
+        self.read_namespaces = False  # some term's namespaceSelector was matched against them
 
     def compile(self, pod: Pod, profile: Profile) -> dict:
         """Keyword arguments of `_core.Engine.add_class` for a pod under a profile."""
@@ -164,6 +165,7 @@ class PodClassCompiler:
             term.namespace_selector.match_labels or term.namespace_selector.match_expressions)
         namespaces = set(term.namespaces)
         if term.namespace_selector is not None and not everywhere:
+            self.read_namespaces = True
             namespaces |= {name for name, labels in self.objects.namespaces.items()
                            if label_selector_matches(term.namespace_selector, labels)}
         if not term.namespaces and term.namespace_selector is None:

@@ -2,10 +2,25 @@
 
 The snapshot is fed incrementally: a pod bound, assumed, deleted or forgotten changes its
 node's row at once (`engine.assume` / `engine.forget_on_gpus`, with the class id it was counted
-under). Nodes are packed when a snapshot is built, so a node added, deleted or changed in
-a way that scheduling reads (labels, taints, allocatable, unschedulable, images) — or an
-object the plugins read — marks the snapshot stale; the next decision rebuilds it from the
-cache. Node updates that change none of those (heartbeats) are ignored.
+under). So does a node added (appended, last, as a rebuild would order it) or changed in what
+scheduling reads (labels, taints, allocatable, unschedulable, images: its row is rewritten and
+every per-class state of the engine is recomputed when next used), and a Service or workload
+object changed (pods get their classes compiled anew with the new default spreading
+selectors). Node updates that change none of those (heartbeats) are ignored.
+
+A change marks the snapshot stale (the next decision rebuilds it from the cache) only where
+the snapshot cannot follow it:
+- a node deleted: the core's rows are numbered by node, and every holder of an index (pods'
+  counted places, the preemption table, the nominator) would have to be renumbered;
+- a node's GPU count (kubesched.io/gpu) changed: the pods on it hold GPUs by index;
+- a node's labels changed once the volume tables are compiled (PV node affinity, allowed
+  topologies and capacities are compiled per node);
+- Namespace labels changed once some class read them (a namespaceSelector): pods already
+  counted carry the namespaces their terms resolved to;
+- storage objects changed (kubesched.live.volume_binding: the volume tables are compiled
+  with the snapshot);
+- more than UNUSED_CLASSES pod classes are left unused by object changes (a rebuild
+  compacts the engine's classes).
 
 A GPU pod holds GPUs (a bit mask, kubesched.model.gpu): the ones the engine chose when we assumed
 it, the ones its `kubesched.io/gpu-indices` annotation records when it is seen bound, or,
@@ -22,13 +37,15 @@ from dataclasses import dataclass
 from kubesched.errors import InputError
 from kubesched.framework.pod_class import ClusterObjects
 from kubesched.framework.profile import Profile
-from kubesched.model.gpu import gpu_indices, mask_of
+from kubesched.model.gpu import GPU_RESOURCE, gpu_indices, mask_of
 from kubesched.model.nodes import parse_node
 from kubesched.model.storage import StorageObjects
 from kubesched.model.records import Node, Pod
 from kubesched.snapshot.cluster import ClusterSnapshot
 
 log = logging.getLogger("kubesched.live")
+
+UNUSED_CLASSES = 1024
 
 OBJECT_KINDS = ("services", "replicationcontrollers", "replicasets", "statefulsets",
                 "deployments")
@@ -66,7 +83,7 @@ class Cache:
         # objects and claim references a snapshot is compiled with (none: no volume plugin judges).
         self.storage_source: Callable[[], tuple[StorageObjects, Counter]] | None = None
 
-    # -- nodes and objects: the snapshot is rebuilt --------------------------------------
+    # -- nodes and objects ----------------------------------------------------------------
 
     def set_node(self, obj: dict) -> bool:
         """True if scheduling could see a difference (a new node or a relevant change)."""
@@ -79,10 +96,27 @@ class Cache:
         fingerprint = node_fingerprint(node)
         if self._fingerprints.get(node.name) == fingerprint:
             return False
+        old = self.nodes.get(node.name)
         self.nodes[node.name] = node
         self._fingerprints[node.name] = fingerprint
-        self.snapshot = None
+        snapshot = self.snapshot
+        if snapshot is None:
+            return True
+        if old is None:
+            self._add_node(node)
+        elif old.allocatable.get(GPU_RESOURCE) != node.allocatable.get(GPU_RESOURCE) or (
+                old.labels != node.labels and snapshot.volumes is not None):
+            self.snapshot = None
+        else:
+            snapshot.update_node(node)
         return True
+
+    def _add_node(self, node: Node) -> None:
+        storage = self.snapshot.objects.storage
+        self.snapshot.add_node(node, storage.csi_nodes.get(node.name) if storage is not None else None)
+        waiting = [p for p in self.placed.values() if p.node == node.name and p.counted is None]
+        for placed in sorted(waiting, key=lambda p: not p.gpus):  # known GPUs first, as _rebuild
+            self._count(placed)
 
     def delete_node(self, name: str) -> bool:
         self.node_objects.pop(name, None)
@@ -104,7 +138,8 @@ class Cache:
             self.namespaces[name] = labels
         else:
             return False
-        self.snapshot = None
+        if self.snapshot is not None and not self.snapshot.set_namespaces(dict(self.namespaces)):
+            self.snapshot = None
         return True
 
     def set_object(self, kind: str, key: str, obj: dict | None) -> bool:
@@ -118,8 +153,22 @@ class Cache:
             store[key] = obj
         if (_relevant(old) if old is not None else None) == relevant:
             return False
-        self.snapshot = None
+        snapshot = self.snapshot
+        if snapshot is not None:
+            snapshot.set_objects(self._objects(snapshot.objects.storage, snapshot.objects.claim_references))
+            if snapshot.unused_classes > UNUSED_CLASSES:
+                self.snapshot = None
         return True
+
+    def _objects(self, storage: StorageObjects | None, claim_references: Counter) -> ClusterObjects:
+        return ClusterObjects(
+            namespaces=dict(self.namespaces),
+            services=list(self.objects["services"].values()),
+            replication_controllers=list(self.objects["replicationcontrollers"].values()),
+            replica_sets=list(self.objects["replicasets"].values()),
+            stateful_sets=list(self.objects["statefulsets"].values()),
+            deployments=list(self.objects["deployments"].values()),
+            storage=storage, claim_references=claim_references)
 
     # -- pods: incremental ---------------------------------------------------------------
 
@@ -173,14 +222,7 @@ class Cache:
 
     def _rebuild(self, profile: Profile) -> None:
         storage, claim_references = self.storage_source() if self.storage_source else (None, Counter())
-        objects = ClusterObjects(
-            namespaces=dict(self.namespaces),
-            services=list(self.objects["services"].values()),
-            replication_controllers=list(self.objects["replicationcontrollers"].values()),
-            replica_sets=list(self.objects["replicasets"].values()),
-            stateful_sets=list(self.objects["statefulsets"].values()),
-            deployments=list(self.objects["deployments"].values()),
-            storage=storage, claim_references=claim_references)
+        objects = self._objects(storage, claim_references)
         self.snapshot = ClusterSnapshot(self.nodes.values(), profile, self.seed, objects=objects)
         self.rebuilds += 1
         for placed in self.placed.values():

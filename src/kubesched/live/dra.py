@@ -66,6 +66,7 @@ class LiveDra:
         self._objects: DraObjects | None = None
         self._cluster: DraCluster | None = None
         self._for_nodes = None
+        self._for_version = 0
         self._by_resource: dict | None = None  # extended resource name → DeviceClass
         self.written: dict[str, list[str]] = {}  # pod uid → the claims PreBind wrote ("ns/name")
 
@@ -114,8 +115,9 @@ class LiveDra:
         self._cluster.update_claim(claim)
         return True
 
-    def cluster_for(self, nodes: list) -> DraCluster:
-        """The DRA state for a snapshot's nodes (the last good one while the objects do not read)."""
+    def cluster_for(self, nodes: list, version: int = 0) -> DraCluster:
+        """The DRA state for a snapshot's nodes, as of their `version` (the list is changed in
+        place; the last good state while the objects do not read)."""
         if self._objects is None:
             by_kind = {kind: [Manifest(obj, "") for obj in objects.values()] for kind, objects in self.raw.items()}
             try:
@@ -126,10 +128,10 @@ class LiveDra:
                     return self._cluster
                 self._objects = DraObjects()
             self._cluster = None
-        if self._cluster is None or self._for_nodes is not nodes:
+        if self._cluster is None or self._for_nodes is not nodes or self._for_version != version:
             self._cluster = DraCluster(self._objects, nodes, create_template_claims=False,
                                        advertised_stay_extended=True)
-            self._for_nodes = nodes
+            self._for_nodes, self._for_version = nodes, version
         return self._cluster
 
     def prebind(self, claims: PodClaims, node: str, allocations: list[Allocation]) -> str | None:
@@ -259,7 +261,7 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float) -> None:
     from kubesched.sim.preempting_dra import dry_run_class, prefilter_rejected
 
     pod = entry.pod
-    dra = scheduler.dra.cluster_for(snapshot.nodes)
+    dra = scheduler.dra.cluster_for(snapshot.nodes, snapshot.node_version)
     left_over = scheduler.dra.extended_claims_of(pod)
     if left_over:  # a claim of an earlier attempt: deleted, the pod tried again (PostFilter)
         for claim in left_over:

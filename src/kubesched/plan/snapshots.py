@@ -53,18 +53,8 @@ def snapshot(nodes: list[Node], profile: Profile, cluster: ClusterInput, seed: i
 
 
 def add_node(snapshot: ClusterSnapshot, node: Node, csi_drivers: dict[str, int | None] | None = None) -> int:
-    """A node joins the snapshot (as ClusterSnapshot's constructor adds its nodes), with the
-    drivers of its CSINode (a template's) for the volume plugins."""
-    snapshot.prepare_volumes()  # the PV table is made for the nodes before; the new one joins it
-    index = snapshot.engine.add_node(
-        node.name, node.labels, node.allocatable, [(t.key, t.value, t.effect) for t in node.taints],
-        node.unschedulable, [(image.names, image.size_bytes) for image in node.images])
-    snapshot.nodes.append(node)
-    snapshot.node_names.append(node.name)
-    snapshot.node_index[node.name] = index
-    if snapshot.volumes is not None:
-        snapshot.volumes.node_joined(node, index, csi_drivers)
-    return index
+    """A node joins the snapshot, with the drivers of its CSINode (a template's)."""
+    return snapshot.add_node(node, csi_drivers)
 
 
 def feasible_nodes(snapshot: ClusterSnapshot, class_id: int) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 import numpy as np
 
@@ -13,7 +14,7 @@ from kubesched.framework.profile import Profile
 from kubesched.framework.typical_pods import TypicalPod, shape_of, typical_pods
 from kubesched.model.gpu import gpu_indices, gpu_request, mask_of, pod_annotations
 from kubesched.model.records import Node, Pod
-from kubesched.snapshot.replicas import ReplicaKeys
+from kubesched.snapshot.replicas import ReplicaKeys, object_label_keys
 from kubesched.snapshot.volumes import VolumeCompiler, has_volumes
 
 
@@ -32,6 +33,7 @@ class ClusterSnapshot:
         self._replicas: ReplicaKeys | None = None  # class keys replicas with claims share
         self.gpu_typical: list[TypicalPod] = []  # FGD's typical pods the engine has
         self.dra = None  # kubesched.dra.plugin.DraCluster when the input has DRA objects
+        self.node_version = 0  # moved by every node added or changed (nodes is changed in place)
         for node in self.nodes:
             index = self.engine.add_node(
                 node.name, node.labels, node.allocatable,
@@ -43,12 +45,57 @@ class ClusterSnapshot:
         self.engine.set_seed(seed)
 
     def update_node(self, node: Node) -> None:
-        """A node of the snapshot has new labels, taints or schedulability (same name; its
-        allocatable and images are not re-read)."""
+        """A node of the snapshot changed (same name): its row is rewritten where it differs."""
         index = self.node_index[node.name]
+        old = self.nodes[index]
         self.nodes[index] = node
-        self.engine.update_node(index, node.labels, [(t.key, t.value, t.effect) for t in node.taints],
-                                node.unschedulable)
+        self.node_version += 1
+        if (old.labels, old.taints, old.unschedulable) != (node.labels, node.taints, node.unschedulable):
+            self.engine.update_node(index, node.labels, [(t.key, t.value, t.effect) for t in node.taints],
+                                    node.unschedulable)
+        if old.allocatable != node.allocatable:
+            self.engine.set_node_allocatable(index, node.allocatable)
+        if old.images != node.images:
+            self.engine.set_node_images(index, [(image.names, image.size_bytes) for image in node.images])
+
+    def add_node(self, node: Node, csi_drivers: dict[str, int | None] | None = None) -> int:
+        """A node joins the snapshot, last (as the constructor adds its nodes), with the
+        drivers of its CSINode for the volume plugins."""
+        self.prepare_volumes()  # the PV table is made for the nodes before; the new one joins it
+        index = self.engine.add_node(
+            node.name, node.labels, node.allocatable, [(t.key, t.value, t.effect) for t in node.taints],
+            node.unschedulable, [(image.names, image.size_bytes) for image in node.images])
+        self.nodes.append(node)
+        self.node_names.append(node.name)
+        self.node_index[node.name] = index
+        self.node_version += 1
+        if self.volumes is not None:
+            self.volumes.node_joined(node, index, csi_drivers)
+        return index
+
+    def set_objects(self, objects: ClusterObjects) -> None:
+        """The objects besides nodes and pods changed: pods get their classes compiled anew
+        (pods already counted stay under the classes they were counted with: what other
+        pods' decisions read of them, their labels and inter-pod terms, did not change)."""
+        self._compiler.objects = objects
+        self._classes.clear()
+        self._last = None
+        if self._replicas is not None:  # the keys read before may still be read by counted pods
+            self._replicas.read_keys |= object_label_keys(objects)
+
+    def set_namespaces(self, namespaces: dict[str, dict[str, str]]) -> bool:
+        """The Namespaces' labels changed. False, and nothing done, when a class compiled so
+        far matched a namespaceSelector against them: its inter-pod terms are counted for the
+        pods on nodes too, so only a new snapshot sees the change."""
+        if self._compiler.read_namespaces:
+            return False
+        self._compiler.objects = replace(self.objects, namespaces=namespaces)
+        return True
+
+    @property
+    def unused_classes(self) -> int:
+        """Classes the engine holds that no pod is given any more (set_objects dropped them)."""
+        return self.engine.class_count - len(self._classes)
 
     def use_profile(self, profile: Profile) -> None:
         self.profile = profile
