@@ -32,6 +32,7 @@ class ClusterSnapshot:
         self._replicas: ReplicaKeys | None = None  # class keys replicas with claims share
         self.gpu_typical: list[TypicalPod] = []  # FGD's typical pods the engine has
         self.dra = None  # kubesched.dra.plugin.DraCluster when the input has DRA objects
+        self.nominations = None  # kubesched.sim.nominated.Nominations while simulate decides
         for node in self.nodes:
             index = self.engine.add_node(
                 node.name, node.labels, node.allocatable,
