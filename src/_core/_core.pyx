@@ -669,6 +669,24 @@ cdef class Engine:
         }
 
 
+    # -- nominated pods (nominated.cpp) ------------------------------------------------------
+
+    cdef vector[pair[int32_t, int32_t]] _nominated(self, nominated) except *:
+        cdef vector[pair[int32_t, int32_t]] held
+        for pod_class, node in nominated:
+            held.push_back(pair[int32_t, int32_t](self._class(pod_class), self._node(node)))
+        return held
+
+    def schedule_with_nominated(self, int64_t class_id, nominated):
+        """schedule() for a pod that must yield to pods nominated to nodes, `nominated`:
+        their (class id, node). A node with some of them fits only if the filters pass both
+        with them and without them (upstream's two passes); scores are without them."""
+        return self.engine.schedule_with_nominated(self._class(class_id), self._nominated(nominated))
+
+    def feasible_with_nominated(self, int64_t class_id, int64_t node, nominated):
+        """feasible_on under the same rule as schedule_with_nominated."""
+        return self.engine.feasible_with_nominated(self._class(class_id), self._node(node), self._nominated(nominated))
+
     # -- preemption (preemption.hpp) ---------------------------------------------------------
 
     def schedule_until_failure(self, class_ids):

@@ -161,6 +161,13 @@ bool Engine::touched_by_inter_pod_rules(int32_t class_id) {
 }
 
 int32_t Engine::failing_filter(int32_t class_id, int32_t node, const FilterContext* context, Reasons* reasons) {
+  if (vetoes_) {
+    const auto veto = vetoes_->find(node);
+    if (veto != vetoes_->end()) {
+      if (reasons) reasons->insert(reasons->end(), veto->second.reasons.begin(), veto->second.reasons.end());
+      return veto->second.filter;
+    }
+  }
   int32_t failed = first_failing_filter(snapshot, profile_, pod_class(class_id), node, reasons);
   if (failed == kDynamicResourcesFilter && context) {  // the inter-pod filters come first
     Reasons inter_pod;

@@ -122,6 +122,15 @@ class Engine {
   // throws when the snapshot changed since the failure.
   void resolve_deferred_failure();
 
+  // Upstream's RunFilterPluginsWithNominatedPods (nominated.cpp): `nominated` are the
+  // (class, node) of the pods nominated to nodes that the pod must yield to. A node passes
+  // only if the filters pass there with that node's nominated pods added and again without
+  // them; scores are taken without them. Decides and assumes as schedule() does.
+  int32_t schedule_with_nominated(int32_t class_id, const std::vector<std::pair<int32_t, int32_t>>& nominated);
+  // feasible_on under the same rule (the pod's own nominated node, tried first).
+  bool feasible_with_nominated(int32_t class_id, int32_t node,
+                               const std::vector<std::pair<int32_t, int32_t>>& nominated);
+
  private:
   struct ClassState {
     uint64_t generation = ~0ULL;
@@ -151,6 +160,16 @@ class Engine {
   InterPodInputs inputs(int32_t class_id) { return {snapshot, profile_, terms_, domains_, classes_, class_id}; }
   bool touched_by_inter_pod_rules(int32_t class_id);
   int32_t failing_filter(int32_t class_id, int32_t node, const FilterContext* context, Reasons* reasons);
+  // Nodes rejected by the pass with nominated pods (nominated.cpp): the filter and reasons
+  // failing_filter answers for them while a decision with nominated pods runs.
+  struct Veto {
+    int32_t filter;
+    Reasons reasons;
+  };
+  const std::unordered_map<int32_t, Veto>* vetoes_ = nullptr;
+  std::unordered_map<int32_t, Veto> nominated_vetoes(int32_t class_id,
+                                                     const std::vector<std::pair<int32_t, int32_t>>& nominated,
+                                                     int32_t only_node);
   // One filter+score pass over `nodes` (all when empty): fills feasibility, raw and normalized.
   void pass(int32_t class_id, bool inter_pod, const std::vector<int32_t>& nodes, Evaluation& out, bool with_reasons);
 

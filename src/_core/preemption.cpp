@@ -136,6 +136,8 @@ class Trial {
   std::vector<Snapshot::GpuHolder> gpu_pods_;
 };
 
+}  // namespace
+
 // Upstream's RunFilterPluginsWithNominatedPods: the pod must pass with the pods nominated to
 // the node (at its priority or above) added and, when some were, without them too.
 int32_t fails_with_nominated(Engine& engine, const PreemptionRequest& request, int32_t node, Reasons* reasons) {
@@ -156,8 +158,6 @@ int32_t fails_with_nominated(Engine& engine, const PreemptionRequest& request, i
   if (failed < 0 && added) failed = engine.trial_failing_filter(request.class_id, node, reasons);
   return failed;
 }
-
-}  // namespace
 
 // Whether a node's rejection may be resolved by removing pods: upstream's Unschedulable, not
 // UnschedulableAndUnresolvable (which NodeResourcesFit returns when a request exceeds the

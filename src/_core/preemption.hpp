@@ -66,6 +66,9 @@ const std::vector<NodeVerdict>& node_local_verdicts(Engine& engine, const Preemp
                                                     VictimTable& table);
 
 // Shared by both dry runs (preemption.cpp).
+// The filter rejecting the request's pod on the node under upstream's two passes with the
+// request's nominated pods (-1: none); also the scheduling cycle's (nominated.cpp).
+int32_t fails_with_nominated(Engine& engine, const PreemptionRequest& request, int32_t node, Reasons* reasons);
 bool resolvable(const Engine& engine, const PodClass& pod, int32_t node, const Reasons& reasons);
 bool more_important(const std::vector<PreemptionPod>& pods, int32_t a, int32_t b);
 void summarize(const std::vector<PreemptionPod>& pods, PreemptionCandidate& candidate);

@@ -24,16 +24,7 @@ def _fails(scheduler: ReferenceScheduler, pod: Pod, state: NodeState,
     pods nominated there at its priority or above added, and (if it passes) without them.
     `devices`: DynamicResources' rejection per node name, the last filter, fixed as its
     PreFilter found the devices (no AddPod/RemovePod: pods leaving change nothing)."""
-    added = [p for p, node in nominated if node == state.node.name and p.priority >= pod.priority and p is not pod]
-    for p in added:
-        state.add(p)
-    try:
-        failed, reasons = scheduler.first_failure(pod, state)
-    finally:
-        for p in added:
-            state.remove(p)
-    if failed is None and added:
-        failed, reasons = scheduler.first_failure(pod, state)
+    failed, reasons = scheduler.failure_with_nominated(pod, state, nominated)
     if failed is None and devices and devices.get(state.node.name):
         return [devices[state.node.name]]
     return reasons if failed is not None else []

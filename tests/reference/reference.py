@@ -7,6 +7,7 @@ core picks at random."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tests.reference.volume_reference import VolumeReference
@@ -573,6 +574,24 @@ class ReferenceScheduler:
                 return name, reasons
         return None, []
 
+    def failure_with_nominated(self, pod: Pod, state: NodeState, nominated: Sequence[tuple[Pod, str]]
+                               ) -> tuple[str | None, list[str]]:
+        """RunFilterPluginsWithNominatedPods: first_failure with the pods nominated to the
+        node at the pod's priority or above (not the pod itself) added to it and, if that
+        passes and some were added, without them."""
+        added = [p for p, node in nominated
+                 if node == state.node.name and p.priority >= pod.priority and p.key != pod.key]
+        for p in added:
+            state.add(p)
+        try:
+            failed, reasons = self.first_failure(pod, state)
+        finally:
+            for p in added:
+                state.remove(p)
+        if failed is None and added:
+            failed, reasons = self.first_failure(pod, state)
+        return failed, reasons
+
     # scores over the feasible nodes
 
     def inter_pod_scores(self, pod: Pod, feasible: list[NodeState]) -> list[int] | None:
@@ -642,13 +661,14 @@ class ReferenceScheduler:
         return [0 if skip else MAX_SCORE if high == 0 else MAX_SCORE * (high + low - r) // high
                 for r, skip in zip(raw, ignored)]
 
-    def examine(self, pod: Pod) -> tuple[list[NodeState], dict[str, int]]:
+    def examine(self, pod: Pod, nominated: Sequence[tuple[Pod, str]] = ()) -> tuple[list[NodeState], dict[str, int]]:
         """Upstream's findNodesThatPassFilters run on one worker: from nextStartNodeIndex,
         look at the nodes the PreFilter result allows until numFeasibleNodesToFind feasible
         ones are found (the next feasible one is looked at, then the search is cancelled
         and it is not counted); the start moves on by the nodes processed. Returns the
         feasible nodes in the order examined (input order when nothing is sampled: the
-        start moves, by a PreFilter result's nodes, even then) and the reasons histogram."""
+        start moves, by a PreFilter result's nodes, even then) and the reasons histogram.
+        `nominated`: (pod, node name) of pods nominated to nodes (failure_with_nominated)."""
         count = len(self.states)
         names, rejection = self.prefilter(pod)
         histogram: dict[str, int] = {}
@@ -659,7 +679,7 @@ class ReferenceScheduler:
         feasible, processed = [], 0
         for i in range(count):
             state = self.states[(self.next_start + i) % count]
-            failed, reasons = self.first_failure(pod, state)
+            failed, reasons = self.failure_with_nominated(pod, state, nominated)
             if names is not None and state.node.name not in names:
                 for reason in reasons:
                     histogram[reason] = histogram.get(reason, 0) + 1
@@ -678,9 +698,10 @@ class ReferenceScheduler:
             feasible.sort(key=lambda s: order[id(s)])
         return feasible, histogram
 
-    def evaluate(self, pod: Pod) -> Decision:
-        """Filter and score the nodes for the pod without placing it."""
-        feasible, histogram = self.examine(pod)
+    def evaluate(self, pod: Pod, nominated: Sequence[tuple[Pod, str]] = ()) -> Decision:
+        """Filter and score the nodes for the pod without placing it (scores never see the
+        nominated pods)."""
+        feasible, histogram = self.examine(pod, nominated)
         if not feasible:
             message = f"0/{len(self.states)} nodes are available:"
             _, rejection = self.prefilter(pod)
@@ -717,10 +738,11 @@ class ReferenceScheduler:
         best = [s.node.name for s, t in zip(feasible, totals) if t == top]
         return Decision(best[0], "", {s.node.name: t for s, t in zip(feasible, totals)}, best)
 
-    def decide(self, pod: Pod, choice: str | None = None) -> Decision:
+    def decide(self, pod: Pod, choice: str | None = None, nominated: Sequence[tuple[Pod, str]] = ()) -> Decision:
         """Evaluate and place the pod: on the first best node, or on `choice` when a seeded
-        engine picked another of the tied best (the caller checks it is one of them)."""
-        decision = self.evaluate(pod)
+        engine picked another of the tied best (the caller checks it is one of them).
+        `nominated`: as examine's."""
+        decision = self.evaluate(pod, nominated)
         if decision.node is not None:
             if choice is not None and choice in decision.best:
                 decision.node = choice

@@ -7,8 +7,16 @@ priority may be overtaken. The held pods are assumed in the engine's snapshot li
 pods and kept there between decisions; only the difference is assumed or forgotten when the
 next pod's priority asks for another set, or when the snapshot was rebuilt.
 
-Upstream runs the filters a second time without the nominated pods when some were added
-(for inter-pod affinity that only they would satisfy); kubesched runs only the pass with them.
+A decision in the core (no claims, extenders or Python plugins) is handed the pods to yield
+to (`yield_to`) and runs upstream's two passes per node (src/_core/nominated.cpp): a node
+with some of them fits only if the filters pass with them added and again without them
+(inter-pod affinity that only they would satisfy does not count); scores are without them.
+The other decisions have them assumed in the snapshot (`hold_for`): the first pass only.
+
+Which nominations count, as upstream's nominator: those of the pending pods this scheduler
+serves (its own PostFilter's, and `status.nominatedNodeName` as the watch shows it); a
+nomination goes when the pod is bound or assumed, deleted, nominated elsewhere, or cleared;
+one to a node not in the snapshot (deleted) holds nothing.
 """
 
 from __future__ import annotations
@@ -63,6 +71,18 @@ class Nominator:
         elif known is not None and known.source == STATUS:
             del self.pods[uid]
 
+    def _yielded(self, snapshot, pod: Pod, uid: str) -> list[Nominated]:
+        """The nominated pods `pod` must yield to: of its priority or above, itself excepted,
+        on a node of the snapshot."""
+        return [n for n in self.pods.values()
+                if n.uid != uid and n.pod.priority >= pod.priority and n.node in snapshot.node_index]
+
+    def yield_to(self, snapshot, pod: Pod, uid: str) -> list[tuple[int, int]]:
+        """(class id, node index) of the nominated pods `pod` must yield to, for the core."""
+        if not self.pods:
+            return []
+        return [(snapshot.class_of(n.pod), snapshot.node_index[n.node]) for n in self._yielded(snapshot, pod, uid)]
+
     def hold_for(self, snapshot, pod: Pod, uid: str) -> None:
         """Make `snapshot` count exactly the nominated pods that `pod` must yield to."""
         if not self.pods and not self._held:  # the common case: nothing nominated
@@ -71,8 +91,7 @@ class Nominator:
         if snapshot is not self._snapshot:
             self._held = {}  # a rebuilt snapshot counts none of them
             self._snapshot = snapshot
-        wanted = {n.uid: n for n in self.pods.values()
-                  if n.uid != uid and n.pod.priority >= pod.priority and n.node in snapshot.node_index}
+        wanted = {n.uid: n for n in self._yielded(snapshot, pod, uid)}
         for held_uid in [u for u in self._held if u not in wanted
                          or self._held[u][1] != snapshot.node_index[wanted[u].node]]:
             class_id, node, gpus = self._held.pop(held_uid)

@@ -180,14 +180,18 @@ class Scheduler:
         profile = self.profiles[pod.spec.scheduler_name]
         started = time.monotonic()
         snapshot = self.cache.snapshot_for(profile)
-        self.preemption.hold_for(snapshot, pod, entry.uid)
+        claims = "DynamicResources" in profile.filters and self.dra.has_claims(pod)
+        extenders = interested(self.options.extenders, pod.raw or {}) if self.options.extenders else ()
+        in_core = not (claims or extenders or profile.python_filters or profile.python_scores)
+        nominated = self.preemption.yield_to(snapshot, pod, entry.uid) if in_core else None
+        if not in_core:  # the core's two passes cover its own filters only: these are held
+            self.preemption.hold_for(snapshot, pod, entry.uid)
         if self.gpu_workload is not None and uses_typical_pods(profile):
             self.gpu_workload.apply(snapshot)
-        if "DynamicResources" in profile.filters and self.dra.has_claims(pod):
+        if claims:
             schedule_with_claims(self, entry, snapshot, started)
             return
         class_id = snapshot.class_of(pod)
-        extenders = interested(self.options.extenders, pod.raw or {}) if self.options.extenders else ()
         binder = None
         decision = None
         if extenders and (node := self.preemption.on_nominated_node(  # tried first, the extenders' filters too
@@ -210,10 +214,10 @@ class Scheduler:
                 node = snapshot.node_index[placement.node] if placement.node is not None else -1
                 failure = placement.message
                 counts = None
-        elif (node := self.preemption.on_nominated_node(snapshot, entry.uid, class_id)) >= 0:
+        elif (node := self.preemption.on_nominated_node(snapshot, entry.uid, class_id, nominated=nominated)) >= 0:
             failure, counts = None, (1, 1)  # assumed on its nominated node, tried first as upstream
-        else:
-            node = snapshot.engine.schedule(class_id)  # the pod is assumed on the node chosen
+        else:  # the pod is assumed on the node chosen
+            node = snapshot.engine.schedule_with_nominated(class_id, nominated)
             failure = None
             counts = snapshot.engine.last_counts
         decided = time.monotonic()

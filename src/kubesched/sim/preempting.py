@@ -99,8 +99,12 @@ def decide_preempting(snapshot, pods: list[Pod], flow: PreemptionFlow, placement
     names = np.array(snapshot.node_names, dtype=object)
     classes = snapshot.classes_of(pods)
     i = 0
+    nominations = snapshot.nominations
     while i < len(pods):  # in chunks: a call costs as much as the pods it is handed
-        chosen, decided = engine.schedule_until_failure(classes[i:i + QUEUE_CHUNK])
+        if nominations:  # pods arrived nominated are outstanding: one at a time (sim/nominated.py)
+            chosen, decided = np.array([nominations.decide(snapshot, pods[i], int(classes[i]))]), 1
+        else:
+            chosen, decided = engine.schedule_until_failure(classes[i:i + QUEUE_CHUNK])
         placed = decided if chosen[decided - 1] >= 0 else decided - 1  # all but a last failure
         if placed > 0:  # the pods that fit, in bulk
             run = pods[i:i + placed]
@@ -127,24 +131,26 @@ def _preempt_for(snapshot, pod: Pod, class_id: int, flow: PreemptionFlow, placem
     engine = snapshot.engine
     key, version = (class_id, pod.priority), flow.version()
     nominated_before = nominated_node_of(pod)
-    cached = None if nominated_before else flow.unhelpful.get(key)
+    cached = None if nominated_before or snapshot.nominations else flow.unhelpful.get(key)
     if cached is not None and cached[0] == version:
         result = cached[1]
     else:
-        result = preempt(snapshot, pod, flow.table, class_id=class_id)
+        nominated = snapshot.nominations.pairs() if snapshot.nominations else ()
+        result = preempt(snapshot, pod, flow.table, class_id=class_id, nominated=nominated)
     if result.nominated_node is None:  # nothing changed since the failure: its reasons still hold
-        if not nominated_before:
+        if not nominated_before and not snapshot.nominations:
             flow.unhelpful[key] = (version, result)
         fit_message = snapshot.failure_message(engine.last_failure())
         return placement_type(pod.key, None, result.fit_error(fit_message)), []
     flow.evict(snapshot, pod, result.victims)
     nominated = snapshot.node_index[result.nominated_node]
     preempted = [v.key for v in result.victims]
-    if engine.feasible_on(class_id, nominated):  # the next cycle tries the nominated node first
+    held = snapshot.nominations.yield_to(snapshot, pod) if snapshot.nominations else []
+    if engine.feasible_with_nominated(class_id, nominated, held):  # the next cycle tries the nominated node first
         engine.assume(class_id, nominated)
         node = nominated
     else:
-        node = engine.schedule(class_id)
+        node = engine.schedule_with_nominated(class_id, held)
     if node < 0:
         message = result.fit_error(snapshot.failure_message(engine.last_failure()))
         return (placement_type(pod.key, None, message, nominated_node=result.nominated_node, preempted=preempted),

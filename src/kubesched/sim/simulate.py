@@ -12,6 +12,7 @@ from kubesched.framework.typical_pods import uses_typical_pods
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Pod
 from kubesched.sim.dra import decide_with_claims
+from kubesched.sim.nominated import Nominations
 from kubesched.sim.preempting import PreemptionFlow, decide_preempting, recreated
 from kubesched.sim.preempting_dra import decide_claims_preempting
 from kubesched.sim.preempting_python import decide_python_preempting
@@ -129,6 +130,7 @@ def simulate(cluster: ClusterInput, profiles: dict[str, Profile], seed: int | No
             undecided.append(Placement(pod.key, None, f"no profile serves schedulerName {name!r}"))
         else:
             queue.append(pod)
+    snapshot.nominations = Nominations(queue)
     flow = None
     if any(p.preemption is not None for p in profiles.values()):
         flow = PreemptionFlow.of(snapshot, cluster, preempted)
@@ -214,18 +216,20 @@ def _decide(snapshot: ClusterSnapshot, pods: list[Pod], flow: PreemptionFlow | N
         placements, again, rest = decide_preempting(snapshot, pods, flow, Placement)
         snapshot.describe_volumes(pods[:len(placements)], placements)
         return placements, again, rest
+    # while pods arrived nominated are outstanding, one at a time (sim/nominated.py)
+    placements = snapshot.nominations.decide_head(snapshot, pods, Placement) if snapshot.nominations else []
     snapshot.engine.clear_failures()
-    chosen = snapshot.place(pods)
+    chosen = snapshot.place(pods[len(placements):])
     failures = iter(snapshot.engine.failures())
     names = snapshot.node_names
-    placements = [Placement(pod.key, names[node]) if node >= 0
-                  else Placement(pod.key, None, snapshot.failure_message(next(failures)))
-                  for pod, node in zip(pods, chosen.tolist())]
+    placements += [Placement(pod.key, names[node]) if node >= 0
+                   else Placement(pod.key, None, snapshot.failure_message(next(failures)))
+                   for pod, node in zip(pods[len(placements):], chosen.tolist())]
     snapshot.describe_volumes(pods, placements)
     if flow is not None:  # another profile preempts: it sees these pods on their nodes
-        for pod, node in zip(pods, chosen.tolist()):
-            if node >= 0:
-                flow.place(pod, names[node])
+        for pod, placement in zip(pods, placements):
+            if placement.node is not None:
+                flow.place(pod, placement.node)
     return placements, [], []
 
 

@@ -34,6 +34,7 @@ class ClusterSnapshot:
         self.gpu_typical: list[TypicalPod] = []  # FGD's typical pods the engine has
         self.dra = None  # kubesched.dra.plugin.DraCluster when the input has DRA objects
         self.node_version = 0  # moved by every node added or changed (nodes is changed in place)
+        self.nominations = None  # kubesched.sim.nominated.Nominations while simulate decides
         for node in self.nodes:
             index = self.engine.add_node(
                 node.name, node.labels, node.allocatable,
