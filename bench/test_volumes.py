@@ -16,7 +16,7 @@ from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
 from kubesched.model.storage import read_storage
 from kubesched.snapshot.cluster import ClusterSnapshot
-from kubesched.testing.reference import ReferenceScheduler
+from tests.reference.reference import ReferenceScheduler
 
 from .test_scheduler_perf import numpy_pods_per_second
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from kubesched.live.nominator import Nominator
-from kubesched.testing.reference import ReferenceScheduler
+from tests.reference.reference import ReferenceScheduler
 from tests.conformance.builders import (DO_NOT_SCHEDULE, HOSTNAME, ZONE, affinity, node, pod, pod_term, selector,
                                         snapshot, spread)
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from kubesched.live.nominator import Nominator
 from kubesched.model.records import Pod
 from kubesched.snapshot.cluster import ClusterSnapshot
-from kubesched.testing.reference import ReferenceScheduler
+from tests.reference.reference import ReferenceScheduler
 
 from .strategies import NAMESPACES, nodes, objects, pod_labels, profiles, specs
 
