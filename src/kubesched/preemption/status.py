@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from kubesched._core import VOLUME_REASONS
 from kubesched.model.records import Node, Pod
 
 # Reasons whose plugin returns UnschedulableAndUnresolvable.
@@ -19,6 +20,9 @@ UNRESOLVABLE = frozenset({
     "cannot allocate all claims",
     "resourceclaim not available on the node",
     "invalid resource pools were encountered",
+    # VolumeBinding's Filter and VolumeZone's conflict (VolumeRestrictions' and NodeVolumeLimits'
+    # rejections are plain Unschedulable: evicting the pods that hold the disk or claim helps)
+    *(VOLUME_REASONS[k] for k in (4, 5, 6, 7, 8)),
 })
 
 
