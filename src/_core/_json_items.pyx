@@ -39,6 +39,14 @@ cdef inline bint _is(const unsigned char* p, Py_ssize_t start, Py_ssize_t end, b
     return True
 
 
+cdef inline Py_ssize_t _value_start(const unsigned char* p, Py_ssize_t end, Py_ssize_t n) noexcept nogil:
+    """Where the value starts when the string ending at `end` is an object's key; -1 if not a key."""
+    end = _space(p, end, n)
+    if end >= n or p[end] != 58:  # ':'
+        return -1
+    return _space(p, end + 1, n)
+
+
 cdef inline bint _name_char(unsigned char c) noexcept nogil:
     return (97 <= c <= 122) or (48 <= c <= 57) or c == 45 or c == 46
 
@@ -51,7 +59,7 @@ def scan(bytes data):
     cdef const unsigned char* p = <const unsigned char*> PyBytes_AS_STRING(data)
     cdef Py_ssize_t n = PyBytes_GET_SIZE(data)
     cdef Py_ssize_t i = _space(p, 0, n), end, opened = -1, closed = -1
-    cdef Py_ssize_t depth, start, name_start, name_end, key_end, j, k
+    cdef Py_ssize_t depth, start, name_start, name_end, j, k
     cdef int meta_depth
     cdef unsigned char c
     if i >= n or p[i] != 123:  # '{'
@@ -63,12 +71,11 @@ def scan(bytes data):
             end = _string_end(p, i, n)
             if end < 0:
                 return None
-            key_end = _space(p, end, n)
-            if depth == 1 and key_end < n and p[key_end] == 58 and _is(p, i + 1, end - 1, b"items"):
-                i = _space(p, key_end + 1, n)
-                if i >= n or p[i] != 91:  # '['
+            j = _value_start(p, end, n)
+            if depth == 1 and j >= 0 and _is(p, i + 1, end - 1, b"items"):
+                if j >= n or p[j] != 91:  # '['
                     return None
-                opened = i
+                opened = j
                 break
             i = end
             continue
@@ -98,17 +105,15 @@ def scan(bytes data):
                 end = _string_end(p, i, n)
                 if end < 0:
                     return None
-                key_end = _space(p, end, n)
-                if key_end < n and p[key_end] == 58:
+                j = _value_start(p, end, n)
+                if j >= 0:
                     if depth == 1 and _is(p, i + 1, end - 1, b"metadata"):
-                        j = _space(p, key_end + 1, n)
                         if j < n and p[j] == 123:
                             meta_depth = 1
                             depth += 1
                             i = j + 1
                             continue
                     elif depth == 2 and meta_depth == 1 and name_start < 0 and _is(p, i + 1, end - 1, b"name"):
-                        j = _space(p, key_end + 1, n)
                         if j < n and p[j] == 34:
                             k = j + 1
                             while k < n and _name_char(p[k]):
