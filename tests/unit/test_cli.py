@@ -134,15 +134,20 @@ profiles:
 
 # Two on-demand nodes and a spot node the core's TaintToleration score avoids (a
 # PreferNoSchedule taint: 100 x weight 3 less), with room for 3 pods.
-SPOT_NODES = "".join(f"""
+def _nodes(*rows: tuple[str, bool, int]) -> str:
+    """Nodes of 4 CPUs from (name, spot?, pods): a spot node has the lifecycle label and a
+    PreferNoSchedule taint."""
+    spot_labels, spot_taint = ", node.kubernetes.io/lifecycle: spot", "{key: spot, effect: PreferNoSchedule}"
+    return "".join(f"""
 apiVersion: v1
 kind: Node
-metadata: {{name: {name}, labels: {{kubernetes.io/hostname: {name}{labels}}}}}
-spec: {{taints: [{taints}]}}
+metadata: {{name: {name}, labels: {{kubernetes.io/hostname: {name}{spot_labels if spot else ""}}}}}
+spec: {{taints: [{spot_taint if spot else ""}]}}
 status: {{allocatable: {{cpu: "4", memory: 16Gi, pods: "{pods}"}}}}
----""" for name, labels, taints, pods in (
-    ("on-demand-1", "", "", 10), ("on-demand-2", "", "", 10),
-    ("spot", ", node.kubernetes.io/lifecycle: spot", "{key: spot, effect: PreferNoSchedule}", 3)))
+---""" for name, spot, pods in rows)
+
+
+SPOT_NODES = _nodes(("on-demand-1", False, 10), ("on-demand-2", False, 10), ("spot", True, 3))
 
 
 def _spot_pod(name: str, workload_class: str, spec: str = "") -> str:
@@ -186,15 +191,8 @@ def test_python_plugin_in_simulate(tmp_path):
 
 # Two spot nodes alike: the plugin's score sends a batch pod to spot, and the tie between
 # the two is the seed's to break (the first in node order without one).
-TIED_SPOT_NODES = "".join(f"""
-apiVersion: v1
-kind: Node
-metadata: {{name: {name}, labels: {{kubernetes.io/hostname: {name}{labels}}}}}
-spec: {{taints: [{taints}]}}
-status: {{allocatable: {{cpu: "4", memory: 16Gi, pods: "10"}}}}
----""" for name, labels, taints in (
-    ("on-demand-1", "", ""), ("spot-a", ", node.kubernetes.io/lifecycle: spot", "{key: spot, effect: PreferNoSchedule}"),
-    ("on-demand-2", "", ""), ("spot-b", ", node.kubernetes.io/lifecycle: spot", "{key: spot, effect: PreferNoSchedule}")))
+TIED_SPOT_NODES = _nodes(("on-demand-1", False, 10), ("spot-a", True, 10), ("on-demand-2", False, 10),
+                         ("spot-b", True, 10))
 
 
 def test_python_plugin_scores_decide_and_seed_breaks_their_tie(tmp_path):
