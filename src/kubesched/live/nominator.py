@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kubesched.model.records import Pod
+from kubesched.preemption import yields_to
 
 OURS, STATUS = "ours", "status"  # who nominated: our PostFilter, or the pod's status as seen
 
@@ -74,8 +75,7 @@ class Nominator:
     def _yielded(self, snapshot, pod: Pod, uid: str) -> list[Nominated]:
         """The nominated pods `pod` must yield to: of its priority or above, itself excepted,
         on a node of the snapshot."""
-        return [n for n in self.pods.values()
-                if n.uid != uid and n.pod.priority >= pod.priority and n.node in snapshot.node_index]
+        return [n for n in self.pods.values() if n.uid != uid and yields_to(pod, n.pod, n.node, snapshot)]
 
     def yield_to(self, snapshot, pod: Pod, uid: str) -> list[tuple[int, int]]:
         """(class id, node index) of the nominated pods `pod` must yield to, for the core."""

@@ -51,7 +51,7 @@ lower priority see the node's room held for it (pass it in `nominated`).
 """
 
 from kubesched.preemption.args import PreemptionArgs, candidates_to_find, preemption_args
-from kubesched.preemption.evaluate import nominated_node_of, preempt
+from kubesched.preemption.evaluate import nominated_node_of, preempt, yields_to
 from kubesched.preemption.table import PodTable
 from kubesched.preemption.pdb import PodDisruptionBudget, parse_pdb, violating
 from kubesched.preemption.result import Candidate, Preemption, success_message
@@ -59,4 +59,4 @@ from kubesched.preemption.victims import LATEST, PodOnNode, pod_on_node, start_t
 
 __all__ = ["LATEST", "Candidate", "PodDisruptionBudget", "PodOnNode", "PodTable", "Preemption", "PreemptionArgs",
            "candidates_to_find", "nominated_node_of", "parse_pdb", "pod_on_node", "preempt", "preemption_args",
-           "start_time", "success_message", "terminating_by_preemption", "violating"]
+           "start_time", "success_message", "terminating_by_preemption", "violating", "yields_to"]

@@ -92,6 +92,12 @@ def nominated_node_of(pod: Pod) -> str:
     return node if isinstance(node, str) else ""
 
 
+def yields_to(pod: Pod, nominated: Pod, node: str, snapshot) -> bool:
+    """Whether another pod's nomination to `node` counts in `pod`'s filters (upstream's
+    addGENominatedPods): of `pod`'s priority or above, on a node of the snapshot."""
+    return nominated.priority >= pod.priority and node in snapshot.node_index
+
+
 def _waits_for_terminating_victims(snapshot, pod: Pod, class_id: int, table: PodTable, held) -> bool:
     """PodEligibleToPreemptOthers: a pod nominated to a node where lower-priority pods are
     still terminating (an earlier preemption's victims) waits, unless the node rejects it

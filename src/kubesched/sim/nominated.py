@@ -9,7 +9,7 @@ decided again at once (sim/preempting.py), so no other pod is decided while it w
 from __future__ import annotations
 
 from kubesched.model.records import Pod
-from kubesched.preemption import nominated_node_of
+from kubesched.preemption import nominated_node_of, yields_to
 
 
 class Nominations:
@@ -29,9 +29,8 @@ class Nominations:
 
     def yield_to(self, snapshot, pod: Pod) -> list[tuple[int, int]]:
         """(class id, node index) of the nominated pods `pod` must yield to."""
-        index = snapshot.node_index
-        return [(snapshot.class_of(other), index[node]) for key, (other, node) in self.pods.items()
-                if key != pod.key and other.priority >= pod.priority and node in index]
+        return [(snapshot.class_of(other), snapshot.node_index[node]) for key, (other, node) in self.pods.items()
+                if key != pod.key and yields_to(pod, other, node, snapshot)]
 
     def decide(self, snapshot, pod: Pod, class_id: int) -> int:
         """Decide `pod` (assumed on the node chosen; -1 and the reasons in the engine's
