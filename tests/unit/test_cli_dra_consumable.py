@@ -137,3 +137,15 @@ def test_a_claim_whose_binding_failed_is_available_nowhere(tmp_path):
     placed = CliRunner().invoke(main, ["simulate", "-f", _write(tmp_path, pods=0, more=ready), "-o", "json"],
                                 catch_exceptions=False)
     assert json.loads(placed.output)["placements"][0]["node"] == "node-0"
+
+
+def test_without_dynamic_resources_at_post_filter_nothing_is_deallocated(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n"
+                      "profiles:\n- plugins: {postFilter: {disabled: [{name: DynamicResources}]}}\n")
+    failed = CliRunner().invoke(main, ["simulate", "-f", _write(tmp_path, pods=0, more=FAILED_CLAIM.replace(
+        "STATUS", "True")), "--config", str(config), "-o", "json"], catch_exceptions=False)
+    [placement] = json.loads(failed.output)["placements"]
+    assert "deallocated" not in placement and placement["node"] is None
+    assert placement["message"] == ("0/1 nodes are available: 1 resourceclaim not available on the node. "
+                                    "preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.")

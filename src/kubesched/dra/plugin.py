@@ -43,6 +43,11 @@ class Waiting(Unschedulable):
     """PreEnqueue keeps the pod out of the queue (a claim it names does not exist yet)."""
 
 
+class RejectedBefore(Unschedulable):
+    """A PreFilter plugin before DynamicResources (NodeAffinity, a volume plugin) rejected the
+    pod, so DynamicResources' PreFilter did not run (kubesched.framework.fit_error)."""
+
+
 @dataclass
 class PodClaims:
     """What PreFilter found for one pod: its claims in spec.resourceClaims order."""

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 
 from kubesched.extenders.client import ExtenderError, HttpExtender
 from kubesched.logs import V, kv
-from kubesched.sim.simulate import reason_counts
-from kubesched.snapshot.cluster import fit_error_message
+from kubesched.framework.fit_error import fit_error_message, reason_counts
 
 log = logging.getLogger("kubesched.live")
 
@@ -86,7 +85,7 @@ def decide(snapshot, pod, pod_object: dict, extenders: list[HttpExtender],
     counts = (len(feasible) + rejected, len(feasible))
     decision = Decision(-1, counts=counts, evaluation=evaluation, calls=calls)
     if not feasible:
-        decision.message = fit_error_message(snapshot.node_count, histogram)
+        decision.message = fit_error_message(snapshot.node_count, histogram, snapshot.profile)
         return decision
     index = snapshot.node_index
     totals = decision.totals = {node: evaluation["total"][index[node]] for node in feasible}

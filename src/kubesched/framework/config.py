@@ -149,11 +149,13 @@ def _profile(r: _Reader, entry, field: str, percentage: int) -> Profile:
     r.profile = name
     if "percentageOfNodesToScore" in entry:
         percentage = r.integer(entry["percentageOfNodesToScore"], f"{field}.percentageOfNodesToScore", 0, 100)
-    prefilters, filters, weights, python_filters, python_scores, preempts = _plugins(
+    prefilters, filters, weights, python_filters, python_scores, post_filters = _plugins(
         r, entry.get("plugins"), f"{field}.plugins")
     profile = Profile(scheduler_name=name, prefilters=prefilters, filters=filters, weights=weights,
                       percentage_of_nodes_to_score=percentage, python_filters=python_filters,
-                      python_scores=python_scores, preemption=(10, 100) if preempts else None)
+                      python_scores=python_scores,
+                      preemption=(10, 100) if "DefaultPreemption" in post_filters else None,
+                      dra_post_filter="DynamicResources" in post_filters)
     configured: set[str] = set()
     for j, config in enumerate(r.sequence(entry.get("pluginConfig"), f"{field}.pluginConfig")):
         profile = _plugin_args(r, profile, config, f"{field}.pluginConfig[{j}]")
@@ -179,7 +181,7 @@ def _plugin_list(r: _Reader, value, field: str) -> list[tuple[str, int]]:
 
 
 def _plugins(r: _Reader, value, field: str) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, int],
-                                                     tuple, tuple, bool]:
+                                                     tuple, tuple, frozenset[str]]:
     """Upstream's merge: defaults via multiPoint, then each extension point's own
     disabled/enabled lists, which take precedence."""
     plugins = r.mapping(value, field, {"multiPoint", *ALL_POINTS})
@@ -217,11 +219,11 @@ def _plugins(r: _Reader, value, field: str) -> tuple[tuple[str, ...], tuple[str,
     weights = {n: (w or 1) for n, w in score_set.items() if n in CORE_SCORES or n in GPU_SCORES}
     python_filters = tuple(n for n in filter_set if is_import_path(n))
     python_scores = tuple((n, w or 1) for n, w in score_set.items() if is_import_path(n))
-    preempts = "DefaultPreemption" in resolve("postFilter")
+    post_filters = frozenset(resolve("postFilter"))
     for point in ALL_POINTS:
         if point not in ("preFilter", "filter", "score", "postFilter"):
             resolve(point)  # validates names
-    return prefilters, filters, weights, python_filters, python_scores, preempts
+    return prefilters, filters, weights, python_filters, python_scores, post_filters
 
 
 def _resource_weights(r: _Reader, value, field: str) -> tuple[tuple[str, int], ...]:

@@ -50,6 +50,9 @@ class Profile:
     # DefaultPreemption at postFilter and its DefaultPreemptionArgs (min candidate nodes
     # percentage, absolute); None when the profile disables it.
     preemption: tuple[int, int] | None = (10, 100)
+    # DynamicResources at postFilter: it deallocates unusable claims, and it ends PostFilter
+    # for a pod an earlier PreFilter rejected (kubesched.framework.post_filter).
+    dra_post_filter: bool = True
 
     def gpu_select(self) -> str:
         """How a pod sharing a GPU gets its GPU in the chosen node (kubesched.model.gpu): as the

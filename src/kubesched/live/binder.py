@@ -24,6 +24,11 @@ from kubesched.kube import ApiError, Kube
 BOUND, GONE, ALREADY_BOUND, FAILED = "bound", "gone", "already-bound", "failed"
 
 
+def prebind_failure(plugin: str, error: str) -> str:
+    """The framework's words for a PreBind plugin's error (RunPreBindPlugins)."""
+    return f'running PreBind plugin "{plugin}": {error}'
+
+
 @dataclass
 class Outcome:
     uid: str

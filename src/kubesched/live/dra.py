@@ -24,6 +24,7 @@ from kubesched.dra.extended import claim_manifest, classes_by_resource, is_exten
 from kubesched.dra.plugin import DraCluster, PodClaims
 from kubesched.errors import InputError
 from kubesched.kube import ApiError, Kube
+from kubesched.live.binder import prebind_failure
 from kubesched.live.binding_conditions import has_binding_conditions, wait_until_bound
 from kubesched.model.dra_objects import parse_claim, read_dra_objects
 from kubesched.model.dra_records import Allocation, DraObjects
@@ -202,7 +203,11 @@ class LiveDra:
         read = lambda: [c for c in map(store.get, keys) if c is not None]  # noqa: E731
         if not has_binding_conditions(read()):
             return None
-        return lambda: wait_until_bound(read, timeout, stop)
+
+        def wait() -> str | None:
+            failure = wait_until_bound(read, timeout, stop)
+            return None if failure is None else prebind_failure("DynamicResources", failure)
+        return wait
 
     def _report_extended_claim(self, pod, claim_name: str) -> str | None:
         """pod.status.extendedResourceClaimStatus: the claim and which request serves which
@@ -257,8 +262,8 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float) -> None:
     from kubesched.dra.allocator import AllocationError
     from kubesched.dra.deallocate import DEALLOCATED, claim_to_deallocate
     from kubesched.dra.plugin import Unschedulable, Waiting
-    from kubesched.sim.dra import passing_other_filters
-    from kubesched.sim.preempting_dra import dry_run_class, prefilter_rejected
+    from kubesched.sim.dra import passing_other_filters, prefilter, rejected_message
+    from kubesched.sim.preempting_dra import dry_run_class
 
     pod = entry.pod
     dra = scheduler.dra.cluster_for(snapshot.nodes, snapshot.node_version)
@@ -269,7 +274,7 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float) -> None:
         scheduler.queue.failed(entry)
         return
     try:
-        claims = dra.prefilter(pod)
+        claims = prefilter(snapshot, dra, pod)
         pod = dra.for_filters(pod)  # NodeResourcesFit leaves the resources devices serve
         filtered_nodes = passing_other_filters(snapshot, pod)
         verdict, score, allocations = dra.verdicts(claims, filtered_nodes)
@@ -277,10 +282,9 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float) -> None:
         scheduler.queue.gated(entry, str(wait))
         return
     except Unschedulable as rejection:
-        message = f"0/{snapshot.node_count} nodes are available: {rejection}."
-        if scheduler.preemption.enabled(snapshot.profile):  # unresolvable everywhere
-            message = f"{message} {prefilter_rejected(snapshot, pod)}"
-        _unschedulable(scheduler, entry, message, started)
+        _unschedulable(scheduler, entry,
+                       rejected_message(snapshot, pod, rejection, scheduler.preemption.enabled(snapshot.profile)),
+                       started)
         return
     except AllocationError as error:
         _unschedulable(scheduler, entry, f'running "DynamicResources" filter plugin: {error}', started)
@@ -292,7 +296,7 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float) -> None:
     if node < 0:
         message, status = snapshot.failure_message(snapshot.engine.last_failure()), None
         post_filter = []  # the PostFilter plugins' reasons: DynamicResources' first, as upstream orders them
-        freed = claim_to_deallocate(dra, claims, verdict, filtered_nodes)
+        freed = claim_to_deallocate(dra, claims, verdict, filtered_nodes) if snapshot.profile.dra_post_filter else None
         if freed is not None:
             error = scheduler.dra.deallocate(freed.key)  # its watch event queues the pod again
             if error is not None:
@@ -318,6 +322,8 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float) -> None:
         log.warning("PreBind of %s/%s on %s failed: %s", pod.namespace, pod.name, node_name, error)
         scheduler.dra.written.pop(pod.uid, None)
         release(scheduler, pod)
+        scheduler.metrics.attempts.labels("error", pod.spec.scheduler_name).inc()
+        scheduler.report_prebind_failure(entry, prebind_failure("DynamicResources", error))
         scheduler.queue.failed(entry)
         return
     prebind = scheduler._reserve_volumes(entry.uid, snapshot, pod, node_name, snapshot.profile)  # its PVCs

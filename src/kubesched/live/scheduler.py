@@ -25,7 +25,7 @@ from kubesched.framework.plugins import GATED_MESSAGE
 from kubesched.framework.profile import Profile
 from kubesched.framework.typical_pods import uses_typical_pods
 from kubesched.live import binder as binding
-from kubesched.live.binder import Binder, Outcome
+from kubesched.live.binder import Binder, Outcome, prebind_failure
 from kubesched.live.cache import Cache
 from kubesched.live.dra import PATHS as DRA_PATHS, LiveDra, schedule_with_claims
 from kubesched.live.dra import release as release_claims
@@ -40,7 +40,7 @@ from kubesched.preemption import preempt
 from kubesched.sim.preempting_python import preempt_with_python_filters, python_rejection
 from kubesched.live.queue import QueuedPod, SchedulingQueue
 from kubesched.live.status import Reporter
-from kubesched.live.volume_binding import PATHS as VOLUME_PATHS, LiveVolumes, placed_claims, prebind_failure
+from kubesched.live.volume_binding import PATHS as VOLUME_PATHS, LiveVolumes, placed_claims
 from kubesched.logs import V, KObj, kv
 from kubesched.model.cluster import _priority_classes as priority_classes
 from kubesched.model.manifests import Manifest
@@ -227,13 +227,15 @@ class Scheduler:
             message = failure or snapshot.failure_message(snapshot.engine.last_failure())
             preempted = None
             python = bool(profile.python_filters or profile.python_scores) and not extenders
-            if (failure is None or python or decision is not None) and self.preemption.enabled(profile):
+            if ((failure is None or python or decision is not None) and self.preemption.enabled(profile)
+                    and not snapshot.post_filter_ends(snapshot.class_of(pod))):
                 decide = preempt_with_python_filters if python else preempt
                 if decision is not None:  # extenders/preempt.py
                     decide = partial(preempt_with_extenders, extenders=self.options.extenders, decision=decision)
                 preempted = self.preemption.post_filter(snapshot, entry.uid, pod, profile, self.cache.placed,
                                                         decide=decide)
-                message = f"{message} {preempted.message}"
+                if preempted.message:
+                    message = f"{message} {preempted.message}"
             self.metrics.attempts.labels("unschedulable", name).inc()
             self.metrics.attempt_duration.labels("unschedulable", name).observe(decided - started)
             report_status = message != entry.message and message != _condition_message(pod)
@@ -265,7 +267,7 @@ class Scheduler:
 
         def prebind() -> str | None:
             error = self.volumes.prebind(bindings, timeout, self.stop)
-            return None if error is None else prebind_failure(error)
+            return None if error is None else prebind_failure("VolumeBinding", error)
         return prebind
 
     def _extender_error(self, entry: QueuedPod, error: str, seconds: float) -> None:
@@ -310,13 +312,17 @@ class Scheduler:
             log.warning("binding %s/%s to %s failed: %s", outcome.namespace, outcome.name,
                         outcome.node, outcome.error)
             self.metrics.attempts.labels("error", name).inc()
-            if outcome.stage == "PreBind":  # handleBindingCycleError: a SchedulerError the pod shows
-                pod = entry.pod
-                self.reporter.failed(pod.namespace, pod.name, outcome.uid, outcome.error, reason="SchedulerError",
-                                     patch_status=outcome.error != _condition_message(pod))
+            if outcome.stage == "PreBind":
+                self.report_prebind_failure(entry, outcome.error)
             if outcome.uid in self._specs and outcome.uid not in self.cache.placed:
                 self.queue.readd(entry)
         # GONE / ALREADY_BOUND: the pod watch tells what became of it.
+
+    def report_prebind_failure(self, entry, message: str) -> None:
+        """handleBindingCycleError for a PreBind plugin's error: a SchedulerError the pod shows."""
+        pod = entry.pod
+        self.reporter.failed(pod.namespace, pod.name, entry.uid, message, reason="SchedulerError",
+                             patch_status=message != _condition_message(pod))
 
     # -- events --------------------------------------------------------------------------
 

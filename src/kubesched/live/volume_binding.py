@@ -227,11 +227,6 @@ def api_message(error: ApiError) -> str:
     return message or str(error)
 
 
-def prebind_failure(error: str) -> str:
-    """The framework's words for a PreBind plugin's error (RunPreBindPlugins)."""
-    return f'running PreBind plugin "VolumeBinding": {error}'
-
-
 def _fully_bound(claim: dict) -> bool:
     annotations = (claim.get("metadata") or {}).get("annotations") or {}
     return bool((claim.get("spec") or {}).get("volumeName")) and BIND_COMPLETED in annotations

@@ -16,7 +16,8 @@ from kubesched.model.dra_records import DraObjects
 from kubesched.model.records import Pod
 from kubesched.plan.nodes_dra import place_with_claims
 from kubesched.preemption import preempt
-from kubesched.sim.preempting_dra import dry_run_class, prefilter_rejected
+from kubesched.sim.dra import prefilter, rejected_message
+from kubesched.sim.preempting_dra import dry_run_class
 from kubesched.sim.simulate import Placement
 
 
@@ -58,11 +59,11 @@ def place_replacement_preempting(snapshot, dra: DraCluster, placer, pod: Pod) ->
     if landed.node is not None or placer.args is None or landed.message.startswith("error:"):
         return landed, [], 0
     try:
-        claims = dra.prefilter(pod)
-    except (Waiting, Unschedulable):  # kept from every node: preemption cannot help
-        if not landed.message.startswith("0/"):
-            return landed, [], 0
-        return replace(landed, message=f"{landed.message} {prefilter_rejected(snapshot, pod)}"), [], 0
+        claims = prefilter(snapshot, dra, pod)
+    except Waiting:
+        return landed, [], 0
+    except Unschedulable as rejection:  # kept from every node: preemption cannot help
+        return replace(landed, message=rejected_message(snapshot, pod, rejection, preempts=True)), [], 0
     result = preempt(snapshot, pod, placer.table, args=placer.args, class_id=dry_run_class(snapshot, dra, claims, pod))
     if result.nominated_node is None:
         return replace(landed, message=result.fit_error(landed.message)), [], 0

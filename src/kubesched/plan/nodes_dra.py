@@ -23,7 +23,7 @@ from kubesched.framework.profile import Profile
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Node, Pod
 from kubesched.plan.templates import NodeTemplate
-from kubesched.sim.dra import claims_json, passing_other_filters
+from kubesched.sim.dra import claims_json, passing_other_filters, prefilter, rejected_message
 from kubesched.sim.simulate import Placement
 
 PODS = "pods"
@@ -117,12 +117,11 @@ def place_with_claims(snapshot, dra: DraCluster, pod: Pod, target: str | None, g
     the scheduler puts it, on a node `grow()` adds if it fits nowhere. (placement, whether
     it left `target`). The pod is assumed and its claims are allocated on its node."""
     try:
-        claims = dra.prefilter(pod)
+        claims = prefilter(snapshot, dra, pod)
     except Waiting as wait:
         return Placement(pod.key, None, str(wait)), target is not None
     except Unschedulable as rejection:
-        message = f"0/{snapshot.node_count} nodes are available: {rejection}."
-        return Placement(pod.key, None, message), target is not None
+        return Placement(pod.key, None, rejected_message(snapshot, pod, rejection, preempts=False)), target is not None
     try:
         class_id, allocations = _class(snapshot, dra, claims, pod)
         if target is not None:

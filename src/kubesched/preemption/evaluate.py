@@ -32,11 +32,13 @@ def preempt(snapshot, pod: Pod, placed: PodTable | Iterable[PodOnNode], pdbs: Se
     among the potential nodes (upstream draws it at random). `class_id`: the pod's class
     when it is not `snapshot.class_of(pod)` (a pod with claims: its class carries
     DynamicResources' verdicts, fixed as upstream's PreFilter fixes its allocator's state)."""
+    class_id = snapshot.class_of(pod) if class_id is None else class_id
+    if snapshot.post_filter_ends(class_id):
+        return Preemption(None, eligible=False)  # DefaultPreemption does not run
     if pod.spec.preemption_policy == "Never":
         return Preemption(None, message=f"preemption: {NEVER}", eligible=False)
     table = placed if isinstance(placed, PodTable) else PodTable(snapshot, pdbs, placed)
     args = args or preemption_args(snapshot.profile) or PreemptionArgs()
-    class_id = snapshot.class_of(pod) if class_id is None else class_id
     index = snapshot.node_index
     held = [(snapshot.class_of(other), index[node]) for other, node in nominated
             if other is not pod and other.priority >= pod.priority and node in index]

@@ -7,8 +7,47 @@ from __future__ import annotations
 from kubesched import _core
 from kubesched.dra.allocator import AllocationError
 from kubesched.dra.deallocate import DEALLOCATED, claim_to_deallocate, deallocate
-from kubesched.dra.plugin import VERDICT_TEXT, DraCluster, PodClaims, Unschedulable, Waiting
+from kubesched.dra.plugin import VERDICT_TEXT, DraCluster, PodClaims, RejectedBefore, Unschedulable, Waiting
+from kubesched.framework.fit_error import STATE_NOT_FOUND
 from kubesched.model.records import Pod
+from kubesched.preemption.result import NEVER, not_helpful_message
+
+
+def prefilter(snapshot, dra: DraCluster, pod: Pod) -> PodClaims:
+    """DynamicResources' PreEnqueue (Waiting), then PreFilter in upstream's plugin order: a
+    rejection by a plugin before DynamicResources (RejectedBefore) comes before its own."""
+    try:
+        claims = dra.prefilter(pod)
+    except Waiting:
+        raise
+    except Unschedulable:
+        _rejected_before(snapshot, dra, pod)
+        raise
+    _rejected_before(snapshot, dra, pod)
+    return claims
+
+
+def _rejected_before(snapshot, dra: DraCluster, pod: Pod) -> None:
+    rejection = snapshot.prefilter_rejections.get(snapshot.class_of(dra.for_filters(pod)))
+    if rejection is not None:
+        raise RejectedBefore(rejection)
+
+
+def rejected_message(snapshot, pod: Pod, rejection: Unschedulable, preempts: bool) -> str:
+    """The message of a pod PreFilter rejected: every node is unresolvable, so DefaultPreemption
+    (`preempts`: the profile runs it) finds no candidate, unless DynamicResources' PostFilter
+    ended PostFilter first."""
+    message = f"0/{snapshot.node_count} nodes are available: {rejection}."
+    if isinstance(rejection, RejectedBefore) and snapshot.profile.dra_post_filter:
+        return f"{message} {STATE_NOT_FOUND}"
+    return f"{message} {unresolvable_everywhere(snapshot, pod)}" if preempts else message
+
+
+def unresolvable_everywhere(snapshot, pod: Pod) -> str:
+    """DefaultPreemption's message for a pod that every node rejects as unresolvable."""
+    if pod.spec.preemption_policy == "Never":
+        return f"preemption: {NEVER}"
+    return not_helpful_message(snapshot.node_count, {})
 
 
 def claims_json(claims: PodClaims, dra: DraCluster | None = None) -> list[dict]:
@@ -32,13 +71,12 @@ def passing_other_filters(snapshot, pod: Pod) -> list[int]:
 def decide_with_claims(snapshot, dra: DraCluster, pod: Pod, placement, again: bool = True):
     """The Placement for one pod with claims; the pod is assumed on its node. `again`: a
     claim DynamicResources' PostFilter deallocates gets the pod decided once more."""
-    message_head = f"0/{snapshot.node_count} nodes are available:"
     try:
-        claims = dra.prefilter(pod)
+        claims = prefilter(snapshot, dra, pod)
     except Waiting as wait:
         return placement(pod.key, None, str(wait)), False
     except Unschedulable as rejection:
-        return placement(pod.key, None, f"{message_head} {rejection}."), True
+        return placement(pod.key, None, rejected_message(snapshot, pod, rejection, preempts=False)), True
     pod = dra.for_filters(pod)
     try:
         filtered_nodes = passing_other_filters(snapshot, pod)
@@ -49,7 +87,8 @@ def decide_with_claims(snapshot, dra: DraCluster, pod: Pod, placement, again: bo
     node = snapshot.engine.schedule(class_id)
     if node < 0:
         message = snapshot.failure_message(snapshot.engine.last_failure())
-        freed = claim_to_deallocate(dra, claims, verdict, filtered_nodes) if again else None
+        freed = claim_to_deallocate(dra, claims, verdict, filtered_nodes) if again and snapshot.profile.dra_post_filter \
+            else None
         if freed is None:
             return placement(pod.key, None, message), True
         deallocate(dra, freed)  # PostFilter (deallocate.py); the claim's change queues the pod again
@@ -64,14 +103,16 @@ def decide_with_claims(snapshot, dra: DraCluster, pod: Pod, placement, again: bo
 
 def explain_claims(snapshot, dra: DraCluster, pod: Pod) -> tuple[int | None, str | None, dict]:
     """For `explain`: the pod's class with DynamicResources' verdicts, or the message that
-    keeps it from any node, and per node why its devices do or do not serve the claims."""
-    message_head = f"0/{snapshot.node_count} nodes are available:"
+    keeps it from any node, and per node why its devices do or do not serve the claims. A
+    pod an earlier PreFilter plugin rejects is explained by its class without claims."""
     try:
-        claims = dra.prefilter(pod)
+        claims = prefilter(snapshot, dra, pod)
     except Waiting as wait:
         return None, str(wait), {}
+    except RejectedBefore:
+        return snapshot.class_of(dra.for_filters(pod)), None, {}
     except Unschedulable as rejection:
-        return None, f"{message_head} {rejection}.", {}
+        return None, rejected_message(snapshot, pod, rejection, preempts=False), {}
     pod = dra.for_filters(pod)
     try:
         verdict, score, allocations = dra.verdicts(claims, passing_other_filters(snapshot, pod))
@@ -91,9 +132,9 @@ def unusable_claim(snapshot, dra: DraCluster, pod: Pod):
     """For `explain`: the claim DynamicResources' PostFilter would deallocate for a pod that
     fits nowhere (its verdicts as decide_with_claims finds them), or None."""
     try:
-        claims = dra.prefilter(pod)
+        claims = prefilter(snapshot, dra, pod)
         nodes = passing_other_filters(snapshot, dra.for_filters(pod))
         verdict, _, _ = dra.verdicts(claims, nodes)
     except (Unschedulable, AllocationError):
         return None
-    return claim_to_deallocate(dra, claims, verdict, nodes)
+    return claim_to_deallocate(dra, claims, verdict, nodes) if snapshot.profile.dra_post_filter else None

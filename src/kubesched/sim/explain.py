@@ -10,14 +10,14 @@ from kubesched.errors import InputError
 from kubesched.framework.profile import Profile
 from kubesched.model.cluster import ClusterInput
 from kubesched.dra.deallocate import DEALLOCATED, deallocate
-from kubesched.sim.dra import explain_claims, unusable_claim
-from kubesched.sim.preempting_dra import preempt_with_claims, prefilter_rejected
+from kubesched.sim.dra import explain_claims, unresolvable_everywhere, unusable_claim
+from kubesched.sim.preempting_dra import preempt_with_claims
 from kubesched.preemption import LATEST, preempt
 from kubesched.sim.preempting_python import preempt_with_python_filters
 from kubesched.sim.python_selection import run_python_plugins, select
 from kubesched.sim.queue import queue_order
 from kubesched.sim.simulate import simulate
-from kubesched.snapshot.cluster import fit_error_message, reason_counts
+from kubesched.framework.fit_error import fit_error_message, reason_counts
 
 
 def _explain_with_claims(snapshot, profile: Profile, simulated, pod, again: bool = True) -> dict:
@@ -27,10 +27,10 @@ def _explain_with_claims(snapshot, profile: Profile, simulated, pod, again: bool
     if class_id is None:
         report = rejected_report(snapshot, profile, pod.key, message)
         if message.startswith("0/") and profile.preemption is not None and simulated.preemption is not None:
-            report["message"] = f"{message} {prefilter_rejected(snapshot, pod)}"  # unresolvable everywhere
+            report["message"] = f"{message} {unresolvable_everywhere(snapshot, pod)}"
         return report
     report = _report(snapshot, profile, pod.key, snapshot.engine.evaluate(class_id))
-    for entry in report["nodes"]:
+    for entry in report["nodes"] if devices else ():
         entry["devices"] = devices[entry["node"]]
     if report["selectedNode"] is None:
         post_filter = []
@@ -138,7 +138,7 @@ def _report(snapshot, profile: Profile, pod_key: str, e: dict) -> dict:
               "feasibleNodes": e["feasible"],
               "selectedNode": snapshot.node_names[selected] if selected >= 0 else None}
     if selected < 0:
-        result["message"] = fit_error_message(snapshot.node_count, reason_counts(e["reasons"]))
+        result["message"] = fit_error_message(snapshot.node_count, reason_counts(e["reasons"]), profile)
     return result
 
 
@@ -174,7 +174,7 @@ def _add_python_plugins(report: dict, snapshot, profile: Profile, pod, evaluatio
     report["selectedNode"] = snapshot.node_names[selected] if selected >= 0 else None
     report.pop("message", None)
     if selected < 0:
-        report["message"] = fit_error_message(snapshot.node_count, histogram)
+        report["message"] = fit_error_message(snapshot.node_count, histogram, snapshot.profile)
 
 
 def _filters(profile: Profile, failed: str | None, reasons: list[str], examined: bool) -> dict:

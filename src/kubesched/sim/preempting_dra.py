@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from kubesched.dra.allocator import AllocationError
 from kubesched.dra.deallocate import DEALLOCATED, claim_to_deallocate, deallocate
-from kubesched.dra.plugin import DraCluster, PodClaims, Unschedulable, Waiting
+from kubesched.dra.plugin import DraCluster, PodClaims, RejectedBefore, Unschedulable, Waiting
 from kubesched.dra.release import release_claims
 from kubesched.model.records import Pod
 from kubesched.preemption import Preemption, preempt
-from kubesched.preemption.result import NEVER, not_helpful_message
-from kubesched.sim.dra import claims_json, passing_other_filters
+from kubesched.sim.dra import claims_json, passing_other_filters, prefilter, rejected_message
 
 
 def dry_run_class(snapshot, dra: DraCluster, claims: PodClaims, pod: Pod) -> int:
@@ -32,17 +31,12 @@ def preempt_with_claims(snapshot, dra: DraCluster, pod: Pod, table) -> Preemptio
     DynamicResources' PreEnqueue or PreFilter already keeps it from every node (explain
     reports that rejection)."""
     try:
-        claims = dra.prefilter(pod)
+        claims = prefilter(snapshot, dra, pod)
         return preempt(snapshot, pod, table, class_id=dry_run_class(snapshot, dra, claims, pod))
+    except RejectedBefore:  # decided as the class without claims, which that plugin rejects
+        return preempt(snapshot, pod, table, class_id=snapshot.class_of(dra.for_filters(pod)))
     except (Unschedulable, AllocationError):
         return None
-
-
-def prefilter_rejected(snapshot, pod: Pod) -> str:
-    """The PostFilter message of a pod that PreFilter rejected: every node unresolvable."""
-    if pod.spec.preemption_policy == "Never":
-        return f"preemption: {NEVER}"
-    return not_helpful_message(snapshot.node_count, {})
 
 
 def release_victims_claims(snapshot, victims: list[Pod]) -> None:
@@ -59,11 +53,11 @@ def decide_claims_preempting(snapshot, dra: DraCluster, pod: Pod, flow, placemen
     a claim DynamicResources' PostFilter deallocates gets the pod decided once more."""
     head = f"0/{snapshot.node_count} nodes are available:"
     try:
-        claims = dra.prefilter(pod)
+        claims = prefilter(snapshot, dra, pod)
     except Waiting as wait:
         return placement(pod.key, None, str(wait)), False, []
     except Unschedulable as rejection:  # unresolvable on every node
-        return placement(pod.key, None, f"{head} {rejection}. {prefilter_rejected(snapshot, pod)}"), True, []
+        return placement(pod.key, None, rejected_message(snapshot, pod, rejection, preempts=True)), True, []
     filtered = dra.for_filters(pod)
     try:
         filtered_nodes = passing_other_filters(snapshot, filtered)
@@ -75,7 +69,8 @@ def decide_claims_preempting(snapshot, dra: DraCluster, pod: Pod, flow, placemen
             return _placed(snapshot, dra, pod, claims, class_id, node, allocations[node], flow, placement), True, []
         fit_message = snapshot.failure_message(engine.last_failure())
         # PostFilter: DynamicResources (deallocate.py) before DefaultPreemption, on the same cycle state
-        freed = claim_to_deallocate(dra, claims, verdict, filtered_nodes) if again else None
+        freed = claim_to_deallocate(dra, claims, verdict, filtered_nodes) if again and snapshot.profile.dra_post_filter \
+            else None
         result = preempt(snapshot, pod, flow.table, class_id=dry_run_class(snapshot, dra, claims, pod))
     except AllocationError as error:
         return placement(pod.key, None, f"error: running \"DynamicResources\" filter plugin: {error}"), True, []

@@ -18,7 +18,8 @@ from kubesched.sim.preempting_dra import decide_claims_preempting
 from kubesched.sim.preempting_python import decide_python_preempting
 from kubesched.sim.python_selection import run_python_plugins, select
 from kubesched.sim.queue import queue_order
-from kubesched.snapshot.cluster import ClusterSnapshot, fit_error_message, reason_counts
+from kubesched.framework.fit_error import fit_error_message, reason_counts
+from kubesched.snapshot.cluster import ClusterSnapshot
 
 
 @dataclass(slots=True)  # made per pod decided
@@ -244,6 +245,6 @@ def decide_with_python_plugins(snapshot: ClusterSnapshot, pod: Pod) -> Placement
             histogram[verdict.rejection] = histogram.get(verdict.rejection, 0) + 1
     best = select(snapshot.engine, verdicts)
     if best < 0:
-        return Placement(pod.key, None, fit_error_message(snapshot.node_count, histogram))
+        return Placement(pod.key, None, fit_error_message(snapshot.node_count, histogram, snapshot.profile))
     snapshot.engine.assume(class_id, best)
     return Placement(pod.key, snapshot.node_names[best])

@@ -9,6 +9,7 @@ import numpy as np
 
 from kubesched import _core
 from kubesched.errors import InputError
+from kubesched.framework.fit_error import fit_error_message
 from kubesched.framework.pod_class import ClusterObjects, PodClassCompiler, class_key
 from kubesched.framework.profile import Profile
 from kubesched.framework.typical_pods import TypicalPod, shape_of, typical_pods
@@ -26,6 +27,7 @@ class ClusterSnapshot:
         self.node_names: list[str] = []
         self.node_index: dict[str, int] = {}
         self._classes: dict[tuple, int] = {}
+        self.prefilter_rejections: dict[int, str] = {}  # class id → the PreFilter message rejecting it
         # The pod class_of saw last, its profile, class, annotations and (a replica) its claims' asks.
         self._last: tuple[Pod, Profile, int, dict, tuple | None] | None = None
         self._compiler = PodClassCompiler(self.engine, objects or ClusterObjects())
@@ -189,6 +191,8 @@ class ClusterSnapshot:
                 volume_arguments.pop("volume_rejection_filter", None)
             arguments.update(volume_arguments)
         found = self.engine.add_class(**arguments, **more)
+        if arguments.get("prefilter_rejection") is not None:
+            self.prefilter_rejections[found] = arguments["prefilter_rejection"]
         if self.volumes is not None and arguments.get("volume_class", -1) in self.volumes.delayed_classes:
             self.volumes.binding_classes.add(found)
         return found
@@ -250,10 +254,15 @@ class ClusterSnapshot:
         """Decide the pods in the given order inside the core; node index per pod, -1 if none."""
         return self.engine.schedule_queue(self.classes_of(pods))
 
+    def post_filter_ends(self, class_id: int) -> bool:
+        """Whether PostFilter ends at DynamicResources for a pod of this class, before
+        DefaultPreemption (kubesched.framework.fit_error)."""
+        return self.profile.dra_post_filter and class_id in self.prefilter_rejections
+
     def failure_message(self, histogram: list[tuple[int, int]]) -> str:
         """Upstream's FitError wording for a histogram of the core's reason codes."""
         return fit_error_message(self.node_count, {self.engine.reason_text(reason): count
-                                                   for reason, count in histogram})
+                                                   for reason, count in histogram}, self.profile)
 
 
 def _decided_alike(pod: Pod, other: Pod) -> bool:
@@ -264,23 +273,3 @@ def _decided_alike(pod: Pod, other: Pod) -> bool:
             and pod.owner_name == other.owner_name and pod.labels == other.labels
             and not (pod.spec.volumes  # ephemeral claims: the pod's own
                      and any(v.ephemeral is not None for v in pod.spec.volumes)))
-
-
-def reason_counts(node_reasons: list[list[str]]) -> dict[str, int]:
-    """How many nodes gave each reason text."""
-    counts: dict[str, int] = {}
-    for reasons in node_reasons:
-        for reason in reasons:
-            counts[reason] = counts.get(reason, 0) + 1
-    return counts
-
-
-def fit_error_message(node_count: int, reasons: dict[str, int]) -> str:
-    """Upstream's FitError wording, `0/N nodes are available: 2 Insufficient cpu, ...`, for
-    reason texts counted over nodes; a PreFilter rejection stands alone, without a count."""
-    message = f"0/{node_count} nodes are available:"
-    rejection = next((text for text in reasons if text in _core.PREFILTER_REJECTIONS.values()), None)
-    if rejection is not None:
-        return f"{message} {rejection}."
-    parts = sorted(f"{count} {text}" for text, count in reasons.items())
-    return message + (" " + ", ".join(parts) + "." if parts else "")
