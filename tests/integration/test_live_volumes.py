@@ -170,3 +170,36 @@ def test_kubesched_selects_the_node_of_provisioned_volumes_as_kube_scheduler_doe
         claims = kube.request("GET", f"/api/v1/namespaces/{namespace}/persistentvolumeclaims")["items"]
         assert sorted(c["metadata"]["annotations"]["volume.kubernetes.io/selected-node"] for c in claims) == \
             sorted(pods.values())
+
+
+def test_a_pod_with_a_missing_claim_gets_kube_schedulers_message(plane_with_both, tmp_path):
+    # VolumeBinding's PreFilter rejects it before DynamicResources' PreFilter runs: that
+    # plugin's PostFilter fails (`not found`) and ends PostFilter before DefaultPreemption
+    from kubesched.kube import connect
+    from tests.waiting import wait_for
+
+    kube = connect(str(plane_with_both.kubeconfig))
+    suffix = uuid.uuid4().hex[:6]
+    scheduler = f"kubesched-{suffix}"
+    namespace = f"missing-{suffix}"
+    kube.request("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                                "metadata": {"name": namespace}})
+    running = RunningScheduler(plane_with_both.kubeconfig, write_config(tmp_path, scheduler), tmp_path / "run.log")
+    try:
+        for name, scheduler_name in (("upstream", "default-scheduler"), ("ours", scheduler)):
+            kube.request("POST", f"/api/v1/namespaces/{namespace}/pods", {
+                "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+                "spec": {"schedulerName": scheduler_name, "tolerations": [KWOK_TOLERATION],
+                         "containers": [{"name": "c", "image": "registry.k8s.io/pause:3.9"}],
+                         "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "absent"}}]}})
+
+        def messages():
+            found = {p["metadata"]["name"]: (scheduled_condition(p) or {}).get("message")
+                     for p in list_pods(kube, namespace)}
+            return found if all(found.values()) and len(found) == 2 else None
+
+        found = wait_for(messages, timeout=120, what="both pods' PodScheduled messages", interval=0.5)
+    finally:
+        running.kill()
+    assert found["upstream"].endswith('persistentvolumeclaim "absent" not found. not found'), found
+    assert found["ours"] == found["upstream"], running.text()[-3000:]

@@ -1,5 +1,6 @@
 """DynamicResourcesArgs: bindingTimeout (how long PreBind waits for devices' binding
-conditions) is honoured, filterTimeout validated; both with upstream's words."""
+conditions) and filterTimeout (how long `run` lets one node's device search take) are
+honoured; both validated with upstream's words."""
 
 from __future__ import annotations
 
@@ -20,6 +21,12 @@ def test_binding_timeout_is_read_and_defaults_to_600_seconds():
     assert parse_config(_config({}))["default-scheduler"].dra_binding_timeout_seconds == 600
     profile = parse_config(_config({"bindingTimeout": "1m30s", "filterTimeout": "0s"}))["default-scheduler"]
     assert profile.dra_binding_timeout_seconds == 90
+    assert profile.dra_filter_timeout_seconds == 0
+
+
+def test_filter_timeout_is_read_and_defaults_to_10_seconds():
+    assert parse_config(_config({}))["default-scheduler"].dra_filter_timeout_seconds == 10
+    assert parse_config(_config({"filterTimeout": "2m"}))["default-scheduler"].dra_filter_timeout_seconds == 120
 
 
 @pytest.mark.parametrize("args, field, words", [

@@ -93,7 +93,7 @@ def test_a_prefilter_rejection_stands_alone_in_the_message(servers):
         "nodeSelectorTerms": [conflicting]}}}
     _, decision = run(cluster(), [HttpExtender(ExtenderConfig(server.url, filter_verb="filter"))], obj)
     assert decision.node == -1
-    assert decision.message == "0/4 nodes are available: pod affinity terms conflict."
+    assert decision.message == "0/4 nodes are available: pod affinity terms conflict. not found"  # DynamicResources' PostFilter
     assert server.calls == []  # nothing feasible: the extender is not asked
 
 

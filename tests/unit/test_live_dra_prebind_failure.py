@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from kubesched.kube import ApiError
+from kubesched.live.queue import UNSCHEDULABLE
 from tests import live_loop
 from tests.live_loop import step
 from tests.unit.test_live_preemption import node_obj
@@ -51,5 +52,26 @@ def test_a_failed_claim_write_is_reported_on_the_pod_and_retried():
         assert not kube.calls("POST", "/pods/p/binding")
         step(sched, until=lambda: kube.calls("POST", "/pods/p/binding"))
         assert len(kube.calls("PUT", "/resourceclaims/gpu/status")) == 2
+    finally:
+        sched.shutdown()
+
+
+def test_a_device_search_past_filter_timeout_is_a_filter_error_retried_after_backoff():
+    # a timeout no search can meet: the first node's search gives up as upstream's does
+    kube = FakeKube()
+    sched = live_loop.scheduler(kube, "kubesched", pluginConfig=[
+        {"name": "DynamicResources", "args": {"filterTimeout": "1ns"}}])
+    try:
+        sched.inbox.put(("node", "ADDED", node_obj("n0")))
+        with_devices(sched, devices_on_n1=0)
+        sched.inbox.put(("pod", "ADDED", claiming("p", "1", 0)))
+        step(sched, until=lambda: kube.calls("PATCH", "/pods/p/status"))
+        (_, patch), = kube.calls("PATCH", "/pods/p/status")
+        (condition,) = patch["status"]["conditions"]
+        assert condition["reason"] == "SchedulerError"
+        assert condition["message"] == ('running "DynamicResources" filter plugin: node n0: timed out trying to '
+                                        'allocate devices')
+        assert not kube.calls("PUT", "/resourceclaims/gpu/status")
+        assert sched.queue.pods["uid-p"].state != UNSCHEDULABLE  # an error: backoff, not the unschedulable pool
     finally:
         sched.shutdown()

@@ -16,6 +16,7 @@ conditions, for PreBind to wait on.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -148,9 +149,12 @@ class Allocator:
         self.fractional = fractional  # DRAFractionalCapacityRange (off by default in v1.37)
         self._available: dict[tuple[str, str], dict[str, dict[str, Fraction]]] = {}
 
-    def allocate(self, node, claims: list[ClaimToAllocate]) -> list[Allocation] | str:
-        """One allocation per claim, or upstream's reason why this node cannot have them."""
-        return _Search(self, node, claims).run()
+    def allocate(self, node, claims: list[ClaimToAllocate], timeout: float | None = None) -> list[Allocation] | str:
+        """One allocation per claim, or upstream's reason why this node cannot have them.
+        `timeout` (seconds; DynamicResourcesArgs.filterTimeout in `run`): the search gives up
+        after it with an AllocationError, as upstream's does."""
+        deadline = time.monotonic() + timeout if timeout else None
+        return _Search(self, node, claims, deadline).run()
 
     def available_counters(self, pool: Pool) -> dict[str, dict[str, Fraction]]:
         found = self._available.get(pool.pool_id)
@@ -168,8 +172,9 @@ class Allocator:
 
 
 class _Search:
-    def __init__(self, allocator: Allocator, node, claims: list[ClaimToAllocate]):
+    def __init__(self, allocator: Allocator, node, claims: list[ClaimToAllocate], deadline: float | None = None):
         self.a = allocator
+        self.deadline = deadline
         self.node = node
         self.claims = claims
         self.pools = allocator.inventory.pools_for(node)
@@ -277,6 +282,8 @@ class _Search:
         """Allocate device number d of alternative s of request r of claim c, and the rest."""
         if c >= len(self.claims):
             return True
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise AllocationError(f"node {self.node.name}: timed out trying to allocate devices")
         requests = self.requests[c]
         if r >= len(requests):
             try:

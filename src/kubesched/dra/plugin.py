@@ -85,6 +85,7 @@ class DraCluster:
         self.nodes = nodes
         self.inventory = Inventory(objects.slices)
         self.create_template_claims = create_template_claims
+        self.filter_timeout: float | None = None  # seconds a node's search may take (run's filterTimeout)
         self.allocated: set[tuple[str, str, str]] = set()  # devices allocated whole
         self.shares = Shares()  # shares of devices that allow multiple allocations
         for claim in objects.claims.values():
@@ -256,7 +257,7 @@ class DraCluster:
         found = None
         if claims.to_allocate:
             to_allocate = [ClaimToAllocate(claims.claims[i].key, claims.claims[i].spec) for i in claims.to_allocate]
-            result = allocator.allocate(node, to_allocate)  # AllocationError: the caller's
+            result = allocator.allocate(node, to_allocate, self.filter_timeout)  # AllocationError: the caller's
             if isinstance(result, str):
                 return _VERDICT_OF[result], None
             found = result

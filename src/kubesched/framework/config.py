@@ -302,7 +302,8 @@ def _plugin_args(r: _Reader, profile: Profile, config, field: str) -> Profile:
 
 def _dynamic_resources_args(r: _Reader, profile: Profile, args: dict, path: str) -> Profile:
     """bindingTimeout: how long PreBind waits for devices' binding conditions (at least 1s);
-    filterTimeout (zero or positive) is read, not applied: the allocator's search has no time limit."""
+    filterTimeout (zero or positive; zero: none): how long `run` lets one node's device search
+    take (offline decisions have no wall-clock limit)."""
     from kubesched.framework.component_config import parse_duration
 
     seconds = {}
@@ -318,7 +319,8 @@ def _dynamic_resources_args(r: _Reader, profile: Profile, args: dict, path: str)
     if seconds.get("bindingTimeout", 1) < 1:
         raise r.fail(f"{path}.bindingTimeout", "must be at least 1 second")
     return replace(profile, dra_binding_timeout_seconds=seconds.get("bindingTimeout",
-                                                                    profile.dra_binding_timeout_seconds))
+                                                                    profile.dra_binding_timeout_seconds),
+                   dra_filter_timeout_seconds=seconds.get("filterTimeout", profile.dra_filter_timeout_seconds))
 
 
 SPREAD_FIELDS = {"maxSkew", "topologyKey", "whenUnsatisfiable", "labelSelector", "minDomains", "nodeAffinityPolicy",

@@ -46,6 +46,7 @@ class Profile:
     volume_shape: tuple[tuple[int, int], ...] = ((0, 10), (100, 0))  # VolumeBindingArgs.shape (score 0..10)
     bind_timeout_seconds: int = 600  # VolumeBindingArgs.bindTimeoutSeconds
     dra_binding_timeout_seconds: float = 600.0  # DynamicResourcesArgs.bindingTimeout (binding conditions)
+    dra_filter_timeout_seconds: float = 10.0  # DynamicResourcesArgs.filterTimeout (run only; 0: none)
     gpu_selection: str = ""  # Best, Worst, Random, FGD, FGDCapacity; "": the heaviest GPU score plugin's own
     # DefaultPreemption at postFilter and its DefaultPreemptionArgs (min candidate nodes
     # percentage, absolute); None when the profile disables it.

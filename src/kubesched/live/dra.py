@@ -267,6 +267,7 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float) -> None:
 
     pod = entry.pod
     dra = scheduler.dra.cluster_for(snapshot.nodes, snapshot.node_version)
+    dra.filter_timeout = snapshot.profile.dra_filter_timeout_seconds or None
     left_over = scheduler.dra.extended_claims_of(pod)
     if left_over:  # a claim of an earlier attempt: deleted, the pod tried again (PostFilter)
         for claim in left_over:
@@ -286,8 +287,10 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float) -> None:
                        rejected_message(snapshot, pod, rejection, scheduler.preemption.enabled(snapshot.profile)),
                        started)
         return
-    except AllocationError as error:
-        _unschedulable(scheduler, entry, f'running "DynamicResources" filter plugin: {error}', started)
+    except AllocationError as error:  # a Filter error (filterTimeout too): retried after backoff
+        scheduler.metrics.attempts.labels("error", pod.spec.scheduler_name).inc()
+        scheduler.report_error(entry, f'running "DynamicResources" filter plugin: {error}')
+        scheduler.queue.failed(entry)
         return
     class_id = snapshot.class_with_dra(pod, verdict, score)
     node = scheduler.preemption.on_nominated_node(snapshot, entry.uid, class_id)  # tried first, as upstream
@@ -323,7 +326,7 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float) -> None:
         scheduler.dra.written.pop(pod.uid, None)
         release(scheduler, pod)
         scheduler.metrics.attempts.labels("error", pod.spec.scheduler_name).inc()
-        scheduler.report_prebind_failure(entry, prebind_failure("DynamicResources", error))
+        scheduler.report_error(entry, prebind_failure("DynamicResources", error))
         scheduler.queue.failed(entry)
         return
     prebind = scheduler._reserve_volumes(entry.uid, snapshot, pod, node_name, snapshot.profile)  # its PVCs

@@ -313,13 +313,14 @@ class Scheduler:
                         outcome.node, outcome.error)
             self.metrics.attempts.labels("error", name).inc()
             if outcome.stage == "PreBind":
-                self.report_prebind_failure(entry, outcome.error)
+                self.report_error(entry, outcome.error)
             if outcome.uid in self._specs and outcome.uid not in self.cache.placed:
                 self.queue.readd(entry)
         # GONE / ALREADY_BOUND: the pod watch tells what became of it.
 
-    def report_prebind_failure(self, entry, message: str) -> None:
-        """handleBindingCycleError for a PreBind plugin's error: a SchedulerError the pod shows."""
+    def report_error(self, entry, message: str) -> None:
+        """A plugin's error (a Filter's, a PreBind's), as handleSchedulingFailure reports an
+        Error status: a SchedulerError the pod shows; the caller sends it to backoff."""
         pod = entry.pod
         self.reporter.failed(pod.namespace, pod.name, entry.uid, message, reason="SchedulerError",
                              patch_status=message != _condition_message(pod))
