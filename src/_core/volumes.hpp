@@ -137,6 +137,11 @@ struct VolumeState {
   // verdicts may change besides this one) / leaves it, giving back what it bound there.
   std::vector<int32_t> place(int32_t volume_class, int32_t node, bool decide);
   std::vector<int32_t> remove(int32_t volume_class, int32_t node);
+  // What a pod of the class uses on its node, read by VolumeRestrictions and NodeVolumeLimits
+  // (its claims' users, attached CSI volumes, in-tree disks): `sign` +1 it arrives, -1 it
+  // leaves. Its bindings stay (a preemption's what-if evicts pods, not their claims' PVs).
+  // True when a ReadWriteOncePod claim got its first or lost its last user: every node changes.
+  bool use(int32_t volume_class, int32_t node, int32_t sign);
 
  private:
   struct Outcome {
