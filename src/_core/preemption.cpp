@@ -19,7 +19,7 @@ uint64_t Engine::trial_leave(int32_t class_id, int32_t node) {
   trial_context_valid_ = false;
   uint64_t gpus = 0;
   if (pod_class(class_id).gpu_count > 0) gpus = snapshot.release_gpus(node, class_id, 0, false);
-  if (pod_class(class_id).volume_class >= 0) snapshot.volumes.use(pod_class(class_id).volume_class, node, -1);
+  if (pod_class(class_id).volume_class >= 0) snapshot.volumes.use(pod_class(class_id).volume_class, node, -1, true);
   snapshot.remove_pod(pod_class(class_id), node);
   terms_.pod_added(class_id, node, classes_, -1);
   return gpus;
@@ -28,7 +28,7 @@ uint64_t Engine::trial_leave(int32_t class_id, int32_t node) {
 void Engine::trial_join(int32_t class_id, int32_t node, uint64_t gpus) {
   const PodClass& pod = pod_class(class_id);
   if (pod.gpu_count > 0) snapshot.take_gpus(node, class_id, pod, gpus);
-  if (pod.volume_class >= 0) snapshot.volumes.use(pod.volume_class, node, 1);
+  if (pod.volume_class >= 0) snapshot.volumes.use(pod.volume_class, node, 1, true);
   snapshot.add_pod(pod, node);
   snapshot.node_pods[static_cast<size_t>(node)].push_back(class_id);
   terms_.pod_added(class_id, node, classes_, 1);

@@ -111,11 +111,20 @@ bool VolumeState::restrictions_pass(int32_t volume_class, int32_t node, int32_t&
           reason = kVolumeDiskConflict;
           return false;
         }
-  for (int32_t claim : vc.rwop_claims)
-    if (claim_users[static_cast<size_t>(claim)] > 0) {
-      reason = kVolumeReadWriteOncePod;
-      return false;
-    }
+  // Upstream's conflictingPVCRefCount: PreFilter counts each of the pod's ReadWriteOncePod
+  // claims in use once (however many pods use it); the pods a what-if moved add their
+  // references by name. (rwop_claims are distinct claims of one namespace: distinct names.)
+  int64_t conflicting = 0;
+  for (int32_t claim : vc.rwop_claims) {
+    conflicting += claim_users[static_cast<size_t>(claim)] > 0 ? 1 : 0;
+    if (moved_references.empty()) continue;
+    auto moved = moved_references.find(claim_name[static_cast<size_t>(claim)]);
+    if (moved != moved_references.end()) conflicting += moved->second;
+  }
+  if (conflicting > 0) {
+    reason = kVolumeReadWriteOncePod;
+    return false;
+  }
   return true;
 }
 
@@ -344,11 +353,16 @@ std::vector<int32_t> VolumeState::remove(int32_t volume_class, int32_t node) {
   return changed;
 }
 
-bool VolumeState::use(int32_t volume_class, int32_t node, int32_t sign) {
+bool VolumeState::use(int32_t volume_class, int32_t node, int32_t sign, bool what_if) {
   const VolumeClass& vc = classes[static_cast<size_t>(volume_class)];
   const auto n = static_cast<size_t>(node);
   bool all = false;
   for (int32_t claim : vc.claims) {
+    if (what_if) {
+      auto& references = moved_references[claim_name[static_cast<size_t>(claim)]];
+      if ((references += sign) == 0) moved_references.erase(claim_name[static_cast<size_t>(claim)]);
+      continue;
+    }
     int32_t& users = claim_users[static_cast<size_t>(claim)];
     const bool first_or_last = sign > 0 ? users == 0 : users == 1;
     users += sign;

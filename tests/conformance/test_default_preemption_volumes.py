@@ -103,6 +103,31 @@ def test_a_holder_of_the_same_priority_is_not_a_victim():
                               f"pod, 1 {RWOP}.")
 
 
+# Upstream's count (volumerestrictions' conflictingPVCRefCount): PreFilter counts a claim in
+# use once, however many pods use it; RemovePod subtracts each volume of an evicted pod that
+# names one of the preemptor's ReadWriteOncePod claims, by name, in any namespace.
+
+def test_evicting_one_of_two_users_of_the_claim_looks_enough():
+    existing = [_pod("user-1", LOW, _claims("pvc-1"), "node1"), _pod("user-2", LOW, _claims("pvc-1"), "node2")]
+    result = _preempt([node("node1"), node("node2")], existing, _pod("preemptor-pod", HIGH, _claims("pvc-1")),
+                      RWOP_CLAIMS)
+    assert result.nominated_node == "node1"
+    assert [p.name for p in result.victims] == ["user-1"]
+
+
+def test_a_claim_of_the_same_name_in_another_namespace_counts_as_the_claim():
+    other = [pvc("pvc-1", None, "1Mi", bound="pv-other", modes=("ReadWriteOncePod",), namespace="team-a"),
+             pv("pv-other", "", "1Mi", modes=("ReadWriteOncePod",), phase="Bound")]
+    other[1]["spec"]["claimRef"] = {"namespace": "team-a", "name": "pvc-1"}
+    existing = [_pod("holder", HIGH, _claims("pvc-1"), "node1"),
+                pod("namesake", namespace="team-a", node="node2", spec_fields={"priority": LOW,
+                                                                               "volumes": _claims("pvc-1")})]
+    result = _preempt([node("node1"), node("node2")], existing, _pod("preemptor-pod", HIGH, _claims("pvc-1")),
+                      RWOP_CLAIMS + other)
+    assert result.nominated_node == "node2"
+    assert [p.key for p in result.victims] == ["team-a/namesake"]
+
+
 # -- in-tree disks --------------------------------------------------------------------------
 
 def test_the_pod_mounting_the_disk_is_preempted_and_the_others_stay():

@@ -1,6 +1,7 @@
 """The core's victim search for pods with volumes against the pure-Python reference: bound
 claims (some ReadWriteOncePod, some on CSI PVs under CSINode attach limits and a driver
-some nodes lack), in-tree disks mounted by several pods, and PVs some nodes cannot reach;
+some nodes lack; claims of the same name in two namespaces, a ReadWriteOncePod claim used
+by several running pods), in-tree disks mounted by several pods, and PVs some nodes cannot reach;
 random priorities, start times, budgets and nominated pods. The dry run must free the
 evicted pods' claims, disks and attachments and give them back on reprieve, and keep
 VolumeBinding's rejections unresolvable (as test_preemption_vs_reference.py otherwise)."""
@@ -23,20 +24,21 @@ from .test_preemption_vs_reference import PRIORITIES, check_preemptions
 
 HOSTNAME = "kubernetes.io/hostname"
 DRIVER = "ebs.csi.aws.com"
+NAMESPACES = ("default", "other")
 _parser = PodParser()
 
 
-def _claim(name: str, mode: str, volume: str) -> dict:
+def _claim(namespace: str, name: str, mode: str, volume: str) -> dict:
     return {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-            "metadata": {"name": name, "namespace": "default",
+            "metadata": {"name": name, "namespace": namespace,
                          "annotations": {"pv.kubernetes.io/bind-completed": "yes"}},
             "spec": {"accessModes": [mode], "resources": {"requests": {"storage": "1Gi"}},
                      "storageClassName": "csi-sc", "volumeName": volume}}
 
 
-def _volume(name: str, claim: str, mode: str, csi: bool, host: str | None) -> dict:
+def _volume(name: str, namespace: str, claim: str, mode: str, csi: bool, host: str | None) -> dict:
     spec = {"capacity": {"storage": "1Gi"}, "accessModes": [mode], "storageClassName": "csi-sc",
-            "claimRef": {"namespace": "default", "name": claim}}
+            "claimRef": {"namespace": namespace, "name": claim}}
     spec.update({"csi": {"driver": DRIVER, "volumeHandle": f"handle-{name}"}} if csi else {"hostPath": {"path": "/x"}})
     if host:
         spec["nodeAffinity"] = {"required": {"nodeSelectorTerms": [{"matchExpressions": [
@@ -64,12 +66,15 @@ def scenarios(draw):
             manifests.append({"apiVersion": "storage.k8s.io/v1", "kind": "CSINode", "metadata": {"name": f"n{i}"},
                               "spec": {"drivers": [driver]}})
     claims = [f"c{i}" for i in range(draw(st.integers(1, 4)))]
-    for name in claims:
-        mode = draw(st.sampled_from(("ReadWriteOncePod", "ReadWriteOncePod", "ReadWriteOnce", "ReadWriteMany")))
-        host = f"n{draw(st.integers(0, count - 1))}" if draw(st.integers(0, 5)) == 0 else None
-        csi = draw(st.sampled_from((True, True, False)))
-        manifests += [_claim(name, mode, f"pv-{name}"), _volume(f"pv-{name}", name, mode, csi, host)]
-    disks = st.fixed_dictionaries({"pdName": st.sampled_from(("a", "b")), "readOnly": st.sampled_from((False, False, True))})
+    for namespace in NAMESPACES:  # claims of one name in both: VolumeRestrictions' what-if matches names only
+        for name in claims:
+            mode = draw(st.sampled_from(("ReadWriteOncePod", "ReadWriteOncePod", "ReadWriteOnce", "ReadWriteMany")))
+            host = f"n{draw(st.integers(0, count - 1))}" if draw(st.integers(0, 5)) == 0 else None
+            csi = draw(st.sampled_from((True, True, False)))
+            volume = f"pv-{namespace}-{name}"
+            manifests += [_claim(namespace, name, mode, volume), _volume(volume, namespace, name, mode, csi, host)]
+    disks = st.fixed_dictionaries({"pdName": st.sampled_from(("a", "b")),
+                                   "readOnly": st.sampled_from((False, False, True))})
 
     def pod(name: str, priority: int, node_name: str = ""):
         volumes = [{"name": f"v{k}", "persistentVolumeClaim": {"claimName": c}}
@@ -81,8 +86,9 @@ def scenarios(draw):
         if node_name:
             spec["nodeName"] = node_name
         labels = {"app": draw(st.sampled_from(("a", "b")))}
+        namespace = draw(st.sampled_from(NAMESPACES))
         return _parser.parse({"apiVersion": "v1", "kind": "Pod",
-                              "metadata": {"name": name, "namespace": "default", "labels": labels}, "spec": spec})
+                              "metadata": {"name": name, "namespace": namespace, "labels": labels}, "spec": spec})
 
     bound = [pod(f"bound-{i}", draw(st.sampled_from(PRIORITIES)), f"n{draw(st.integers(0, count - 1))}")
              for i in range(draw(st.integers(0, 10)))]
@@ -100,7 +106,7 @@ def scenarios(draw):
     return cluster, bound, starts, budgets, incoming, nominated, args, Profile(), objects
 
 
-@settings(max_examples=400)
+@settings(max_examples=600)
 @given(scenarios(), st.data())
 def test_core_victim_search_with_volumes_matches_the_reference(scenario, data):
     check_preemptions(*scenario, data)
