@@ -523,7 +523,7 @@ cdef class Engine:
                          driver_required, driver_names):
         """The PVs (`pv_nodes[i]`: sorted node ids, None: every node), the candidate sets
         ((any-node PVs, {node: PVs})), node masks and per-node capacities the claims refer
-        to, the claims ((bound PV or -1, selected node or -1/-2, shared, ReadWriteOncePod)),
+        to, the claims ((bound PV or -1, selected node or -1/-2, shared, ReadWriteOncePod, interned name)),
         the nodes' CSI limits ({driver: count}) and installed drivers, and per driver
         whether CSIDriver.preventPodSchedulingIfMissing is set."""
         cdef core.VolumeState* v = &self.engine.snapshot.volumes
@@ -551,6 +551,7 @@ cdef class Engine:
         v.claim_users.assign(len(claims), 0)
         v.claim_shared = [1 if c[2] else 0 for c in claims]
         v.claim_rwop = [1 if c[3] else 0 for c in claims]
+        v.claim_name = [c[4] for c in claims]
         for n, node_limits in enumerate(limits):
             for driver, limit in node_limits.items():
                 v.set_limit(n, driver, limit)

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "reasons.hpp"
+#include "volumes.hpp"
 
 namespace kubesched {
 
@@ -18,6 +19,7 @@ uint64_t Engine::trial_leave(int32_t class_id, int32_t node) {
   trial_context_valid_ = false;
   uint64_t gpus = 0;
   if (pod_class(class_id).gpu_count > 0) gpus = snapshot.release_gpus(node, class_id, 0, false);
+  if (pod_class(class_id).volume_class >= 0) snapshot.volumes.use(pod_class(class_id).volume_class, node, -1, true);
   snapshot.remove_pod(pod_class(class_id), node);
   terms_.pod_added(class_id, node, classes_, -1);
   return gpus;
@@ -26,6 +28,7 @@ uint64_t Engine::trial_leave(int32_t class_id, int32_t node) {
 void Engine::trial_join(int32_t class_id, int32_t node, uint64_t gpus) {
   const PodClass& pod = pod_class(class_id);
   if (pod.gpu_count > 0) snapshot.take_gpus(node, class_id, pod, gpus);
+  if (pod.volume_class >= 0) snapshot.volumes.use(pod.volume_class, node, 1, true);
   snapshot.add_pod(pod, node);
   snapshot.node_pods[static_cast<size_t>(node)].push_back(class_id);
   terms_.pod_added(class_id, node, classes_, 1);
@@ -172,6 +175,10 @@ bool resolvable(const Engine& engine, const PodClass& pod, int32_t node, const R
       case kReasonSpread:
       case kReasonAntiAffinity:
       case kReasonExistingAnti:
+      case kReasonCsiDriverMissing:
+        break;
+      case kReasonVolume:  // VolumeRestrictions' and NodeVolumeLimits' (VolumeBinding's and VolumeZone's are not)
+        if ((reason & 0xFFFFFF) > kVolumeMaxCount) return false;
         break;
       case kReasonInsufficient: {
         const int32_t resource = reason & 0xFFFFFF;

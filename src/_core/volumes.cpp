@@ -111,11 +111,20 @@ bool VolumeState::restrictions_pass(int32_t volume_class, int32_t node, int32_t&
           reason = kVolumeDiskConflict;
           return false;
         }
-  for (int32_t claim : vc.rwop_claims)
-    if (claim_users[static_cast<size_t>(claim)] > 0) {
-      reason = kVolumeReadWriteOncePod;
-      return false;
-    }
+  // Upstream's conflictingPVCRefCount: PreFilter counts each of the pod's ReadWriteOncePod
+  // claims in use once (however many pods use it); the pods a what-if moved add their
+  // references by name. (rwop_claims are distinct claims of one namespace: distinct names.)
+  int64_t conflicting = 0;
+  for (int32_t claim : vc.rwop_claims) {
+    conflicting += claim_users[static_cast<size_t>(claim)] > 0 ? 1 : 0;
+    if (moved_references.empty()) continue;
+    auto moved = moved_references.find(claim_name[static_cast<size_t>(claim)]);
+    if (moved != moved_references.end()) conflicting += moved->second;
+  }
+  if (conflicting > 0) {
+    reason = kVolumeReadWriteOncePod;
+    return false;
+  }
   return true;
 }
 
@@ -292,7 +301,6 @@ int64_t VolumeState::binding_score(int32_t volume_class, int32_t node, const std
 
 std::vector<int32_t> VolumeState::place(int32_t volume_class, int32_t node, bool /*decide*/) {
   const VolumeClass& vc = classes[static_cast<size_t>(volume_class)];
-  const auto n = static_cast<size_t>(node);
   std::vector<int32_t> changed;
   bool all = false;
   std::vector<VolumeBinding> bindings;
@@ -314,19 +322,13 @@ std::vector<int32_t> VolumeState::place(int32_t volume_class, int32_t node, bool
     bound_here_[key_of(volume_class, node)].push_back(bindings);
     if (bind_claims) placements.push_back(bindings);
   }
-  for (int32_t claim : vc.claims)
-    if (claim_users[static_cast<size_t>(claim)]++ == 0 && claim_rwop[static_cast<size_t>(claim)]) all = true;
-  for (const auto& [driver, volume] : vc.attachable)
-    if (attached[n][volume]++ == 0) ++driver_count[n][driver];
-  for (int32_t driver : vc.own_attachable) ++driver_count[n][driver];
-  if (!vc.disks.empty()) disk_pods[n].push_back(volume_class);
+  if (use(volume_class, node, 1)) all = true;
   if (all) return {-1};
   return changed;
 }
 
 std::vector<int32_t> VolumeState::remove(int32_t volume_class, int32_t node) {
   const VolumeClass& vc = classes[static_cast<size_t>(volume_class)];
-  const auto n = static_cast<size_t>(node);
   std::vector<int32_t> changed;
   bool all = false;
   auto stack = bound_here_.find(key_of(volume_class, node));
@@ -346,8 +348,33 @@ std::vector<int32_t> VolumeState::remove(int32_t volume_class, int32_t node) {
     }
     stack->second.pop_back();
   }
-  for (int32_t claim : vc.claims)
-    if (--claim_users[static_cast<size_t>(claim)] == 0 && claim_rwop[static_cast<size_t>(claim)]) all = true;
+  if (use(volume_class, node, -1)) all = true;
+  if (all) return {-1};
+  return changed;
+}
+
+bool VolumeState::use(int32_t volume_class, int32_t node, int32_t sign, bool what_if) {
+  const VolumeClass& vc = classes[static_cast<size_t>(volume_class)];
+  const auto n = static_cast<size_t>(node);
+  bool all = false;
+  for (int32_t claim : vc.claims) {
+    if (what_if) {
+      auto& references = moved_references[claim_name[static_cast<size_t>(claim)]];
+      if ((references += sign) == 0) moved_references.erase(claim_name[static_cast<size_t>(claim)]);
+      continue;
+    }
+    int32_t& users = claim_users[static_cast<size_t>(claim)];
+    const bool first_or_last = sign > 0 ? users == 0 : users == 1;
+    users += sign;
+    if (first_or_last && claim_rwop[static_cast<size_t>(claim)]) all = true;
+  }
+  if (sign > 0) {
+    for (const auto& [driver, volume] : vc.attachable)
+      if (attached[n][volume]++ == 0) ++driver_count[n][driver];
+    for (int32_t driver : vc.own_attachable) ++driver_count[n][driver];
+    if (!vc.disks.empty()) disk_pods[n].push_back(volume_class);
+    return all;
+  }
   for (const auto& [driver, volume] : vc.attachable) {
     auto found = attached[n].find(volume);
     if (found != attached[n].end() && --found->second == 0) {
@@ -364,8 +391,7 @@ std::vector<int32_t> VolumeState::remove(int32_t volume_class, int32_t node) {
     auto found = std::find(pods.begin(), pods.end(), volume_class);
     if (found != pods.end()) pods.erase(found);
   }
-  if (all) return {-1};
-  return changed;
+  return all;
 }
 
 int32_t first_failing_volume_filter(const Snapshot& s, const Profile& profile, const PodClass& pod, int32_t node,

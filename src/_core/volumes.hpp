@@ -94,6 +94,11 @@ struct VolumeState {
   std::vector<int32_t> claim_pv_initial, claim_node_initial;  // as the input had them
   std::vector<uint8_t> claim_shared;  // delayed in more than one class: binding it changes every node
   std::vector<uint8_t> claim_rwop;    // ReadWriteOncePod: a new user changes every node
+  // VolumeRestrictions' AddPod/RemovePod match the pod's claims by name only (any
+  // namespace): per claim its interned name; per name, the references the pods a what-if
+  // moved add (joined) or take away (left).
+  std::vector<int32_t> claim_name;
+  std::unordered_map<int32_t, int32_t> moved_references;
   // CSI: per node the drivers' limits (CSINode allocatable.count) and installed drivers.
   std::vector<std::unordered_map<int32_t, int64_t>> limits;
   std::vector<std::vector<int32_t>> installed;
@@ -137,6 +142,12 @@ struct VolumeState {
   // verdicts may change besides this one) / leaves it, giving back what it bound there.
   std::vector<int32_t> place(int32_t volume_class, int32_t node, bool decide);
   std::vector<int32_t> remove(int32_t volume_class, int32_t node);
+  // What a pod of the class uses on its node, read by VolumeRestrictions and NodeVolumeLimits
+  // (its claims' users, attached CSI volumes, in-tree disks): `sign` +1 it arrives, -1 it
+  // leaves. Its bindings stay (a preemption's what-if evicts pods, not their claims' PVs);
+  // in a what-if its claims count in `moved_references`, not as users. True when a
+  // ReadWriteOncePod claim got its first or lost its last user: every node changes.
+  bool use(int32_t volume_class, int32_t node, int32_t sign, bool what_if = false);
 
  private:
   struct Outcome {

@@ -12,6 +12,7 @@ import pytest
 
 from kubesched.live.nominator import Nominator
 from tests.reference.reference import ReferenceScheduler
+from tests.conformance.volume_builders import objects_of, pv, pvc
 from tests.conformance.builders import (DO_NOT_SCHEDULE, HOSTNAME, ZONE, affinity, node, pod, pod_term, selector,
                                         snapshot, spread)
 
@@ -24,9 +25,9 @@ def prio(name: str, priority: int, **kwargs):
     return pod(name, spec_fields={"priority": priority}, **kwargs)
 
 
-def decide(nodes, existing, incoming, nominated):
+def decide(nodes, existing, incoming, nominated, objects=None):
     """(node or None, message) from the core, checked equal to the reference's."""
-    cluster = snapshot(nodes, existing)
+    cluster = snapshot(nodes, existing, objects=objects)
     nominator = Nominator()
     for other, where in nominated:
         nominator.nominate(other.key, other, where)
@@ -34,7 +35,7 @@ def decide(nodes, existing, incoming, nominated):
     chosen = cluster.engine.schedule_with_nominated(cluster.class_of(incoming), held)
     got = (cluster.node_names[chosen], "") if chosen >= 0 else (
         None, cluster.failure_message(cluster.engine.last_failure()))
-    want = ReferenceScheduler(nodes, cluster.profile, existing).decide(incoming, nominated=nominated)
+    want = ReferenceScheduler(nodes, cluster.profile, existing, objects).decide(incoming, nominated=nominated)
     assert got == (want.node, want.message)
     return got
 
@@ -132,3 +133,23 @@ def test_scores_do_not_see_nominated_pods():
              for name in ("a", "b")]
     nominated = [(prio("big", HIGH, requests={"cpu": "2", "memory": "2Gi"}), "a")]
     assert decide(nodes, [], prio("small", LOW, requests={"cpu": "1", "memory": "1Gi"}), nominated) == ("a", "")
+
+
+# -- volumes: the nominated pod's disks and claims count where it is nominated ----------------
+
+def test_a_nominated_pod_mounting_the_disk_rejects_the_node():
+    disk = [{"name": "disk", "gcePersistentDisk": {"pdName": "foo"}}]
+    incoming = pod("low", spec_fields={"priority": LOW, "volumes": disk})
+    high = pod("high", spec_fields={"priority": HIGH, "volumes": disk})
+    assert decide(one_node(), [], incoming, [(high, "1")], objects_of([], [incoming, high])) == (
+        None, "0/1 nodes are available: 1 node(s) had no available disk.")
+
+
+def test_a_nominated_pod_using_the_read_write_once_pod_claim_holds_only_its_node():
+    claim = [{"name": "data", "persistentVolumeClaim": {"claimName": "c"}}]
+    incoming = pod("low", spec_fields={"priority": LOW, "volumes": claim})
+    high = pod("high", spec_fields={"priority": HIGH, "volumes": claim})
+    nodes = [node(n, {HOSTNAME: n}, allocatable={"cpu": "1", "memory": "1Gi", "pods": "110"}) for n in ("1", "2")]
+    manifests = [pvc("c", None, bound="v", modes=("ReadWriteOncePod",)),
+                 pv("v", "", modes=("ReadWriteOncePod",), claim="c", phase="Bound")]
+    assert decide(nodes, [], incoming, [(high, "1")], objects_of(manifests, [incoming, high])) == ("2", "")

@@ -5,7 +5,10 @@ candidates tie on every criterion and upstream's random last tie-break never dec
 PodDisruptionBudgets with a status (preemption reads disruptionsAllowed and
 disruptedPods), and pending pods of higher priority — some that may not preempt
 (preemptionPolicy: Never), some with anti-affinity to, affinity to or spreading over the
-pods they would evict, some too big for any node."""
+pods they would evict, some too big for any node. Some scenarios add volumes (a random stream of their own, so
+that the rest is the same with them as without): ReadWriteOncePod claims, claims on CSI
+PVs under CSINode attach limits and GCE disks, mounted by running pods and wanted by
+pending ones, so that the dry run must free a victim's claim, disk or attachment."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ HOSTNAME = "kubernetes.io/hostname"
 ZONE = "topology.kubernetes.io/zone"
 APPS = ("web", "db", "cache")
 CLASSES = (("low", 10), ("mid", 100), ("high", 1000), ("top", 5000))
+DRIVER = "ebs.csi.aws.com"
 NEVER = "high-never"  # preemptionPolicy comes from the class (admission refuses a pod that differs)
 
 
@@ -33,9 +37,59 @@ def generate_preemption(seed: int) -> dict:
                           start=f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}Z"))
     objects += bound
     objects += [_budget(rng, i, bound) for i in range(rng.randint(0, 2))]
-    objects += [_pod(rng, f"pod-{i}", rng.choice(("mid", "high", "high", "top")), None)
-                for i in range(rng.randint(1, 6))]
+    pending = [_pod(rng, f"pod-{i}", rng.choice(("mid", "high", "high", "top")), None)
+               for i in range(rng.randint(1, 6))]
+    objects += pending
+    objects += _volumes(seed, names, bound, pending)
     return {"objects": objects, "config": None, "preemption": True}
+
+
+def _volumes(seed: int, names: list[str], bound: list[dict], pending: list[dict]) -> list[dict]:
+    """The storage objects, and volumes added to the pods' specs. No two running pods share a
+    ReadWriteOncePod claim (an input only a broken cluster has)."""
+    rng = random.Random(f"preemption-volumes-{seed}")
+    if rng.random() >= 0.5:
+        return []
+    objects: list[dict] = [{"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "csi"},
+                            "provisioner": DRIVER, "volumeBindingMode": "Immediate"}]
+    for name in names:
+        if rng.random() < 0.6:
+            objects.append({"apiVersion": "storage.k8s.io/v1", "kind": "CSINode", "metadata": {"name": name},
+                            "spec": {"drivers": [{"name": DRIVER, "nodeID": name,
+                                                  "allocatable": {"count": rng.randint(1, 3)}}]}})
+    claims = []
+    for i in range(rng.randint(1, 4)):
+        mode = rng.choice(("ReadWriteOncePod", "ReadWriteOncePod", "ReadWriteOnce"))
+        source = {"csi": {"driver": DRIVER, "volumeHandle": f"handle-{i}"}} if rng.random() < 0.6 else \
+            {"hostPath": {"path": f"/tmp/pv-{i}"}}
+        objects.append({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": f"pv-{i}"},
+                        "spec": {"capacity": {"storage": f"{i + 1}Gi"}, "accessModes": [mode],
+                                 "storageClassName": "csi", "persistentVolumeReclaimPolicy": "Retain",
+                                 "claimRef": {"namespace": "default", "name": f"claim-{i}"}, **source}})
+        objects.append({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                        "metadata": {"name": f"claim-{i}", "namespace": "default",
+                                     "annotations": {"pv.kubernetes.io/bind-completed": "yes"}},
+                        "spec": {"accessModes": [mode], "resources": {"requests": {"storage": f"{i + 1}Gi"}},
+                                 "storageClassName": "csi", "volumeName": f"pv-{i}"}})
+        claims.append((f"claim-{i}", mode))
+    held: set[str] = set()
+    for pod in [*bound, *pending]:
+        running = "nodeName" in pod["spec"]
+        draw = rng.random()
+        if draw < 0.45:
+            claim, mode = rng.choice(claims)
+            if running and mode == "ReadWriteOncePod" and claim in held:
+                continue
+            if running:
+                held.add(claim)
+            volume = {"persistentVolumeClaim": {"claimName": claim}}
+        elif draw < 0.65:
+            volume = {"gcePersistentDisk": {"pdName": rng.choice(("disk-a", "disk-b")),
+                                            "readOnly": rng.random() < 0.2}}
+        else:
+            continue
+        pod["spec"]["volumes"] = [{"name": "data", **volume}]
+    return objects
 
 
 def _node(rng: random.Random, i: int) -> dict:

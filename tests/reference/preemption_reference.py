@@ -84,33 +84,35 @@ def reference_preempt(scheduler: ReferenceScheduler, pod: Pod, pdbs: Sequence[Po
     start_times = start_times or {}
     if pod.spec.preemption_policy == "Never":
         return Preemption(None, message=f"preemption: {NEVER}", eligible=False)
-    statuses = {s.node.name: _fails(scheduler, pod, s, nominated, devices) for s in scheduler.states}
-    if nominated_node:
-        state = next((s for s in scheduler.states if s.node.name == nominated_node), None)
-        unresolvable = state is not None and not resolvable(pod, state.node, statuses[nominated_node])
-        if state is not None and not unresolvable and any(
-                p.priority < pod.priority and p.key in terminating for p in state.residents):
-            return Preemption(None, message=f"preemption: {TERMINATING}", eligible=False)
-    potential = [s for s in scheduler.states if statuses[s.node.name] and resolvable(pod, s.node, statuses[s.node.name])]
-    wanted = candidates_to_find(args, len(potential))
-    clean: list[Candidate] = []
-    dirty: list[Candidate] = []
-    rejected: dict[str, list[str]] = {}
-    for i in range(len(potential)):
-        state = potential[(offset + i) % len(potential)]
-        victims, violations, reasons = select_victims(scheduler, pod, state, pdbs, start_times, nominated, devices)
-        if not victims:
-            rejected[state.node.name] = reasons
-            continue
-        found = Candidate(state.node.name, victims, violations)
-        target = dirty if violations else clean
-        if len(target) < wanted:
-            target.append(found)
-        if clean and len(clean) + len(dirty) >= wanted:
-            break
-    candidates = clean + dirty
-    if not candidates:
-        return Preemption(None, statuses=rejected, message=not_helpful_message(len(scheduler.states), rejected))
-    chosen, decided_by = pick_candidate(candidates, start_times)
-    return Preemption(chosen.node, list(chosen.victims), chosen.pdb_violations, candidates, rejected,
-                      success_message(chosen.node, len(chosen.victims)), decided_by)
+    with scheduler.what_if():  # every node's dry run against one PreFilter state
+        statuses = {s.node.name: _fails(scheduler, pod, s, nominated, devices) for s in scheduler.states}
+        if nominated_node:
+            state = next((s for s in scheduler.states if s.node.name == nominated_node), None)
+            unresolvable = state is not None and not resolvable(pod, state.node, statuses[nominated_node])
+            if state is not None and not unresolvable and any(
+                    p.priority < pod.priority and p.key in terminating for p in state.residents):
+                return Preemption(None, message=f"preemption: {TERMINATING}", eligible=False)
+        potential = [s for s in scheduler.states
+                     if statuses[s.node.name] and resolvable(pod, s.node, statuses[s.node.name])]
+        wanted = candidates_to_find(args, len(potential))
+        clean: list[Candidate] = []
+        dirty: list[Candidate] = []
+        rejected: dict[str, list[str]] = {}
+        for i in range(len(potential)):
+            state = potential[(offset + i) % len(potential)]
+            victims, violations, reasons = select_victims(scheduler, pod, state, pdbs, start_times, nominated, devices)
+            if not victims:
+                rejected[state.node.name] = reasons
+                continue
+            found = Candidate(state.node.name, victims, violations)
+            target = dirty if violations else clean
+            if len(target) < wanted:
+                target.append(found)
+            if clean and len(clean) + len(dirty) >= wanted:
+                break
+        candidates = clean + dirty
+        if not candidates:
+            return Preemption(None, statuses=rejected, message=not_helpful_message(len(scheduler.states), rejected))
+        chosen, decided_by = pick_candidate(candidates, start_times)
+        return Preemption(chosen.node, list(chosen.victims), chosen.pdb_violations, candidates, rejected,
+                          success_message(chosen.node, len(chosen.victims)), decided_by)

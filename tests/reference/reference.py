@@ -7,6 +7,7 @@ core picks at random."""
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -581,16 +582,30 @@ class ReferenceScheduler:
         passes and some were added, without them."""
         added = [p for p, node in nominated
                  if node == state.node.name and p.priority >= pod.priority and p.key != pod.key]
-        for p in added:
-            state.add(p)
-        try:
-            failed, reasons = self.first_failure(pod, state)
-        finally:
+        with self.what_if():
             for p in added:
-                state.remove(p)
+                state.add(p)
+            try:
+                failed, reasons = self.first_failure(pod, state)
+            finally:
+                for p in added:
+                    state.remove(p)
         if failed is None and added:
             failed, reasons = self.first_failure(pod, state)
         return failed, reasons
+
+    @contextmanager
+    def what_if(self):
+        """Pods added to or removed from nodes inside are a what-if of one cycle: the volume
+        plugins' PreFilter state stays as the nodes were when it began (nested: the outermost)."""
+        if self.volumes is None or self.volumes.prefilter_pods is not None:
+            yield
+            return
+        self.volumes.prefilter_pods = [p for _, p in self.placed()]
+        try:
+            yield
+        finally:
+            self.volumes.prefilter_pods = None
 
     # scores over the feasible nodes
 

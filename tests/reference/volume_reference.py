@@ -36,6 +36,9 @@ class VolumeReference:
         self.taken: set[str] = set()  # PVs assumed for some claim
         self.selected: dict[str, str] = {}  # claim key -> node a provisioning claim selected
         self.history: dict[tuple[str, str], list] = {}  # (pod, node) -> bindings of each placement
+        # The pods on nodes when the cycle's PreFilter ran, while a what-if adds or removes
+        # some (None: no what-if; PreFilter sees the nodes as they are).
+        self.prefilter_pods: list[Pod] | None = None
 
     def rejection(self, pod: Pod, filters) -> tuple[str, str] | None:
         enabled = {name for name in VOLUME_PLUGINS if name in filters}
@@ -148,13 +151,7 @@ class VolumeReference:
                 if volume.disk and any(disks_conflict(volume, other) for resident in state.residents
                                        for other in resident.spec.volumes):
                     return [DISK]
-            for volume in pod.spec.volumes:
-                claim = self.storage.claims.get(f"{ns}/{volume.claim}") if volume.claim else None
-                if claim is not None and "ReadWriteOncePod" in claim.access_modes and any(
-                        other.namespace == ns and any(v.claim == volume.claim for v in other.spec.volumes)
-                        for s in states for other in s.residents):
-                    return [RWOP]
-            return []
+            return [RWOP] if self._read_write_once_pod_conflicts(pod, states) > 0 else []
         if name == "NodeVolumeLimits":
             return self._limits(pod, state)
         if name == "VolumeBinding":
@@ -166,6 +163,23 @@ class VolumeReference:
                 return [ZONE]
             return []
         raise KeyError(name)
+
+    def _read_write_once_pod_conflicts(self, pod: Pod, states) -> int:
+        """conflictingPVCRefCount: PreFilter counts each of the pod's ReadWriteOncePod claims
+        that some pod uses, once; AddPod/RemovePod then add or take away, for each pod a
+        what-if moved, its volumes that name one of those claims, by name in any namespace."""
+        ns = pod.namespace
+        names = {v.claim for v in pod.spec.volumes if v.claim and (claim := self.storage.claims.get(f"{ns}/{v.claim}"))
+                 and "ReadWriteOncePod" in claim.access_modes}
+        now = [other for s in states for other in s.residents]
+        before = now if self.prefilter_pods is None else self.prefilter_pods
+
+        def references(pods) -> int:
+            return sum(v.claim in names for other in pods for v in other.spec.volumes)
+
+        used = sum(any(other.namespace == ns and any(v.claim == name for v in other.spec.volumes) for other in before)
+                   for name in names)
+        return used + references(now) - references(before)
 
     def _limits(self, pod: Pod, state) -> list[str]:
         if not pod_claims(pod):

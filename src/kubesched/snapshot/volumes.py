@@ -289,7 +289,7 @@ class VolumeCompiler:
                         if bound_to(v, claim) and static_fit(v, claim)]
             selected = -1 if claim.selected_node is None else self.node_of.get(claim.selected_node, -2)
             claims.append((prebound[0] if prebound else -1, selected, claim_references[key] > 1,
-                           "ReadWriteOncePod" in claim.access_modes))
+                           "ReadWriteOncePod" in claim.access_modes, self._string(claim.name)))
         self._own_asks = {key: ask for key in self.claim_keys if (ask := self._own_ask(key)) is not None}
         limits = [{} for _ in nodes]
         installed = [[] for _ in nodes]
@@ -453,7 +453,8 @@ class VolumeCompiler:
         own = {key for _, name in pod_claims(pod) if self.own(key := f"{ns}/{name}", pod.name)}
         used = [self.claim_id[f"{ns}/{v.claim}"] for v in pod.spec.volumes
                 if v.claim and f"{ns}/{v.claim}" in self.claim_id and f"{ns}/{v.claim}" not in own]
-        rwop = [c for c in used if "ReadWriteOncePod" in self.storage.claims[self.claim_keys[c]].access_modes]
+        rwop = list(dict.fromkeys(c for c in used  # distinct: VolumeRestrictions keeps a set
+                                  if "ReadWriteOncePod" in self.storage.claims[self.claim_keys[c]].access_modes))
         disks = [(DISK_KINDS[v.disk[0]], self._string(v.disk[1]), v.disk[2], [self._string(m) for m in v.monitors])
                  for v in pod.spec.volumes if v.disk]
         own_volumes = {f"-{key}" for key in own}  # the handle attachable_volumes gives an unbound claim
