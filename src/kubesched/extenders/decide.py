@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 
 from kubesched.extenders.client import ExtenderError, HttpExtender
 from kubesched.logs import V, kv
-from kubesched.sim.simulate import reason_counts
-from kubesched.snapshot.cluster import fit_error_message
+from kubesched.snapshot.cluster import fit_error_message, reason_counts
 
 log = logging.getLogger("kubesched.live")
 
