@@ -2,8 +2,8 @@
 every pending pod exactly as a snapshot built from scratch from the same objects: the same
 node or the same upstream message, the same verdicts and scores on every node. Random
 clusters go through random events — nodes added, changed (labels, taints, allocatable,
-unschedulable, images), heartbeats, deleted; pods bound, removed and decided by the cache
-itself; Services, ReplicaSets and StatefulSets added, changed, deleted; Namespace labels
+unschedulable, images), heartbeats, deleted; pods bound, relabelled, removed and decided by
+the cache itself; Services, ReplicaSets and StatefulSets added, changed, deleted; Namespace labels
 changed; the profile switched — with spreading, inter-pod (anti-)affinity, node affinity,
 images and ports in the pods. Ties are broken at random from the same seed on both sides."""
 
@@ -82,6 +82,9 @@ def scenarios(draw):
     joining = [draw(node(len(cluster) + k)) for k in range(ADDED)]
     names = [n.name for n in cluster + joining]
     pool = draw(st.lists(specs(), min_size=1, max_size=4))
+    # pods without constraints of their own: the system's default spreading (by the Services
+    # and workloads that select them) is theirs
+    pool += [replace(spec, topology_spread=()) for spec in pool if spec.topology_spread]
     label_pool = draw(st.lists(pod_labels, min_size=1, max_size=3))
 
     def pod(name: str, node_name: str = "") -> Pod:
@@ -96,8 +99,8 @@ def scenarios(draw):
     bound = 0
     for _ in range(draw(st.integers(1, 20))):
         kind = draw(st.sampled_from(("add", "change", "change", "change", "change", "heartbeat", "delete", "bind",
-                                     "bind", "remove", "decide", "decide", "confirm", "object", "object",
-                                     "namespace", "profile")))
+                                     "bind", "remove", "relabel", "decide", "decide", "confirm", "object",
+                                     "object", "namespace", "profile")))
         if kind == "add":
             steps.append(("node", draw(st.sampled_from(joining))))
         elif kind == "change":
@@ -112,13 +115,17 @@ def scenarios(draw):
             steps.append(("bind", pod(f"bound-{bound}", where), where))
         elif kind in ("remove", "confirm"):
             steps.append((kind, draw(st.integers(0, 100))))
+        elif kind == "relabel":
+            steps.append((kind, draw(st.integers(0, 100)), dict(draw(st.sampled_from(label_pool)))))
         elif kind == "decide":
             steps.append(("decide", draw(st.integers(0, len(pending) - 1))))
         elif kind == "object":
             which = draw(st.sampled_from(tuple(KINDS)))
-            namespace = draw(st.sampled_from(tuple(NAMESPACES)))
+            selected = draw(st.sampled_from(pending))  # mostly an object that selects a pending pod
+            namespace = selected.namespace if draw(st.integers(0, 3)) else draw(st.sampled_from(tuple(NAMESPACES)))
+            labels = selected.labels if selected.labels and draw(st.integers(0, 3)) else draw(selector_labels)
             obj = None if draw(st.integers(0, 3)) == 0 else workload_object(
-                which, namespace, draw(selector_labels), draw(st.sampled_from(("u1", "u2"))))
+                which, namespace, labels, draw(st.sampled_from(("u1", "u2"))))
             steps.append(("object", which, f"{namespace}/{NAMES[which]}", obj))
         elif kind == "namespace":
             name = draw(st.sampled_from(tuple(NAMESPACES)))
@@ -188,6 +195,13 @@ def apply(step: tuple, cache: Cache, held: Objects, profile, seed) -> None:
             uid = list(held.placed)[step[1] % len(held.placed)]
             cache.remove(uid)
             del held.placed[uid]
+    elif kind == "relabel":  # a pod on a node seen with other labels
+        if held.placed:
+            uid = list(held.placed)[step[1] % len(held.placed)]
+            pod, where = held.placed.pop(uid)
+            pod = replace(pod, labels=step[2])
+            cache.confirm(uid, pod, where)
+            held.placed[uid] = (pod, where)
     elif kind == "confirm":  # the watch shows a pod the cache decided bound where it was assumed
         assumed = [uid for uid in held.placed if cache.assumed_node(uid)]
         if assumed:
