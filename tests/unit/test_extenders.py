@@ -9,8 +9,8 @@ import ssl
 import pytest
 
 from kubesched.extenders.client import ExtenderError, HttpExtender
-from kubesched.extenders.config import ExtenderConfig, ManagedResource
 from kubesched.extenders.decide import decide, interested
+from kubesched.framework.extender_config import ExtenderConfig, ManagedResource
 from kubesched.framework.profile import default_profile
 from kubesched.live.cache import Cache
 from kubesched.model.pods import PodParser

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from kubesched.extenders.client import HttpExtender
-from kubesched.extenders.config import ExtenderConfig
+from kubesched.framework.extender_config import ExtenderConfig
 from kubesched.framework.config import parse_config
 from kubesched.live.scheduler import Options, Scheduler
 from tests.extender_server import extender_servers

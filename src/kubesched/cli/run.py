@@ -93,7 +93,7 @@ def run(ctx, kubeconfig, context, config_path, scheduler_name, kube_api_qps, kub
         leader_elect_retry_period, verbosity, logging_format) -> None:
     """Schedule and bind, live, every pod whose spec.schedulerName names a profile."""
     from kubesched.extenders.client import HttpExtender
-    from kubesched.extenders.config import ignoring_managed_resources
+    from kubesched.framework.extender_config import ignoring_managed_resources
     from kubesched.kube import connect
     from kubesched.live.leader import LeaderElector
     from kubesched.live.metrics import Metrics

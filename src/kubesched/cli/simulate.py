@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from kubesched.cli import reasons
 from kubesched.cli.options import (cluster_inputs, cluster_options, cluster_paths, config_option, currency_option,
                                    load_profiles_and_extenders, report_option, require_served, scheduler_name_option, seed_option)
 from kubesched.cli.output import Output, output_options, table
@@ -13,6 +12,7 @@ from kubesched.cli.units import amount, percent
 from kubesched.model.cluster import read_cluster
 from kubesched.plan.snapshots import usage_by_node
 from kubesched.progress import Stages
+from kubesched.reports import reasons
 from kubesched.sim.preempting import PREEMPTED_MODES
 from kubesched.sim.simulate import SimulationResult, simulate as run_simulation
 

@@ -10,7 +10,7 @@ import ssl
 import orjson
 import urllib3
 
-from kubesched.extenders.config import ExtenderConfig
+from kubesched.framework.extender_config import ExtenderConfig
 from kubesched.serving.tls import load_pem_pair
 
 

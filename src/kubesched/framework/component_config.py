@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from kubesched.extenders.config import ExtenderConfig, read_extenders
+from kubesched.framework.extender_config import ExtenderConfig, read_extenders
 
 LEASE_LOCK = "leases"
 JITTER_FACTOR = 1.2

@@ -100,9 +100,9 @@ def load_config(path: str) -> dict[str, Profile]:
 
 
 def load_config_with_extenders(path: str) -> tuple[dict[str, Profile], tuple]:
-    """The profiles and the extenders (extenders.config.ExtenderConfig, in calling order), for
+    """The profiles and the extenders (framework.extender_config.ExtenderConfig, in calling order), for
     simulate and explain; the profiles ignore the resources the extenders manage when told."""
-    from kubesched.extenders.config import ignoring_managed_resources
+    from kubesched.framework.extender_config import ignoring_managed_resources
 
     profiles, component = load_scheduler_config(path)
     return ignoring_managed_resources(profiles, component.extenders), component.extenders

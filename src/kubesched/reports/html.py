@@ -232,6 +232,6 @@ def money(amount: float, currency: str, per: str) -> str:
 
 
 def grouped_reasons(groups: list[dict]) -> str:
-    """Unschedulable pods per (plugin, reason), as `cli.reasons.group` counts them."""
+    """Unschedulable pods per (plugin, reason), as `reports.reasons.group` counts them."""
     return table(["pods", "plugin", "reason"], [[g["pods"], g["plugin"], g["reason"]] for g in groups],
                  numeric=(0,))

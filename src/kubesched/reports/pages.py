@@ -8,7 +8,6 @@ from collections import Counter
 from decimal import Decimal, InvalidOperation
 from importlib.metadata import PackageNotFoundError, version
 
-from kubesched.cli.reasons import group, plugin_of
 from kubesched.model.records import Node
 from kubesched.plan.drain import DrainPlan
 from kubesched.plan.fit import FitResult
@@ -17,6 +16,7 @@ from kubesched.plan.snapshots import usage_by_node
 from kubesched.plan.templates import COST_ANNOTATION
 from kubesched.reports.html import (HOURS_PER_MONTH, NodeRow, Page, bottleneck, grouped_reasons, money,
                                     node_table, percent, pool_table, table, totals, totals_table)
+from kubesched.reports.reasons import group, plugin_of
 
 INSTANCE_TYPE_LABELS = ("node.kubernetes.io/instance-type", "beta.kubernetes.io/instance-type")
 
