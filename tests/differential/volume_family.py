@@ -82,7 +82,7 @@ def _attached(rng: random.Random, nodes: list[str], objects: list[dict], volumes
                 added.append(csi_node)
             driver = {"name": EBS, "nodeID": name}
             if rng.random() < 0.8:
-                driver["allocatable"] = {"count": rng.randint(0, 3)}
+                driver["allocatable"] = {"count": rng.randint(0, 2)}
             csi_node["spec"]["drivers"].append(driver)
     claims = []
     for i in range(rng.randint(1, 4)):
@@ -104,15 +104,18 @@ def _attached(rng: random.Random, nodes: list[str], objects: list[dict], volumes
                    "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}},
                             "storageClassName": "ebs"}})
     added += claims
-    pv_names = [v["metadata"]["name"] for v in [*volumes, *added] if v["kind"] == "PersistentVolume"]
-    for i in range(rng.randint(0, 4)):
+    ebs_names = [v["metadata"]["name"] for v in added if v["kind"] == "PersistentVolume"]
+    pv_names = [v["metadata"]["name"] for v in volumes] + ebs_names
+    for i in range(rng.randint(0, 2 * len(nodes))):
+        # mostly the EBS PVs (some not CSI: not counted), sometimes any PV, under either driver
         added.append({"apiVersion": "storage.k8s.io/v1", "kind": "VolumeAttachment",
                       "metadata": {"name": f"attachment-{i}"},
-                      "spec": {"attacher": rng.choice((EBS, DRIVER)), "nodeName": rng.choice(nodes),
-                               "source": {"persistentVolumeName": rng.choice(pv_names)}}})
+                      "spec": {"attacher": EBS if rng.random() < 0.8 else DRIVER, "nodeName": rng.choice(nodes),
+                               "source": {"persistentVolumeName": rng.choice(
+                                   ebs_names if rng.random() < 0.8 else pv_names)}}})
     for pod in pods:
         volumes_of = pod["spec"]["volumes"]
-        if rng.random() < 0.5:
+        if rng.random() < 0.7:
             claim = rng.choice(claims)["metadata"]["name"]
             volumes_of.append({"name": "ebs", "persistentVolumeClaim": {"claimName": claim}})
         if rng.random() < 0.3:
