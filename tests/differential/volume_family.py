@@ -108,9 +108,11 @@ def _attached(rng: random.Random, nodes: list[str], objects: list[dict], volumes
     pv_names = [v["metadata"]["name"] for v in volumes] + ebs_names
     for i in range(rng.randint(0, 2 * len(nodes))):
         # mostly the EBS PVs (some not CSI: not counted), sometimes any PV, under either driver
+        # (or, rarely, an attacher the API server refuses)
         added.append({"apiVersion": "storage.k8s.io/v1", "kind": "VolumeAttachment",
                       "metadata": {"name": f"attachment-{i}"},
-                      "spec": {"attacher": EBS if rng.random() < 0.8 else DRIVER, "nodeName": rng.choice(nodes),
+                      "spec": {"attacher": rng.choices((EBS, DRIVER, "not_a_driver"), (16, 4, 1))[0],
+                               "nodeName": rng.choice(nodes),
                                "source": {"persistentVolumeName": rng.choice(
                                    ebs_names if rng.random() < 0.8 else pv_names)}}})
     for pod in pods:

@@ -63,9 +63,20 @@ def test_volume_attachments_are_validated():
     base = {"metadata": {"name": "va"}, "spec": {"attacher": "ebs.csi.aws.com", "nodeName": "n1",
                                                   "source": {"persistentVolumeName": "p"}}}
     assert parse_volume_attachment(base).volume == "p"
+    assert parse_volume_attachment({**base, "spec": {**base["spec"], "attacher": "EBS.csi.aws.com"}})
     for spec, field in (({"nodeName": "n1", "source": {"persistentVolumeName": "p"}}, "spec.attacher"),
                         ({"attacher": "a", "source": {"persistentVolumeName": "p"}}, "spec.nodeName"),
-                        ({"attacher": "a", "nodeName": "n1", "source": {}}, "spec.source")):
+                        ({"attacher": "a", "nodeName": "n1", "source": {}}, "spec.source"),
+                        ({"attacher": "a", "nodeName": "n1", "source": {"persistentVolumeName": "p",
+                                                                        "inlineVolumeSpec": {}}}, "spec.source"),
+                        ({"attacher": "a", "nodeName": "n1", "source": {"persistentVolumeName": ""}},
+                         "spec.source.persistentVolumeName"),
+                        ({"attacher": "not a driver", "nodeName": "n1", "source": {"persistentVolumeName": "p"}},
+                         "spec.attacher"),
+                        ({"attacher": "d" * 64, "nodeName": "n1", "source": {"persistentVolumeName": "p"}},
+                         "spec.attacher"),
+                        ({"attacher": "a", "nodeName": "N_1", "source": {"persistentVolumeName": "p"}},
+                         "spec.nodeName")):
         with pytest.raises(InputError) as error:
             parse_volume_attachment({"metadata": {"name": "va"}, "spec": spec})
         assert error.value.field == field

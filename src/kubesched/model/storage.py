@@ -20,7 +20,8 @@ from kubesched.model.pod_spec import parse_node_affinity
 from kubesched.model.quantity import parse_quantity, to_units
 from kubesched.model.records import LabelSelector, NodeSelectorTerm
 from kubesched.model.selectors import parse_label_selector
-from kubesched.model.validation import dns_label, dns_subdomain, label_value, labels as check_labels, qualified_name
+from kubesched.model.validation import (csi_driver_name, dns_label, dns_subdomain, label_value, labels as check_labels,
+                                        qualified_name)
 
 ACCESS_MODES = ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod")
 VOLUME_MODES = ("Filesystem", "Block")
@@ -345,14 +346,20 @@ def parse_volume_attachment(obj: dict) -> VolumeAttachment:
     attacher = string(spec.get("attacher"), "spec.attacher")
     if not attacher:
         raise InputError("Required value", field="spec.attacher")
+    csi_driver_name(attacher, "spec.attacher")
     node = string(spec.get("nodeName"), "spec.nodeName")
     if not node:
         raise InputError("Required value", field="spec.nodeName")
+    dns_subdomain(node, "spec.nodeName")
     source = mapping(spec.get("source"), "spec.source")
-    volume = string(source.get("persistentVolumeName"), "spec.source.persistentVolumeName")
     inline = source.get("inlineVolumeSpec") is not None
-    if bool(volume) == inline:
-        raise InputError("must specify exactly one of persistentVolumeName and inlineVolumeSpec", field="spec.source")
+    if (source.get("persistentVolumeName") is not None) == inline:
+        raise InputError("must specify exactly one of inlineVolumeSpec and persistentVolumeName", field="spec.source")
+    volume = string(source.get("persistentVolumeName"), "spec.source.persistentVolumeName")
+    if not inline:
+        if not volume:
+            raise InputError("must specify non empty persistentVolumeName", field="spec.source.persistentVolumeName")
+        dns_subdomain(volume, "spec.source.persistentVolumeName")
     return VolumeAttachment(name, node, attacher, volume)
 
 
