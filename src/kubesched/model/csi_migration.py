@@ -56,38 +56,37 @@ def _gce_pv_handle(pd_name: str, labels: dict[str, str]) -> str | None:
 
 def _azure_handle(source: dict) -> str | None:
     kind = source.get("kind")
-    return source.get("diskURI") or "" if kind is None or str(kind).lower() == "managed" else None
-
-
-def _translated(source_key: str, source: dict, labels: dict[str, str] | None) -> tuple[str, str] | None:
-    """(driver, volumeHandle); labels: a PV's (None for an inline volume)."""
-    if source_key == "awsElasticBlockStore":
-        handle = ebs_volume_id(str(source.get("volumeID") or ""))
-        driver = "ebs.csi.aws.com"
-    elif source_key == "gcePersistentDisk":
-        pd_name = str(source.get("pdName") or "")
-        handle = (f"projects/{UNSPECIFIED}/zones/{UNSPECIFIED}/disks/{pd_name}" if labels is None
-                  else _gce_pv_handle(pd_name, labels))
-        driver = "pd.csi.storage.gke.io"
-    elif source_key == "azureDisk":
-        handle, driver = _azure_handle(source), "disk.csi.azure.com"
-    elif source_key == "cinder":
-        handle, driver = str(source.get("volumeID") or ""), "cinder.csi.openstack.org"
-    elif source_key == "portworxVolume":
-        handle, driver = str(source.get("volumeID") or ""), "pxd.portworx.com"
-    else:
+    if kind is not None and str(kind).lower() != "managed":
         return None
-    return None if handle is None else (driver, handle)
+    return str(source.get("diskURI") or "")
 
 
-COUNTED_SOURCES = ("awsElasticBlockStore", "gcePersistentDisk", "azureDisk", "cinder", "portworxVolume")
+def _handle(key: str, source: dict, labels: dict[str, str] | None) -> str | None:
+    """The volumeHandle of the source under `key`; labels: a PV's (None: an inline volume)."""
+    if key == "awsElasticBlockStore":
+        return ebs_volume_id(str(source.get("volumeID") or ""))
+    if key == "gcePersistentDisk":
+        pd_name = str(source.get("pdName") or "")
+        if labels is None:
+            return f"projects/{UNSPECIFIED}/zones/{UNSPECIFIED}/disks/{pd_name}"
+        return _gce_pv_handle(pd_name, labels)
+    if key == "azureDisk":
+        return _azure_handle(source)
+    return str(source.get("volumeID") or "")  # cinder, portworxVolume
+
+
+# The counted in-tree sources (a PV's or pod volume's key) -> their CSI driver.
+SOURCE_DRIVERS = {"awsElasticBlockStore": "ebs.csi.aws.com", "gcePersistentDisk": "pd.csi.storage.gke.io",
+                  "azureDisk": "disk.csi.azure.com", "cinder": "cinder.csi.openstack.org",
+                  "portworxVolume": "pxd.portworx.com"}
 
 
 def translated_source(spec: dict, labels: dict[str, str] | None) -> tuple[str, str] | None:
     """The (driver, volumeHandle) NodeVolumeLimits counts for a PV spec (with its labels) or an
     inline volume (labels None) with a counted in-tree source; None otherwise."""
-    for key in COUNTED_SOURCES:
+    for key, driver in SOURCE_DRIVERS.items():
         source = spec.get(key)
         if isinstance(source, dict):
-            return _translated(key, source, labels)
+            handle = _handle(key, source, labels)
+            return None if handle is None else (driver, handle)
     return None
