@@ -15,13 +15,15 @@ import (
 	storagecsinode "k8s.io/kubernetes/pkg/registry/storage/csinode"
 	storagecapacity "k8s.io/kubernetes/pkg/registry/storage/csistoragecapacity"
 	storageclass "k8s.io/kubernetes/pkg/registry/storage/storageclass"
+	storagevolumeattachment "k8s.io/kubernetes/pkg/registry/storage/volumeattachment"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 
 	_ "k8s.io/kubernetes/pkg/apis/storage/install"
 )
 
-// The volume plugins' objects: created after the nodes and before the pods, so that the
-// scheduler's informers hold every PV, claim and class when the first pod is decided.
+// The volume plugins' objects (VolumeAttachments for NodeVolumeLimits): created after the
+// nodes and before the pods, so that the scheduler's informers hold every PV, claim and
+// class when the first pod is decided.
 func init() {
 	storage := []kind{
 		{schema.GroupVersionKind{Group: "storage.k8s.io", Version: "v1", Kind: "StorageClass"}, "storageclasses", storageclass.Strategy},
@@ -30,6 +32,7 @@ func init() {
 		{schema.GroupVersionKind{Group: "storage.k8s.io", Version: "v1", Kind: "CSIStorageCapacity"}, "csistoragecapacities", storagecapacity.Strategy},
 		{schema.GroupVersionKind{Version: "v1", Kind: "PersistentVolume"}, "persistentvolumes", corepv.Strategy},
 		{schema.GroupVersionKind{Version: "v1", Kind: "PersistentVolumeClaim"}, "persistentvolumeclaims", corepvc.Strategy},
+		{schema.GroupVersionKind{Group: "storage.k8s.io", Version: "v1", Kind: "VolumeAttachment"}, "volumeattachments", storagevolumeattachment.Strategy},
 	}
 	at := slices.IndexFunc(kinds, func(k kind) bool { return k.gvk.Kind == "Pod" })
 	if at < 0 {

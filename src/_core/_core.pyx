@@ -520,12 +520,13 @@ cdef class Engine:
     # -- volumes (volumes.hpp; compiled by kubesched.snapshot.volumes) -------------------------
 
     def set_volume_table(self, *, pv_nodes, pv_capacity, pv_class, candidate_sets, claims, limits, installed,
-                         driver_required, driver_names):
+                         driver_required, driver_names, attachments=()):
         """The PVs (`pv_nodes[i]`: sorted node ids, None: every node), the candidate sets
         ((any-node PVs, {node: PVs})), node masks and per-node capacities the claims refer
         to, the claims ((bound PV or -1, selected node or -1/-2, shared, ReadWriteOncePod, interned name)),
-        the nodes' CSI limits ({driver: count}) and installed drivers, and per driver
-        whether CSIDriver.preventPodSchedulingIfMissing is set."""
+        the nodes' CSI limits ({driver: count}) and installed drivers (None: no CSINode),
+        per driver whether CSIDriver.preventPodSchedulingIfMissing is set, and per node the
+        (driver, unique volume) its VolumeAttachments attach."""
         cdef core.VolumeState* v = &self.engine.snapshot.volumes
         cdef core.CandidateSet candidate
         cdef vector[int32_t] ids
@@ -556,7 +557,11 @@ cdef class Engine:
             for driver, limit in node_limits.items():
                 v.set_limit(n, driver, limit)
         for n, drivers in enumerate(installed):
-            v.installed[n] = sorted(drivers)
+            v.installed[n] = sorted(drivers or ())
+            v.has_csi_node[n] = drivers is not None
+        for n, volumes in enumerate(attachments):
+            for driver, volume in volumes:
+                v.add_attachment(n, driver, volume)
         v.driver_required = [1 if r else 0 for r in driver_required]
         self.volume_drivers = list(driver_names)
 
@@ -587,7 +592,7 @@ cdef class Engine:
     def volume_node_joined(self, int32_t node, pvs, masks, capacities, limits, installed):
         """A node added after the volume table was set: the PVs on it (ascending ids), its
         value in each node mask and capacity column, its CSI limits ({driver: count}) and
-        installed drivers."""
+        installed drivers (None: no CSINode)."""
         cdef core.VolumeState* v = &self.engine.snapshot.volumes
         cdef vector[int32_t] ids = list(pvs)
         cdef vector[uint8_t] mask_values = [1 if m else 0 for m in masks]
@@ -595,7 +600,8 @@ cdef class Engine:
         v.node_joined(node, ids, mask_values, capacity_values)
         for driver, limit in limits.items():
             v.set_limit(node, driver, limit)
-        v.installed[node] = sorted(installed)
+        v.installed[node] = sorted(installed or ())
+        v.has_csi_node[node] = installed is not None
 
     def add_volume_mask(self, mask):
         """A per-node yes/no (uint8 per node); returns its id."""
@@ -618,8 +624,9 @@ cdef class Engine:
         """One pod class's volumes. `delayed`: (claim, candidate set or -1, request, storage
         class id, has a provisioner, topology mask or -1, capacity mask or -1, node capacity
         id or -1); `disks`: (kind 1-4, id, readOnly, monitor ids); `attachable`: (driver,
-        unique volume id); `own_attachable`: the drivers of the volumes of the pod's own claims
-        (claim -1 in `delayed`)."""
+        unique volume id, in-tree); `own_attachable`: (driver, in-tree) of the volumes of the
+        pod's own claims (claim -1 in `delayed`); in-tree: counted only on a node with a
+        CSINode."""
         cdef core.VolumeClass vc
         cdef core.DelayedClaim d
         cdef core.Disk disk
@@ -635,9 +642,12 @@ cdef class Engine:
             disk.kind, disk.id, disk.read_only = kind, identity, read_only
             disk.monitors = sorted(monitors)
             vc.disks.push_back(disk)
-        for driver, volume in attachable:
+        for driver, volume, in_tree in attachable:
             vc.attachable.push_back(pair[int32_t, int32_t](driver, volume))
-        vc.own_attachable = list(own_attachable)
+            vc.attachable_in_tree.push_back(in_tree)
+        for driver, in_tree in own_attachable:
+            vc.own_attachable.push_back(driver)
+            vc.own_in_tree.push_back(in_tree)
         vc.zone_mask = zone_mask
         self.engine.snapshot.volumes.classes.push_back(vc)
         return self.engine.snapshot.volumes.classes.size() - 1

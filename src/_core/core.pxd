@@ -195,6 +195,7 @@ cdef extern from "volumes.hpp" namespace "kubesched" nogil:
         vector[Disk] disks
         vector[pair[int32_t, int32_t]] attachable
         vector[int32_t] own_attachable
+        vector[uint8_t] attachable_in_tree, own_in_tree
         int32_t zone_mask
 
     cdef cppclass VolumeBinding:
@@ -214,11 +215,13 @@ cdef extern from "volumes.hpp" namespace "kubesched" nogil:
         vector[uint8_t] claim_shared, claim_rwop
         vector[int32_t] claim_name
         vector[vector[int32_t]] installed
+        vector[uint8_t] has_csi_node
         vector[uint8_t] driver_required
         vector[VolumeClass] classes
         vector[vector[VolumeBinding]] placements
         bool bind_claims
         void set_limit(int32_t, int32_t, int64_t)
+        void add_attachment(int32_t, int32_t, int32_t)
         int32_t add_candidates(const vector[uint8_t]&, int32_t) except +
         void node_joined(int32_t, const vector[int32_t]&, const vector[uint8_t]&, const vector[int64_t]&) except +
 

@@ -46,6 +46,8 @@ void VolumeState::resize_nodes(int32_t count) {
   const auto n = static_cast<size_t>(count);
   limits.resize(n);
   installed.resize(n);
+  has_csi_node.resize(n, 0);
+  va_volumes.resize(n);
   attached.resize(n);
   driver_count.resize(n);
   disk_pods.resize(n);
@@ -128,22 +130,30 @@ bool VolumeState::restrictions_pass(int32_t volume_class, int32_t node, int32_t&
   return true;
 }
 
+void VolumeState::add_attachment(int32_t node, int32_t driver, int32_t volume) {
+  const auto n = static_cast<size_t>(node);
+  if (va_volumes[n].insert(volume).second) ++driver_count[n][driver];
+}
+
 bool VolumeState::limits_pass(int32_t volume_class, int32_t node, int32_t& reason) const {
   const VolumeClass& vc = classes[static_cast<size_t>(volume_class)];
   if (vc.attachable.empty() && vc.own_attachable.empty()) return true;
   const auto n = static_cast<size_t>(node);
-  auto missing = [&](int32_t driver) {
+  const bool csi_node = has_csi_node[n] != 0;
+  // Without a CSINode upstream counts no in-tree volume, so only the CSI ones are checked.
+  auto missing = [&](int32_t driver, uint8_t in_tree) {
     const auto d = static_cast<size_t>(driver);
-    return d < driver_required.size() && driver_required[d] && !contains(installed[n], driver);
+    return (csi_node || !in_tree) && d < driver_required.size() && driver_required[d] &&
+           !contains(installed[n], driver);
   };
-  for (const auto& [driver, volume] : vc.attachable)
-    if (missing(driver)) {
-      reason = -driver - 1;
+  for (size_t i = 0; i < vc.attachable.size(); ++i)
+    if (missing(vc.attachable[i].first, vc.attachable_in_tree[i])) {
+      reason = -vc.attachable[i].first - 1;
       return false;
     }
-  for (int32_t driver : vc.own_attachable)
-    if (missing(driver)) {
-      reason = -driver - 1;
+  for (size_t i = 0; i < vc.own_attachable.size(); ++i)
+    if (missing(vc.own_attachable[i], vc.own_in_tree[i])) {
+      reason = -vc.own_attachable[i] - 1;
       return false;
     }
   if (limits[n].empty()) return true;
@@ -368,9 +378,9 @@ bool VolumeState::use(int32_t volume_class, int32_t node, int32_t sign, bool wha
     users += sign;
     if (first_or_last && claim_rwop[static_cast<size_t>(claim)]) all = true;
   }
-  if (sign > 0) {
+  if (sign > 0) {  // a volume a VolumeAttachment holds is counted already (and stays counted)
     for (const auto& [driver, volume] : vc.attachable)
-      if (attached[n][volume]++ == 0) ++driver_count[n][driver];
+      if (attached[n][volume]++ == 0 && !va_volumes[n].count(volume)) ++driver_count[n][driver];
     for (int32_t driver : vc.own_attachable) ++driver_count[n][driver];
     if (!vc.disks.empty()) disk_pods[n].push_back(volume_class);
     return all;
@@ -379,7 +389,7 @@ bool VolumeState::use(int32_t volume_class, int32_t node, int32_t sign, bool wha
     auto found = attached[n].find(volume);
     if (found != attached[n].end() && --found->second == 0) {
       attached[n].erase(found);
-      if (--driver_count[n][driver] == 0) driver_count[n].erase(driver);
+      if (!va_volumes[n].count(volume) && --driver_count[n][driver] == 0) driver_count[n].erase(driver);
     }
   }
   for (int32_t driver : vc.own_attachable) {

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -70,6 +71,9 @@ struct VolumeClass {
   std::vector<Disk> disks;
   std::vector<std::pair<int32_t, int32_t>> attachable;  // (driver, unique volume), unique
   std::vector<int32_t> own_attachable;  // drivers of the pod's own claims' volumes (each new on any node)
+  // Per entry of `attachable` / `own_attachable`: an in-tree volume counted under its CSI
+  // driver, which upstream counts only on a node with a CSINode.
+  std::vector<uint8_t> attachable_in_tree, own_in_tree;
   int32_t zone_mask = -1;  // node mask id of VolumeZone's verdict (-1: every node)
 };
 
@@ -102,10 +106,14 @@ struct VolumeState {
   // CSI: per node the drivers' limits (CSINode allocatable.count) and installed drivers.
   std::vector<std::unordered_map<int32_t, int64_t>> limits;
   std::vector<std::vector<int32_t>> installed;
+  std::vector<uint8_t> has_csi_node;  // per node: a CSINode exists
   std::vector<uint8_t> driver_required;  // CSIDriver preventPodSchedulingIfMissing, per driver id
   std::vector<int32_t> volume_driver;    // per unique volume id
   std::vector<std::unordered_map<int32_t, int32_t>> attached;  // per node: unique volume -> pods
-  std::vector<std::unordered_map<int32_t, int32_t>> driver_count;  // per node: driver -> attached volumes
+  // Per node: the unique volumes VolumeAttachments attach (counted, whether or not a pod uses them).
+  std::vector<std::unordered_set<int32_t>> va_volumes;
+  // Per node: driver -> volumes attached (used by the node's pods or attached by a VolumeAttachment).
+  std::vector<std::unordered_map<int32_t, int32_t>> driver_count;
   std::vector<std::vector<int32_t>> disk_pods;  // per node: volume classes of pods with disks
   std::vector<VolumeClass> classes;
   // What each placement bound, in order, for the caller to read (and clear).
@@ -122,6 +130,8 @@ struct VolumeState {
   void node_joined(int32_t node, const std::vector<int32_t>& pvs, const std::vector<uint8_t>& masks,
                    const std::vector<int64_t>& capacities);
   void set_limit(int32_t node, int32_t driver, int64_t count) { limits[static_cast<size_t>(node)][driver] = count; }
+  // A VolumeAttachment's volume on a node (before any pod is placed); once per unique volume.
+  void add_attachment(int32_t node, int32_t driver, int32_t volume);
   bool pv_on(int32_t pv, int32_t node) const;
   // A node added after the mask was made (a planned node) is outside it: not eligible.
   bool mask(int32_t id, int32_t node) const {

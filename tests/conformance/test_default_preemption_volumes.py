@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from kubesched.preemption import PodOnNode, preempt
 from tests.conformance.builders import node, pod, snapshot
-from tests.conformance.volume_builders import csi_driver, csi_node, objects_of, pv, pvc, storage_class
+from tests.conformance.volume_builders import (csi_driver, csi_node, objects_of, pv, pvc, storage_class,
+                                               volume_attachment)
 from tests.reference.preemption_reference import reference_preempt
 from tests.reference.reference import ReferenceScheduler
 
@@ -159,6 +160,17 @@ def test_the_pod_holding_the_attachment_slot_is_preempted():
     result = _preempt([node("node1")], existing, _pod("preemptor-pod", HIGH, _claims("c1")), manifests)
     assert result.nominated_node == "node1"
     assert [p.name for p in result.victims] == ["attached"]
+
+
+def test_a_slot_a_volume_attachment_holds_stays_taken_when_its_pod_goes():
+    # CSILimits counts the node's VolumeAttachments besides its pods' volumes: with the
+    # victim gone, its volume's attachment still takes the slot (the attach-detach controller
+    # detaches it later), so evicting it does not help
+    manifests = [*_csi_claims(2), csi_node("node1", **{EBS: 1}), volume_attachment("va-0", "node1", EBS, "csi-pv0")]
+    existing = [_pod("attached", LOW, _claims("c0"), "node1"), _pod("bystander", LOW, [], "node1")]
+    result = _preempt([node("node1")], existing, _pod("preemptor-pod", HIGH, _claims("c1")), manifests)
+    assert result.nominated_node is None
+    assert result.message == f"preemption: 0/1 nodes are available: 1 {MAX}."
 
 
 def test_a_slot_held_at_the_same_priority_cannot_be_freed():

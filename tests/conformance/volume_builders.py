@@ -27,10 +27,13 @@ def storage_class(name: str, mode: str = WAIT, provisioner: str = NO_PROVISIONER
 
 def pv(name: str, klass: str = "wait-sc", capacity: str = "1Gi", *, affinity: dict | None = None,
        phase: str = "Available", labels: dict | None = None, modes=("ReadWriteOnce",), claim: str | None = None,
-       csi: tuple[str, str] | None = None) -> dict:
+       csi: tuple[str, str] | None = None, source: dict | None = None) -> dict:
+    """`source`: another volume source ({"awsElasticBlockStore": {...}}); default hostPath."""
     spec: dict = {"capacity": {"storage": capacity}, "accessModes": list(modes), "storageClassName": klass}
     if csi:
         spec["csi"] = {"driver": csi[0], "volumeHandle": csi[1]}
+    elif source:
+        spec.update(source)
     else:
         spec["hostPath"] = {"path": "/tmp"}
     if affinity:
@@ -67,6 +70,15 @@ def csi_node(name: str, **drivers: int | None) -> dict:
 def csi_driver(name: str, *, storage_capacity: bool = False, prevent_if_missing: bool = False) -> dict:
     return {"apiVersion": "storage.k8s.io/v1", "kind": "CSIDriver", "metadata": {"name": name},
             "spec": {"storageCapacity": storage_capacity, "preventPodSchedulingIfMissing": prevent_if_missing}}
+
+
+def volume_attachment(name: str, node: str, attacher: str, volume: str | None = None, *,
+                      attached: bool = False) -> dict:
+    """Of the PV `volume`; without one, of an inline volume spec."""
+    source = {"persistentVolumeName": volume} if volume else {"inlineVolumeSpec": {"csi": {
+        "driver": attacher, "volumeHandle": name}}}
+    return {"apiVersion": "storage.k8s.io/v1", "kind": "VolumeAttachment", "metadata": {"name": name},
+            "spec": {"attacher": attacher, "nodeName": node, "source": source}, "status": {"attached": attached}}
 
 
 def capacity(name: str, klass: str, node_labels: dict, amount: str) -> dict:

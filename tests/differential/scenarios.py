@@ -689,7 +689,7 @@ def features(scenario: dict) -> set[str]:
         if kind in ("Service", "ReplicaSet", "StatefulSet", "ReplicationController"):
             found |= {kind, "workload-objects"}
         elif kind in ("PersistentVolume", "PersistentVolumeClaim", "StorageClass", "CSINode", "CSIDriver",
-                      "CSIStorageCapacity"):
+                      "CSIStorageCapacity", "VolumeAttachment"):
             found |= {kind, "volumes"}
         elif kind == "PriorityClass" and obj.get("globalDefault"):
             found.add("globalDefault")

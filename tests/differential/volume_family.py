@@ -2,9 +2,13 @@
 and provisioning WaitForFirstConsumer ones, an Immediate one), local, zonal and unrestricted
 PVs (host path, local, CSI), claims (bound, unbound, ReadWriteOncePod, missing), a CSIDriver
 with CSIStorageCapacity, CSINode limits, and pods that mount the claims, some already bound.
+Some scenarios add what NodeVolumeLimits counts besides: AWS EBS volumes as CSI PVs,
+in-tree PVs and inline pod volumes (some the same disk), a class of the in-tree
+provisioner, CSINode limits for the EBS driver, and VolumeAttachments.
 
-PV sizes are all different (see _volume). Drawn from a random stream of its own (seeded from the scenario's seed), so that the other
-families generate the same objects with it as without it."""
+PV sizes are all different (see _volume). Drawn from random streams of its own (seeded from
+the scenario's seed), so that the other families generate the same objects with it as
+without it (and the scenarios without attachments as before they were added)."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import random
 HOSTNAME = "kubernetes.io/hostname"
 ZONE = "topology.kubernetes.io/zone"
 DRIVER = "csi.example.com"
+EBS = "ebs.csi.aws.com"
 SIZES = ("1Gi", "2Gi", "5Gi", "10Gi", "20Gi")
 MODES = ("ReadWriteOnce", "ReadWriteOnce", "ReadWriteMany", "ReadWriteOncePod")
 
@@ -50,12 +55,74 @@ def volume_objects(seed: int, nodes: list[dict]) -> list[dict]:
     claims = [_claim(rng, i, volumes) for i in range(rng.randint(1, 8))]
     objects += claims
     claim_names = [c["metadata"]["name"] for c in claims] + ["claim-missing"]
+    pods = []
     for i in range(rng.randint(1, 8)):
         pod = _pod(rng, i, claim_names)
         if rng.random() < 0.2:
             pod["spec"]["nodeName"] = rng.choice(names)
-        objects.append(pod)
-    return objects
+        pods.append(pod)
+    extra = random.Random(f"volumes-attached/{seed}")
+    if extra.random() < 0.5:
+        objects += _attached(extra, names, objects, volumes, pods)
+    return objects + pods
+
+
+def _attached(rng: random.Random, nodes: list[str], objects: list[dict], volumes: list[dict],
+              pods: list[dict]) -> list[dict]:
+    """EBS volumes three ways (CSI PV, in-tree PV, inline), an in-tree class, EBS limits on the
+    CSINodes, VolumeAttachments; the new claims mounted by some of the pods."""
+    added: list[dict] = [_class("ebs", "kubernetes.io/aws-ebs", "WaitForFirstConsumer")]
+    csi_nodes = {o["metadata"]["name"]: o for o in objects if o["kind"] == "CSINode"}
+    for name in nodes:
+        if rng.random() < 0.5:
+            csi_node = csi_nodes.get(name)
+            if csi_node is None:
+                csi_node = {"apiVersion": "storage.k8s.io/v1", "kind": "CSINode", "metadata": {"name": name},
+                            "spec": {"drivers": []}}
+                added.append(csi_node)
+            driver = {"name": EBS, "nodeID": name}
+            if rng.random() < 0.8:
+                driver["allocatable"] = {"count": rng.randint(0, 2)}
+            csi_node["spec"]["drivers"].append(driver)
+    claims = []
+    for i in range(rng.randint(1, 4)):
+        disk = f"vol-{rng.randint(0, 3)}"
+        source = rng.choice(({"csi": {"driver": EBS, "volumeHandle": disk}},
+                             {"awsElasticBlockStore": {"volumeID": disk}},
+                             {"awsElasticBlockStore": {"volumeID": f"aws://zone-0/{disk}"}}))
+        name = f"pv-ebs-{i}"
+        added.append({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": name},
+                      "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
+                               "storageClassName": "", "persistentVolumeReclaimPolicy": "Retain", **source}})
+        claims.append({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                       "metadata": {"name": f"claim-ebs-{i}", "namespace": "default",
+                                    "annotations": {"pv.kubernetes.io/bind-completed": "yes"}},
+                       "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}},
+                                "storageClassName": "", "volumeName": name}})
+    claims.append({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                   "metadata": {"name": "claim-ebs-pending", "namespace": "default"},
+                   "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}},
+                            "storageClassName": "ebs"}})
+    added += claims
+    ebs_names = [v["metadata"]["name"] for v in added if v["kind"] == "PersistentVolume"]
+    pv_names = [v["metadata"]["name"] for v in volumes] + ebs_names
+    for i in range(rng.randint(0, 2 * len(nodes))):
+        # mostly the EBS PVs (some not CSI: not counted), sometimes any PV, under either driver
+        # (or, rarely, an attacher the API server refuses)
+        added.append({"apiVersion": "storage.k8s.io/v1", "kind": "VolumeAttachment",
+                      "metadata": {"name": f"attachment-{i}"},
+                      "spec": {"attacher": rng.choices((EBS, DRIVER, "not_a_driver"), (16, 4, 1))[0],
+                               "nodeName": rng.choice(nodes),
+                               "source": {"persistentVolumeName": rng.choice(
+                                   ebs_names if rng.random() < 0.8 else pv_names)}}})
+    for pod in pods:
+        volumes_of = pod["spec"]["volumes"]
+        if rng.random() < 0.7:
+            claim = rng.choice(claims)["metadata"]["name"]
+            volumes_of.append({"name": "ebs", "persistentVolumeClaim": {"claimName": claim}})
+        if rng.random() < 0.3:
+            volumes_of.append({"name": "inline", "awsElasticBlockStore": {"volumeID": f"vol-{rng.randint(0, 3)}"}})
+    return added
 
 
 def _class(name: str, provisioner: str, mode: str) -> dict:

@@ -2,7 +2,8 @@
 (tests.reference.volume_reference) on random storage: local, zonal and unrestricted PVs of
 several sizes, prebound ones, claims of WaitForFirstConsumer and Immediate classes (some
 missing, some shared by pods, some ReadWriteOncePod, a StatefulSet's claim each), provisioners with allowedTopologies
-and CSIStorageCapacity, CSINode limits; pods decided in turn, some leaving again, so that
+and CSIStorageCapacity, CSINode limits, CSI and in-tree (AWS EBS) PVs and inline volumes,
+VolumeAttachments; pods decided in turn, some leaving again, so that
 the PVs they took come back. Every decision compares the node, the message and the PVs
 bound; every pod's explain is compared node by node."""
 
@@ -25,7 +26,18 @@ ZONES = ("z1", "z2")
 SIZES = ("1Gi", "2Gi", "5Gi", "10Gi")
 CLASSES = {"local": ("kubernetes.io/no-provisioner", "WaitForFirstConsumer"),
            "csi": ("csi.example.com", "WaitForFirstConsumer"),
-           "fast": ("kubernetes.io/no-provisioner", "Immediate")}
+           "fast": ("kubernetes.io/no-provisioner", "Immediate"),
+           "ebs": ("kubernetes.io/aws-ebs", "WaitForFirstConsumer")}
+EBS = "ebs.csi.aws.com"
+
+
+def pv_source(draw) -> dict:
+    """hostPath, a CSI volume of either driver, or an in-tree EBS volume (some the same disk)."""
+    k = draw(st.integers(0, 3))
+    return draw(st.sampled_from((
+        {"hostPath": {"path": "/x"}}, {"hostPath": {"path": "/x"}},
+        {"csi": {"driver": "csi.example.com", "volumeHandle": f"h{k}"}}, {"csi": {"driver": EBS, "volumeHandle": f"vol-{k}"}},
+        {"awsElasticBlockStore": {"volumeID": f"vol-{k}"}}, {"awsElasticBlockStore": {"volumeID": f"aws://z1/vol-{k}"}})))
 _parser = PodParser()
 
 
@@ -44,6 +56,9 @@ def scenarios(draw):
             obj["allowedTopologies"] = [{"matchLabelExpressions": [{"key": ZONE, "values": ["z1"]}]}]
         manifests.append(obj)
     if draw(st.booleans()):
+        manifests.append({"apiVersion": "storage.k8s.io/v1", "kind": "CSIDriver", "metadata": {"name": EBS},
+                          "spec": {"preventPodSchedulingIfMissing": draw(st.booleans())}})
+    if draw(st.booleans()):
         manifests.append({"apiVersion": "storage.k8s.io/v1", "kind": "CSIDriver", "metadata": {"name": "csi.example.com"},
                           "spec": {"storageCapacity": True,
                                    "preventPodSchedulingIfMissing": draw(st.booleans())}})
@@ -54,7 +69,9 @@ def scenarios(draw):
                               "capacity": draw(st.sampled_from(SIZES))})
     for i in range(count):
         if draw(st.booleans()):
-            drivers = [{"name": "csi.example.com", "nodeID": f"n{i}", "allocatable": {"count": draw(st.integers(0, 2))}}]
+            drivers = [{"name": driver, "nodeID": f"n{i}", **({"allocatable": {"count": count}} if count is not None else {})}
+                       for driver in draw(st.lists(st.sampled_from(("csi.example.com", EBS)), unique=True))
+                       for count in [draw(st.one_of(st.none(), st.integers(0, 2)))]]
             manifests.append({"apiVersion": "storage.k8s.io/v1", "kind": "CSINode", "metadata": {"name": f"n{i}"},
                               "spec": {"drivers": drivers}})
     claim_names = [f"c{i}" for i in range(draw(st.integers(1, 6)))]
@@ -62,7 +79,7 @@ def scenarios(draw):
         where = draw(st.sampled_from(("host", "zone", "any")))
         spec = {"capacity": {"storage": draw(st.sampled_from(SIZES))},
                 "accessModes": [draw(st.sampled_from(("ReadWriteOnce", "ReadWriteMany")))],
-                "storageClassName": draw(st.sampled_from(("local", "local", "csi"))), "hostPath": {"path": "/x"}}
+                "storageClassName": draw(st.sampled_from(("local", "local", "csi"))), **pv_source(draw)}
         if where != "any":
             key, value = (HOSTNAME, f"n{draw(st.integers(0, count))}") if where == "host" else \
                 (ZONE, draw(st.sampled_from(ZONES)))
@@ -74,12 +91,17 @@ def scenarios(draw):
         manifests.append({"apiVersion": "v1", "kind": "PersistentVolume",
                           "metadata": {"name": f"pv{i}", "labels": labels}, "spec": spec})
     volume_names = [f"pv{i}" for i in range(len([m for m in manifests if m["kind"] == "PersistentVolume"]))]
+    for i in range(draw(st.integers(0, 3))):
+        manifests.append({"apiVersion": "storage.k8s.io/v1", "kind": "VolumeAttachment", "metadata": {"name": f"va{i}"},
+                          "spec": {"attacher": draw(st.sampled_from(("csi.example.com", EBS))),
+                                   "nodeName": f"n{draw(st.integers(0, count))}",
+                                   "source": {"persistentVolumeName": draw(st.sampled_from(volume_names + ["missing"]))}}})
     for name in claim_names:
         if draw(st.integers(0, 6)) == 0:
             continue  # a claim pods name that does not exist
         spec = {"accessModes": [draw(st.sampled_from(("ReadWriteOnce", "ReadWriteMany", "ReadWriteOncePod")))],
                 "resources": {"requests": {"storage": draw(st.sampled_from(SIZES))}},
-                "storageClassName": draw(st.sampled_from(("local", "local", "csi", "fast")))}
+                "storageClassName": draw(st.sampled_from(("local", "local", "csi", "fast", "ebs")))}
         meta = {"name": name, "namespace": "default", "annotations": {}}
         if volume_names and draw(st.integers(0, 4)) == 0:
             spec["volumeName"] = draw(st.sampled_from(volume_names + ["missing"]))
@@ -90,6 +112,8 @@ def scenarios(draw):
         claims = draw(st.lists(st.sampled_from(claim_names), min_size=1 if draw(st.integers(0, 4)) else 0, max_size=2,
                                unique=True))
         volumes = [{"name": f"v{k}", "persistentVolumeClaim": {"claimName": c}} for k, c in enumerate(claims)]
+        if draw(st.integers(0, 3)) == 0:
+            volumes.append({"name": "inline", "awsElasticBlockStore": {"volumeID": f"vol-{draw(st.integers(0, 3))}"}})
         spec = {"containers": [{"name": "c", "image": "x"}], "volumes": volumes}
         if node_name:
             spec["nodeName"] = node_name

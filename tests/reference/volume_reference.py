@@ -11,8 +11,8 @@ from kubesched.model.records import Node, Pod
 from kubesched.model.selectors import label_selector_matches, node_term_matches
 from kubesched.model.storage import NO_PROVISIONER, PersistentVolume, StorageObjects
 from kubesched.model.pod_volumes import disks_conflict
-from kubesched.snapshot.volumes import (VOLUME_PLUGINS, attachable_volumes, bound_to, candidate, pod_claims,
-                                        prefilter, static_fit, zone_fits)
+from kubesched.model.csi_migration import MIGRATED_DRIVERS, UNCOUNTED_MIGRATABLE
+from kubesched.snapshot.volumes import VOLUME_PLUGINS, bound_to, candidate, prefilter, static_fit, zone_fits
 
 DISK = "node(s) had no available disk"
 RWOP = ("node(s) unavailable due to PersistentVolumeClaim with ReadWriteOncePod access mode already in-use by "
@@ -181,13 +181,58 @@ class VolumeReference:
                    for name in names)
         return used + references(now) - references(before)
 
+    def _attachable(self, pod: Pod, csi_node: bool) -> dict[str, str]:
+        """upstream's filterAttachableVolumes: unique volume -> driver of the pod's volumes."""
+        result: dict[str, str] = {}
+        for volume in pod.spec.volumes:
+            if not volume.claim and volume.ephemeral is None:
+                if volume.in_tree is not None and csi_node:  # checkAttachableInlineVolume
+                    result[f"{volume.in_tree[0]}/{volume.in_tree[1]}"] = volume.in_tree[0]
+                continue
+            claim = self.storage.claims.get(f"{pod.namespace}/{volume.claim_name(pod.name)}")
+            if claim is None:
+                continue
+            driver, handle = self._driver_info(claim, csi_node)
+            if driver and handle:
+                result[f"{driver}/{handle}"] = driver
+        return result
+
+    def _driver_info(self, claim, csi_node: bool) -> tuple[str, str]:
+        """getCSIDriverInfo, and getCSIDriverInfoFromSC without a PV."""
+        pv = self.storage.volumes.get(claim.volume_name) if claim.volume_name else None
+        if pv is None:
+            storage_class = self.storage.classes.get(claim.storage_class) if claim.storage_class else None
+            if storage_class is None:
+                return "", ""
+            handle = f"-{claim.namespace}/{claim.name}"  # upstream: a random prefix
+            provisioner = storage_class.provisioner
+            if provisioner in MIGRATED_DRIVERS or provisioner in UNCOUNTED_MIGRATABLE:
+                if not csi_node or provisioner not in MIGRATED_DRIVERS:
+                    return "", ""
+                return MIGRATED_DRIVERS[provisioner], handle
+            return provisioner, handle
+        if pv.csi is not None:
+            return pv.csi
+        if pv.in_tree is None or not csi_node:
+            return "", ""
+        return pv.in_tree
+
+    def _attachments(self, node: str) -> dict[str, str]:
+        """getNodeVolumeAttachmentInfo: unique volume -> attacher."""
+        result = {}
+        for attachment in self.storage.attachments.values():
+            pv = self.storage.volumes.get(attachment.volume) if attachment.volume else None
+            if attachment.node == node and attachment.attacher and pv is not None and pv.csi is not None:
+                result[f"{attachment.attacher}/{pv.csi[1]}"] = attachment.attacher
+        return result
+
     def _limits(self, pod: Pod, state) -> list[str]:
-        if not pod_claims(pod):
-            return []
-        new = dict((unique, driver) for driver, unique in attachable_volumes(pod, self.storage))
-        if not new:
+        if not pod.spec.volumes:
             return []
         drivers = self.storage.csi_nodes.get(state.node.name)
+        new = self._attachable(pod, drivers is not None)
+        if not new:
+            return []
         for driver in new.values():
             required = self.storage.csi_drivers.get(driver)
             if required is not None and required.prevent_if_missing and (drivers is None or driver not in drivers):
@@ -197,11 +242,14 @@ class VolumeReference:
             return []
         attached: dict[str, str] = {}
         for resident in state.residents:
-            attached.update((unique, driver) for driver, unique in attachable_volumes(resident, self.storage))
+            attached.update(self._attachable(resident, True))
         counts: dict[str, int] = {}
         for unique, driver in attached.items():
             new.pop(unique, None)
             counts[driver] = counts.get(driver, 0) + 1
+        for unique, driver in self._attachments(state.node.name).items():
+            if unique not in attached:
+                counts[driver] = counts.get(driver, 0) + 1
         adding: dict[str, int] = {}
         for driver in new.values():
             adding[driver] = adding.get(driver, 0) + 1

@@ -296,3 +296,14 @@ def test_storage_events_are_read_once_when_the_next_snapshot_is_compiled(monkeyp
     assert reads == [1] and len(storage.volumes) == 50 and not references
     cache.storage_source()
     assert reads == [1]  # nothing changed since: the same objects
+
+
+def test_volume_attachments_are_watched_and_read_into_the_model():
+    volumes = LiveVolumes(None, cache=SimpleNamespace(storage_source=None, snapshot=None))
+    attachment = {"metadata": {"name": "va-0"}, "spec": {"attacher": "ebs.csi.aws.com", "nodeName": "n0",
+                                                       "source": {"persistentVolumeName": "pv-0"}}}
+    volumes.event("VolumeAttachment", "ADDED", attachment)
+    (found,) = volumes.storage().attachments.values()
+    assert (found.node, found.attacher, found.volume) == ("n0", "ebs.csi.aws.com", "pv-0")
+    volumes.event("VolumeAttachment", "DELETED", attachment)
+    assert not volumes.storage().attachments

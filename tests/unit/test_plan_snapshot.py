@@ -58,3 +58,19 @@ def test_dump_writes_manifests_that_read_back(tmp_path):
     assert [n.name for n in cluster.nodes] == ["n1"]
     assert sorted(p.key for p in cluster.bound_pods) == ["team/p0", "team/p1", "team/p2"]
     assert "team" in cluster.namespaces
+
+
+
+def test_dump_keeps_the_volume_attachments(tmp_path):
+    attachment = {"metadata": {"name": "va-0"}, "spec": {"attacher": "ebs.csi.aws.com", "nodeName": "n1",
+                                                       "source": {"persistentVolumeName": "pv-0"}}}
+
+    class WithAttachments(FakeKube):
+        def request(self, method, path, body=None, **kw):
+            if path == "/apis/storage.k8s.io/v1/volumeattachments":
+                return {"kind": "List", "apiVersion": "storage.k8s.io/v1", "metadata": {}, "items": [attachment]}
+            return super().request(method, path, body, **kw)
+
+    assert dump_cluster(WithAttachments(), str(tmp_path))["VolumeAttachment"] == 1
+    (found,) = read_cluster([str(tmp_path)]).storage.attachments.values()
+    assert (found.name, found.node, found.attacher, found.volume) == ("va-0", "n1", "ebs.csi.aws.com", "pv-0")

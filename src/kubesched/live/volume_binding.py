@@ -35,7 +35,8 @@ PATHS = {"PersistentVolume": "/api/v1/persistentvolumes",
          "StorageClass": "/apis/storage.k8s.io/v1/storageclasses",
          "CSINode": "/apis/storage.k8s.io/v1/csinodes",
          "CSIDriver": "/apis/storage.k8s.io/v1/csidrivers",
-         "CSIStorageCapacity": "/apis/storage.k8s.io/v1/csistoragecapacities"}
+         "CSIStorageCapacity": "/apis/storage.k8s.io/v1/csistoragecapacities",
+         "VolumeAttachment": "/apis/storage.k8s.io/v1/volumeattachments"}
 POLL_SECONDS = 1.0  # upstream's BindPodVolumes polls every second
 
 

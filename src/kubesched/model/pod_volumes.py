@@ -1,11 +1,13 @@
 """A pod's `spec.volumes` as the volume plugins read them: claims (named, or an ephemeral
-volume's `<pod>-<volume>`), and the in-tree disks VolumeRestrictions compares."""
+volume's `<pod>-<volume>`), the in-tree disks VolumeRestrictions compares, and the in-tree
+volumes NodeVolumeLimits counts under their CSI driver."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kubesched.errors import InputError
+from kubesched.model.csi_migration import translated_source
 from kubesched.model.fields import boolean, mapping, sequence, string, string_list
 from kubesched.model.validation import dns_label, dns_subdomain
 
@@ -19,12 +21,13 @@ class PodVolume:
     # with the monitors in `monitors`).
     disk: tuple[str, str, bool] | None = None
     monitors: tuple[str, ...] = ()
+    in_tree: tuple[str, str] | None = None  # (CSI driver, volumeHandle) of a counted in-tree source
 
     def claim_name(self, pod_name: str) -> str:
         return f"{pod_name}-{self.name}" if self.ephemeral is not None else self.claim
 
     def __hash__(self) -> int:  # the template is a dict: hash by what identifies the volume
-        return hash((self.name, self.claim, self.ephemeral is not None, self.disk, self.monitors))
+        return hash((self.name, self.claim, self.ephemeral is not None, self.disk, self.monitors, self.in_tree))
 
 
 def parse_pod_volumes(value: object) -> tuple[PodVolume, ...]:
@@ -40,7 +43,9 @@ def parse_pod_volumes(value: object) -> tuple[PodVolume, ...]:
         if name in names:
             raise InputError(f"Duplicate value: {name!r}", field=f"{path}.name")
         names.add(name)
-        volumes.append(_volume(name, item, path))
+        volume = _volume(name, item, path)
+        in_tree = translated_source(item, None)
+        volumes.append(replace(volume, in_tree=in_tree) if in_tree is not None else volume)
     return tuple(volumes)
 
 

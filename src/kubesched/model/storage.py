@@ -1,5 +1,6 @@
 """The storage objects the volume plugins read: PersistentVolumes, PersistentVolumeClaims,
-StorageClasses, CSINodes, CSIDrivers and CSIStorageCapacities, as small records.
+StorageClasses, CSINodes, CSIDrivers, CSIStorageCapacities and VolumeAttachments, as small
+records.
 
 Each is validated as the API server would for the fields the scheduler reads, and defaulted
 as it would be on create (volumeMode Filesystem, volumeBindingMode Immediate, a claim without
@@ -12,13 +13,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kubesched.errors import InputError
+from kubesched.model.csi_migration import translated_source
 from kubesched.model.fields import boolean, check_keys, int32, mapping, one_of, sequence, string, string_map
 from kubesched.model.manifests import Manifest
 from kubesched.model.pod_spec import parse_node_affinity
 from kubesched.model.quantity import parse_quantity, to_units
 from kubesched.model.records import LabelSelector, NodeSelectorTerm
 from kubesched.model.selectors import parse_label_selector
-from kubesched.model.validation import dns_label, dns_subdomain, label_value, labels as check_labels, qualified_name
+from kubesched.model.validation import (csi_driver_name, dns_label, dns_subdomain, label_value, labels as check_labels,
+                                        qualified_name)
 
 ACCESS_MODES = ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod")
 VOLUME_MODES = ("Filesystem", "Block")
@@ -35,7 +38,7 @@ PV_SOURCES = ("gcePersistentDisk", "awsElasticBlockStore", "hostPath", "glusterf
               "azureDisk", "photonPersistentDisk", "portworxVolume", "scaleIO", "local", "storageos", "csi")
 STORAGE_KINDS = {"PersistentVolume": "v1", "PersistentVolumeClaim": "v1", "StorageClass": "storage.k8s.io/v1",
                  "CSINode": "storage.k8s.io/v1", "CSIDriver": "storage.k8s.io/v1",
-                 "CSIStorageCapacity": "storage.k8s.io/v1"}
+                 "CSIStorageCapacity": "storage.k8s.io/v1", "VolumeAttachment": "storage.k8s.io/v1"}
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class PersistentVolume:
     deleting: bool = False
     csi: tuple[str, str] | None = None  # (driver, volumeHandle)
     attributes_class: str = ""
+    in_tree: tuple[str, str] | None = None  # a counted in-tree source as CSI (csi_migration)
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,14 @@ class CSIDriver:
     prevent_if_missing: bool = False  # spec.preventPodSchedulingIfMissing
 
 
+@dataclass(frozen=True)
+class VolumeAttachment:
+    name: str
+    node: str  # spec.nodeName
+    attacher: str  # spec.attacher (a CSI driver)
+    volume: str = ""  # spec.source.persistentVolumeName ("": an inline volume spec)
+
+
 @dataclass
 class StorageObjects:
     volumes: dict[str, PersistentVolume] = field(default_factory=dict)
@@ -124,9 +136,11 @@ class StorageObjects:
     csi_nodes: dict[str, dict[str, int | None]] = field(default_factory=dict)  # node → driver → count
     csi_drivers: dict[str, CSIDriver] = field(default_factory=dict)
     capacities: list[CSIStorageCapacity] = field(default_factory=list)
+    attachments: dict[str, VolumeAttachment] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.volumes or self.claims or self.classes or self.csi_nodes or self.capacities)
+        return bool(self.volumes or self.claims or self.classes or self.csi_nodes or self.capacities
+                    or self.attachments)
 
 
 def _meta(obj: dict, kind: str, namespaced: bool) -> tuple[dict, str, str]:
@@ -215,7 +229,8 @@ def parse_persistent_volume(obj: dict) -> PersistentVolume:
         storage_class=storage_class, volume_mode=_volume_mode(spec.get("volumeMode"), "spec.volumeMode"),
         node_terms=node_terms, claim_ref=claim_ref, phase=phase,
         deleting=meta.get("deletionTimestamp") is not None, csi=csi,
-        attributes_class=string(spec.get("volumeAttributesClassName"), "spec.volumeAttributesClassName"))
+        attributes_class=string(spec.get("volumeAttributesClassName"), "spec.volumeAttributesClassName"),
+        in_tree=translated_source(spec, dict(meta.get("labels") or {})))
 
 
 def parse_claim(obj: dict, default_class: str | None = None) -> PersistentVolumeClaim:
@@ -325,6 +340,29 @@ def parse_capacity(obj: dict) -> CSIStorageCapacity:
                               parse_label_selector(obj.get("nodeTopology"), "nodeTopology"), capacity, maximum)
 
 
+def parse_volume_attachment(obj: dict) -> VolumeAttachment:
+    _, _, name = _meta(obj, "VolumeAttachment", namespaced=False)
+    spec = mapping(obj.get("spec"), "spec")
+    attacher = string(spec.get("attacher"), "spec.attacher")
+    if not attacher:
+        raise InputError("Required value", field="spec.attacher")
+    csi_driver_name(attacher, "spec.attacher")
+    node = string(spec.get("nodeName"), "spec.nodeName")
+    if not node:
+        raise InputError("Required value", field="spec.nodeName")
+    dns_subdomain(node, "spec.nodeName")
+    source = mapping(spec.get("source"), "spec.source")
+    inline = source.get("inlineVolumeSpec") is not None
+    if (source.get("persistentVolumeName") is not None) == inline:
+        raise InputError("must specify exactly one of inlineVolumeSpec and persistentVolumeName", field="spec.source")
+    volume = string(source.get("persistentVolumeName"), "spec.source.persistentVolumeName")
+    if not inline:
+        if not volume:
+            raise InputError("must specify non empty persistentVolumeName", field="spec.source.persistentVolumeName")
+        dns_subdomain(volume, "spec.source.persistentVolumeName")
+    return VolumeAttachment(name, node, attacher, volume)
+
+
 def read_storage(manifests: Iterable[Manifest]) -> StorageObjects:
     """The storage objects among the manifests (other kinds are passed over)."""
     storage = StorageObjects()
@@ -355,6 +393,10 @@ def read_storage(manifests: Iterable[Manifest]) -> StorageObjects:
                 name, capacity = parse_csi_driver(manifest.obj)
                 _unique(storage.csi_drivers, name, kind)
                 storage.csi_drivers[name] = capacity
+            elif kind == "VolumeAttachment":
+                attachment = parse_volume_attachment(manifest.obj)
+                _unique(storage.attachments, attachment.name, kind)
+                storage.attachments[attachment.name] = attachment
             else:
                 storage.capacities.append(parse_capacity(manifest.obj))
         except InputError as e:

@@ -29,6 +29,14 @@ def dns_subdomain(value: str, path: str) -> str:
     return _rfc1123(value, path, _DNS_SUBDOMAIN_RE, DNS_SUBDOMAIN_MAX, "subdomain", "a-z, 0-9, '-' and '.'")
 
 
+def csi_driver_name(value: str, path: str) -> str:
+    """ValidateCSIDriverName: at most 63 characters, a DNS subdomain but for upper case."""
+    if len(value) > NAME_PART_MAX:
+        raise InputError(f"a CSI driver name has at most {NAME_PART_MAX} characters", field=path)
+    dns_subdomain(value.lower(), path)
+    return value
+
+
 def dns_label(value: str, path: str) -> str:
     return _rfc1123(value, path, _DNS_LABEL_RE, DNS_LABEL_MAX, "label", "a-z, 0-9 and '-'")
 

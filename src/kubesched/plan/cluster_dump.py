@@ -57,6 +57,7 @@ KINDS = (
     Listed("csidrivers", "CSIDriver", "storage.k8s.io/v1", "/apis/storage.k8s.io/v1/csidrivers"),
     Listed("csistoragecapacities", "CSIStorageCapacity", "storage.k8s.io/v1",
            "/apis/storage.k8s.io/v1/csistoragecapacities"),
+    Listed("volumeattachments", "VolumeAttachment", "storage.k8s.io/v1", "/apis/storage.k8s.io/v1/volumeattachments"),
 )
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from kubesched.model.csi_migration import MIGRATED_DRIVERS, UNCOUNTED_MIGRATABLE
 from kubesched.model.pod_volumes import PodVolume
 from kubesched.model.records import Node, Pod
 from kubesched.model.selectors import label_selector_matches, node_term_matches
@@ -26,15 +27,11 @@ ZONE_LABELS = ("failure-domain.beta.kubernetes.io/zone", "failure-domain.beta.ku
                "topology.kubernetes.io/zone", "topology.kubernetes.io/region")
 GA_LABELS = {"failure-domain.beta.kubernetes.io/zone": "topology.kubernetes.io/zone",
              "failure-domain.beta.kubernetes.io/region": "topology.kubernetes.io/region"}
-# In-tree provisioners whose volumes NodeVolumeLimits counts under their CSI driver.
-MIGRATED_DRIVERS = {"kubernetes.io/aws-ebs": "ebs.csi.aws.com", "kubernetes.io/gce-pd": "pd.csi.storage.gke.io",
-                    "kubernetes.io/azure-disk": "disk.csi.azure.com", "kubernetes.io/cinder": "cinder.csi.openstack.org",
-                    "kubernetes.io/portworx-volume": "pxd.portworx.com"}
 VOLUME_PLUGINS = ("VolumeRestrictions", "NodeVolumeLimits", "VolumeBinding", "VolumeZone")
 
 
 def has_volumes(pod: Pod) -> bool:
-    return any(v.claim or v.ephemeral is not None or v.disk for v in pod.spec.volumes)
+    return any(v.claim or v.ephemeral is not None or v.disk or v.in_tree for v in pod.spec.volumes)
 
 
 def claim_class(claim: PersistentVolumeClaim) -> str:
@@ -167,26 +164,47 @@ def zone_fits(topologies: list, labels: dict[str, str]) -> bool:
     return True
 
 
-def attachable_volumes(pod: Pod, storage: StorageObjects) -> list[tuple[str, str]]:
-    """NodeVolumeLimits' (driver, unique volume) of a pod's claims, as filterAttachableVolumes."""
-    found: dict[str, str] = {}
-    for _, name in pod_claims(pod):
-        claim = storage.claims.get(f"{pod.namespace}/{name}")
+def attachable_volumes(pod: Pod, storage: StorageObjects) -> list[tuple[str, str, bool]]:
+    """NodeVolumeLimits' (driver, unique volume, in-tree) of a pod's volumes, as
+    filterAttachableVolumes: CSI PVs, unbound claims under their class's provisioner, and
+    in-tree PVs, classes and inline volumes under their CSI driver (in-tree: counted only on
+    nodes with a CSINode)."""
+    found: dict[str, tuple[str, bool]] = {}
+    for volume in pod.spec.volumes:
+        if volume.in_tree is not None:
+            found[f"{volume.in_tree[0]}/{volume.in_tree[1]}"] = (volume.in_tree[0], True)
+        if not volume.claim and volume.ephemeral is None:
+            continue
+        claim = storage.claims.get(f"{pod.namespace}/{volume.claim_name(pod.name)}")
         if claim is None:
             continue
-        driver, handle = "", ""
+        driver, handle, in_tree = "", "", False
         pv = storage.volumes.get(claim.volume_name) if claim.volume_name else None
         if pv is not None:
             if pv.csi is not None:
                 driver, handle = pv.csi
+            elif pv.in_tree is not None:
+                (driver, handle), in_tree = pv.in_tree, True
         else:
             storage_class = storage.classes.get(claim.storage_class) if claim.storage_class else None
-            if storage_class is not None:
+            if storage_class is not None and storage_class.provisioner not in UNCOUNTED_MIGRATABLE:
+                in_tree = storage_class.provisioner in MIGRATED_DRIVERS
                 driver = MIGRATED_DRIVERS.get(storage_class.provisioner, storage_class.provisioner)
                 handle = f"-{claim.namespace}/{claim.name}"
         if driver and handle:
-            found[f"{driver}/{handle}"] = driver
-    return [(driver, unique) for unique, driver in found.items()]
+            found[f"{driver}/{handle}"] = (driver, in_tree)
+    return [(driver, unique, in_tree) for unique, (driver, in_tree) in found.items()]
+
+
+def attached_volumes(storage: StorageObjects) -> dict[str, dict[str, str]]:
+    """Per node the VolumeAttachments NodeVolumeLimits counts (unique volume -> attacher): those
+    naming a CSI PV, as `<attacher>/<volumeHandle>`."""
+    found: dict[str, dict[str, str]] = {}
+    for attachment in storage.attachments.values():
+        pv = storage.volumes.get(attachment.volume) if attachment.volume else None
+        if pv is not None and pv.csi is not None:
+            found.setdefault(attachment.node, {})[f"{attachment.attacher}/{pv.csi[1]}"] = attachment.attacher
+    return found
 
 
 def pv_order(storage: StorageObjects) -> list[PersistentVolume]:
@@ -292,16 +310,21 @@ class VolumeCompiler:
                            "ReadWriteOncePod" in claim.access_modes, self._string(claim.name)))
         self._own_asks = {key: ask for key in self.claim_keys if (ask := self._own_ask(key)) is not None}
         limits = [{} for _ in nodes]
-        installed = [[] for _ in nodes]
+        installed: list = [None] * len(nodes)  # None: the node has no CSINode
         for name, drivers in storage.csi_nodes.items():
             n = self.node_of.get(name)
             if n is None:
                 continue
             installed[n] = [self.drivers[d] for d in drivers]
             limits[n] = {self.drivers[d]: count for d, count in drivers.items() if count is not None}
+        attachments = [[] for _ in nodes]
+        for name, volumes in attached_volumes(storage).items():
+            n = self.node_of.get(name)
+            if n is not None:
+                attachments[n] = [(self._driver(d), self._unique_id(unique)) for unique, d in volumes.items()]
         self._table = dict(pv_nodes=self.pv_nodes, pv_capacity=[v.capacity for v in self.volumes],
                            pv_class=[self._string(v.storage_class) for v in self.volumes], claims=claims,
-                           limits=limits, installed=installed)
+                           limits=limits, installed=installed, attachments=attachments)
         self._configured = False
         self._mask_rules: list = []  # per node mask id: node -> bool (for nodes added later)
         self._capacity_rules: list = []  # per capacity column: node -> bytes or -1
@@ -313,6 +336,9 @@ class VolumeCompiler:
 
     def _driver(self, name: str) -> int:
         return self.drivers.setdefault(name, len(self.drivers))
+
+    def _unique_id(self, unique: str) -> int:
+        return self._unique.setdefault(unique, len(self._unique))
 
     def _configure(self) -> None:
         """The table goes to the core at the first class with volumes (candidate sets and
@@ -395,7 +421,7 @@ class VolumeCompiler:
         self.engine.volume_node_joined(
             index, pvs, [rule(node) for rule in self._mask_rules], [rule(node) for rule in self._capacity_rules],
             {self._driver(d): count for d, count in drivers.items() if count is not None},
-            [self._driver(d) for d in drivers])
+            None if csi_drivers is None else [self._driver(d) for d in drivers])
 
     def own(self, key: str, pod_name: str) -> bool:
         """Whether the claim is the pod's own, undecided: named for the pod as a StatefulSet
@@ -459,11 +485,11 @@ class VolumeCompiler:
                  for v in pod.spec.volumes if v.disk]
         own_volumes = {f"-{key}" for key in own}  # the handle attachable_volumes gives an unbound claim
         attachable, own_attachable = [], []
-        for driver, unique in attachable_volumes(pod, self.storage):
+        for driver, unique, in_tree in attachable_volumes(pod, self.storage):
             if unique[len(driver) + 1:] in own_volumes:
-                own_attachable.append(self._driver(driver))
+                own_attachable.append((self._driver(driver), in_tree))
             else:
-                attachable.append((self._driver(driver), self._unique.setdefault(unique, len(self._unique))))
+                attachable.append((self._driver(driver), self._unique_id(unique), in_tree))
         if verdict.rejected_by:  # its Filter never runs; what it uses on a node still counts for the others
             volume_class = self.engine.add_volume_class(
                 restrictions=False, limits=False, binding=False, zone=False, bound_pvs=[], delayed=[], claims=used,
@@ -479,7 +505,7 @@ class VolumeCompiler:
         binding = verdict.bound is not None
         volume_class = self.engine.add_volume_class(
             restrictions="VolumeRestrictions" in enabled and bool(disks or rwop),
-            limits="NodeVolumeLimits" in enabled and bool(pod_claims(pod)),
+            limits="NodeVolumeLimits" in enabled and bool(attachable or own_attachable),
             binding=binding, zone=zone,
             bound_pvs=[self.pv_id.get(c.volume_name, -1) for c in verdict.bound or ()],
             delayed=[self._delayed(c, own=c.key in own) for c in verdict.delayed or ()],
