@@ -323,6 +323,7 @@ void pick(const std::vector<const PreemptionCandidate*>& candidates, PreemptionO
 
 PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& request, VictimTable& table) {
   PreemptionOutcome outcome;
+  outcome.all_candidates = request.all_candidates;
   engine.trial_begin();
   const int32_t count = engine.snapshot.node_count();
   const PodClass& pod = engine.pod_class(request.class_id);
@@ -369,6 +370,7 @@ PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& reque
     outcome.reasons.insert(outcome.reasons.end(), why.begin(), why.end());
     outcome.reason_start.push_back(static_cast<int32_t>(outcome.reasons.size()));
   };
+  std::vector<int32_t> rejected_cached;
   for (size_t k = 0; k < total; ++k) {
     int32_t node;
     if (verdicts) {
@@ -383,7 +385,7 @@ PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& reque
     if (verdicts) {
       const NodeVerdict& verdict = (*verdicts)[static_cast<size_t>(node)];
       if (verdict.kind == NodeVerdict::kRejected) {
-        reject(node, verdict.reasons);
+        rejected_cached.push_back(node);  // its reasons stay in the cache until asked for
         continue;
       }
       candidate = &verdict.candidate;
@@ -402,6 +404,13 @@ PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& reque
     if (!clean.empty() && clean.size() + dirty.size() >= wanted) break;
   }
   clean.insert(clean.end(), dirty.begin(), dirty.end());
+  if (request.all_candidates || clean.empty())
+    for (int32_t node : rejected_cached) reject(node, (*verdicts)[static_cast<size_t>(node)].reasons);
+  pick(clean, outcome);
+  if (!request.all_candidates && !clean.empty()) {
+    clean.assign(1, clean[static_cast<size_t>(outcome.chosen)]);
+    outcome.chosen = 0;
+  }
   size_t victim_count = 0;
   for (const PreemptionCandidate* c : clean) victim_count += c->victims.size();
   outcome.candidate_nodes.reserve(clean.size());
@@ -414,7 +423,6 @@ PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& reque
     outcome.victims.insert(outcome.victims.end(), c->victims.begin(), c->victims.end());
     outcome.victim_start.push_back(static_cast<int32_t>(outcome.victims.size()));
   }
-  pick(clean, outcome);
   return outcome;
 }
 
