@@ -692,9 +692,10 @@ cdef class Engine:
     def schedule_until_failure(self, class_ids):
         """schedule_queue up to the first pod that fits nowhere (its reasons are then in
         `last_failure()`, counted when first asked for, which must come before the next
-        change): returns (chosen node indices, how many pods were decided)."""
+        change): returns (the chosen node indices of the pods decided, the last -1 if it
+        failed; how many pods were decided)."""
         cdef int32_t[::1] classes = np.ascontiguousarray(class_ids, dtype=np.int32)
-        chosen = np.full(classes.shape[0], -1, dtype=np.int32)
+        chosen = np.empty(classes.shape[0], dtype=np.int32)
         cdef int32_t[::1] out = chosen
         cdef int64_t count = classes.shape[0], decided = 0
         if count == 0:
@@ -702,7 +703,7 @@ cdef class Engine:
         self._classes(classes)
         with nogil:
             decided = self.engine.schedule_until_failure(&classes[0], count, &out[0])
-        return chosen, decided
+        return chosen[:decided], decided
 
     def feasible_on(self, int64_t class_id, int64_t node):
         """Whether a pod of the class passes every filter on the node now."""

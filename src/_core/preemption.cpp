@@ -292,28 +292,34 @@ void pick(const std::vector<const PreemptionCandidate*>& candidates, PreemptionO
   }
   // Filtering criterion by criterion keeps the lexicographic best (the first of equals);
   // the criterion that decides is the one after the longest run of scores another
-  // candidate shares with it.
+  // candidate shares with it. One pass finds both: for scores x <= y <= z (lexicographic),
+  // the leading run x shares with z is the shorter of those x shares with y and y with z,
+  // so when a better candidate takes over, the longest run any earlier one shares with it
+  // is the one the previous best shares.
   constexpr int kCriteria = kLatestStart - kFewestViolations + 1;
   auto scores = [](const PreemptionCandidate& c) -> std::array<int64_t, kCriteria> {
     return {-static_cast<int64_t>(c.pdb_violations), -static_cast<int64_t>(c.top_priority), -c.priority_sum,
             -static_cast<int64_t>(c.victims.size()), c.earliest_top_start};
   };
+  // (how many leading scores a and b share, whether b is the greater)
+  auto compare = [](const std::array<int64_t, kCriteria>& a, const std::array<int64_t, kCriteria>& b) {
+    int same = 0;
+    while (same < kCriteria && a[static_cast<size_t>(same)] == b[static_cast<size_t>(same)]) ++same;
+    return std::pair<int, bool>{same, same < kCriteria && b[static_cast<size_t>(same)] > a[static_cast<size_t>(same)]};
+  };
   size_t best = 0;
   auto best_scores = scores(*candidates[0]);
+  int shared = 0;  // how many leading criteria some other candidate ties the best on
   for (size_t i = 1; i < candidates.size(); ++i) {
     const auto s = scores(*candidates[i]);
-    if (s > best_scores) {
+    const auto [same, better] = compare(best_scores, s);
+    if (better) {
       best = i;
       best_scores = s;
+      shared = same;
+    } else {
+      shared = std::max(shared, same);
     }
-  }
-  int shared = 0;  // how many leading criteria some other candidate ties the best on
-  for (size_t i = 0; i < candidates.size() && shared < kCriteria; ++i) {
-    if (i == best) continue;
-    const auto s = scores(*candidates[i]);
-    int same = 0;
-    while (same < kCriteria && s[static_cast<size_t>(same)] == best_scores[static_cast<size_t>(same)]) ++same;
-    shared = std::max(shared, same);
   }
   outcome.chosen = static_cast<int32_t>(best);
   outcome.decided_by = shared < kCriteria ? kFewestViolations + shared : kFirstOfTied;

@@ -46,7 +46,8 @@ def preempt(snapshot, pod: Pod, placed: PodTable | Iterable[PodOnNode], pdbs: Se
 
 
 def preempt_and_retry(snapshot, pod: Pod, table: PodTable, class_id: int, *, nominated: Sequence[tuple[Pod, str]] = (),
-                      held: Sequence[tuple[int, int]] = ()) -> tuple[Preemption, int]:
+                      held: Sequence[tuple[int, int]] = (), args: PreemptionArgs | None = None
+                      ) -> tuple[Preemption, int]:
     """preempt() (deterministic, on a PodTable) and, when it nominates a node, the scheduling
     cycle's next steps, all in one core call: the victims leave the engine and the table, and
     the pod is tried again, first on its nominated node, yielding to `held` ((class id, node
@@ -57,7 +58,7 @@ def preempt_and_retry(snapshot, pod: Pod, table: PodTable, class_id: int, *, nom
     ineligible = _ineligible(snapshot, pod, class_id, table, held_now)
     if ineligible is not None:
         return ineligible, -1
-    args = preemption_args(snapshot.profile) or PreemptionArgs()
+    args = args or preemption_args(snapshot.profile) or PreemptionArgs()
     answer, node = table.victims.preempt_and_retry(class_id, pod.priority, table.budgets_allowed(), held_now, held,
                                                    min_candidate_percentage=args.min_candidate_nodes_percentage,
                                                    min_candidate_absolute=args.min_candidate_nodes_absolute)

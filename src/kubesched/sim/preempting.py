@@ -13,7 +13,8 @@ import numpy as np
 
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Pod
-from kubesched.preemption import PodTable, nominated_node_of, parse_pdb, pod_on_node, preempt_and_retry
+from kubesched.preemption import (PodTable, PreemptionArgs, nominated_node_of, parse_pdb, pod_on_node, preempt_and_retry,
+                                  preemption_args)
 from kubesched.sim.preempting_dra import release_victims_claims
 
 PREEMPTED_MODES = ("requeue", "report")
@@ -89,6 +90,7 @@ class PreemptionFlow:
 
     def __post_init__(self) -> None:
         self._last: dict = {}
+        self.args = preemption_args(self.rows.snapshot.profile) or PreemptionArgs()  # read once, not per preemptor
 
 
 def recreated(pod: Pod) -> bool:
@@ -144,7 +146,8 @@ def _preempt_for(snapshot, pod: Pod, class_id: int, flow: PreemptionFlow, placem
         nominations = snapshot.nominations
         result, node = preempt_and_retry(snapshot, pod, flow.table, class_id,
                                          nominated=nominations.pairs() if nominations else (),
-                                         held=nominations.yield_to(snapshot, pod) if nominations else ())
+                                         held=nominations.yield_to(snapshot, pod) if nominations else (),
+                                         args=flow.args)
     if result.nominated_node is None:  # nothing changed since the failure: its reasons still hold
         if not nominated_before and not snapshot.nominations:
             flow.unhelpful[key] = (version, result)
