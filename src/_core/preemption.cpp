@@ -1,7 +1,6 @@
 #include "preemption.hpp"
 
 #include <algorithm>
-#include <array>
 #include <limits>
 #include <numeric>
 #include <stdexcept>
@@ -281,6 +280,8 @@ bool select_victims(Engine& engine, const PreemptionRequest& request, const std:
   return true;
 }
 
+constexpr int kCriteria = kLatestStart - kFewestViolations + 1;
+
 // pickOneNodeForPreemption: each criterion keeps the best-scoring candidates; the first
 // that leaves one decides.
 void pick(const std::vector<const PreemptionCandidate*>& candidates, PreemptionOutcome& outcome) {
@@ -296,26 +297,22 @@ void pick(const std::vector<const PreemptionCandidate*>& candidates, PreemptionO
   // the leading run x shares with z is the shorter of those x shares with y and y with z,
   // so when a better candidate takes over, the longest run any earlier one shares with it
   // is the one the previous best shares.
-  constexpr int kCriteria = kLatestStart - kFewestViolations + 1;
-  auto scores = [](const PreemptionCandidate& c) -> std::array<int64_t, kCriteria> {
-    return {-static_cast<int64_t>(c.pdb_violations), -static_cast<int64_t>(c.top_priority), -c.priority_sum,
-            -static_cast<int64_t>(c.victims.size()), c.earliest_top_start};
-  };
-  // (how many leading scores a and b share, whether b is the greater)
-  auto compare = [](const std::array<int64_t, kCriteria>& a, const std::array<int64_t, kCriteria>& b) {
-    int same = 0;
-    while (same < kCriteria && a[static_cast<size_t>(same)] == b[static_cast<size_t>(same)]) ++same;
-    return std::pair<int, bool>{same, same < kCriteria && b[static_cast<size_t>(same)] > a[static_cast<size_t>(same)]};
+  // (how many leading criteria a and b tie on, whether b is the better on the next): fewer
+  // violations, a lower highest priority, a smaller sum, fewer victims, a later start.
+  auto compare = [](const PreemptionCandidate& a, const PreemptionCandidate& b) -> std::pair<int, bool> {
+    if (a.pdb_violations != b.pdb_violations) return {0, b.pdb_violations < a.pdb_violations};
+    if (a.top_priority != b.top_priority) return {1, b.top_priority < a.top_priority};
+    if (a.priority_sum != b.priority_sum) return {2, b.priority_sum < a.priority_sum};
+    if (a.victims.size() != b.victims.size()) return {3, b.victims.size() < a.victims.size()};
+    if (a.earliest_top_start != b.earliest_top_start) return {4, b.earliest_top_start > a.earliest_top_start};
+    return {kCriteria, false};
   };
   size_t best = 0;
-  auto best_scores = scores(*candidates[0]);
   int shared = 0;  // how many leading criteria some other candidate ties the best on
   for (size_t i = 1; i < candidates.size(); ++i) {
-    const auto s = scores(*candidates[i]);
-    const auto [same, better] = compare(best_scores, s);
+    const auto [same, better] = compare(*candidates[best], *candidates[i]);
     if (better) {
       best = i;
-      best_scores = s;
       shared = same;
     } else {
       shared = std::max(shared, same);
