@@ -280,7 +280,11 @@ bool select_victims(Engine& engine, const PreemptionRequest& request, const std:
   return true;
 }
 
-constexpr int kCriteria = kLatestStart - kFewestViolations + 1;
+static_assert(kCandidateCriteria == kLatestStart - kFewestViolations + 1);
+
+int32_t decided_by(int shared) {
+  return shared < kCandidateCriteria ? kFewestViolations + shared : kFirstOfTied;
+}
 
 // pickOneNodeForPreemption: each criterion keeps the best-scoring candidates; the first
 // that leaves one decides.
@@ -297,20 +301,10 @@ void pick(const std::vector<const PreemptionCandidate*>& candidates, PreemptionO
   // the leading run x shares with z is the shorter of those x shares with y and y with z,
   // so when a better candidate takes over, the longest run any earlier one shares with it
   // is the one the previous best shares.
-  // (how many leading criteria a and b tie on, whether b is the better on the next): fewer
-  // violations, a lower highest priority, a smaller sum, fewer victims, a later start.
-  auto compare = [](const PreemptionCandidate& a, const PreemptionCandidate& b) -> std::pair<int, bool> {
-    if (a.pdb_violations != b.pdb_violations) return {0, b.pdb_violations < a.pdb_violations};
-    if (a.top_priority != b.top_priority) return {1, b.top_priority < a.top_priority};
-    if (a.priority_sum != b.priority_sum) return {2, b.priority_sum < a.priority_sum};
-    if (a.victims.size() != b.victims.size()) return {3, b.victims.size() < a.victims.size()};
-    if (a.earliest_top_start != b.earliest_top_start) return {4, b.earliest_top_start > a.earliest_top_start};
-    return {kCriteria, false};
-  };
   size_t best = 0;
   int shared = 0;  // how many leading criteria some other candidate ties the best on
   for (size_t i = 1; i < candidates.size(); ++i) {
-    const auto [same, better] = compare(*candidates[best], *candidates[i]);
+    const auto [same, better] = compare_scores(candidates[best]->score(), candidates[i]->score());
     if (better) {
       best = i;
       shared = same;
@@ -319,7 +313,36 @@ void pick(const std::vector<const PreemptionCandidate*>& candidates, PreemptionO
     }
   }
   outcome.chosen = static_cast<int32_t>(best);
-  outcome.decided_by = shared < kCriteria ? kFewestViolations + shared : kFirstOfTied;
+  outcome.decided_by = decided_by(shared);
+}
+
+// The walk below for a node-local preemptor when no candidate violates a budget and only
+// the chosen one is wanted: the first `wanted` candidates from the offset-th potential node
+// on (wrapping around), and their best (candidate_tree.hpp).
+void pick_from_tree(const VerdictCache& cache, size_t count, size_t offset, size_t wanted,
+                    PreemptionOutcome& outcome) {
+  const CandidateTree& tree = cache.tree;
+  const auto want = static_cast<int32_t>(wanted);
+  const size_t start = tree.kth_potential(static_cast<int32_t>(offset) + 1);
+  const CandidateTree::Range after = tree.query(start, count);
+  CandidateTree::Range walked;
+  if (after.candidates >= want) {
+    const int32_t before = tree.query(0, start).candidates;
+    walked = tree.query(start, tree.kth_candidate(before + want) + 1);
+  } else if (tree.all().candidates >= want) {
+    walked = tree.join(after, tree.query(0, tree.kth_candidate(want - after.candidates) + 1));
+  } else {
+    walked = tree.join(after, tree.query(0, start));
+  }
+  const PreemptionCandidate& chosen = cache.nodes[static_cast<size_t>(walked.best)].candidate;
+  outcome.candidate_nodes.push_back(walked.best);
+  outcome.candidate_violations.push_back(0);
+  outcome.victims = chosen.victims;
+  outcome.victim_start.push_back(static_cast<int32_t>(chosen.victims.size()));
+  outcome.chosen = 0;
+  outcome.decided_by = walked.candidates == 1
+                           ? kOnlyCandidate
+                           : decided_by(compare_scores(tree.score(walked.best), tree.score(walked.second)).first);
 }
 
 }  // namespace
@@ -352,6 +375,12 @@ PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& reque
 
   const auto wanted = static_cast<size_t>(candidates_to_find(
       static_cast<int32_t>(total), request.min_candidate_percentage, request.min_candidate_absolute));
+  if (verdicts && !request.all_candidates && wanted > 0 && table.cache.tree.all().violating == 0 &&
+      table.cache.tree.all().candidates > 0) {
+    pick_from_tree(table.cache, static_cast<size_t>(count), static_cast<size_t>(std::max(request.offset, 0)) % total,
+                   wanted, outcome);
+    return outcome;
+  }
   // The candidates point into the verdict cache, or into `examined` for the general dry run.
   std::vector<PreemptionCandidate> examined;
   if (!verdicts) examined.reserve(potential.size());

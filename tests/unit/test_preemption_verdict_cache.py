@@ -1,6 +1,7 @@
 """The resident victim table keeps node verdicts (and how many nodes are potential) across
 preemptions; after each eviction and landing its answer, at any offset, is the one a
-table built afresh from the same pods gives."""
+table built afresh from the same pods gives, and the one-call path (preempt_and_retry,
+which picks from the candidate tree instead of walking the nodes) chooses as it does."""
 
 import random
 
@@ -52,11 +53,19 @@ def test_resident_verdicts_match_a_fresh_table_preemption_after_preemption():
         if chosen is None:
             break
         node, victims, _ = chosen
-        for row in victims:
-            victim_class, victim_node, _, _ = table.victims.row(row)
-            table.remove(table.pods[row])
-            engine.forget(victim_class, victim_node)
-        engine.assume(class_id, node)
+        if step % 2:  # by hand
+            for row in victims:
+                victim_class, victim_node, _, _ = table.victims.row(row)
+                table.remove(table.pods[row])
+                engine.forget(victim_class, victim_node)
+            engine.assume(class_id, node)
+        else:
+            picked, landed = table.victims.preempt_and_retry(class_id, 1000, [], [], [], offset=offset,
+                                                             min_candidate_absolute=5)
+            assert (picked.chosen_candidate(), picked.decided_by) == (chosen, answer.decided_by)
+            assert landed == node
+            table.left([table.pods[row] for row in victims])
+            assert all(table.victims.row(row)[1] == -1 for row in victims)
         table.add(preemptor, snapshot.node_names[node], class_id=class_id)
         preemptor = parser.parse(perf_pod(step + 1, prefix="high", cpu="3", extra_spec={"priority": 1000}),
                                  index=step + 1)
