@@ -1,7 +1,8 @@
 """simulate's one core call per preemptor (preempt_and_retry: the dry run, the evictions,
 the retry on the nominated node) does what its steps do one by one through the engine's
 API — preempt(), each victim forgotten, feasible_with_nominated on the nominated node, else
-schedule_with_nominated — on random clusters with budgets, nominated pods and arguments:
+schedule_with_nominated — on random clusters with budgets, nominated pods, arguments and
+offsets (the one call picks from the candidate tree, preempt() walks the nodes):
 the same answer, the same node for the pod (or the same reasons), the same snapshot after."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 from kubesched.preemption import PodTable, preempt, preempt_and_retry
 from kubesched.snapshot.cluster import ClusterSnapshot
@@ -25,8 +27,8 @@ def _cluster(cluster, bound, starts, budgets, profile, objects):
     return snapshot, table
 
 
-def _by_steps(snapshot, table, pod, class_id, nominated, held):
-    result = preempt(snapshot, pod, table, nominated=nominated)
+def _by_steps(snapshot, table, pod, class_id, nominated, held, offset):
+    result = preempt(snapshot, pod, table, nominated=nominated, offset=offset)
     if result.nominated_node is None:
         return result, -1
     engine = snapshot.engine
@@ -40,8 +42,8 @@ def _by_steps(snapshot, table, pod, class_id, nominated, held):
 
 
 @settings(max_examples=300)
-@given(preemption_scenarios())
-def test_one_call_per_preemptor_does_what_its_steps_do(scenario):
+@given(preemption_scenarios(), st.data())
+def test_one_call_per_preemptor_does_what_its_steps_do(scenario, data):
     cluster, bound, starts, budgets, incoming, nominated, args, profile, objects = scenario
     profile = replace(profile, preemption=(args.min_candidate_nodes_percentage, args.min_candidate_nodes_absolute))
     steps, steps_table = _cluster(cluster, bound, starts, budgets, profile, objects)
@@ -53,8 +55,10 @@ def test_one_call_per_preemptor_does_what_its_steps_do(scenario):
             continue
         held = [(steps.class_of(other), steps.node_index[node]) for other, node in nominated
                 if other.priority >= pod.priority]
-        theirs, their_node = _by_steps(steps, steps_table, pod, class_id, nominated, held)
-        ours, our_node = preempt_and_retry(call, pod, call_table, class_id, nominated=nominated, held=held)
+        offset = data.draw(st.integers(0, len(cluster) - 1))
+        theirs, their_node = _by_steps(steps, steps_table, pod, class_id, nominated, held, offset)
+        ours, our_node = preempt_and_retry(call, pod, call_table, class_id, nominated=nominated, held=held,
+                                           offset=offset)
         assert (ours.nominated_node, [v.key for v in ours.victims], ours.pdb_violations, ours.decided_by,
                 ours.message, ours.statuses) == (theirs.nominated_node, [v.key for v in theirs.victims],
                                                  theirs.pdb_violations, theirs.decided_by, theirs.message,

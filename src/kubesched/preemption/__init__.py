@@ -44,8 +44,8 @@ The API
     ``0/N nodes are available: ...`` message as upstream's FitError does (only for a pod
     that stays unschedulable); ``to_json()`` for -o json.
 
-``preempt_and_retry(snapshot, pod, table, class_id, *, nominated=(), held=(), args=None) -> (Preemption, node)``
-    simulate's cycle in one core call: preempt() on a PodTable (offset 0), then the chosen
+``preempt_and_retry(snapshot, pod, table, class_id, *, nominated=(), held=(), args=None, offset=0) -> (Preemption, node)``
+    simulate's cycle in one core call: preempt() on a PodTable, then the chosen
     victims leave the engine and the table and the pod is tried again, first on its
     nominated node, yielding to `held` ((class id, node index) of nominated pods); `node` is
     the index it is assumed on, or -1. The answer names the chosen candidate only

@@ -46,9 +46,9 @@ def preempt(snapshot, pod: Pod, placed: PodTable | Iterable[PodOnNode], pdbs: Se
 
 
 def preempt_and_retry(snapshot, pod: Pod, table: PodTable, class_id: int, *, nominated: Sequence[tuple[Pod, str]] = (),
-                      held: Sequence[tuple[int, int]] = (), args: PreemptionArgs | None = None
-                      ) -> tuple[Preemption, int]:
-    """preempt() (deterministic, on a PodTable) and, when it nominates a node, the scheduling
+                      held: Sequence[tuple[int, int]] = (), args: PreemptionArgs | None = None,
+                      offset: int = 0) -> tuple[Preemption, int]:
+    """preempt() on a PodTable and, when it nominates a node, the scheduling
     cycle's next steps, all in one core call: the victims leave the engine and the table, and
     the pod is tried again, first on its nominated node, yielding to `held` ((class id, node
     index) of nominated pods, as Engine.schedule_with_nominated). Returns the answer and the
@@ -60,7 +60,7 @@ def preempt_and_retry(snapshot, pod: Pod, table: PodTable, class_id: int, *, nom
         return ineligible, -1
     args = args or preemption_args(snapshot.profile) or PreemptionArgs()
     answer, node = table.victims.preempt_and_retry(class_id, pod.priority, table.budgets_allowed(), held_now, held,
-                                                   min_candidate_percentage=args.min_candidate_nodes_percentage,
+                                                   offset=offset, min_candidate_percentage=args.min_candidate_nodes_percentage,
                                                    min_candidate_absolute=args.min_candidate_nodes_absolute)
     result = _answered(snapshot, table, answer)
     table.left(result.victims)
