@@ -69,6 +69,8 @@ def preempt_and_retry(snapshot, pod: Pod, table: PodTable, class_id: int, *, nom
 
 def _held(snapshot, pod: Pod, nominated: Sequence[tuple[Pod, str]]) -> list[tuple[int, int]]:
     """(class id, node index) of the nominated pods that count against their node."""
+    if not nominated:
+        return []
     index = snapshot.node_index
     return [(snapshot.class_of(other), index[node]) for other, node in nominated
             if other is not pod and other.priority >= pod.priority and node in index]
