@@ -703,9 +703,10 @@ cdef class Engine:
     def schedule_until_failure(self, class_ids):
         """schedule_queue up to the first pod that fits nowhere (its reasons are then in
         `last_failure()`, counted when first asked for, which must come before the next
-        change): returns (chosen node indices, how many pods were decided)."""
+        change): returns (the chosen node indices of the pods decided, the last -1 if it
+        failed; how many pods were decided)."""
         cdef int32_t[::1] classes = np.ascontiguousarray(class_ids, dtype=np.int32)
-        chosen = np.full(classes.shape[0], -1, dtype=np.int32)
+        chosen = np.empty(classes.shape[0], dtype=np.int32)
         cdef int32_t[::1] out = chosen
         cdef int64_t count = classes.shape[0], decided = 0
         if count == 0:
@@ -713,7 +714,7 @@ cdef class Engine:
         self._classes(classes)
         with nogil:
             decided = self.engine.schedule_until_failure(&classes[0], count, &out[0])
-        return chosen, decided
+        return chosen[:decided], decided
 
     def feasible_on(self, int64_t class_id, int64_t node):
         """Whether a pod of the class passes every filter on the node now."""
@@ -773,6 +774,8 @@ cdef class PreemptionAnswer:
         return None if self.outcome.chosen < 0 else self._candidate(self.outcome.chosen)
 
     def candidates(self):
+        if not self.outcome.all_candidates:
+            raise ValueError("this answer holds the chosen candidate only (VictimTable.preempt lists them all)")
         return [self._candidate(i) for i in range(self.outcome.candidate_nodes.size())]
 
     def rejected(self):
@@ -837,9 +840,9 @@ cdef class VictimTable:
         cdef vector[int32_t] rows = self.table.rows_on(node)
         return [r for r in rows]
 
-    def preempt(self, int64_t class_id, int32_t priority, budgets_allowed=(), nominated=(), *, int32_t offset=0,
-                int32_t min_candidate_percentage=10, int32_t min_candidate_absolute=100):
-        """Engine.preempt over this table's pods (victims are rows): a PreemptionAnswer."""
+    cdef core.PreemptionRequest _request(self, int64_t class_id, int32_t priority, budgets_allowed, nominated,
+                                         int32_t offset, int32_t min_candidate_percentage,
+                                         int32_t min_candidate_absolute, bint all_candidates) except *:
         cdef core.PreemptionRequest request
         if len(budgets_allowed) != self.budget_count:
             raise ValueError(f"{len(budgets_allowed)} budgets given, the table has {self.budget_count}")
@@ -853,11 +856,38 @@ cdef class VictimTable:
         request.offset = offset
         request.min_candidate_percentage = min_candidate_percentage
         request.min_candidate_absolute = min_candidate_absolute
+        request.all_candidates = all_candidates
+        return request
+
+    def preempt(self, int64_t class_id, int32_t priority, budgets_allowed=(), nominated=(), *, int32_t offset=0,
+                int32_t min_candidate_percentage=10, int32_t min_candidate_absolute=100):
+        """Engine.preempt over this table's pods (victims are rows): a PreemptionAnswer."""
+        cdef core.PreemptionRequest request = self._request(class_id, priority, budgets_allowed, nominated, offset,
+                                                            min_candidate_percentage, min_candidate_absolute, True)
         answer = PreemptionAnswer()
         answer.engine = self.engine
         with nogil:
             answer.outcome = core.find_preemption(self.engine.engine[0], request, self.table)
         return answer
+
+    def preempt_and_retry(self, int64_t class_id, int32_t priority, budgets_allowed=(), nominated=(), held=(), *,
+                          int32_t offset=0, int32_t min_candidate_percentage=10,
+                          int32_t min_candidate_absolute=100):
+        """preempt() answering with the chosen candidate only (its rejected nodes when none
+        is chosen), then, when a node is chosen, its victims leave the engine and this table
+        and the pod is tried again, first on that node, yielding to `held` (class id, node)
+        as Engine.schedule_with_nominated: (PreemptionAnswer, the node the pod is assumed
+        on or -1, its reasons then in the engine's last_failure)."""
+        cdef core.PreemptionRequest request = self._request(class_id, priority, budgets_allowed, nominated, offset,
+                                                            min_candidate_percentage, min_candidate_absolute, False)
+        cdef vector[pair[int32_t, int32_t]] yielded = self.engine._nominated(held)
+        cdef int32_t node
+        answer = PreemptionAnswer()
+        answer.engine = self.engine
+        with nogil:
+            answer.outcome = core.find_preemption(self.engine.engine[0], request, self.table)
+            node = core.evict_and_retry(self.engine.engine[0], answer.outcome, self.table, request.class_id, yielded)
+        return answer, node
 
 
 # ---- binpack: vector bin packing for `kubesched plan nodes` -------------------------------

@@ -379,6 +379,7 @@ cdef extern from "preemption.hpp" namespace "kubesched" nogil:
         int32_t offset
         int32_t min_candidate_percentage
         int32_t min_candidate_absolute
+        bint all_candidates
 
     cdef cppclass PreemptionOutcome:
         vector[int32_t] candidate_nodes
@@ -390,5 +391,8 @@ cdef extern from "preemption.hpp" namespace "kubesched" nogil:
         vector[int32_t] reasons
         int32_t chosen
         int32_t decided_by
+        bint all_candidates
 
     PreemptionOutcome find_preemption(Engine&, const PreemptionRequest&, VictimTable&) except +
+    int32_t evict_and_retry(Engine&, const PreemptionOutcome&, VictimTable&, int32_t,
+                            const vector[pair[int32_t, int32_t]]&) except +

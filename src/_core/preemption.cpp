@@ -1,7 +1,6 @@
 #include "preemption.hpp"
 
 #include <algorithm>
-#include <array>
 #include <limits>
 #include <numeric>
 #include <stdexcept>
@@ -288,6 +287,12 @@ bool select_victims(Engine& engine, const PreemptionRequest& request, const std:
   return true;
 }
 
+static_assert(kCandidateCriteria == kLatestStart - kFewestViolations + 1);
+
+int32_t decided_by(int shared) {
+  return shared < kCandidateCriteria ? kFewestViolations + shared : kFirstOfTied;
+}
+
 // pickOneNodeForPreemption: each criterion keeps the best-scoring candidates; the first
 // that leaves one decides.
 void pick(const std::vector<const PreemptionCandidate*>& candidates, PreemptionOutcome& outcome) {
@@ -299,37 +304,59 @@ void pick(const std::vector<const PreemptionCandidate*>& candidates, PreemptionO
   }
   // Filtering criterion by criterion keeps the lexicographic best (the first of equals);
   // the criterion that decides is the one after the longest run of scores another
-  // candidate shares with it.
-  constexpr int kCriteria = kLatestStart - kFewestViolations + 1;
-  auto scores = [](const PreemptionCandidate& c) -> std::array<int64_t, kCriteria> {
-    return {-static_cast<int64_t>(c.pdb_violations), -static_cast<int64_t>(c.top_priority), -c.priority_sum,
-            -static_cast<int64_t>(c.victims.size()), c.earliest_top_start};
-  };
+  // candidate shares with it. One pass finds both: for scores x <= y <= z (lexicographic),
+  // the leading run x shares with z is the shorter of those x shares with y and y with z,
+  // so when a better candidate takes over, the longest run any earlier one shares with it
+  // is the one the previous best shares.
   size_t best = 0;
-  auto best_scores = scores(*candidates[0]);
+  int shared = 0;  // how many leading criteria some other candidate ties the best on
   for (size_t i = 1; i < candidates.size(); ++i) {
-    const auto s = scores(*candidates[i]);
-    if (s > best_scores) {
+    const auto [same, better] = compare_scores(candidates[best]->score(), candidates[i]->score());
+    if (better) {
       best = i;
-      best_scores = s;
+      shared = same;
+    } else {
+      shared = std::max(shared, same);
     }
   }
-  int shared = 0;  // how many leading criteria some other candidate ties the best on
-  for (size_t i = 0; i < candidates.size() && shared < kCriteria; ++i) {
-    if (i == best) continue;
-    const auto s = scores(*candidates[i]);
-    int same = 0;
-    while (same < kCriteria && s[static_cast<size_t>(same)] == best_scores[static_cast<size_t>(same)]) ++same;
-    shared = std::max(shared, same);
-  }
   outcome.chosen = static_cast<int32_t>(best);
-  outcome.decided_by = shared < kCriteria ? kFewestViolations + shared : kFirstOfTied;
+  outcome.decided_by = decided_by(shared);
+}
+
+// The walk below for a node-local preemptor when no candidate violates a budget and only
+// the chosen one is wanted: the first `wanted` candidates from the offset-th potential node
+// on (wrapping around), and their best (candidate_tree.hpp).
+void pick_from_tree(const VerdictCache& cache, size_t count, size_t offset, size_t wanted,
+                    PreemptionOutcome& outcome) {
+  const CandidateTree& tree = cache.tree;
+  const auto want = static_cast<int32_t>(wanted);
+  const size_t start = tree.kth_potential(static_cast<int32_t>(offset) + 1);
+  const CandidateTree::Range after = tree.query(start, count);
+  CandidateTree::Range walked;
+  if (after.candidates >= want) {
+    const int32_t before = tree.query(0, start).candidates;
+    walked = tree.query(start, tree.kth_candidate(before + want) + 1);
+  } else if (tree.all().candidates >= want) {
+    walked = tree.join(after, tree.query(0, tree.kth_candidate(want - after.candidates) + 1));
+  } else {
+    walked = tree.join(after, tree.query(0, start));
+  }
+  const PreemptionCandidate& chosen = cache.nodes[static_cast<size_t>(walked.best)].candidate;
+  outcome.candidate_nodes.push_back(walked.best);
+  outcome.candidate_violations.push_back(0);
+  outcome.victims = chosen.victims;
+  outcome.victim_start.push_back(static_cast<int32_t>(chosen.victims.size()));
+  outcome.chosen = 0;
+  outcome.decided_by = walked.candidates == 1
+                           ? kOnlyCandidate
+                           : decided_by(compare_scores(tree.score(walked.best), tree.score(walked.second)).first);
 }
 
 }  // namespace
 
 PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& request, VictimTable& table) {
   PreemptionOutcome outcome;
+  outcome.all_candidates = request.all_candidates;
   engine.trial_begin();
   const int32_t count = engine.snapshot.node_count();
   const PodClass& pod = engine.pod_class(request.class_id);
@@ -355,6 +382,12 @@ PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& reque
 
   const auto wanted = static_cast<size_t>(candidates_to_find(
       static_cast<int32_t>(total), request.min_candidate_percentage, request.min_candidate_absolute));
+  if (verdicts && !request.all_candidates && wanted > 0 && table.cache.tree.all().violating == 0 &&
+      table.cache.tree.all().candidates > 0) {
+    pick_from_tree(table.cache, static_cast<size_t>(count), static_cast<size_t>(std::max(request.offset, 0)) % total,
+                   wanted, outcome);
+    return outcome;
+  }
   // The candidates point into the verdict cache, or into `examined` for the general dry run.
   std::vector<PreemptionCandidate> examined;
   if (!verdicts) examined.reserve(potential.size());
@@ -376,6 +409,7 @@ PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& reque
     outcome.reasons.insert(outcome.reasons.end(), why.begin(), why.end());
     outcome.reason_start.push_back(static_cast<int32_t>(outcome.reasons.size()));
   };
+  std::vector<int32_t> rejected_cached;
   for (size_t k = 0; k < total; ++k) {
     int32_t node;
     if (verdicts) {
@@ -390,7 +424,7 @@ PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& reque
     if (verdicts) {
       const NodeVerdict& verdict = (*verdicts)[static_cast<size_t>(node)];
       if (verdict.kind == NodeVerdict::kRejected) {
-        reject(node, verdict.reasons);
+        rejected_cached.push_back(node);  // its reasons stay in the cache until asked for
         continue;
       }
       candidate = &verdict.candidate;
@@ -409,6 +443,13 @@ PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& reque
     if (!clean.empty() && clean.size() + dirty.size() >= wanted) break;
   }
   clean.insert(clean.end(), dirty.begin(), dirty.end());
+  if (request.all_candidates || clean.empty())
+    for (int32_t node : rejected_cached) reject(node, (*verdicts)[static_cast<size_t>(node)].reasons);
+  pick(clean, outcome);
+  if (!request.all_candidates && !clean.empty()) {
+    clean.assign(1, clean[static_cast<size_t>(outcome.chosen)]);
+    outcome.chosen = 0;
+  }
   size_t victim_count = 0;
   for (const PreemptionCandidate* c : clean) victim_count += c->victims.size();
   outcome.candidate_nodes.reserve(clean.size());
@@ -421,7 +462,6 @@ PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& reque
     outcome.victims.insert(outcome.victims.end(), c->victims.begin(), c->victims.end());
     outcome.victim_start.push_back(static_cast<int32_t>(outcome.victims.size()));
   }
-  pick(clean, outcome);
   return outcome;
 }
 

@@ -23,6 +23,10 @@ struct PreemptionRequest {
   int32_t offset = 0;  // the dry run's start among the potential nodes
   int32_t min_candidate_percentage = 10;
   int32_t min_candidate_absolute = 100;
+  // false: the outcome lists only the chosen candidate, and the rejected nodes only when none
+  // is chosen (all a simulation's flow reads; listing hundreds of candidates per preemptor
+  // would cost more than finding them).
+  bool all_candidates = true;
 };
 
 enum PickCriterion : int32_t {
@@ -51,11 +55,20 @@ struct PreemptionOutcome {
   std::vector<int32_t> reasons;  // kNoVictimsReason: no victims
   int32_t chosen = -1;           // index into the candidates
   int32_t decided_by = kOnlyCandidate;
+  bool all_candidates = true;    // as requested
 };
 
 // The pods that may be victims are the table's; its verdict cache serves (and is brought up
 // to date for) a node-local preemptor when no nominated pod is involved.
 PreemptionOutcome find_preemption(Engine& engine, const PreemptionRequest& request, VictimTable& table);
+
+// The preemptor's next steps once the dry run chose a node (preemption_retry.cpp): the
+// chosen victims leave the engine and the table, then the pod is tried again, first on the
+// nominated node, yielding to `held` (class, node) as schedule_with_nominated does. Returns
+// the node it is assumed on, or -1 (its reasons in the engine's last_failure); -1 without
+// any change when nothing was chosen.
+int32_t evict_and_retry(Engine& engine, const PreemptionOutcome& outcome, VictimTable& table, int32_t class_id,
+                        const std::vector<std::pair<int32_t, int32_t>>& held);
 
 // The node-local dry run (preemption_local.cpp): whether a pod of the request's class is
 // one whose filters read only its node's own state (no inter-pod rule touches it, no host

@@ -140,6 +140,7 @@ const std::vector<NodeVerdict>& node_local_verdicts(Engine& engine, const Preemp
     cache.generation = engine.snapshot.generation;
     cache.budgets_allowed = request.budgets_allowed;
     cache.filters = engine.profile().filters;
+    cache.tree.reset(count);
     cache.valid = true;
   }
   cache.clock = engine.change_clock();
@@ -150,6 +151,8 @@ const std::vector<NodeVerdict>& node_local_verdicts(Engine& engine, const Preemp
     decide_node(engine, request, table, n, verdict);
     cache.potential_count += potential(verdict.kind);
     cache.kinds[static_cast<size_t>(n)] = verdict.kind;
+    cache.tree.set(static_cast<size_t>(n), potential(verdict.kind) == 1, verdict.kind == NodeVerdict::kCandidate,
+                   verdict.candidate.score());
   }
   cache.stale.clear();
   return cache.nodes;

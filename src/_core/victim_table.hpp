@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "candidate_tree.hpp"
 #include "filters.hpp"
 #include "profile.hpp"
 
@@ -32,6 +33,10 @@ struct PreemptionCandidate {
   int32_t top_priority = 0;
   int64_t priority_sum = 0;
   int64_t earliest_top_start = 0;
+
+  CandidateScore score() const {
+    return {pdb_violations, top_priority, priority_sum, static_cast<int64_t>(victims.size()), earliest_top_start};
+  }
 };
 
 // One node's dry run for the cached preemptor (its kind is kept in VerdictCache::kinds).
@@ -57,6 +62,7 @@ struct VerdictCache {
   std::vector<NodeVerdict> nodes;
   std::vector<uint8_t> kinds;  // nodes[n].kind, packed for the scans
   int32_t potential_count = 0;  // nodes whose decided kind is kRejected or kCandidate
+  CandidateTree tree;  // the decided kinds and candidates, for the walk (candidate_tree.hpp)
 };
 
 struct VictimTable {

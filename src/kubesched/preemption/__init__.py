@@ -44,6 +44,13 @@ The API
     ``0/N nodes are available: ...`` message as upstream's FitError does (only for a pod
     that stays unschedulable); ``to_json()`` for -o json.
 
+``preempt_and_retry(snapshot, pod, table, class_id, *, nominated=(), held=(), args=None, offset=0) -> (Preemption, node)``
+    simulate's cycle in one core call: preempt() on a PodTable, then the chosen
+    victims leave the engine and the table and the pod is tried again, first on its
+    nominated node, yielding to `held` ((class id, node index) of nominated pods); `node` is
+    the index it is assumed on, or -1. The answer names the chosen candidate only
+    (``candidates`` raises: ask preempt()).
+
 What the caller does with a nomination, as upstream: set the pod's nominatedNodeName, evict
 the victims (``DisruptionTarget`` condition, reason ``PreemptionByScheduler``; event
 ``Preempted``), and schedule the pod again — first on its nominated node — while pods of
@@ -51,12 +58,13 @@ lower priority see the node's room held for it (pass it in `nominated`).
 """
 
 from kubesched.preemption.args import PreemptionArgs, candidates_to_find, preemption_args
-from kubesched.preemption.evaluate import nominated_node_of, preempt, yields_to
+from kubesched.preemption.evaluate import nominated_node_of, preempt, preempt_and_retry, yields_to
 from kubesched.preemption.table import PodTable
 from kubesched.preemption.pdb import PodDisruptionBudget, parse_pdb, violating
 from kubesched.preemption.result import Candidate, Preemption, success_message
 from kubesched.preemption.victims import LATEST, PodOnNode, pod_on_node, start_time, terminating_by_preemption
 
 __all__ = ["LATEST", "Candidate", "PodDisruptionBudget", "PodOnNode", "PodTable", "Preemption", "PreemptionArgs",
-           "candidates_to_find", "nominated_node_of", "parse_pdb", "pod_on_node", "preempt", "preemption_args",
+           "candidates_to_find", "nominated_node_of", "parse_pdb", "pod_on_node", "preempt", "preempt_and_retry",
+           "preemption_args",
            "start_time", "success_message", "terminating_by_preemption", "violating", "yields_to"]

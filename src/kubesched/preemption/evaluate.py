@@ -32,21 +32,64 @@ def preempt(snapshot, pod: Pod, placed: PodTable | Iterable[PodOnNode], pdbs: Se
     among the potential nodes (upstream draws it at random). `class_id`: the pod's class
     when it is not `snapshot.class_of(pod)` (a pod with claims: its class carries
     DynamicResources' verdicts, fixed as upstream's PreFilter fixes its allocator's state)."""
-    class_id = snapshot.class_of(pod) if class_id is None else class_id
-    if snapshot.post_filter_ends(class_id):
-        return Preemption(None, eligible=False)  # DefaultPreemption does not run
-    if pod.spec.preemption_policy == "Never":
-        return Preemption(None, message=f"preemption: {NEVER}", eligible=False)
     table = placed if isinstance(placed, PodTable) else PodTable(snapshot, pdbs, placed)
     args = args or preemption_args(snapshot.profile) or PreemptionArgs()
-    index = snapshot.node_index
-    held = [(snapshot.class_of(other), index[node]) for other, node in nominated
-            if other is not pod and other.priority >= pod.priority and node in index]
-    if _waits_for_terminating_victims(snapshot, pod, class_id, table, held):
-        return Preemption(None, message=f"preemption: {TERMINATING}", eligible=False)
+    class_id = snapshot.class_of(pod) if class_id is None else class_id
+    held = _held(snapshot, pod, nominated)
+    ineligible = _ineligible(snapshot, pod, class_id, table, held)
+    if ineligible is not None:
+        return ineligible
     answer = table.victims.preempt(class_id, pod.priority, table.budgets_allowed(), held, offset=offset,
                                    min_candidate_percentage=args.min_candidate_nodes_percentage,
                                    min_candidate_absolute=args.min_candidate_nodes_absolute)
+    return _answered(snapshot, table, answer)
+
+
+def preempt_and_retry(snapshot, pod: Pod, table: PodTable, class_id: int, *, nominated: Sequence[tuple[Pod, str]] = (),
+                      held: Sequence[tuple[int, int]] = (), args: PreemptionArgs | None = None,
+                      offset: int = 0) -> tuple[Preemption, int]:
+    """preempt() on a PodTable and, when it nominates a node, the scheduling
+    cycle's next steps, all in one core call: the victims leave the engine and the table, and
+    the pod is tried again, first on its nominated node, yielding to `held` ((class id, node
+    index) of nominated pods, as Engine.schedule_with_nominated). Returns the answer and the
+    node index the pod is now assumed on, or -1 (the reasons are in the engine's
+    `last_failure()`). The answer names the chosen candidate only: preempt() lists them all."""
+    held_now = _held(snapshot, pod, nominated)
+    ineligible = _ineligible(snapshot, pod, class_id, table, held_now)
+    if ineligible is not None:
+        return ineligible, -1
+    args = args or preemption_args(snapshot.profile) or PreemptionArgs()
+    answer, node = table.victims.preempt_and_retry(class_id, pod.priority, table.budgets_allowed(), held_now, held,
+                                                   offset=offset, min_candidate_percentage=args.min_candidate_nodes_percentage,
+                                                   min_candidate_absolute=args.min_candidate_nodes_absolute)
+    result = _answered(snapshot, table, answer)
+    table.left(result.victims)
+    return result, node
+
+
+def _held(snapshot, pod: Pod, nominated: Sequence[tuple[Pod, str]]) -> list[tuple[int, int]]:
+    """(class id, node index) of the nominated pods that count against their node."""
+    if not nominated:
+        return []
+    index = snapshot.node_index
+    return [(snapshot.class_of(other), index[node]) for other, node in nominated
+            if other is not pod and other.priority >= pod.priority and node in index]
+
+
+def _ineligible(snapshot, pod: Pod, class_id: int, table: PodTable, held) -> Preemption | None:
+    """Why DefaultPreemption does not search for this pod now, else None: PostFilter ended
+    before it (kubesched.framework.fit_error), or PodEligibleToPreemptOthers says no."""
+    if snapshot.post_filter_ends(class_id):
+        return Preemption(None, eligible=False)
+    if pod.spec.preemption_policy == "Never":
+        return Preemption(None, message=f"preemption: {NEVER}", eligible=False)
+    if _waits_for_terminating_victims(snapshot, pod, class_id, table, held):
+        return Preemption(None, message=f"preemption: {TERMINATING}", eligible=False)
+    return None
+
+
+def _answered(snapshot, table: PodTable, answer) -> Preemption:
+    """The core's answer as a Preemption, with upstream's messages."""
     chosen = answer.chosen_candidate()
     if chosen is None:
         statuses = _statuses(snapshot, answer)

@@ -50,6 +50,11 @@ class PodTable:
         self.victims.remove(row)
         return class_id, node
 
+    def left(self, pods: Iterable[Pod]) -> None:
+        """The pods' rows were removed in the core (VictimTable.preempt_and_retry's evictions)."""
+        for pod in pods:
+            self._row_of.pop(id(pod), None)
+
     def start_of(self, pod: Pod) -> int:
         """The start time the pod's row records (LATEST for a pod the table does not hold)."""
         row = self._row_of.get(id(pod))

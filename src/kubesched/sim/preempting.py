@@ -13,7 +13,8 @@ import numpy as np
 
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Pod
-from kubesched.preemption import PodTable, nominated_node_of, parse_pdb, pod_on_node, preempt
+from kubesched.preemption import (PodTable, PreemptionArgs, nominated_node_of, parse_pdb, pod_on_node, preempt_and_retry,
+                                  preemption_args)
 from kubesched.sim.preempting_dra import release_victims_claims
 
 PREEMPTED_MODES = ("requeue", "report")
@@ -44,14 +45,20 @@ class PreemptionFlow:
         self.landed.append((pod, node, class_id))
 
     def evict(self, snapshot, preemptor: Pod, victims: list[Pod]) -> None:
-        """The victims leave their nodes (engine and table), their earlier placements say
-        who evicted them, and the controllers release their claims."""
-        self.preemptions += 1
+        """The victims leave their nodes (engine and table), and `evicted` follows."""
         table = self.table
         for victim in victims:
             snapshot.engine.forget(*table.remove(victim))
+        self.evicted_for(snapshot, preemptor, victims)
+
+    def evicted_for(self, snapshot, preemptor: Pod, victims: list[Pod]) -> None:
+        """The victims have left their nodes: their earlier placements say who evicted them,
+        and the controllers release their claims."""
+        self.preemptions += 1
+        last = self.last
+        for victim in victims:
             self.evicted.append(victim.key)
-            earlier = self.last.get(victim.key)
+            earlier = last.get(victim.key)
             if earlier is not None:
                 earlier.evicted_by = preemptor.key
         release_victims_claims(snapshot, victims)
@@ -83,6 +90,7 @@ class PreemptionFlow:
 
     def __post_init__(self) -> None:
         self._last: dict = {}
+        self.args = preemption_args(self.rows.snapshot.profile) or PreemptionArgs()  # read once, not per preemptor
 
 
 def recreated(pod: Pod) -> bool:
@@ -127,34 +135,30 @@ def decide_preempting(snapshot, pods: list[Pod], flow: PreemptionFlow, placement
 
 
 def _preempt_for(snapshot, pod: Pod, class_id: int, flow: PreemptionFlow, placement_type):
-    """The PostFilter for a pod that fits nowhere, and its retry after the evictions."""
+    """The PostFilter for a pod that fits nowhere, the evictions and its retry (one core call)."""
     engine = snapshot.engine
     key, version = (class_id, pod.priority), flow.version()
     nominated_before = nominated_node_of(pod)
     cached = None if nominated_before or snapshot.nominations else flow.unhelpful.get(key)
     if cached is not None and cached[0] == version:
-        result = cached[1]
+        result, node = cached[1], -1
     else:
-        nominated = snapshot.nominations.pairs() if snapshot.nominations else ()
-        result = preempt(snapshot, pod, flow.table, class_id=class_id, nominated=nominated)
+        nominations = snapshot.nominations
+        result, node = preempt_and_retry(snapshot, pod, flow.table, class_id,
+                                         nominated=nominations.pairs() if nominations else (),
+                                         held=nominations.yield_to(snapshot, pod) if nominations else (),
+                                         args=flow.args)
     if result.nominated_node is None:  # nothing changed since the failure: its reasons still hold
         if not nominated_before and not snapshot.nominations:
             flow.unhelpful[key] = (version, result)
         fit_message = snapshot.failure_message(engine.last_failure())
         return placement_type(pod.key, None, result.fit_error(fit_message)), []
-    flow.evict(snapshot, pod, result.victims)
-    nominated = snapshot.node_index[result.nominated_node]
+    flow.evicted_for(snapshot, pod, result.victims)
     preempted = [v.key for v in result.victims]
-    held = snapshot.nominations.yield_to(snapshot, pod) if snapshot.nominations else []
-    if engine.feasible_with_nominated(class_id, nominated, held):  # the next cycle tries the nominated node first
-        engine.assume(class_id, nominated)
-        node = nominated
-    else:
-        node = engine.schedule_with_nominated(class_id, held)
     if node < 0:
         message = result.fit_error(snapshot.failure_message(engine.last_failure()))
         return (placement_type(pod.key, None, message, nominated_node=result.nominated_node, preempted=preempted),
                 result.victims)
-    flow.place(pod, snapshot.node_names[node], class_id)
-    return placement_type(pod.key, snapshot.node_names[node], "", nominated_node=result.nominated_node,
-                          preempted=preempted), result.victims
+    name = snapshot.node_names[node]
+    flow.place(pod, name, class_id)
+    return placement_type(pod.key, name, "", nominated_node=result.nominated_node, preempted=preempted), result.victims
