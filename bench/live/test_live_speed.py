@@ -121,6 +121,13 @@ class Contenders:
             argv = [a if not a.startswith("--config=") else f"--config={self.ceiling_config}" for a in argv]
         return processes.start(self.plane.directory, "kube-scheduler", argv).process
 
+    def log_tail(self, name: str, lines: int = 60) -> str:
+        """The end of kubesched's log (kube-scheduler's goes to the plane's directory)."""
+        path = self.directory / "kubesched.log" if name == "kubesched" else None
+        if path is None or not path.exists():
+            return "(no log kept for it here)"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
     def stop(self, name: str, process: subprocess.Popen) -> None:
         if name == "kubesched":
             process.send_signal(signal.SIGTERM)
@@ -157,7 +164,7 @@ def _empty(kube) -> None:
             if error.status != 404:
                 raise
 
-    names = [p["metadata"]["name"] for p in kube.request("GET", path)["items"]]
+    names = [p["metadata"]["name"] for p in _retrying(lambda: kube.request("GET", path))["items"]]
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(delete, names))
     deadline = time.monotonic() + 120
@@ -229,6 +236,15 @@ def _check(kube) -> None:
             and count <= node.allocatable["pods"], node.name
 
 
+def _unbound(kube) -> str:
+    """The pods not bound, with their PodScheduled condition: what a timed-out run left."""
+    pods = _retrying(lambda: kube.request("GET", f"/api/v1/namespaces/{NAMESPACE}/pods"))["items"]
+    left = {p["metadata"]["name"]: next((c for c in (p.get("status") or {}).get("conditions") or ()
+                                         if c.get("type") == "PodScheduled"), None)
+            for p in pods if not p["spec"].get("nodeName")}
+    return f"{len(left)} pods unbound: {dict(list(left.items())[:5])}"
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a process so far (its threads included); 0 once gone."""
     try:
@@ -252,7 +268,11 @@ def one_run(kube, contenders: Contenders, name: str, at_end=None) -> float:
     started = time.monotonic()
     process = contenders.start(name)
     try:
-        watch.wait(600)
+        try:
+            watch.wait(600)
+        except AssertionError as timed_out:
+            raise AssertionError(f"{timed_out}; {_unbound(kube)}; {name}'s log ends:\n"
+                                 f"{contenders.log_tail(name)}") from None
         seconds = time.monotonic() - started
         used = {"contender": cpu_seconds(process.pid),
                 **{component: cpu_seconds(pid) - plane_before[component] for component, pid in plane.items()}}
