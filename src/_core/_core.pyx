@@ -207,7 +207,7 @@ cdef class Engine:
                   tolerations=(), node_selector=(), required_terms=None, preferred_terms=(),
                   node_name=None, namespace="default", labels=None, affinity_required=(),
                   anti_required=(), affinity_preferred=(), anti_preferred=(), spread=(),
-                  spread_is_system_default=False, images=(), enforced_terms=None, fit_ignored=(),
+                  spread_is_system_default=False, images=(), enforced_terms=None, fit_ignored=(), fit_dra_served=(),
                   int32_t gpu_count=0, int32_t gpu_milli=0, prefilter_nodes=None,
                   prefilter_plugins=(), prefilter_rejection=None, dra_verdict=None, dra_score=None,
                   int32_t volume_class=-1, volume_rejection_filter=None):
@@ -231,6 +231,8 @@ cdef class Engine:
                 pod.requests.push_back(amount)
         for name in fit_ignored:
             pod.fit_ignored.push_back(self.engine.snapshot.resource(_b(name)))
+        for name in fit_dra_served:
+            pod.fit_dra_served.push_back(self.engine.snapshot.resource(_b(name)))
         pod.nonzero_cpu = nonzero_cpu
         pod.nonzero_memory = nonzero_memory
         pod.fit_score_cpu = nonzero_cpu if fit_score_cpu is None else fit_score_cpu

@@ -71,6 +71,7 @@ cdef extern from "pod_class.hpp" namespace "kubesched" nogil:
     cdef cppclass PodClass:
         vector[ResourceAmount] requests
         vector[int32_t] fit_ignored
+        vector[int32_t] fit_dra_served
         int64_t nonzero_cpu
         int64_t nonzero_memory
         int64_t fit_score_cpu

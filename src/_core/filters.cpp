@@ -130,8 +130,8 @@ bool resources_fit(const Snapshot& s, const PodClass& pod, int32_t node, Reasons
     fits = false;
   }
   for (const auto& r : pod.requests) {
-    if (std::find(pod.fit_ignored.begin(), pod.fit_ignored.end(), r.resource) != pod.fit_ignored.end()) continue;
     const auto resource = static_cast<size_t>(r.resource);
+    if (pod.fit_skips(r.resource, s.allocatable[resource][n])) continue;
     if (r.amount > s.allocatable[resource][n] - s.requested[resource][n]) {
       if (!reasons) return false;
       reasons->push_back(make_reason(kReasonInsufficient, r.resource));

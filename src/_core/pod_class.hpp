@@ -2,6 +2,7 @@
 // Pods with the same spec, namespace and labels share one class.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <utility>
@@ -89,6 +90,15 @@ struct SpreadConstraint {
 struct PodClass {
   std::vector<ResourceAmount> requests;  // filtering requests, amounts > 0
   std::vector<int32_t> fit_ignored;       // NodeResourcesFit's ignoredResources(Groups) among them
+  // extended resources DynamicResources serves where a node's allocatable has none of them
+  std::vector<int32_t> fit_dra_served;
+
+  // Whether NodeResourcesFit leaves this request to other plugins on the node.
+  bool fit_skips(int32_t resource, int64_t allocatable) const {
+    if (std::find(fit_ignored.begin(), fit_ignored.end(), resource) != fit_ignored.end()) return true;
+    return allocatable == 0 &&
+           std::find(fit_dra_served.begin(), fit_dra_served.end(), resource) != fit_dra_served.end();
+  }
   int64_t nonzero_cpu = 0;
   int64_t nonzero_memory = 0;
   // What NodeResourcesFit's scorer reads of the incoming pod: the non-zero requests

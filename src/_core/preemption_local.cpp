@@ -32,8 +32,8 @@ bool fits_freed(const Snapshot& s, const Profile& profile, const PodClass& pod, 
   }
   for (size_t k = 0; k < pod.requests.size(); ++k) {
     const auto& r = pod.requests[k];
-    if (std::find(pod.fit_ignored.begin(), pod.fit_ignored.end(), r.resource) != pod.fit_ignored.end()) continue;
     const auto resource = static_cast<size_t>(r.resource);
+    if (pod.fit_skips(r.resource, s.allocatable[resource][n])) continue;
     if (r.amount > s.allocatable[resource][n] - (s.requested[resource][n] - freed[k])) {
       if (!reasons) return false;
       reasons->push_back(make_reason(kReasonInsufficient, r.resource));

@@ -79,13 +79,24 @@ def test_without_dynamic_resources_the_resource_is_insufficient(tmp_path):
     assert "Insufficient example.com/gpu" in placement["message"]
 
 
-def test_a_resource_also_in_a_nodes_allocatable_is_not_simulated(tmp_path):
+def test_device_plugins_serve_it_where_a_node_lists_it_and_devices_elsewhere(tmp_path):
+    # node-1 publishes 3 devices; node-2 lists 4 in its allocatable (a device plugin): there
+    # NodeResourcesFit counts the resource and no claim is made (upstream's
+    # shouldDelegateResourceToDRA and filterExtendedResources)
     advertising = node("node-2")
     advertising["status"]["allocatable"]["example.com/gpu"] = "4"
-    objects = [node("node-1"), advertising, gpu_class(), *slices(3), gpu_pod("p", container("c", 2))]
-    result = simulate(tmp_path, objects)
-    assert result.exit_code == 2
-    assert "Pod default/p" in result.output and "example.com/gpu" in result.output
+    pods = [gpu_pod(name, container("c", 2)) for name in ("p1", "p2", "p3", "p4")]
+    result = simulate(tmp_path, [node("node-1"), advertising, gpu_class(), *slices(3), *pods])
+    assert result.exit_code == 0, result.output
+    placements = {p["pod"]: p for p in json.loads(result.output)["placements"]}
+    assert [placements[f"default/p{i}"]["node"] for i in range(1, 5)] == ["node-1", "node-2", "node-2", None]
+    [claim] = placements["default/p1"]["claims"]
+    assert [d["device"] for d in claim["devices"]] == ["gpu-0", "gpu-1"]
+    assert "claims" not in placements["default/p2"] or placements["default/p2"]["claims"] == []
+    assert placements["default/p4"]["message"] == (
+        "0/2 nodes are available: 1 Insufficient example.com/gpu, 1 cannot allocate all claims. preemption: "
+        "0/2 nodes are available: 1 No preemption victims found for incoming pod, 1 Preemption is not helpful for "
+        "scheduling.")
 
 
 def test_requests_per_container_init_containers_reuse_later_ones():

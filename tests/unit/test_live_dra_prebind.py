@@ -96,12 +96,19 @@ def test_a_failed_binding_deletes_the_claim_made_for_the_pod():
     assert kube.writes[1][2]["metadata"]["finalizers"] == []
 
 
-def test_a_resource_a_node_lists_stays_an_ordinary_extended_resource_in_run():
+def test_on_a_node_that_lists_the_resource_no_claim_is_made():
+    # device plugins serve it there: NodeResourcesFit counts it, DynamicResources allocates nothing
     kube, dra, nodes = _state(device("device-0"), allocatable={"example.com/gpu": "4"})
     pod = _pod()
     cluster = dra.cluster_for(nodes)
-    assert cluster.prefilter(pod).claims == []
+    claims = cluster.prefilter(pod)
     assert cluster.for_filters(pod).spec.requests["example.com/gpu"] == 2
+    verdict, _, allocations = cluster.verdicts(claims)
+    assert verdict == [0] and allocations[0] == []
+    cluster.reserve(claims, 0, allocations[0])
+    assert claims.claims == [] and cluster.extended_claim_of(pod) is None
+    assert dra.prebind(claims, "node-1", allocations[0]) is None
+    assert kube.writes == []
 
 
 def _allocated(results, devices=None):

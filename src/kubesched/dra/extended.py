@@ -10,8 +10,9 @@ count it asks; an init container that runs to completion first reuses the reques
 long-running containers after it and asks only for the rest, and of those init requests
 only the largest is kept. Requests are sorted by name.
 
-Only when no node lists the resource in its allocatable: a resource that device plugins
-serve on some nodes and DRA on others is not simulated (an error naming it).
+Per node, as upstream's filterExtendedResources: the claim asks only for the resources the
+node's allocatable lacks (DraCluster.on_node); where device plugins list them all it is left
+out and NodeResourcesFit checks them there.
 """
 
 from __future__ import annotations
@@ -20,11 +21,10 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from fractions import Fraction
 
-from kubesched.errors import InputError
 from kubesched.model.dra_records import ClaimSpec, DeviceClass, DeviceRequest, ResourceClaim, SubRequest
 from kubesched.model.names import name_suffix
 from kubesched.model.quantity import is_extended_resource, parse_quantity
-from kubesched.model.records import Node, Pod
+from kubesched.model.records import Pod
 
 IMPLICIT_PREFIX = "deviceclass.resource.kubernetes.io/"
 CLAIM_ANNOTATION = "resource.kubernetes.io/extended-resource-claim"
@@ -97,16 +97,6 @@ def backed_resources(pod: Pod, mapping: dict[str, DeviceClass]) -> list[str]:
     names = {name for c in containers for name, value in _requests(c).items()
              if name in mapping and is_dra_extended_name(name) and _whole(value) > 0}
     return sorted(names)
-
-
-def check_not_advertised(pod: Pod, resources: list[str], nodes: list[Node], mapping: dict[str, DeviceClass]) -> None:
-    for name in resources:
-        node = next((n for n in nodes if n.allocatable.get(name, 0) > 0), None)
-        if node is not None:
-            raise InputError(f"{name} is in node {node.name}'s status.allocatable and DeviceClass "
-                             f"{mapping[name].name} serves it by DRA (spec.extendedResourceName); kubesched does not "
-                             "simulate an extended resource served both by device plugins and by DRA",
-                             file=pod.source or None, obj=f"Pod {pod.key}", field="spec.containers[].resources")
 
 
 def claim_spec(pod: Pod, resources: list[str], mapping: dict[str, DeviceClass]) -> ClaimSpec:
@@ -224,11 +214,14 @@ def extended_claim(pod: Pod, spec: ClaimSpec, ordinal: int) -> ResourceClaim:
                          owner_pod_name=pod.name)
 
 
-def without_backed(pod: Pod, resources: list[str], cache: dict) -> Pod:
-    """The pod as NodeResourcesFit sees it: the resources DRA serves left out."""
-    key = (id(pod.spec), tuple(resources))
+def as_fit_sees(pod: Pod, resources: list[str], advertised: set[str], cache: dict) -> Pod:
+    """The pod as NodeResourcesFit sees it: a resource DRA serves and no node lists in its
+    allocatable is left out; one some node lists stays, checked on the nodes that list it
+    only (upstream's shouldDelegateResourceToDRA)."""
+    served = tuple(r for r in resources if r in advertised)
+    key = (id(pod.spec), tuple(resources), served)
     spec = cache.get(key)
     if spec is None:
-        spec = cache[key] = (pod.spec, replace(pod.spec, requests={k: v for k, v in pod.spec.requests.items()
-                                                                  if k not in resources}))
+        requests = {k: v for k, v in pod.spec.requests.items() if k not in resources or k in served}
+        spec = cache[key] = (pod.spec, replace(pod.spec, requests=requests, dra_served=served))
     return replace(pod, spec=spec[1])

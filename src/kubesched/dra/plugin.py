@@ -17,8 +17,8 @@ from kubesched.dra.allocated_state import Shares, release, take
 from kubesched.dra.allocator import AllocationError, Allocator, ClaimToAllocate
 from kubesched.dra.binding import binding_failed
 from kubesched.dra.capacity import CapacityError, fits
-from kubesched.dra.extended import backed_resources, check_not_advertised, claim_spec, classes_by_resource, \
-    extended_claim, request_mappings, without_backed
+from kubesched.dra.extended import as_fit_sees, backed_resources, claim_spec, classes_by_resource, \
+    extended_claim, request_mappings
 from kubesched.dra.inventory import Inventory, selects
 from kubesched.model.dra_objects import pod_claim_references, pod_claim_statuses
 from kubesched.model.dra_records import Allocation, DraObjects, ResourceClaim
@@ -73,12 +73,9 @@ def template_claim_name(pod_name: str, claim_name: str, suffix: str) -> str:
 
 
 class DraCluster:
-    def __init__(self, objects: DraObjects, nodes: list[Node], *, create_template_claims: bool = True,
-                 advertised_stay_extended: bool = False):
+    def __init__(self, objects: DraObjects, nodes: list[Node], *, create_template_claims: bool = True):
         """`create_template_claims`: act as the resourceclaim controller for pods whose
-        template claims are not in the input (offline); otherwise such a pod waits.
-        `advertised_stay_extended` (run): a resource some node lists in its allocatable stays
-        an ordinary extended resource (offline such a pod is an input error)."""
+        template claims are not in the input (offline); otherwise such a pod waits."""
         # Claims change as pods are placed (allocation, reservedFor): this run's own copies.
         self.objects = replace(objects, claims={key: replace(c, reserved_for=list(c.reserved_for))
                                                 for key, c in objects.claims.items()}, slices=list(objects.slices))
@@ -104,9 +101,9 @@ class DraCluster:
         self._created: dict[tuple[str, str], str] = {}  # (pod, pod claim name) → the claim made for it
         # Extended resources backed by DRA (extended.py).
         self._by_resource = classes_by_resource(objects.classes)
-        if advertised_stay_extended:
-            advertised = {name for n in nodes for name, amount in n.allocatable.items() if amount > 0}
-            self._by_resource = {k: v for k, v in self._by_resource.items() if k not in advertised}
+        self._advertised: set[str] = set()  # of those, the ones some node lists in its allocatable
+        self._note_advertised(nodes)
+        self._served: dict[str, list[str]] = {}  # pod key → the resources its claim asks on its node
         self._for_filters: dict = {}
         self._gone: set[str] = set()  # claims deleted with their pod (release.py): a recreated pod gets new ones
 
@@ -121,6 +118,7 @@ class DraCluster:
         """Nodes join the cluster with the ResourceSlices they publish (plan nodes' new nodes).
         Their slices are their own (nodeName), so what other nodes see does not change;
         the input's DeviceTaintRules taint their devices as they taint published ones."""
+        self._note_advertised([node for node, _ in added])
         for node, slices in added:
             slices = with_taint_rules(slices, self.objects.taint_rules)  # as on the input's own slices
             self.nodes.append(node)
@@ -149,7 +147,33 @@ class DraCluster:
         """The pod as the filters before DynamicResources see it: NodeResourcesFit leaves the
         extended resources that devices serve to DynamicResources."""
         resources = self.backed_resources(pod)
-        return without_backed(pod, resources, self._for_filters) if resources else pod
+        return as_fit_sees(pod, resources, self._advertised, self._for_filters) if resources else pod
+
+    def _note_advertised(self, nodes: list[Node]) -> None:
+        self._advertised |= {name for n in nodes for name, amount in n.allocatable.items()
+                             if amount > 0 and name in self._by_resource}
+
+    def on_node(self, claims: PodClaims, node: Node) -> PodClaims:
+        """The claims as DynamicResources allocates them on `node` (upstream's
+        filterExtendedResources): the claim for the pod's extended resources asks only for
+        those the node's allocatable lacks (device plugins serve the others), and is left out
+        where the node lists them all."""
+        extended = self.extended_claim_of(claims.pod) if self._advertised else None
+        if extended is None:
+            return claims
+        resources = self.backed_resources(claims.pod)
+        needed = [r for r in resources if node.allocatable.get(r, 0) == 0]
+        if len(needed) == len(resources):
+            return claims
+        index = next(i for i, c in enumerate(claims.claims) if c.key == extended.key)
+        kept = list(claims.claims)
+        to_allocate = list(claims.to_allocate)
+        if needed:
+            kept[index] = replace(extended, spec=claim_spec(claims.pod, needed, self._by_resource))
+        else:
+            del kept[index]
+            to_allocate = [i - (i > index) for i in to_allocate if i != index]
+        return PodClaims(claims.pod, kept, to_allocate)
 
     def claims_of(self, pod: Pod) -> list[ResourceClaim]:
         """PreEnqueue: each claim the pod names, or Unschedulable with upstream's message."""
@@ -179,7 +203,6 @@ class DraCluster:
             claims.append(claim)
         resources = self.backed_resources(pod)
         if resources:  # the scheduler's own claim for them, after the pod's
-            check_not_advertised(pod, resources, self.nodes, self._by_resource)
             claims.append(self._extended_claim(pod, resources))
         return claims
 
@@ -190,7 +213,8 @@ class DraCluster:
 
     def request_mappings(self, pod: Pod) -> list[dict]:
         """Which container's resource each request of that claim serves (pod status)."""
-        return request_mappings(pod, self.backed_resources(pod), self._by_resource)
+        resources = self._served.get(pod.key) or self.backed_resources(pod)
+        return request_mappings(pod, resources, self._by_resource)
 
     def _extended_claim(self, pod: Pod, resources: list[str]) -> ResourceClaim:
         made = self._created.get((pod.key, EXTENDED))
@@ -241,8 +265,9 @@ class DraCluster:
         for n in range(count) if nodes is None else nodes:
             cached = cache[n]
             if cached is None or cached[3] != generations[n]:
-                code, found = self._filter(allocator, claims, self.nodes[n])
-                points = self._score(claims, found or []) if code == FITS else 0
+                on_node = self.on_node(claims, self.nodes[n])
+                code, found = self._filter(allocator, on_node, self.nodes[n])
+                points = self._score(on_node, found or []) if code == FITS else 0
                 cached = cache[n] = (code, found, points, generations[n])
             verdict[n] = cached[0]
             if cached[0] == FITS:
@@ -279,6 +304,7 @@ class DraCluster:
         """Why the node's devices do or do not serve each request: how many it has, how many
         of those each selector (the class's, then the request's) keeps, how many are free."""
         node = self.nodes[n]
+        claims = self.on_node(claims, node)
         pools = self.inventory.pools_for(node)
         entries = [e for p in pools if not (p.incomplete or p.invalid) for es in p.entries for e in es]
         report = []
@@ -316,7 +342,21 @@ class DraCluster:
 
     def reserve(self, claims: PodClaims, node: int, allocations: list[Allocation], timestamp: str = "") -> None:
         """The pod is placed: its new allocations are taken and written into the claims,
-        and every claim is reserved for the pod."""
+        and every claim is reserved for the pod. `claims` becomes what the node's allocation
+        is for (on_node): the claim for extended resources the node's device plugins serve
+        is dropped or narrowed."""
+        on_node = self.on_node(claims, self.nodes[node])
+        if on_node is not claims:
+            extended = self.extended_claim_of(claims.pod)
+            narrowed = next((c for c in on_node.claims if c.key == extended.key), None)
+            if narrowed is None:
+                del self.objects.claims[extended.key]
+                del self._created[(claims.pod.key, EXTENDED)]
+            else:
+                self.objects.claims[extended.key] = narrowed
+                self._served[claims.pod.key] = [r for r in self.backed_resources(claims.pod)
+                                                if self.nodes[node].allocatable.get(r, 0) == 0]
+            claims.claims, claims.to_allocate = on_node.claims, on_node.to_allocate
         for index, allocation in zip(claims.to_allocate, allocations):
             claims.claims[index].allocation = allocation
             self._take(allocation)

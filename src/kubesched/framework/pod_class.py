@@ -132,6 +132,7 @@ class PodClassCompiler:
             "anti_preferred": [self._pod_term(pod, w.term, w.weight) for w in spec.pod_anti_affinity_preferred],
             "images": list(spec.images),
             "fit_ignored": [name for name in spec.requests if profile.fit_ignores(name)],
+            "fit_dra_served": list(spec.dra_served),
         }
         gpu = gpu_request(pod)
         if gpu.count:

@@ -130,8 +130,7 @@ class LiveDra:
                 self._objects = DraObjects()
             self._cluster = None
         if self._cluster is None or self._for_nodes is not nodes or self._for_version != version:
-            self._cluster = DraCluster(self._objects, nodes, create_template_claims=False,
-                                       advertised_stay_extended=True)
+            self._cluster = DraCluster(self._objects, nodes, create_template_claims=False)
             self._for_nodes, self._for_version = nodes, version
         return self._cluster
 

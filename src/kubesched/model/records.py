@@ -130,6 +130,9 @@ class PodSpecInfo:
     preemption_policy: str = "PreemptLowerPriority"
     scheduling_gates: tuple[str, ...] = ()
     volumes: tuple = ()  # PodVolume records (model/pod_volumes.py)
+    # extended resources of `requests` that DynamicResources serves on nodes whose allocatable
+    # has none (NodeResourcesFit checks them only where a node lists them: dra/extended.py)
+    dra_served: tuple[str, ...] = ()
 
 
 @dataclass(slots=True, eq=False)

@@ -85,6 +85,7 @@ def _copies(dra: DraCluster, claims: PodClaims, n: int) -> int:
     """How many pods with claims like these the node's free devices serve, one after the
     other as the allocator allocates them (at most the pods the node takes)."""
     node = dra.nodes[n]
+    claims = dra.on_node(claims, node)
     to_allocate = [ClaimToAllocate(claims.claims[i].key, claims.claims[i].spec) for i in claims.to_allocate]
     allocated, shares = set(dra.allocated), dra.shares.copy()
     copies = 0

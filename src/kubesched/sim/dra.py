@@ -122,8 +122,9 @@ def explain_claims(snapshot, dra: DraCluster, pod: Pod) -> tuple[int | None, str
     for n, node in enumerate(dra.nodes):
         entry = {"verdict": VERDICT_TEXT.get(verdict[n], "fits"), "requests": dra.explain_node(claims, n)}
         if n in allocations:
-            entry["allocation"] = [{"claim": claims.claims[i].key, "devices": [r.to_json() for r in a.results]}
-                                   for i, a in zip(claims.to_allocate, allocations[n])]
+            on_node = dra.on_node(claims, node)
+            entry["allocation"] = [{"claim": on_node.claims[i].key, "devices": [r.to_json() for r in a.results]}
+                                   for i, a in zip(on_node.to_allocate, allocations[n])]
         devices[node.name] = entry
     return snapshot.class_with_dra(pod, verdict, score), None, devices
 
