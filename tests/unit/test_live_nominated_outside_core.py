@@ -60,9 +60,10 @@ def decided_with_x_nominated(sched, kube, pod: dict) -> str:
     assert sched.preemption.nominator.node_of("uid-x") == "n0"
     sched.inbox.put(("pod", "ADDED", pod))
     name = pod["metadata"]["name"]
-    step(sched, until=lambda: kube.calls("PATCH", f"/pods/{name}/status") or kube.calls("POST", f"/pods/{name}/binding"))
-    assert not kube.calls("POST", f"/pods/{name}/binding")
-    (_, patch), *_ = kube.calls("PATCH", f"/pods/{name}/status")
+    status, binding = f"/pods/{name}/status", f"/pods/{name}/binding"
+    step(sched, until=lambda: kube.calls("PATCH", status) or kube.calls("POST", binding))
+    assert not kube.calls("POST", binding)
+    (_, patch), *_ = kube.calls("PATCH", status)
     return patch["status"]["conditions"][0]["message"]
 
 
