@@ -666,9 +666,14 @@ cdef class Engine:
         v.placements.clear()
         return out
 
-    def evaluate(self, int64_t class_id):
-        """Every node's filter verdict and every score, without placing the pod."""
-        cdef core.Evaluation e = self.engine.evaluate(self._class(class_id))
+    def evaluate(self, int64_t class_id, nominated=()):
+        """Every node's filter verdict and every score, without placing the pod; with
+        `nominated` (as schedule_with_nominated's) under its two passes."""
+        cdef core.Evaluation e
+        if nominated:
+            e = self.engine.evaluate_with_nominated(self._class(class_id), self._nominated(nominated))
+        else:
+            e = self.engine.evaluate(self._class(class_id))
         return {
             "failed_filter": [FILTERS[f] if f >= 0 else None for f in e.failed_filter],
             "reasons": [[self.reason_text(r) for r in reasons] for reasons in e.reasons],

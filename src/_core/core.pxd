@@ -304,6 +304,7 @@ cdef extern from "engine.hpp" namespace "kubesched" nogil:
         int64_t schedule_until_failure(const int32_t*, int64_t, int32_t*) except +
         int32_t schedule_with_nominated(int32_t, const vector[pair[int32_t, int32_t]]&) except +
         bint feasible_with_nominated(int32_t, int32_t, const vector[pair[int32_t, int32_t]]&) except +
+        Evaluation evaluate_with_nominated(int32_t, const vector[pair[int32_t, int32_t]]&) except +
 
 
 cdef extern from "gpu.hpp" namespace "kubesched" nogil:

@@ -127,6 +127,9 @@ class Engine {
   // only if the filters pass there with that node's nominated pods added and again without
   // them; scores are taken without them. Decides and assumes as schedule() does.
   int32_t schedule_with_nominated(int32_t class_id, const std::vector<std::pair<int32_t, int32_t>>& nominated);
+  // evaluate() under the same rule: for the decisions that filter or score further outside
+  // the core (claims' class, extenders, Python plugins).
+  Evaluation evaluate_with_nominated(int32_t class_id, const std::vector<std::pair<int32_t, int32_t>>& nominated);
   // feasible_on under the same rule (the pod's own nominated node, tried first).
   bool feasible_with_nominated(int32_t class_id, int32_t node,
                                const std::vector<std::pair<int32_t, int32_t>>& nominated);

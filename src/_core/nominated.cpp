@@ -58,6 +58,17 @@ int32_t Engine::schedule_with_nominated(int32_t class_id, const std::vector<std:
   return evaluation.selected;
 }
 
+Evaluation Engine::evaluate_with_nominated(int32_t class_id,
+                                           const std::vector<std::pair<int32_t, int32_t>>& nominated) {
+  const std::unordered_map<int32_t, Veto> vetoes = nominated_vetoes(class_id, nominated, -1);
+  vetoes_ = &vetoes;
+  struct Clear {
+    const std::unordered_map<int32_t, Veto>*& vetoes;
+    ~Clear() { vetoes = nullptr; }
+  } clear{vetoes_};
+  return evaluate(class_id);
+}
+
 bool Engine::feasible_with_nominated(int32_t class_id, int32_t node,
                                      const std::vector<std::pair<int32_t, int32_t>>& nominated) {
   return nominated_vetoes(class_id, nominated, node).empty() && feasible_on(class_id, node);

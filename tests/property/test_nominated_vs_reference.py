@@ -66,3 +66,32 @@ def test_decisions_with_nominated_pods_match_reference(scenario):
         assert got in want.best, context
         if seed is None:
             assert got == want.best[0], context
+
+
+@settings(max_examples=200)
+@given(nominated_scenarios())
+def test_evaluations_with_nominated_pods_match_reference(scenario):
+    """Engine.evaluate with the pods to yield to (the decisions that filter further outside
+    the core): each node's verdict is the reference's two passes', and the node it selects
+    is schedule_with_nominated's."""
+    cluster, bound, pending, nominated, profile, cluster_objects, _ = scenario
+    reference = ReferenceScheduler(cluster, profile, bound, cluster_objects)
+    snapshot = ClusterSnapshot(cluster, profile, seed=None, objects=cluster_objects)
+    snapshot.add_bound(bound)
+    nominator = Nominator()
+    for other, where in nominated:
+        nominator.nominate(other.key, other, where)
+    engine = snapshot.engine
+    for pod in pending:
+        held = nominator.yield_to(snapshot, pod, pod.key)
+        class_id = snapshot.class_of(pod)
+        evaluation = engine.evaluate(class_id, held)
+        feasible = [name for n, name in enumerate(snapshot.node_names)
+                    if evaluation["examined"][n] and evaluation["failed_filter"][n] is None]
+        want = [state.node.name for state in reference.states
+                if reference.failure_with_nominated(pod, state, nominated)[0] is None]
+        assert feasible == want, pod.name
+        chosen = engine.schedule_with_nominated(class_id, held)
+        assert evaluation["selected"] == chosen, pod.name
+        if chosen >= 0:
+            engine.forget(class_id, chosen)

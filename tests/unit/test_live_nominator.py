@@ -1,6 +1,6 @@
-"""The live nominator: a nominated pod's room is held against pods of lower priority only,
-never against itself; the engine counts exactly the held pods, across changes of the pod
-decided, removals, rebuilt snapshots and releases."""
+"""The live nominator: a nominated pod's room is held against pods of its priority and lower
+only, never against itself, through the core's two passes; across changes of the pod
+decided, removals, moves and rebuilt snapshots; the snapshot never counts nominated pods."""
 
 from __future__ import annotations
 
@@ -28,16 +28,12 @@ def _pod(name, cpu="1", priority=0, nominated=None):
     return PodParser().parse(obj)
 
 
-def _fits(snapshot, pod) -> list[str]:
-    """The nodes the pod could go to now, without changing the snapshot."""
-    engine = snapshot.engine
-    found = []
+def _fits(snapshot, nominator, pod) -> list[str]:
+    """The nodes the pod fits now, yielding to the nominated pods (the core's two passes)."""
+    held = nominator.yield_to(snapshot, pod, pod.uid)
     class_id = snapshot.class_of(pod)
-    while (node := engine.schedule(class_id)) >= 0:
-        found.append(node)
-    for node in found:
-        engine.forget(class_id, node)
-    return sorted(snapshot.node_names[n] for n in found)
+    return [name for node, name in enumerate(snapshot.node_names)
+            if snapshot.engine.feasible_with_nominated(class_id, node, held)]
 
 
 @pytest.fixture
@@ -54,56 +50,48 @@ def test_room_is_held_against_lower_priority_only(snapshot):
     nominator.nominate("big", big, "a")
 
     low = _pod("low", cpu="2", priority=10)
-    nominator.hold_for(snapshot, low, "low")
-    assert nominator.held() == {"big"}
-    assert _fits(snapshot, low) == ["b"]
+    assert nominator.yield_to(snapshot, low, "low") == [(snapshot.class_of(big), snapshot.node_index["a"])]
+    assert _fits(snapshot, nominator, low) == ["b"]
 
     equal = _pod("equal", cpu="2", priority=100)
-    nominator.hold_for(snapshot, equal, "equal")
-    assert _fits(snapshot, equal) == ["b"]  # equal priority yields too
+    assert _fits(snapshot, nominator, equal) == ["b"]  # equal priority yields too
 
     higher = _pod("higher", cpu="2", priority=1000)
-    nominator.hold_for(snapshot, higher, "higher")
-    assert nominator.held() == set()
-    assert _fits(snapshot, higher) == ["a", "b"]
+    assert nominator.yield_to(snapshot, higher, "higher") == []
+    assert _fits(snapshot, nominator, higher) == ["a", "b"]
 
-    nominator.hold_for(snapshot, big, "big")  # never against itself
-    assert nominator.held() == set()
-    assert _fits(snapshot, big) == ["a", "b"]
+    assert nominator.yield_to(snapshot, big, "big") == []  # never against itself
+    assert _fits(snapshot, nominator, big) == ["a", "b"]
 
 
-def test_removed_and_released_nominations_free_the_room(snapshot):
+def test_removed_and_moved_nominations_free_the_room(snapshot):
     nominator = Nominator()
     nominator.nominate("big", _pod("big", cpu="2", priority=100), "a")
     low = _pod("low", cpu="2")
-    nominator.hold_for(snapshot, low, "low")
-    assert _fits(snapshot, low) == ["b"]
+    assert _fits(snapshot, nominator, low) == ["b"]
     nominator.remove("big")
-    nominator.hold_for(snapshot, low, "low")
-    assert _fits(snapshot, low) == ["a", "b"]
+    assert _fits(snapshot, nominator, low) == ["a", "b"]
 
     nominator.nominate("big", _pod("big", cpu="2", priority=100), "b")
-    nominator.hold_for(snapshot, low, "low")
-    assert _fits(snapshot, low) == ["a"]
-    nominator.release(snapshot)
-    assert nominator.held() == set() and _fits(snapshot, low) == ["a", "b"]
+    assert _fits(snapshot, nominator, low) == ["a"]
+    assert snapshot.engine.schedule(snapshot.class_of(low)) == snapshot.node_index["a"]  # never counted in
 
 
-def test_a_rebuilt_snapshot_is_counted_afresh():
+def test_a_rebuilt_snapshot_is_asked_afresh_and_a_deleted_node_holds_nothing():
     cache = Cache(default_profile())
     cache.set_node(_node("a"))
+    cache.set_node(_node("c"))
     first = cache.snapshot_for(cache.profile)
     nominator = Nominator()
-    nominator.nominate("big", _pod("big", cpu="2", priority=100), "a")
+    nominator.nominate("big", _pod("big", cpu="2", priority=100), "c")
     low = _pod("low", cpu="1")
-    nominator.hold_for(first, low, "low")
+    assert _fits(first, nominator, low) == ["a"]
     cache.set_node(_node("b"))
-    cache.set_node(_node("c"))
     cache.delete_node("c")  # a node deleted: the next decision rebuilds
     second = cache.snapshot_for(cache.profile)
     assert second is not first
-    nominator.hold_for(second, low, "low")
-    assert _fits(second, low) == ["b", "b"]  # held on a once, not twice nor never
+    assert nominator.yield_to(second, low, "low") == []
+    assert _fits(second, nominator, low) == ["a", "b"]
 
 
 def test_the_status_nominates_and_our_nominations_stand_against_stale_watch_events(snapshot):

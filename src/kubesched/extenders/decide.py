@@ -50,11 +50,12 @@ def interested(extenders: list[HttpExtender], pod: dict) -> list[HttpExtender]:
 
 
 def decide(snapshot, pod, pod_object: dict, extenders: list[HttpExtender],
-           node_objects: dict[str, dict], *, assume: bool = True) -> Decision:
+           node_objects: dict[str, dict], *, assume: bool = True, nominated=()) -> Decision:
     """`extenders`: those interested in the pod. The pod is assumed on the node chosen
-    unless `assume` is false."""
+    unless `assume` is false. `nominated`: (class id, node) of the nominated pods the pod
+    yields to, for the core's two passes (the extenders see the nodes those leave)."""
     class_id = snapshot.class_of(pod)
-    evaluation = snapshot.engine.evaluate(class_id)
+    evaluation = snapshot.engine.evaluate(class_id, nominated)
     names = snapshot.node_names
     histogram = reason_counts(evaluation["reasons"])
     # Feasibility from the filters, not from the sign of the total (totals may be negative).

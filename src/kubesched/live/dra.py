@@ -256,8 +256,9 @@ class LiveDra:
         return [c for c in self.raw["ResourceClaim"].values() if is_extended_claim_of(c, pod.name, pod.uid)]
 
 
-def schedule_with_claims(scheduler, entry, snapshot, started: float) -> None:
-    """One decision for a pod with resource claims (Scheduler._schedule's DRA branch)."""
+def schedule_with_claims(scheduler, entry, snapshot, started: float, nominated) -> None:
+    """One decision for a pod with resource claims (Scheduler._schedule's DRA branch);
+    `nominated`: the nominated pods it yields to (Preemption.yield_to), for the two passes."""
     from kubesched.dra.allocator import AllocationError
     from kubesched.dra.deallocate import DEALLOCATED, claim_to_deallocate
     from kubesched.dra.plugin import Unschedulable, Waiting
@@ -276,7 +277,7 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float) -> None:
     try:
         claims = prefilter(snapshot, dra, pod)
         pod = dra.for_filters(pod)  # NodeResourcesFit leaves the resources devices serve
-        filtered_nodes = passing_other_filters(snapshot, pod)
+        filtered_nodes = passing_other_filters(snapshot, pod, nominated)
         verdict, score, allocations = dra.verdicts(claims, filtered_nodes)
     except Waiting as wait:  # PreEnqueue: no attempt, no event; a claim event brings it back
         scheduler.queue.gated(entry, str(wait))
@@ -292,9 +293,9 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float) -> None:
         scheduler.queue.failed(entry)
         return
     class_id = snapshot.class_with_dra(pod, verdict, score)
-    node = scheduler.preemption.on_nominated_node(snapshot, entry.uid, class_id)  # tried first, as upstream
+    node = scheduler.preemption.on_nominated_node(snapshot, entry.uid, class_id, nominated=nominated)  # tried first
     if node < 0:
-        node = snapshot.engine.schedule(class_id)
+        node = snapshot.engine.schedule_with_nominated(class_id, nominated)
     if node < 0:
         message, status = snapshot.failure_message(snapshot.engine.last_failure()), None
         post_filter = []  # the PostFilter plugins' reasons: DynamicResources' first, as upstream orders them

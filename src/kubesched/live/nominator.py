@@ -3,15 +3,14 @@ preemption, `status.nominatedNodeName`) whose room is held there while their vic
 
 A decision for pod P sees on each node the pods nominated there with a priority at least
 P's (P itself excepted): P must not take the room opened for them, while a pod of lower
-priority may be overtaken. The held pods are assumed in the engine's snapshot like placed
-pods and kept there between decisions; only the difference is assumed or forgotten when the
-next pod's priority asks for another set, or when the snapshot was rebuilt.
-
-A decision in the core (no claims, extenders or Python plugins) is handed the pods to yield
-to (`yield_to`) and runs upstream's two passes per node (src/_core/nominated.cpp): a node
-with some of them fits only if the filters pass with them added and again without them
-(inter-pod affinity that only they would satisfy does not count); scores are without them.
-The other decisions have them assumed in the snapshot (`hold_for`): the first pass only.
+priority may be overtaken. Every decision is handed the pods to yield to (`yield_to`) and
+the core runs upstream's two passes per node (src/_core/nominated.cpp): a node with some of
+them fits only if its filters pass with them added and again without them (inter-pod
+affinity that only they would satisfy does not count); scores are without them. The
+decisions that filter outside the core too (claims, extenders, Python plugins) take the
+core's verdicts under that rule: DynamicResources, an extender and a Python filter judge a
+node without regard to the pods on it, so their verdicts are the same in either pass.
+The snapshot never counts them.
 
 Which nominations count, as upstream's nominator: those of the pending pods this scheduler
 serves (its own PostFilter's, and `status.nominatedNodeName` as the watch shows it); a
@@ -40,8 +39,6 @@ class Nominated:
 class Nominator:
     def __init__(self):
         self.pods: dict[str, Nominated] = {}  # uid → nomination
-        self._held: dict[str, tuple[int, int, int]] = {}  # uid → (class id, node, GPU mask) assumed
-        self._snapshot = None  # the snapshot `_held` is counted in
 
     def nominate(self, uid: str, pod: Pod, node: str, source: str = OURS) -> None:
         self.pods[uid] = Nominated(uid, pod, node, source)
@@ -82,35 +79,3 @@ class Nominator:
         if not self.pods:
             return []
         return [(snapshot.class_of(n.pod), snapshot.node_index[n.node]) for n in self._yielded(snapshot, pod, uid)]
-
-    def hold_for(self, snapshot, pod: Pod, uid: str) -> None:
-        """Make `snapshot` count exactly the nominated pods that `pod` must yield to."""
-        if not self.pods and not self._held:  # the common case: nothing nominated
-            self._snapshot = snapshot
-            return
-        if snapshot is not self._snapshot:
-            self._held = {}  # a rebuilt snapshot counts none of them
-            self._snapshot = snapshot
-        wanted = {n.uid: n for n in self._yielded(snapshot, pod, uid)}
-        for held_uid in [u for u in self._held if u not in wanted
-                         or self._held[u][1] != snapshot.node_index[wanted[u].node]]:
-            class_id, node, gpus = self._held.pop(held_uid)
-            snapshot.engine.forget_on_gpus(class_id, node, gpus)
-        for nominated in wanted.values():
-            if nominated.uid in self._held:
-                continue
-            class_id = snapshot.class_of(nominated.pod)
-            node = snapshot.node_index[nominated.node]
-            snapshot.engine.assume(class_id, node)
-            self._held[nominated.uid] = (class_id, node, snapshot.engine.last_gpu_mask)
-
-    def release(self, snapshot) -> None:
-        """Forget every held pod: `snapshot` counts only the placed pods again."""
-        if snapshot is self._snapshot:
-            for class_id, node, gpus in self._held.values():
-                snapshot.engine.forget_on_gpus(class_id, node, gpus)
-        self._held = {}
-        self._snapshot = snapshot
-
-    def held(self) -> set[str]:
-        return set(self._held)

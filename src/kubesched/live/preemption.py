@@ -117,31 +117,24 @@ class LivePreemption:
             return False
         return True
 
-    def hold_for(self, snapshot, pod: Pod, uid: str) -> None:
-        """Count in `snapshot` the nominated pods that `pod` must yield to."""
-        self.nominator.hold_for(snapshot, pod, uid)
-
     def yield_to(self, snapshot, pod: Pod, uid: str) -> list[tuple[int, int]]:
-        """The nominated pods `pod` must yield to, for the core's two passes; none held."""
-        self.nominator.release(snapshot)
+        """The nominated pods `pod` must yield to, for the core's two passes."""
         return self.nominator.yield_to(snapshot, pod, uid)
 
-    def on_nominated_node(self, snapshot, uid: str, class_id: int, passes=None, nominated=None) -> int:
+    def on_nominated_node(self, snapshot, uid: str, class_id: int, passes=None, nominated=()) -> int:
         """Upstream tries a nominated pod's node first, and takes it if the pod passes the
         filters there (no scoring against the others): the node's index, the pod assumed
         on it; -1 when the pod has no nomination or does not fit there now. `passes(index)`:
-        the filters outside the core (Python plugins); `nominated`: yield_to's answer, when
-        the core runs the two passes (else they are held)."""
+        the filters outside the core (Python plugins, extenders); `nominated`: yield_to's answer."""
         node = self.nominator.node_of(uid)
         index = snapshot.node_index.get(node) if node else None
         if index is None:
             return -1
         engine = snapshot.engine
-        fits = (engine.feasible_on(class_id, index) if nominated is None
-                else engine.feasible_with_nominated(class_id, index, nominated))
-        if not fits or (passes is not None and not passes(index)):
+        if not engine.feasible_with_nominated(class_id, index, nominated) or (passes is not None
+                                                                           and not passes(index)):
             return -1
-        snapshot.engine.assume(class_id, index)
+        engine.assume(class_id, index)
         return index
 
     @staticmethod
@@ -155,7 +148,6 @@ class LivePreemption:
         `class_id`: the pod's class when not its plain one (a pod with claims); `decide`:
         preempt, or what stands for it (a profile with Python filters)."""
         self.metrics.preemption_attempts.inc()
-        self.nominator.release(snapshot)  # the decision takes the nominations apart
         # The nominator knows the nomination as we last wrote it, which the watch may not
         # have shown yet.
         current = self.nominator.node_of(uid) or _status_nominated_node(pod)

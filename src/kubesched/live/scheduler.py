@@ -182,35 +182,35 @@ class Scheduler:
         snapshot = self.cache.snapshot_for(profile)
         claims = "DynamicResources" in profile.filters and self.dra.has_claims(pod)
         extenders = interested(self.options.extenders, pod.raw or {}) if self.options.extenders else ()
-        in_core = not (claims or extenders or profile.python_filters or profile.python_scores)
-        nominated = self.preemption.yield_to(snapshot, pod, entry.uid) if in_core else None
-        if not in_core:  # the core's two passes cover its own filters only: these are held
-            self.preemption.hold_for(snapshot, pod, entry.uid)
+        nominated = self.preemption.yield_to(snapshot, pod, entry.uid)  # for the core's two passes
         if self.gpu_workload is not None and uses_typical_pods(profile):
             self.gpu_workload.apply(snapshot)
         if claims:
-            schedule_with_claims(self, entry, snapshot, started)
+            schedule_with_claims(self, entry, snapshot, started, nominated)
             return
         class_id = snapshot.class_of(pod)
         binder = None
         decision = None
         if extenders and (node := self.preemption.on_nominated_node(  # tried first, the extenders' filters too
                 snapshot, entry.uid, class_id, lambda index: passes_on_node(
-                    extenders, pod.raw or {}, snapshot.node_names[index], self.cache.node_objects))) >= 0:
+                    extenders, pod.raw or {}, snapshot.node_names[index], self.cache.node_objects),
+                nominated)) >= 0:
             failure, counts = None, (1, 1)
             binder = next((extender for extender in extenders if extender.config.bind_verb), None)
         elif extenders:
-            decision = decide_with_extenders(snapshot, pod, pod.raw or {}, extenders, self.cache.node_objects)
+            decision = decide_with_extenders(snapshot, pod, pod.raw or {}, extenders, self.cache.node_objects,
+                                             nominated=nominated)
             if decision.error is not None:
                 self._extender_error(entry, decision.error, time.monotonic() - started)
                 return
             node, failure, counts, binder = decision.node, decision.message, decision.counts, decision.binder
         elif profile.python_filters or profile.python_scores:
             node = self.preemption.on_nominated_node(  # tried first, as upstream (sim/preempting_python.py)
-                snapshot, entry.uid, class_id, lambda index: python_rejection(snapshot, pod, index) is None)
+                snapshot, entry.uid, class_id, lambda index: python_rejection(snapshot, pod, index) is None,
+                nominated)
             failure, counts = None, (1, 1)
             if node < 0:
-                placement = decide_with_python_plugins(snapshot, pod)  # assumes, as schedule does
+                placement = decide_with_python_plugins(snapshot, pod, nominated)  # assumes, as schedule does
                 node = snapshot.node_index[placement.node] if placement.node is not None else -1
                 failure = placement.message
                 counts = None

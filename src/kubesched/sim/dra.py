@@ -61,11 +61,32 @@ def claims_json(claims: PodClaims, dra: DraCluster | None = None) -> list[dict]:
             for claim in claims.claims]
 
 
-def passing_other_filters(snapshot, pod: Pod) -> list[int]:
+def passing_other_filters(snapshot, pod: Pod, held=()) -> list[int]:
     """The nodes upstream's DynamicResources Filter runs on: those every earlier filter passes
-    (the pod's class without claims passes the same filters but DynamicResources)."""
-    class_id = snapshot.class_of(pod)
-    return [n for n in range(snapshot.node_count) if _core.feasible_on(snapshot.engine, class_id, n)]
+    (the pod's class without claims passes the same filters but DynamicResources); `held`:
+    (class id, node) of nominated pods the pod yields to, counted as in the first of the
+    two passes (src/_core/nominated.cpp), which runs Filter wherever the earlier ones pass."""
+    engine = snapshot.engine
+    assumed = []
+    for nominated_class, node in held:
+        engine.assume(nominated_class, node)
+        assumed.append((nominated_class, node, engine.last_gpu_mask))
+    try:
+        class_id = snapshot.class_of(pod)
+        return [n for n in range(snapshot.node_count) if _core.feasible_on(engine, class_id, n)]
+    finally:
+        for nominated_class, node, gpus in reversed(assumed):
+            engine.forget_on_gpus(nominated_class, node, gpus)
+
+
+def schedule_nominated_first(snapshot, class_id: int, own: int, held) -> int:
+    """The node for the pod's class with DynamicResources' verdicts, assumed there (-1 when
+    none fits): its nominated node `own` first, then all, under the two passes with `held`."""
+    engine = snapshot.engine
+    if own >= 0 and engine.feasible_with_nominated(class_id, own, held):
+        engine.assume(class_id, own)
+        return own
+    return engine.schedule_with_nominated(class_id, held)
 
 
 def decide_with_claims(snapshot, dra: DraCluster, pod: Pod, placement, again: bool = True):
@@ -78,13 +99,14 @@ def decide_with_claims(snapshot, dra: DraCluster, pod: Pod, placement, again: bo
     except Unschedulable as rejection:
         return placement(pod.key, None, rejected_message(snapshot, pod, rejection, preempts=False)), True
     pod = dra.for_filters(pod)
+    own, held = snapshot.nominations.take(snapshot, pod) if snapshot.nominations else (-1, [])
     try:
-        filtered_nodes = passing_other_filters(snapshot, pod)
+        filtered_nodes = passing_other_filters(snapshot, pod, held)
         verdict, score, allocations = dra.verdicts(claims, filtered_nodes)
     except AllocationError as error:
         return placement(pod.key, None, f"error: running \"DynamicResources\" filter plugin: {error}"), True
     class_id = snapshot.class_with_dra(pod, verdict, score)
-    node = snapshot.engine.schedule(class_id)
+    node = schedule_nominated_first(snapshot, class_id, own, held)
     if node < 0:
         message = snapshot.failure_message(snapshot.engine.last_failure())
         freed = claim_to_deallocate(dra, claims, verdict, filtered_nodes) if again and snapshot.profile.dra_post_filter \

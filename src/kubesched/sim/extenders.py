@@ -50,13 +50,19 @@ def decide_with_extenders(snapshot: ClusterSnapshot, pods: list[Pod], extenders:
 
 def _decide_one(snapshot: ClusterSnapshot, pod: Pod, extenders: tuple, asked: list, node_objects: dict, flow):
     """(its Placement, the pods evicted for it)."""
-    decision = decide(snapshot, pod, pod.raw or {}, asked, node_objects)
     class_id = snapshot.class_of(pod)
+    own, held = snapshot.nominations.take(snapshot, pod) if snapshot.nominations else (-1, [])
+    if own >= 0 and snapshot.engine.feasible_with_nominated(class_id, own, held) \
+            and passes_on_node(asked, pod.raw or {}, snapshot.node_names[own], node_objects):  # tried first
+        snapshot.engine.assume(class_id, own)
+        return _placed(snapshot, flow, pod, class_id, Placement(pod.key, snapshot.node_names[own])), []
+    decision = decide(snapshot, pod, pod.raw or {}, asked, node_objects, nominated=held)
     if decision.node >= 0:
         return _placed(snapshot, flow, pod, class_id, Placement(pod.key, snapshot.node_names[decision.node])), []
     if decision.error is not None or flow is None or snapshot.profile.preemption is None:
         return _placed(snapshot, flow, pod, class_id, Placement(pod.key, None, decision.error or decision.message or "")), []
-    result = preempt_with_extenders(snapshot, pod, flow.table, extenders=extenders, decision=decision)
+    result = preempt_with_extenders(snapshot, pod, flow.table, extenders=extenders, decision=decision,
+                                    nominated=snapshot.nominations.pairs() if snapshot.nominations else ())
     if result.nominated_node is None:
         return _placed(snapshot, flow, pod, class_id, Placement(pod.key, None, result.fit_error(decision.message))), []
     evict(snapshot, flow, pod, result.victims)
@@ -64,11 +70,12 @@ def _decide_one(snapshot: ClusterSnapshot, pod: Pod, extenders: tuple, asked: li
     nominated = result.nominated_node
     index = snapshot.node_index[nominated]
     # the next cycle: the nominated node first, if the core's filters and the extenders' pass there
-    if snapshot.engine.feasible_on(class_id, index) and passes_on_node(asked, pod.raw or {}, nominated, node_objects):
+    if snapshot.engine.feasible_with_nominated(class_id, index, held) \
+            and passes_on_node(asked, pod.raw or {}, nominated, node_objects):
         snapshot.engine.assume(class_id, index)
         placement = Placement(pod.key, nominated)
     else:
-        again = decide(snapshot, pod, pod.raw or {}, asked, node_objects)
+        again = decide(snapshot, pod, pod.raw or {}, asked, node_objects, nominated=held)
         if again.node >= 0:
             placement = Placement(pod.key, snapshot.node_names[again.node])
         else:

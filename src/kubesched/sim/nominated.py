@@ -32,13 +32,17 @@ class Nominations:
         return [(snapshot.class_of(other), snapshot.node_index[node]) for key, (other, node) in self.pods.items()
                 if key != pod.key and yields_to(pod, other, node, snapshot)]
 
+    def take(self, snapshot, pod: Pod) -> tuple[int, list[tuple[int, int]]]:
+        """Ends the pod's own nomination: (its nominated node's index, -1 for none; the
+        nominated pods it must yield to, as yield_to)."""
+        own = self.pods.pop(pod.key, None)
+        return snapshot.node_index.get(own[1], -1) if own else -1, self.yield_to(snapshot, pod)
+
     def decide(self, snapshot, pod: Pod, class_id: int) -> int:
         """Decide `pod` (assumed on the node chosen; -1 and the reasons in the engine's
         last_failure when none fits); its own nomination is over."""
-        own = self.pods.pop(pod.key, None)
-        held = self.yield_to(snapshot, pod)
+        node, held = self.take(snapshot, pod)
         engine = snapshot.engine
-        node = snapshot.node_index.get(own[1], -1) if own else -1
         if node >= 0 and engine.feasible_with_nominated(class_id, node, held):  # tried first, as upstream
             engine.assume(class_id, node)
             return node

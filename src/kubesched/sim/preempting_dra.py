@@ -16,7 +16,7 @@ from kubesched.dra.plugin import DraCluster, PodClaims, RejectedBefore, Unschedu
 from kubesched.dra.release import release_claims
 from kubesched.model.records import Pod
 from kubesched.preemption import Preemption, preempt
-from kubesched.sim.dra import claims_json, passing_other_filters, prefilter, rejected_message
+from kubesched.sim.dra import claims_json, passing_other_filters, prefilter, rejected_message, schedule_nominated_first
 
 
 def dry_run_class(snapshot, dra: DraCluster, claims: PodClaims, pod: Pod) -> int:
@@ -59,19 +59,21 @@ def decide_claims_preempting(snapshot, dra: DraCluster, pod: Pod, flow, placemen
     except Unschedulable as rejection:  # unresolvable on every node
         return placement(pod.key, None, rejected_message(snapshot, pod, rejection, preempts=True)), True, []
     filtered = dra.for_filters(pod)
+    own, held = snapshot.nominations.take(snapshot, pod) if snapshot.nominations else (-1, [])
     try:
-        filtered_nodes = passing_other_filters(snapshot, filtered)
+        filtered_nodes = passing_other_filters(snapshot, filtered, held)
         verdict, score, allocations = dra.verdicts(claims, filtered_nodes)
         class_id = snapshot.class_with_dra(filtered, verdict, score)
         engine = snapshot.engine
-        node = engine.schedule(class_id)
+        node = schedule_nominated_first(snapshot, class_id, own, held)
         if node >= 0:
             return _placed(snapshot, dra, pod, claims, class_id, node, allocations[node], flow, placement), True, []
         fit_message = snapshot.failure_message(engine.last_failure())
         # PostFilter: DynamicResources (deallocate.py) before DefaultPreemption, on the same cycle state
         freed = claim_to_deallocate(dra, claims, verdict, filtered_nodes) if again and snapshot.profile.dra_post_filter \
             else None
-        result = preempt(snapshot, pod, flow.table, class_id=dry_run_class(snapshot, dra, claims, pod))
+        result = preempt(snapshot, pod, flow.table, class_id=dry_run_class(snapshot, dra, claims, pod),
+                         nominated=snapshot.nominations.pairs() if snapshot.nominations else ())
     except AllocationError as error:
         return placement(pod.key, None, f"error: running \"DynamicResources\" filter plugin: {error}"), True, []
     if freed is not None:
@@ -88,17 +90,12 @@ def decide_claims_preempting(snapshot, dra: DraCluster, pod: Pod, flow, placemen
     # The next cycle: PreFilter again (the victims' devices are free), the nominated node first.
     try:
         claims = dra.prefilter(pod)
-        verdict, score, allocations = dra.verdicts(claims, passing_other_filters(snapshot, filtered))
+        verdict, score, allocations = dra.verdicts(claims, passing_other_filters(snapshot, filtered, held))
     except (Unschedulable, AllocationError) as error:
         return (placement(pod.key, None, f"{head} {error}.", nominated_node=result.nominated_node,
                           preempted=preempted), True, result.victims)
     class_id = snapshot.class_with_dra(filtered, verdict, score)
-    nominated = snapshot.node_index[result.nominated_node]
-    if engine.feasible_on(class_id, nominated):
-        engine.assume(class_id, nominated)
-        node = nominated
-    else:
-        node = engine.schedule(class_id)  # assumes the pod where it goes
+    node = schedule_nominated_first(snapshot, class_id, snapshot.node_index[result.nominated_node], held)
     if node < 0:
         message = result.fit_error(snapshot.failure_message(engine.last_failure()))
         return (placement(pod.key, None, message, nominated_node=result.nominated_node, preempted=preempted),

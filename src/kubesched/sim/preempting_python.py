@@ -64,7 +64,8 @@ def decide_python_preempting(snapshot, pods: list[Pod], flow, decide, placement_
         decided = decide(snapshot, pod)
         victims: list[Pod] = []
         if decided.node is None:
-            result = preempt_with_python_filters(snapshot, pod, flow.table)
+            result = preempt_with_python_filters(snapshot, pod, flow.table, nominated=snapshot.nominations.pairs()
+                                                 if snapshot.nominations else ())
             if result.nominated_node is None:
                 decided.message = result.fit_error(decided.message)
             else:
@@ -85,7 +86,9 @@ def _retry(snapshot, pod: Pod, result: Preemption, decide, placement_type):
     """The next cycle: the nominated node first (if every filter passes there), else all."""
     class_id = snapshot.class_of(pod)
     nominated = snapshot.node_index[result.nominated_node]
-    if snapshot.engine.feasible_on(class_id, nominated) and python_rejection(snapshot, pod, nominated) is None:
+    held = snapshot.nominations.yield_to(snapshot, pod) if snapshot.nominations else []
+    if snapshot.engine.feasible_with_nominated(class_id, nominated, held) \
+            and python_rejection(snapshot, pod, nominated) is None:
         snapshot.engine.assume(class_id, nominated)
         decided = placement_type(pod.key, result.nominated_node)
     else:

@@ -15,7 +15,7 @@ from kubesched.sim.dra import decide_with_claims
 from kubesched.sim.nominated import Nominations
 from kubesched.sim.preempting import PreemptionFlow, decide_preempting, recreated
 from kubesched.sim.preempting_dra import decide_claims_preempting
-from kubesched.sim.preempting_python import decide_python_preempting
+from kubesched.sim.preempting_python import decide_python_preempting, python_rejection
 from kubesched.sim.python_selection import run_python_plugins, select
 from kubesched.sim.queue import queue_order
 from kubesched.framework.fit_error import fit_error_message, reason_counts
@@ -234,10 +234,19 @@ def _decide(snapshot: ClusterSnapshot, pods: list[Pod], flow: PreemptionFlow | N
     return placements, [], []
 
 
-def decide_with_python_plugins(snapshot: ClusterSnapshot, pod: Pod) -> Placement:
-    """The core filters and scores; then the profile's Python plugins on the feasible nodes."""
+def decide_with_python_plugins(snapshot: ClusterSnapshot, pod: Pod, nominated=None) -> Placement:
+    """The core filters and scores; then the profile's Python plugins on the feasible nodes.
+    `nominated`: (class id, node) of the nominated pods the pod yields to, for the core's two
+    passes; None: simulate's (sim/nominated.py), the pod's own nominated node tried first."""
     class_id = snapshot.class_of(pod)
-    evaluation = snapshot.engine.evaluate(class_id)
+    engine = snapshot.engine
+    if nominated is None:
+        own, nominated = snapshot.nominations.take(snapshot, pod) if snapshot.nominations else (-1, [])
+        if own >= 0 and engine.feasible_with_nominated(class_id, own, nominated) \
+                and python_rejection(snapshot, pod, own) is None:
+            engine.assume(class_id, own)
+            return Placement(pod.key, snapshot.node_names[own])
+    evaluation = engine.evaluate(class_id, nominated)
     histogram = reason_counts(evaluation["reasons"])
     verdicts = run_python_plugins(snapshot, pod, evaluation)
     for verdict in verdicts.values():
