@@ -145,7 +145,8 @@ class DraCluster:
 
     def for_filters(self, pod: Pod) -> Pod:
         """The pod as the filters before DynamicResources see it: NodeResourcesFit leaves the
-        extended resources that devices serve to DynamicResources."""
+        extended resources that devices serve to DynamicResources, except on nodes whose
+        allocatable lists them (extended.as_fit_sees)."""
         resources = self.backed_resources(pod)
         return as_fit_sees(pod, resources, self._advertised, self._for_filters) if resources else pod
 

@@ -276,7 +276,7 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float, nominated) 
         return
     try:
         claims = prefilter(snapshot, dra, pod)
-        pod = dra.for_filters(pod)  # NodeResourcesFit leaves the resources devices serve
+        pod = dra.for_filters(pod)  # NodeResourcesFit leaves devices' resources to DynamicResources
         filtered_nodes = passing_other_filters(snapshot, pod, nominated)
         verdict, score, allocations = dra.verdicts(claims, filtered_nodes)
     except Waiting as wait:  # PreEnqueue: no attempt, no event; a claim event brings it back
