@@ -24,6 +24,7 @@ from tests.integration.live_fixtures import (  # noqa: F401 (fixtures)
     RunningScheduler, create_pod, events_for, list_pods, live_kube, live_plane, namespace, pod,
     scheduler_name, wait_all_bound)
 from tests.https import https_get
+from tests.waiting import wait_for
 from tests.json_server import JsonServer
 from tests.integration.test_live_rbac import DEPLOY, _apply, _token_kubeconfig
 
@@ -174,7 +175,7 @@ def test_leader_election_from_the_configuration(live_plane, live_kube, namespace
     config.write_text(yaml.safe_dump({
         "apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeSchedulerConfiguration",
         "leaderElection": {"leaderElect": True, "resourceName": lease, "resourceNamespace": "kube-system",
-                           "leaseDuration": "4s", "renewDeadline": "3s", "retryPeriod": "500ms"},
+                           "leaseDuration": "15s", "renewDeadline": "10s", "retryPeriod": "500ms"},
         "profiles": [{"schedulerName": scheduler_name}]}))
     replicas = [RunningScheduler(live_plane.kubeconfig, config, tmp_path / f"run-{i}.log") for i in range(2)]
     try:
@@ -192,9 +193,13 @@ def test_leader_election_from_the_configuration(live_plane, live_kube, namespace
                 break
             time.sleep(0.2)
         assert statuses == ["0.0", "1.0"]
-        instances = {e["reportingInstance"] for e in events_for(live_kube, namespace)
-                     if e["reason"] == "Scheduled"}
-        assert len(instances) == 1  # one replica bound them all
+
+        def scheduled_events():  # normal events give way to bindings for up to 120 s (live/events.py)
+            found = [e for e in events_for(live_kube, namespace) if e["reason"] == "Scheduled"]
+            return found if len(found) >= 30 else None
+
+        events = wait_for(scheduled_events, timeout=300, what="a Scheduled event per pod", interval=0.5)
+        assert len({e["reportingInstance"] for e in events}) == 1  # one replica bound them all
     finally:
         for replica in replicas:
             replica.kill()

@@ -79,7 +79,7 @@ def test_deploy_rbac_is_enough_to_schedule(live_plane, live_kube, namespace, sta
         wait_all_bound(live_kube, namespace, 10, timeout=60)
         condition = scheduled_condition(wait_decided(live_kube, namespace, "sa-too-big"))
         assert condition["status"] == "False" and condition["reason"] == "Unschedulable"
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 120  # a poll limit: events are sent after the bindings
         while time.monotonic() < deadline:
             reasons = {e["reason"] for e in events_for(live_kube, namespace)}
             if {"Scheduled", "FailedScheduling"} <= reasons:

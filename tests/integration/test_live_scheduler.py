@@ -84,7 +84,7 @@ def test_decisions_match_simulate_one_pod_at_a_time(live_plane, live_kube, names
             assert used.get((node.name, resource), 0) <= node.allocatable[resource]
 
     placed = sum(1 for obj in decided if obj["spec"].get("nodeName"))
-    deadline = time.monotonic() + 10  # events are posted after the binding, asynchronously
+    deadline = time.monotonic() + 120  # events are posted after the binding, asynchronously (a poll limit)
     while True:
         reasons = [(e["reason"], e["regarding"]["name"]) for e in events_for(live_kube, namespace)]
         if sum(1 for r, _ in reasons if r == "Scheduled") >= placed \
