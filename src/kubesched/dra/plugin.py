@@ -103,7 +103,7 @@ class DraCluster:
         self._by_resource = classes_by_resource(objects.classes)
         self._advertised: set[str] = set()  # of those, the ones some node lists in its allocatable
         self._note_advertised(nodes)
-        self._served: dict[str, list[str]] = {}  # pod key → the resources its claim asks on its node
+        self._served: dict[str, list[str]] = {}  # pod key → the resources its claim asks on its node (reserve)
         self._for_filters: dict = {}
         self._gone: set[str] = set()  # claims deleted with their pod (release.py): a recreated pod gets new ones
 
@@ -163,7 +163,7 @@ class DraCluster:
         if extended is None:
             return claims
         resources = self.backed_resources(claims.pod)
-        needed = [r for r in resources if node.allocatable.get(r, 0) == 0]
+        needed = self._needed_on(resources, node)
         if len(needed) == len(resources):
             return claims
         index = next(i for i, c in enumerate(claims.claims) if c.key == extended.key)
@@ -175,6 +175,11 @@ class DraCluster:
             del kept[index]
             to_allocate = [i - (i > index) for i in to_allocate if i != index]
         return PodClaims(claims.pod, kept, to_allocate)
+
+    @staticmethod
+    def _needed_on(resources: list[str], node: Node) -> list[str]:
+        """Of these extended resources, those DynamicResources serves on the node."""
+        return [r for r in resources if node.allocatable.get(r, 0) == 0]
 
     def claims_of(self, pod: Pod) -> list[ResourceClaim]:
         """PreEnqueue: each claim the pod names, or Unschedulable with upstream's message."""
@@ -214,7 +219,7 @@ class DraCluster:
 
     def request_mappings(self, pod: Pod) -> list[dict]:
         """Which container's resource each request of that claim serves (pod status)."""
-        resources = self._served.get(pod.key) or self.backed_resources(pod)
+        resources = self._served.get(pod.key, self.backed_resources(pod))
         return request_mappings(pod, resources, self._by_resource)
 
     def _extended_claim(self, pod: Pod, resources: list[str]) -> ResourceClaim:
@@ -355,9 +360,8 @@ class DraCluster:
                 del self._created[(claims.pod.key, EXTENDED)]
             else:
                 self.objects.claims[extended.key] = narrowed
-                self._served[claims.pod.key] = [r for r in self.backed_resources(claims.pod)
-                                                if self.nodes[node].allocatable.get(r, 0) == 0]
             claims.claims, claims.to_allocate = on_node.claims, on_node.to_allocate
+        self._served[claims.pod.key] = self._needed_on(self.backed_resources(claims.pod), self.nodes[node])
         for index, allocation in zip(claims.to_allocate, allocations):
             claims.claims[index].allocation = allocation
             self._take(allocation)
