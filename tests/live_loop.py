@@ -8,12 +8,13 @@ from kubesched.framework.config import parse_config
 from kubesched.live.scheduler import Options, Scheduler
 
 
-def scheduler(kube, name: str, **profile) -> Scheduler:
+def scheduler(kube, name: str, extenders=(), **profile) -> Scheduler:
     """A Scheduler for one profile named `name` (more of its fields in `profile`, e.g.
-    plugins, pluginConfig), with short backoffs."""
+    plugins, pluginConfig), with short backoffs; `extenders`: HttpExtenders it calls."""
     profiles = parse_config({"apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeSchedulerConfiguration",
                              "profiles": [{"schedulerName": name, **profile}]})
-    return Scheduler(kube, profiles, options=Options(pod_initial_backoff=0.05, pod_max_backoff=0.1))
+    return Scheduler(kube, profiles, options=Options(pod_initial_backoff=0.05, pod_max_backoff=0.1,
+                                                     extenders=tuple(extenders)))
 
 
 def step(sched: Scheduler, until=lambda: True, timeout: float = 60.0) -> None:

@@ -37,16 +37,23 @@ def nominated_scenarios(draw):
     return cluster, bound, pending, nominated, draw(profiles()), draw(objects()), seed
 
 
-@settings(max_examples=400)
-@given(nominated_scenarios())
-def test_decisions_with_nominated_pods_match_reference(scenario):
-    cluster, bound, pending, nominated, profile, cluster_objects, seed = scenario
+def _both_sides(cluster, bound, nominated, profile, cluster_objects, seed):
+    """The reference, the engine's snapshot with the bound pods, and a nominator holding the
+    nominations."""
     reference = ReferenceScheduler(cluster, profile, bound, cluster_objects)
     snapshot = ClusterSnapshot(cluster, profile, seed=seed, objects=cluster_objects)
     snapshot.add_bound(bound)
     nominator = Nominator()
     for other, where in nominated:
         nominator.nominate(other.key, other, where)
+    return reference, snapshot, nominator
+
+
+@settings(max_examples=400)
+@given(nominated_scenarios())
+def test_decisions_with_nominated_pods_match_reference(scenario):
+    cluster, bound, pending, nominated, profile, cluster_objects, seed = scenario
+    reference, snapshot, nominator = _both_sides(cluster, bound, nominated, profile, cluster_objects, seed)
     for pod in pending:
         held = nominator.yield_to(snapshot, pod, pod.key)
         event(f"yields to {min(len(held), 2)}{'+' if len(held) >= 2 else ''} nominated pods")
@@ -75,12 +82,7 @@ def test_evaluations_with_nominated_pods_match_reference(scenario):
     the core): each node's verdict is the reference's two passes', and the node it selects
     is schedule_with_nominated's."""
     cluster, bound, pending, nominated, profile, cluster_objects, _ = scenario
-    reference = ReferenceScheduler(cluster, profile, bound, cluster_objects)
-    snapshot = ClusterSnapshot(cluster, profile, seed=None, objects=cluster_objects)
-    snapshot.add_bound(bound)
-    nominator = Nominator()
-    for other, where in nominated:
-        nominator.nominate(other.key, other, where)
+    reference, snapshot, nominator = _both_sides(cluster, bound, nominated, profile, cluster_objects, None)
     engine = snapshot.engine
     for pod in pending:
         held = nominator.yield_to(snapshot, pod, pod.key)

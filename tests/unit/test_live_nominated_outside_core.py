@@ -11,9 +11,9 @@ import sys
 import pytest
 
 from kubesched.extenders.client import HttpExtender
-from kubesched.framework.config import parse_config
 from kubesched.framework.extender_config import ExtenderConfig
-from kubesched.live.scheduler import Options, Scheduler
+from kubesched.live.scheduler import Scheduler
+from tests import live_loop
 from tests.conformance.dra_builders import claim, device, device_class, request, resource_slice
 from tests.extender_server import extender_servers
 from tests.live_loop import step
@@ -35,10 +35,8 @@ servers = extender_servers(prefix="/ext")
 
 
 def scheduler(kube, plugins=None, extenders=()) -> Scheduler:
-    profiles = parse_config({"apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeSchedulerConfiguration",
-                             "profiles": [{"schedulerName": NAME, "plugins": {**NO_PREEMPTION, **(plugins or {})}}]})
-    options = Options(pod_initial_backoff=0.05, pod_max_backoff=0.1, extenders=tuple(map(HttpExtender, extenders)))
-    return Scheduler(kube, profiles, options=options)
+    return live_loop.scheduler(kube, NAME, extenders=map(HttpExtender, extenders),
+                               plugins={**NO_PREEMPTION, **(plugins or {})})
 
 
 def follower() -> dict:
