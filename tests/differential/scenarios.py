@@ -605,6 +605,9 @@ def _config(g: _Gen) -> dict:
         plugins["filter"] = {"disabled": [{"name": g.pick(("TaintToleration", "NodePorts", "NodeUnschedulable"))}]}
     plugin_config = [args for args in (_fit_args(g), _balanced_args(g), _interpod_args(g), _spread_args(g),
                                        _node_affinity_args(g)) if args]
+    if g.chance(0.15):  # drawn last: the draws before it are what they were without it
+        # no DynamicResources PostFilter: nothing deallocated, no `not found` after a PreFilter rejection
+        plugins["postFilter"] = {"disabled": [{"name": "DynamicResources"}]}
     profile: dict = {"schedulerName": "default-scheduler"}
     if plugins:
         profile["plugins"] = plugins
