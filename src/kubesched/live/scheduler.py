@@ -228,7 +228,7 @@ class Scheduler:
             preempted = None
             python = bool(profile.python_filters or profile.python_scores) and not extenders
             if ((failure is None or python or decision is not None) and self.preemption.enabled(profile)
-                    and not snapshot.post_filter_ends(snapshot.class_of(pod))):
+                    and not snapshot.post_filter_ends(class_id)):
                 decide = preempt_with_python_filters if python else preempt
                 if decision is not None:  # extenders/preempt.py
                     decide = partial(preempt_with_extenders, extenders=self.options.extenders, decision=decision)
