@@ -386,6 +386,14 @@ cdef class Engine:
     def set_seed(self, seed):
         self.engine.set_seed(-1 if seed is None else seed)
 
+    @property
+    def next_start_node(self):
+        return self.engine.next_start_node()
+
+    @next_start_node.setter
+    def next_start_node(self, int32_t start):
+        self.engine.set_next_start_node(start)
+
     def choose_tie(self, int64_t ties):
         """The index, among `ties` equally best nodes, the engine's selection would take."""
         return self.engine.choose_tie(ties)

@@ -279,6 +279,8 @@ cdef extern from "engine.hpp" namespace "kubesched" nogil:
         const Profile& profile()
         void set_profile(Profile) except +
         void set_seed(int64_t)
+        int32_t next_start_node()
+        void set_next_start_node(int32_t)
         int64_t choose_tie(int64_t)
         int32_t add_node(string) except +
         int32_t add_matcher(const Matcher&) except +

@@ -48,6 +48,10 @@ class Engine {
   const Profile& profile() const { return profile_; }
   void set_profile(Profile profile);
   void set_seed(int64_t seed);  // >= 0: random choice among ties; < 0: first in node order
+  // Where the next sampled search starts (upstream's nextStartNodeIndex): the scheduler's, not
+  // the snapshot's, so a snapshot built anew for the same scheduler takes it over.
+  int32_t next_start_node() const { return next_start_node_; }
+  void set_next_start_node(int32_t start) { next_start_node_ = start < 0 ? 0 : start; }
   // Which of `ties` equally best nodes to take, as the engine's own selection does: uniform
   // from the seeded stream, or the first without a seed (for selections made outside, e.g.
   // with Python plugins' scores).

@@ -5,7 +5,10 @@ clusters go through random events — nodes added, changed (labels, taints, allo
 unschedulable, images), heartbeats, deleted; pods bound, relabelled, removed and decided by
 the cache itself; Services, ReplicaSets and StatefulSets added, changed, deleted; Namespace labels
 changed; the profile switched — with spreading, inter-pod (anti-)affinity, node affinity,
-images and ports in the pods. Ties are broken at random from the same seed on both sides."""
+images, ports and shares of GPUs in the pods. Ties are broken at random from the same seed on
+both sides. On clusters large enough for percentageOfNodesToScore to sample, the cache's
+sampled search goes on from where it stopped, across snapshots built anew, as upstream's
+scheduler keeps its start across cluster changes."""
 
 from __future__ import annotations
 
@@ -16,16 +19,21 @@ from hypothesis import strategies as st
 
 from kubesched.framework.pod_class import ClusterObjects
 from kubesched.live.cache import Cache
+from kubesched.model.gpu import (GPU_COUNT_ANNOTATION, GPU_MILLI_ANNOTATION, GPU_MODEL_LABEL, GPU_MODELS_ANNOTATION,
+                                 GPU_RESOURCE)
 from kubesched.model.nodes import parse_node
-from kubesched.model.records import Node, Pod
+from kubesched.model.records import Node, Pod, PodSpecInfo
 from kubesched.snapshot.cluster import ClusterSnapshot
 
-from .strategies import KEYS, NAMESPACES, VALUES, node, nodes, pod_labels, profiles, specs, taints
+from .strategies import KEYS, NAMESPACES, VALUES, large_clusters, node, nodes, pod_labels, profiles, specs, taints
 
 KINDS = {"services": "services", "replicasets": "replica_sets", "statefulsets": "stateful_sets"}
 NAMES = {"services": "svc", "replicasets": "rs", "statefulsets": "ss"}
 OWNERS = (("", ""), ("ReplicaSet", "rs"), ("StatefulSet", "ss"))
 ADDED = 3  # nodes that may join after the start
+GPU_MODELS = ("A", "B")
+# GPU sharing's score plugins that need neither typical pods (FGD) nor random numbers
+GPU_SCORES = ("DotProductScore", "GpuClusteringScore", "GpuPackingScore", "BestFitScore")
 
 
 def node_object(node: Node, heartbeat: int = 0) -> dict:
@@ -44,6 +52,28 @@ def node_object(node: Node, heartbeat: int = 0) -> dict:
 def workload_object(kind: str, namespace: str, labels: dict, uid: str) -> dict:
     selector = labels if kind == "services" else {"matchLabels": labels}
     return {"metadata": {"name": NAMES[kind], "namespace": namespace, "uid": uid}, "spec": {"selector": selector}}
+
+
+@st.composite
+def with_gpus(draw, node: Node) -> Node:
+    """Sometimes a node of GPUs to share (kubesched.model.gpu), of one model."""
+    if draw(st.booleans()):
+        return node
+    return replace(node, allocatable={**node.allocatable, GPU_RESOURCE: draw(st.sampled_from((1, 2, 4)))},
+                   labels={**node.labels, GPU_MODEL_LABEL: draw(st.sampled_from(GPU_MODELS))})
+
+
+@st.composite
+def gpu_annotations(draw) -> dict:
+    """None mostly; else a share of one GPU, or whole GPUs, maybe of some models only."""
+    kind = draw(st.sampled_from(("none", "none", "share", "whole")))
+    if kind == "none":
+        return {}
+    annotations = {GPU_COUNT_ANNOTATION: "1", GPU_MILLI_ANNOTATION: str(draw(st.sampled_from((250, 500, 700))))} \
+        if kind == "share" else {GPU_COUNT_ANNOTATION: str(draw(st.integers(1, 2)))}
+    if draw(st.booleans()):
+        annotations[GPU_MODELS_ANNOTATION] = draw(st.sampled_from(("A", "B", "A|B")))
+    return annotations
 
 
 selector_labels = st.one_of(
@@ -76,28 +106,41 @@ def node_change(draw, old: Node, i: int) -> Node:
     return replace(old, **changed)
 
 
+def loose(spec: PodSpecInfo) -> PodSpecInfo:
+    """`spec` without what confines a pod to a few nodes (its scoring preferences kept)."""
+    return replace(spec, requests={k: v for k, v in spec.requests.items() if k in ("cpu", "memory")},
+                   node_selector=(), required_node_terms=None, pod_affinity_required=(),
+                   pod_anti_affinity_required=(), host_ports=())
+
+
 @st.composite
-def scenarios(draw):
-    cluster = draw(nodes(min_size=1, max_size=6))
-    joining = [draw(node(len(cluster) + k)) for k in range(ADDED)]
+def scenarios(draw, large=False):
+    """`large`: enough nodes for the profiles' percentageOfNodesToScore to sample."""
+    cluster = draw(large_clusters(min_size=120, max_size=160) if large else nodes(min_size=1, max_size=6))
+    cluster = [draw(with_gpus(n)) for n in cluster]
+    joining = [draw(with_gpus(draw(node(len(cluster) + k)))) for k in range(ADDED)]
     names = [n.name for n in cluster + joining]
     pool = draw(st.lists(specs(), min_size=1, max_size=4))
     # pods without constraints of their own: the system's default spreading (by the Services
     # and workloads that select them) is theirs
     pool += [replace(spec, topology_spread=()) for spec in pool if spec.topology_spread]
+    if large:  # pods most nodes take, so that the search stops before the last node
+        pool += [loose(spec) for spec in pool]
     label_pool = draw(st.lists(pod_labels, min_size=1, max_size=3))
 
     def pod(name: str, node_name: str = "") -> Pod:
         owner_kind, owner_name = draw(st.sampled_from(OWNERS))
+        annotations = draw(gpu_annotations())
         return Pod(draw(st.sampled_from(tuple(NAMESPACES))), name, dict(draw(st.sampled_from(label_pool))),
                    draw(st.sampled_from(pool)), node_name=node_name, uid=name, owner_kind=owner_kind,
-                   owner_name=owner_name)
+                   owner_name=owner_name, raw={"metadata": {"annotations": annotations}} if annotations else None)
 
-    pending = [pod(f"pending-{i}") for i in range(draw(st.integers(1, 6)))]
-    chosen_profiles = [draw(profiles(f"profile-{i}")) for i in range(draw(st.integers(1, 2)))]
+    pending = [pod(f"pending-{i}") for i in range(draw(st.integers(1, 3 if large else 6)))]
+    chosen_profiles = [draw(gpu_scored(draw(profiles(f"profile-{i}", sampling=large))))
+                       for i in range(draw(st.integers(1, 2)))]
     steps = []
     bound = 0
-    for _ in range(draw(st.integers(1, 20))):
+    for _ in range(draw(st.integers(1, 8 if large else 20))):
         kind = draw(st.sampled_from(("add", "change", "change", "change", "change", "heartbeat", "delete", "bind",
                                      "bind", "remove", "relabel", "decide", "decide", "confirm", "object",
                                      "object", "namespace", "profile")))
@@ -140,6 +183,14 @@ def scenarios(draw):
     return cluster, pending, chosen_profiles, steps, seed
 
 
+@st.composite
+def gpu_scored(draw, profile):
+    """Sometimes with one of GPU sharing's placement policies scoring too."""
+    if draw(st.integers(0, 2)):
+        return profile
+    return replace(profile, weights={**profile.weights, draw(st.sampled_from(GPU_SCORES)): draw(st.integers(1, 3))})
+
+
 @dataclass
 class Objects:
     """What the cluster holds, as the test keeps it beside the cache."""
@@ -149,14 +200,20 @@ class Objects:
     namespaces: dict[str, dict[str, str]] = field(default_factory=dict)
     objects: dict[str, dict[str, dict]] = field(default_factory=lambda: {kind: {} for kind in KINDS})
 
-    def snapshot(self, profile, seed) -> ClusterSnapshot:
-        """A snapshot built from scratch: the nodes, the objects, every pod on a known node."""
+    def snapshot(self, profile, seed, gpus: dict[str, int]) -> ClusterSnapshot:
+        """A snapshot built from scratch: the nodes, the objects, every pod on a known node
+        (a GPU pod on the GPUs `gpus` says it holds: what the live binder writes back)."""
         lists = {field_name: list(self.objects[kind].values()) for kind, field_name in KINDS.items()}
         snapshot = ClusterSnapshot(self.nodes.values(), profile, seed, objects=ClusterObjects(
             namespaces=dict(self.namespaces), storage=None, **lists))
-        for pod, where in self.placed.values():
+        # as the cache counts them: pods on known GPUs first
+        for uid, (pod, where) in sorted(self.placed.items(), key=lambda item: not gpus.get(item[0])):
             if where in snapshot.node_index:
-                snapshot.engine.assume(snapshot.class_of(pod), snapshot.node_index[where])
+                class_id, index = snapshot.class_of(pod), snapshot.node_index[where]
+                if gpus.get(uid):
+                    snapshot.engine.assume_on_gpus(class_id, index, gpus[uid])
+                else:
+                    snapshot.engine.assume(class_id, index)
         return snapshot
 
 
@@ -233,6 +290,16 @@ def apply(step: tuple, cache: Cache, held: Objects, profile, seed) -> None:
 @settings(max_examples=300)
 @given(scenarios())
 def test_the_cache_changed_in_place_decides_as_a_snapshot_built_anew(scenario):
+    check(scenario)
+
+
+@settings(max_examples=40)
+@given(scenarios(large=True))
+def test_the_sampled_search_goes_on_across_snapshots_built_anew(scenario):
+    check(scenario)
+
+
+def check(scenario):
     cluster, pending, chosen_profiles, steps, seed = scenario
     profile = chosen_profiles[0]
     cache = Cache(profile, seed)
@@ -242,7 +309,7 @@ def test_the_cache_changed_in_place_decides_as_a_snapshot_built_anew(scenario):
         held.namespaces[name] = dict(labels)
     for n in cluster:
         apply(("node", n), cache, held, profile, seed)
-    cache.snapshot_for(profile)  # as the first decision makes it
+    start = cache.snapshot_for(profile).sampling_start  # as the first decision makes it
     in_place = 0
     for number, step in enumerate(steps):
         if step[0] == "profile":
@@ -256,10 +323,17 @@ def test_the_cache_changed_in_place_decides_as_a_snapshot_built_anew(scenario):
         kept = cache.snapshot is not None
         in_place += kept
         snapshot = cache.snapshot_for(profile)
-        rebuilt = held.snapshot(profile, seed)
+        if step[0] != "decide":  # a decision moves the start on; nothing else does
+            assert snapshot.sampling_start == start, (number, step[0], kept)
+        rebuilt = held.snapshot(profile, seed, {uid: placed.gpus for uid, placed in cache.placed.items()})
         assert snapshot.node_names == rebuilt.node_names, (number, step[0])
         for pod in pending:
+            rebuilt.sampling_start = snapshot.sampling_start
             got, want = decision(snapshot, pod, seed), decision(rebuilt, pod, seed)
             assert got[0] == want[0], (number, step[0], pod.name, kept, got[0], want[0])
             assert got[1] == want[1], (number, step[0], pod.name, kept)
+            assert snapshot.sampling_start == rebuilt.sampling_start, (number, step[0], pod.name, kept)
+        start = snapshot.sampling_start
+    event(f"pods on shared GPUs: {min(sum(bool(p.gpus) for p in cache.placed.values()), 3)}")
+    event(f"sampled search started past node 0: {start > 0}")
     event(f"snapshot kept in place after {min(in_place, 5)}{'+' if in_place >= 5 else ''} of the steps")

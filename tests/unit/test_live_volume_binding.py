@@ -4,11 +4,12 @@ the pod bound only once its claims are bound, and a binding that cannot complete
 (against a fake API that plays the PV controller)."""
 
 import threading
-from types import SimpleNamespace
 
 import pytest
 
+from kubesched.framework.profile import Profile
 from kubesched.kube import ApiError
+from kubesched.live.cache import Cache
 from tests import live_loop
 from tests.live_loop import step
 from kubesched.live.volume_binding import BOUND_BY_CONTROLLER, LiveVolumes, VolumeBindings, bind_volume_to_claim
@@ -287,7 +288,8 @@ def test_storage_events_are_read_once_when_the_next_snapshot_is_compiled(monkeyp
     reads = []
     real = volume_binding.read_storage
     monkeypatch.setattr(volume_binding, "read_storage", lambda manifests: reads.append(1) or real(manifests))
-    cache = SimpleNamespace(storage_source=None, snapshot=object())
+    cache = Cache(Profile())
+    cache.snapshot_for(cache.profile)
     volumes = LiveVolumes(PvController(), cache)
     for i in range(50):  # a StatefulSet's PVs arriving one event at a time
         volumes.event("PersistentVolume", "ADDED", local_pv(f"pv-{i}", f"n{i}"))
@@ -299,7 +301,7 @@ def test_storage_events_are_read_once_when_the_next_snapshot_is_compiled(monkeyp
 
 
 def test_volume_attachments_are_watched_and_read_into_the_model():
-    volumes = LiveVolumes(None, cache=SimpleNamespace(storage_source=None, snapshot=None))
+    volumes = LiveVolumes(None, cache=Cache(Profile()))
     attachment = {"metadata": {"name": "va-0"}, "spec": {"attacher": "ebs.csi.aws.com", "nodeName": "n0",
                                                        "source": {"persistentVolumeName": "pv-0"}}}
     volumes.event("VolumeAttachment", "ADDED", attachment)

@@ -78,6 +78,9 @@ class Cache:
         self.namespaces: dict[str, dict[str, str]] = {}
         self.objects: dict[str, dict[str, dict]] = {kind: {} for kind in OBJECT_KINDS}
         self.snapshot: ClusterSnapshot | None = None
+        # Upstream's scheduler keeps where its sampled search starts across cluster changes; a
+        # snapshot built anew takes it over from the one it replaces.
+        self._sampling_start = 0
         self.rebuilds = 0
         # Set by kubesched.live.volume_binding once storage objects are watched: the storage
         # objects and claim references a snapshot is compiled with (none: no volume plugin judges).
@@ -106,7 +109,7 @@ class Cache:
             self._add_node(node)
         elif old.allocatable.get(GPU_RESOURCE) != node.allocatable.get(GPU_RESOURCE) or (
                 old.labels != node.labels and snapshot.volumes is not None):
-            self.snapshot = None
+            self.invalidate()
         else:
             snapshot.update_node(node)
         return True
@@ -123,7 +126,7 @@ class Cache:
         if self.nodes.pop(name, None) is None:
             return False
         del self._fingerprints[name]
-        self.snapshot = None
+        self.invalidate()
         return True
 
     def set_namespace(self, obj: dict, deleted: bool = False) -> bool:
@@ -139,7 +142,7 @@ class Cache:
         else:
             return False
         if self.snapshot is not None and not self.snapshot.set_namespaces(dict(self.namespaces)):
-            self.snapshot = None
+            self.invalidate()
         return True
 
     def set_object(self, kind: str, key: str, obj: dict | None) -> bool:
@@ -157,7 +160,7 @@ class Cache:
         if snapshot is not None:
             snapshot.set_objects(self._objects(snapshot.objects.storage, snapshot.objects.claim_references))
             if snapshot.unused_classes > UNUSED_CLASSES:
-                self.snapshot = None
+                self.invalidate()
         return True
 
     def _objects(self, storage: StorageObjects | None, claim_references: Counter) -> ClusterObjects:
@@ -212,6 +215,12 @@ class Cache:
 
     # -- the snapshot --------------------------------------------------------------------
 
+    def invalidate(self) -> None:
+        """Drop the snapshot: the next decision builds it anew."""
+        if self.snapshot is not None:
+            self._sampling_start = self.snapshot.sampling_start
+        self.snapshot = None
+
     def snapshot_for(self, profile: Profile) -> ClusterSnapshot:
         """The current snapshot with `profile` loaded, rebuilt first if stale."""
         if self.snapshot is None:
@@ -224,6 +233,7 @@ class Cache:
         storage, claim_references = self.storage_source() if self.storage_source else (None, Counter())
         objects = self._objects(storage, claim_references)
         self.snapshot = ClusterSnapshot(self.nodes.values(), profile, self.seed, objects=objects)
+        self.snapshot.sampling_start = self._sampling_start
         self.rebuilds += 1
         for placed in self.placed.values():
             placed.counted = None

@@ -81,7 +81,7 @@ class LiveVolumes:
         decisions cost no parse)."""
         self._storage = None
         self.cache.storage_source = self._for_snapshot
-        self.cache.snapshot = None  # the volume tables are compiled with the snapshot
+        self.cache.invalidate()  # the volume tables are compiled with the snapshot
 
     def _for_snapshot(self) -> tuple[StorageObjects, Counter]:
         storage = self.storage()

@@ -47,6 +47,15 @@ class ClusterSnapshot:
         self.use_profile(profile)
         self.engine.set_seed(seed)
 
+    @property
+    def sampling_start(self) -> int:
+        """The node the next sampled search starts at (percentageOfNodesToScore below 100)."""
+        return self.engine.next_start_node
+
+    @sampling_start.setter
+    def sampling_start(self, start: int) -> None:
+        self.engine.next_start_node = start
+
     def update_node(self, node: Node) -> None:
         """A node of the snapshot changed (same name): its row is rewritten where it differs."""
         index = self.node_index[node.name]
