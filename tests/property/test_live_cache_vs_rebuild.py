@@ -4,7 +4,7 @@ node or the same upstream message, the same verdicts and scores on every node. R
 clusters go through random events — nodes added, changed (labels, taints, allocatable,
 unschedulable, images), heartbeats, deleted; pods bound, relabelled, removed and decided by
 the cache itself; Services, ReplicaSets and StatefulSets added, changed, deleted; Namespace labels
-changed; the profile switched — with spreading, inter-pod (anti-)affinity, node affinity,
+changed; the profile switched; other pending pods nominated to nodes — with spreading, inter-pod (anti-)affinity, node affinity,
 images, ports and shares of GPUs in the pods. Ties are broken at random from the same seed on
 both sides. On clusters large enough for percentageOfNodesToScore to sample, the cache's
 sampled search goes on from where it stopped, across snapshots built anew, as upstream's
@@ -180,7 +180,9 @@ def scenarios(draw, large=False):
         else:
             steps.append(("profile", draw(st.integers(0, len(chosen_profiles) - 1))))
     seed = draw(st.one_of(st.none(), st.integers(0, 2**31)))
-    return cluster, pending, chosen_profiles, steps, seed
+    # pending pods nominated to nodes (by an earlier preemption): the others yield to them
+    nominations = draw(st.lists(st.tuples(st.integers(0, len(pending) - 1), st.sampled_from(names)), max_size=2))
+    return cluster, pending, chosen_profiles, steps, seed, nominations
 
 
 @st.composite
@@ -217,19 +219,23 @@ class Objects:
         return snapshot
 
 
-def decision(snapshot: ClusterSnapshot, pod: Pod, seed) -> tuple:
+def decision(snapshot: ClusterSnapshot, pod: Pod, seed, nominations=()) -> tuple:
     """Where the engine places the pod (or upstream's message) and every node's verdicts and
-    scores (explain's), leaving the snapshot as it was."""
+    scores (explain's), leaving the snapshot as it was; with `nominations` ((pod, node name)
+    pairs, the pods it yields to) under upstream's two passes."""
     class_id = snapshot.class_of(pod)
+    nominated = [(snapshot.class_of(other), snapshot.node_index[where]) for other, where in nominations
+                 if where in snapshot.node_index]
     snapshot.engine.set_seed(seed)
-    chosen = snapshot.engine.schedule(class_id)
+    chosen = snapshot.engine.schedule_with_nominated(class_id, nominated) if nominated \
+        else snapshot.engine.schedule(class_id)
     if chosen >= 0:
         snapshot.engine.forget(class_id, chosen)
         outcome = snapshot.node_names[chosen]
     else:
         outcome = snapshot.failure_message(snapshot.engine.last_failure())
     snapshot.engine.set_seed(seed)
-    return outcome, snapshot.engine.evaluate(class_id)
+    return outcome, snapshot.engine.evaluate(class_id, nominated)
 
 
 def apply(step: tuple, cache: Cache, held: Objects, profile, seed) -> None:
@@ -300,7 +306,7 @@ def test_the_sampled_search_goes_on_across_snapshots_built_anew(scenario):
 
 
 def check(scenario):
-    cluster, pending, chosen_profiles, steps, seed = scenario
+    cluster, pending, chosen_profiles, steps, seed, nominations = scenario
     profile = chosen_profiles[0]
     cache = Cache(profile, seed)
     held = Objects()
@@ -327,9 +333,10 @@ def check(scenario):
             assert snapshot.sampling_start == start, (number, step[0], kept)
         rebuilt = held.snapshot(profile, seed, {uid: placed.gpus for uid, placed in cache.placed.items()})
         assert snapshot.node_names == rebuilt.node_names, (number, step[0])
-        for pod in pending:
+        for i, pod in enumerate(pending):
+            yields_to = [(pending[j], where) for j, where in nominations if j != i]
             rebuilt.sampling_start = snapshot.sampling_start
-            got, want = decision(snapshot, pod, seed), decision(rebuilt, pod, seed)
+            got, want = decision(snapshot, pod, seed, yields_to), decision(rebuilt, pod, seed, yields_to)
             assert got[0] == want[0], (number, step[0], pod.name, kept, got[0], want[0])
             assert got[1] == want[1], (number, step[0], pod.name, kept)
             assert snapshot.sampling_start == rebuilt.sampling_start, (number, step[0], pod.name, kept)
