@@ -560,6 +560,7 @@ cdef class Engine:
         v.claim_pv = v.claim_pv_initial
         v.claim_node = v.claim_node_initial
         v.claim_users.assign(len(claims), 0)
+        v.claim_binders.assign(len(claims), 0)
         v.claim_shared = [1 if c[2] else 0 for c in claims]
         v.claim_rwop = [1 if c[3] else 0 for c in claims]
         v.claim_name = [c[4] for c in claims]

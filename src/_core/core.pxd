@@ -212,7 +212,7 @@ cdef extern from "volumes.hpp" namespace "kubesched" nogil:
         vector[CandidateSet] candidate_sets
         vector[vector[uint8_t]] node_masks
         vector[vector[int64_t]] node_capacities
-        vector[int32_t] claim_pv, claim_node, claim_users, claim_pv_initial, claim_node_initial
+        vector[int32_t] claim_pv, claim_node, claim_users, claim_pv_initial, claim_node_initial, claim_binders
         vector[uint8_t] claim_shared, claim_rwop
         vector[int32_t] claim_name
         vector[vector[int32_t]] installed

@@ -319,6 +319,7 @@ std::vector<int32_t> VolumeState::place(int32_t volume_class, int32_t node, bool
     for (const VolumeBinding& b : bindings) {
       const bool own = b.claim < 0;  // nothing else reads the pod's own claim
       const auto c = static_cast<size_t>(own ? 0 : b.claim);
+      if (!own) ++claim_binders[c];
       if (b.pv >= 0) {
         pv_taken[static_cast<size_t>(b.pv)] = 1;
         if (!own) claim_pv[c] = b.pv;
@@ -346,6 +347,7 @@ std::vector<int32_t> VolumeState::remove(int32_t volume_class, int32_t node) {
     for (const VolumeBinding& b : stack->second.back()) {
       const bool own = b.claim < 0;
       const auto c = static_cast<size_t>(own ? 0 : b.claim);
+      if (!own && --claim_binders[c] > 0) continue;  // another placed pod still holds it
       if (b.pv >= 0) {
         if (own || b.pv != claim_pv_initial[c]) pv_taken[static_cast<size_t>(b.pv)] = 0;
         if (!own) claim_pv[c] = claim_pv_initial[c];

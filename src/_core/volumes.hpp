@@ -96,6 +96,9 @@ struct VolumeState {
   // the node a provisioning claim selected (-1: none, -2: a node not in the snapshot).
   std::vector<int32_t> claim_pv, claim_node, claim_users;
   std::vector<int32_t> claim_pv_initial, claim_node_initial;  // as the input had them
+  // Per claim, the placed pods whose placement bound it: a pod that leaves gives the claim
+  // back to the input's state only when it was the last of them (the others still hold it).
+  std::vector<int32_t> claim_binders;
   std::vector<uint8_t> claim_shared;  // delayed in more than one class: binding it changes every node
   std::vector<uint8_t> claim_rwop;    // ReadWriteOncePod: a new user changes every node
   // VolumeRestrictions' AddPod/RemovePod match the pod's claims by name only (any

@@ -12,6 +12,7 @@ scheduler keeps its start across cluster changes."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from hypothesis import event, given, settings
@@ -23,6 +24,7 @@ from kubesched.model.gpu import (GPU_COUNT_ANNOTATION, GPU_MILLI_ANNOTATION, GPU
                                  GPU_RESOURCE)
 from kubesched.model.nodes import parse_node
 from kubesched.model.records import Node, Pod, PodSpecInfo
+from kubesched.model.storage import StorageObjects
 from kubesched.snapshot.cluster import ClusterSnapshot
 
 from .strategies import KEYS, NAMESPACES, VALUES, large_clusters, node, nodes, pod_labels, profiles, specs, taints
@@ -201,13 +203,15 @@ class Objects:
     placed: dict[str, tuple[Pod, str]] = field(default_factory=dict)  # uid → (pod, node)
     namespaces: dict[str, dict[str, str]] = field(default_factory=dict)
     objects: dict[str, dict[str, dict]] = field(default_factory=lambda: {kind: {} for kind in KINDS})
+    storage: StorageObjects | None = None  # the volume plugins' objects, and the claims pods name
+    claim_references: Counter = field(default_factory=Counter)
 
     def snapshot(self, profile, seed, gpus: dict[str, int]) -> ClusterSnapshot:
         """A snapshot built from scratch: the nodes, the objects, every pod on a known node
         (a GPU pod on the GPUs `gpus` says it holds: what the live binder writes back)."""
         lists = {field_name: list(self.objects[kind].values()) for kind, field_name in KINDS.items()}
         snapshot = ClusterSnapshot(self.nodes.values(), profile, seed, objects=ClusterObjects(
-            namespaces=dict(self.namespaces), storage=None, **lists))
+            namespaces=dict(self.namespaces), storage=self.storage, claim_references=self.claim_references, **lists))
         # as the cache counts them: pods on known GPUs first
         for uid, (pod, where) in sorted(self.placed.items(), key=lambda item: not gpus.get(item[0])):
             if where in snapshot.node_index:
@@ -277,7 +281,11 @@ def apply(step: tuple, cache: Cache, held: Objects, profile, seed) -> None:
         snapshot.engine.set_seed(seed)
         class_id = snapshot.class_of(pod)
         chosen = snapshot.engine.schedule(class_id)
-        if chosen >= 0:
+        if chosen >= 0 and snapshot.binds_claims(pod):
+            # its claims' binding reaches the cache from the API (a storage event: the
+            # snapshot is built anew), which this test has not: as if the binding failed
+            snapshot.engine.forget(class_id, chosen)
+        elif chosen >= 0:
             where = snapshot.node_names[chosen]
             cache.assumed(pod.uid, pod, where, (class_id, chosen), snapshot.engine.last_gpu_mask)
             held.placed[pod.uid] = (pod, where)

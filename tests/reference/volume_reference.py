@@ -302,10 +302,16 @@ class VolumeReference:
         return bindings
 
     def forget(self, pod: Pod, node: Node) -> None:
+        """The pod leaves: what its placement bound is given back, unless a placement still
+        in place bound the same claim (its PVC stays bound for that pod)."""
         placements = self.history.get((pod.key, node.name))
         if not placements:
             return
-        for key, pv, _ in placements.pop():
+        gone = placements.pop()
+        still_held = {key for kept in self.history.values() for bindings in kept for key, _, _ in bindings}
+        for key, pv, _ in gone:
+            if key in still_held:
+                continue
             if pv is not None:
                 self.claim_pv.pop(key, None)
                 self.taken.discard(pv)

@@ -60,3 +60,24 @@ def test_nodes_added_later_hold_none_of_the_pvs():
     add_node(snapshot, node("planned"))
     evaluation = snapshot.engine.evaluate(snapshot.class_of(claimed_pod("q", "c")))
     assert evaluation["failed_filter"] == [None, "VolumeBinding"]
+
+
+def test_a_claim_stays_bound_while_a_pod_that_bound_it_stays():
+    provisioned = [
+        {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "csi"},
+         "provisioner": "csi.example.com", "volumeBindingMode": "WaitForFirstConsumer"},
+        {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "shared", "namespace": "default"},
+         "spec": {"accessModes": ["ReadWriteMany"], "storageClassName": "csi",
+                  "resources": {"requests": {"storage": "1Gi"}}}}]
+    first, second, third = (claimed_pod(name, "shared") for name in ("first", "second", "third"))
+    objects = ClusterObjects(storage=read_storage([Manifest(m, "x.yaml") for m in provisioned]),
+                             claim_references=claim_references([first, second, third]))
+    snapshot = ClusterSnapshot([node("a"), node("b")], Profile(), objects=objects)
+    engine, shared = snapshot.engine, snapshot.class_of(first)
+    assert engine.evaluate(shared)["failed_filter"] == [None, None]
+    where = engine.schedule(shared)  # the first pod selects a node for the claim
+    assert engine.schedule(shared) == where  # the second follows it there
+    engine.forget(shared, where)  # the second leaves: the first still holds the claim on its node
+    assert [verdict is None for verdict in engine.evaluate(shared)["failed_filter"]] == [n == where for n in (0, 1)]
+    engine.forget(shared, where)  # the last pod that bound it leaves
+    assert engine.evaluate(shared)["failed_filter"] == [None, None]
