@@ -6,9 +6,8 @@ they do not implement and invalid args are errors that name the field's path.
 
 from __future__ import annotations
 
-
 from kubesched.errors import InputError
-from kubesched.framework.component_config import ComponentConfig, read_component_config
+from kubesched.framework.component_config import ComponentConfig, parse_duration, read_component_config
 from kubesched.framework.profile import Profile
 from kubesched.inputs import parse_yaml, read_bytes
 from kubesched.framework.python_plugins import is_import_path, load_plugin
@@ -77,8 +76,6 @@ class _Reader:
 
     def duration(self, value, field: str) -> float:
         """Seconds in a Go duration ("15s", "1m30s")."""
-        from kubesched.framework.component_config import parse_duration
-
         seconds = parse_duration(value)
         if seconds is None:
             raise self.fail(field, f'time: invalid duration "{value}"')
