@@ -352,6 +352,10 @@ cdef class Engine:
         unknown = sorted(set(weights) - set(SCORES))
         if unknown:
             raise ValueError(f"unknown score plugin(s) {', '.join(unknown)}; the core runs {', '.join(SCORES)}")
+        if strategy not in STRATEGIES:
+            raise ValueError(f"unknown scoring strategy {strategy!r}; the core runs {', '.join(STRATEGIES)}")
+        if gpu_select not in GPU_SELECT:
+            raise ValueError(f"unknown GPU selection {gpu_select!r}; the core runs {', '.join(GPU_SELECT)}")
         for index, name in enumerate(FILTERS):
             profile.filters[index] = name in filters
         for index, name in enumerate(SCORES):

@@ -49,7 +49,8 @@ enum Score : uint8_t {
 };
 
 // Upstream's plugin names, indexed by Filter and Score: the one source the binding's FILTERS
-// and SCORES are built from (tests/unit/test_plugin_tables.py checks framework/plugins.py).
+// and SCORES are built from (tests/unit/test_plugin_tables.py checks
+// them against each plugin's declaration in src/kubesched/plugins/).
 inline constexpr std::array<const char*, kFilterCount> kFilterNames{
     "NodeName", "NodeUnschedulable", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit",
     "PodTopologySpread", "InterPodAffinity", "DynamicResources", "VolumeRestrictions", "NodeVolumeLimits",

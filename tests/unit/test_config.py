@@ -6,7 +6,7 @@ import pytest
 
 from kubesched.errors import InputError
 from kubesched.framework.config import parse_config
-from kubesched.framework.plugins import CORE_FILTERS
+from kubesched.plugins import CORE_FILTERS
 
 HEAD = {"apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeSchedulerConfiguration"}
 

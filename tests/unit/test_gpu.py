@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from kubesched.cli import main
 from kubesched.errors import InputError
 from kubesched.framework.config import parse_config
-from kubesched.framework.plugins import CORE_FILTERS
+from kubesched.plugins import CORE_FILTERS
 from kubesched.framework.profile import Profile
 from kubesched.framework.typical_pods import typical_pods
 from kubesched.model.gpu import NO_GPU, GpuRequest, gpu_indices, gpu_request, indices_annotation, indices_of, mask_of

@@ -24,6 +24,7 @@ LAYERS = (
     {"inputs"},  # which input files a command reads
     {"model"},  # manifests into records
     {"dra", "kube"},  # DRA's allocator; the API client
+    {"plugins"},  # upstream's plugins: names, extension points, args, reason texts
     {"framework", "serving", "cluster"},  # profiles and configuration; HTTP serving; the local control plane
     {"snapshot", "preemption"},  # the cluster as the core sees it; victims
     {"extenders"},  # HTTP extenders in a decision

@@ -6,18 +6,14 @@ they do not implement and invalid args are errors that name the field's path.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from kubesched.errors import InputError
-from kubesched.framework.component_config import ComponentConfig, read_component_config
-from kubesched.framework.plugins import (ALL_POINTS, CORE_FILTERS, CORE_PREFILTERS, CORE_SCORES, DEFAULT_PLUGINS,
-                                        EXTENSION_POINTS, GPU_SCORES)
-from kubesched.framework.profile import AddedAffinity, Profile
+from kubesched.framework.component_config import ComponentConfig, parse_duration, read_component_config
+from kubesched.framework.profile import Profile
 from kubesched.inputs import parse_yaml, read_bytes
 from kubesched.framework.python_plugins import is_import_path, load_plugin
-from kubesched.model.fields import INT32_MAX, INT64_MAX, describe, shorten_number
-from kubesched.model.pod_spec import WHEN_UNSATISFIABLE, parse_node_affinity
-from kubesched.model.validation import qualified_name
+from kubesched.model.fields import describe, shorten_number
+from kubesched.plugins import (ALL_POINTS, BY_ARGS_KIND, CORE_FILTERS, CORE_PREFILTERS, CORE_SCORES, DEFAULT_PLUGINS,
+                               EXTENSION_POINTS, GPU_SCORES)
 
 API_VERSION = "kubescheduler.config.k8s.io/v1"
 OBJECT = "KubeSchedulerConfiguration"
@@ -29,17 +25,7 @@ TOP_FIELDS = {"apiVersion", "kind", "parallelism", "leaderElection", "clientConn
 PROFILE_FIELDS = {"schedulerName", "percentageOfNodesToScore", "plugins", "pluginConfig"}
 PLUGIN_SET_FIELDS = {"enabled", "disabled"}
 PLUGIN_FIELDS = {"name", "weight"}
-ARGS_FIELDS = {
-    "NodeResourcesFitArgs": {"apiVersion", "kind", "ignoredResources", "ignoredResourceGroups", "scoringStrategy"},
-    "NodeResourcesBalancedAllocationArgs": {"apiVersion", "kind", "resources"},
-    "InterPodAffinityArgs": {"apiVersion", "kind", "hardPodAffinityWeight", "ignorePreferredTermsOfExistingPods"},
-    "PodTopologySpreadArgs": {"apiVersion", "kind", "defaultConstraints", "defaultingType"},
-    "NodeAffinityArgs": {"apiVersion", "kind", "addedAffinity"},
-    "DefaultPreemptionArgs": {"apiVersion", "kind", "minCandidateNodesPercentage", "minCandidateNodesAbsolute"},
-    "VolumeBindingArgs": {"apiVersion", "kind", "bindTimeoutSeconds", "shape"},
-    "DynamicResourcesArgs": {"apiVersion", "kind", "filterTimeout", "bindingTimeout"},
-}
-STRATEGIES = ("LeastAllocated", "MostAllocated", "RequestedToCapacityRatio")
+ARGS_FIELDS = {"apiVersion", "kind"}  # of every plugin's args, beside its own (plugins/)
 
 
 class _Reader:
@@ -87,6 +73,13 @@ class _Reader:
         if not isinstance(value, str) or not value:
             raise self.fail(field, f"expected a non-empty string, got {value!r}")
         return value
+
+    def duration(self, value, field: str) -> float:
+        """Seconds in a Go duration ("15s", "1m30s")."""
+        seconds = parse_duration(value)
+        if seconds is None:
+            raise self.fail(field, f'time: invalid duration "{value}"')
+        return seconds
 
 
 def load_config(path: str) -> dict[str, Profile]:
@@ -226,167 +219,17 @@ def _plugins(r: _Reader, value, field: str) -> tuple[tuple[str, ...], tuple[str,
     return prefilters, filters, weights, python_filters, python_scores, post_filters
 
 
-def _resource_weights(r: _Reader, value, field: str) -> tuple[tuple[str, int], ...]:
-    result = []
-    for k, item in enumerate(r.sequence(value, field)):
-        item = r.mapping(item, f"{field}[{k}]", {"name", "weight"})
-        name = r.string(item.get("name"), f"{field}[{k}].name")
-        weight = r.integer(item.get("weight", 1), f"{field}[{k}].weight", 1, 100)
-        result.append((name, weight))
-    return tuple(result)
-
-
 def _plugin_args(r: _Reader, profile: Profile, config, field: str) -> Profile:
     config = r.mapping(config, field, {"name", "args"})
     name = r.string(config.get("name"), f"{field}.name")
     kind = f"{name}Args"
-    if kind not in ARGS_FIELDS:
+    plugin = BY_ARGS_KIND.get(kind)
+    if plugin is None:
         raise r.fail(f"{field}.name", f"plugin {name!r} takes no args" if name in EXTENSION_POINTS
                      else f"unknown plugin {name!r}")
-    args = r.mapping(config.get("args"), f"{field}.args", ARGS_FIELDS[kind])
+    args = r.mapping(config.get("args"), f"{field}.args", ARGS_FIELDS | plugin.args_fields)
     if "kind" in args and args["kind"] != kind:
         raise r.fail(f"{field}.args.kind", f"expected {kind!r}, got {args['kind']!r}")
-    path = f"{field}.args"
-    if name == "NodeResourcesFit":
-        return _fit_args(r, profile, args, path)
-    if name == "NodeResourcesBalancedAllocation":
-        resources = _resource_weights(r, args.get("resources"), f"{path}.resources")
-        for k, (resource, weight) in enumerate(resources):
-            if weight != 1:
-                raise r.fail(f"{path}.resources[{k}].weight", f"must be 1, got {weight}")
-            if resource in [n for n, _ in resources[:k]]:
-                raise r.fail(f"{path}.resources[{k}].name", f"duplicate resource {resource!r}")
-        return replace(profile, balanced_resources=resources or profile.balanced_resources)
-    if name == "InterPodAffinity":
-        weight = r.integer(args.get("hardPodAffinityWeight", 1), f"{path}.hardPodAffinityWeight", 0, 100)
-        ignore = args.get("ignorePreferredTermsOfExistingPods", False)
-        if not isinstance(ignore, bool):
-            raise r.fail(f"{path}.ignorePreferredTermsOfExistingPods", f"expected true or false, got {ignore!r}")
-        return replace(profile, hard_pod_affinity_weight=weight, ignore_preferred_terms_of_existing_pods=ignore)
-    if name == "PodTopologySpread":
-        defaulting = args.get("defaultingType", "System")
-        if defaulting not in ("System", "List"):
-            raise r.fail(f"{path}.defaultingType", f"must be System or List, got {defaulting!r}")
-        constraints = _default_constraints(r, args.get("defaultConstraints"), f"{path}.defaultConstraints")
-        if defaulting == "System" and constraints:
-            raise r.fail(f"{path}.defaultConstraints", "must be empty when defaultingType is System")
-        return replace(profile, spread_defaulting_type=defaulting, spread_default_constraints=constraints)
-    if name == "NodeAffinity":
-        if args.get("addedAffinity") is None:
-            return profile
-        try:
-            required, preferred = parse_node_affinity(args["addedAffinity"], f"{path}.addedAffinity")
-        except InputError as error:
-            raise r.fail(error.field or f"{path}.addedAffinity", error.problem) from None
-        return replace(profile, added_affinity=AddedAffinity(required, preferred))
-    if name == "DefaultPreemption":
-        percentage = r.integer(args.get("minCandidateNodesPercentage", 10), f"{path}.minCandidateNodesPercentage",
-                               0, 100)
-        absolute = r.integer(args.get("minCandidateNodesAbsolute", 100), f"{path}.minCandidateNodesAbsolute",
-                             0, INT32_MAX)
-        if percentage == 0 and absolute == 0:
-            raise r.fail(f"{path}.minCandidateNodesPercentage",
-                         "cannot be zero at the same time as minCandidateNodesAbsolute")
-        if profile.preemption is not None:
-            return replace(profile, preemption=(percentage, absolute))
-    if name == "VolumeBinding":
-        timeout = r.integer(args.get("bindTimeoutSeconds", 600), f"{path}.bindTimeoutSeconds", 0, INT64_MAX)
-        shape = profile.volume_shape
-        if "shape" in args:  # StorageCapacityScoring is on in v1.37: the shape is checked and used
-            shape = _shape(r, args.get("shape"), f"{path}.shape")
-        return replace(profile, bind_timeout_seconds=timeout, volume_shape=shape)
-    if name == "DynamicResources":
-        return _dynamic_resources_args(r, profile, args, path)
-    return profile  # args of plugins that decide nothing here: validated, not used
-
-
-def _dynamic_resources_args(r: _Reader, profile: Profile, args: dict, path: str) -> Profile:
-    """bindingTimeout: how long PreBind waits for devices' binding conditions (at least 1s);
-    filterTimeout (zero or positive; zero: none): how long `run` lets one node's device search
-    take (offline decisions have no wall-clock limit)."""
-    from kubesched.framework.component_config import parse_duration
-
-    seconds = {}
-    for key in ("filterTimeout", "bindingTimeout"):
-        if args.get(key) is None:
-            continue
-        value = parse_duration(args[key])
-        if value is None:
-            raise r.fail(f"{path}.{key}", f'time: invalid duration "{args[key]}"')
-        seconds[key] = value
-    if seconds.get("filterTimeout", 0) < 0:
-        raise r.fail(f"{path}.filterTimeout", "must be zero or positive")
-    if seconds.get("bindingTimeout", 1) < 1:
-        raise r.fail(f"{path}.bindingTimeout", "must be at least 1 second")
-    return replace(profile, dra_binding_timeout_seconds=seconds.get("bindingTimeout",
-                                                                    profile.dra_binding_timeout_seconds),
-                   dra_filter_timeout_seconds=seconds.get("filterTimeout", profile.dra_filter_timeout_seconds))
-
-
-SPREAD_FIELDS = {"maxSkew", "topologyKey", "whenUnsatisfiable", "labelSelector", "minDomains", "nodeAffinityPolicy",
-                 "nodeTaintsPolicy", "matchLabelKeys"}
-
-
-def _default_constraints(r: _Reader, value, field: str) -> tuple[dict, ...]:
-    """PodTopologySpread's defaultConstraints, checked as upstream's ValidatePodTopologySpreadArgs."""
-    constraints = []
-    for k, item in enumerate(r.sequence(value, field)):
-        where = f"{field}[{k}]"
-        if item is None:
-            raise r.fail(where, "expected a constraint (a mapping), got null")
-        item = r.mapping(item, where, SPREAD_FIELDS)
-        r.integer(item.get("maxSkew"), f"{where}.maxSkew", 1, INT32_MAX)
-        key = r.string(item.get("topologyKey"), f"{where}.topologyKey")
-        try:
-            qualified_name(key, f"{where}.topologyKey", "topologyKey")
-        except InputError as error:
-            raise r.fail(f"{where}.topologyKey", error.problem) from None
-        when = item.get("whenUnsatisfiable")
-        if when not in WHEN_UNSATISFIABLE:
-            raise r.fail(f"{where}.whenUnsatisfiable", f"must be one of {', '.join(WHEN_UNSATISFIABLE)}, got {when!r}")
-        if item.get("labelSelector") is not None:
-            raise r.fail(f"{where}.labelSelector", "a default constraint must not define a selector: it is deduced "
-                                                   "for each pod")
-        if any(c["topologyKey"] == key and c["whenUnsatisfiable"] == when for c in constraints):
-            raise r.fail(where, f"duplicate constraint for topologyKey {key!r} and {when}")
-        constraints.append(item)
-    return tuple(constraints)
-
-
-def _shape(r: _Reader, value, field: str) -> tuple[tuple[int, int], ...]:
-    """A broken linear function's (utilization, score) points, validated as upstream's
-    validateFunctionShape (RequestedToCapacityRatio and VolumeBinding share it)."""
-    points: list[tuple[int, int]] = []
-    for k, point in enumerate(r.sequence(value, field)):
-        point = r.mapping(point, f"{field}[{k}]", {"utilization", "score"})
-        utilization = r.integer(point.get("utilization"), f"{field}[{k}].utilization", 0, 100)
-        score = r.integer(point.get("score"), f"{field}[{k}].score", 0, 10)
-        if points and utilization <= points[-1][0]:
-            raise r.fail(f"{field}[{k}].utilization", "values must be sorted in increasing order")
-        points.append((utilization, score))
-    if not points:
-        raise r.fail(field, "at least one point must be specified")
-    return tuple(points)
-
-
-def _fit_args(r: _Reader, profile: Profile, args: dict, path: str) -> Profile:
-    strategy = r.mapping(args.get("scoringStrategy"), f"{path}.scoringStrategy",
-                         {"type", "resources", "requestedToCapacityRatio"})
-    kind = strategy.get("type", "LeastAllocated")
-    if kind not in STRATEGIES:
-        raise r.fail(f"{path}.scoringStrategy.type", f"must be one of {', '.join(STRATEGIES)}, got {kind!r}")
-    resources = _resource_weights(r, strategy.get("resources"), f"{path}.scoringStrategy.resources")
-    shape: tuple[tuple[int, int], ...] = ()
-    ratio = r.mapping(strategy.get("requestedToCapacityRatio"), f"{path}.scoringStrategy.requestedToCapacityRatio",
-                      {"shape"})
-    if kind == "RequestedToCapacityRatio":
-        shape = _shape(r, ratio.get("shape"), f"{path}.scoringStrategy.requestedToCapacityRatio.shape")
-    ignored = tuple(r.string(v, f"{path}.ignoredResources[{i}]")
-                    for i, v in enumerate(r.sequence(args.get("ignoredResources"), f"{path}.ignoredResources")))
-    groups = tuple(r.string(v, f"{path}.ignoredResourceGroups[{i}]")
-                   for i, v in enumerate(r.sequence(args.get("ignoredResourceGroups"), f"{path}.ignoredResourceGroups")))
-    for i, group in enumerate(groups):
-        if "/" in group:
-            raise r.fail(f"{path}.ignoredResourceGroups[{i}]", f"a resource group name cannot contain '/': {group!r}")
-    return replace(profile, strategy=kind, fit_resources=resources or profile.fit_resources, shape=shape,
-                   fit_ignored_resources=ignored, fit_ignored_groups=groups)
+    if plugin.read_args is None:
+        return profile  # args of plugins that decide nothing here: validated, not used
+    return plugin.read_args(r, profile, args, f"{field}.args")

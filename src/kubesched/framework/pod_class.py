@@ -18,6 +18,7 @@ from kubesched.model.gpu import GPU_MODEL_LABEL, gpu_request
 from kubesched.model.selectors import label_selector_matches
 from kubesched.model.storage import StorageObjects
 from kubesched.model.records import LabelSelector, NodeSelectorTerm, Pod, PodAffinityTerm, TopologySpreadConstraint
+from kubesched.plugins.node_affinity import TERMS_CONFLICT
 
 HOSTNAME = "kubernetes.io/hostname"
 ZONE = "topology.kubernetes.io/zone"
@@ -83,7 +84,7 @@ def node_affinity_prefilter(terms: tuple[NodeSelectorTerm, ...] | None) -> dict:
             return {}  # a term without node names: every node may match
         names |= term_names
     if not names:
-        return {"prefilter_rejection": "pod affinity terms conflict"}
+        return {"prefilter_rejection": TERMS_CONFLICT}
     return {"prefilter_nodes": sorted(names), "prefilter_plugins": ("NodeAffinity",)}
 
 

@@ -8,19 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kubesched.framework.plugins import CORE_FILTERS, CORE_PREFILTERS, CORE_SCORES, DEFAULT_PLUGINS, GPU_SCORES
 from kubesched.model.quantity import is_extended_resource
-from kubesched.model.records import NodeSelectorTerm, PreferredSchedulingTerm
-
-@dataclass(frozen=True)
-class AddedAffinity:
-    """NodeAffinityArgs.addedAffinity: node affinity the profile adds to every pod."""
-
-    required_terms: tuple[NodeSelectorTerm, ...] | None = None
-    preferred_terms: tuple[PreferredSchedulingTerm, ...] = ()
-
-
-DEFAULT_WEIGHTS = {name: weight or 1 for name, weight in DEFAULT_PLUGINS if name in CORE_SCORES}  # a score weight 0 means 1
+from kubesched.plugins import CORE_FILTERS, CORE_PREFILTERS, DEFAULT_WEIGHTS, GPU_SCORES
+from kubesched.plugins.gpu_scores import GPU_SELECTION
+from kubesched.plugins.node_affinity import AddedAffinity
 
 
 @dataclass(frozen=True)
@@ -62,7 +53,7 @@ class Profile:
             return self.gpu_selection
         gpu_weights = [(weight, name) for name, weight in self.weights.items() if name in GPU_SCORES and weight]
         heaviest = max(gpu_weights, default=(0, ""), key=lambda wn: wn[0])[1]
-        return {"FGDScore": "FGD", "FGDCapacityScore": "FGDCapacity", "RandomScore": "Random"}.get(heaviest, "Best")
+        return GPU_SELECTION.get(heaviest, "Best")
 
     def fit_ignores(self, resource: str) -> bool:
         """Whether NodeResourcesFit's filter skips this (extended) resource."""

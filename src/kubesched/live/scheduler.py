@@ -21,7 +21,7 @@ from functools import partial
 from kubesched.errors import InputError
 from kubesched.extenders.decide import decide as decide_with_extenders, interested, passes_on_node
 from kubesched.extenders.preempt import preempt_with_extenders
-from kubesched.framework.plugins import GATED_MESSAGE
+from kubesched.plugins.scheduling_gates import GATED_MESSAGE
 from kubesched.framework.profile import Profile
 from kubesched.framework.typical_pods import uses_typical_pods
 from kubesched.live import binder as binding

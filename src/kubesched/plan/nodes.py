@@ -27,7 +27,7 @@ from kubesched.progress import Stages
 from kubesched.plan.packing_input import PlanInput, build
 from kubesched.plan.templates import COST_UNITS, NodeTemplate, node_names
 from kubesched.sim.queue import queue_order
-from kubesched.framework.plugins import GATED_MESSAGE
+from kubesched.plugins.scheduling_gates import GATED_MESSAGE
 from kubesched.sim.simulate import Placement
 from kubesched.snapshot.cluster import ClusterSnapshot
 

@@ -3,27 +3,13 @@
 
 from __future__ import annotations
 
-from kubesched._core import VOLUME_REASONS
 from kubesched.model.records import Node, Pod
+from kubesched.plugins import REASONS
 
-# Reasons whose plugin returns UnschedulableAndUnresolvable.
-UNRESOLVABLE = frozenset({
-    "node(s) were unschedulable",
-    "node(s) didn't match the requested node name",
-    "node(s) had untolerated taint(s)",
-    "node(s) didn't match Pod's node affinity/selector",
-    "node(s) didn't match scheduler-enforced node affinity",
-    "node(s) didn't match pod topology spread constraints (missing required label)",
-    "node(s) didn't match pod affinity rules",
-    "pod affinity terms conflict",
-    # DynamicResources: every rejection of its PreFilter and Filter (statusUnschedulable)
-    "cannot allocate all claims",
-    "resourceclaim not available on the node",
-    "invalid resource pools were encountered",
-    # VolumeBinding's Filter and VolumeZone's conflict (VolumeRestrictions' and NodeVolumeLimits'
-    # rejections are plain Unschedulable: evicting the pods that hold the disk or claim helps)
-    *(VOLUME_REASONS[k] for k in (4, 5, 6, 7, 8)),
-})
+# Reasons whose plugin returns UnschedulableAndUnresolvable (declared in kubesched.plugins);
+# VolumeRestrictions' and NodeVolumeLimits' rejections are plain Unschedulable: evicting the
+# pods that hold the disk or claim helps.
+UNRESOLVABLE = frozenset(reason.text for reason in REASONS if reason.unresolvable and reason.payload is not None)
 
 
 def resolvable(pod: Pod, node: Node, reasons: list[str]) -> bool:

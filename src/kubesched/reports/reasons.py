@@ -11,37 +11,25 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-# Upstream's reason wordings and the filter plugin that reports each (by prefix).
-_PLUGIN_OF = (
-    ("node(s) were unschedulable", "NodeUnschedulable"),
-    ("node(s) didn't match the requested node name", "NodeName"),
-    ("node(s) had untolerated taint", "TaintToleration"),
-    ("node(s) didn't match Pod's node affinity/selector", "NodeAffinity"),
-    ("node(s) didn't match scheduler-enforced node affinity", "NodeAffinity"),
-    ("node(s) didn't have free ports", "NodePorts"),
-    ("Too many pods", "NodeResourcesFit"),
-    ("Insufficient ", "NodeResourcesFit"),
-    ("node(s) didn't match pod topology spread constraints", "PodTopologySpread"),
-    ("node(s) didn't match pod affinity rules", "InterPodAffinity"),
-    ("node(s) didn't match pod anti-affinity rules", "InterPodAffinity"),
-    ("node(s) didn't satisfy existing pods anti-affinity rules", "InterPodAffinity"),
-    ("Scheduling is blocked due to non-empty scheduling gates", "SchedulingGates"),
-    ("node(s) had no available disk", "VolumeRestrictions"),
-    ("node(s) unavailable due to PersistentVolumeClaim with ReadWriteOncePod", "VolumeRestrictions"),
-    ("node(s) exceed max volume count", "NodeVolumeLimits"),
-    ("node(s) didn't match PersistentVolume's node affinity", "VolumeBinding"),
-    ("node(s) didn't find available persistent volumes to bind", "VolumeBinding"),
-    ("node(s) did not have enough free storage", "VolumeBinding"),
-    ("node(s) unavailable due to one or more pvc(s) bound to non-existent pv(s)", "VolumeBinding"),
-    ("node(s) had no available volume zone", "VolumeZone"),
-)
+from kubesched.plugins import PLUGINS
+from kubesched.plugins.scheduling_gates import GATED_MESSAGE
+
+
+def _pattern(text: str) -> re.Pattern:
+    """A declared reason's text as a prefix pattern, its template's fields matching anything."""
+    return re.compile(".+".join(re.escape(part) for part in re.split(r"\{\w+\}", text)))
+
+
+# Upstream's reason wordings (as each plugin declares them) and the plugin that reports each.
+_PLUGIN_OF = (*((_pattern(reason.text), plugin.name) for plugin in PLUGINS for reason in plugin.reasons),
+              (_pattern(GATED_MESSAGE), "SchedulingGates"))
 _FIT_ERROR = re.compile(r"^0/\d+ [^:]*are available:\s*(.*?)\.?$")  # nodes, or node templates and existing nodes
 _PART = re.compile(r"(?:^|, )(\d+) (.+?)(?=, \d+ |$)")
 
 
 def plugin_of(reason: str) -> str:
     """The filter plugin that reports this reason; `-` for one it does not know (a Python plugin's)."""
-    return next((plugin for prefix, plugin in _PLUGIN_OF if reason.startswith(prefix)), "-")
+    return next((plugin for pattern, plugin in _PLUGIN_OF if pattern.match(reason)), "-")
 
 
 def reasons_in(message: str) -> list[tuple[str, int]]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from kubesched.dra.plugin import DraCluster
 from kubesched.framework.pod_class import ClusterObjects
-from kubesched.framework.plugins import GATED_MESSAGE
+from kubesched.plugins.scheduling_gates import GATED_MESSAGE
 from kubesched.framework.profile import Profile
 from kubesched.framework.typical_pods import uses_typical_pods
 from kubesched.model.cluster import ClusterInput

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kubesched.errors import InputError
-from kubesched.framework.plugins import CORE_FILTERS
+from kubesched.plugins import CORE_FILTERS
 from kubesched.framework.profile import Profile
 
 # Policy -> its score plugin (weights as in the paper's runs: the one plugin alone).
