@@ -109,7 +109,14 @@ def _cluster(rng: random.Random) -> list:
               "status": {"allocatable": {"cpu": "2", "memory": "4Gi", "pods": "10"}}} for i in range(6)]
     shapes = [pod("x"), pod("x", cpu="1500m"), pod("x", labels={"app": "a"}), pod("x", priority=5),
               pod("x", nodeSelector={"zone": "z1"}), pod("x", nodeName="n-2"), pod("x", cpu="3"),
-              pod("x", tolerations=[{"key": "k", "operator": "Exists"}])]
+              pod("x", tolerations=[{"key": "k", "operator": "Exists"}]),
+              # what the reading of a repeat skips: a finished pod, a nomination, a controller
+              {**pod("x"), "status": {"phase": "Succeeded"}}, {**pod("x", priority=9), "status": {"nominatedNodeName": "n-1"}},
+              {**pod("x", labels={"app": "r"}), "metadata": {"name": "x", "namespace": "default", "labels": {"app": "r"},
+                                                            "ownerReferences": [_CONTROLLER]}}]
+    replica_set = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "rs", "namespace": "default"},
+                   "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "r"}},
+                            "template": {"metadata": {"labels": {"app": "r"}}, "spec": pod("t")["spec"]}}}
     pods = []
     for i in range(rng.randint(2, 40)):
         item = json.loads(json.dumps(rng.choice(shapes)))
@@ -117,7 +124,10 @@ def _cluster(rng: random.Random) -> list:
         pods.append(item)
     if rng.random() < 0.3:  # one bad or repeated name
         rng.choice(pods)["metadata"]["name"] = rng.choice(["p-0", "P-9", "-p", "p" * 254])
-    return nodes + pods
+    return nodes + [replica_set] + pods
+
+
+_CONTROLLER = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs", "uid": "u", "controller": True}
 
 
 def _simulate(path, monkeypatch, shortcut: bool):

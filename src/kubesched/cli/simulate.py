@@ -10,6 +10,7 @@ from kubesched.cli.output import Output, output_options, table
 from kubesched.cli.teardown import keep_until_exit
 from kubesched.cli.units import amount, percent
 from kubesched.model.cluster import read_cluster
+from kubesched.model.manifests import paused_gc
 from kubesched.plan.snapshots import usage_by_node
 from kubesched.progress import Stages
 from kubesched.reports import reasons
@@ -37,7 +38,9 @@ def simulate(paths: tuple[str, ...], kubeconfig: str | None, context: str | None
     schedulerName names. -o json gives every pod's node and exact message; -o wide adds one
     row per node."""
     profiles, extenders = load_profiles_and_extenders(config, scheduler_names)
-    with Stages() as stages:  # big inputs take a while: say so on the terminal
+    # The decisions and the answer make a few small, acyclic objects per pod, as reading
+    # does: the cyclic collector is paused for them too (see paused_gc).
+    with Stages() as stages, paused_gc():  # big inputs take a while: say so on the terminal
         stages.begin("reading the manifests")
         inputs = cluster_inputs(paths, kubeconfig, context)  # before `paths` takes the snapshot's directory
         with cluster_paths(paths, kubeconfig, context) as paths:
@@ -45,7 +48,8 @@ def simulate(paths: tuple[str, ...], kubeconfig: str | None, context: str | None
         require_served(cluster.pending_pods, profiles)
         stages.begin(f"deciding {len(cluster.pending_pods)} pods on {len(cluster.nodes)} nodes")
         result = run_simulation(cluster, profiles, seed, preempted, extenders)
-    view = SimulationView(result)
+        view = SimulationView(result)
+        document = view.document()
     if report_path:
         from kubesched.reports import pages
         from kubesched.snapshot.cluster import ClusterSnapshot
@@ -56,7 +60,7 @@ def simulate(paths: tuple[str, ...], kubeconfig: str | None, context: str | None
                                 {"scheduler names": ", ".join(scheduler_names) or None, "seed": seed})
         with open(report_path, "w", encoding="utf-8") as handle:
             handle.write(pages.simulate_report(result, usage_by_node(before), currency, made))
-    out.emit(view.document(), table=view.table, wide=view.wide, names=view.names)
+    out.emit(document, table=view.table, wide=view.wide, names=view.names)
     keep_until_exit(cluster, result, view)
 
 

@@ -135,6 +135,21 @@ class DraCluster:
 
     # -- PreEnqueue and PreFilter ---------------------------------------------------------
 
+    def any_has_claims(self, pods: list[Pod]) -> bool:
+        """`has_claims` of any of the pods; a workload's replicas, sharing their template's
+        spec, are asked once."""
+        if self._by_resource:
+            return any(self.has_claims(pod) for pod in pods)
+        without = None  # the last spec without claims
+        for pod in pods:
+            spec = pod.raw.get("spec") if pod.raw else None
+            if spec is without:
+                continue
+            if isinstance(spec, dict) and spec.get("resourceClaims"):
+                return True
+            without = spec
+        return False
+
     def has_claims(self, pod: Pod) -> bool:
         spec = (pod.raw or {}).get("spec")
         return isinstance(spec, dict) and bool(spec.get("resourceClaims")) or bool(self.backed_resources(pod))

@@ -119,15 +119,16 @@ def _read(manifests: list[Manifest], warn: Callable[[str], None], stop: Callable
             break
         kind = manifest.obj["kind"]
         if kind == "Pod":
+            first = manifest.like
+            like = read_as.get(id(first)) if first is not None else None
+            if like is not None:  # its status is the first one's, which was not finished
+                _add_pod(cluster, parser.renamed(like, manifest.obj, file=manifest.file), node_names, seen_pods,
+                         orphans)
+                continue
             if _finished(manifest.obj):
                 finished += 1
                 continue
-            first = manifest.like
-            like = read_as.get(id(first)) if first is not None else None
-            if like is None:
-                pod = read_as[id(manifest)] = parser.parse(manifest.obj, file=manifest.file)
-            else:
-                pod = parser.renamed(like, manifest.obj, file=manifest.file)
+            pod = read_as[id(manifest)] = parser.parse(manifest.obj, file=manifest.file)
             _add_pod(cluster, pod, node_names, seen_pods, orphans)
         elif kind in WORKLOAD_KINDS:
             if _workload_key(manifest.obj) in owned:
@@ -189,6 +190,8 @@ def _check_objects(manifests: list[Manifest]) -> None:
     seen: set[tuple[str, str, str]] = set()
     for manifest in manifests:
         kind = manifest.obj["kind"]
+        if kind == "Pod" and manifest.like is not None:
+            continue  # the first one's text but for the name: its apiVersion was checked
         version = manifest.obj.get("apiVersion")
         if version is not None and API_VERSIONS.get(kind, version) != version:
             check_api_version(manifest)  # the kind's own apiVersion, or an error naming it
@@ -304,6 +307,8 @@ def _controllers_named(manifests: list[Manifest]) -> set[tuple[str, str, str]]:
     """(namespace, kind, name) of every object some input object names as its controller."""
     owned = set()
     for manifest in manifests:
+        if manifest.like is not None:
+            continue  # the first one's text but for the name: the same owners
         meta = manifest.obj.get("metadata")
         if not isinstance(meta, dict) or not meta.get("ownerReferences"):
             continue

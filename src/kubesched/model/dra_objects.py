@@ -483,10 +483,14 @@ def dra_kinds_present(kinds: Iterable[str]) -> bool:
 def check_pod_claims(pods) -> None:
     """Each pod's spec.resourceClaims and status.resourceClaimStatuses, read once where the
     file is known."""
+    without = None  # the last spec without claims: a workload's replicas share their template's
     for pod in pods:
         raw = pod.raw or {}
         spec = raw.get("spec")
+        if spec is without:
+            continue
         if not (isinstance(spec, dict) and spec.get("resourceClaims")):
+            without = spec
             continue
         try:
             pod_claim_references(raw)

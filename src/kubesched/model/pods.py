@@ -17,7 +17,7 @@ from kubesched.model.fields import describe, is_string_map, mapping, sequence, s
 from kubesched.model.names import name_suffix
 from kubesched.model.pod_spec import parse_affinity, parse_pod_spec
 from kubesched.model.records import Pod, PodSpecInfo
-from kubesched.model.validation import dns_label, dns_subdomain
+from kubesched.model.validation import DNS_SUBDOMAIN_MAX, DNS_SUBDOMAIN_RE, dns_label, dns_subdomain
 from kubesched.model.validation import labels as check_labels
 
 # Built into every cluster (the Priority admission plugin creates them).
@@ -103,10 +103,11 @@ class PodParser:
         """The pod of `obj`, whose manifest is `like`'s but for metadata.name
         (kubesched.model.json_lists): only the name is left to check."""
         name = obj["metadata"]["name"]
-        try:
-            dns_subdomain(name, "metadata.name")
-        except InputError as e:
-            raise e.located(file=file or None, obj=f"Pod {like.namespace}/{name}") from None
+        if len(name) > DNS_SUBDOMAIN_MAX or DNS_SUBDOMAIN_RE.fullmatch(name) is None:  # dns_subdomain, inlined
+            try:
+                dns_subdomain(name, "metadata.name")
+            except InputError as e:
+                raise e.located(file=file or None, obj=f"Pod {like.namespace}/{name}") from None
         return Pod(like.namespace, name, like.labels, like.spec, like.node_name, like.priority, like.creation, 0,
                    like.uid, like.owner_kind, like.owner_name, file, obj)
 

@@ -12,7 +12,7 @@ from kubesched.errors import InputError
 
 _DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _DNS_LABEL_RE = re.compile(_DNS_LABEL)
-_DNS_SUBDOMAIN_RE = re.compile(rf"{_DNS_LABEL}(\.{_DNS_LABEL})*")
+DNS_SUBDOMAIN_RE = re.compile(rf"{_DNS_LABEL}(\.{_DNS_LABEL})*")
 _QUALIFIED_NAME_RE = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
 _LABEL_VALUE_RE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
 
@@ -26,7 +26,7 @@ _valid_label_keys: set[str] = set()
 
 
 def dns_subdomain(value: str, path: str) -> str:
-    return _rfc1123(value, path, _DNS_SUBDOMAIN_RE, DNS_SUBDOMAIN_MAX, "subdomain", "a-z, 0-9, '-' and '.'")
+    return _rfc1123(value, path, DNS_SUBDOMAIN_RE, DNS_SUBDOMAIN_MAX, "subdomain", "a-z, 0-9, '-' and '.'")
 
 
 def csi_driver_name(value: str, path: str) -> str:
@@ -55,7 +55,7 @@ def qualified_name(value: str, path: str, what: str = "key") -> str:
     valid = bool(name) and len(name) <= NAME_PART_MAX and _QUALIFIED_NAME_RE.fullmatch(name) is not None
     if slash:
         valid = valid and "/" not in prefix and len(prefix) <= DNS_SUBDOMAIN_MAX \
-            and _DNS_SUBDOMAIN_RE.fullmatch(prefix) is not None
+            and DNS_SUBDOMAIN_RE.fullmatch(prefix) is not None
     if not valid:
         raise InputError(f"invalid {what} {value!r}: a qualified name ([prefix/]name; the name at most "
                          f"{NAME_PART_MAX} alphanumerics, '-', '_' or '.', starting and ending with an "

@@ -16,6 +16,8 @@ class Nominations:
     def __init__(self, pods: list[Pod]):
         self.pods: dict[str, tuple[Pod, str]] = {}  # pod key → (pod, nominated node name)
         for pod in pods:
+            if not (pod.raw and pod.raw.get("status")):
+                continue  # no status, so no nominatedNodeName: most pods, read quickly
             node = nominated_node_of(pod)
             if node:
                 self.pods[pod.key] = (pod, node)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from kubesched.dra.plugin import DraCluster
 from kubesched.framework.pod_class import ClusterObjects
@@ -32,7 +33,7 @@ class Placement:
     # DefaultPreemption: the node the pod was nominated to and the pods it evicted there;
     # on an earlier placement of an evicted pod, the pod that preempted it.
     nominated_node: str | None = None
-    preempted: list[str] = field(default_factory=list)
+    preempted: Sequence[str] = ()  # a list when set; the shared empty tuple keeps most placements small
     evicted_by: str | None = None
     # DynamicResources' PostFilter deallocated this claim: {"claim", "message" of that attempt}
     deallocated: dict | None = None
@@ -170,7 +171,7 @@ def _decide_with_claims(snapshot: ClusterSnapshot, pods: list[Pod], undecided: l
     sim/preempting_dra.py), the others in runs; a pod that PreEnqueue keeps waiting goes
     last, as a gated one. Returns what `_decide` returns."""
     dra = snapshot.dra
-    if dra is None or "DynamicResources" not in snapshot.profile.filters or not any(dra.has_claims(p) for p in pods):
+    if dra is None or "DynamicResources" not in snapshot.profile.filters or not dra.any_has_claims(pods):
         return _decide(snapshot, pods, flow)
     decided: list[Placement] = []
     run: list[Pod] = []
