@@ -183,3 +183,34 @@ def test_a_prebound_pv_is_taken_even_when_larger():
     outcome = run([node("n1")], with_claims("c0"), objects)
     assert outcome.failed("n1") is None
     assert scored(outcome) == {"n1": 90}
+
+
+def by_name(manifest: dict, *names: str) -> dict:
+    """The PV with a node affinity term of matchFields metadata.name In `names` alone."""
+    manifest["spec"]["nodeAffinity"] = {"required": {"nodeSelectorTerms": [{"matchFields": [
+        {"key": "metadata.name", "operator": "In", "values": list(names)}]}]}}
+    return manifest
+
+
+def test_a_pvs_node_affinity_by_node_name_is_not_looked_at():
+    # CheckNodeAffinity (component-helpers storage/volume) matches the terms against a node
+    # made of the node's labels alone: without a name, matchFields are not looked at, so the
+    # PV fits every node (its own and the bound claim's; checked on the oracle).
+    nodes = [node("node-a", {HOSTNAME: "node-a"}), node("node-b", {HOSTNAME: "node-b"})]
+    objects = [WAIT_SC, pvc("pvc-a"), by_name(pv("pv-a"), "node-b"), pvc("pvc-b", bound="pv-b"),
+               by_name(pv("pv-b", claim="pvc-b", phase="Bound"), "node-b")]
+    outcome = run(nodes, with_claims("pvc-a", "pvc-b"), objects)
+    assert outcome.failed("node-a") is None and outcome.failed("node-b") is None
+
+
+def test_a_pv_prebound_to_the_claim_in_another_class_is_not_matched():
+    # FindMatchingVolume looks among the PVs of the claim's class (the assume cache's class
+    # index), a PV whose claimRef names the claim too: one of another class is not found,
+    # and the claim takes a PV of its class (checked on the oracle).
+    nodes = [node("node-a", {HOSTNAME: "node-a"}), node("node-b", {HOSTNAME: "node-b"})]
+    objects = [WAIT_SC, storage_class("other-sc"), pvc("pvc-a"),
+               pv("prebound", "other-sc", claim="pvc-a", affinity={HOSTNAME: ["node-b"]}),
+               pv("pv-a", affinity={HOSTNAME: ["node-a"]})]
+    outcome = run(nodes, with_claims("pvc-a"), objects)
+    assert outcome.failed("node-a") is None
+    assert outcome.reasons("node-b") == [BIND_CONFLICT]
