@@ -186,8 +186,12 @@ def reference_preempt(scheduler: ReferenceScheduler, pod: Pod, pdbs: Sequence[Po
     start_times = start_times or {}
     if pod.spec.preemption_policy == "Never":
         return Preemption(None, message=f"preemption: {NEVER}", eligible=False)
+    prefiltered = scheduler.rejecting_plugin(pod) is not None
+    if prefiltered and scheduler.profile.dra_post_filter:
+        # DynamicResources' PostFilter runs first, finds no state of its PreFilter (which
+        # never ran) and its error ends PostFilter: DefaultPreemption does not run
+        return Preemption(None, eligible=False)
     with scheduler.what_if():  # every node's dry run against one PreFilter state
-        prefiltered = scheduler.rejecting_plugin(pod) is not None
         statuses = {s.node.name: _status(scheduler, pod, s, nominated, devices) for s in scheduler.states}
 
         def might_help(state: NodeState) -> bool:

@@ -69,15 +69,16 @@ def zone_set(value: str) -> set[str] | None:
     return None if any(zone == "" for zone in zones) else set(zones)
 
 
+def claim_name(pod: Pod, volume) -> str | None:
+    """The claim a pod volume uses: a named one, or an ephemeral volume's `<pod>-<volume>`."""
+    if volume.claim:
+        return volume.claim
+    return f"{pod.name}-{volume.name}" if volume.ephemeral is not None else None
+
+
 def pod_claim_volumes(pod: Pod) -> list:
-    """(volume, claim name) of the volumes that use a claim: named or ephemeral (`<pod>-<volume>`)."""
-    found = []
-    for volume in pod.spec.volumes:
-        if volume.claim:
-            found.append((volume, volume.claim))
-        elif volume.ephemeral is not None:
-            found.append((volume, f"{pod.name}-{volume.name}"))
-    return found
+    """(volume, claim name) of the volumes that use a claim."""
+    return [(volume, name) for volume in pod.spec.volumes if (name := claim_name(pod, volume)) is not None]
 
 
 @dataclass
@@ -372,10 +373,11 @@ class VolumeReference:
         """upstream's filterAttachableVolumes: unique volume -> driver of the pod's volumes."""
         result: dict[str, str] = {}
         for volume in pod.spec.volumes:
-            inline = not volume.claim and volume.ephemeral is None
-            if inline and volume.in_tree is not None and csi_node:  # checkAttachableInlineVolume
-                result[f"{volume.in_tree[0]}/{volume.in_tree[1]}"] = volume.in_tree[0]
-        for _, name in pod_claim_volumes(pod):
+            name = claim_name(pod, volume)
+            if name is None:
+                if volume.in_tree is not None and csi_node:  # checkAttachableInlineVolume
+                    result[f"{volume.in_tree[0]}/{volume.in_tree[1]}"] = volume.in_tree[0]
+                continue
             claim = self._claim(pod, name)
             if claim is None:
                 continue
@@ -420,7 +422,7 @@ class VolumeReference:
         new = self._attachable(pod, drivers is not None)
         if not new:
             return []
-        for driver in new.values():
+        for driver in new.values():  # upstream ranges over a map (any missing driver); here: volume order
             required = self.storage.csi_drivers.get(driver)
             if required is not None and required.prevent_if_missing and (drivers is None or driver not in drivers):
                 return [f"{driver} CSI driver is not installed on the node"]
