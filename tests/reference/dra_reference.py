@@ -6,7 +6,7 @@ pool/slice/device order), checked as a whole; the first valid one is the answer.
 It evaluates the CEL selectors on each device directly (no bitsets), checks constraints,
 shared counters and consumable capacity (the totals a device's shares consume) on the
 finished assignment rather than while searching, and knows nothing of backtracking.
-Pools come from the inventory (their rules have their own cases).
+Pools are gathered from the inventory's slices by dra_pools.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from fractions import Fraction
 from itertools import combinations
 
 from kubesched.dra.cel import compiled
-from kubesched.dra.inventory import Entry, Inventory
 from kubesched.model.dra_records import ALL, ClaimSpec, DeviceClass, DeviceTaint, DeviceToleration, SubRequest
 from tests.reference.dra_capacity import consumption, within_capacity
+from tests.reference.dra_pools import DeviceEntry, device_on_node, gather_pools
 
 
 def tolerates(toleration: DeviceToleration, taint: DeviceTaint) -> bool:
@@ -45,17 +45,18 @@ def shared_out(shares, device_id) -> bool:
     return shares is not None and bool(shares.by_device.get(device_id))
 
 
-def _selected(entry: Entry, device_class: DeviceClass, sub: SubRequest) -> bool:
+def _selected(entry: DeviceEntry, device_class: DeviceClass, sub: SubRequest) -> bool:
     return all(compiled(e).matches(entry.device, entry.slice.driver)
                for e in (*device_class.selectors, *sub.selectors))
 
 
-def reference_allocate(inventory: Inventory, classes: dict[str, DeviceClass], allocated: set, node,
+def reference_allocate(inventory, classes: dict[str, DeviceClass], allocated: set, node,
                        claims: list[ClaimSpec], shares=None) -> list[list[tuple[str, tuple[str, str, str]]]] | None:
     """Per claim the (request name, device ID) taken, or None when no assignment is valid.
+    `inventory`: the slices (its `slices`) as kubesched.dra.inventory holds them.
     `shares`: what devices that allow multiple allocations already give out (its `by_device`)."""
-    pools = [p for p in inventory.pools_for(node) if not p.incomplete and not p.invalid]
-    order = [e for p in pools for entries in p.entries for e in entries]
+    pools = [p for p in gather_pools(inventory.slices, node) if not p.incomplete and not p.invalid]
+    order = [e for p in pools for entries in p.entries for e in entries if device_on_node(e, node)]
     slots = []  # (claim, base request, alternatives: (name, sub, candidates))
     for c, spec in enumerate(claims):
         for request in spec.requests:

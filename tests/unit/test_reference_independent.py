@@ -23,7 +23,7 @@ ALLOWED = {
     "kubesched.model.storage": {"NO_PROVISIONER", "PersistentVolume", "PersistentVolumeClaim",
                                 "StorageObjects"},  # records, upstream's no-provisioner name
     "kubesched.model.dra_records": {"ALL", "Capacity", "ClaimSpec", "Device", "DeviceClass", "DeviceTaint",
-                                    "DeviceToleration", "SubRequest"},  # records
+                                    "DeviceToleration", "ResourceSlice", "SubRequest"},  # records
     "kubesched.model.csi_migration": {"MIGRATED_DRIVERS", "UNCOUNTED_MIGRATABLE"},  # upstream's plugin tables
     "kubesched.model.gpu": {"GPU_MODEL_LABEL", "GPU_RESOURCE", "MILLI_PER_GPU", "GpuRequest",
                             "gpu_request"},  # names, and a pod's GPU annotations parsed
@@ -31,8 +31,6 @@ ALLOWED = {
     "kubesched.framework.pod_class": {"ClusterObjects"},  # a record of the other objects
     "kubesched.framework.typical_pods": {"TypicalPod"},  # a record
     "kubesched.dra.cel": {"compiled"},  # the CEL library's evaluation of a device selector
-    # The devices of each pool for a node, as the inventory gathers them from the slices.
-    "kubesched.dra.inventory": {"Entry", "Inventory"},
     "kubesched.preemption.args": {"PreemptionArgs"},  # a record
     "kubesched.preemption.pdb": {"PodDisruptionBudget"},  # a record
     "kubesched.preemption.result": {"NEVER", "NO_VICTIMS", "NOT_HELPFUL", "TERMINATING", "Candidate",
