@@ -128,7 +128,8 @@ def _valid(assignment: list, claims: list[ClaimSpec], allocated: set, pools, sha
             continue  # counters are checked when a device that consumes them is taken
         used: dict[tuple[str, str], Fraction] = {}
         for entry in mine:  # a shared device's counters count once, also when others hold it
-            if entry.device_id in allocated or shared_out(shares, entry.device_id) or any(a[4] is entry for a in assignment):
+            taken = any(a[4] is entry for a in assignment)
+            if entry.device_id in allocated or shared_out(shares, entry.device_id) or taken:
                 for set_name, counters in entry.device.consumes_counters:
                     for counter, amount in counters.items():
                         used[(set_name, counter)] = used.get((set_name, counter), Fraction(0)) + amount

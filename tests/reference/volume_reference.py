@@ -146,7 +146,8 @@ class VolumeReference:
             # VolumeIsForPod: the claim's controller is the pod (metav1.IsControlledBy compares UIDs)
             controlled = bool(claim.owner_uid or claim.owner_kind or claim.owner_name) and claim.owner_uid == pod.uid
             if ephemeral and not (claim.namespace == pod.namespace and controlled):
-                return f"PVC {claim.namespace}/{name} was not created for pod {pod.namespace}/{pod.name} (pod is not owner)"
+                return (f"PVC {claim.namespace}/{name} was not created for pod {pod.namespace}/{pod.name} "
+                        "(pod is not owner)")
         bound, delayed = self._binding_claims(pod)
         if bound is not None and len(bound) + len(delayed) < len(pod_claim_volumes(pod)):
             return "pod has unbound immediate PersistentVolumeClaims"
