@@ -52,9 +52,7 @@ def _might_help(pod: Pod, node: Node, plugin: str | None, reasons: list[str], pr
     UnschedulableAndUnresolvable; so is NodeResourcesFit's when a request exceeds the node's
     allocatable outright."""
     if plugin is None or prefiltered or plugin in UNRESOLVABLE_PLUGINS:
-        return False
-    if any(r.startswith("node(s) didn't satisfy plugin(s) [") for r in reasons):
-        return False
+        return False  # (a node NodeAffinity's PreFilter result leaves out fails NodeAffinity)
     if UNRESOLVABLE_REASONS.get(plugin) in reasons:
         return False
     if plugin == "NodeResourcesFit":
