@@ -2,9 +2,11 @@
 and binder_test.go: PreFilter rejections, Filter reasons, the score of static bindings and of
 CSIStorageCapacity, and the matcher's choice of the smallest fitting PV."""
 
+from dataclasses import replace
+
 from kubesched.framework.profile import Profile
 
-from .builders import configured, filters_only, node, plugin_args
+from .builders import configured, filters_only, node, plugin_args, pod
 from .volume_builders import (HOSTNAME, capacity, csi_driver, message, pv, pvc, run, storage_class, with_claims)
 
 WAIT_SC = storage_class("wait-sc")
@@ -214,3 +216,33 @@ def test_a_pv_prebound_to_the_claim_in_another_class_is_not_matched():
     outcome = run(nodes, with_claims("pvc-a"), objects)
     assert outcome.failed("node-a") is None
     assert outcome.reasons("node-b") == [BIND_CONFLICT]
+
+
+def ephemeral_pod(uid: str):
+    template = {"spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}},
+                         "storageClassName": "provisioning-sc"}}
+    made = pod("p0", spec_fields={"volumes": [{"name": "data", "ephemeral": {"volumeClaimTemplate": template}}]})
+    return replace(made, uid=uid)
+
+
+def controlled_claim(owner_name: str, owner_uid: str) -> dict:
+    claim = pvc("p0-data", "provisioning-sc")
+    claim["metadata"]["ownerReferences"] = [{"apiVersion": "v1", "kind": "Pod", "name": owner_name, "uid": owner_uid,
+                                             "controller": True}]
+    return claim
+
+
+PROVISIONING_SC = storage_class("provisioning-sc", provisioner="example.com/csi")
+
+
+def test_an_ephemeral_claim_is_the_pods_by_its_controllers_uid():
+    # ephemeral.VolumeIsForPod: metav1.IsControlledBy compares the controller reference's UID
+    # with the pod's, not its kind or name (checked on the oracle).
+    outcome = run([node("node-a")], ephemeral_pod("uid-p0"), [PROVISIONING_SC, controlled_claim("renamed", "uid-p0")])
+    assert outcome.failed("node-a") is None
+
+
+def test_an_ephemeral_claim_another_pod_controls_is_refused():
+    assert message([node("node-a")], ephemeral_pod("uid-p0"), [PROVISIONING_SC, controlled_claim("p0", "uid-other")],
+                   profile=BINDING_ONLY) == ("0/1 nodes are available: PVC default/p0-data was not created for pod "
+                                             "default/p0 (pod is not owner). not found")

@@ -143,15 +143,22 @@ class VolumeReference:
                 return f'persistentvolumeclaim "{name}" bound to non-existent persistentvolume "{claim.volume_name}"'
             if claim.deleting:
                 return f'persistentvolumeclaim "{name}" is being deleted'
-            # VolumeIsForPod: the claim's controller is the pod (metav1.IsControlledBy compares UIDs)
-            controlled = bool(claim.owner_uid or claim.owner_kind or claim.owner_name) and claim.owner_uid == pod.uid
-            if ephemeral and not (claim.namespace == pod.namespace and controlled):
+            if ephemeral and not (claim.namespace == pod.namespace and self._controlled_by(claim, pod)):
                 return (f"PVC {claim.namespace}/{name} was not created for pod {pod.namespace}/{pod.name} "
                         "(pod is not owner)")
         bound, delayed = self._binding_claims(pod)
         if bound is not None and len(bound) + len(delayed) < len(pod_claim_volumes(pod)):
             return "pod has unbound immediate PersistentVolumeClaims"
         return ""
+
+    @staticmethod
+    def _controlled_by(claim: PersistentVolumeClaim, pod: Pod) -> bool:
+        """metav1.IsControlledBy: the UID of the claim's controller reference is the pod's. A pod
+        read without a UID (a manifest; the API server would give it one) is taken to be the
+        controller a reference without a UID names as kind Pod and the pod's name."""
+        if pod.uid:
+            return claim.owner_uid == pod.uid
+        return (claim.owner_kind, claim.owner_name, claim.owner_uid) == ("Pod", pod.name, "")
 
     def _delay_binding(self, claim: PersistentVolumeClaim) -> bool:
         """IsDelayBindingMode: the claim's class exists and waits for the first consumer."""

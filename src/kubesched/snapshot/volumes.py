@@ -83,8 +83,13 @@ def pod_claims(pod: Pod) -> list[tuple[PodVolume, str]]:
 
 
 def owned_by(claim: PersistentVolumeClaim, pod: Pod) -> bool:
-    return claim.namespace == pod.namespace and claim.owner_kind == "Pod" and claim.owner_name == pod.name \
-        and claim.owner_uid == pod.uid
+    """VolumeIsForPod: the claim's controller is the pod, by UID (metav1.IsControlledBy); a
+    pod read without a UID is named by kind and name (and the reference then has no UID)."""
+    if claim.namespace != pod.namespace:
+        return False
+    if pod.uid:
+        return claim.owner_uid == pod.uid
+    return claim.owner_kind == "Pod" and claim.owner_name == pod.name and not claim.owner_uid
 
 
 @dataclass
