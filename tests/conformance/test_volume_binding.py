@@ -2,9 +2,11 @@
 and binder_test.go: PreFilter rejections, Filter reasons, the score of static bindings and of
 CSIStorageCapacity, and the matcher's choice of the smallest fitting PV."""
 
+from dataclasses import replace
+
 from kubesched.framework.profile import Profile
 
-from .builders import configured, filters_only, node, plugin_args
+from .builders import configured, filters_only, node, plugin_args, pod
 from .volume_builders import (HOSTNAME, capacity, csi_driver, message, pv, pvc, run, storage_class, with_claims)
 
 WAIT_SC = storage_class("wait-sc")
@@ -183,3 +185,64 @@ def test_a_prebound_pv_is_taken_even_when_larger():
     outcome = run([node("n1")], with_claims("c0"), objects)
     assert outcome.failed("n1") is None
     assert scored(outcome) == {"n1": 90}
+
+
+def by_name(manifest: dict, *names: str) -> dict:
+    """The PV with a node affinity term of matchFields metadata.name In `names` alone."""
+    manifest["spec"]["nodeAffinity"] = {"required": {"nodeSelectorTerms": [{"matchFields": [
+        {"key": "metadata.name", "operator": "In", "values": list(names)}]}]}}
+    return manifest
+
+
+def test_a_pvs_node_affinity_by_node_name_is_not_looked_at():
+    # CheckNodeAffinity (component-helpers storage/volume) matches the terms against a node
+    # made of the node's labels alone: without a name, matchFields are not looked at, so the
+    # PV fits every node (its own and the bound claim's; checked on the oracle).
+    nodes = [node("node-a", {HOSTNAME: "node-a"}), node("node-b", {HOSTNAME: "node-b"})]
+    objects = [WAIT_SC, pvc("pvc-a"), by_name(pv("pv-a"), "node-b"), pvc("pvc-b", bound="pv-b"),
+               by_name(pv("pv-b", claim="pvc-b", phase="Bound"), "node-b")]
+    outcome = run(nodes, with_claims("pvc-a", "pvc-b"), objects)
+    assert outcome.failed("node-a") is None and outcome.failed("node-b") is None
+
+
+def test_a_pv_prebound_to_the_claim_in_another_class_is_not_matched():
+    # FindMatchingVolume looks among the PVs of the claim's class (the assume cache's class
+    # index), a PV whose claimRef names the claim too: one of another class is not found,
+    # and the claim takes a PV of its class (checked on the oracle).
+    nodes = [node("node-a", {HOSTNAME: "node-a"}), node("node-b", {HOSTNAME: "node-b"})]
+    objects = [WAIT_SC, storage_class("other-sc"), pvc("pvc-a"),
+               pv("prebound", "other-sc", claim="pvc-a", affinity={HOSTNAME: ["node-b"]}),
+               pv("pv-a", affinity={HOSTNAME: ["node-a"]})]
+    outcome = run(nodes, with_claims("pvc-a"), objects)
+    assert outcome.failed("node-a") is None
+    assert outcome.reasons("node-b") == [BIND_CONFLICT]
+
+
+def ephemeral_pod(uid: str):
+    template = {"spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}},
+                         "storageClassName": "provisioning-sc"}}
+    made = pod("p0", spec_fields={"volumes": [{"name": "data", "ephemeral": {"volumeClaimTemplate": template}}]})
+    return replace(made, uid=uid)
+
+
+def controlled_claim(owner_name: str, owner_uid: str) -> dict:
+    claim = pvc("p0-data", "provisioning-sc")
+    claim["metadata"]["ownerReferences"] = [{"apiVersion": "v1", "kind": "Pod", "name": owner_name, "uid": owner_uid,
+                                             "controller": True}]
+    return claim
+
+
+PROVISIONING_SC = storage_class("provisioning-sc", provisioner="example.com/csi")
+
+
+def test_an_ephemeral_claim_is_the_pods_by_its_controllers_uid():
+    # ephemeral.VolumeIsForPod: metav1.IsControlledBy compares the controller reference's UID
+    # with the pod's, not its kind or name (checked on the oracle).
+    outcome = run([node("node-a")], ephemeral_pod("uid-p0"), [PROVISIONING_SC, controlled_claim("renamed", "uid-p0")])
+    assert outcome.failed("node-a") is None
+
+
+def test_an_ephemeral_claim_another_pod_controls_is_refused():
+    assert message([node("node-a")], ephemeral_pod("uid-p0"), [PROVISIONING_SC, controlled_claim("p0", "uid-other")],
+                   profile=BINDING_ONLY) == ("0/1 nodes are available: PVC default/p0-data was not created for pod "
+                                             "default/p0 (pod is not owner). not found")

@@ -1,5 +1,6 @@
 """The DRA allocator against the brute-force reference (tests.reference.dra_reference) on
-random small inventories and claims: the same devices, or both find none."""
+random small inventories and claims (some devices choosing their nodes, some slices for
+another node or of a newer generation): the same devices, or both find none."""
 
 from fractions import Fraction
 
@@ -11,8 +12,8 @@ from kubesched.dra.allocator import Allocator, ClaimToAllocate
 from kubesched.dra.inventory import Inventory
 from kubesched.model.dra_objects import parse_claim, parse_class, parse_slice
 from tests.reference.dra_reference import reference_allocate
-from tests.conformance.dra_builders import DRIVER_A, claim, device, device_class, first_available, node, request, \
-    resource_slice
+from tests.conformance.dra_builders import DRIVER_A, NODE_1, claim, device, device_class, first_available, node, \
+    request, resource_slice
 
 CLASSES = [device_class("class-a", DRIVER_A), device_class("model-x", DRIVER_A,
                                                            ('device.attributes["driver-a"].model == "x"',))]
@@ -55,6 +56,14 @@ def inventories(draw):
                                   sharedCounters=[{"name": "set", "counters": {"mem": {"value": "4Gi"}}}])
         del counters["spec"]["devices"]
         slices += [resource_slice("slice-p", draw(devices("p")), pool="pool-p", count=2), counters]
+    if draw(st.booleans()):  # devices that each choose their nodes, not all of them this one
+        chosen = draw(devices("d"))
+        for made in chosen:
+            made.update(draw(st.sampled_from(({"nodeName": NODE_1}, {"nodeName": "node-2"}, {"allNodes": True}))))
+        slices.append(resource_slice("slice-d", chosen, node_name=None, pool="pool-d", perDeviceNodeSelection=True))
+    if draw(st.booleans()):  # another node's slice, or a newer generation of pool-a
+        other = draw(st.sampled_from(({"node_name": "node-2", "pool": "pool-e"}, {"pool": "pool-a", "generation": 1})))
+        slices.append(resource_slice("slice-e", draw(devices("e")), **other))
     return slices
 
 

@@ -2,11 +2,15 @@
 claims (some ReadWriteOncePod, some on CSI PVs under CSINode attach limits and a driver
 some nodes lack; claims of the same name in two namespaces, a ReadWriteOncePod claim used
 by several running pods), in-tree disks mounted by several pods, and PVs some nodes cannot reach;
-random priorities, start times, budgets and nominated pods. The dry run must free the
-evicted pods' claims, disks and attachments and give them back on reprieve, and keep
-VolumeBinding's rejections unresolvable (as test_preemption_vs_reference.py otherwise)."""
+random priorities, start times, budgets and nominated pods; some incoming pods name a claim
+that does not exist (a PreFilter rejection, with and without DynamicResources' PostFilter).
+The dry run must free the evicted pods' claims, disks and attachments and give them back on
+reprieve, and keep VolumeBinding's rejections unresolvable (as test_preemption_vs_reference.py
+otherwise)."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -76,9 +80,11 @@ def scenarios(draw):
     disks = st.fixed_dictionaries({"pdName": st.sampled_from(("a", "b")),
                                    "readOnly": st.sampled_from((False, False, True))})
 
-    def pod(name: str, priority: int, node_name: str = ""):
+    def pod(name: str, priority: int, node_name: str = "", may_miss: bool = False):
+        """`may_miss`: it may name a claim that does not exist (VolumeRestrictions' PreFilter rejects it)."""
+        names = [*claims, "gone"] if may_miss else claims
         volumes = [{"name": f"v{k}", "persistentVolumeClaim": {"claimName": c}}
-                   for k, c in enumerate(draw(st.lists(st.sampled_from(claims), max_size=2, unique=True)))]
+                   for k, c in enumerate(draw(st.lists(st.sampled_from(names), max_size=2, unique=True)))]
         if draw(st.booleans()):
             volumes.append({"name": "disk", "gcePersistentDisk": draw(disks)})
         spec = {"containers": [{"name": "c", "image": "x", "resources": {"requests": {"cpu": draw(
@@ -95,7 +101,8 @@ def scenarios(draw):
     starts = {p.key: draw(st.one_of(st.just(LATEST), st.integers(0, 5))) for p in bound}
     budgets = [PodDisruptionBudget("default", "pdb", LabelSelector((("app", draw(st.sampled_from(("a", "b")))),)),
                                    draw(st.integers(0, 1)), frozenset())] if draw(st.booleans()) else []
-    incoming = [pod(f"pod-{i}", draw(st.sampled_from((5, 10, 100, 1000)))) for i in range(draw(st.integers(1, 4)))]
+    incoming = [pod(f"pod-{i}", draw(st.sampled_from((5, 10, 100, 1000))), may_miss=draw(st.integers(0, 3)) == 0)
+                for i in range(draw(st.integers(1, 4)))]
     nominated = []
     if draw(st.integers(0, 3)) == 0:
         nominated = [(pod("nominated", draw(st.sampled_from((10, 1000)))), f"n{draw(st.integers(0, count - 1))}")]
@@ -103,7 +110,10 @@ def scenarios(draw):
     storage = read_storage([Manifest(m, "x.yaml") for m in manifests])
     objects = ClusterObjects(storage=storage,
                              claim_references=claim_references([*bound, *incoming, *(p for p, _ in nominated)]))
-    return cluster, bound, starts, budgets, incoming, nominated, args, Profile(), objects
+    # Without DynamicResources' PostFilter (which ends PostFilter for a PreFilter-rejected pod)
+    # DefaultPreemption runs for such a pod, and finds every node unresolvable.
+    profile = Profile() if draw(st.booleans()) else replace(Profile(), dra_post_filter=False)
+    return cluster, bound, starts, budgets, incoming, nominated, args, profile, objects
 
 
 @settings(max_examples=600)

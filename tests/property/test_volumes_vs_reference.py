@@ -1,7 +1,8 @@
 """The core's volume filters and VolumeBinding's score decide as the pure-Python reference
 (tests.reference.volume_reference) on random storage: local, zonal and unrestricted PVs of
-several sizes, prebound ones, claims of WaitForFirstConsumer and Immediate classes (some
-missing, some shared by pods, some ReadWriteOncePod, a StatefulSet's claim each), provisioners with allowedTopologies
+several sizes (some placed by matchFields), prebound ones (some of another class than their
+claim), claims of WaitForFirstConsumer and Immediate classes (some missing, some shared by
+pods, some ReadWriteOncePod, a StatefulSet's claim each), provisioners with allowedTopologies
 and CSIStorageCapacity, CSINode limits, CSI and in-tree (AWS EBS) PVs and inline volumes,
 VolumeAttachments; pods decided in turn, some leaving again, so that
 the PVs they took come back. Every decision compares the node, the message and the PVs
@@ -76,11 +77,15 @@ def scenarios(draw):
                               "spec": {"drivers": drivers}})
     claim_names = [f"c{i}" for i in range(draw(st.integers(1, 6)))]
     for i in range(draw(st.integers(0, 9))):
-        where = draw(st.sampled_from(("host", "zone", "any")))
+        where = draw(st.sampled_from(("host", "zone", "any", "name")))
         spec = {"capacity": {"storage": draw(st.sampled_from(SIZES))},
                 "accessModes": [draw(st.sampled_from(("ReadWriteOnce", "ReadWriteMany")))],
                 "storageClassName": draw(st.sampled_from(("local", "local", "csi"))), **pv_source(draw)}
-        if where != "any":
+        if where == "name":  # matchFields: upstream matches a PV's terms on the node's labels alone
+            spec["nodeAffinity"] = {"required": {"nodeSelectorTerms": [{"matchFields": [
+                {"key": "metadata.name", "operator": draw(st.sampled_from(("In", "NotIn"))),
+                 "values": [f"n{draw(st.integers(0, count))}"]}]}]}}
+        elif where != "any":
             key, value = (HOSTNAME, f"n{draw(st.integers(0, count))}") if where == "host" else \
                 (ZONE, draw(st.sampled_from(ZONES)))
             spec["nodeAffinity"] = {"required": {"nodeSelectorTerms": [{"matchExpressions": [

@@ -108,6 +108,18 @@ def take_sorted(free: list[int], milli: int, count: int) -> list[int]:
     return out
 
 
+def gpu_selection(profile: Profile) -> str:
+    """How a pod sharing a GPU gets its GPU in the chosen node: as asked, else as the FGD
+    simulator does, by the heaviest GPU score plugin (the first of equally heavy ones)."""
+    if profile.gpu_selection:
+        return profile.gpu_selection
+    heaviest, name = 0, ""
+    for plugin, weight in profile.weights.items():
+        if plugin in GPU_PLUGINS and weight > heaviest:
+            heaviest, name = weight, plugin
+    return {"FGDScore": "FGD", "FGDCapacityScore": "FGDCapacity", "RandomScore": "Random"}.get(name, "Best")
+
+
 class GpuReference:
     def __init__(self, nodes: list[Node], profile: Profile, typical: list[TypicalPod] = ()):
         self.nodes = [GpuNode(n, [MILLI_PER_GPU] * n.allocatable.get(GPU_RESOURCE, 0)) for n in nodes]
@@ -115,7 +127,7 @@ class GpuReference:
         unknown = set(self.weights) - set(GPU_PLUGINS)
         if unknown:
             raise ValueError(f"the GPU reference knows only the GPU score plugins, not {sorted(unknown)}")
-        self.select = profile.gpu_select()
+        self.select = gpu_selection(profile)
         self.typical = list(typical)
 
     # -- filters -----------------------------------------------------------------------------

@@ -11,11 +11,11 @@ from contextlib import contextmanager
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from tests.reference.volume_reference import VolumeReference
-from kubesched.snapshot.volumes import VOLUME_PLUGINS
+from tests.reference import selectors
+from tests.reference.selectors import selector_matches
+from tests.reference.volume_reference import VOLUME_PLUGINS, VolumeReference
 from kubesched.framework.pod_class import ClusterObjects
 from kubesched.framework.profile import Profile
-from kubesched.model.selectors import label_selector_matches, node_term_matches
 from kubesched.model.records import (LabelSelector, Node, NodeSelectorTerm, Pod, PodAffinityTerm, Requirement,
                                      Taint, Toleration, TopologySpreadConstraint)
 
@@ -68,7 +68,7 @@ def toleration_tolerates(t: Toleration, taint: Taint) -> bool:
 
 
 def term_matches(node: Node, term: NodeSelectorTerm) -> bool:
-    return node_term_matches(term, node.name, node.labels)
+    return selectors.term_matches(term, node.name, node.labels)
 
 
 def unschedulable_reasons(pod: Pod, state: NodeState) -> list[str]:
@@ -114,13 +114,21 @@ def ports_reasons(pod: Pod, state: NodeState) -> list[str]:
     return []
 
 
+def fit_ignores(profile: Profile, resource: str) -> bool:
+    """NodeResourcesFit's ignoredResources and ignoredResourceGroups (the part before the
+    slash) name extended resources only: a name with a slash outside kubernetes.io/."""
+    extended = "/" in resource and "kubernetes.io/" not in resource and not resource.startswith("requests.")
+    return extended and (resource in profile.fit_ignored_resources
+                         or resource.split("/", 1)[0] in profile.fit_ignored_groups)
+
+
 def fit_reasons(pod: Pod, state: NodeState, profile: Profile | None = None) -> list[str]:
     reasons = []
     allocatable = state.node.allocatable
     if state.pods + 1 > allocatable.get("pods", 0):
         reasons.append("Too many pods")
     for name, amount in pod.spec.requests.items():
-        if profile is not None and profile.fit_ignores(name):
+        if profile is not None and fit_ignores(profile, name):
             continue
         if amount > 0 and amount > allocatable.get(name, 0) - state.requested.get(name, 0):
             reasons.append(f"Insufficient {name}")
@@ -282,7 +290,7 @@ class ResolvedTerm:
             return False
         if self.namespaces != ALL and pod.namespace not in self.namespaces:
             return False
-        return label_selector_matches(self.selector, pod.labels)
+        return selector_matches(self.selector, pod.labels)
 
 
 def _merged(selector: LabelSelector | None, owner: Pod, in_keys=(), not_in_keys=()) -> LabelSelector | None:
@@ -303,7 +311,7 @@ def resolve_term(owner: Pod, term: PodAffinityTerm, objects: ClusterObjects, wei
     else:
         chosen = set(term.namespaces)
         if ns_selector is not None:
-            chosen |= {name for name, labels in objects.namespaces.items() if label_selector_matches(ns_selector, labels)}
+            chosen |= {name for name, labels in objects.namespaces.items() if selector_matches(ns_selector, labels)}
         namespaces = frozenset(chosen)
     return ResolvedTerm(selector, namespaces, term.topology_key, weight)
 
@@ -319,7 +327,7 @@ class SpreadRule:
     honor_taints: bool
 
     def counts(self, pod: Pod) -> bool:
-        return self.selector is not None and label_selector_matches(self.selector, pod.labels)
+        return self.selector is not None and selector_matches(self.selector, pod.labels)
 
 
 def spread_rules(pod: Pod, profile: Profile, objects: ClusterObjects) -> tuple[list[SpreadRule], bool]:

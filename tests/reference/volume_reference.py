@@ -1,18 +1,26 @@
 """The volume plugins in plain Python, pod by pod and node by node, as upstream runs them: the
 obvious version the core (volumes.hpp) is tested against. It walks every PV for every claim
 and every pod on a node; no index, no incremental state but the assumptions themselves.
+Nothing in it comes from the production compiler (kubesched.snapshot.volumes): the
+PreFilters, the PV matcher and the disk rule are written here from upstream's plugins.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from kubesched.model.records import Node, Pod
-from kubesched.model.selectors import label_selector_matches, node_term_matches
-from kubesched.model.storage import NO_PROVISIONER, PersistentVolume, StorageObjects
-from kubesched.model.pod_volumes import disks_conflict
+from kubesched.model.storage import NO_PROVISIONER, PersistentVolume, PersistentVolumeClaim, StorageObjects
 from kubesched.model.csi_migration import MIGRATED_DRIVERS, UNCOUNTED_MIGRATABLE
-from kubesched.snapshot.volumes import VOLUME_PLUGINS, bound_to, candidate, prefilter, static_fit, zone_fits
+from tests.reference.selectors import selector_matches, term_matches
+
+VOLUME_PLUGINS = ("VolumeRestrictions", "NodeVolumeLimits", "VolumeBinding", "VolumeZone")
+WAIT_FOR_FIRST_CONSUMER = "WaitForFirstConsumer"
+TOPOLOGY_LABELS = ("failure-domain.beta.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/region",
+                   "topology.kubernetes.io/zone", "topology.kubernetes.io/region")
+GA_LABEL = {"failure-domain.beta.kubernetes.io/zone": "topology.kubernetes.io/zone",
+            "failure-domain.beta.kubernetes.io/region": "topology.kubernetes.io/region"}
 
 DISK = "node(s) had no available disk"
 RWOP = ("node(s) unavailable due to PersistentVolumeClaim with ReadWriteOncePod access mode already in-use by "
@@ -26,14 +34,69 @@ ZONE = "node(s) had no available volume zone"
 
 
 def pv_fits_node(volume: PersistentVolume, node: Node) -> bool:
-    return volume.node_terms is None or any(node_term_matches(t, node.name, node.labels) for t in volume.node_terms)
+    """CheckNodeAffinity: upstream matches the terms against a node made of the labels alone
+    (no name, so matchFields are not looked at)."""
+    return volume.node_terms is None or any(term_matches(t, "", node.labels) for t in volume.node_terms)
+
+
+def refers_to(claim_ref: tuple[str, str, str] | None, claim: PersistentVolumeClaim) -> bool:
+    """IsVolumeBoundToClaim, on a PV's claimRef (namespace, name, uid)."""
+    if claim_ref is None:
+        return False
+    namespace, name, uid = claim_ref
+    return namespace == claim.namespace and name == claim.name and (not uid or uid == claim.uid)
+
+
+def disks_conflict(a, b) -> bool:
+    """isVolumeConflict for two in-tree disks: one GCE PD or iSCSI target (by iqn) mounted
+    read-write somewhere, any AWS EBS volume twice, an RBD image (pool/image) twice on
+    overlapping monitors read-write somewhere."""
+    if a.disk is None or b.disk is None:
+        return False
+    (kind, identity, read_only), (other_kind, other_identity, other_read_only) = a.disk, b.disk
+    if kind != other_kind or identity != other_identity:
+        return False
+    if kind == "aws":
+        return True
+    if kind == "rbd" and not set(a.monitors) & set(b.monitors):
+        return False
+    return not (read_only and other_read_only)
+
+
+def zone_set(value: str) -> set[str] | None:
+    """LabelZonesToSet: `__`-separated zones, trimmed; None (the label is ignored) when one is empty."""
+    zones = [zone.strip() for zone in value.split("__")]
+    return None if any(zone == "" for zone in zones) else set(zones)
+
+
+def claim_name(pod: Pod, volume) -> str | None:
+    """The claim a pod volume uses: a named one, or an ephemeral volume's `<pod>-<volume>`."""
+    if volume.claim:
+        return volume.claim
+    return f"{pod.name}-{volume.name}" if volume.ephemeral is not None else None
+
+
+def pod_claim_volumes(pod: Pod) -> list:
+    """(volume, claim name) of the volumes that use a claim."""
+    return [(volume, name) for volume in pod.spec.volumes if (name := claim_name(pod, volume)) is not None]
+
+
+@dataclass
+class PreFilter:
+    """What the volume plugins' PreFilters left: the plugin and message that reject the pod,
+    or VolumeBinding's claims (None: the pod uses none) and VolumeZone's PV topologies."""
+
+    rejected_by: str = ""
+    message: str = ""
+    bound: list | None = None
+    delayed: list | None = None
+    topologies: list | None = None
 
 
 class VolumeReference:
     def __init__(self, storage: StorageObjects):
         self.storage = storage
-        self.claim_pv: dict[str, str] = {}  # claim key -> PV name the scheduler assumed
-        self.taken: set[str] = set()  # PVs assumed for some claim
+        self.assumed_for: dict[str, str] = {}  # PV name -> key of the claim the scheduler assumed it for
         self.selected: dict[str, str] = {}  # claim key -> node a provisioning claim selected
         self.history: dict[tuple[str, str], list] = {}  # (pod, node) -> bindings of each placement
         # The pods on nodes when the cycle's PreFilter ran, while a what-if adds or removes
@@ -41,31 +104,164 @@ class VolumeReference:
         self.prefilter_pods: list[Pod] | None = None
 
     def rejection(self, pod: Pod, filters) -> tuple[str, str] | None:
-        enabled = {name for name in VOLUME_PLUGINS if name in filters}
-        verdict = prefilter(pod, self.storage, enabled)
+        verdict = self.prefilter(pod, {name for name in VOLUME_PLUGINS if name in filters})
         return (verdict.rejected_by, verdict.message) if verdict.rejected_by else None
+
+    # -- the PreFilters, in profile order -----------------------------------------------------
+
+    def prefilter(self, pod: Pod, enabled: set[str]) -> PreFilter:
+        for name, run in (("VolumeRestrictions", self._restrictions_prefilter),
+                          ("VolumeBinding", self._binding_prefilter), ("VolumeZone", self._zone_prefilter)):
+            if name in enabled and (message := run(pod)):
+                return PreFilter(name, message)
+        verdict = PreFilter()
+        if "VolumeBinding" in enabled:
+            verdict.bound, verdict.delayed = self._binding_claims(pod)
+        if "VolumeZone" in enabled:
+            verdict.topologies = self._zone_topologies(pod)
+        return verdict
+
+    def _claim(self, pod: Pod, name: str) -> PersistentVolumeClaim | None:
+        return self.storage.claims.get(f"{pod.namespace}/{name}")
+
+    def _restrictions_prefilter(self, pod: Pod) -> str:
+        """readWriteOncePodPVCsForPod looks up every named claim."""
+        for volume in pod.spec.volumes:
+            if volume.claim and self._claim(pod, volume.claim) is None:
+                return f'persistentvolumeclaim "{volume.claim}" not found'
+        return ""
+
+    def _binding_prefilter(self, pod: Pod) -> str:
+        """podHasPVCs, then GetPodVolumeClaims' immediate claims."""
+        for volume, name in pod_claim_volumes(pod):
+            claim = self._claim(pod, name)
+            ephemeral = volume.ephemeral is not None
+            if claim is None:
+                return (f'waiting for ephemeral volume controller to create the persistentvolumeclaim "{name}"'
+                        if ephemeral else f'persistentvolumeclaim "{name}" not found')
+            if claim.phase == "Lost":
+                return f'persistentvolumeclaim "{name}" bound to non-existent persistentvolume "{claim.volume_name}"'
+            if claim.deleting:
+                return f'persistentvolumeclaim "{name}" is being deleted'
+            if ephemeral and not (claim.namespace == pod.namespace and self._controlled_by(claim, pod)):
+                return (f"PVC {claim.namespace}/{name} was not created for pod {pod.namespace}/{pod.name} "
+                        "(pod is not owner)")
+        bound, delayed = self._binding_claims(pod)
+        if bound is not None and len(bound) + len(delayed) < len(pod_claim_volumes(pod)):
+            return "pod has unbound immediate PersistentVolumeClaims"
+        return ""
+
+    @staticmethod
+    def _controlled_by(claim: PersistentVolumeClaim, pod: Pod) -> bool:
+        """metav1.IsControlledBy: the UID of the claim's controller reference is the pod's. A pod
+        read without a UID (a manifest; the API server would give it one) is taken to be the
+        controller a reference without a UID names as kind Pod and the pod's name."""
+        if pod.uid:
+            return claim.owner_uid == pod.uid
+        return (claim.owner_kind, claim.owner_name, claim.owner_uid) == ("Pod", pod.name, "")
+
+    def _delay_binding(self, claim: PersistentVolumeClaim) -> bool:
+        """IsDelayBindingMode: the claim's class exists and waits for the first consumer."""
+        storage_class = self.storage.classes.get(claim.storage_class) if claim.storage_class else None
+        return storage_class is not None and storage_class.binding_mode == WAIT_FOR_FIRST_CONSUMER
+
+    def _binding_claims(self, pod: Pod) -> tuple[list | None, list | None]:
+        """(fully bound claims, unbound delayed-binding claims); (None, None) without claims.
+        A claim in neither is an unbound immediate one (a prebound claim counts as immediate)."""
+        volumes = pod_claim_volumes(pod)
+        if not volumes:
+            return None, None
+        bound, delayed = [], []
+        for _, name in volumes:
+            claim = self._claim(pod, name)
+            if claim.volume_name and claim.bind_completed:
+                bound.append(claim)
+            elif self._delay_binding(claim) and not claim.volume_name:
+                delayed.append(claim)
+        return bound, delayed
+
+    def _zone_prefilter(self, pod: Pod) -> str:
+        """getPVbyPod's rejections: named claims only (an ephemeral volume is not looked at)."""
+        for volume in pod.spec.volumes:
+            if not volume.claim:
+                continue
+            claim = self._claim(pod, volume.claim)
+            if claim is None:
+                return f'persistentvolumeclaim "{volume.claim}" not found'
+            if not claim.volume_name:
+                if not claim.storage_class:
+                    return "PersistentVolumeClaim had no pv name and storageClass name"
+                storage_class = self.storage.classes.get(claim.storage_class)
+                if storage_class is None:
+                    return f'storageclass.storage.k8s.io "{claim.storage_class}" not found'
+                if storage_class.binding_mode != WAIT_FOR_FIRST_CONSUMER:
+                    return "PersistentVolume had no name"
+            elif claim.volume_name not in self.storage.volumes:
+                return f'persistentvolume "{claim.volume_name}" not found'
+        return ""
+
+    def _zone_topologies(self, pod: Pod) -> list:
+        """(label key, zones) of the topology labels of the PVs the pod's named claims are bound to."""
+        topologies = []
+        for volume in pod.spec.volumes:
+            claim = self._claim(pod, volume.claim) if volume.claim else None
+            if claim is None or not claim.volume_name:
+                continue
+            labels = self.storage.volumes[claim.volume_name].labels
+            for key in TOPOLOGY_LABELS:
+                if key in labels and (zones := zone_set(labels[key])) is not None:
+                    topologies.append((key, zones))
+        return topologies
+
+    @staticmethod
+    def zone_fits(topologies: list, labels: dict[str, str]) -> bool:
+        """VolumeZone's Filter: a node without any topology label fits; else every PV label's
+        key (or its GA name) must have one of the PV's zones."""
+        if not any(key in labels for key in TOPOLOGY_LABELS):
+            return True
+        for key, zones in topologies:
+            value = labels[key] if key in labels else labels.get(GA_LABEL.get(key, key))
+            if value is None or value not in zones:
+                return False
+        return True
 
     # -- VolumeBinding's binder -------------------------------------------------------------
 
-    def _prebound(self, claim) -> str | None:
-        if claim.key in self.claim_pv:
-            return self.claim_pv[claim.key]
-        names = sorted((v.capacity, v.name) for v in self.storage.volumes.values()
-                       if bound_to(v, claim) and static_fit(v, claim))
-        return names[0][1] if names else None
+    def _claim_ref(self, volume: PersistentVolume):
+        """The PV's claimRef as the assume cache has it: the claim the scheduler assumed it for."""
+        assumed = self.assumed_for.get(volume.name)
+        if assumed is None:
+            return volume.claim_ref
+        claim = self.storage.claims[assumed]
+        return claim.namespace, claim.name, claim.uid
 
-    def _match(self, claim, node: Node, chosen: list[str]) -> str | None:
-        prebound = self._prebound(claim)
-        if prebound is not None and prebound not in chosen:
-            return prebound if pv_fits_node(self.storage.volumes[prebound], node) else None
-        best = None
+    def _match(self, claim: PersistentVolumeClaim, node: Node, chosen: list[str]) -> str | None:
+        """FindMatchingVolume on the scheduler's path among the PVs of the claim's class
+        (in capacity, then name order: upstream's list order is the cache's): a PV bound to
+        the claim if there is one (None if it misses the node), else the smallest fitting
+        available one."""
+        smallest = None
         for volume in sorted(self.storage.volumes.values(), key=lambda v: (v.capacity, v.name)):
-            if volume.name in chosen or volume.name in self.taken or not candidate(volume, claim):
+            if volume.storage_class != claim.storage_class or volume.name in chosen:
                 continue
-            if pv_fits_node(volume, node):
-                best = volume.name
-                break
-        return best
+            claim_ref = self._claim_ref(volume)
+            if claim_ref is not None and not refers_to(claim_ref, claim):
+                continue
+            if (volume.capacity < (claim.request or 0) or volume.volume_mode != claim.volume_mode
+                    or volume.attributes_class != claim.attributes_class or volume.deleting):
+                continue
+            fits = pv_fits_node(volume, node)
+            if claim_ref is not None:
+                return volume.name if fits else None
+            if volume.phase != "Available":
+                continue
+            if claim.selector is not None and not selector_matches(claim.selector, volume.labels):
+                continue
+            if not fits or not all(mode in volume.access_modes for mode in claim.access_modes):
+                continue
+            if smallest is None or volume.capacity < smallest.capacity:
+                smallest = volume
+        return smallest.name if smallest is not None else None
 
     def _capacity(self, claim, storage_class, node: Node):
         """hasEnoughCapacity: (enough, the CSIStorageCapacity that has it)."""
@@ -76,13 +272,13 @@ class VolumeReference:
             limit = capacity.maximum_volume_size if capacity.maximum_volume_size is not None else capacity.capacity
             if (capacity.storage_class == storage_class.name and limit is not None and limit >= (claim.request or 0)
                     and capacity.node_topology is not None
-                    and label_selector_matches(capacity.node_topology, node.labels)):
+                    and selector_matches(capacity.node_topology, node.labels)):
                 return True, capacity
         return False, None
 
     def find(self, pod: Pod, node: Node):
         """FindPodVolumes: (reasons, bindings as (claim key, PV name or None, capacity object))."""
-        verdict = prefilter(pod, self.storage, {"VolumeBinding"})
+        verdict = self.prefilter(pod, {"VolumeBinding"})
         flags = {"node": False, "bind": False, "space": False, "missing": False}
         bindings: list = []
         for claim in verdict.bound or ():
@@ -123,7 +319,7 @@ class VolumeReference:
                 provisions = []
                 for claim in to_provision:
                     storage_class = self.storage.classes[claim.storage_class]
-                    if storage_class.provisioner == NO_PROVISIONER or not (
+                    if storage_class.provisioner in ("", NO_PROVISIONER) or not (
                             not storage_class.allowed_topologies or any(
                                 all(node.labels.get(k) in values for k, values in term.expressions)
                                 for term in storage_class.allowed_topologies)):
@@ -144,7 +340,7 @@ class VolumeReference:
 
     def reasons(self, name: str, pod: Pod, state, states, filters) -> list[str]:
         enabled = {n for n in VOLUME_PLUGINS if n in filters}
-        verdict = prefilter(pod, self.storage, enabled)
+        verdict = self.prefilter(pod, enabled)
         ns = pod.namespace
         if name == "VolumeRestrictions":
             for volume in pod.spec.volumes:
@@ -159,7 +355,7 @@ class VolumeReference:
                 return []
             return self.find(pod, state.node)[0]
         if name == "VolumeZone":
-            if verdict.topologies and not zone_fits(verdict.topologies, state.node.labels):
+            if verdict.topologies and not self.zone_fits(verdict.topologies, state.node.labels):
                 return [ZONE]
             return []
         raise KeyError(name)
@@ -185,11 +381,12 @@ class VolumeReference:
         """upstream's filterAttachableVolumes: unique volume -> driver of the pod's volumes."""
         result: dict[str, str] = {}
         for volume in pod.spec.volumes:
-            if not volume.claim and volume.ephemeral is None:
+            name = claim_name(pod, volume)
+            if name is None:
                 if volume.in_tree is not None and csi_node:  # checkAttachableInlineVolume
                     result[f"{volume.in_tree[0]}/{volume.in_tree[1]}"] = volume.in_tree[0]
                 continue
-            claim = self.storage.claims.get(f"{pod.namespace}/{volume.claim_name(pod.name)}")
+            claim = self._claim(pod, name)
             if claim is None:
                 continue
             driver, handle = self._driver_info(claim, csi_node)
@@ -233,7 +430,7 @@ class VolumeReference:
         new = self._attachable(pod, drivers is not None)
         if not new:
             return []
-        for driver in new.values():
+        for driver in new.values():  # upstream ranges over a map (any missing driver); here: volume order
             required = self.storage.csi_drivers.get(driver)
             if required is not None and required.prevent_if_missing and (drivers is None or driver not in drivers):
                 return [f"{driver} CSI driver is not installed on the node"]
@@ -261,7 +458,7 @@ class VolumeReference:
     # -- the score and the placements ---------------------------------------------------------
 
     def score(self, pod: Pod, state, shape) -> int:
-        verdict = prefilter(pod, self.storage, {"VolumeBinding"})
+        verdict = self.prefilter(pod, {"VolumeBinding"})
         if not verdict.delayed:
             return 0
         _, bindings = self.find(pod, state.node)
@@ -290,12 +487,11 @@ class VolumeReference:
 
     def assume(self, pod: Pod, node: Node) -> list:
         """The pod is placed: its delayed claims take what FindPodVolumes found."""
-        verdict = prefilter(pod, self.storage, {"VolumeBinding"})
+        verdict = self.prefilter(pod, {"VolumeBinding"})
         bindings = self.find(pod, node)[1] if verdict.delayed else []
         for key, pv, _ in bindings:
             if pv is not None:
-                self.claim_pv[key] = pv
-                self.taken.add(pv)
+                self.assumed_for[pv] = key
             else:
                 self.selected[key] = node.name
         self.history.setdefault((pod.key, node.name), []).append(bindings)
@@ -313,8 +509,7 @@ class VolumeReference:
             if key in still_held:
                 continue
             if pv is not None:
-                self.claim_pv.pop(key, None)
-                self.taken.discard(pv)
+                self.assumed_for.pop(pv, None)
             else:
                 self.selected.pop(key, None)
 

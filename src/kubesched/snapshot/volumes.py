@@ -18,7 +18,7 @@ import numpy as np
 from kubesched.model.csi_migration import MIGRATED_DRIVERS, UNCOUNTED_MIGRATABLE
 from kubesched.model.pod_volumes import PodVolume
 from kubesched.model.records import Node, Pod
-from kubesched.model.selectors import label_selector_matches, node_term_matches
+from kubesched.model.selectors import label_selector_matches, requirement_matches
 from kubesched.model.storage import (NO_PROVISIONER, PersistentVolume, PersistentVolumeClaim, StorageObjects)
 
 WAIT = "WaitForFirstConsumer"
@@ -58,6 +58,15 @@ def candidate(volume: PersistentVolume, claim: PersistentVolumeClaim) -> bool:
             and all(mode in volume.access_modes for mode in claim.access_modes))
 
 
+def pv_term_matches(term, labels: dict[str, str]) -> bool:
+    """A term of a PV's node affinity on a node: upstream's CheckNodeAffinity matches the
+    terms against a node made of the labels alone, so matchFields (metadata.name) are not
+    looked at; an empty term still matches nothing."""
+    if not term.match_expressions and not term.match_fields:
+        return False
+    return all(requirement_matches(r, labels) for r in term.match_expressions)
+
+
 def pv_kind(volume: PersistentVolume) -> tuple:
     """What candidate() reads of a PV, its capacity aside."""
     return (volume.claim_ref is None, volume.volume_mode, volume.attributes_class, volume.deleting, volume.phase,
@@ -74,8 +83,13 @@ def pod_claims(pod: Pod) -> list[tuple[PodVolume, str]]:
 
 
 def owned_by(claim: PersistentVolumeClaim, pod: Pod) -> bool:
-    return claim.namespace == pod.namespace and claim.owner_kind == "Pod" and claim.owner_name == pod.name \
-        and claim.owner_uid == pod.uid
+    """VolumeIsForPod: the claim's controller is the pod, by UID (metav1.IsControlledBy); a
+    pod read without a UID is named by kind and name (and the reference then has no UID)."""
+    if claim.namespace != pod.namespace:
+        return False
+    if pod.uid:
+        return claim.owner_uid == pod.uid
+    return claim.owner_kind == "Pod" and claim.owner_name == pod.name and not claim.owner_uid
 
 
 @dataclass
@@ -213,12 +227,12 @@ def pv_order(storage: StorageObjects) -> list[PersistentVolume]:
 
 
 class NodeIndex:
-    """Which nodes a node selector term matches, through a (label, value) index for `In`."""
+    """Which nodes the node affinity terms of a PV match (pv_term_matches), through a
+    (label, value) index for `In`."""
 
     def __init__(self, nodes: list[Node]):
         self.nodes = nodes
         self.by_label: dict[tuple[str, str], list[int]] = {}
-        self.by_name = {node.name: i for i, node in enumerate(nodes)}
         self._matched: dict[tuple, list[int]] = {}
         for i, node in enumerate(nodes):
             for item in node.labels.items():
@@ -226,7 +240,6 @@ class NodeIndex:
 
     def add(self, node: Node, index: int) -> None:
         """A node appended to the node list (the snapshot's) is indexed."""
-        self.by_name[node.name] = index
         for item in node.labels.items():
             self.by_label.setdefault(item, []).append(index)
         self._matched.clear()
@@ -246,17 +259,11 @@ class NodeIndex:
                     narrowed = {i for value in requirement.values
                                 for i in self.by_label.get((requirement.key, value), ())}
                     break
-            if narrowed is not None and len(term.match_expressions) == 1 and not term.match_fields:
+            if narrowed is not None and len(term.match_expressions) == 1:
                 found |= narrowed  # the one requirement is what the index answered (a local PV's hostname)
                 continue
-            if narrowed is None:
-                for requirement in term.match_fields:
-                    if requirement.operator == "In":
-                        narrowed = {self.by_name[v] for v in requirement.values if v in self.by_name}
-                        break
             candidates = range(len(self.nodes)) if narrowed is None else narrowed
-            found.update(i for i in candidates
-                         if node_term_matches(term, self.nodes[i].name, self.nodes[i].labels))
+            found.update(i for i in candidates if pv_term_matches(term, self.nodes[i].labels))
         return sorted(found)
 
 
@@ -303,8 +310,9 @@ class VolumeCompiler:
         claims = []
         for key in self.claim_keys:
             claim = storage.claims[key]
+            # FindMatchingVolume looks among the PVs of the claim's class only, a prebound one too
             prebound = [self.pv_id[v.name] for v in claimed.get((claim.namespace, claim.name), ())
-                        if bound_to(v, claim) and static_fit(v, claim)]
+                        if bound_to(v, claim) and static_fit(v, claim) and v.storage_class == claim_class(claim)]
             selected = -1 if claim.selected_node is None else self.node_of.get(claim.selected_node, -2)
             claims.append((prebound[0] if prebound else -1, selected, claim_references[key] > 1,
                            "ReadWriteOncePod" in claim.access_modes, self._string(claim.name)))
@@ -414,7 +422,7 @@ class VolumeCompiler:
         self.index.add(node, index)
         pvs = []
         for pv, terms in enumerate(v.node_terms for v in self.volumes):
-            if terms is not None and any(node_term_matches(t, node.name, node.labels) for t in terms):
+            if terms is not None and any(pv_term_matches(t, node.labels) for t in terms):
                 pvs.append(pv)
                 self.pv_nodes[pv].append(index)
         drivers = csi_drivers or {}
