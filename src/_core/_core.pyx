@@ -431,8 +431,7 @@ cdef class Engine:
                 item.models.push_back(self.intern(model))
             item.weight = weight
             typical.push_back(item)
-        self.engine.snapshot.gpu_workload.set(typical)
-        self.engine.snapshot.generation += 1
+        self.engine.snapshot.set_gpu_workload(typical)
 
     def gpu_free(self, int64_t node):
         """Free milli of each GPU of the node."""
