@@ -98,10 +98,9 @@ def test_core_places_like_the_reference(scenario):
     nodes, pods, profile, typical = scenario
     snapshot = ClusterSnapshot(nodes, profile, None)
     snapshot.engine.set_gpu_typical_pods(typical)
-    chosen = snapshot.place(pods).tolist()
-    masks = snapshot.engine.gpu_assignments().tolist()
+    decisions = snapshot.decide_queue(pods)
     reference = GpuReference(nodes, profile, typical)
-    for pod, node, mask in zip(pods, chosen, masks):
+    for pod, node, mask in zip(pods, (d.index for d in decisions), (d.gpus for d in decisions)):
         expected_node, expected_gpus = reference.decide(pod)
         assert node == expected_node, pod.key
         assert indices_of(mask) == tuple(sorted(expected_gpus)), pod.key
@@ -129,7 +128,7 @@ def test_raw_scores_match_the_reference(scenario):
                 for plugin in GPU_PLUGINS:
                     assert evaluation["raw"][plugin][i] == reference.raw(plugin, pod, node), plugin
         node, gpus = reference.decide(pod)
-        assert snapshot.place([pod]).tolist() == [node]
+        assert [d.index for d in snapshot.decide_queue([pod])] == [node]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -138,10 +137,9 @@ def test_random_policy_picks_only_feasible_nodes_and_gpus(nodes, pods, seed):
     """With a seed the Random policy draws its node and GPU; each draw must be a legal one."""
     profile = Profile(filters=CORE_FILTERS, weights={"RandomScore": 1})
     snapshot = ClusterSnapshot(nodes, profile, seed)
-    chosen = snapshot.place(pods).tolist()
-    masks = snapshot.engine.gpu_assignments().tolist()
+    decisions = snapshot.decide_queue(pods)
     reference = GpuReference(nodes, profile)
-    for pod, node, mask in zip(pods, chosen, masks):
+    for pod, node, mask in zip(pods, (d.index for d in decisions), (d.gpus for d in decisions)):
         feasible = [i for i, n in enumerate(reference.nodes) if reference.fits(pod, n)]
         if not feasible:
             assert node == -1

@@ -128,13 +128,12 @@ def test_fit_models_and_failure_message():
             pod("b", annotations={"kubesched.io/gpu-milli": "600", "kubesched.io/gpu-models": "A100"}),
             pod("c", annotations={"kubesched.io/gpu-count": "2"}),
             pod("d", annotations={"kubesched.io/gpu-count": "1"})]
-    chosen = snapshot.place(pods).tolist()
-    assert chosen == [1, -1, 0, -1]
-    assert [indices_of(m) for m in snapshot.engine.gpu_assignments().tolist()] == [(0,), (), (0, 1), ()]
-    failures = snapshot.engine.failures()
-    assert snapshot.failure_message(failures[0]) == (
+    decisions = snapshot.decide_queue(pods)
+    assert [d.index for d in decisions] == [1, -1, 0, -1]
+    assert [indices_of(d.gpus) for d in decisions] == [(0,), (), (0, 1), ()]
+    assert decisions[1].message == (
         "0/3 nodes are available: 1 Insufficient kubesched.io/gpu, 2 node(s) didn't match Pod's node affinity/selector.")
-    assert snapshot.failure_message(failures[1]) == "0/3 nodes are available: 3 Insufficient kubesched.io/gpu."
+    assert decisions[3].message == "0/3 nodes are available: 3 Insufficient kubesched.io/gpu."
     assert snapshot.engine.gpu_free(1) == [400]
 
 
@@ -154,7 +153,7 @@ def test_forget_gives_the_gpus_back():
     snapshot = ClusterSnapshot([node("n", 2, "T4")], Profile(filters=CORE_FILTERS, weights={"BestFitScore": 1}))
     share = pod("s", annotations={"kubesched.io/gpu-milli": "300"})
     class_id = snapshot.class_of(share)
-    assert snapshot.place([share, share]).tolist() == [0, 0]
+    assert [d.node for d in snapshot.decide_queue([share, share])] == [snapshot.node_names[0]] * 2
     assert snapshot.engine.gpu_free(0) == [400, 1000]  # best fit: the fuller GPU
     snapshot.engine.forget(class_id, 0)
     assert snapshot.engine.gpu_free(0) == [700, 1000]

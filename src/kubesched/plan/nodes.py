@@ -186,13 +186,10 @@ def _replay(snapshot: ClusterSnapshot, plan_input: PlanInput, planned: dict[str,
             placements.append(Placement(pod.key, target))
             continue
         repaired += 1
-        chosen = snapshot.engine.schedule(class_id)
-        if chosen < 0 and grower.add_for(item) is not None:
-            chosen = snapshot.engine.schedule(class_id)
-        if chosen < 0:
-            placements.append(Placement(pod.key, None, snapshot.failure_message(snapshot.engine.last_failure())))
-        else:
-            placements.append(Placement(pod.key, snapshot.node_names[chosen]))
+        decision = snapshot.decide(pod, class_id=class_id)
+        if not decision.placed and grower.add_for(item) is not None:
+            decision = snapshot.decide(pod, class_id=class_id)
+        placements.append(Placement(pod.key, decision.node, decision.message))
     return placements, repaired
 
 

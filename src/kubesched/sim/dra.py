@@ -11,6 +11,7 @@ from kubesched.dra.plugin import VERDICT_TEXT, DraCluster, PodClaims, RejectedBe
 from kubesched.framework.fit_error import STATE_NOT_FOUND
 from kubesched.model.records import Pod
 from kubesched.preemption.result import NEVER, not_helpful_message
+from kubesched.snapshot.decision import Decision
 
 
 def prefilter(snapshot, dra: DraCluster, pod: Pod) -> PodClaims:
@@ -79,14 +80,13 @@ def passing_other_filters(snapshot, pod: Pod, held=()) -> list[int]:
             engine.forget_on_gpus(nominated_class, node, gpus)
 
 
-def schedule_nominated_first(snapshot, class_id: int, own: int, held) -> int:
-    """The node for the pod's class with DynamicResources' verdicts, assumed there (-1 when
-    none fits): its nominated node `own` first, then all, under the two passes with `held`."""
-    engine = snapshot.engine
-    if own >= 0 and engine.feasible_with_nominated(class_id, own, held):
-        engine.assume(class_id, own)
-        return own
-    return engine.schedule_with_nominated(class_id, held)
+def schedule_nominated_first(snapshot, pod: Pod, class_id: int, own: int, held) -> Decision:
+    """The decision for the pod's class with DynamicResources' verdicts, assumed on its node:
+    its nominated node `own` first, then all, under the two passes with `held`."""
+    if own >= 0 and snapshot.engine.feasible_with_nominated(class_id, own, held):
+        snapshot.engine.assume(class_id, own)
+        return snapshot.decision(pod, own)
+    return snapshot.decide(pod, held, class_id)
 
 
 def decide_with_claims(snapshot, dra: DraCluster, pod: Pod, placement, again: bool = True):
@@ -106,9 +106,10 @@ def decide_with_claims(snapshot, dra: DraCluster, pod: Pod, placement, again: bo
     except AllocationError as error:
         return placement(pod.key, None, f"error: running \"DynamicResources\" filter plugin: {error}"), True
     class_id = snapshot.class_with_dra(pod, verdict, score)
-    node = schedule_nominated_first(snapshot, class_id, own, held)
+    decision = schedule_nominated_first(snapshot, pod, class_id, own, held)
+    node = decision.index
     if node < 0:
-        message = snapshot.failure_message(snapshot.engine.last_failure())
+        message = decision.message
         freed = claim_to_deallocate(dra, claims, verdict, filtered_nodes) if again and snapshot.profile.dra_post_filter \
             else None
         if freed is None:

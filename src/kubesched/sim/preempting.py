@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Pod
 from kubesched.preemption import (PodTable, PreemptionArgs, nominated_node_of, parse_pdb, pod_on_node, preempt_and_retry,
@@ -103,27 +101,25 @@ def decide_preempting(snapshot, pods: list[Pod], flow: PreemptionFlow, placement
     again, the pods not decided yet): it stops after a preemption whose victims go back in
     the queue, so that the caller puts them in their place."""
     placements = []
-    engine = snapshot.engine
-    names = np.array(snapshot.node_names, dtype=object)
     classes = snapshot.classes_of(pods)
     i = 0
     nominations = snapshot.nominations
     while i < len(pods):  # in chunks: a call costs as much as the pods it is handed
         if nominations:  # pods arrived nominated are outstanding: one at a time (sim/nominated.py)
-            chosen, decided = np.array([nominations.decide(snapshot, pods[i], int(classes[i]))]), 1
+            decision = nominations.decide(snapshot, pods[i], int(classes[i]))
+            placed, failed = ([decision], None) if decision.placed else ([], pods[i])
         else:
-            chosen, decided = engine.schedule_until_failure(classes[i:i + QUEUE_CHUNK])
-        placed = decided if chosen[decided - 1] >= 0 else decided - 1  # all but a last failure
-        if placed > 0:  # the pods that fit, in bulk
-            run = pods[i:i + placed]
-            nodes = names[chosen[:placed]].tolist()
-            made = [placement_type(pod.key, node) for pod, node in zip(run, nodes)]
-            flow.landed.extend(zip(run, nodes, classes[i:i + placed].tolist()))
+            placed, failed = snapshot.decide_until_failure(pods[i:i + QUEUE_CHUNK], classes[i:i + QUEUE_CHUNK])
+        if placed:  # the pods that fit, in bulk
+            made = [placement_type(d.pod.key, d.node) for d in placed]
+            flow.landed.extend(zip((d.pod for d in placed), (d.node for d in placed),
+                                   classes[i:i + len(placed)].tolist()))
             flow.recorded.extend(made)
             placements.extend(made)
-        if placed < decided:
-            k = i + placed
-            pod = pods[k]
+        decided = len(placed) + (failed is not None)
+        if failed is not None:
+            k = i + len(placed)
+            pod = failed
             placement, victims = _preempt_for(snapshot, pod, int(classes[k]), flow, placement_type)
             flow.recorded.append(placement)
             placements.append(placement)

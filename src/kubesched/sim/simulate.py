@@ -219,13 +219,7 @@ def _decide(snapshot: ClusterSnapshot, pods: list[Pod], flow: PreemptionFlow | N
         return placements, again, rest
     # while pods arrived nominated are outstanding, one at a time (sim/nominated.py)
     placements = snapshot.nominations.decide_head(snapshot, pods, Placement) if snapshot.nominations else []
-    snapshot.engine.clear_failures()
-    chosen = snapshot.place(pods[len(placements):])
-    failures = iter(snapshot.engine.failures())
-    names = snapshot.node_names
-    placements += [Placement(pod.key, names[node]) if node >= 0
-                   else Placement(pod.key, None, snapshot.failure_message(next(failures)))
-                   for pod, node in zip(pods[len(placements):], chosen.tolist())]
+    placements += [Placement(d.pod.key, d.node, d.message) for d in snapshot.decide_queue(pods[len(placements):])]
     snapshot.describe_volumes(pods, placements)
     if flow is not None:  # another profile preempts: it sees these pods on their nodes
         for pod, placement in zip(pods, placements):

@@ -15,6 +15,7 @@ from kubesched.framework.profile import Profile
 from kubesched.framework.typical_pods import TypicalPod, shape_of, typical_pods
 from kubesched.model.gpu import gpu_indices, gpu_request, mask_of, pod_annotations
 from kubesched.model.records import Node, Pod
+from kubesched.snapshot.decision import Decision
 from kubesched.snapshot.replicas import ReplicaKeys, object_label_keys
 from kubesched.snapshot.volumes import VolumeCompiler, has_volumes
 
@@ -250,19 +251,75 @@ class ClusterSnapshot:
             self.engine.set_gpu_typical_pods(typical)
             self.gpu_typical = typical
 
-    def place(self, pods: list[Pod]) -> np.ndarray:
-        """Decide the pods in the given order inside the core; node index per pod, -1 if none."""
-        return self.engine.schedule_queue(self.classes_of(pods))
+    def decide(self, pod: Pod, nominated=None, class_id: int | None = None) -> Decision:
+        """Decide one pod (of `class_id`, else its own class) and assume it on the node
+        chosen. `nominated`: (class id, node) of the nominated pods it yields to, for the
+        core's two passes."""
+        if class_id is None:
+            class_id = self.class_of(pod)
+        if nominated is None:
+            index = self.engine.schedule(class_id)
+        else:
+            index = self.engine.schedule_with_nominated(class_id, nominated)
+        return self.decision(pod, index)
+
+    def decision(self, pod: Pod, index: int, failure: list[tuple[int, int]] | None = None) -> Decision:
+        """The Decision for the core's last answer on the pod: node index `index` (-1: none,
+        the reasons `failure`, else the core's last failure)."""
+        if index >= 0:
+            return Decision(pod, self.node_names[index], index, gpus=self.engine.last_gpu_mask,
+                            counts=self.engine.last_counts)
+        if failure is None:
+            failure = self.engine.last_failure()
+        return Decision(pod, None, -1, self.failure_message(failure), failure, counts=self.engine.last_counts)
+
+    def decide_queue(self, pods: list[Pod]) -> list[Decision]:
+        """Decide the pods in the given order inside the core, each assumed where it lands."""
+        self.engine.clear_failures()
+        chosen = self.engine.schedule_queue(self.classes_of(pods)).tolist()
+        failures = iter(self.engine.failures())
+        gpus = self.engine.gpu_assignments().tolist()
+        names = self.node_names
+        return [Decision(pod, names[index], index, gpus=mask) if index >= 0 else self._failed(pod, next(failures))
+                for pod, index, mask in zip(pods, chosen, gpus)]
+
+    def decide_until_failure(self, pods: list[Pod], classes: np.ndarray | None = None
+                             ) -> tuple[list[Decision], Pod | None]:
+        """Decide the pods (of `classes`, else their own) in order until one fits nowhere:
+        the decisions of the pods placed, and that pod (None: all were placed), its reasons
+        not asked for (the core counts them only when asked, before the next change)."""
+        chosen, decided = self.engine.schedule_until_failure(self.classes_of(pods) if classes is None else classes)
+        names = self.node_names
+        gpus = self.engine.gpu_assignments().tolist()
+        placed = [Decision(pod, names[index], index, gpus=mask)
+                  for pod, index, mask in zip(pods, chosen.tolist(), gpus) if index >= 0]
+        return placed, (pods[decided - 1] if decided and chosen[decided - 1] < 0 else None)
+
+    def place_copies(self, class_id: int, count: int) -> list[str | None]:
+        """Decide `count` pods of one class in a row: the node of each, None where none fits."""
+        chosen = self.engine.schedule_queue(np.full(count, class_id, dtype=np.int32)).tolist()
+        names = self.node_names
+        return [names[index] if index >= 0 else None for index in chosen]
+
+    def _failed(self, pod: Pod, failure: list[tuple[int, int]]) -> Decision:
+        return Decision(pod, None, -1, self.failure_message(failure), failure)
 
     def post_filter_ends(self, class_id: int) -> bool:
         """Whether PostFilter ends at DynamicResources for a pod of this class, before
         DefaultPreemption (kubesched.framework.fit_error)."""
         return self.profile.dra_post_filter and class_id in self.prefilter_rejections
 
+    def reasons(self, histogram: list[tuple[int, int]]) -> dict[str, int]:
+        """Upstream's wording of each reason of a histogram of the core's reason codes → nodes."""
+        texts: dict[str, int] = {}
+        for reason, count in histogram:
+            text = self.engine.reason_text(reason)
+            texts[text] = texts.get(text, 0) + count
+        return texts
+
     def failure_message(self, histogram: list[tuple[int, int]]) -> str:
         """Upstream's FitError wording for a histogram of the core's reason codes."""
-        return fit_error_message(self.node_count, {self.engine.reason_text(reason): count
-                                                   for reason, count in histogram}, self.profile)
+        return fit_error_message(self.node_count, self.reasons(histogram), self.profile)
 
 
 def _decided_alike(pod: Pod, other: Pod) -> bool:
