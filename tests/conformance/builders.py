@@ -302,6 +302,6 @@ def failure_message(nodes: list[Node], incoming: Pod, existing: list[Pod] = (),
                     profile: Profile | None = None, objects: ClusterObjects | None = None) -> str:
     """The `0/N nodes are available: ...` message for a pod that fits nowhere."""
     cluster = snapshot(nodes, existing, profile, objects)
-    chosen = cluster.place([incoming])
-    assert chosen.tolist() == [-1], f"the pod was placed on {cluster.node_names[chosen[0]]}"
-    return cluster.failure_message(cluster.engine.failures()[-1])
+    [decision] = cluster.decide_queue([incoming])
+    assert not decision.placed, f"the pod was placed on {decision.node}"
+    return decision.message

@@ -25,7 +25,8 @@ LAYERS = (
     {"model"},  # manifests into records
     {"dra", "kube"},  # DRA's allocator; the API client
     {"framework", "serving", "cluster"},  # profiles and configuration; HTTP serving; the local control plane
-    {"snapshot", "preemption"},  # the cluster as the core sees it; victims
+    {"snapshot"},  # the engine: the cluster as the core sees it, the only user of the core
+    {"preemption"},  # victims
     {"extenders"},  # HTTP extenders in a decision
     {"sim"},  # simulate and explain
     {"trace", "plan", "live"},  # what the commands do: trace, plan, run
@@ -33,6 +34,8 @@ LAYERS = (
     {"cli"},
     {"__main__"},
 )
+
+ENGINE = "snapshot"  # the package that alone imports the core (kubesched._core)
 
 # Imports against the layers that are meant, each with why; the test fails when one is gone.
 KNOWN_UPWARD = {
@@ -196,6 +199,16 @@ def test_packages_import_lower_layers_only():
     assert not gone, f"KNOWN_UPWARD lists imports that are gone (remove them): {gone}"
 
 
+def core_imports(imports: list[Import]) -> list[Import]:
+    """The imports of the core from outside the engine package."""
+    return [i for i in imports if i.target == "kubesched._core" and package_of(i.module) != ENGINE]
+
+
+def test_only_the_engine_imports_the_core():
+    found = [str(i) for i in core_imports(import_graph())]
+    assert not found, f"kubesched._core is the {ENGINE} package's alone:\n" + "\n".join(found)
+
+
 def test_the_sources_never_import_the_tests():
     found = [str(i) for i in import_graph() if i.target.split(".")[0] == "tests"]
     assert not found, "src/kubesched imports the tests (tests/reference is the tests' own):\n" + "\n".join(found)
@@ -236,3 +249,9 @@ def test_imports_are_read_wherever_they_are_and_resolved_to_modules(tmp_path):
         (1, "kubesched._core"), (2, "kubesched.sim.other"), (3, "kubesched.model.records"),
         (4, "tests.reference.fit"), (6, "kubesched.live.cache")]
     assert [str(i) for i in upward(found)] == ["kubesched.sim.lazy (line 6) imports kubesched.live.cache"]
+
+
+def test_core_imports_are_found_outside_the_engine_only():
+    imports = [Import("kubesched.plan.packing", 3, "kubesched._core"), Import(f"kubesched.{ENGINE}.cluster", 9, "kubesched._core"),
+               Import("kubesched.plan.packing", 4, "kubesched.model.records")]
+    assert core_imports(imports) == [imports[0]]

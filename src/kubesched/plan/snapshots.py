@@ -8,7 +8,6 @@ from dataclasses import replace
 
 import numpy as np
 
-from kubesched import _core
 from kubesched.errors import InputError
 from kubesched.framework.pod_class import ClusterObjects
 from kubesched.framework.profile import Profile
@@ -58,13 +57,13 @@ def add_node(snapshot: ClusterSnapshot, node: Node, csi_drivers: dict[str, int |
 
 
 def feasible_nodes(snapshot: ClusterSnapshot, class_id: int) -> np.ndarray:
-    return _core.feasible_nodes(snapshot.engine, class_id)
+    return snapshot.feasible_nodes(class_id)
 
 
 def feasible_on(snapshot: ClusterSnapshot, class_id: int, node: int) -> bool:
     """One node's verdict: a replay checks the planned node of each of its pods, and
     evaluating every node for each would make it quadratic."""
-    return _core.feasible_on(snapshot.engine, class_id, node)
+    return snapshot.feasible_on(class_id, node)
 
 
 def usage_by_node(snapshot: ClusterSnapshot) -> dict[str, dict[str, tuple[int, int]]]:

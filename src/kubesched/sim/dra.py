@@ -4,11 +4,10 @@ class's DynamicResources filter and score, then Reserve/PreBind on the chosen no
 
 from __future__ import annotations
 
-from kubesched import _core
 from kubesched.dra.allocator import AllocationError
 from kubesched.dra.deallocate import DEALLOCATED, claim_to_deallocate, deallocate
 from kubesched.dra.plugin import VERDICT_TEXT, DraCluster, PodClaims, RejectedBefore, Unschedulable, Waiting
-from kubesched.framework.fit_error import STATE_NOT_FOUND
+from kubesched.snapshot.fit_error import STATE_NOT_FOUND
 from kubesched.model.records import Pod
 from kubesched.preemption.result import NEVER, not_helpful_message
 from kubesched.snapshot.decision import Decision
@@ -74,7 +73,7 @@ def passing_other_filters(snapshot, pod: Pod, held=()) -> list[int]:
         assumed.append((nominated_class, node, engine.last_gpu_mask))
     try:
         class_id = snapshot.class_of(pod)
-        return [n for n in range(snapshot.node_count) if _core.feasible_on(engine, class_id, n)]
+        return [n for n in range(snapshot.node_count) if snapshot.feasible_on(class_id, n)]
     finally:
         for nominated_class, node, gpus in reversed(assumed):
             engine.forget_on_gpus(nominated_class, node, gpus)

@@ -9,13 +9,13 @@ import numpy as np
 
 from kubesched import _core
 from kubesched.errors import InputError
-from kubesched.framework.fit_error import fit_error_message
 from kubesched.framework.pod_class import ClusterObjects, PodClassCompiler, class_key
 from kubesched.framework.profile import Profile
 from kubesched.framework.typical_pods import TypicalPod, shape_of, typical_pods
 from kubesched.model.gpu import gpu_indices, gpu_request, mask_of, pod_annotations
 from kubesched.model.records import Node, Pod
 from kubesched.snapshot.decision import Decision
+from kubesched.snapshot.fit_error import fit_error_message
 from kubesched.snapshot.replicas import ReplicaKeys, object_label_keys
 from kubesched.snapshot.volumes import VolumeCompiler, has_volumes
 
@@ -295,6 +295,10 @@ class ClusterSnapshot:
                   for pod, index, mask in zip(pods, chosen.tolist(), gpus) if index >= 0]
         return placed, (pods[decided - 1] if decided and chosen[decided - 1] < 0 else None)
 
+    def place(self, pods: list[Pod]) -> np.ndarray:
+        """decide_queue's node indices only (-1: none), for counting placements in bulk."""
+        return self.engine.schedule_queue(self.classes_of(pods))
+
     def place_copies(self, class_id: int, count: int) -> list[str | None]:
         """Decide `count` pods of one class in a row: the node of each, None where none fits."""
         chosen = self.engine.schedule_queue(np.full(count, class_id, dtype=np.int32)).tolist()
@@ -304,9 +308,21 @@ class ClusterSnapshot:
     def _failed(self, pod: Pod, failure: list[tuple[int, int]]) -> Decision:
         return Decision(pod, None, -1, self.failure_message(failure), failure)
 
+    def feasible_on(self, class_id: int, node: int) -> bool:
+        """Whether a pod of the class passes every filter on the node now."""
+        return _core.feasible_on(self.engine, class_id, node)
+
+    def feasible_nodes(self, class_id: int) -> np.ndarray:
+        """The nodes where a pod of the class passes every filter now."""
+        return _core.feasible_nodes(self.engine, class_id)
+
+    def victim_table(self, budgets: int):
+        """A table of the pods preemption may evict, resident in the core (preemption.table)."""
+        return _core.VictimTable(self.engine, budgets)
+
     def post_filter_ends(self, class_id: int) -> bool:
         """Whether PostFilter ends at DynamicResources for a pod of this class, before
-        DefaultPreemption (kubesched.framework.fit_error)."""
+        DefaultPreemption (kubesched.snapshot.fit_error)."""
         return self.profile.dra_post_filter and class_id in self.prefilter_rejections
 
     def reasons(self, histogram: list[tuple[int, int]]) -> dict[str, int]:
