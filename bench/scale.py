@@ -85,7 +85,7 @@ def core_seconds(*paths: Path) -> tuple[float, float]:
     pods = queue_order(cluster.pending_pods)
     classes = np.fromiter((snapshot.class_of(p) for p in pods), dtype=np.int32, count=len(pods))
     started, cpu = time.perf_counter(), time.process_time()
-    chosen = snapshot.engine.schedule_queue(classes)
+    chosen = snapshot._engine.schedule_queue(classes)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     assert (chosen >= 0).all()
     return seconds, cpu

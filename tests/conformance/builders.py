@@ -295,7 +295,7 @@ def snapshot(nodes: list[Node], existing: list[Pod] = (), profile: Profile | Non
 def evaluate(nodes: list[Node], incoming: Pod, existing: list[Pod] = (), profile: Profile | None = None,
              objects: ClusterObjects | None = None) -> Outcome:
     cluster = snapshot(nodes, existing, profile, objects)
-    return Outcome(list(cluster.node_names), cluster.engine.evaluate(cluster.class_of(incoming)))
+    return Outcome(list(cluster.node_names), cluster.evaluate(cluster.class_of(incoming)))
 
 
 def failure_message(nodes: list[Node], incoming: Pod, existing: list[Pod] = (),

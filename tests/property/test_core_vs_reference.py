@@ -56,11 +56,11 @@ class SideBySide:
             pod, node, *classes = self.placed.pop(what % len(self.placed))
             self.reference.forget(pod, node)
             for snapshot, pod_class in zip((self.decider, self.explainer), classes):
-                snapshot.engine.forget(pod_class, snapshot.node_index[node])
+                snapshot.forget(pod_class, snapshot.node_index[node])
 
     def decide(self, pod) -> None:
-        evaluation = self.explainer.engine.evaluate(self.explainer.class_of(pod))
-        chosen = self.decider.engine.schedule(self.decider.class_of(pod))
+        evaluation = self.explainer.evaluate(self.explainer.class_of(pod))
+        chosen = self.decider._engine.schedule(self.decider.class_of(pod))
         got = self.decider.node_names[chosen] if chosen >= 0 else None
         want = self.reference.decide(pod, choice=got)
         context = (pod.name, want.totals, self.scenario.seed)
@@ -70,7 +70,7 @@ class SideBySide:
             event("tie among the best nodes" + (" (seeded)" if self.scenario.seed is not None else ""))
         if want.node is None:
             assert got is None, context
-            assert self.decider.failure_message(self.decider.engine.last_failure()) == want.message
+            assert self.decider.failure_message(self.decider.last_failure()) == want.message
             assert evaluation["selected"] < 0
             assert {i for i, t in enumerate(evaluation["total"]) if t >= 0} == set()
             return
@@ -80,7 +80,7 @@ class SideBySide:
         got_totals = {self.explainer.node_names[i]: t for i, t in enumerate(evaluation["total"]) if t >= 0}
         assert got_totals == want.totals, context
         assert evaluation["selected"] == chosen, "explain selects another node than the queue's decision"
-        self.explainer.engine.assume(self.explainer.class_of(pod), chosen)
+        self.explainer.assume(self.explainer.class_of(pod), chosen)
         self.placed.append((pod, got, self.decider.class_of(pod), self.explainer.class_of(pod)))
 
     def run(self) -> None:
@@ -131,7 +131,7 @@ def test_seeded_ties_are_uniform_and_reproducible():
         snapshot = ClusterSnapshot(_alike(4), Profile(), seed=seed)
         pod_class = snapshot.class_of(Pod("default", "p", {}, PodSpecInfo(requests={"cpu": 100}, nonzero_cpu=100,
                                                                            nonzero_memory=MI)))
-        return [snapshot.engine.evaluate(pod_class)["selected"] for _ in range(4000)]
+        return [snapshot.evaluate(pod_class)["selected"] for _ in range(4000)]
 
     first = choices(7)
     counts = Counter(first)

@@ -156,7 +156,7 @@ class Objects:
             namespaces=dict(self.namespaces), storage=None, **lists))
         for pod, where in self.placed.values():
             if where in snapshot.node_index:
-                snapshot.engine.assume(snapshot.class_of(pod), snapshot.node_index[where])
+                snapshot.assume(snapshot.class_of(pod), snapshot.node_index[where])
         return snapshot
 
 
@@ -164,15 +164,15 @@ def decision(snapshot: ClusterSnapshot, pod: Pod, seed) -> tuple:
     """Where the engine places the pod (or upstream's message) and every node's verdicts and
     scores (explain's), leaving the snapshot as it was."""
     class_id = snapshot.class_of(pod)
-    snapshot.engine.set_seed(seed)
-    chosen = snapshot.engine.schedule(class_id)
+    snapshot._engine.set_seed(seed)
+    chosen = snapshot._engine.schedule(class_id)
     if chosen >= 0:
-        snapshot.engine.forget(class_id, chosen)
+        snapshot.forget(class_id, chosen)
         outcome = snapshot.node_names[chosen]
     else:
-        outcome = snapshot.failure_message(snapshot.engine.last_failure())
-    snapshot.engine.set_seed(seed)
-    return outcome, snapshot.engine.evaluate(class_id)
+        outcome = snapshot.failure_message(snapshot.last_failure())
+    snapshot._engine.set_seed(seed)
+    return outcome, snapshot.evaluate(class_id)
 
 
 def apply(step: tuple, cache: Cache, held: Objects, profile, seed) -> None:
@@ -211,12 +211,12 @@ def apply(step: tuple, cache: Cache, held: Objects, profile, seed) -> None:
     elif kind == "decide":
         pod = step[1]
         snapshot = cache.snapshot_for(profile)
-        snapshot.engine.set_seed(seed)
+        snapshot._engine.set_seed(seed)
         class_id = snapshot.class_of(pod)
-        chosen = snapshot.engine.schedule(class_id)
+        chosen = snapshot._engine.schedule(class_id)
         if chosen >= 0:
             where = snapshot.node_names[chosen]
-            cache.assumed(pod.uid, pod, where, (class_id, chosen), snapshot.engine.last_gpu_mask)
+            cache.assumed(pod.uid, pod, where, (class_id, chosen), snapshot.last_gpu_mask)
             held.placed[pod.uid] = (pod, where)
     elif kind == "object":
         _, which, key, obj = step

@@ -49,7 +49,7 @@ def _cluster(seed: int = 0):
 
 def _run(nodes, pods):
     snapshot = ClusterSnapshot(nodes, default_profile(), objects=ClusterObjects())
-    explained = [snapshot.engine.evaluate(snapshot.class_of(p))["total"] for p in pods[:5]]
+    explained = [snapshot.evaluate(snapshot.class_of(p))["total"] for p in pods[:5]]
     decisions = snapshot.decide_queue(pods)
     return [d.node for d in decisions], explained, [d.message for d in decisions if not d.placed]
 

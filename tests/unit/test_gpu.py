@@ -134,7 +134,7 @@ def test_fit_models_and_failure_message():
     assert decisions[1].message == (
         "0/3 nodes are available: 1 Insufficient kubesched.io/gpu, 2 node(s) didn't match Pod's node affinity/selector.")
     assert decisions[3].message == "0/3 nodes are available: 3 Insufficient kubesched.io/gpu."
-    assert snapshot.engine.gpu_free(1) == [400]
+    assert snapshot._engine.gpu_free(1) == [400]
 
 
 def test_bound_pods_keep_their_recorded_gpus():
@@ -143,7 +143,7 @@ def test_bound_pods_keep_their_recorded_gpus():
     snapshot.add_bound([pod("x", annotations={"kubesched.io/gpu-milli": "300", "kubesched.io/gpu-indices": "2"},
                             node_name="n"),
                         pod("y", annotations={"kubesched.io/gpu-count": "1"}, node_name="n")])
-    assert snapshot.engine.gpu_free(0) == [0, 1000, 700, 1000]  # y had no indices: the first free GPU
+    assert snapshot._engine.gpu_free(0) == [0, 1000, 700, 1000]  # y had no indices: the first free GPU
     with pytest.raises(InputError, match="gpu-indices"):
         snapshot.add_bound([pod("z", annotations={"kubesched.io/gpu-milli": "800", "kubesched.io/gpu-indices": "2"},
                                 node_name="n")])
@@ -154,20 +154,20 @@ def test_forget_gives_the_gpus_back():
     share = pod("s", annotations={"kubesched.io/gpu-milli": "300"})
     class_id = snapshot.class_of(share)
     assert [d.node for d in snapshot.decide_queue([share, share])] == [snapshot.node_names[0]] * 2
-    assert snapshot.engine.gpu_free(0) == [400, 1000]  # best fit: the fuller GPU
-    snapshot.engine.forget(class_id, 0)
-    assert snapshot.engine.gpu_free(0) == [700, 1000]
+    assert snapshot._engine.gpu_free(0) == [400, 1000]  # best fit: the fuller GPU
+    snapshot.forget(class_id, 0)
+    assert snapshot._engine.gpu_free(0) == [700, 1000]
 
 
 def test_forget_on_gpus_frees_the_pods_own_gpus():
     snapshot = ClusterSnapshot([node("n", 2, "T4")], Profile(filters=CORE_FILTERS, weights={"BestFitScore": 1}))
     class_id = snapshot.class_of(pod("s", annotations={"kubesched.io/gpu-milli": "300"}))
-    snapshot.engine.assume_on_gpus(class_id, 0, mask_of([0]))
-    snapshot.engine.assume_on_gpus(class_id, 0, mask_of([1]))
-    snapshot.engine.forget_on_gpus(class_id, 0, mask_of([0]))  # forget would free GPU 1, the last taken
-    assert snapshot.engine.gpu_free(0) == [1000, 700]
-    snapshot.engine.forget_on_gpus(class_id, 0, mask_of([1]))
-    assert snapshot.engine.gpu_free(0) == [1000, 1000]
+    snapshot.assume_on_gpus(class_id, 0, mask_of([0]))
+    snapshot.assume_on_gpus(class_id, 0, mask_of([1]))
+    snapshot.forget_on_gpus(class_id, 0, mask_of([0]))  # forget would free GPU 1, the last taken
+    assert snapshot._engine.gpu_free(0) == [1000, 700]
+    snapshot.forget_on_gpus(class_id, 0, mask_of([1]))
+    assert snapshot._engine.gpu_free(0) == [1000, 1000]
 
 
 def test_simulate_places_gpu_pods_from_manifests(tmp_path):

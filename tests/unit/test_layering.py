@@ -209,6 +209,20 @@ def test_only_the_engine_imports_the_core():
     assert not found, f"kubesched._core is the {ENGINE} package's alone:\n" + "\n".join(found)
 
 
+def engine_reads(name: str, path: Path) -> list[str]:
+    """Where a module outside the engine package reads the engine's core object (`._engine`)."""
+    if package_of(name) == ENGINE:
+        return []
+    return [f"{name} (line {node.lineno}) reads ._engine" for node in ast.walk(ast.parse(path.read_text(), str(path)))
+            if isinstance(node, ast.Attribute) and node.attr == "_engine"]
+
+
+def test_only_the_engine_reads_its_core_object():
+    found = [read for name, path in modules().items() if path.suffix == ".py" for read in engine_reads(name, path)]
+    assert not found, (f"the core object is the {ENGINE} package's alone (use ClusterSnapshot's methods):\n"
+                       + "\n".join(found))
+
+
 def test_the_sources_never_import_the_tests():
     found = [str(i) for i in import_graph() if i.target.split(".")[0] == "tests"]
     assert not found, "src/kubesched imports the tests (tests/reference is the tests' own):\n" + "\n".join(found)
@@ -255,3 +269,10 @@ def test_core_imports_are_found_outside_the_engine_only():
     imports = [Import("kubesched.plan.packing", 3, "kubesched._core"), Import(f"kubesched.{ENGINE}.cluster", 9, "kubesched._core"),
                Import("kubesched.plan.packing", 4, "kubesched.model.records")]
     assert core_imports(imports) == [imports[0]]
+
+
+def test_engine_reads_are_found_outside_the_engine_only(tmp_path):
+    source = tmp_path / "reads.py"
+    source.write_text("def f(snapshot):\n    snapshot._engine.assume(0, 0)\n    return snapshot.engine_name\n")
+    assert engine_reads("kubesched.plan.reads", source) == ["kubesched.plan.reads (line 2) reads ._engine"]
+    assert engine_reads(f"kubesched.{ENGINE}.reads", source) == []

@@ -67,7 +67,7 @@ class SimulationView:
         self.result = result
         self.summary = result.summary()
         self.by_reason = reasons.group(p.message for p in result.placements if p.node is None)
-        pod_count = result.snapshot.engine.usage()[3]
+        pod_count = result.snapshot.usage()[3]
         self.nodes_used = int((pod_count > 0).sum())
 
     def document(self) -> dict:

@@ -321,7 +321,7 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float, nominated) 
     dra.reserve(claims, node, allocations[node])  # Reserve: the next decision sees the devices taken
     error = scheduler.dra.prebind(claims, node_name, allocations[node])
     if error is not None:  # Unreserve: the devices and the node's room are given back
-        snapshot.engine.forget(class_id, node)
+        snapshot.forget(class_id, node)
         log.warning("PreBind of %s/%s on %s failed: %s", pod.namespace, pod.name, node_name, error)
         scheduler.dra.written.pop(pod.uid, None)
         release(scheduler, pod)

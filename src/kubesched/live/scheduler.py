@@ -246,7 +246,7 @@ class Scheduler:
                                  patch_status=report_status, status=preempted and preempted.status)
             return
         node_name = snapshot.node_names[node]
-        gpus = snapshot.engine.last_gpu_mask
+        gpus = snapshot.last_gpu_mask
         prebind = self._reserve_volumes(entry.uid, snapshot, pod, node_name, profile)
         self.cache.assumed(entry.uid, pod, node_name, (class_id, node), gpus)
         self.preemption.unnominate(entry.uid)

@@ -106,9 +106,9 @@ class Grower:
         return index
 
     def _join_snapshot(self, node: Node, template: NodeTemplate) -> int:
-        index = snapshots.add_node(self.snapshot, node, template.csi_drivers)
+        index = self.snapshot.add_node(node, template.csi_drivers)
         for pod in self.daemons.pods_for(node):
-            self.snapshot.engine.assume(self.snapshot.class_of(pod), index)
+            self.snapshot.assume(self.snapshot.class_of(pod), index)
             self.daemon_pods.append((pod.key, node.name))
         return index
 

@@ -109,7 +109,7 @@ def plan_fit(cluster: ClusterInput, pod: Pod, profile: Profile, *, max_replicas:
             snapshot, dra, pod, max_replicas, placer if placer.args is not None else None)
         limited_by = {}
         if from_filters:
-            limited_by = snapshot.reasons(snapshot.engine.last_failure())
+            limited_by = snapshot.reasons(snapshot.last_failure())
         elif message:
             limited_by = {message: snapshot.node_count}
         ordered = {name: per_node[name] for name in snapshot.node_names if per_node[name]}

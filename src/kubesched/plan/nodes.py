@@ -178,11 +178,11 @@ def _replay(snapshot: ClusterSnapshot, plan_input: PlanInput, planned: dict[str,
         class_id = snapshot.class_of(pod)
         index = snapshot.node_index[target]
         if not checking:
-            snapshot.engine.assume(class_id, index)
+            snapshot.assume(class_id, index)
             placements.append(Placement(pod.key, target))
             continue
         if snapshots.feasible_on(snapshot, class_id, index):
-            snapshot.engine.assume(class_id, index)
+            snapshot.assume(class_id, index)
             placements.append(Placement(pod.key, target))
             continue
         repaired += 1

@@ -127,8 +127,8 @@ def place_with_claims(snapshot, dra: DraCluster, pod: Pod, target: str | None, g
         class_id, allocations = _class(snapshot, dra, claims, pod)
         if target is not None:
             index = snapshot.node_index[target]
-            if index in allocations and snapshot.engine.feasible_on(class_id, index):
-                snapshot.engine.assume(class_id, index)
+            if index in allocations and snapshot.feasible_on(class_id, index):
+                snapshot.assume(class_id, index)
                 dra.reserve(claims, index, allocations[index])
                 return Placement(pod.key, target, claims=claims_json(claims)), False
         decision = snapshot.decide(pod, class_id=class_id)

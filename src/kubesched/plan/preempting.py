@@ -53,10 +53,10 @@ class PreemptingPlacer:
         if result.nominated_node is None:
             return Placement(pod, None, result.fit_error(decision.message), failure)
         for victim in result.victims:
-            snapshot.engine.forget(*self.table.remove(victim))
+            snapshot.forget(*self.table.remove(victim))
         nominated = snapshot.node_index[result.nominated_node]
-        if snapshot.engine.feasible_on(class_id, nominated):  # tried first, as upstream's next cycle
-            snapshot.engine.assume(class_id, nominated)
+        if snapshot.feasible_on(class_id, nominated):  # tried first, as upstream's next cycle
+            snapshot.assume(class_id, nominated)
             decision = snapshot.decision(pod, nominated)
         else:
             decision = snapshot.decide(pod, class_id=class_id)

@@ -51,11 +51,6 @@ def snapshot(nodes: list[Node], profile: Profile, cluster: ClusterInput, seed: i
     return made
 
 
-def add_node(snapshot: ClusterSnapshot, node: Node, csi_drivers: dict[str, int | None] | None = None) -> int:
-    """A node joins the snapshot, with the drivers of its CSINode (a template's)."""
-    return snapshot.add_node(node, csi_drivers)
-
-
 def feasible_nodes(snapshot: ClusterSnapshot, class_id: int) -> np.ndarray:
     return snapshot.feasible_nodes(class_id)
 
@@ -68,8 +63,8 @@ def feasible_on(snapshot: ClusterSnapshot, class_id: int, node: int) -> bool:
 
 def usage_by_node(snapshot: ClusterSnapshot) -> dict[str, dict[str, tuple[int, int]]]:
     """node -> resource -> (requested, allocatable), for the resources some node has."""
-    allocatable, requested, allowed_pods, pod_count = snapshot.engine.usage()
-    names = snapshot.engine.resource_names()
+    allocatable, requested, allowed_pods, pod_count = snapshot.usage()
+    names = snapshot.resource_names()
     present = [r for r in range(len(names)) if allocatable.shape[1] and allocatable[r].any()]
     table = {}
     for n, node in enumerate(snapshot.node_names):

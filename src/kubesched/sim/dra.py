@@ -66,24 +66,23 @@ def passing_other_filters(snapshot, pod: Pod, held=()) -> list[int]:
     (the pod's class without claims passes the same filters but DynamicResources); `held`:
     (class id, node) of nominated pods the pod yields to, counted as in the first of the
     two passes (src/_core/nominated.cpp), which runs Filter wherever the earlier ones pass."""
-    engine = snapshot.engine
     assumed = []
     for nominated_class, node in held:
-        engine.assume(nominated_class, node)
-        assumed.append((nominated_class, node, engine.last_gpu_mask))
+        snapshot.assume(nominated_class, node)
+        assumed.append((nominated_class, node, snapshot.last_gpu_mask))
     try:
         class_id = snapshot.class_of(pod)
         return [n for n in range(snapshot.node_count) if snapshot.feasible_on(class_id, n)]
     finally:
         for nominated_class, node, gpus in reversed(assumed):
-            engine.forget_on_gpus(nominated_class, node, gpus)
+            snapshot.forget_on_gpus(nominated_class, node, gpus)
 
 
 def schedule_nominated_first(snapshot, pod: Pod, class_id: int, own: int, held) -> Decision:
     """The decision for the pod's class with DynamicResources' verdicts, assumed on its node:
     its nominated node `own` first, then all, under the two passes with `held`."""
-    if own >= 0 and snapshot.engine.feasible_with_nominated(class_id, own, held):
-        snapshot.engine.assume(class_id, own)
+    if own >= 0 and snapshot.feasible_with_nominated(class_id, own, held):
+        snapshot.assume(class_id, own)
         return snapshot.decision(pod, own)
     return snapshot.decide(pod, held, class_id)
 

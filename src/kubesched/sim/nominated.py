@@ -42,9 +42,8 @@ class Nominations:
     def decide(self, snapshot, pod: Pod, class_id: int) -> Decision:
         """Decide `pod` (assumed on the node chosen); its own nomination is over."""
         node, held = self.take(snapshot, pod)
-        engine = snapshot.engine
-        if node >= 0 and engine.feasible_with_nominated(class_id, node, held):  # tried first, as upstream
-            engine.assume(class_id, node)
+        if node >= 0 and snapshot.feasible_with_nominated(class_id, node, held):  # tried first, as upstream
+            snapshot.assume(class_id, node)
             return snapshot.decision(pod, node)
         return snapshot.decide(pod, held, class_id)
 

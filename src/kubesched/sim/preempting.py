@@ -46,7 +46,7 @@ class PreemptionFlow:
         """The victims leave their nodes (engine and table), and `evicted` follows."""
         table = self.table
         for victim in victims:
-            snapshot.engine.forget(*table.remove(victim))
+            snapshot.forget(*table.remove(victim))
         self.evicted_for(snapshot, preemptor, victims)
 
     def evicted_for(self, snapshot, preemptor: Pod, victims: list[Pod]) -> None:
@@ -132,7 +132,6 @@ def decide_preempting(snapshot, pods: list[Pod], flow: PreemptionFlow, placement
 
 def _preempt_for(snapshot, pod: Pod, class_id: int, flow: PreemptionFlow, placement_type):
     """The PostFilter for a pod that fits nowhere, the evictions and its retry (one core call)."""
-    engine = snapshot.engine
     key, version = (class_id, pod.priority), flow.version()
     nominated_before = nominated_node_of(pod)
     cached = None if nominated_before or snapshot.nominations else flow.unhelpful.get(key)
@@ -147,12 +146,12 @@ def _preempt_for(snapshot, pod: Pod, class_id: int, flow: PreemptionFlow, placem
     if result.nominated_node is None:  # nothing changed since the failure: its reasons still hold
         if not nominated_before and not snapshot.nominations:
             flow.unhelpful[key] = (version, result)
-        fit_message = snapshot.failure_message(engine.last_failure())
+        fit_message = snapshot.failure_message(snapshot.last_failure())
         return placement_type(pod.key, None, result.fit_error(fit_message)), []
     flow.evicted_for(snapshot, pod, result.victims)
     preempted = [v.key for v in result.victims]
     if node < 0:
-        message = result.fit_error(snapshot.failure_message(engine.last_failure()))
+        message = result.fit_error(snapshot.failure_message(snapshot.last_failure()))
         return (placement_type(pod.key, None, message, nominated_node=result.nominated_node, preempted=preempted),
                 result.victims)
     name = snapshot.node_names[node]

@@ -89,9 +89,9 @@ class SimulationResult:
 
 def utilization(snapshot: ClusterSnapshot) -> dict:
     """Requested over allocatable, summed over the nodes, per resource (and pods)."""
-    allocatable, requested, allowed_pods, pod_count = snapshot.engine.usage()
+    allocatable, requested, allowed_pods, pod_count = snapshot.usage()
     result = {}
-    for r, name in enumerate(snapshot.engine.resource_names()):
+    for r, name in enumerate(snapshot.resource_names()):
         total = int(allocatable[r].sum())
         if total:
             used = int(requested[r].sum())
@@ -233,21 +233,20 @@ def decide_with_python_plugins(snapshot: ClusterSnapshot, pod: Pod, nominated=No
     `nominated`: (class id, node) of the nominated pods the pod yields to, for the core's two
     passes; None: simulate's (sim/nominated.py), the pod's own nominated node tried first."""
     class_id = snapshot.class_of(pod)
-    engine = snapshot.engine
     if nominated is None:
         own, nominated = snapshot.nominations.take(snapshot, pod) if snapshot.nominations else (-1, [])
-        if own >= 0 and engine.feasible_with_nominated(class_id, own, nominated) \
+        if own >= 0 and snapshot.feasible_with_nominated(class_id, own, nominated) \
                 and python_rejection(snapshot, pod, own) is None:
-            engine.assume(class_id, own)
+            snapshot.assume(class_id, own)
             return Placement(pod.key, snapshot.node_names[own])
-    evaluation = engine.evaluate(class_id, nominated)
+    evaluation = snapshot.evaluate(class_id, nominated)
     histogram = reason_counts(evaluation["reasons"])
     verdicts = run_python_plugins(snapshot, pod, evaluation)
     for verdict in verdicts.values():
         if verdict.rejection:
             histogram[verdict.rejection] = histogram.get(verdict.rejection, 0) + 1
-    best = select(snapshot.engine, verdicts)
+    best = select(snapshot, verdicts)
     if best < 0:
         return Placement(pod.key, None, fit_error_message(snapshot.node_count, histogram, snapshot.profile))
-    snapshot.engine.assume(class_id, best)
+    snapshot.assume(class_id, best)
     return Placement(pod.key, snapshot.node_names[best])
