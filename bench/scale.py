@@ -78,7 +78,7 @@ def core_seconds(*paths: Path) -> tuple[float, float]:
     from kubesched.framework.profile import default_profile
     from kubesched.model.cluster import read_cluster
     from kubesched.sim.queue import queue_order
-    from kubesched.snapshot.cluster import ClusterSnapshot
+    from kubesched.engine.cluster import ClusterSnapshot
 
     cluster = read_cluster([str(p) for p in paths])
     snapshot = ClusterSnapshot(cluster.nodes, default_profile(), objects=ClusterObjects.of(cluster))

@@ -15,7 +15,7 @@ from kubesched.model.manifests import Manifest
 from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
 from kubesched.model.storage import read_storage
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 from tests.reference.reference import ReferenceScheduler
 
 from .test_scheduler_perf import numpy_pods_per_second

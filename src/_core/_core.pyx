@@ -518,7 +518,7 @@ cdef class Engine:
             return f"{self.volume_drivers[payload]} CSI driver is not installed on the node"
         return _REASON_TEXT[kind]
 
-    # -- volumes (volumes.hpp; compiled by kubesched.snapshot.volumes) -------------------------
+    # -- volumes (volumes.hpp; compiled by kubesched.engine.volumes) -------------------------
 
     def set_volume_table(self, *, pv_nodes, pv_capacity, pv_class, candidate_sets, claims, limits, installed,
                          driver_required, driver_names, attachments=()):

@@ -13,7 +13,7 @@ from hypothesis import event, given, settings
 
 from kubesched.framework.profile import Profile
 from kubesched.model.records import Node, Pod, PodSpecInfo
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 from tests.reference.reference import ReferenceScheduler
 
 from .strategies import HOSTNAME, MI, Scenario, scenarios

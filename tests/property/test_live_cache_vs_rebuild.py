@@ -18,7 +18,7 @@ from kubesched.framework.pod_class import ClusterObjects
 from kubesched.live.cache import Cache
 from kubesched.model.nodes import parse_node
 from kubesched.model.records import Node, Pod
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 
 from .strategies import KEYS, NAMESPACES, VALUES, node, nodes, pod_labels, profiles, specs, taints
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from kubesched.live.nominator import Nominator
 from kubesched.model.records import Pod
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 from tests.reference.reference import ReferenceScheduler
 
 from .strategies import NAMESPACES, nodes, objects, pod_labels, profiles, specs

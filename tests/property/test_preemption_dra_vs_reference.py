@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from kubesched.dra.plugin import CANNOT_ALLOCATE, FITS, NOT_AVAILABLE, VERDICT_TEXT
 from kubesched.preemption import PodTable, preempt
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 from tests.reference.preemption_reference import reference_preempt
 from tests.reference.reference import ReferenceScheduler
 

@@ -13,7 +13,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from kubesched.preemption import PodTable, preempt, preempt_and_retry
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 
 from .test_preemption_vs_reference import preemption_scenarios
 

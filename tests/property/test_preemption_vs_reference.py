@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from kubesched.model.records import LabelSelector, Pod
 from kubesched.preemption import LATEST, PodDisruptionBudget, PodTable, PreemptionArgs, preempt
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 from tests.reference.preemption_reference import reference_preempt
 from tests.reference.reference import ReferenceScheduler
 

@@ -18,7 +18,7 @@ from kubesched.model.manifests import Manifest
 from kubesched.model.pods import PodParser
 from kubesched.model.nodes import parse_node
 from kubesched.model.storage import read_storage
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 from tests.reference.reference import ReferenceScheduler
 
 HOSTNAME, ZONE = "kubernetes.io/hostname", "topology.kubernetes.io/zone"

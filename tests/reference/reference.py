@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tests.reference.volume_reference import VolumeReference
-from kubesched.snapshot.volumes import VOLUME_PLUGINS
+from kubesched.engine.volumes import VOLUME_PLUGINS
 from kubesched.framework.pod_class import ClusterObjects
 from kubesched.framework.profile import Profile
 from kubesched.model.selectors import label_selector_matches, node_term_matches

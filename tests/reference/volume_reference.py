@@ -12,7 +12,7 @@ from kubesched.model.selectors import label_selector_matches, node_term_matches
 from kubesched.model.storage import NO_PROVISIONER, PersistentVolume, StorageObjects
 from kubesched.model.pod_volumes import disks_conflict
 from kubesched.model.csi_migration import MIGRATED_DRIVERS, UNCOUNTED_MIGRATABLE
-from kubesched.snapshot.volumes import VOLUME_PLUGINS, bound_to, candidate, prefilter, static_fit, zone_fits
+from kubesched.engine.volumes import VOLUME_PLUGINS, bound_to, candidate, prefilter, static_fit, zone_fits
 
 DISK = "node(s) had no available disk"
 RWOP = ("node(s) unavailable due to PersistentVolumeClaim with ReadWriteOncePod access mode already in-use by "

@@ -11,7 +11,7 @@ from kubesched import _core
 from kubesched.framework.profile import default_profile
 from kubesched.model.cluster import read_cluster
 from kubesched.sim.explain import explain
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 
 INT64_MAX = 2**63 - 1
 REQUEST = 3 * 2**61  # three quarters of 2^63

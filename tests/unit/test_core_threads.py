@@ -12,7 +12,7 @@ from kubesched.framework.pod_class import ClusterObjects
 from kubesched.framework.profile import default_profile
 from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 from tests.perf import HOSTNAME, ZONE, perf_node, perf_pod
 
 NODES = 6200  # enough blocks of 2048 nodes for two and three threads

@@ -18,7 +18,7 @@ from kubesched.framework.typical_pods import typical_pods
 from kubesched.model.gpu import NO_GPU, GpuRequest, gpu_indices, gpu_request, indices_annotation, indices_of, mask_of
 from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 from kubesched.trace.policies import POLICIES, policy_profile
 from tests.resources import resources
 

@@ -25,7 +25,7 @@ LAYERS = (
     {"model"},  # manifests into records
     {"dra", "kube"},  # DRA's allocator; the API client
     {"framework", "serving", "cluster"},  # profiles and configuration; HTTP serving; the local control plane
-    {"snapshot"},  # the engine: the cluster as the core sees it, the only user of the core
+    {"engine"},  # the cluster as the core sees it, the only user of the core
     {"preemption"},  # victims
     {"extenders"},  # HTTP extenders in a decision
     {"sim"},  # simulate and explain
@@ -35,7 +35,7 @@ LAYERS = (
     {"__main__"},
 )
 
-ENGINE = "snapshot"  # the package that alone imports the core (kubesched._core)
+ENGINE = "engine"  # the package that alone imports the core (kubesched._core)
 
 # Imports against the layers that are meant, each with why; the test fails when one is gone.
 KNOWN_UPWARD = {

@@ -6,7 +6,7 @@ import pytest
 from kubesched import _core
 from kubesched.framework.plugins import CORE_FILTERS, CORE_SCORES, DEFAULT_PLUGINS, EXTENSION_POINTS, GPU_SCORES
 from kubesched.framework.profile import DEFAULT_WEIGHTS, Profile
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 
 
 def test_filters_are_the_cores_in_its_order():

@@ -9,7 +9,7 @@ from kubesched.framework.profile import default_profile
 from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
 from kubesched.preemption import PodTable
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 from tests.perf import perf_node, perf_pod
 
 NODES = 24

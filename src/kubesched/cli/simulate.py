@@ -48,7 +48,7 @@ def simulate(paths: tuple[str, ...], kubeconfig: str | None, context: str | None
     view = SimulationView(result)
     if report_path:
         from kubesched.reports import pages
-        from kubesched.snapshot.cluster import ClusterSnapshot
+        from kubesched.engine.cluster import ClusterSnapshot
 
         before = ClusterSnapshot(cluster.nodes, next(iter(profiles.values())), seed)
         before.add_bound(cluster.bound_pods)

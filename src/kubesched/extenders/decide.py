@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from kubesched.extenders.client import ExtenderError, HttpExtender
 from kubesched.logs import V, kv
-from kubesched.snapshot.fit_error import fit_error_message, reason_counts
+from kubesched.engine.fit_error import fit_error_message, reason_counts
 
 log = logging.getLogger("kubesched.live")
 

@@ -41,7 +41,7 @@ from kubesched.model.gpu import GPU_RESOURCE, gpu_indices, mask_of
 from kubesched.model.nodes import parse_node
 from kubesched.model.storage import StorageObjects
 from kubesched.model.records import Node, Pod
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 
 log = logging.getLogger("kubesched.live")
 

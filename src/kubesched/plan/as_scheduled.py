@@ -19,7 +19,7 @@ from kubesched.plan.nodes_dra import place_with_claims, plans_claims
 from kubesched.plan.packing_input import PlanInput
 from kubesched.plan.templates import NodeTemplate, node_names
 from kubesched.sim.simulate import Placement
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 
 
 _STOP_EVERY = 64  # pods between two questions to `stop`

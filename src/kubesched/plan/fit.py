@@ -24,7 +24,7 @@ from kubesched.plan import snapshots
 from kubesched.plan.fit_dra import fit_with_claims
 from kubesched.plan.preempting import Placement, PreemptingPlacer
 from kubesched.sim.queue import queue_order
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 
 REPLICA_FIELDS = {"Job": "parallelism"}  # else "replicas"
 FIT_BATCH = 1024

@@ -29,7 +29,7 @@ from kubesched.plan.templates import COST_UNITS, NodeTemplate, node_names
 from kubesched.sim.queue import queue_order
 from kubesched.framework.plugins import GATED_MESSAGE
 from kubesched.sim.simulate import Placement
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 
 
 @dataclass

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kubesched.snapshot import binpack
+from kubesched.engine import binpack
 from kubesched.plan import exact
 
 UNLIMITED = -1

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from kubesched.model.records import Pod
 from kubesched.preemption import PodTable, parse_pdb, pod_on_node, preempt, preemption_args
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 
 
 @dataclass

@@ -14,7 +14,7 @@ from kubesched.preemption.result import (NEVER, TERMINATING, Candidate, Preempti
 from kubesched.preemption.status import resolvable
 from kubesched.preemption.table import PodTable
 from kubesched.preemption.victims import PodOnNode
-from kubesched.snapshot.texts import PREEMPTION_CRITERIA
+from kubesched.engine.texts import PREEMPTION_CRITERIA
 
 
 def preempt(snapshot, pod: Pod, placed: PodTable | Iterable[PodOnNode], pdbs: Sequence[PodDisruptionBudget] = (),
@@ -78,7 +78,7 @@ def _held(snapshot, pod: Pod, nominated: Sequence[tuple[Pod, str]]) -> list[tupl
 
 def _ineligible(snapshot, pod: Pod, class_id: int, table: PodTable, held) -> Preemption | None:
     """Why DefaultPreemption does not search for this pod now, else None: PostFilter ended
-    before it (kubesched.snapshot.fit_error), or PodEligibleToPreemptOthers says no."""
+    before it (kubesched.engine.fit_error), or PodEligibleToPreemptOthers says no."""
     if snapshot.post_filter_ends(class_id):
         return Preemption(None, eligible=False)
     if pod.spec.preemption_policy == "Never":

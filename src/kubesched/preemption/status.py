@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from kubesched.snapshot.texts import VOLUME_REASONS
+from kubesched.engine.texts import VOLUME_REASONS
 from kubesched.model.records import Node, Pod
 
 # Reasons whose plugin returns UnschedulableAndUnresolvable.

@@ -7,10 +7,10 @@ from __future__ import annotations
 from kubesched.dra.allocator import AllocationError
 from kubesched.dra.deallocate import DEALLOCATED, claim_to_deallocate, deallocate
 from kubesched.dra.plugin import VERDICT_TEXT, DraCluster, PodClaims, RejectedBefore, Unschedulable, Waiting
-from kubesched.snapshot.fit_error import STATE_NOT_FOUND
+from kubesched.engine.fit_error import STATE_NOT_FOUND
 from kubesched.model.records import Pod
 from kubesched.preemption.result import NEVER, not_helpful_message
-from kubesched.snapshot.decision import Decision
+from kubesched.engine.decision import Decision
 
 
 def prefilter(snapshot, dra: DraCluster, pod: Pod) -> PodClaims:

@@ -17,7 +17,7 @@ from kubesched.sim.preempting_python import preempt_with_python_filters
 from kubesched.sim.python_selection import run_python_plugins, select
 from kubesched.sim.queue import queue_order
 from kubesched.sim.simulate import simulate
-from kubesched.snapshot.fit_error import fit_error_message, reason_counts
+from kubesched.engine.fit_error import fit_error_message, reason_counts
 
 
 def _explain_with_claims(snapshot, profile: Profile, simulated, pod, again: bool = True) -> dict:

@@ -15,7 +15,7 @@ from kubesched.model.records import Pod
 from kubesched.sim.preempting import recreated
 from kubesched.sim.preempting_dra import _evict as evict
 from kubesched.sim.simulate import Placement, _decide
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 
 
 def decide_with_extenders(snapshot: ClusterSnapshot, pods: list[Pod], extenders: tuple,

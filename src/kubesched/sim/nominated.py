@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from kubesched.model.records import Pod
 from kubesched.preemption import nominated_node_of, yields_to
-from kubesched.snapshot.decision import Decision
+from kubesched.engine.decision import Decision
 
 
 class Nominations:

@@ -34,7 +34,7 @@ from kubesched.model.gpu import (GPU_COUNT_ANNOTATION, GPU_MILLI_ANNOTATION, GPU
                                  GPU_RESOURCE, MILLI_PER_GPU)
 from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 from kubesched.trace.policies import policy_profile
 
 DATA_DIR = Path("..") / "shared" / "data" / "openb"  # relative to the repository root

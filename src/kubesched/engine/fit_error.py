@@ -13,7 +13,7 @@ not found`). A profile without DynamicResources at postFilter goes on to Default
 
 from __future__ import annotations
 
-from kubesched.snapshot.texts import PREFILTER_REJECTIONS
+from kubesched.engine.texts import PREFILTER_REJECTIONS
 
 # DynamicResources' PostFilter without its PreFilter's cycle state: the framework's error text
 STATE_NOT_FOUND = "not found"

@@ -14,10 +14,10 @@ from kubesched.framework.profile import Profile
 from kubesched.framework.typical_pods import TypicalPod, shape_of, typical_pods
 from kubesched.model.gpu import gpu_indices, gpu_request, mask_of, pod_annotations
 from kubesched.model.records import Node, Pod
-from kubesched.snapshot.decision import Decision
-from kubesched.snapshot.fit_error import fit_error_message
-from kubesched.snapshot.replicas import ReplicaKeys, object_label_keys
-from kubesched.snapshot.volumes import VolumeCompiler, has_volumes
+from kubesched.engine.decision import Decision
+from kubesched.engine.fit_error import fit_error_message
+from kubesched.engine.replicas import ReplicaKeys, object_label_keys
+from kubesched.engine.volumes import VolumeCompiler, has_volumes
 
 
 class ClusterSnapshot:
@@ -377,7 +377,7 @@ class ClusterSnapshot:
 
     def post_filter_ends(self, class_id: int) -> bool:
         """Whether PostFilter ends at DynamicResources for a pod of this class, before
-        DefaultPreemption (kubesched.snapshot.fit_error)."""
+        DefaultPreemption (kubesched.engine.fit_error)."""
         return self.profile.dra_post_filter and class_id in self.prefilter_rejections
 
     def reasons(self, histogram: list[tuple[int, int]]) -> dict[str, int]:
