@@ -98,7 +98,7 @@ def core_seconds(*paths: Path, rounds: int = 1) -> tuple[float, float]:
     from kubesched.framework.profile import default_profile
     from kubesched.model.cluster import read_cluster
     from kubesched.sim.queue import queue_order
-    from kubesched.snapshot.cluster import ClusterSnapshot
+    from kubesched.engine.cluster import ClusterSnapshot
 
     cluster = read_cluster([str(p) for p in paths])
     pods = queue_order(cluster.pending_pods)
@@ -107,7 +107,7 @@ def core_seconds(*paths: Path, rounds: int = 1) -> tuple[float, float]:
         snapshot = ClusterSnapshot(cluster.nodes, default_profile(), objects=ClusterObjects.of(cluster))
         classes = np.fromiter((snapshot.class_of(p) for p in pods), dtype=np.int32, count=len(pods))
         started, cpu = time.perf_counter(), time.process_time()
-        chosen = snapshot.engine.schedule_queue(classes)
+        chosen = snapshot._engine.schedule_queue(classes)
         timings.append((time.perf_counter() - started, time.process_time() - cpu))
         assert (chosen >= 0).all()
     return min(timings, key=lambda timing: timing[1])

@@ -10,7 +10,7 @@ from kubesched.framework.pod_class import ClusterObjects
 from kubesched.framework.profile import default_profile
 from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 from tests.perf import load_workload
 from tests.reference.reference import ReferenceScheduler
 
@@ -39,7 +39,7 @@ def test_heterogeneous_workload(benchmark, record_result, request):
 
     benchmark.pedantic(run, rounds=1 if scale < 1 else ROUNDS, iterations=1)
     snapshot, _, chosen, _ = rounds[-1]
-    allocatable, requested, allowed, pod_count = snapshot.engine.usage()
+    allocatable, requested, allowed, pod_count = snapshot.usage()
     assert (requested <= allocatable).all() and (pod_count <= allowed).all()
     assert (chosen >= 0).sum() > 0.9 * len(pods)
     if scale < 1:
@@ -48,7 +48,7 @@ def test_heterogeneous_workload(benchmark, record_result, request):
     basic = median_pods_per_second(*prepare(load_workload(WORKLOADS_BY_NAME["scheduling-basic"])))
     record_result("heterogeneous_in_memory", {
         "rounds": ROUNDS, "nodes": len(nodes), "pods": len(pods),
-        "classes": snapshot.engine.class_count,
+        "classes": snapshot._engine.class_count,
         "placed": int((chosen >= 0).sum()),
         "kubesched_pods_per_second": round(pods_per_second),
         "scheduling_basic_pods_per_second_same_run": round(basic),

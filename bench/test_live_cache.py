@@ -59,8 +59,8 @@ class Cluster:
             self.cache.snapshot = None  # stale, as a node deletion leaves it
         snapshot = self.cache.snapshot_for(self.profile)
         class_id = snapshot.class_of(self.pod)
-        chosen = snapshot.engine.schedule(class_id)
-        snapshot.engine.forget(class_id, chosen)
+        chosen = snapshot._engine.schedule(class_id)
+        snapshot.forget(class_id, chosen)
         return snapshot.node_names[chosen], f"node-{self.hot}"
 
 

@@ -17,7 +17,7 @@ from kubesched.model.pods import PodParser
 from kubesched.preemption import PodTable
 from kubesched.sim.preempting import PreemptionFlow, decide_preempting
 from kubesched.sim.simulate import Placement
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 from tests.perf import perf_node, perf_pod
 from tests.reference.preemption_reference import reference_preempt
 from tests.reference.reference import ReferenceScheduler

@@ -18,7 +18,7 @@ from kubesched.framework.pod_class import ClusterObjects
 from kubesched.framework.profile import default_profile
 from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 from tests.perf import ZONE, load_workload
 from tests.reference.reference import ReferenceScheduler
 

@@ -15,7 +15,7 @@ from kubesched.model.manifests import Manifest
 from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
 from kubesched.model.storage import read_storage
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 from tests.reference.reference import ReferenceScheduler
 
 from .test_scheduler_perf import numpy_pods_per_second
@@ -69,7 +69,7 @@ def test_stateful_set_on_local_volumes(benchmark, record_result, request):
 
     snapshot, chosen, seconds, table_seconds = benchmark.pedantic(run, rounds=1, iterations=1)
     assert (chosen >= 0).all(), "every pod has a PV of its own"
-    bindings = snapshot.engine.volume_placements()
+    bindings = snapshot.volume_placements()
     taken = [snapshot.volumes.describe(pod, b, snapshot.node_names[n])[0]["volume"]
              for pod, b, n in zip(with_claims, bindings, chosen)]
     assert len(set(taken)) == len(taken), "a PV taken twice"
@@ -102,10 +102,10 @@ def test_stateful_set_on_local_volumes_matches_reference():
     snapshot = ClusterSnapshot(node_objects, default_profile(), objects=objects)
     reference = ReferenceScheduler(node_objects, default_profile(), [], objects)
     for pod in with_claims:
-        chosen = snapshot.engine.schedule(snapshot.class_of(pod))
+        chosen = snapshot._engine.schedule(snapshot.class_of(pod))
         want = reference.decide(pod)
         got = snapshot.node_names[chosen] if chosen >= 0 else None
         assert got == want.node, pod.name
         assert [v for _, v, _ in want.volumes] == [got.replace("node-", "pv-")]  # the PV of its node
-        [binding] = snapshot.engine.volume_placements()
+        [binding] = snapshot.volume_placements()
         assert snapshot.volumes.describe(pod, binding, got) == [{"claim": c, "volume": v} for c, v, _ in want.volumes]

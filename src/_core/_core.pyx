@@ -443,8 +443,7 @@ cdef class Engine:
                 item.models.push_back(self.intern(model))
             item.weight = weight
             typical.push_back(item)
-        self.engine.snapshot.gpu_workload.set(typical)
-        self.engine.snapshot.generation += 1
+        self.engine.snapshot.set_gpu_workload(typical)
 
     def gpu_free(self, int64_t node):
         """Free milli of each GPU of the node."""
@@ -531,7 +530,7 @@ cdef class Engine:
             return f"{self.volume_drivers[payload]} CSI driver is not installed on the node"
         return _REASON_TEXT[kind]
 
-    # -- volumes (volumes.hpp; compiled by kubesched.snapshot.volumes) -------------------------
+    # -- volumes (volumes.hpp; compiled by kubesched.engine.volumes) -------------------------
 
     def set_volume_table(self, *, pv_nodes, pv_capacity, pv_class, candidate_sets, claims, limits, installed,
                          driver_required, driver_names, attachments=()):

@@ -254,7 +254,7 @@ cdef extern from "snapshot.hpp" namespace "kubesched" nogil:
         vector[int64_t] pod_count
         vector[uint8_t] unschedulable
         vector[pair[int32_t, int32_t]] taint_table
-        uint64_t generation
+        void set_gpu_workload(vector[TypicalPod]) except +
         vector[vector[int32_t]] gpu_free
         GpuWorkload gpu_workload
         int32_t gpu_resource

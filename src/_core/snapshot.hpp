@@ -59,6 +59,11 @@ class Snapshot {
     ++generation;
   }
   void clear_labels(int32_t node);
+  // FGD's typical pods (gpu.hpp); scores computed so far are stale.
+  void set_gpu_workload(std::vector<TypicalPod> pods) {
+    gpu_workload.set(std::move(pods));
+    ++generation;
+  }
 
   // A pod of this class lands on (or leaves) the node.
   void add_pod(const PodClass& pod, int32_t node);

@@ -18,7 +18,7 @@ from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
 from kubesched.model.pod_resources import overcommit_allowed
 from kubesched.model.records import Node, Pod
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 
 DO_NOT_SCHEDULE = "DoNotSchedule"
 SCHEDULE_ANYWAY = "ScheduleAnyway"
@@ -295,13 +295,13 @@ def snapshot(nodes: list[Node], existing: list[Pod] = (), profile: Profile | Non
 def evaluate(nodes: list[Node], incoming: Pod, existing: list[Pod] = (), profile: Profile | None = None,
              objects: ClusterObjects | None = None) -> Outcome:
     cluster = snapshot(nodes, existing, profile, objects)
-    return Outcome(list(cluster.node_names), cluster.engine.evaluate(cluster.class_of(incoming)))
+    return Outcome(list(cluster.node_names), cluster.evaluate(cluster.class_of(incoming)))
 
 
 def failure_message(nodes: list[Node], incoming: Pod, existing: list[Pod] = (),
                     profile: Profile | None = None, objects: ClusterObjects | None = None) -> str:
     """The `0/N nodes are available: ...` message for a pod that fits nowhere."""
     cluster = snapshot(nodes, existing, profile, objects)
-    chosen = cluster.place([incoming])
-    assert chosen.tolist() == [-1], f"the pod was placed on {cluster.node_names[chosen[0]]}"
-    return cluster.failure_message(cluster.engine.failures()[-1])
+    [decision] = cluster.decide_queue([incoming])
+    assert not decision.placed, f"the pod was placed on {decision.node}"
+    return decision.message

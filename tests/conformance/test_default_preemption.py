@@ -29,7 +29,7 @@ def prio(name: str, priority: int, *, node_name: str | None = None, requests: di
 
 def run(nodes, existing, incoming, pdbs=(), args=None, *, start_times=None, offset=0, nominated=()):
     cluster = snapshot(nodes, existing)
-    assert cluster.engine.evaluate(cluster.class_of(incoming))["feasible"] == 0, "the pod fits without preemption"
+    assert cluster.evaluate(cluster.class_of(incoming))["feasible"] == 0, "the pod fits without preemption"
     placed = [PodOnNode(p, p.node_name, (start_times or {}).get(p.name, 2**63 - 1)) for p in existing]
     return preempt(cluster, incoming, placed, pdbs, args, nominated=nominated, offset=offset)
 

@@ -49,10 +49,10 @@ def _summary(result) -> dict:
 def _preempt(nodes, existing, incoming, manifests=()):
     objects = objects_of(list(manifests), [incoming, *existing])
     cluster = snapshot(nodes, existing, objects=objects)
-    assert cluster.engine.evaluate(cluster.class_of(incoming))["feasible"] == 0
-    before = cluster.engine.usage()
+    assert cluster.evaluate(cluster.class_of(incoming))["feasible"] == 0
+    before = cluster.usage()
     ours = preempt(cluster, incoming, [PodOnNode(p, p.node_name, 0) for p in existing], ())
-    assert all((a == b).all() for a, b in zip(before, cluster.engine.usage())), "the what-if changed the snapshot"
+    assert all((a == b).all() for a, b in zip(before, cluster.usage())), "the what-if changed the snapshot"
     reference = ReferenceScheduler(nodes, cluster.profile, list(existing), objects)
     theirs = reference_preempt(reference, incoming, start_times={p.key: 0 for p in existing})
     assert _summary(ours) == _summary(theirs)

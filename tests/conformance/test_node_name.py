@@ -13,8 +13,8 @@ REASON = "node(s) didn't match the requested node name"
 
 def _evaluate(node_name):
     cluster = snapshot([node("foo")])
-    pod_class = cluster.engine.add_class(requests=[], nonzero_cpu=0, nonzero_memory=0, node_name=node_name)
-    return cluster.engine.evaluate(pod_class)
+    pod_class = cluster._engine.add_class(requests=[], nonzero_cpu=0, nonzero_memory=0, node_name=node_name)
+    return cluster.evaluate(pod_class)
 
 
 @pytest.mark.parametrize("node_name, failed, reasons", [

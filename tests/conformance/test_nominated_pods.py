@@ -32,9 +32,9 @@ def decide(nodes, existing, incoming, nominated, objects=None):
     for other, where in nominated:
         nominator.nominate(other.key, other, where)
     held = nominator.yield_to(cluster, incoming, incoming.key)
-    chosen = cluster.engine.schedule_with_nominated(cluster.class_of(incoming), held)
+    chosen = cluster._engine.schedule_with_nominated(cluster.class_of(incoming), held)
     got = (cluster.node_names[chosen], "") if chosen >= 0 else (
-        None, cluster.failure_message(cluster.engine.last_failure()))
+        None, cluster.failure_message(cluster.last_failure()))
     want = ReferenceScheduler(nodes, cluster.profile, existing, objects).decide(incoming, nominated=nominated)
     assert got == (want.node, want.message)
     return got
@@ -121,7 +121,7 @@ def test_a_nominated_pod_counts_for_spreading_on_its_own_node_only():
     cluster = snapshot(nodes, running)
     held = [(cluster.class_of(nominated[0][0]), cluster.node_index["a"])]
     feasible = [name for i, name in enumerate(cluster.node_names)
-                if cluster.engine.feasible_with_nominated(cluster.class_of(incoming), i, held)]
+                if cluster.feasible_with_nominated(cluster.class_of(incoming), i, held)]
     assert feasible == ["a", "b"]
     assert decide(nodes, running, incoming, nominated)[0] in ("a", "b")
 

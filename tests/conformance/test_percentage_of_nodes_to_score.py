@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from kubesched.framework.profile import Profile
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 
 from .builders import affinity, node, node_term, pod, req
 

@@ -102,7 +102,7 @@ def run(nodes, incoming, manifests: list[dict], existing=(), profile=None) -> Ou
     """The core's evaluation, checked against the reference's verdicts (and scores)."""
     objects = objects_of(manifests, [incoming, *existing])
     cluster = snapshot(nodes, list(existing), profile, objects)
-    outcome = Outcome(list(cluster.node_names), cluster.engine.evaluate(cluster.class_of(incoming)))
+    outcome = Outcome(list(cluster.node_names), cluster.evaluate(cluster.class_of(incoming)))
     reference = ReferenceScheduler(nodes, cluster.profile, list(existing), objects)
     for state in reference.states:
         failed, reasons = reference.first_failure(incoming, state)
@@ -114,9 +114,9 @@ def run(nodes, incoming, manifests: list[dict], existing=(), profile=None) -> Ou
 def message(nodes, incoming, manifests: list[dict], existing=(), profile=None) -> str:
     objects = objects_of(manifests, [incoming, *existing])
     cluster = snapshot(nodes, list(existing), profile, objects)
-    chosen = cluster.place([incoming])
-    assert chosen.tolist() == [-1]
-    text = cluster.failure_message(cluster.engine.failures()[-1])
+    [decision] = cluster.decide_queue([incoming])
+    assert not decision.placed
+    text = decision.message
     reference = ReferenceScheduler(nodes, cluster.profile, list(existing), objects)
     assert reference.evaluate(incoming).message == text
     return text

@@ -13,7 +13,7 @@ from hypothesis import event, given, settings
 
 from kubesched.framework.profile import Profile
 from kubesched.model.records import Node, Pod, PodSpecInfo
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 from tests.reference.reference import ReferenceScheduler
 
 from .strategies import HOSTNAME, MI, Scenario, scenarios
@@ -56,11 +56,11 @@ class SideBySide:
             pod, node, *classes = self.placed.pop(what % len(self.placed))
             self.reference.forget(pod, node)
             for snapshot, pod_class in zip((self.decider, self.explainer), classes):
-                snapshot.engine.forget(pod_class, snapshot.node_index[node])
+                snapshot.forget(pod_class, snapshot.node_index[node])
 
     def decide(self, pod) -> None:
-        evaluation = self.explainer.engine.evaluate(self.explainer.class_of(pod))
-        chosen = self.decider.engine.schedule(self.decider.class_of(pod))
+        evaluation = self.explainer.evaluate(self.explainer.class_of(pod))
+        chosen = self.decider._engine.schedule(self.decider.class_of(pod))
         got = self.decider.node_names[chosen] if chosen >= 0 else None
         want = self.reference.decide(pod, choice=got)
         context = (pod.name, want.totals, self.scenario.seed)
@@ -70,7 +70,7 @@ class SideBySide:
             event("tie among the best nodes" + (" (seeded)" if self.scenario.seed is not None else ""))
         if want.node is None:
             assert got is None, context
-            assert self.decider.failure_message(self.decider.engine.last_failure()) == want.message
+            assert self.decider.failure_message(self.decider.last_failure()) == want.message
             assert evaluation["selected"] < 0
             assert {i for i, t in enumerate(evaluation["total"]) if t >= 0} == set()
             return
@@ -80,7 +80,7 @@ class SideBySide:
         got_totals = {self.explainer.node_names[i]: t for i, t in enumerate(evaluation["total"]) if t >= 0}
         assert got_totals == want.totals, context
         assert evaluation["selected"] == chosen, "explain selects another node than the queue's decision"
-        self.explainer.engine.assume(self.explainer.class_of(pod), chosen)
+        self.explainer.assume(self.explainer.class_of(pod), chosen)
         self.placed.append((pod, got, self.decider.class_of(pod), self.explainer.class_of(pod)))
 
     def run(self) -> None:
@@ -111,14 +111,11 @@ def test_queue_in_one_call_matches_reference(scenario):
     reference = ReferenceScheduler(scenario.nodes, scenario.profiles[0], scenario.bound, scenario.objects)
     snapshot = ClusterSnapshot(scenario.nodes, scenario.profiles[0], objects=scenario.objects)
     snapshot.add_bound(scenario.bound)
-    chosen = snapshot.place(scenario.pending)
-    failures = iter(snapshot.engine.failures())
-    for pod, node in zip(scenario.pending, chosen.tolist()):
+    for pod, decision in zip(scenario.pending, snapshot.decide_queue(scenario.pending)):
         want = reference.decide(pod)
-        got = snapshot.node_names[node] if node >= 0 else None
-        assert got == want.node, (pod.name, want.totals)
-        if node < 0:
-            assert snapshot.failure_message(next(failures)) == want.message
+        assert decision.node == want.node, (pod.name, want.totals)
+        if not decision.placed:
+            assert decision.message == want.message
 
 
 def _alike(count: int) -> list[Node]:
@@ -134,7 +131,7 @@ def test_seeded_ties_are_uniform_and_reproducible():
         snapshot = ClusterSnapshot(_alike(4), Profile(), seed=seed)
         pod_class = snapshot.class_of(Pod("default", "p", {}, PodSpecInfo(requests={"cpu": 100}, nonzero_cpu=100,
                                                                            nonzero_memory=MI)))
-        return [snapshot.engine.evaluate(pod_class)["selected"] for _ in range(4000)]
+        return [snapshot.evaluate(pod_class)["selected"] for _ in range(4000)]
 
     first = choices(7)
     counts = Counter(first)

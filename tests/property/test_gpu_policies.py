@@ -14,7 +14,7 @@ from kubesched.framework.typical_pods import TypicalPod, shape_of, typical_pods
 from kubesched.model.gpu import gpu_request, indices_of, mask_of
 from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 from tests.reference.gpu_policies import GPU_PLUGINS, GpuReference
 from tests.resources import resources
 
@@ -97,17 +97,16 @@ def scenarios(draw):
 def test_core_places_like_the_reference(scenario):
     nodes, pods, profile, typical = scenario
     snapshot = ClusterSnapshot(nodes, profile, None)
-    snapshot.engine.set_gpu_typical_pods(typical)
-    chosen = snapshot.place(pods).tolist()
-    masks = snapshot.engine.gpu_assignments().tolist()
+    snapshot._engine.set_gpu_typical_pods(typical)
+    decisions = snapshot.decide_queue(pods)
     reference = GpuReference(nodes, profile, typical)
-    for pod, node, mask in zip(pods, chosen, masks):
+    for pod, node, mask in zip(pods, (d.index for d in decisions), (d.gpus for d in decisions)):
         expected_node, expected_gpus = reference.decide(pod)
         assert node == expected_node, pod.key
         assert indices_of(mask) == tuple(sorted(expected_gpus)), pod.key
     for i in range(len(nodes)):
-        assert snapshot.engine.gpu_free(i) == reference.nodes[i].free
-        assert snapshot.engine.gpu_frag(i) == reference.frag(i)
+        assert snapshot._engine.gpu_free(i) == reference.nodes[i].free
+        assert snapshot._engine.gpu_frag(i) == reference.frag(i)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -118,10 +117,10 @@ def test_raw_scores_match_the_reference(scenario):
     everything = Profile(filters=CORE_FILTERS, weights={name: 1 for name in GPU_PLUGINS},
                          gpu_selection=profile.gpu_select())
     snapshot = ClusterSnapshot(nodes, everything, None)
-    snapshot.engine.set_gpu_typical_pods(typical)
+    snapshot._engine.set_gpu_typical_pods(typical)
     reference = GpuReference(nodes, everything, typical)
     for pod in pods:
-        evaluation = snapshot.engine.evaluate(snapshot.class_of(pod))
+        evaluation = snapshot.evaluate(snapshot.class_of(pod))
         for i, node in enumerate(reference.nodes):
             feasible = reference.fits(pod, node)
             assert (evaluation["total"][i] >= 0) == feasible
@@ -129,7 +128,7 @@ def test_raw_scores_match_the_reference(scenario):
                 for plugin in GPU_PLUGINS:
                     assert evaluation["raw"][plugin][i] == reference.raw(plugin, pod, node), plugin
         node, gpus = reference.decide(pod)
-        assert snapshot.place([pod]).tolist() == [node]
+        assert [d.index for d in snapshot.decide_queue([pod])] == [node]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -138,10 +137,9 @@ def test_random_policy_picks_only_feasible_nodes_and_gpus(nodes, pods, seed):
     """With a seed the Random policy draws its node and GPU; each draw must be a legal one."""
     profile = Profile(filters=CORE_FILTERS, weights={"RandomScore": 1})
     snapshot = ClusterSnapshot(nodes, profile, seed)
-    chosen = snapshot.place(pods).tolist()
-    masks = snapshot.engine.gpu_assignments().tolist()
+    decisions = snapshot.decide_queue(pods)
     reference = GpuReference(nodes, profile)
-    for pod, node, mask in zip(pods, chosen, masks):
+    for pod, node, mask in zip(pods, (d.index for d in decisions), (d.gpus for d in decisions)):
         feasible = [i for i, n in enumerate(reference.nodes) if reference.fits(pod, n)]
         if not feasible:
             assert node == -1
@@ -164,21 +162,21 @@ def test_pods_leaving_between_decisions_give_back_their_gpus(scenario, leaving):
     the reference's."""
     nodes, pods, profile, typical = scenario
     snapshot = ClusterSnapshot(nodes, profile, None)
-    snapshot.engine.set_gpu_typical_pods(typical)
+    snapshot._engine.set_gpu_typical_pods(typical)
     reference = GpuReference(nodes, profile, typical)
     placed = []
     for step, pod in enumerate(pods):
         if step < len(leaving) and leaving[step] % 2 and placed:
             gone, node, gpus = placed.pop(leaving[step] % len(placed))
-            snapshot.engine.forget_on_gpus(snapshot.class_of(gone), node, mask_of(gpus))
+            snapshot.forget_on_gpus(snapshot.class_of(gone), node, mask_of(gpus))
             reference.remove(gone, node, gpus)
-        node = snapshot.engine.schedule(snapshot.class_of(pod))
+        node = snapshot._engine.schedule(snapshot.class_of(pod))
         expected_node, expected_gpus = reference.decide(pod)
         assert node == expected_node, pod.key
-        gpus = indices_of(snapshot.engine.last_gpu_mask) if node >= 0 else ()
+        gpus = indices_of(snapshot.last_gpu_mask) if node >= 0 else ()
         assert gpus == tuple(sorted(expected_gpus)), pod.key
         if node >= 0:
             placed.append((pod, node, gpus))
         for i in range(len(nodes)):
-            assert snapshot.engine.gpu_free(i) == reference.nodes[i].free
-            assert snapshot.engine.gpu_frag(i) == reference.frag(i)
+            assert snapshot._engine.gpu_free(i) == reference.nodes[i].free
+            assert snapshot._engine.gpu_frag(i) == reference.frag(i)

@@ -25,7 +25,7 @@ from kubesched.model.gpu import (GPU_COUNT_ANNOTATION, GPU_MILLI_ANNOTATION, GPU
 from kubesched.model.nodes import parse_node
 from kubesched.model.records import Node, Pod, PodSpecInfo
 from kubesched.model.storage import StorageObjects
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 
 from .strategies import KEYS, NAMESPACES, VALUES, large_clusters, node, nodes, pod_labels, profiles, specs, taints
 
@@ -205,6 +205,7 @@ class Objects:
     objects: dict[str, dict[str, dict]] = field(default_factory=lambda: {kind: {} for kind in KINDS})
     storage: StorageObjects | None = None  # the volume plugins' objects, and the claims pods name
     claim_references: Counter = field(default_factory=Counter)
+    ours: set[str] = field(default_factory=set)  # the pods the cache placed: their claims bound for them
 
     def snapshot(self, profile, seed, gpus: dict[str, int]) -> ClusterSnapshot:
         """A snapshot built from scratch: the nodes, the objects, every pod on a known node
@@ -217,9 +218,9 @@ class Objects:
             if where in snapshot.node_index:
                 class_id, index = snapshot.class_of(pod), snapshot.node_index[where]
                 if gpus.get(uid):
-                    snapshot.engine.assume_on_gpus(class_id, index, gpus[uid])
+                    snapshot.assume_on_gpus(class_id, index, gpus[uid], bind_claims=uid in self.ours)
                 else:
-                    snapshot.engine.assume(class_id, index)
+                    snapshot.assume(class_id, index, bind_claims=uid in self.ours)
         return snapshot
 
 
@@ -230,16 +231,16 @@ def decision(snapshot: ClusterSnapshot, pod: Pod, seed, nominations=()) -> tuple
     class_id = snapshot.class_of(pod)
     nominated = [(snapshot.class_of(other), snapshot.node_index[where]) for other, where in nominations
                  if where in snapshot.node_index]
-    snapshot.engine.set_seed(seed)
-    chosen = snapshot.engine.schedule_with_nominated(class_id, nominated) if nominated \
-        else snapshot.engine.schedule(class_id)
+    snapshot._engine.set_seed(seed)
+    chosen = snapshot._engine.schedule_with_nominated(class_id, nominated) if nominated \
+        else snapshot._engine.schedule(class_id)
     if chosen >= 0:
-        snapshot.engine.forget(class_id, chosen)
+        snapshot.forget(class_id, chosen)
         outcome = snapshot.node_names[chosen]
     else:
-        outcome = snapshot.failure_message(snapshot.engine.last_failure())
-    snapshot.engine.set_seed(seed)
-    return outcome, snapshot.engine.evaluate(class_id, nominated)
+        outcome = snapshot.failure_message(snapshot._engine.last_failure())
+    snapshot._engine.set_seed(seed)
+    return outcome, snapshot._engine.evaluate(class_id, nominated)
 
 
 def apply(step: tuple, cache: Cache, held: Objects, profile, seed) -> None:
@@ -256,6 +257,7 @@ def apply(step: tuple, cache: Cache, held: Objects, profile, seed) -> None:
     elif kind == "bind":
         cache.confirm(step[1].uid, step[1], step[2])
         held.placed.pop(step[1].uid, None)
+        held.ours.discard(step[1].uid)
         held.placed[step[1].uid] = (step[1], step[2])
     elif kind == "remove":
         if held.placed:
@@ -278,17 +280,18 @@ def apply(step: tuple, cache: Cache, held: Objects, profile, seed) -> None:
     elif kind == "decide":
         pod = step[1]
         snapshot = cache.snapshot_for(profile)
-        snapshot.engine.set_seed(seed)
+        snapshot._engine.set_seed(seed)
         class_id = snapshot.class_of(pod)
-        chosen = snapshot.engine.schedule(class_id)
+        chosen = snapshot._engine.schedule(class_id)
         if chosen >= 0 and snapshot.binds_claims(pod):
             # its claims' binding reaches the cache from the API (a storage event: the
             # snapshot is built anew), which this test has not: as if the binding failed
-            snapshot.engine.forget(class_id, chosen)
+            snapshot._engine.forget(class_id, chosen)
         elif chosen >= 0:
             where = snapshot.node_names[chosen]
-            cache.assumed(pod.uid, pod, where, (class_id, chosen), snapshot.engine.last_gpu_mask)
+            cache.assumed(pod.uid, pod, where, (class_id, chosen), snapshot.last_gpu_mask)
             held.placed[pod.uid] = (pod, where)
+            held.ours.add(pod.uid)
     elif kind == "object":
         _, which, key, obj = step
         cache.set_object(which, key, obj)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from kubesched.live.nominator import Nominator
 from kubesched.model.records import Pod
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 from tests.reference.reference import ReferenceScheduler
 
 from .strategies import NAMESPACES, nodes, objects, pod_labels, profiles, specs
@@ -60,7 +60,7 @@ def test_decisions_with_nominated_pods_match_reference(scenario):
         if any(reference.failure_with_nominated(pod, state, nominated) != reference.first_failure(pod, state)
                for state in reference.states):
             event("a nominated pod changes a node's verdict")
-        chosen = snapshot.engine.schedule_with_nominated(snapshot.class_of(pod), held)
+        chosen = snapshot._engine.schedule_with_nominated(snapshot.class_of(pod), held)
         got = snapshot.node_names[chosen] if chosen >= 0 else None
         want = reference.decide(pod, choice=got, nominated=nominated)
         context = (pod.name, want.totals, seed)
@@ -68,7 +68,7 @@ def test_decisions_with_nominated_pods_match_reference(scenario):
         nominated = [(other, where) for other, where in nominated if other.key != pod.key]
         if want.node is None:
             assert got is None, context
-            assert snapshot.failure_message(snapshot.engine.last_failure()) == want.message, context
+            assert snapshot.failure_message(snapshot.last_failure()) == want.message, context
             continue
         assert got in want.best, context
         if seed is None:
@@ -83,7 +83,7 @@ def test_evaluations_with_nominated_pods_match_reference(scenario):
     is schedule_with_nominated's."""
     cluster, bound, pending, nominated, profile, cluster_objects, _ = scenario
     reference, snapshot, nominator = _both_sides(cluster, bound, nominated, profile, cluster_objects, None)
-    engine = snapshot.engine
+    engine = snapshot._engine
     for pod in pending:
         held = nominator.yield_to(snapshot, pod, pod.key)
         class_id = snapshot.class_of(pod)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from kubesched.dra.plugin import CANNOT_ALLOCATE, FITS, NOT_AVAILABLE, VERDICT_TEXT
 from kubesched.preemption import PodTable, preempt
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 from tests.reference.preemption_reference import reference_preempt
 from tests.reference.reference import ReferenceScheduler
 
@@ -32,7 +32,7 @@ def test_core_victim_search_with_device_verdicts_matches_the_reference(scenario,
         verdict = data.draw(st.lists(st.sampled_from((FITS, FITS, CANNOT_ALLOCATE, NOT_AVAILABLE)),
                                      min_size=len(cluster), max_size=len(cluster)))
         class_id = snapshot.class_with_dra(pod, verdict, [0] * len(cluster))
-        if snapshot.engine.evaluate(class_id)["feasible"]:
+        if snapshot.evaluate(class_id)["feasible"]:
             event("fits without preemption")
             continue
         devices = {n.name: VERDICT_TEXT[v] for n, v in zip(cluster, verdict) if v != FITS} if checks else {}

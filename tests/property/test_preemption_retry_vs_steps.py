@@ -13,7 +13,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from kubesched.preemption import PodTable, preempt, preempt_and_retry
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 
 from .test_preemption_vs_reference import preemption_scenarios
 
@@ -31,7 +31,7 @@ def _by_steps(snapshot, table, pod, class_id, nominated, held, offset):
     result = preempt(snapshot, pod, table, nominated=nominated, offset=offset)
     if result.nominated_node is None:
         return result, -1
-    engine = snapshot.engine
+    engine = snapshot._engine
     for victim in result.victims:
         engine.forget(*table.remove(victim))
     node = snapshot.node_index[result.nominated_node]
@@ -51,7 +51,7 @@ def test_one_call_per_preemptor_does_what_its_steps_do(scenario, data):
     for pod in incoming:
         class_id = steps.class_of(pod)
         assert call.class_of(pod) == class_id
-        if steps.engine.evaluate(class_id)["feasible"]:
+        if steps.evaluate(class_id)["feasible"]:
             continue
         held = [(steps.class_of(other), steps.node_index[node]) for other, node in nominated
                 if other.priority >= pod.priority]
@@ -66,8 +66,8 @@ def test_one_call_per_preemptor_does_what_its_steps_do(scenario, data):
         assert our_node == their_node
         if ours.nominated_node is not None and our_node < 0:
             event("no room after the evictions")
-            assert call.engine.last_failure() == steps.engine.last_failure()
-        assert all((a == b).all() for a, b in zip(call.engine.usage(), steps.engine.usage()))
+            assert call.last_failure() == steps.last_failure()
+        assert all((a == b).all() for a, b in zip(call.usage(), steps.usage()))
         assert [call_table.victims.row(r) for r in range(len(call_table))] == \
             [steps_table.victims.row(r) for r in range(len(steps_table))]
         if our_node >= 0:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from kubesched.model.records import LabelSelector, Pod
 from kubesched.preemption import LATEST, PodDisruptionBudget, PodTable, PreemptionArgs, preempt
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 from tests.reference.preemption_reference import reference_preempt
 from tests.reference.reference import ReferenceScheduler
 
@@ -83,19 +83,19 @@ def check_preemptions(cluster, bound, starts, budgets, incoming, nominated, args
         table.add(p, p.node_name, start_time=starts[p.key])
     for pod in incoming:
         class_id = snapshot.class_of(pod)
-        evaluation = snapshot.engine.evaluate(class_id)
+        evaluation = snapshot.evaluate(class_id)
         if evaluation["feasible"]:
             event("fits without preemption")
             continue
         for reason in {r for reasons in evaluation["reasons"] for r in reasons}:
             event(f"rejected: {reason}")
         offset = data.draw(st.integers(0, len(cluster) - 1))
-        before = snapshot.engine.usage()
+        before = snapshot.usage()
         ours = preempt(snapshot, pod, table, args=args, nominated=nominated, offset=offset)
         theirs = reference_preempt(reference, pod, budgets, args, start_times=starts, nominated=nominated,
                                    offset=offset)
         assert _summary(ours) == _summary(theirs)
-        after = snapshot.engine.usage()
+        after = snapshot.usage()
         assert all((a == b).all() for a, b in zip(before, after)), "the what-if changed the snapshot"
         if ours.nominated_node is None:
             event("preemption cannot help")
@@ -111,9 +111,9 @@ def check_preemptions(cluster, bound, starts, budgets, incoming, nominated, args
             event("several candidates")
         node = ours.nominated_node
         for victim in ours.victims:
-            snapshot.engine.forget(*table.remove(victim))
+            snapshot.forget(*table.remove(victim))
             reference.forget(victim, victim.node_name)
-        after_eviction = snapshot.engine.evaluate(class_id)
+        after_eviction = snapshot.evaluate(class_id)
         if after_eviction["failed_filter"][snapshot.node_index[node]] is not None and not nominated:
             # Upstream's what-if counts a ReadWriteOncePod claim's references by name: evicting
             # one of its users (or a pod naming a claim of that name elsewhere) may look enough.
@@ -121,7 +121,7 @@ def check_preemptions(cluster, bound, starts, budgets, incoming, nominated, args
                 "the pod does not fit where its victims left"
             event("nominated, still rejected: ReadWriteOncePod claim in use")
             continue
-        snapshot.engine.assume(class_id, snapshot.node_index[node])
+        snapshot.assume(class_id, snapshot.node_index[node])
         placed = Pod(pod.namespace, pod.name, pod.labels, pod.spec, node_name=node, priority=pod.priority)
         reference.state_of(node).add(placed)
         table.add(placed, node, class_id=class_id)

@@ -19,7 +19,7 @@ from kubesched.model.manifests import Manifest
 from kubesched.model.pods import PodParser
 from kubesched.model.nodes import parse_node
 from kubesched.model.storage import read_storage
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 from tests.reference.reference import ReferenceScheduler
 
 HOSTNAME, ZONE = "kubernetes.io/hostname", "topology.kubernetes.io/zone"
@@ -166,12 +166,12 @@ def test_volume_decisions_match_reference(scenario):
                     if node == where and snapshot.class_of(other) == snapshot.class_of(gone)]
             gone, where = placed.pop(same[-1])
             reference.forget(gone, where)
-            snapshot.engine.forget(snapshot.class_of(gone), snapshot.node_index[where])
-        evaluation = snapshot.engine.evaluate(snapshot.class_of(pod))
+            snapshot.forget(snapshot.class_of(gone), snapshot.node_index[where])
+        evaluation = snapshot.evaluate(snapshot.class_of(pod))
         for i, state in enumerate(reference.states):
             failed, reasons = reference.first_failure(pod, state)
             assert (evaluation["failed_filter"][i], evaluation["reasons"][i]) == (failed, reasons), (pod.name, i)
-        chosen = snapshot.engine.schedule(snapshot.class_of(pod))
+        chosen = snapshot._engine.schedule(snapshot.class_of(pod))
         want = reference.decide(pod)
         got = snapshot.node_names[chosen] if chosen >= 0 else None
         assert got == want.node, (pod.name, want.totals)
@@ -179,13 +179,13 @@ def test_volume_decisions_match_reference(scenario):
             event("unschedulable: " + ("PreFilter" if "nodes are available: " in want.message and
                                        not any(ch.isdigit() for ch in want.message.split(": ", 1)[1][:1])
                                        else "filters"))
-            assert snapshot.failure_message(snapshot.engine.last_failure()) == want.message
+            assert snapshot.failure_message(snapshot.last_failure()) == want.message
             continue
         event("placed with claims" if pod.spec.volumes else "placed")
         if any(snapshot.class_of(other) == snapshot.class_of(pod) for other, _ in placed
                if other.name.startswith("web-")) and pod.name.startswith("web-"):
             event("a replica placed in the class of one placed before")
-        bindings = snapshot.engine.volume_placements()
+        bindings = snapshot.volume_placements()
         if snapshot.binds_claims(pod):
             assert len(bindings) == 1
             got_bindings = snapshot.volumes.describe(pod, bindings[0], got)

@@ -11,7 +11,7 @@ from kubesched import _core
 from kubesched.framework.profile import default_profile
 from kubesched.model.cluster import read_cluster
 from kubesched.sim.explain import explain
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 
 INT64_MAX = 2**63 - 1
 REQUEST = 3 * 2**61  # three quarters of 2^63
@@ -49,10 +49,10 @@ def test_indices_out_of_range_are_refused(tmp_path):
     data = cluster(tmp_path)
     snapshot = ClusterSnapshot(data.nodes, default_profile())
     class_id = snapshot.class_of(data.pending_pods[0])
-    for call in (lambda: snapshot.engine.assume(class_id, 1), lambda: snapshot.engine.forget(class_id, -1),
-                 lambda: snapshot.engine.assume(class_id + 1, 0), lambda: snapshot.engine.node_name(5),
-                 lambda: snapshot.engine.evaluate(99), lambda: snapshot.engine.schedule_queue([class_id, 7]),
-                 lambda: _core.feasible_on(snapshot.engine, class_id, 2)):
+    for call in (lambda: snapshot.assume(class_id, 1), lambda: snapshot.forget(class_id, -1),
+                 lambda: snapshot.assume(class_id + 1, 0), lambda: snapshot._engine.node_name(5),
+                 lambda: snapshot.evaluate(99), lambda: snapshot._engine.schedule_queue([class_id, 7]),
+                 lambda: _core.feasible_on(snapshot._engine, class_id, 2)):
         with pytest.raises(IndexError, match="out of range"):
             call()
-    assert _core.feasible_on(snapshot.engine, class_id, 0)
+    assert _core.feasible_on(snapshot._engine, class_id, 0)

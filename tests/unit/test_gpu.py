@@ -18,7 +18,7 @@ from kubesched.framework.typical_pods import typical_pods
 from kubesched.model.gpu import NO_GPU, GpuRequest, gpu_indices, gpu_request, indices_annotation, indices_of, mask_of
 from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 from kubesched.trace.policies import POLICIES, policy_profile
 from tests.resources import resources
 
@@ -128,14 +128,13 @@ def test_fit_models_and_failure_message():
             pod("b", annotations={"kubesched.io/gpu-milli": "600", "kubesched.io/gpu-models": "A100"}),
             pod("c", annotations={"kubesched.io/gpu-count": "2"}),
             pod("d", annotations={"kubesched.io/gpu-count": "1"})]
-    chosen = snapshot.place(pods).tolist()
-    assert chosen == [1, -1, 0, -1]
-    assert [indices_of(m) for m in snapshot.engine.gpu_assignments().tolist()] == [(0,), (), (0, 1), ()]
-    failures = snapshot.engine.failures()
-    assert snapshot.failure_message(failures[0]) == (
+    decisions = snapshot.decide_queue(pods)
+    assert [d.index for d in decisions] == [1, -1, 0, -1]
+    assert [indices_of(d.gpus) for d in decisions] == [(0,), (), (0, 1), ()]
+    assert decisions[1].message == (
         "0/3 nodes are available: 1 Insufficient kubesched.io/gpu, 2 node(s) didn't match Pod's node affinity/selector.")
-    assert snapshot.failure_message(failures[1]) == "0/3 nodes are available: 3 Insufficient kubesched.io/gpu."
-    assert snapshot.engine.gpu_free(1) == [400]
+    assert decisions[3].message == "0/3 nodes are available: 3 Insufficient kubesched.io/gpu."
+    assert snapshot._engine.gpu_free(1) == [400]
 
 
 def test_bound_pods_keep_their_recorded_gpus():
@@ -144,7 +143,7 @@ def test_bound_pods_keep_their_recorded_gpus():
     snapshot.add_bound([pod("x", annotations={"kubesched.io/gpu-milli": "300", "kubesched.io/gpu-indices": "2"},
                             node_name="n"),
                         pod("y", annotations={"kubesched.io/gpu-count": "1"}, node_name="n")])
-    assert snapshot.engine.gpu_free(0) == [0, 1000, 700, 1000]  # y had no indices: the first free GPU
+    assert snapshot._engine.gpu_free(0) == [0, 1000, 700, 1000]  # y had no indices: the first free GPU
     with pytest.raises(InputError, match="gpu-indices"):
         snapshot.add_bound([pod("z", annotations={"kubesched.io/gpu-milli": "800", "kubesched.io/gpu-indices": "2"},
                                 node_name="n")])
@@ -154,21 +153,21 @@ def test_forget_gives_the_gpus_back():
     snapshot = ClusterSnapshot([node("n", 2, "T4")], Profile(filters=CORE_FILTERS, weights={"BestFitScore": 1}))
     share = pod("s", annotations={"kubesched.io/gpu-milli": "300"})
     class_id = snapshot.class_of(share)
-    assert snapshot.place([share, share]).tolist() == [0, 0]
-    assert snapshot.engine.gpu_free(0) == [400, 1000]  # best fit: the fuller GPU
-    snapshot.engine.forget(class_id, 0)
-    assert snapshot.engine.gpu_free(0) == [700, 1000]
+    assert [d.node for d in snapshot.decide_queue([share, share])] == [snapshot.node_names[0]] * 2
+    assert snapshot._engine.gpu_free(0) == [400, 1000]  # best fit: the fuller GPU
+    snapshot.forget(class_id, 0)
+    assert snapshot._engine.gpu_free(0) == [700, 1000]
 
 
 def test_forget_on_gpus_frees_the_pods_own_gpus():
     snapshot = ClusterSnapshot([node("n", 2, "T4")], Profile(filters=CORE_FILTERS, weights={"BestFitScore": 1}))
     class_id = snapshot.class_of(pod("s", annotations={"kubesched.io/gpu-milli": "300"}))
-    snapshot.engine.assume_on_gpus(class_id, 0, mask_of([0]))
-    snapshot.engine.assume_on_gpus(class_id, 0, mask_of([1]))
-    snapshot.engine.forget_on_gpus(class_id, 0, mask_of([0]))  # forget would free GPU 1, the last taken
-    assert snapshot.engine.gpu_free(0) == [1000, 700]
-    snapshot.engine.forget_on_gpus(class_id, 0, mask_of([1]))
-    assert snapshot.engine.gpu_free(0) == [1000, 1000]
+    snapshot.assume_on_gpus(class_id, 0, mask_of([0]))
+    snapshot.assume_on_gpus(class_id, 0, mask_of([1]))
+    snapshot.forget_on_gpus(class_id, 0, mask_of([0]))  # forget would free GPU 1, the last taken
+    assert snapshot._engine.gpu_free(0) == [1000, 700]
+    snapshot.forget_on_gpus(class_id, 0, mask_of([1]))
+    assert snapshot._engine.gpu_free(0) == [1000, 1000]
 
 
 def test_simulate_places_gpu_pods_from_manifests(tmp_path):

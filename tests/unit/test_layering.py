@@ -26,7 +26,8 @@ LAYERS = (
     {"dra", "kube"},  # DRA's allocator; the API client
     {"plugins"},  # upstream's plugins: names, extension points, args, reason texts
     {"framework", "serving", "cluster"},  # profiles and configuration; HTTP serving; the local control plane
-    {"snapshot", "preemption"},  # the cluster as the core sees it; victims
+    {"engine"},  # the cluster as the core sees it, the only user of the core
+    {"preemption"},  # victims
     {"extenders"},  # HTTP extenders in a decision
     {"sim"},  # simulate and explain
     {"trace", "plan", "live"},  # what the commands do: trace, plan, run
@@ -34,6 +35,8 @@ LAYERS = (
     {"cli"},
     {"__main__"},
 )
+
+ENGINE = "engine"  # the package that alone imports the core (kubesched._core)
 
 # Imports against the layers that are meant, each with why; the test fails when one is gone.
 KNOWN_UPWARD = {
@@ -197,6 +200,30 @@ def test_packages_import_lower_layers_only():
     assert not gone, f"KNOWN_UPWARD lists imports that are gone (remove them): {gone}"
 
 
+def core_imports(imports: list[Import]) -> list[Import]:
+    """The imports of the core from outside the engine package."""
+    return [i for i in imports if i.target == "kubesched._core" and package_of(i.module) != ENGINE]
+
+
+def test_only_the_engine_imports_the_core():
+    found = [str(i) for i in core_imports(import_graph())]
+    assert not found, f"kubesched._core is the {ENGINE} package's alone:\n" + "\n".join(found)
+
+
+def engine_reads(name: str, path: Path) -> list[str]:
+    """Where a module outside the engine package reads the engine's core object (`._engine`)."""
+    if package_of(name) == ENGINE:
+        return []
+    return [f"{name} (line {node.lineno}) reads ._engine" for node in ast.walk(ast.parse(path.read_text(), str(path)))
+            if isinstance(node, ast.Attribute) and node.attr == "_engine"]
+
+
+def test_only_the_engine_reads_its_core_object():
+    found = [read for name, path in modules().items() if path.suffix == ".py" for read in engine_reads(name, path)]
+    assert not found, (f"the core object is the {ENGINE} package's alone (use ClusterSnapshot's methods):\n"
+                       + "\n".join(found))
+
+
 def test_the_sources_never_import_the_tests():
     found = [str(i) for i in import_graph() if i.target.split(".")[0] == "tests"]
     assert not found, "src/kubesched imports the tests (tests/reference is the tests' own):\n" + "\n".join(found)
@@ -237,3 +264,16 @@ def test_imports_are_read_wherever_they_are_and_resolved_to_modules(tmp_path):
         (1, "kubesched._core"), (2, "kubesched.sim.other"), (3, "kubesched.model.records"),
         (4, "tests.reference.fit"), (6, "kubesched.live.cache")]
     assert [str(i) for i in upward(found)] == ["kubesched.sim.lazy (line 6) imports kubesched.live.cache"]
+
+
+def test_core_imports_are_found_outside_the_engine_only():
+    imports = [Import("kubesched.plan.packing", 3, "kubesched._core"), Import(f"kubesched.{ENGINE}.cluster", 9, "kubesched._core"),
+               Import("kubesched.plan.packing", 4, "kubesched.model.records")]
+    assert core_imports(imports) == [imports[0]]
+
+
+def test_engine_reads_are_found_outside_the_engine_only(tmp_path):
+    source = tmp_path / "reads.py"
+    source.write_text("def f(snapshot):\n    snapshot._engine.assume(0, 0)\n    return snapshot.engine_name\n")
+    assert engine_reads("kubesched.plan.reads", source) == ["kubesched.plan.reads (line 2) reads ._engine"]
+    assert engine_reads(f"kubesched.{ENGINE}.reads", source) == []

@@ -43,20 +43,20 @@ def test_pods_count_once_across_assume_confirm_and_rebuild():
     cache.set_node(_node("a", cpu="2"))
     snapshot = cache.snapshot_for(cache.profile)
     pod = _pod("p")
-    node = snapshot.engine.schedule(snapshot.class_of(pod))
+    node = snapshot._engine.schedule(snapshot.class_of(pod))
     assert node == 0
     cache.assumed("p", pod, "a", (snapshot.class_of(pod), node))
     assert not cache.confirm("p", pod, "a")  # the watch shows it bound where assumed
     second = _pod("q")
-    assert snapshot.engine.schedule(snapshot.class_of(second)) == 0  # 1 + 1 of 2 cpus
-    snapshot.engine.forget(snapshot.class_of(second), 0)
+    assert snapshot._engine.schedule(snapshot.class_of(second)) == 0  # 1 + 1 of 2 cpus
+    snapshot.forget(snapshot.class_of(second), 0)
     cache.set_node(_node("b"))
     cache.delete_node("b")  # rebuild: p is counted again
     rebuilt = cache.snapshot_for(cache.profile)
-    assert rebuilt.engine.schedule(rebuilt.class_of(second)) == 0
-    assert rebuilt.engine.schedule(rebuilt.class_of(_pod("r"))) == -1  # full: counted once
+    assert rebuilt._engine.schedule(rebuilt.class_of(second)) == 0
+    assert rebuilt._engine.schedule(rebuilt.class_of(_pod("r"))) == -1  # full: counted once
     cache.remove("p")
-    assert rebuilt.engine.schedule(rebuilt.class_of(_pod("s"))) == 0
+    assert rebuilt._engine.schedule(rebuilt.class_of(_pod("s"))) == 0
 
 
 def test_a_decision_counts_evaluated_and_feasible_nodes_as_upstream_logs_them():
@@ -67,7 +67,7 @@ def test_a_decision_counts_evaluated_and_feasible_nodes_as_upstream_logs_them():
         for name, cpu in (("a", "2"), ("b", "500m"), ("c", "4")):
             cache.set_node(_node(name, cpu=cpu))
         snapshot = cache.snapshot_for(cache.profile)
-        assert snapshot.engine.schedule(snapshot.class_of(_pod("p", cpu="1"))) >= 0
-        assert snapshot.engine.last_counts == (3, 2)  # b has too little cpu
-        assert snapshot.engine.schedule(snapshot.class_of(_pod("big", cpu="8"))) == -1
-        assert snapshot.engine.last_counts == (3, 0)
+        assert snapshot._engine.schedule(snapshot.class_of(_pod("p", cpu="1"))) >= 0
+        assert snapshot._engine.last_counts == (3, 2)  # b has too little cpu
+        assert snapshot._engine.schedule(snapshot.class_of(_pod("big", cpu="8"))) == -1
+        assert snapshot._engine.last_counts == (3, 0)

@@ -95,7 +95,7 @@ def test_binding_carries_the_gpu_indices_and_nothing_else_is_sent():
         used[gpu] += milli
     assert max(used) <= 1000 and sorted(used) == [600, 900]
     snapshot = sched.cache.snapshot
-    assert sorted(snapshot.engine.gpu_free(0)) == [100, 400]
+    assert sorted(snapshot._engine.gpu_free(0)) == [100, 400]
     assert not any(method == "PATCH" and not path.endswith("/status") for method, path, _ in kube.requests)
 
 
@@ -109,7 +109,7 @@ def test_a_failed_binding_gives_its_gpus_back():
     gpu_of = {name: body["metadata"]["annotations"]["kubesched.io/gpu-indices"]
               for name, body in bindings(kube).items()}
     assert gpu_of["a"] == gpu_of["b"]  # best fit: b shares a's GPU
-    free = sched.cache.snapshot.engine.gpu_free(0)
+    free = sched.cache.snapshot._engine.gpu_free(0)
     assert free[int(gpu_of["a"])] == 400 and sum(free) == 1400  # only a is held
     assert "b" not in sched.cache.placed and "b" in sched.queue  # to be decided again
 
@@ -122,18 +122,18 @@ def test_bound_pods_are_counted_on_their_recorded_gpus_or_the_default():
     x = parser.parse(pod_obj("x", share(700, **{"kubesched.io/gpu-indices": "2"}), node_name="n"))
     y = parser.parse(pod_obj("y", {"kubesched.io/gpu-count": "1"}, node_name="n"))  # bound by someone else
     assert cache.confirm("x", x, "n") and cache.confirm("y", y, "n")
-    assert cache.snapshot.engine.gpu_free(0) == [0, 1000, 300]  # y: the lowest-numbered free GPU
+    assert cache.snapshot._engine.gpu_free(0) == [0, 1000, 300]  # y: the lowest-numbered free GPU
     assert not cache.confirm("y", y, "n")  # seen again: nothing changes
     cache.set_node(node_obj("n", gpus=3, labels={"zone": "z"}))  # applied in place
-    assert cache.snapshot_for(cache.profile).engine.gpu_free(0) == [0, 1000, 300]
+    assert cache.snapshot_for(cache.profile)._engine.gpu_free(0) == [0, 1000, 300]
     cache.set_node(node_obj("m", gpus=1))
     cache.delete_node("m")  # rebuild: same GPUs again
-    assert cache.snapshot_for(cache.profile).engine.gpu_free(0) == [0, 1000, 300] and cache.rebuilds == 2
+    assert cache.snapshot_for(cache.profile)._engine.gpu_free(0) == [0, 1000, 300] and cache.rebuilds == 2
     cache.remove("x")
-    assert cache.snapshot.engine.gpu_free(0) == [0, 1000, 1000]
+    assert cache.snapshot._engine.gpu_free(0) == [0, 1000, 1000]
     bad = parser.parse(pod_obj("z", share(500, **{"kubesched.io/gpu-indices": "0"}), node_name="n"))
     cache.confirm("z", bad, "n")  # GPU 0 is full: the model picks one instead
-    assert cache.snapshot.engine.gpu_free(0) == [0, 500, 1000]
+    assert cache.snapshot._engine.gpu_free(0) == [0, 500, 1000]
 
 
 def test_removing_a_pod_frees_its_own_gpu_among_pods_of_its_class():
@@ -144,9 +144,9 @@ def test_removing_a_pod_frees_its_own_gpu_among_pods_of_its_class():
     for uid, gpu in (("p", "0"), ("q", "1")):
         cache.confirm(uid, parser.parse(pod_obj(uid, share(400, **{"kubesched.io/gpu-indices": gpu}),
                                                 node_name="n")), "n")
-    assert snapshot.engine.gpu_free(0) == [600, 600]
+    assert snapshot._engine.gpu_free(0) == [600, 600]
     cache.remove("p")  # p and q are one class; q was counted last
-    assert snapshot.engine.gpu_free(0) == [1000, 600]
+    assert snapshot._engine.gpu_free(0) == [1000, 600]
 
 
 def test_typical_pods_come_from_the_pods_seen_once_each():

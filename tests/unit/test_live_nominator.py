@@ -33,7 +33,7 @@ def _fits(snapshot, nominator, pod) -> list[str]:
     held = nominator.yield_to(snapshot, pod, pod.uid)
     class_id = snapshot.class_of(pod)
     return [name for node, name in enumerate(snapshot.node_names)
-            if snapshot.engine.feasible_with_nominated(class_id, node, held)]
+            if snapshot.feasible_with_nominated(class_id, node, held)]
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ def test_removed_and_moved_nominations_free_the_room(snapshot):
 
     nominator.nominate("big", _pod("big", cpu="2", priority=100), "b")
     assert _fits(snapshot, nominator, low) == ["a"]
-    assert snapshot.engine.schedule(snapshot.class_of(low)) == snapshot.node_index["a"]  # never counted in
+    assert snapshot._engine.schedule(snapshot.class_of(low)) == snapshot.node_index["a"]  # never counted in
 
 
 def test_a_rebuilt_snapshot_is_asked_afresh_and_a_deleted_node_holds_nothing():

@@ -8,7 +8,7 @@ from kubesched import _core
 from kubesched.framework.profile import Profile
 from kubesched.plugins import (CORE_FILTERS, CORE_SCORES, DEFAULT_PLUGINS, DEFAULT_WEIGHTS, EXTENSION_POINTS,
                                FRAMEWORK_REASONS, GPU_SCORES, PLUGINS, ReasonKind)
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 
 pytestmark = pytest.mark.unit
 

@@ -9,7 +9,7 @@ from kubesched.framework.profile import default_profile
 from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
 from kubesched.preemption import PodTable
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 from tests.perf import perf_node, perf_pod
 
 NODES = 24
@@ -17,7 +17,7 @@ NODES = 24
 
 def fresh_answer(snapshot, table, class_id, priority, offset):
     rows = [table.victims.row(r) for r in range(len(table))]
-    return snapshot.engine.preempt(class_id, priority, [r[0] for r in rows], [r[1] for r in rows],
+    return snapshot._engine.preempt(class_id, priority, [r[0] for r in rows], [r[1] for r in rows],
                                    [r[2] for r in rows], [r[3] for r in rows], [0] * (len(rows) + 1), [],
                                    offset=offset, min_candidate_absolute=5)
 
@@ -41,7 +41,7 @@ def test_resident_verdicts_match_a_fresh_table_preemption_after_preemption():
             table.add(pod, pod.node_name)
     preemptor = parser.parse(perf_pod(0, prefix="high", cpu="3", extra_spec={"priority": 1000}), index=0)
     class_id = snapshot.class_of(preemptor)
-    engine = snapshot.engine
+    engine = snapshot._engine
     preempted, rejected, decided_by = 0, 0, set()
     for step in range(30):
         offset = rng.randrange(NODES)
@@ -115,11 +115,11 @@ def test_the_candidate_tree_picks_as_the_walk_at_any_offset_and_count():
         walked = [n for n, _, _ in walk.candidates()]  # in the walk's order
         wrapped += walked != sorted(walked)
         for row in victims:
-            walk_snapshot.engine.forget(*walk_table.remove(walk_table.pods[row]))
-        walk_snapshot.engine.assume(class_id, node)
+            walk_snapshot.forget(*walk_table.remove(walk_table.pods[row]))
+        walk_snapshot.assume(class_id, node)
         tree_table.left([tree_table.pods[row] for row in victims])
         assert landed == node
         for snapshot, table in twins:
             table.add(preemptor, snapshot.node_names[node], class_id=class_id)
-        assert all((a == b).all() for a, b in zip(walk_snapshot.engine.usage(), tree_snapshot.engine.usage()))
+        assert all((a == b).all() for a, b in zip(walk_snapshot.usage(), tree_snapshot.usage()))
     assert len(decided_by) > 2 and wrapped > 0, (decided_by, wrapped)

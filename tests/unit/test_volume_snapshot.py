@@ -8,8 +8,7 @@ from kubesched.model.manifests import Manifest
 from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
 from kubesched.model.storage import read_storage
-from kubesched.plan.snapshots import add_node
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 
 HOSTNAME = "kubernetes.io/hostname"
 
@@ -40,13 +39,13 @@ STORAGE = [
 
 def test_without_storage_objects_claims_are_not_judged():
     snapshot = ClusterSnapshot([node("a"), node("b")], Profile(), objects=ClusterObjects(storage=None))
-    evaluation = snapshot.engine.evaluate(snapshot.class_of(claimed_pod("p", "missing")))
+    evaluation = snapshot.evaluate(snapshot.class_of(claimed_pod("p", "missing")))
     assert evaluation["failed_filter"] == [None, None]
 
 
 def test_a_missing_claim_is_judged_when_the_storage_objects_are_read():
     snapshot = ClusterSnapshot([node("a")], Profile(), objects=ClusterObjects())
-    evaluation = snapshot.engine.evaluate(snapshot.class_of(claimed_pod("p", "missing")))
+    evaluation = snapshot.evaluate(snapshot.class_of(claimed_pod("p", "missing")))
     assert evaluation["failed_filter"] == ["VolumeRestrictions"]
     assert evaluation["reasons"] == [['persistentvolumeclaim "missing" not found']]
 
@@ -57,8 +56,8 @@ def test_nodes_added_later_hold_none_of_the_pvs():
                              claim_references=claim_references([pod]))
     snapshot = ClusterSnapshot([node("a")], Profile(), objects=objects)
     snapshot.class_of(pod)
-    add_node(snapshot, node("planned"))
-    evaluation = snapshot.engine.evaluate(snapshot.class_of(claimed_pod("q", "c")))
+    snapshot.add_node(node("planned"))
+    evaluation = snapshot.evaluate(snapshot.class_of(claimed_pod("q", "c")))
     assert evaluation["failed_filter"] == [None, "VolumeBinding"]
 
 
@@ -73,7 +72,7 @@ def test_a_claim_stays_bound_while_a_pod_that_bound_it_stays():
     objects = ClusterObjects(storage=read_storage([Manifest(m, "x.yaml") for m in provisioned]),
                              claim_references=claim_references([first, second, third]))
     snapshot = ClusterSnapshot([node("a"), node("b")], Profile(), objects=objects)
-    engine, shared = snapshot.engine, snapshot.class_of(first)
+    engine, shared = snapshot._engine, snapshot.class_of(first)
     assert engine.evaluate(shared)["failed_filter"] == [None, None]
     where = engine.schedule(shared)  # the first pod selects a node for the claim
     assert engine.schedule(shared) == where  # the second follows it there

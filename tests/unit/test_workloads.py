@@ -218,7 +218,7 @@ def test_suffixes_of_a_workload_are_the_ones_named_one_by_one():
 def test_replicas_of_one_template_share_their_class_and_a_different_one_does_not():
     from kubesched.framework.profile import default_profile
     from kubesched.model.pods import PodParser
-    from kubesched.snapshot.cluster import ClusterSnapshot
+    from kubesched.engine.cluster import ClusterSnapshot
 
     parser = PodParser()
     spec = {"containers": [{"name": "c", "image": "x", "resources": {"requests": {"cpu": "1"}}}]}

@@ -52,7 +52,7 @@ def simulate(paths: tuple[str, ...], kubeconfig: str | None, context: str | None
         document = view.document()
     if report_path:
         from kubesched.reports import pages
-        from kubesched.snapshot.cluster import ClusterSnapshot
+        from kubesched.engine.cluster import ClusterSnapshot
 
         before = ClusterSnapshot(cluster.nodes, next(iter(profiles.values())), seed)
         before.add_bound(cluster.bound_pods)
@@ -71,7 +71,7 @@ class SimulationView:
         self.result = result
         self.summary = result.summary()
         self.by_reason = reasons.group(p.message for p in result.placements if p.node is None)
-        pod_count = result.snapshot.engine.usage()[3]
+        pod_count = result.snapshot.usage()[3]
         self.nodes_used = int((pod_count > 0).sum())
 
     def document(self) -> dict:

@@ -45,7 +45,7 @@ class Waiting(Unschedulable):
 
 class RejectedBefore(Unschedulable):
     """A PreFilter plugin before DynamicResources (NodeAffinity, a volume plugin) rejected the
-    pod, so DynamicResources' PreFilter did not run (kubesched.framework.fit_error)."""
+    pod, so DynamicResources' PreFilter did not run (kubesched.engine.fit_error)."""
 
 
 @dataclass

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from kubesched.extenders.client import ExtenderError, HttpExtender
 from kubesched.logs import V, kv
-from kubesched.framework.fit_error import fit_error_message, reason_counts
+from kubesched.engine.fit_error import fit_error_message, reason_counts
 
 log = logging.getLogger("kubesched.live")
 
@@ -55,7 +55,7 @@ def decide(snapshot, pod, pod_object: dict, extenders: list[HttpExtender],
     unless `assume` is false. `nominated`: (class id, node) of the nominated pods the pod
     yields to, for the core's two passes (the extenders see the nodes those leave)."""
     class_id = snapshot.class_of(pod)
-    evaluation = snapshot.engine.evaluate(class_id, nominated)
+    evaluation = snapshot.evaluate(class_id, nominated)
     names = snapshot.node_names
     histogram = reason_counts(evaluation["reasons"])
     # Feasibility from the filters, not from the sign of the total (totals may be negative).
@@ -114,7 +114,7 @@ def decide(snapshot, pod, pod_object: dict, extenders: list[HttpExtender],
         best = max(totals.values())
         chosen = min((node for node, total in totals.items() if total == best), key=index.__getitem__)
     if assume:
-        snapshot.engine.assume(class_id, index[chosen])
+        snapshot.assume(class_id, index[chosen])
     decision.node = index[chosen]
     decision.binder = next((extender for extender in extenders if extender.config.bind_verb), None)
     return decision

@@ -1,7 +1,7 @@
 """What the scheduler knows of the cluster: nodes, pods on nodes, assumed pods, objects.
 
 The snapshot is fed incrementally: a pod bound, assumed, deleted or forgotten changes its
-node's row at once (`engine.assume` / `engine.forget_on_gpus`, with the class id it was counted
+node's row at once (`ClusterSnapshot.assume` / `forget_on_gpus`, with the class id it was counted
 under). So does a node added (appended, last, as a rebuild would order it) or changed in what
 scheduling reads (labels, taints, allocatable, unschedulable, images: its row is rewritten and
 every per-class state of the engine is recomputed when next used), and a Service or workload
@@ -41,7 +41,7 @@ from kubesched.model.gpu import GPU_RESOURCE, gpu_indices, mask_of
 from kubesched.model.nodes import parse_node
 from kubesched.model.storage import StorageObjects
 from kubesched.model.records import Node, Pod
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 
 log = logging.getLogger("kubesched.live")
 
@@ -60,6 +60,9 @@ class Placed:
     assumed: bool
     counted: tuple[int, int] | None = None  # (class id, node index) in the current snapshot
     gpus: int = 0  # the GPUs it holds on the node (bit g: GPU g); 0 for other pods
+    # Placed by us: until the claims' objects show what its placement bound, the snapshot
+    # binds them for it (upstream's assume cache); a pod bound by others binds nothing.
+    ours: bool = False
 
 
 def node_fingerprint(node: Node) -> tuple:
@@ -179,20 +182,20 @@ class Cache:
         """Count `pod` on `node` (replacing whatever was counted for uid), on the GPUs of
         `gpus` if given, else on those the model picks."""
         self.remove(uid)
-        placed = self.placed[uid] = Placed(pod, node, assumed, gpus=gpus)
+        placed = self.placed[uid] = Placed(pod, node, assumed, gpus=gpus, ours=assumed)
         if self.snapshot is not None:
             self._count(placed)
 
     def assumed(self, uid: str, pod: Pod, node: str, counted: tuple[int, int], gpus: int = 0) -> None:
-        """A pod the engine itself assumed on `node` (engine.schedule, which took `gpus`):
+        """A pod the engine itself assumed on `node` (ClusterSnapshot.decide, which took `gpus`):
         record, count once."""
         self.remove(uid)
-        self.placed[uid] = Placed(pod, node, True, counted, gpus)
+        self.placed[uid] = Placed(pod, node, True, counted, gpus, ours=True)
 
     def remove(self, uid: str) -> Placed | None:
         placed = self.placed.pop(uid, None)
         if placed is not None and placed.counted is not None and self.snapshot is not None:
-            self.snapshot.engine.forget_on_gpus(*placed.counted, placed.gpus)
+            self.snapshot.forget_on_gpus(*placed.counted, placed.gpus)
         return placed
 
     def confirm(self, uid: str, pod: Pod, node: str) -> bool:
@@ -250,13 +253,13 @@ class Cache:
         placed.counted = (class_id, index)
         if placed.gpus:
             try:
-                snapshot.engine.assume_on_gpus(class_id, index, placed.gpus)
+                snapshot.assume_on_gpus(class_id, index, placed.gpus, bind_claims=placed.ours)
                 return
             except ValueError as error:
                 log.warning("pod %s on node %s: %s; counted on the GPUs the model picks",
                             placed.pod.key, placed.node, error)
-        snapshot.engine.assume(class_id, index)
-        placed.gpus = snapshot.engine.last_gpu_mask
+        snapshot.assume(class_id, index, bind_claims=placed.ours)
+        placed.gpus = snapshot.last_gpu_mask
 
 
 def _recorded_gpus(pod: Pod) -> int:

@@ -294,10 +294,10 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float, nominated) 
         return
     class_id = snapshot.class_with_dra(pod, verdict, score)
     node = scheduler.preemption.on_nominated_node(snapshot, entry.uid, class_id, nominated=nominated)  # tried first
+    decision = snapshot.decision(pod, node) if node >= 0 else snapshot.decide(pod, nominated, class_id)
+    node = decision.index
     if node < 0:
-        node = snapshot.engine.schedule_with_nominated(class_id, nominated)
-    if node < 0:
-        message, status = snapshot.failure_message(snapshot.engine.last_failure()), None
+        message, status = decision.message, None
         post_filter = []  # the PostFilter plugins' reasons: DynamicResources' first, as upstream orders them
         freed = claim_to_deallocate(dra, claims, verdict, filtered_nodes) if snapshot.profile.dra_post_filter else None
         if freed is not None:
@@ -321,7 +321,7 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float, nominated) 
     dra.reserve(claims, node, allocations[node])  # Reserve: the next decision sees the devices taken
     error = scheduler.dra.prebind(claims, node_name, allocations[node])
     if error is not None:  # Unreserve: the devices and the node's room are given back
-        snapshot.engine.forget(class_id, node)
+        snapshot.forget(class_id, node)
         log.warning("PreBind of %s/%s on %s failed: %s", pod.namespace, pod.name, node_name, error)
         scheduler.dra.written.pop(pod.uid, None)
         release(scheduler, pod)
@@ -340,7 +340,7 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float, nominated) 
     scheduler.cache.assumed(entry.uid, pod, node_name, (class_id, node))
     scheduler.preemption.unnominate(entry.uid)
     entry.attempt_started = started
-    entry.decided_on = snapshot.engine.last_counts
+    entry.decided_on = decision.counts
     scheduler.queue.done(entry)
     scheduler._in_flight[entry.uid] = entry
     scheduler.binder.submit(entry.uid, pod.namespace, pod.name, node_name, None, prebind=prebind)

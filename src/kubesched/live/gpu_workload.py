@@ -9,7 +9,7 @@ from collections import Counter
 
 from kubesched.framework.typical_pods import TypicalPod, shape_of, typical_of_counts
 from kubesched.model.records import Pod
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 
 
 class GpuWorkload:

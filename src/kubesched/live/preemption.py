@@ -130,11 +130,10 @@ class LivePreemption:
         index = snapshot.node_index.get(node) if node else None
         if index is None:
             return -1
-        engine = snapshot.engine
-        if not engine.feasible_with_nominated(class_id, index, nominated) or (passes is not None
+        if not snapshot.feasible_with_nominated(class_id, index, nominated) or (passes is not None
                                                                            and not passes(index)):
             return -1
-        engine.assume(class_id, index)
+        snapshot.assume(class_id, index)
         return index
 
     @staticmethod

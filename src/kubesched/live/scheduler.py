@@ -191,6 +191,7 @@ class Scheduler:
         class_id = snapshot.class_of(pod)
         binder = None
         decision = None
+        decided_by_core = None
         if extenders and (node := self.preemption.on_nominated_node(  # tried first, the extenders' filters too
                 snapshot, entry.uid, class_id, lambda index: passes_on_node(
                     extenders, pod.raw or {}, snapshot.node_names[index], self.cache.node_objects),
@@ -217,14 +218,13 @@ class Scheduler:
         elif (node := self.preemption.on_nominated_node(snapshot, entry.uid, class_id, nominated=nominated)) >= 0:
             failure, counts = None, (1, 1)  # assumed on its nominated node, tried first as upstream
         else:  # the pod is assumed on the node chosen
-            node = snapshot.engine.schedule_with_nominated(class_id, nominated)
-            failure = None
-            counts = snapshot.engine.last_counts
+            decided_by_core = snapshot.decide(pod, nominated, class_id)
+            node, failure, counts = decided_by_core.index, None, decided_by_core.counts
         decided = time.monotonic()
         self.metrics.algorithm_duration.observe(decided - started)
         name = profile.scheduler_name
         if node < 0:
-            message = failure or snapshot.failure_message(snapshot.engine.last_failure())
+            message = failure or decided_by_core.message
             preempted = None
             python = bool(profile.python_filters or profile.python_scores) and not extenders
             if ((failure is None or python or decision is not None) and self.preemption.enabled(profile)
@@ -246,7 +246,7 @@ class Scheduler:
                                  patch_status=report_status, status=preempted and preempted.status)
             return
         node_name = snapshot.node_names[node]
-        gpus = snapshot.engine.last_gpu_mask
+        gpus = snapshot.last_gpu_mask
         prebind = self._reserve_volumes(entry.uid, snapshot, pod, node_name, profile)
         self.cache.assumed(entry.uid, pod, node_name, (class_id, node), gpus)
         self.preemption.unnominate(entry.uid)

@@ -246,7 +246,7 @@ def placed_claims(snapshot, pod) -> list[tuple[str, str | None]]:
     """What the core's last placement of `pod` bound: (claim key, PV name or None)."""
     if snapshot.volumes is None or not snapshot.binds_claims(pod):
         return []
-    log_ = snapshot.engine.volume_placements()
+    log_ = snapshot.volume_placements()
     if not log_:
         return []
     volumes = snapshot.volumes

@@ -19,7 +19,7 @@ from kubesched.plan.nodes_dra import place_with_claims, plans_claims
 from kubesched.plan.packing_input import PlanInput
 from kubesched.plan.templates import NodeTemplate, node_names
 from kubesched.sim.simulate import Placement
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 
 
 _STOP_EVERY = 64  # pods between two questions to `stop`
@@ -67,22 +67,14 @@ def schedule_adding_nodes(cluster: ClusterInput, pods: list[Pod], plan_input: Pl
         limit = min(len(pods), (item // _STOP_EVERY + 1) * _STOP_EVERY)
         while end < limit and not (dra is not None and dra.has_claims(pods[end])):
             end += 1
-        chosen, decided = snapshot.engine.schedule_until_failure(snapshot.classes_of(pods[item:end]))
-        names = snapshot.node_names
-        placements.extend(Placement(p.key, names[node]) for p, node in zip(pods[item:item + decided],
-                                                                            chosen[:decided].tolist()) if node >= 0)
-        item += decided
-        if chosen[decided - 1] >= 0:
+        placed, failed = snapshot.decide_until_failure(pods[item:end])
+        placements.extend(Placement(d.pod.key, d.node) for d in placed)
+        if failed is None:
+            item += len(placed)
             continue
-        failed = item - 1
-        pod = pods[failed]
-        node = -1
-        if grower.add_for(failed) is not None:
-            node = snapshot.engine.schedule(snapshot.class_of(pod))
-        if node < 0:
-            placements.append(Placement(pod.key, None, snapshot.failure_message(snapshot.engine.last_failure())))
-        else:
-            placements.append(Placement(pod.key, snapshot.node_names[node]))
+        item += len(placed) + 1
+        decision = snapshot.decide(failed) if grower.add_for(item - 1) is not None else snapshot.decision(failed, -1)
+        placements.append(Placement(decision.pod.key, decision.node, decision.message))
     added = [template for _, template in grower.new_nodes]
     return AsScheduled(plan_input.templates, added, placements, plan_input.costed)
 
@@ -114,9 +106,9 @@ class Grower:
         return index
 
     def _join_snapshot(self, node: Node, template: NodeTemplate) -> int:
-        index = snapshots.add_node(self.snapshot, node, template.csi_drivers)
+        index = self.snapshot.add_node(node, template.csi_drivers)
         for pod in self.daemons.pods_for(node):
-            self.snapshot.engine.assume(self.snapshot.class_of(pod), index)
+            self.snapshot.assume(self.snapshot.class_of(pod), index)
             self.daemon_pods.append((pod.key, node.name))
         return index
 

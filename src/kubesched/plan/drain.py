@@ -32,7 +32,7 @@ from kubesched.plan.drain_dra import place_replacement_preempting, released, rep
 from kubesched.plan.preempting import Placement, PreemptingPlacer
 from kubesched.preemption.pdb import scaled
 from kubesched.sim.queue import queue_order
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 
 MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
 

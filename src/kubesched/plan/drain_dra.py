@@ -68,7 +68,7 @@ def place_replacement_preempting(snapshot, dra: DraCluster, placer, pod: Pod) ->
     if result.nominated_node is None:
         return replace(landed, message=result.fit_error(landed.message)), [], 0
     for victim in result.victims:
-        snapshot.engine.forget(*placer.table.remove(victim))
+        snapshot.forget(*placer.table.remove(victim))
         release_claims(dra, victim)
     landed = place_with_claims(snapshot, dra, pod, result.nominated_node)[0]  # the nominated node first
     if landed.node is None:

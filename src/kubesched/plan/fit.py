@@ -12,8 +12,6 @@ import copy
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
-import numpy as np
-
 from kubesched.errors import InputError
 from kubesched.framework.profile import Profile
 from kubesched.model.cluster import ClusterInput
@@ -26,7 +24,7 @@ from kubesched.plan import snapshots
 from kubesched.plan.fit_dra import fit_with_claims
 from kubesched.plan.preempting import Placement, PreemptingPlacer
 from kubesched.sim.queue import queue_order
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 
 REPLICA_FIELDS = {"Job": "parallelism"}  # else "replicas"
 FIT_BATCH = 1024
@@ -111,9 +109,7 @@ def plan_fit(cluster: ClusterInput, pod: Pod, profile: Profile, *, max_replicas:
             snapshot, dra, pod, max_replicas, placer if placer.args is not None else None)
         limited_by = {}
         if from_filters:
-            for reason, count in snapshot.engine.last_failure():
-                text = snapshot.engine.reason_text(reason)
-                limited_by[text] = limited_by.get(text, 0) + count
+            limited_by = snapshot.reasons(snapshot.last_failure())
         elif message:
             limited_by = {message: snapshot.node_count}
         ordered = {name: per_node[name] for name in snapshot.node_names if per_node[name]}
@@ -129,13 +125,13 @@ def plan_fit(cluster: ClusterInput, pod: Pod, profile: Profile, *, max_replicas:
         # Copies in batches through the core's queue while they fit without preempting (once
         # one fits nowhere, so does the rest of its batch: a failed attempt changes nothing);
         # each copy a record of its own (a key of its own), as preemption tells pods apart.
-        chosen = snapshot.engine.schedule_queue(np.full(min(FIT_BATCH, max_replicas - replicas), class_id,
-                                                        dtype=np.int32))
-        for node in chosen[chosen >= 0].tolist():
-            replicas += 1
-            placer.placed(replace(pod, name=f"{pod.name}-{replicas}"), snapshot.node_names[node])
-            per_node[snapshot.node_names[node]] += 1
-        if (chosen >= 0).all():
+        chosen = snapshot.place_copies(class_id, min(FIT_BATCH, max_replicas - replicas))
+        for node in chosen:
+            if node is not None:
+                replicas += 1
+                placer.placed(replace(pod, name=f"{pod.name}-{replicas}"), node)
+                per_node[node] += 1
+        if None not in chosen:
             continue
         placement = placer.place(replace(pod, name=f"{pod.name}-{replicas + 1}"))  # it may preempt
         if placement.node is None:
@@ -146,11 +142,7 @@ def plan_fit(cluster: ClusterInput, pod: Pod, profile: Profile, *, max_replicas:
         per_node[placement.node] += 1
         replicas += 1
     capped = replicas >= max_replicas
-    limited_by: dict[str, int] = {}
-    if not capped:
-        for reason, count in failure:
-            text = snapshot.engine.reason_text(reason)
-            limited_by[text] = limited_by.get(text, 0) + count
+    limited_by = snapshot.reasons(failure) if not capped else {}
     ordered = {name: per_node[name] for name in snapshot.node_names if per_node[name]}
     return FitResult(pod, replicas, ordered, limited_by, message, capped, pending_placed, snapshot, before,
                      preemptions, pending_preemptions)

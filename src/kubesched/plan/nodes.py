@@ -29,7 +29,7 @@ from kubesched.plan.templates import COST_UNITS, NodeTemplate, node_names
 from kubesched.sim.queue import queue_order
 from kubesched.plugins.scheduling_gates import GATED_MESSAGE
 from kubesched.sim.simulate import Placement
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 
 
 @dataclass
@@ -178,21 +178,18 @@ def _replay(snapshot: ClusterSnapshot, plan_input: PlanInput, planned: dict[str,
         class_id = snapshot.class_of(pod)
         index = snapshot.node_index[target]
         if not checking:
-            snapshot.engine.assume(class_id, index)
+            snapshot.assume(class_id, index)
             placements.append(Placement(pod.key, target))
             continue
         if snapshots.feasible_on(snapshot, class_id, index):
-            snapshot.engine.assume(class_id, index)
+            snapshot.assume(class_id, index)
             placements.append(Placement(pod.key, target))
             continue
         repaired += 1
-        chosen = snapshot.engine.schedule(class_id)
-        if chosen < 0 and grower.add_for(item) is not None:
-            chosen = snapshot.engine.schedule(class_id)
-        if chosen < 0:
-            placements.append(Placement(pod.key, None, snapshot.failure_message(snapshot.engine.last_failure())))
-        else:
-            placements.append(Placement(pod.key, snapshot.node_names[chosen]))
+        decision = snapshot.decide(pod, class_id=class_id)
+        if not decision.placed and grower.add_for(item) is not None:
+            decision = snapshot.decide(pod, class_id=class_id)
+        placements.append(Placement(pod.key, decision.node, decision.message))
     return placements, repaired
 
 

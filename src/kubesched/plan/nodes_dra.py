@@ -127,20 +127,20 @@ def place_with_claims(snapshot, dra: DraCluster, pod: Pod, target: str | None, g
         class_id, allocations = _class(snapshot, dra, claims, pod)
         if target is not None:
             index = snapshot.node_index[target]
-            if index in allocations and snapshot.engine.feasible_on(class_id, index):
-                snapshot.engine.assume(class_id, index)
+            if index in allocations and snapshot.feasible_on(class_id, index):
+                snapshot.assume(class_id, index)
                 dra.reserve(claims, index, allocations[index])
                 return Placement(pod.key, target, claims=claims_json(claims)), False
-        node = snapshot.engine.schedule(class_id)
-        if node < 0 and grow is not None and grow() is not None:
+        decision = snapshot.decide(pod, class_id=class_id)
+        if not decision.placed and grow is not None and grow() is not None:
             class_id, allocations = _class(snapshot, dra, claims, pod)
-            node = snapshot.engine.schedule(class_id)
+            decision = snapshot.decide(pod, class_id=class_id)
     except AllocationError as error:
         return Placement(pod.key, None, f"error: running \"DynamicResources\" filter plugin: {error}"), True
-    if node < 0:
-        return Placement(pod.key, None, snapshot.failure_message(snapshot.engine.last_failure())), True
-    dra.reserve(claims, node, allocations[node])
-    return Placement(pod.key, snapshot.node_names[node], claims=claims_json(claims)), True
+    if not decision.placed:
+        return Placement(pod.key, None, decision.message), True
+    dra.reserve(claims, decision.index, allocations[decision.index])
+    return Placement(pod.key, decision.node, claims=claims_json(claims)), True
 
 
 def _class(snapshot, dra: DraCluster, claims: PodClaims, pod: Pod) -> tuple[int, dict]:

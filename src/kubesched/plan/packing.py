@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kubesched import _core
+from kubesched.engine import binpack
 from kubesched.plan import exact
 
 UNLIMITED = -1
@@ -84,19 +84,19 @@ class PackingResult:
 
 
 def lower_bound(problem: PackingProblem) -> int:
-    return int(_core.pack_lower_bound(*problem.arrays()))
+    return int(binpack.pack_lower_bound(*problem.arrays()))
 
 
 def construct(problem: PackingProblem, rule: str, order: str = "sum", weighting: str = "uniform",
               preferred_type: int = -1) -> Packing:
     """One construction heuristic of the kernel (rules: FirstFit, BestFit, DotProduct,
     NormDistance, MinBinSlack)."""
-    out = _core.pack_construct(*problem.arrays(), rule, order, weighting, preferred_type)
+    out = binpack.pack_construct(*problem.arrays(), rule, order, weighting, preferred_type)
     return Packing(out["bin_type"], out["item_bin"], int(out["cost"]), int(out["unplaced"]))
 
 
 def is_valid(problem: PackingProblem, packing: Packing) -> bool:
-    return bool(_core.pack_is_valid(*problem.arrays(), packing.bin_type.tolist(), packing.item_bin.tolist(),
+    return bool(binpack.pack_is_valid(*problem.arrays(), packing.bin_type.tolist(), packing.item_bin.tolist(),
                                     packing.cost, packing.unplaced))
 
 
@@ -113,7 +113,7 @@ def solve(problem: PackingProblem, *, time_limit: float = 10.0, seed: int = 0, s
     loading = threading.Thread(target=exact.preload, daemon=True) if exact_ready else None
     if loading is not None:
         loading.start()
-    out = _core.pack_solve(*problem.arrays(), time_limit=time_limit * kernel_share, seed=seed,
+    out = binpack.pack_solve(*problem.arrays(), time_limit=time_limit * kernel_share, seed=seed,
                            stop_at=-1 if stop_at is None else stop_at)
     packing = Packing(out["bin_type"], out["item_bin"], int(out["cost"]), int(out["unplaced"]))
     bound = int(out["lower_bound"])

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from kubesched.model.records import Pod
 from kubesched.preemption import PodTable, parse_pdb, pod_on_node, preempt, preemption_args
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 
 
 @dataclass
@@ -43,28 +43,27 @@ class PreemptingPlacer:
     def place(self, pod: Pod) -> Placement:
         snapshot = self.snapshot
         class_id = snapshot.class_of(pod)
-        node = snapshot.engine.schedule(class_id)
-        if node >= 0:
-            return self._landed(pod, snapshot.node_names[node])
-        failure = snapshot.engine.last_failure()
-        fit_message = snapshot.failure_message(failure)
+        decision = snapshot.decide(pod, class_id=class_id)
+        if decision.placed:
+            return self._landed(pod, decision.node)
+        failure = decision.failure
         if self.args is None:
-            return Placement(pod, None, fit_message, failure)
+            return Placement(pod, None, decision.message, failure)
         result = preempt(snapshot, pod, self.table, args=self.args)
         if result.nominated_node is None:
-            return Placement(pod, None, result.fit_error(fit_message), failure)
+            return Placement(pod, None, result.fit_error(decision.message), failure)
         for victim in result.victims:
-            snapshot.engine.forget(*self.table.remove(victim))
+            snapshot.forget(*self.table.remove(victim))
         nominated = snapshot.node_index[result.nominated_node]
-        if snapshot.engine.feasible_on(class_id, nominated):  # tried first, as upstream's next cycle
-            snapshot.engine.assume(class_id, nominated)
-            node = nominated
+        if snapshot.feasible_on(class_id, nominated):  # tried first, as upstream's next cycle
+            snapshot.assume(class_id, nominated)
+            decision = snapshot.decision(pod, nominated)
         else:
-            node = snapshot.engine.schedule(class_id)
-        if node < 0:
-            message = result.fit_error(snapshot.failure_message(snapshot.engine.last_failure()))
-            return Placement(pod, None, message, failure, list(result.victims), result.pdb_violations)
-        return self._landed(pod, snapshot.node_names[node], list(result.victims), result.pdb_violations)
+            decision = snapshot.decide(pod, class_id=class_id)
+        if not decision.placed:
+            return Placement(pod, None, result.fit_error(decision.message), failure, list(result.victims),
+                             result.pdb_violations)
+        return self._landed(pod, decision.node, list(result.victims), result.pdb_violations)
 
     def placed(self, pod: Pod, node: str) -> None:
         """The snapshot has placed the pod on the node: the table counts it, started last

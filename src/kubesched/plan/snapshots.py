@@ -8,14 +8,13 @@ from dataclasses import replace
 
 import numpy as np
 
-from kubesched import _core
 from kubesched.errors import InputError
 from kubesched.framework.pod_class import ClusterObjects
 from kubesched.framework.profile import Profile
 from kubesched.framework.typical_pods import uses_typical_pods
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Node, Pod
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 
 # Filters whose verdict on an empty node depends only on the node and the pod.
 STATIC_FILTERS = ("NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts",
@@ -52,25 +51,20 @@ def snapshot(nodes: list[Node], profile: Profile, cluster: ClusterInput, seed: i
     return made
 
 
-def add_node(snapshot: ClusterSnapshot, node: Node, csi_drivers: dict[str, int | None] | None = None) -> int:
-    """A node joins the snapshot, with the drivers of its CSINode (a template's)."""
-    return snapshot.add_node(node, csi_drivers)
-
-
 def feasible_nodes(snapshot: ClusterSnapshot, class_id: int) -> np.ndarray:
-    return _core.feasible_nodes(snapshot.engine, class_id)
+    return snapshot.feasible_nodes(class_id)
 
 
 def feasible_on(snapshot: ClusterSnapshot, class_id: int, node: int) -> bool:
     """One node's verdict: a replay checks the planned node of each of its pods, and
     evaluating every node for each would make it quadratic."""
-    return _core.feasible_on(snapshot.engine, class_id, node)
+    return snapshot.feasible_on(class_id, node)
 
 
 def usage_by_node(snapshot: ClusterSnapshot) -> dict[str, dict[str, tuple[int, int]]]:
     """node -> resource -> (requested, allocatable), for the resources some node has."""
-    allocatable, requested, allowed_pods, pod_count = snapshot.engine.usage()
-    names = snapshot.engine.resource_names()
+    allocatable, requested, allowed_pods, pod_count = snapshot.usage()
+    names = snapshot.resource_names()
     present = [r for r in range(len(names)) if allocatable.shape[1] and allocatable[r].any()]
     table = {}
     for n, node in enumerate(snapshot.node_names):

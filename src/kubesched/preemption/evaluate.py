@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from kubesched import _core
 from kubesched.model.records import Pod
 from kubesched.preemption.args import PreemptionArgs, preemption_args
 from kubesched.preemption.pdb import PodDisruptionBudget
@@ -15,6 +14,7 @@ from kubesched.preemption.result import (NEVER, TERMINATING, Candidate, Preempti
 from kubesched.preemption.status import resolvable
 from kubesched.preemption.table import PodTable
 from kubesched.preemption.victims import PodOnNode
+from kubesched.engine.texts import PREEMPTION_CRITERIA
 
 
 def preempt(snapshot, pod: Pod, placed: PodTable | Iterable[PodOnNode], pdbs: Sequence[PodDisruptionBudget] = (),
@@ -78,7 +78,7 @@ def _held(snapshot, pod: Pod, nominated: Sequence[tuple[Pod, str]]) -> list[tupl
 
 def _ineligible(snapshot, pod: Pod, class_id: int, table: PodTable, held) -> Preemption | None:
     """Why DefaultPreemption does not search for this pod now, else None: PostFilter ended
-    before it (kubesched.framework.fit_error), or PodEligibleToPreemptOthers says no."""
+    before it (kubesched.engine.fit_error), or PodEligibleToPreemptOthers says no."""
     if snapshot.post_filter_ends(class_id):
         return Preemption(None, eligible=False)
     if pod.spec.preemption_policy == "Never":
@@ -97,7 +97,7 @@ def _answered(snapshot, table: PodTable, answer) -> Preemption:
     node, victims, violations = chosen
     name = snapshot.node_names[node]
     return _CorePreemption(name, [table.pods[i] for i in victims], violations, success_message(name, len(victims)),
-                           _core.PREEMPTION_CRITERIA[answer.decided_by], snapshot, table, answer)
+                           PREEMPTION_CRITERIA[answer.decided_by], snapshot, table, answer)
 
 
 def _statuses(snapshot, answer) -> dict[str, list[str]]:
@@ -153,7 +153,7 @@ def _waits_for_terminating_victims(snapshot, pod: Pod, class_id: int, table: Pod
     rows = [r for r in table.rows_on(node) if table.terminating[r] and table.pods[r].priority < pod.priority]
     if not rows:
         return False
-    evaluation = snapshot.engine.evaluate(class_id)
+    evaluation = snapshot.evaluate(class_id)
     i = snapshot.node_index[node]
     reasons = evaluation["reasons"][i]
     return not reasons or resolvable(pod, snapshot.nodes[i], reasons)

@@ -1,12 +1,11 @@
 """The pods counted on nodes as the core's victim search reads them, kept up to date as
-pods land and leave (resident in the core: _core.VictimTable) so that a preemption costs no
+pods land and leave (resident in the core: ClusterSnapshot.victim_table) so that a preemption costs no
 pass over Python objects."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from kubesched import _core
 from kubesched.model.records import Pod
 from kubesched.preemption.pdb import PodDisruptionBudget, budgets_of
 from kubesched.preemption.victims import LATEST, PodOnNode
@@ -22,7 +21,7 @@ class PodTable:
         self.pods: list[Pod] = []
         self.terminating: list[bool] = []
         self._row_of: dict[int, int] = {}  # id(pod) -> row
-        self.victims = _core.VictimTable(snapshot.engine, len(self.pdbs))  # the rows, in the core
+        self.victims = snapshot.victim_table(len(self.pdbs))  # the rows, in the core
         for entry in placed:
             self.add(entry.pod, entry.node, start_time=entry.start_time, terminating=entry.terminating)
 

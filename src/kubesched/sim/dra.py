@@ -4,13 +4,13 @@ class's DynamicResources filter and score, then Reserve/PreBind on the chosen no
 
 from __future__ import annotations
 
-from kubesched import _core
 from kubesched.dra.allocator import AllocationError
 from kubesched.dra.deallocate import DEALLOCATED, claim_to_deallocate, deallocate
 from kubesched.dra.plugin import VERDICT_TEXT, DraCluster, PodClaims, RejectedBefore, Unschedulable, Waiting
-from kubesched.framework.fit_error import STATE_NOT_FOUND
+from kubesched.engine.fit_error import STATE_NOT_FOUND
 from kubesched.model.records import Pod
 from kubesched.preemption.result import NEVER, not_helpful_message
+from kubesched.engine.decision import Decision
 
 
 def prefilter(snapshot, dra: DraCluster, pod: Pod) -> PodClaims:
@@ -66,27 +66,25 @@ def passing_other_filters(snapshot, pod: Pod, held=()) -> list[int]:
     (the pod's class without claims passes the same filters but DynamicResources); `held`:
     (class id, node) of nominated pods the pod yields to, counted as in the first of the
     two passes (src/_core/nominated.cpp), which runs Filter wherever the earlier ones pass."""
-    engine = snapshot.engine
     assumed = []
     for nominated_class, node in held:
-        engine.assume(nominated_class, node)
-        assumed.append((nominated_class, node, engine.last_gpu_mask))
+        snapshot.assume(nominated_class, node)
+        assumed.append((nominated_class, node, snapshot.last_gpu_mask))
     try:
         class_id = snapshot.class_of(pod)
-        return [n for n in range(snapshot.node_count) if _core.feasible_on(engine, class_id, n)]
+        return [n for n in range(snapshot.node_count) if snapshot.feasible_on(class_id, n)]
     finally:
         for nominated_class, node, gpus in reversed(assumed):
-            engine.forget_on_gpus(nominated_class, node, gpus)
+            snapshot.forget_on_gpus(nominated_class, node, gpus)
 
 
-def schedule_nominated_first(snapshot, class_id: int, own: int, held) -> int:
-    """The node for the pod's class with DynamicResources' verdicts, assumed there (-1 when
-    none fits): its nominated node `own` first, then all, under the two passes with `held`."""
-    engine = snapshot.engine
-    if own >= 0 and engine.feasible_with_nominated(class_id, own, held):
-        engine.assume(class_id, own)
-        return own
-    return engine.schedule_with_nominated(class_id, held)
+def schedule_nominated_first(snapshot, pod: Pod, class_id: int, own: int, held) -> Decision:
+    """The decision for the pod's class with DynamicResources' verdicts, assumed on its node:
+    its nominated node `own` first, then all, under the two passes with `held`."""
+    if own >= 0 and snapshot.feasible_with_nominated(class_id, own, held):
+        snapshot.assume(class_id, own)
+        return snapshot.decision(pod, own)
+    return snapshot.decide(pod, held, class_id)
 
 
 def decide_with_claims(snapshot, dra: DraCluster, pod: Pod, placement, again: bool = True):
@@ -106,9 +104,10 @@ def decide_with_claims(snapshot, dra: DraCluster, pod: Pod, placement, again: bo
     except AllocationError as error:
         return placement(pod.key, None, f"error: running \"DynamicResources\" filter plugin: {error}"), True
     class_id = snapshot.class_with_dra(pod, verdict, score)
-    node = schedule_nominated_first(snapshot, class_id, own, held)
+    decision = schedule_nominated_first(snapshot, pod, class_id, own, held)
+    node = decision.index
     if node < 0:
-        message = snapshot.failure_message(snapshot.engine.last_failure())
+        message = decision.message
         freed = claim_to_deallocate(dra, claims, verdict, filtered_nodes) if again and snapshot.profile.dra_post_filter \
             else None
         if freed is None:

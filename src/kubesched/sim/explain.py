@@ -17,7 +17,7 @@ from kubesched.sim.preempting_python import preempt_with_python_filters
 from kubesched.sim.python_selection import run_python_plugins, select
 from kubesched.sim.queue import queue_order
 from kubesched.sim.simulate import simulate
-from kubesched.framework.fit_error import fit_error_message, reason_counts
+from kubesched.engine.fit_error import fit_error_message, reason_counts
 
 
 def _explain_with_claims(snapshot, profile: Profile, simulated, pod, again: bool = True) -> dict:
@@ -29,7 +29,7 @@ def _explain_with_claims(snapshot, profile: Profile, simulated, pod, again: bool
         if message.startswith("0/") and profile.preemption is not None and simulated.preemption is not None:
             report["message"] = f"{message} {unresolvable_everywhere(snapshot, pod)}"
         return report
-    report = _report(snapshot, profile, pod.key, snapshot.engine.evaluate(class_id))
+    report = _report(snapshot, profile, pod.key, snapshot.evaluate(class_id))
     for entry in report["nodes"] if devices else ():
         entry["devices"] = devices[entry["node"]]
     if report["selectedNode"] is None:
@@ -73,7 +73,7 @@ def explain(cluster: ClusterInput, profiles: dict[str, Profile], pod_key: str, s
     snapshot.use_profile(profile)
     if snapshot.dra is not None and "DynamicResources" in profile.filters and snapshot.dra.has_claims(pod):
         return _explain_with_claims(snapshot, profile, simulated, pod)
-    evaluation = snapshot.engine.evaluate(snapshot.class_of(pod))
+    evaluation = snapshot.evaluate(snapshot.class_of(pod))
     report = _report(snapshot, profile, pod_key, evaluation)
     python_plugins = bool(profile.python_filters or profile.python_scores)
     if python_plugins:
@@ -169,7 +169,7 @@ def _add_python_plugins(report: dict, snapshot, profile: Profile, pod, evaluatio
             entry["scores"][name] = {"raw": score, "normalized": score, "weight": weights[name],
                                      "weighted": weights[name] * score}
         entry["total"] = verdict.total
-    selected = select(snapshot.engine, verdicts)
+    selected = select(snapshot, verdicts)
     report["feasibleNodes"] = sum(1 for v in verdicts.values() if v.rejection is None)
     report["selectedNode"] = snapshot.node_names[selected] if selected >= 0 else None
     report.pop("message", None)

@@ -15,7 +15,7 @@ from kubesched.model.records import Pod
 from kubesched.sim.preempting import recreated
 from kubesched.sim.preempting_dra import _evict as evict
 from kubesched.sim.simulate import Placement, _decide
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 
 
 def decide_with_extenders(snapshot: ClusterSnapshot, pods: list[Pod], extenders: tuple,
@@ -52,9 +52,9 @@ def _decide_one(snapshot: ClusterSnapshot, pod: Pod, extenders: tuple, asked: li
     """(its Placement, the pods evicted for it)."""
     class_id = snapshot.class_of(pod)
     own, held = snapshot.nominations.take(snapshot, pod) if snapshot.nominations else (-1, [])
-    if own >= 0 and snapshot.engine.feasible_with_nominated(class_id, own, held) \
+    if own >= 0 and snapshot.feasible_with_nominated(class_id, own, held) \
             and passes_on_node(asked, pod.raw or {}, snapshot.node_names[own], node_objects):  # tried first
-        snapshot.engine.assume(class_id, own)
+        snapshot.assume(class_id, own)
         return _placed(snapshot, flow, pod, class_id, Placement(pod.key, snapshot.node_names[own])), []
     decision = decide(snapshot, pod, pod.raw or {}, asked, node_objects, nominated=held)
     if decision.node >= 0:
@@ -70,9 +70,9 @@ def _decide_one(snapshot: ClusterSnapshot, pod: Pod, extenders: tuple, asked: li
     nominated = result.nominated_node
     index = snapshot.node_index[nominated]
     # the next cycle: the nominated node first, if the core's filters and the extenders' pass there
-    if snapshot.engine.feasible_with_nominated(class_id, index, held) \
+    if snapshot.feasible_with_nominated(class_id, index, held) \
             and passes_on_node(asked, pod.raw or {}, nominated, node_objects):
-        snapshot.engine.assume(class_id, index)
+        snapshot.assume(class_id, index)
         placement = Placement(pod.key, nominated)
     else:
         again = decide(snapshot, pod, pod.raw or {}, asked, node_objects, nominated=held)

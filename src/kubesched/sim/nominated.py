@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from kubesched.model.records import Pod
 from kubesched.preemption import nominated_node_of, yields_to
+from kubesched.engine.decision import Decision
 
 
 class Nominations:
@@ -40,15 +41,13 @@ class Nominations:
         own = self.pods.pop(pod.key, None)
         return snapshot.node_index.get(own[1], -1) if own else -1, self.yield_to(snapshot, pod)
 
-    def decide(self, snapshot, pod: Pod, class_id: int) -> int:
-        """Decide `pod` (assumed on the node chosen; -1 and the reasons in the engine's
-        last_failure when none fits); its own nomination is over."""
+    def decide(self, snapshot, pod: Pod, class_id: int) -> Decision:
+        """Decide `pod` (assumed on the node chosen); its own nomination is over."""
         node, held = self.take(snapshot, pod)
-        engine = snapshot.engine
-        if node >= 0 and engine.feasible_with_nominated(class_id, node, held):  # tried first, as upstream
-            engine.assume(class_id, node)
-            return node
-        return engine.schedule_with_nominated(class_id, held)
+        if node >= 0 and snapshot.feasible_with_nominated(class_id, node, held):  # tried first, as upstream
+            snapshot.assume(class_id, node)
+            return snapshot.decision(pod, node)
+        return snapshot.decide(pod, held, class_id)
 
     def decide_head(self, snapshot, pods: list[Pod], placement_type) -> list:
         """Decide pods from the front of `pods` while nominations are outstanding; their
@@ -57,7 +56,6 @@ class Nominations:
         for pod in pods:
             if not self.pods:
                 break
-            node = self.decide(snapshot, pod, snapshot.class_of(pod))
-            placements.append(placement_type(pod.key, snapshot.node_names[node]) if node >= 0 else
-                              placement_type(pod.key, None, snapshot.failure_message(snapshot.engine.last_failure())))
+            decision = self.decide(snapshot, pod, snapshot.class_of(pod))
+            placements.append(placement_type(pod.key, decision.node, decision.message))
         return placements

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Pod
 from kubesched.preemption import (PodTable, PreemptionArgs, nominated_node_of, parse_pdb, pod_on_node, preempt_and_retry,
@@ -48,7 +46,7 @@ class PreemptionFlow:
         """The victims leave their nodes (engine and table), and `evicted` follows."""
         table = self.table
         for victim in victims:
-            snapshot.engine.forget(*table.remove(victim))
+            snapshot.forget(*table.remove(victim))
         self.evicted_for(snapshot, preemptor, victims)
 
     def evicted_for(self, snapshot, preemptor: Pod, victims: list[Pod]) -> None:
@@ -103,27 +101,25 @@ def decide_preempting(snapshot, pods: list[Pod], flow: PreemptionFlow, placement
     again, the pods not decided yet): it stops after a preemption whose victims go back in
     the queue, so that the caller puts them in their place."""
     placements = []
-    engine = snapshot.engine
-    names = np.array(snapshot.node_names, dtype=object)
     classes = snapshot.classes_of(pods)
     i = 0
     nominations = snapshot.nominations
     while i < len(pods):  # in chunks: a call costs as much as the pods it is handed
         if nominations:  # pods arrived nominated are outstanding: one at a time (sim/nominated.py)
-            chosen, decided = np.array([nominations.decide(snapshot, pods[i], int(classes[i]))]), 1
+            decision = nominations.decide(snapshot, pods[i], int(classes[i]))
+            placed, failed = ([decision], None) if decision.placed else ([], pods[i])
         else:
-            chosen, decided = engine.schedule_until_failure(classes[i:i + QUEUE_CHUNK])
-        placed = decided if chosen[decided - 1] >= 0 else decided - 1  # all but a last failure
-        if placed > 0:  # the pods that fit, in bulk
-            run = pods[i:i + placed]
-            nodes = names[chosen[:placed]].tolist()
-            made = [placement_type(pod.key, node) for pod, node in zip(run, nodes)]
-            flow.landed.extend(zip(run, nodes, classes[i:i + placed].tolist()))
+            placed, failed = snapshot.decide_until_failure(pods[i:i + QUEUE_CHUNK], classes[i:i + QUEUE_CHUNK])
+        if placed:  # the pods that fit, in bulk
+            made = [placement_type(d.pod.key, d.node) for d in placed]
+            flow.landed.extend(zip((d.pod for d in placed), (d.node for d in placed),
+                                   classes[i:i + len(placed)].tolist()))
             flow.recorded.extend(made)
             placements.extend(made)
-        if placed < decided:
-            k = i + placed
-            pod = pods[k]
+        decided = len(placed) + (failed is not None)
+        if failed is not None:
+            k = i + len(placed)
+            pod = failed
             placement, victims = _preempt_for(snapshot, pod, int(classes[k]), flow, placement_type)
             flow.recorded.append(placement)
             placements.append(placement)
@@ -136,7 +132,6 @@ def decide_preempting(snapshot, pods: list[Pod], flow: PreemptionFlow, placement
 
 def _preempt_for(snapshot, pod: Pod, class_id: int, flow: PreemptionFlow, placement_type):
     """The PostFilter for a pod that fits nowhere, the evictions and its retry (one core call)."""
-    engine = snapshot.engine
     key, version = (class_id, pod.priority), flow.version()
     nominated_before = nominated_node_of(pod)
     cached = None if nominated_before or snapshot.nominations else flow.unhelpful.get(key)
@@ -151,12 +146,12 @@ def _preempt_for(snapshot, pod: Pod, class_id: int, flow: PreemptionFlow, placem
     if result.nominated_node is None:  # nothing changed since the failure: its reasons still hold
         if not nominated_before and not snapshot.nominations:
             flow.unhelpful[key] = (version, result)
-        fit_message = snapshot.failure_message(engine.last_failure())
+        fit_message = snapshot.failure_message(snapshot.last_failure())
         return placement_type(pod.key, None, result.fit_error(fit_message)), []
     flow.evicted_for(snapshot, pod, result.victims)
     preempted = [v.key for v in result.victims]
     if node < 0:
-        message = result.fit_error(snapshot.failure_message(engine.last_failure()))
+        message = result.fit_error(snapshot.failure_message(snapshot.last_failure()))
         return (placement_type(pod.key, None, message, nominated_node=result.nominated_node, preempted=preempted),
                 result.victims)
     name = snapshot.node_names[node]

@@ -64,11 +64,11 @@ def decide_claims_preempting(snapshot, dra: DraCluster, pod: Pod, flow, placemen
         filtered_nodes = passing_other_filters(snapshot, filtered, held)
         verdict, score, allocations = dra.verdicts(claims, filtered_nodes)
         class_id = snapshot.class_with_dra(filtered, verdict, score)
-        engine = snapshot.engine
-        node = schedule_nominated_first(snapshot, class_id, own, held)
-        if node >= 0:
+        decision = schedule_nominated_first(snapshot, pod, class_id, own, held)
+        if decision.placed:
+            node = decision.index
             return _placed(snapshot, dra, pod, claims, class_id, node, allocations[node], flow, placement), True, []
-        fit_message = snapshot.failure_message(engine.last_failure())
+        fit_message = decision.message
         # PostFilter: DynamicResources (deallocate.py) before DefaultPreemption, on the same cycle state
         freed = claim_to_deallocate(dra, claims, verdict, filtered_nodes) if again and snapshot.profile.dra_post_filter \
             else None
@@ -95,9 +95,10 @@ def decide_claims_preempting(snapshot, dra: DraCluster, pod: Pod, flow, placemen
         return (placement(pod.key, None, f"{head} {error}.", nominated_node=result.nominated_node,
                           preempted=preempted), True, result.victims)
     class_id = snapshot.class_with_dra(filtered, verdict, score)
-    node = schedule_nominated_first(snapshot, class_id, snapshot.node_index[result.nominated_node], held)
+    decision = schedule_nominated_first(snapshot, pod, class_id, snapshot.node_index[result.nominated_node], held)
+    node = decision.index
     if node < 0:
-        message = result.fit_error(snapshot.failure_message(engine.last_failure()))
+        message = result.fit_error(decision.message)
         return (placement(pod.key, None, message, nominated_node=result.nominated_node, preempted=preempted),
                 True, result.victims)
     decided = _placed(snapshot, dra, pod, claims, class_id, node, allocations[node], flow, placement)

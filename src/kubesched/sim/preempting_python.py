@@ -40,7 +40,7 @@ def preempt_with_python_filters(snapshot, pod: Pod, table, **options) -> Preempt
             statuses[candidate.node] = [reason]
         else:
             candidates.append(candidate)
-    evaluation = snapshot.engine.evaluate(snapshot.class_of(pod))
+    evaluation = snapshot.evaluate(snapshot.class_of(pod))
     for n, name in enumerate(snapshot.node_names):
         if evaluation["failed_filter"][n] is not None or not evaluation["examined"][n]:
             continue  # the core's filters reject it: the core's dry run judged it
@@ -87,9 +87,9 @@ def _retry(snapshot, pod: Pod, result: Preemption, decide, placement_type):
     class_id = snapshot.class_of(pod)
     nominated = snapshot.node_index[result.nominated_node]
     held = snapshot.nominations.yield_to(snapshot, pod) if snapshot.nominations else []
-    if snapshot.engine.feasible_with_nominated(class_id, nominated, held) \
+    if snapshot.feasible_with_nominated(class_id, nominated, held) \
             and python_rejection(snapshot, pod, nominated) is None:
-        snapshot.engine.assume(class_id, nominated)
+        snapshot.assume(class_id, nominated)
         decided = placement_type(pod.key, result.nominated_node)
     else:
         decided = decide(snapshot, pod)

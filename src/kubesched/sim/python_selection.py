@@ -46,11 +46,11 @@ def run_python_plugins(snapshot, pod, evaluation: dict) -> dict[int, PythonVerdi
     return verdicts
 
 
-def select(engine, verdicts: dict[int, PythonVerdict]) -> int:
+def select(snapshot, verdicts: dict[int, PythonVerdict]) -> int:
     """The node with the best total among those no Python filter rejected, -1 when none."""
     passing = [(i, v.total) for i, v in verdicts.items() if v.rejection is None]
     if not passing:
         return -1
     best = max(total for _, total in passing)
     ties = [i for i, total in passing if total == best]
-    return ties[engine.choose_tie(len(ties))]
+    return ties[snapshot.choose_tie(len(ties))]

@@ -19,8 +19,8 @@ from kubesched.sim.preempting_dra import decide_claims_preempting
 from kubesched.sim.preempting_python import decide_python_preempting, python_rejection
 from kubesched.sim.python_selection import run_python_plugins, select
 from kubesched.sim.queue import queue_order
-from kubesched.framework.fit_error import fit_error_message, reason_counts
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.fit_error import fit_error_message, reason_counts
+from kubesched.engine.cluster import ClusterSnapshot
 
 
 @dataclass(slots=True)  # made per pod decided
@@ -90,9 +90,9 @@ class SimulationResult:
 
 def utilization(snapshot: ClusterSnapshot) -> dict:
     """Requested over allocatable, summed over the nodes, per resource (and pods)."""
-    allocatable, requested, allowed_pods, pod_count = snapshot.engine.usage()
+    allocatable, requested, allowed_pods, pod_count = snapshot.usage()
     result = {}
-    for r, name in enumerate(snapshot.engine.resource_names()):
+    for r, name in enumerate(snapshot.resource_names()):
         total = int(allocatable[r].sum())
         if total:
             used = int(requested[r].sum())
@@ -220,13 +220,7 @@ def _decide(snapshot: ClusterSnapshot, pods: list[Pod], flow: PreemptionFlow | N
         return placements, again, rest
     # while pods arrived nominated are outstanding, one at a time (sim/nominated.py)
     placements = snapshot.nominations.decide_head(snapshot, pods, Placement) if snapshot.nominations else []
-    snapshot.engine.clear_failures()
-    chosen = snapshot.place(pods[len(placements):])
-    failures = iter(snapshot.engine.failures())
-    names = snapshot.node_names
-    placements += [Placement(pod.key, names[node]) if node >= 0
-                   else Placement(pod.key, None, snapshot.failure_message(next(failures)))
-                   for pod, node in zip(pods[len(placements):], chosen.tolist())]
+    placements += [Placement(d.pod.key, d.node, d.message) for d in snapshot.decide_queue(pods[len(placements):])]
     snapshot.describe_volumes(pods, placements)
     if flow is not None:  # another profile preempts: it sees these pods on their nodes
         for pod, placement in zip(pods, placements):
@@ -240,21 +234,20 @@ def decide_with_python_plugins(snapshot: ClusterSnapshot, pod: Pod, nominated=No
     `nominated`: (class id, node) of the nominated pods the pod yields to, for the core's two
     passes; None: simulate's (sim/nominated.py), the pod's own nominated node tried first."""
     class_id = snapshot.class_of(pod)
-    engine = snapshot.engine
     if nominated is None:
         own, nominated = snapshot.nominations.take(snapshot, pod) if snapshot.nominations else (-1, [])
-        if own >= 0 and engine.feasible_with_nominated(class_id, own, nominated) \
+        if own >= 0 and snapshot.feasible_with_nominated(class_id, own, nominated) \
                 and python_rejection(snapshot, pod, own) is None:
-            engine.assume(class_id, own)
+            snapshot.assume(class_id, own)
             return Placement(pod.key, snapshot.node_names[own])
-    evaluation = engine.evaluate(class_id, nominated)
+    evaluation = snapshot.evaluate(class_id, nominated)
     histogram = reason_counts(evaluation["reasons"])
     verdicts = run_python_plugins(snapshot, pod, evaluation)
     for verdict in verdicts.values():
         if verdict.rejection:
             histogram[verdict.rejection] = histogram.get(verdict.rejection, 0) + 1
-    best = select(snapshot.engine, verdicts)
+    best = select(snapshot, verdicts)
     if best < 0:
         return Placement(pod.key, None, fit_error_message(snapshot.node_count, histogram, snapshot.profile))
-    snapshot.engine.assume(class_id, best)
+    snapshot.assume(class_id, best)
     return Placement(pod.key, snapshot.node_names[best])

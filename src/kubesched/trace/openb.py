@@ -34,7 +34,7 @@ from kubesched.model.gpu import (GPU_COUNT_ANNOTATION, GPU_MILLI_ANNOTATION, GPU
                                  GPU_RESOURCE, MILLI_PER_GPU)
 from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
-from kubesched.snapshot.cluster import ClusterSnapshot
+from kubesched.engine.cluster import ClusterSnapshot
 from kubesched.trace.policies import policy_profile
 
 DATA_DIR = Path("..") / "shared" / "data" / "openb"  # relative to the repository root
@@ -184,13 +184,13 @@ def _replay(snapshot, class_ids: np.ndarray, deadline: float | None):
     """The engine's replay, chunk by chunk when there is a deadline. Each chunk counts the GPU
     milli it allocates from its own start, so later chunks are offset by what came before."""
     if deadline is None:
-        return snapshot.engine.replay_gpu_queue(class_ids)
+        return snapshot.replay_gpu_queue(class_ids)
     parts = []
     taken = 0
     for start in range(0, len(class_ids), REPLAY_CHUNK):
         if parts and time.monotonic() >= deadline:
             break
-        chosen, allocated, frag, idle = snapshot.engine.replay_gpu_queue(class_ids[start:start + REPLAY_CHUNK])
+        chosen, allocated, frag, idle = snapshot.replay_gpu_queue(class_ids[start:start + REPLAY_CHUNK])
         parts.append((chosen, allocated + taken, frag, idle))
         taken += int(allocated[-1])
     if not parts:
@@ -284,7 +284,7 @@ def run(pods_csv: Path | str, nodes_csv: Path | str, policy: str, seed: int, inf
             pod = parser.parse(pod_manifest(row))
             classes[row.shape] = snapshot.class_of(pod)
             cpus[row.shape] = pod.spec.nonzero_cpu
-    snapshot.engine.set_gpu_typical_pods(typical_pods(
+    snapshot.set_gpu_typical(typical_pods(
         (cpus[row.shape], row.milli, row.count, tuple(m for m in row.models.split("|") if m)) for row in rows))
     class_ids = np.fromiter((classes[p.shape] for p in queue), dtype=np.int32, count=len(queue))
     chosen, allocated, frag, idle = _replay(snapshot, class_ids, deadline)

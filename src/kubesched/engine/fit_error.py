@@ -13,7 +13,7 @@ not found`). A profile without DynamicResources at postFilter goes on to Default
 
 from __future__ import annotations
 
-from kubesched import _core
+from kubesched.engine.texts import PREFILTER_REJECTIONS
 
 # DynamicResources' PostFilter without its PreFilter's cycle state: the framework's error text
 STATE_NOT_FOUND = "not found"
@@ -21,7 +21,7 @@ STATE_NOT_FOUND = "not found"
 
 def prefilter_rejection(reasons) -> str | None:
     """The PreFilter message among these reason texts, if PreFilter rejected the pod."""
-    return next((text for text in reasons if text in _core.PREFILTER_REJECTIONS.values()), None)
+    return next((text for text in reasons if text in PREFILTER_REJECTIONS.values()), None)
 
 
 def reason_counts(node_reasons: list[list[str]]) -> dict[str, int]:

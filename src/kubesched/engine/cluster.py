@@ -9,20 +9,21 @@ import numpy as np
 
 from kubesched import _core
 from kubesched.errors import InputError
-from kubesched.framework.fit_error import fit_error_message
 from kubesched.framework.pod_class import ClusterObjects, PodClassCompiler, class_key
 from kubesched.framework.profile import Profile
 from kubesched.framework.typical_pods import TypicalPod, shape_of, typical_pods
 from kubesched.model.gpu import gpu_indices, gpu_request, mask_of, pod_annotations
 from kubesched.model.records import Node, Pod
-from kubesched.snapshot.replicas import ReplicaKeys, object_label_keys
-from kubesched.snapshot.volumes import VolumeCompiler, has_volumes
+from kubesched.engine.decision import Decision
+from kubesched.engine.fit_error import fit_error_message
+from kubesched.engine.replicas import ReplicaKeys, object_label_keys
+from kubesched.engine.volumes import VolumeCompiler, has_volumes
 
 
 class ClusterSnapshot:
     def __init__(self, nodes: Iterable[Node], profile: Profile, seed: int | None = None,
                  objects: ClusterObjects | None = None):
-        self.engine = _core.Engine()
+        self._engine = _core.Engine()  # the core; only this package reaches it
         self.nodes = list(nodes)
         self.node_names: list[str] = []
         self.node_index: dict[str, int] = {}
@@ -30,7 +31,7 @@ class ClusterSnapshot:
         self.prefilter_rejections: dict[int, str] = {}  # class id → the PreFilter message rejecting it
         # The pod class_of saw last, its profile, class, annotations and (a replica) its claims' asks.
         self._last: tuple[Pod, Profile, int, dict, tuple | None] | None = None
-        self._compiler = PodClassCompiler(self.engine, objects or ClusterObjects())
+        self._compiler = PodClassCompiler(self._engine, objects or ClusterObjects())
         self.volumes: VolumeCompiler | None = None  # made at the first pod with volumes
         self._replicas: ReplicaKeys | None = None  # class keys replicas with claims share
         self.gpu_typical: list[TypicalPod] = []  # FGD's typical pods the engine has
@@ -38,23 +39,23 @@ class ClusterSnapshot:
         self.node_version = 0  # moved by every node added or changed (nodes is changed in place)
         self.nominations = None  # kubesched.sim.nominated.Nominations while simulate decides
         for node in self.nodes:
-            index = self.engine.add_node(
+            index = self._engine.add_node(
                 node.name, node.labels, node.allocatable,
                 [(t.key, t.value, t.effect) for t in node.taints], node.unschedulable,
                 [(image.names, image.size_bytes) for image in node.images])
             self.node_names.append(node.name)
             self.node_index[node.name] = index
         self.use_profile(profile)
-        self.engine.set_seed(seed)
+        self._engine.set_seed(seed)
 
     @property
     def sampling_start(self) -> int:
         """The node the next sampled search starts at (percentageOfNodesToScore below 100)."""
-        return self.engine.next_start_node
+        return self._engine.next_start_node
 
     @sampling_start.setter
     def sampling_start(self, start: int) -> None:
-        self.engine.next_start_node = start
+        self._engine.next_start_node = start
 
     def update_node(self, node: Node) -> None:
         """A node of the snapshot changed (same name): its row is rewritten where it differs."""
@@ -63,18 +64,18 @@ class ClusterSnapshot:
         self.nodes[index] = node
         self.node_version += 1
         if (old.labels, old.taints, old.unschedulable) != (node.labels, node.taints, node.unschedulable):
-            self.engine.update_node(index, node.labels, [(t.key, t.value, t.effect) for t in node.taints],
-                                    node.unschedulable)
+            self._engine.update_node(index, node.labels, [(t.key, t.value, t.effect) for t in node.taints],
+                                     node.unschedulable)
         if old.allocatable != node.allocatable:
-            self.engine.set_node_allocatable(index, node.allocatable)
+            self._engine.set_node_allocatable(index, node.allocatable)
         if old.images != node.images:
-            self.engine.set_node_images(index, [(image.names, image.size_bytes) for image in node.images])
+            self._engine.set_node_images(index, [(image.names, image.size_bytes) for image in node.images])
 
     def add_node(self, node: Node, csi_drivers: dict[str, int | None] | None = None) -> int:
         """A node joins the snapshot, last (as the constructor adds its nodes), with the
         drivers of its CSINode for the volume plugins."""
         self.prepare_volumes()  # the PV table is made for the nodes before; the new one joins it
-        index = self.engine.add_node(
+        index = self._engine.add_node(
             node.name, node.labels, node.allocatable, [(t.key, t.value, t.effect) for t in node.taints],
             node.unschedulable, [(image.names, image.size_bytes) for image in node.images])
         self.nodes.append(node)
@@ -107,11 +108,11 @@ class ClusterSnapshot:
     @property
     def unused_classes(self) -> int:
         """Classes the engine holds that no pod is given any more (set_objects dropped them)."""
-        return self.engine.class_count - len(self._classes)
+        return self._engine.class_count - len(self._classes)
 
     def use_profile(self, profile: Profile) -> None:
         self.profile = profile
-        profile.configure(self.engine)
+        profile.configure(self._engine)
 
     @property
     def objects(self) -> ClusterObjects:
@@ -142,7 +143,7 @@ class ClusterSnapshot:
         """Compile the PV table (each PV's nodes, the claims) now; else the first pod with
         volumes does."""
         if self.volumes is None and self.objects.storage is not None:
-            self.volumes = VolumeCompiler(self.engine, self.nodes, self.objects.storage, self.objects.claim_references)
+            self.volumes = VolumeCompiler(self._engine, self.nodes, self.objects.storage, self.objects.claim_references)
 
     def _shares(self, pod: Pod) -> bool:
         """Whether the pod may share its class with replicas: it has claims, no ephemeral ones."""
@@ -199,7 +200,7 @@ class ClusterSnapshot:
                 volume_arguments.pop("prefilter_rejection", None)
                 volume_arguments.pop("volume_rejection_filter", None)
             arguments.update(volume_arguments)
-        found = self.engine.add_class(**arguments, **more)
+        found = self._engine.add_class(**arguments, **more)
         if arguments.get("prefilter_rejection") is not None:
             self.prefilter_rejections[found] = arguments["prefilter_rejection"]
         if self.volumes is not None and arguments.get("volume_class", -1) in self.volumes.delayed_classes:
@@ -211,11 +212,11 @@ class ClusterSnapshot:
         input has them: the scheduler does not bind them)."""
         pods = list(pods)
         self.note_pods(pods)
-        self.engine.set_volume_binding(False)
+        self._engine.set_volume_binding(False)
         try:
             self._add_bound(pods)
         finally:
-            self.engine.set_volume_binding(True)
+            self._engine.set_volume_binding(True)
 
     def _add_bound(self, pods: Iterable[Pod]) -> None:
         for pod in pods:
@@ -226,12 +227,12 @@ class ClusterSnapshot:
             indices = gpu_indices(pod)
             if indices is not None and gpu_request(pod).count:
                 try:  # a GPU pod on the GPUs it recorded when it was bound
-                    self.engine.assume_on_gpus(self.class_of(pod), node, mask_of(indices))
+                    self._engine.assume_on_gpus(self.class_of(pod), node, mask_of(indices))
                 except ValueError as error:
                     raise InputError(str(error), file=pod.source, obj=f"Pod {pod.key}",
                                      field="metadata.annotations[kubesched.io/gpu-indices]") from None
             else:
-                self.engine.assume(self.class_of(pod), node)
+                self._engine.assume(self.class_of(pod), node)
 
     def binds_claims(self, pod: Pod) -> bool:
         """Whether placing the pod binds claims (unbound WaitForFirstConsumer ones)."""
@@ -242,7 +243,7 @@ class ClusterSnapshot:
         once, in order)."""
         if self.volumes is None:
             return
-        bindings = iter(self.engine.volume_placements())
+        bindings = iter(self._engine.volume_placements())
         for pod, placement in zip(pods, placements):
             if placement.node is not None and self.binds_claims(pod):
                 placement.volumes = self.volumes.describe(pod, next(bindings), placement.node)
@@ -256,22 +257,161 @@ class ClusterSnapshot:
     def set_gpu_typical(self, typical: list[TypicalPod]) -> None:
         """Give the engine these typical pods, unless it has them already."""
         if typical != self.gpu_typical:
-            self.engine.set_gpu_typical_pods(typical)
+            self._engine.set_gpu_typical_pods(typical)
             self.gpu_typical = typical
 
+    def decide(self, pod: Pod, nominated=None, class_id: int | None = None) -> Decision:
+        """Decide one pod (of `class_id`, else its own class) and assume it on the node
+        chosen. `nominated`: (class id, node) of the nominated pods it yields to, for the
+        core's two passes."""
+        if class_id is None:
+            class_id = self.class_of(pod)
+        if nominated is None:
+            index = self._engine.schedule(class_id)
+        else:
+            index = self._engine.schedule_with_nominated(class_id, nominated)
+        return self.decision(pod, index)
+
+    def decision(self, pod: Pod, index: int, failure: list[tuple[int, int]] | None = None) -> Decision:
+        """The Decision for the core's last answer on the pod: node index `index` (-1: none,
+        the reasons `failure`, else the core's last failure)."""
+        if index >= 0:
+            return Decision(pod, self.node_names[index], index, gpus=self._engine.last_gpu_mask,
+                            counts=self._engine.last_counts)
+        if failure is None:
+            failure = self._engine.last_failure()
+        return Decision(pod, None, -1, self.failure_message(failure), failure, counts=self._engine.last_counts)
+
+    def decide_queue(self, pods: list[Pod]) -> list[Decision]:
+        """Decide the pods in the given order inside the core, each assumed where it lands."""
+        self._engine.clear_failures()
+        chosen = self._engine.schedule_queue(self.classes_of(pods)).tolist()
+        failures = iter(self._engine.failures())
+        gpus = self._engine.gpu_assignments().tolist()
+        names = self.node_names
+        return [Decision(pod, names[index], index, gpus=mask) if index >= 0 else self._failed(pod, next(failures))
+                for pod, index, mask in zip(pods, chosen, gpus)]
+
+    def decide_until_failure(self, pods: list[Pod], classes: np.ndarray | None = None
+                             ) -> tuple[list[Decision], Pod | None]:
+        """Decide the pods (of `classes`, else their own) in order until one fits nowhere:
+        the decisions of the pods placed, and that pod (None: all were placed), its reasons
+        not asked for (the core counts them only when asked, before the next change)."""
+        chosen, decided = self._engine.schedule_until_failure(self.classes_of(pods) if classes is None else classes)
+        names = self.node_names
+        gpus = self._engine.gpu_assignments().tolist()
+        placed = [Decision(pod, names[index], index, gpus=mask)
+                  for pod, index, mask in zip(pods, chosen.tolist(), gpus) if index >= 0]
+        return placed, (pods[decided - 1] if decided and chosen[decided - 1] < 0 else None)
+
     def place(self, pods: list[Pod]) -> np.ndarray:
-        """Decide the pods in the given order inside the core; node index per pod, -1 if none."""
-        return self.engine.schedule_queue(self.classes_of(pods))
+        """decide_queue's node indices only (-1: none), for counting placements in bulk."""
+        return self._engine.schedule_queue(self.classes_of(pods))
+
+    def place_copies(self, class_id: int, count: int) -> list[str | None]:
+        """Decide `count` pods of one class in a row: the node of each, None where none fits."""
+        chosen = self._engine.schedule_queue(np.full(count, class_id, dtype=np.int32)).tolist()
+        names = self.node_names
+        return [names[index] if index >= 0 else None for index in chosen]
+
+    def _failed(self, pod: Pod, failure: list[tuple[int, int]]) -> Decision:
+        return Decision(pod, None, -1, self.failure_message(failure), failure)
+
+    # -- the core's state, by class id and node index --------------------------------------
+
+    def assume(self, class_id: int, node: int, bind_claims: bool = True) -> None:
+        """A pod of the class counts on the node (the GPUs it takes: last_gpu_mask);
+        `bind_claims`: its unbound claims are bound as its placement would bind them (a pod
+        the scheduler placed), else left as the objects have them (a pod bound by others)."""
+        self._with_binding(bind_claims, self._engine.assume, class_id, node)
+
+    def forget(self, class_id: int, node: int) -> None:
+        self._engine.forget(class_id, node)
+
+    def assume_on_gpus(self, class_id: int, node: int, mask: int, bind_claims: bool = True) -> None:
+        """A GPU pod counts on the node, on the GPUs of `mask` (bit g: GPU g)."""
+        self._with_binding(bind_claims, self._engine.assume_on_gpus, class_id, node, mask)
+
+    def _with_binding(self, bind_claims: bool, call, *args) -> None:
+        if bind_claims:
+            call(*args)
+            return
+        self._engine.set_volume_binding(False)
+        try:
+            call(*args)
+        finally:
+            self._engine.set_volume_binding(True)
+
+    def forget_on_gpus(self, class_id: int, node: int, mask: int) -> None:
+        """A GPU pod leaves the node and exactly the GPUs of `mask`."""
+        self._engine.forget_on_gpus(class_id, node, mask)
+
+    @property
+    def last_gpu_mask(self) -> int:
+        """The GPUs the pod last assumed took (bit mask; 0: none)."""
+        return self._engine.last_gpu_mask
+
+    def last_failure(self) -> list[tuple[int, int]]:
+        """The reasons (the core's codes → nodes) of the last pod the core found no node for."""
+        return self._engine.last_failure()
+
+    def evaluate(self, class_id: int, nominated=()) -> dict:
+        """Every node's filter verdicts and scores for a pod of the class (explain's view);
+        `nominated`: (class id, node) of the nominated pods it yields to."""
+        return self._engine.evaluate(class_id, nominated)
+
+    def feasible_with_nominated(self, class_id: int, node: int, nominated) -> bool:
+        """feasible_on under the core's two passes with the nominated pods `nominated`."""
+        return self._engine.feasible_with_nominated(class_id, node, nominated)
+
+    def choose_tie(self, ties: int) -> int:
+        """Which of `ties` tied nodes the core's seeded draw picks."""
+        return self._engine.choose_tie(ties)
+
+    def usage(self):
+        """(allocatable, requested, allowed pods, pod count): [resource][node] arrays, then per node."""
+        return self._engine.usage()
+
+    def resource_names(self) -> list[str]:
+        return self._engine.resource_names()
+
+    def volume_placements(self) -> list:
+        """The core's log of what each placement of a pod with unbound claims bound, in order."""
+        return self._engine.volume_placements()
+
+    def replay_gpu_queue(self, class_ids: np.ndarray):
+        """Decide pods one by one, measuring after each: (chosen node, GPU milli allocated so
+        far, fragmentation, free GPU milli) arrays (the openb trace's protocol)."""
+        return self._engine.replay_gpu_queue(class_ids)
+
+    def feasible_on(self, class_id: int, node: int) -> bool:
+        """Whether a pod of the class passes every filter on the node now."""
+        return _core.feasible_on(self._engine, class_id, node)
+
+    def feasible_nodes(self, class_id: int) -> np.ndarray:
+        """The nodes where a pod of the class passes every filter now."""
+        return _core.feasible_nodes(self._engine, class_id)
+
+    def victim_table(self, budgets: int):
+        """A table of the pods preemption may evict, resident in the core (preemption.table)."""
+        return _core.VictimTable(self._engine, budgets)
 
     def post_filter_ends(self, class_id: int) -> bool:
         """Whether PostFilter ends at DynamicResources for a pod of this class, before
-        DefaultPreemption (kubesched.framework.fit_error)."""
+        DefaultPreemption (kubesched.engine.fit_error)."""
         return self.profile.dra_post_filter and class_id in self.prefilter_rejections
+
+    def reasons(self, histogram: list[tuple[int, int]]) -> dict[str, int]:
+        """Upstream's wording of each reason of a histogram of the core's reason codes → nodes."""
+        texts: dict[str, int] = {}
+        for reason, count in histogram:
+            text = self._engine.reason_text(reason)
+            texts[text] = texts.get(text, 0) + count
+        return texts
 
     def failure_message(self, histogram: list[tuple[int, int]]) -> str:
         """Upstream's FitError wording for a histogram of the core's reason codes."""
-        return fit_error_message(self.node_count, {self.engine.reason_text(reason): count
-                                                   for reason, count in histogram}, self.profile)
+        return fit_error_message(self.node_count, self.reasons(histogram), self.profile)
 
 
 def _decided_alike(pod: Pod, other: Pod) -> bool:
