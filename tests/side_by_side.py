@@ -104,12 +104,25 @@ class ReferenceSide:
         """Every node's first failing filter, the totals of the feasible nodes examined
         (moving the sampling start as the engine's evaluation does); `follow`: the node a
         seeded engine selected, taken where it tied best."""
-        d = self.reference.evaluate(pod)
-        nodes = {}
+        verdicts = self._verdicts(pod)
+        return self._evaluation(verdicts, self.reference.evaluate(pod), follow)
+
+    def decide(self, pod: Pod, follow: str | None = None) -> tuple[Decided, Evaluation]:
+        """Decide one pod (placing it), and how it was evaluated before."""
+        verdicts = self._verdicts(pod)
+        d = self.reference.decide(pod, choice=follow if self.seeded else None)
+        return Decided(pod.key, d.node, d.message, tuple(d.best)), self._evaluation(verdicts, d, follow)
+
+    def _verdicts(self, pod: Pod) -> dict[str, tuple[str | None, tuple[str, ...]]]:
+        result = {}
         for state in self.reference.states:
             failed, reasons = self.reference.first_failure(pod, state)
-            nodes[state.node.name] = Verdict(failed, tuple(reasons), d.totals.get(state.node.name))
-        selected = follow if self.seeded and follow in d.best else d.node
+            result[state.node.name] = (failed, tuple(reasons))
+        return result
+
+    def _evaluation(self, verdicts: dict, d, follow: str | None) -> Evaluation:
+        nodes = {name: Verdict(failed, reasons, d.totals.get(name)) for name, (failed, reasons) in verdicts.items()}
+        selected = follow if self.seeded and follow in d.best else (d.best[0] if d.best else None)
         return Evaluation(nodes, selected, tuple(d.best))
 
     def fit(self, pod: Pod, cap: int) -> dict[str, int]:
