@@ -44,6 +44,7 @@ class Decided:
     node: str | None
     message: str = ""  # upstream's FitError wording when it fits nowhere
     best: tuple[str, ...] = ()  # the reference only: the tied best nodes
+    volumes: tuple = ()  # the reference only: (claim, PV or None: provisioned, capacity) it bound
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ class ReferenceSide:
         """Decide one pod (placing it), and how it was evaluated before."""
         verdicts = self._verdicts(pod)
         d = self.reference.decide(pod, choice=follow if self.seeded else None)
-        return Decided(pod.key, d.node, d.message, tuple(d.best)), self._evaluation(verdicts, d, follow)
+        return Decided(pod.key, d.node, d.message, tuple(d.best), tuple(d.volumes)), self._evaluation(verdicts, d, follow)
 
     def _verdicts(self, pod: Pod) -> dict[str, tuple[str | None, tuple[str, ...]]]:
         result = {}
