@@ -34,6 +34,17 @@ def _simulated(cluster, profiles, pending, seed) -> list[Decided]:
 @settings(max_examples=150)
 @given(scenarios(changes=False))
 def test_simulate_matches_reference(scenario):
+    _simulate_matches_reference(scenario)
+
+
+@settings(max_examples=25)
+@given(scenarios(large=True, changes=False))
+def test_sampled_simulate_matches_reference(scenario):
+    """100+ nodes: percentageOfNodesToScore samples from the rotating start."""
+    _simulate_matches_reference(scenario)
+
+
+def _simulate_matches_reference(scenario):
     if scenario.seed is not None:
         event("seeded")
     cluster, profile, profiles = _setup(scenario)
@@ -61,6 +72,17 @@ def _explained(report: dict) -> Evaluation:
 def test_explain_matches_reference_and_simulate(scenario, data):
     """explain of a pending pod: the totals and the selected node the reference gives for
     it after the pods ahead of it, and the node simulate places it on (with the seed)."""
+    _explain_matches_reference_and_simulate(scenario, data)
+
+
+@settings(max_examples=25)
+@given(scenarios(large=True, changes=False), st.data())
+def test_sampled_explain_matches_reference_and_simulate(scenario, data):
+    """100+ nodes: explain examines the nodes simulate's search would, from the same start."""
+    _explain_matches_reference_and_simulate(scenario, data)
+
+
+def _explain_matches_reference_and_simulate(scenario, data):
     cluster, profile, profiles = _setup(scenario)
     position = data.draw(st.integers(0, len(scenario.pending) - 1), label="position")
     pod = scenario.pending[position]
@@ -68,6 +90,8 @@ def test_explain_matches_reference_and_simulate(scenario, data):
     report = explain(cluster.as_input(scenario.pending), profiles, pod.key, scenario.seed)
     assert report["selectedNode"] == simulated[position].node, "explain selects another node than simulate"
     got = _explained(report)
+    if len(got.nodes) < len(scenario.nodes):
+        event("sampled: fewer nodes examined than the cluster has")
     _, reference = sides(cluster, profile, scenario.seed)
     reference.decide_queue(scenario.pending[:position], follow=[d.node for d in simulated[:position]])
     want = reference.evaluate(pod, follow=got.selected)
