@@ -3,7 +3,8 @@ random tie-breaks, percentageOfNodesToScore sampling from upstream's rotating st
 quantities near the int64 edge, addedAffinity, and pods leaving, nodes changing and the
 profile switching between decisions. `explain` (the engine's evaluate) is compared for
 every pending pod in the state in which the queue decides it, and selects the node the
-queue's decision takes."""
+queue's decision takes; each node examined fails the same filter for the same reasons.
+Through tests/side_by_side.py."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from hypothesis import event, given, settings
 from kubesched.framework.profile import Profile
 from kubesched.model.records import Node, Pod, PodSpecInfo
 from kubesched.engine.cluster import ClusterSnapshot
-from tests.reference.reference import ReferenceScheduler
+from tests.side_by_side import Cluster, Decided, EngineSide, assert_same_evaluation, assert_same_queue, sides
 
 from .strategies import HOSTNAME, MI, Scenario, scenarios
 
@@ -31,57 +32,50 @@ class SideBySide:
         if scenario.seed is not None:
             event("seeded")
         self.scenario = scenario
-        self.reference = ReferenceScheduler(scenario.nodes, first, scenario.bound, scenario.objects)
-        self.decider = ClusterSnapshot(scenario.nodes, first, seed=scenario.seed, objects=scenario.objects)
-        self.explainer = ClusterSnapshot(scenario.nodes, first, seed=scenario.seed, objects=scenario.objects)
-        for snapshot in (self.decider, self.explainer):
-            snapshot.add_bound(scenario.bound)
+        cluster = Cluster(scenario.nodes, scenario.bound, scenario.objects)
+        self.decider, self.reference = sides(cluster, first, scenario.seed)
+        self.explainer = EngineSide(cluster, first, scenario.seed)
+        self.snapshots = (self.decider.snapshot, self.explainer.snapshot)
         # (pod, node, its class in each engine): a pod leaves as the class it was placed as,
         # which is another one than class_of gives once the profile switched
-        self.placed = [(pod, pod.node_name, self.decider.class_of(pod), self.explainer.class_of(pod))
-                       for pod in scenario.bound]
+        self.placed = [(pod, pod.node_name, *(s.class_of(pod) for s in self.snapshots)) for pod in scenario.bound]
 
     def apply(self, change: tuple) -> None:
         kind, what = change
         event(f"mid-queue change: {kind}")
+        reference = self.reference.reference
         if kind == "profile":
-            self.reference.use_profile(what)
-            for snapshot in (self.decider, self.explainer):
+            reference.use_profile(what)
+            for snapshot in self.snapshots:
                 snapshot.use_profile(what)
         elif kind == "node":
-            self.reference.update_node(what)
-            for snapshot in (self.decider, self.explainer):
+            reference.update_node(what)
+            for snapshot in self.snapshots:
                 snapshot.update_node(what)
         elif self.placed:  # a pod leaves its node
             pod, node, *classes = self.placed.pop(what % len(self.placed))
-            self.reference.forget(pod, node)
-            for snapshot, pod_class in zip((self.decider, self.explainer), classes):
+            reference.forget(pod, node)
+            for snapshot, pod_class in zip(self.snapshots, classes):
                 snapshot.forget(pod_class, snapshot.node_index[node])
 
     def decide(self, pod) -> None:
-        evaluation = self.explainer.evaluate(self.explainer.class_of(pod))
-        chosen = self.decider._engine.schedule(self.decider.class_of(pod))
-        got = self.decider.node_names[chosen] if chosen >= 0 else None
-        want = self.reference.decide(pod, choice=got)
-        context = (pod.name, want.totals, self.scenario.seed)
-        if not all(evaluation["examined"]):
+        seeded = self.scenario.seed is not None
+        evaluation = self.explainer.evaluate(pod)
+        decision = self.decider.snapshot.decide(pod)
+        got = Decided(pod.key, decision.node, decision.message)
+        want, want_evaluation = self.reference.decide(pod, follow=decision.node)
+        context = (pod.name, want_evaluation.totals, self.scenario.seed)
+        if len(evaluation.nodes) < len(self.scenario.nodes):
             event("sampled: fewer nodes examined than the cluster has")
         if len(want.best) > 1:
-            event("tie among the best nodes" + (" (seeded)" if self.scenario.seed is not None else ""))
-        if want.node is None:
-            assert got is None, context
-            assert self.decider.failure_message(self.decider.last_failure()) == want.message
-            assert evaluation["selected"] < 0
-            assert {i for i, t in enumerate(evaluation["total"]) if t >= 0} == set()
-            return
-        assert got in want.best, context
-        if self.scenario.seed is None:
-            assert got == want.best[0], context
-        got_totals = {self.explainer.node_names[i]: t for i, t in enumerate(evaluation["total"]) if t >= 0}
-        assert got_totals == want.totals, context
-        assert evaluation["selected"] == chosen, "explain selects another node than the queue's decision"
-        self.explainer.assume(self.explainer.class_of(pod), chosen)
-        self.placed.append((pod, got, self.decider.class_of(pod), self.explainer.class_of(pod)))
+            event("tie among the best nodes" + (" (seeded)" if seeded else ""))
+        assert_same_queue([got], [want], seeded, context)
+        assert_same_evaluation(evaluation, want_evaluation, seeded, context)
+        assert evaluation.selected == decision.node, "explain selects another node than the queue's decision"
+        if decision.placed:
+            explainer = self.explainer.snapshot
+            explainer.assume(explainer.class_of(pod), decision.index)
+            self.placed.append((pod, decision.node, *(s.class_of(pod) for s in self.snapshots)))
 
     def run(self) -> None:
         for step, pod in enumerate(self.scenario.pending):
@@ -108,14 +102,8 @@ def test_sampled_decisions_match_reference(scenario):
 @given(scenarios(changes=False))
 def test_queue_in_one_call_matches_reference(scenario):
     """schedule_queue, the path `simulate` takes, decides as pod-by-pod scheduling."""
-    reference = ReferenceScheduler(scenario.nodes, scenario.profiles[0], scenario.bound, scenario.objects)
-    snapshot = ClusterSnapshot(scenario.nodes, scenario.profiles[0], objects=scenario.objects)
-    snapshot.add_bound(scenario.bound)
-    for pod, decision in zip(scenario.pending, snapshot.decide_queue(scenario.pending)):
-        want = reference.decide(pod)
-        assert decision.node == want.node, (pod.name, want.totals)
-        if not decision.placed:
-            assert decision.message == want.message
+    engine, reference = sides(Cluster(scenario.nodes, scenario.bound, scenario.objects), scenario.profiles[0])
+    assert_same_queue(engine.decide_queue(scenario.pending), reference.decide_queue(scenario.pending), False)
 
 
 def _alike(count: int) -> list[Node]:

@@ -19,8 +19,7 @@ from kubesched.model.manifests import Manifest
 from kubesched.model.pods import PodParser
 from kubesched.model.nodes import parse_node
 from kubesched.model.storage import read_storage
-from kubesched.engine.cluster import ClusterSnapshot
-from tests.reference.reference import ReferenceScheduler
+from tests.side_by_side import Cluster, Decided, assert_same_evaluation, assert_same_queue, sides
 
 HOSTNAME, ZONE = "kubernetes.io/hostname", "topology.kubernetes.io/zone"
 ZONES = ("z1", "z2")
@@ -152,9 +151,8 @@ def scenarios(draw):
 def test_volume_decisions_match_reference(scenario):
     nodes, objects, bound, pending, leaves = scenario
     profile = Profile()
-    reference = ReferenceScheduler(nodes, profile, bound, objects)
-    snapshot = ClusterSnapshot(nodes, profile, objects=objects)
-    snapshot.add_bound(bound)
+    engine, reference = sides(Cluster(nodes, bound, objects), profile)
+    snapshot = engine.snapshot
     placed = []
     for step, pod in enumerate(pending):
         if step in leaves and placed:
@@ -165,21 +163,19 @@ def test_volume_decisions_match_reference(scenario):
             same = [i for i, (other, node) in enumerate(placed)
                     if node == where and snapshot.class_of(other) == snapshot.class_of(gone)]
             gone, where = placed.pop(same[-1])
-            reference.forget(gone, where)
+            reference.reference.forget(gone, where)
             snapshot.forget(snapshot.class_of(gone), snapshot.node_index[where])
-        evaluation = snapshot.evaluate(snapshot.class_of(pod))
-        for i, state in enumerate(reference.states):
-            failed, reasons = reference.first_failure(pod, state)
-            assert (evaluation["failed_filter"][i], evaluation["reasons"][i]) == (failed, reasons), (pod.name, i)
-        chosen = snapshot._engine.schedule(snapshot.class_of(pod))
-        want = reference.decide(pod)
-        got = snapshot.node_names[chosen] if chosen >= 0 else None
-        assert got == want.node, (pod.name, want.totals)
+        evaluation = engine.evaluate(pod)
+        decision = snapshot.decide(pod)
+        want, want_evaluation = reference.decide(pod)
+        assert evaluation.nodes.keys() == want_evaluation.nodes.keys(), pod.name  # every node examined
+        assert_same_evaluation(evaluation, want_evaluation, False, pod.name)
+        assert_same_queue([Decided(pod.key, decision.node, decision.message)], [want], False, want_evaluation.totals)
+        got = decision.node
         if got is None:
             event("unschedulable: " + ("PreFilter" if "nodes are available: " in want.message and
                                        not any(ch.isdigit() for ch in want.message.split(": ", 1)[1][:1])
                                        else "filters"))
-            assert snapshot.failure_message(snapshot.last_failure()) == want.message
             continue
         event("placed with claims" if pod.spec.volumes else "placed")
         if any(snapshot.class_of(other) == snapshot.class_of(pod) for other, _ in placed

@@ -1,0 +1,172 @@
+"""The engine and the pure-Python reference behind the same calls, as rapidfuzz runs its
+Python and C++ implementations through one test helper: each side is built from the same
+cluster, profile and seed, and answers with the same records.
+
+- `decide_queue(pods)`: a `Decided` per pod, in order, each pod assumed where it lands;
+- `evaluate(pod)`: an `Evaluation` (explain's question) without placing the pod;
+- `fit(pod, cap)`: how many copies of the pod fit one after another, per node (plan fit's).
+
+The reference breaks ties at the first best node; a seeded engine draws among them. The
+reference side then follows the engine's draw where it is one of the tied best nodes
+(`follow`), and `Decided.best` tells the caller which nodes tied."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, replace
+
+from kubesched.engine.cluster import ClusterSnapshot
+from kubesched.framework.pod_class import ClusterObjects
+from kubesched.framework.profile import Profile
+from kubesched.model.cluster import ClusterInput
+from kubesched.model.records import Node, Pod
+from tests.reference.reference import ReferenceScheduler
+
+
+@dataclass(frozen=True)
+class Cluster:
+    nodes: list[Node]
+    bound: list[Pod]
+    objects: ClusterObjects = field(default_factory=ClusterObjects)
+
+    def as_input(self, pending: list[Pod]) -> ClusterInput:
+        """The cluster as `simulate`, `explain` and `plan fit` read it from files."""
+        o = self.objects
+        return ClusterInput(nodes=list(self.nodes), bound_pods=list(self.bound), pending_pods=list(pending),
+                            namespaces=o.namespaces, services=o.services, replica_sets=o.replica_sets,
+                            stateful_sets=o.stateful_sets, replication_controllers=o.replication_controllers,
+                            deployments=o.deployments)
+
+
+@dataclass(frozen=True)
+class Decided:
+    pod: str  # namespace/name
+    node: str | None
+    message: str = ""  # upstream's FitError wording when it fits nowhere
+    best: tuple[str, ...] = ()  # the reference only: the tied best nodes
+    volumes: tuple = ()  # the reference only: (claim, PV or None: provisioned, capacity) it bound
+
+
+@dataclass(frozen=True)
+class Verdict:
+    failed_filter: str | None  # None: feasible
+    reasons: tuple[str, ...]
+    total: int | None  # the feasible nodes' total score
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    nodes: dict[str, Verdict]  # the engine: the nodes examined (percentageOfNodesToScore may stop early)
+    selected: str | None
+    best: tuple[str, ...] = ()  # the reference only
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return {name: v.total for name, v in self.nodes.items() if v.total is not None}
+
+
+class EngineSide:
+    def __init__(self, cluster: Cluster, profile: Profile, seed: int | None = None):
+        self.snapshot = ClusterSnapshot(cluster.nodes, profile, seed=seed, objects=cluster.objects)
+        self.snapshot.add_bound(cluster.bound)
+
+    def decide_queue(self, pods: list[Pod]) -> list[Decided]:
+        return [Decided(d.pod.key, d.node, d.message) for d in self.snapshot.decide_queue(pods)]
+
+    def evaluate(self, pod: Pod) -> Evaluation:
+        s = self.snapshot
+        e = s.evaluate(s.class_of(pod))
+        nodes = {name: Verdict(e["failed_filter"][i], tuple(e["reasons"][i]),
+                               e["total"][i] if e["total"][i] >= 0 else None)
+                 for i, name in enumerate(s.node_names) if e["examined"][i]}
+        return Evaluation(nodes, s.node_names[e["selected"]] if e["selected"] >= 0 else None)
+
+    def fit(self, pod: Pod, cap: int) -> dict[str, int]:
+        placed = Counter(self.snapshot.place_copies(self.snapshot.class_of(pod), cap))
+        placed.pop(None, None)
+        return dict(placed)
+
+
+class ReferenceSide:
+    def __init__(self, cluster: Cluster, profile: Profile, seed: int | None = None):
+        self.reference = ReferenceScheduler(cluster.nodes, profile, cluster.bound, cluster.objects)
+        self.seeded = seed is not None
+
+    def decide_queue(self, pods: list[Pod], follow: list[str | None] | None = None) -> list[Decided]:
+        """`follow`: the node a seeded engine drew for each pod, taken where it tied best."""
+        result = []
+        for i, pod in enumerate(pods):
+            choice = follow[i] if follow is not None and self.seeded else None
+            d = self.reference.decide(pod, choice=choice)
+            result.append(Decided(pod.key, d.node, d.message, tuple(d.best)))
+        return result
+
+    def evaluate(self, pod: Pod, follow: str | None = None) -> Evaluation:
+        """Every node's first failing filter, the totals of the feasible nodes examined
+        (moving the sampling start as the engine's evaluation does); `follow`: the node a
+        seeded engine selected, taken where it tied best."""
+        verdicts = self._verdicts(pod)
+        return self._evaluation(verdicts, self.reference.evaluate(pod), follow)
+
+    def decide(self, pod: Pod, follow: str | None = None) -> tuple[Decided, Evaluation]:
+        """Decide one pod (placing it), and how it was evaluated before."""
+        verdicts = self._verdicts(pod)
+        d = self.reference.decide(pod, choice=follow if self.seeded else None)
+        return Decided(pod.key, d.node, d.message, tuple(d.best), tuple(d.volumes)), self._evaluation(verdicts, d, follow)
+
+    def _verdicts(self, pod: Pod) -> dict[str, tuple[str | None, tuple[str, ...]]]:
+        result = {}
+        for state in self.reference.states:
+            failed, reasons = self.reference.first_failure(pod, state)
+            result[state.node.name] = (failed, tuple(reasons))
+        return result
+
+    def _evaluation(self, verdicts: dict, d, follow: str | None) -> Evaluation:
+        nodes = {name: Verdict(failed, reasons, d.totals.get(name)) for name, (failed, reasons) in verdicts.items()}
+        selected = follow if self.seeded and follow in d.best else (d.best[0] if d.best else None)
+        return Evaluation(nodes, selected, tuple(d.best))
+
+    def fit(self, pod: Pod, cap: int) -> dict[str, int]:
+        """Copies decided one by one until one fits nowhere (or `cap` of them fit)."""
+        placed: Counter = Counter()
+        for count in range(cap):
+            node = self.reference.decide(replace(pod, name=f"{pod.name}-{count}")).node
+            if node is None:
+                break
+            placed[node] += 1
+        return dict(placed)
+
+
+def sides(cluster: Cluster, profile: Profile, seed: int | None = None) -> tuple[EngineSide, ReferenceSide]:
+    return EngineSide(cluster, profile, seed), ReferenceSide(cluster, profile, seed)
+
+
+def assert_same_queue(got: list[Decided], want: list[Decided], seeded: bool, context=()) -> None:
+    """The engine's decisions against the reference's (which followed the engine's draws):
+    the same node, one of the tied best when seeded, the first of them when not; the same
+    message where the pod fits nowhere."""
+    assert [d.pod for d in got] == [d.pod for d in want]
+    for g, w in zip(got, want):
+        if w.node is None:
+            assert g.node is None, (g.pod, context)
+            assert g.message == w.message, (g.pod, context)
+        else:
+            assert g.node in w.best, (g.pod, w.best, context)
+            if not seeded:
+                assert g.node == w.best[0], (g.pod, w.best, context)
+
+
+def assert_same_evaluation(got: Evaluation, want: Evaluation, seeded: bool, context=()) -> None:
+    """The engine's evaluation against the reference's: each node the engine examined fails
+    the same filter for the same reasons, the feasible ones have the same totals, and the
+    selected node is the reference's (one of its tied best when seeded)."""
+    for name, verdict in got.nodes.items():
+        assert (verdict.failed_filter, verdict.reasons) == (want.nodes[name].failed_filter, want.nodes[name].reasons), \
+            (name, context)
+    assert got.totals == want.totals, context
+    if want.selected is None:
+        assert got.selected is None, context
+    else:
+        assert got.selected in want.best, (got.selected, want.best, context)
+        if not seeded:
+            assert got.selected == want.best[0], context
