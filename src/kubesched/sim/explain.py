@@ -15,7 +15,7 @@ from kubesched.sim.preempting_dra import preempt_with_claims
 from kubesched.preemption import LATEST, preempt
 from kubesched.sim.preempting_python import preempt_with_python_filters
 from kubesched.sim.python_selection import run_python_plugins, select
-from kubesched.sim.queue import queue_order
+from kubesched.engine.queue_order import queue_order
 from kubesched.sim.simulate import simulate
 from kubesched.engine.fit_error import fit_error_message, reason_counts
 

@@ -18,7 +18,7 @@ from kubesched.sim.preempting import PreemptionFlow, decide_preempting, recreate
 from kubesched.sim.preempting_dra import decide_claims_preempting
 from kubesched.sim.preempting_python import decide_python_preempting, python_rejection
 from kubesched.sim.python_selection import run_python_plugins, select
-from kubesched.sim.queue import queue_order
+from kubesched.engine.queue_order import queue_order
 from kubesched.engine.fit_error import fit_error_message, reason_counts
 from kubesched.engine.cluster import ClusterSnapshot
 
