@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kubesched.dra.plugin import DraCluster
-from kubesched.framework.pod_class import ClusterObjects
+from kubesched.framework.cluster_objects import ClusterObjects
 from kubesched.plugins.scheduling_gates import GATED_MESSAGE
 from kubesched.framework.profile import Profile
 from kubesched.framework.typical_pods import uses_typical_pods
