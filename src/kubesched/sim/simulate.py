@@ -16,11 +16,10 @@ from kubesched.sim.dra import decide_with_claims
 from kubesched.sim.nominated import Nominations
 from kubesched.sim.preempting import PreemptionFlow, decide_preempting, recreated
 from kubesched.sim.preempting_dra import decide_claims_preempting
-from kubesched.sim.preempting_python import decide_python_preempting, python_rejection
-from kubesched.sim.python_selection import run_python_plugins, select
+from kubesched.sim.preempting_python import decide_python_preempting
 from kubesched.engine.queue_order import queue_order
-from kubesched.engine.fit_error import fit_error_message, reason_counts
 from kubesched.engine.cluster import ClusterSnapshot
+from kubesched.engine.python_plugins import decide_with_python_plugins as decide_python, python_rejection
 
 
 @dataclass(slots=True)  # made per pod decided
@@ -229,25 +228,14 @@ def _decide(snapshot: ClusterSnapshot, pods: list[Pod], flow: PreemptionFlow | N
     return placements, [], []
 
 
-def decide_with_python_plugins(snapshot: ClusterSnapshot, pod: Pod, nominated=None) -> Placement:
-    """The core filters and scores; then the profile's Python plugins on the feasible nodes.
-    `nominated`: (class id, node) of the nominated pods the pod yields to, for the core's two
-    passes; None: simulate's (sim/nominated.py), the pod's own nominated node tried first."""
+def decide_with_python_plugins(snapshot: ClusterSnapshot, pod: Pod) -> Placement:
+    """engine.python_plugins' decision, the pod's own nominated node tried first with the
+    nominated pods it yields to (sim/nominated.py)."""
     class_id = snapshot.class_of(pod)
-    if nominated is None:
-        own, nominated = snapshot.nominations.take(snapshot, pod) if snapshot.nominations else (-1, [])
-        if own >= 0 and snapshot.feasible_with_nominated(class_id, own, nominated) \
-                and python_rejection(snapshot, pod, own) is None:
-            snapshot.assume(class_id, own)
-            return Placement(pod.key, snapshot.node_names[own])
-    evaluation = snapshot.evaluate(class_id, nominated)
-    histogram = reason_counts(evaluation["reasons"])
-    verdicts = run_python_plugins(snapshot, pod, evaluation)
-    for verdict in verdicts.values():
-        if verdict.rejection:
-            histogram[verdict.rejection] = histogram.get(verdict.rejection, 0) + 1
-    best = select(snapshot, verdicts)
-    if best < 0:
-        return Placement(pod.key, None, fit_error_message(snapshot.node_count, histogram, snapshot.profile))
-    snapshot.assume(class_id, best)
-    return Placement(pod.key, snapshot.node_names[best])
+    own, nominated = snapshot.nominations.take(snapshot, pod) if snapshot.nominations else (-1, [])
+    if own >= 0 and snapshot.feasible_with_nominated(class_id, own, nominated) \
+            and python_rejection(snapshot, pod, own) is None:
+        snapshot.assume(class_id, own)
+        return Placement(pod.key, snapshot.node_names[own])
+    decision = decide_python(snapshot, pod, nominated)
+    return Placement(pod.key, decision.node, decision.message)
