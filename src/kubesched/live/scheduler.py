@@ -204,7 +204,7 @@ class Scheduler:
             if decision.error is not None:
                 self._extender_error(entry, decision.error, time.monotonic() - started)
                 return
-            node, failure, counts, binder = decision.node, decision.message, decision.counts, decision.binder
+            node, failure, counts, binder = decision.index, decision.message, decision.counts, decision.extenders.binder
         elif profile.python_filters or profile.python_scores:
             node = self.preemption.on_nominated_node(  # tried first, as upstream (preemption/python_filters.py)
                 snapshot, entry.uid, class_id, lambda index: python_rejection(snapshot, pod, index) is None,
