@@ -28,7 +28,7 @@ from kubesched.plan.packing_input import PlanInput, build
 from kubesched.plan.templates import COST_UNITS, NodeTemplate, node_names
 from kubesched.engine.queue_order import queue_order
 from kubesched.plugins.scheduling_gates import GATED_MESSAGE
-from kubesched.sim.simulate import Placement
+from kubesched.engine.placement import Placement
 from kubesched.engine.cluster import ClusterSnapshot
 
 

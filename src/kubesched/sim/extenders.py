@@ -15,7 +15,8 @@ from kubesched.extenders.preempt import preempt_with_extenders
 from kubesched.model.records import Pod
 from kubesched.sim.preempting import recreated
 from kubesched.sim.preempting_dra import _evict as evict
-from kubesched.sim.simulate import Placement, _decide
+from kubesched.engine.placement import Placement
+from kubesched.sim.simulate import _decide
 from kubesched.engine.cluster import ClusterSnapshot
 
 
