@@ -97,7 +97,7 @@ def core_seconds(*paths: Path, rounds: int = 1) -> tuple[float, float]:
     from kubesched.framework.cluster_objects import ClusterObjects
     from kubesched.framework.profile import default_profile
     from kubesched.model.cluster import read_cluster
-    from kubesched.sim.queue import queue_order
+    from kubesched.engine.queue_order import queue_order
     from kubesched.engine.cluster import ClusterSnapshot
 
     cluster = read_cluster([str(p) for p in paths])
