@@ -94,10 +94,10 @@ def core_seconds(*paths: Path, rounds: int = 1) -> tuple[float, float]:
     wall and CPU seconds of the round of least CPU, each round on a snapshot of its own."""
     import numpy as np
 
-    from kubesched.framework.pod_class import ClusterObjects
+    from kubesched.framework.cluster_objects import ClusterObjects
     from kubesched.framework.profile import default_profile
     from kubesched.model.cluster import read_cluster
-    from kubesched.sim.queue import queue_order
+    from kubesched.engine.queue_order import queue_order
     from kubesched.engine.cluster import ClusterSnapshot
 
     cluster = read_cluster([str(p) for p in paths])

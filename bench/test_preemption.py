@@ -16,7 +16,7 @@ from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
 from kubesched.preemption import PodTable
 from kubesched.sim.preempting import PreemptionFlow, decide_preempting
-from kubesched.sim.simulate import Placement
+from kubesched.engine.placement import Placement
 from kubesched.engine.cluster import ClusterSnapshot
 from tests.perf import perf_node, perf_pod
 from tests.reference.preemption_reference import reference_preempt

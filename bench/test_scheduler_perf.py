@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kubesched.framework.pod_class import ClusterObjects
+from kubesched.framework.cluster_objects import ClusterObjects
 from kubesched.framework.profile import default_profile
 from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser

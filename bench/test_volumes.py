@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from kubesched.framework.pod_class import ClusterObjects, claim_references
+from kubesched.framework.cluster_objects import ClusterObjects, claim_references
 from kubesched.framework.profile import default_profile
 from kubesched.model.manifests import Manifest
 from kubesched.model.nodes import parse_node

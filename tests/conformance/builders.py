@@ -12,7 +12,7 @@ import itertools
 from dataclasses import dataclass, replace
 
 from kubesched.framework.config import parse_config
-from kubesched.framework.pod_class import ClusterObjects
+from kubesched.framework.cluster_objects import ClusterObjects
 from kubesched.framework.profile import Profile
 from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser

@@ -6,7 +6,7 @@ filter runs, as in upstream's tests; upstream's empty namespace is kubesched's "
 import pytest
 
 from kubesched.errors import InputError
-from kubesched.framework.pod_class import ClusterObjects
+from kubesched.framework.cluster_objects import ClusterObjects
 
 from .builders import affinity, evaluate, exists, filters_only, node, pod, pod_term, req, selector
 

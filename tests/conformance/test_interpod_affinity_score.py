@@ -4,7 +4,7 @@ runs, as in upstream's tests; upstream's empty namespace is kubesched's "default
 
 import pytest
 
-from kubesched.framework.pod_class import ClusterObjects
+from kubesched.framework.cluster_objects import ClusterObjects
 
 from .builders import affinity, configured, evaluate, node, plugin_args, pod, pod_term, req, score_only, selector
 

@@ -8,7 +8,7 @@ and kubesched's parser, refuse minDomains with ScheduleAnyway).
 
 import pytest
 
-from kubesched.framework.pod_class import ClusterObjects
+from kubesched.framework.cluster_objects import ClusterObjects
 
 from .builders import (HOSTNAME, SCHEDULE_ANYWAY, affinity, configured, evaluate, exists, node, node_term,
                        plugin_args, pod, req, score_only, selector, spread, taint)

@@ -4,7 +4,7 @@ reference and checks they agree."""
 
 from __future__ import annotations
 
-from kubesched.framework.pod_class import ClusterObjects, claim_references
+from kubesched.framework.cluster_objects import ClusterObjects, claim_references
 from kubesched.model.manifests import Manifest
 from kubesched.model.storage import read_storage
 from tests.reference.reference import ReferenceScheduler

@@ -24,7 +24,7 @@ from kubesched.errors import InputError
 from kubesched.model.cluster import read_cluster
 from kubesched.model.quantity import parse_quantity, to_milli
 from kubesched.sim.explain import explain
-from kubesched.sim.queue import queue_order
+from kubesched.engine.queue_order import queue_order
 from kubesched.sim.simulate import simulate
 
 

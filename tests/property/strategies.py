@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from hypothesis import strategies as st
 
 from kubesched.plugins import CORE_FILTERS, CORE_SCORES
-from kubesched.framework.pod_class import ClusterObjects
+from kubesched.framework.cluster_objects import ClusterObjects
 from kubesched.framework.profile import Profile
 from kubesched.plugins.node_affinity import AddedAffinity
 from kubesched.model.records import (HostPort, Image, LabelSelector, Node, NodeSelectorTerm, Pod, PodAffinityTerm,

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from .strategies import HOSTNAME, MI, NAMESPACES, Scenario, objects, pod_labels, profiles, specs
 from .test_core_vs_reference import SideBySide
-from kubesched.framework.pod_class import ClusterObjects
+from kubesched.framework.cluster_objects import ClusterObjects
 from kubesched.framework.profile import Profile
 from kubesched.model.records import Node, Pod, PodSpecInfo
 

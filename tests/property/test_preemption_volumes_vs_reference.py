@@ -15,7 +15,7 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kubesched.framework.pod_class import ClusterObjects, claim_references
+from kubesched.framework.cluster_objects import ClusterObjects, claim_references
 from kubesched.framework.profile import Profile
 from kubesched.model.manifests import Manifest
 from kubesched.model.nodes import parse_node

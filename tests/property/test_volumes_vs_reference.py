@@ -13,7 +13,7 @@ from __future__ import annotations
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from kubesched.framework.pod_class import ClusterObjects, claim_references
+from kubesched.framework.cluster_objects import ClusterObjects, claim_references
 from kubesched.framework.profile import Profile
 from kubesched.model.manifests import Manifest
 from kubesched.model.pods import PodParser

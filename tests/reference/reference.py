@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from tests.reference import selectors
 from tests.reference.selectors import selector_matches
 from tests.reference.volume_reference import VOLUME_PLUGINS, VolumeReference
-from kubesched.framework.pod_class import ClusterObjects
+from kubesched.framework.cluster_objects import ClusterObjects
 from kubesched.framework.profile import Profile
 from kubesched.model.records import (LabelSelector, Node, NodeSelectorTerm, Pod, PodAffinityTerm, Requirement,
                                      Taint, Toleration, TopologySpreadConstraint)

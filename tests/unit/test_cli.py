@@ -14,9 +14,9 @@ from click.testing import CliRunner
 
 from kubesched.cli import main
 from kubesched.cli.options import cluster_inputs, load_profiles
-from kubesched.framework.pod_class import ClusterObjects
+from kubesched.framework.cluster_objects import ClusterObjects
 from kubesched.model.cluster import read_cluster
-from kubesched.sim.queue import queue_order
+from kubesched.engine.queue_order import queue_order
 from tests.reference.reference import ReferenceScheduler
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -52,9 +52,9 @@ def test_filter_then_weighted_scores_pick_the_node(servers):
                  HttpExtender(ExtenderConfig(second.url, filter_verb="filter", prioritize_verb="prioritize",
                                              weight=2, bind_verb="bind"))]
     snapshot, decision = run(cache, extenders)
-    assert snapshot.node_names[decision.node] == "c"
+    assert decision.node == "c"
     assert decision.counts == (4, 2)  # "small" failed the core's filter, "a" the extender's
-    assert decision.binder is extenders[1]
+    assert decision.extenders.binder is extenders[1]
     (verb, args), = first.calls
     assert verb == "filter" and args["nodenames"] == ["a", "b", "c"] and args["pod"]["metadata"]["name"] == "p"
     assert [v for v, _ in second.calls] == ["filter", "prioritize"]
@@ -73,14 +73,14 @@ def test_answers_in_go_s_field_names_are_read(servers):
                  HttpExtender(ExtenderConfig(second.url, filter_verb="filter", prioritize_verb="prioritize",
                                              weight=2))]
     snapshot, decision = run(cluster(), extenders)
-    assert snapshot.node_names[decision.node] == "c" and decision.counts == (4, 2)
-    assert decision.calls[0].failed == {"a": "a is reserved"} and decision.calls[1].scores == {"b": 1, "c": 9}
+    assert decision.node == "c" and decision.counts == (4, 2)
+    assert decision.extenders.calls[0].failed == {"a": "a is reserved"} and decision.extenders.calls[1].scores == {"b": 1, "c": 9}
 
 
 def test_everything_filtered_gives_upstream_s_message(servers):
     server = servers(reject={"a": "reserved", "b": "reserved", "c": "drained"})
     _, decision = run(cluster(), [HttpExtender(ExtenderConfig(server.url, filter_verb="filter"))])
-    assert decision.node == -1
+    assert decision.node is None
     assert decision.message == "0/4 nodes are available: 1 Insufficient cpu, 1 drained, 2 reserved."
 
 
@@ -92,7 +92,7 @@ def test_a_prefilter_rejection_stands_alone_in_the_message(servers):
     obj["spec"]["affinity"] = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
         "nodeSelectorTerms": [conflicting]}}}
     _, decision = run(cluster(), [HttpExtender(ExtenderConfig(server.url, filter_verb="filter"))], obj)
-    assert decision.node == -1
+    assert decision.node is None
     assert decision.message == "0/4 nodes are available: pod affinity terms conflict. not found"  # DynamicResources' PostFilter
     assert server.calls == []  # nothing feasible: the extender is not asked
 
@@ -102,10 +102,10 @@ def test_failing_extender_is_skipped_if_ignorable_else_an_error(servers):
     cache = cluster()
     ignorable = HttpExtender(ExtenderConfig(broken.url, filter_verb="filter", ignorable=True))
     snapshot, decision = run(cache, [ignorable])
-    assert decision.node >= 0 and decision.error is None
+    assert decision.placed and decision.error is None
     strict = HttpExtender(ExtenderConfig(broken.url, filter_verb="filter"))
     _, decision = run(cluster(), [strict])
-    assert decision.node == -1 and "code 500" in decision.error
+    assert decision.node is None and "code 500" in decision.error
     with pytest.raises(ExtenderError):
         HttpExtender(ExtenderConfig(broken.url, bind_verb="bind")).bind("ns", "p", "u", "a")
 

@@ -28,7 +28,7 @@ ALLOWED = {
     "kubesched.model.gpu": {"GPU_MODEL_LABEL", "GPU_RESOURCE", "MILLI_PER_GPU", "GpuRequest",
                             "gpu_request"},  # names, and a pod's GPU annotations parsed
     "kubesched.framework.profile": {"Profile"},  # the configuration as read
-    "kubesched.framework.pod_class": {"ClusterObjects"},  # a record of the other objects
+    "kubesched.framework.cluster_objects": {"ClusterObjects"},  # a record of the other objects
     "kubesched.framework.typical_pods": {"TypicalPod"},  # a record
     "kubesched.dra.cel": {"compiled"},  # the CEL library's evaluation of a device selector
     "kubesched.preemption.args": {"PreemptionArgs"},  # a record

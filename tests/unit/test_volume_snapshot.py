@@ -2,7 +2,7 @@
 cache), pods with claims are judged as before; nodes added after the first pod with claims
 (a plan's new nodes) hold none of the PVs and match no provisioning mask."""
 
-from kubesched.framework.pod_class import ClusterObjects, claim_references
+from kubesched.framework.cluster_objects import ClusterObjects, claim_references
 from kubesched.framework.profile import Profile
 from kubesched.model.manifests import Manifest
 from kubesched.model.nodes import parse_node

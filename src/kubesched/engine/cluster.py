@@ -9,12 +9,13 @@ import numpy as np
 
 from kubesched import _core
 from kubesched.errors import InputError
-from kubesched.framework.pod_class import ClusterObjects, PodClassCompiler, class_key
+from kubesched.framework.cluster_objects import ClusterObjects
 from kubesched.framework.profile import Profile
 from kubesched.framework.typical_pods import TypicalPod, shape_of, typical_pods
 from kubesched.model.gpu import gpu_indices, gpu_request, mask_of, pod_annotations
 from kubesched.model.records import Node, Pod
 from kubesched.engine.decision import Decision
+from kubesched.engine.pod_class import PodClassCompiler, class_key
 from kubesched.engine.fit_error import fit_error_message
 from kubesched.engine.replicas import ReplicaKeys, object_label_keys
 from kubesched.engine.volumes import VolumeCompiler, has_volumes

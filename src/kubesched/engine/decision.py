@@ -16,6 +16,8 @@ class Decision:
     failure: list[tuple[int, int]] = field(default_factory=list)  # the core's (reason, nodes) histogram
     gpus: int = 0  # bit mask of the GPUs it took on its node
     counts: tuple[int, int] | None = None  # (evaluated, feasible) nodes, as upstream logs them (one pod decided alone)
+    error: str | None = None  # not a fit problem: an extender failed (the attempt is retried after backoff)
+    extenders: object = None  # kubesched.extenders.decide.ExtenderRun: what each extender answered, the totals
 
     @property
     def placed(self) -> bool:

@@ -4,7 +4,8 @@ taken as is; otherwise the core's total plus each extender's score × weight × 
 (MaxNodeScore / MaxExtenderPriority). An extender that fails is skipped when ignorable,
 else the attempt is an error (retried after backoff); its prioritize errors are ignored.
 
-The decision keeps what each extender answered (`Decision.calls`), for explain."""
+The decision (kubesched.engine.decision.Decision) keeps what each extender answered and the
+totals (`Decision.extenders`, an ExtenderRun), for explain."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import logging
 from dataclasses import dataclass, field
 
 from kubesched.extenders.client import ExtenderError, HttpExtender
-from kubesched.logs import V, kv
+from kubesched.engine.decision import Decision
 from kubesched.engine.fit_error import fit_error_message, reason_counts
+from kubesched.logs import V, kv
 
 log = logging.getLogger("kubesched.live")
 
@@ -34,15 +36,12 @@ class ExtenderCall:
 
 
 @dataclass
-class Decision:
-    node: int                      # index in the snapshot, -1 if none
-    message: str | None = None     # why nothing fits (upstream's FitError text)
-    error: str | None = None       # an extender failed: not a fit problem, retry
-    counts: tuple[int, int] = (0, 0)   # evaluated, feasible nodes
-    binder: HttpExtender | None = None
-    evaluation: dict | None = field(default=None, repr=False)  # the core's
+class ExtenderRun:
+    """What the extenders made of one pod (a Decision's `extenders`)."""
+    evaluation: dict = field(repr=False)  # the core's
     calls: list[ExtenderCall] = field(default_factory=list)
     totals: dict[str, int] = field(default_factory=dict)  # feasible node → core + extenders' total
+    binder: HttpExtender | None = None  # the extender that binds the pod placed
 
 
 def interested(extenders: list[HttpExtender], pod: dict) -> list[HttpExtender]:
@@ -76,7 +75,7 @@ def decide(snapshot, pod, pod_object: dict, extenders: list[HttpExtender],
                          extra=kv(extender=extender.name, err=str(error)))
                 call.filter_error = str(error)
                 continue
-            return Decision(-1, error=str(error), evaluation=evaluation, calls=calls)
+            return Decision(pod, None, error=str(error), counts=(0, 0), extenders=ExtenderRun(evaluation, calls))
         call.passed, call.failed, call.unresolvable = passed, failed, unresolvable
         for node, message in {**failed, **unresolvable}.items():
             histogram[message] = histogram.get(message, 0) + 1
@@ -84,12 +83,12 @@ def decide(snapshot, pod, pod_object: dict, extenders: list[HttpExtender],
         known = set(feasible)
         feasible = [node for node in passed if node in known]
     counts = (len(feasible) + rejected, len(feasible))
-    decision = Decision(-1, counts=counts, evaluation=evaluation, calls=calls)
+    run = ExtenderRun(evaluation, calls)
     if not feasible:
-        decision.message = fit_error_message(snapshot.node_count, histogram, snapshot.profile)
-        return decision
+        return Decision(pod, None, message=fit_error_message(snapshot.node_count, histogram, snapshot.profile),
+                        counts=counts, extenders=run)
     index = snapshot.node_index
-    totals = decision.totals = {node: evaluation["total"][index[node]] for node in feasible}
+    totals = run.totals = {node: evaluation["total"][index[node]] for node in feasible}
     if len(feasible) == 1:
         chosen = feasible[0]
     else:
@@ -115,9 +114,8 @@ def decide(snapshot, pod, pod_object: dict, extenders: list[HttpExtender],
         chosen = min((node for node, total in totals.items() if total == best), key=index.__getitem__)
     if assume:
         snapshot.assume(class_id, index[chosen])
-    decision.node = index[chosen]
-    decision.binder = next((extender for extender in extenders if extender.config.bind_verb), None)
-    return decision
+    run.binder = next((extender for extender in extenders if extender.config.bind_verb), None)
+    return Decision(pod, chosen, index[chosen], counts=counts, extenders=run)
 
 
 def passes_on_node(extenders: list[HttpExtender], pod_object: dict, node: str, node_objects: dict[str, dict]) -> bool:

@@ -24,7 +24,7 @@ import logging
 from dataclasses import dataclass, field, replace
 
 from kubesched.extenders.client import ExtenderError, HttpExtender
-from kubesched.extenders.decide import Decision
+from kubesched.engine.decision import Decision
 from kubesched.logs import V, kv
 from kubesched.model.records import Pod
 from kubesched.preemption import Candidate, Preemption, nominated_node_of, preempt, success_message
@@ -76,8 +76,8 @@ def preempt_with_extenders(snapshot, pod: Pod, table, *, extenders, decision: De
     """kubesched.preemption.preempt (`options` are its keywords) with the extenders' part.
     `extenders`: every configured extender, in calling order; `decision`: the pod's failed
     decision (its extender filter verdicts); `calls` collects a PreemptCall per extender asked."""
-    unresolvable = {n for call in decision.calls for n in call.unresolvable}
-    rejected = [n for call in decision.calls for n in call.asked
+    unresolvable = {n for call in decision.extenders.calls for n in call.unresolvable}
+    rejected = [n for call in decision.extenders.calls for n in call.asked
                 if n in call.failed and n not in call.unresolvable]
     if nominated_node_of(pod) in unresolvable:  # eligible again, as for a node the filters rule out
         raw = pod.raw or {}

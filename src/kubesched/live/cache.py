@@ -35,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kubesched.errors import InputError
-from kubesched.framework.pod_class import ClusterObjects
+from kubesched.framework.cluster_objects import ClusterObjects
 from kubesched.framework.profile import Profile
 from kubesched.model.gpu import GPU_RESOURCE, gpu_indices, mask_of
 from kubesched.model.nodes import parse_node

@@ -37,7 +37,8 @@ from kubesched.live.metrics import Metrics
 from kubesched.live.preemption import LivePreemption
 from kubesched.model.gpu import GPU_INDICES_ANNOTATION, gpu_request, indices_annotation
 from kubesched.preemption import preempt
-from kubesched.sim.preempting_python import preempt_with_python_filters, python_rejection
+from kubesched.engine.python_plugins import decide_with_python_plugins, python_rejection
+from kubesched.preemption.python_filters import preempt_with_python_filters
 from kubesched.live.queue import QueuedPod, SchedulingQueue
 from kubesched.live.status import Reporter
 from kubesched.live.volume_binding import PATHS as VOLUME_PATHS, LiveVolumes, placed_claims
@@ -46,7 +47,6 @@ from kubesched.model.cluster import _priority_classes as priority_classes
 from kubesched.model.manifests import Manifest
 from kubesched.model.pods import PodParser
 from kubesched.model.records import Pod
-from kubesched.sim.simulate import decide_with_python_plugins
 
 log = logging.getLogger("kubesched.live")
 
@@ -204,16 +204,15 @@ class Scheduler:
             if decision.error is not None:
                 self._extender_error(entry, decision.error, time.monotonic() - started)
                 return
-            node, failure, counts, binder = decision.node, decision.message, decision.counts, decision.binder
+            node, failure, counts, binder = decision.index, decision.message, decision.counts, decision.extenders.binder
         elif profile.python_filters or profile.python_scores:
-            node = self.preemption.on_nominated_node(  # tried first, as upstream (sim/preempting_python.py)
+            node = self.preemption.on_nominated_node(  # tried first, as upstream (preemption/python_filters.py)
                 snapshot, entry.uid, class_id, lambda index: python_rejection(snapshot, pod, index) is None,
                 nominated)
             failure, counts = None, (1, 1)
             if node < 0:
-                placement = decide_with_python_plugins(snapshot, pod, nominated)  # assumes, as schedule does
-                node = snapshot.node_index[placement.node] if placement.node is not None else -1
-                failure = placement.message
+                decided_by_python = decide_with_python_plugins(snapshot, pod, nominated)  # assumes, as schedule does
+                node, failure = decided_by_python.index, decided_by_python.message
                 counts = None
         elif (node := self.preemption.on_nominated_node(snapshot, entry.uid, class_id, nominated=nominated)) >= 0:
             failure, counts = None, (1, 1)  # assumed on its nominated node, tried first as upstream

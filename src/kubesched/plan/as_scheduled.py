@@ -18,7 +18,7 @@ from kubesched.plan.daemons import DaemonSets
 from kubesched.plan.nodes_dra import place_with_claims, plans_claims
 from kubesched.plan.packing_input import PlanInput
 from kubesched.plan.templates import NodeTemplate, node_names
-from kubesched.sim.simulate import Placement
+from kubesched.engine.placement import Placement
 from kubesched.engine.cluster import ClusterSnapshot
 
 

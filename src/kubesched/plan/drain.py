@@ -31,7 +31,7 @@ from kubesched.dra.release import release_claims
 from kubesched.plan.drain_dra import place_replacement_preempting, released, replacement
 from kubesched.plan.preempting import Placement, PreemptingPlacer
 from kubesched.preemption.pdb import scaled
-from kubesched.sim.queue import queue_order
+from kubesched.engine.queue_order import queue_order
 from kubesched.engine.cluster import ClusterSnapshot
 
 MIRROR_ANNOTATION = "kubernetes.io/config.mirror"

@@ -18,7 +18,7 @@ from kubesched.plan.nodes_dra import place_with_claims
 from kubesched.preemption import preempt
 from kubesched.sim.dra import prefilter, rejected_message
 from kubesched.sim.preempting_dra import dry_run_class
-from kubesched.sim.simulate import Placement
+from kubesched.engine.placement import Placement
 
 
 def released(objects: DraObjects, evicted: list[Pod]) -> DraObjects:

@@ -23,7 +23,7 @@ from kubesched.dra.plugin import DraCluster
 from kubesched.plan import snapshots
 from kubesched.plan.fit_dra import fit_with_claims
 from kubesched.plan.preempting import Placement, PreemptingPlacer
-from kubesched.sim.queue import queue_order
+from kubesched.engine.queue_order import queue_order
 from kubesched.engine.cluster import ClusterSnapshot
 
 REPLICA_FIELDS = {"Job": "parallelism"}  # else "replicas"

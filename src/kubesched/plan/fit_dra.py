@@ -13,7 +13,7 @@ from kubesched.model.records import Pod
 from kubesched.plan.drain_dra import place_replacement_preempting
 from kubesched.plan.preempting import Placement as PlanPlacement
 from kubesched.sim.dra import decide_with_claims
-from kubesched.sim.simulate import Placement
+from kubesched.engine.placement import Placement
 
 
 def fit_with_claims(snapshot, dra: DraCluster, pod: Pod, max_replicas: int, placer=None

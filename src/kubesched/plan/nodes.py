@@ -26,9 +26,9 @@ from kubesched.plan.nodes_dra import place_with_claims, plans_claims
 from kubesched.progress import Stages
 from kubesched.plan.packing_input import PlanInput, build
 from kubesched.plan.templates import COST_UNITS, NodeTemplate, node_names
-from kubesched.sim.queue import queue_order
+from kubesched.engine.queue_order import queue_order
 from kubesched.plugins.scheduling_gates import GATED_MESSAGE
-from kubesched.sim.simulate import Placement
+from kubesched.engine.placement import Placement
 from kubesched.engine.cluster import ClusterSnapshot
 
 

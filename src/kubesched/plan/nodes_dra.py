@@ -24,7 +24,7 @@ from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Node, Pod
 from kubesched.plan.templates import NodeTemplate
 from kubesched.sim.dra import claims_json, passing_other_filters, prefilter, rejected_message
-from kubesched.sim.simulate import Placement
+from kubesched.engine.placement import Placement
 
 PODS = "pods"
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 
 from kubesched.errors import InputError
-from kubesched.framework.pod_class import ClusterObjects
+from kubesched.framework.cluster_objects import ClusterObjects
 from kubesched.framework.profile import Profile
 from kubesched.framework.typical_pods import uses_typical_pods
 from kubesched.model.cluster import ClusterInput

@@ -13,9 +13,9 @@ from kubesched.dra.deallocate import DEALLOCATED, deallocate
 from kubesched.sim.dra import explain_claims, unresolvable_everywhere, unusable_claim
 from kubesched.sim.preempting_dra import preempt_with_claims
 from kubesched.preemption import LATEST, preempt
-from kubesched.sim.preempting_python import preempt_with_python_filters
-from kubesched.sim.python_selection import run_python_plugins, select
-from kubesched.sim.queue import queue_order
+from kubesched.engine.python_plugins import run_python_plugins, select
+from kubesched.preemption.python_filters import preempt_with_python_filters
+from kubesched.engine.queue_order import queue_order
 from kubesched.sim.simulate import simulate
 from kubesched.engine.fit_error import fit_error_message, reason_counts
 

@@ -9,12 +9,14 @@ would retry it after a backoff."""
 
 from __future__ import annotations
 
-from kubesched.extenders.decide import SCORE_SCALE, Decision, ExtenderCall, decide, interested, passes_on_node
+from kubesched.engine.decision import Decision
+from kubesched.extenders.decide import SCORE_SCALE, ExtenderCall, decide, interested, passes_on_node
 from kubesched.extenders.preempt import preempt_with_extenders
 from kubesched.model.records import Pod
 from kubesched.sim.preempting import recreated
 from kubesched.sim.preempting_dra import _evict as evict
-from kubesched.sim.simulate import Placement, _decide
+from kubesched.engine.placement import Placement
+from kubesched.sim.simulate import _decide
 from kubesched.engine.cluster import ClusterSnapshot
 
 
@@ -57,10 +59,10 @@ def _decide_one(snapshot: ClusterSnapshot, pod: Pod, extenders: tuple, asked: li
         snapshot.assume(class_id, own)
         return _placed(snapshot, flow, pod, class_id, Placement(pod.key, snapshot.node_names[own])), []
     decision = decide(snapshot, pod, pod.raw or {}, asked, node_objects, nominated=held)
-    if decision.node >= 0:
-        return _placed(snapshot, flow, pod, class_id, Placement(pod.key, snapshot.node_names[decision.node])), []
+    if decision.placed:
+        return _placed(snapshot, flow, pod, class_id, Placement(pod.key, decision.node)), []
     if decision.error is not None or flow is None or snapshot.profile.preemption is None:
-        return _placed(snapshot, flow, pod, class_id, Placement(pod.key, None, decision.error or decision.message or "")), []
+        return _placed(snapshot, flow, pod, class_id, Placement(pod.key, None, decision.error or decision.message)), []
     result = preempt_with_extenders(snapshot, pod, flow.table, extenders=extenders, decision=decision,
                                     nominated=snapshot.nominations.pairs() if snapshot.nominations else ())
     if result.nominated_node is None:
@@ -105,13 +107,12 @@ def explain_with_extenders(report: dict, snapshot: ClusterSnapshot, pod: Pod, ex
     decision = decide(snapshot, pod, pod.raw or {}, asked, node_objects, assume=False)
     for entry in report["nodes"]:
         _node(entry, decision, asked)
-    names = snapshot.node_names
     report["feasibleNodes"] = decision.counts[1] if decision.error is None else report["feasibleNodes"]
-    report["selectedNode"] = names[decision.node] if decision.node >= 0 else None
+    report["selectedNode"] = decision.node
     report.pop("message", None)
     if decision.error is not None:
         report["error"] = decision.error
-    elif decision.node < 0:
+    elif not decision.placed:
         report["message"] = decision.message
         if table is not None:
             from kubesched.sim.explain import preemption_report
@@ -120,8 +121,8 @@ def explain_with_extenders(report: dict, snapshot: ClusterSnapshot, pod: Pod, ex
             result = preempt_with_extenders(snapshot, pod, table, extenders=extenders, decision=decision, calls=calls)
             report["preemption"] = {**preemption_report(result, table), "extenders": [c.to_json() for c in calls]}
             report["message"] = result.fit_error(decision.message)
-    elif decision.binder is not None:
-        report["binder"] = decision.binder.name  # live only: offline nothing is bound
+    elif decision.extenders.binder is not None:
+        report["binder"] = decision.extenders.binder.name  # live only: offline nothing is bound
     return report
 
 
@@ -135,7 +136,7 @@ def _describe(extender, is_interested: bool) -> dict:
 
 def _node(entry: dict, decision: Decision, asked: list) -> None:
     name = entry["node"]
-    calls = {id(call.extender): call for call in decision.calls}
+    calls = {id(call.extender): call for call in decision.extenders.calls}
     verdicts = {}
     for extender in asked:
         if extender.config.filter_verb:
@@ -144,7 +145,7 @@ def _node(entry: dict, decision: Decision, asked: list) -> None:
         entry["extenders"] = verdicts
     if not entry["feasible"]:
         return
-    if name not in decision.totals:  # an extender filtered it out (or failed)
+    if name not in decision.extenders.totals:  # an extender filtered it out (or failed)
         entry["feasible"] = False
         entry.pop("scores", None)
         entry.pop("total", None)
@@ -159,7 +160,7 @@ def _node(entry: dict, decision: Decision, asked: list) -> None:
         scores[extender.name] = {"score": score, "weight": weight, "weighted": score * weight * SCORE_SCALE}
     if scores:
         entry["extenderScores"] = scores
-    entry["total"] = decision.totals[name]
+    entry["total"] = decision.extenders.totals[name]
 
 
 def _verdict(call: ExtenderCall | None, node: str) -> dict:

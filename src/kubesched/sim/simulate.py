@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kubesched.dra.plugin import DraCluster
-from kubesched.framework.pod_class import ClusterObjects
+from kubesched.framework.cluster_objects import ClusterObjects
 from kubesched.plugins.scheduling_gates import GATED_MESSAGE
 from kubesched.framework.profile import Profile
 from kubesched.framework.typical_pods import uses_typical_pods
@@ -16,42 +15,11 @@ from kubesched.sim.dra import decide_with_claims
 from kubesched.sim.nominated import Nominations
 from kubesched.sim.preempting import PreemptionFlow, decide_preempting, recreated
 from kubesched.sim.preempting_dra import decide_claims_preempting
-from kubesched.sim.preempting_python import decide_python_preempting, python_rejection
-from kubesched.sim.python_selection import run_python_plugins, select
-from kubesched.sim.queue import queue_order
-from kubesched.engine.fit_error import fit_error_message, reason_counts
+from kubesched.sim.preempting_python import decide_python_preempting
+from kubesched.engine.queue_order import queue_order
 from kubesched.engine.cluster import ClusterSnapshot
-
-
-@dataclass(slots=True)  # made per pod decided
-class Placement:
-    pod: str
-    node: str | None
-    message: str = ""
-    claims: list[dict] | None = None  # a pod with resource claims: each claim's devices (kubesched.dra)
-    volumes: list | None = None  # the claims a placement binds: {"claim", "volume" or "provisionedOn"}
-    # DefaultPreemption: the node the pod was nominated to and the pods it evicted there;
-    # on an earlier placement of an evicted pod, the pod that preempted it.
-    nominated_node: str | None = None
-    preempted: Sequence[str] = ()  # a list when set; the shared empty tuple keeps most placements small
-    evicted_by: str | None = None
-    # DynamicResources' PostFilter deallocated this claim: {"claim", "message" of that attempt}
-    deallocated: dict | None = None
-
-    def to_json(self) -> dict:
-        entry = {"pod": self.pod, "node": self.node, "message": self.message}
-        if self.claims is not None:
-            entry["claims"] = self.claims
-        if self.volumes is not None:
-            entry["volumes"] = self.volumes
-        if self.nominated_node is not None:
-            entry["nominatedNode"] = self.nominated_node
-            entry["preempted"] = list(self.preempted)
-        if self.evicted_by is not None:
-            entry["evictedBy"] = self.evicted_by
-        if self.deallocated is not None:
-            entry["deallocated"] = self.deallocated
-        return entry
+from kubesched.engine.placement import Placement
+from kubesched.engine.python_plugins import decide_with_python_plugins as decide_python, python_rejection
 
 
 @dataclass
@@ -229,25 +197,14 @@ def _decide(snapshot: ClusterSnapshot, pods: list[Pod], flow: PreemptionFlow | N
     return placements, [], []
 
 
-def decide_with_python_plugins(snapshot: ClusterSnapshot, pod: Pod, nominated=None) -> Placement:
-    """The core filters and scores; then the profile's Python plugins on the feasible nodes.
-    `nominated`: (class id, node) of the nominated pods the pod yields to, for the core's two
-    passes; None: simulate's (sim/nominated.py), the pod's own nominated node tried first."""
+def decide_with_python_plugins(snapshot: ClusterSnapshot, pod: Pod) -> Placement:
+    """engine.python_plugins' decision, the pod's own nominated node tried first with the
+    nominated pods it yields to (sim/nominated.py)."""
     class_id = snapshot.class_of(pod)
-    if nominated is None:
-        own, nominated = snapshot.nominations.take(snapshot, pod) if snapshot.nominations else (-1, [])
-        if own >= 0 and snapshot.feasible_with_nominated(class_id, own, nominated) \
-                and python_rejection(snapshot, pod, own) is None:
-            snapshot.assume(class_id, own)
-            return Placement(pod.key, snapshot.node_names[own])
-    evaluation = snapshot.evaluate(class_id, nominated)
-    histogram = reason_counts(evaluation["reasons"])
-    verdicts = run_python_plugins(snapshot, pod, evaluation)
-    for verdict in verdicts.values():
-        if verdict.rejection:
-            histogram[verdict.rejection] = histogram.get(verdict.rejection, 0) + 1
-    best = select(snapshot, verdicts)
-    if best < 0:
-        return Placement(pod.key, None, fit_error_message(snapshot.node_count, histogram, snapshot.profile))
-    snapshot.assume(class_id, best)
-    return Placement(pod.key, snapshot.node_names[best])
+    own, nominated = snapshot.nominations.take(snapshot, pod) if snapshot.nominations else (-1, [])
+    if own >= 0 and snapshot.feasible_with_nominated(class_id, own, nominated) \
+            and python_rejection(snapshot, pod, own) is None:
+        snapshot.assume(class_id, own)
+        return Placement(pod.key, snapshot.node_names[own])
+    decision = decide_python(snapshot, pod, nominated)
+    return Placement(pod.key, decision.node, decision.message)

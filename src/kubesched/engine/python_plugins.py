@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kubesched.engine.decision import Decision
+from kubesched.engine.fit_error import fit_error_message, reason_counts
 from kubesched.framework.python_plugins import load_plugin, run_filter, run_score
+from kubesched.model.records import Pod
 
 
 @dataclass(slots=True)
@@ -54,3 +57,30 @@ def select(snapshot, verdicts: dict[int, PythonVerdict]) -> int:
     best = max(total for _, total in passing)
     ties = [i for i, total in passing if total == best]
     return ties[snapshot.choose_tie(len(ties))]
+
+
+def python_rejection(snapshot, pod: Pod, node: int) -> str | None:
+    """The first Python filter's reason for rejecting the pod on the node, None if all pass."""
+    for name in snapshot.profile.python_filters:
+        reason = run_filter(name, load_plugin(name), pod, snapshot.nodes[node])
+        if reason:
+            return reason
+    return None
+
+
+def decide_with_python_plugins(snapshot, pod: Pod, nominated=()) -> Decision:
+    """The core filters and scores; then the profile's Python plugins on the feasible nodes;
+    the pod is assumed on the node chosen. `nominated`: (class id, node) of the nominated
+    pods the pod yields to, for the core's two passes."""
+    class_id = snapshot.class_of(pod)
+    evaluation = snapshot.evaluate(class_id, nominated)
+    histogram = reason_counts(evaluation["reasons"])
+    verdicts = run_python_plugins(snapshot, pod, evaluation)
+    for verdict in verdicts.values():
+        if verdict.rejection:
+            histogram[verdict.rejection] = histogram.get(verdict.rejection, 0) + 1
+    best = select(snapshot, verdicts)
+    if best < 0:
+        return Decision(pod, None, -1, fit_error_message(snapshot.node_count, histogram, snapshot.profile))
+    snapshot.assume(class_id, best)
+    return Decision(pod, snapshot.node_names[best], best)
