@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from kubesched.engine.cluster import ClusterSnapshot
-from kubesched.framework.pod_class import ClusterObjects
+from kubesched.framework.cluster_objects import ClusterObjects
 from kubesched.framework.profile import Profile
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Node, Pod
