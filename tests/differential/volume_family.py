@@ -64,7 +64,22 @@ def volume_objects(seed: int, nodes: list[dict]) -> list[dict]:
     extra = random.Random(f"volumes-attached/{seed}")
     if extra.random() < 0.5:
         objects += _attached(extra, names, objects, volumes, pods)
+    rules = random.Random(f"volumes-rules/{seed}")  # drawn last: the draws above stay as they were
+    for volume in volumes:
+        _with_upstream_rules(rules, volume, names, claims)
     return objects + pods
+
+
+def _with_upstream_rules(rng: random.Random, volume: dict, nodes: list[str], claims: list[dict]) -> None:
+    """Sometimes what upstream's VolumeBinding decides by rules of its own: a matchFields term
+    in a PV's node affinity (CheckNodeAffinity matches labels only), a PV prebound to a claim,
+    of its class or another (FindMatchingVolume takes it for that claim in its class only)."""
+    spec = volume["spec"]
+    terms = spec.get("nodeAffinity", {}).get("required", {}).get("nodeSelectorTerms")
+    if terms and rng.random() < 0.2:
+        terms[0]["matchFields"] = [{"key": "metadata.name", "operator": "In", "values": [rng.choice(nodes)]}]
+    if rng.random() < 0.15:
+        spec["claimRef"] = {"namespace": "default", "name": rng.choice(claims)["metadata"]["name"]}
 
 
 def _attached(rng: random.Random, nodes: list[str], objects: list[dict], volumes: list[dict],
