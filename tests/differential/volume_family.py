@@ -65,21 +65,28 @@ def volume_objects(seed: int, nodes: list[dict]) -> list[dict]:
     if extra.random() < 0.5:
         objects += _attached(extra, names, objects, volumes, pods)
     rules = random.Random(f"volumes-rules/{seed}")  # drawn last: the draws above stay as they were
+    prebound: set[str] = set()
     for volume in volumes:
-        _with_upstream_rules(rules, volume, names, claims)
+        _with_upstream_rules(rules, volume, names, claims, prebound)
     return objects + pods
 
 
-def _with_upstream_rules(rng: random.Random, volume: dict, nodes: list[str], claims: list[dict]) -> None:
+def _with_upstream_rules(rng: random.Random, volume: dict, nodes: list[str], claims: list[dict],
+                         prebound: set[str]) -> None:
     """Sometimes what upstream's VolumeBinding decides by rules of its own: a matchFields term
     in a PV's node affinity (CheckNodeAffinity matches labels only), a PV prebound to a claim,
-    of its class or another (FindMatchingVolume takes it for that claim in its class only)."""
+    of its class or another (FindMatchingVolume takes it for that claim in its class only).
+    One PV at most is prebound to a claim: among several, upstream takes whichever its cache
+    lists first (map order), so the answer would not be one."""
     spec = volume["spec"]
     terms = spec.get("nodeAffinity", {}).get("required", {}).get("nodeSelectorTerms")
     if terms and rng.random() < 0.2:
         terms[0]["matchFields"] = [{"key": "metadata.name", "operator": "In", "values": [rng.choice(nodes)]}]
     if rng.random() < 0.15:
-        spec["claimRef"] = {"namespace": "default", "name": rng.choice(claims)["metadata"]["name"]}
+        claim = rng.choice(claims)["metadata"]["name"]
+        if claim not in prebound:
+            prebound.add(claim)
+            spec["claimRef"] = {"namespace": "default", "name": claim}
 
 
 def _attached(rng: random.Random, nodes: list[str], objects: list[dict], volumes: list[dict],
