@@ -29,8 +29,7 @@ LAYERS = (
     {"engine"},  # the cluster as the core sees it, the only user of the core
     {"preemption"},  # victims
     {"extenders"},  # HTTP extenders in a decision
-    {"sim"},  # simulate and explain
-    {"trace", "plan", "live"},  # what the commands do: trace, plan, run
+    {"trace", "plan", "live", "sim"},  # what the commands do: trace, plan, run, simulate and explain
     {"reports"},  # report pages of simulate and plan
     {"cli"},
     {"__main__"},

@@ -38,7 +38,7 @@ class ClusterSnapshot:
         self.gpu_typical: list[TypicalPod] = []  # FGD's typical pods the engine has
         self.dra = None  # kubesched.dra.plugin.DraCluster when the input has DRA objects
         self.node_version = 0  # moved by every node added or changed (nodes is changed in place)
-        self.nominations = None  # kubesched.sim.nominated.Nominations while simulate decides
+        self.nominations = None  # simulate's Nominations (sim/nominated.py) while it decides
         for node in self.nodes:
             index = self._engine.add_node(
                 node.name, node.labels, node.allocatable,

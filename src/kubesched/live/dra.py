@@ -1,6 +1,6 @@
 """DynamicResources in `kubesched run`: the DRA objects the informers see, the pod's claims
-decided as offline (kubesched.sim.dra), the allocation taken at once in the scheduler's own
-view (Reserve) and written into each claim before the binding (PreBind):
+decided as offline (kubesched.engine.dra_decision), the allocation taken at once in the
+scheduler's own view (Reserve) and written into each claim before the binding (PreBind):
 `status.allocation` (`devices.results`, the node selector, `allocationTimestamp`) and the
 pod in `status.reservedFor`, as kube-scheduler v1.37 writes them.
 
@@ -20,8 +20,11 @@ import logging
 import time
 from datetime import datetime, timezone
 
+from kubesched.dra.allocator import AllocationError
+from kubesched.dra.deallocate import DEALLOCATED, claim_to_deallocate
 from kubesched.dra.extended import claim_manifest, classes_by_resource, is_extended_claim_of
-from kubesched.dra.plugin import DraCluster, PodClaims
+from kubesched.dra.plugin import DraCluster, PodClaims, Unschedulable, Waiting
+from kubesched.engine.dra_decision import dry_run_class, passing_other_filters, prefilter, rejected_message
 from kubesched.errors import InputError
 from kubesched.kube import ApiError, Kube
 from kubesched.live.binder import prebind_failure
@@ -29,6 +32,7 @@ from kubesched.live.binding_conditions import has_binding_conditions, wait_until
 from kubesched.model.dra_objects import parse_claim, read_dra_objects
 from kubesched.model.dra_records import Allocation, DraObjects
 from kubesched.model.manifests import Manifest
+from kubesched.preemption import unresolvable_everywhere
 
 log = logging.getLogger("kubesched.live")
 
@@ -259,12 +263,6 @@ class LiveDra:
 def schedule_with_claims(scheduler, entry, snapshot, started: float, nominated) -> None:
     """One decision for a pod with resource claims (Scheduler._schedule's DRA branch);
     `nominated`: the nominated pods it yields to (Preemption.yield_to), for the two passes."""
-    from kubesched.dra.allocator import AllocationError
-    from kubesched.dra.deallocate import DEALLOCATED, claim_to_deallocate
-    from kubesched.dra.plugin import Unschedulable, Waiting
-    from kubesched.sim.dra import passing_other_filters, prefilter, rejected_message
-    from kubesched.sim.preempting_dra import dry_run_class
-
     pod = entry.pod
     dra = scheduler.dra.cluster_for(snapshot.nodes, snapshot.node_version)
     dra.filter_timeout = snapshot.profile.dra_filter_timeout_seconds or None
@@ -283,9 +281,9 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float, nominated) 
         scheduler.queue.gated(entry, str(wait))
         return
     except Unschedulable as rejection:
-        _unschedulable(scheduler, entry,
-                       rejected_message(snapshot, pod, rejection, scheduler.preemption.enabled(snapshot.profile)),
-                       started)
+        preempts = scheduler.preemption.enabled(snapshot.profile)
+        preemption = unresolvable_everywhere(pod, snapshot.node_count) if preempts else ""
+        _unschedulable(scheduler, entry, rejected_message(snapshot, rejection, preemption), started)
         return
     except AllocationError as error:  # a Filter error (filterTimeout too): retried after backoff
         scheduler.metrics.attempts.labels("error", pod.spec.scheduler_name).inc()

@@ -15,9 +15,8 @@ from kubesched.dra.release import release_claims
 from kubesched.model.dra_records import DraObjects
 from kubesched.model.records import Pod
 from kubesched.plan.nodes_dra import place_with_claims
-from kubesched.preemption import preempt
-from kubesched.sim.dra import prefilter, rejected_message
-from kubesched.sim.preempting_dra import dry_run_class
+from kubesched.preemption import preempt, unresolvable_everywhere
+from kubesched.engine.dra_decision import dry_run_class, prefilter, rejected_message
 from kubesched.engine.placement import Placement
 
 
@@ -63,7 +62,8 @@ def place_replacement_preempting(snapshot, dra: DraCluster, placer, pod: Pod) ->
     except Waiting:
         return landed, [], 0
     except Unschedulable as rejection:  # kept from every node: preemption cannot help
-        return replace(landed, message=rejected_message(snapshot, pod, rejection, preempts=True)), [], 0
+        message = rejected_message(snapshot, rejection, unresolvable_everywhere(pod, snapshot.node_count))
+        return replace(landed, message=message), [], 0
     result = preempt(snapshot, pod, placer.table, args=placer.args, class_id=dry_run_class(snapshot, dra, claims, pod))
     if result.nominated_node is None:
         return replace(landed, message=result.fit_error(landed.message)), [], 0

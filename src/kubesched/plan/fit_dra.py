@@ -12,7 +12,7 @@ from kubesched.dra.plugin import DraCluster
 from kubesched.model.records import Pod
 from kubesched.plan.drain_dra import place_replacement_preempting
 from kubesched.plan.preempting import Placement as PlanPlacement
-from kubesched.sim.dra import decide_with_claims
+from kubesched.engine.dra_decision import decide_with_claims
 from kubesched.engine.placement import Placement
 
 

@@ -23,7 +23,7 @@ from kubesched.framework.profile import Profile
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Node, Pod
 from kubesched.plan.templates import NodeTemplate
-from kubesched.sim.dra import claims_json, passing_other_filters, prefilter, rejected_message
+from kubesched.engine.dra_decision import claims_json, passing_other_filters, prefilter, rejected_message
 from kubesched.engine.placement import Placement
 
 PODS = "pods"
@@ -122,7 +122,7 @@ def place_with_claims(snapshot, dra: DraCluster, pod: Pod, target: str | None, g
     except Waiting as wait:
         return Placement(pod.key, None, str(wait)), target is not None
     except Unschedulable as rejection:
-        return Placement(pod.key, None, rejected_message(snapshot, pod, rejection, preempts=False)), target is not None
+        return Placement(pod.key, None, rejected_message(snapshot, rejection)), target is not None
     try:
         class_id, allocations = _class(snapshot, dra, claims, pod)
         if target is not None:

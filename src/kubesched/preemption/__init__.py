@@ -51,6 +51,11 @@ The API
     the index it is assumed on, or -1. The answer names the chosen candidate only
     (``candidates`` raises: ask preempt()).
 
+``unresolvable_everywhere(pod, node_count) -> str``
+    the PostFilter status for a pod that no node can help, every one rejected as
+    unresolvable (as DynamicResources' PreFilter does): preemptionPolicy=Never's, else
+    every node ``Preemption is not helpful for scheduling``; no search runs.
+
 What the caller does with a nomination, as upstream: set the pod's nominatedNodeName, evict
 the victims (``DisruptionTarget`` condition, reason ``PreemptionByScheduler``; event
 ``Preempted``), and schedule the pod again — first on its nominated node — while pods of
@@ -61,10 +66,11 @@ from kubesched.preemption.args import PreemptionArgs, candidates_to_find, preemp
 from kubesched.preemption.evaluate import nominated_node_of, preempt, preempt_and_retry, yields_to
 from kubesched.preemption.table import PodTable
 from kubesched.preemption.pdb import PodDisruptionBudget, parse_pdb, violating
-from kubesched.preemption.result import Candidate, Preemption, success_message
+from kubesched.preemption.result import Candidate, Preemption, success_message, unresolvable_everywhere
 from kubesched.preemption.victims import LATEST, PodOnNode, pod_on_node, start_time, terminating_by_preemption
 
 __all__ = ["LATEST", "Candidate", "PodDisruptionBudget", "PodOnNode", "PodTable", "Preemption", "PreemptionArgs",
            "candidates_to_find", "nominated_node_of", "parse_pdb", "pod_on_node", "preempt", "preempt_and_retry",
            "preemption_args",
-           "start_time", "success_message", "terminating_by_preemption", "violating", "yields_to"]
+           "start_time", "success_message", "terminating_by_preemption", "unresolvable_everywhere", "violating",
+           "yields_to"]

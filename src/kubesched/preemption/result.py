@@ -74,3 +74,10 @@ def not_helpful_message(node_count: int, statuses: dict[str, list[str]]) -> str:
     if parts:
         text += " " + ", ".join(parts) + "."
     return "preemption: " + text
+
+
+def unresolvable_everywhere(pod: Pod, node_count: int) -> str:
+    """The PostFilter status for a pod that every node rejects as unresolvable."""
+    if pod.spec.preemption_policy == "Never":
+        return f"preemption: {NEVER}"
+    return not_helpful_message(node_count, {})

@@ -10,9 +10,9 @@ from kubesched.errors import InputError
 from kubesched.framework.profile import Profile
 from kubesched.model.cluster import ClusterInput
 from kubesched.dra.deallocate import DEALLOCATED, deallocate
-from kubesched.sim.dra import explain_claims, unresolvable_everywhere, unusable_claim
+from kubesched.sim.explain_dra import explain_claims, unusable_claim
 from kubesched.sim.preempting_dra import preempt_with_claims
-from kubesched.preemption import LATEST, preempt
+from kubesched.preemption import LATEST, preempt, unresolvable_everywhere
 from kubesched.engine.python_plugins import run_python_plugins, select
 from kubesched.preemption.python_filters import preempt_with_python_filters
 from kubesched.engine.queue_order import queue_order
@@ -21,13 +21,13 @@ from kubesched.engine.fit_error import fit_error_message, reason_counts
 
 
 def _explain_with_claims(snapshot, profile: Profile, simulated, pod, again: bool = True) -> dict:
-    """A pod with claims; when DynamicResources' PostFilter deallocates a claim (sim/dra.py),
+    """A pod with claims; when DynamicResources' PostFilter deallocates a claim (sim/explain_dra.py),
     the pod's next attempt is explained, with the claim and the first attempt's message."""
     class_id, message, devices = explain_claims(snapshot, snapshot.dra, pod)
     if class_id is None:
         report = rejected_report(snapshot, profile, pod.key, message)
         if message.startswith("0/") and profile.preemption is not None and simulated.preemption is not None:
-            report["message"] = f"{message} {unresolvable_everywhere(snapshot, pod)}"
+            report["message"] = f"{message} {unresolvable_everywhere(pod, snapshot.node_count)}"
         return report
     report = _report(snapshot, profile, pod.key, snapshot.evaluate(class_id))
     for entry in report["nodes"] if devices else ():

@@ -14,16 +14,10 @@ from kubesched.dra.allocator import AllocationError
 from kubesched.dra.deallocate import DEALLOCATED, claim_to_deallocate, deallocate
 from kubesched.dra.plugin import DraCluster, PodClaims, RejectedBefore, Unschedulable, Waiting
 from kubesched.dra.release import release_claims
+from kubesched.engine.dra_decision import (claims_json, dry_run_class, passing_other_filters, prefilter,
+                                           rejected_message, schedule_nominated_first)
 from kubesched.model.records import Pod
-from kubesched.preemption import Preemption, preempt
-from kubesched.sim.dra import claims_json, passing_other_filters, prefilter, rejected_message, schedule_nominated_first
-
-
-def dry_run_class(snapshot, dra: DraCluster, claims: PodClaims, pod: Pod) -> int:
-    """The pod's class for the dry run: DynamicResources' verdict on every node (upstream's
-    Filter runs on each candidate once its victims are removed)."""
-    verdict, score, _ = dra.verdicts(claims)
-    return snapshot.class_with_dra(dra.for_filters(pod), verdict, score)
+from kubesched.preemption import Preemption, preempt, unresolvable_everywhere
 
 
 def preempt_with_claims(snapshot, dra: DraCluster, pod: Pod, table) -> Preemption | None:
@@ -57,7 +51,8 @@ def decide_claims_preempting(snapshot, dra: DraCluster, pod: Pod, flow, placemen
     except Waiting as wait:
         return placement(pod.key, None, str(wait)), False, []
     except Unschedulable as rejection:  # unresolvable on every node
-        return placement(pod.key, None, rejected_message(snapshot, pod, rejection, preempts=True)), True, []
+        message = rejected_message(snapshot, rejection, unresolvable_everywhere(pod, snapshot.node_count))
+        return placement(pod.key, None, message), True, []
     filtered = dra.for_filters(pod)
     own, held = snapshot.nominations.take(snapshot, pod) if snapshot.nominations else (-1, [])
     try:

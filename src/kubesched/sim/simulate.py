@@ -11,13 +11,13 @@ from kubesched.framework.profile import Profile
 from kubesched.framework.typical_pods import uses_typical_pods
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Pod
-from kubesched.sim.dra import decide_with_claims
 from kubesched.sim.nominated import Nominations
 from kubesched.sim.preempting import PreemptionFlow, decide_preempting, recreated
 from kubesched.sim.preempting_dra import decide_claims_preempting
 from kubesched.sim.preempting_python import decide_python_preempting
 from kubesched.engine.queue_order import queue_order
 from kubesched.engine.cluster import ClusterSnapshot
+from kubesched.engine.dra_decision import decide_with_claims
 from kubesched.engine.placement import Placement
 from kubesched.engine.python_plugins import decide_with_python_plugins as decide_python, python_rejection
 
@@ -135,7 +135,7 @@ def simulate(cluster: ClusterInput, profiles: dict[str, Profile], seed: int | No
 
 def _decide_with_claims(snapshot: ClusterSnapshot, pods: list[Pod], undecided: list[Placement],
                         flow: PreemptionFlow | None = None) -> tuple[list[Placement], list[Pod], list[Pod]]:
-    """Pods with resource claims one at a time (kubesched.sim.dra; with DefaultPreemption
+    """Pods with resource claims one at a time (kubesched.engine.dra_decision; with DefaultPreemption
     sim/preempting_dra.py), the others in runs; a pod that PreEnqueue keeps waiting goes
     last, as a gated one. Returns what `_decide` returns."""
     dra = snapshot.dra

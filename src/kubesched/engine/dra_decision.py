@@ -1,16 +1,16 @@
-"""Deciding a pod with resource claims: DynamicResources' PreEnqueue and PreFilter in
-Python, its per-node verdicts (the allocator, kubesched.dra) handed to the core as the pod
-class's DynamicResources filter and score, then Reserve/PreBind on the chosen node."""
+"""Deciding a pod with resource claims, the same for simulate, plan and run:
+DynamicResources' PreEnqueue and PreFilter in Python, its per-node verdicts (the allocator,
+kubesched.dra) handed to the core as the pod class's DynamicResources filter and score,
+then Reserve on the chosen node."""
 
 from __future__ import annotations
 
 from kubesched.dra.allocator import AllocationError
 from kubesched.dra.deallocate import DEALLOCATED, claim_to_deallocate, deallocate
-from kubesched.dra.plugin import VERDICT_TEXT, DraCluster, PodClaims, RejectedBefore, Unschedulable, Waiting
+from kubesched.dra.plugin import DraCluster, PodClaims, RejectedBefore, Unschedulable, Waiting
+from kubesched.engine.decision import Decision
 from kubesched.engine.fit_error import STATE_NOT_FOUND
 from kubesched.model.records import Pod
-from kubesched.preemption.result import NEVER, not_helpful_message
-from kubesched.engine.decision import Decision
 
 
 def prefilter(snapshot, dra: DraCluster, pod: Pod) -> PodClaims:
@@ -33,21 +33,14 @@ def _rejected_before(snapshot, dra: DraCluster, pod: Pod) -> None:
         raise RejectedBefore(rejection)
 
 
-def rejected_message(snapshot, pod: Pod, rejection: Unschedulable, preempts: bool) -> str:
-    """The message of a pod PreFilter rejected: every node is unresolvable, so DefaultPreemption
-    (`preempts`: the profile runs it) finds no candidate, unless DynamicResources' PostFilter
-    ended PostFilter first."""
+def rejected_message(snapshot, rejection: Unschedulable, preemption: str = "") -> str:
+    """The message of a pod PreFilter rejected: every node is unresolvable, so DefaultPreemption,
+    where the profile runs it, adds `preemption` (preemption.result.unresolvable_everywhere),
+    unless DynamicResources' PostFilter ended PostFilter first."""
     message = f"0/{snapshot.node_count} nodes are available: {rejection}."
     if isinstance(rejection, RejectedBefore) and snapshot.profile.dra_post_filter:
         return f"{message} {STATE_NOT_FOUND}"
-    return f"{message} {unresolvable_everywhere(snapshot, pod)}" if preempts else message
-
-
-def unresolvable_everywhere(snapshot, pod: Pod) -> str:
-    """DefaultPreemption's message for a pod that every node rejects as unresolvable."""
-    if pod.spec.preemption_policy == "Never":
-        return f"preemption: {NEVER}"
-    return not_helpful_message(snapshot.node_count, {})
+    return f"{message} {preemption}" if preemption else message
 
 
 def claims_json(claims: PodClaims, dra: DraCluster | None = None) -> list[dict]:
@@ -95,7 +88,7 @@ def decide_with_claims(snapshot, dra: DraCluster, pod: Pod, placement, again: bo
     except Waiting as wait:
         return placement(pod.key, None, str(wait)), False
     except Unschedulable as rejection:
-        return placement(pod.key, None, rejected_message(snapshot, pod, rejection, preempts=False)), True
+        return placement(pod.key, None, rejected_message(snapshot, rejection)), True
     pod = dra.for_filters(pod)
     own, held = snapshot.nominations.take(snapshot, pod) if snapshot.nominations else (-1, [])
     try:
@@ -122,41 +115,8 @@ def decide_with_claims(snapshot, dra: DraCluster, pod: Pod, placement, again: bo
     return result, True
 
 
-def explain_claims(snapshot, dra: DraCluster, pod: Pod) -> tuple[int | None, str | None, dict]:
-    """For `explain`: the pod's class with DynamicResources' verdicts, or the message that
-    keeps it from any node, and per node why its devices do or do not serve the claims. A
-    pod an earlier PreFilter plugin rejects is explained by its class without claims."""
-    try:
-        claims = prefilter(snapshot, dra, pod)
-    except Waiting as wait:
-        return None, str(wait), {}
-    except RejectedBefore:
-        return snapshot.class_of(dra.for_filters(pod)), None, {}
-    except Unschedulable as rejection:
-        return None, rejected_message(snapshot, pod, rejection, preempts=False), {}
-    pod = dra.for_filters(pod)
-    try:
-        verdict, score, allocations = dra.verdicts(claims, passing_other_filters(snapshot, pod))
-    except AllocationError as error:
-        return None, f"error: running \"DynamicResources\" filter plugin: {error}", {}
-    devices = {}
-    for n, node in enumerate(dra.nodes):
-        entry = {"verdict": VERDICT_TEXT.get(verdict[n], "fits"), "requests": dra.explain_node(claims, n)}
-        if n in allocations:
-            on_node = dra.on_node(claims, node)
-            entry["allocation"] = [{"claim": on_node.claims[i].key, "devices": [r.to_json() for r in a.results]}
-                                   for i, a in zip(on_node.to_allocate, allocations[n])]
-        devices[node.name] = entry
-    return snapshot.class_with_dra(pod, verdict, score), None, devices
-
-
-def unusable_claim(snapshot, dra: DraCluster, pod: Pod):
-    """For `explain`: the claim DynamicResources' PostFilter would deallocate for a pod that
-    fits nowhere (its verdicts as decide_with_claims finds them), or None."""
-    try:
-        claims = prefilter(snapshot, dra, pod)
-        nodes = passing_other_filters(snapshot, dra.for_filters(pod))
-        verdict, _, _ = dra.verdicts(claims, nodes)
-    except (Unschedulable, AllocationError):
-        return None
-    return claim_to_deallocate(dra, claims, verdict, nodes) if snapshot.profile.dra_post_filter else None
+def dry_run_class(snapshot, dra: DraCluster, claims: PodClaims, pod: Pod) -> int:
+    """The pod's class for DefaultPreemption's dry run: DynamicResources' verdict on every
+    node (upstream's Filter runs on each candidate once its victims are removed)."""
+    verdict, score, _ = dra.verdicts(claims)
+    return snapshot.class_with_dra(dra.for_filters(pod), verdict, score)
