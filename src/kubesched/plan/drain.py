@@ -29,7 +29,7 @@ from kubesched.model.selectors import label_selector_matches, parse_label_select
 from kubesched.plan import snapshots
 from kubesched.dra.release import release_claims
 from kubesched.plan.drain_dra import place_replacement_preempting, released, replacement
-from kubesched.plan.preempting import Placement, PreemptingPlacer
+from kubesched.plan.preempting import PreemptingOutcome, PreemptingPlacer
 from kubesched.preemption.pdb import scaled
 from kubesched.engine.queue_order import queue_order
 from kubesched.engine.cluster import ClusterSnapshot
@@ -68,7 +68,7 @@ class DrainPlan:
     budgets: list[BudgetCheck]
     snapshot: ClusterSnapshot
     before: dict = field(default_factory=dict)
-    preemptions: list[Placement] = field(default_factory=list)  # the re-placed pods that preempted
+    preemptions: list[PreemptingOutcome] = field(default_factory=list)  # the re-placed pods that preempted
     preempted_for_good: list[str] = field(default_factory=list)  # victims without a controller
 
     @property
@@ -131,7 +131,7 @@ def plan_drain(cluster: ClusterInput, drained: list[str], profile: Profile, seed
 
 def _replace_pods(snapshot: ClusterSnapshot, staying: list[Pod], evicted: list[Pod], pdbs: list[dict],
                   allow_preemption: bool, dra: DraCluster | None = None
-                  ) -> tuple[list[Eviction], list[Placement], list[str]]:
+                  ) -> tuple[list[Eviction], list[PreemptingOutcome], list[str]]:
     """The evicted pods' replacements, decided one by one in queue order; a victim of
     preemption with a controller joins the queue (as recreated), one without is gone.
     This ends: each step places a pod and evicts only pods of lower priority, so the
@@ -141,7 +141,7 @@ def _replace_pods(snapshot: ClusterSnapshot, staying: list[Pod], evicted: list[P
     heap = [(-p.priority, p.creation, p.index, next(order), p, p.node_name, "") for p in queue_order(evicted)]
     heapq.heapify(heap)
     evictions: list[Eviction] = []
-    preemptions: list[Placement] = []
+    preemptions: list[PreemptingOutcome] = []
     for_good: list[str] = []
     while heap:
         *_, original, source, preempted_by = heapq.heappop(heap)
@@ -150,8 +150,8 @@ def _replace_pods(snapshot: ClusterSnapshot, staying: list[Pod], evicted: list[P
             if landed.node is not None:
                 placer.placed(original, landed.node)
             evictions.append(Eviction(original.key, source, landed.node, landed.message, preempted_by))
-            placement = Placement(original, landed.node, landed.message, victims=victims,
-                                  pdb_violations=violations)
+            placement = PreemptingOutcome(original, landed.node, landed.message, victims=victims,
+                                          pdb_violations=violations)
         else:
             placement = placer.place(replace(original, node_name=""))
             evictions.append(Eviction(original.key, source, placement.node, placement.message, preempted_by))

@@ -22,7 +22,7 @@ from kubesched.model.workloads import WORKLOAD_KINDS, expand_workload
 from kubesched.dra.plugin import DraCluster
 from kubesched.plan import snapshots
 from kubesched.plan.fit_dra import fit_with_claims
-from kubesched.plan.preempting import Placement, PreemptingPlacer
+from kubesched.plan.preempting import PreemptingOutcome, PreemptingPlacer
 from kubesched.engine.queue_order import queue_order
 from kubesched.engine.cluster import ClusterSnapshot
 
@@ -41,8 +41,8 @@ class FitResult:
     pending_placed: int          # the cluster's own pending pods placed first (with --with-pending)
     snapshot: ClusterSnapshot
     before: dict
-    preemptions: list[Placement] = field(default_factory=list)  # the replicas that preempted
-    pending_preemptions: list[Placement] = field(default_factory=list)  # --with-pending's pods that did
+    preemptions: list[PreemptingOutcome] = field(default_factory=list)  # the replicas that preempted
+    pending_preemptions: list[PreemptingOutcome] = field(default_factory=list)  # --with-pending's pods that did
 
     @property
     def victims(self) -> list[Pod]:
@@ -93,7 +93,7 @@ def plan_fit(cluster: ClusterInput, pod: Pod, profile: Profile, *, max_replicas:
     snapshot.add_bound(cluster.bound_pods)
     placer = PreemptingPlacer(snapshot, cluster.bound_pods, cluster.pdbs, allow_preemption)
     pending_placed = 0
-    pending_preemptions: list[Placement] = []
+    pending_preemptions: list[PreemptingOutcome] = []
     if with_pending:  # placed as the scheduler would, preempting too
         for pending in queue_order(cluster.pending_pods):
             if pending.spec.scheduling_gates or pending.spec.scheduler_name != profile.scheduler_name:
@@ -116,7 +116,7 @@ def plan_fit(cluster: ClusterInput, pod: Pod, profile: Profile, *, max_replicas:
         return FitResult(pod, replicas, ordered, limited_by, message, replicas >= max_replicas, pending_placed,
                          snapshot, before, preemptions, pending_preemptions=pending_preemptions)
     per_node: Counter = Counter()
-    preemptions: list[Placement] = []
+    preemptions: list[PreemptingOutcome] = []
     replicas = 0
     message = ""
     failure: list = []

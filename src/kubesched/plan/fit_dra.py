@@ -11,7 +11,7 @@ from dataclasses import replace
 from kubesched.dra.plugin import DraCluster
 from kubesched.model.records import Pod
 from kubesched.plan.drain_dra import place_replacement_preempting
-from kubesched.plan.preempting import Placement as PlanPlacement
+from kubesched.plan.preempting import PreemptingOutcome
 from kubesched.engine.dra_decision import decide_with_claims
 from kubesched.engine.placement import Placement
 
@@ -40,5 +40,5 @@ def fit_with_claims(snapshot, dra: DraCluster, pod: Pod, max_replicas: int, plac
         if placer is not None:
             placer.placed(copy, placement.node)
             if victims:
-                preemptions.append(PlanPlacement(copy, placement.node, victims=victims, pdb_violations=violations))
+                preemptions.append(PreemptingOutcome(copy, placement.node, victims=victims, pdb_violations=violations))
     return per_node, max_replicas, "", False, preemptions

@@ -16,7 +16,10 @@ from kubesched.engine.cluster import ClusterSnapshot
 
 
 @dataclass
-class Placement:
+class PreemptingOutcome:
+    """Where PreemptingPlacer put a pod, or why nowhere, and the pods it evicted there
+    (plan's own record: the pod itself, the filters' histogram, the victims as pods)."""
+
     pod: Pod
     node: str | None
     message: str = ""                 # why it fits nowhere, preemption's part included
@@ -40,7 +43,7 @@ class PreemptingPlacer:
                               [pod_on_node(p, p.node_name) for p in bound])
         self.args = preemption_args(snapshot.profile) if allow_preemption else None
 
-    def place(self, pod: Pod) -> Placement:
+    def place(self, pod: Pod) -> PreemptingOutcome:
         snapshot = self.snapshot
         class_id = snapshot.class_of(pod)
         decision = snapshot.decide(pod, class_id=class_id)
@@ -48,10 +51,10 @@ class PreemptingPlacer:
             return self._landed(pod, decision.node)
         failure = decision.failure
         if self.args is None:
-            return Placement(pod, None, decision.message, failure)
+            return PreemptingOutcome(pod, None, decision.message, failure)
         result = preempt(snapshot, pod, self.table, args=self.args)
         if result.nominated_node is None:
-            return Placement(pod, None, result.fit_error(decision.message), failure)
+            return PreemptingOutcome(pod, None, result.fit_error(decision.message), failure)
         for victim in result.victims:
             snapshot.forget(*self.table.remove(victim))
         nominated = snapshot.node_index[result.nominated_node]
@@ -61,7 +64,7 @@ class PreemptingPlacer:
         else:
             decision = snapshot.decide(pod, class_id=class_id)
         if not decision.placed:
-            return Placement(pod, None, result.fit_error(decision.message), failure, list(result.victims),
+            return PreemptingOutcome(pod, None, result.fit_error(decision.message), failure, list(result.victims),
                              result.pdb_violations)
         return self._landed(pod, decision.node, list(result.victims), result.pdb_violations)
 
@@ -70,6 +73,6 @@ class PreemptingPlacer:
         (it starts now)."""
         self.table.add(pod, node)
 
-    def _landed(self, pod: Pod, node: str, victims=(), violations: int = 0) -> Placement:
+    def _landed(self, pod: Pod, node: str, victims=(), violations: int = 0) -> PreemptingOutcome:
         self.placed(pod, node)
-        return Placement(pod, node, victims=list(victims), pdb_violations=violations)
+        return PreemptingOutcome(pod, node, victims=list(victims), pdb_violations=violations)
