@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from kubesched.engine.queue_order import queue_order
 from kubesched.live.queue import SchedulingQueue
 from kubesched.model.pods import PodParser
 
@@ -37,6 +38,18 @@ def test_priority_then_creation_then_arrival():
     queue.add("d", _pod("d", 0, "2024-01-01T00:00:01Z"))
     assert [queue.pop().uid for _ in range(4)] == ["b", "c", "d", "a"]
     assert queue.pop() is None
+
+
+def test_pods_arriving_in_input_order_come_out_as_simulate_decides_them():
+    shapes = [(0, 3), (5, 1), (0, 1), (5, 1), (-2, 0), (0, 3), (5, 2), (0, 1)]  # (priority, second created)
+    pods = [PodParser().parse({"metadata": {"name": f"p{i}", "creationTimestamp": f"2024-01-01T00:00:0{second}Z"},
+                               "spec": {"priority": priority, "containers": [{"name": "c", "image": "i"}]}},
+                              index=i)
+            for i, (priority, second) in enumerate(shapes)]
+    queue, _ = _queue()
+    for pod in pods:
+        queue.add(pod.name, pod)
+    assert [queue.pop().uid for _ in pods] == [p.name for p in queue_order(pods)]
 
 
 def test_failed_attempts_back_off_1s_doubling_to_10s():

@@ -1,6 +1,7 @@
 """The scheduling queue, as upstream's: an active heap, a backoff heap, an unschedulable pool.
 
-Active pods come out by priority (PriorityClass resolved), then creation time, then arrival.
+Active pods come out in PrioritySort's order (engine.queue_order.sort_key: priority, the
+PriorityClass resolved, then creation time), then by arrival.
 A pod whose attempt failed with an error waits `1s × 2^(attempts−1)` (at most 10s) in
 backoff; a pod that fit nowhere waits in the unschedulable pool until a cluster event that
 could help it (`move_all`) or 5 minutes, then goes through backoff. A move that happens
@@ -14,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from kubesched.engine.queue_order import sort_key
 from kubesched.model.records import Pod
 
 INITIAL_BACKOFF = 1.0
@@ -214,9 +216,7 @@ class SchedulingQueue:
     def _to_active(self, entry: QueuedPod) -> None:
         self._set_state(entry, ACTIVE)
         entry.version += 1
-        pod = entry.pod
-        heapq.heappush(self._active, (-pod.priority, pod.creation, next(self._seq), entry.version,
-                                      entry))
+        heapq.heappush(self._active, (*sort_key(entry.pod), next(self._seq), entry.version, entry))
 
     def _to_backoff(self, entry: QueuedPod) -> None:
         self._unschedulable.pop(entry.uid, None)

@@ -31,7 +31,7 @@ from kubesched.dra.release import release_claims
 from kubesched.plan.drain_dra import place_replacement_preempting, released, replacement
 from kubesched.plan.preempting import PreemptingOutcome, PreemptingPlacer
 from kubesched.preemption.pdb import scaled
-from kubesched.engine.queue_order import queue_order
+from kubesched.engine.queue_order import input_order_key, queue_order
 from kubesched.engine.cluster import ClusterSnapshot
 
 MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
@@ -138,7 +138,7 @@ def _replace_pods(snapshot: ClusterSnapshot, staying: list[Pod], evicted: list[P
     number of pods placed at each priority, highest first, only grows."""
     placer = PreemptingPlacer(snapshot, staying, pdbs, allow_preemption)
     order = itertools.count()
-    heap = [(-p.priority, p.creation, p.index, next(order), p, p.node_name, "") for p in queue_order(evicted)]
+    heap = [(*input_order_key(p), next(order), p, p.node_name, "") for p in queue_order(evicted)]
     heapq.heapify(heap)
     evictions: list[Eviction] = []
     preemptions: list[PreemptingOutcome] = []
@@ -163,8 +163,7 @@ def _replace_pods(snapshot: ClusterSnapshot, staying: list[Pod], evicted: list[P
         preemptions.append(placement)
         for victim in placement.victims:
             if victim.owner_kind:
-                heapq.heappush(heap, (-victim.priority, victim.creation, victim.index, next(order), victim,
-                                      placement.node, original.key))
+                heapq.heappush(heap, (*input_order_key(victim), next(order), victim, placement.node, original.key))
             else:
                 for_good.append(victim.key)
     return evictions, preemptions, for_good
