@@ -15,7 +15,7 @@ from kubesched.framework.typical_pods import TypicalPod, shape_of, typical_pods
 from kubesched.model.gpu import gpu_indices, gpu_request, mask_of, pod_annotations
 from kubesched.model.records import Node, Pod
 from kubesched.engine.decision import Decision
-from kubesched.engine.pod_class import PodClassCompiler, class_key
+from kubesched.engine.pod_class import ClassSigner, PodClassCompiler
 from kubesched.engine.fit_error import fit_error_message
 from kubesched.engine.replicas import ReplicaKeys, object_label_keys
 from kubesched.engine.volumes import VolumeCompiler, has_volumes
@@ -29,6 +29,7 @@ class ClusterSnapshot:
         self.node_names: list[str] = []
         self.node_index: dict[str, int] = {}
         self._classes: dict[tuple, int] = {}
+        self._signers: dict[int, tuple[Profile, ClassSigner]] = {}  # by id(profile)
         self.prefilter_rejections: dict[int, str] = {}  # class id → the PreFilter message rejecting it
         # The pod class_of saw last, its profile, class, annotations and (a replica) its claims' asks.
         self._last: tuple[Pod, Profile, int, dict, tuple | None] | None = None
@@ -113,7 +114,14 @@ class ClusterSnapshot:
 
     def use_profile(self, profile: Profile) -> None:
         self.profile = profile
+        signer = self._signers.get(id(profile))
+        if signer is None or signer[0] is not profile:
+            signer = self._signers[id(profile)] = (profile, ClassSigner(profile))
+        self._signer = signer[1]
         profile.configure(self._engine)
+
+    def _class_key(self, pod: Pod) -> tuple:
+        return (id(self._signer), *self._signer.key(pod))  # signers live as long as the snapshot
 
     @property
     def objects(self) -> ClusterObjects:
@@ -133,7 +141,7 @@ class ClusterSnapshot:
             self._last = (pod, self.profile, last[2], annotations, last[4])
             return last[2]  # the next replica of a StatefulSet: its claims ask as the last one's
         replica = self._replica_key(pod, annotations)
-        key = replica or class_key(pod, self.profile)
+        key = replica or self._class_key(pod)
         found = self._classes.get(key)
         if found is None:
             found = self._classes[key] = self._add_class(pod)
@@ -185,7 +193,7 @@ class ClusterSnapshot:
 
     def class_with_dra(self, pod: Pod, verdict: list[int], score: list[int]) -> int:
         """The pod's class with DynamicResources' verdict and raw score for every node."""
-        key = (class_key(pod, self.profile), bytes(verdict), tuple(score))
+        key = (self._class_key(pod), bytes(verdict), tuple(score))
         found = self._classes.get(key)
         if found is None:
             found = self._classes[key] = self._add_class(pod, dra_verdict=verdict, dra_score=score)
@@ -416,7 +424,7 @@ class ClusterSnapshot:
 
 
 def _decided_alike(pod: Pod, other: Pod) -> bool:
-    """What class_key reads, compared without building it: the interned spec by identity,
+    """What any class key reads, compared without building it: the interned spec by identity,
     the rest by value (GPU requests come from the spec and the annotations, which the caller
     compares)."""
     return (pod.spec is other.spec and pod.namespace == other.namespace and pod.owner_kind == other.owner_kind

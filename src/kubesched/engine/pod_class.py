@@ -14,21 +14,55 @@ from kubesched.framework.profile import Profile
 from kubesched.framework.cluster_objects import ClusterObjects
 from kubesched.model.gpu import GPU_MODEL_LABEL, gpu_request
 from kubesched.model.selectors import label_selector_matches
-from kubesched.model.records import LabelSelector, NodeSelectorTerm, Pod, PodAffinityTerm, TopologySpreadConstraint
+from kubesched.model.records import (LabelSelector, NodeSelectorTerm, Pod, PodAffinityTerm, PodSpecInfo,
+                                     TopologySpreadConstraint)
+from kubesched.plugins import BY_NAME
 from kubesched.plugins.node_affinity import TERMS_CONFLICT
+from kubesched.plugins.plugin import SPEC_READS
 
 HOSTNAME = "kubernetes.io/hostname"
 ZONE = "topology.kubernetes.io/zone"
 SYSTEM_DEFAULT_CONSTRAINTS = ((HOSTNAME, 3), (ZONE, 5))
 
 
-def class_key(pod: Pod, profile: Profile) -> tuple:
-    """Pods with equal keys are decided alike. The spec record is interned per distinct spec."""
-    key = (profile.scheduler_name, pod.spec, pod.namespace, tuple(sorted(pod.labels.items())),
-           pod.owner_kind, pod.owner_name, gpu_request(pod))
-    if any(v.ephemeral is not None for v in pod.spec.volumes):
-        key = (*key, pod.name, pod.uid)  # its ephemeral claims are its own
-    return key
+# What the engine reads of every pod whatever the profile: what a placed pod is to the pods
+# decided after it (its requests, ports, inter-pod terms and claims; its namespace, labels and
+# GPUs are in every key), and what the queue and DefaultPreemption read.
+PLACED_READS = frozenset({"requests", "nonzero_cpu", "nonzero_memory", "dra_served", "host_ports",
+                          "pod_affinity_required", "pod_affinity_preferred", "pod_anti_affinity_required",
+                          "pod_anti_affinity_preferred", "volumes", "scheduler_name", "priority",
+                          "priority_class_name", "preemption_policy", "scheduling_gates"})
+
+
+class ClassSigner:
+    """A pod's class key under one profile, as upstream's SignPod: the engine's reads and each
+    enabled plugin's (`Plugin.reads`); pods with equal keys are decided alike. The spec's part
+    is worked out once per interned spec record."""
+
+    def __init__(self, profile: Profile):
+        enabled = {*profile.filters, *profile.prefilters, *(name for name, weight in profile.weights.items() if weight)}
+        read = set(PLACED_READS).union(*(BY_NAME[name].reads for name in enabled if name in BY_NAME))
+        self.spec_fields = tuple(sorted(read & SPEC_READS))
+        self.reads_owner = "owner" in read
+        self._parts: dict[int, tuple[PodSpecInfo, int]] = {}  # id(spec) -> (spec, its part's id)
+        self._part_ids: dict[tuple, int] = {}
+
+    def key(self, pod: Pod) -> tuple:
+        spec = pod.spec
+        part = self._parts.get(id(spec))
+        if part is None or part[0] is not spec:
+            values = tuple(_hashable(getattr(spec, name)) for name in self.spec_fields)
+            part = self._parts[id(spec)] = (spec, self._part_ids.setdefault(values, len(self._part_ids)))
+        key = (part[1], pod.namespace, tuple(sorted(pod.labels.items())), gpu_request(pod))
+        if self.reads_owner:
+            key = (*key, pod.owner_kind, pod.owner_name)
+        if any(v.ephemeral is not None for v in spec.volumes):
+            key = (*key, pod.name, pod.uid)  # its ephemeral claims are its own
+        return key
+
+
+def _hashable(value):
+    return tuple(sorted(value.items())) if isinstance(value, dict) else value  # requests
 
 
 def node_affinity_prefilter(terms: tuple[NodeSelectorTerm, ...] | None) -> dict:

@@ -116,7 +116,7 @@ class ReplicaKeys:
         return same_but_claim_names(pod.spec, last.spec)
 
     def key(self, pod: Pod, base: tuple, asks: tuple) -> tuple:
-        """`base`: class_key's fields besides spec and labels."""
+        """`base`: the class key's fields besides spec and labels."""
         template = self.template(pod)
         labels = pod.labels
         if any(key in labels and key not in self.read_keys for key in PER_POD_LABELS):

@@ -2,7 +2,7 @@
 
 from dataclasses import replace
 
-from kubesched.plugins.plugin import Plugin, Reason, ReasonKind, points
+from kubesched.plugins.plugin import Plugin, Reason, ReasonKind, points, reads
 
 
 def read_args(r, profile, args: dict, path: str):
@@ -15,6 +15,8 @@ def read_args(r, profile, args: dict, path: str):
 
 PLUGIN = Plugin("InterPodAffinity", points("preFilter", "filter", "preScore", "score"), default_weight=2,
                 core_filter=7, core_score=5,
+                reads=reads("pod_affinity_required", "pod_affinity_preferred", "pod_anti_affinity_required",
+                            "pod_anti_affinity_preferred", "namespace", "labels"),
                 args_fields=frozenset({"hardPodAffinityWeight", "ignorePreferredTermsOfExistingPods"}),
                 read_args=read_args, reasons=(
                     Reason(ReasonKind.AFFINITY, 0, "node(s) didn't match pod affinity rules", unresolvable=True),

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from kubesched.errors import InputError
 from kubesched.model.pod_spec import parse_node_affinity
 from kubesched.model.records import NodeSelectorTerm, PreferredSchedulingTerm
-from kubesched.plugins.plugin import Plugin, Reason, ReasonKind, points
+from kubesched.plugins.plugin import Plugin, Reason, ReasonKind, points, reads
 
 
 # PreFilter: required terms that name nodes, no node in all of them (upstream's errReasonConflict)
@@ -34,6 +34,7 @@ def read_args(r, profile, args: dict, path: str):
 
 PLUGIN = Plugin("NodeAffinity", points("preFilter", "filter", "preScore", "score"), default_weight=2,
                 core_filter=3, core_score=1, core_prefilter=True,
+                reads=reads("node_selector", "required_node_terms", "preferred_node_terms", "gpu"),
                 args_fields=frozenset({"addedAffinity"}), read_args=read_args, reasons=(
                     Reason(ReasonKind.NODE_AFFINITY, 0, "node(s) didn't match Pod's node affinity/selector",
                            unresolvable=True),

@@ -3,7 +3,7 @@
 from dataclasses import replace
 
 from kubesched.plugins.args import resource_weights
-from kubesched.plugins.plugin import Plugin, points
+from kubesched.plugins.plugin import Plugin, points, reads
 
 
 def read_args(r, profile, args: dict, path: str):
@@ -16,5 +16,5 @@ def read_args(r, profile, args: dict, path: str):
     return replace(profile, balanced_resources=resources or profile.balanced_resources)
 
 
-PLUGIN = Plugin("NodeResourcesBalancedAllocation", points("preScore", "score"), default_weight=1, core_score=3,
+PLUGIN = Plugin("NodeResourcesBalancedAllocation", points("preScore", "score"), default_weight=1, core_score=3, reads=reads("requests", "nonzero_cpu", "nonzero_memory"),
                 args_fields=frozenset({"resources"}), read_args=read_args)

@@ -3,7 +3,7 @@
 from dataclasses import replace
 
 from kubesched.plugins.args import resource_weights, shape
-from kubesched.plugins.plugin import Plugin, Reason, ReasonKind, points
+from kubesched.plugins.plugin import Plugin, Reason, ReasonKind, points, reads
 
 STRATEGIES = ("LeastAllocated", "MostAllocated", "RequestedToCapacityRatio")
 
@@ -33,6 +33,8 @@ def read_args(r, profile, args: dict, path: str):
 
 PLUGIN = Plugin("NodeResourcesFit", points("preFilter", "filter", "preScore", "score"), default_weight=1,
                 core_filter=5, core_score=2,
+                reads=reads("requests", "nonzero_cpu", "nonzero_memory", "fit_score_cpu", "fit_score_memory",
+                            "dra_served"),
                 args_fields=frozenset({"ignoredResources", "ignoredResourceGroups", "scoringStrategy"}),
                 read_args=read_args, reasons=(
                     Reason(ReasonKind.TOO_MANY_PODS, 0, "Too many pods"),

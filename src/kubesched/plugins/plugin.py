@@ -3,9 +3,11 @@ core executes of it, its args and its reason texts."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import IntEnum
 from typing import Callable
+
+from kubesched.model.records import PodSpecInfo
 
 # Upstream's extension points (camelCase keys of `profiles[].plugins`), in the framework's order.
 ALL_POINTS = ("preEnqueue", "queueSort", "preFilter", "filter", "postFilter", "preScore", "score",
@@ -52,6 +54,13 @@ class Reason:
 ArgsReader = Callable[[object, object, dict, str], object]
 
 
+# What a plugin may read of the pod being scheduled (its part of the pod's class signature, as
+# upstream's SignPod): the fields of its PodSpecInfo, and of the pod itself its namespace,
+# labels, controller ownerReference ("owner") and GPU request ("gpu", from its annotations).
+SPEC_READS = frozenset(f.name for f in fields(PodSpecInfo))
+POD_READS = frozenset({"namespace", "labels", "owner", "gpu"})
+
+
 @dataclass(frozen=True)
 class Plugin:
     name: str
@@ -67,6 +76,9 @@ class Plugin:
     args_fields: frozenset[str] = frozenset()  # of `<name>Args`, beside apiVersion and kind
     read_args: ArgsReader | None = None  # None with args_fields: validated, not used
     reasons: tuple[Reason, ...] = field(default=())
+    # What the core's kernels of this plugin read of the pod being scheduled: pods that agree
+    # on it are decided alike by this plugin (engine.pod_class.ClassSigner).
+    reads: frozenset[str] = frozenset()
 
     def __post_init__(self):
         unknown = self.points - set(ALL_POINTS)
@@ -74,6 +86,8 @@ class Plugin:
         assert self.core_filter is None or "filter" in self.points, self.name
         assert self.core_score is None or "score" in self.points, self.name
         assert not self.core_prefilter or "preFilter" in self.points, self.name
+        unreadable = self.reads - SPEC_READS - POD_READS
+        assert not unreadable, f"{self.name}: reads unknown pod field(s) {sorted(unreadable)}"
 
     @property
     def args_kind(self) -> str:
@@ -81,4 +95,8 @@ class Plugin:
 
 
 def points(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+def reads(*names: str) -> frozenset[str]:
     return frozenset(names)

@@ -6,7 +6,7 @@ from kubesched.errors import InputError
 from kubesched.model.fields import INT32_MAX
 from kubesched.model.pod_spec import WHEN_UNSATISFIABLE
 from kubesched.model.validation import qualified_name
-from kubesched.plugins.plugin import Plugin, Reason, ReasonKind, points
+from kubesched.plugins.plugin import Plugin, Reason, ReasonKind, points, reads
 
 CONSTRAINT_FIELDS = {"maxSkew", "topologyKey", "whenUnsatisfiable", "labelSelector", "minDomains",
                      "nodeAffinityPolicy", "nodeTaintsPolicy", "matchLabelKeys"}
@@ -49,7 +49,9 @@ def _default_constraints(r, value, field: str) -> tuple[dict, ...]:
 
 
 PLUGIN = Plugin("PodTopologySpread", points("preFilter", "filter", "preScore", "score"), default_weight=2,
-                core_filter=6, core_score=4, args_fields=frozenset({"defaultConstraints", "defaultingType"}),
+                core_filter=6, core_score=4,
+                reads=reads("topology_spread", "node_selector", "required_node_terms", "tolerations", "namespace",
+                            "labels", "owner", "gpu"), args_fields=frozenset({"defaultConstraints", "defaultingType"}),
                 read_args=read_args, reasons=(
                     Reason(ReasonKind.SPREAD_MISSING_LABEL, 0,
                            "node(s) didn't match pod topology spread constraints (missing required label)",

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 from kubesched.model.fields import INT64_MAX
 from kubesched.plugins.args import shape
-from kubesched.plugins.plugin import Plugin, Reason, ReasonKind, points
+from kubesched.plugins.plugin import Plugin, Reason, ReasonKind, points, reads
 
 
 def read_args(r, profile, args: dict, path: str):
@@ -17,7 +17,7 @@ def read_args(r, profile, args: dict, path: str):
 
 
 PLUGIN = Plugin("VolumeBinding", points("preFilter", "filter", "reserve", "preBind", "score"), default_weight=0,
-                core_filter=11, core_score=15, args_fields=frozenset({"bindTimeoutSeconds", "shape"}),
+                core_filter=11, core_score=15, reads=reads("volumes", "namespace"), args_fields=frozenset({"bindTimeoutSeconds", "shape"}),
                 read_args=read_args, reasons=(
                     Reason(ReasonKind.VOLUME, 4, "node(s) didn't match PersistentVolume's node affinity",
                            unresolvable=True),
