@@ -3,7 +3,9 @@ Python and C++ implementations through one test helper: each side is built from 
 cluster, profile and seed, and answers with the same records.
 
 - `decide_queue(pods)`: a `Decided` per pod, in order, each pod assumed where it lands;
-- `evaluate(pod)`: an `Evaluation` (explain's question) without placing the pod;
+- `evaluate(pod)`: an `Evaluation` (explain's question) without placing the pod: each node's
+  first failing filter and, on a feasible node, its total and each score plugin's weighted
+  score (after normalisation, as explain reports it; 0 where the plugin skipped the pod);
 - `fit(pod, cap)`: how many copies of the pod fit one after another, per node (plan fit's).
 
 The reference breaks ties at the first best node; a seeded engine draws among them. The
@@ -52,6 +54,7 @@ class Verdict:
     failed_filter: str | None  # None: feasible
     reasons: tuple[str, ...]
     total: int | None  # the feasible nodes' total score
+    scores: dict[str, int] | None = None  # a feasible node's weighted score per plugin of the profile
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,11 @@ class Evaluation:
     @property
     def totals(self) -> dict[str, int]:
         return {name: v.total for name, v in self.nodes.items() if v.total is not None}
+
+    @property
+    def scores(self) -> dict[str, dict[str, int] | None]:
+        """The feasible nodes' weighted scores per plugin."""
+        return {name: v.scores for name, v in self.nodes.items() if v.total is not None}
 
 
 class EngineSide:
@@ -76,10 +84,19 @@ class EngineSide:
     def evaluate(self, pod: Pod) -> Evaluation:
         s = self.snapshot
         e = s.evaluate(s.class_of(pod))
-        nodes = {name: Verdict(e["failed_filter"][i], tuple(e["reasons"][i]),
-                               e["total"][i] if e["total"][i] >= 0 else None)
-                 for i, name in enumerate(s.node_names) if e["examined"][i]}
+        nodes = {}
+        for i, name in enumerate(s.node_names):
+            if not e["examined"][i]:
+                continue
+            feasible = e["failed_filter"][i] is None
+            nodes[name] = Verdict(e["failed_filter"][i], tuple(e["reasons"][i]), e["total"][i] if feasible else None,
+                                  self._weighted(e, i) if feasible else None)
         return Evaluation(nodes, s.node_names[e["selected"]] if e["selected"] >= 0 else None)
+
+    def _weighted(self, e: dict, node: int) -> dict[str, int]:
+        """The node's weighted score per plugin, as explain reports them."""
+        return {plugin: weight * e["normalized"][plugin][node]
+                for plugin, weight in self.snapshot.profile.weights.items() if weight and plugin in e["raw"]}
 
     def fit(self, pod: Pod, cap: int) -> dict[str, int]:
         placed = Counter(self.snapshot.place_copies(self.snapshot.class_of(pod), cap))
@@ -122,7 +139,8 @@ class ReferenceSide:
         return result
 
     def _evaluation(self, verdicts: dict, d, follow: str | None) -> Evaluation:
-        nodes = {name: Verdict(failed, reasons, d.totals.get(name)) for name, (failed, reasons) in verdicts.items()}
+        nodes = {name: Verdict(failed, reasons, d.totals.get(name), d.scores.get(name))
+                 for name, (failed, reasons) in verdicts.items()}
         selected = follow if self.seeded and follow in d.best else (d.best[0] if d.best else None)
         return Evaluation(nodes, selected, tuple(d.best))
 
@@ -158,11 +176,14 @@ def assert_same_queue(got: list[Decided], want: list[Decided], seeded: bool, con
 
 def assert_same_evaluation(got: Evaluation, want: Evaluation, seeded: bool, context=()) -> None:
     """The engine's evaluation against the reference's: each node the engine examined fails
-    the same filter for the same reasons, the feasible ones have the same totals, and the
-    selected node is the reference's (one of its tied best when seeded)."""
+    the same filter for the same reasons, the feasible ones have the same totals and the same
+    weighted score from each plugin, and the selected node is the reference's (one of its
+    tied best when seeded)."""
     for name, verdict in got.nodes.items():
         assert (verdict.failed_filter, verdict.reasons) == (want.nodes[name].failed_filter, want.nodes[name].reasons), \
             (name, context)
+    for name, scores in got.scores.items():  # before the totals: which plugin differs
+        assert scores == want.nodes[name].scores, ("per-plugin scores", name, context)
     assert got.totals == want.totals, context
     if want.selected is None:
         assert got.selected is None, context

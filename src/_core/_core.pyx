@@ -23,6 +23,9 @@ REASON_KIND_COUNT = core.kReasonKindCount
 _REASON_TEXT = {kind: core.reason_text(kind).decode() for kind in range(1, core.kReasonKindCount)
                 if core.reason_text(kind) != NULL and core.reason_text(kind)[0] != 0}
 PAYLOAD_REASON_KINDS = (7, 14, 15, 16, 17, 18)  # worded by Engine.reason_text from the payload
+# A kind the core never makes: a Python plugin's reason (python_reason), its text interned;
+# payload: the string id.
+PYTHON_PLUGIN_REASON = 64
 PREFILTER_PLUGINS = {"NodeName": 1, "NodeAffinity": 2}  # bits of a kReasonPreFilterNodes payload
 PREFILTER_REJECTIONS = {1: "pod affinity terms conflict"}  # kReasonPreFilterRejected payloads
 DRA_VERDICTS = {1: "cannot allocate all claims", 2: "resourceclaim not available on the node",
@@ -512,9 +515,16 @@ cdef class Engine:
     def clear_failures(self):
         self.engine.clear_failures()
 
+    def python_reason(self, str text):
+        """A Python filter plugin's reason as a reason code, for the histograms of failures
+        the Python plugins take part in (reason_text gives the text back)."""
+        return (PYTHON_PLUGIN_REASON << 24) | self.intern(text)
+
     def reason_text(self, int32_t reason):
         """The upstream wording of a filter reason."""
         kind, payload = reason >> 24, reason & 0xFFFFFF
+        if kind == PYTHON_PLUGIN_REASON:
+            return self.text(payload)
         if kind == 7:
             return f"Insufficient {self.engine.snapshot.resource_name(payload).decode('utf-8')}"
         if kind == 14:
@@ -689,6 +699,7 @@ cdef class Engine:
         return {
             "failed_filter": [FILTERS[f] if f >= 0 else None for f in e.failed_filter],
             "reasons": [[self.reason_text(r) for r in reasons] for reasons in e.reasons],
+            "reason_codes": [list(reasons) for reasons in e.reasons],
             "raw": {name: list(e.raw[i]) for i, name in enumerate(SCORES)},
             "normalized": {name: list(e.normalized[i]) for i, name in enumerate(SCORES)},
             "skipped": {name: bool(e.skipped[i]) for i, name in enumerate(SCORES)},

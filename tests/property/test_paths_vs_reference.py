@@ -1,9 +1,10 @@
 """The commands' own paths decide as the pure-Python reference does, on random clusters,
 through one helper (tests/side_by_side.py): `simulate` (the function the command runs),
-`explain` (its per-node totals and selected node, which is simulate's choice for that pod)
-and `plan fit` (the replicas that fit, per node, against the reference deciding copies one
-by one until one fits nowhere). Preemption is off: every pod has priority 0, and the
-reference's preemption is checked in test_preemption_vs_reference.py."""
+`explain` (its per-node totals, each plugin's weighted score on each feasible node, and the
+selected node, which is simulate's choice for that pod) and `plan fit` (the replicas that
+fit, per node, against the reference deciding copies one by one until one fits nowhere).
+Preemption is off: every pod has priority 0, and the reference's preemption is checked in
+test_preemption_vs_reference.py."""
 
 from __future__ import annotations
 
@@ -56,14 +57,16 @@ def _simulate_matches_reference(scenario):
 
 def _explained(report: dict) -> Evaluation:
     """explain's report as the helper's record: the nodes examined, each with the filter
-    that failed on it (none on a feasible node) and its reasons."""
+    that failed on it (none on a feasible node) and its reasons, a feasible node's total and
+    weighted score per plugin."""
     nodes = {}
     for entry in report["nodes"]:
         failed = next((name for name, f in entry["filters"].items() if f["status"] == "Unschedulable"), None)
         if failed is None and not entry["feasible"]:
             continue  # not examined: the search stopped before it
         reasons = tuple(entry["filters"][failed]["reasons"]) if failed else ()
-        nodes[entry["node"]] = Verdict(failed, reasons, entry.get("total"))
+        scores = {plugin: s["weighted"] for plugin, s in entry["scores"].items()} if entry["feasible"] else None
+        nodes[entry["node"]] = Verdict(failed, reasons, entry.get("total"), scores)
     return Evaluation(nodes, report["selectedNode"])
 
 

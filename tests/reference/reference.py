@@ -404,6 +404,7 @@ class Decision:
     totals: dict[str, int] = field(default_factory=dict)
     best: list[str] = field(default_factory=list)  # the tied best nodes, in the order examined
     volumes: list = field(default_factory=list)  # (claim, PV or None: provisioned, capacity) it bound
+    scores: dict[str, dict[str, int]] = field(default_factory=dict)  # node -> plugin -> weighted score (0: skipped)
 
 
 MIN_FEASIBLE_NODES_TO_FIND = 100
@@ -738,6 +739,7 @@ class ReferenceScheduler:
                 message += " " + ", ".join(parts) + "."
             return Decision(None, message)
         totals = [0] * len(feasible)
+        weighted = {name: [0] * len(feasible) for name, weight in self.profile.weights.items() if weight}
         for name, weight in self.profile.weights.items():
             if weight == 0:
                 continue
@@ -759,10 +761,13 @@ class ReferenceScheduler:
                 if normalization:
                     scores = default_normalize(scores, reverse=normalization == "reverse")
             if scores is not None:
-                totals = [t + weight * s for t, s in zip(totals, scores)]
+                weighted[name] = [weight * s for s in scores]
+                totals = [t + w for t, w in zip(totals, weighted[name])]
         top = max(totals)
         best = [s.node.name for s, t in zip(feasible, totals) if t == top]
-        return Decision(best[0], "", {s.node.name: t for s, t in zip(feasible, totals)}, best)
+        return Decision(best[0], "", {s.node.name: t for s, t in zip(feasible, totals)}, best,
+                        scores={s.node.name: {name: column[i] for name, column in weighted.items()}
+                                for i, s in enumerate(feasible)})
 
     def decide(self, pod: Pod, choice: str | None = None, nominated: Sequence[tuple[Pod, str]] = ()) -> Decision:
         """Evaluate and place the pod: on the first best node, or on `choice` when a seeded

@@ -418,6 +418,10 @@ class ClusterSnapshot:
             texts[text] = texts.get(text, 0) + count
         return texts
 
+    def python_reason(self, text: str) -> int:
+        """A Python filter plugin's reason as a code of the core's histograms (`reasons` words it)."""
+        return self._engine.python_reason(text)
+
     def failure_message(self, histogram: list[tuple[int, int]]) -> str:
         """Upstream's FitError wording for a histogram of the core's reason codes."""
         return fit_error_message(self.node_count, self.reasons(histogram), self.profile)

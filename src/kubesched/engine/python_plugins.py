@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kubesched.engine.decision import Decision
-from kubesched.engine.fit_error import fit_error_message, reason_counts
 from kubesched.framework.python_plugins import load_plugin, run_filter, run_score
 from kubesched.model.records import Pod
 
@@ -74,13 +73,24 @@ def decide_with_python_plugins(snapshot, pod: Pod, nominated=()) -> Decision:
     pods the pod yields to, for the core's two passes."""
     class_id = snapshot.class_of(pod)
     evaluation = snapshot.evaluate(class_id, nominated)
-    histogram = reason_counts(evaluation["reasons"])
     verdicts = run_python_plugins(snapshot, pod, evaluation)
-    for verdict in verdicts.values():
-        if verdict.rejection:
-            histogram[verdict.rejection] = histogram.get(verdict.rejection, 0) + 1
     best = select(snapshot, verdicts)
     if best < 0:
-        return Decision(pod, None, -1, fit_error_message(snapshot.node_count, histogram, snapshot.profile))
+        failure = _failure(snapshot, evaluation, verdicts)
+        return Decision(pod, None, -1, snapshot.failure_message(failure), failure)
     snapshot.assume(class_id, best)
     return Decision(pod, snapshot.node_names[best], best)
+
+
+def _failure(snapshot, evaluation: dict, verdicts: dict[int, PythonVerdict]) -> list[tuple[int, int]]:
+    """The (reason code, nodes) histogram of a pod nothing was left for: the core's reasons
+    and the Python filters' rejections."""
+    counts: dict[int, int] = {}
+    for codes in evaluation["reason_codes"]:
+        for code in codes:
+            counts[code] = counts.get(code, 0) + 1
+    for verdict in verdicts.values():
+        if verdict.rejection:
+            code = snapshot.python_reason(verdict.rejection)
+            counts[code] = counts.get(code, 0) + 1
+    return list(counts.items())
