@@ -71,6 +71,12 @@ def test_replicas_are_read_as_the_careful_loader_reads_them():
     assert nodes[1]["status"] is not nodes[0]["status"]
 
 
+def test_a_header_before_the_first_marker_holds_no_document():
+    text = "# generated\n" + stream(POD, ["p-0", "p-1", "p-2"], first_marker=True)
+    found = yaml_replicas.parse_replicas(text.encode(), "f.yaml")
+    assert found is not None and repr(found.documents) == careful(text) and found.like == [0, 0, 0]
+
+
 @pytest.mark.parametrize("name", ["yes", "on", "off", "no", "y", "true", "null", "123", "0x1f", "0o17", "1e3",
                                   "1.5", "2001-12-14", "1_000", "0b101", "017"])
 def test_a_name_that_yaml_reads_as_no_string_is_read_as_yaml_reads_it(name):
