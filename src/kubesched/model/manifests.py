@@ -18,6 +18,7 @@ from kubesched.errors import InputError
 from kubesched.inputs import STDIN, parse_json, parse_yaml, read_bytes
 from kubesched.model.fields import describe
 from kubesched.model.json_lists import ListItems, parse_list
+from kubesched.model.yaml_replicas import YamlDocuments, parse_replicas
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -82,6 +83,9 @@ def _load_file(file: str) -> list[Manifest]:
             return _listed(listed, file)
         documents = [parse_json(data, file)]
     else:
+        replicas = parse_replicas(data, file)
+        if replicas is not None:
+            return _replicated(replicas, file)
         documents = parse_yaml(data, file)
     manifests: list[Manifest] = []
     for number, document in enumerate(documents, 1):
@@ -101,6 +105,24 @@ def _listed(listed: ListItems, file: str) -> list[Manifest]:
         for index, first in enumerate(listed.like):
             if first != index and manifests[index].obj is items[index] and manifests[first].obj is items[first]:
                 manifests[index].like = manifests[first]
+    return manifests
+
+
+def _replicated(replicas: YamlDocuments, file: str) -> list[Manifest]:
+    """The stream's manifests, each Pod document that repeats an earlier one linked to it."""
+    documents = replicas.documents
+    manifests: list[Manifest] = []
+    own: dict[int, Manifest] = {}  # document index → its manifest, for a document that is one object
+    for number, document in enumerate(documents, 1):
+        if document is None:
+            continue
+        before = len(manifests)
+        _flatten(document, file, f"document {number}" if len(documents) > 1 else "", manifests)
+        if len(manifests) == before + 1 and manifests[-1].obj is document:
+            own[number - 1] = manifests[-1]
+            first = replicas.like[number - 1]
+            if first != number - 1 and first in own:
+                manifests[-1].like = own[first]
     return manifests
 
 
