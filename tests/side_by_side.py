@@ -94,6 +94,13 @@ class EngineSide:
         return [Decided(d.pod.key, d.node, d.message, worded_failure=s.failure_message(d.failure) if d.failure else "")
                 for d in decisions]
 
+    def decide(self, pod: Pod, nominated=()) -> Decided:
+        """Decide one pod, assumed where it lands; `nominated`: (class id, node index) of the
+        pods nominated to nodes it yields to (the live nominator's `yield_to`)."""
+        s = self.snapshot
+        d = s.decide(pod, list(nominated) if nominated else None)
+        return Decided(pod.key, d.node, d.message, worded_failure=s.failure_message(d.failure) if d.failure else "")
+
     def evaluate(self, pod: Pod) -> Evaluation:
         """With Python plugins as explain reports them: a node one rejects fails that plugin
         with its reason; their weighted scores are among the plugins' and in the total."""
@@ -158,16 +165,17 @@ class ReferenceSide:
         verdicts = self._verdicts(pod)
         return self._evaluation(verdicts, self.reference.evaluate(pod), follow)
 
-    def decide(self, pod: Pod, follow: str | None = None) -> tuple[Decided, Evaluation]:
-        """Decide one pod (placing it), and how it was evaluated before."""
-        verdicts = self._verdicts(pod)
-        d = self.reference.decide(pod, choice=follow if self.seeded else None)
+    def decide(self, pod: Pod, follow: str | None = None, nominated=()) -> tuple[Decided, Evaluation]:
+        """Decide one pod (placing it), and how it was evaluated before; `nominated`: (pod,
+        node name) of the pods nominated to nodes (those of its priority or above it yields to)."""
+        verdicts = self._verdicts(pod, nominated)
+        d = self.reference.decide(pod, choice=follow if self.seeded else None, nominated=nominated)
         return Decided(pod.key, d.node, d.message, tuple(d.best), tuple(d.volumes)), self._evaluation(verdicts, d, follow)
 
-    def _verdicts(self, pod: Pod) -> dict[str, tuple[str | None, tuple[str, ...]]]:
+    def _verdicts(self, pod: Pod, nominated=()) -> dict[str, tuple[str | None, tuple[str, ...]]]:
         result = {}
         for state in self.reference.states:
-            failed, reasons = self.reference.first_failure(pod, state)
+            failed, reasons = self.reference.failure_with_nominated(pod, state, nominated)
             result[state.node.name] = (failed, tuple(reasons))
         return result
 
