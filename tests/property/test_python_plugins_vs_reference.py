@@ -3,8 +3,9 @@ reference calling the same plugin objects after its own filters and scores, on r
 clusters, through tests/side_by_side.py: the same node (one of the tied best with a seed,
 the first without), the same upstream message where a pod fits nowhere, and the engine's
 reason histogram wording that message; evaluated first (as explain evaluates), the same
-verdict per node, totals and weighted scores per plugin, the Python plugins' among them. A constant Python score changes no total, so with
-the same seed the Python path draws among the same ties as the core's own."""
+verdict per node, totals and weighted scores per plugin, the Python plugins' among them.
+A constant Python score changes no total, so with the same seed the Python path draws among
+the same ties as the core's own."""
 
 from __future__ import annotations
 
@@ -61,4 +62,5 @@ def test_a_constant_python_score_draws_as_the_core(scenario, seed):
     cluster, profile = _setup(scenario)
     core, _ = sides(cluster, profile, seed)
     flat, _ = sides(cluster, replace(profile, python_scores=((f"{PLUGINS}:Flat", 2),)), seed)
-    assert [d.node for d in flat.decide_queue(scenario.pending)] == [d.node for d in core.decide_queue(scenario.pending)]
+    pending = scenario.pending
+    assert [d.node for d in flat.decide_queue(pending)] == [d.node for d in core.decide_queue(pending)]
