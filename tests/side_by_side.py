@@ -8,6 +8,10 @@ cluster, profile and seed, and answers with the same records.
   score (after normalisation, as explain reports it; 0 where the plugin skipped the pod);
 - `fit(pod, cap)`: how many copies of the pod fit one after another, per node (plan fit's).
 
+A profile may name Python plugins (engine/python_plugins.py, e.g. tests/python_test_plugins.py):
+the engine decides through them as simulate does, and the reference calls the same plugin
+objects after its own filters and scores.
+
 The reference breaks ties at the first best node; a seeded engine draws among them. The
 reference side then follows the engine's draw where it is one of the tied best nodes
 (`follow`), and `Decided.best` tells the caller which nodes tied."""
@@ -18,8 +22,10 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from kubesched.engine.cluster import ClusterSnapshot
+from kubesched.engine.python_plugins import decide_with_python_plugins, run_python_plugins, select
 from kubesched.framework.cluster_objects import ClusterObjects
 from kubesched.framework.profile import Profile
+from kubesched.framework.python_plugins import load_plugin
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.records import Node, Pod
 from tests.reference.reference import ReferenceScheduler
@@ -47,6 +53,7 @@ class Decided:
     message: str = ""  # upstream's FitError wording when it fits nowhere
     best: tuple[str, ...] = ()  # the reference only: the tied best nodes
     volumes: tuple = ()  # the reference only: (claim, PV or None: provisioned, capacity) it bound
+    worded_failure: str = ""  # the engine only: the message its reason histogram (Decision.failure) words
 
 
 @dataclass(frozen=True)
@@ -79,19 +86,50 @@ class EngineSide:
         self.snapshot.add_bound(cluster.bound)
 
     def decide_queue(self, pods: list[Pod]) -> list[Decided]:
-        return [Decided(d.pod.key, d.node, d.message) for d in self.snapshot.decide_queue(pods)]
+        s = self.snapshot
+        if s.profile.python_filters or s.profile.python_scores:
+            decisions = [decide_with_python_plugins(s, pod) for pod in pods]
+        else:
+            decisions = s.decide_queue(pods)
+        return [Decided(d.pod.key, d.node, d.message, worded_failure=s.failure_message(d.failure) if d.failure else "")
+                for d in decisions]
+
+    def decide(self, pod: Pod, nominated=()) -> Decided:
+        """Decide one pod, assumed where it lands; `nominated`: (class id, node index) of the
+        pods nominated to nodes it yields to (the live nominator's `yield_to`)."""
+        s = self.snapshot
+        d = s.decide(pod, list(nominated) if nominated else None)
+        return Decided(pod.key, d.node, d.message, worded_failure=s.failure_message(d.failure) if d.failure else "")
 
     def evaluate(self, pod: Pod) -> Evaluation:
+        """With Python plugins as explain reports them: a node one rejects fails that plugin
+        with its reason; their weighted scores are among the plugins' and in the total."""
         s = self.snapshot
-        e = s.evaluate(s.class_of(pod))
+        python = bool(s.profile.python_filters or s.profile.python_scores)
+        e = s.evaluate(s.class_of(pod), draw=not python)
+        verdicts = run_python_plugins(s, pod, e) if python else {}
         nodes = {}
         for i, name in enumerate(s.node_names):
             if not e["examined"][i]:
                 continue
-            feasible = e["failed_filter"][i] is None
-            nodes[name] = Verdict(e["failed_filter"][i], tuple(e["reasons"][i]), e["total"][i] if feasible else None,
-                                  self._weighted(e, i) if feasible else None)
-        return Evaluation(nodes, s.node_names[e["selected"]] if e["selected"] >= 0 else None)
+            failed, reasons = e["failed_filter"][i], tuple(e["reasons"][i])
+            verdict = verdicts.get(i)
+            if verdict is not None and verdict.rejection:
+                failed, reasons = next((n, (r,)) for n, r in verdict.filters.items() if r)
+            feasible = failed is None
+            total = (verdict.total if verdict is not None else e["total"][i]) if feasible else None
+            scores = {**self._weighted(e, i), **self._python_weighted(verdict)} if feasible else None
+            nodes[name] = Verdict(failed, reasons, total, scores)
+        selected = select(s, verdicts) if python else e["selected"]
+        return Evaluation(nodes, s.node_names[selected] if selected >= 0 else None)
+
+    def _python_weighted(self, verdict) -> dict[str, int]:
+        weights = dict(self.snapshot.profile.python_scores)
+        return {name: weights[name] * score for name, score in verdict.scores.items()} if verdict is not None else {}
+
+    def assume(self, pod: Pod, node: str) -> None:
+        """The pod counts on the node (placed there by another decider)."""
+        self.snapshot.assume(self.snapshot.class_of(pod), self.snapshot.node_index[node])
 
     def _weighted(self, e: dict, node: int) -> dict[str, int]:
         """The node's weighted score per plugin, as explain reports them."""
@@ -106,7 +144,9 @@ class EngineSide:
 
 class ReferenceSide:
     def __init__(self, cluster: Cluster, profile: Profile, seed: int | None = None):
-        self.reference = ReferenceScheduler(cluster.nodes, profile, cluster.bound, cluster.objects)
+        paths = [*profile.python_filters, *(name for name, _ in profile.python_scores)]
+        self.reference = ReferenceScheduler(cluster.nodes, profile, cluster.bound, cluster.objects,
+                                            {path: load_plugin(path) for path in paths})
         self.seeded = seed is not None
 
     def decide_queue(self, pods: list[Pod], follow: list[str | None] | None = None) -> list[Decided]:
@@ -125,16 +165,17 @@ class ReferenceSide:
         verdicts = self._verdicts(pod)
         return self._evaluation(verdicts, self.reference.evaluate(pod), follow)
 
-    def decide(self, pod: Pod, follow: str | None = None) -> tuple[Decided, Evaluation]:
-        """Decide one pod (placing it), and how it was evaluated before."""
-        verdicts = self._verdicts(pod)
-        d = self.reference.decide(pod, choice=follow if self.seeded else None)
+    def decide(self, pod: Pod, follow: str | None = None, nominated=()) -> tuple[Decided, Evaluation]:
+        """Decide one pod (placing it), and how it was evaluated before; `nominated`: (pod,
+        node name) of the pods nominated to nodes (those of its priority or above it yields to)."""
+        verdicts = self._verdicts(pod, nominated)
+        d = self.reference.decide(pod, choice=follow if self.seeded else None, nominated=nominated)
         return Decided(pod.key, d.node, d.message, tuple(d.best), tuple(d.volumes)), self._evaluation(verdicts, d, follow)
 
-    def _verdicts(self, pod: Pod) -> dict[str, tuple[str | None, tuple[str, ...]]]:
+    def _verdicts(self, pod: Pod, nominated=()) -> dict[str, tuple[str | None, tuple[str, ...]]]:
         result = {}
         for state in self.reference.states:
-            failed, reasons = self.reference.first_failure(pod, state)
+            failed, reasons = self.reference.failure_with_nominated(pod, state, nominated)
             result[state.node.name] = (failed, tuple(reasons))
         return result
 

@@ -688,14 +688,15 @@ cdef class Engine:
         v.placements.clear()
         return out
 
-    def evaluate(self, int64_t class_id, nominated=()):
+    def evaluate(self, int64_t class_id, nominated=(), bint draw=True):
         """Every node's filter verdict and every score, without placing the pod; with
-        `nominated` (as schedule_with_nominated's) under its two passes."""
+        `nominated` (as schedule_with_nominated's) under its two passes. `draw`: "selected"
+        is drawn among the tied best as schedule draws, else the first of them, no draw."""
         cdef core.Evaluation e
         if nominated:
-            e = self.engine.evaluate_with_nominated(self._class(class_id), self._nominated(nominated))
+            e = self.engine.evaluate_with_nominated(self._class(class_id), self._nominated(nominated), draw)
         else:
-            e = self.engine.evaluate(self._class(class_id))
+            e = self.engine.evaluate(self._class(class_id), draw)
         return {
             "failed_filter": [FILTERS[f] if f >= 0 else None for f in e.failed_filter],
             "reasons": [[self.reason_text(r) for r in reasons] for reasons in e.reasons],
@@ -1029,7 +1030,7 @@ def feasible_on(Engine engine, int64_t class_id, int64_t node):
 def feasible_nodes(Engine engine, int32_t class_id):
     """Per node, whether a pod of the class passes every enabled filter now (bool array):
     `evaluate` without building the scores in Python, for checking planned placements."""
-    cdef core.Evaluation e = engine.engine.evaluate(class_id)
+    cdef core.Evaluation e = engine.engine.evaluate(class_id, True)
     out = np.empty(e.failed_filter.size(), dtype=bool)
     cdef uint8_t[::1] view = out.view(np.uint8)
     cdef size_t n

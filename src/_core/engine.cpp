@@ -621,7 +621,7 @@ bool Engine::feasible_on(int32_t class_id, int32_t node) {
 
 // percentageOfNodesToScore below 100: look at nodes from a rotating start until enough
 // feasible ones are found, and score only those (upstream's sampling, done sequentially).
-Evaluation Engine::evaluate(int32_t class_id) {
+Evaluation Engine::evaluate(int32_t class_id, bool draw) {
   const int32_t count = snapshot.node_count();
   const bool inter_pod = touched_by_inter_pod_rules(class_id);
   const bool sampled = nodes_to_find() < count;
@@ -673,7 +673,7 @@ Evaluation Engine::evaluate(int32_t class_id) {
   }
   if (!ties.empty()) {
     size_t k = 0;
-    if (random_ties_ && ties.size() > 1) k = std::uniform_int_distribution<size_t>(0, ties.size() - 1)(rng_);
+    if (draw && random_ties_ && ties.size() > 1) k = std::uniform_int_distribution<size_t>(0, ties.size() - 1)(rng_);
     e.selected = ties[k];
   }
   return e;

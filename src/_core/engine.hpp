@@ -94,8 +94,10 @@ class Engine {
   const std::vector<Histogram>& failures() const { return failures_; }
   void clear_failures() { failures_.clear(); }
 
-  // Filter and score the nodes for a pod of the class without placing it.
-  Evaluation evaluate(int32_t class_id);
+  // Filter and score the nodes for a pod of the class without placing it. `draw`: the
+  // selected node is drawn among the tied best as schedule() draws (seeded); else the first
+  // of them, the stream untouched (for a caller that selects after scoring further).
+  Evaluation evaluate(int32_t class_id, bool draw = true);
   // Whether a pod of the class passes every enabled filter on one node now (what
   // `evaluate` says of that node, without looking at the others).
   bool feasible_on(int32_t class_id, int32_t node);
@@ -133,7 +135,8 @@ class Engine {
   int32_t schedule_with_nominated(int32_t class_id, const std::vector<std::pair<int32_t, int32_t>>& nominated);
   // evaluate() under the same rule: for the decisions that filter or score further outside
   // the core (claims' class, extenders, Python plugins).
-  Evaluation evaluate_with_nominated(int32_t class_id, const std::vector<std::pair<int32_t, int32_t>>& nominated);
+  Evaluation evaluate_with_nominated(int32_t class_id, const std::vector<std::pair<int32_t, int32_t>>& nominated,
+                                     bool draw = true);
   // feasible_on under the same rule (the pod's own nominated node, tried first).
   bool feasible_with_nominated(int32_t class_id, int32_t node,
                                const std::vector<std::pair<int32_t, int32_t>>& nominated);

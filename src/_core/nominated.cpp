@@ -59,14 +59,14 @@ int32_t Engine::schedule_with_nominated(int32_t class_id, const std::vector<std:
 }
 
 Evaluation Engine::evaluate_with_nominated(int32_t class_id,
-                                           const std::vector<std::pair<int32_t, int32_t>>& nominated) {
+                                           const std::vector<std::pair<int32_t, int32_t>>& nominated, bool draw) {
   const std::unordered_map<int32_t, Veto> vetoes = nominated_vetoes(class_id, nominated, -1);
   vetoes_ = &vetoes;
   struct Clear {
     const std::unordered_map<int32_t, Veto>*& vetoes;
     ~Clear() { vetoes = nullptr; }
   } clear{vetoes_};
-  return evaluate(class_id);
+  return evaluate(class_id, draw);
 }
 
 bool Engine::feasible_with_nominated(int32_t class_id, int32_t node,

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import pytest
 
+from kubesched.framework.cluster_objects import ClusterObjects
+from kubesched.framework.profile import Profile
 from kubesched.live.nominator import Nominator
-from tests.reference.reference import ReferenceScheduler
+from tests.side_by_side import Cluster, assert_same_queue, sides
 from tests.conformance.volume_builders import objects_of, pv, pvc
 from tests.conformance.builders import (DO_NOT_SCHEDULE, HOSTNAME, ZONE, affinity, node, pod, pod_term, selector,
                                         snapshot, spread)
@@ -26,18 +28,16 @@ def prio(name: str, priority: int, **kwargs):
 
 
 def decide(nodes, existing, incoming, nominated, objects=None):
-    """(node or None, message) from the core, checked equal to the reference's."""
-    cluster = snapshot(nodes, existing, objects=objects)
+    """(node or None, message) from the core, checked equal to the reference's (through
+    tests/side_by_side.py)."""
+    engine, reference = sides(Cluster(nodes, list(existing), objects or ClusterObjects()), Profile())
     nominator = Nominator()
     for other, where in nominated:
         nominator.nominate(other.key, other, where)
-    held = nominator.yield_to(cluster, incoming, incoming.key)
-    chosen = cluster._engine.schedule_with_nominated(cluster.class_of(incoming), held)
-    got = (cluster.node_names[chosen], "") if chosen >= 0 else (
-        None, cluster.failure_message(cluster.last_failure()))
-    want = ReferenceScheduler(nodes, cluster.profile, existing, objects).decide(incoming, nominated=nominated)
-    assert got == (want.node, want.message)
-    return got
+    got = engine.decide(incoming, nominator.yield_to(engine.snapshot, incoming, incoming.key))
+    want, _ = reference.decide(incoming, nominated=nominated)
+    assert_same_queue([got], [want], False)
+    return got.node, got.message
 
 
 def one_node(cpu="1"):

@@ -240,7 +240,9 @@ def decision(snapshot: ClusterSnapshot, pod: Pod, seed, nominations=()) -> tuple
     else:
         outcome = snapshot.failure_message(snapshot._engine.last_failure())
     snapshot._engine.set_seed(seed)
-    return outcome, snapshot._engine.evaluate(class_id, nominated)
+    evaluation = snapshot._engine.evaluate(class_id, nominated)
+    del evaluation["reason_codes"]  # each snapshot numbers them its own way (resources); "reasons" words them
+    return outcome, evaluation
 
 
 def apply(step: tuple, cache: Cache, held: Objects, profile, seed) -> None:

@@ -422,8 +422,11 @@ def num_feasible_nodes_to_find(percentage: int, node_count: int) -> int:
 
 class ReferenceScheduler:
     def __init__(self, nodes: list[Node], profile: Profile, bound: list[Pod] = (),
-                 objects: ClusterObjects | None = None):
+                 objects: ClusterObjects | None = None, python_plugins: dict | None = None):
+        """`python_plugins`: the object behind each import path of the profile's Python
+        plugins (called here as upstream calls an out-of-tree plugin: after the in-tree ones)."""
         self.profile = profile
+        self.python_plugins = python_plugins or {}
         self.objects = objects or ClusterObjects()
         self.states = [NodeState(n) for n in nodes]
         self.next_start = 0  # upstream's nextStartNodeIndex
@@ -582,6 +585,10 @@ class ReferenceScheduler:
                 reasons = FILTERS[name](pod, state)
             if reasons:
                 return name, reasons
+        for name in self.profile.python_filters:
+            reason = self.python_plugins[name].filter(pod, state.node)
+            if reason:
+                return name, [reason]
         return None, []
 
     def failure_with_nominated(self, pod: Pod, state: NodeState, nominated: Sequence[tuple[Pod, str]]
@@ -763,6 +770,9 @@ class ReferenceScheduler:
             if scores is not None:
                 weighted[name] = [weight * s for s in scores]
                 totals = [t + w for t, w in zip(totals, weighted[name])]
+        for name, weight in self.profile.python_scores:
+            weighted[name] = [weight * self.python_plugins[name].score(pod, s.node) for s in feasible]
+            totals = [t + w for t, w in zip(totals, weighted[name])]
         top = max(totals)
         best = [s.node.name for s, t in zip(feasible, totals) if t == top]
         return Decision(best[0], "", {s.node.name: t for s, t in zip(feasible, totals)}, best,

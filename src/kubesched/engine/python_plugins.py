@@ -72,7 +72,7 @@ def decide_with_python_plugins(snapshot, pod: Pod, nominated=()) -> Decision:
     the pod is assumed on the node chosen. `nominated`: (class id, node) of the nominated
     pods the pod yields to, for the core's two passes."""
     class_id = snapshot.class_of(pod)
-    evaluation = snapshot.evaluate(class_id, nominated)
+    evaluation = snapshot.evaluate(class_id, nominated, draw=False)  # select draws, once
     verdicts = run_python_plugins(snapshot, pod, evaluation)
     best = select(snapshot, verdicts)
     if best < 0:

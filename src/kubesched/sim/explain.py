@@ -73,9 +73,10 @@ def explain(cluster: ClusterInput, profiles: dict[str, Profile], pod_key: str, s
     snapshot.use_profile(profile)
     if snapshot.dra is not None and "DynamicResources" in profile.filters and snapshot.dra.has_claims(pod):
         return _explain_with_claims(snapshot, profile, simulated, pod)
-    evaluation = snapshot.evaluate(snapshot.class_of(pod))
-    report = _report(snapshot, profile, pod_key, evaluation)
     python_plugins = bool(profile.python_filters or profile.python_scores)
+    # with Python plugins the selection comes after their scores, drawing once as simulate's
+    evaluation = snapshot.evaluate(snapshot.class_of(pod), draw=not python_plugins)
+    report = _report(snapshot, profile, pod_key, evaluation)
     if python_plugins:
         _add_python_plugins(report, snapshot, profile, pod, evaluation)
     if extenders:
