@@ -11,6 +11,7 @@ is being fixed; the test that `make test` runs excludes nothing.
 
 from __future__ import annotations
 
+import copy
 import random
 from dataclasses import dataclass, field
 
@@ -31,6 +32,8 @@ FAMILIES_HELP = {
     "invalid": "objects the API server rejects",
     "dra": "DeviceClasses, ResourceSlices, ResourceClaims and templates, pods that claim devices (dra_scenarios.py)",
     "volumes": "PVs, claims, StorageClasses, CSI objects and pods mounting claims (volume_family.py)",
+    "twins": "copies of pending pods that differ only in their images (and tolerations): one class where the "
+             "profile reads neither (engine.pod_class.ClassSigner), drawn last",
     "preemption": "priorities, PodDisruptionBudgets and DefaultPreemption (its own scenario per seed, "
                   "preemption_scenarios.py)",
     "preemption-dra": "DefaultPreemption with claimed devices: claim-bearing preemptors, victims holding allocated "
@@ -121,7 +124,28 @@ def generate(seed: int, exclude: frozenset[str] | set[str] = frozenset()) -> dic
         objects = add_dra_sharing(seed, objects)  # consumable capacity, with random choices of its own
     if g.has("volumes"):  # after DRA: its pods are its own, they claim no devices
         objects += volume_objects(seed, nodes)
+    if g.has("twins"):  # its own random choices: the rest is unchanged
+        objects += _twins(random.Random(f"twins-{seed}"), objects)
     return {"objects": objects, "config": config}
+
+
+def _twins(rng: random.Random, objects: list[dict]) -> list[dict]:
+    """Copies of a few pending pods without claims or volumes, each with other container
+    images and, half the time, no tolerations."""
+    pending = [obj for obj in objects if obj.get("kind") == "Pod" and not obj["spec"].get("nodeName")
+               and not obj["spec"].get("resourceClaims") and not obj["spec"].get("volumes")]
+    if not pending or rng.random() >= 0.5:
+        return []
+    twins = []
+    for original in rng.sample(pending, min(len(pending), rng.randint(1, 3))):
+        twin = copy.deepcopy(original)
+        twin["metadata"]["name"] += "-twin"
+        for container in twin["spec"]["containers"]:
+            container["image"] = rng.choice(IMAGES)
+        if rng.random() < 0.5:
+            twin["spec"].pop("tolerations", None)
+        twins.append(twin)
+    return twins
 
 
 def _sizes(g: _Gen) -> tuple[int, int]:
