@@ -28,7 +28,7 @@ SYSTEM_DEFAULT_CONSTRAINTS = ((HOSTNAME, 3), (ZONE, 5))
 # What the engine reads of every pod whatever the profile: what a placed pod is to the pods
 # decided after it (its requests, ports, inter-pod terms and claims; its namespace, labels and
 # GPUs are in every key), and what the queue and DefaultPreemption read.
-PLACED_READS = frozenset({"requests", "nonzero_cpu", "nonzero_memory", "dra_served", "host_ports",
+ENGINE_READS = frozenset({"requests", "nonzero_cpu", "nonzero_memory", "dra_served", "host_ports",
                           "pod_affinity_required", "pod_affinity_preferred", "pod_anti_affinity_required",
                           "pod_anti_affinity_preferred", "volumes", "scheduler_name", "priority",
                           "priority_class_name", "preemption_policy", "scheduling_gates"})
@@ -41,7 +41,7 @@ class ClassSigner:
 
     def __init__(self, profile: Profile):
         enabled = {*profile.filters, *profile.prefilters, *(name for name, weight in profile.weights.items() if weight)}
-        read = set(PLACED_READS).union(*(BY_NAME[name].reads for name in enabled if name in BY_NAME))
+        read = set(ENGINE_READS).union(*(BY_NAME[name].reads for name in enabled if name in BY_NAME))
         self.spec_fields = tuple(sorted(read & SPEC_READS))
         self.reads_owner = "owner" in read
         self._parts: dict[int, tuple[PodSpecInfo, int]] = {}  # id(spec) -> (spec, its part's id)

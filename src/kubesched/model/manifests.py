@@ -87,13 +87,22 @@ def _load_file(file: str) -> list[Manifest]:
         if replicas is not None:
             return _replicated(replicas, file)
         documents = parse_yaml(data, file)
+    return _documents(documents, file)[0]
+
+
+def _documents(documents: list, file: str) -> tuple[list[Manifest], dict[int, Manifest]]:
+    """The manifests of a stream's documents, and by document index the manifest of each
+    document that is one object."""
     manifests: list[Manifest] = []
+    own: dict[int, Manifest] = {}
     for number, document in enumerate(documents, 1):
         if document is None:
             continue
-        place = f"document {number}" if len(documents) > 1 else ""
-        _flatten(document, file, place, manifests)
-    return manifests
+        before = len(manifests)
+        _flatten(document, file, f"document {number}" if len(documents) > 1 else "", manifests)
+        if len(manifests) == before + 1 and manifests[-1].obj is document:
+            own[number - 1] = manifests[-1]
+    return manifests, own
 
 
 def _listed(listed: ListItems, file: str) -> list[Manifest]:
@@ -110,19 +119,10 @@ def _listed(listed: ListItems, file: str) -> list[Manifest]:
 
 def _replicated(replicas: YamlDocuments, file: str) -> list[Manifest]:
     """The stream's manifests, each Pod document that repeats an earlier one linked to it."""
-    documents = replicas.documents
-    manifests: list[Manifest] = []
-    own: dict[int, Manifest] = {}  # document index → its manifest, for a document that is one object
-    for number, document in enumerate(documents, 1):
-        if document is None:
-            continue
-        before = len(manifests)
-        _flatten(document, file, f"document {number}" if len(documents) > 1 else "", manifests)
-        if len(manifests) == before + 1 and manifests[-1].obj is document:
-            own[number - 1] = manifests[-1]
-            first = replicas.like[number - 1]
-            if first != number - 1 and first in own:
-                manifests[-1].like = own[first]
+    manifests, own = _documents(replicas.documents, file)
+    for index, first in enumerate(replicas.like):
+        if first != index and index in own and first in own:
+            own[index].like = own[first]
     return manifests
 
 
