@@ -129,6 +129,9 @@ def generate(seed: int, exclude: frozenset[str] | set[str] = frozenset()) -> dic
     return {"objects": objects, "config": config}
 
 
+TWIN_SUFFIX = "-twin"
+
+
 def _twins(rng: random.Random, objects: list[dict]) -> list[dict]:
     """Copies of a few pending pods without claims or volumes, each with other container
     images and, half the time, no tolerations."""
@@ -139,7 +142,7 @@ def _twins(rng: random.Random, objects: list[dict]) -> list[dict]:
     twins = []
     for original in rng.sample(pending, min(len(pending), rng.randint(1, 3))):
         twin = copy.deepcopy(original)
-        twin["metadata"]["name"] += "-twin"
+        twin["metadata"]["name"] += TWIN_SUFFIX
         for container in twin["spec"]["containers"]:
             container["image"] = rng.choice(IMAGES)
         if rng.random() < 0.5:
@@ -754,6 +757,8 @@ def _pod_features(pod: dict) -> set[str]:
     found = set()
     if pod["metadata"]["name"].startswith("invalid-"):
         found.add("invalid")
+    if pod["metadata"]["name"].endswith(TWIN_SUFFIX):
+        found.add("twins")
     if "resources" in spec:
         found.add("pod-level-resources")
     if "runtimeClassName" in spec:
