@@ -55,18 +55,18 @@ def read_bytes(path: str) -> bytes:
         if info.st_size > MAX_INPUT_BYTES:
             raise InputError(f"too large: {info.st_size} bytes, the limit is {MAX_INPUT_BYTES}", file=path)
         os.set_blocking(fd, True)
-        return _bounded_read(handle, path)
+        return _bounded_read(handle, path, first=info.st_size + 1)  # one read, unless it grows
 
 
 def read_text(path: str) -> str:
     return decode(read_bytes(path), path)
 
 
-def _bounded_read(handle, path: str) -> bytes:
+def _bounded_read(handle, path: str, first: int = _CHUNK) -> bytes:
     chunks, size = [], 0
     while True:
         try:
-            chunk = handle.read(_CHUNK)
+            chunk = handle.read(first if not chunks else _CHUNK)
         except OSError as error:
             raise InputError(f"cannot read: {error.strerror}", file=path) from None
         if not chunk:

@@ -133,7 +133,7 @@ _CONTROLLER = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs", "uid
 def _simulate(path, monkeypatch, shortcut: bool):
     with monkeypatch.context() as patch:
         if not shortcut:
-            patch.setattr(manifests, "parse_list", lambda data: None)
+            patch.setattr(manifests, "parse_list", lambda data, batched=None: None)
         result = CliRunner().invoke(main, ["simulate", "-f", str(path), "-o", "json"], catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
 

@@ -1,7 +1,7 @@
 """The packages of kubesched import each other downwards only: an import graph read from the
 sources (every import, those inside functions too), checked for cycles between packages and
 against the layers below. A package here is a subpackage of kubesched or one of its top-level
-modules (errors, inputs, ...); `_core` and `_json_items` are the native modules."""
+modules (errors, inputs, ...); `_core`, `_json_items` and `_placements_json` are the native modules."""
 
 from __future__ import annotations
 

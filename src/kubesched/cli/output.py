@@ -34,25 +34,30 @@ class Output:
     file: str | None
 
     def emit(self, document, *, table: Callable[[], str], wide: Callable[[], str] | None = None,
-             names: Callable[[], list[str]] | None = None) -> None:
-        """Print (or write) the answer: `document` is what json and yaml show; the others render it."""
+             names: Callable[[], list[str]] | None = None, json: Callable[[], bytes] | None = None) -> None:
+        """Print (or write) the answer: `document` is what json and yaml show (or a function
+        making it, called only for yaml when `json` is given: the JSON bytes made another
+        way); the others render it."""
         chosen = self.format or ("json" if self.file else None)
+        as_json = json or (lambda: json_bytes(document))
         if self.file:
             if chosen == "json":  # bytes as orjson makes them, without a round trip through str
                 with open(self.file, "wb") as handle:
-                    handle.write(_json(document))
+                    handle.write(as_json())
                     handle.write(b"\n")
             else:
                 with open(self.file, "w", encoding="utf-8") as handle:
-                    handle.write(render(chosen, document, table, wide, names))
+                    handle.write(render(chosen, document, table, wide, names, as_json))
             click.echo(table())
         else:
-            click.echo(render(chosen, document, table, wide, names), nl=False)
+            click.echo(render(chosen, document, table, wide, names, as_json), nl=False)
 
 
-def render(chosen: str | None, document, table, wide, names) -> str:
+def render(chosen: str | None, document, table, wide, names, as_json: Callable[[], bytes] | None = None) -> str:
     if chosen == "json":
-        return _json(document).decode() + "\n"
+        return (as_json() if as_json else json_bytes(document)).decode() + "\n"
+    if callable(document):
+        document = document()
     if chosen == "yaml":
         plain = orjson.loads(orjson.dumps(document, option=orjson.OPT_SERIALIZE_NUMPY))
         return yaml.dump(plain, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1 << 16)
@@ -63,7 +68,7 @@ def render(chosen: str | None, document, table, wide, names) -> str:
     return text + "\n"
 
 
-def _json(document) -> bytes:
+def json_bytes(document) -> bytes:
     return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY)
 
 

@@ -6,7 +6,7 @@ import click
 
 from kubesched.cli.options import (cluster_inputs, cluster_options, cluster_paths, config_option, currency_option,
                                    load_profiles_and_extenders, report_option, require_served, scheduler_name_option, seed_option)
-from kubesched.cli.output import Output, output_options, table
+from kubesched.cli.output import Output, json_bytes, output_options, table
 from kubesched.cli.teardown import keep_until_exit
 from kubesched.cli.units import amount, percent
 from kubesched.model.cluster import read_cluster
@@ -14,6 +14,8 @@ from kubesched.model.manifests import paused_gc
 from kubesched.plan.snapshots import usage_by_node
 from kubesched.progress import Stages
 from kubesched.reports import reasons
+from kubesched.inputs import STDIN
+from kubesched.sim.batched import BatchedResult, simulate_batched
 from kubesched.sim.preempting import PREEMPTED_MODES
 from kubesched.sim.simulate import SimulationResult, simulate as run_simulation
 
@@ -44,12 +46,16 @@ def simulate(paths: tuple[str, ...], kubeconfig: str | None, context: str | None
         stages.begin("reading the manifests")
         inputs = cluster_inputs(paths, kubeconfig, context)  # before `paths` takes the snapshot's directory
         with cluster_paths(paths, kubeconfig, context) as paths:
-            cluster = read_cluster(paths)
-        require_served(cluster.pending_pods, profiles)
-        stages.begin(f"deciding {len(cluster.pending_pods)} pods on {len(cluster.nodes)} nodes")
-        result = run_simulation(cluster, profiles, seed, preempted, extenders)
+            # repeated pods as batches, decided without a record per pod where that answers
+            cluster = read_cluster(paths, batched=STDIN not in paths and not report_path)
+        stages.begin(f"deciding {len(cluster.pending_pods) + cluster.batched} pods on {len(cluster.nodes)} nodes")
+        result = simulate_batched(cluster, profiles, seed, extenders)
+        if result is None:
+            cluster.expand_batches()
+            require_served(cluster.pending_pods, profiles)
+            result = run_simulation(cluster, profiles, seed, preempted, extenders)
         view = SimulationView(result)
-        document = view.document()
+        document = view.document if isinstance(result, BatchedResult) else view.document()
     if report_path:
         from kubesched.reports import pages
         from kubesched.engine.cluster import ClusterSnapshot
@@ -60,25 +66,37 @@ def simulate(paths: tuple[str, ...], kubeconfig: str | None, context: str | None
                                 {"scheduler names": ", ".join(scheduler_names) or None, "seed": seed})
         with open(report_path, "w", encoding="utf-8") as handle:
             handle.write(pages.simulate_report(result, usage_by_node(before), currency, made))
-    out.emit(document, table=view.table, wide=view.wide, names=view.names)
+    out.emit(document, table=view.table, wide=view.wide, names=view.names, json=view.json)
     keep_until_exit(cluster, result, view)
 
 
 class SimulationView:
     """What the user sees of a simulation, in each output format."""
 
-    def __init__(self, result: SimulationResult):
+    def __init__(self, result: SimulationResult | BatchedResult):
         self.result = result
         self.summary = result.summary()
-        self.by_reason = reasons.group(p.message for p in result.placements if p.node is None)
+        unplaced = () if isinstance(result, BatchedResult) else (p.message for p in result.placements if p.node is None)
+        self.by_reason = reasons.group(unplaced)
         pod_count = result.snapshot.usage()[3]
         self.nodes_used = int((pod_count > 0).sum())
 
     def document(self) -> dict:
-        document = {"placements": [p.to_json() for p in self.result.placements], "summary": dict(self.summary)}
-        document["summary"]["nodesUsed"] = self.nodes_used
-        document["summary"]["unschedulableByReason"] = self.by_reason
+        document = self.document_without_placements()
+        document["placements"] = [p.to_json() for p in self.result.placements]
         return document
+
+    def document_without_placements(self) -> dict:
+        summary = {**self.summary, "nodesUsed": self.nodes_used, "unschedulableByReason": self.by_reason}
+        return {"placements": [], "summary": summary}
+
+    def json(self) -> bytes:
+        """The document as -o json writes it; a batched answer's placements written natively."""
+        if not isinstance(self.result, BatchedResult):
+            return json_bytes(self.document())
+        document = self.document_without_placements()
+        head, rest = json_bytes(document).split(b'"placements": []', 1)
+        return head + b'"placements": ' + self.result.placements_json() + rest
 
     def names(self) -> list[str]:
         return [f"pod/{p.pod}" for p in self.result.placements if p.node is not None]

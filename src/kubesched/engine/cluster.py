@@ -313,6 +313,11 @@ class ClusterSnapshot:
                   for pod, index, mask in zip(pods, chosen.tolist(), gpus) if index >= 0]
         return placed, (pods[decided - 1] if decided and chosen[decided - 1] < 0 else None)
 
+    def place_until_failure(self, classes: np.ndarray) -> np.ndarray:
+        """decide_until_failure's node indices only, for pods of `classes` in order; the last
+        is -1 when that pod fits nowhere."""
+        return self._engine.schedule_until_failure(classes)[0]
+
     def place(self, pods: list[Pod]) -> np.ndarray:
         """decide_queue's node indices only (-1: none), for counting placements in bulk."""
         return self._engine.schedule_queue(self.classes_of(pods))

@@ -24,6 +24,7 @@ from kubesched.model.objects import API_VERSIONS, check_api_version, check_objec
 from kubesched.model.objects import label as object_label
 from kubesched.model.pod_spec import PREEMPTION_POLICIES
 from kubesched.model.quantity import MAX_AMOUNT
+from kubesched.model.pod_batches import PodBatch, Refused, batched_pods, check_names, expand, has_finished
 from kubesched.model.pods import GLOBAL_DEFAULT, PodParser
 from kubesched.model.records import Node, Pod
 from kubesched.model.runtime_class import parse_runtime_classes
@@ -35,7 +36,6 @@ from kubesched.model.workloads import WORKLOAD_KINDS, deployment_replica_set, wo
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 MAX_USER_PRIORITY = 1_000_000_000  # higher values are reserved for system- classes
-FINISHED_PHASES = ("Succeeded", "Failed")
 _RAW_KINDS = ("Service", "ReplicaSet", "StatefulSet", "ReplicationController", "Deployment", "PodDisruptionBudget")
 KNOWN_KINDS = frozenset({"Node", "Pod", "Namespace", "PriorityClass", "RuntimeClass", *_RAW_KINDS, *WORKLOAD_KINDS,
                          *DRA_KINDS, *STORAGE_KINDS})
@@ -61,6 +61,14 @@ class ClusterInput:
     daemon_sets: list[Manifest] = field(default_factory=list)  # for the nodes a plan adds
     stopped_reading: bool = False  # `stop` said so before every pod was read
     node_objects: dict[str, dict] = field(default_factory=dict)  # name → the Node as read, for extenders
+    # read batched (kubesched.model.pod_batches): pending pods kept as batches, not in
+    # pending_pods, and how many they hold; `expand_batches` puts them there
+    pending_batches: list[PodBatch] = field(default_factory=list)
+    batched: int = 0
+
+    def expand_batches(self) -> None:
+        self.pending_pods = expand(self.pending_batches, self.pending_pods)
+        self.pending_batches, self.batched = [], 0
 
 
 def _stderr_warning(message: str) -> None:
@@ -68,11 +76,19 @@ def _stderr_warning(message: str) -> None:
 
 
 def read_cluster(paths: Iterable[str], *, warn: Callable[[str], None] = _stderr_warning,
-                 stop: Callable[[], bool] | None = None) -> ClusterInput:
+                 stop: Callable[[], bool] | None = None, batched: bool = False) -> ClusterInput:
     """`stop`, consulted now and then as pods are read, ends the reading early when it says
     so (a command's time limit): the cluster then holds the pods read so far and says
-    `stopped_reading`."""
+    `stopped_reading`. `batched`: pending pods of JSON Lists alike but for their names are
+    `pending_batches` (kubesched.model.pod_batches) where they read as the usual reading
+    reads them; anything wrong in the input is then said by the usual reading."""
+    paths = list(paths)
     with paused_gc():
+        if batched:
+            try:
+                return _read(load_manifests(paths, batched=True), warn, stop)
+            except (InputError, Refused):
+                pass
         return _read(load_manifests(paths), warn, stop)
 
 
@@ -113,11 +129,21 @@ def _read(manifests: list[Manifest], warn: Callable[[str], None], stop: Callable
     seen_pods: set[str] = set()
     orphans: list[Pod] = []
     read_as: dict[int, Pod] = {}  # id of a pod's manifest → its record, for the manifests `like` it
+    listing = None  # the List whose batches were read last
     for number, manifest in enumerate(manifests):
         if stop is not None and number % _STOP_EVERY == 0 and stop():
             cluster.stopped_reading = True
             break
         kind = manifest.obj["kind"]
+        if kind == "Pod" and manifest.shape is not None:
+            if manifest.shape.listing is not listing:  # the List's pod shapes, read at the first
+                listing = manifest.shape.listing
+                shapes = listing
+                templates = [parser.parse(m.obj, file=m.file) for m in shapes]
+                batches = batched_pods([m.shape for m in shapes], templates, len(cluster.pending_pods) + cluster.batched)
+                cluster.pending_batches.extend(batches)
+                cluster.batched += sum(map(len, batches))
+            continue
         if kind == "Pod":
             first = manifest.like
             like = read_as.get(id(first)) if first is not None else None
@@ -125,7 +151,7 @@ def _read(manifests: list[Manifest], warn: Callable[[str], None], stop: Callable
                 _add_pod(cluster, parser.renamed(like, manifest.obj, file=manifest.file), node_names, seen_pods,
                          orphans)
                 continue
-            if _finished(manifest.obj):
+            if has_finished(manifest.obj):
                 finished += 1
                 continue
             pod = read_as[id(manifest)] = parser.parse(manifest.obj, file=manifest.file)
@@ -148,12 +174,15 @@ def _read(manifests: list[Manifest], warn: Callable[[str], None], stop: Callable
             if cluster.stopped_reading:
                 break
 
+    if cluster.pending_batches:
+        check_names(cluster.pending_batches, seen_pods)
     _check_node_totals(cluster)
     storage = [m for m in manifests if m.obj["kind"] in STORAGE_KINDS] if STORAGE_KINDS.keys() & by_kind.keys() else []
     cluster.storage = read_storage(add_controller_claims(storage, set_claims, cluster))
     cluster.dra = read_dra_objects(by_kind)
-    check_pod_claims([*cluster.bound_pods, *cluster.pending_pods])
-    for pod in (*cluster.bound_pods, *cluster.pending_pods):
+    templates = [batch.template for batch in cluster.pending_batches]
+    check_pod_claims([*cluster.bound_pods, *cluster.pending_pods, *templates])
+    for pod in (*cluster.bound_pods, *cluster.pending_pods, *templates):
         if pod.namespace not in cluster.namespaces:
             cluster.namespaces[pod.namespace] = {NAMESPACE_NAME_LABEL: pod.namespace}
     for kind in sorted(set(by_kind) - KNOWN_KINDS):
@@ -180,7 +209,7 @@ def _add_pod(cluster: ClusterInput, pod: Pod, node_names: set[str], seen: set[st
             return
         cluster.bound_pods.append(pod)
     else:
-        pod.index = len(cluster.pending_pods)
+        pod.index = len(cluster.pending_pods) + cluster.batched
         cluster.pending_pods.append(pod)
 
 
@@ -220,11 +249,6 @@ def _check_node_totals(cluster: ClusterInput) -> None:
                                  f"{MAX_AMOUNT}, the largest amount", file=pod.source or None, obj=f"Pod {pod.key}",
                                  field="spec.nodeName")
             node_totals[resource] = total
-
-
-def _finished(obj: dict) -> bool:
-    status = obj.get("status")
-    return isinstance(status, dict) and status.get("phase") in FINISHED_PHASES
 
 
 def _read_nodes(manifests: Iterable[Manifest], cluster: ClusterInput) -> set[str]:

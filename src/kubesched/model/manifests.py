@@ -14,10 +14,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import numpy as np
+
 from kubesched.errors import InputError
 from kubesched.inputs import STDIN, parse_json, parse_yaml, read_bytes
 from kubesched.model.fields import describe
 from kubesched.model.json_lists import ListItems, parse_list
+from kubesched.model.pod_batches import ListedShape, batchable
 from kubesched.model.yaml_replicas import YamlDocuments, parse_replicas
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -31,18 +34,21 @@ class Manifest:
     # An earlier item of the same JSON List whose text is this one's but for the name
     # (kubesched.model.json_lists): a pod reads as that one does, renamed.
     like: Manifest | None = None
+    shape: ListedShape | None = None  # read batched: the items of this first one's shape
 
     @property
     def kind(self) -> str:
         return self.obj["kind"]
 
 
-def load_manifests(paths: Iterable[str]) -> list[Manifest]:
+def load_manifests(paths: Iterable[str], batched: bool = False) -> list[Manifest]:
+    """`batched`: a JSON List of pods alike but for their names is the manifests of the first
+    of each shape, each with its `shape` (kubesched.model.pod_batches)."""
     manifests: list[Manifest] = []
     with paused_gc():
         for path in paths:
             for file in _files(path):
-                manifests.extend(_load_file(file))
+                manifests.extend(_load_file(file, batched))
     return manifests
 
 
@@ -75,12 +81,12 @@ def _files(path: str) -> list[str]:
     return [path]  # read_bytes says what is wrong with a path that is not a readable file
 
 
-def _load_file(file: str) -> list[Manifest]:
+def _load_file(file: str, batched: bool = False) -> list[Manifest]:
     data = read_bytes(file)
     if file.endswith(".json"):
-        listed = parse_list(data)
+        listed = parse_list(data, batchable if batched else None)
         if listed is not None:
-            return _listed(listed, file)
+            return _shapes(listed, file) if listed.shapes is not None else _listed(listed, file)
         documents = [parse_json(data, file)]
     else:
         replicas = parse_replicas(data, file)
@@ -114,6 +120,23 @@ def _listed(listed: ListItems, file: str) -> list[Manifest]:
         for index, first in enumerate(listed.like):
             if first != index and manifests[index].obj is items[index] and manifests[first].obj is items[first]:
                 manifests[index].like = manifests[first]
+    return manifests
+
+
+def _shapes(listed: ListItems, file: str) -> list[Manifest]:
+    """The manifests of the first item of each shape, each Pod's with its shape's items (their
+    places among the List's pods, as the pods are numbered)."""
+    manifests: list[Manifest] = []
+    _flatten(listed.document, file, "", manifests)
+    pods = [(m, shape) for m, shape in zip(manifests, listed.shapes) if shape is not None]
+    is_pod = np.zeros(len(listed.like), dtype=np.int64)
+    for _, shape in pods:
+        is_pod[shape] = 1
+    rank = np.cumsum(is_pod) - 1
+    listing = [m for m, _ in pods]  # the List's pod shapes, read together
+    for manifest, shape in pods:
+        names = np.ascontiguousarray(listed.spans[shape, 2:4])
+        manifest.shape = ListedShape(listing, rank[shape], names, listed.data)
     return manifests
 
 

@@ -42,18 +42,25 @@ class SimulationResult:
         reasons: dict[str, int] = {}
         for message in unplaced:
             reasons[message] = reasons.get(message, 0) + 1
-        summary = {
-            "nodes": self.snapshot.node_count,
-            "pods": len(final),
-            "placed": placed,
-            "unschedulable": len(unplaced),
-            "unschedulableByMessage": reasons,
-            "utilization": utilization(self.snapshot),
-        }
-        if self.preemption is not None:
-            summary["preemptions"] = self.preemption.preemptions
-            summary["evicted"] = len(evicted)
-        return summary
+        preemption = (self.preemption.preemptions, len(evicted)) if self.preemption is not None else None
+        return summary_of(self.snapshot, len(final), placed, reasons, preemption)
+
+
+def summary_of(snapshot: ClusterSnapshot, pods: int, placed: int, reasons: dict[str, int],
+               preemption: tuple[int, int] | None) -> dict:
+    """The answer's summary; `reasons`: the unplaced pods per message; `preemption`:
+    (preemptions, pods evicted) when a profile preempts."""
+    summary = {
+        "nodes": snapshot.node_count,
+        "pods": pods,
+        "placed": placed,
+        "unschedulable": sum(reasons.values()),
+        "unschedulableByMessage": reasons,
+        "utilization": utilization(snapshot),
+    }
+    if preemption is not None:
+        summary["preemptions"], summary["evicted"] = preemption
+    return summary
 
 
 def utilization(snapshot: ClusterSnapshot) -> dict:
