@@ -6,7 +6,12 @@ cluster, profile and seed, and answers with the same records.
 - `evaluate(pod)`: an `Evaluation` (explain's question) without placing the pod: each node's
   first failing filter and, on a feasible node, its total and each score plugin's weighted
   score (after normalisation, as explain reports it; 0 where the plugin skipped the pod);
-- `fit(pod, cap)`: how many copies of the pod fit one after another, per node (plan fit's).
+- `fit(pod, cap)`: how many copies of the pod fit one after another, per node (plan fit's);
+- `forget(pod, node, gpus)`: a placed pod leaves its node and the GPUs it took;
+- `gpu_nodes()`: each node's free milli per GPU and fragmentation amount.
+
+GPU sharing (kubesched.model.gpu): a `Decided` names the GPUs the pod took, and the cluster
+carries FGD's typical pods (simulate computes its own from the pods it reads).
 
 A profile may name Python plugins (engine/python_plugins.py, e.g. tests/python_test_plugins.py):
 the engine decides through them as simulate does, and the reference calls the same plugin
@@ -14,7 +19,11 @@ objects after its own filters and scores.
 
 The reference breaks ties at the first best node; a seeded engine draws among them. The
 reference side then follows the engine's draw where it is one of the tied best nodes
-(`follow`), and `Decided.best` tells the caller which nodes tied."""
+(`follow`), and `Decided.best` tells the caller which nodes tied. A seeded engine under the
+Random GPU selection draws the GPU of a pod sharing one; the reference takes the engine's
+GPUs where they are one of those it may draw (`decide`'s `follow_gpus`), its own otherwise. The bound
+pods' GPUs are chosen without a draw, so a seeded cluster under that selection has no
+bound GPU pods."""
 
 from __future__ import annotations
 
@@ -26,7 +35,9 @@ from kubesched.engine.python_plugins import decide_with_python_plugins, run_pyth
 from kubesched.framework.cluster_objects import ClusterObjects
 from kubesched.framework.profile import Profile
 from kubesched.framework.python_plugins import load_plugin
+from kubesched.framework.typical_pods import TypicalPod
 from kubesched.model.cluster import ClusterInput
+from kubesched.model.gpu import indices_of, mask_of
 from kubesched.model.records import Node, Pod
 from tests.reference.reference import ReferenceScheduler
 
@@ -36,6 +47,7 @@ class Cluster:
     nodes: list[Node]
     bound: list[Pod]
     objects: ClusterObjects = field(default_factory=ClusterObjects)
+    typical_pods: tuple[TypicalPod, ...] = ()  # FGD's
 
     def as_input(self, pending: list[Pod]) -> ClusterInput:
         """The cluster as `simulate`, `explain` and `plan fit` read it from files."""
@@ -54,6 +66,7 @@ class Decided:
     best: tuple[str, ...] = ()  # the reference only: the tied best nodes
     volumes: tuple = ()  # the reference only: (claim, PV or None: provisioned, capacity) it bound
     worded_failure: str = ""  # the engine only: the message its reason histogram (Decision.failure) words
+    gpus: tuple[int, ...] = ()  # the GPUs it took on its node
 
 
 @dataclass(frozen=True)
@@ -83,6 +96,8 @@ class Evaluation:
 class EngineSide:
     def __init__(self, cluster: Cluster, profile: Profile, seed: int | None = None):
         self.snapshot = ClusterSnapshot(cluster.nodes, profile, seed=seed, objects=cluster.objects)
+        if cluster.typical_pods:
+            self.snapshot.set_gpu_typical(list(cluster.typical_pods))
         self.snapshot.add_bound(cluster.bound)
 
     def decide_queue(self, pods: list[Pod]) -> list[Decided]:
@@ -91,15 +106,16 @@ class EngineSide:
             decisions = [decide_with_python_plugins(s, pod) for pod in pods]
         else:
             decisions = s.decide_queue(pods)
-        return [Decided(d.pod.key, d.node, d.message, worded_failure=s.failure_message(d.failure) if d.failure else "")
-                for d in decisions]
+        return [self._decided(d) for d in decisions]
 
     def decide(self, pod: Pod, nominated=()) -> Decided:
         """Decide one pod, assumed where it lands; `nominated`: (class id, node index) of the
         pods nominated to nodes it yields to (the live nominator's `yield_to`)."""
-        s = self.snapshot
-        d = s.decide(pod, list(nominated) if nominated else None)
-        return Decided(pod.key, d.node, d.message, worded_failure=s.failure_message(d.failure) if d.failure else "")
+        return self._decided(self.snapshot.decide(pod, list(nominated) if nominated else None))
+
+    def _decided(self, d) -> Decided:
+        worded = self.snapshot.failure_message(d.failure) if d.failure else ""
+        return Decided(d.pod.key, d.node, d.message, worded_failure=worded, gpus=indices_of(d.gpus))
 
     def evaluate(self, pod: Pod) -> Evaluation:
         """With Python plugins as explain reports them: a node one rejects fails that plugin
@@ -127,9 +143,13 @@ class EngineSide:
         weights = dict(self.snapshot.profile.python_scores)
         return {name: weights[name] * score for name, score in verdict.scores.items()} if verdict is not None else {}
 
-    def assume(self, pod: Pod, node: str) -> None:
-        """The pod counts on the node (placed there by another decider)."""
-        self.snapshot.assume(self.snapshot.class_of(pod), self.snapshot.node_index[node])
+    def assume(self, pod: Pod, node: str, gpus: tuple[int, ...] = ()) -> None:
+        """The pod counts on the node (placed there by another decider), on these GPUs."""
+        s = self.snapshot
+        if gpus:
+            s.assume_on_gpus(s.class_of(pod), s.node_index[node], mask_of(gpus))
+        else:
+            s.assume(s.class_of(pod), s.node_index[node])
 
     def _weighted(self, e: dict, node: int) -> dict[str, int]:
         """The node's weighted score per plugin, as explain reports them."""
@@ -141,12 +161,20 @@ class EngineSide:
         placed.pop(None, None)
         return dict(placed)
 
+    def forget(self, pod: Pod, node: str, gpus: tuple[int, ...]) -> None:
+        s = self.snapshot
+        s.forget_on_gpus(s.class_of(pod), s.node_index[node], mask_of(gpus))
+
+    def gpu_nodes(self) -> dict[str, tuple[list[int], float]]:
+        engine = self.snapshot._engine
+        return {name: (engine.gpu_free(i), engine.gpu_frag(i)) for i, name in enumerate(self.snapshot.node_names)}
+
 
 class ReferenceSide:
     def __init__(self, cluster: Cluster, profile: Profile, seed: int | None = None):
         paths = [*profile.python_filters, *(name for name, _ in profile.python_scores)]
         self.reference = ReferenceScheduler(cluster.nodes, profile, cluster.bound, cluster.objects,
-                                            {path: load_plugin(path) for path in paths})
+                                            {path: load_plugin(path) for path in paths}, cluster.typical_pods)
         self.seeded = seed is not None
 
     def decide_queue(self, pods: list[Pod], follow: list[str | None] | None = None) -> list[Decided]:
@@ -155,7 +183,7 @@ class ReferenceSide:
         for i, pod in enumerate(pods):
             choice = follow[i] if follow is not None and self.seeded else None
             d = self.reference.decide(pod, choice=choice)
-            result.append(Decided(pod.key, d.node, d.message, tuple(d.best)))
+            result.append(Decided(pod.key, d.node, d.message, tuple(d.best), gpus=d.gpus))
         return result
 
     def evaluate(self, pod: Pod, follow: str | None = None) -> Evaluation:
@@ -165,12 +193,15 @@ class ReferenceSide:
         verdicts = self._verdicts(pod)
         return self._evaluation(verdicts, self.reference.evaluate(pod), follow)
 
-    def decide(self, pod: Pod, follow: str | None = None, nominated=()) -> tuple[Decided, Evaluation]:
+    def decide(self, pod: Pod, follow: str | None = None, nominated=(), follow_gpus: tuple[int, ...] | None = None
+               ) -> tuple[Decided, Evaluation]:
         """Decide one pod (placing it), and how it was evaluated before; `nominated`: (pod,
         node name) of the pods nominated to nodes (those of its priority or above it yields to)."""
         verdicts = self._verdicts(pod, nominated)
-        d = self.reference.decide(pod, choice=follow if self.seeded else None, nominated=nominated)
-        return Decided(pod.key, d.node, d.message, tuple(d.best), tuple(d.volumes)), self._evaluation(verdicts, d, follow)
+        d = self.reference.decide(pod, choice=follow if self.seeded else None, nominated=nominated,
+                                  drawn_gpus=follow_gpus if self.seeded else None)
+        decided = Decided(pod.key, d.node, d.message, tuple(d.best), tuple(d.volumes), gpus=d.gpus)
+        return decided, self._evaluation(verdicts, d, follow)
 
     def _verdicts(self, pod: Pod, nominated=()) -> dict[str, tuple[str | None, tuple[str, ...]]]:
         result = {}
@@ -195,6 +226,12 @@ class ReferenceSide:
             placed[node] += 1
         return dict(placed)
 
+    def forget(self, pod: Pod, node: str) -> None:
+        self.reference.forget(pod, node)
+
+    def gpu_nodes(self) -> dict[str, tuple[list[int], float]]:
+        return {s.node.name: (list(s.gpu_free), self.reference.frag(s)) for s in self.reference.states}
+
 
 def sides(cluster: Cluster, profile: Profile, seed: int | None = None) -> tuple[EngineSide, ReferenceSide]:
     return EngineSide(cluster, profile, seed), ReferenceSide(cluster, profile, seed)
@@ -203,7 +240,7 @@ def sides(cluster: Cluster, profile: Profile, seed: int | None = None) -> tuple[
 def assert_same_queue(got: list[Decided], want: list[Decided], seeded: bool, context=()) -> None:
     """The engine's decisions against the reference's (which followed the engine's draws):
     the same node, one of the tied best when seeded, the first of them when not; the same
-    message where the pod fits nowhere."""
+    message where the pod fits nowhere; the same GPUs where it lands."""
     assert [d.pod for d in got] == [d.pod for d in want]
     for g, w in zip(got, want):
         if w.node is None:
@@ -213,6 +250,7 @@ def assert_same_queue(got: list[Decided], want: list[Decided], seeded: bool, con
             assert g.node in w.best, (g.pod, w.best, context)
             if not seeded:
                 assert g.node == w.best[0], (g.pod, w.best, context)
+            assert g.gpus == w.gpus, ("GPUs taken", g.pod, g.node, context)
 
 
 def assert_same_evaluation(got: Evaluation, want: Evaluation, seeded: bool, context=()) -> None:
@@ -232,3 +270,10 @@ def assert_same_evaluation(got: Evaluation, want: Evaluation, seeded: bool, cont
         assert got.selected in want.best, (got.selected, want.best, context)
         if not seeded:
             assert got.selected == want.best[0], context
+
+
+def assert_same_gpu_nodes(got: dict, want: dict, context=()) -> None:
+    """Every node's free milli per GPU and fragmentation amount (to the last bit)."""
+    for name, (free, frag) in got.items():
+        assert free == want[name][0], ("free GPU milli", name, context)
+        assert frag == want[name][1], ("fragmentation", name, context)

@@ -1,24 +1,40 @@
-"""The core's GPU sharing (src/_core/gpu.cpp) against the pure-Python reference
-(tests/reference/gpu_policies.py), decision by decision, on random small GPU clusters: for every
-policy of the FGD paper and mixes of them, the chosen node, the GPUs taken there, and the
-fragmentation of every node afterwards."""
+"""The core's GPU sharing (src/_core/gpu.cpp) decides as the pure-Python reference
+(tests/reference/reference.py with gpu_policies.py), through tests/side_by_side.py, on random
+small GPU clusters: for every policy of the FGD paper, ours and mixes of them, each pod's
+node and the GPUs it takes there, upstream's message where it fits nowhere, each node's
+verdict and each plugin's weighted score as explain evaluates it, and every node's free milli
+per GPU and fragmentation after each decision, with pods leaving their GPUs between
+decisions. With a seed the engine draws among tied nodes (RandomScore ties them all) and,
+under the Random selection, the GPU of a pod sharing one: each draw must be one the
+reference may make. GPU pods also go through the default profile's plugins, their failures
+among the others'."""
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from dataclasses import dataclass, replace
+
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from kubesched.plugins import CORE_FILTERS
 from kubesched.framework.profile import Profile
 from kubesched.framework.typical_pods import TypicalPod, shape_of, typical_pods
-from kubesched.model.gpu import gpu_request, indices_of, mask_of
+from kubesched.model.gpu import GPU_RESOURCE
 from kubesched.model.nodes import parse_node
 from kubesched.model.pods import PodParser
-from kubesched.engine.cluster import ClusterSnapshot
-from tests.reference.gpu_policies import GPU_PLUGINS, GpuReference
+from kubesched.model.records import Pod
+from kubesched.plugins import CORE_FILTERS
+from tests.reference.gpu_policies import GPU_PLUGINS
 from tests.resources import resources
+from tests.side_by_side import (Cluster, EngineSide, assert_same_evaluation, assert_same_gpu_nodes,
+                                assert_same_queue, sides)
+
+from .strategies import scenarios as default_scenarios
 
 MODELS = ("A", "B", "C")
+PLUGINS = "tests.python_test_plugins"
+PYTHON_PLUGINS = (((), ()), ((f"{PLUGINS}:HashedFilter",), ((f"{PLUGINS}:HashedScore", 2),)))  # (filters, scores)
+SELECTIONS = ("", "Best", "Worst", "FGD", "FGDCapacity", "Random")
+INSUFFICIENT_GPUS = f"Insufficient {GPU_RESOURCE}"
 
 
 @st.composite
@@ -31,7 +47,7 @@ def gpu_nodes(draw):
                        "pods": str(draw(st.integers(2, 12)))}
         labels = {}
         if gpus:
-            allocatable["kubesched.io/gpu"] = str(gpus)
+            allocatable[GPU_RESOURCE] = str(gpus)
             labels["kubesched.io/gpu-model"] = draw(st.sampled_from(MODELS))
         nodes.append(parse_node({"metadata": {"name": f"node-{i}", "labels": labels},
                                  "status": {"allocatable": allocatable}}))
@@ -39,37 +55,42 @@ def gpu_nodes(draw):
 
 
 @st.composite
-def gpu_pods(draw):
-    parser = PodParser()
-    pods = []
-    for i in range(draw(st.integers(1, 24))):
-        annotations = {}
-        requests = {"cpu": f"{draw(st.sampled_from((250, 500, 1000, 2000, 4000, 8000, 16000, 30000)))}m",
-                    "memory": f"{draw(st.sampled_from((1, 2, 8, 32)))}Gi"}
-        kind = draw(st.sampled_from(("none", "share", "share", "whole", "extended")))
-        if kind == "share":
-            annotations["kubesched.io/gpu-milli"] = str(draw(st.sampled_from((100, 250, 300, 470, 500, 650, 810, 999))))
-        elif kind == "whole":
-            annotations["kubesched.io/gpu-count"] = str(draw(st.sampled_from((1, 1, 2, 4, 8))))
-        elif kind == "extended":
-            requests["kubesched.io/gpu"] = str(draw(st.sampled_from((1, 2))))
-        if kind != "none" and draw(st.booleans()):
-            annotations["kubesched.io/gpu-models"] = "|".join(draw(st.lists(st.sampled_from(MODELS), min_size=1,
-                                                                             max_size=2, unique=True)))
-        pods.append(parser.parse({"metadata": {"name": f"pod-{i}", "annotations": annotations},
-                                  "spec": {"containers": [{"name": "c", "image": "x", "resources": resources(requests)}]}}))
-    return pods
+def gpu_annotations(draw) -> tuple[dict, int]:
+    """A GPU request as annotations, or whole GPUs as the extended resource (its count, else 0)."""
+    annotations, whole = {}, 0
+    kind = draw(st.sampled_from(("none", "share", "share", "whole", "extended")))
+    if kind == "share":
+        annotations["kubesched.io/gpu-milli"] = str(draw(st.sampled_from((100, 250, 300, 470, 500, 650, 810, 999))))
+    elif kind == "whole":
+        annotations["kubesched.io/gpu-count"] = str(draw(st.sampled_from((1, 1, 2, 4, 8))))
+    elif kind == "extended":
+        whole = draw(st.sampled_from((1, 2)))
+    if kind != "none" and draw(st.booleans()):
+        annotations["kubesched.io/gpu-models"] = "|".join(draw(st.lists(st.sampled_from(MODELS), min_size=1,
+                                                                         max_size=2, unique=True)))
+    return annotations, whole
 
 
 @st.composite
-def gpu_profiles(draw):
-    if draw(st.booleans()):
-        weights = {draw(st.sampled_from(GPU_PLUGINS)): 1}
-    else:
-        chosen = draw(st.lists(st.sampled_from(GPU_PLUGINS), min_size=1, max_size=3, unique=True))
-        weights = {name: draw(st.integers(1, 5)) for name in chosen}
-    selection = draw(st.sampled_from(("", "Best", "Worst", "FGD", "FGDCapacity", "Random")))
-    return Profile(filters=CORE_FILTERS, weights=weights, gpu_selection=selection)
+def gpu_pods(draw, prefix="pod", max_size=24):
+    parser = PodParser()
+    pods = []
+    for i in range(draw(st.integers(1, max_size))):
+        requests = {"cpu": f"{draw(st.sampled_from((250, 500, 1000, 2000, 4000, 8000, 16000, 30000)))}m",
+                    "memory": f"{draw(st.sampled_from((1, 2, 8, 32)))}Gi"}
+        annotations, whole = draw(gpu_annotations())
+        if whole:
+            requests[GPU_RESOURCE] = str(whole)
+        container = {"name": "c", "image": "x", "resources": resources(requests)}
+        pods.append(parser.parse({"metadata": {"name": f"{prefix}-{i}", "annotations": annotations},
+                                  "spec": {"containers": [container]}}))
+    return pods
+
+
+def gpu_weights():
+    return st.one_of(st.sampled_from(GPU_PLUGINS).map(lambda name: {name: 1}),
+                     st.lists(st.sampled_from(GPU_PLUGINS), min_size=1, max_size=3, unique=True).flatmap(
+                         lambda chosen: st.fixed_dictionaries({name: st.integers(1, 5) for name in chosen})))
 
 
 @st.composite
@@ -85,98 +106,144 @@ def typical_lists(draw, pods):
             for cpu, milli, count, models, weight in items if milli < 1000 or count]
 
 
+@dataclass
+class GpuScenario:
+    cluster: Cluster
+    pending: list[Pod]
+    profile: Profile
+    seed: int | None
+
+
+def bound_allowed(profile: Profile, seed: int | None) -> bool:
+    """Bound pods' GPUs are chosen without a draw (tests/side_by_side.py)."""
+    return seed is None or profile.gpu_select() != "Random"
+
+
 @st.composite
-def scenarios(draw):
+def scenarios(draw, weights=gpu_weights(), seeds=st.one_of(st.none(), st.integers(0, 2**31))):
     nodes = draw(gpu_nodes())
-    pods = draw(gpu_pods())
-    return nodes, pods, draw(gpu_profiles()), draw(typical_lists(pods))
+    pending = draw(gpu_pods())
+    profile = Profile(filters=CORE_FILTERS, weights=draw(weights), gpu_selection=draw(st.sampled_from(SELECTIONS)))
+    seed = draw(seeds)
+    bound = []
+    if bound_allowed(profile, seed) and draw(st.booleans()):
+        bound = [replace(pod, node_name=draw(st.sampled_from(nodes)).name)
+                 for pod in draw(gpu_pods(prefix="bound", max_size=4))]
+    cluster = Cluster(nodes, bound, typical_pods=tuple(draw(typical_lists(pending))))
+    return GpuScenario(cluster, pending, profile, seed)
+
+
+def decide_side_by_side(scenario: GpuScenario, leaving: list[int]) -> None:
+    """The engine decides the queue in runs (as `simulate`), a twin evaluates each pod first
+    (as `explain`) then assumes it on the node and GPUs the queue chose; between runs a placed
+    pod may leave its node and GPUs (`leaving`: odd at step i, before pod i)."""
+    seed = scenario.seed
+    seeded = seed is not None
+    engine, reference = sides(scenario.cluster, scenario.profile, seed)
+    explainer = EngineSide(scenario.cluster, scenario.profile, seed)
+    placed = []
+    runs, run = [], []
+    for step, pod in enumerate(scenario.pending):
+        if run and step < len(leaving) and leaving[step] % 2:
+            runs.append((run, leaving[step]))
+            run = []
+        run.append(pod)
+    runs.append((run, 0))
+    for run, leaves in runs:
+        for pod, decided in zip(run, engine.decide_queue(run)):
+            context = (pod.key, seed)
+            evaluation = explainer.evaluate(pod)
+            want, want_evaluation = reference.decide(pod, follow=decided.node, follow_gpus=decided.gpus)
+            if len(want.best) > 1:
+                event("tie among the best nodes" + (" (seeded)" if seeded else ""))
+            if INSUFFICIENT_GPUS in want.message:
+                event("the GPUs fit nowhere")
+            assert_same_evaluation(evaluation, want_evaluation, seeded, context)
+            assert_same_queue([decided], [want], seeded, context)
+            if decided.node is not None:
+                explainer.assume(pod, decided.node, decided.gpus)
+                placed.append((pod, decided.node, decided.gpus))
+            assert_same_gpu_nodes(explainer.gpu_nodes(), reference.gpu_nodes(), context)
+        assert_same_gpu_nodes(engine.gpu_nodes(), reference.gpu_nodes(), "after the run")
+        if leaves and placed:
+            event("a pod leaves its GPUs")
+            gone, node, gpus = placed.pop(leaves % len(placed))
+            engine.forget(gone, node, gpus)
+            explainer.forget(gone, node, gpus)
+            reference.forget(gone, node)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scenarios())
-def test_core_places_like_the_reference(scenario):
-    nodes, pods, profile, typical = scenario
-    snapshot = ClusterSnapshot(nodes, profile, None)
-    snapshot._engine.set_gpu_typical_pods(typical)
-    decisions = snapshot.decide_queue(pods)
-    reference = GpuReference(nodes, profile, typical)
-    for pod, node, mask in zip(pods, (d.index for d in decisions), (d.gpus for d in decisions)):
-        expected_node, expected_gpus = reference.decide(pod)
-        assert node == expected_node, pod.key
-        assert indices_of(mask) == tuple(sorted(expected_gpus)), pod.key
-    for i in range(len(nodes)):
-        assert snapshot._engine.gpu_free(i) == reference.nodes[i].free
-        assert snapshot._engine.gpu_frag(i) == reference.frag(i)
+@given(scenarios(), st.lists(st.integers(0, 1000), max_size=12))
+def test_gpu_policies_decide_as_the_reference(scenario, leaving):
+    decide_side_by_side(scenario, leaving)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scenarios())
-def test_raw_scores_match_the_reference(scenario):
-    """Every GPU plugin's raw score on every feasible node, before each decision."""
-    nodes, pods, profile, typical = scenario
-    everything = Profile(filters=CORE_FILTERS, weights={name: 1 for name in GPU_PLUGINS},
-                         gpu_selection=profile.gpu_select())
-    snapshot = ClusterSnapshot(nodes, everything, None)
-    snapshot._engine.set_gpu_typical_pods(typical)
-    reference = GpuReference(nodes, everything, typical)
-    for pod in pods:
-        evaluation = snapshot.evaluate(snapshot.class_of(pod))
-        for i, node in enumerate(reference.nodes):
-            feasible = reference.fits(pod, node)
-            assert (evaluation["total"][i] >= 0) == feasible
-            if feasible:
-                for plugin in GPU_PLUGINS:
-                    assert evaluation["raw"][plugin][i] == reference.raw(plugin, pod, node), plugin
-        node, gpus = reference.decide(pod)
-        assert [d.index for d in snapshot.decide_queue([pod])] == [node]
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(weights=st.just({name: 1 for name in GPU_PLUGINS})))
+def test_every_gpu_score_matches_the_reference(scenario):
+    """Every GPU plugin at weight 1: each one's score on each feasible node is its raw
+    score (BestFitScore's min-max normalised)."""
+    decide_side_by_side(scenario, [])
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(gpu_nodes(), gpu_pods(), st.integers(0, 2**31))
-def test_random_policy_picks_only_feasible_nodes_and_gpus(nodes, pods, seed):
-    """With a seed the Random policy draws its node and GPU; each draw must be a legal one."""
-    profile = Profile(filters=CORE_FILTERS, weights={"RandomScore": 1})
-    snapshot = ClusterSnapshot(nodes, profile, seed)
-    decisions = snapshot.decide_queue(pods)
-    reference = GpuReference(nodes, profile)
-    for pod, node, mask in zip(pods, (d.index for d in decisions), (d.gpus for d in decisions)):
-        feasible = [i for i, n in enumerate(reference.nodes) if reference.fits(pod, n)]
-        if not feasible:
-            assert node == -1
-            continue
-        assert node in feasible
-        gpu = gpu_request(pod)
-        gpus = indices_of(mask)
-        assert len(gpus) == gpu.count
-        assert all(reference.nodes[node].free[g] >= gpu.milli for g in gpus)
-        if gpu.count and not gpu.shares:
-            assert gpus == reference.gpus_for(pod, reference.nodes[node])
-        reference.place(pod, node, gpus)
+@given(scenarios(weights=st.just({"RandomScore": 1}), seeds=st.integers(0, 2**31)))
+def test_random_policy_draws_only_feasible_nodes_and_gpus(scenario):
+    """RandomScore alone, seeded: every feasible node ties, and the Random selection (the
+    heaviest plugin's, unless another is asked for) draws the GPU of a pod sharing one."""
+    decide_side_by_side(scenario, [])
 
 
-@settings(max_examples=80)
-@given(scenarios(), st.lists(st.integers(0, 1000), max_size=12))
-def test_pods_leaving_between_decisions_give_back_their_gpus(scenario, leaving):
-    """Pods sharing GPUs leave between decisions (forget_on_gpus with the GPUs they took):
-    the next decisions, the GPUs taken, and every node's free GPUs and fragmentation stay
-    the reference's."""
-    nodes, pods, profile, typical = scenario
-    snapshot = ClusterSnapshot(nodes, profile, None)
-    snapshot._engine.set_gpu_typical_pods(typical)
-    reference = GpuReference(nodes, profile, typical)
-    placed = []
-    for step, pod in enumerate(pods):
-        if step < len(leaving) and leaving[step] % 2 and placed:
-            gone, node, gpus = placed.pop(leaving[step] % len(placed))
-            snapshot.forget_on_gpus(snapshot.class_of(gone), node, mask_of(gpus))
-            reference.remove(gone, node, gpus)
-        node = snapshot._engine.schedule(snapshot.class_of(pod))
-        expected_node, expected_gpus = reference.decide(pod)
-        assert node == expected_node, pod.key
-        gpus = indices_of(snapshot.last_gpu_mask) if node >= 0 else ()
-        assert gpus == tuple(sorted(expected_gpus)), pod.key
-        if node >= 0:
-            placed.append((pod, node, gpus))
-        for i in range(len(nodes)):
-            assert snapshot._engine.gpu_free(i) == reference.nodes[i].free
-            assert snapshot._engine.gpu_frag(i) == reference.frag(i)
+# -- GPU pods among the default profile's plugins ----------------------------------------------
+
+@st.composite
+def mixed_scenarios(draw):
+    """A default-profile scenario (strategies.py) whose nodes have GPUs and whose pending pods
+    ask for them, decided by its profile plus GPU scores (and sometimes Python plugins)."""
+    scenario = draw(default_scenarios(changes=False))
+    # the GPU policies' float arithmetic is for real node sizes: past 2^53 milli-CPU (the
+    # default scenarios' int64-edge quantities) DotProductScore leaves int64's range
+    assume(all(n.allocatable.get("cpu", 0) < 2**53 for n in scenario.nodes))
+    nodes = []
+    for node in scenario.nodes:
+        gpus = draw(st.sampled_from((0, 0, 1, 2, 4)))
+        if gpus:
+            node = replace(node, allocatable={**node.allocatable, GPU_RESOURCE: gpus},
+                           labels={**node.labels, "kubesched.io/gpu-model": draw(st.sampled_from(MODELS))})
+        nodes.append(node)
+    pending = []
+    for pod in scenario.pending:
+        annotations, whole = draw(gpu_annotations())
+        spec = replace(pod.spec, requests={**pod.spec.requests, GPU_RESOURCE: whole}) if whole else pod.spec
+        pending.append(replace(pod, spec=spec, raw={"metadata": {"annotations": annotations}}))
+    base = replace(scenario.profiles[0], preemption=None)
+    filters, scores = draw(st.sampled_from(PYTHON_PLUGINS))
+    profile = replace(base, weights={**base.weights, **draw(gpu_weights())},
+                      gpu_selection=draw(st.sampled_from(SELECTIONS)), python_filters=filters, python_scores=scores)
+    cluster = Cluster(nodes, scenario.bound, scenario.objects, tuple(draw(typical_lists(pending))))
+    return GpuScenario(cluster, pending, profile, scenario.seed)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mixed_scenarios())
+def test_gpu_pods_among_the_default_plugins_decide_as_the_reference(scenario):
+    """Also: the engine's reason histogram words upstream's message where a pod fits nowhere."""
+    seed = scenario.seed
+    seeded = seed is not None
+    engine, reference = sides(scenario.cluster, scenario.profile, seed)
+    explainer = EngineSide(scenario.cluster, scenario.profile, seed)
+    for pod in scenario.pending:
+        context = (pod.key, seed)
+        evaluation = explainer.evaluate(pod)
+        [decided] = engine.decide_queue([pod])
+        want, want_evaluation = reference.decide(pod, follow=decided.node, follow_gpus=decided.gpus)
+        if INSUFFICIENT_GPUS in want.message and "," in want.message:
+            event("the GPUs fit nowhere, among other failures")
+        assert_same_evaluation(evaluation, want_evaluation, seeded, context)
+        assert_same_queue([decided], [want], seeded, context)
+        if decided.node is None:
+            assert decided.worded_failure == decided.message, decided.pod
+        else:
+            explainer.assume(pod, decided.node, decided.gpus)
+    assert_same_gpu_nodes(engine.gpu_nodes(), reference.gpu_nodes())

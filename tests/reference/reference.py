@@ -11,11 +11,14 @@ from contextlib import contextmanager
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from tests.reference import selectors
+from tests.reference import gpu_policies, selectors
+from tests.reference.gpu_policies import GPU_PLUGINS, GpuNode
 from tests.reference.selectors import selector_matches
 from tests.reference.volume_reference import VOLUME_PLUGINS, VolumeReference
 from kubesched.framework.cluster_objects import ClusterObjects
 from kubesched.framework.profile import Profile
+from kubesched.framework.typical_pods import TypicalPod
+from kubesched.model.gpu import GPU_MODEL_LABEL, GPU_RESOURCE, MILLI_PER_GPU, gpu_request
 from kubesched.model.records import (LabelSelector, Node, NodeSelectorTerm, Pod, PodAffinityTerm, Requirement,
                                      Taint, Toleration, TopologySpreadConstraint)
 
@@ -34,9 +37,19 @@ class NodeState:
     pods: int = 0
     ports: list = field(default_factory=list)  # (ip, protocol, port) per pod port
     residents: list = field(default_factory=list)
+    gpu_free: list[int] = field(init=False)  # milli per GPU
+    gpu_holders: list = field(default_factory=list)  # (GPU pod, the GPUs it took)
 
-    def add(self, pod: Pod) -> None:
+    def __post_init__(self):
+        self.gpu_free = [MILLI_PER_GPU] * self.node.allocatable.get(GPU_RESOURCE, 0)
+
+    def add(self, pod: Pod, gpus: tuple[int, ...] = ()) -> None:
         self.residents.append(pod)
+        gpu = gpu_request(pod)
+        if gpu.count:
+            self.gpu_holders.append((pod, gpus))
+            for g in gpus:
+                self.gpu_free[g] -= gpu.milli
         for name, amount in pod.spec.requests.items():
             self.requested[name] = self.requested.get(name, 0) + amount
         self.nonzero_cpu += pod.spec.nonzero_cpu
@@ -46,6 +59,11 @@ class NodeState:
 
     def remove(self, pod: Pod) -> None:
         self.residents.remove(pod)
+        held = next((h for h in self.gpu_holders if h[0] is pod), None)
+        if held is not None:
+            self.gpu_holders.remove(held)
+            for g in held[1]:
+                self.gpu_free[g] += gpu_request(pod).milli
         for name, amount in pod.spec.requests.items():
             self.requested[name] -= amount
         self.nonzero_cpu -= pod.spec.nonzero_cpu
@@ -53,6 +71,11 @@ class NodeState:
         self.pods -= 1
         for p in pod.spec.host_ports:
             self.ports.remove((p.ip, p.protocol, p.port))
+
+    def gpu_node(self) -> GpuNode:
+        gpus = (gpu_request(p) for p, _ in self.gpu_holders)
+        return GpuNode(self.node.allocatable.get("cpu", 0) - self.requested.get("cpu", 0), tuple(self.gpu_free),
+                       self.node.labels.get(GPU_MODEL_LABEL), tuple(0 if g.shares else g.count for g in gpus))
 
 
 # -- filters ------------------------------------------------------------------------------
@@ -102,6 +125,8 @@ def affinity_reasons(pod: Pod, state: NodeState, profile: Profile | None = None)
     ok = all(node.labels.get(k) == v for k, v in pod.spec.node_selector)
     if ok and pod.spec.required_node_terms is not None:
         ok = any(term_matches(node, term) for term in pod.spec.required_node_terms)
+    # a GPU pod's allowed models are a required term of its node affinity
+    ok = ok and gpu_policies.model_allowed(node.labels.get(GPU_MODEL_LABEL), gpu_request(pod).models)
     return [] if ok else ["node(s) didn't match Pod's node affinity/selector"]
 
 
@@ -132,6 +157,11 @@ def fit_reasons(pod: Pod, state: NodeState, profile: Profile | None = None) -> l
             continue
         if amount > 0 and amount > allocatable.get(name, 0) - state.requested.get(name, 0):
             reasons.append(f"Insufficient {name}")
+    # GPU sharing: enough GPUs with enough free milli each, even where the GPU resource is ignored
+    gpu = gpu_request(pod)
+    insufficient_gpus = f"Insufficient {GPU_RESOURCE}"
+    if gpu.count and not gpu_policies.gpus_fit(gpu, state.gpu_free) and insufficient_gpus not in reasons:
+        reasons.append(insufficient_gpus)
     return reasons
 
 
@@ -405,6 +435,7 @@ class Decision:
     best: list[str] = field(default_factory=list)  # the tied best nodes, in the order examined
     volumes: list = field(default_factory=list)  # (claim, PV or None: provisioned, capacity) it bound
     scores: dict[str, dict[str, int]] = field(default_factory=dict)  # node -> plugin -> weighted score (0: skipped)
+    gpus: tuple[int, ...] = ()  # the GPUs it took on its node
 
 
 MIN_FEASIBLE_NODES_TO_FIND = 100
@@ -422,10 +453,13 @@ def num_feasible_nodes_to_find(percentage: int, node_count: int) -> int:
 
 class ReferenceScheduler:
     def __init__(self, nodes: list[Node], profile: Profile, bound: list[Pod] = (),
-                 objects: ClusterObjects | None = None, python_plugins: dict | None = None):
+                 objects: ClusterObjects | None = None, python_plugins: dict | None = None,
+                 typical: Sequence[TypicalPod] = ()):
         """`python_plugins`: the object behind each import path of the profile's Python
-        plugins (called here as upstream calls an out-of-tree plugin: after the in-tree ones)."""
+        plugins (called here as upstream calls an out-of-tree plugin: after the in-tree ones);
+        `typical`: FGD's typical pods."""
         self.profile = profile
+        self.typical = list(typical)
         self.python_plugins = python_plugins or {}
         self.objects = objects or ClusterObjects()
         self.states = [NodeState(n) for n in nodes]
@@ -434,7 +468,7 @@ class ReferenceScheduler:
         self.volumes = VolumeReference(self.objects.storage) if self.objects.storage is not None else None
         by_name = {s.node.name: s for s in self.states}
         for pod in bound:
-            by_name[pod.node_name].add(pod)
+            self.place(pod, by_name[pod.node_name])
         self.holders: dict[str, int] = {}
         for n in nodes:
             for name in {name for image in n.images for name in image.names}:
@@ -463,6 +497,33 @@ class ReferenceScheduler:
         state.remove(pod)
         if self.volumes is not None:
             self.volumes.forget(pod, state.node)
+
+    def place(self, pod: Pod, state: NodeState, drawn: tuple[int, ...] | None = None) -> tuple[int, ...]:
+        """The pod counts on the node, on the GPUs the profile's selection picks there
+        (`drawn`: the GPUs a seeded engine drew for it, taken where the Random selection may
+        draw them); returns those GPUs."""
+        gpu = gpu_request(pod)
+        node = state.gpu_node()
+        selection = gpu_policies.gpu_selection(self.profile)
+        if drawn is not None and selection == "Random" and gpu.shares and len(drawn) == 1 \
+                and drawn[0] in gpu_policies.drawable_gpus(gpu, node):
+            gpus = drawn
+        else:
+            gpus = gpu_policies.choose_gpus(selection, gpu, pod.spec.nonzero_cpu, node, self.typical)
+        state.add(pod, gpus)
+        return gpus
+
+    def gpu_scores(self, name: str, pod: Pod, feasible: list[NodeState]) -> list[int]:
+        """A GPU policy's scores of the feasible nodes, normalised as the plugin does."""
+        gpu = gpu_request(pod)
+        scores = [gpu_policies.raw_score(name, gpu, pod.spec.nonzero_cpu, s.gpu_node(), self.typical)
+                  for s in feasible]
+        return gpu_policies.min_max_normalize(scores) if name == "BestFitScore" else scores
+
+    def frag(self, state: NodeState) -> float:
+        """The node's fragmentation amount against the typical pods."""
+        node = state.gpu_node()
+        return gpu_policies.frag_amount(node.cpu_left, node.free, node.model, self.typical)
 
     def state_of(self, name: str) -> NodeState:
         return next(s for s in self.states if s.node.name == name)
@@ -600,7 +661,7 @@ class ReferenceScheduler:
                  if node == state.node.name and p.priority >= pod.priority and p.key != pod.key]
         with self.what_if():
             for p in added:
-                state.add(p)
+                self.place(p, state)
             try:
                 failed, reasons = self.first_failure(pod, state)
             finally:
@@ -759,6 +820,8 @@ class ReferenceScheduler:
             elif name == "VolumeBinding":
                 scores = [self.volumes.score(pod, s, self.profile.volume_shape) if pod.spec.volumes and self.volumes else 0
                           for s in feasible]
+            elif name in GPU_PLUGINS:
+                scores = self.gpu_scores(name, pod, feasible)
             elif name == "ImageLocality":
                 scores = [image_locality_score(pod, s, len(self.states), self.holders, self.image_sizes)
                           for s in feasible]
@@ -779,15 +842,16 @@ class ReferenceScheduler:
                         scores={s.node.name: {name: column[i] for name, column in weighted.items()}
                                 for i, s in enumerate(feasible)})
 
-    def decide(self, pod: Pod, choice: str | None = None, nominated: Sequence[tuple[Pod, str]] = ()) -> Decision:
+    def decide(self, pod: Pod, choice: str | None = None, nominated: Sequence[tuple[Pod, str]] = (),
+               drawn_gpus: tuple[int, ...] | None = None) -> Decision:
         """Evaluate and place the pod: on the first best node, or on `choice` when a seeded
         engine picked another of the tied best (the caller checks it is one of them).
-        `nominated`: as examine's."""
+        `nominated`: as examine's; `drawn_gpus`: as place's `drawn`."""
         decision = self.evaluate(pod, nominated)
         if decision.node is not None:
             if choice is not None and choice in decision.best:
                 decision.node = choice
-            self.state_of(decision.node).add(pod)
+            decision.gpus = self.place(pod, self.state_of(decision.node), drawn_gpus)
             if pod.spec.volumes and self.volumes is not None:
                 decision.volumes = self.volumes.assume(pod, self.state_of(decision.node).node)
         return decision

@@ -137,6 +137,18 @@ def test_fit_models_and_failure_message():
     assert snapshot._engine.gpu_free(1) == [400]
 
 
+def test_allowed_models_leave_an_empty_required_term_matching_no_node():
+    """The models join each required term of the pod's node affinity; an empty term, which
+    matches no node, stays empty (with the model's expression it matched every T4 node)."""
+    parsed = PodParser().parse({"metadata": {"name": "p", "annotations": {"kubesched.io/gpu-milli": "500",
+                                                                          "kubesched.io/gpu-models": "T4"}},
+                                "spec": {"containers": [{"name": "c", "image": "x"}], "affinity": {"nodeAffinity": {
+                                    "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{}]}}}}})
+    snapshot = ClusterSnapshot([node("t4", 1, "T4")], Profile(filters=CORE_FILTERS, weights={}))
+    [decision] = snapshot.decide_queue([parsed])
+    assert decision.message == "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector."
+
+
 def test_bound_pods_keep_their_recorded_gpus():
     nodes = [node("n", 4, "T4")]
     snapshot = ClusterSnapshot(nodes, Profile(filters=CORE_FILTERS, weights={"BestFitScore": 1}))

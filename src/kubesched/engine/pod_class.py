@@ -139,8 +139,10 @@ class PodClassCompiler:
             if gpu.models:  # allowed GPU models: required node affinity on the model label
                 expression = (GPU_MODEL_LABEL, "In", gpu.models)
                 terms = arguments["required_terms"]
+                # an empty term matches no node, and must not start matching with the model's
                 arguments["required_terms"] = [([expression], [])] if terms is None else [
-                    ([*expressions, expression], fields) for expressions, fields in terms]
+                    ([*expressions, expression], fields) if expressions or fields else (expressions, fields)
+                    for expressions, fields in terms]
         added = profile.added_affinity
         if added is not None:
             if added.required_terms is not None:

@@ -79,7 +79,7 @@ def decide_with_python_plugins(snapshot, pod: Pod, nominated=()) -> Decision:
         failure = _failure(snapshot, evaluation, verdicts)
         return Decision(pod, None, -1, snapshot.failure_message(failure), failure)
     snapshot.assume(class_id, best)
-    return Decision(pod, snapshot.node_names[best], best)
+    return Decision(pod, snapshot.node_names[best], best, gpus=snapshot.last_gpu_mask)
 
 
 def _failure(snapshot, evaluation: dict, verdicts: dict[int, PythonVerdict]) -> list[tuple[int, int]]:
