@@ -85,6 +85,13 @@ class EngineSide:
         self.snapshot = ClusterSnapshot(cluster.nodes, profile, seed=seed, objects=cluster.objects)
         self.snapshot.add_bound(cluster.bound)
 
+    @classmethod
+    def around(cls, snapshot: ClusterSnapshot) -> EngineSide:
+        """The engine side of a snapshot built elsewhere (the live cache's, changed in place)."""
+        side = cls.__new__(cls)
+        side.snapshot = snapshot
+        return side
+
     def decide_queue(self, pods: list[Pod]) -> list[Decided]:
         s = self.snapshot
         if s.profile.python_filters or s.profile.python_scores:
@@ -101,12 +108,13 @@ class EngineSide:
         d = s.decide(pod, list(nominated) if nominated else None)
         return Decided(pod.key, d.node, d.message, worded_failure=s.failure_message(d.failure) if d.failure else "")
 
-    def evaluate(self, pod: Pod) -> Evaluation:
+    def evaluate(self, pod: Pod, nominated=()) -> Evaluation:
         """With Python plugins as explain reports them: a node one rejects fails that plugin
-        with its reason; their weighted scores are among the plugins' and in the total."""
+        with its reason; their weighted scores are among the plugins' and in the total.
+        `nominated`: as decide's."""
         s = self.snapshot
         python = bool(s.profile.python_filters or s.profile.python_scores)
-        e = s.evaluate(s.class_of(pod), draw=not python)
+        e = s.evaluate(s.class_of(pod), list(nominated), draw=not python)
         verdicts = run_python_plugins(s, pod, e) if python else {}
         nodes = {}
         for i, name in enumerate(s.node_names):
