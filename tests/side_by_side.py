@@ -100,6 +100,13 @@ class EngineSide:
             self.snapshot.set_gpu_typical(list(cluster.typical_pods))
         self.snapshot.add_bound(cluster.bound)
 
+    @classmethod
+    def around(cls, snapshot: ClusterSnapshot) -> EngineSide:
+        """The engine side of a snapshot built elsewhere (the live cache's, changed in place)."""
+        side = cls.__new__(cls)
+        side.snapshot = snapshot
+        return side
+
     def decide_queue(self, pods: list[Pod]) -> list[Decided]:
         s = self.snapshot
         if s.profile.python_filters or s.profile.python_scores:
@@ -117,12 +124,13 @@ class EngineSide:
         worded = self.snapshot.failure_message(d.failure) if d.failure else ""
         return Decided(d.pod.key, d.node, d.message, worded_failure=worded, gpus=indices_of(d.gpus))
 
-    def evaluate(self, pod: Pod) -> Evaluation:
+    def evaluate(self, pod: Pod, nominated=()) -> Evaluation:
         """With Python plugins as explain reports them: a node one rejects fails that plugin
-        with its reason; their weighted scores are among the plugins' and in the total."""
+        with its reason; their weighted scores are among the plugins' and in the total.
+        `nominated`: as decide's."""
         s = self.snapshot
         python = bool(s.profile.python_filters or s.profile.python_scores)
-        e = s.evaluate(s.class_of(pod), draw=not python)
+        e = s.evaluate(s.class_of(pod), list(nominated), draw=not python)
         verdicts = run_python_plugins(s, pod, e) if python else {}
         nodes = {}
         for i, name in enumerate(s.node_names):

@@ -1,7 +1,8 @@
 """The live cache changed in place decides as a snapshot built anew, with the volume plugins
 judging: PersistentVolumes, claims, StorageClasses, CSI drivers and nodes, attachments and
 capacities (tests/property/test_volumes_vs_reference.py's clusters), while nodes change, go and
-come back, and pods with claims are bound, removed and decided by the cache itself."""
+come back, and pods with claims are bound, removed and decided by the cache itself; and as
+the pure-Python reference (volume_reference.py among its plugins) judges the same objects."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from hypothesis import strategies as st
 from kubesched.framework.profile import Profile
 from kubesched.live.cache import Cache
 
-from .test_live_cache_vs_rebuild import Objects, apply, decision, node_change
+from tests.side_by_side import ReferenceSide
+
+from .test_live_cache_vs_rebuild import Objects, apply, assert_as_reference, decision, node_change
 from .test_volumes_vs_reference import scenarios as volume_clusters
 
 
@@ -64,6 +67,9 @@ def test_the_cache_with_volumes_decides_as_a_snapshot_built_anew(scenario):
         snapshot = cache.snapshot_for(profile)
         rebuilt = held.snapshot(profile, seed, {})
         assert snapshot.node_names == rebuilt.node_names, (number, step[0])
+        reference = ReferenceSide(held.cluster(), profile, seed)
         for pod in pending:
+            before = snapshot.sampling_start
             got, want = decision(snapshot, pod, seed), decision(rebuilt, pod, seed)
             assert got == want, (number, step[0], pod.name, kept, got[0], want[0])
+            assert_as_reference(snapshot, reference, pod, seed, before, got[0], (), (number, step[0], pod.name, kept))

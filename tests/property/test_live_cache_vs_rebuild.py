@@ -8,7 +8,17 @@ changed; the profile switched; other pending pods nominated to nodes — with sp
 images, ports and shares of GPUs in the pods. Ties are broken at random from the same seed on
 both sides. On clusters large enough for percentageOfNodesToScore to sample, the cache's
 sampled search goes on from where it stopped, across snapshots built anew, as upstream's
-scheduler keeps its start across cluster changes."""
+scheduler keeps its start across cluster changes.
+
+After every step the cache's snapshot is also judged by the pure-Python reference built from
+the same objects (tests/side_by_side.py), so that a bug in the engine's decision code, which
+the rebuilt snapshot shares, shows: each pending pod's evaluation (every node's failing
+filter and reasons, per-plugin weighted scores, totals, the selected node) and its decision,
+from the same sampling start, yielding to the same nominated pods, the reference following
+the engine's seeded draw among the tied best. Until the reference shares GPUs, it judges no
+pod asking for GPUs (kubesched.io/gpu-count or the kubesched.io/gpu resource) and nothing
+under a profile weighing one of GPU_SCORES (`judged_by_reference`); nor a cluster without
+nodes, where upstream fails before any plugin runs."""
 
 from __future__ import annotations
 
@@ -21,11 +31,13 @@ from hypothesis import strategies as st
 from kubesched.framework.cluster_objects import ClusterObjects
 from kubesched.live.cache import Cache
 from kubesched.model.gpu import (GPU_COUNT_ANNOTATION, GPU_MILLI_ANNOTATION, GPU_MODEL_LABEL, GPU_MODELS_ANNOTATION,
-                                 GPU_RESOURCE)
+                                 GPU_RESOURCE, gpu_request)
 from kubesched.model.nodes import parse_node
 from kubesched.model.records import Node, Pod, PodSpecInfo
 from kubesched.model.storage import StorageObjects
 from kubesched.engine.cluster import ClusterSnapshot
+from tests.side_by_side import (Cluster, Decided, EngineSide, ReferenceSide, assert_same_evaluation,
+                                assert_same_queue)
 
 from .strategies import KEYS, NAMESPACES, VALUES, large_clusters, node, nodes, pod_labels, profiles, specs, taints
 
@@ -207,12 +219,20 @@ class Objects:
     claim_references: Counter = field(default_factory=Counter)
     ours: set[str] = field(default_factory=set)  # the pods the cache placed: their claims bound for them
 
+    def cluster_objects(self) -> ClusterObjects:
+        lists = {field_name: list(self.objects[kind].values()) for kind, field_name in KINDS.items()}
+        return ClusterObjects(namespaces=dict(self.namespaces), storage=self.storage,
+                              claim_references=self.claim_references, **lists)
+
+    def cluster(self) -> Cluster:
+        """The cluster as the reference reads it: the nodes, every pod on a known node, the objects."""
+        bound = [replace(pod, node_name=where) for pod, where in self.placed.values() if where in self.nodes]
+        return Cluster(list(self.nodes.values()), bound, self.cluster_objects())
+
     def snapshot(self, profile, seed, gpus: dict[str, int]) -> ClusterSnapshot:
         """A snapshot built from scratch: the nodes, the objects, every pod on a known node
         (a GPU pod on the GPUs `gpus` says it holds: what the live binder writes back)."""
-        lists = {field_name: list(self.objects[kind].values()) for kind, field_name in KINDS.items()}
-        snapshot = ClusterSnapshot(self.nodes.values(), profile, seed, objects=ClusterObjects(
-            namespaces=dict(self.namespaces), storage=self.storage, claim_references=self.claim_references, **lists))
+        snapshot = ClusterSnapshot(self.nodes.values(), profile, seed, objects=self.cluster_objects())
         # as the cache counts them: pods on known GPUs first
         for uid, (pod, where) in sorted(self.placed.items(), key=lambda item: not gpus.get(item[0])):
             if where in snapshot.node_index:
@@ -224,25 +244,57 @@ class Objects:
         return snapshot
 
 
-def decision(snapshot: ClusterSnapshot, pod: Pod, seed, nominations=()) -> tuple:
+def nominated_classes(snapshot: ClusterSnapshot, nominations) -> list[tuple[int, int]]:
+    """(pod, node name) pairs as the core takes them: (class id, node index), on known nodes."""
+    return [(snapshot.class_of(other), snapshot.node_index[where]) for other, where in nominations
+            if where in snapshot.node_index]
+
+
+def decision(snapshot: ClusterSnapshot, pod: Pod, seed, nominations=()) -> tuple[Decided, dict]:
     """Where the engine places the pod (or upstream's message) and every node's verdicts and
     scores (explain's), leaving the snapshot as it was; with `nominations` ((pod, node name)
     pairs, the pods it yields to) under upstream's two passes."""
     class_id = snapshot.class_of(pod)
-    nominated = [(snapshot.class_of(other), snapshot.node_index[where]) for other, where in nominations
-                 if where in snapshot.node_index]
+    nominated = nominated_classes(snapshot, nominations)
     snapshot._engine.set_seed(seed)
     chosen = snapshot._engine.schedule_with_nominated(class_id, nominated) if nominated \
         else snapshot._engine.schedule(class_id)
     if chosen >= 0:
         snapshot.forget(class_id, chosen)
-        outcome = snapshot.node_names[chosen]
+        outcome = Decided(pod.key, snapshot.node_names[chosen])
     else:
-        outcome = snapshot.failure_message(snapshot._engine.last_failure())
+        outcome = Decided(pod.key, None, snapshot.failure_message(snapshot._engine.last_failure()))
     snapshot._engine.set_seed(seed)
     evaluation = snapshot._engine.evaluate(class_id, nominated)
     del evaluation["reason_codes"]  # each snapshot numbers them its own way (resources); "reasons" words them
     return outcome, evaluation
+
+
+def judged_by_reference(pod: Pod, profile) -> bool:
+    """Until the reference shares GPUs (branch gpu teaches it), it judges no pod asking for
+    GPUs and no profile scoring with GPU sharing's plugins: the rebuild alone checks those."""
+    return not gpu_request(pod).count and not any(profile.weights.get(name) for name in GPU_SCORES)
+
+
+def assert_as_reference(snapshot: ClusterSnapshot, reference: ReferenceSide, pod: Pod, seed, start: int,
+                        decided: Decided, nominations, context) -> None:
+    """The engine's evaluation of the pod from sampling start `start` and its decision
+    `decided` (made from there) against the reference's, which follows the engine's draw;
+    both sides left as they were."""
+    if not snapshot.node_names:
+        # upstream fails before any plugin runs (ErrNoNodesAvailable), which neither side words
+        return
+    after = snapshot.sampling_start
+    snapshot.sampling_start = start
+    snapshot._engine.set_seed(seed)
+    got = EngineSide.around(snapshot).evaluate(pod, nominated_classes(snapshot, nominations))
+    snapshot.sampling_start = after
+    reference.reference.next_start = start
+    want, want_evaluation = reference.decide(pod, decided.node, nominations)
+    if want.node is not None:
+        reference.reference.forget(pod, want.node)
+    assert_same_evaluation(got, want_evaluation, seed is not None, context)
+    assert_same_queue([decided], [want], seed is not None, context)
 
 
 def apply(step: tuple, cache: Cache, held: Objects, profile, seed) -> None:
@@ -329,7 +381,7 @@ def check(scenario):
     for n in cluster:
         apply(("node", n), cache, held, profile, seed)
     start = cache.snapshot_for(profile).sampling_start  # as the first decision makes it
-    in_place = 0
+    in_place = judged = 0
     for number, step in enumerate(steps):
         if step[0] == "profile":
             profile = chosen_profiles[step[1]]
@@ -346,14 +398,20 @@ def check(scenario):
             assert snapshot.sampling_start == start, (number, step[0], kept)
         rebuilt = held.snapshot(profile, seed, {uid: placed.gpus for uid, placed in cache.placed.items()})
         assert snapshot.node_names == rebuilt.node_names, (number, step[0])
+        reference = ReferenceSide(held.cluster(), profile, seed)
         for i, pod in enumerate(pending):
             yields_to = [(pending[j], where) for j, where in nominations if j != i]
-            rebuilt.sampling_start = snapshot.sampling_start
+            before = rebuilt.sampling_start = snapshot.sampling_start
             got, want = decision(snapshot, pod, seed, yields_to), decision(rebuilt, pod, seed, yields_to)
             assert got[0] == want[0], (number, step[0], pod.name, kept, got[0], want[0])
             assert got[1] == want[1], (number, step[0], pod.name, kept)
             assert snapshot.sampling_start == rebuilt.sampling_start, (number, step[0], pod.name, kept)
+            if judged_by_reference(pod, profile):
+                judged += 1
+                assert_as_reference(snapshot, reference, pod, seed, before, got[0], yields_to,
+                                    (number, step[0], pod.name, kept))
         start = snapshot.sampling_start
+    event(f"evaluations judged by the reference: {min(judged, 10)}{'+' if judged >= 10 else ''}")
     event(f"pods on shared GPUs: {min(sum(bool(p.gpus) for p in cache.placed.values()), 3)}")
     event(f"sampled search started past node 0: {start > 0}")
     event(f"snapshot kept in place after {min(in_place, 5)}{'+' if in_place >= 5 else ''} of the steps")
