@@ -57,6 +57,15 @@ cdef inline bint _is(const unsigned char* p, Py_ssize_t start, Py_ssize_t end, b
     return True
 
 
+cdef inline int _nesting(unsigned char c) noexcept nogil:
+    """+1 for an opening bracket, -1 for a closing one, 0 for another character."""
+    if c == 123 or c == 91:
+        return 1
+    if c == 125 or c == 93:
+        return -1
+    return 0
+
+
 cdef inline Py_ssize_t _value_start(const unsigned char* p, Py_ssize_t end, Py_ssize_t n) noexcept nogil:
     """Where the value starts when the string ending at `end` is an object's key; -1 if not a key."""
     end = _space(p, end, n)
@@ -169,15 +178,15 @@ def same_shapes(bytes data, const int64_t[:, ::1] spans, const int64_t[::1] like
     return True
 
 
-def name_hashes(bytes data, const int64_t[:, ::1] names, uint64_t salt):
-    """Per (start, end) row, a hash of the text there, salted (a namespace's)."""
+def name_hashes(bytes data, const int64_t[:, ::1] names):
+    """Per (start, end) row, a hash of the text there."""
     cdef const unsigned char* p = <const unsigned char*> PyBytes_AS_STRING(data)
     hashes = np.empty(names.shape[0], dtype=np.uint64)
     cdef uint64_t[::1] out = hashes
     cdef Py_ssize_t i
     with nogil:
         for i in range(names.shape[0]):
-            out[i] = _mix(salt, p + names[i, 0], names[i, 1] - names[i, 0])
+            out[i] = _mix(0x13198A2E03707344ULL, p + names[i, 0], names[i, 1] - names[i, 0])
     return hashes
 
 
@@ -211,7 +220,7 @@ def scan(bytes data):
     cdef Py_ssize_t n = PyBytes_GET_SIZE(data)
     cdef Py_ssize_t i = _space(p, 0, n), end, opened = -1, closed = -1
     cdef Py_ssize_t depth, start, name_start, name_end, j, k
-    cdef int meta_depth
+    cdef int meta_depth, step
     cdef unsigned char c
     if i >= n or p[i] != 123:  # '{'
         return None
@@ -230,12 +239,10 @@ def scan(bytes data):
                 break
             i = end
             continue
-        if c == 123 or c == 91:
-            depth += 1
-        elif c == 125 or c == 93:
-            depth -= 1
-            if depth == 0:
-                return None
+        step = _nesting(c)
+        depth += step
+        if step < 0 and depth == 0:
+            return None
         i += 1
     if opened < 0:
         return None
@@ -277,16 +284,14 @@ def scan(bytes data):
                                     name_start, name_end = j + 1, k
                     i = end
                     continue
-                if c == 123 or c == 91:
-                    depth += 1
-                elif c == 125 or c == 93:
-                    depth -= 1
+                step = _nesting(c)
+                depth += step
+                i += 1
+                if step < 0:
+                    if depth == 0:
+                        break
                     if depth == 1:
                         meta_depth = 0
-                    elif depth == 0:
-                        i += 1
-                        break
-                i += 1
             if depth != 0:
                 return None
             spans.add(start, i, name_start, name_end)

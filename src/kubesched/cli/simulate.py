@@ -76,8 +76,7 @@ class SimulationView:
     def __init__(self, result: SimulationResult | BatchedResult):
         self.result = result
         self.summary = result.summary()
-        unplaced = () if isinstance(result, BatchedResult) else (p.message for p in result.placements if p.node is None)
-        self.by_reason = reasons.group(unplaced)
+        self.by_reason = reasons.group(result.unplaced_messages())
         pod_count = result.snapshot.usage()[3]
         self.nodes_used = int((pod_count > 0).sum())
 
@@ -91,12 +90,13 @@ class SimulationView:
         return {"placements": [], "summary": summary}
 
     def json(self) -> bytes:
-        """The document as -o json writes it; a batched answer's placements written natively."""
-        if not isinstance(self.result, BatchedResult):
+        """The document as -o json writes it, its placements written natively where the
+        result can (a batched one)."""
+        placements = self.result.placements_json()
+        if placements is None:
             return json_bytes(self.document())
-        document = self.document_without_placements()
-        head, rest = json_bytes(document).split(b'"placements": []', 1)
-        return head + b'"placements": ' + self.result.placements_json() + rest
+        head, rest = json_bytes(self.document_without_placements()).split(b'"placements": []', 1)
+        return head + b'"placements": ' + placements + rest
 
     def names(self) -> list[str]:
         return [f"pod/{p.pod}" for p in self.result.placements if p.node is not None]

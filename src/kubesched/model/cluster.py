@@ -138,9 +138,8 @@ def _read(manifests: list[Manifest], warn: Callable[[str], None], stop: Callable
         if kind == "Pod" and manifest.shape is not None:
             if manifest.shape.listing is not listing:  # the List's pod shapes, read at the first
                 listing = manifest.shape.listing
-                shapes = listing
-                templates = [parser.parse(m.obj, file=m.file) for m in shapes]
-                batches = batched_pods([m.shape for m in shapes], templates, len(cluster.pending_pods) + cluster.batched)
+                firsts = [parser.parse(m.obj, file=m.file) for m in listing]
+                batches = batched_pods([m.shape for m in listing], firsts, len(cluster.pending_pods) + cluster.batched)
                 cluster.pending_batches.extend(batches)
                 cluster.batched += sum(map(len, batches))
             continue

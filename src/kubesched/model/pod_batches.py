@@ -53,8 +53,7 @@ class PodBatch:
         data = self.data
         for (start, end), index in zip(self.names[1:].tolist(), self.indexes[1:].tolist()):
             name = data[start:end].decode("ascii")
-            yield Pod(t.namespace, name, t.labels, t.spec, t.node_name, t.priority, t.creation, index, t.uid,
-                      t.owner_kind, t.owner_name, t.source, {**t.raw, "metadata": {**meta, "name": name}})
+            yield t.renamed(name, {**t.raw, "metadata": {**meta, "name": name}}, index)
 
 
 FINISHED_PHASES = ("Succeeded", "Failed")
@@ -105,14 +104,13 @@ def check_names(batches: list[PodBatch], keys: set[str]) -> None:
         namespace, name = key.split("/", 1)
         if namespace in by_namespace:
             others.setdefault(namespace, []).append(name.encode())
-    for namespace, group in by_namespace.items():
-        salt = int(name_hashes(namespace.encode(), np.array([[0, len(namespace)]], dtype=np.int64), 1)[0])
-        hashes = [name_hashes(batch.data, batch.names, salt) for batch in group]
+    for namespace, group in by_namespace.items():  # a name repeats only within its namespace
+        hashes = [name_hashes(batch.data, batch.names) for batch in group]
         names = others.get(namespace)
         if names:
-            ends = np.cumsum([len(name) for name in names])
-            spans = np.stack([ends - [len(name) for name in names], ends], axis=1).astype(np.int64)
-            hashes.append(name_hashes(b"".join(names), spans, salt))
+            ends = np.cumsum(np.fromiter(map(len, names), dtype=np.int64, count=len(names)))
+            starts = np.r_[0, ends[:-1]]
+            hashes.append(name_hashes(b"".join(names), np.stack([starts, ends], axis=1)))
         every = np.sort(np.concatenate(hashes))
         if (every[1:] == every[:-1]).any():
             raise Refused  # a repeated name (or two hashes alike): the usual reading says which

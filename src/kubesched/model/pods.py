@@ -108,8 +108,7 @@ class PodParser:
                 dns_subdomain(name, "metadata.name")
             except InputError as e:
                 raise e.located(file=file or None, obj=f"Pod {like.namespace}/{name}") from None
-        return Pod(like.namespace, name, like.labels, like.spec, like.node_name, like.priority, like.creation, 0,
-                   like.uid, like.owner_kind, like.owner_name, file, obj)
+        return like.renamed(name, obj, source=file)
 
     def spec_info(self, spec: dict) -> PodSpecInfo:
         """The interned record for a pod spec; InputError fields start at `spec.`."""

@@ -155,6 +155,11 @@ class Pod:
     def key(self) -> str:
         return f"{self.namespace}/{self.name}"
 
+    def renamed(self, name: str, raw: dict, index: int = 0, source: str | None = None) -> Pod:
+        """This pod's record for another pod of its manifest but for metadata.name (`raw`)."""
+        return Pod(self.namespace, name, self.labels, self.spec, self.node_name, self.priority, self.creation, index,
+                   self.uid, self.owner_kind, self.owner_name, self.source if source is None else source, raw)
+
 
 @dataclass(slots=True, eq=False)
 class Node:

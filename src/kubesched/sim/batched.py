@@ -16,17 +16,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from kubesched._placements_json import placements_array
-from kubesched.dra.plugin import DraCluster
 from kubesched.engine.cluster import ClusterSnapshot
 from kubesched.engine.placement import Placement
-from kubesched.framework.cluster_objects import ClusterObjects
+from kubesched.engine.queue_order import sort_key
 from kubesched.framework.profile import Profile
 from kubesched.framework.typical_pods import uses_typical_pods
 from kubesched.model.cluster import ClusterInput
 from kubesched.model.pod_batches import PodBatch
 from kubesched.model.records import Pod
 from kubesched.preemption.evaluate import nominated_node_of
-from kubesched.sim.simulate import summary_of
+from kubesched.sim.simulate import simulation_snapshot, summary_of
 
 
 @dataclass(eq=False)
@@ -46,6 +45,9 @@ class BatchedResult:
         node_names = self.snapshot.node_names
         return [Placement(keys[s][1] + keys[s][0][start:end].decode("ascii"), node_names[n])
                 for s, (start, end), n in zip(self.source.tolist(), self.names.tolist(), self.nodes.tolist())]
+
+    def unplaced_messages(self) -> list[str]:
+        return []  # every pod landed
 
     def summary(self) -> dict:
         count = len(self.nodes)
@@ -77,14 +79,10 @@ def simulate_batched(cluster: ClusterInput, profiles: dict[str, Profile], seed: 
         return None
     if any(pod.spec.scheduling_gates or pod.spec.volumes or nominated_node_of(pod) for pod in pods):
         return None
-    dra = DraCluster(cluster.dra, cluster.nodes)
-    if "DynamicResources" in profile.filters and dra.any_has_claims(pods):
+    snapshot = simulation_snapshot(cluster, profiles, seed)
+    if "DynamicResources" in profile.filters and snapshot.dra.any_has_claims(pods):
         return None
-    first = next(iter(profiles.values()))
-    snapshot = ClusterSnapshot(cluster.nodes, first, seed, ClusterObjects.of(cluster))
-    snapshot.add_bound(cluster.bound_pods)
-    snapshot.dra = dra
-    if profile is not first:
+    if profile is not next(iter(profiles.values())):
         snapshot.use_profile(profile)
 
     sizes = [1 if isinstance(s, Pod) else len(s) for s in sources]
@@ -92,19 +90,16 @@ def simulate_batched(cluster: ClusterInput, profiles: dict[str, Profile], seed: 
     index = np.concatenate([np.array([s.index]) if isinstance(s, Pod) else s.indexes for s in sources])
     names = np.concatenate([np.array([[0, len(s.key)]], dtype=np.int64) if isinstance(s, Pod) else s.names
                             for s in sources])  # a pod's span is its whole key (_key_parts)
-    creation = {c: rank for rank, c in enumerate(sorted({pod.creation for pod in pods}))}
-    priority = np.array([-pod.priority for pod in pods], dtype=np.int64)
-    created = np.array([creation[pod.creation] for pod in pods], dtype=np.int64)
-    order = np.lexsort((index, created[source], priority[source]))  # engine.queue_order's key
+    ranks = {key: rank for rank, key in enumerate(sorted({sort_key(pod) for pod in pods}))}
+    rank = np.array([ranks[sort_key(pod)] for pod in pods], dtype=np.int64)
+    order = np.lexsort((index, rank[source]))  # queue_order's: PrioritySort's key, then input order
     source, names = source[order], names[order]
 
     # classes in the order the queue first meets them, as the usual simulation makes them
     _, first_row = np.unique(source, return_index=True)
     met = np.argsort(first_row, kind="stable")
-    snapshot.note_pods([pods[s] for s in met.tolist()])
     class_of = np.empty(len(sources), dtype=np.int32)
-    for s in met.tolist():
-        class_of[s] = snapshot.class_of(pods[s])
+    class_of[met] = snapshot.classes_of([pods[s] for s in met.tolist()])
     nodes = snapshot.place_until_failure(class_of[source])
     if len(nodes) < len(source) or (len(nodes) and nodes[-1] < 0):
         return None

@@ -31,6 +31,14 @@ class SimulationResult:
     def to_json(self) -> dict:
         return {"placements": [p.to_json() for p in self.placements], "summary": self.summary()}
 
+    def unplaced_messages(self) -> list[str]:
+        """The message of each placement without a node."""
+        return [p.message for p in self.placements if p.node is None]
+
+    def placements_json(self) -> bytes | None:
+        """The answer's placements written natively; None: from the records (to_json)."""
+        return None
+
     def summary(self) -> dict:
         evicted = set(self.preemption.evicted) if self.preemption else set()
         # An evicted pod decided again: its last decision. Without evictions each pod is decided once.
@@ -91,11 +99,7 @@ def simulate(cluster: ClusterInput, profiles: dict[str, Profile], seed: int | No
     (extenders.client.HttpExtender, in calling order) are called for the pods they are
     interested in, as `run` calls them (sim/extenders.py)."""
     first = next(iter(profiles.values()))
-    snapshot = ClusterSnapshot(cluster.nodes, first, seed, ClusterObjects.of(cluster))
-    snapshot.add_bound(cluster.bound_pods)
-    snapshot.dra = DraCluster(cluster.dra, cluster.nodes)  # also without DRA objects: a claim may be missing
-    if any(uses_typical_pods(p) for p in profiles.values()):
-        snapshot.set_gpu_workload([*cluster.bound_pods, *cluster.pending_pods])
+    snapshot = simulation_snapshot(cluster, profiles, seed)
     decided: list[Placement] = []
     undecided: list[Placement] = []
     queue: list[Pod] = []
@@ -138,6 +142,18 @@ def simulate(cluster: ClusterInput, profiles: dict[str, Profile], seed: int | No
         else:
             start = end
     return SimulationResult(decided + undecided, snapshot, flow)
+
+
+def simulation_snapshot(cluster: ClusterInput, profiles: dict[str, Profile], seed: int | None) -> ClusterSnapshot:
+    """The snapshot a simulation decides on: the nodes and bound pods under the first profile,
+    the DRA objects (also without any: a claim may be missing), FGD's typical pods where a
+    profile scores with them."""
+    snapshot = ClusterSnapshot(cluster.nodes, next(iter(profiles.values())), seed, ClusterObjects.of(cluster))
+    snapshot.add_bound(cluster.bound_pods)
+    snapshot.dra = DraCluster(cluster.dra, cluster.nodes)
+    if any(uses_typical_pods(p) for p in profiles.values()):
+        snapshot.set_gpu_workload([*cluster.bound_pods, *cluster.pending_pods])
+    return snapshot
 
 
 def _decide_with_claims(snapshot: ClusterSnapshot, pods: list[Pod], undecided: list[Placement],
