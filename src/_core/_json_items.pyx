@@ -8,8 +8,9 @@ string is written plainly in the characters a DNS name may hold (a-z, 0-9, '.', 
 It only tokenises strings and brackets: whether the text is valid JSON is for the parser
 to say (kubesched.model.json_lists parses what it keeps of the text).
 
-`shape_hashes` and `same_shapes` group the items whose text is the same but for that name;
-`name_hashes` and `first_bad_name` are for the names themselves (kubesched.model.pod_batches)."""
+`text_hashes` (of the text around an item's name, of a name) and `same_shapes` group the
+items whose text is the same but for that name (kubesched.model.json_lists) and find repeated
+names; `first_bad_name` checks the names (kubesched.model.pod_batches)."""
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.mem cimport PyMem_Free, PyMem_Realloc
@@ -146,21 +147,6 @@ cdef inline uint64_t _mix(uint64_t h, const unsigned char* p, Py_ssize_t length)
     return h ^ (h >> 31)
 
 
-def shape_hashes(bytes data, const int64_t[:, ::1] spans):
-    """Per item with a plain name, a hash of its text but for the name (0 for the others:
-    the caller leaves them alone)."""
-    cdef const unsigned char* p = <const unsigned char*> PyBytes_AS_STRING(data)
-    hashes = np.zeros(spans.shape[0], dtype=np.uint64)
-    cdef uint64_t[::1] out = hashes
-    cdef Py_ssize_t i
-    with nogil:
-        for i in range(spans.shape[0]):
-            if spans[i, 2] >= 0:
-                out[i] = _mix(_mix(0x243F6A8885A308D3ULL, p + spans[i, 0], spans[i, 2] - spans[i, 0]),
-                              p + spans[i, 3], spans[i, 1] - spans[i, 3]) | 1
-    return hashes
-
-
 def same_shapes(bytes data, const int64_t[:, ::1] spans, const int64_t[::1] like):
     """Whether every item's text is its `like` item's but for the name (hashes can collide)."""
     cdef const unsigned char* p = <const unsigned char*> PyBytes_AS_STRING(data)
@@ -178,7 +164,7 @@ def same_shapes(bytes data, const int64_t[:, ::1] spans, const int64_t[::1] like
     return True
 
 
-def name_hashes(bytes data, const int64_t[:, ::1] names):
+def text_hashes(bytes data, const int64_t[:, ::1] names):
     """Per (start, end) row, a hash of the text there."""
     cdef const unsigned char* p = <const unsigned char*> PyBytes_AS_STRING(data)
     hashes = np.empty(names.shape[0], dtype=np.uint64)

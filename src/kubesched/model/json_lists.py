@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kubesched._json_items import same_shapes, scan, shape_hashes
+from kubesched._json_items import same_shapes, scan, text_hashes
 from kubesched.inputs import SLOW, parse_json_fast
 
 
@@ -45,7 +45,7 @@ def parse_list(data: bytes, batched: Callable[[dict], bool] | None = None) -> Li
     if found is None:
         return None
     opened, closed, spans = found
-    like = _first_of_shape(shape_hashes(data, spans))
+    like = _first_of_shape(_shape_hashes(data, spans))
     count = len(like)
     if count > _LOOK_AHEAD and (like[:_LOOK_AHEAD] == np.arange(_LOOK_AHEAD)).all():
         return None  # no repeat in the first items (nodes, each with its hostname): not worth it
@@ -78,6 +78,19 @@ def parse_list(data: bytes, batched: Callable[[dict], bool] | None = None) -> Li
 def _batchable(item: dict, pod: bool, size: int, batched: Callable[[dict], bool]) -> bool:
     """A first item a batched reading keeps: one `batched` accepts, alone of its shape unless a Pod."""
     return (pod or size == 1) and batched(item)
+
+
+def _shape_hashes(data: bytes, spans: np.ndarray) -> np.ndarray:
+    """Per item with a plain name, a hash of its text before and after the name; 0 for the
+    others (each its own shape)."""
+    named = spans[:, 2] >= 0
+    start, end = spans[:, 0], spans[:, 1]
+    before = text_hashes(data, np.stack([start, np.where(named, spans[:, 2], start)], axis=1))
+    after = text_hashes(data, np.stack([np.where(named, spans[:, 3], end), end], axis=1))
+    with np.errstate(over="ignore"):
+        hashes = (before * np.uint64(0x9E3779B97F4A7C15)) ^ after | np.uint64(1)
+    hashes[~named] = 0
+    return hashes
 
 
 def _first_of_shape(hashes: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kubesched._json_items import first_bad_name, name_hashes
+from kubesched._json_items import first_bad_name, text_hashes
 from kubesched.model.records import Pod
 from kubesched.model.validation import DNS_SUBDOMAIN_MAX
 
@@ -105,12 +105,12 @@ def check_names(batches: list[PodBatch], keys: set[str]) -> None:
         if namespace in by_namespace:
             others.setdefault(namespace, []).append(name.encode())
     for namespace, group in by_namespace.items():  # a name repeats only within its namespace
-        hashes = [name_hashes(batch.data, batch.names) for batch in group]
+        hashes = [text_hashes(batch.data, batch.names) for batch in group]
         names = others.get(namespace)
         if names:
             ends = np.cumsum(np.fromiter(map(len, names), dtype=np.int64, count=len(names)))
             starts = np.r_[0, ends[:-1]]
-            hashes.append(name_hashes(b"".join(names), np.stack([starts, ends], axis=1)))
+            hashes.append(text_hashes(b"".join(names), np.stack([starts, ends], axis=1)))
         every = np.sort(np.concatenate(hashes))
         if (every[1:] == every[:-1]).any():
             raise Refused  # a repeated name (or two hashes alike): the usual reading says which
