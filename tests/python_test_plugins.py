@@ -21,6 +21,13 @@ class HashedFilter:
         return HASHED_OUT if crc32(node.name.encode()) % 4 == 0 else None
 
 
+class PodHashedFilter:
+    """Rejects about a third of the nodes, other ones for each pod."""
+
+    def filter(self, pod, node):
+        return HASHED_OUT if crc32(f"{node.name}/{pod.key}".encode()) % 3 == 0 else None
+
+
 class HashedScore:
     """0, 50 or 100 by pod and node: coarse, so that nodes tie."""
 

@@ -130,8 +130,8 @@ class EngineSide:
         `nominated`: as decide's."""
         s = self.snapshot
         python = bool(s.profile.python_filters or s.profile.python_scores)
-        e = s.evaluate(s.class_of(pod), list(nominated), draw=not python)
-        verdicts = run_python_plugins(s, pod, e) if python else {}
+        e, verdicts = run_python_plugins(s, pod, list(nominated)) if python \
+            else (s.evaluate(s.class_of(pod), list(nominated)), {})
         nodes = {}
         for i, name in enumerate(s.node_names):
             if not e["examined"][i]:

@@ -13,6 +13,7 @@ cimport core
 
 FILTERS = tuple(core.filter_name(i).decode() for i in range(core.kFilterCount))  # profile.hpp
 SCORES = tuple(core.score_name(i).decode() for i in range(core.kScoreCount))
+EXCLUDED = "(excluded)"  # evaluate's failed filter of a node its caller's own filter rejects
 GPU_SELECT = ("Best", "Worst", "Random", "FGD", "FGDCapacity")
 STRATEGIES = ("LeastAllocated", "MostAllocated", "RequestedToCapacityRatio")
 OPERATORS = {"In": 0, "NotIn": 1, "Exists": 2, "DoesNotExist": 3, "Gt": 4, "Lt": 5}
@@ -688,17 +689,21 @@ cdef class Engine:
         v.placements.clear()
         return out
 
-    def evaluate(self, int64_t class_id, nominated=(), bint draw=True):
+    def evaluate(self, int64_t class_id, nominated=(), bint draw=True, excluded=()):
         """Every node's filter verdict and every score, without placing the pod; with
         `nominated` (as schedule_with_nominated's) under its two passes. `draw`: "selected"
-        is drawn among the tied best as schedule draws, else the first of them, no draw."""
+        is drawn among the tied best as schedule draws, else the first of them, no draw.
+        `excluded`: nodes a filter outside the core rejects, failing EXCLUDED where the
+        core's filters pass (neither scored nor counted in a normalisation)."""
         cdef core.Evaluation e
-        if nominated:
-            e = self.engine.evaluate_with_nominated(self._class(class_id), self._nominated(nominated), draw)
+        cdef vector[int32_t] outside = [self._node(n) for n in excluded]
+        if nominated or excluded:
+            e = self.engine.evaluate_with_nominated(self._class(class_id), self._nominated(nominated), outside, draw)
         else:
             e = self.engine.evaluate(self._class(class_id), draw)
         return {
-            "failed_filter": [FILTERS[f] if f >= 0 else None for f in e.failed_filter],
+            "failed_filter": [(FILTERS[f] if f < core.kFilterCount else EXCLUDED) if f >= 0 else None
+                              for f in e.failed_filter],
             "reasons": [[self.reason_text(r) for r in reasons] for reasons in e.reasons],
             "reason_codes": [list(reasons) for reasons in e.reasons],
             "raw": {name: list(e.raw[i]) for i, name in enumerate(SCORES)},
@@ -1028,13 +1033,13 @@ def feasible_on(Engine engine, int64_t class_id, int64_t node):
 
 
 def feasible_nodes(Engine engine, int32_t class_id):
-    """Per node, whether a pod of the class passes every enabled filter now (bool array):
-    `evaluate` without building the scores in Python, for checking planned placements."""
-    cdef core.Evaluation e = engine.engine.evaluate(class_id, True)
-    out = np.empty(e.failed_filter.size(), dtype=bool)
+    """Per node, whether a pod of the class passes every enabled filter now (bool array),
+    every node checked whatever percentageOfNodesToScore samples, nothing drawn."""
+    cdef vector[uint8_t] passes = engine.engine.feasible_nodes(engine._class(class_id))
+    out = np.empty(passes.size(), dtype=bool)
     cdef uint8_t[::1] view = out.view(np.uint8)
     cdef size_t n
-    for n in range(e.failed_filter.size()):
-        view[n] = e.failed_filter[n] < 0
+    for n in range(passes.size()):
+        view[n] = passes[n]
     return out
 # ---- end binpack ---------------------------------------------------------------------------

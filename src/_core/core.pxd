@@ -303,10 +303,11 @@ cdef extern from "engine.hpp" namespace "kubesched" nogil:
         void clear_failures()
         Evaluation evaluate(int32_t, bint) except +
         bint feasible_on(int32_t, int32_t) except +
+        vector[uint8_t] feasible_nodes(int32_t) except +
         int64_t schedule_until_failure(const int32_t*, int64_t, int32_t*) except +
         int32_t schedule_with_nominated(int32_t, const vector[pair[int32_t, int32_t]]&) except +
         bint feasible_with_nominated(int32_t, int32_t, const vector[pair[int32_t, int32_t]]&) except +
-        Evaluation evaluate_with_nominated(int32_t, const vector[pair[int32_t, int32_t]]&, bint) except +
+        Evaluation evaluate_with_nominated(int32_t, const vector[pair[int32_t, int32_t]]&, const vector[int32_t]&, bint) except +
 
 
 cdef extern from "gpu.hpp" namespace "kubesched" nogil:

@@ -181,6 +181,7 @@ int32_t Engine::failing_filter(int32_t class_id, int32_t node, const FilterConte
     }
   }
   if (failed < 0 && context) failed = inter_pod_filters(inputs(class_id), *context, node, reasons);
+  if (failed < 0 && excluded_ && (*excluded_)[static_cast<size_t>(node)]) failed = kFilterCount;
   return failed;
 }
 
@@ -617,6 +618,16 @@ bool Engine::feasible_on(int32_t class_id, int32_t node) {
   if (!touched_by_inter_pod_rules(class_id)) return failing_filter(class_id, node, nullptr, nullptr) < 0;
   const FilterContext context = build_filter_context(inputs(class_id));
   return failing_filter(class_id, node, &context, nullptr) < 0;
+}
+
+std::vector<uint8_t> Engine::feasible_nodes(int32_t class_id) {
+  const bool inter_pod = touched_by_inter_pod_rules(class_id);
+  FilterContext context;
+  if (inter_pod) context = build_filter_context(inputs(class_id));
+  std::vector<uint8_t> passes(static_cast<size_t>(snapshot.node_count()));
+  for (size_t n = 0; n < passes.size(); ++n)
+    passes[n] = failing_filter(class_id, static_cast<int32_t>(n), inter_pod ? &context : nullptr, nullptr) < 0;
+  return passes;
 }
 
 // percentageOfNodesToScore below 100: look at nodes from a rotating start until enough

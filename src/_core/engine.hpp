@@ -101,6 +101,8 @@ class Engine {
   // Whether a pod of the class passes every enabled filter on one node now (what
   // `evaluate` says of that node, without looking at the others).
   bool feasible_on(int32_t class_id, int32_t node);
+  // feasible_on for every node (1 where it passes), with no sampling, draw or caching.
+  std::vector<uint8_t> feasible_nodes(int32_t class_id);
 
   // Preemption's what-if (preemption.cpp): a pod of the class leaves (returns the GPUs it
   // held) or joins the node without being logged as a change; the caller undoes every step
@@ -134,9 +136,12 @@ class Engine {
   // them; scores are taken without them. Decides and assumes as schedule() does.
   int32_t schedule_with_nominated(int32_t class_id, const std::vector<std::pair<int32_t, int32_t>>& nominated);
   // evaluate() under the same rule: for the decisions that filter or score further outside
-  // the core (claims' class, extenders, Python plugins).
+  // the core (claims' class, extenders, Python plugins). The nodes `excluded` fail a filter
+  // outside the core (failed_filter kFilterCount, no reasons) where every core filter passes:
+  // none of them is scored or counts in a normalisation, as upstream scores only the nodes
+  // every filter passed, and a sampled search goes on past them.
   Evaluation evaluate_with_nominated(int32_t class_id, const std::vector<std::pair<int32_t, int32_t>>& nominated,
-                                     bool draw = true);
+                                     const std::vector<int32_t>& excluded, bool draw = true);
   // feasible_on under the same rule (the pod's own nominated node, tried first).
   bool feasible_with_nominated(int32_t class_id, int32_t node,
                                const std::vector<std::pair<int32_t, int32_t>>& nominated);
@@ -177,6 +182,9 @@ class Engine {
     Reasons reasons;
   };
   const std::unordered_map<int32_t, Veto>* vetoes_ = nullptr;
+  // Per node, whether a filter outside the core rejects the pod (evaluate_with_nominated's
+  // `excluded`); failing_filter answers kFilterCount for those where the core's pass.
+  const std::vector<uint8_t>* excluded_ = nullptr;
   std::unordered_map<int32_t, Veto> nominated_vetoes(int32_t class_id,
                                                      const std::vector<std::pair<int32_t, int32_t>>& nominated,
                                                      int32_t only_node);

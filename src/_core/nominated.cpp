@@ -59,13 +59,21 @@ int32_t Engine::schedule_with_nominated(int32_t class_id, const std::vector<std:
 }
 
 Evaluation Engine::evaluate_with_nominated(int32_t class_id,
-                                           const std::vector<std::pair<int32_t, int32_t>>& nominated, bool draw) {
+                                           const std::vector<std::pair<int32_t, int32_t>>& nominated,
+                                           const std::vector<int32_t>& excluded, bool draw) {
   const std::unordered_map<int32_t, Veto> vetoes = nominated_vetoes(class_id, nominated, -1);
+  std::vector<uint8_t> outside(excluded.empty() ? 0 : static_cast<size_t>(snapshot.node_count()), 0);
+  for (int32_t node : excluded) {
+    if (node < 0 || node >= snapshot.node_count()) throw std::out_of_range("an excluded node is out of range");
+    outside[static_cast<size_t>(node)] = 1;
+  }
   vetoes_ = &vetoes;
+  excluded_ = excluded.empty() ? nullptr : &outside;
   struct Clear {
     const std::unordered_map<int32_t, Veto>*& vetoes;
-    ~Clear() { vetoes = nullptr; }
-  } clear{vetoes_};
+    const std::vector<uint8_t>*& excluded;
+    ~Clear() { vetoes = nullptr; excluded = nullptr; }
+  } clear{vetoes_, excluded_};
   return evaluate(class_id, draw);
 }
 

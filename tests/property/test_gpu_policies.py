@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from kubesched.framework.profile import Profile
@@ -27,6 +27,8 @@ from tests.reference.gpu_policies import GPU_PLUGINS
 from tests.resources import resources
 from tests.side_by_side import (Cluster, EngineSide, assert_same_evaluation, assert_same_gpu_nodes,
                                 assert_same_queue, sides)
+
+from .strategies import scenarios as default_scenarios
 
 MODELS = ("A", "B", "C")
 PLUGINS = "tests.python_test_plugins"
@@ -192,3 +194,56 @@ def test_random_policy_draws_only_feasible_nodes_and_gpus(scenario):
     heaviest plugin's, unless another is asked for) draws the GPU of a pod sharing one."""
     decide_side_by_side(scenario, [])
 
+
+# -- GPU pods among the default profile's plugins ----------------------------------------------
+
+@st.composite
+def mixed_scenarios(draw):
+    """A default-profile scenario (strategies.py) whose nodes have GPUs and whose pending pods
+    ask for them, decided by its profile plus GPU scores (and sometimes Python plugins)."""
+    scenario = draw(default_scenarios(changes=False))
+    # the GPU policies' float arithmetic is for real node sizes: past 2^53 milli-CPU (the
+    # default scenarios' int64-edge quantities) DotProductScore leaves int64's range
+    assume(all(n.allocatable.get("cpu", 0) < 2**53 for n in scenario.nodes))
+    nodes = []
+    for node in scenario.nodes:
+        gpus = draw(st.sampled_from((0, 0, 1, 2, 4)))
+        if gpus:
+            node = replace(node, allocatable={**node.allocatable, GPU_RESOURCE: gpus},
+                           labels={**node.labels, "kubesched.io/gpu-model": draw(st.sampled_from(MODELS))})
+        nodes.append(node)
+    pending = []
+    for pod in scenario.pending:
+        annotations, whole = draw(gpu_annotations())
+        spec = replace(pod.spec, requests={**pod.spec.requests, GPU_RESOURCE: whole}) if whole else pod.spec
+        pending.append(replace(pod, spec=spec, raw={"metadata": {"annotations": annotations}}))
+    base = replace(scenario.profiles[0], preemption=None)
+    filters, scores = draw(st.sampled_from(PYTHON_PLUGINS))
+    profile = replace(base, weights={**base.weights, **draw(gpu_weights())},
+                      gpu_selection=draw(st.sampled_from(SELECTIONS)), python_filters=filters, python_scores=scores)
+    cluster = Cluster(nodes, scenario.bound, scenario.objects, tuple(draw(typical_lists(pending))))
+    return GpuScenario(cluster, pending, profile, scenario.seed)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mixed_scenarios())
+def test_gpu_pods_among_the_default_plugins_decide_as_the_reference(scenario):
+    """Also: the engine's reason histogram words upstream's message where a pod fits nowhere."""
+    seed = scenario.seed
+    seeded = seed is not None
+    engine, reference = sides(scenario.cluster, scenario.profile, seed)
+    explainer = EngineSide(scenario.cluster, scenario.profile, seed)
+    for pod in scenario.pending:
+        context = (pod.key, seed)
+        evaluation = explainer.evaluate(pod)
+        [decided] = engine.decide_queue([pod])
+        want, want_evaluation = reference.decide(pod, follow=decided.node, follow_gpus=decided.gpus)
+        if INSUFFICIENT_GPUS in want.message and "," in want.message:
+            event("the GPUs fit nowhere, among other failures")
+        assert_same_evaluation(evaluation, want_evaluation, seeded, context)
+        assert_same_queue([decided], [want], seeded, context)
+        if decided.node is None:
+            assert decided.worded_failure == decided.message, decided.pod
+        else:
+            explainer.assume(pod, decided.node, decided.gpus)
+    assert_same_gpu_nodes(engine.gpu_nodes(), reference.gpu_nodes())

@@ -25,6 +25,8 @@ PLUGIN_SETS = (
     ((), ((f"{PLUGINS}:HashedScore", 1),)),
     ((), ((f"{PLUGINS}:HashedScore", 3),)),
     ((f"{PLUGINS}:HashedFilter",), ((f"{PLUGINS}:HashedScore", 2), (f"{PLUGINS}:Flat", 1))),
+    ((f"{PLUGINS}:PodHashedFilter",), ()),
+    ((f"{PLUGINS}:HashedFilter", f"{PLUGINS}:PodHashedFilter"), ((f"{PLUGINS}:HashedScore", 1),)),
 )
 
 

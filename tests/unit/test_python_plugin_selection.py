@@ -114,6 +114,30 @@ def test_explain_takes_the_node_simulate_takes(tmp_path, plugins, seed):
         assert not n1["feasible"] and "total" not in n1
 
 
+def test_scores_normalise_over_the_nodes_python_filters_pass(tmp_path, plugins):
+    # NodeAffinity's raw scores: n1 15, n2 5, n3 0. NotN1 rejects n1, so upstream normalises
+    # over n2 and n3 only: n2 gets 100, not 5 * 100 / 15
+    labelled = {"n1": "{tier: gold, fast: 'yes'}", "n2": "{fast: 'yes'}", "n3": "{}"}
+    nodes = [f"kind: Node\nmetadata: {{name: {name}, labels: {labels}}}\n"
+             "status: {allocatable: {cpu: '4', memory: 8Gi, pods: '10'}}\n" for name, labels in labelled.items()]
+    file = tmp_path / "cluster.yaml"
+    file.write_text("---\n".join([*nodes, """kind: Pod
+metadata: {name: a}
+spec:
+  containers: [{name: c, image: x}]
+  affinity:
+    nodeAffinity:
+      preferredDuringSchedulingIgnoredDuringExecution:
+      - {weight: 10, preference: {matchExpressions: [{key: tier, operator: In, values: [gold]}]}}
+      - {weight: 5, preference: {matchExpressions: [{key: fast, operator: In, values: ['yes']}]}}
+"""]))
+    report = explain(read_cluster([str(file)]), _profiles(plugins, filters=["NotN1"]), "default/a")
+    scores = {e["node"]: e["scores"]["NodeAffinity"] for e in report["nodes"] if e["feasible"]}
+    assert scores == {"n2": {"raw": 5, "normalized": 100, "weight": 2, "weighted": 200},
+                      "n3": {"raw": 0, "normalized": 0, "weight": 2, "weighted": 0}}
+    assert report["selectedNode"] == "n2"
+
+
 def test_explain_of_a_pod_python_filters_reject_everywhere(tmp_path, plugins):
     cluster = _cluster(tmp_path, [_node("n1")], ["a"])
     profiles = _profiles(plugins, filters=["NotN1"])

@@ -369,12 +369,14 @@ class ClusterSnapshot:
         """The reasons (the core's codes → nodes) of the last pod the core found no node for."""
         return self._engine.last_failure()
 
-    def evaluate(self, class_id: int, nominated=(), draw: bool = True) -> dict:
+    def evaluate(self, class_id: int, nominated=(), draw: bool = True, excluded=()) -> dict:
         """Every node's filter verdicts and scores for a pod of the class (explain's view);
         `nominated`: (class id, node) of the nominated pods it yields to; `draw`: the selected
         node is drawn among the tied best as a decision draws (seeded), else the first of
-        them and the seeded stream is left for a selection made after further scores."""
-        return self._engine.evaluate(class_id, nominated, draw)
+        them and the seeded stream is left for a selection made after further scores;
+        `excluded`: nodes the profile's Python filters reject, which fail `_core.EXCLUDED`
+        where the core's filters pass and so are not scored."""
+        return self._engine.evaluate(class_id, nominated, draw, excluded)
 
     def feasible_with_nominated(self, class_id: int, node: int, nominated) -> bool:
         """feasible_on under the core's two passes with the nominated pods `nominated`."""

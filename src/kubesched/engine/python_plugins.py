@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from kubesched._core import EXCLUDED
 from kubesched.engine.decision import Decision
 from kubesched.framework.python_plugins import load_plugin, run_filter, run_score
 from kubesched.model.records import Pod
@@ -25,26 +28,46 @@ class PythonVerdict:
         return next((reason for reason in self.filters.values() if reason), None)
 
 
-def run_python_plugins(snapshot, pod, evaluation: dict) -> dict[int, PythonVerdict]:
-    """The verdicts of the profile's Python plugins on every node the core found feasible;
-    a node's filters stop at the first that rejects it, as upstream's do."""
+def run_python_plugins(snapshot, pod, nominated=()) -> tuple[dict, dict[int, PythonVerdict]]:
+    """The core's evaluation of the pod and the Python plugins' verdicts on every node it
+    examined where the core's filters pass. The Python filters run after the core's, as
+    upstream's out-of-tree filters after the in-tree ones, and stop at the first that
+    rejects; a node one rejects is left out of the core's scoring, so every normalisation is
+    over the nodes all filters passed, as upstream's, and a sampled search goes on past it.
+    Such a node's failed filter is None in the evaluation (the core's passed): its verdict
+    says which Python filter rejected it. Nothing is drawn: `select` draws, once."""
     profile = snapshot.profile
+    class_id = snapshot.class_of(pod)
     filters = [(name, load_plugin(name)) for name in profile.python_filters]
+    ran = {}
+    if filters:  # a Python filter depends on the pod and the node only, not on nominated pods
+        for i in np.flatnonzero(snapshot.feasible_nodes(class_id)).tolist():
+            ran[i] = _filter_verdicts(filters, pod, snapshot.nodes[i])
+    rejected = [i for i, verdicts in ran.items() if any(verdicts.values())]
+    evaluation = snapshot.evaluate(class_id, nominated, draw=False, excluded=rejected)
     scores = [(name, load_plugin(name), weight) for name, weight in profile.python_scores]
     verdicts = {}
-    for i, total in enumerate(evaluation["total"]):
-        if evaluation["failed_filter"][i] is not None or not evaluation["examined"][i]:
-            continue  # feasibility from the filters, not from the sign of the total
-        node = snapshot.nodes[i]
-        verdict = verdicts[i] = PythonVerdict(total=total)
-        for name, plugin in filters:
-            verdict.filters[name] = run_filter(name, plugin, pod, node)
-            if verdict.filters[name]:
-                break
-        else:
+    for i, failed in enumerate(evaluation["failed_filter"]):
+        if not evaluation["examined"][i]:
+            continue
+        if failed == EXCLUDED:
+            evaluation["failed_filter"][i] = None
+            verdicts[i] = PythonVerdict(filters=ran[i])
+        elif failed is None:
+            verdict = verdicts[i] = PythonVerdict(filters=ran.get(i, {}), total=evaluation["total"][i])
             for name, plugin, weight in scores:
-                verdict.scores[name] = run_score(name, plugin, pod, node)
+                verdict.scores[name] = run_score(name, plugin, pod, snapshot.nodes[i])
                 verdict.total += weight * verdict.scores[name]
+    return evaluation, verdicts
+
+
+def _filter_verdicts(filters, pod: Pod, node) -> dict[str, str | None]:
+    """name -> reason (None: fits) of the filters run on the node, up to the first rejection."""
+    verdicts = {}
+    for name, plugin in filters:
+        verdicts[name] = run_filter(name, plugin, pod, node)
+        if verdicts[name]:
+            break
     return verdicts
 
 
@@ -60,25 +83,21 @@ def select(snapshot, verdicts: dict[int, PythonVerdict]) -> int:
 
 def python_rejection(snapshot, pod: Pod, node: int) -> str | None:
     """The first Python filter's reason for rejecting the pod on the node, None if all pass."""
-    for name in snapshot.profile.python_filters:
-        reason = run_filter(name, load_plugin(name), pod, snapshot.nodes[node])
-        if reason:
-            return reason
-    return None
+    filters = [(name, load_plugin(name)) for name in snapshot.profile.python_filters]
+    return next(filter(None, _filter_verdicts(filters, pod, snapshot.nodes[node]).values()), None)
 
 
 def decide_with_python_plugins(snapshot, pod: Pod, nominated=()) -> Decision:
-    """The core filters and scores; then the profile's Python plugins on the feasible nodes;
-    the pod is assumed on the node chosen. `nominated`: (class id, node) of the nominated
-    pods the pod yields to, for the core's two passes."""
-    class_id = snapshot.class_of(pod)
-    evaluation = snapshot.evaluate(class_id, nominated, draw=False)  # select draws, once
-    verdicts = run_python_plugins(snapshot, pod, evaluation)
+    """The core's filters, the profile's Python filters, the core's scores and the Python
+    scores (run_python_plugins), then the selection; the pod is assumed on the node chosen.
+    `nominated`: (class id, node) of the nominated pods the pod yields to, for the core's
+    two passes."""
+    evaluation, verdicts = run_python_plugins(snapshot, pod, nominated)
     best = select(snapshot, verdicts)
     if best < 0:
         failure = _failure(snapshot, evaluation, verdicts)
         return Decision(pod, None, -1, snapshot.failure_message(failure), failure)
-    snapshot.assume(class_id, best)
+    snapshot.assume(snapshot.class_of(pod), best)
     return Decision(pod, snapshot.node_names[best], best, gpus=snapshot.last_gpu_mask)
 
 

@@ -74,11 +74,12 @@ def explain(cluster: ClusterInput, profiles: dict[str, Profile], pod_key: str, s
     if snapshot.dra is not None and "DynamicResources" in profile.filters and snapshot.dra.has_claims(pod):
         return _explain_with_claims(snapshot, profile, simulated, pod)
     python_plugins = bool(profile.python_filters or profile.python_scores)
-    # with Python plugins the selection comes after their scores, drawing once as simulate's
-    evaluation = snapshot.evaluate(snapshot.class_of(pod), draw=not python_plugins)
-    report = _report(snapshot, profile, pod_key, evaluation)
-    if python_plugins:
-        _add_python_plugins(report, snapshot, profile, pod, evaluation)
+    if python_plugins:  # the selection comes after their scores, drawing once as simulate's
+        evaluation, verdicts = run_python_plugins(snapshot, pod)
+        report = _report(snapshot, profile, pod_key, evaluation)
+        _add_python_plugins(report, snapshot, profile, evaluation, verdicts)
+    else:
+        report = _report(snapshot, profile, pod_key, snapshot.evaluate(snapshot.class_of(pod)))
     if extenders:
         from kubesched.sim.extenders import explain_with_extenders
 
@@ -143,9 +144,8 @@ def _report(snapshot, profile: Profile, pod_key: str, e: dict) -> dict:
     return result
 
 
-def _add_python_plugins(report: dict, snapshot, profile: Profile, pod, evaluation: dict) -> None:
+def _add_python_plugins(report: dict, snapshot, profile: Profile, evaluation: dict, verdicts: dict) -> None:
     """The Python plugins' verdicts and scores on every node, and the node simulate takes."""
-    verdicts = run_python_plugins(snapshot, pod, evaluation)
     weights = dict(profile.python_scores)
     histogram = reason_counts(evaluation["reasons"])
     for i, entry in enumerate(report["nodes"]):
