@@ -3,7 +3,9 @@ issue): through the Python API that `simulate` and `explain` use, not the CLI.
 
 The objects go to a temporary directory as one JSON `List` (input order kept), the config
 (if any) beside it. `simulate` gives the placements and messages in decision order;
-`explain`, once per pending pod, the per-node filter verdicts and weighted scores. Besides
+`explain`, once per pending pod, the per-node filter verdicts and weighted scores. Where
+`simulate` would decide the pending pods as batches (read from a List of their own; the
+`replicas` family makes such scenarios), the placements are that path's. Besides
 the oracle's fields each pod carries what `explain` selected (`explainNode`,
 `explainMessage`) so the comparison can check that the two commands agree.
 
@@ -25,6 +27,7 @@ from kubesched.model.cluster import read_cluster
 from kubesched.model.quantity import parse_quantity, to_milli
 from kubesched.sim.explain import explain
 from kubesched.engine.queue_order import queue_order
+from kubesched.sim.batched import simulate_batched
 from kubesched.sim.simulate import simulate
 
 
@@ -60,7 +63,9 @@ def run_ours(scenario: dict, rejected: list[dict] = ()) -> dict:
         except InputError as e:
             return {"error": str(e), "pods": [], "acceptedInvalid": []}
         try:
-            result = {"pods": _decide(cluster, profiles, bool(scenario.get("preemption"))), "acceptedInvalid": []}
+            batched = simulate_batched(_read_batched(workdir, valid), profiles, None)
+            result = {"pods": _decide(cluster, profiles, bool(scenario.get("preemption")), batched),
+                      "acceptedInvalid": []}
         except Exception as e:  # a crash is a divergence like any other, reported by the comparison
             return {"crash": f"{type(e).__name__}: {e}", "pods": [], "acceptedInvalid": []}
         for obj in invalid:
@@ -80,6 +85,19 @@ def _read(workdir: str, objects: list[dict]):
     return read_cluster([path], warn=lambda message: None)
 
 
+def _read_batched(workdir: str, objects: list[dict]):
+    """As simulate reads its files: the pending pods in a List of their own (batched reading
+    takes Lists of pods and objects that add none), the other objects in another."""
+    pending = [o for o in objects if o.get("kind") == "Pod" and not o.get("spec", {}).get("nodeName")]
+    rest = [o for o in objects if not any(o is p for p in pending)]
+    paths = []
+    for name, items in (("other.json", rest), ("pending.json", pending)):
+        paths.append(os.path.join(workdir, name))
+        with open(paths[-1], "w") as handle:
+            json.dump({"apiVersion": "v1", "kind": "List", "items": items}, handle)
+    return read_cluster(paths, warn=lambda message: None, batched=True)
+
+
 def _device(result: dict) -> dict:
     """A device result in the oracle's shape: request, driver, pool, device; for a share of
     a device, `shared` and the consumed capacity in thousandths."""
@@ -92,9 +110,10 @@ def _device(result: dict) -> dict:
     return device
 
 
-def _decide(cluster, profiles, preemption: bool = False) -> list[dict]:
+def _decide(cluster, profiles, preemption: bool, batched) -> list[dict]:
+    """`batched`: simulate_batched's answer, whose placements are taken where it gives one."""
     # The oracle evicts and does not recreate: evicted pods are reported, not decided again.
-    placements = simulate(cluster, profiles, preempted="report").placements
+    placements = (batched or simulate(cluster, profiles, preempted="report")).placements
     decided = {p.key for p in queue_order(cluster.pending_pods)}
     pods = []
     for placement in placements:

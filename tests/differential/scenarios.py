@@ -34,6 +34,8 @@ FAMILIES_HELP = {
     "volumes": "PVs, claims, StorageClasses, CSI objects and pods mounting claims (volume_family.py)",
     "twins": "copies of pending pods that differ only in their images (and tolerations): one class where the "
              "profile reads neither (engine.pod_class.ClassSigner), drawn last",
+    "replicas": "copies of pending pods that differ only in their names, which simulate reads and decides as "
+                "batches (kubesched.model.pod_batches, sim/batched.py), drawn last",
     "preemption": "priorities, PodDisruptionBudgets and DefaultPreemption (its own scenario per seed, "
                   "preemption_scenarios.py)",
     "preemption-dra": "DefaultPreemption with claimed devices: claim-bearing preemptors, victims holding allocated "
@@ -126,6 +128,8 @@ def generate(seed: int, exclude: frozenset[str] | set[str] = frozenset()) -> dic
         objects += volume_objects(seed, nodes)
     if g.has("twins"):  # its own random choices: the rest is unchanged
         objects += _twins(random.Random(f"twins-{seed}"), objects)
+    if g.has("replicas"):  # its own random choices: the rest is unchanged
+        objects += _replicas(random.Random(f"replicas-{seed}"), objects)
     return {"objects": objects, "config": config}
 
 
@@ -149,6 +153,26 @@ def _twins(rng: random.Random, objects: list[dict]) -> list[dict]:
             twin["spec"].pop("tolerations", None)
         twins.append(twin)
     return twins
+
+
+REPLICA_SUFFIX = "-replica-"
+
+
+def _replicas(rng: random.Random, objects: list[dict]) -> list[dict]:
+    """Copies of one or two pending pods without claims or volumes (never batched) under
+    other names, as a controller makes them."""
+    pending = [obj for obj in objects if obj.get("kind") == "Pod" and not obj["spec"].get("nodeName")
+               and not obj["spec"].get("resourceClaims") and not obj["spec"].get("volumes")
+               and not obj["metadata"]["name"].startswith("invalid-")]
+    if not pending or rng.random() >= 0.4:
+        return []
+    replicas = []
+    for original in rng.sample(pending, min(len(pending), rng.randint(1, 2))):
+        for k in range(rng.randint(2, 12)):
+            replica = copy.deepcopy(original)
+            replica["metadata"]["name"] += f"{REPLICA_SUFFIX}{k}"
+            replicas.append(replica)
+    return replicas
 
 
 def _sizes(g: _Gen) -> tuple[int, int]:
@@ -759,6 +783,8 @@ def _pod_features(pod: dict) -> set[str]:
         found.add("invalid")
     if pod["metadata"]["name"].endswith(TWIN_SUFFIX):
         found.add("twins")
+    if REPLICA_SUFFIX in pod["metadata"]["name"]:
+        found.add("replicas")
     if "resources" in spec:
         found.add("pod-level-resources")
     if "runtimeClassName" in spec:
