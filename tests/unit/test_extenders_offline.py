@@ -160,3 +160,17 @@ def test_plan_still_refuses_extenders_and_bad_tls_is_one_line(tmp_path):
     result = CliRunner().invoke(main, ["simulate", "-f", manifests, "--config", config])
     assert result.exit_code == 2
     assert len(result.output.strip().splitlines()) == 1 and "extenders.tlsConfig" in result.output
+
+
+def test_a_seed_breaks_the_extenders_ties_at_random_among_the_best(tmp_path, servers):
+    # b and c tie on the extender's scores (a is lower); upstream's selectHost draws among them
+    extender = servers(scores={"a": 1, "b": 5, "c": 5})
+    manifests, config = write(tmp_path, [{"urlPrefix": extender.url, "prioritizeVerb": "prioritize", "weight": 1}],
+                              [pod("p1")])
+    cluster = read_cluster([manifests], warn=lambda message: None)
+    profiles, called = load_profiles_and_extenders(config)
+    chosen = {seed: simulate(cluster, profiles, seed, extenders=called).placements[0].node for seed in range(16)}
+    assert set(chosen.values()) == {"b", "c"}
+    assert simulate(cluster, profiles, None, extenders=called).placements[0].node == "b"  # no seed: the first
+    assert all(simulate(cluster, profiles, seed, extenders=called).placements[0].node == node
+               for seed, node in chosen.items())

@@ -378,6 +378,15 @@ class ClusterSnapshot:
         where the core's filters pass and so are not scored."""
         return self._engine.evaluate(class_id, nominated, draw, excluded)
 
+    def look(self, class_id: int) -> dict:
+        """evaluate as a look that changes nothing: no draw from the seeded stream, and the
+        sampled search's start where it was (for the reasons of a failed decision)."""
+        start = self.sampling_start
+        try:
+            return self._engine.evaluate(class_id, (), False, ())
+        finally:
+            self.sampling_start = start
+
     def feasible_with_nominated(self, class_id: int, node: int, nominated) -> bool:
         """feasible_on under the core's two passes with the nominated pods `nominated`."""
         return self._engine.feasible_with_nominated(class_id, node, nominated)

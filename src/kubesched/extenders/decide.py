@@ -54,7 +54,7 @@ def decide(snapshot, pod, pod_object: dict, extenders: list[HttpExtender],
     unless `assume` is false. `nominated`: (class id, node) of the nominated pods the pod
     yields to, for the core's two passes (the extenders see the nodes those leave)."""
     class_id = snapshot.class_of(pod)
-    evaluation = snapshot.evaluate(class_id, nominated)
+    evaluation = snapshot.evaluate(class_id, nominated, draw=False)  # the selection below draws, once
     names = snapshot.node_names
     histogram = reason_counts(evaluation["reasons"])
     # Feasibility from the filters, not from the sign of the total (totals may be negative).
@@ -111,7 +111,8 @@ def decide(snapshot, pod, pod_object: dict, extenders: list[HttpExtender],
                 if node in totals:
                     totals[node] += score * extender.config.weight * SCORE_SCALE
         best = max(totals.values())
-        chosen = min((node for node, total in totals.items() if total == best), key=index.__getitem__)
+        ties = sorted((node for node, total in totals.items() if total == best), key=index.__getitem__)
+        chosen = ties[snapshot.choose_tie(len(ties))]  # as the core's: --seed's draw, else the first
     if assume:
         snapshot.assume(class_id, index[chosen])
     run.binder = next((extender for extender in extenders if extender.config.bind_verb), None)

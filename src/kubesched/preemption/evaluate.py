@@ -153,7 +153,7 @@ def _waits_for_terminating_victims(snapshot, pod: Pod, class_id: int, table: Pod
     rows = [r for r in table.rows_on(node) if table.terminating[r] and table.pods[r].priority < pod.priority]
     if not rows:
         return False
-    evaluation = snapshot.evaluate(class_id)
+    evaluation = snapshot.look(class_id)
     i = snapshot.node_index[node]
     reasons = evaluation["reasons"][i]
     return not reasons or resolvable(pod, snapshot.nodes[i], reasons)

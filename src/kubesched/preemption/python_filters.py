@@ -30,7 +30,7 @@ def preempt_with_python_filters(snapshot, pod: Pod, table, **options) -> Preempt
             statuses[candidate.node] = [reason]
         else:
             candidates.append(candidate)
-    evaluation = snapshot.evaluate(snapshot.class_of(pod), draw=False)  # filters only: the seeded stream untouched
+    evaluation = snapshot.look(snapshot.class_of(pod))
     for n, name in enumerate(snapshot.node_names):
         if evaluation["failed_filter"][n] is not None or not evaluation["examined"][n]:
             continue  # the core's filters reject it: the core's dry run judged it
