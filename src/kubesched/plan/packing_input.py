@@ -114,7 +114,7 @@ def build(cluster: ClusterInput, pods: list[Pod], templates: list[NodeTemplate],
     for item in np.flatnonzero(~fits.any(axis=1)).tolist():
         class_id = probe.class_of(pods[item])
         if devices is not None and item in devices.verdicts:
-            evaluation = probe.evaluate(class_id)
+            evaluation = probe.look(class_id)
             reasons[item] = unfit_reasons(list(zip(evaluation["failed_filter"], evaluation["reasons"])),
                                           devices.verdicts[item])
             continue
@@ -128,7 +128,7 @@ def build(cluster: ClusterInput, pods: list[Pod], templates: list[NodeTemplate],
             continue
         class_id = probe.class_of(pods[item])
         if class_id not in volume_verdicts:
-            evaluation = probe.evaluate(class_id)
+            evaluation = probe.look(class_id)
             volume_verdicts[class_id] = all(evaluation["failed_filter"][t] == "VolumeBinding"
                                             for t in range(len(existing), len(existing) + len(probes)))
         if volume_verdicts[class_id]:
@@ -172,7 +172,7 @@ def _free(node: Node, pods_on: list[Pod], resources: list[str], gpu: bool,
 
 def _reasons(probe, class_id: int) -> Counter:
     """Why the engine rejects a pod on each empty type: reason text -> number of types."""
-    evaluation = probe.evaluate(class_id)
+    evaluation = probe.look(class_id)
     counts: Counter = Counter()
     for failed, reasons in zip(evaluation["failed_filter"], evaluation["reasons"]):
         counts.update(reasons if failed is not None else ["not enough room left on the node"])
