@@ -17,6 +17,11 @@ constexpr int64_t kMaxNodeScore = 100;
 constexpr double kMaxSpecCpu = 128000;  // the simulator's normalisation constants
 constexpr double kMaxSpecGpu = 8000;
 constexpr int64_t kMaxSpecGpuMilli = 8000;
+// DotProductScore's floor. A node larger than the largest spec scores below 0, and past about
+// 10^9 free cores times as many requested the score would leave int64 (and a weight times it
+// the engine's total). Below -2^53 a double no longer holds every integer anyway: scores are
+// held at -2^53 there, exactly representable on both sides, so nothing real changes.
+constexpr double kMinDotProductScore = -9007199254740992.0;  // -2^53
 constexpr size_t kMemoLimit = 1 << 20;
 
 // The fragment types of the reference simulator, in its order (the amount sums them in it).
@@ -197,7 +202,7 @@ int64_t dot_product_score(const GpuNodeState& node, int64_t cpu, int64_t gpu_mil
   product += free_cpu * want_cpu;
   product += free_gpu * want_gpu;
   const double score = 1 - product / 2;
-  return static_cast<int64_t>(static_cast<double>(kMaxNodeScore) * score);
+  return static_cast<int64_t>(std::max(static_cast<double>(kMaxNodeScore) * score, kMinDotProductScore));
 }
 
 // Least (CPU, GPU) left over after placing, equally weighted; 100 = nothing left.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from kubesched.framework.profile import Profile
@@ -28,7 +28,7 @@ from tests.resources import resources
 from tests.side_by_side import (Cluster, EngineSide, assert_same_evaluation, assert_same_gpu_nodes,
                                 assert_same_queue, sides)
 
-from .strategies import scenarios as default_scenarios
+from .strategies import HUGE, scenarios as default_scenarios
 
 MODELS = ("A", "B", "C")
 PLUGINS = "tests.python_test_plugins"
@@ -37,13 +37,23 @@ SELECTIONS = ("", "Best", "Worst", "FGD", "FGDCapacity", "Random")
 INSUFFICIENT_GPUS = f"Insufficient {GPU_RESOURCE}"
 
 
+def huge_cpu(most: int):
+    """Milli-CPU of any magnitude up to `most`, half the time within a factor 2^20 of it:
+    past 2^53, and a node's free CPU times a pod's past DotProductScore's floor (about
+    10^9 cores each)."""
+    top = most.bit_length()
+    bits = st.one_of(st.integers(1, top), st.integers(top - 20, top))
+    return bits.flatmap(lambda n: st.integers(2**(n - 1), min(2**n, most)))
+
+
 @st.composite
-def gpu_nodes(draw):
+def gpu_nodes(draw, huge=False):
     count = draw(st.integers(1, 6))
     nodes = []
     for i in range(count):
         gpus = draw(st.sampled_from((0, 1, 2, 4, 8)))
-        allocatable = {"cpu": f"{draw(st.integers(2, 64)) * 1000}m", "memory": f"{draw(st.integers(4, 256))}Gi",
+        cpu = draw(huge_cpu(HUGE) if huge else st.integers(2, 64).map(lambda c: c * 1000))
+        allocatable = {"cpu": f"{cpu}m", "memory": f"{draw(st.integers(4, 256))}Gi",
                        "pods": str(draw(st.integers(2, 12)))}
         labels = {}
         if gpus:
@@ -72,11 +82,14 @@ def gpu_annotations(draw) -> tuple[dict, int]:
 
 
 @st.composite
-def gpu_pods(draw, prefix="pod", max_size=24):
+def gpu_pods(draw, prefix="pod", max_size=24, huge=False):
+    """`huge`: CPU requests up to a quarter of the largest node's, so that bound ones sum in int64."""
     parser = PodParser()
     pods = []
+    ordinary = st.sampled_from((250, 500, 1000, 2000, 4000, 8000, 16000, 30000))
+    cpu = st.one_of(ordinary, huge_cpu(HUGE // 4)) if huge else ordinary
     for i in range(draw(st.integers(1, max_size))):
-        requests = {"cpu": f"{draw(st.sampled_from((250, 500, 1000, 2000, 4000, 8000, 16000, 30000)))}m",
+        requests = {"cpu": f"{draw(cpu)}m",
                     "memory": f"{draw(st.sampled_from((1, 2, 8, 32)))}Gi"}
         annotations, whole = draw(gpu_annotations())
         if whole:
@@ -121,14 +134,15 @@ def bound_allowed(profile: Profile, seed: int | None) -> bool:
 
 @st.composite
 def scenarios(draw, weights=gpu_weights(), seeds=st.one_of(st.none(), st.integers(0, 2**31))):
-    nodes = draw(gpu_nodes())
-    pending = draw(gpu_pods())
+    huge = draw(st.integers(0, 3)) == 0  # CPU quantities up to the int64 edge
+    nodes = draw(gpu_nodes(huge))
+    pending = draw(gpu_pods(huge=huge))
     profile = Profile(filters=CORE_FILTERS, weights=draw(weights), gpu_selection=draw(st.sampled_from(SELECTIONS)))
     seed = draw(seeds)
     bound = []
     if bound_allowed(profile, seed) and draw(st.booleans()):
         bound = [replace(pod, node_name=draw(st.sampled_from(nodes)).name)
-                 for pod in draw(gpu_pods(prefix="bound", max_size=4))]
+                 for pod in draw(gpu_pods(prefix="bound", max_size=4, huge=huge))]
     cluster = Cluster(nodes, bound, typical_pods=tuple(draw(typical_lists(pending))))
     return GpuScenario(cluster, pending, profile, seed)
 
@@ -202,9 +216,6 @@ def mixed_scenarios(draw):
     """A default-profile scenario (strategies.py) whose nodes have GPUs and whose pending pods
     ask for them, decided by its profile plus GPU scores (and sometimes Python plugins)."""
     scenario = draw(default_scenarios(changes=False))
-    # the GPU policies' float arithmetic is for real node sizes: past 2^53 milli-CPU (the
-    # default scenarios' int64-edge quantities) DotProductScore leaves int64's range
-    assume(all(n.allocatable.get("cpu", 0) < 2**53 for n in scenario.nodes))
     nodes = []
     for node in scenario.nodes:
         gpus = draw(st.sampled_from((0, 0, 1, 2, 4)))

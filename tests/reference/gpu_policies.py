@@ -20,6 +20,7 @@ from kubesched.model.gpu import MILLI_PER_GPU, GpuRequest
 MAX_SPEC_CPU = 128000.0
 MAX_SPEC_GPU = 8000.0
 MAX_SCORE = 100
+MIN_DOT_PRODUCT_SCORE = -2.0**53  # DotProductScore's floor: past it a float no longer holds every integer
 GPU_PLUGINS = ("RandomScore", "DotProductScore", "GpuClusteringScore", "GpuPackingScore", "BestFitScore", "FGDScore",
                "FGDCapacityScore")
 
@@ -137,7 +138,7 @@ def raw_score(plugin: str, gpu: GpuRequest, cpu: int, node: GpuNode, typical: li
         product = 0.0
         product += (node.cpu_left / MAX_SPEC_CPU) * (cpu / MAX_SPEC_CPU)
         product += (sum(node.free) / MAX_SPEC_GPU) * (gpu.total_milli / MAX_SPEC_GPU)
-        return int(MAX_SCORE * (1 - product / 2))
+        return int(max(MAX_SCORE * (1 - product / 2), MIN_DOT_PRODUCT_SCORE))
     if plugin == "BestFitScore":
         score = 0.0
         for free, want, spec in ((node.cpu_left, cpu, MAX_SPEC_CPU), (sum(node.free), gpu.total_milli, MAX_SPEC_GPU)):

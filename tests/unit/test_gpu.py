@@ -204,3 +204,25 @@ def test_simulate_places_gpu_pods_from_manifests(tmp_path):
     assert result.exit_code == 0, result.output
     placements = json.loads(out.read_text())["placements"]
     assert all(p["node"] for p in placements), placements
+
+
+# -- scores at the int64 edge -------------------------------------------------------------------
+
+def test_dot_product_score_is_held_at_its_floor_for_huge_quantities():
+    """Past the largest spec (128 cores) the score goes below 0; past about 10^9 cores free
+    and asked for it would leave int64, which the core's conversion may not: it is held at
+    -2^53 there (gpu.md), and the weighted total stays exact."""
+    nodes = [node("max", cpu="9223372036854775807m"), node("mega", cpu="1000000"), node("n256", cpu="256"),
+             node("n32")]
+    snapshot = ClusterSnapshot(nodes, Profile(filters=CORE_FILTERS, weights={"DotProductScore": 3}))
+
+    def scored(cpu):  # (raw score, total) on each feasible node
+        e = snapshot.evaluate(snapshot.class_of(pod(cpu=cpu)))
+        return [(raw, total) for raw, total, failed in zip(e["raw"]["DotProductScore"], e["total"], e["failed_filter"])
+                if failed is None]
+
+    floor = -2**53
+    assert scored("9223372036854775807m") == [(floor, 3 * floor)]
+    assert scored("1000000") == [(floor, 3 * floor), (-3051757712, 3 * -3051757712)]
+    assert scored("256") == [(-7205759403792694, 3 * -7205759403792694), (-781150, 3 * -781150), (-100, -300)]
+    assert scored("1") == [(-28147497670965, 3 * -28147497670965), (-2951, 3 * -2951), (99, 297), (99, 297)]
