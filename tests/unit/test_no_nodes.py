@@ -54,7 +54,7 @@ def test_simulate_says_upstreams_message_in_every_output(tmp_path):
     assert NO_NODES in run("explain", "-f", str(path), "--pod", "default/web").output
 
 
-def test_no_prefilter_rejection_and_no_claim_allocated_but_preenqueue_still_waits(tmp_path):
+def test_claims_and_prefilter_rejections_get_the_message_but_preenqueue_still_waits(tmp_path):
     gpu_class = {"apiVersion": API, "kind": "DeviceClass", "metadata": {"name": "gpu"},
                  "spec": {"selectors": [{"cel": {"expression": 'device.driver == "gpu.example.com"'}}]}}
 
