@@ -121,7 +121,7 @@ class EngineSide:
         return self._decided(self.snapshot.decide(pod, list(nominated) if nominated else None))
 
     def _decided(self, d) -> Decided:
-        worded = self.snapshot.failure_message(d.failure) if d.failure else ""
+        worded = self.snapshot.failure_message(d.failure) if d.node is None else ""
         return Decided(d.pod.key, d.node, d.message, worded_failure=worded, gpus=indices_of(d.gpus))
 
     def evaluate(self, pod: Pod, nominated=()) -> Evaluation:

@@ -265,10 +265,14 @@ class Scenario:
 def scenarios(draw, large=False, changes=True):
     """Pods share a few specs and label sets so that the core's per-class state is
     exercised; `large`: a cluster big enough for percentageOfNodesToScore to sample;
-    `changes`: pods leave, nodes change and the profile switches between decisions."""
+    `changes`: pods leave, nodes change and the profile switches between decisions. A small
+    cluster may have no nodes at all (upstream then fails before any plugin runs)."""
     huge = not large and draw(st.integers(0, 3)) == 0
     unit = draw(st.integers(2**53 // 50, HUGE // 50)) if huge else 0
-    cluster = draw(large_clusters()) if large else draw(nodes(huge=huge, unit=unit))
+    if large:
+        cluster = draw(large_clusters())
+    else:  # now and then no nodes at all
+        cluster = [] if draw(st.integers(0, 15)) == 0 else draw(nodes(huge=huge, unit=unit))
     pool = draw(st.lists(specs(huge, unit), min_size=1, max_size=4))
     label_pool = draw(st.lists(pod_labels, min_size=1, max_size=3))
 
@@ -279,14 +283,14 @@ def scenarios(draw, large=False, changes=True):
                    owner_name="rs" if owned else "", **extra)
 
     bound = [pod(f"bound-{i}", node_name=draw(st.sampled_from(cluster)).name)
-             for i in range(draw(st.integers(0, 6)))]
+             for i in range(draw(st.integers(0, 6)) if cluster else 0)]
     pending = [pod(f"pod-{i}", index=i) for i in range(draw(st.integers(1, 12 if large else 25)))]
     chosen_profiles = [draw(profiles(f"profile-{i}", sampling=large and i == 0))
                        for i in range(draw(st.integers(1, 2) if changes else st.just(1)))]
     events: dict[int, list[tuple]] = {}
     for _ in range(draw(st.integers(0, 4)) if changes else 0):
         step = draw(st.integers(0, len(pending) - 1))
-        kind = draw(st.sampled_from(("forget", "node", "profile")))
+        kind = draw(st.sampled_from(("forget", "node", "profile") if cluster else ("forget", "profile")))
         if kind == "forget":
             event = ("forget", draw(st.integers(0, 1000)))
         elif kind == "node":

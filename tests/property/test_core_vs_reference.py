@@ -31,6 +31,8 @@ class SideBySide:
             event("addedAffinity")
         if scenario.seed is not None:
             event("seeded")
+        if not scenario.nodes:
+            event("a cluster without nodes")
         self.scenario = scenario
         cluster = Cluster(scenario.nodes, scenario.bound, scenario.objects)
         self.decider, self.reference = sides(cluster, first, scenario.seed)

@@ -17,8 +17,8 @@ filter and reasons, per-plugin weighted scores, totals, the selected node) and i
 from the same sampling start, yielding to the same nominated pods, the reference following
 the engine's seeded draw among the tied best. Until the reference shares GPUs, it judges no
 pod asking for GPUs (kubesched.io/gpu-count or the kubesched.io/gpu resource) and nothing
-under a profile weighing one of GPU_SCORES (`judged_by_reference`); nor a cluster without
-nodes, where upstream fails before any plugin runs."""
+under a profile weighing one of GPU_SCORES (`judged_by_reference`). Clusters may start
+without nodes, or lose them all, where upstream fails before any plugin runs."""
 
 from __future__ import annotations
 
@@ -130,7 +130,7 @@ def loose(spec: PodSpecInfo) -> PodSpecInfo:
 @st.composite
 def scenarios(draw, large=False):
     """`large`: enough nodes for the profiles' percentageOfNodesToScore to sample."""
-    cluster = draw(large_clusters(min_size=120, max_size=160) if large else nodes(min_size=1, max_size=6))
+    cluster = draw(large_clusters(min_size=120, max_size=160) if large else nodes(min_size=0, max_size=6))
     cluster = [draw(with_gpus(n)) for n in cluster]
     joining = [draw(with_gpus(draw(node(len(cluster) + k)))) for k in range(ADDED)]
     names = [n.name for n in cluster + joining]
@@ -161,7 +161,8 @@ def scenarios(draw, large=False):
         if kind == "add":
             steps.append(("node", draw(st.sampled_from(joining))))
         elif kind == "change":
-            i = draw(st.integers(0, len(cluster) - 1) if draw(st.integers(0, 3)) else st.integers(0, len(names) - 1))
+            i = draw(st.integers(0, len(cluster) - 1) if cluster and draw(st.integers(0, 3))
+                     else st.integers(0, len(names) - 1))
             old = (cluster + joining)[i]
             steps.append(("node", draw(node_change(old, i))))
         elif kind in ("heartbeat", "delete"):
@@ -281,9 +282,6 @@ def assert_as_reference(snapshot: ClusterSnapshot, reference: ReferenceSide, pod
     """The engine's evaluation of the pod from sampling start `start` and its decision
     `decided` (made from there) against the reference's, which follows the engine's draw;
     both sides left as they were."""
-    if not snapshot.node_names:
-        # upstream fails before any plugin runs (ErrNoNodesAvailable), which neither side words
-        return
     after = snapshot.sampling_start
     snapshot.sampling_start = start
     snapshot._engine.set_seed(seed)
@@ -381,7 +379,7 @@ def check(scenario):
     for n in cluster:
         apply(("node", n), cache, held, profile, seed)
     start = cache.snapshot_for(profile).sampling_start  # as the first decision makes it
-    in_place = judged = 0
+    in_place = judged = without_nodes = 0
     for number, step in enumerate(steps):
         if step[0] == "profile":
             profile = chosen_profiles[step[1]]
@@ -408,10 +406,12 @@ def check(scenario):
             assert snapshot.sampling_start == rebuilt.sampling_start, (number, step[0], pod.name, kept)
             if judged_by_reference(pod, profile):
                 judged += 1
+                without_nodes += not snapshot.node_names
                 assert_as_reference(snapshot, reference, pod, seed, before, got[0], yields_to,
                                     (number, step[0], pod.name, kept))
         start = snapshot.sampling_start
     event(f"evaluations judged by the reference: {min(judged, 10)}{'+' if judged >= 10 else ''}")
+    event(f"evaluations judged by the reference without nodes: {without_nodes > 0}")
     event(f"pods on shared GPUs: {min(sum(bool(p.gpus) for p in cache.placed.values()), 3)}")
     event(f"sampled search started past node 0: {start > 0}")
     event(f"snapshot kept in place after {min(in_place, 5)}{'+' if in_place >= 5 else ''} of the steps")

@@ -36,7 +36,7 @@ def test_core_victim_search_with_device_verdicts_matches_the_reference(scenario,
             event("fits without preemption")
             continue
         devices = {n.name: VERDICT_TEXT[v] for n, v in zip(cluster, verdict) if v != FITS} if checks else {}
-        offset = data.draw(st.integers(0, len(cluster) - 1))
+        offset = data.draw(st.integers(0, max(len(cluster) - 1, 0)))
         ours = preempt(snapshot, pod, table, args=args, nominated=nominated, offset=offset, class_id=class_id)
         theirs = reference_preempt(reference, pod, budgets, args, start_times=starts, nominated=nominated,
                                    offset=offset, devices=devices)

@@ -55,7 +55,7 @@ def test_one_call_per_preemptor_does_what_its_steps_do(scenario, data):
             continue
         held = [(steps.class_of(other), steps.node_index[node]) for other, node in nominated
                 if other.priority >= pod.priority]
-        offset = data.draw(st.integers(0, len(cluster) - 1))
+        offset = data.draw(st.integers(0, max(len(cluster) - 1, 0)))
         theirs, their_node = _by_steps(steps, steps_table, pod, class_id, nominated, held, offset)
         ours, our_node = preempt_and_retry(call, pod, call_table, class_id, nominated=nominated, held=held,
                                            offset=offset)

@@ -27,7 +27,7 @@ RWOP = ("node(s) unavailable due to PersistentVolumeClaim with ReadWriteOncePod 
 
 @st.composite
 def preemption_scenarios(draw):
-    cluster = draw(nodes(min_size=1, max_size=8))
+    cluster = [] if draw(st.integers(0, 15)) == 0 else draw(nodes(min_size=1, max_size=8))  # no PostFilter then
     pool = draw(st.lists(specs(), min_size=1, max_size=4))
     if draw(st.integers(0, 3)) > 0:
         # Most rejections resolvable: no taints or node constraints, few pods per node.
@@ -42,7 +42,7 @@ def preemption_scenarios(draw):
                    draw(st.sampled_from(pool)), node_name=node_name, priority=priority)
 
     bound = [pod(f"bound-{i}", draw(st.sampled_from(PRIORITIES)), draw(st.sampled_from(cluster)).name)
-             for i in range(draw(st.integers(0, 20)))]
+             for i in range(draw(st.integers(0, 20)) if cluster else 0)]
     starts = {p.key: draw(st.one_of(st.just(LATEST), st.integers(0, 5))) for p in bound}
     budgets = [PodDisruptionBudget(draw(st.sampled_from(tuple(NAMESPACES))), f"pdb-{i}",
                                    LabelSelector((("app", draw(st.sampled_from(("a", "b")))),)),
@@ -52,7 +52,7 @@ def preemption_scenarios(draw):
                for i in range(draw(st.integers(0, 2)))]
     incoming = [pod(f"pod-{i}", draw(st.sampled_from((5, 10, 100, 1000, 1000)))) for i in range(draw(st.integers(1, 5)))]
     nominated = []
-    if draw(st.integers(0, 3)) == 0:
+    if cluster and draw(st.integers(0, 3)) == 0:
         nominated = [(pod("nominated", draw(st.sampled_from((10, 1000)))), draw(st.sampled_from(cluster)).name)]
     percentage = draw(st.integers(0, 100))
     args = PreemptionArgs(percentage, draw(st.integers(1 if percentage == 0 else 0, 5)))
@@ -81,6 +81,8 @@ def check_preemptions(cluster, bound, starts, budgets, incoming, nominated, args
     table = PodTable(snapshot, budgets)
     for p in bound:  # the table's rows in the order the reference's nodes hold the pods
         table.add(p, p.node_name, start_time=starts[p.key])
+    if not cluster:
+        event("a cluster without nodes")
     for pod in incoming:
         class_id = snapshot.class_of(pod)
         evaluation = snapshot.evaluate(class_id)
@@ -89,7 +91,7 @@ def check_preemptions(cluster, bound, starts, budgets, incoming, nominated, args
             continue
         for reason in {r for reasons in evaluation["reasons"] for r in reasons}:
             event(f"rejected: {reason}")
-        offset = data.draw(st.integers(0, len(cluster) - 1))
+        offset = data.draw(st.integers(0, max(len(cluster) - 1, 0)))
         before = snapshot.usage()
         ours = preempt(snapshot, pod, table, args=args, nominated=nominated, offset=offset)
         theirs = reference_preempt(reference, pod, budgets, args, start_times=starts, nominated=nominated,

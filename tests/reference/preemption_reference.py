@@ -182,6 +182,8 @@ def reference_preempt(scheduler: ReferenceScheduler, pod: Pod, pdbs: Sequence[Po
     an earlier preemption; `offset`: where the dry run starts among the potential nodes;
     `devices`: for a pod with claims, DynamicResources' rejection per node (see _fails)."""
     start_times = start_times or {}
+    if not scheduler.states:  # kube-scheduler fails before any plugin runs: no PostFilter
+        return Preemption(None, eligible=False)
     if pod.spec.preemption_policy == "Never":
         return Preemption(None, message=f"preemption: {NEVER}", eligible=False)
     prefiltered = scheduler.rejecting_plugin(pod) is not None

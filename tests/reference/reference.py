@@ -25,6 +25,7 @@ from kubesched.model.records import (LabelSelector, Node, NodeSelectorTerm, Pod,
 HOSTNAME = "kubernetes.io/hostname"
 
 MAX_SCORE = 100
+NO_NODES_AVAILABLE = "no nodes available to schedule pods"
 SCALAR_EXCLUDED = ("cpu", "memory", "ephemeral-storage")
 
 
@@ -792,7 +793,10 @@ class ReferenceScheduler:
 
     def evaluate(self, pod: Pod, nominated: Sequence[tuple[Pod, str]] = ()) -> Decision:
         """Filter and score the nodes for the pod without placing it (scores never see the
-        nominated pods)."""
+        nominated pods). Without nodes kube-scheduler fails before any plugin runs
+        (ErrNoNodesAvailable)."""
+        if not self.states:
+            return Decision(None, NO_NODES_AVAILABLE)
         feasible, histogram = self.examine(pod, nominated)
         if not feasible:
             message = f"0/{len(self.states)} nodes are available:"

@@ -424,9 +424,9 @@ class ClusterSnapshot:
         return _core.VictimTable(self._engine, budgets)
 
     def post_filter_ends(self, class_id: int) -> bool:
-        """Whether PostFilter ends at DynamicResources for a pod of this class, before
-        DefaultPreemption (kubesched.engine.fit_error)."""
-        return self.profile.dra_post_filter and class_id in self.prefilter_rejections
+        """Whether PostFilter ends before DefaultPreemption for a pod of this class: none
+        runs without nodes, and DynamicResources' may end it (kubesched.engine.fit_error)."""
+        return self.node_count == 0 or (self.profile.dra_post_filter and class_id in self.prefilter_rejections)
 
     def reasons(self, histogram: list[tuple[int, int]]) -> dict[str, int]:
         """Upstream's wording of each reason of a histogram of the core's reason codes → nodes."""

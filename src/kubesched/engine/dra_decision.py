@@ -9,7 +9,7 @@ from kubesched.dra.allocator import AllocationError
 from kubesched.dra.deallocate import DEALLOCATED, claim_to_deallocate, deallocate
 from kubesched.dra.plugin import DraCluster, PodClaims, RejectedBefore, Unschedulable, Waiting
 from kubesched.engine.decision import Decision
-from kubesched.engine.fit_error import STATE_NOT_FOUND
+from kubesched.engine.fit_error import NO_NODES_AVAILABLE, STATE_NOT_FOUND
 from kubesched.model.records import Pod
 
 
@@ -36,7 +36,10 @@ def _rejected_before(snapshot, dra: DraCluster, pod: Pod) -> None:
 def rejected_message(snapshot, rejection: Unschedulable, preemption: str = "") -> str:
     """The message of a pod PreFilter rejected: every node is unresolvable, so DefaultPreemption,
     where the profile runs it, adds `preemption` (preemption.result.unresolvable_everywhere),
-    unless DynamicResources' PostFilter ended PostFilter first."""
+    unless DynamicResources' PostFilter ended PostFilter first. Without nodes upstream runs
+    neither (kubesched.engine.fit_error)."""
+    if snapshot.node_count == 0:
+        return NO_NODES_AVAILABLE
     message = f"0/{snapshot.node_count} nodes are available: {rejection}."
     if isinstance(rejection, RejectedBefore) and snapshot.profile.dra_post_filter:
         return f"{message} {STATE_NOT_FOUND}"

@@ -1,6 +1,8 @@
 """Upstream's FitError wording (v1.37's `FitError.Error()`), the message of a pod that fits no
 node: `0/N nodes are available: ` and either the PreFilter rejection or the filters' reasons
-counted over nodes, then what PostFilter says.
+counted over nodes, then what PostFilter says. On a cluster without nodes upstream's
+schedulePod fails before any plugin runs (ErrNoNodesAvailable): the message is
+NO_NODES_AVAILABLE and no PostFilter runs (ClusterSnapshot.post_filter_ends).
 
 A PreFilter rejection also fixes the PostFilter part. Upstream's framework stops PreFilter at
 the first UnschedulableAndUnresolvable plugin, and every PreFilter rejection of the plugins
@@ -17,6 +19,8 @@ from kubesched.engine.texts import PREFILTER_REJECTIONS
 
 # DynamicResources' PostFilter without its PreFilter's cycle state: the framework's error text
 STATE_NOT_FOUND = "not found"
+# kube-scheduler's ErrNoNodesAvailable, the whole message for a snapshot without nodes
+NO_NODES_AVAILABLE = "no nodes available to schedule pods"
 
 
 def prefilter_rejection(reasons) -> str | None:
@@ -37,6 +41,8 @@ def fit_error_message(node_count: int, reasons: dict[str, int], profile) -> str:
     """`0/N nodes are available: 2 Insufficient cpu, ...` for reason texts counted over
     nodes; a PreFilter rejection stands alone, without a count, and when the profile runs
     DynamicResources at postFilter it is followed by that plugin's error."""
+    if node_count == 0:
+        return NO_NODES_AVAILABLE
     message = f"0/{node_count} nodes are available:"
     rejection = prefilter_rejection(reasons)
     if rejection is not None:

@@ -272,6 +272,14 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float, nominated) 
             scheduler.dra.delete_claim(claim)
         scheduler.queue.failed(entry)
         return
+    if not snapshot.node_count:  # the queue's PreEnqueue still holds a pod back; then no plugin runs
+        try:
+            dra.claims_of(pod)
+        except Waiting as wait:
+            scheduler.queue.gated(entry, str(wait))
+            return
+        scheduler.no_nodes(entry, started)
+        return
     try:
         claims = prefilter(snapshot, dra, pod)
         pod = dra.for_filters(pod)  # NodeResourcesFit leaves devices' resources to DynamicResources

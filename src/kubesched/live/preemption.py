@@ -11,7 +11,8 @@ pod that fits no node, on top of the decision itself (kubesched.preemption).
   never preempts them twice: upstream's PreEnqueue watches the last victim alike), then
   waits for them to go (their deletions move the unschedulable pods).
 - Preemption cannot help: the nomination is cleared. Not eligible (preemptionPolicy Never,
-  or victims still terminating on the nominated node): the nomination stays.
+  or victims still terminating on the nominated node): the nomination stays. No nodes at
+  all: no PostFilter runs, and the nomination is cleared (`clear`).
 """
 
 from __future__ import annotations
@@ -136,6 +137,13 @@ class LivePreemption:
         snapshot.assume(class_id, index)
         return index
 
+    def clear(self, uid: str, pod: Pod) -> dict | None:
+        """Upstream's clearNominatedNode: the pod's nomination goes; the status change to
+        write with its condition, if it had one."""
+        current = self.nominator.node_of(uid) or _status_nominated_node(pod)
+        self.nominator.remove(uid)
+        return {"nominatedNodeName": None} if current else None
+
     @staticmethod
     def enabled(profile) -> bool:
         return preemption_args(profile) is not None
@@ -164,9 +172,7 @@ class LivePreemption:
                     extra=kv(pod=KObj(pod.namespace, pod.name), reason=result.message))
             if not result.eligible:
                 return PostFilterOutcome(result.message)
-            self.nominator.remove(uid)
-            return PostFilterOutcome(result.message, "",
-                                     status={"nominatedNodeName": None} if current else None)
+            return PostFilterOutcome(result.message, "", status=self.clear(uid, pod))
         node = result.nominated_node
         self.metrics.preemption_victims.observe(len(result.victims))
         log.log(V(2), "the target node for the preemption is determined",

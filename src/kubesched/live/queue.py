@@ -4,7 +4,8 @@ Active pods come out in PrioritySort's order (engine.queue_order.sort_key: prior
 PriorityClass resolved, then creation time), then by arrival.
 A pod whose attempt failed with an error waits `1s × 2^(attempts−1)` (at most 10s) in
 backoff; a pod that fit nowhere waits in the unschedulable pool until a cluster event that
-could help it (`move_all`) or 5 minutes, then goes through backoff. A move that happens
+could help it (`move_all`) or 5 minutes, then goes through backoff; one that no plugin
+rejected (no nodes) waits in backoff only. A move that happens
 while a pod is being decided sends it to backoff instead, so no event is missed."""
 
 from __future__ import annotations
@@ -136,6 +137,13 @@ class SchedulingQueue:
         entry.attempts += 1
         entry.last_failure = self.clock()
         self._to_backoff(entry)
+
+    def no_plugin_rejected(self, entry: QueuedPod, message: str) -> None:
+        """The pod fit nowhere but no plugin rejected it (the cluster has no nodes): no event
+        is known to help it, so upstream's queue retries it after its backoff instead of
+        keeping it in the unschedulable pool."""
+        entry.message = message
+        self.failed(entry)
 
     def done(self, entry: QueuedPod) -> None:
         """The pod is assumed on a node: it leaves the queue (the binder may bring it back)."""

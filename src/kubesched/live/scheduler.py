@@ -37,6 +37,7 @@ from kubesched.live.metrics import Metrics
 from kubesched.live.preemption import LivePreemption
 from kubesched.model.gpu import GPU_INDICES_ANNOTATION, gpu_request, indices_annotation
 from kubesched.preemption import preempt
+from kubesched.engine.fit_error import NO_NODES_AVAILABLE
 from kubesched.engine.python_plugins import decide_with_python_plugins, python_rejection
 from kubesched.preemption.python_filters import preempt_with_python_filters
 from kubesched.live.queue import QueuedPod, SchedulingQueue
@@ -188,6 +189,9 @@ class Scheduler:
         if claims:
             schedule_with_claims(self, entry, snapshot, started, nominated)
             return
+        if not snapshot.node_count:
+            self.no_nodes(entry, started)
+            return
         class_id = snapshot.class_of(pod)
         binder = None
         decision = None
@@ -256,6 +260,24 @@ class Scheduler:
         annotations = {GPU_INDICES_ANNOTATION: indices_annotation(gpus)} if gpus else None
         self.binder.submit(entry.uid, pod.namespace, pod.name, node_name, annotations, extender=binder,
                            prebind=prebind)
+
+    def no_nodes(self, entry: QueuedPod, started: float) -> None:
+        """Upstream's schedulePod on a cluster without nodes: ErrNoNodesAvailable before any
+        plugin (no PostFilter), an Unschedulable condition, the nomination cleared, and the
+        pod, which no plugin rejected, retried after its backoff."""
+        pod = entry.pod
+        name = pod.spec.scheduler_name
+        seconds = time.monotonic() - started
+        self.metrics.algorithm_duration.observe(seconds)
+        self.metrics.attempts.labels("unschedulable", name).inc()
+        self.metrics.attempt_duration.labels("unschedulable", name).observe(seconds)
+        log.log(V(2), "Unable to schedule pod; no nodes are registered to the cluster; waiting",
+                extra=kv(pod=KObj(pod.namespace, pod.name)))
+        report_status = NO_NODES_AVAILABLE not in (entry.message, _condition_message(pod))
+        status = self.preemption.clear(entry.uid, pod)
+        self.queue.no_plugin_rejected(entry, NO_NODES_AVAILABLE)
+        self.reporter.failed(pod.namespace, pod.name, entry.uid, NO_NODES_AVAILABLE, patch_status=report_status,
+                             status=status)
 
     def _reserve_volumes(self, uid: str, snapshot, pod: Pod, node_name: str, profile: Profile):
         """VolumeBinding's Reserve for the pod just placed; its PreBind for the binder, or None."""
