@@ -13,11 +13,14 @@ from .compare import Divergence, first_divergence
 from .ours import run_ours
 from .preemption_scenarios import generate_preemption
 from .preemption_dra_scenarios import generate_preemption_dra
-from .scenarios import FAMILIES, KNOWN_DIVERGENT, features, generate
+from .scenarios import FAMILIES, KNOWN_DIVERGENT, features, generate, generate_replicas
 
 REPO = Path(__file__).resolve().parents[2]
 FAILURES = REPO / "out" / "differential"
 TEST_SEEDS = range(0, 200)  # the seeds `make test` runs (test_differential.py)
+# The families with a scenario of their own per seed, checked after the seed's scenario.
+OWN_SCENARIOS = (("preemption", generate_preemption), ("replicas", generate_replicas),
+                 ("preemption-dra", generate_preemption_dra))
 
 
 @dataclass
@@ -59,16 +62,15 @@ def check_seed(seed: int, exclude: frozenset[str] = frozenset()) -> Outcome:
     elif exclude:  # a short name for the set; the file holds the whole scenario anyway
         suffix = f"-without-{zlib.crc32(','.join(sorted(exclude)).encode()):08x}"
     outcome = check(generate(seed, exclude), seed, f"seed-{seed}{suffix}.json")
-    if outcome.divergence is None and "preemption" not in exclude:  # the family has its own scenario
-        extra = check(generate_preemption(seed), seed, f"seed-{seed}-preemption.json")
+    for family, generator in OWN_SCENARIOS:
+        if outcome.divergence is not None:
+            break
+        if family in exclude:
+            continue
+        extra = check(generator(seed), seed, f"seed-{seed}-{family}.json")
         outcome = Outcome(extra.divergence, outcome.rejected + extra.rejected, outcome.pods + extra.pods,
                           outcome.oracle_seconds + extra.oracle_seconds, outcome.ours_seconds + extra.ours_seconds,
-                          outcome.families | {"preemption"})
-    if outcome.divergence is None and "preemption-dra" not in exclude:  # so has this one
-        extra = check(generate_preemption_dra(seed), seed, f"seed-{seed}-preemption-dra.json")
-        outcome = Outcome(extra.divergence, outcome.rejected + extra.rejected, outcome.pods + extra.pods,
-                          outcome.oracle_seconds + extra.oracle_seconds, outcome.ours_seconds + extra.ours_seconds,
-                          outcome.families | {"preemption-dra"})
+                          outcome.families | {family})
     return outcome
 
 

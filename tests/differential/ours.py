@@ -65,7 +65,7 @@ def run_ours(scenario: dict, rejected: list[dict] = ()) -> dict:
         try:
             batched = simulate_batched(_read_batched(workdir, valid), profiles, None)
             result = {"pods": _decide(cluster, profiles, bool(scenario.get("preemption")), batched),
-                      "acceptedInvalid": []}
+                      "acceptedInvalid": [], "batched": batched is not None}
         except Exception as e:  # a crash is a divergence like any other, reported by the comparison
             return {"crash": f"{type(e).__name__}: {e}", "pods": [], "acceptedInvalid": []}
         for obj in invalid:

@@ -35,7 +35,8 @@ FAMILIES_HELP = {
     "twins": "copies of pending pods that differ only in their images (and tolerations): one class where the "
              "profile reads neither (engine.pod_class.ClassSigner), drawn last",
     "replicas": "copies of pending pods that differ only in their names, which simulate reads and decides as "
-                "batches (kubesched.model.pod_batches, sim/batched.py), drawn last",
+                "batches (kubesched.model.pod_batches, sim/batched.py): drawn last, and in a scenario of their "
+                "own per seed (generate_replicas) where they are the only pending pods",
     "preemption": "priorities, PodDisruptionBudgets and DefaultPreemption (its own scenario per seed, "
                   "preemption_scenarios.py)",
     "preemption-dra": "DefaultPreemption with claimed devices: claim-bearing preemptors, victims holding allocated "
@@ -166,13 +167,31 @@ def _replicas(rng: random.Random, objects: list[dict]) -> list[dict]:
                and not obj["metadata"]["name"].startswith("invalid-")]
     if not pending or rng.random() >= 0.4:
         return []
+    return _copies(rng, rng.sample(pending, min(len(pending), rng.randint(1, 2))), 12)
+
+
+def _copies(rng: random.Random, originals: list[dict], most: int) -> list[dict]:
     replicas = []
-    for original in rng.sample(pending, min(len(pending), rng.randint(1, 2))):
-        for k in range(rng.randint(2, 12)):
+    for original in originals:
+        for k in range(rng.randint(2, most)):
             replica = copy.deepcopy(original)
             replica["metadata"]["name"] += f"{REPLICA_SUFFIX}{k}"
             replicas.append(replica)
     return replicas
+
+
+def generate_replicas(seed: int) -> dict:
+    """The `replicas` family's own scenario: seed's cluster (nodes, namespaces, classes,
+    workload objects, bound pods) whose only pending pods are copies of one to three of its
+    pending pods, so that simulate's batched path decides them wherever they all fit."""
+    base = generate(seed, frozenset({"dra", "volumes", "twins", "replicas", "invalid", "preemption",
+                                     "preemption-dra"}))
+    is_pending = lambda obj: obj["kind"] == "Pod" and not obj["spec"].get("nodeName")  # noqa: E731
+    pending = [obj for obj in base["objects"] if is_pending(obj)]
+    rng = random.Random(f"replica-set-{seed}")
+    originals = rng.sample(pending, min(len(pending), rng.randint(1, 3)))
+    return {"objects": [obj for obj in base["objects"] if not is_pending(obj)] + _copies(rng, originals, 25),
+            "config": base["config"]}
 
 
 def _sizes(g: _Gen) -> tuple[int, int]:
