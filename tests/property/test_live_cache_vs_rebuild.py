@@ -15,10 +15,9 @@ the same objects (tests/side_by_side.py), so that a bug in the engine's decision
 the rebuilt snapshot shares, shows: each pending pod's evaluation (every node's failing
 filter and reasons, per-plugin weighted scores, totals, the selected node) and its decision,
 from the same sampling start, yielding to the same nominated pods, the reference following
-the engine's seeded draw among the tied best. Until the reference shares GPUs, it judges no
-pod asking for GPUs (kubesched.io/gpu-count or the kubesched.io/gpu resource) and nothing
-under a profile weighing one of GPU_SCORES (`judged_by_reference`); nor a cluster without
-nodes, where upstream fails before any plugin runs."""
+the engine's seeded draw among the tied best, and the bound pods on the GPUs the cache holds
+for them (as the rebuilt snapshot has them); the GPUs a pod takes are compared too. It judges
+no cluster without nodes, where upstream fails before any plugin runs."""
 
 from __future__ import annotations
 
@@ -31,7 +30,7 @@ from hypothesis import strategies as st
 from kubesched.framework.cluster_objects import ClusterObjects
 from kubesched.live.cache import Cache
 from kubesched.model.gpu import (GPU_COUNT_ANNOTATION, GPU_MILLI_ANNOTATION, GPU_MODEL_LABEL, GPU_MODELS_ANNOTATION,
-                                 GPU_RESOURCE, gpu_request)
+                                 GPU_RESOURCE, indices_of)
 from kubesched.model.nodes import parse_node
 from kubesched.model.records import Node, Pod, PodSpecInfo
 from kubesched.model.storage import StorageObjects
@@ -260,20 +259,15 @@ def decision(snapshot: ClusterSnapshot, pod: Pod, seed, nominations=()) -> tuple
     chosen = snapshot._engine.schedule_with_nominated(class_id, nominated) if nominated \
         else snapshot._engine.schedule(class_id)
     if chosen >= 0:
-        snapshot.forget(class_id, chosen)
-        outcome = Decided(pod.key, snapshot.node_names[chosen])
+        gpus = snapshot.last_gpu_mask
+        snapshot.forget_on_gpus(class_id, chosen, gpus)
+        outcome = Decided(pod.key, snapshot.node_names[chosen], gpus=indices_of(gpus))
     else:
         outcome = Decided(pod.key, None, snapshot.failure_message(snapshot._engine.last_failure()))
     snapshot._engine.set_seed(seed)
     evaluation = snapshot._engine.evaluate(class_id, nominated)
     del evaluation["reason_codes"]  # each snapshot numbers them its own way (resources); "reasons" words them
     return outcome, evaluation
-
-
-def judged_by_reference(pod: Pod, profile) -> bool:
-    """Until the reference shares GPUs (branch gpu teaches it), it judges no pod asking for
-    GPUs and no profile scoring with GPU sharing's plugins: the rebuild alone checks those."""
-    return not gpu_request(pod).count and not any(profile.weights.get(name) for name in GPU_SCORES)
 
 
 def assert_as_reference(snapshot: ClusterSnapshot, reference: ReferenceSide, pod: Pod, seed, start: int,
@@ -290,7 +284,7 @@ def assert_as_reference(snapshot: ClusterSnapshot, reference: ReferenceSide, pod
     got = EngineSide.around(snapshot).evaluate(pod, nominated_classes(snapshot, nominations))
     snapshot.sampling_start = after
     reference.reference.next_start = start
-    want, want_evaluation = reference.decide(pod, decided.node, nominations)
+    want, want_evaluation = reference.decide(pod, decided.node, nominations, decided.gpus)
     if want.node is not None:
         reference.reference.forget(pod, want.node)
     assert_same_evaluation(got, want_evaluation, seed is not None, context)
@@ -396,9 +390,10 @@ def check(scenario):
         snapshot = cache.snapshot_for(profile)
         if step[0] != "decide":  # a decision moves the start on; nothing else does
             assert snapshot.sampling_start == start, (number, step[0], kept)
-        rebuilt = held.snapshot(profile, seed, {uid: placed.gpus for uid, placed in cache.placed.items()})
+        gpus = {uid: placed.gpus for uid, placed in cache.placed.items()}
+        rebuilt = held.snapshot(profile, seed, gpus)
         assert snapshot.node_names == rebuilt.node_names, (number, step[0])
-        reference = ReferenceSide(held.cluster(), profile, seed)
+        reference = ReferenceSide(held.cluster(), profile, seed, gpus)
         for i, pod in enumerate(pending):
             yields_to = [(pending[j], where) for j, where in nominations if j != i]
             before = rebuilt.sampling_start = snapshot.sampling_start
@@ -406,10 +401,9 @@ def check(scenario):
             assert got[0] == want[0], (number, step[0], pod.name, kept, got[0], want[0])
             assert got[1] == want[1], (number, step[0], pod.name, kept)
             assert snapshot.sampling_start == rebuilt.sampling_start, (number, step[0], pod.name, kept)
-            if judged_by_reference(pod, profile):
-                judged += 1
-                assert_as_reference(snapshot, reference, pod, seed, before, got[0], yields_to,
-                                    (number, step[0], pod.name, kept))
+            judged += bool(snapshot.node_names)
+            assert_as_reference(snapshot, reference, pod, seed, before, got[0], yields_to,
+                                (number, step[0], pod.name, kept))
         start = snapshot.sampling_start
     event(f"evaluations judged by the reference: {min(judged, 10)}{'+' if judged >= 10 else ''}")
     event(f"pods on shared GPUs: {min(sum(bool(p.gpus) for p in cache.placed.values()), 3)}")
