@@ -1,9 +1,9 @@
 """The live cache's snapshot, changed in place event by event (kubesched.live.cache), decides
 every pending pod exactly as a snapshot built from scratch from the same objects: the same
 node or the same upstream message, the same verdicts and scores on every node. Random
-clusters go through random events — nodes added, changed (labels, taints, allocatable,
-unschedulable, images), heartbeats, deleted; pods bound, relabelled, removed and decided by
-the cache itself; Services, ReplicaSets and StatefulSets added, changed, deleted; Namespace labels
+clusters go through random events — nodes added, changed (labels, mostly ones the pending
+pods select nodes by; taints, allocatable, unschedulable, images), heartbeats, deleted; pods
+bound (a GPU pod maybe on the GPUs it records), relabelled, removed and decided by the cache itself; Services, ReplicaSets and StatefulSets added, changed, deleted; Namespace labels
 changed; the profile switched; other pending pods nominated to nodes — with spreading, inter-pod (anti-)affinity, node affinity,
 images, ports and shares of GPUs in the pods. Ties are broken at random from the same seed on
 both sides. On clusters large enough for percentageOfNodesToScore to sample, the cache's
@@ -16,8 +16,9 @@ the rebuilt snapshot shares, shows: each pending pod's evaluation (every node's 
 filter and reasons, per-plugin weighted scores, totals, the selected node) and its decision,
 from the same sampling start, yielding to the same nominated pods, the reference following
 the engine's seeded draw among the tied best, and the bound pods on the GPUs the cache holds
-for them (as the rebuilt snapshot has them); the GPUs a pod takes are compared too. It judges
-no cluster without nodes, where upstream fails before any plugin runs."""
+for them (as the rebuilt snapshot has them); the GPUs a pod takes are compared too, and every
+node's free milli per GPU in the cache's snapshot. It judges no cluster without nodes, where
+upstream fails before any plugin runs."""
 
 from __future__ import annotations
 
@@ -29,14 +30,14 @@ from hypothesis import strategies as st
 
 from kubesched.framework.cluster_objects import ClusterObjects
 from kubesched.live.cache import Cache
-from kubesched.model.gpu import (GPU_COUNT_ANNOTATION, GPU_MILLI_ANNOTATION, GPU_MODEL_LABEL, GPU_MODELS_ANNOTATION,
-                                 GPU_RESOURCE, indices_of)
+from kubesched.model.gpu import (GPU_COUNT_ANNOTATION, GPU_INDICES_ANNOTATION, GPU_MILLI_ANNOTATION, GPU_MODEL_LABEL,
+                                 GPU_MODELS_ANNOTATION, GPU_RESOURCE, gpu_request, indices_of)
 from kubesched.model.nodes import parse_node
 from kubesched.model.records import Node, Pod, PodSpecInfo
 from kubesched.model.storage import StorageObjects
 from kubesched.engine.cluster import ClusterSnapshot
 from tests.side_by_side import (Cluster, Decided, EngineSide, ReferenceSide, assert_same_evaluation,
-                                assert_same_queue)
+                                assert_same_gpu_nodes, assert_same_queue)
 
 from .strategies import KEYS, NAMESPACES, VALUES, large_clusters, node, nodes, pod_labels, profiles, specs, taints
 
@@ -77,15 +78,22 @@ def with_gpus(draw, node: Node) -> Node:
 
 
 @st.composite
-def gpu_annotations(draw) -> dict:
-    """None mostly; else a share of one GPU, or whole GPUs, maybe of some models only."""
+def gpu_annotations(draw, bound: bool = False) -> dict:
+    """None mostly; else a share of one GPU, or whole GPUs, maybe of some models only; a
+    `bound` pod maybe on the GPUs it records (the live binder's annotation): often not those
+    the cache would pick, sometimes ones that are not free or not there."""
     kind = draw(st.sampled_from(("none", "none", "share", "whole")))
     if kind == "none":
         return {}
-    annotations = {GPU_COUNT_ANNOTATION: "1", GPU_MILLI_ANNOTATION: str(draw(st.sampled_from((250, 500, 700))))} \
-        if kind == "share" else {GPU_COUNT_ANNOTATION: str(draw(st.integers(1, 2)))}
+    count = 1 if kind == "share" else draw(st.integers(1, 2))
+    annotations = {GPU_COUNT_ANNOTATION: str(count)}
+    if kind == "share":
+        annotations[GPU_MILLI_ANNOTATION] = str(draw(st.sampled_from((250, 500, 700))))
     if draw(st.booleans()):
         annotations[GPU_MODELS_ANNOTATION] = draw(st.sampled_from(("A", "B", "A|B")))
+    if bound and draw(st.booleans()):
+        indices = draw(st.lists(st.integers(0, 3), min_size=count, max_size=count, unique=True))
+        annotations[GPU_INDICES_ANNOTATION] = ",".join(map(str, indices))
     return annotations
 
 
@@ -94,17 +102,31 @@ selector_labels = st.one_of(
     st.fixed_dictionaries({"tier": st.sampled_from(("x", "y"))}))
 
 
+def selected_labels(pods: list[Pod]) -> tuple[tuple[str, str], ...]:
+    """The node labels (key, value) the pods' node selectors and node affinity terms name."""
+    pairs = [pair for pod in pods for pair in pod.spec.node_selector]
+    for pod in pods:
+        terms = [*(pod.spec.required_node_terms or ()), *(p.term for p in pod.spec.preferred_node_terms)]
+        pairs += [(r.key, value) for term in terms for r in term.match_expressions for value in r.values or VALUES[:1]]
+    return tuple(pairs)
+
+
 @st.composite
-def node_change(draw, old: Node, i: int) -> Node:
+def node_change(draw, old: Node, i: int, selected: tuple[tuple[str, str], ...] = ()) -> Node:
     """`old` with one or two of what scheduling reads changed (a label set or dropped, the
-    taints, allocatable, unschedulable or images drawn anew)."""
+    taints, allocatable, unschedulable or images drawn anew). `selected`: labels pods select
+    nodes by; a label change mostly sets or drops one of them, so that it changes decisions."""
     new = draw(node(i))
     changed = {}
     for name in draw(st.lists(st.sampled_from(("labels", "labels", "taints", "allocatable", "unschedulable",
                                                "images")), min_size=1, max_size=2, unique=True)):
         if name == "labels":
             labels = dict(old.labels)
-            key, value = draw(st.sampled_from(KEYS)), draw(st.one_of(st.none(), st.sampled_from(VALUES)))
+            if selected and draw(st.integers(0, 3)):
+                key, value = draw(st.sampled_from(selected))
+                value = None if labels.get(key) == value else value
+            else:
+                key, value = draw(st.sampled_from(KEYS)), draw(st.one_of(st.none(), st.sampled_from(VALUES)))
             if value is None:
                 labels.pop(key, None)
             else:
@@ -141,11 +163,11 @@ def scenarios(draw, large=False):
         pool += [loose(spec) for spec in pool]
     label_pool = draw(st.lists(pod_labels, min_size=1, max_size=3))
 
-    def pod(name: str, node_name: str = "") -> Pod:
+    def pod(name: str, bound: bool = False) -> Pod:
         owner_kind, owner_name = draw(st.sampled_from(OWNERS))
-        annotations = draw(gpu_annotations())
+        annotations = draw(gpu_annotations(bound))
         return Pod(draw(st.sampled_from(tuple(NAMESPACES))), name, dict(draw(st.sampled_from(label_pool))),
-                   draw(st.sampled_from(pool)), node_name=node_name, uid=name, owner_kind=owner_kind,
+                   draw(st.sampled_from(pool)), uid=name, owner_kind=owner_kind,
                    owner_name=owner_name, raw={"metadata": {"annotations": annotations}} if annotations else None)
 
     pending = [pod(f"pending-{i}") for i in range(draw(st.integers(1, 3 if large else 6)))]
@@ -162,13 +184,16 @@ def scenarios(draw, large=False):
         elif kind == "change":
             i = draw(st.integers(0, len(cluster) - 1) if draw(st.integers(0, 3)) else st.integers(0, len(names) - 1))
             old = (cluster + joining)[i]
-            steps.append(("node", draw(node_change(old, i))))
+            steps.append(("node", draw(node_change(old, i, selected_labels(pending)))))
         elif kind in ("heartbeat", "delete"):
             steps.append((kind, draw(st.sampled_from(names))))
-        elif kind == "bind":
+        elif kind == "bind":  # a GPU pod mostly on a node of GPUs, where the GPUs it holds show
             bound += 1
-            where = draw(st.sampled_from(names))
-            steps.append(("bind", pod(f"bound-{bound}", where), where))
+            placed = pod(f"bound-{bound}", bound=True)
+            gpu_nodes = [n.name for n in cluster + joining if n.allocatable.get(GPU_RESOURCE)]
+            on_gpus = gpu_request(placed).count and gpu_nodes and draw(st.integers(0, 3))
+            where = draw(st.sampled_from(gpu_nodes if on_gpus else names))
+            steps.append(("bind", replace(placed, node_name=where), where))
         elif kind in ("remove", "confirm"):
             steps.append((kind, draw(st.integers(0, 100))))
         elif kind == "relabel":
@@ -394,6 +419,8 @@ def check(scenario):
         rebuilt = held.snapshot(profile, seed, gpus)
         assert snapshot.node_names == rebuilt.node_names, (number, step[0])
         reference = ReferenceSide(held.cluster(), profile, seed, gpus)
+        # the GPUs the cache holds for its pods are the ones its snapshot counts taken
+        assert_same_gpu_nodes(EngineSide.around(snapshot).gpu_nodes(), reference.gpu_nodes(), (number, step[0], kept))
         for i, pod in enumerate(pending):
             yields_to = [(pending[j], where) for j, where in nominations if j != i]
             before = rebuilt.sampling_start = snapshot.sampling_start
