@@ -1,9 +1,10 @@
 """The live cache's snapshot, changed in place event by event (kubesched.live.cache), decides
 every pending pod exactly as a snapshot built from scratch from the same objects: the same
 node or the same upstream message, the same verdicts and scores on every node. Random
-clusters go through random events — nodes added, changed (labels, mostly ones the pending
-pods select nodes by; taints, allocatable, unschedulable, images), heartbeats, deleted; pods
-bound (a GPU pod maybe on the GPUs it records), relabelled, removed and decided by the cache itself; Services, ReplicaSets and StatefulSets added, changed, deleted; Namespace labels
+clusters go through random events — nodes added, changed (labels, taints, allocatable,
+unschedulable, images; a label the pending pods select nodes by set or dropped), heartbeats,
+deleted; pods bound (a GPU pod mostly on the GPUs it records), relabelled, removed and decided
+by the cache itself; Services, ReplicaSets and StatefulSets added, changed, deleted; Namespace labels
 changed; the profile switched; other pending pods nominated to nodes — with spreading, inter-pod (anti-)affinity, node affinity,
 images, ports and shares of GPUs in the pods. Ties are broken at random from the same seed on
 both sides. On clusters large enough for percentageOfNodesToScore to sample, the cache's
@@ -78,10 +79,8 @@ def with_gpus(draw, node: Node) -> Node:
 
 
 @st.composite
-def gpu_annotations(draw, bound: bool = False) -> dict:
-    """None mostly; else a share of one GPU, or whole GPUs, maybe of some models only; a
-    `bound` pod maybe on the GPUs it records (the live binder's annotation): often not those
-    the cache would pick, sometimes ones that are not free or not there."""
+def gpu_annotations(draw) -> dict:
+    """None mostly; else a share of one GPU, or whole GPUs, maybe of some models only."""
     kind = draw(st.sampled_from(("none", "none", "share", "whole")))
     if kind == "none":
         return {}
@@ -91,10 +90,21 @@ def gpu_annotations(draw, bound: bool = False) -> dict:
         annotations[GPU_MILLI_ANNOTATION] = str(draw(st.sampled_from((250, 500, 700))))
     if draw(st.booleans()):
         annotations[GPU_MODELS_ANNOTATION] = draw(st.sampled_from(("A", "B", "A|B")))
-    if bound and draw(st.booleans()):
-        indices = draw(st.lists(st.integers(0, 3), min_size=count, max_size=count, unique=True))
-        annotations[GPU_INDICES_ANNOTATION] = ",".join(map(str, indices))
     return annotations
+
+
+@st.composite
+def recording_gpus(draw, pod: Pod, gpus: int) -> Pod:
+    """A GPU pod bound on a node of `gpus` GPUs, mostly recording the GPUs it holds (the live
+    binder's annotation): drawn among the node's, often not those the cache would pick, and
+    sometimes taken already or not there."""
+    count = gpu_request(pod).count
+    if not count or not draw(st.integers(0, 3)):
+        return pod
+    indices = draw(st.lists(st.integers(0, max(gpus, count) - 1 if draw(st.integers(0, 5)) else 3),
+                            min_size=count, max_size=count, unique=True))
+    annotations = {**pod.raw["metadata"]["annotations"], GPU_INDICES_ANNOTATION: ",".join(map(str, indices))}
+    return replace(pod, raw={"metadata": {"annotations": annotations}})
 
 
 selector_labels = st.one_of(
@@ -112,21 +122,16 @@ def selected_labels(pods: list[Pod]) -> tuple[tuple[str, str], ...]:
 
 
 @st.composite
-def node_change(draw, old: Node, i: int, selected: tuple[tuple[str, str], ...] = ()) -> Node:
+def node_change(draw, old: Node, i: int) -> Node:
     """`old` with one or two of what scheduling reads changed (a label set or dropped, the
-    taints, allocatable, unschedulable or images drawn anew). `selected`: labels pods select
-    nodes by; a label change mostly sets or drops one of them, so that it changes decisions."""
+    taints, allocatable, unschedulable or images drawn anew)."""
     new = draw(node(i))
     changed = {}
     for name in draw(st.lists(st.sampled_from(("labels", "labels", "taints", "allocatable", "unschedulable",
                                                "images")), min_size=1, max_size=2, unique=True)):
         if name == "labels":
             labels = dict(old.labels)
-            if selected and draw(st.integers(0, 3)):
-                key, value = draw(st.sampled_from(selected))
-                value = None if labels.get(key) == value else value
-            else:
-                key, value = draw(st.sampled_from(KEYS)), draw(st.one_of(st.none(), st.sampled_from(VALUES)))
+            key, value = draw(st.sampled_from(KEYS)), draw(st.one_of(st.none(), st.sampled_from(VALUES)))
             if value is None:
                 labels.pop(key, None)
             else:
@@ -163,20 +168,29 @@ def scenarios(draw, large=False):
         pool += [loose(spec) for spec in pool]
     label_pool = draw(st.lists(pod_labels, min_size=1, max_size=3))
 
-    def pod(name: str, bound: bool = False) -> Pod:
+    def pod(name: str) -> Pod:
         owner_kind, owner_name = draw(st.sampled_from(OWNERS))
-        annotations = draw(gpu_annotations(bound))
+        annotations = draw(gpu_annotations())
         return Pod(draw(st.sampled_from(tuple(NAMESPACES))), name, dict(draw(st.sampled_from(label_pool))),
                    draw(st.sampled_from(pool)), uid=name, owner_kind=owner_kind,
                    owner_name=owner_name, raw={"metadata": {"annotations": annotations}} if annotations else None)
 
+    gpus_of = {n.name: n.allocatable.get(GPU_RESOURCE, 0) for n in cluster + joining}
+    gpu_nodes = [name for name, gpus in gpus_of.items() if gpus]
+
+    def place_for(pod: Pod) -> str:
+        """A node for the pod: a GPU pod's mostly one of GPUs, where the GPUs it holds show."""
+        on_gpus = gpu_request(pod).count and gpu_nodes and draw(st.integers(0, 3))
+        return draw(st.sampled_from(gpu_nodes if on_gpus else names))
+
     pending = [pod(f"pending-{i}") for i in range(draw(st.integers(1, 3 if large else 6)))]
+    selecting = selected_labels(pending) or tuple((key, VALUES[0]) for key in KEYS)
     chosen_profiles = [draw(gpu_scored(draw(profiles(f"profile-{i}", sampling=large))))
                        for i in range(draw(st.integers(1, 2)))]
     steps = []
     bound = 0
     for _ in range(draw(st.integers(1, 8 if large else 20))):
-        kind = draw(st.sampled_from(("add", "change", "change", "change", "change", "heartbeat", "delete", "bind",
+        kind = draw(st.sampled_from(("add", "change", "change", "change", "change", "label", "label", "heartbeat", "delete", "bind",
                                      "bind", "remove", "relabel", "decide", "decide", "confirm", "object",
                                      "object", "namespace", "profile")))
         if kind == "add":
@@ -184,15 +198,16 @@ def scenarios(draw, large=False):
         elif kind == "change":
             i = draw(st.integers(0, len(cluster) - 1) if draw(st.integers(0, 3)) else st.integers(0, len(names) - 1))
             old = (cluster + joining)[i]
-            steps.append(("node", draw(node_change(old, i, selected_labels(pending)))))
+            steps.append(("node", draw(node_change(old, i))))
+        elif kind == "label":
+            steps.append((kind, draw(st.sampled_from(names)), draw(st.sampled_from(selecting))))
         elif kind in ("heartbeat", "delete"):
             steps.append((kind, draw(st.sampled_from(names))))
-        elif kind == "bind":  # a GPU pod mostly on a node of GPUs, where the GPUs it holds show
+        elif kind == "bind":
             bound += 1
-            placed = pod(f"bound-{bound}", bound=True)
-            gpu_nodes = [n.name for n in cluster + joining if n.allocatable.get(GPU_RESOURCE)]
-            on_gpus = gpu_request(placed).count and gpu_nodes and draw(st.integers(0, 3))
-            where = draw(st.sampled_from(gpu_nodes if on_gpus else names))
+            placed = pod(f"bound-{bound}")
+            where = place_for(placed)
+            placed = draw(recording_gpus(placed, gpus_of[where]))
             steps.append(("bind", replace(placed, node_name=where), where))
         elif kind in ("remove", "confirm"):
             steps.append((kind, draw(st.integers(0, 100))))
@@ -219,7 +234,8 @@ def scenarios(draw, large=False):
             steps.append(("profile", draw(st.integers(0, len(chosen_profiles) - 1))))
     seed = draw(st.one_of(st.none(), st.integers(0, 2**31)))
     # pending pods nominated to nodes (by an earlier preemption): the others yield to them
-    nominations = draw(st.lists(st.tuples(st.integers(0, len(pending) - 1), st.sampled_from(names)), max_size=2))
+    nominated = draw(st.lists(st.integers(0, len(pending) - 1), max_size=2))
+    nominations = [(j, place_for(pending[j])) for j in nominated]
     return cluster, pending, chosen_profiles, steps, seed, nominations
 
 
@@ -321,6 +337,14 @@ def apply(step: tuple, cache: Cache, held: Objects, profile, seed) -> None:
     if kind == "node":
         cache.set_node(node_object(step[1]))
         held.nodes[step[1].name] = parse_node(node_object(step[1]))
+    elif kind == "label":  # a label pods select nodes by set on the node as it is, or dropped where it has it
+        node = held.nodes.get(step[1])
+        if node is not None:
+            key, value = step[2]
+            labels = {k: v for k, v in node.labels.items() if k != key}
+            if node.labels.get(key) != value.lstrip("-"):
+                labels[key] = value
+            apply(("node", replace(node, labels=labels)), cache, held, profile, seed)
     elif kind == "heartbeat":
         if step[1] in held.nodes:
             cache.set_node(node_object(held.nodes[step[1]], heartbeat=1))
