@@ -22,8 +22,8 @@ reference side then follows the engine's draw where it is one of the tied best n
 (`follow`), and `Decided.best` tells the caller which nodes tied. A seeded engine under the
 Random GPU selection draws the GPU of a pod sharing one; the reference takes the engine's
 GPUs where they are one of those it may draw (`decide`'s `follow_gpus`), its own otherwise. The bound
-pods' GPUs are chosen without a draw, so a seeded cluster under that selection has no
-bound GPU pods."""
+pods' GPUs are given (`ReferenceSide`'s `bound_gpus`) or chosen without a draw, so a seeded
+cluster under that selection has no bound GPU pods without given GPUs."""
 
 from __future__ import annotations
 
@@ -179,10 +179,14 @@ class EngineSide:
 
 
 class ReferenceSide:
-    def __init__(self, cluster: Cluster, profile: Profile, seed: int | None = None):
+    def __init__(self, cluster: Cluster, profile: Profile, seed: int | None = None,
+                 bound_gpus: dict[str, int] | None = None):
+        """`bound_gpus`: the GPUs (bit masks, by uid) bound pods hold, as a live cache records
+        them; the others get the GPUs the reference picks."""
         paths = [*profile.python_filters, *(name for name, _ in profile.python_scores)]
+        held = {uid: indices_of(mask) for uid, mask in (bound_gpus or {}).items() if mask}
         self.reference = ReferenceScheduler(cluster.nodes, profile, cluster.bound, cluster.objects,
-                                            {path: load_plugin(path) for path in paths}, cluster.typical_pods)
+                                            {path: load_plugin(path) for path in paths}, cluster.typical_pods, held)
         self.seeded = seed is not None
 
     def decide_queue(self, pods: list[Pod], follow: list[str | None] | None = None) -> list[Decided]:

@@ -5,6 +5,7 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "gpu.hpp"
 #include "reasons.hpp"
 #include "volumes.hpp"
 
@@ -152,7 +153,9 @@ int32_t fails_with_nominated(Engine& engine, const PreemptionRequest& request, i
     Trial trial(engine, node);
     for (const auto& [class_id, where] : request.nominated) {
       if (where != node) continue;
-      trial.join(class_id);
+      // a nominated GPU pod holds its share, on the GPUs the selection would give it (no draw)
+      trial.join(class_id, select_gpus(engine.snapshot, engine.profile().gpu_select, engine.pod_class(class_id),
+                                       node, nullptr));
       added = true;
     }
     failed = engine.trial_failing_filter(request.class_id, node, reasons);

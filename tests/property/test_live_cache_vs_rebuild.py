@@ -2,8 +2,9 @@
 every pending pod exactly as a snapshot built from scratch from the same objects: the same
 node or the same upstream message, the same verdicts and scores on every node. Random
 clusters go through random events — nodes added, changed (labels, taints, allocatable,
-unschedulable, images), heartbeats, deleted; pods bound, relabelled, removed and decided by
-the cache itself; Services, ReplicaSets and StatefulSets added, changed, deleted; Namespace labels
+unschedulable, images; a label the pending pods select nodes by set or dropped), heartbeats,
+deleted; pods bound (a GPU pod mostly on the GPUs it records), relabelled, removed and decided
+by the cache itself; Services, ReplicaSets and StatefulSets added, changed, deleted; Namespace labels
 changed; the profile switched; other pending pods nominated to nodes — with spreading, inter-pod (anti-)affinity, node affinity,
 images, ports and shares of GPUs in the pods. Ties are broken at random from the same seed on
 both sides. On clusters large enough for percentageOfNodesToScore to sample, the cache's
@@ -15,10 +16,10 @@ the same objects (tests/side_by_side.py), so that a bug in the engine's decision
 the rebuilt snapshot shares, shows: each pending pod's evaluation (every node's failing
 filter and reasons, per-plugin weighted scores, totals, the selected node) and its decision,
 from the same sampling start, yielding to the same nominated pods, the reference following
-the engine's seeded draw among the tied best. Until the reference shares GPUs, it judges no
-pod asking for GPUs (kubesched.io/gpu-count or the kubesched.io/gpu resource) and nothing
-under a profile weighing one of GPU_SCORES (`judged_by_reference`). Clusters may start
-without nodes, or lose them all, where upstream fails before any plugin runs."""
+the engine's seeded draw among the tied best, and the bound pods on the GPUs the cache holds
+for them (as the rebuilt snapshot has them); the GPUs a pod takes are compared too, and every
+node's free milli per GPU in the cache's snapshot. Clusters may start without nodes, or lose
+them all, where upstream fails before any plugin runs."""
 
 from __future__ import annotations
 
@@ -30,14 +31,14 @@ from hypothesis import strategies as st
 
 from kubesched.framework.cluster_objects import ClusterObjects
 from kubesched.live.cache import Cache
-from kubesched.model.gpu import (GPU_COUNT_ANNOTATION, GPU_MILLI_ANNOTATION, GPU_MODEL_LABEL, GPU_MODELS_ANNOTATION,
-                                 GPU_RESOURCE, gpu_request)
+from kubesched.model.gpu import (GPU_COUNT_ANNOTATION, GPU_INDICES_ANNOTATION, GPU_MILLI_ANNOTATION, GPU_MODEL_LABEL,
+                                 GPU_MODELS_ANNOTATION, GPU_RESOURCE, gpu_request, indices_of)
 from kubesched.model.nodes import parse_node
 from kubesched.model.records import Node, Pod, PodSpecInfo
 from kubesched.model.storage import StorageObjects
 from kubesched.engine.cluster import ClusterSnapshot
 from tests.side_by_side import (Cluster, Decided, EngineSide, ReferenceSide, assert_same_evaluation,
-                                assert_same_queue)
+                                assert_same_gpu_nodes, assert_same_queue)
 
 from .strategies import KEYS, NAMESPACES, VALUES, large_clusters, node, nodes, pod_labels, profiles, specs, taints
 
@@ -83,16 +84,41 @@ def gpu_annotations(draw) -> dict:
     kind = draw(st.sampled_from(("none", "none", "share", "whole")))
     if kind == "none":
         return {}
-    annotations = {GPU_COUNT_ANNOTATION: "1", GPU_MILLI_ANNOTATION: str(draw(st.sampled_from((250, 500, 700))))} \
-        if kind == "share" else {GPU_COUNT_ANNOTATION: str(draw(st.integers(1, 2)))}
+    count = 1 if kind == "share" else draw(st.integers(1, 2))
+    annotations = {GPU_COUNT_ANNOTATION: str(count)}
+    if kind == "share":
+        annotations[GPU_MILLI_ANNOTATION] = str(draw(st.sampled_from((250, 500, 700))))
     if draw(st.booleans()):
         annotations[GPU_MODELS_ANNOTATION] = draw(st.sampled_from(("A", "B", "A|B")))
     return annotations
 
 
+@st.composite
+def recording_gpus(draw, pod: Pod, gpus: int) -> Pod:
+    """A GPU pod bound on a node of `gpus` GPUs, mostly recording the GPUs it holds (the live
+    binder's annotation): drawn among the node's, often not those the cache would pick, and
+    sometimes taken already or not there."""
+    count = gpu_request(pod).count
+    if not count or not draw(st.integers(0, 3)):
+        return pod
+    indices = draw(st.lists(st.integers(0, max(gpus, count) - 1 if draw(st.integers(0, 5)) else 3),
+                            min_size=count, max_size=count, unique=True))
+    annotations = {**pod.raw["metadata"]["annotations"], GPU_INDICES_ANNOTATION: ",".join(map(str, indices))}
+    return replace(pod, raw={"metadata": {"annotations": annotations}})
+
+
 selector_labels = st.one_of(
     st.fixed_dictionaries({"app": st.sampled_from(("a", "b"))}, optional={"tier": st.sampled_from(("x", "y"))}),
     st.fixed_dictionaries({"tier": st.sampled_from(("x", "y"))}))
+
+
+def selected_labels(pods: list[Pod]) -> tuple[tuple[str, str], ...]:
+    """The node labels (key, value) the pods' node selectors and node affinity terms name."""
+    pairs = [pair for pod in pods for pair in pod.spec.node_selector]
+    for pod in pods:
+        terms = [*(pod.spec.required_node_terms or ()), *(p.term for p in pod.spec.preferred_node_terms)]
+        pairs += [(r.key, value) for term in terms for r in term.match_expressions for value in r.values or VALUES[:1]]
+    return tuple(pairs)
 
 
 @st.composite
@@ -142,20 +168,29 @@ def scenarios(draw, large=False):
         pool += [loose(spec) for spec in pool]
     label_pool = draw(st.lists(pod_labels, min_size=1, max_size=3))
 
-    def pod(name: str, node_name: str = "") -> Pod:
+    def pod(name: str) -> Pod:
         owner_kind, owner_name = draw(st.sampled_from(OWNERS))
         annotations = draw(gpu_annotations())
         return Pod(draw(st.sampled_from(tuple(NAMESPACES))), name, dict(draw(st.sampled_from(label_pool))),
-                   draw(st.sampled_from(pool)), node_name=node_name, uid=name, owner_kind=owner_kind,
+                   draw(st.sampled_from(pool)), uid=name, owner_kind=owner_kind,
                    owner_name=owner_name, raw={"metadata": {"annotations": annotations}} if annotations else None)
 
+    gpus_of = {n.name: n.allocatable.get(GPU_RESOURCE, 0) for n in cluster + joining}
+    gpu_nodes = [name for name, gpus in gpus_of.items() if gpus]
+
+    def place_for(pod: Pod) -> str:
+        """A node for the pod: a GPU pod's mostly one of GPUs, where the GPUs it holds show."""
+        on_gpus = gpu_request(pod).count and gpu_nodes and draw(st.integers(0, 3))
+        return draw(st.sampled_from(gpu_nodes if on_gpus else names))
+
     pending = [pod(f"pending-{i}") for i in range(draw(st.integers(1, 3 if large else 6)))]
+    selecting = selected_labels(pending) or tuple((key, VALUES[0]) for key in KEYS)
     chosen_profiles = [draw(gpu_scored(draw(profiles(f"profile-{i}", sampling=large))))
                        for i in range(draw(st.integers(1, 2)))]
     steps = []
     bound = 0
     for _ in range(draw(st.integers(1, 8 if large else 20))):
-        kind = draw(st.sampled_from(("add", "change", "change", "change", "change", "heartbeat", "delete", "bind",
+        kind = draw(st.sampled_from(("add", "change", "change", "change", "change", "label", "label", "heartbeat", "delete", "bind",
                                      "bind", "remove", "relabel", "decide", "decide", "confirm", "object",
                                      "object", "namespace", "profile")))
         if kind == "add":
@@ -165,12 +200,16 @@ def scenarios(draw, large=False):
                      else st.integers(0, len(names) - 1))
             old = (cluster + joining)[i]
             steps.append(("node", draw(node_change(old, i))))
+        elif kind == "label":
+            steps.append((kind, draw(st.sampled_from(names)), draw(st.sampled_from(selecting))))
         elif kind in ("heartbeat", "delete"):
             steps.append((kind, draw(st.sampled_from(names))))
         elif kind == "bind":
             bound += 1
-            where = draw(st.sampled_from(names))
-            steps.append(("bind", pod(f"bound-{bound}", where), where))
+            placed = pod(f"bound-{bound}")
+            where = place_for(placed)
+            placed = draw(recording_gpus(placed, gpus_of[where]))
+            steps.append(("bind", replace(placed, node_name=where), where))
         elif kind in ("remove", "confirm"):
             steps.append((kind, draw(st.integers(0, 100))))
         elif kind == "relabel":
@@ -196,7 +235,8 @@ def scenarios(draw, large=False):
             steps.append(("profile", draw(st.integers(0, len(chosen_profiles) - 1))))
     seed = draw(st.one_of(st.none(), st.integers(0, 2**31)))
     # pending pods nominated to nodes (by an earlier preemption): the others yield to them
-    nominations = draw(st.lists(st.tuples(st.integers(0, len(pending) - 1), st.sampled_from(names)), max_size=2))
+    nominated = draw(st.lists(st.integers(0, len(pending) - 1), max_size=2))
+    nominations = [(j, place_for(pending[j])) for j in nominated]
     return cluster, pending, chosen_profiles, steps, seed, nominations
 
 
@@ -261,20 +301,15 @@ def decision(snapshot: ClusterSnapshot, pod: Pod, seed, nominations=()) -> tuple
     chosen = snapshot._engine.schedule_with_nominated(class_id, nominated) if nominated \
         else snapshot._engine.schedule(class_id)
     if chosen >= 0:
-        snapshot.forget(class_id, chosen)
-        outcome = Decided(pod.key, snapshot.node_names[chosen])
+        gpus = snapshot.last_gpu_mask
+        snapshot.forget_on_gpus(class_id, chosen, gpus)
+        outcome = Decided(pod.key, snapshot.node_names[chosen], gpus=indices_of(gpus))
     else:
         outcome = Decided(pod.key, None, snapshot.failure_message(snapshot._engine.last_failure()))
     snapshot._engine.set_seed(seed)
     evaluation = snapshot._engine.evaluate(class_id, nominated)
     del evaluation["reason_codes"]  # each snapshot numbers them its own way (resources); "reasons" words them
     return outcome, evaluation
-
-
-def judged_by_reference(pod: Pod, profile) -> bool:
-    """Until the reference shares GPUs (branch gpu teaches it), it judges no pod asking for
-    GPUs and no profile scoring with GPU sharing's plugins: the rebuild alone checks those."""
-    return not gpu_request(pod).count and not any(profile.weights.get(name) for name in GPU_SCORES)
 
 
 def assert_as_reference(snapshot: ClusterSnapshot, reference: ReferenceSide, pod: Pod, seed, start: int,
@@ -288,7 +323,7 @@ def assert_as_reference(snapshot: ClusterSnapshot, reference: ReferenceSide, pod
     got = EngineSide.around(snapshot).evaluate(pod, nominated_classes(snapshot, nominations))
     snapshot.sampling_start = after
     reference.reference.next_start = start
-    want, want_evaluation = reference.decide(pod, decided.node, nominations)
+    want, want_evaluation = reference.decide(pod, decided.node, nominations, decided.gpus)
     if want.node is not None:
         reference.reference.forget(pod, want.node)
     assert_same_evaluation(got, want_evaluation, seed is not None, context)
@@ -300,6 +335,14 @@ def apply(step: tuple, cache: Cache, held: Objects, profile, seed) -> None:
     if kind == "node":
         cache.set_node(node_object(step[1]))
         held.nodes[step[1].name] = parse_node(node_object(step[1]))
+    elif kind == "label":  # a label pods select nodes by set on the node as it is, or dropped where it has it
+        node = held.nodes.get(step[1])
+        if node is not None:
+            key, value = step[2]
+            labels = {k: v for k, v in node.labels.items() if k != key}
+            if node.labels.get(key) != value.lstrip("-"):
+                labels[key] = value
+            apply(("node", replace(node, labels=labels)), cache, held, profile, seed)
     elif kind == "heartbeat":
         if step[1] in held.nodes:
             cache.set_node(node_object(held.nodes[step[1]], heartbeat=1))
@@ -394,9 +437,12 @@ def check(scenario):
         snapshot = cache.snapshot_for(profile)
         if step[0] != "decide":  # a decision moves the start on; nothing else does
             assert snapshot.sampling_start == start, (number, step[0], kept)
-        rebuilt = held.snapshot(profile, seed, {uid: placed.gpus for uid, placed in cache.placed.items()})
+        gpus = {uid: placed.gpus for uid, placed in cache.placed.items()}
+        rebuilt = held.snapshot(profile, seed, gpus)
         assert snapshot.node_names == rebuilt.node_names, (number, step[0])
-        reference = ReferenceSide(held.cluster(), profile, seed)
+        reference = ReferenceSide(held.cluster(), profile, seed, gpus)
+        # the GPUs the cache holds for its pods are the ones its snapshot counts taken
+        assert_same_gpu_nodes(EngineSide.around(snapshot).gpu_nodes(), reference.gpu_nodes(), (number, step[0], kept))
         for i, pod in enumerate(pending):
             yields_to = [(pending[j], where) for j, where in nominations if j != i]
             before = rebuilt.sampling_start = snapshot.sampling_start
@@ -404,11 +450,10 @@ def check(scenario):
             assert got[0] == want[0], (number, step[0], pod.name, kept, got[0], want[0])
             assert got[1] == want[1], (number, step[0], pod.name, kept)
             assert snapshot.sampling_start == rebuilt.sampling_start, (number, step[0], pod.name, kept)
-            if judged_by_reference(pod, profile):
-                judged += 1
-                without_nodes += not snapshot.node_names
-                assert_as_reference(snapshot, reference, pod, seed, before, got[0], yields_to,
-                                    (number, step[0], pod.name, kept))
+            judged += 1
+            without_nodes += not snapshot.node_names
+            assert_as_reference(snapshot, reference, pod, seed, before, got[0], yields_to,
+                                (number, step[0], pod.name, kept))
         start = snapshot.sampling_start
     event(f"evaluations judged by the reference: {min(judged, 10)}{'+' if judged >= 10 else ''}")
     event(f"evaluations judged by the reference without nodes: {without_nodes > 0}")

@@ -455,10 +455,12 @@ def num_feasible_nodes_to_find(percentage: int, node_count: int) -> int:
 class ReferenceScheduler:
     def __init__(self, nodes: list[Node], profile: Profile, bound: list[Pod] = (),
                  objects: ClusterObjects | None = None, python_plugins: dict | None = None,
-                 typical: Sequence[TypicalPod] = ()):
+                 typical: Sequence[TypicalPod] = (), bound_gpus: dict[str, tuple[int, ...]] | None = None):
         """`python_plugins`: the object behind each import path of the profile's Python
         plugins (called here as upstream calls an out-of-tree plugin: after the in-tree ones);
-        `typical`: FGD's typical pods."""
+        `typical`: FGD's typical pods; `bound_gpus`: the GPUs a bound pod holds, by uid (as a
+        live cache recorded them), taken as they are; the other bound pods get the GPUs the
+        profile's selection picks, after those."""
         self.profile = profile
         self.typical = list(typical)
         self.python_plugins = python_plugins or {}
@@ -468,8 +470,12 @@ class ReferenceScheduler:
         # None: the storage objects were not read, and the volume plugins judge no pod
         self.volumes = VolumeReference(self.objects.storage) if self.objects.storage is not None else None
         by_name = {s.node.name: s for s in self.states}
-        for pod in bound:
-            self.place(pod, by_name[pod.node_name])
+        bound_gpus = bound_gpus or {}
+        for pod in sorted(bound, key=lambda p: p.uid not in bound_gpus):
+            if pod.uid in bound_gpus:
+                by_name[pod.node_name].add(pod, bound_gpus[pod.uid])
+            else:
+                self.place(pod, by_name[pod.node_name])
         self.holders: dict[str, int] = {}
         for n in nodes:
             for name in {name for image in n.images for name in image.names}:

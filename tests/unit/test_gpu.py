@@ -182,6 +182,18 @@ def test_forget_on_gpus_frees_the_pods_own_gpus():
     assert snapshot._engine.gpu_free(0) == [1000, 1000]
 
 
+def test_a_nominated_gpu_pod_holds_its_share_in_the_pass_with_nominated_pods():
+    """Upstream adds a nominated pod with all it asks for; a GPU pod's share is part of that
+    (on the GPU the selection would give it): 600 milli nominated leaves no room for 500."""
+    snapshot = ClusterSnapshot([node("n", 1, "T4")], Profile(filters=CORE_FILTERS, weights={}))
+    nominated = [(snapshot.class_of(pod("x", annotations={"kubesched.io/gpu-milli": "600"})), 0)]
+    incoming = pod("p", annotations={"kubesched.io/gpu-milli": "500"})
+    decision = snapshot.decide(incoming, nominated)
+    assert decision.message == "0/1 nodes are available: 1 Insufficient kubesched.io/gpu."
+    assert snapshot._engine.gpu_free(0) == [1000]  # the what-if left no trace
+    assert snapshot.decide(pod("q", annotations={"kubesched.io/gpu-milli": "400"}), nominated).node == "n"
+
+
 def test_simulate_places_gpu_pods_from_manifests(tmp_path):
     manifests = [
         {"apiVersion": "v1", "kind": "Node", "metadata": {"name": f"g{i}", "labels": {"kubesched.io/gpu-model": "T4"}},
