@@ -711,6 +711,7 @@ cdef class Engine:
             "skipped": {name: bool(e.skipped[i]) for i, name in enumerate(SCORES)},
             "total": list(e.total),
             "examined": [bool(x) for x in e.examined],
+            "order": list(e.order),
             "feasible": e.feasible,
             "selected": e.selected,
         }

@@ -271,6 +271,7 @@ cdef extern from "engine.hpp" namespace "kubesched" nogil:
         vector[int64_t] total
         score_flags skipped
         vector[uint8_t] examined
+        vector[int32_t] order
         int32_t feasible
         int32_t selected
 

@@ -667,6 +667,7 @@ Evaluation Engine::evaluate(int32_t class_id, bool draw) {
   pass(class_id, inter_pod, examined, e, true);
   e.examined.assign(static_cast<size_t>(count), 0);
   for (int32_t n : examined) e.examined[static_cast<size_t>(n)] = 1;
+  e.order = examined;
   // Feasibility comes from the filters, not from the sign of the total.
   bool any = false;
   int64_t best = 0;

@@ -37,6 +37,7 @@ struct Evaluation {
   std::vector<int64_t> total;  // -1 for infeasible nodes
   std::array<bool, kScoreCount> skipped{};
   std::vector<uint8_t> examined;  // nodes looked at (all unless percentageOfNodesToScore samples)
+  std::vector<int32_t> order;  // the nodes looked at, in that order (from the rotating start when sampled)
   int32_t feasible = 0;
   int32_t selected = -1;
 };

@@ -174,3 +174,16 @@ def test_explain_preempts_as_simulate_with_python_filters(tmp_path, monkeypatch)
         assert report["preemption"]["nominatedNode"] == simulate(case, profiles).placements[0].nominated_node == "n1"
     finally:
         sys.modules.pop("n2_plugin", None)
+
+
+def test_a_sampled_search_ties_to_the_first_node_looked_at(tmp_path, plugins):
+    # 150 nodes, percentageOfNodesToScore 50: each pod looks at 100 feasible nodes from the
+    # rotating start. The second pod's search wraps round (n100..n149, then n0..n49): of its
+    # tied empty nodes the core takes n100, the first looked at, and a constant Python score
+    # must not move it to n1, the first in input order
+    cluster = _cluster(tmp_path, [_node(f"n{i}") for i in range(150)], ["a", "b"])
+    config = {"apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeSchedulerConfiguration",
+              "percentageOfNodesToScore": 50}
+    core = _chosen(cluster, parse_config(config), None)
+    config["profiles"] = [{"plugins": {"score": {"enabled": [{"name": f"{plugins}:Flat", "weight": 1}]}}}]
+    assert _chosen(cluster, parse_config(config), None) == core == ["n0", "n100"]

@@ -46,10 +46,9 @@ def run_python_plugins(snapshot, pod, nominated=()) -> tuple[dict, dict[int, Pyt
     rejected = [i for i, verdicts in ran.items() if any(verdicts.values())]
     evaluation = snapshot.evaluate(class_id, nominated, draw=False, excluded=rejected)
     scores = [(name, load_plugin(name), weight) for name, weight in profile.python_scores]
-    verdicts = {}
-    for i, failed in enumerate(evaluation["failed_filter"]):
-        if not evaluation["examined"][i]:
-            continue
+    verdicts = {}  # in the order the core looked at the nodes, whose first tied node select takes
+    for i in evaluation["order"]:
+        failed = evaluation["failed_filter"][i]
         if failed == EXCLUDED:
             evaluation["failed_filter"][i] = None
             verdicts[i] = PythonVerdict(filters=ran[i])
@@ -72,7 +71,8 @@ def _filter_verdicts(filters, pod: Pod, node) -> dict[str, str | None]:
 
 
 def select(snapshot, verdicts: dict[int, PythonVerdict]) -> int:
-    """The node with the best total among those no Python filter rejected, -1 when none."""
+    """The node with the best total among those no Python filter rejected, -1 when none;
+    of tied nodes the first looked at (from the rotating start when sampled), or --seed's draw."""
     passing = [(i, v.total) for i, v in verdicts.items() if v.rejection is None]
     if not passing:
         return -1

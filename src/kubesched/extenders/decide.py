@@ -58,9 +58,9 @@ def decide(snapshot, pod, pod_object: dict, extenders: list[HttpExtender],
     names = snapshot.node_names
     histogram = reason_counts(evaluation["reasons"])
     # Feasibility from the filters, not from the sign of the total (totals may be negative).
-    verdicts = list(zip(evaluation["examined"], evaluation["failed_filter"]))
-    feasible = [names[i] for i, (examined, failed) in enumerate(verdicts) if examined and failed is None]
-    rejected = sum(1 for examined, failed in verdicts if examined and failed is not None)
+    looked_at = evaluation["order"]  # from the rotating start when sampled
+    feasible = [names[i] for i in looked_at if evaluation["failed_filter"][i] is None]
+    rejected = len(looked_at) - len(feasible)
     calls = []
     for extender in extenders:
         if not feasible:
@@ -111,8 +111,9 @@ def decide(snapshot, pod, pod_object: dict, extenders: list[HttpExtender],
                 if node in totals:
                     totals[node] += score * extender.config.weight * SCORE_SCALE
         best = max(totals.values())
-        ties = sorted((node for node, total in totals.items() if total == best), key=index.__getitem__)
-        chosen = ties[snapshot.choose_tie(len(ties))]  # as the core's: --seed's draw, else the first
+        rank = {n: k for k, n in enumerate(looked_at)}
+        ties = sorted((node for node, total in totals.items() if total == best), key=lambda node: rank[index[node]])
+        chosen = ties[snapshot.choose_tie(len(ties))]  # as the core's: --seed's draw, else the first looked at
     if assume:
         snapshot.assume(class_id, index[chosen])
     run.binder = next((extender for extender in extenders if extender.config.bind_verb), None)
