@@ -291,7 +291,7 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float, nominated) 
     except Unschedulable as rejection:
         preempts = scheduler.preemption.enabled(snapshot.profile)
         preemption = unresolvable_everywhere(pod, snapshot.node_count) if preempts else ""
-        _unschedulable(scheduler, entry, rejected_message(snapshot, rejection, preemption), started)
+        scheduler.report_unschedulable(entry, rejected_message(snapshot, rejection, preemption), time.monotonic() - started)
         return
     except AllocationError as error:  # a Filter error (filterTimeout too): retried after backoff
         scheduler.metrics.attempts.labels("error", pod.spec.scheduler_name).inc()
@@ -321,7 +321,7 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float, nominated) 
                 post_filter.append(outcome.message)
         if post_filter:
             message = f"{message} {', '.join(post_filter)}"
-        _unschedulable(scheduler, entry, message, started, status)
+        scheduler.report_unschedulable(entry, message, time.monotonic() - started, status)
         return
     node_name = snapshot.node_names[node]
     dra.reserve(claims, node, allocations[node])  # Reserve: the next decision sees the devices taken
@@ -354,18 +354,6 @@ def schedule_with_claims(scheduler, entry, snapshot, started: float, nominated) 
 
 def _chained(first, second):
     return lambda: first() or second()
-
-
-def _unschedulable(scheduler, entry, message: str, started: float, status: dict | None = None) -> None:
-    """As Scheduler._schedule reports a pod that fits nowhere."""
-    pod = entry.pod
-    name = pod.spec.scheduler_name
-    seconds = time.monotonic() - started
-    scheduler.metrics.attempts.labels("unschedulable", name).inc()
-    scheduler.metrics.attempt_duration.labels("unschedulable", name).observe(seconds)
-    report_status = message != entry.message
-    scheduler.queue.unschedulable(entry, message)
-    scheduler.reporter.failed(pod.namespace, pod.name, entry.uid, message, patch_status=report_status, status=status)
 
 
 def release(scheduler, pod) -> None:

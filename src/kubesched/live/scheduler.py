@@ -225,7 +225,6 @@ class Scheduler:
             node, failure, counts = decided_by_core.index, None, decided_by_core.counts
         decided = time.monotonic()
         self.metrics.algorithm_duration.observe(decided - started)
-        name = profile.scheduler_name
         if node < 0:
             message = failure or decided_by_core.message
             preempted = None
@@ -239,14 +238,9 @@ class Scheduler:
                                                         decide=decide)
                 if preempted.message:
                     message = f"{message} {preempted.message}"
-            self.metrics.attempts.labels("unschedulable", name).inc()
-            self.metrics.attempt_duration.labels("unschedulable", name).observe(decided - started)
-            report_status = message != entry.message and message != _condition_message(pod)
             log.log(V(2), "Unable to schedule pod; no fit; waiting",
                     extra=kv(pod=KObj(pod.namespace, pod.name), err=message))
-            self.queue.unschedulable(entry, message)
-            self.reporter.failed(pod.namespace, pod.name, entry.uid, message,
-                                 patch_status=report_status, status=preempted and preempted.status)
+            self.report_unschedulable(entry, message, decided - started, preempted and preempted.status)
             return
         node_name = snapshot.node_names[node]
         gpus = snapshot.last_gpu_mask
@@ -266,18 +260,25 @@ class Scheduler:
         plugin (no PostFilter), an Unschedulable condition, the nomination cleared, and the
         pod, which no plugin rejected, retried after its backoff."""
         pod = entry.pod
-        name = pod.spec.scheduler_name
         seconds = time.monotonic() - started
         self.metrics.algorithm_duration.observe(seconds)
-        self.metrics.attempts.labels("unschedulable", name).inc()
-        self.metrics.attempt_duration.labels("unschedulable", name).observe(seconds)
         log.log(V(2), "Unable to schedule pod; no nodes are registered to the cluster; waiting",
                 extra=kv(pod=KObj(pod.namespace, pod.name)))
-        report_status = NO_NODES_AVAILABLE not in (entry.message, _condition_message(pod))
-        status = self.preemption.clear(entry.uid, pod)
-        self.queue.no_plugin_rejected(entry, NO_NODES_AVAILABLE)
-        self.reporter.failed(pod.namespace, pod.name, entry.uid, NO_NODES_AVAILABLE, patch_status=report_status,
-                             status=status)
+        self.report_unschedulable(entry, NO_NODES_AVAILABLE, seconds, self.preemption.clear(entry.uid, pod),
+                                  requeue=self.queue.no_plugin_rejected)
+
+    def report_unschedulable(self, entry: QueuedPod, message: str, seconds: float, status: dict | None = None,
+                             requeue=None) -> None:
+        """A pod that fit nowhere this attempt (`seconds` long): its metrics, back to the queue
+        (`requeue`, the unschedulable pool unless told otherwise), its event, and its condition
+        when the message is new (`status`: a status change to write with it)."""
+        pod = entry.pod
+        name = pod.spec.scheduler_name
+        self.metrics.attempts.labels("unschedulable", name).inc()
+        self.metrics.attempt_duration.labels("unschedulable", name).observe(seconds)
+        report_status = message != entry.message and message != _condition_message(pod)
+        (requeue or self.queue.unschedulable)(entry, message)
+        self.reporter.failed(pod.namespace, pod.name, entry.uid, message, patch_status=report_status, status=status)
 
     def _reserve_volumes(self, uid: str, snapshot, pod: Pod, node_name: str, profile: Profile):
         """VolumeBinding's Reserve for the pod just placed; its PreBind for the binder, or None."""
