@@ -88,10 +88,11 @@ def _read(workdir: str, objects: list[dict]):
 def _read_batched(workdir: str, objects: list[dict]):
     """As simulate reads its files: the pending pods in a List of their own (batched reading
     takes Lists of pods and objects that add none), the other objects in another."""
-    pending = [o for o in objects if o.get("kind") == "Pod" and not o.get("spec", {}).get("nodeName")]
-    rest = [o for o in objects if not any(o is p for p in pending)]
+    lists: dict[bool, list[dict]] = {False: [], True: []}
+    for obj in objects:
+        lists[obj.get("kind") == "Pod" and not obj.get("spec", {}).get("nodeName")].append(obj)
     paths = []
-    for name, items in (("other.json", rest), ("pending.json", pending)):
+    for name, items in (("other.json", lists[False]), ("pending.json", lists[True])):
         paths.append(os.path.join(workdir, name))
         with open(paths[-1], "w") as handle:
             json.dump({"apiVersion": "v1", "kind": "List", "items": items}, handle)

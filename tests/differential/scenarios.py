@@ -140,8 +140,7 @@ TWIN_SUFFIX = "-twin"
 def _twins(rng: random.Random, objects: list[dict]) -> list[dict]:
     """Copies of a few pending pods without claims or volumes, each with other container
     images and, half the time, no tolerations."""
-    pending = [obj for obj in objects if obj.get("kind") == "Pod" and not obj["spec"].get("nodeName")
-               and not obj["spec"].get("resourceClaims") and not obj["spec"].get("volumes")]
+    pending = [obj for obj in objects if _is_pending(obj) and _without_storage(obj)]
     if not pending or rng.random() >= 0.5:
         return []
     twins = []
@@ -162,8 +161,7 @@ REPLICA_SUFFIX = "-replica-"
 def _replicas(rng: random.Random, objects: list[dict]) -> list[dict]:
     """Copies of one or two pending pods without claims or volumes (never batched) under
     other names, as a controller makes them."""
-    pending = [obj for obj in objects if obj.get("kind") == "Pod" and not obj["spec"].get("nodeName")
-               and not obj["spec"].get("resourceClaims") and not obj["spec"].get("volumes")
+    pending = [obj for obj in objects if _is_pending(obj) and _without_storage(obj)
                and not obj["metadata"]["name"].startswith("invalid-")]
     if not pending or rng.random() >= 0.4:
         return []
@@ -186,12 +184,20 @@ def generate_replicas(seed: int) -> dict:
     pending pods, so that simulate's batched path decides them wherever they all fit."""
     base = generate(seed, frozenset({"dra", "volumes", "twins", "replicas", "invalid", "preemption",
                                      "preemption-dra"}))
-    is_pending = lambda obj: obj["kind"] == "Pod" and not obj["spec"].get("nodeName")  # noqa: E731
-    pending = [obj for obj in base["objects"] if is_pending(obj)]
+    pending = [obj for obj in base["objects"] if _is_pending(obj)]
     rng = random.Random(f"replica-set-{seed}")
     originals = rng.sample(pending, min(len(pending), rng.randint(1, 3)))
-    return {"objects": [obj for obj in base["objects"] if not is_pending(obj)] + _copies(rng, originals, 25),
+    return {"objects": [obj for obj in base["objects"] if not _is_pending(obj)] + _copies(rng, originals, 25),
             "config": base["config"]}
+
+
+def _is_pending(obj: dict) -> bool:
+    return obj.get("kind") == "Pod" and not obj["spec"].get("nodeName")
+
+
+def _without_storage(pod: dict) -> bool:
+    """A pod that claims no devices and mounts no volumes."""
+    return not pod["spec"].get("resourceClaims") and not pod["spec"].get("volumes")
 
 
 def _sizes(g: _Gen) -> tuple[int, int]:
