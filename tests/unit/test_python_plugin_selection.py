@@ -27,6 +27,10 @@ class NotN1:
     def filter(self, pod, node):
         return "node(s) are n1" if node.name == "n1" else None
 
+class NotFirstTen:
+    def filter(self, pod, node):
+        return "node(s) are among the first ten" if int(node.name[1:]) < 10 else None
+
 class Negative:
     def score(self, pod, node):
         return -1
@@ -187,3 +191,15 @@ def test_a_sampled_search_ties_to_the_first_node_looked_at(tmp_path, plugins):
     core = _chosen(cluster, parse_config(config), None)
     config["profiles"] = [{"plugins": {"score": {"enabled": [{"name": f"{plugins}:Flat", "weight": 1}]}}}]
     assert _chosen(cluster, parse_config(config), None) == core == ["n0", "n100"]
+
+
+def test_a_sampled_search_goes_on_past_the_nodes_python_filters_reject(tmp_path, plugins):
+    # 150 nodes, 100 feasible wanted: NotFirstTen rejects n0..n9, so the first pod's search
+    # looks at n0..n110 (100 feasible, then one more, cancelled) and takes n10; the second
+    # pod's starts at n110, the nodes the first one processed
+    cluster = _cluster(tmp_path, [_node(f"n{i}") for i in range(150)], ["a", "b"])
+    config = {"apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeSchedulerConfiguration",
+              "percentageOfNodesToScore": 50,
+              "profiles": [{"plugins": {"filter": {"enabled": [{"name": f"{plugins}:NotFirstTen"}]},
+                                        "score": {"enabled": [{"name": f"{plugins}:Flat", "weight": 1}]}}}]}
+    assert _chosen(cluster, parse_config(config), None) == ["n10", "n110"]

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from kubesched._core import EXCLUDED
 from kubesched.engine.decision import Decision
 from kubesched.framework.python_plugins import load_plugin, run_filter, run_score
@@ -32,19 +30,28 @@ def run_python_plugins(snapshot, pod, nominated=()) -> tuple[dict, dict[int, Pyt
     """The core's evaluation of the pod and the Python plugins' verdicts on every node it
     examined where the core's filters pass. The Python filters run after the core's, as
     upstream's out-of-tree filters after the in-tree ones, and stop at the first that
-    rejects; a node one rejects is left out of the core's scoring, so every normalisation is
-    over the nodes all filters passed, as upstream's, and a sampled search goes on past it.
+    rejects, on the nodes the core's search looks at; a node one rejects is left out of the
+    core's scoring (evaluated again without it, from the same start), so every normalisation
+    is over the nodes all filters passed, as upstream's, and a sampled search goes on past it.
     Such a node's failed filter is None in the evaluation (the core's passed): its verdict
     says which Python filter rejected it. Nothing is drawn: `select` draws, once."""
     profile = snapshot.profile
     class_id = snapshot.class_of(pod)
     filters = [(name, load_plugin(name)) for name in profile.python_filters]
-    ran = {}
-    if filters:  # a Python filter depends on the pod and the node only, not on nominated pods
-        for i in np.flatnonzero(snapshot.feasible_nodes(class_id)).tolist():
+    ran: dict[int, dict[str, str | None]] = {}  # a Python filter's verdict depends on the pod and the node only
+    rejected: list[int] = []
+    start = snapshot.sampling_start
+    while True:  # until every node the core's filters pass among those looked at has the Python filters' verdict
+        evaluation = snapshot.evaluate(class_id, nominated, draw=False, excluded=rejected)
+        unjudged = [i for i in evaluation["order"] if evaluation["failed_filter"][i] is None and i not in ran] \
+            if filters else []
+        for i in unjudged:
             ran[i] = _filter_verdicts(filters, pod, snapshot.nodes[i])
-    rejected = [i for i, verdicts in ran.items() if any(verdicts.values())]
-    evaluation = snapshot.evaluate(class_id, nominated, draw=False, excluded=rejected)
+        newly = [i for i in unjudged if any(ran[i].values())]
+        if not newly:
+            break
+        rejected += newly  # evaluated again from the same start, without them
+        snapshot.sampling_start = start
     scores = [(name, load_plugin(name), weight) for name, weight in profile.python_scores]
     verdicts = {}  # in the order the core looked at the nodes, whose first tied node select takes
     for i in evaluation["order"]:
