@@ -9,6 +9,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/sets"
 	fwk "k8s.io/kube-scheduler/framework"
+	"k8s.io/kubernetes/pkg/scheduler"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 )
 
@@ -65,6 +66,11 @@ func (s *inMemoryScheduler) decide(ctx context.Context, nodes []string, pod *v1.
 		}
 	}
 
+	if len(nodes) == 0 { // schedulePod's first check: no plugin runs, PostFilter neither
+		message := scheduler.ErrNoNodesAvailable.Error()
+		decision.Message = &message
+		return decision, nil
+	}
 	state := framework.NewCycleState()
 	filtered, err := s.filter(ctx, schedFramework, state, pod, nodes)
 	var scores map[string]fwk.NodePluginScores

@@ -13,14 +13,15 @@ from .compare import Divergence, first_divergence
 from .ours import run_ours
 from .preemption_scenarios import generate_preemption
 from .preemption_dra_scenarios import generate_preemption_dra
-from .scenarios import FAMILIES, KNOWN_DIVERGENT, features, generate, generate_replicas
+from .scenarios import FAMILIES, KNOWN_DIVERGENT, features, generate, generate_replicas, generate_without_nodes
 
 REPO = Path(__file__).resolve().parents[2]
 FAILURES = REPO / "out" / "differential"
 TEST_SEEDS = range(0, 200)  # the seeds `make test` runs (test_differential.py)
 # The families with a scenario of their own per seed, checked after the seed's scenario.
+# A generator may have no scenario (None) for a seed.
 OWN_SCENARIOS = (("preemption", generate_preemption), ("replicas", generate_replicas),
-                 ("preemption-dra", generate_preemption_dra))
+                 ("preemption-dra", generate_preemption_dra), ("no-nodes", generate_without_nodes))
 
 
 @dataclass
@@ -65,9 +66,10 @@ def check_seed(seed: int, exclude: frozenset[str] = frozenset()) -> Outcome:
     for family, generator in OWN_SCENARIOS:
         if outcome.divergence is not None:
             break
-        if family in exclude:
+        scenario = None if family in exclude else generator(seed)
+        if scenario is None:
             continue
-        extra = check(generator(seed), seed, f"seed-{seed}-{family}.json")
+        extra = check(scenario, seed, f"seed-{seed}-{family}.json")
         outcome = Outcome(extra.divergence, outcome.rejected + extra.rejected, outcome.pods + extra.pods,
                           outcome.oracle_seconds + extra.oracle_seconds, outcome.ours_seconds + extra.ours_seconds,
                           outcome.families | {family})

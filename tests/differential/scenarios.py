@@ -37,6 +37,8 @@ FAMILIES_HELP = {
     "replicas": "copies of pending pods that differ only in their names, which simulate reads and decides as "
                 "batches (kubesched.model.pod_batches, sim/batched.py): drawn last, and in a scenario of their "
                 "own per seed (generate_replicas) where they are the only pending pods",
+    "no-nodes": "a cluster without nodes, where upstream's schedulePod fails before any plugin runs (its own "
+                "scenario for every fifth seed: seed's pending pods alone, generate_without_nodes)",
     "preemption": "priorities, PodDisruptionBudgets and DefaultPreemption (its own scenario per seed, "
                   "preemption_scenarios.py)",
     "preemption-dra": "DefaultPreemption with claimed devices: claim-bearing preemptors, victims holding allocated "
@@ -189,6 +191,16 @@ def generate_replicas(seed: int) -> dict:
     originals = rng.sample(pending, min(len(pending), rng.randint(1, 3)))
     return {"objects": [obj for obj in base["objects"] if not _is_pending(obj)] + _copies(rng, originals, 25),
             "config": base["config"]}
+
+
+def generate_without_nodes(seed: int) -> dict | None:
+    """The `no-nodes` family's own scenario, for every fifth seed: seed's namespaces, classes
+    and pending pods without a node (nor the bound pods, volumes and devices that need one)."""
+    if seed % 5:
+        return None
+    base = generate(seed, frozenset({"dra", "volumes", "invalid", "preemption", "preemption-dra"}))
+    return {"objects": [obj for obj in base["objects"] if obj["kind"] != "Node"
+                        and (obj["kind"] != "Pod" or _is_pending(obj))], "config": base["config"]}
 
 
 def _is_pending(obj: dict) -> bool:
@@ -783,6 +795,8 @@ def features(scenario: dict) -> set[str]:
             if shared:
                 found.add("consumable capacity")
     found |= _config_features(scenario.get("config"))
+    if not any(obj["kind"] == "Node" for obj in scenario["objects"]):
+        found.add("no-nodes")
     if scenario.get("preemption"):
         found.add("preemption")
         if "dra" in found:

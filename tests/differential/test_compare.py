@@ -13,7 +13,7 @@ from .harness import TEST_SEEDS, parse_seeds
 from .ours import run_ours
 from .preemption_scenarios import generate_preemption
 from .preemption_dra_scenarios import generate_preemption_dra
-from .scenarios import FAMILIES, KNOWN_DIVERGENT, features, generate, generate_replicas
+from .scenarios import FAMILIES, KNOWN_DIVERGENT, features, generate, generate_replicas, generate_without_nodes
 
 
 def _node(name: str, taints=()) -> dict:
@@ -132,8 +132,9 @@ def test_the_replicas_scenarios_reach_the_batched_path():
 
 
 def test_the_tests_seeds_cover_every_family():
-    seen = set().union(*(features(generate(seed)) | features(generate_preemption(seed))
-                         | features(generate_preemption_dra(seed)) for seed in TEST_SEEDS))
+    scenarios = (s for seed in TEST_SEEDS for s in (generate(seed), generate_preemption(seed),
+                                                     generate_preemption_dra(seed), generate_without_nodes(seed)))
+    seen = set().union(*(features(s) for s in scenarios if s is not None))
     assert set(FAMILIES) <= seen
     missing = {"taint NoExecute", "toleration Exists empty key", "matchFields", "sidecar", "pod-level-resources",
                "overhead", "hostNetwork", "hostIP", "minDomains", "matchLabelKeys", "nodeTaintsPolicy",
